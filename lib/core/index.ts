@@ -1,0 +1,8 @@
+/**
+ * lib/core: the ground every module stands on -- backend selection, seeded
+ * random numbers, float64 linear algebra, progress, argument validation, the
+ * native BLAS path and the one worker pool.
+ */
+export * from './validate';
+export * from './rng';
+export * from './backend';
