@@ -6,3 +6,4 @@
 export * from './validate';
 export * from './rng';
 export * from './backend';
+export * from './gemm';
