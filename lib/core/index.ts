@@ -7,3 +7,4 @@ export * from './validate';
 export * from './rng';
 export * from './backend';
 export * from './gemm';
+export * from './linalg';

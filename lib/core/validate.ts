@@ -8,7 +8,8 @@
 /** Error thrown for a bad argument; `argument` names the offending one. */
 export class ArgumentError extends Error {
   constructor(readonly argument: string, expected: string, given: unknown) {
-    super(`${argument}: expected ${expected}, got ${describe(given)}`);
+    // A string `given` is the caller's own description of what was given.
+    super(`${argument}: expected ${expected}, got ${typeof given === 'string' ? given : describe(given)}`);
     this.name = 'ArgumentError';
   }
 }
@@ -56,13 +57,13 @@ export function checkPositive(name: string, value: unknown): number {
 
 export function checkOneOf<T extends string>(name: string, value: unknown, allowed: readonly T[]): T {
   if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
-    throw new ArgumentError(name, `one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`, value);
+    throw new ArgumentError(name, `one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`, describe(value));
   }
   return value as T;
 }
 
 export function checkString(name: string, value: unknown): string {
-  if (typeof value !== 'string' || value.length === 0) throw new ArgumentError(name, 'a non-empty string', value);
+  if (typeof value !== 'string' || value.length === 0) throw new ArgumentError(name, 'a non-empty string', describe(value));
   return value;
 }
 
