@@ -8,3 +8,4 @@ export * from './rng';
 export * from './backend';
 export * from './gemm';
 export * from './linalg';
+export * from './native';

@@ -1,0 +1,97 @@
+/**
+ * The native BLAS add-on (native/, built by `npm run setup` through
+ * scripts/build-native.mjs). Loading it installs the native path into
+ * `gemm` and makes the `blas` tfjs backend available. Without it (no compiler
+ * or BLAS on the machine) everything still works through the JS and wasm paths;
+ * `nativeLoadError()` says why.
+ *
+ * Threads: OpenBLAS reads OPENBLAS_NUM_THREADS when it starts (the worker pool
+ * sets it to 1 in its child processes, so a job gives the same numbers in a
+ * worker as in the main thread); a positive value is also applied explicitly
+ * here, so a BLAS loaded earlier by someone else is pinned too.
+ */
+import * as path from 'path';
+import { setGemmImpl, type FloatArray } from './gemm';
+import { checkInteger } from './validate';
+
+/** The functions the compiled add-on exports (see native/src/ldl_native.cc). */
+export interface NativeAddon {
+  gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, a: FloatArray, lda: number,
+    b: FloatArray, ldb: number, beta: number, c: FloatArray, ldc: number): void;
+  sgemmBatched(transA: boolean, transB: boolean, m: number, n: number, k: number, a: Float32Array, aOffsets: Int32Array,
+    b: Float32Array, bOffsets: Int32Array, c: Float32Array): void;
+  conv2d(x: Float32Array, w: Float32Array, y: Float32Array, ...geometry: number[]): void;
+  conv2dBackpropInput(dy: Float32Array, w: Float32Array, dx: Float32Array, ...geometry: number[]): void;
+  conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, ...geometry: number[]): void;
+  maxPool(x: Float32Array, y: Float32Array, argmax: Int32Array, ...geometry: number[]): void;
+  scatterAdd(dy: Float32Array, argmax: Int32Array, dx: Float32Array): void;
+  setThreads(n: number): boolean;
+  getThreads(): number | null;
+  info(): { openblas: boolean; config: string | null; corename: string | null; canSetThreads: boolean };
+}
+
+/** Where the build puts the add-on (relative to this file: lib/core -> native/build/Release). */
+export const NATIVE_ADDON_PATH = path.resolve(__dirname, '..', '..', 'native', 'build', 'Release', 'ldl_native.node');
+
+let addon: NativeAddon | null = null;
+let loadError: string | null = null;
+
+function load(): void {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    addon = require(NATIVE_ADDON_PATH) as NativeAddon;
+  } catch (e) {
+    addon = null;
+    const msg = (e as Error).message.split('\n')[0];
+    loadError = (e as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND'
+      ? `native add-on not built (run npm run setup): ${NATIVE_ADDON_PATH} is missing`
+      : `native add-on failed to load: ${msg}`;
+    return;
+  }
+  const env = process.env.OPENBLAS_NUM_THREADS;
+  if (env !== undefined && /^\d+$/.test(env.trim()) && Number(env) > 0) addon.setThreads(Number(env));
+  setGemmImpl(addon.gemm);
+}
+load();
+
+/** True when the add-on loaded (gemm and the `blas` backend then run on the system BLAS). */
+export function nativeAvailable(): boolean {
+  return addon !== null;
+}
+
+/** Why the add-on did not load, or null when it did. */
+export function nativeLoadError(): string | null {
+  return loadError;
+}
+
+/** The loaded add-on, or null. For lib/core's own kernels; other modules use `gemm`. */
+export function nativeAddon(): NativeAddon | null {
+  return addon;
+}
+
+/**
+ * One line describing the BLAS, e.g. "OpenBLAS 0.3.21 (Haswell), 2 threads";
+ * null when the add-on is not loaded.
+ */
+export function blasInfo(): string | null {
+  if (!addon) return null;
+  const info = addon.info();
+  const threads = addon.getThreads();
+  const t = threads === null ? 'threads unknown' : `${threads} thread${threads === 1 ? '' : 's'}`;
+  if (!info.openblas) return `CBLAS (not OpenBLAS), ${t}`;
+  const version = /OpenBLAS\s+([\d.]+)/.exec(info.config ?? '');
+  const core = info.corename ? ` (${info.corename})` : '';
+  return `OpenBLAS${version ? ' ' + version[1] : ''}${core}, ${t}`;
+}
+
+/** Sets the BLAS thread count; returns false when the BLAS cannot be told (not OpenBLAS) or is not loaded. */
+export function setBlasThreads(n: number): boolean {
+  checkInteger('n', n, 1);
+  if (!addon) return false;
+  return addon.setThreads(n);
+}
+
+/** The BLAS thread count, or null when unknown (add-on not loaded or not OpenBLAS). */
+export function blasThreads(): number | null {
+  return addon ? addon.getThreads() : null;
+}

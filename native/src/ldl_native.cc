@@ -1,0 +1,456 @@
+// ldl_native: matrix products and convolution helpers on the system CBLAS,
+// reading and writing JavaScript typed arrays in place (no copies).
+//
+// Everything is row-major. Typed-array data pointers from N-API already
+// include the view's byteOffset, so subarray views work unchanged. Every
+// entry point checks that the arrays are long enough for the requested
+// shapes, so a wrong call throws instead of touching memory it does not own.
+#include <napi.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <vector>
+
+// The CBLAS prototypes are declared here rather than taken from <cblas.h>,
+// whose location differs between distributions (cblas.h, openblas/cblas.h,
+// x86_64-linux-gnu/cblas.h); the enum values are fixed by the CBLAS standard.
+extern "C" {
+void cblas_sgemm(int order, int transA, int transB, int m, int n, int k, float alpha, const float* a, int lda,
+                 const float* b, int ldb, float beta, float* c, int ldc);
+void cblas_dgemm(int order, int transA, int transB, int m, int n, int k, double alpha, const double* a, int lda,
+                 const double* b, int ldb, double beta, double* c, int ldc);
+// OpenBLAS extras. Weak, so that a plain CBLAS without them still links and
+// loads; the pointers are then null and the add-on reports that.
+void openblas_set_num_threads(int n) __attribute__((weak));
+int openblas_get_num_threads(void) __attribute__((weak));
+char* openblas_get_config(void) __attribute__((weak));
+char* openblas_get_corename(void) __attribute__((weak));
+}
+
+namespace {
+
+constexpr int kRowMajor = 101;
+constexpr int kNoTrans = 111;
+constexpr int kTrans = 112;
+
+Napi::Value Fail(const Napi::Env& env, const std::string& msg) {
+  Napi::TypeError::New(env, "ldl_native." + msg).ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+bool GetInt(const Napi::CallbackInfo& info, size_t i, int64_t* out) {
+  if (i >= info.Length() || !info[i].IsNumber()) return false;
+  double d = info[i].As<Napi::Number>().DoubleValue();
+  if (!(d >= 0) || d > 2147483647.0 || d != static_cast<double>(static_cast<int64_t>(d))) return false;
+  *out = static_cast<int64_t>(d);
+  return true;
+}
+
+// Elements needed by a row-major matrix of `rows` rows of `cols` with leading dimension ld.
+int64_t Need(int64_t rows, int64_t cols, int64_t ld) { return rows == 0 || cols == 0 ? 0 : (rows - 1) * ld + cols; }
+
+template <typename T>
+struct Arr {
+  T* data = nullptr;
+  size_t length = 0;
+};
+
+template <typename T>
+bool GetArr(const Napi::Value& v, napi_typedarray_type type, Arr<T>* out) {
+  if (!v.IsTypedArray()) return false;
+  Napi::TypedArray ta = v.As<Napi::TypedArray>();
+  if (ta.TypedArrayType() != type) return false;
+  Napi::ArrayBuffer buf = ta.ArrayBuffer();
+  out->data = reinterpret_cast<T*>(static_cast<uint8_t*>(buf.Data()) + ta.ByteOffset());
+  out->length = ta.ElementLength();
+  return true;
+}
+
+// gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+// C = alpha op(A) op(B) + beta C on Float32Array (sgemm) or Float64Array (dgemm).
+Napi::Value Gemm(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 13) return Fail(env, "gemm: expected 13 arguments (transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)");
+  bool ta = info[0].ToBoolean().Value(), tb = info[1].ToBoolean().Value();
+  int64_t m, n, k, lda, ldb, ldc;
+  if (!GetInt(info, 2, &m) || !GetInt(info, 3, &n) || !GetInt(info, 4, &k)) return Fail(env, "gemm: m, n, k must be non-negative integers");
+  if (!GetInt(info, 7, &lda) || !GetInt(info, 9, &ldb) || !GetInt(info, 12, &ldc)) return Fail(env, "gemm: lda, ldb, ldc must be non-negative integers");
+  if (!info[5].IsNumber() || !info[10].IsNumber()) return Fail(env, "gemm: alpha and beta must be numbers");
+  double alpha = info[5].As<Napi::Number>().DoubleValue(), beta = info[10].As<Napi::Number>().DoubleValue();
+  int64_t rowsA = ta ? k : m, colsA = ta ? m : k, rowsB = tb ? n : k, colsB = tb ? k : n;
+  if (lda < std::max<int64_t>(1, colsA)) return Fail(env, "gemm: lda smaller than the row length of A");
+  if (ldb < std::max<int64_t>(1, colsB)) return Fail(env, "gemm: ldb smaller than the row length of B");
+  if (ldc < std::max<int64_t>(1, n)) return Fail(env, "gemm: ldc smaller than n");
+  bool f32 = info[6].IsTypedArray() && info[6].As<Napi::TypedArray>().TypedArrayType() == napi_float32_array;
+  if (f32) {
+    Arr<float> a, b, c;
+    if (!GetArr(info[6], napi_float32_array, &a) || !GetArr(info[8], napi_float32_array, &b) || !GetArr(info[11], napi_float32_array, &c))
+      return Fail(env, "gemm: a, b, c must all be Float32Array or all Float64Array");
+    if (static_cast<int64_t>(a.length) < Need(rowsA, colsA, lda)) return Fail(env, "gemm: a is too short for op(A) m x k");
+    if (static_cast<int64_t>(b.length) < Need(rowsB, colsB, ldb)) return Fail(env, "gemm: b is too short for op(B) k x n");
+    if (static_cast<int64_t>(c.length) < Need(m, n, ldc)) return Fail(env, "gemm: c is too short for C m x n");
+    if (m == 0 || n == 0) return env.Undefined();
+    cblas_sgemm(kRowMajor, ta ? kTrans : kNoTrans, tb ? kTrans : kNoTrans, (int)m, (int)n, (int)k, (float)alpha, a.data, (int)lda,
+                b.data, (int)ldb, (float)beta, c.data, (int)ldc);
+  } else {
+    Arr<double> a, b, c;
+    if (!GetArr(info[6], napi_float64_array, &a) || !GetArr(info[8], napi_float64_array, &b) || !GetArr(info[11], napi_float64_array, &c))
+      return Fail(env, "gemm: a, b, c must all be Float32Array or all Float64Array");
+    if (static_cast<int64_t>(a.length) < Need(rowsA, colsA, lda)) return Fail(env, "gemm: a is too short for op(A) m x k");
+    if (static_cast<int64_t>(b.length) < Need(rowsB, colsB, ldb)) return Fail(env, "gemm: b is too short for op(B) k x n");
+    if (static_cast<int64_t>(c.length) < Need(m, n, ldc)) return Fail(env, "gemm: c is too short for C m x n");
+    if (m == 0 || n == 0) return env.Undefined();
+    cblas_dgemm(kRowMajor, ta ? kTrans : kNoTrans, tb ? kTrans : kNoTrans, (int)m, (int)n, (int)k, alpha, a.data, (int)lda, b.data,
+                (int)ldb, beta, c.data, (int)ldc);
+  }
+  return env.Undefined();
+}
+
+// sgemmBatched(transA, transB, m, n, k, a, aOffsets, b, bOffsets, c)
+// For each i: C_i = op(A at aOffsets[i]) op(B at bOffsets[i]), packed matrices,
+// C_i at i*m*n. Offsets (Int32Array) express any batch broadcasting.
+Napi::Value SgemmBatched(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 10) return Fail(env, "sgemmBatched: expected 10 arguments");
+  bool ta = info[0].ToBoolean().Value(), tb = info[1].ToBoolean().Value();
+  int64_t m, n, k;
+  if (!GetInt(info, 2, &m) || !GetInt(info, 3, &n) || !GetInt(info, 4, &k)) return Fail(env, "sgemmBatched: m, n, k must be non-negative integers");
+  Arr<float> a, b, c;
+  Arr<int32_t> ao, bo;
+  if (!GetArr(info[5], napi_float32_array, &a) || !GetArr(info[7], napi_float32_array, &b) || !GetArr(info[9], napi_float32_array, &c))
+    return Fail(env, "sgemmBatched: a, b, c must be Float32Array");
+  if (!GetArr(info[6], napi_int32_array, &ao) || !GetArr(info[8], napi_int32_array, &bo) || ao.length != bo.length)
+    return Fail(env, "sgemmBatched: aOffsets and bOffsets must be Int32Arrays of equal length");
+  int64_t batch = static_cast<int64_t>(ao.length);
+  if (static_cast<int64_t>(c.length) < batch * m * n) return Fail(env, "sgemmBatched: c is too short");
+  for (int64_t i = 0; i < batch; i++) {
+    if (ao.data[i] < 0 || ao.data[i] + m * k > static_cast<int64_t>(a.length)) return Fail(env, "sgemmBatched: an A offset is out of range");
+    if (bo.data[i] < 0 || bo.data[i] + k * n > static_cast<int64_t>(b.length)) return Fail(env, "sgemmBatched: a B offset is out of range");
+  }
+  if (m == 0 || n == 0) return env.Undefined();
+  int lda = (int)(ta ? m : k), ldb = (int)(tb ? k : n);
+  for (int64_t i = 0; i < batch; i++) {
+    float* ci = c.data + i * m * n;
+    if (k == 0) {
+      std::fill(ci, ci + m * n, 0.0f);
+      continue;
+    }
+    cblas_sgemm(kRowMajor, ta ? kTrans : kNoTrans, tb ? kTrans : kNoTrans, (int)m, (int)n, (int)k, 1.0f, a.data + ao.data[i], lda,
+                b.data + bo.data[i], ldb, 0.0f, ci, (int)n);
+  }
+  return env.Undefined();
+}
+
+// Geometry of an NHWC convolution with an [FH, FW, C, OC] filter, as tfjs's
+// computeConv2DInfo describes it.
+struct Conv {
+  int64_t N, H, W, C, OH, OW, OC, FH, FW, SH, SW, DH, DW, PT, PL;
+  int64_t K() const { return FH * FW * C; }          // columns of the im2col matrix
+  int64_t P() const { return OH * OW; }              // output pixels per image
+  bool Identity() const {                            // 1x1, stride 1, no padding: x is already the column matrix
+    return FH == 1 && FW == 1 && SH == 1 && SW == 1 && PT == 0 && PL == 0 && OH == H && OW == W;
+  }
+};
+
+bool GetConv(const Napi::CallbackInfo& info, size_t first, Conv* g) {
+  int64_t v[15];
+  for (int i = 0; i < 15; i++)
+    if (!GetInt(info, first + i, &v[i])) return false;
+  *g = Conv{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14]};
+  return g->SH > 0 && g->SW > 0 && g->DH > 0 && g->DW > 0;
+}
+
+// Rows [n0, n1) images of the column matrix: row (n, oy, ox), column (fy, fx, c).
+void Im2col(const Conv& g, const float* x, int64_t n0, int64_t n1, float* cols) {
+  const int64_t K = g.K(), C = g.C;
+  for (int64_t n = n0; n < n1; n++) {
+    const float* xn = x + n * g.H * g.W * C;
+    for (int64_t oy = 0; oy < g.OH; oy++) {
+      for (int64_t ox = 0; ox < g.OW; ox++) {
+        float* row = cols + (((n - n0) * g.OH + oy) * g.OW + ox) * K;
+        for (int64_t fy = 0; fy < g.FH; fy++) {
+          int64_t iy = oy * g.SH - g.PT + fy * g.DH;
+          for (int64_t fx = 0; fx < g.FW; fx++) {
+            int64_t ix = ox * g.SW - g.PL + fx * g.DW;
+            float* dst = row + (fy * g.FW + fx) * C;
+            if (iy < 0 || iy >= g.H || ix < 0 || ix >= g.W) std::memset(dst, 0, sizeof(float) * C);
+            else std::memcpy(dst, xn + (iy * g.W + ix) * C, sizeof(float) * C);
+          }
+        }
+      }
+    }
+  }
+}
+
+// Adds the column matrix of images [n0, n1) back into dx (the adjoint of Im2col).
+void Col2im(const Conv& g, const float* cols, int64_t n0, int64_t n1, float* dx) {
+  const int64_t K = g.K(), C = g.C;
+  for (int64_t n = n0; n < n1; n++) {
+    float* dxn = dx + n * g.H * g.W * C;
+    for (int64_t oy = 0; oy < g.OH; oy++) {
+      for (int64_t ox = 0; ox < g.OW; ox++) {
+        const float* row = cols + (((n - n0) * g.OH + oy) * g.OW + ox) * K;
+        for (int64_t fy = 0; fy < g.FH; fy++) {
+          int64_t iy = oy * g.SH - g.PT + fy * g.DH;
+          if (iy < 0 || iy >= g.H) continue;
+          for (int64_t fx = 0; fx < g.FW; fx++) {
+            int64_t ix = ox * g.SW - g.PL + fx * g.DW;
+            if (ix < 0 || ix >= g.W) continue;
+            const float* src = row + (fy * g.FW + fx) * C;
+            float* dst = dxn + (iy * g.W + ix) * C;
+            for (int64_t c = 0; c < C; c++) dst[c] += src[c];
+          }
+        }
+      }
+    }
+  }
+}
+
+// Images per chunk so that the scratch column matrix stays near 32 MB.
+int64_t ChunkImages(const Conv& g) {
+  const int64_t maxFloats = int64_t(8) << 20;
+  int64_t per = std::max<int64_t>(1, g.P() * g.K());
+  return std::max<int64_t>(1, std::min<int64_t>(g.N, maxFloats / per));
+}
+
+thread_local std::vector<float> scratch;
+
+float* Scratch(size_t count) {
+  if (scratch.size() < count) scratch.resize(count);
+  return scratch.data();
+}
+
+// Validates the three arrays of a conv call: (first, second, third) sized
+// (xSize, wSize, ySize) in the order the entry point takes them.
+bool ConvArrays(const Napi::CallbackInfo& info, Arr<float>* p0, Arr<float>* p1, Arr<float>* p2, int64_t s0, int64_t s1, int64_t s2,
+                std::string* err) {
+  if (!GetArr(info[0], napi_float32_array, p0) || !GetArr(info[1], napi_float32_array, p1) || !GetArr(info[2], napi_float32_array, p2)) {
+    *err = "the three arrays must be Float32Array";
+    return false;
+  }
+  if (static_cast<int64_t>(p0->length) < s0 || static_cast<int64_t>(p1->length) < s1 || static_cast<int64_t>(p2->length) < s2) {
+    *err = "an array is shorter than the convolution geometry needs";
+    return false;
+  }
+  return true;
+}
+
+// conv2d(x, w, y, N, H, W, C, OH, OW, OC, FH, FW, SH, SW, DH, DW, PT, PL): y = conv(x, w), NHWC.
+Napi::Value Conv2d(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Conv g;
+  if (info.Length() != 18 || !GetConv(info, 3, &g)) return Fail(env, "conv2d: expected (x, w, y) and 15 non-negative integers (strides, dilations > 0)");
+  Arr<float> x, w, y;
+  std::string err;
+  if (!ConvArrays(info, &x, &w, &y, g.N * g.H * g.W * g.C, g.K() * g.OC, g.N * g.P() * g.OC, &err)) return Fail(env, "conv2d: " + err);
+  const int64_t K = g.K(), P = g.P();
+  if (g.N * P * g.OC == 0) return env.Undefined();
+  if (K == 0) {
+    std::fill(y.data, y.data + g.N * P * g.OC, 0.0f);
+    return env.Undefined();
+  }
+  if (g.Identity()) {
+    cblas_sgemm(kRowMajor, kNoTrans, kNoTrans, (int)(g.N * P), (int)g.OC, (int)K, 1.0f, x.data, (int)K, w.data, (int)g.OC, 0.0f, y.data,
+                (int)g.OC);
+    return env.Undefined();
+  }
+  const int64_t chunk = ChunkImages(g);
+  float* cols = Scratch(static_cast<size_t>(chunk * P * K));
+  for (int64_t n0 = 0; n0 < g.N; n0 += chunk) {
+    int64_t n1 = std::min(g.N, n0 + chunk);
+    Im2col(g, x.data, n0, n1, cols);
+    cblas_sgemm(kRowMajor, kNoTrans, kNoTrans, (int)((n1 - n0) * P), (int)g.OC, (int)K, 1.0f, cols, (int)K, w.data, (int)g.OC, 0.0f,
+                y.data + n0 * P * g.OC, (int)g.OC);
+  }
+  return env.Undefined();
+}
+
+// conv2dBackpropInput(dy, w, dx, geometry...): dx = conv^T(dy, w).
+Napi::Value Conv2dBackpropInput(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Conv g;
+  if (info.Length() != 18 || !GetConv(info, 3, &g)) return Fail(env, "conv2dBackpropInput: expected (dy, w, dx) and 15 non-negative integers (strides, dilations > 0)");
+  Arr<float> dy, w, dx;
+  std::string err;
+  if (!ConvArrays(info, &dy, &w, &dx, g.N * g.P() * g.OC, g.K() * g.OC, g.N * g.H * g.W * g.C, &err))
+    return Fail(env, "conv2dBackpropInput: " + err);
+  const int64_t K = g.K(), P = g.P();
+  const int64_t nx = g.N * g.H * g.W * g.C;
+  if (nx == 0) return env.Undefined();
+  if (g.Identity() && g.OC > 0) {
+    cblas_sgemm(kRowMajor, kNoTrans, kTrans, (int)(g.N * P), (int)K, (int)g.OC, 1.0f, dy.data, (int)g.OC, w.data, (int)g.OC, 0.0f, dx.data,
+                (int)K);
+    return env.Undefined();
+  }
+  std::fill(dx.data, dx.data + nx, 0.0f);
+  if (K == 0 || P == 0 || g.OC == 0) return env.Undefined();
+  const int64_t chunk = ChunkImages(g);
+  float* cols = Scratch(static_cast<size_t>(chunk * P * K));
+  for (int64_t n0 = 0; n0 < g.N; n0 += chunk) {
+    int64_t n1 = std::min(g.N, n0 + chunk);
+    cblas_sgemm(kRowMajor, kNoTrans, kTrans, (int)((n1 - n0) * P), (int)K, (int)g.OC, 1.0f, dy.data + n0 * P * g.OC, (int)g.OC, w.data,
+                (int)g.OC, 0.0f, cols, (int)K);
+    Col2im(g, cols, n0, n1, dx.data);
+  }
+  return env.Undefined();
+}
+
+// conv2dBackpropFilter(x, dy, dw, geometry...): dw = sum over pixels of patch(x)^T dy.
+Napi::Value Conv2dBackpropFilter(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Conv g;
+  if (info.Length() != 18 || !GetConv(info, 3, &g)) return Fail(env, "conv2dBackpropFilter: expected (x, dy, dw) and 15 non-negative integers (strides, dilations > 0)");
+  Arr<float> x, dy, dw;
+  std::string err;
+  if (!ConvArrays(info, &x, &dy, &dw, g.N * g.H * g.W * g.C, g.N * g.P() * g.OC, g.K() * g.OC, &err))
+    return Fail(env, "conv2dBackpropFilter: " + err);
+  const int64_t K = g.K(), P = g.P();
+  if (K * g.OC == 0) return env.Undefined();
+  if (g.N * P == 0) {
+    std::fill(dw.data, dw.data + K * g.OC, 0.0f);
+    return env.Undefined();
+  }
+  if (g.Identity()) {
+    cblas_sgemm(kRowMajor, kTrans, kNoTrans, (int)K, (int)g.OC, (int)(g.N * P), 1.0f, x.data, (int)K, dy.data, (int)g.OC, 0.0f, dw.data,
+                (int)g.OC);
+    return env.Undefined();
+  }
+  const int64_t chunk = ChunkImages(g);
+  float* cols = Scratch(static_cast<size_t>(chunk * P * K));
+  for (int64_t n0 = 0; n0 < g.N; n0 += chunk) {
+    int64_t n1 = std::min(g.N, n0 + chunk);
+    Im2col(g, x.data, n0, n1, cols);
+    cblas_sgemm(kRowMajor, kTrans, kNoTrans, (int)K, (int)g.OC, (int)((n1 - n0) * P), 1.0f, cols, (int)K, dy.data + n0 * P * g.OC,
+                (int)g.OC, n0 == 0 ? 0.0f : 1.0f, dw.data, (int)g.OC);
+  }
+  return env.Undefined();
+}
+
+// Window geometry of a 2-D pooling, NHWC.
+struct Pool {
+  int64_t N, H, W, C, OH, OW, FH, FW, SH, SW, DH, DW, PT, PL;
+};
+
+bool GetPool(const Napi::CallbackInfo& info, size_t first, Pool* g) {
+  int64_t v[14];
+  for (int i = 0; i < 14; i++)
+    if (!GetInt(info, first + i, &v[i])) return false;
+  *g = Pool{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13]};
+  return g->SH > 0 && g->SW > 0 && g->DH > 0 && g->DW > 0;
+}
+
+// maxPool(x, y, argmax, geometry...): y = window maxima; argmax (Int32Array) the
+// flat input index of each maximum (first one on ties, -1 for an empty window),
+// which the gradient uses to route dy.
+Napi::Value MaxPool(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Pool g;
+  if (info.Length() != 17 || !GetPool(info, 3, &g)) return Fail(env, "maxPool: expected (x, y, argmax) and 14 non-negative integers");
+  Arr<float> x, y;
+  Arr<int32_t> am;
+  if (!GetArr(info[0], napi_float32_array, &x) || !GetArr(info[1], napi_float32_array, &y) || !GetArr(info[2], napi_int32_array, &am))
+    return Fail(env, "maxPool: x and y must be Float32Array, argmax Int32Array");
+  const int64_t nx = g.N * g.H * g.W * g.C, ny = g.N * g.OH * g.OW * g.C;
+  if ((int64_t)x.length < nx || (int64_t)y.length < ny || (int64_t)am.length < ny) return Fail(env, "maxPool: an array is too short");
+  if (nx > 2147483647) return Fail(env, "maxPool: input too large for int32 indices");
+  const int64_t C = g.C;
+  std::vector<float> best(C);
+  std::vector<int32_t> where(C);
+  for (int64_t n = 0; n < g.N; n++) {
+    for (int64_t oy = 0; oy < g.OH; oy++) {
+      for (int64_t ox = 0; ox < g.OW; ox++) {
+        std::fill(best.begin(), best.end(), -std::numeric_limits<float>::infinity());
+        std::fill(where.begin(), where.end(), -1);
+        for (int64_t fy = 0; fy < g.FH; fy++) {
+          int64_t iy = oy * g.SH - g.PT + fy * g.DH;
+          if (iy < 0 || iy >= g.H) continue;
+          for (int64_t fx = 0; fx < g.FW; fx++) {
+            int64_t ix = ox * g.SW - g.PL + fx * g.DW;
+            if (ix < 0 || ix >= g.W) continue;
+            int64_t base = ((n * g.H + iy) * g.W + ix) * C;
+            const float* src = x.data + base;
+            for (int64_t c = 0; c < C; c++) {
+              // NaN propagates, as tfjs's cpu kernel does (it takes any NaN as the max).
+              if (src[c] > best[c] || where[c] < 0 || (src[c] != src[c] && best[c] == best[c])) {
+                best[c] = src[c];
+                where[c] = (int32_t)(base + c);
+              }
+            }
+          }
+        }
+        int64_t o = ((n * g.OH + oy) * g.OW + ox) * C;
+        for (int64_t c = 0; c < C; c++) {
+          y.data[o + c] = where[c] < 0 ? 0.0f : best[c];
+          am.data[o + c] = where[c];
+        }
+      }
+    }
+  }
+  return env.Undefined();
+}
+
+// scatterAdd(dy, argmax, dx): dx = 0; dx[argmax[i]] += dy[i] (max-pool gradient).
+Napi::Value ScatterAdd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Arr<float> dy, dx;
+  Arr<int32_t> am;
+  if (info.Length() != 3 || !GetArr(info[0], napi_float32_array, &dy) || !GetArr(info[1], napi_int32_array, &am) ||
+      !GetArr(info[2], napi_float32_array, &dx))
+    return Fail(env, "scatterAdd: expected (dy: Float32Array, argmax: Int32Array, dx: Float32Array)");
+  if (am.length < dy.length) return Fail(env, "scatterAdd: argmax shorter than dy");
+  std::fill(dx.data, dx.data + dx.length, 0.0f);
+  for (size_t i = 0; i < dy.length; i++) {
+    int32_t j = am.data[i];
+    if (j < 0) continue;
+    if ((size_t)j >= dx.length) return Fail(env, "scatterAdd: an argmax index is out of range");
+    dx.data[j] += dy.data[i];
+  }
+  return env.Undefined();
+}
+
+Napi::Value SetThreads(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int64_t n;
+  if (!GetInt(info, 0, &n) || n < 1) return Fail(env, "setThreads: expected a positive integer");
+  if (openblas_set_num_threads == nullptr) return Napi::Boolean::New(env, false);
+  openblas_set_num_threads((int)n);
+  return Napi::Boolean::New(env, true);
+}
+
+Napi::Value GetThreads(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (openblas_get_num_threads == nullptr) return env.Null();
+  return Napi::Number::New(env, openblas_get_num_threads());
+}
+
+Napi::Value Info(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  bool isOpenblas = openblas_get_config != nullptr;
+  o.Set("openblas", Napi::Boolean::New(env, isOpenblas));
+  o.Set("config", isOpenblas ? Napi::Value(Napi::String::New(env, openblas_get_config())) : env.Null());
+  o.Set("corename", openblas_get_corename ? Napi::Value(Napi::String::New(env, openblas_get_corename())) : env.Null());
+  o.Set("canSetThreads", Napi::Boolean::New(env, openblas_set_num_threads != nullptr));
+  return o;
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("gemm", Napi::Function::New(env, Gemm));
+  exports.Set("sgemmBatched", Napi::Function::New(env, SgemmBatched));
+  exports.Set("conv2d", Napi::Function::New(env, Conv2d));
+  exports.Set("conv2dBackpropInput", Napi::Function::New(env, Conv2dBackpropInput));
+  exports.Set("conv2dBackpropFilter", Napi::Function::New(env, Conv2dBackpropFilter));
+  exports.Set("maxPool", Napi::Function::New(env, MaxPool));
+  exports.Set("scatterAdd", Napi::Function::New(env, ScatterAdd));
+  exports.Set("setThreads", Napi::Function::New(env, SetThreads));
+  exports.Set("getThreads", Napi::Function::New(env, GetThreads));
+  exports.Set("info", Napi::Function::New(env, Info));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(ldl_native, Init)
