@@ -9,3 +9,4 @@ export * from './backend';
 export * from './gemm';
 export * from './linalg';
 export * from './native';
+export * from './progress';
