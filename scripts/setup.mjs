@@ -1,0 +1,134 @@
+#!/usr/bin/env node
+// npm run setup: installs whatever is missing, in order, and says what it did.
+//   1. Debian packages (Jupyter for the system python3, Chromium, OpenBLAS,
+//      Fashion-MNIST; with --bench also PyTorch and NumPy) -- with root rights
+//      it installs them, otherwise it prints the exact command to run;
+//   2. npm packages (npm ci from package-lock.json);
+//   3. the native BLAS add-on (falls back to wasm with a one-line notice);
+//   4. the tslab kernel, registered in the project-local .jupyter-prefix.
+// Flags: --if-needed (only check, and act where something is missing; quick
+// when all is in place), --bench (add the benchmark references), --no-apt.
+// Plain JavaScript on purpose: it runs before node_modules exists.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const args = new Set(process.argv.slice(2));
+const ifNeeded = args.has('--if-needed');
+const withBench = args.has('--bench');
+
+const APT_CORE = [
+  'jupyter-notebook', 'jupyter-nbconvert', 'jupyter-client', 'python3-nbclient', 'python3-ipykernel',
+  'chromium', 'libopenblas-dev', 'dataset-fashion-mnist',
+];
+const APT_BENCH = ['python3-torch', 'python3-numpy'];
+
+function log(msg) {
+  console.log(`[setup] ${msg}`);
+}
+
+function run(cmd, argv, opts = {}) {
+  const r = spawnSync(cmd, argv, { stdio: opts.quiet ? 'pipe' : 'inherit', cwd: root, env: { ...process.env, ...opts.env }, encoding: 'utf8' });
+  return r;
+}
+
+function missingDebianPackages(names) {
+  const r = spawnSync('dpkg-query', ['-W', '-f=${Package} ${db:Status-Abbrev}\n', ...names], { encoding: 'utf8' });
+  if (r.error) return null; // not a Debian system
+  const installed = new Set(
+    (r.stdout || '').split('\n').filter((l) => /\sii\s*$/.test(l)).map((l) => l.split(' ')[0]),
+  );
+  return names.filter((n) => !installed.has(n));
+}
+
+function setupDebian() {
+  if (args.has('--no-apt')) return;
+  const wanted = withBench ? [...APT_CORE, ...APT_BENCH] : APT_CORE;
+  const missing = missingDebianPackages(wanted);
+  if (missing === null) {
+    log(`not a Debian/Ubuntu system: install by hand Jupyter Notebook + nbconvert for python3, Chromium, a CBLAS (e.g. OpenBLAS) and Fashion-MNIST (see environment.md)`);
+    return;
+  }
+  if (missing.length === 0) return;
+  const cmd = `apt-get update && apt-get install -y --no-install-recommends ${missing.join(' ')}`;
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (!isRoot) {
+    log(`missing Debian packages: ${missing.join(' ')}`);
+    log(`run:  sudo sh -c '${cmd}'   and then run this command again`);
+    return;
+  }
+  log(`installing Debian packages: ${missing.join(' ')}`);
+  const env = { DEBIAN_FRONTEND: 'noninteractive' };
+  let r = run('apt-get', ['update', '-qq'], { env });
+  if (r.status !== 0) log('apt-get update failed; trying the install with the current package lists');
+  r = run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { env });
+  if (r.status !== 0) {
+    log(`apt-get install failed (exit ${r.status}); install by hand: ${cmd}`);
+    process.exitCode = 1;
+  }
+}
+
+function npmUpToDate() {
+  const marker = join(root, 'node_modules', '.package-lock.json');
+  if (!existsSync(marker)) return false;
+  return statSync(marker).mtimeMs >= statSync(join(root, 'package-lock.json')).mtimeMs - 1000;
+}
+
+function setupNpm() {
+  if (npmUpToDate()) return;
+  log('installing npm packages (npm ci)');
+  const r = run('npm', ['ci', '--no-audit', '--no-fund']);
+  if (r.status !== 0) {
+    log('npm ci failed; see the messages above');
+    process.exit(1);
+  }
+}
+
+const ADDON = join(root, 'native', 'build', 'Release', 'ldl_native.node');
+
+function setupNative() {
+  if (existsSync(ADDON)) {
+    if (!ifNeeded || !addonIsStale()) return;
+  }
+  if (!existsSync(join(root, 'scripts', 'build-native.mjs'))) return;
+  log('building the native BLAS add-on');
+  const r = run(process.execPath, [join(root, 'scripts', 'build-native.mjs')]);
+  if (r.status !== 0) {
+    log('native add-on not built: the project falls back to the tfjs wasm backend (slower; see environment.md)');
+  }
+}
+
+function addonIsStale() {
+  const srcDir = join(root, 'native', 'src');
+  if (!existsSync(srcDir)) return false;
+  const built = statSync(ADDON).mtimeMs;
+  const r = spawnSync('find', [srcDir, join(root, 'native', 'binding.gyp'), '-newer', ADDON], { encoding: 'utf8' });
+  return built > 0 && (r.stdout || '').trim().length > 0;
+}
+
+function kernelRegistered() {
+  return existsSync(join(root, '.jupyter-prefix', 'share', 'jupyter', 'kernels', 'tslab', 'kernel.json'));
+}
+
+function setupKernel() {
+  if (kernelRegistered()) {
+    // A kernel registered from another checkout points at that checkout's tslab.
+    const spec = JSON.parse(readFileSync(join(root, '.jupyter-prefix', 'share', 'jupyter', 'kernels', 'tslab', 'kernel.json'), 'utf8'));
+    if (spec.argv && existsSync(spec.argv[0]) && spec.argv.join(' ').includes(root)) return;
+  }
+  if (!existsSync(join(root, 'scripts', 'kernel.mjs'))) return;
+  log('registering the tslab kernel in .jupyter-prefix');
+  const r = run(process.execPath, [join(root, 'scripts', 'kernel.mjs')]);
+  if (r.status !== 0) {
+    log('kernel registration failed; see the messages above');
+    process.exitCode = 1;
+  }
+}
+
+setupDebian();
+setupNpm();
+setupNative();
+setupKernel();
+if (!ifNeeded) log(process.exitCode ? 'finished with problems (see above)' : 'done');
