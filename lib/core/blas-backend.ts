@@ -1,14 +1,389 @@
 /**
- * The `blas` tfjs backend: tfjs's cpu backend with matrix products and
- * convolutions on the system BLAS through the native add-on (native/).
- * (Being written under issue 4; until the add-on exists this reports why it is unavailable.)
+ * The `blas` tfjs backend: tfjs's `cpu` backend (plain JavaScript) with the
+ * kernels that dominate training on the system BLAS through the native add-on
+ * (native/, see native.ts):
+ *
+ *   BatchMatMul, _FusedMatMul          one sgemm per matrix (every transpose flag,
+ *                                      batch broadcasting), bias + activation fused
+ *   Conv2D, FusedConv2D,               im2col + sgemm (NHWC; strides, dilations,
+ *   Conv2DBackpropInput,               'same'/'valid'/explicit pads); NCHW and
+ *   Conv2DBackpropFilter               other dtypes go to the cpu kernels
+ *   MaxPool, MaxPoolGrad               one pass in C (window max + arg-max scatter)
+ *
+ * Every other kernel is the cpu backend's own, registered again under `blas`.
+ * Tensor data stay the cpu backend's JavaScript typed arrays: the add-on reads
+ * inputs and writes fresh outputs in place, so nothing is copied across.
  */
+import * as tf from '@tensorflow/tfjs';
+import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import { blasInfo, nativeAddon, nativeLoadError, type NativeAddon } from './native';
+
 export interface BlasBackendStatus {
   ok: boolean;
   reason?: string;
   detail?: string;
 }
 
+type TensorInfo = tf.TensorInfo;
+type Attrs = Record<string, unknown>;
+interface KernelArgs {
+  inputs: Record<string, TensorInfo | undefined>;
+  backend: MathBackendCPU;
+  attrs?: Attrs;
+}
+type KernelFunc = (args: KernelArgs) => TensorInfo | TensorInfo[];
+
+/** cpu's backend class; only the console greeting it prints on first use in Node is switched off. */
+class BlasBackend extends MathBackendCPU {
+  constructor() {
+    super();
+    // MathBackendCPU suggests installing tfjs-node on its first write in Node;
+    // that advice is wrong for this backend.
+    (this as unknown as { firstUse: boolean }).firstUse = false;
+  }
+}
+
+const { backend_util, broadcast_util, util } = tf;
+
+/** The cpu backend's kernel (registered again under `blas`), for delegation. */
+function cpuKernel(name: string): KernelFunc {
+  const k = tf.getKernel(name, 'cpu');
+  if (!k) throw new Error(`blas backend: the cpu backend has no kernel ${name}`);
+  return k.kernelFunc as unknown as KernelFunc;
+}
+
+function f32(backend: MathBackendCPU, t: TensorInfo): Float32Array {
+  const v = backend.data.get(t.dataId).values;
+  // cpu stores float32 tensors as Float32Array; anything else (a rare cast
+  // leftover) is converted rather than misread.
+  return v instanceof Float32Array ? v : Float32Array.from(v as ArrayLike<number>);
+}
+
+function single(r: TensorInfo | TensorInfo[]): TensorInfo {
+  return Array.isArray(r) ? r[0] : r;
+}
+
+// ---------------------------------------------------------------- matmul
+
+/** out = op(a) op(b) over broadcast batch dims; both float32. */
+function matMulNative(addon: NativeAddon, backend: MathBackendCPU, a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean): { shape: number[]; values: Float32Array } {
+  const aRank = a.shape.length;
+  const bRank = b.shape.length;
+  const innerA = transposeA ? a.shape[aRank - 2] : a.shape[aRank - 1];
+  const innerB = transposeB ? b.shape[bRank - 1] : b.shape[bRank - 2];
+  const m = transposeA ? a.shape[aRank - 1] : a.shape[aRank - 2];
+  const n = transposeB ? b.shape[bRank - 2] : b.shape[bRank - 1];
+  const outerA = a.shape.slice(0, -2);
+  const outerB = b.shape.slice(0, -2);
+  const outer = broadcast_util.assertAndGetBroadcastShape(outerA, outerB);
+  util.assert(innerA === innerB, () =>
+    `Error in matMul: inner shapes (${innerA}) and (${innerB}) of Tensors with shapes ${a.shape} and ${b.shape} ` +
+    `and transposeA=${transposeA} and transposeB=${transposeB} must match.`);
+  const k = innerA;
+  const batch = util.sizeFromShape(outer);
+  const values = new Float32Array(batch * m * n);
+  const av = f32(backend, a);
+  const bv = f32(backend, b);
+  const shape = [...outer, m, n];
+  if (batch === 0 || m === 0 || n === 0) return { shape, values };
+  const batchA = util.sizeFromShape(outerA);
+  const batchB = util.sizeFromShape(outerB);
+  if (batch === 1) {
+    addon.gemm(transposeA, transposeB, m, n, k, 1, av, transposeA ? m : k, bv, transposeB ? k : n, 0, values, n);
+    return { shape, values };
+  }
+  // Offsets of each output batch's A and B matrices under numpy broadcasting.
+  const aOff = new Int32Array(batch);
+  const bOff = new Int32Array(batch);
+  if (batchA === batch && batchB === batch) {
+    for (let i = 0; i < batch; i++) { aOff[i] = i * m * k; bOff[i] = i * k * n; }
+  } else if (batchA === 1 || batchB === 1) {
+    for (let i = 0; i < batch; i++) {
+      aOff[i] = (batchA === 1 ? 0 : i) * m * k;
+      bOff[i] = (batchB === 1 ? 0 : i) * k * n;
+    }
+  } else {
+    // General numpy broadcasting: walk the output batch index from the last
+    // dim, skipping the dims where an operand has size 1.
+    const rank = outer.length;
+    const padA = new Array<number>(rank - outerA.length).fill(1).concat(outerA);
+    const padB = new Array<number>(rank - outerB.length).fill(1).concat(outerB);
+    for (let i = 0; i < batch; i++) {
+      let rem = i;
+      let ia = 0;
+      let ib = 0;
+      let sa = 1;
+      let sb = 1;
+      for (let d = rank - 1; d >= 0; d--) {
+        const idx = rem % outer[d];
+        rem = Math.floor(rem / outer[d]);
+        if (padA[d] !== 1) ia += idx * sa;
+        if (padB[d] !== 1) ib += idx * sb;
+        sa *= padA[d];
+        sb *= padB[d];
+      }
+      aOff[i] = ia * m * k;
+      bOff[i] = ib * k * n;
+    }
+  }
+  addon.sgemmBatched(transposeA, transposeB, m, n, k, av, aOff, bv, bOff, values);
+  return { shape, values };
+}
+
+function isFloatPair(a: TensorInfo, b: TensorInfo): boolean {
+  return a.dtype === 'float32' && b.dtype === 'float32';
+}
+
+function batchMatMul(addon: NativeAddon): KernelFunc {
+  const fallback = cpuKernel('BatchMatMul');
+  return (args) => {
+    const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
+    const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
+    if (!isFloatPair(a, b)) return fallback(args);
+    const r = matMulNative(addon, args.backend, a, b, !!transposeA, !!transposeB);
+    return args.backend.makeTensorInfo(r.shape, 'float32', r.values);
+  };
+}
+
+/**
+ * Adds the bias and applies the activation as cpu's fused kernels do. The
+ * usual cases (bias of one value per output channel, linear or relu) run in
+ * place on the fresh output; the rest go through the cpu kernels.
+ */
+function biasAndActivation(
+  backend: MathBackendCPU, out: TensorInfo, values: Float32Array, bias: TensorInfo | undefined,
+  activation: string | undefined, prelu: TensorInfo | undefined, leakyreluAlpha: number | undefined,
+): TensorInfo {
+  let result = out;
+  const channels = out.shape[out.shape.length - 1] ?? 1;
+  if (bias) {
+    if (bias.dtype === 'float32' && util.sizeFromShape(bias.shape) === channels && bias.shape.every((d, i) => i === bias.shape.length - 1 || d === 1) && bias.shape.length <= out.shape.length) {
+      const bv = f32(backend, bias);
+      for (let o = 0; o < values.length; o += channels) for (let j = 0; j < channels; j++) values[o + j] += bv[j];
+    } else {
+      const added = single(cpuKernel('Add')({ inputs: { a: result, b: bias }, backend }));
+      backend.disposeIntermediateTensorInfo(result);
+      result = added;
+    }
+  }
+  const act = activation ?? 'linear';
+  if (act === 'linear') return result;
+  if (act === 'relu' && result === out) {
+    for (let i = 0; i < values.length; i++) values[i] = Math.max(0, values[i]);
+    return result;
+  }
+  let activated: TensorInfo;
+  if (act === 'relu') activated = single(cpuKernel('Relu')({ inputs: { x: result }, backend }));
+  else if (act === 'relu6') activated = single(cpuKernel('Relu6')({ inputs: { x: result }, backend }));
+  else if (act === 'elu') activated = single(cpuKernel('Elu')({ inputs: { x: result }, backend }));
+  else if (act === 'sigmoid') activated = single(cpuKernel('Sigmoid')({ inputs: { x: result }, backend }));
+  else if (act === 'leakyrelu') activated = single(cpuKernel('LeakyRelu')({ inputs: { x: result }, backend, attrs: { alpha: leakyreluAlpha } }));
+  else if (act === 'prelu') {
+    if (!prelu) throw new Error('blas backend: activation prelu needs preluActivationWeights');
+    activated = single(cpuKernel('Prelu')({ inputs: { x: result, alpha: prelu }, backend }));
+  } else throw new Error(`Activation ${act} has not been implemented for the blas backend.`);
+  backend.disposeIntermediateTensorInfo(result);
+  return activated;
+}
+
+function fusedMatMul(addon: NativeAddon): KernelFunc {
+  const fallback = cpuKernel('_FusedMatMul');
+  return (args) => {
+    const { a, b, bias, preluActivationWeights } = args.inputs as Record<string, TensorInfo | undefined>;
+    const { transposeA, transposeB, activation, leakyreluAlpha } = args.attrs as
+      { transposeA: boolean; transposeB: boolean; activation?: string; leakyreluAlpha?: number };
+    if (!a || !b || !isFloatPair(a, b)) return fallback(args);
+    const r = matMulNative(addon, args.backend, a, b, !!transposeA, !!transposeB);
+    const out = args.backend.makeTensorInfo(r.shape, 'float32', r.values);
+    return biasAndActivation(args.backend, out, r.values, bias, activation, preluActivationWeights, leakyreluAlpha);
+  };
+}
+
+// ---------------------------------------------------------------- convolution
+
+type ConvInfo = ReturnType<typeof backend_util.computeConv2DInfo>;
+
+function geometry(ci: ConvInfo): number[] {
+  return [
+    ci.batchSize, ci.inHeight, ci.inWidth, ci.inChannels, ci.outHeight, ci.outWidth, ci.outChannels,
+    ci.filterHeight, ci.filterWidth, ci.strideHeight, ci.strideWidth, ci.dilationHeight, ci.dilationWidth,
+    ci.padInfo.top, ci.padInfo.left,
+  ];
+}
+
+function conv2dInfo(x: TensorInfo, filter: TensorInfo, attrs: Attrs): ConvInfo {
+  const dataFormat = backend_util.convertConv2DDataFormat((attrs.dataFormat as 'NHWC' | 'NCHW') ?? 'NHWC');
+  return backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number], filter.shape as [number, number, number, number],
+    attrs.strides as number | [number, number], (attrs.dilations as number | [number, number]) ?? 1,
+    attrs.pad as 'valid' | 'same' | number, attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined,
+    false, dataFormat);
+}
+
+/** NCHW layouts and non-float dtypes stay on the cpu kernels. */
+function nativeConvOk(attrs: Attrs, ...ts: TensorInfo[]): boolean {
+  const df = attrs.dataFormat as string | undefined;
+  return (df === undefined || df === 'NHWC') && ts.every((t) => t.dtype === 'float32');
+}
+
+function conv2d(addon: NativeAddon): KernelFunc {
+  const fallback = cpuKernel('Conv2D');
+  return (args) => {
+    const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
+    const attrs = args.attrs ?? {};
+    if (!nativeConvOk(attrs, x, filter)) return fallback(args);
+    const ci = conv2dInfo(x, filter, attrs);
+    const y = new Float32Array(util.sizeFromShape(ci.outShape));
+    addon.conv2d(f32(args.backend, x), f32(args.backend, filter), y, ...geometry(ci));
+    return args.backend.makeTensorInfo(ci.outShape, 'float32', y);
+  };
+}
+
+function fusedConv2d(addon: NativeAddon): KernelFunc {
+  const fallback = cpuKernel('FusedConv2D');
+  return (args) => {
+    const { x, filter, bias, preluActivationWeights } = args.inputs as Record<string, TensorInfo | undefined>;
+    const attrs = args.attrs ?? {};
+    if (!x || !filter || !nativeConvOk(attrs, x, filter)) return fallback(args);
+    const ci = conv2dInfo(x, filter, attrs);
+    const y = new Float32Array(util.sizeFromShape(ci.outShape));
+    addon.conv2d(f32(args.backend, x), f32(args.backend, filter), y, ...geometry(ci));
+    const out = args.backend.makeTensorInfo(ci.outShape, 'float32', y);
+    return biasAndActivation(args.backend, out, y, bias, attrs.activation as string | undefined, preluActivationWeights, attrs.leakyreluAlpha as number | undefined);
+  };
+}
+
+function conv2dBackpropInput(addon: NativeAddon): KernelFunc {
+  const fallback = cpuKernel('Conv2DBackpropInput');
+  return (args) => {
+    const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
+    const attrs = args.attrs ?? {};
+    if (!nativeConvOk(attrs, dy, filter)) return fallback(args);
+    const inputShape = attrs.inputShape as [number, number, number, number];
+    const ci = backend_util.computeConv2DInfo(inputShape, filter.shape as [number, number, number, number],
+      attrs.strides as number | [number, number], 1, attrs.pad as 'valid' | 'same' | number,
+      attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined, false, 'channelsLast');
+    util.assert(util.arraysEqual(ci.outShape, dy.shape), () =>
+      `Error in conv2dDerInput: dy shape ${dy.shape} does not match the convolution output shape ${ci.outShape} ` +
+      `of input shape ${inputShape} and filter shape ${filter.shape}.`);
+    const dx = new Float32Array(util.sizeFromShape(inputShape));
+    addon.conv2dBackpropInput(f32(args.backend, dy), f32(args.backend, filter), dx, ...geometry(ci));
+    return args.backend.makeTensorInfo(inputShape, 'float32', dx);
+  };
+}
+
+function conv2dBackpropFilter(addon: NativeAddon): KernelFunc {
+  const fallback = cpuKernel('Conv2DBackpropFilter');
+  return (args) => {
+    const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
+    const attrs = args.attrs ?? {};
+    if (!nativeConvOk(attrs, x, dy)) return fallback(args);
+    const filterShape = attrs.filterShape as [number, number, number, number];
+    const ci = backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape,
+      attrs.strides as number | [number, number], 1, attrs.pad as 'valid' | 'same' | number,
+      attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined, false, 'channelsLast');
+    util.assert(util.arraysEqual(ci.outShape, dy.shape), () =>
+      `Error in conv2dDerFilter: dy shape ${dy.shape} does not match the convolution output shape ${ci.outShape} ` +
+      `of input shape ${x.shape} and filter shape ${filterShape}.`);
+    const dw = new Float32Array(util.sizeFromShape(filterShape));
+    addon.conv2dBackpropFilter(f32(args.backend, x), f32(args.backend, dy), dw, ...geometry(ci));
+    return args.backend.makeTensorInfo(filterShape, 'float32', dw);
+  };
+}
+
+// ---------------------------------------------------------------- max pooling
+
+type PoolInfo = ReturnType<typeof backend_util.computePool2DInfo>;
+
+function poolInfo(xShape: number[], attrs: Attrs): PoolInfo {
+  return backend_util.computePool2DInfo(xShape as [number, number, number, number],
+    attrs.filterSize as number | [number, number], attrs.strides as number | [number, number], 1,
+    attrs.pad as 'valid' | 'same' | number, attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined);
+}
+
+function poolGeometry(pi: PoolInfo): number[] {
+  return [
+    pi.batchSize, pi.inHeight, pi.inWidth, pi.inChannels, pi.outHeight, pi.outWidth,
+    pi.filterHeight, pi.filterWidth, pi.strideHeight, pi.strideWidth, pi.dilationHeight, pi.dilationWidth,
+    pi.padInfo.top, pi.padInfo.left,
+  ];
+}
+
+function maxPool(addon: NativeAddon): KernelFunc {
+  const fallback = cpuKernel('MaxPool');
+  return (args) => {
+    const { x } = args.inputs as { x: TensorInfo };
+    const attrs = args.attrs ?? {};
+    if (x.dtype !== 'float32' || x.shape.length !== 4) return fallback(args);
+    const pi = poolInfo(x.shape, attrs);
+    // A 1x1 window with stride 1 is the identity; cpu returns the input itself.
+    if (pi.filterWidth === 1 && pi.filterHeight === 1 && util.arraysEqual(pi.inShape, pi.outShape)) return fallback(args);
+    const size = util.sizeFromShape(pi.outShape);
+    const y = new Float32Array(size);
+    addon.maxPool(f32(args.backend, x), y, new Int32Array(size), ...poolGeometry(pi));
+    return args.backend.makeTensorInfo(pi.outShape, 'float32', y);
+  };
+}
+
+function maxPoolGrad(addon: NativeAddon): KernelFunc {
+  const fallback = cpuKernel('MaxPoolGrad');
+  return (args) => {
+    const { dy, input } = args.inputs as { dy: TensorInfo; input: TensorInfo };
+    const attrs = args.attrs ?? {};
+    if (input.dtype !== 'float32' || dy.dtype !== 'float32' || input.shape.length !== 4) return fallback(args);
+    const pi = poolInfo(input.shape, attrs);
+    util.assert(util.arraysEqual(pi.outShape, dy.shape), () =>
+      `Error in maxPoolGrad: dy shape ${dy.shape} does not match the pooling output shape ${pi.outShape}.`);
+    // The arg-max is recomputed from the input (one cheap pass) rather than
+    // cached from the forward call, so it can never be stale.
+    const size = util.sizeFromShape(pi.outShape);
+    const argmax = new Int32Array(size);
+    addon.maxPool(f32(args.backend, input), new Float32Array(size), argmax, ...poolGeometry(pi));
+    const dx = new Float32Array(util.sizeFromShape(input.shape));
+    addon.scatterAdd(f32(args.backend, dy), argmax, dx);
+    return args.backend.makeTensorInfo(input.shape, 'float32', dx);
+  };
+}
+
+// ---------------------------------------------------------------- registration
+
+/** Names of the kernels that run natively on this backend (the rest are cpu's). */
+export const BLAS_NATIVE_KERNELS = [
+  'BatchMatMul', '_FusedMatMul', 'Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter',
+  'MaxPool', 'MaxPoolGrad',
+] as const;
+
+let status: BlasBackendStatus | null = null;
+
+/**
+ * Registers the `blas` backend with tfjs (idempotent). Returns ok:false with
+ * the reason when the native add-on is not available.
+ */
 export function registerBlasBackend(): BlasBackendStatus {
-  return { ok: false, reason: 'native add-on not built (run npm run setup)' };
+  if (status?.ok) return { ...status, detail: blasInfo() ?? status.detail };
+  const addon = nativeAddon();
+  if (!addon) return (status = { ok: false, reason: nativeLoadError() ?? 'native add-on unavailable' });
+  if (tf.findBackendFactory('blas') == null) {
+    const overrides: Record<string, KernelFunc> = {
+      BatchMatMul: batchMatMul(addon),
+      _FusedMatMul: fusedMatMul(addon),
+      Conv2D: conv2d(addon),
+      FusedConv2D: fusedConv2d(addon),
+      Conv2DBackpropInput: conv2dBackpropInput(addon),
+      Conv2DBackpropFilter: conv2dBackpropFilter(addon),
+      MaxPool: maxPool(addon),
+      MaxPoolGrad: maxPoolGrad(addon),
+    };
+    for (const config of tf.getKernelsForBackend('cpu')) {
+      if (tf.getKernel(config.kernelName, 'blas')) continue;
+      const native = overrides[config.kernelName];
+      tf.registerKernel({
+        ...config,
+        backendName: 'blas',
+        kernelFunc: (native ?? config.kernelFunc) as unknown as tf.KernelFunc,
+      });
+    }
+    tf.registerBackend('blas', () => new BlasBackend(), 1);
+  }
+  return (status = { ok: true, detail: blasInfo() ?? undefined });
 }
