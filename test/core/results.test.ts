@@ -1,0 +1,49 @@
+/** lib/core results: mode from the environment, results.json under <root>/out, contract fields enforced. */
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { runMode, projectRoot, writeResults } from '../../lib/core';
+
+test('runMode reads QUICK and PAPER (QUICK wins, 0/false/empty are off)', () => {
+  assert.equal(runMode({}), 'default');
+  assert.equal(runMode({ QUICK: '1' }), 'quick');
+  assert.equal(runMode({ QUICK: '0', PAPER: '1' }), 'paper');
+  assert.equal(runMode({ QUICK: 'false', PAPER: '' }), 'default');
+  assert.equal(runMode({ QUICK: '1', PAPER: '1' }), 'quick');
+});
+
+test('projectRoot is the folder holding lib/ and package.json', () => {
+  const root = projectRoot();
+  assert.ok(fs.existsSync(path.join(root, 'lib', 'core', 'results.ts')));
+  assert.ok(fs.existsSync(path.join(root, 'package.json')));
+});
+
+test('writeResults adds mode, wall time, node, date; refuses missing seeds or measurements', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ldl-out-'));
+  const saved = { out: process.env.LDL_OUT_DIR, quick: process.env.QUICK };
+  process.env.LDL_OUT_DIR = dir;
+  process.env.QUICK = '1';
+  try {
+    const startedAt = Date.now() - 1500;
+    const file = writeResults('demo', { seeds: [1, 2], settings: { n: 3 }, measured: { acc: new Float32Array([0.5, 0.75]) }, startedAt });
+    assert.equal(file, path.join(dir, 'demo', 'results.json'));
+    const r = JSON.parse(fs.readFileSync(file, 'utf8'));
+    assert.equal(r.mode, 'quick');
+    assert.deepEqual(r.seeds, [1, 2]);
+    assert.deepEqual(r.measured.acc, [0.5, 0.75]);
+    assert.ok(r.wallTimeSeconds >= 1.5 && r.wallTimeSeconds < 60, `wall time ${r.wallTimeSeconds}`);
+    assert.equal(r.node, process.version);
+    assert.ok(!Number.isNaN(Date.parse(r.date)));
+    assert.ok('backend' in r);
+    assert.throws(() => writeResults('demo', { seeds: [], settings: {}, measured: { a: 1 }, startedAt }), /results\.seeds/);
+    assert.throws(() => writeResults('demo', { seeds: [1], settings: {}, measured: { a: NaN }, startedAt }), /results\.measured/);
+    assert.throws(() => writeResults('../evil', { seeds: [1], settings: {}, measured: { a: 1 }, startedAt }), /name: expected a notebook name/);
+  } finally {
+    if (saved.out === undefined) delete process.env.LDL_OUT_DIR;
+    else process.env.LDL_OUT_DIR = saved.out;
+    if (saved.quick === undefined) delete process.env.QUICK;
+    else process.env.QUICK = saved.quick;
+  }
+});
