@@ -10,3 +10,4 @@ export * from './gemm';
 export * from './linalg';
 export * from './native';
 export * from './progress';
+export * from './results';
