@@ -1,0 +1,564 @@
+/**
+ * Spectral estimators on any symmetric linear operator: Lanczos (with full
+ * reorthogonalisation, float64 recurrence), top/bottom eigenpairs with
+ * residual norms, deflated power iteration, stochastic Lanczos quadrature
+ * (SLQ) spectral density, and Hutchinson estimates of Tr(A) and Tr(A^2).
+ *
+ * The operator is anything with `dim` and `apply(v)`: a Hessian or
+ * Gauss-Newton product of a network (products.ts), a dense matrix, or a
+ * user's own function. All recurrences and bases are float64 because
+ * Lanczos in float32 loses orthogonality and shows ghost copies of
+ * converged eigenvalues (Paige 1976; loss-landscape.md).
+ */
+import { ArgumentError, Budget, Progress, ProgressOutput, Rng, checkInteger, checkNumber, describe, symEig } from '../core';
+
+/** A symmetric linear map on R^dim. `apply` must not modify its argument. */
+export interface LinearOperator {
+  readonly dim: number;
+  apply(v: Float64Array): Float64Array | Float32Array;
+  /** Optional label used in error messages. */
+  readonly name?: string;
+}
+
+/** Checks the operator's shape once. */
+export function checkOperator(name: string, op: unknown): LinearOperator {
+  const o = op as LinearOperator;
+  if (o == null || typeof o.apply !== 'function' || typeof o.dim !== 'number') {
+    throw new ArgumentError(name, 'a LinearOperator { dim: number, apply(v) }', describe(op));
+  }
+  checkInteger(`${name}.dim`, o.dim, 1);
+  return o;
+}
+
+/**
+ * Applies `op` to `v` and checks the result: length `dim`, finite entries.
+ * Returns a fresh Float64Array.
+ */
+export function applyChecked(op: LinearOperator, v: Float64Array): Float64Array {
+  const label = op.name ?? 'operator';
+  if (v.length !== op.dim) throw new ArgumentError('v', `a vector of length ${op.dim} (the dimension of ${label})`, describe(v));
+  const out = op.apply(v);
+  if (out == null || (!(out instanceof Float64Array) && !(out instanceof Float32Array))) {
+    throw new ArgumentError(`${label}.apply(v)`, 'a Float64Array or Float32Array', describe(out));
+  }
+  if (out.length !== op.dim) throw new ArgumentError(`${label}.apply(v)`, `a vector of length ${op.dim}`, describe(out));
+  for (let i = 0; i < out.length; i++) {
+    if (!Number.isFinite(out[i])) {
+      throw new ArgumentError(`${label}.apply(v)`, 'finite values (the operator returned a non-finite entry)', `${out[i]} at index ${i}`);
+    }
+  }
+  // Always a copy: callers update the result in place and an operator may reuse its output buffer.
+  return Float64Array.from(out);
+}
+
+// ---------------------------------------------------------------- helpers
+
+export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
+export function norm(a: ArrayLike<number>): number {
+  return Math.sqrt(dot(a, a));
+}
+
+/** y += alpha * x, in place. */
+function axpy(alpha: number, x: ArrayLike<number>, y: Float64Array): void {
+  for (let i = 0; i < y.length; i++) y[i] += alpha * x[i];
+}
+
+function scaleInPlace(x: Float64Array, s: number): void {
+  for (let i = 0; i < x.length; i++) x[i] *= s;
+}
+
+/** Rademacher (+-1) vector, the lowest-variance start for trace estimates. */
+export function rademacher(dim: number, rng: Rng): Float64Array {
+  const v = new Float64Array(dim);
+  for (let i = 0; i < dim; i++) v[i] = rng.uniform() < 0.5 ? -1 : 1;
+  return v;
+}
+
+/** Removes the components of `v` along the orthonormal `basis`, twice (Gram-Schmidt twice is enough; Giraud et al. 2005). */
+function orthogonalise(v: Float64Array, basis: readonly Float64Array[]): void {
+  for (let pass = 0; pass < 2; pass++) {
+    for (const q of basis) axpy(-dot(q, v), q, v);
+  }
+}
+
+function makeProgress(output: ProgressOutput | undefined, total: number, label: string): Progress {
+  return new Progress({ total, label, output: output ?? 'auto' });
+}
+
+// ---------------------------------------------------------------- Lanczos
+
+export interface LanczosOptions {
+  /** Number of Lanczos steps m (the size of the tridiagonal); at most dim. Default min(dim, 80). */
+  steps?: number;
+  /** Full reorthogonalisation against every earlier basis vector (Gram-Schmidt twice). Default true. */
+  reorthogonalize?: boolean;
+  /** Seed of the random start vector (Rademacher). Default 0. */
+  seed?: number;
+  /** Start vector instead of a random one (normalised internally). */
+  start?: Float64Array;
+  /** What to do when beta falls to ~0 (an invariant subspace was found): 'restart' with a new vector orthogonal to the basis (default, for eigenpairs), or 'stop' (for quadrature). */
+  onBreakdown?: 'restart' | 'stop';
+  /** Breakdown threshold relative to the largest |alpha|, |beta| seen. Default 1e-10. */
+  breakdownTolerance?: number;
+  /** Keep the basis vectors (needed for Ritz vectors). Default true. */
+  keepBasis?: boolean;
+  /** Wall-time bound in ms; the run stops early (fewer steps) when reached. */
+  timeLimitMs?: number;
+  progress?: ProgressOutput;
+}
+
+export interface LanczosResult {
+  /** Diagonal of the tridiagonal T (length steps). */
+  alpha: Float64Array;
+  /** Off-diagonal of T (length steps - 1); 0 where a restart decoupled T. */
+  beta: Float64Array;
+  /** Orthonormal Lanczos vectors q_1..q_m (empty when keepBasis is false). */
+  basis: Float64Array[];
+  /** Steps actually done. */
+  steps: number;
+  /** Operator products used. */
+  products: number;
+  /** Number of restarts after breakdown. */
+  restarts: number;
+  /** Why the run ended before `steps` requested, or null. */
+  stoppedEarly: 'breakdown' | 'time' | null;
+}
+
+/**
+ * m-step Lanczos tridiagonalisation Q^T A Q = T. With full
+ * reorthogonalisation the Ritz values are free of ghost copies; without it
+ * (the textbook three-term recurrence) converged eigenvalues reappear.
+ */
+export function lanczos(op: LinearOperator, options: LanczosOptions = {}): LanczosResult {
+  checkOperator('op', op);
+  const n = op.dim;
+  const m = checkInteger('steps', options.steps ?? Math.min(n, 80), 1, n);
+  const reorth = options.reorthogonalize ?? true;
+  const rng = new Rng(checkInteger('seed', options.seed ?? 0));
+  const onBreakdown = options.onBreakdown ?? 'restart';
+  if (onBreakdown !== 'restart' && onBreakdown !== 'stop') throw new ArgumentError('onBreakdown', '"restart" or "stop"', onBreakdown);
+  const tol = checkNumber('breakdownTolerance', options.breakdownTolerance ?? 1e-10, 0);
+  const keepBasis = options.keepBasis ?? true;
+  const budget = new Budget(options.timeLimitMs === undefined ? {} : { timeLimitMs: options.timeLimitMs });
+
+  let q: Float64Array;
+  if (options.start) {
+    if (options.start.length !== n) throw new ArgumentError('start', `a vector of length ${n}`, describe(options.start));
+    q = Float64Array.from(options.start);
+  } else q = rademacher(n, rng);
+  const q0norm = norm(q);
+  if (!(q0norm > 0) || !Number.isFinite(q0norm)) throw new ArgumentError('start', 'a finite non-zero vector', `norm ${q0norm}`);
+  scaleInPlace(q, 1 / q0norm);
+
+  // Full reorthogonalisation and restarts need every vector; the plain recurrence needs only the last two.
+  const needBasis = keepBasis || reorth || onBreakdown === 'restart';
+  const basis: Float64Array[] = [];
+  const alpha: number[] = [];
+  const beta: number[] = [];
+  let prev: Float64Array | null = null;
+  let prevBeta = 0;
+  let scale = 0;
+  let restarts = 0;
+  let products = 0;
+  let stoppedEarly: LanczosResult['stoppedEarly'] = null;
+  const progress = makeProgress(options.progress, m, 'lanczos');
+
+  for (let j = 0; j < m; j++) {
+    if (needBasis) basis.push(q);
+    const w = applyChecked(op, q);
+    products++;
+    const a = dot(q, w);
+    alpha.push(a);
+    scale = Math.max(scale, Math.abs(a), prevBeta);
+    axpy(-a, q, w);
+    if (prev) axpy(-prevBeta, prev, w);
+    if (reorth) orthogonalise(w, basis);
+    progress.update(j + 1);
+    if (j === m - 1) break;
+    let b = norm(w);
+    if (b <= tol * Math.max(scale, 1e-300)) {
+      if (onBreakdown === 'stop') {
+        stoppedEarly = 'breakdown';
+        break;
+      }
+      // Invariant subspace found: continue in its orthogonal complement; T decouples (beta = 0).
+      restarts++;
+      let fresh: Float64Array | null = null;
+      for (let attempt = 0; attempt < 5 && !fresh; attempt++) {
+        const r = rademacher(n, rng);
+        orthogonalise(r, basis);
+        const rn = norm(r);
+        if (rn > 1e-8 * Math.sqrt(n)) fresh = (scaleInPlace(r, 1 / rn), r);
+      }
+      if (!fresh) {
+        stoppedEarly = 'breakdown';
+        break;
+      }
+      beta.push(0);
+      prev = null;
+      prevBeta = 0;
+      q = fresh;
+    } else {
+      beta.push(b);
+      scaleInPlace(w, 1 / b);
+      prev = q;
+      prevBeta = b;
+      q = w;
+    }
+    if (budget.exhausted(0) === 'time') {
+      stoppedEarly = 'time';
+      break;
+    }
+  }
+  progress.finish();
+  const steps = alpha.length;
+  return {
+    alpha: Float64Array.from(alpha),
+    beta: Float64Array.from(beta.slice(0, steps - 1)),
+    basis: keepBasis ? basis.slice(0, steps) : [],
+    steps,
+    products,
+    restarts,
+    stoppedEarly,
+  };
+}
+
+/** Eigendecomposition of the symmetric tridiagonal T (values descending, vectors as columns). */
+export function tridiagonalEig(alpha: Float64Array, beta: Float64Array): { values: Float64Array; vectors: number[][] } {
+  const m = alpha.length;
+  if (beta.length !== Math.max(0, m - 1)) throw new ArgumentError('beta', `length ${Math.max(0, m - 1)} (alpha.length - 1)`, describe(beta));
+  const t: number[][] = Array.from({ length: m }, () => new Array<number>(m).fill(0));
+  for (let i = 0; i < m; i++) {
+    t[i][i] = alpha[i];
+    if (i + 1 < m) t[i][i + 1] = t[i + 1][i] = beta[i];
+  }
+  const e = symEig(t);
+  return { values: e.values, vectors: e.vectors.to2DArray() };
+}
+
+// ---------------------------------------------------------------- eigenpairs
+
+export interface EigenpairOptions extends Omit<LanczosOptions, 'keepBasis' | 'onBreakdown'> {
+  /** 'largest' (algebraically, default) or 'smallest'. */
+  which?: 'largest' | 'smallest';
+  /** Compute residual norms ||A v - lambda v|| with k extra products (default true). */
+  residuals?: boolean;
+}
+
+export interface Eigenpairs {
+  /** Eigenvalue estimates (Ritz values), largest first for 'largest', smallest first for 'smallest'. */
+  values: Float64Array;
+  /** Unit Ritz vectors, one per value. */
+  vectors: Float64Array[];
+  /** ||A v - lambda v|| per pair (NaN when residuals: false). */
+  residuals: Float64Array;
+  /** All Ritz values of the run, descending (useful to see ghosts or the bulk). */
+  ritzValues: Float64Array;
+  /** Operator products used, residual checks included. */
+  products: number;
+  steps: number;
+  restarts: number;
+}
+
+/**
+ * The k algebraically largest (or smallest) eigenpairs by Lanczos with full
+ * reorthogonalisation. Default steps: min(dim, max(2k + 20, 3k)).
+ * Convergence is judged by the returned residual norms.
+ */
+export function eigenpairs(op: LinearOperator, k: number, options: EigenpairOptions = {}): Eigenpairs {
+  checkOperator('op', op);
+  checkInteger('k', k, 1, op.dim);
+  const which = options.which ?? 'largest';
+  if (which !== 'largest' && which !== 'smallest') throw new ArgumentError('which', '"largest" or "smallest"', which);
+  const steps = options.steps ?? Math.min(op.dim, Math.max(2 * k + 20, 3 * k));
+  checkInteger('steps', steps, k, op.dim);
+  const run = lanczos(op, { ...options, steps, keepBasis: true, onBreakdown: 'restart' });
+  const { values, vectors } = tridiagonalEig(run.alpha, run.beta);
+  const m = run.steps;
+  if (m < k) throw new ArgumentError('k', `at most the ${m} Lanczos steps that could be run`, k);
+  const order = which === 'largest' ? Array.from({ length: k }, (_, i) => i) : Array.from({ length: k }, (_, i) => m - 1 - i);
+  const outValues = new Float64Array(k);
+  const outVectors: Float64Array[] = [];
+  const res = new Float64Array(k).fill(NaN);
+  let products = run.products;
+  order.forEach((col, idx) => {
+    const v = new Float64Array(op.dim);
+    for (let j = 0; j < m; j++) axpy(vectors[j][col], run.basis[j], v);
+    scaleInPlace(v, 1 / norm(v));
+    outValues[idx] = values[col];
+    outVectors.push(v);
+    if (options.residuals ?? true) {
+      const av = applyChecked(op, v);
+      products++;
+      axpy(-values[col], v, av);
+      res[idx] = norm(av);
+    }
+  });
+  return { values: outValues, vectors: outVectors, residuals: res, ritzValues: values, products, steps: m, restarts: run.restarts };
+}
+
+// ---------------------------------------------------------------- power iteration
+
+export interface PowerIterationOptions {
+  /** Iterations per eigenpair at most. Default 200. */
+  maxIterations?: number;
+  /** Stop when the relative change of the Rayleigh quotient is below this. Default 1e-8. */
+  tolerance?: number;
+  seed?: number;
+  timeLimitMs?: number;
+  progress?: ProgressOutput;
+}
+
+/**
+ * The k eigenpairs of largest |lambda| by power iteration with deflation
+ * (each new vector is kept orthogonal to those found). It finds the largest
+ * magnitude, which early in training can be a negative eigenvalue: use
+ * `eigenpairs` for the algebraically largest.
+ */
+export function powerIteration(op: LinearOperator, k: number, options: PowerIterationOptions = {}): Eigenpairs {
+  checkOperator('op', op);
+  checkInteger('k', k, 1, op.dim);
+  const maxIt = checkInteger('maxIterations', options.maxIterations ?? 200, 1);
+  const tol = checkNumber('tolerance', options.tolerance ?? 1e-8, 0);
+  const rng = new Rng(checkInteger('seed', options.seed ?? 0));
+  const budget = new Budget(options.timeLimitMs === undefined ? {} : { timeLimitMs: options.timeLimitMs });
+  const found: Float64Array[] = [];
+  const values = new Float64Array(k);
+  const residuals = new Float64Array(k);
+  let products = 0;
+  const progress = makeProgress(options.progress, k, 'power iteration');
+  for (let e = 0; e < k; e++) {
+    let v = rademacher(op.dim, rng);
+    orthogonalise(v, found);
+    scaleInPlace(v, 1 / norm(v));
+    let lambda = 0;
+    let av = applyChecked(op, v);
+    products++;
+    for (let it = 0; it < maxIt; it++) {
+      orthogonalise(av, found);
+      const next = av;
+      const nn = norm(next);
+      if (nn === 0) {
+        lambda = 0;
+        break;
+      }
+      scaleInPlace(next, 1 / nn);
+      v = next;
+      av = applyChecked(op, v);
+      products++;
+      const newLambda = dot(v, av);
+      const converged = Math.abs(newLambda - lambda) <= tol * Math.max(Math.abs(newLambda), 1e-300);
+      lambda = newLambda;
+      if (converged || budget.exhausted(0) === 'time') break;
+    }
+    const r = Float64Array.from(av);
+    axpy(-lambda, v, r);
+    values[e] = lambda;
+    residuals[e] = norm(r);
+    found.push(v);
+    progress.update(e + 1, `lambda ${lambda.toPrecision(5)}`);
+  }
+  progress.finish();
+  return { values, vectors: found, residuals, ritzValues: Float64Array.from(values), products, steps: products, restarts: 0 };
+}
+
+// ---------------------------------------------------------------- SLQ density
+
+export interface DensityOptions {
+  /** Independent Rademacher start vectors. Default 10. */
+  runs?: number;
+  /** Lanczos steps per run. Default min(dim, 90). */
+  steps?: number;
+  seed?: number;
+  /** Standard deviation of the Gaussian smoothing. Default sqrt(1e-5 * max(1, range)) as in Ghorbani et al. 2019. */
+  sigma?: number;
+  /** Grid points; default enough for 4 points per sigma, at least 500, at most 20,000. */
+  gridSize?: number;
+  /** Grid range [low, high]; default the node range widened by 5 sigma. */
+  range?: [number, number];
+  timeLimitMs?: number;
+  progress?: ProgressOutput;
+}
+
+export interface SpectralDensity {
+  /** Ritz values of each run (quadrature nodes). */
+  nodes: Float64Array[];
+  /** Squared first components of the Ritz vectors per run (each sums to 1). */
+  weights: Float64Array[];
+  grid: Float64Array;
+  /** Smoothed density on the grid (integrates to 1 over the real line). */
+  density: Float64Array;
+  /** The Gaussian width used. */
+  sigma: number;
+  runs: number;
+  steps: number;
+  products: number;
+}
+
+/**
+ * Spectral density by stochastic Lanczos quadrature: for each Rademacher
+ * start v, Lanczos gives Gauss quadrature nodes theta_i and weights
+ * tau_i = (e_1^T y_i)^2 with sum_i tau_i f(theta_i) ~ v^T f(A) v / ||v||^2;
+ * the average over runs estimates (1/n) sum_j f(lambda_j).
+ */
+export function spectralDensity(op: LinearOperator, options: DensityOptions = {}): SpectralDensity {
+  checkOperator('op', op);
+  const runs = checkInteger('runs', options.runs ?? 10, 1);
+  const steps = checkInteger('steps', options.steps ?? Math.min(op.dim, 90), 1, op.dim);
+  const rng = new Rng(checkInteger('seed', options.seed ?? 0));
+  const nodes: Float64Array[] = [];
+  const weights: Float64Array[] = [];
+  let products = 0;
+  const progress = makeProgress(options.progress, runs, 'SLQ density');
+  for (let r = 0; r < runs; r++) {
+    // Breakdown ends the quadrature: the Krylov space is invariant and the rule is already exact.
+    const run = lanczos(op, { steps, reorthogonalize: true, seed: rng.nextSeed(), onBreakdown: 'stop', keepBasis: false, progress: 'silent', timeLimitMs: options.timeLimitMs });
+    products += run.products;
+    const { values, vectors } = tridiagonalEig(run.alpha, run.beta);
+    nodes.push(values);
+    weights.push(Float64Array.from(values, (_, i) => vectors[0][i] * vectors[0][i]));
+    progress.update(r + 1);
+  }
+  progress.finish();
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const n of nodes) for (const x of n) ((lo = Math.min(lo, x)), (hi = Math.max(hi, x)));
+  const spread = hi - lo;
+  const sigma = options.sigma === undefined ? Math.sqrt(1e-5 * Math.max(1, spread)) : checkNumber('sigma', options.sigma, Number.MIN_VALUE);
+  let [g0, g1] = options.range ?? [lo - 5 * sigma, hi + 5 * sigma];
+  checkNumber('range[0]', g0);
+  checkNumber('range[1]', g1);
+  if (!(g1 > g0)) throw new ArgumentError('range', '[low, high] with high > low', `[${g0}, ${g1}]`);
+  const gridSize = checkInteger('gridSize', options.gridSize ?? Math.min(20000, Math.max(500, Math.ceil((4 * (g1 - g0)) / sigma))), 2);
+  const grid = Float64Array.from({ length: gridSize }, (_, i) => g0 + ((g1 - g0) * i) / (gridSize - 1));
+  const density = smoothedDensity(grid, nodes, weights, sigma);
+  return { nodes, weights, grid, density, sigma, runs, steps, products };
+}
+
+/** Average over runs of sum_i w_i N(x; theta_i, sigma^2), evaluated on a grid. */
+export function smoothedDensity(grid: Float64Array, nodes: Float64Array[], weights: Float64Array[], sigma: number): Float64Array {
+  const out = new Float64Array(grid.length);
+  const c = 1 / (Math.sqrt(2 * Math.PI) * sigma * nodes.length);
+  const cutoff = 8 * sigma; // exp(-32) is below double rounding of the sum
+  const step = grid.length > 1 ? grid[1] - grid[0] : 1;
+  nodes.forEach((ns, r) => {
+    ns.forEach((theta, i) => {
+      const w = weights[r][i] * c;
+      const first = Math.max(0, Math.ceil((theta - cutoff - grid[0]) / step));
+      const last = Math.min(grid.length - 1, Math.floor((theta + cutoff - grid[0]) / step));
+      for (let g = first; g <= last; g++) {
+        const z = (grid[g] - theta) / sigma;
+        out[g] += w * Math.exp(-0.5 * z * z);
+      }
+    });
+  });
+  return out;
+}
+
+// ---------------------------------------------------------------- Hutchinson
+
+export interface TraceOptions {
+  /** Rademacher probes. Default 100. */
+  samples?: number;
+  seed?: number;
+  timeLimitMs?: number;
+  progress?: ProgressOutput;
+}
+
+export interface Estimate {
+  value: number;
+  /** Standard error of the mean over probes. */
+  standardError: number;
+}
+
+export interface TraceEstimates {
+  /** Tr(A) = E[v^T A v]. */
+  trace: Estimate;
+  /** Tr(A^2) = ||A||_F^2 = E[||A v||^2] (A symmetric). */
+  traceOfSquare: Estimate;
+  /** ||A||_F = sqrt(Tr(A^2)), error by the delta method. */
+  frobeniusNorm: Estimate;
+  /** Tr(A)/||A||_F, error by the delta method ignoring the covariance of the two. */
+  traceOverFrobenius: Estimate;
+  samples: number;
+  products: number;
+}
+
+/** Hutchinson estimates of Tr(A) and Tr(A^2) from the same Rademacher probes, with standard errors. */
+export function hutchinson(op: LinearOperator, options: TraceOptions = {}): TraceEstimates {
+  checkOperator('op', op);
+  const samples = checkInteger('samples', options.samples ?? 100, 2);
+  const rng = new Rng(checkInteger('seed', options.seed ?? 0));
+  const budget = new Budget(options.timeLimitMs === undefined ? {} : { timeLimitMs: options.timeLimitMs });
+  const quad: number[] = [];
+  const sq: number[] = [];
+  const progress = makeProgress(options.progress, samples, 'Hutchinson');
+  for (let s = 0; s < samples; s++) {
+    const v = rademacher(op.dim, rng);
+    const av = applyChecked(op, v);
+    quad.push(dot(v, av));
+    sq.push(dot(av, av));
+    progress.update(s + 1);
+    if (quad.length >= 2 && budget.exhausted(0) === 'time') break;
+  }
+  progress.finish();
+  const trace = meanWithError(quad);
+  const traceOfSquare = meanWithError(sq);
+  const f = Math.sqrt(Math.max(traceOfSquare.value, 0));
+  const frobeniusNorm = { value: f, standardError: f > 0 ? traceOfSquare.standardError / (2 * f) : NaN };
+  const ratio = f > 0 ? trace.value / f : NaN;
+  const ratioErr = f > 0 ? Math.abs(ratio) * Math.hypot(trace.standardError / (Math.abs(trace.value) || 1e-300), frobeniusNorm.standardError / f) : NaN;
+  return { trace, traceOfSquare, frobeniusNorm, traceOverFrobenius: { value: ratio, standardError: ratioErr }, samples: quad.length, products: quad.length };
+}
+
+function meanWithError(xs: number[]): Estimate {
+  const n = xs.length;
+  const mean = xs.reduce((a, b) => a + b, 0) / n;
+  const variance = xs.reduce((a, b) => a + (b - mean) * (b - mean), 0) / (n - 1);
+  return { value: mean, standardError: Math.sqrt(variance / n) };
+}
+
+// ---------------------------------------------------------------- simple operators
+
+/** The operator of a dense symmetric matrix (rows as arrays, or row-major with n). */
+export function denseOperator(matrix: ArrayLike<number>[] | Float64Array, n?: number): LinearOperator {
+  let rows: Float64Array[];
+  if (Array.isArray(matrix)) {
+    const size = matrix.length;
+    rows = matrix.map((r, i) => {
+      if (r.length !== size) throw new ArgumentError(`matrix[${i}]`, `a row of length ${size} (square matrix)`, describe(r));
+      return Float64Array.from(r);
+    });
+  } else {
+    const size = checkInteger('n', n, 1);
+    if (matrix.length !== size * size) throw new ArgumentError('matrix', `${size * size} entries (n x n)`, describe(matrix));
+    rows = Array.from({ length: size }, (_, i) => matrix.subarray(i * size, (i + 1) * size));
+  }
+  return { dim: rows.length, name: 'dense matrix', apply: (v) => Float64Array.from(rows, (r) => dot(r, v)) };
+}
+
+/** Diagonal operator diag(values). */
+export function diagonalOperator(values: ArrayLike<number>): LinearOperator {
+  const d = Float64Array.from(values);
+  if (d.length === 0) throw new ArgumentError('values', 'a non-empty array', describe(values));
+  return { dim: d.length, name: 'diagonal operator', apply: (v) => Float64Array.from(v, (x, i) => x * d[i]) };
+}
+
+/** Explicit matrix of an operator by dim products (columns A e_i); for small dims and tests. */
+export function materialize(op: LinearOperator): Float64Array[] {
+  checkOperator('op', op);
+  const cols: Float64Array[] = [];
+  const e = new Float64Array(op.dim);
+  for (let i = 0; i < op.dim; i++) {
+    e[i] = 1;
+    cols.push(applyChecked(op, e));
+    e[i] = 0;
+  }
+  // Row i of A = column i for symmetric A; return rows by transposing to be safe for any A.
+  return Array.from({ length: op.dim }, (_, r) => Float64Array.from(cols, (c) => c[r]));
+}

@@ -1,0 +1,172 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Rng, symEig } from '../../lib/core';
+import {
+  LinearOperator, denseOperator, eigenpairs, hutchinson, lanczos, powerIteration, spectralDensity, tridiagonalEig, materialize,
+} from '../../lib/landscape';
+
+/** A = Q diag(d) Q^T with Q a product of two Householder reflections: a non-diagonal operator with a known spectrum. */
+function plantedOperator(d: Float64Array, seed: number): LinearOperator & { vector(i: number): Float64Array } {
+  const n = d.length;
+  const rng = new Rng(seed);
+  const us = [0, 1].map(() => {
+    const u = Float64Array.from({ length: n }, () => rng.normal());
+    const s = Math.sqrt(u.reduce((a, x) => a + x * x, 0));
+    return u.map((x) => x / s);
+  });
+  const reflect = (u: Float64Array, v: Float64Array) => {
+    let p = 0;
+    for (let i = 0; i < n; i++) p += u[i] * v[i];
+    for (let i = 0; i < n; i++) v[i] -= 2 * p * u[i];
+  };
+  return {
+    dim: n,
+    apply(v) {
+      const w = Float64Array.from(v);
+      // A = Q D Q^T with Q = H1 H0 (Householder reflections are their own inverses).
+      reflect(us[1], w);
+      reflect(us[0], w);
+      for (let i = 0; i < n; i++) w[i] *= d[i];
+      reflect(us[0], w);
+      reflect(us[1], w);
+      return w;
+    },
+    vector(i) {
+      const e = new Float64Array(n);
+      e[i] = 1;
+      reflect(us[0], e);
+      reflect(us[1], e);
+      return e;
+    },
+  };
+}
+
+function plantedSpectrum(n: number, top: number[], seed: number): Float64Array {
+  const rng = new Rng(seed);
+  const d = new Float64Array(n);
+  for (let i = 0; i < n; i++) d[i] = i < top.length ? top[i] : rng.uniform();
+  return d;
+}
+
+test('Lanczos with full reorthogonalisation recovers a planted top spectrum with small residuals', () => {
+  const top = [100, 50, 30, 20, 10];
+  const op = plantedOperator(plantedSpectrum(2000, top, 1), 2);
+  const r = eigenpairs(op, 5, { steps: 60, seed: 3, progress: 'silent' });
+  for (let i = 0; i < 5; i++) {
+    assert.ok(Math.abs(r.values[i] - top[i]) < 1e-8 * top[i], `eigenvalue ${i}: ${r.values[i]} vs ${top[i]}`);
+    assert.ok(r.residuals[i] < 1e-6, `residual ${i} = ${r.residuals[i]}`);
+    // Ritz vector equals the planted eigenvector up to sign.
+    const u = op.vector(i);
+    const c = Math.abs(u.reduce((a, x, j) => a + x * r.vectors[i][j], 0));
+    assert.ok(c > 1 - 1e-8, `eigenvector ${i} overlap ${c}`);
+  }
+  // Bottom: the bulk lies in [0,1]; the smallest planted value is the min of the uniform draws.
+  const d = plantedSpectrum(2000, top, 1);
+  const minD = Math.min(...d);
+  const b = eigenpairs(op, 1, { which: 'smallest', steps: 200, seed: 4, progress: 'silent' });
+  assert.ok(b.values[0] >= minD - 1e-9 && b.values[0] < minD + 0.01, `smallest ${b.values[0]} vs ${minD}`);
+});
+
+test('without reorthogonalisation converged eigenvalues reappear as ghost copies; with it there are none', () => {
+  const top = [100, 50, 30, 20, 10];
+  const op = plantedOperator(plantedSpectrum(2000, top, 1), 2);
+  const count = (vals: Float64Array, x: number) => Array.from(vals).filter((v) => Math.abs(v - x) < 1e-6 * x).length;
+  const plain = lanczos(op, { steps: 150, reorthogonalize: false, seed: 5, progress: 'silent' });
+  const full = lanczos(op, { steps: 150, reorthogonalize: true, seed: 5, progress: 'silent' });
+  const ghosts = count(tridiagonalEig(plain.alpha, plain.beta).values, 100);
+  const clean = count(tridiagonalEig(full.alpha, full.beta).values, 100);
+  assert.ok(ghosts >= 2, `expected ghost copies of 100 without reorthogonalisation, found ${ghosts}`);
+  assert.equal(clean, 1);
+  // The fully reorthogonalised basis is orthonormal to rounding.
+  let worst = 0;
+  for (let i = 0; i < full.basis.length; i += 7) {
+    for (let j = 0; j < full.basis.length; j += 5) {
+      const p = full.basis[i].reduce((a, x, t) => a + x * full.basis[j][t], 0);
+      worst = Math.max(worst, Math.abs(p - (i === j ? 1 : 0)));
+    }
+  }
+  assert.ok(worst < 1e-12, `orthogonality loss ${worst}`);
+});
+
+test('Lanczos restarts on breakdown and still finds every eigenvalue of a low-rank operator', () => {
+  // diag(5,5,3,0,...): the Krylov space of any start has dimension <= 3, so breakdown occurs.
+  const d = new Float64Array(30);
+  d[0] = 5; d[1] = 5; d[2] = 3;
+  const op = plantedOperator(d, 7);
+  const r = eigenpairs(op, 3, { steps: 10, seed: 1, progress: 'silent' });
+  assert.ok(r.restarts >= 1, 'a restart was expected');
+  assert.deepEqual(Array.from(r.values, (x) => Math.round(x * 1e8) / 1e8), [5, 5, 3]);
+  for (const res of r.residuals) assert.ok(res < 1e-8);
+});
+
+test('deflated power iteration finds the largest-magnitude eigenvalues, including a negative one', () => {
+  const d = Float64Array.from({ length: 200 }, (_, i) => (i === 0 ? -20 : i === 1 ? 12 : i === 2 ? 8 : Math.sin(i)));
+  const op = plantedOperator(d, 11);
+  const r = powerIteration(op, 3, { maxIterations: 2000, tolerance: 1e-13, seed: 2, progress: 'silent' });
+  const expect = [-20, 12, 8];
+  for (let i = 0; i < 3; i++) assert.ok(Math.abs(r.values[i] - expect[i]) < 1e-6 * Math.abs(expect[i]), `${r.values[i]} vs ${expect[i]}`);
+});
+
+test('SLQ density integrates to 1 and matches the exact spectrum of a small matrix', () => {
+  const n = 60;
+  const rng = new Rng(3);
+  const a = Array.from({ length: n }, () => new Float64Array(n));
+  for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) a[i][j] = a[j][i] = rng.normal() / Math.sqrt(n);
+  const exact = symEig(a.map((r) => Array.from(r))).values;
+  const op = denseOperator(a);
+  const sigma = 0.1;
+  const slq = spectralDensity(op, { runs: 40, steps: 30, sigma, seed: 9, progress: 'silent' });
+  const h = slq.grid[1] - slq.grid[0];
+  const integral = slq.density.reduce((s, x) => s + x, 0) * h;
+  assert.ok(Math.abs(integral - 1) < 1e-3, `integral ${integral}`);
+  assert.equal(slq.sigma, sigma);
+  for (const w of slq.weights) assert.ok(Math.abs(w.reduce((s, x) => s + x, 0) - 1) < 1e-10);
+  // Exact density smoothed with the same Gaussian.
+  let l1 = 0;
+  for (let g = 0; g < slq.grid.length; g++) {
+    let e = 0;
+    for (const l of exact) e += Math.exp(-0.5 * ((slq.grid[g] - l) / sigma) ** 2);
+    e /= n * sigma * Math.sqrt(2 * Math.PI);
+    l1 += Math.abs(e - slq.density[g]) * h;
+  }
+  assert.ok(l1 < 0.15, `L1 distance to the exact smoothed density ${l1}`);
+  // Moments: quadrature with 30 steps is exact for polynomials of degree < 60 per start vector, so up to the probe noise.
+  for (const p of [1, 2, 4]) {
+    const exactMoment = exact.reduce((s, l) => s + l ** p, 0) / n;
+    let est = 0;
+    slq.nodes.forEach((ns, r) => ns.forEach((t, i) => (est += (slq.weights[r][i] * t ** p) / slq.runs)));
+    assert.ok(Math.abs(est - exactMoment) < 0.1 * Math.max(1, Math.abs(exactMoment)), `moment ${p}: ${est} vs ${exactMoment}`);
+  }
+});
+
+test("Hutchinson's Tr(A) and Tr(A^2) lie within three standard errors of the exact values", () => {
+  const n = 80;
+  const rng = new Rng(5);
+  const a = Array.from({ length: n }, () => new Float64Array(n));
+  for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) a[i][j] = a[j][i] = rng.normal() + (i === j ? 1 : 0);
+  let tr = 0;
+  let tr2 = 0;
+  for (let i = 0; i < n; i++) {
+    tr += a[i][i];
+    for (let j = 0; j < n; j++) tr2 += a[i][j] ** 2;
+  }
+  for (const seed of [1, 2, 3]) {
+    const h = hutchinson(denseOperator(a), { samples: 300, seed, progress: 'silent' });
+    assert.ok(Math.abs(h.trace.value - tr) < 3 * h.trace.standardError, `trace ${h.trace.value} +- ${h.trace.standardError} vs ${tr}`);
+    assert.ok(Math.abs(h.traceOfSquare.value - tr2) < 3 * h.traceOfSquare.standardError, `Tr(A^2) ${h.traceOfSquare.value} vs ${tr2}`);
+    // The error bar is informative: not absurdly large.
+    assert.ok(h.trace.standardError < 0.2 * Math.sqrt(tr2));
+  }
+});
+
+test('bad input: wrong vector length, k > dim, NaN from the operator', () => {
+  const op = denseOperator([[2, 0], [0, 1]]);
+  assert.throws(() => eigenpairs(op, 3), /k: expected an integer in \[1, 2\], got 3/);
+  assert.throws(() => lanczos(op, { start: new Float64Array(3) }), /start: expected a vector of length 2/);
+  const nanOp: LinearOperator = { dim: 4, name: 'broken', apply: (v) => Float64Array.from(v, (x, i) => (i === 2 ? NaN : x)) };
+  assert.throws(() => hutchinson(nanOp, { progress: 'silent' }), /broken\.apply\(v\): expected finite values.*NaN at index 2/);
+  const shortOp: LinearOperator = { dim: 4, apply: () => new Float64Array(3) };
+  assert.throws(() => spectralDensity(shortOp, { progress: 'silent' }), /operator\.apply\(v\): expected a vector of length 4/);
+  assert.throws(() => lanczos({ dim: 0, apply: (v: Float64Array) => v }), /op\.dim/);
+  assert.throws(() => materialize({} as LinearOperator), /op: expected a LinearOperator/);
+});
