@@ -9,7 +9,7 @@ import {
   type FloatArray,
 } from '../../lib/core';
 
-const skip = nativeAvailable() ? false : `native add-on not built (${nativeLoadError()}); run npm run setup`;
+const skip = nativeAvailable() ? false : String(nativeLoadError());
 if (skip) console.log(`# skipping native tests: ${skip}`);
 
 function randomArray(rng: Rng, n: number, f64: boolean): FloatArray {

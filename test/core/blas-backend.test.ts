@@ -1,0 +1,258 @@
+// The `blas` backend against tfjs's `cpu` backend (the reference): every
+// native kernel on random seeded shapes (size-1 dims, every transpose flag,
+// batch broadcasting, strides, pads, dilations), gradients through them, no
+// leaked tensors or memory over 10,000 calls, and tfjs-like shape errors.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { Rng, nativeAvailable, nativeLoadError } from '../../lib/core';
+import { registerBlasBackend, BLAS_NATIVE_KERNELS } from '../../lib/core/blas-backend';
+
+const status = registerBlasBackend();
+const skip = nativeAvailable() && status.ok ? false : String(status.reason ?? nativeLoadError());
+if (skip) console.log(`# skipping blas backend tests: ${skip}`);
+
+/** Runs f on a backend and returns the values of every output (tensors disposed). */
+function on(backend: string, f: () => tf.Tensor | tf.Tensor[]): Float32Array[] {
+  tf.setBackend(backend);
+  return tf.tidy(() => {
+    const r = f();
+    return (Array.isArray(r) ? r : [r]).map((t) => Float32Array.from(t.dataSync()));
+  });
+}
+
+function shapesOn(backend: string, f: () => tf.Tensor): number[] {
+  tf.setBackend(backend);
+  return tf.tidy(() => f().shape);
+}
+
+/** Max |a-b| relative to max |b|; float32 products of length k agree to ~k*eps. */
+function relDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.equal(a.length, b.length, 'output sizes differ');
+  let scale = 1e-6, d = 0;
+  for (let i = 0; i < b.length; i++) scale = Math.max(scale, Math.abs(b[i]));
+  for (let i = 0; i < b.length; i++) {
+    if (Number.isNaN(a[i]) !== Number.isNaN(b[i])) return Infinity;
+    if (!Number.isNaN(b[i])) d = Math.max(d, Math.abs(a[i] - b[i]));
+  }
+  return d / scale;
+}
+
+/** Compares blas with cpu for a computation given input arrays built on the current backend. */
+function sameAsCpu(label: string, inputs: { shape: number[]; values: Float32Array }[], f: (...xs: tf.Tensor[]) => tf.Tensor | tf.Tensor[], tol = 2e-5): void {
+  const make = () => inputs.map((i) => tf.tensor(i.values, i.shape, 'float32'));
+  const cpu = on('cpu', () => f(...make()));
+  const blas = on('blas', () => f(...make()));
+  assert.equal(blas.length, cpu.length);
+  for (let i = 0; i < cpu.length; i++) {
+    const d = relDiff(blas[i], cpu[i]);
+    assert.ok(d < tol, `${label}: output ${i} differs from cpu by ${d}`);
+  }
+}
+
+function randn(rng: Rng, shape: number[]): { shape: number[]; values: Float32Array } {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const values = new Float32Array(n);
+  for (let i = 0; i < n; i++) values[i] = rng.normal();
+  return { shape, values };
+}
+
+test('registration: the backend exists, reports its BLAS and carries every cpu kernel', { skip }, () => {
+  assert.equal(status.ok, true);
+  assert.match(status.detail ?? '', /threads?|unknown/);
+  const cpu = tf.getKernelsForBackend('cpu').map((k) => k.kernelName).sort();
+  const blas = tf.getKernelsForBackend('blas').map((k) => k.kernelName).sort();
+  assert.deepEqual(blas, cpu);
+  for (const k of BLAS_NATIVE_KERNELS) {
+    assert.notEqual(tf.getKernel(k, 'blas')!.kernelFunc, tf.getKernel(k, 'cpu')!.kernelFunc, `${k} is native`);
+  }
+  // Registering twice is harmless.
+  assert.equal(registerBlasBackend().ok, true);
+});
+
+test('matMul equals cpu on random shapes with size-1 dims and every transpose flag', { skip }, () => {
+  const rng = new Rng(1);
+  const dims = [1, 2, 5, 17, 64];
+  for (let trial = 0; trial < 48; trial++) {
+    const m = dims[rng.int(dims.length)], n = dims[rng.int(dims.length)], k = dims[rng.int(dims.length)];
+    const tA = trial % 2 === 1, tB = (trial >> 1) % 2 === 1;
+    const batch = trial % 3 === 0 ? [] : trial % 3 === 1 ? [3] : [2, 1 + rng.int(2)];
+    const a = randn(rng, [...batch, ...(tA ? [k, m] : [m, k])]);
+    const b = randn(rng, [...batch, ...(tB ? [n, k] : [k, n])]);
+    sameAsCpu(`matMul m=${m} n=${n} k=${k} tA=${tA} tB=${tB} batch=${batch}`, [a, b], (x, y) => tf.matMul(x, y, tA, tB));
+  }
+});
+
+test('batched matMul broadcasts like numpy, checked slice by slice against 2-D products on cpu', { skip }, () => {
+  const rng = new Rng(2);
+  // [2,1] x [1,3] -> [2,3]: each operand broadcast along a different axis;
+  // [4] x [2,1,4]: rank-3 against rank-4 with a leading broadcast.
+  const cases: [number[], number[]][] = [[[2, 1], [1, 3]], [[4], [2, 1]], [[1], [3]], [[3], []], [[2, 3], [3]]];
+  for (const [ba, bb] of cases) {
+    for (const [tA, tB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+      const m = 3, n = 2, k = 4;
+      const a = randn(rng, [...ba, ...(tA ? [k, m] : [m, k])]);
+      const b = randn(rng, [...bb, ...(tB ? [n, k] : [k, n])]);
+      const outBatch = tf.broadcast_util.assertAndGetBroadcastShape(ba, bb);
+      const blas = on('blas', () => tf.matMul(tf.tensor(a.values, a.shape), tf.tensor(b.values, b.shape), tA, tB))[0];
+      assert.deepEqual(shapesOn('blas', () => tf.matMul(tf.tensor(a.values, a.shape), tf.tensor(b.values, b.shape), tA, tB)), [...outBatch, m, n]);
+      // Reference: index each operand's batch under broadcasting, multiply 2-D slices on cpu.
+      const total = outBatch.reduce((p, q) => p * q, 1);
+      for (let i = 0; i < total; i++) {
+        const idx: number[] = [];
+        let rem = i;
+        for (let d = outBatch.length - 1; d >= 0; d--) { idx.unshift(rem % outBatch[d]); rem = Math.floor(rem / outBatch[d]); }
+        const flat = (shape: number[]) => {
+          const pad = outBatch.length - shape.length;
+          let f = 0;
+          for (let d = 0; d < shape.length; d++) f = f * shape[d] + (shape[d] === 1 ? 0 : idx[d + pad]);
+          return f;
+        };
+        const sa = tA ? k * m : m * k, sb = tB ? n * k : k * n;
+        const ia = flat(ba), ib = flat(bb);
+        const ref = on('cpu', () => tf.matMul(
+          tf.tensor(a.values.subarray(ia * sa, (ia + 1) * sa), tA ? [k, m] : [m, k]),
+          tf.tensor(b.values.subarray(ib * sb, (ib + 1) * sb), tB ? [n, k] : [k, n]), tA, tB))[0];
+        assert.ok(relDiff(blas.subarray(i * m * n, (i + 1) * m * n), ref) < 2e-6, `batch ${ba} x ${bb} slice ${i}`);
+      }
+    }
+  }
+});
+
+test('fused matMul with bias and every activation equals cpu', { skip }, () => {
+  const rng = new Rng(3);
+  const activations = ['linear', 'relu', 'relu6', 'elu', 'sigmoid', 'leakyrelu', 'prelu'] as const;
+  for (const activation of activations) {
+    for (const [tA, tB] of [[false, false], [true, true], [true, false], [false, true]] as const) {
+      for (const biasShape of [[6], [4, 6], [1, 6], null]) {
+        const a = randn(rng, tA ? [5, 4] : [4, 5]);
+        const b = randn(rng, tB ? [6, 5] : [5, 6]);
+        const inputs = [a, b];
+        if (biasShape) inputs.push(randn(rng, biasShape));
+        const alpha = randn(rng, [6]);
+        inputs.push(alpha);
+        sameAsCpu(`fused ${activation} tA=${tA} tB=${tB} bias=${biasShape}`, inputs, (...xs) => tf.fused.matMul({
+          a: xs[0], b: xs[1], transposeA: tA, transposeB: tB, bias: biasShape ? xs[2] : undefined, activation,
+          preluActivationWeights: activation === 'prelu' ? xs[xs.length - 1] : undefined, leakyreluAlpha: 0.15,
+        }));
+      }
+    }
+  }
+});
+
+test('conv2d and fused conv2d equal cpu: strides, same/valid/explicit pads, dilations, size-1 dims, NCHW', { skip }, () => {
+  const rng = new Rng(4);
+  const pads: ('same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]])[] =
+    ['same', 'valid', [[0, 0], [1, 2], [0, 1], [0, 0]]];
+  for (let trial = 0; trial < 36; trial++) {
+    const n = 1 + rng.int(3), h = 1 + rng.int(9), w = 1 + rng.int(9), c = 1 + rng.int(3), oc = 1 + rng.int(4);
+    const fh = 1 + rng.int(3), fw = 1 + rng.int(3);
+    const pad = pads[trial % 3];
+    const dil = trial % 4 === 3 ? 2 : 1;
+    const stride = dil > 1 ? 1 : 1 + rng.int(2); // tfjs allows strides > 1 only with dilation 1
+    if (pad === 'valid' && (h < (fh - 1) * dil + 1 || w < (fw - 1) * dil + 1)) continue;
+    const x = randn(rng, [n, h, w, c]);
+    const f = randn(rng, [fh, fw, c, oc]);
+    const b = randn(rng, [oc]);
+    const label = `conv x=${x.shape} f=${f.shape} stride=${stride} pad=${JSON.stringify(pad)} dil=${dil}`;
+    sameAsCpu(label, [x, f], (xx, ff) => tf.conv2d(xx as tf.Tensor4D, ff as tf.Tensor4D, stride, pad, 'NHWC', dil));
+    sameAsCpu(`fused ${label}`, [x, f, b], (xx, ff, bb) => tf.fused.conv2d({
+      x: xx as tf.Tensor4D, filter: ff as tf.Tensor4D, strides: stride, pad, dilations: dil, bias: bb, activation: trial % 2 ? 'relu' : 'elu',
+    }));
+  }
+  // NCHW goes to the cpu kernel and must still agree.
+  const x = randn(rng, [2, 3, 6, 5]);
+  const f = randn(rng, [3, 3, 3, 4]);
+  sameAsCpu('conv NCHW', [x, f], (xx, ff) => tf.conv2d(xx as tf.Tensor4D, ff as tf.Tensor4D, 1, 'same', 'NCHW'));
+});
+
+test('conv2dTranspose (Conv2DBackpropInput) equals cpu', { skip }, () => {
+  const rng = new Rng(5);
+  for (let trial = 0; trial < 16; trial++) {
+    const n = 1 + rng.int(2), h = 2 + rng.int(6), w = 2 + rng.int(6), c = 1 + rng.int(3), oc = 1 + rng.int(3);
+    const k = 1 + rng.int(3), stride = 1 + rng.int(2), pad = trial % 2 ? 'same' : 'valid';
+    const y = randn(rng, [n, h, w, oc]);
+    const f = randn(rng, [k, k, c, oc]);
+    const outH = pad === 'same' ? h * stride : (h - 1) * stride + k, outW = pad === 'same' ? w * stride : (w - 1) * stride + k;
+    sameAsCpu(`conv2dTranspose y=${y.shape} k=${k} s=${stride} ${pad}`, [y, f],
+      (yy, ff) => tf.conv2dTranspose(yy as tf.Tensor4D, ff as tf.Tensor4D, [n, outH, outW, c], stride, pad as 'same' | 'valid'));
+  }
+});
+
+test('gradients through matMul, fused matMul, conv2d, fused conv2d and maxPool equal cpu autodiff', { skip }, () => {
+  const rng = new Rng(6);
+  const x = randn(rng, [3, 10, 10, 2]);
+  const f1 = randn(rng, [3, 3, 2, 4]);
+  const b1 = randn(rng, [4]);
+  const w2 = randn(rng, [64, 5]);
+  const b2 = randn(rng, [5]);
+  const w3 = randn(rng, [5, 7]);
+  const loss = (xx: tf.Tensor, ff: tf.Tensor, bb: tf.Tensor, ww2: tf.Tensor, bb2: tf.Tensor, ww3: tf.Tensor) => {
+    const h1 = tf.fused.conv2d({ x: xx as tf.Tensor4D, filter: ff as tf.Tensor4D, strides: 1, pad: 'same', bias: bb, activation: 'relu' });
+    const h1b = tf.conv2d(h1, tf.ones([1, 1, 4, 4]) as tf.Tensor4D, [1, 1], 'valid');
+    const p = tf.maxPool(h1b, 3, 2, 'same'); // [3,5,5,4] -> 100 features; take 64 of them
+    const flat = p.reshape([3, 100]).slice([0, 0], [3, 64]);
+    const h2 = tf.fused.matMul({ a: flat, b: ww2, bias: bb2, activation: 'relu' });
+    const out = tf.matMul(h2, ww3);
+    return tf.losses.softmaxCrossEntropy(tf.oneHot([1, 4, 6], 7), out) as tf.Scalar;
+  };
+  sameAsCpu('grads', [x, f1, b1, w2, b2, w3], (...xs) => tf.grads(loss)(xs), 1e-4);
+  // Transposed operands in the gradient of matMul(a^T, b^T).
+  const a = randn(rng, [4, 3]), b = randn(rng, [5, 4]);
+  sameAsCpu('grads transposed', [a, b], (...xs) => tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.matMul(p, q, true, true).square().sum())(xs));
+});
+
+test('max pooling and its gradient equal cpu, including ties', { skip }, () => {
+  const rng = new Rng(7);
+  for (let trial = 0; trial < 12; trial++) {
+    const x = randn(rng, [1 + rng.int(2), 2 + rng.int(8), 2 + rng.int(8), 1 + rng.int(3)]);
+    if (trial % 3 === 0) for (let i = 0; i < x.values.length; i++) x.values[i] = Math.round(x.values[i]); // ties
+    const size = 1 + rng.int(3), stride = 1 + rng.int(2), pad = trial % 2 ? 'same' : 'valid';
+    if (pad === 'valid' && (x.shape[1] < size || x.shape[2] < size)) continue;
+    sameAsCpu(`maxPool ${x.shape} ${size} ${stride} ${pad}`, [x], (xx) => tf.maxPool(xx as tf.Tensor4D, size, stride, pad as 'same'));
+    sameAsCpu(`maxPool grad ${x.shape} ${size} ${stride} ${pad}`, [x], (xx) => tf.grad((z: tf.Tensor) => tf.maxPool(z as tf.Tensor4D, size, stride, pad as 'same').mul(tf.range(1, 1 + tf.maxPool(z as tf.Tensor4D, size, stride, pad as 'same').size).reshape(tf.maxPool(z as tf.Tensor4D, size, stride, pad as 'same').shape)).sum())(xx));
+  }
+});
+
+test('10,000 kernel calls leak no tensors and no unbounded memory', { skip }, () => {
+  tf.setBackend('blas');
+  const rng = new Rng(8);
+  const a = tf.tensor(randn(rng, [8, 6]).values, [8, 6]);
+  const b = tf.tensor(randn(rng, [6, 4]).values, [6, 4]);
+  const x = tf.tensor(randn(rng, [1, 6, 6, 2]).values, [1, 6, 6, 2]) as tf.Tensor4D;
+  const f = tf.tensor(randn(rng, [3, 3, 2, 2]).values, [3, 3, 2, 2]) as tf.Tensor4D;
+  const step = () => tf.tidy(() => {
+    const g = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.fused.matMul({ a: p, b: q, bias: tf.ones([4]), activation: 'relu' }).sum())([a, b]);
+    const c = tf.maxPool(tf.conv2d(x, f, 1, 'same'), 2, 2, 'valid');
+    return g[0].sum().add(c.sum()).dataSync()[0];
+  });
+  for (let i = 0; i < 500; i++) step(); // warm up allocators and JIT before the baseline
+  const tensors = tf.memory().numTensors;
+  global.gc?.();
+  const rss0 = process.memoryUsage().rss;
+  let checksum = 0;
+  for (let i = 0; i < 10_000; i++) checksum += step();
+  global.gc?.();
+  const grown = (process.memoryUsage().rss - rss0) / 2 ** 20;
+  assert.equal(tf.memory().numTensors, tensors, 'tensor count grew');
+  assert.ok(Number.isFinite(checksum));
+  // Each call allocates ~2 KB; a leak of every output would be > 40 MB.
+  assert.ok(grown < 40, `RSS grew by ${grown.toFixed(1)} MB over 10,000 calls`);
+  tf.dispose([a, b, x, f]);
+});
+
+test('bad shapes throw errors as clear as tfjs, on the op and on the kernel', { skip }, () => {
+  tf.setBackend('blas');
+  const a = tf.zeros([2, 3]), b = tf.zeros([4, 5]);
+  assert.throws(() => tf.matMul(a, b), /inner shapes \(3\) and \(4\)/);
+  // Straight to the kernel, bypassing the op's own checks.
+  assert.throws(() => tf.engine().runKernel('BatchMatMul', { a, b }, { transposeA: false, transposeB: false }), /Error in matMul: inner shapes \(3\) and \(4\)/);
+  assert.throws(() => tf.engine().runKernel('BatchMatMul', { a: tf.zeros([2, 2, 3]), b: tf.zeros([3, 3, 4]) }, { transposeA: false, transposeB: false }), /broadcast/i);
+  const x = tf.zeros([1, 5, 5, 2]) as tf.Tensor4D;
+  assert.throws(() => tf.conv2d(x, tf.zeros([3, 3, 3, 1]) as tf.Tensor4D, 1, 'valid'), /depth of input \(2\) must match input depth for filter 3/);
+  assert.throws(() => tf.engine().runKernel('Conv2DBackpropInput', { dy: tf.zeros([1, 4, 4, 1]), filter: tf.zeros([3, 3, 2, 1]) },
+    { inputShape: [1, 5, 5, 2], strides: 1, pad: 'valid' }), /dy shape 1,4,4,1 does not match the convolution output shape 1,3,3,1/);
+  assert.throws(() => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: tf.zeros([1, 4, 4, 1]) },
+    { filterShape: [3, 3, 2, 1], strides: 1, pad: 'valid' }), /dy shape 1,4,4,1 does not match/);
+  tf.disposeVariables();
+});
