@@ -1,0 +1,282 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Matrix, solve } from 'ml-matrix';
+import { Rng } from '../../lib/core';
+import {
+  cnmf, halsIterationWithResidual, initialFactors, motif, nnls, reconstruct, relativeLoss, seqNMF, significanceTest,
+  syntheticSequences, transposeConvolve,
+} from '../../lib/cnmf';
+
+/** Xhat by the definition, with plain loops: Xhat[n, t] = sum_l sum_k W[n, k, l] H[k, t - l]. */
+function naiveReconstruct(W: Float64Array, H: Float64Array, N: number, K: number, L: number, T: number): Float64Array {
+  const out = new Float64Array(N * T);
+  for (let n = 0; n < N; n++) {
+    for (let t = 0; t < T; t++) {
+      let s = 0;
+      for (let l = 0; l < L && l <= t; l++) for (let k = 0; k < K; k++) s += W[(l * N + n) * K + k] * H[k * T + t - l];
+      out[n * T + t] = s;
+    }
+  }
+  return out;
+}
+
+function randomFactors(rng: Rng, N: number, K: number, L: number, T: number) {
+  return {
+    W: rng.uniformArray(L * N * K, 0, 1, 'float64') as Float64Array,
+    H: rng.uniformArray(K * T, 0, 1, 'float64') as Float64Array,
+  };
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+test('reconstruct matches the definition and transposeConvolve is its adjoint', () => {
+  const rng = new Rng(1);
+  const [N, K, L, T] = [7, 3, 4, 19];
+  const { W, H } = randomFactors(rng, N, K, L, T);
+  const xhat = reconstruct(W, H, N, K, L, T);
+  assert.ok(maxAbsDiff(xhat, naiveReconstruct(W, H, N, K, L, T)) < 1e-12);
+  // <T(W, Y), H> = <Y, Xhat(W, H)> for any Y
+  const Y = rng.normalArray(N * T, 0, 1, 'float64') as Float64Array;
+  const ty = transposeConvolve(W, Y, N, K, L, T);
+  let lhs = 0;
+  let rhs = 0;
+  for (let i = 0; i < K * T; i++) lhs += ty[i] * H[i];
+  for (let i = 0; i < N * T; i++) rhs += Y[i] * xhat[i];
+  assert.ok(Math.abs(lhs - rhs) < 1e-10 * Math.abs(rhs), `${lhs} vs ${rhs}`);
+});
+
+/** NNLS by enumerating every support: the optimum is the unconstrained LS solution on the support that is feasible with the lowest objective. */
+function bruteForceNnls(A: number[][], b: number[]): number[] {
+  const n = A[0].length;
+  let best: number[] = new Array(n).fill(0);
+  let bestObj = b.reduce((s, v) => s + v * v, 0);
+  for (let mask = 1; mask < 1 << n; mask++) {
+    const cols = [...Array(n).keys()].filter((i) => mask & (1 << i));
+    const As = new Matrix(A.map((row) => cols.map((c) => row[c])));
+    const xs = solve(As, Matrix.columnVector(b), true).to1DArray();
+    if (xs.some((v) => v < 0)) continue;
+    const x = new Array(n).fill(0);
+    cols.forEach((c, i) => (x[c] = xs[i]));
+    const obj = A.reduce((s, row, i) => s + (row.reduce((a, v, j) => a + v * x[j], 0) - b[i]) ** 2, 0);
+    if (obj < bestObj) {
+      bestObj = obj;
+      best = x;
+    }
+  }
+  return best;
+}
+
+test('NNLS equals brute-force enumeration of supports on small random problems', () => {
+  const rng = new Rng(2);
+  for (let trial = 0; trial < 30; trial++) {
+    const m = 6 + rng.int(5);
+    const n = 2 + rng.int(5);
+    const r = 1 + rng.int(3);
+    const A = Array.from({ length: m }, () => Array.from({ length: n }, () => rng.normal()));
+    const B = Array.from({ length: m }, () => Array.from({ length: r }, () => rng.normal()));
+    const X = nnls(A, B);
+    for (let j = 0; j < r; j++) {
+      const expected = bruteForceNnls(A, B.map((row) => row[j]));
+      for (let i = 0; i < n; i++) assert.ok(Math.abs(X.data[i * r + j] - expected[i]) < 1e-9, `trial ${trial} x[${i},${j}] ${X.data[i * r + j]} vs ${expected[i]}`);
+    }
+  }
+});
+
+test('NNLS satisfies the KKT conditions on larger problems', () => {
+  const rng = new Rng(3);
+  const [m, n, r] = [80, 40, 12];
+  const A = { rows: m, cols: n, data: rng.normalArray(m * n, 0, 1, 'float64') };
+  const B = { rows: m, cols: r, data: rng.normalArray(m * r, 0, 1, 'float64') };
+  const X = nnls(A, B);
+  const Am = new Matrix(m, n);
+  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) Am.set(i, j, A.data[i * n + j]);
+  const Bm = new Matrix(m, r);
+  for (let i = 0; i < m; i++) for (let j = 0; j < r; j++) Bm.set(i, j, B.data[i * r + j]);
+  const Xm = new Matrix(n, r);
+  for (let i = 0; i < n; i++) for (let j = 0; j < r; j++) Xm.set(i, j, X.data[i * r + j]);
+  const grad = Am.transpose().mmul(Am.mmul(Xm).sub(Bm)); // A^T (A X - B)
+  let active = 0;
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < r; j++) {
+      const x = Xm.get(i, j);
+      const g = grad.get(i, j);
+      assert.ok(x >= 0, 'x >= 0');
+      assert.ok(g > -1e-9, `gradient ${g} >= 0`);
+      assert.ok(Math.abs(x * g) < 1e-9, `complementarity ${x} * ${g}`);
+      if (x === 0) active++;
+    }
+  }
+  assert.ok(active > 0 && active < n * r, 'the problem has both active and free variables');
+});
+
+test('MU, HALS and ANLS never increase the loss', () => {
+  const { X } = syntheticSequences({ N: 20, T: 150, K: 3, L: 8, seed: 4 });
+  for (const solver of ['mu', 'hals', 'anls'] as const) {
+    const r = cnmf(X, { K: 3, L: 8, solver, maxIterations: 25, seed: 5 });
+    for (let i = 1; i < r.lossHistory.length; i++) {
+      assert.ok(r.lossHistory[i] <= r.lossHistory[i - 1] * (1 + 1e-10), `${solver} iteration ${i}: ${r.lossHistory[i - 1]} -> ${r.lossHistory[i]}`);
+    }
+    assert.ok(r.lossHistory[25] < 0.9 * r.lossHistory[0], `${solver} makes progress`);
+    // the reported loss is the loss of the returned factors
+    assert.ok(Math.abs(relativeLoss(X, r.W, r.H, 3, 8) - r.lossHistory[25]) < 1e-9);
+  }
+});
+
+test("HALS's incrementally kept residual equals a full recomputation", () => {
+  const { X } = syntheticSequences({ N: 9, T: 53, K: 2, L: 5, seed: 6 });
+  const { W, H } = initialFactors(X, 2, 5, 7);
+  let w = W;
+  let h = H;
+  for (let it = 0; it < 3; it++) {
+    const out = halsIterationWithResidual(X, w, h, 2, 5);
+    const full = naiveReconstruct(out.W, out.H, 9, 2, 5, 53);
+    for (let i = 0; i < full.length; i++) full[i] -= X.data[i];
+    assert.ok(maxAbsDiff(out.residual, full) < 1e-12, `iteration ${it}`);
+    w = out.W;
+    h = out.H;
+  }
+});
+
+test('the same seed gives the same initialisation and the same fit', () => {
+  const { X } = syntheticSequences({ N: 8, T: 60, K: 2, L: 4, seed: 1 });
+  const a = cnmf(X, { K: 2, L: 4, solver: 'hals', maxIterations: 3, seed: 9 });
+  const b = cnmf(X, { K: 2, L: 4, solver: 'hals', maxIterations: 3, seed: 9 });
+  assert.deepEqual(a.lossHistory, b.lossHistory);
+  const m = cnmf(X, { K: 2, L: 4, solver: 'mu', maxIterations: 0, seed: 9 });
+  assert.equal(m.lossHistory[0], a.lossHistory[0]);
+});
+
+/** Best cosine similarity between two N x L motifs over lag shifts in [-maxShift, maxShift] (zero fill). */
+function shiftedSimilarity(a: Float64Array, b: Float64Array, N: number, L: number, maxShift: number): number {
+  let best = -1;
+  for (let s = -maxShift; s <= maxShift; s++) {
+    let dot = 0;
+    let na = 0;
+    let nb = 0;
+    for (let n = 0; n < N; n++) {
+      for (let l = 0; l < L; l++) {
+        const x = a[n * L + l];
+        const y = l - s >= 0 && l - s < L ? b[n * L + l - s] : 0;
+        dot += x * y;
+        na += x * x;
+        nb += y * y;
+      }
+    }
+    best = Math.max(best, dot / Math.sqrt(na * nb + 1e-300));
+  }
+  return best;
+}
+
+test('planted noise-free motifs are recovered up to permutation and shift', () => {
+  const [N, K, L, T] = [12, 2, 7, 400];
+  const W = new Float64Array(L * N * K);
+  // motif 0: neurons 0..4 fire in order at lags 1..5; motif 1: neurons 6..10 in reverse order
+  for (let i = 0; i < 5; i++) {
+    W[((1 + i) * N + i) * K + 0] = 1;
+    W[((1 + i) * N + 10 - i) * K + 1] = 1;
+  }
+  const rng = new Rng(11);
+  const H = new Float64Array(K * T);
+  for (let i = 0; i < H.length; i++) if (rng.uniform() < 0.04) H[i] = 0.5 + rng.uniform();
+  const X = { rows: N, cols: T, data: reconstruct(W, H, N, K, L, T) };
+  // best of three initialisations, as one would run it
+  const fits = [1, 2, 3].map((seed) => cnmf(X, { K, L, solver: 'hals', maxIterations: 300, seed }));
+  const fit = fits.reduce((a, b) => (a.lossHistory[a.iterations] <= b.lossHistory[b.iterations] ? a : b));
+  assert.ok(fit.lossHistory[fit.iterations] < 0.05, `loss ${fit.lossHistory[fit.iterations]}`);
+  const truth = [0, 1].map((k) => motif(W, N, K, L, k).data);
+  const found = [0, 1].map((k) => motif(fit.W, N, K, L, k).data);
+  const direct = Math.min(shiftedSimilarity(truth[0], found[0], N, L, 2), shiftedSimilarity(truth[1], found[1], N, L, 2));
+  const swapped = Math.min(shiftedSimilarity(truth[0], found[1], N, L, 2), shiftedSimilarity(truth[1], found[0], N, L, 2));
+  assert.ok(Math.max(direct, swapped) > 0.95, `similarity ${direct} / ${swapped}`);
+});
+
+test("seqNMF's updates with lambda = 0 equal plain MU (H first, then every W_l from one Xhat)", () => {
+  const [N, K, L, T] = [6, 2, 3, 40];
+  const { X } = syntheticSequences({ N, T, K, L, seed: 12 });
+  const { W, H } = randomFactors(new Rng(13), N, K, L, T);
+  const iterations = 4;
+  const seq = seqNMF(X, { K, L, lambda: 0, maxIterations: iterations, shift: false, pad: false, initialW: W, initialH: H });
+  // plain MU written from the update rules with the naive reconstruction
+  const w = Float64Array.from(W);
+  const h = Float64Array.from(H);
+  const x = X.data;
+  for (let it = 0; it < iterations; it++) {
+    let xhat = naiveReconstruct(w, h, N, K, L, T);
+    const hNew = new Float64Array(K * T);
+    for (let k = 0; k < K; k++) {
+      for (let t = 0; t < T; t++) {
+        let num = 0;
+        let den = 0;
+        for (let l = 0; l < L && t + l < T; l++) {
+          for (let n = 0; n < N; n++) {
+            num += w[(l * N + n) * K + k] * x[n * T + t + l];
+            den += w[(l * N + n) * K + k] * xhat[n * T + t + l];
+          }
+        }
+        hNew[k * T + t] = (h[k * T + t] * num) / (den + 1e-12);
+      }
+    }
+    h.set(hNew);
+    xhat = naiveReconstruct(w, h, N, K, L, T);
+    const wNew = new Float64Array(w.length);
+    for (let l = 0; l < L; l++) {
+      for (let n = 0; n < N; n++) {
+        for (let k = 0; k < K; k++) {
+          let num = 0;
+          let den = 0;
+          for (let t = l; t < T; t++) {
+            num += x[n * T + t] * h[k * T + t - l];
+            den += xhat[n * T + t] * h[k * T + t - l];
+          }
+          wNew[(l * N + n) * K + k] = (w[(l * N + n) * K + k] * num) / (den + 1e-12);
+        }
+      }
+    }
+    w.set(wNew);
+  }
+  // seqNMF normalises H's rows (and rescales W), which leaves Xhat unchanged: compare reconstructions
+  const a = naiveReconstruct(seq.W, seq.H, N, K, L, T);
+  const b = naiveReconstruct(w, h, N, K, L, T);
+  const scale = Math.max(...b);
+  assert.ok(maxAbsDiff(a, b) < 1e-9 * scale, `max diff ${maxAbsDiff(a, b)}`);
+  // and with lambda > 0 the penalty changes the result (the comparison can fail)
+  const pen = seqNMF(X, { K, L, lambda: 0.5, maxIterations: iterations + 1, shift: false, pad: false, initialW: W, initialH: H });
+  assert.ok(maxAbsDiff(naiveReconstruct(pen.W, pen.H, N, K, L, T), b) > 1e-6 * scale);
+});
+
+test('significance: a planted sequence is significant on held-out data, a scrambled motif is not', () => {
+  const [N, K, L, T] = [15, 1, 8, 600];
+  const W = new Float64Array(L * N * K);
+  for (let i = 0; i < 8; i++) W[(i * N + i) * K] = 1; // neurons 0..7 in order
+  const rng = new Rng(14);
+  const H = new Float64Array(K * T);
+  for (let t = 0; t < T; t++) if (rng.uniform() < 0.02) H[t] = 1;
+  const X = reconstruct(W, H, N, K, L, T);
+  for (let i = 0; i < X.length; i++) X[i] += 0.05 * rng.uniform();
+  const sig = significanceTest({ rows: N, cols: T, data: X }, W, K, L, { seed: 1 });
+  assert.equal(sig.nNull, 40);
+  assert.ok(sig.isSignificant[0], `p ${sig.pValues[0]}`);
+  assert.equal(sig.pValues[0], 1 / 40);
+  // a motif whose sequence is absent from the data: each neuron's weight at a random lag
+  const Wbad = new Float64Array(L * N * K);
+  for (let n = 0; n < N; n++) Wbad[(rng.int(L) * N + n) * K] = 1;
+  const bad = significanceTest({ rows: N, cols: T, data: X }, Wbad, K, L, { seed: 1 });
+  assert.ok(!bad.isSignificant[0], `p ${bad.pValues[0]}`);
+});
+
+test('bad input throws an error naming the argument', () => {
+  const X = [[1, 0, 2, 3], [0, 1, 1, 0]];
+  assert.throws(() => cnmf([[1, -1, 0, 0], [0, 0, 0, 1]], { K: 1, L: 2 }), /X: expected finite nonnegative entries, got -1 at row 0, column 1/);
+  assert.throws(() => cnmf([[1, NaN, 0, 0], [0, 0, 0, 1]], { K: 1, L: 2 }), /X: .*NaN at row 0, column 1/);
+  assert.throws(() => cnmf(X, { K: 1, L: 5 }), /^ArgumentError: L: expected an integer in \[1, 4\], got 5/);
+  assert.throws(() => cnmf(X, { K: 0, L: 2 }), /K: expected an integer >= 1, got 0/);
+  assert.throws(() => cnmf(X, { K: 1, L: 2, solver: 'sgd' as never }), /solver/);
+  assert.throws(() => seqNMF(X, { K: 1, L: 2, mask: [[1, 1, 1], [1, 1, 1]] }), /mask: expected shape \[2, 4\]/);
+  assert.throws(() => seqNMF(X, { K: 1, L: 9 }), /L: /);
+  assert.throws(() => nnls([[1, 2], [3, 4]], [[1], [2], [3]]), /B: expected 2 rows/);
+  assert.throws(() => cnmf(X, { K: 1, L: 2, initialW: new Float64Array(3), initialH: new Float64Array(4) }), /initialW: expected 4 entries/);
+});
