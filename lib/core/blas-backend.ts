@@ -9,6 +9,10 @@
  *   Conv2DBackpropInput,               'same'/'valid'/explicit pads); NCHW and
  *   Conv2DBackpropFilter               other dtypes go to the cpu kernels
  *   MaxPool, MaxPoolGrad               one pass in C (window max + arg-max scatter)
+ *   Add, Sub, Multiply, RealDiv        float32 with same shapes or repeated (suffix)
+ *                                      broadcasts, e.g. bias adds, optimizer updates
+ *   Relu, Step (ReLU's gradient)       one C loop
+ *   Sum                                over leading or trailing axes, no transpose
  *
  * Every other kernel is the cpu backend's own, registered again under `blas`.
  * Tensor data stay the cpu backend's JavaScript typed arrays: the add-on reads
@@ -345,12 +349,82 @@ function maxPoolGrad(addon: NativeAddon): KernelFunc {
   };
 }
 
+// ---------------------------------------------------------------- elementwise and sums
+
+const BINARY_OPS = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3 } as const;
+
+/** True when `small` broadcasts against `out` by plain repetition (its shape, without leading 1s, is a suffix of out's). */
+function repeatsAsSuffix(small: number[], out: number[]): boolean {
+  let start = 0;
+  while (start < small.length && small[start] === 1) start++;
+  const core = small.slice(start);
+  if (core.length > out.length) return false;
+  const tail = out.slice(out.length - core.length);
+  return core.every((d, i) => d === tail[i]);
+}
+
+function binary(addon: NativeAddon, name: keyof typeof BINARY_OPS): KernelFunc {
+  const fallback = cpuKernel(name);
+  const op = BINARY_OPS[name];
+  return (args) => {
+    const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
+    if (!isFloatPair(a, b)) return fallback(args);
+    const outShape = broadcast_util.assertAndGetBroadcastShape(a.shape, b.shape);
+    const n = util.sizeFromShape(outShape);
+    const na = util.sizeFromShape(a.shape);
+    const nb = util.sizeFromShape(b.shape);
+    const ok = n > 0 && ((na === n && (nb === n || repeatsAsSuffix(b.shape, outShape))) || (nb === n && repeatsAsSuffix(a.shape, outShape)));
+    if (!ok) return fallback(args);
+    const out = new Float32Array(n);
+    addon.binary(op, f32(args.backend, a), f32(args.backend, b), out);
+    return args.backend.makeTensorInfo(outShape, 'float32', out);
+  };
+}
+
+function unary(addon: NativeAddon, name: 'Relu' | 'Step'): KernelFunc {
+  const fallback = cpuKernel(name);
+  return (args) => {
+    const { x } = args.inputs as { x: TensorInfo };
+    if (x.dtype !== 'float32') return fallback(args);
+    const out = new Float32Array(util.sizeFromShape(x.shape));
+    addon.unary(name === 'Relu' ? 0 : 1, f32(args.backend, x), out, name === 'Step' ? ((args.attrs?.alpha as number) ?? 0) : 0);
+    return args.backend.makeTensorInfo(x.shape, 'float32', out);
+  };
+}
+
+/** Sum over a leading or a trailing block of axes in one pass (cpu transposes first for leading axes). */
+function sum(addon: NativeAddon): KernelFunc {
+  const fallback = cpuKernel('Sum');
+  return (args) => {
+    const { x } = args.inputs as { x: TensorInfo };
+    const { axis, keepDims } = (args.attrs ?? {}) as { axis: number | number[]; keepDims: boolean };
+    if (x.dtype !== 'float32') return fallback(args);
+    const rank = x.shape.length;
+    const axes = util.parseAxisParam(axis, x.shape).slice().sort((p, q) => p - q);
+    if (axes.length === 0 || new Set(axes).size !== axes.length) return fallback(args);
+    const contiguous = axes.every((d, i) => i === 0 || d === axes[i - 1] + 1);
+    const leading = contiguous && axes[0] === 0;
+    const trailing = contiguous && axes[axes.length - 1] === rank - 1;
+    if (!leading && !trailing) return fallback(args);
+    const reduced = axes.reduce((p, d) => p * x.shape[d], 1);
+    const kept = util.sizeFromShape(x.shape) / (reduced || 1);
+    const outShape = keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
+    const out = new Float32Array(util.sizeFromShape(outShape));
+    if (reduced > 0 && out.length > 0) {
+      // Trailing axes are tried first so that a full reduction takes the simple row loop.
+      if (trailing) addon.sumRows(f32(args.backend, x), kept, reduced, out, false);
+      else addon.sumRows(f32(args.backend, x), reduced, kept, out, true);
+    }
+    return args.backend.makeTensorInfo(outShape, 'float32', out);
+  };
+}
+
 // ---------------------------------------------------------------- registration
 
 /** Names of the kernels that run natively on this backend (the rest are cpu's). */
 export const BLAS_NATIVE_KERNELS = [
   'BatchMatMul', '_FusedMatMul', 'Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter',
-  'MaxPool', 'MaxPoolGrad',
+  'MaxPool', 'MaxPoolGrad', 'Add', 'Sub', 'Multiply', 'RealDiv', 'Relu', 'Step', 'Sum',
 ] as const;
 
 let status: BlasBackendStatus | null = null;
@@ -373,6 +447,13 @@ export function registerBlasBackend(): BlasBackendStatus {
       Conv2DBackpropFilter: conv2dBackpropFilter(addon),
       MaxPool: maxPool(addon),
       MaxPoolGrad: maxPoolGrad(addon),
+      Add: binary(addon, 'Add'),
+      Sub: binary(addon, 'Sub'),
+      Multiply: binary(addon, 'Multiply'),
+      RealDiv: binary(addon, 'RealDiv'),
+      Relu: unary(addon, 'Relu'),
+      Step: unary(addon, 'Step'),
+      Sum: sum(addon),
     };
     for (const config of tf.getKernelsForBackend('cpu')) {
       if (tf.getKernel(config.kernelName, 'blas')) continue;

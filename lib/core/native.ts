@@ -25,6 +25,9 @@ export interface NativeAddon {
   conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, ...geometry: number[]): void;
   maxPool(x: Float32Array, y: Float32Array, argmax: Int32Array, ...geometry: number[]): void;
   scatterAdd(dy: Float32Array, argmax: Int32Array, dx: Float32Array): void;
+  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array): void;
+  unary(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
+  sumRows(x: Float32Array, rows: number, cols: number, out: Float32Array, leading: boolean): void;
   setThreads(n: number): boolean;
   getThreads(): number | null;
   info(): { openblas: boolean; config: string | null; corename: string | null; canSetThreads: boolean };

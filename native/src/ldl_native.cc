@@ -411,6 +411,115 @@ Napi::Value ScatterAdd(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// ---- elementwise and reductions: the small kernels that dominate a
+// training step once the products are fast (bias adds, optimizer updates,
+// ReLU and its gradient, bias-gradient sums).
+
+enum BinaryOp { kAdd = 0, kSub = 1, kMul = 2, kDiv = 3 };
+
+template <typename F>
+void BinaryLoop(const float* a, size_t na, const float* b, size_t nb, float* out, size_t n, F f) {
+  if (na == n && nb == n) {
+    for (size_t i = 0; i < n; i++) out[i] = f(a[i], b[i]);
+  } else if (na == n) {  // b repeats along the leading dims
+    if (nb == 1) {
+      const float bv = b[0];
+      for (size_t i = 0; i < n; i++) out[i] = f(a[i], bv);
+    } else {
+      for (size_t r = 0; r < n; r += nb)
+        for (size_t j = 0; j < nb; j++) out[r + j] = f(a[r + j], b[j]);
+    }
+  } else {  // a repeats
+    if (na == 1) {
+      const float av = a[0];
+      for (size_t i = 0; i < n; i++) out[i] = f(av, b[i]);
+    } else {
+      for (size_t r = 0; r < n; r += na)
+        for (size_t j = 0; j < na; j++) out[r + j] = f(a[j], b[r + j]);
+    }
+  }
+}
+
+// binary(op, a, b, out): out[i] = a[i mod |a|] op b[i mod |b|], where one of
+// a, b has out's length and the other's length divides it (the JS side only
+// sends broadcasts of that form: the smaller shape is a suffix of the larger).
+Napi::Value Binary(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int64_t op;
+  Arr<float> a, b, out;
+  if (info.Length() != 4 || !GetInt(info, 0, &op) || !GetArr(info[1], napi_float32_array, &a) ||
+      !GetArr(info[2], napi_float32_array, &b) || !GetArr(info[3], napi_float32_array, &out))
+    return Fail(env, "binary: expected (op, a: Float32Array, b: Float32Array, out: Float32Array)");
+  size_t n = out.length;
+  bool okA = a.length == n || (a.length > 0 && n % a.length == 0 && b.length == n);
+  bool okB = b.length == n || (b.length > 0 && n % b.length == 0 && a.length == n);
+  if (!okA || !okB) return Fail(env, "binary: one operand must have the output's length and the other a divisor of it");
+  switch (op) {
+    case kAdd: BinaryLoop(a.data, a.length, b.data, b.length, out.data, n, [](float x, float y) { return x + y; }); break;
+    case kSub: BinaryLoop(a.data, a.length, b.data, b.length, out.data, n, [](float x, float y) { return x - y; }); break;
+    case kMul: BinaryLoop(a.data, a.length, b.data, b.length, out.data, n, [](float x, float y) { return x * y; }); break;
+    case kDiv: BinaryLoop(a.data, a.length, b.data, b.length, out.data, n, [](float x, float y) { return x / y; }); break;
+    default: return Fail(env, "binary: unknown op");
+  }
+  return env.Undefined();
+}
+
+enum UnaryOp { kRelu = 0, kStep = 1 };
+
+// unary(op, x, out, alpha): relu (NaN stays NaN, as Math.max does) or
+// step (1 where x > 0, alpha elsewhere, NaN stays NaN).
+Napi::Value Unary(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int64_t op;
+  Arr<float> x, out;
+  if (info.Length() != 4 || !GetInt(info, 0, &op) || !GetArr(info[1], napi_float32_array, &x) ||
+      !GetArr(info[2], napi_float32_array, &out) || !info[3].IsNumber())
+    return Fail(env, "unary: expected (op, x: Float32Array, out: Float32Array, alpha: number)");
+  if (out.length != x.length) return Fail(env, "unary: x and out must have the same length");
+  const float alpha = (float)info[3].As<Napi::Number>().DoubleValue();
+  const size_t n = x.length;
+  const float* xv = x.data;
+  float* o = out.data;
+  if (op == kRelu) {
+    for (size_t i = 0; i < n; i++) o[i] = xv[i] > 0.0f ? xv[i] : (xv[i] != xv[i] ? xv[i] : 0.0f);
+  } else if (op == kStep) {
+    for (size_t i = 0; i < n; i++) o[i] = xv[i] > 0.0f ? 1.0f : (xv[i] != xv[i] ? xv[i] : alpha);
+  } else {
+    return Fail(env, "unary: unknown op");
+  }
+  return env.Undefined();
+}
+
+// sumRows(x, rows, cols, out, leading): x viewed as rows x cols; leading sums
+// over rows (out has cols entries), otherwise over cols (out has rows
+// entries). Accumulates in double, as tfjs's cpu Sum does in JS numbers.
+Napi::Value SumRows(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int64_t rows, cols;
+  Arr<float> x, out;
+  if (info.Length() != 5 || !GetArr(info[0], napi_float32_array, &x) || !GetInt(info, 1, &rows) || !GetInt(info, 2, &cols) ||
+      !GetArr(info[3], napi_float32_array, &out))
+    return Fail(env, "sumRows: expected (x: Float32Array, rows, cols, out: Float32Array, leading: boolean)");
+  bool leading = info[4].ToBoolean().Value();
+  if ((int64_t)x.length < rows * cols || (int64_t)out.length < (leading ? cols : rows)) return Fail(env, "sumRows: an array is too short");
+  if (leading) {
+    std::vector<double> acc(cols, 0.0);
+    for (int64_t i = 0; i < rows; i++) {
+      const float* r = x.data + i * cols;
+      for (int64_t j = 0; j < cols; j++) acc[j] += r[j];
+    }
+    for (int64_t j = 0; j < cols; j++) out.data[j] = (float)acc[j];
+  } else {
+    for (int64_t i = 0; i < rows; i++) {
+      const float* r = x.data + i * cols;
+      double s = 0;
+      for (int64_t j = 0; j < cols; j++) s += r[j];
+      out.data[i] = (float)s;
+    }
+  }
+  return env.Undefined();
+}
+
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int64_t n;
@@ -445,6 +554,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("conv2dBackpropFilter", Napi::Function::New(env, Conv2dBackpropFilter));
   exports.Set("maxPool", Napi::Function::New(env, MaxPool));
   exports.Set("scatterAdd", Napi::Function::New(env, ScatterAdd));
+  exports.Set("binary", Napi::Function::New(env, Binary));
+  exports.Set("unary", Napi::Function::New(env, Unary));
+  exports.Set("sumRows", Napi::Function::New(env, SumRows));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("getThreads", Napi::Function::New(env, GetThreads));
   exports.Set("info", Napi::Function::New(env, Info));
