@@ -6,3 +6,4 @@
  * al. 2018 (gradient subspaces, random-subspace training).
  */
 export * from './spectrum';
+export * from './products';
