@@ -11,3 +11,4 @@ export * from './linalg';
 export * from './native';
 export * from './progress';
 export * from './results';
+export * from './pool';
