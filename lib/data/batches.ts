@@ -70,6 +70,7 @@ export interface ImageBatch {
 /** Copies the examples at `indices` out of an image dataset. */
 export function takeImages(dataset: ImageDataset, indices: ArrayLike<number>): ImageBatch {
   checkImageDataset(dataset);
+  if (indices === null || typeof indices !== 'object' || typeof indices.length !== 'number') throw new ArgumentError('indices', 'an array of example positions', indices);
   const pixels = dataset.height * dataset.width;
   const size = indices.length;
   const images = new Float32Array(size * pixels);

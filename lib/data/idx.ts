@@ -11,7 +11,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as zlib from 'zlib';
-import { checkString } from '../core';
+import { ArgumentError, checkString } from '../core';
 import { DataFormatError, DataNotFoundError } from './errors';
 
 export interface IdxArray {
@@ -30,7 +30,8 @@ const IDX_TYPE_NAMES: Record<number, string> = {
  * MNIST-family file). `file` only names the source in error messages.
  */
 export function parseIdx(bytes: Uint8Array, file = '<buffer>'): IdxArray {
-  if (!(bytes instanceof Uint8Array)) throw new DataFormatError(file, 'expected the bytes of an IDX file');
+  if (!(bytes instanceof Uint8Array)) throw new ArgumentError('bytes', 'a Uint8Array holding an IDX file', bytes);
+  if (typeof file !== 'string') throw new ArgumentError('file', 'a string naming the source', file);
   if (bytes.length < 4) throw new DataFormatError(file, `truncated IDX file: ${bytes.length} bytes, too short for the 4-byte magic number`);
   if (bytes[0] !== 0 || bytes[1] !== 0) {
     throw new DataFormatError(file, `bad IDX magic number 0x${hex(bytes, 0, 4)} (the first two bytes must be zero): not an IDX file or corrupt`);

@@ -151,6 +151,7 @@ function findReviews(file: string | undefined): string {
 
 /** Positions in reviews.json of each split (ascending), deterministic in (splitSeed, testFraction). */
 export function imdbSplitIndices(labels: ArrayLike<number>, splitSeed: number, testFraction: number): { train: Int32Array; test: Int32Array } {
+  if (labels === null || typeof labels !== 'object' || typeof labels.length !== 'number') throw new ArgumentError('labels', 'an array of 0/1 labels', labels);
   checkInteger('splitSeed', splitSeed, 0, 0xffffffff);
   checkNumber('testFraction', testFraction, 0, 1);
   const rng = new Rng(splitSeed);
@@ -172,6 +173,7 @@ export function imdbSplitIndices(labels: ArrayLike<number>, splitSeed: number, t
  */
 export function buildVocabulary(texts: Iterable<string>, size: number): Vocabulary {
   checkInteger('size', size, 2);
+  if (texts === null || typeof texts !== 'object' || typeof (texts as Iterable<string>)[Symbol.iterator] !== 'function') throw new ArgumentError('texts', 'an iterable of strings', texts);
   const freq = new Map<string, number>();
   for (const text of texts) for (const w of tokenize(text)) freq.set(w, (freq.get(w) ?? 0) + 1);
   const ranked = [...freq.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -45,6 +46,12 @@ test('songbird data: SONG 141x4440 (norm 151.5404), NEURAL 75x666 (norm 20.2168,
     assert.equal(rm[i * 4440 + j], song.data[i + j * 141]);
     assert.equal(song.at(i, j), song.data[i + j * 141]);
   }
+  // Bit-identical to SciPy 1.10.1's scipy.io.loadmat: sha256 of each array as
+  // C-ordered little-endian float64 bytes, computed there with
+  // hashlib.sha256(np.ascontiguousarray(m[k], dtype='<f8').tobytes()).
+  const sha = (a: Float64Array) => crypto.createHash('sha256').update(Buffer.from(a.buffer, a.byteOffset, a.byteLength)).digest('hex');
+  assert.equal(sha(song.toRowMajor()), 'aa9634cde22f6d81fbb90328975b96d19050f8bbac2721f889d480109c604de0');
+  assert.equal(sha(neural.toRowMajor()), 'a7045f63c5c7a2c53a4e147f8a61b89b2432c0671576032f3161c1611e6eda40');
   assert.throws(() => mat.get('nope'), (e: Error) => e instanceof ArgumentError && /NEURAL, SONG, SONGfs, VIDEOfs/.test(e.message));
   assert.throws(() => song.at(141, 0), /i: expected an integer in \[0, 140\]/);
 });
