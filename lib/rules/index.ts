@@ -1,0 +1,95 @@
+/**
+ * lib/rules: networks with explicit forward and backward passes whose error
+ * signals travel through pluggable feedback pathways; optimisers; a trainer
+ * with alignment metrics; ready-made LeNet and MLP models; pool jobs.
+ *
+ * Equations and settings: ../../shared/references/training-rules.md (in the
+ * project's shared references). Every rule changes only the signal a
+ * parametric layer sends to its input; every layer then updates
+ * W by its optimiser from dL/dW = x^T delta (conv: the filter gradient).
+ *
+ * ## Quick use
+ * ```ts
+ * await initBackend();
+ * const net = new Network(lenet({ rule: 'usf', seed: 1 }));
+ * const history = await train(net, loadMnist({ pad: 2, normalize: 'standard' }), {
+ *   epochs: 2, optimizer: { type: 'sgd', lr: 0.01, momentum: 0.9, weightDecay: 1e-3 }, test });
+ * historyToDataFrame(history).print();
+ * ```
+ *
+ * ## Contract of a layer (what later modules may rely on)
+ * - Examples are rows: a batch has shape [N, ...inputShape]. `inputShape`
+ *   and `outputShape` are per example. Extra leading per-example axes are
+ *   allowed for vector-valued units: a dense layer maps [N, K, in] to
+ *   [N, K, out] with ONE weight matrix shared by the K components (GEVB);
+ *   its kernel gradient sums over N and K.
+ * - `forward(x)` is pure. `Network.forward(x)` returns a `Trace` whose
+ *   `inputs[i]` is the input of layer i; for an `Activation` layer that
+ *   input is the pre-activation a, and `derivative(a)` / `secondDerivative(a)`
+ *   give f'(a) and f''(a). Everything an R-operator (Hessian-vector) pass
+ *   needs is thus in the trace: each parametric layer's input x, each
+ *   pre-activation a, f' and f''.
+ * - `jvp(input, output, dx, {weight, bias})` is the forward-mode derivative
+ *   of every layer: dense/conv `dx W + x V_W + V_b` (conv: conv2d), activation
+ *   `f'(a) dx`, pooling and flatten their linear maps (max pool: non-
+ *   overlapping windows only). An R-operator forward pass is a loop of jvp
+ *   calls over the trace.
+ * - A parametric layer (`ParamLayer`: Dense, Conv2d) exposes three linear
+ *   maps: `linear(x, K)` (x K; conv2d(x, K)), `inputAdjoint(dy, K)` (dy K^T;
+ *   conv2dTranspose(dy, K)) and `kernelGradient(x, dy)` (x^T dy; the filter
+ *   gradient). Backward passes, feedback kernels and alignment losses use
+ *   only these, so every rule works for dense and conv layers alike.
+ *   Weights are `tf.Variable`s: dense W [in, out], conv K [kh, kw, cin, cout].
+ *   `fanIn`/`fanOut` follow torch (conv: times the kernel area).
+ * - The network's last layer is dense or conv and outputs logits; the loss
+ *   (softmax cross-entropy or MSE) gives the output error e = dL/dz (batch mean).
+ *
+ * ## Contract of a feedback pathway (`FeedbackPathway`)
+ * - One pathway per parametric layer (`net.pathways[k]` for
+ *   `net.paramLayers[k]`). `propagate({dy, input, outputError})` returns the
+ *   signal sent to the layer's input in place of `dy W^T`. Direct pathways
+ *   (DFA) ignore dy and project `outputError`.
+ * - Feedback kernels are stored in W's shape and used in W's place
+ *   (dx = inputAdjoint(dy, B)); the papers' B (shape of W^T) is its transpose,
+ *   so angle(B, W^T) is the angle between the stored B and W.
+ * - A pathway may own trainable parameters (`trainables()`), updated in
+ *   `learn(ctx)` by the pathway's own `Optimizer` with its own settings;
+ *   `learn` runs after the backward pass and before W moves, and receives
+ *   the layer's input, its delta, the rule's weight gradient, the network
+ *   optimiser's settings and the epoch. A new rule (e.g. LDFA's B = Q P with
+ *   P, Q and their update rules) is a new class implementing this interface
+ *   and a case in `createPathway`; the training loop does not change.
+ * - `beginBatch()` runs before each training batch (brSF redraws there).
+ * - `feedbackKernel()` returns the current effective B in W's shape (null
+ *   when there is none, DFA); `state()`/`setState()` save and restore it.
+ *
+ * ## Rules
+ * bp, fa, dfa, usf, frsf, brsf, kolen-pollack, weight-mirror,
+ * information-alignment, symmetric-alignment, activation-alignment; see
+ * feedback.ts for each one's equations, defaults and the conventions chosen
+ * where the papers leave room (DFA injects at the input of each parametric
+ * layer, i.e. after the pooling below it; Kunin losses sum over the batch).
+ */
+export {
+  Activation,
+  ACTIVATIONS,
+  AvgPool,
+  Conv2d,
+  Dense,
+  Flatten,
+  isParamLayer,
+  layerFromSpec,
+  MaxPool,
+  xavierUniform,
+} from './layers';
+export type { ActivationName, Layer, LayerKind, LayerSpec, ParamLayer, ParamTangent } from './layers';
+export { angleBetween, createPathway, RULES } from './feedback';
+export type { FeedbackOptions, FeedbackPathway, LearnContext, PathwayContext, PropagateContext, RuleName } from './feedback';
+export { learningRateAt, Optimizer, resolveOptimizerOptions } from './optim';
+export type { OptimizerOptions, ResolvedOptimizerOptions, Schedule } from './optim';
+export { Network } from './network';
+export type { Gradients, LayerAlignment, LossName, NetworkOptions, StepOptions, Trace } from './network';
+export { evaluate, historyToDataFrame, runConfigurations, runTrainingJob, toDataset, train } from './trainer';
+export type { DataInput, Dataset, EpochRecord, History, ImageDatasetLike, JobData, TrainingJob, TrainingJobResult, TrainOptions } from './trainer';
+export { lenet, mlp } from './models';
+export type { ModelOptions } from './models';

@@ -1,0 +1,410 @@
+/**
+ * Layers with explicit forward, backward and forward-mode (tangent) passes.
+ * Private to lib/rules; the contract is documented in index.ts.
+ *
+ * Orientation: examples are rows. A dense layer computes `a = x W + b` with
+ * W of shape [in, out]; a conv layer computes `a = conv2d(x, K) + b` with K
+ * of shape [kh, kw, inChannels, outChannels] (tfjs NHWC layout).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ArgumentError, checkInteger, checkOneOf, Rng } from '../core';
+
+export type LayerKind = 'dense' | 'conv2d' | 'maxpool' | 'avgpool' | 'flatten' | 'activation';
+export type ActivationName = 'relu' | 'tanh' | 'sigmoid' | 'linear';
+export const ACTIVATIONS: readonly ActivationName[] = ['relu', 'tanh', 'sigmoid', 'linear'];
+
+/** Serialisable description of a layer (what save/load and the worker pool pass around). */
+export type LayerSpec =
+  | { kind: 'dense'; units: number; bias?: boolean }
+  | { kind: 'conv2d'; filters: number; kernelSize: number; stride?: number; padding?: 'valid' | 'same' | number; bias?: boolean }
+  | { kind: 'maxpool'; size: number; stride?: number }
+  | { kind: 'avgpool'; size: number; stride?: number }
+  | { kind: 'flatten' }
+  | { kind: 'activation'; activation: ActivationName };
+
+/** Every layer. Shapes are per example (no batch axis). */
+export interface Layer {
+  readonly kind: LayerKind;
+  readonly spec: LayerSpec;
+  inputShape: number[];
+  outputShape: number[];
+  /** Fixes shapes from the input shape and draws parameters. */
+  build(inputShape: number[], rng: Rng): void;
+  /** y = layer(x) for a batch x of shape [N, ...inputShape]. Pure. */
+  forward(x: tf.Tensor): tf.Tensor;
+  /** Backward through a parameter-free layer: dL/dx from dL/dy, the layer's input and output. */
+  backward(dy: tf.Tensor, input: tf.Tensor, output: tf.Tensor): tf.Tensor;
+  /** Forward-mode derivative: dy = J_x dx (+ the parameter tangent for parametric layers). */
+  jvp(input: tf.Tensor, output: tf.Tensor, dx: tf.Tensor | null, paramTangent?: ParamTangent): tf.Tensor;
+}
+
+/** Directions for a layer's weight and bias (forward-mode / R-operator passes). */
+export interface ParamTangent {
+  weight?: tf.Tensor;
+  bias?: tf.Tensor;
+}
+
+/**
+ * A layer with a weight kernel. Its three linear maps are all that backward
+ * passes, feedback pathways and alignment losses need, for dense and conv
+ * layers alike:
+ *   linear(x, K)          x K              (conv2d(x, K))
+ *   inputAdjoint(dy, K)   dy K^T           (conv2dTranspose(dy, K)): BP uses K = W, FA K = B
+ *   kernelGradient(x, dy) x^T dy           (Conv2DBackpropFilter): the weight update
+ */
+export interface ParamLayer extends Layer {
+  readonly kind: 'dense' | 'conv2d';
+  weight: tf.Variable;
+  bias: tf.Variable | null;
+  /** Fan-in and fan-out as in torch (conv: times the kernel area). */
+  fanIn: number;
+  fanOut: number;
+  linear(x: tf.Tensor, kernel: tf.Tensor): tf.Tensor;
+  inputAdjoint(dy: tf.Tensor, kernel: tf.Tensor): tf.Tensor;
+  kernelGradient(x: tf.Tensor, dy: tf.Tensor): tf.Tensor;
+  biasGradient(dy: tf.Tensor): tf.Tensor;
+}
+
+export function isParamLayer(layer: Layer): layer is ParamLayer {
+  return layer.kind === 'dense' || layer.kind === 'conv2d';
+}
+
+/** Xavier (Glorot) uniform draws, limit sqrt(6 / (fanIn + fanOut)). */
+export function xavierUniform(shape: number[], fanIn: number, fanOut: number, rng: Rng): tf.Tensor {
+  const limit = Math.sqrt(6 / (fanIn + fanOut));
+  const size = shape.reduce((a, b) => a * b, 1);
+  return tf.tensor(rng.uniformArray(size, -limit, limit) as Float32Array, shape, 'float32');
+}
+
+const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+
+/** Collapses leading per-example axes (vector-valued units) into the batch axis. */
+function asRows(x: tf.Tensor, trailing: number[]): tf.Tensor {
+  return x.reshape([-1, ...trailing]);
+}
+
+// ---------------------------------------------------------------- dense
+export class Dense implements ParamLayer {
+  readonly kind = 'dense' as const;
+  inputShape: number[] = [];
+  outputShape: number[] = [];
+  weight!: tf.Variable;
+  bias: tf.Variable | null = null;
+  fanIn = 0;
+  fanOut = 0;
+  constructor(readonly spec: Extract<LayerSpec, { kind: 'dense' }>) {
+    checkInteger('dense.units', spec.units, 1);
+  }
+  build(inputShape: number[], rng: Rng): void {
+    if (inputShape.length < 1) throw new ArgumentError('dense input shape', 'at least one axis', `[${inputShape}]`);
+    const nIn = inputShape[inputShape.length - 1];
+    this.inputShape = inputShape.slice();
+    // Leading axes (e.g. K components of vector-valued units) share the weight matrix.
+    this.outputShape = [...inputShape.slice(0, -1), this.spec.units];
+    this.fanIn = nIn;
+    this.fanOut = this.spec.units;
+    this.weight = tf.variable(xavierUniform([nIn, this.spec.units], nIn, this.spec.units, rng), true);
+    this.bias = this.spec.bias === false ? null : tf.variable(tf.zeros([this.spec.units]), true);
+  }
+  private restore(x: tf.Tensor, y2: tf.Tensor, units: number): tf.Tensor {
+    return y2.reshape([x.shape[0], ...this.inputShape.slice(0, -1), units]);
+  }
+  linear(x: tf.Tensor, kernel: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => this.restore(x, tf.matMul(asRows(x, [this.fanIn]) as tf.Tensor2D, kernel as tf.Tensor2D), this.spec.units));
+  }
+  inputAdjoint(dy: tf.Tensor, kernel: tf.Tensor): tf.Tensor {
+    return tf.tidy(() =>
+      this.restore(dy, tf.matMul(asRows(dy, [this.spec.units]) as tf.Tensor2D, kernel as tf.Tensor2D, false, true), this.fanIn),
+    );
+  }
+  kernelGradient(x: tf.Tensor, dy: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => tf.matMul(asRows(x, [this.fanIn]) as tf.Tensor2D, asRows(dy, [this.spec.units]) as tf.Tensor2D, true, false));
+  }
+  biasGradient(dy: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => asRows(dy, [this.spec.units]).sum(0));
+  }
+  forward(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      const a = this.linear(x, this.weight);
+      return this.bias ? a.add(this.bias) : a;
+    });
+  }
+  backward(): tf.Tensor {
+    throw new Error('Dense.backward: a parametric layer propagates through its feedback pathway (Network.backward)');
+  }
+  jvp(input: tf.Tensor, _output: tf.Tensor, dx: tf.Tensor | null, t?: ParamTangent): tf.Tensor {
+    return tf.tidy(() => {
+      let out: tf.Tensor = dx ? this.linear(dx, this.weight) : tf.zeros([input.shape[0], ...this.outputShape]);
+      if (t?.weight) out = out.add(this.linear(input, t.weight));
+      if (t?.bias) out = out.add(t.bias);
+      return out;
+    });
+  }
+}
+
+// ---------------------------------------------------------------- conv2d
+function convOutSize(n: number, k: number, s: number, pad: 'valid' | 'same' | number): number {
+  if (pad === 'same') return Math.ceil(n / s);
+  const p = pad === 'valid' ? 0 : pad;
+  return Math.floor((n + 2 * p - k) / s) + 1;
+}
+
+export class Conv2d implements ParamLayer {
+  readonly kind = 'conv2d' as const;
+  inputShape: number[] = [];
+  outputShape: number[] = [];
+  weight!: tf.Variable;
+  bias: tf.Variable | null = null;
+  fanIn = 0;
+  fanOut = 0;
+  readonly stride: number;
+  readonly padding: 'valid' | 'same' | number;
+  constructor(readonly spec: Extract<LayerSpec, { kind: 'conv2d' }>) {
+    checkInteger('conv2d.filters', spec.filters, 1);
+    checkInteger('conv2d.kernelSize', spec.kernelSize, 1);
+    this.stride = checkInteger('conv2d.stride', spec.stride ?? 1, 1);
+    const p = spec.padding ?? 'valid';
+    this.padding = typeof p === 'number' ? checkInteger('conv2d.padding', p, 0) : checkOneOf<'valid' | 'same'>('conv2d.padding', p, ['valid', 'same']);
+  }
+  build(inputShape: number[], rng: Rng): void {
+    if (inputShape.length !== 3) {
+      throw new ArgumentError('conv2d input shape', '[height, width, channels]', `[${inputShape.join(', ')}]`);
+    }
+    const [h, w, c] = inputShape;
+    const k = this.spec.kernelSize;
+    const oh = convOutSize(h, k, this.stride, this.padding);
+    const ow = convOutSize(w, k, this.stride, this.padding);
+    if (oh < 1 || ow < 1) {
+      throw new ArgumentError('conv2d input shape', `height and width >= kernel size ${k}`, `[${inputShape.join(', ')}]`);
+    }
+    this.inputShape = inputShape.slice();
+    this.outputShape = [oh, ow, this.spec.filters];
+    this.fanIn = k * k * c;
+    this.fanOut = k * k * this.spec.filters;
+    this.weight = tf.variable(xavierUniform([k, k, c, this.spec.filters], this.fanIn, this.fanOut, rng), true);
+    this.bias = this.spec.bias === false ? null : tf.variable(tf.zeros([this.spec.filters]), true);
+  }
+  private pad(): 'valid' | 'same' | number {
+    return this.padding;
+  }
+  linear(x: tf.Tensor, kernel: tf.Tensor): tf.Tensor {
+    return tf.conv2d(x as tf.Tensor4D, kernel as tf.Tensor4D, this.stride, this.pad() as 'valid');
+  }
+  inputAdjoint(dy: tf.Tensor, kernel: tf.Tensor): tf.Tensor {
+    const [h, w, c] = this.inputShape;
+    return tf.conv2dTranspose(dy as tf.Tensor4D, kernel as tf.Tensor4D, [dy.shape[0], h, w, c], this.stride, this.pad() as 'valid');
+  }
+  kernelGradient(x: tf.Tensor, dy: tf.Tensor): tf.Tensor {
+    // No public op for the filter gradient in tfjs 4.22: call the registered kernel
+    // (the blas backend overrides it with native code).
+    return tf.engine().runKernel(
+      'Conv2DBackpropFilter',
+      { x, dy },
+      { strides: [this.stride, this.stride], pad: this.pad(), dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape: this.weight.shape } as unknown as tf.NamedAttrMap,
+    ) as tf.Tensor;
+  }
+  biasGradient(dy: tf.Tensor): tf.Tensor {
+    return dy.sum([0, 1, 2]);
+  }
+  forward(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      const a = this.linear(x, this.weight);
+      return this.bias ? a.add(this.bias) : a;
+    });
+  }
+  backward(): tf.Tensor {
+    throw new Error('Conv2d.backward: a parametric layer propagates through its feedback pathway (Network.backward)');
+  }
+  jvp(input: tf.Tensor, _output: tf.Tensor, dx: tf.Tensor | null, t?: ParamTangent): tf.Tensor {
+    return tf.tidy(() => {
+      let out: tf.Tensor = dx ? this.linear(dx, this.weight) : tf.zeros([input.shape[0], ...this.outputShape]);
+      if (t?.weight) out = out.add(this.linear(input, t.weight));
+      if (t?.bias) out = out.add(t.bias);
+      return out;
+    });
+  }
+}
+
+// ---------------------------------------------------------------- pooling
+abstract class Pool implements Layer {
+  abstract readonly kind: 'maxpool' | 'avgpool';
+  inputShape: number[] = [];
+  outputShape: number[] = [];
+  readonly size: number;
+  readonly stride: number;
+  constructor(readonly spec: Extract<LayerSpec, { kind: 'maxpool' | 'avgpool' }>) {
+    this.size = checkInteger(`${spec.kind}.size`, spec.size, 1);
+    this.stride = checkInteger(`${spec.kind}.stride`, spec.stride ?? spec.size, 1);
+  }
+  build(inputShape: number[]): void {
+    if (inputShape.length !== 3 || inputShape[0] < this.size || inputShape[1] < this.size) {
+      throw new ArgumentError(`${this.kind} input shape`, `[height, width, channels] with height, width >= ${this.size}`, `[${inputShape.join(', ')}]`);
+    }
+    const [h, w, c] = inputShape;
+    this.inputShape = inputShape.slice();
+    this.outputShape = [Math.floor((h - this.size) / this.stride) + 1, Math.floor((w - this.size) / this.stride) + 1, c];
+  }
+  abstract forward(x: tf.Tensor): tf.Tensor;
+  abstract backward(dy: tf.Tensor, input: tf.Tensor, output: tf.Tensor): tf.Tensor;
+  abstract jvp(input: tf.Tensor, output: tf.Tensor, dx: tf.Tensor | null): tf.Tensor;
+}
+
+export class MaxPool extends Pool {
+  readonly kind = 'maxpool' as const;
+  forward(x: tf.Tensor): tf.Tensor {
+    return tf.maxPool(x as tf.Tensor4D, this.size, this.stride, 'valid');
+  }
+  backward(dy: tf.Tensor, input: tf.Tensor, output: tf.Tensor): tf.Tensor {
+    return tf.engine().runKernel(
+      'MaxPoolGrad',
+      { dy, input, output },
+      { filterSize: this.size, strides: this.stride, pad: 'valid' } as unknown as tf.NamedAttrMap,
+    ) as tf.Tensor;
+  }
+  jvp(input: tf.Tensor, output: tf.Tensor, dx: tf.Tensor | null): tf.Tensor {
+    if (!dx) return tf.zeros([input.shape[0], ...this.outputShape]);
+    if (this.stride !== this.size) {
+      throw new Error('MaxPool.jvp: only non-overlapping windows (stride == size) are supported');
+    }
+    // The selection matrix S routes each window's maximum; backward is S^T, so
+    // S^T 1 marks the argmax entries and S dx = sum-pool(mask * dx).
+    return tf.tidy(() => {
+      const mask = this.backward(tf.onesLike(output), input, output);
+      return tf.avgPool((mask.mul(dx) as tf.Tensor4D), this.size, this.stride, 'valid').mul(this.size * this.size);
+    });
+  }
+}
+
+export class AvgPool extends Pool {
+  readonly kind = 'avgpool' as const;
+  forward(x: tf.Tensor): tf.Tensor {
+    return tf.avgPool(x as tf.Tensor4D, this.size, this.stride, 'valid');
+  }
+  backward(dy: tf.Tensor, input: tf.Tensor): tf.Tensor {
+    return tf.engine().runKernel(
+      'AvgPoolGrad',
+      { dy, input },
+      { filterSize: this.size, strides: this.stride, pad: 'valid' } as unknown as tf.NamedAttrMap,
+    ) as tf.Tensor;
+  }
+  jvp(input: tf.Tensor, _output: tf.Tensor, dx: tf.Tensor | null): tf.Tensor {
+    return dx ? this.forward(dx) : tf.zeros([input.shape[0], ...this.outputShape]);
+  }
+}
+
+// ---------------------------------------------------------------- flatten
+export class Flatten implements Layer {
+  readonly kind = 'flatten' as const;
+  inputShape: number[] = [];
+  outputShape: number[] = [];
+  constructor(readonly spec: Extract<LayerSpec, { kind: 'flatten' }> = { kind: 'flatten' }) {}
+  build(inputShape: number[]): void {
+    this.inputShape = inputShape.slice();
+    this.outputShape = [prod(inputShape)];
+  }
+  forward(x: tf.Tensor): tf.Tensor {
+    return x.reshape([x.shape[0], this.outputShape[0]]);
+  }
+  backward(dy: tf.Tensor, input: tf.Tensor): tf.Tensor {
+    return dy.reshape(input.shape);
+  }
+  jvp(input: tf.Tensor, _output: tf.Tensor, dx: tf.Tensor | null): tf.Tensor {
+    return dx ? this.forward(dx) : tf.zeros([input.shape[0], ...this.outputShape]);
+  }
+}
+
+// ---------------------------------------------------------------- activations
+/**
+ * Elementwise nonlinearity h = f(a). Its input in a trace is the
+ * pre-activation a; `derivative` and `secondDerivative` give f'(a) and
+ * f''(a) for R-operator (Hessian-vector) passes.
+ */
+export class Activation implements Layer {
+  readonly kind = 'activation' as const;
+  inputShape: number[] = [];
+  outputShape: number[] = [];
+  readonly activation: ActivationName;
+  constructor(readonly spec: Extract<LayerSpec, { kind: 'activation' }>) {
+    this.activation = checkOneOf('activation', spec.activation, ACTIVATIONS);
+  }
+  build(inputShape: number[]): void {
+    this.inputShape = inputShape.slice();
+    this.outputShape = inputShape.slice();
+  }
+  forward(a: tf.Tensor): tf.Tensor {
+    switch (this.activation) {
+      case 'relu':
+        return tf.relu(a);
+      case 'tanh':
+        return tf.tanh(a);
+      case 'sigmoid':
+        return tf.sigmoid(a);
+      case 'linear':
+        return a.clone();
+    }
+  }
+  /** f'(a); `h = f(a)` may be passed to save recomputing it. */
+  derivative(a: tf.Tensor, h?: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      switch (this.activation) {
+        case 'relu':
+          return tf.step(a, 0);
+        case 'tanh': {
+          const t = h ?? tf.tanh(a);
+          return tf.sub(1, t.square());
+        }
+        case 'sigmoid': {
+          const s = h ?? tf.sigmoid(a);
+          return s.mul(tf.sub(1, s));
+        }
+        case 'linear':
+          return tf.onesLike(a);
+      }
+    });
+  }
+  /** f''(a) (relu: 0 almost everywhere). */
+  secondDerivative(a: tf.Tensor, h?: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      switch (this.activation) {
+        case 'relu':
+        case 'linear':
+          return tf.zerosLike(a);
+        case 'tanh': {
+          const t = h ?? tf.tanh(a);
+          return t.mul(tf.sub(1, t.square())).mul(-2);
+        }
+        case 'sigmoid': {
+          const s = h ?? tf.sigmoid(a);
+          return s.mul(tf.sub(1, s)).mul(tf.sub(1, s.mul(2)));
+        }
+      }
+    });
+  }
+  backward(dy: tf.Tensor, input: tf.Tensor, output: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => dy.mul(this.derivative(input, output)));
+  }
+  jvp(input: tf.Tensor, output: tf.Tensor, dx: tf.Tensor | null): tf.Tensor {
+    return dx ? this.backward(dx, input, output) : tf.zerosLike(output);
+  }
+}
+
+/** A layer object from its spec. */
+export function layerFromSpec(spec: LayerSpec): Layer {
+  if (spec === null || typeof spec !== 'object') throw new ArgumentError('layer spec', 'an object with a kind', spec);
+  switch (spec.kind) {
+    case 'dense':
+      return new Dense(spec);
+    case 'conv2d':
+      return new Conv2d(spec);
+    case 'maxpool':
+      return new MaxPool(spec);
+    case 'avgpool':
+      return new AvgPool(spec);
+    case 'flatten':
+      return new Flatten(spec);
+    case 'activation':
+      return new Activation(spec);
+    default:
+      throw new ArgumentError('layer spec kind', '"dense", "conv2d", "maxpool", "avgpool", "flatten" or "activation"', (spec as { kind: unknown }).kind);
+  }
+}

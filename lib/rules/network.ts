@@ -1,0 +1,404 @@
+/**
+ * Sequential networks with explicit forward/backward passes and one feedback
+ * pathway per parametric layer. Private to lib/rules; see index.ts.
+ */
+import * as tf from '@tensorflow/tfjs';
+import * as fs from 'fs';
+import * as path from 'path';
+import { ArgumentError, checkInteger, checkOneOf, Rng } from '../core';
+import { Layer, LayerSpec, ParamLayer, isParamLayer, layerFromSpec } from './layers';
+import { createPathway, FeedbackOptions, FeedbackPathway, RULES, RuleName, angleBetween } from './feedback';
+import { Optimizer } from './optim';
+
+export type LossName = 'cross-entropy' | 'mse';
+
+export interface NetworkOptions {
+  /** Per-example input shape, e.g. [784] or [32, 32, 1]. */
+  inputShape: number[];
+  layers: LayerSpec[];
+  /** Seed of weights and feedback draws (default 0). */
+  seed?: number;
+  /** Feedback rule of every parametric layer (default 'bp'). */
+  rule?: RuleName;
+  feedback?: FeedbackOptions;
+  /** Output loss: softmax cross-entropy (default) or mean squared error on one-hot targets. */
+  loss?: LossName;
+}
+
+/** What a forward pass recorded: inputs[i] is the input of layer i (for an activation layer, its pre-activation). */
+export interface Trace {
+  inputs: tf.Tensor[];
+  output: tf.Tensor;
+}
+
+/** Per parametric layer (in order): dL/dW, dL/db, and the delta dL/da delivered by the rule. */
+export interface Gradients {
+  weights: tf.Tensor[];
+  biases: (tf.Tensor | null)[];
+  deltas: tf.Tensor[];
+}
+
+export interface LayerAlignment {
+  /** Index among parametric layers (0 = first). */
+  layer: number;
+  kind: 'dense' | 'conv2d';
+  /** Angle (degrees) between the rule's weight gradient and BP's on the same batch. */
+  updateAngle: number;
+  /** Angle (degrees) between the rule's delta dL/da and BP's. */
+  deltaAngle: number;
+  /** Angle (degrees) between the feedback kernel B and W (= angle(B, W^T) of the papers); null for DFA. */
+  feedbackAngle: number | null;
+  /** ||B||_F / ||W||_F; null for DFA. */
+  normRatio: number | null;
+}
+
+export interface StepOptions {
+  epoch?: number;
+  /** Moskovitz et al. 2018: rescale each W to its initial Frobenius norm after the step. */
+  weightNormConstraint?: boolean;
+}
+
+const FORMAT = 'learning-dynamics-lab/rules-network';
+
+function encodeTensor(t: tf.Tensor): { shape: number[]; data: string } {
+  const d = t.dataSync() as Float32Array;
+  return { shape: t.shape.slice(), data: Buffer.from(d.buffer, d.byteOffset, d.byteLength).toString('base64') };
+}
+
+function decodeTensor(e: { shape: number[]; data: string }, name: string): tf.Tensor {
+  if (!e || !Array.isArray(e.shape) || typeof e.data !== 'string') throw new ArgumentError(name, 'an encoded tensor {shape, data}', e);
+  const buf = Buffer.from(e.data, 'base64');
+  const arr = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+  return tf.tensor(arr, e.shape, 'float32');
+}
+
+export class Network {
+  readonly layers: Layer[];
+  readonly paramLayers: ParamLayer[];
+  /** Index in `layers` of each parametric layer. */
+  readonly paramIndex: number[];
+  readonly inputShape: number[];
+  readonly outputShape: number[];
+  readonly outputSize: number;
+  readonly seed: number;
+  readonly loss: LossName;
+  rule: RuleName = 'bp';
+  feedbackOptions: FeedbackOptions = {};
+  pathways: FeedbackPathway[] = [];
+  private initialNorms: number[] = [];
+
+  constructor(readonly options: NetworkOptions) {
+    if (!options || typeof options !== 'object') throw new ArgumentError('options', 'an object {inputShape, layers}', options);
+    if (!Array.isArray(options.inputShape) || options.inputShape.length === 0) {
+      throw new ArgumentError('inputShape', 'a non-empty array of positive integers', options.inputShape);
+    }
+    options.inputShape.forEach((d, i) => checkInteger(`inputShape[${i}]`, d, 1));
+    if (!Array.isArray(options.layers) || options.layers.length === 0) throw new ArgumentError('layers', 'a non-empty array of layer specs', options.layers);
+    this.seed = checkInteger('seed', options.seed ?? 0, 0, 0xffffffff);
+    this.loss = checkOneOf('loss', options.loss ?? 'cross-entropy', ['cross-entropy', 'mse']);
+    this.inputShape = options.inputShape.slice();
+    const rng = new Rng(this.seed);
+    this.layers = options.layers.map(layerFromSpec);
+    let shape = this.inputShape;
+    this.layers.forEach((layer, i) => {
+      try {
+        layer.build(shape, rng.child(i));
+      } catch (e) {
+        throw new ArgumentError(`layers[${i}] (${layer.kind})`, 'an input shape it accepts', `${(e as Error).message}`);
+      }
+      shape = layer.outputShape;
+    });
+    this.outputShape = shape;
+    if (shape.length !== 1) {
+      throw new ArgumentError('layers', 'a last layer with a flat output [classes] (add a flatten)', `output shape [${shape.join(', ')}]`);
+    }
+    this.outputSize = shape[0];
+    this.paramIndex = this.layers.map((l, i) => (isParamLayer(l) ? i : -1)).filter((i) => i >= 0);
+    if (this.paramIndex.length === 0) throw new ArgumentError('layers', 'at least one dense or conv2d layer', 'none');
+    this.paramLayers = this.paramIndex.map((i) => this.layers[i] as ParamLayer);
+    if (this.paramIndex[this.paramIndex.length - 1] !== this.layers.length - 1) {
+      // The output error e is dL/da of the last layer; a trailing nonlinearity would hide it.
+      throw new ArgumentError('layers', 'a dense or conv2d last layer (logits; the loss applies the softmax)', this.layers[this.layers.length - 1].kind);
+    }
+    this.recordInitialNorms();
+    this.setRule(options.rule ?? 'bp', options.feedback ?? {});
+  }
+
+  /** Replaces every layer's feedback pathway (fresh random draws from the network seed). */
+  setRule(rule: RuleName, feedback: FeedbackOptions = {}): void {
+    checkOneOf('rule', rule, RULES);
+    if (feedback === null || typeof feedback !== 'object') throw new ArgumentError('feedback', 'an options object', feedback);
+    const rng = new Rng(this.seed).child(1000);
+    const fresh = this.paramLayers.map((layer, k) =>
+      createPathway(rule, layer, { outputSize: this.outputSize, rng: rng.child(k), options: feedback }),
+    );
+    this.pathways.forEach((p) => p.dispose());
+    this.pathways = fresh;
+    this.rule = rule;
+    this.feedbackOptions = { ...feedback };
+  }
+
+  /** Forward pass without a trace: the logits. */
+  predict(x: tf.Tensor): tf.Tensor {
+    this.checkInput(x);
+    return tf.tidy(() => this.layers.reduce((h, layer) => layer.forward(h), x));
+  }
+
+  /** Forward pass recording every layer's input; dispose the trace with `disposeTrace`. */
+  forward(x: tf.Tensor): Trace {
+    this.checkInput(x);
+    const inputs: tf.Tensor[] = [];
+    let h = x;
+    for (const layer of this.layers) {
+      inputs.push(h);
+      h = layer.forward(h);
+    }
+    return { inputs, output: h };
+  }
+
+  disposeTrace(trace: Trace): void {
+    for (let i = 1; i < trace.inputs.length; i++) trace.inputs[i].dispose();
+    trace.output.dispose();
+  }
+
+  private checkInput(x: tf.Tensor): void {
+    const ok = x.shape.length === this.inputShape.length + 1 && this.inputShape.every((d, i) => x.shape[i + 1] === d);
+    if (!ok) throw new ArgumentError('x', `shape [N, ${this.inputShape.join(', ')}]`, `[${x.shape.join(', ')}]`);
+  }
+
+  /**
+   * Batch-mean loss and the output error e = dL/dz: softmax(z) - onehot(y)
+   * (cross-entropy) or z - onehot(y) (MSE, loss = mean of 1/2 ||z - y||^2),
+   * divided by the batch size.
+   */
+  lossAndError(logits: tf.Tensor, targets: tf.Tensor): { loss: tf.Scalar; error: tf.Tensor } {
+    return tf.tidy(() => {
+      const n = logits.shape[0];
+      if (this.loss === 'mse') {
+        const diff = logits.sub(targets);
+        return { loss: diff.square().sum().div(2 * n) as tf.Scalar, error: diff.div(n) };
+      }
+      const lse = tf.logSumExp(logits, 1);
+      const loss = lse.sub(logits.mul(targets).sum(1)).mean() as tf.Scalar;
+      const error = tf.softmax(logits as tf.Tensor2D).sub(targets).div(n);
+      return { loss, error };
+    });
+  }
+
+  /** One-hot targets for integer labels, checking their range. */
+  oneHot(labels: ArrayLike<number>): tf.Tensor {
+    const c = this.outputSize;
+    for (let i = 0; i < labels.length; i++) {
+      const y = labels[i];
+      if (!Number.isInteger(y) || y < 0 || y >= c) throw new ArgumentError('labels', `integers in [0, ${c - 1}]`, `${y} at index ${i}`);
+    }
+    return tf.tidy(() => tf.oneHot(tf.tensor1d(Array.from(labels), 'int32'), c).toFloat());
+  }
+
+  /**
+   * Backward pass from the output error. mode 'rule' sends each layer's
+   * signal to its input through its feedback pathway; 'bp' uses W (exact
+   * gradient) whatever the rule. Returns new tensors the caller disposes.
+   */
+  backward(trace: Trace, error: tf.Tensor, mode: 'rule' | 'bp' = 'rule'): Gradients {
+    const nP = this.paramLayers.length;
+    const weights: tf.Tensor[] = new Array(nP);
+    const biases: (tf.Tensor | null)[] = new Array(nP).fill(null);
+    const deltas: tf.Tensor[] = new Array(nP);
+    const first = this.paramIndex[0];
+    tf.tidy(() => {
+      let signal = error;
+      let k = nP - 1;
+      for (let i = this.layers.length - 1; i >= first; i--) {
+        const layer = this.layers[i];
+        const input = trace.inputs[i];
+        const output = i + 1 < this.layers.length ? trace.inputs[i + 1] : trace.output;
+        if (isParamLayer(layer)) {
+          deltas[k] = tf.keep(signal.clone());
+          weights[k] = tf.keep(layer.kernelGradient(input, signal));
+          if (layer.bias) biases[k] = tf.keep(layer.biasGradient(signal));
+          if (i > first) {
+            signal =
+              mode === 'bp'
+                ? layer.inputAdjoint(signal, layer.weight)
+                : this.pathways[k].propagate({ dy: signal, input, outputError: error });
+          }
+          k--;
+        } else {
+          signal = layer.backward(signal, input, output);
+        }
+      }
+    });
+    return { weights, biases, deltas };
+  }
+
+  disposeGradients(g: Gradients): void {
+    g.weights.forEach((t) => t.dispose());
+    g.biases.forEach((t) => t?.dispose());
+    g.deltas.forEach((t) => t.dispose());
+  }
+
+  /** Trainable forward parameters and their gradients in matching order. */
+  parameterPairs(g: Gradients): { params: tf.Variable[]; grads: tf.Tensor[] } {
+    const params: tf.Variable[] = [];
+    const grads: tf.Tensor[] = [];
+    this.paramLayers.forEach((l, k) => {
+      params.push(l.weight);
+      grads.push(g.weights[k]);
+      if (l.bias && g.biases[k]) {
+        params.push(l.bias);
+        grads.push(g.biases[k] as tf.Tensor);
+      }
+    });
+    return { params, grads };
+  }
+
+  /**
+   * One training step on a batch: pathways refresh, forward, backward by the
+   * rule, pathways learn (before W moves, so KP's B sees the same gradient),
+   * the optimiser updates W and b, optional weight-norm constraint.
+   * Returns the batch loss and the number of correct predictions.
+   */
+  trainStep(x: tf.Tensor, targets: tf.Tensor, optimizer: Optimizer, options: StepOptions = {}): { loss: number; correct: number } {
+    const epoch = options.epoch ?? 0;
+    optimizer.epoch = epoch;
+    this.pathways.forEach((p) => p.beginBatch());
+    const trace = this.forward(x);
+    const { loss, error } = this.lossAndError(trace.output, targets);
+    const correctT = tf.tidy(() => tf.equal(trace.output.argMax(1), targets.argMax(1)).sum());
+    const g = this.backward(trace, error, 'rule');
+    this.pathways.forEach((p, k) =>
+      p.learn({
+        input: trace.inputs[this.paramIndex[k]],
+        delta: g.deltas[k],
+        weightGradient: g.weights[k],
+        mainOptimizer: optimizer.options,
+        epoch,
+      }),
+    );
+    const { params, grads } = this.parameterPairs(g);
+    optimizer.step(params, grads);
+    if (options.weightNormConstraint) this.constrainWeightNorms();
+    const lossValue = loss.dataSync()[0];
+    const correct = correctT.dataSync()[0];
+    tf.dispose([loss, error, correctT]);
+    this.disposeGradients(g);
+    this.disposeTrace(trace);
+    return { loss: lossValue, correct };
+  }
+
+  private recordInitialNorms(): void {
+    this.initialNorms = this.paramLayers.map((l) => tf.tidy(() => l.weight.norm().dataSync()[0]));
+  }
+
+  /** W <- W ||W_0||_F / ||W||_F for every weight kernel (Moskovitz et al. 2018). */
+  constrainWeightNorms(): void {
+    this.paramLayers.forEach((l, k) =>
+      tf.tidy(() => {
+        const n = l.weight.norm().dataSync()[0];
+        if (n > 0) l.weight.assign(l.weight.mul(this.initialNorms[k] / n));
+      }),
+    );
+  }
+
+  /** Per-layer alignment of the rule with BP on one batch (no parameter changes). */
+  alignment(x: tf.Tensor, targets: tf.Tensor): LayerAlignment[] {
+    const trace = this.forward(x);
+    const { loss, error } = this.lossAndError(trace.output, targets);
+    const gr = this.backward(trace, error, 'rule');
+    const gb = this.backward(trace, error, 'bp');
+    const out = this.paramLayers.map((l, k) => {
+      const B = this.pathways[k].feedbackKernel();
+      let feedbackAngle: number | null = null;
+      let normRatio: number | null = null;
+      if (B) {
+        feedbackAngle = angleBetween(B, l.weight);
+        normRatio = tf.tidy(() => B.norm().div(l.weight.norm()).dataSync()[0]);
+        B.dispose();
+      }
+      return {
+        layer: k,
+        kind: l.kind,
+        updateAngle: angleBetween(gr.weights[k], gb.weights[k]),
+        deltaAngle: angleBetween(gr.deltas[k], gb.deltas[k]),
+        feedbackAngle,
+        normRatio,
+      };
+    });
+    tf.dispose([loss, error]);
+    this.disposeGradients(gr);
+    this.disposeGradients(gb);
+    this.disposeTrace(trace);
+    return out;
+  }
+
+  /** Number of forward parameters. */
+  get parameterCount(): number {
+    return this.paramLayers.reduce((s, l) => s + l.weight.size + (l.bias ? l.bias.size : 0), 0);
+  }
+
+  /** A plain object holding the architecture, parameters, rule and feedback state. */
+  toJSON(): object {
+    return {
+      format: FORMAT,
+      version: 1,
+      options: { ...this.options, rule: this.rule, feedback: this.feedbackOptions },
+      weights: this.paramLayers.map((l) => ({ weight: encodeTensor(l.weight), bias: l.bias ? encodeTensor(l.bias) : null })),
+      initialNorms: this.initialNorms,
+      pathways: this.pathways.map((p) => {
+        const s = p.state();
+        return Object.fromEntries(Object.entries(s).map(([k, t]) => [k, encodeTensor(t)]));
+      }),
+    };
+  }
+
+  static fromJSON(obj: unknown): Network {
+    const o = obj as {
+      format?: string;
+      options: NetworkOptions;
+      weights: { weight: { shape: number[]; data: string }; bias: { shape: number[]; data: string } | null }[];
+      initialNorms: number[];
+      pathways: Record<string, { shape: number[]; data: string }>[];
+    };
+    if (!o || o.format !== FORMAT) throw new ArgumentError('network file', `format "${FORMAT}"`, o?.format);
+    const net = new Network(o.options);
+    net.paramLayers.forEach((l, k) => {
+      const w = decodeTensor(o.weights[k].weight, `weights[${k}].weight`);
+      if (w.shape.join() !== l.weight.shape.join()) throw new ArgumentError(`weights[${k}].weight`, `shape [${l.weight.shape}]`, `[${w.shape}]`);
+      l.weight.assign(w);
+      w.dispose();
+      const b = o.weights[k].bias;
+      if (l.bias && b) {
+        const bt = decodeTensor(b, `weights[${k}].bias`);
+        l.bias.assign(bt);
+        bt.dispose();
+      }
+    });
+    net.initialNorms = o.initialNorms.slice();
+    net.pathways.forEach((p, k) => {
+      const state = Object.fromEntries(Object.entries(o.pathways[k] ?? {}).map(([n, e]) => [n, decodeTensor(e, `pathways[${k}].${n}`)]));
+      p.setState(state);
+      tf.dispose(Object.values(state));
+    });
+    return net;
+  }
+
+  /** Writes the network to a JSON file (creating its folder). */
+  save(file: string): void {
+    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    fs.writeFileSync(file, JSON.stringify(this.toJSON()));
+  }
+
+  static load(file: string): Network {
+    if (!fs.existsSync(file)) throw new ArgumentError('file', 'an existing network file', file);
+    return Network.fromJSON(JSON.parse(fs.readFileSync(file, 'utf8')));
+  }
+
+  dispose(): void {
+    this.pathways.forEach((p) => p.dispose());
+    this.paramLayers.forEach((l) => {
+      l.weight.dispose();
+      l.bias?.dispose();
+    });
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * Optimisers (SGD with momentum, Adam, AdamW), weight decay, learning-rate
+ * schedules and the Batch Manhattan option. Private to lib/rules; exported
+ * through index.ts.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ArgumentError, checkNumber, checkOneOf, checkPositive } from '../core';
+
+export type Schedule =
+  | { type: 'constant' }
+  /** lr * gamma^(number of milestones <= epoch); BioTorch: milestones [50, 75], gamma 0.1. */
+  | { type: 'step'; milestones: number[]; gamma?: number }
+  /** lr * gamma^epoch (e.g. 0.975 per epoch in the LDFA FC experiments). */
+  | { type: 'exponential'; gamma: number };
+
+export interface OptimizerOptions {
+  /** 'sgd' (torch semantics: L2 decay added to the gradient), 'adam' (L2 in the gradient), 'adamw' (decoupled decay). */
+  type?: 'sgd' | 'adam' | 'adamw';
+  /** Learning rate at epoch 0. Default 0.01. */
+  lr?: number;
+  /** SGD momentum (default 0). */
+  momentum?: number;
+  /** Nesterov momentum (default false). */
+  nesterov?: boolean;
+  /** Adam betas and epsilon (defaults 0.9, 0.999, 1e-8). */
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+  /** Weight decay coefficient (default 0). */
+  weightDecay?: number;
+  /**
+   * Batch Manhattan (Liao, Leibo & Poggio 2016): the gradient (after weight
+   * decay) is replaced by its elementwise sign before momentum/Adam.
+   */
+  manhattan?: boolean;
+  /** Learning-rate schedule over epochs (default constant). */
+  schedule?: Schedule;
+}
+
+export type ResolvedOptimizerOptions = Required<Omit<OptimizerOptions, 'schedule'>> & { schedule: Schedule };
+
+export function resolveOptimizerOptions(o: OptimizerOptions = {}, name = 'optimizer'): ResolvedOptimizerOptions {
+  if (o === null || typeof o !== 'object') throw new ArgumentError(name, 'an options object', o);
+  const r: ResolvedOptimizerOptions = {
+    type: checkOneOf(`${name}.type`, o.type ?? 'sgd', ['sgd', 'adam', 'adamw']),
+    lr: checkPositive(`${name}.lr`, o.lr ?? 0.01),
+    momentum: checkNumber(`${name}.momentum`, o.momentum ?? 0, 0, 1),
+    nesterov: !!o.nesterov,
+    beta1: checkNumber(`${name}.beta1`, o.beta1 ?? 0.9, 0, 0.999999),
+    beta2: checkNumber(`${name}.beta2`, o.beta2 ?? 0.999, 0, 0.99999999),
+    epsilon: checkPositive(`${name}.epsilon`, o.epsilon ?? 1e-8),
+    weightDecay: checkNumber(`${name}.weightDecay`, o.weightDecay ?? 0, 0),
+    manhattan: !!o.manhattan,
+    schedule: o.schedule ?? { type: 'constant' },
+  };
+  learningRateAt(r, 0); // validates the schedule
+  return r;
+}
+
+/** The learning rate of `options` at (0-based) `epoch`. */
+export function learningRateAt(options: { lr: number; schedule: Schedule }, epoch: number): number {
+  const s = options.schedule;
+  switch (s.type) {
+    case 'constant':
+      return options.lr;
+    case 'step': {
+      if (!Array.isArray(s.milestones)) throw new ArgumentError('schedule.milestones', 'an array of epochs', s.milestones);
+      const gamma = checkPositive('schedule.gamma', s.gamma ?? 0.1);
+      const passed = s.milestones.filter((m) => epoch >= m).length;
+      return options.lr * Math.pow(gamma, passed);
+    }
+    case 'exponential':
+      return options.lr * Math.pow(checkPositive('schedule.gamma', s.gamma), epoch);
+    default:
+      throw new ArgumentError('schedule.type', '"constant", "step" or "exponential"', (s as { type: unknown }).type);
+  }
+}
+
+interface SlotState {
+  m: tf.Variable | null;
+  v: tf.Variable | null;
+  t: number;
+}
+
+/**
+ * A stateful optimiser over tf.Variables. `step` applies one update from
+ * gradients (dL/dparam, i.e. descent direction is minus these).
+ */
+export class Optimizer {
+  readonly options: ResolvedOptimizerOptions;
+  private slots = new Map<tf.Variable, SlotState>();
+  epoch = 0;
+
+  constructor(options: OptimizerOptions = {}, name = 'optimizer') {
+    this.options = resolveOptimizerOptions(options, name);
+  }
+
+  get learningRate(): number {
+    return learningRateAt(this.options, this.epoch);
+  }
+
+  step(params: tf.Variable[], grads: tf.Tensor[]): void {
+    if (params.length !== grads.length) throw new ArgumentError('grads', `${params.length} gradients`, grads.length);
+    const o = this.options;
+    const lr = this.learningRate;
+    for (let i = 0; i < params.length; i++) {
+      const p = params[i];
+      let slot = this.slots.get(p);
+      if (!slot) {
+        slot = { m: null, v: null, t: 0 };
+        this.slots.set(p, slot);
+      }
+      const s = slot;
+      s.t += 1;
+      tf.tidy(() => {
+        let g = grads[i];
+        if (o.weightDecay > 0 && o.type !== 'adamw') g = g.add(p.mul(o.weightDecay));
+        if (o.manhattan) g = tf.sign(g);
+        if (o.type === 'sgd') {
+          if (o.momentum > 0) {
+            if (!s.m) s.m = tf.variable(tf.zerosLike(g), false);
+            // torch: buf = momentum*buf + g (the first step sets buf = g)
+            const buf = s.t === 1 ? g : s.m.mul(o.momentum).add(g);
+            s.m.assign(buf);
+            g = o.nesterov ? g.add(buf.mul(o.momentum)) : buf;
+          }
+          p.assign(p.sub(g.mul(lr)));
+        } else {
+          if (!s.m) s.m = tf.variable(tf.zerosLike(g), false);
+          if (!s.v) s.v = tf.variable(tf.zerosLike(g), false);
+          const m = s.m.mul(o.beta1).add(g.mul(1 - o.beta1));
+          const v = s.v.mul(o.beta2).add(g.square().mul(1 - o.beta2));
+          s.m.assign(m);
+          s.v.assign(v);
+          const mHat = m.div(1 - Math.pow(o.beta1, s.t));
+          const vHat = v.div(1 - Math.pow(o.beta2, s.t));
+          let next = p.sub(mHat.div(vHat.sqrt().add(o.epsilon)).mul(lr));
+          if (o.type === 'adamw' && o.weightDecay > 0) next = next.sub(p.mul(lr * o.weightDecay));
+          p.assign(next);
+        }
+      });
+    }
+  }
+
+  /** Forgets the state of variables no longer trained (e.g. after a rule change). */
+  dispose(): void {
+    for (const s of this.slots.values()) {
+      s.m?.dispose();
+      s.v?.dispose();
+    }
+    this.slots.clear();
+  }
+}

@@ -1,0 +1,392 @@
+/**
+ * Trainer, evaluation, history and pool jobs. Private to lib/rules; see index.ts.
+ */
+import * as tf from '@tensorflow/tfjs';
+import {
+  ArgumentError,
+  backendReport,
+  checkInteger,
+  checkNumber,
+  checkOneOf,
+  checkPositive,
+  initBackend,
+  jobValues,
+  Progress,
+  Rng,
+  WorkerPool,
+} from '../core';
+import { LayerAlignment, Network, NetworkOptions } from './network';
+import { Optimizer, OptimizerOptions } from './optim';
+
+/** Examples as rows of a flat Float32Array; `shape` is the per-example shape (default: the network's). */
+export interface Dataset {
+  x: Float32Array;
+  y: Int32Array | number[];
+  count: number;
+  shape?: number[];
+}
+
+/** What lib/data's loaders return (only these fields are used). */
+export interface ImageDatasetLike {
+  images: Float32Array;
+  labels: Int32Array;
+  count: number;
+  height: number;
+  width: number;
+}
+
+export type DataInput = Dataset | ImageDatasetLike;
+
+export interface TrainOptions {
+  /** Epochs (default 1). */
+  epochs?: number;
+  /** Batch size (default 64, BioTorch). */
+  batchSize?: number;
+  /** Forward-weight optimiser (default SGD lr 0.01). */
+  optimizer?: OptimizerOptions;
+  /** Seed of the shuffling and of the alignment probe batch (default 0). */
+  seed?: number;
+  /** Held-out data evaluated after each epoch. */
+  test?: DataInput;
+  /** Stop once the held-out (else training) accuracy reaches this fraction. */
+  targetAccuracy?: number;
+  /** Stop once the held-out (else training) loss falls to this value. */
+  targetLoss?: number;
+  /** Stop after the epoch during which this many seconds have passed. */
+  maxSeconds?: number;
+  /** Record per-layer alignment with BP each epoch on a fixed probe batch (default true). */
+  alignment?: boolean;
+  /** Size of the alignment probe batch (default 256, capped by the data). */
+  probeSize?: number;
+  /** Weight-norm constraint of Moskovitz et al. 2018 after each step (default false). */
+  weightNormConstraint?: boolean;
+  /** Only this many batches per epoch (default all). */
+  batchesPerEpoch?: number;
+  /** Evaluation batch size (default 1000). */
+  evalBatchSize?: number;
+  /** A batch loss above this (or non-finite) stops training with an error naming the epoch (default 1e4). */
+  divergenceLoss?: number;
+  /** Progress display: true (default; lib/core Progress), false, or a callback per batch. */
+  progress?: boolean | ((info: { epoch: number; batch: number; batches: number; loss: number }) => void);
+  /** Label of the progress display (default the rule). */
+  label?: string;
+}
+
+export interface EpochRecord {
+  /** 0 = before training, then 1, 2, ... */
+  epoch: number;
+  /** Mean batch loss and accuracy over the epoch (NaN at epoch 0). */
+  trainLoss: number;
+  trainAccuracy: number;
+  testLoss: number | null;
+  testAccuracy: number | null;
+  /** Learning rate used during the epoch. */
+  lr: number;
+  /** Wall time since training started. */
+  seconds: number;
+  alignment: LayerAlignment[];
+}
+
+export interface History {
+  rule: string;
+  records: EpochRecord[];
+  stoppedBy: 'epochs' | 'target' | 'time';
+  seconds: number;
+  backend: string;
+}
+
+/** Reads lib/data's ImageDataset or a Dataset into a validated Dataset for `net`. */
+export function toDataset(data: DataInput, net: Network, name = 'data'): Required<Dataset> {
+  if (!data || typeof data !== 'object') throw new ArgumentError(name, 'a dataset {x, y, count} or {images, labels, count}', data);
+  const d = data as Partial<Dataset & ImageDatasetLike>;
+  const x = d.x ?? d.images;
+  const y = d.y ?? d.labels;
+  if (!(x instanceof Float32Array)) throw new ArgumentError(`${name}.x`, 'a Float32Array', x);
+  if (!y || typeof (y as ArrayLike<number>).length !== 'number') throw new ArgumentError(`${name}.y`, 'an Int32Array or number[] of labels', y);
+  const count = checkInteger(`${name}.count`, d.count, 1);
+  const size = net.inputShape.reduce((a, b) => a * b, 1);
+  if (x.length !== count * size) {
+    throw new ArgumentError(`${name}.x`, `${count} x ${size} = ${count * size} values for input shape [${net.inputShape.join(', ')}]`, `${x.length} values`);
+  }
+  if (y.length !== count) throw new ArgumentError(`${name}.y`, `${count} labels`, `${y.length}`);
+  for (let i = 0; i < x.length; i++) {
+    if (!Number.isFinite(x[i])) throw new ArgumentError(`${name}.x`, 'finite values only', `${x[i]} at example ${Math.floor(i / size)}`);
+  }
+  const c = net.outputSize;
+  for (let i = 0; i < count; i++) {
+    const v = y[i];
+    if (!Number.isInteger(v) || v < 0 || v >= c) throw new ArgumentError(`${name}.y`, `labels in [0, ${c - 1}]`, `${v} at example ${i}`);
+  }
+  return { x, y: y instanceof Int32Array ? y : Int32Array.from(y), count, shape: net.inputShape.slice() };
+}
+
+function batchTensors(data: Required<Dataset>, net: Network, indices: ArrayLike<number>, start: number, end: number): { x: tf.Tensor; t: tf.Tensor; labels: Int32Array } {
+  const size = net.inputShape.reduce((a, b) => a * b, 1);
+  const n = end - start;
+  const buf = new Float32Array(n * size);
+  const labels = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const k = indices[start + i];
+    buf.set(data.x.subarray(k * size, (k + 1) * size), i * size);
+    labels[i] = data.y[k];
+  }
+  const x = tf.tensor(buf, [n, ...net.inputShape], 'float32');
+  return { x, t: net.oneHot(labels), labels };
+}
+
+/** Mean loss and accuracy of `net` on `data` (batched forward passes, no updates). */
+export function evaluate(net: Network, data: DataInput, batchSize = 1000): { loss: number; accuracy: number } {
+  const d = toDataset(data, net);
+  checkInteger('batchSize', batchSize, 1);
+  const all = Int32Array.from({ length: d.count }, (_, i) => i);
+  let lossSum = 0;
+  let correct = 0;
+  for (let s = 0; s < d.count; s += batchSize) {
+    const e = Math.min(d.count, s + batchSize);
+    const { x, t } = batchTensors(d, net, all, s, e);
+    const [l, c] = tf.tidy(() => {
+      const z = net.predict(x);
+      const { loss } = net.lossAndError(z, t);
+      return [loss.mul(e - s), tf.equal(z.argMax(1), t.argMax(1)).sum()];
+    });
+    lossSum += l.dataSync()[0];
+    correct += c.dataSync()[0];
+    tf.dispose([x, t, l, c]);
+  }
+  return { loss: lossSum / d.count, accuracy: correct / d.count };
+}
+
+/**
+ * Trains `net` with its rule. Shuffling is seeded; data and options are
+ * checked before the first step; a diverging run throws an Error naming the
+ * epoch, batch and loss. Returns the history (one record per epoch plus the
+ * state before training).
+ */
+export async function train(net: Network, data: DataInput, options: TrainOptions = {}): Promise<History> {
+  if (!(net instanceof Network)) throw new ArgumentError('net', 'a Network', net);
+  if (options === null || typeof options !== 'object') throw new ArgumentError('options', 'an options object', options);
+  const epochs = checkInteger('epochs', options.epochs ?? 1, 0);
+  const batchSize = checkInteger('batchSize', options.batchSize ?? 64, 1);
+  const seed = checkInteger('seed', options.seed ?? 0, 0, 0xffffffff);
+  const probeSize = checkInteger('probeSize', options.probeSize ?? 256, 1);
+  const evalBatch = checkInteger('evalBatchSize', options.evalBatchSize ?? 1000, 1);
+  const divergence = checkPositive('divergenceLoss', options.divergenceLoss ?? 1e4);
+  if (options.targetAccuracy !== undefined) checkNumber('targetAccuracy', options.targetAccuracy, 0, 1);
+  if (options.targetLoss !== undefined) checkNumber('targetLoss', options.targetLoss, 0);
+  if (options.maxSeconds !== undefined) checkPositive('maxSeconds', options.maxSeconds);
+  if (options.batchesPerEpoch !== undefined) checkInteger('batchesPerEpoch', options.batchesPerEpoch, 1);
+  const train = toDataset(data, net, 'data');
+  const test = options.test ? toDataset(options.test, net, 'test') : null;
+  const optimizer = new Optimizer(options.optimizer ?? {}, 'optimizer');
+  const rng = new Rng(seed);
+  const wantAlignment = options.alignment ?? true;
+  const probe = wantAlignment ? batchTensors(train, net, rng.child(1).sample(train.count, Math.min(probeSize, train.count)), 0, Math.min(probeSize, train.count)) : null;
+  const shuffler = rng.child(0);
+  const batchesFull = Math.ceil(train.count / batchSize);
+  const batches = Math.min(batchesFull, options.batchesPerEpoch ?? batchesFull);
+  const callback = typeof options.progress === 'function' ? options.progress : null;
+  const bar = options.progress === false || callback ? null : new Progress({ total: epochs * batches, label: options.label ?? `train ${net.rule}` });
+
+  const t0 = Date.now();
+  const seconds = () => (Date.now() - t0) / 1000;
+  const records: EpochRecord[] = [];
+  const snapshot = (epoch: number, trainLoss: number, trainAccuracy: number, lr: number): EpochRecord => {
+    const ev = test ? evaluate(net, test, evalBatch) : null;
+    return {
+      epoch,
+      trainLoss,
+      trainAccuracy,
+      testLoss: ev ? ev.loss : null,
+      testAccuracy: ev ? ev.accuracy : null,
+      lr,
+      seconds: seconds(),
+      alignment: probe ? net.alignment(probe.x, probe.t) : [],
+    };
+  };
+  let stoppedBy: History['stoppedBy'] = 'epochs';
+  try {
+    records.push(snapshot(0, NaN, NaN, optimizer.learningRate));
+    for (let epoch = 1; epoch <= epochs; epoch++) {
+      optimizer.epoch = epoch - 1;
+      const lr = optimizer.learningRate;
+      const order = shuffler.permutation(train.count);
+      let lossSum = 0;
+      let correct = 0;
+      let seen = 0;
+      for (let b = 0; b < batches; b++) {
+        const s = b * batchSize;
+        const e = Math.min(train.count, s + batchSize);
+        const { x, t } = batchTensors(train, net, order, s, e);
+        let step: { loss: number; correct: number };
+        try {
+          step = net.trainStep(x, t, optimizer, { epoch: epoch - 1, weightNormConstraint: options.weightNormConstraint });
+        } finally {
+          tf.dispose([x, t]);
+        }
+        if (!Number.isFinite(step.loss) || step.loss > divergence) {
+          throw new Error(`train: rule ${net.rule} diverged in epoch ${epoch} (batch ${b + 1} of ${batches}): loss ${step.loss}`);
+        }
+        lossSum += step.loss * (e - s);
+        correct += step.correct;
+        seen += e - s;
+        if (callback) callback({ epoch, batch: b + 1, batches, loss: step.loss });
+        bar?.update((epoch - 1) * batches + b + 1, `epoch ${epoch} loss ${step.loss.toFixed(4)}`);
+      }
+      const rec = snapshot(epoch, lossSum / seen, correct / seen, lr);
+      records.push(rec);
+      const acc = rec.testAccuracy ?? rec.trainAccuracy;
+      const loss = rec.testLoss ?? rec.trainLoss;
+      if ((options.targetAccuracy !== undefined && acc >= options.targetAccuracy) || (options.targetLoss !== undefined && loss <= options.targetLoss)) {
+        stoppedBy = 'target';
+        break;
+      }
+      if (options.maxSeconds !== undefined && seconds() >= options.maxSeconds && epoch < epochs) {
+        stoppedBy = 'time';
+        break;
+      }
+      // Let a notebook redraw between epochs.
+      await new Promise((r) => setImmediate(r));
+    }
+  } finally {
+    if (probe) tf.dispose([probe.x, probe.t]);
+    optimizer.dispose();
+    const last = records[records.length - 1];
+    bar?.finish(last ? `stopped by ${stoppedBy}; test acc ${last.testAccuracy === null ? 'n/a' : last.testAccuracy.toFixed(4)}` : undefined);
+  }
+  return { rule: net.rule, records, stoppedBy, seconds: seconds(), backend: backendReport()?.backend ?? tf.getBackend() };
+}
+
+/**
+ * History as a danfojs DataFrame: one row per epoch with losses, accuracies,
+ * learning rate, time, and per layer `updateAngle<k>`, `deltaAngle<k>`,
+ * `feedbackAngle<k>` (k = parametric layer index).
+ */
+export function historyToDataFrame(history: History): unknown {
+  const rows = history.records.map((r) => {
+    const row: Record<string, number | string | null> = {
+      rule: history.rule,
+      epoch: r.epoch,
+      trainLoss: r.trainLoss,
+      trainAccuracy: r.trainAccuracy,
+      testLoss: r.testLoss,
+      testAccuracy: r.testAccuracy,
+      lr: r.lr,
+      seconds: r.seconds,
+    };
+    for (const a of r.alignment) {
+      row[`updateAngle${a.layer}`] = a.updateAngle;
+      row[`deltaAngle${a.layer}`] = a.deltaAngle;
+      row[`feedbackAngle${a.layer}`] = a.feedbackAngle;
+    }
+    return row;
+  });
+  // Loaded lazily: danfojs takes a second to import and most users of the trainer do not need it.
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const dfd = require('danfojs-node');
+  return new dfd.DataFrame(rows);
+}
+
+// ------------------------------------------------------------------ pool jobs
+
+/** A data set named for a job (loaded inside the worker from lib/data). */
+export interface JobData {
+  dataset: 'mnist' | 'fashion-mnist';
+  /** Training examples (default all 60,000) and test examples (default all 10,000). */
+  trainLimit?: number;
+  testLimit?: number;
+  /** Seed of the random subsets (default: the first examples of the files). */
+  subsetSeed?: number;
+  /** Pixel normalisation (default 'standard', BioTorch's mean/std). */
+  normalize?: 'unit' | 'standard' | 'none';
+  /** Zero padding per side (2 for LeNet's 32x32). */
+  pad?: number;
+  /** Flatten images to [height * width] (for MLPs). */
+  flatten?: boolean;
+}
+
+/** One configuration: a network, a rule, data and training options (all structured-cloneable). */
+export interface TrainingJob {
+  /** Free-form tag returned with the result. */
+  label?: string;
+  network: NetworkOptions;
+  data: JobData | { train: Dataset; test?: Dataset };
+  train?: Omit<TrainOptions, 'test' | 'progress'>;
+}
+
+export interface TrainingJobResult {
+  label: string | null;
+  rule: string;
+  seed: number;
+  history: History;
+  finalTestAccuracy: number | null;
+}
+
+function loadJobData(data: JobData): { train: Dataset; test: Dataset } {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const lib = require('../data') as {
+    loadMnist(o: object): ImageDatasetLike;
+    loadFashionMnist(o: object): ImageDatasetLike;
+  };
+  checkOneOf('data.dataset', data.dataset, ['mnist', 'fashion-mnist']);
+  const load = data.dataset === 'mnist' ? lib.loadMnist : lib.loadFashionMnist;
+  const common = { normalize: data.normalize ?? 'standard', pad: data.pad ?? 0 };
+  const tr = load({ ...common, split: 'train', limit: data.trainLimit, seed: data.subsetSeed });
+  const te = load({ ...common, split: 'test', limit: data.testLimit, seed: data.subsetSeed });
+  const wrap = (d: ImageDatasetLike): Dataset => ({ x: d.images, y: d.labels, count: d.count });
+  return { train: wrap(tr), test: wrap(te) };
+}
+
+/** Runs one configuration (the pool's job function; also callable in-process). */
+export async function runTrainingJob(job: TrainingJob, ctx?: { progress(fraction: number, message?: string): void }): Promise<TrainingJobResult> {
+  await initBackend({ print: false });
+  if (!job || typeof job !== 'object' || !job.network || !job.data) throw new ArgumentError('job', 'an object { network, data, train? }', job);
+  const data = 'dataset' in job.data ? loadJobData(job.data) : job.data;
+  const net = new Network(job.network);
+  try {
+    const opts = job.train ?? {};
+    const epochs = opts.epochs ?? 1;
+    const history = await train(net, data.train, {
+      ...opts,
+      test: data.test,
+      progress: ctx ? (i) => ctx.progress(((i.epoch - 1) * i.batches + i.batch) / (epochs * i.batches), `epoch ${i.epoch} loss ${i.loss.toFixed(3)}`) : false,
+    });
+    const last = history.records[history.records.length - 1];
+    return { label: job.label ?? null, rule: net.rule, seed: net.seed, history, finalTestAccuracy: last.testAccuracy };
+  } finally {
+    net.dispose();
+  }
+}
+
+/**
+ * Runs several configurations (rules, seeds, sweep points) as independent
+ * jobs on the worker pool of lib/core; results come back in input order.
+ * `pool` reuses an existing pool (left open); otherwise one is created and
+ * closed. `inProcess` runs them one after another here instead (debugging).
+ */
+export async function runConfigurations(
+  jobs: TrainingJob[],
+  options: { pool?: WorkerPool; size?: number; inProcess?: boolean; progress?: boolean | string } = {},
+): Promise<TrainingJobResult[]> {
+  if (!Array.isArray(jobs) || jobs.length === 0) throw new ArgumentError('jobs', 'a non-empty array of TrainingJob', jobs);
+  // Check every configuration here so a bad one fails before any worker starts.
+  jobs.forEach((j, i) => {
+    if (!j || typeof j !== 'object' || !j.network || !j.data) throw new ArgumentError(`jobs[${i}]`, 'an object { network, data, train? }', j);
+    const probe = new Network(j.network);
+    probe.dispose();
+  });
+  if (options.inProcess) {
+    const out: TrainingJobResult[] = [];
+    for (const j of jobs) out.push(await runTrainingJob(j));
+    return out;
+  }
+  const pool = options.pool ?? new WorkerPool(options.size ? { size: options.size } : {});
+  try {
+    const results = await pool.run<TrainingJobResult>(
+      jobs.map((args) => ({ module: 'lib/rules/trainer', export: 'runTrainingJob', args })),
+      { progress: options.progress ?? 'configurations' },
+    );
+    return jobValues(results);
+  } finally {
+    if (!options.pool) await pool.close();
+  }
+}

@@ -1,0 +1,64 @@
+import * as tf from '@tensorflow/tfjs';
+import { initBackend, Rng } from '../../lib/core';
+import { isParamLayer, Network } from '../../lib/rules';
+
+/** The project backend, except wasm (no Conv2DBackpropFilter): then cpu. */
+export async function testBackend(): Promise<string> {
+  const r = await initBackend({ print: false });
+  if (r.backend === 'wasm') {
+    await tf.setBackend('cpu');
+    await tf.ready();
+  }
+  return tf.getBackend();
+}
+
+export function randomTensor(shape: number[], seed: number, std = 1): tf.Tensor {
+  const size = shape.reduce((a, b) => a * b, 1);
+  return tf.tensor(new Rng(seed).normalArray(size, 0, std) as Float32Array, shape, 'float32');
+}
+
+export function randomLabels(n: number, classes: number, seed: number): Int32Array {
+  const r = new Rng(seed);
+  return Int32Array.from({ length: n }, () => r.int(classes));
+}
+
+/** ||a - b|| / ||b|| in float64. */
+export function relErr(a: tf.Tensor | ArrayLike<number>, b: tf.Tensor | ArrayLike<number>): number {
+  const x = a instanceof tf.Tensor ? a.dataSync() : a;
+  const y = b instanceof tf.Tensor ? b.dataSync() : b;
+  if (x.length !== y.length) throw new Error(`length ${x.length} vs ${y.length}`);
+  let d = 0;
+  let n = 0;
+  for (let i = 0; i < x.length; i++) {
+    d += (x[i] - y[i]) ** 2;
+    n += y[i] ** 2;
+  }
+  return Math.sqrt(d) / Math.sqrt(n);
+}
+
+/**
+ * Reference loss of `net` written with tfjs ops over explicit weight
+ * tensors, so tf.grads gives autodiff gradients independent of the
+ * network's hand-written backward pass.
+ */
+export function autodiffGradients(net: Network, x: tf.Tensor, targets: tf.Tensor): tf.Tensor[] {
+  const params: tf.Tensor[] = [];
+  net.paramLayers.forEach((l) => {
+    params.push(l.weight);
+    if (l.bias) params.push(l.bias);
+  });
+  const f = (...ps: tf.Tensor[]) => {
+    let j = 0;
+    let h = x;
+    for (const layer of net.layers) {
+      if (isParamLayer(layer)) {
+        const W = ps[j++];
+        h = layer.linear(h, W);
+        if (layer.bias) h = h.add(ps[j++]);
+      } else h = layer.forward(h);
+    }
+    const lse = tf.logSumExp(h, 1);
+    return lse.sub(h.mul(targets).sum(1)).mean() as tf.Scalar;
+  };
+  return tf.grads(f)(params);
+}
