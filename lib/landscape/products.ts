@@ -184,6 +184,7 @@ function sliceRows(t: tf.Tensor, start: number, size: number): tf.Tensor {
  * per-example term is divided by `total` (the rows of the whole data set),
  * so chunk results add up to the batch-size-weighted mean.
  * Returns [gradient?, product?] as flat float32 tensors of length D.
+ * Call inside tf.tidy: the intermediates are left to the caller's scope.
  */
 function chunkPass(
   net: CurvatureNetwork,
@@ -195,7 +196,7 @@ function chunkPass(
   kind: 'hessian' | 'gauss-newton',
   wantGradient: boolean,
 ): { lossSum: tf.Scalar; gradient: tf.Tensor | null; product: tf.Tensor | null } {
-  return tf.tidy(() => {
+  {
     const layers = net.layers;
     const xs: tf.Tensor[] = [x];
     for (const layer of layers) xs.push(layer.forward(xs[xs.length - 1]));
@@ -286,7 +287,7 @@ function chunkPass(
     const gradient = wantGradient ? tf.concat(gradParts.flat()) : null;
     const product = direction ? tf.concat(prodParts.flat()) : null;
     return { lossSum, gradient, product };
-  });
+  }
 }
 
 function checkedOptions(net: CurvatureNetwork, options: ProductOptions): { loss: CurvatureLoss; batchSize: number } {
