@@ -1,0 +1,250 @@
+/**
+ * Analysis of fixed points: PCA of trajectories, the data of the 3-D figure
+ * (stable and unstable points, lines along unstable modes), the linearised
+ * one-step prediction, and the topology graph obtained by following unstable
+ * modes from every saddle.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ArgumentError, checkInteger, checkNumber, symEig } from '../core';
+import { DynamicalSystem } from './cells';
+import { FixedPoints } from './fixed-points';
+
+export interface Pca {
+  mean: Float64Array;
+  /** Components as rows [k x dim] (unit vectors, by decreasing variance). */
+  components: Float64Array;
+  k: number;
+  dim: number;
+  /** Variance along each component and its fraction of the total. */
+  variance: Float64Array;
+  explainedRatio: Float64Array;
+  /** Projects rows [m x dim] onto the components -> [m x k]. */
+  project(rows: ArrayLike<number>): Float64Array;
+}
+
+/** PCA of rows [m x dim] (e.g. all states of all trials) through the covariance's symmetric eigendecomposition. */
+export function pca(rows: ArrayLike<number>, dim: number, k = 3): Pca {
+  checkInteger('dim', dim, 1);
+  checkInteger('k', k, 1, dim);
+  if (rows.length === 0 || rows.length % dim !== 0) throw new ArgumentError('rows', `a flat array of m x ${dim} values`, rows);
+  const m = rows.length / dim;
+  const mean = new Float64Array(dim);
+  for (let i = 0; i < m; i++) for (let j = 0; j < dim; j++) mean[j] += rows[i * dim + j] / m;
+  const cov = new Float64Array(dim * dim);
+  const c = new Float64Array(dim);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < dim; j++) c[j] = rows[i * dim + j] - mean[j];
+    for (let a = 0; a < dim; a++) {
+      const ca = c[a];
+      if (ca === 0) continue;
+      for (let b = a; b < dim; b++) cov[a * dim + b] += ca * c[b];
+    }
+  }
+  for (let a = 0; a < dim; a++) for (let b = a; b < dim; b++) cov[b * dim + a] = cov[a * dim + b] /= Math.max(1, m - 1);
+  const e = symEig({ data: cov, rows: dim, cols: dim });
+  const total = e.values.reduce((s, v) => s + Math.max(0, v), 0);
+  const components = new Float64Array(k * dim);
+  for (let r = 0; r < k; r++) for (let j = 0; j < dim; j++) components[r * dim + j] = e.vectors.get(j, r);
+  const variance = Float64Array.from(e.values.subarray(0, k), (v) => Math.max(0, v));
+  const explainedRatio = variance.map((v) => (total > 0 ? v / total : 0));
+  return {
+    mean, components, k, dim, variance, explainedRatio,
+    project(x: ArrayLike<number>): Float64Array {
+      if (x.length % dim !== 0) throw new ArgumentError('rows', `a flat array of n x ${dim} values`, x);
+      const n = x.length / dim;
+      const out = new Float64Array(n * k);
+      for (let i = 0; i < n; i++) for (let r = 0; r < k; r++) {
+        let s = 0;
+        for (let j = 0; j < dim; j++) s += (x[i * dim + j] - mean[j]) * components[r * dim + j];
+        out[i * k + r] = s;
+      }
+      return out;
+    },
+  };
+}
+
+export interface FixedPointFigureData {
+  stable: { x: number[]; y: number[]; z: number[] };
+  unstable: { x: number[]; y: number[]; z: number[] };
+  /** Line segments x* +- scale |lambda| Re(r) along unstable modes, in PC coordinates. */
+  modeLines: { x: number[]; y: number[]; z: number[] }[];
+}
+
+/**
+ * Coordinates for the 3-D figure: fixed points projected on the first three
+ * PCs of `p`, stable and unstable separately, and a line along each unstable
+ * mode (the top `modesPerPoint` of each unstable point): x* +- scale |lambda| Re(v).
+ */
+export function fixedPointFigureData(fp: FixedPoints, p: Pca, o: { scale?: number; modesPerPoint?: number } = {}): FixedPointFigureData {
+  if (p.k < 3) throw new ArgumentError('p', 'a PCA with at least 3 components', `${p.k}`);
+  if (p.dim !== fp.stateSize) throw new ArgumentError('p', `a PCA of ${fp.stateSize}-D states`, `${p.dim}-D`);
+  const scale = checkNumber('scale', o.scale ?? 0.25, 0);
+  const perPoint = checkInteger('modesPerPoint', o.modesPerPoint ?? 3, 0);
+  const S = fp.stateSize;
+  const proj = p.project(fp.xstar);
+  const stable = { x: [] as number[], y: [] as number[], z: [] as number[] };
+  const unstable = { x: [] as number[], y: [] as number[], z: [] as number[] };
+  const modeLines: FixedPointFigureData['modeLines'] = [];
+  const isStable = fp.isStable;
+  const mags = (i: number) => fp.eigenvalueMagnitudes(i);
+  for (let i = 0; i < fp.length; i++) {
+    const dst = isStable[i] ? stable : unstable;
+    dst.x.push(proj[i * p.k]);
+    dst.y.push(proj[i * p.k + 1]);
+    dst.z.push(proj[i * p.k + 2]);
+    if (isStable[i]) continue;
+    const e = fp.eigen![i];
+    const mag = mags(i);
+    for (let j = 0; j < Math.min(perPoint, S) && mag[j] > 1; j++) {
+      const ends = [-1, 1].map((sgn) => {
+        const pt = new Float64Array(S);
+        for (let a = 0; a < S; a++) pt[a] = fp.xstar[i * S + a] + sgn * scale * mag[j] * e.rightRe[a * S + j];
+        return p.project(pt);
+      });
+      modeLines.push({ x: [ends[0][0], ends[1][0]], y: [ends[0][1], ends[1][1]], z: [ends[0][2], ends[1][2]] });
+    }
+  }
+  return { stable, unstable, modeLines };
+}
+
+/**
+ * Linearised one-step prediction around fixed point `index`:
+ * F(h, u) ~ x* + J (h - x*) + B (u - u*), compared with the true step at the
+ * given states [m x S] (and inputs [m x I], default u*). Returns the true and
+ * predicted displacement from x*, and R^2 of the prediction of F(h) - x*.
+ */
+export function linearisedPrediction(system: DynamicalSystem, fp: FixedPoints, index: number, states: ArrayLike<number>, inputs?: ArrayLike<number>) {
+  checkInteger('index', index, 0, fp.length - 1);
+  if (!fp.jacobians || !fp.inputJacobians) throw new Error('linearisedPrediction: the fixed points carry no Jacobians');
+  const S = fp.stateSize;
+  const I = fp.inputSize;
+  if (states.length === 0 || states.length % S !== 0) throw new ArgumentError('states', `a flat array of m x ${S} values`, states);
+  const m = states.length / S;
+  if (inputs && inputs.length !== m * I) throw new ArgumentError('inputs', `${m * I} values (m x ${I})`, inputs);
+  const xs = fp.point(index);
+  const us = fp.input(index);
+  const J = fp.jacobians[index];
+  const B = fp.inputJacobians[index];
+  const U = new Float32Array(m * I);
+  for (let i = 0; i < m; i++) for (let k = 0; k < I; k++) U[i * I + k] = inputs ? inputs[i * I + k] : us[k];
+  const trueNext = tf.tidy(() => system.step(tf.tensor2d(Float32Array.from(states), [m, S]), tf.tensor2d(U, [m, I])).dataSync());
+  const actual = new Float64Array(m * S);
+  const predicted = new Float64Array(m * S);
+  let ssRes = 0;
+  let ssTot = 0;
+  for (let i = 0; i < m; i++) {
+    for (let a = 0; a < S; a++) {
+      let s = 0;
+      for (let b = 0; b < S; b++) s += J[a * S + b] * (states[i * S + b] - xs[b]);
+      for (let k = 0; k < I; k++) s += B[a * I + k] * (U[i * I + k] - us[k]);
+      predicted[i * S + a] = s;
+      actual[i * S + a] = trueNext[i * S + a] - xs[a];
+      ssRes += (actual[i * S + a] - s) ** 2;
+      ssTot += actual[i * S + a] ** 2;
+    }
+  }
+  return { actual, predicted, r2: ssTot > 0 ? 1 - ssRes / ssTot : NaN };
+}
+
+export interface TopologyEdge {
+  /** Index (in the FixedPoints) of the saddle the walk starts from. */
+  from: number;
+  /** Which unstable mode (index into the sorted eigenvalues) and which sign. */
+  mode: number;
+  sign: 1 | -1;
+  /** First fixed point the trajectory came within `radius` of (-1: none). */
+  to: number;
+  /** The stable point the trajectory ended nearest to (-1: ended farther than `radius` from every stable point). */
+  reachedStable: number;
+}
+
+export interface TopologyGraph {
+  edges: TopologyEdge[];
+  radius: number;
+  /** Number of unstable modes per point. */
+  numUnstable: Int32Array;
+}
+
+/**
+ * The topology graph: from each unstable point, start at x* +- eps r_j along
+ * each unstable eigenvector (real part, unit length), iterate the step with the
+ * point's input, and record the first fixed point the trajectory passes within
+ * `radius` of, and the stable point it ends at. `radius` defaults to a quarter
+ * of the smallest distance between two points.
+ */
+export function topologyGraph(system: DynamicalSystem, fp: FixedPoints, o: { eps?: number; steps?: number; radius?: number } = {}): TopologyGraph {
+  const S = fp.stateSize;
+  const I = fp.inputSize;
+  const eps = checkNumber('eps', o.eps ?? 1e-3, 0);
+  const steps = checkInteger('steps', o.steps ?? 500, 1);
+  const n = fp.length;
+  const numUnstable = fp.numUnstable;
+  const isStable = fp.isStable;
+  let radius = o.radius;
+  if (radius === undefined) {
+    let minD = Infinity;
+    for (let i = 0; i < n; i++) for (let k = i + 1; k < n; k++) {
+      let d = 0;
+      for (let a = 0; a < S; a++) d += (fp.xstar[i * S + a] - fp.xstar[k * S + a]) ** 2;
+      minD = Math.min(minD, Math.sqrt(d));
+    }
+    radius = Number.isFinite(minD) ? minD / 4 : 1;
+  }
+  checkNumber('radius', radius, 0);
+  const starts: { from: number; mode: number; sign: 1 | -1 }[] = [];
+  for (let i = 0; i < n; i++) {
+    const e = fp.eigen![i];
+    for (let j = 0; j < numUnstable[i]; j++) {
+      // Complex pairs share one real plane: follow only the first of a pair.
+      if (j > 0 && e.im[j] !== 0 && e.im[j] === -e.im[j - 1]) continue;
+      for (const sign of [1, -1] as const) starts.push({ from: i, mode: j, sign });
+    }
+  }
+  if (starts.length === 0) return { edges: [], radius, numUnstable };
+  const K = starts.length;
+  const x0 = new Float32Array(K * S);
+  const u = new Float32Array(K * I);
+  starts.forEach((s, k) => {
+    const e = fp.eigen![s.from];
+    let norm = 0;
+    for (let a = 0; a < S; a++) norm += e.rightRe[a * S + s.mode] ** 2;
+    norm = Math.sqrt(norm) || 1;
+    for (let a = 0; a < S; a++) x0[k * S + a] = fp.xstar[s.from * S + a] + (s.sign * eps * e.rightRe[a * S + s.mode]) / norm;
+    u.set(fp.inputs.subarray(s.from * I, (s.from + 1) * I), k * I);
+  });
+  const firstHit = new Int32Array(K).fill(-1);
+  const nearestTo = (traj: Float32Array, k: number, onlyStable: boolean, exclude: number) => {
+    let best = -1;
+    let bestD = radius!;
+    for (let i = 0; i < n; i++) {
+      if (i === exclude || (onlyStable && !isStable[i])) continue;
+      let d = 0;
+      for (let a = 0; a < S; a++) d += (traj[k * S + a] - fp.xstar[i * S + a]) ** 2;
+      d = Math.sqrt(d);
+      if (d < bestD) {
+        bestD = d;
+        best = i;
+      }
+    }
+    return best;
+  };
+  let h = tf.tensor2d(x0, [K, S]);
+  const U = tf.tensor2d(u, [K, I]);
+  try {
+    for (let t = 0; t < steps; t++) {
+      const next = tf.tidy(() => system.step(h as tf.Tensor2D, U));
+      h.dispose();
+      h = next;
+      if (firstHit.includes(-1)) {
+        const cur = h.dataSync() as Float32Array;
+        for (let k = 0; k < K; k++) if (firstHit[k] === -1) firstHit[k] = nearestTo(cur, k, false, starts[k].from);
+      }
+    }
+    const end = h.dataSync() as Float32Array;
+    const edges = starts.map((s, k) => ({ ...s, to: firstHit[k], reachedStable: nearestTo(end, k, true, -1) }));
+    return { edges, radius, numUnstable };
+  } finally {
+    h.dispose();
+    U.dispose();
+  }
+}

@@ -1,0 +1,462 @@
+/**
+ * Fixed-point finder (Sussillo & Barak 2013; the procedure and defaults of
+ * FixedPointFinder, Golub & Sussillo 2018): minimise q(h) = 1/2 ||F(h,u) - h||^2
+ * for a batch of initial states jointly, with Adam on mean(q), an adaptive
+ * learning rate and adaptive gradient-norm clipping; then keep converged
+ * points, deduplicate, drop distance outliers, and linearise.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ArgumentError, Budget, Progress, Rng, checkFinite, checkInteger, checkNumber, eig } from '../core';
+import { DynamicalSystem } from './cells';
+import { FixedPoints, PointEigen } from './fixed-points';
+import { AdaptiveGradNormClip, AdaptiveLearningRate, ownedVariable } from './schedules';
+
+export interface FixedPointFinderOptions {
+  /** Stop a point once q < tolQ (default 1e-12). */
+  tolQ?: number;
+  /** ... or once |dq| < tolDq * learning rate (default 1e-20). */
+  tolDq?: number;
+  /** Iteration bound (default 5000). */
+  maxIters?: number;
+  /** Initial learning rate of the adaptive schedule (default 1). */
+  learningRate?: number;
+  /** Adam epsilon (default 0.01), beta1 (0.9), beta2 (0.999). */
+  adamEpsilon?: number;
+  adamBeta1?: number;
+  adamBeta2?: number;
+  /** Gradient-norm clip at this percentile (95) of the last `clipWindow` (128) norms. */
+  clipPercentile?: number;
+  clipWindow?: number;
+  /** Points closer than this in [x*, u] are duplicates (default 1e-3). */
+  tolUnique?: number;
+  /** Drop points whose distance to the initial states' centroid over the initial states' mean distance is >= this (default 10; Infinity keeps all). */
+  outlierDistance?: number;
+  /** Re-optimise points with q > qOutlierFactor * median(q) once more (default false; factor 10). */
+  rerunQOutliers?: boolean;
+  qOutlierFactor?: number;
+  /**
+   * Largest q accepted as a (slow) fixed point (default tolQ). A point is
+   * accepted when q <= max(acceptQ, its float32 floor); see `float32QFloor`.
+   */
+  acceptQ?: number;
+  /** Compute Jacobians and their eigendecompositions (default true). */
+  computeJacobians?: boolean;
+  /** Wall-time bound of the optimisation in seconds (default Infinity). */
+  timeLimitSeconds?: number;
+  /** Progress display (default true). */
+  progress?: boolean;
+  label?: string;
+}
+
+export interface FixedPointSearch {
+  /** Converged, unique, non-outlier points, linearised. */
+  fixedPoints: FixedPoints;
+  /** Points whose q stayed above the acceptance level: reported, never returned as fixed points. */
+  notConverged: FixedPoints;
+  /** Converged points dropped as distance outliers. */
+  outliers: FixedPoints;
+  /** Number of converged points before deduplication. */
+  convergedCount: number;
+  /** Optimiser iterations run, and why it stopped. */
+  iterations: number;
+  stoppedBy: 'converged' | 'iterations' | 'time';
+  /** Wall time of the optimisation and of the whole search. */
+  optimiseSeconds: number;
+  wallSeconds: number;
+}
+
+/** A user-written system: a batched tfjs step function and the sizes. */
+export interface StepSystem {
+  step: (state: tf.Tensor2D, input: tf.Tensor2D) => tf.Tensor2D;
+  stateSize: number;
+  inputSize: number;
+}
+
+const EPS32 = 2 ** -23;
+
+/**
+ * The q a float32 search can be expected to reach at x with F(x): a few
+ * float32 ulps of error per coordinate, 1/2 sum_j (2 eps32 (|x_j| + |F_j|))^2.
+ * q near 1e-12 is at this floor for states of tens of units.
+ */
+export function float32QFloor(x: ArrayLike<number>, Fx: ArrayLike<number>): number {
+  let s = 0;
+  for (let j = 0; j < x.length; j++) s += (2 * EPS32 * (Math.abs(x[j]) + Math.abs(Fx[j]))) ** 2;
+  return 0.5 * s;
+}
+
+function toRows(name: string, value: unknown, width: number): Float32Array {
+  if (value instanceof tf.Tensor) {
+    if (value.rank !== 2 || value.shape[1] !== width) throw new ArgumentError(name, `a tensor of shape [n, ${width}]`, value);
+    return Float32Array.from(value.dataSync());
+  }
+  if (Array.isArray(value)) {
+    if (value.length === 0) throw new ArgumentError(name, 'a non-empty array', value);
+    const out = new Float32Array(value.length * width);
+    value.forEach((row, i) => {
+      if (!row || (row as ArrayLike<number>).length !== width) throw new ArgumentError(`${name}[${i}]`, `a state of length ${width}`, row);
+      out.set(row as ArrayLike<number>, i * width);
+    });
+    return out;
+  }
+  if (value instanceof Float32Array || value instanceof Float64Array) {
+    if (value.length === 0 || value.length % width !== 0) throw new ArgumentError(name, `a flat array of n x ${width} values`, value);
+    return Float32Array.from(value);
+  }
+  throw new ArgumentError(name, `states as a tensor [n, ${width}], an array of rows or a flat Float32Array/Float64Array`, value);
+}
+
+export class FixedPointFinder {
+  readonly system: DynamicalSystem;
+  readonly options: Required<Omit<FixedPointFinderOptions, 'label'>> & { label: string };
+
+  constructor(system: DynamicalSystem | StepSystem, options: FixedPointFinderOptions = {}) {
+    if (!system || typeof (system as StepSystem).step !== 'function') throw new ArgumentError('system', 'a cell or an object { step(state, input), stateSize, inputSize }', system);
+    checkInteger('system.stateSize', system.stateSize, 1);
+    checkInteger('system.inputSize', system.inputSize, 0);
+    this.system = system;
+    const o = options;
+    const tolQ = checkNumber('tolQ', o.tolQ ?? 1e-12, 0);
+    this.options = {
+      tolQ,
+      tolDq: checkNumber('tolDq', o.tolDq ?? 1e-20, 0),
+      maxIters: checkInteger('maxIters', o.maxIters ?? 5000, 1),
+      learningRate: checkNumber('learningRate', o.learningRate ?? 1, 0),
+      adamEpsilon: checkNumber('adamEpsilon', o.adamEpsilon ?? 0.01, 0),
+      adamBeta1: checkNumber('adamBeta1', o.adamBeta1 ?? 0.9, 0, 1),
+      adamBeta2: checkNumber('adamBeta2', o.adamBeta2 ?? 0.999, 0, 1),
+      clipPercentile: checkNumber('clipPercentile', o.clipPercentile ?? 95, 0, 100),
+      clipWindow: checkInteger('clipWindow', o.clipWindow ?? 128, 1),
+      tolUnique: checkNumber('tolUnique', o.tolUnique ?? 1e-3, 0),
+      outlierDistance: o.outlierDistance === Infinity ? Infinity : checkNumber('outlierDistance', o.outlierDistance ?? 10, 0),
+      rerunQOutliers: o.rerunQOutliers ?? false,
+      qOutlierFactor: checkNumber('qOutlierFactor', o.qOutlierFactor ?? 10, 1),
+      acceptQ: checkNumber('acceptQ', o.acceptQ ?? tolQ, 0),
+      computeJacobians: o.computeJacobians ?? true,
+      timeLimitSeconds: o.timeLimitSeconds === undefined ? Infinity : checkNumber('timeLimitSeconds', o.timeLimitSeconds, 0),
+      progress: o.progress ?? true,
+      label: o.label ?? 'fixed points',
+    };
+  }
+
+  /**
+   * Initial states for the search: `n` states drawn uniformly (with
+   * replacement) from `states` ([trials, steps, stateSize] or [m, stateSize]
+   * as a tensor, or a flat array of rows) plus N(0, noise^2) per coordinate.
+   */
+  sampleStates(states: tf.Tensor | Float32Array | Float64Array, n: number, noise: number, seed: number): Float32Array {
+    checkInteger('n', n, 1);
+    checkNumber('noise', noise, 0);
+    const S = this.system.stateSize;
+    let flat: Float32Array | Float64Array;
+    if (states instanceof tf.Tensor) {
+      if (states.shape[states.rank - 1] !== S) throw new ArgumentError('states', `a tensor whose last axis is the state size ${S}`, states);
+      flat = states.dataSync() as Float32Array;
+    } else if (states instanceof Float32Array || states instanceof Float64Array) {
+      if (states.length === 0 || states.length % S !== 0) throw new ArgumentError('states', `a flat array of m x ${S} values`, states);
+      flat = states;
+    } else throw new ArgumentError('states', 'a tensor or a Float32Array/Float64Array of states', states);
+    checkFinite('states', flat);
+    const m = flat.length / S;
+    const rng = new Rng(checkInteger('seed', seed, 0, 0xffffffff));
+    const out = new Float32Array(n * S);
+    for (let i = 0; i < n; i++) {
+      const r = rng.int(m);
+      for (let j = 0; j < S; j++) out[i * S + j] = flat[r * S + j] + (noise > 0 ? noise * rng.normal() : 0);
+    }
+    return out;
+  }
+
+  /** Checks the step function on a probe: it must map [n, S] and [n, I] to [n, S]. */
+  private probeStep(): void {
+    const S = this.system.stateSize;
+    const I = this.system.inputSize;
+    const out = tf.tidy(() => {
+      const y = this.system.step(tf.zeros([2, S]) as tf.Tensor2D, tf.zeros([2, I]) as tf.Tensor2D);
+      return y instanceof tf.Tensor ? y : tf.scalar(NaN);
+    });
+    const shape = out.rank === 0 && out.dataSync()[0] !== out.dataSync()[0] ? null : out.shape.slice();
+    out.dispose();
+    if (!shape || shape.length !== 2 || shape[0] !== 2 || shape[1] !== S) {
+      throw new ArgumentError('step', `a function mapping states [n, ${S}] and inputs [n, ${I}] to next states [n, ${S}]`, shape ? `output of shape [${shape.join(', ')}]` : 'a non-tensor output');
+    }
+  }
+
+  /**
+   * Runs the search from `initialStates` ([n, stateSize]) with `inputs` (one
+   * input [inputSize] held at every point, or one per point [n, inputSize];
+   * default zeros).
+   */
+  find(initialStates: tf.Tensor2D | Float32Array | Float64Array | ArrayLike<number>[], inputs?: ArrayLike<number> | ArrayLike<number>[] | tf.Tensor): FixedPointSearch {
+    const t0 = Date.now();
+    const S = this.system.stateSize;
+    const I = this.system.inputSize;
+    const x0 = toRows('initialStates', initialStates, S);
+    checkFinite('initialStates', x0);
+    const n = x0.length / S;
+    let u: Float32Array;
+    if (inputs === undefined) u = new Float32Array(n * I);
+    else if (inputs instanceof tf.Tensor || Array.isArray(inputs) && Array.isArray(inputs[0])) {
+      u = toRows('inputs', inputs, I);
+      if (u.length !== n * I) throw new ArgumentError('inputs', `${n} inputs (one per initial state) or one input of length ${I}`, `${u.length / I} inputs`);
+    } else {
+      const one = inputs as ArrayLike<number>;
+      if (one.length === n * I && n > 1 && I > 0 && one.length !== I) u = Float32Array.from(one);
+      else {
+        if (one.length !== I) throw new ArgumentError('inputs', `one input of length ${I} or ${n} x ${I} values`, one);
+        u = new Float32Array(n * I);
+        for (let i = 0; i < n; i++) u.set(one, i * I);
+      }
+    }
+    checkFinite('inputs', u);
+    this.probeStep();
+
+    const opt = this.optimise(x0, u, n);
+    let { x, q, dq, nIters } = opt;
+    if (this.options.rerunQOutliers && n > 1) {
+      const med = Array.from(q).sort((a, b) => a - b)[Math.floor(n / 2)];
+      const idx = Array.from({ length: n }, (_, i) => i).filter((i) => q[i] > this.options.qOutlierFactor * med);
+      if (idx.length > 0) {
+        const xs = new Float32Array(idx.length * S);
+        const us = new Float32Array(idx.length * I);
+        idx.forEach((i, k) => {
+          xs.set(x.subarray(i * S, (i + 1) * S), k * S);
+          us.set(u.subarray(i * I, (i + 1) * I), k * I);
+        });
+        const again = this.optimise(xs, us, idx.length);
+        idx.forEach((i, k) => {
+          if (again.q[k] < q[i]) {
+            x.set(again.x.subarray(k * S, (k + 1) * S), i * S);
+            q[i] = again.q[k];
+            dq[i] = again.dq[k];
+            nIters[i] += again.nIters[k];
+          }
+        });
+      }
+    }
+
+    // Evaluate F and q at the float32 points, in float64 when the system has a reference.
+    const xs64 = Float64Array.from(x);
+    const u64 = Float64Array.from(u);
+    const F64 = this.evaluate(xs64, u64, n);
+    const q64 = new Float64Array(n);
+    const accepted: number[] = [];
+    const rejected: number[] = [];
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let j = 0; j < S; j++) s += (F64[i * S + j] - xs64[i * S + j]) ** 2;
+      q64[i] = 0.5 * s;
+      const floor = float32QFloor(xs64.subarray(i * S, (i + 1) * S), F64.subarray(i * S, (i + 1) * S));
+      if (Number.isFinite(q64[i]) && q64[i] <= Math.max(this.options.acceptQ, floor)) accepted.push(i);
+      else rejected.push(i);
+    }
+    const all = new FixedPoints({
+      stateSize: S, inputSize: I, xstar: xs64, xInit: Float64Array.from(x0), inputs: u64, Fxstar: F64,
+      qstar: q64, dq: Float64Array.from(dq), nIters: Int32Array.from(nIters), jacobians: null, inputJacobians: null, eigen: null,
+    });
+    const converged = all.index(accepted);
+    const unique = converged.unique(this.options.tolUnique);
+
+    // Distance outliers, relative to the spread of the initial states.
+    const centroid = new Float64Array(S);
+    for (let i = 0; i < n; i++) for (let j = 0; j < S; j++) centroid[j] += x0[i * S + j] / n;
+    const dist = (arr: ArrayLike<number>, i: number) => {
+      let s = 0;
+      for (let j = 0; j < S; j++) s += (arr[i * S + j] - centroid[j]) ** 2;
+      return Math.sqrt(s);
+    };
+    let meanDist = 0;
+    for (let i = 0; i < n; i++) meanDist += dist(x0, i) / n;
+    const keep: number[] = [];
+    const drop: number[] = [];
+    for (let i = 0; i < unique.length; i++) {
+      const ratio = meanDist > 0 ? dist(unique.xstar, i) / meanDist : 0;
+      (ratio >= this.options.outlierDistance ? drop : keep).push(i);
+    }
+    let fixedPoints = unique.index(keep);
+    if (this.options.computeJacobians && fixedPoints.length > 0) fixedPoints = this.linearise(fixedPoints);
+    return {
+      fixedPoints,
+      notConverged: all.index(rejected),
+      outliers: unique.index(drop),
+      convergedCount: accepted.length,
+      iterations: opt.iterations,
+      stoppedBy: opt.stoppedBy,
+      optimiseSeconds: opt.seconds,
+      wallSeconds: (Date.now() - t0) / 1000,
+    };
+  }
+
+  /** F at each point, float64 (reference) when available, else float32 through tfjs. */
+  private evaluate(x: Float64Array, u: Float64Array, n: number): Float64Array {
+    const S = this.system.stateSize;
+    const I = this.system.inputSize;
+    const ref = this.system.stepF64?.bind(this.system);
+    if (ref) {
+      const out = new Float64Array(n * S);
+      for (let i = 0; i < n; i++) out.set(ref(x.subarray(i * S, (i + 1) * S), u.subarray(i * I, (i + 1) * I)), i * S);
+      return out;
+    }
+    const y = tf.tidy(() => this.system.step(tf.tensor2d(Float32Array.from(x), [n, S]), tf.tensor2d(Float32Array.from(u), [n, I])));
+    const out = Float64Array.from(y.dataSync());
+    y.dispose();
+    return out;
+  }
+
+  /** The joint Adam minimisation of mean(q) in float32. */
+  private optimise(x0: Float32Array, u: Float32Array, n: number) {
+    const o = this.options;
+    const S = this.system.stateSize;
+    const I = this.system.inputSize;
+    const lrCtl = new AdaptiveLearningRate(o.learningRate);
+    const clipper = new AdaptiveGradNormClip(o.clipPercentile, o.clipWindow);
+    const budget = new Budget({ maxIterations: o.maxIters, timeLimitMs: Number.isFinite(o.timeLimitSeconds) ? o.timeLimitSeconds * 1000 : undefined });
+    const progress = o.progress ? new Progress({ total: o.maxIters, label: o.label }) : null;
+    const x = ownedVariable(tf.tensor2d(x0, [n, S]), true);
+    const m = ownedVariable(tf.zeros([n, S]), false);
+    const v = ownedVariable(tf.zeros([n, S]), false);
+    const U = tf.tensor2d(u, [n, I]);
+    const qPrev = new Float64Array(n).fill(NaN);
+    const dq = new Float64Array(n).fill(Infinity);
+    const nIters = new Int32Array(n).fill(o.maxIters);
+    const done = new Uint8Array(n);
+    let q = new Float32Array(n);
+    let lr = o.learningRate;
+    let iter = 0;
+    let stoppedBy: FixedPointSearch['stoppedBy'] = 'iterations';
+    const t0 = Date.now();
+    const b1 = o.adamBeta1;
+    const b2 = o.adamBeta2;
+    try {
+      for (; ; iter++) {
+        const why = budget.exhausted(iter);
+        if (why) {
+          stoppedBy = why === 'time' ? 'time' : 'iterations';
+          break;
+        }
+        // One read-back per iteration: q per point followed by the squared gradient norm.
+        const packed = tf.tidy(() => {
+          let qv: tf.Tensor1D | null = null;
+          const { grads } = tf.variableGrads(() => {
+            const d = tf.sub(this.system.step(x as unknown as tf.Tensor2D, U), x);
+            qv = tf.keep(tf.mul(tf.sum(tf.square(d), 1), 0.5)) as tf.Tensor1D;
+            return tf.mean(qv) as tf.Scalar;
+          }, [x]);
+          const g = grads[x.name];
+          const out = tf.concat([qv!, tf.reshape(tf.sum(tf.square(g)), [1])]);
+          (qv as unknown as tf.Tensor).dispose();
+          return { out: tf.keep(out), g: tf.keep(g) };
+        });
+        const vals = packed.out.dataSync() as Float32Array;
+        packed.out.dispose();
+        q = vals.slice(0, n);
+        const gnorm = Math.sqrt(vals[n]);
+        const meanQ = q.reduce((s, a) => s + a, 0) / n;
+        if (!Number.isFinite(meanQ)) {
+          packed.g.dispose();
+          throw new Error(`FixedPointFinder: q became ${meanQ} at iteration ${iter}; the step function diverges from these initial states`);
+        }
+        // Stopping rule, per point: q < tolQ or |dq| < tolDq * lr.
+        let all = true;
+        for (let i = 0; i < n; i++) {
+          if (iter > 0) dq[i] = Math.abs(q[i] - qPrev[i]);
+          qPrev[i] = q[i];
+          const ok = q[i] < o.tolQ || dq[i] < o.tolDq * lr;
+          if (ok && !done[i]) {
+            done[i] = 1;
+            nIters[i] = iter;
+          }
+          if (!ok) all = false;
+        }
+        if (all) {
+          packed.g.dispose();
+          stoppedBy = 'converged';
+          break;
+        }
+        if (iter > 0) lr = lrCtl.update(meanQ);
+        const scale = clipper.scale(gnorm);
+        const t = iter + 1;
+        const c1 = 1 - Math.pow(b1, t);
+        const c2 = 1 - Math.pow(b2, t);
+        tf.tidy(() => {
+          const g = scale === 1 ? packed.g : tf.mul(packed.g, scale);
+          m.assign(tf.add(tf.mul(m, b1), tf.mul(g, 1 - b1)));
+          v.assign(tf.add(tf.mul(v, b2), tf.mul(tf.square(g), 1 - b2)));
+          x.assign(tf.sub(x, tf.div(tf.mul(m, lr / c1), tf.add(tf.sqrt(tf.div(v, c2)), o.adamEpsilon))));
+        });
+        packed.g.dispose();
+        progress?.update(iter + 1, `mean q ${meanQ.toExponential(2)}, max q ${q.reduce((a, b) => Math.max(a, b), 0).toExponential(2)}, lr ${lr.toExponential(2)}`);
+      }
+      const xs = Float32Array.from(x.dataSync());
+      progress?.finish(`${iter} iterations (${stoppedBy})`);
+      return { x: xs, q, dq, nIters, iterations: iter, stoppedBy, seconds: (Date.now() - t0) / 1000 };
+    } finally {
+      x.dispose();
+      m.dispose();
+      v.dispose();
+      U.dispose();
+    }
+  }
+
+  /** Jacobians (closed form in float64 when the system provides it, else tfjs autodiff) and eigendecompositions. */
+  linearise(fp: FixedPoints): FixedPoints {
+    const S = fp.stateSize;
+    const I = fp.inputSize;
+    const n = fp.length;
+    const jac: Float64Array[] = [];
+    const jin: Float64Array[] = [];
+    if (this.system.jacobianF64) {
+      for (let i = 0; i < n; i++) {
+        const { dState, dInput } = this.system.jacobianF64(fp.point(i), I > 0 ? fp.input(i) : new Float64Array(0));
+        jac.push(dState);
+        jin.push(dInput);
+      }
+    } else {
+      const { dState, dInput } = jacobiansByAutodiff(this.system, fp.xstar, fp.inputs, n);
+      jac.push(...dState);
+      jin.push(...dInput);
+    }
+    const eigen = jac.map((J) => decompose(J, S));
+    return new FixedPoints({ ...fp, stateSize: S, inputSize: I, xstar: fp.xstar, xInit: fp.xInit, inputs: fp.inputs, Fxstar: fp.Fxstar, qstar: fp.qstar, dq: fp.dq, nIters: fp.nIters, jacobians: jac, inputJacobians: jin, eigen });
+  }
+}
+
+/** Eigendecomposition of a row-major S x S Jacobian into flat arrays. */
+export function decompose(J: Float64Array, S: number): PointEigen {
+  const e = eig({ data: J, rows: S, cols: S });
+  const flat = (m: { to1DArray(): number[] } | null) => (m ? Float64Array.from(m.to1DArray()) : null);
+  return { re: e.re, im: e.im, rightRe: flat(e.rightRe)!, rightIm: flat(e.rightIm)!, leftRe: flat(e.leftRe), leftIm: flat(e.leftIm) };
+}
+
+/**
+ * Jacobians of any tfjs step function by autodiff, batched: each point is
+ * repeated S times and row i of its Jacobian is the gradient of output i.
+ */
+export function jacobiansByAutodiff(system: DynamicalSystem, xstar: Float64Array, inputs: Float64Array, n: number): { dState: Float64Array[]; dInput: Float64Array[] } {
+  const S = system.stateSize;
+  const I = system.inputSize;
+  const dState: Float64Array[] = [];
+  const dInput: Float64Array[] = [];
+  for (let i = 0; i < n; i++) {
+    const [gx, gu] = tf.tidy(() => {
+      const X = tf.tile(tf.tensor2d(Float32Array.from(xstar.subarray(i * S, (i + 1) * S)), [1, S]), [S, 1]) as tf.Tensor2D;
+      const Uv = tf.tile(tf.tensor2d(Float32Array.from(inputs.subarray(i * I, (i + 1) * I)), [1, I]), [S, 1]) as tf.Tensor2D;
+      const E = tf.eye(S);
+      const f = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(system.step(a as tf.Tensor2D, b as tf.Tensor2D), E));
+      const dx = tf.grad((a: tf.Tensor) => f(a, Uv))(X);
+      let du: tf.Tensor;
+      try {
+        du = I > 0 ? tf.grad((b: tf.Tensor) => f(X, b))(Uv) : tf.zeros([S, 0]);
+      } catch {
+        // The step does not use its input at all: dF/du is zero.
+        du = tf.zeros([S, I]);
+      }
+      return [dx, du];
+    });
+    dState.push(Float64Array.from(gx.dataSync()));
+    dInput.push(Float64Array.from(gu.dataSync()));
+    gx.dispose();
+    gu.dispose();
+  }
+  return { dState, dInput };
+}

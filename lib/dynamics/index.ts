@@ -1,0 +1,25 @@
+/**
+ * lib/dynamics: recurrent cells and tasks, training by backpropagation through
+ * time, the fixed-point finder and the analysis of what it finds (Sussillo &
+ * Barak 2013; Golub & Sussillo 2018; Maheswaranathan et al. 2019).
+ */
+export {
+  CELL_KINDS, GruCell, LstmCell, RecurrentCell, UgrnnCell, VanillaCell, cellFromJSON, createCell,
+} from './cells';
+export type { CellJSON, CellKind, CellOptions, DynamicalSystem } from './cells';
+export { RecurrentNetwork } from './network';
+export type { NetworkJSON, NetworkOptions } from './network';
+export {
+  TASK_NAMES, contextIntegration, decision, flipFlop, generateTask, integrator, sineWave, taskTensors,
+} from './tasks';
+export type { FlipFlopOptions, IntegratorOptions, SineWaveOptions, TaskBatch, TaskName } from './tasks';
+export { AdaptiveGradNormClip, AdaptiveLearningRate, makeSchedule } from './schedules';
+export type { LearningRateSchedule, RateController } from './schedules';
+export { lossAndGradients, networkLoss, networkLossF64, trainNetwork, trainNetworkJob } from './train';
+export type { TrainJobArgs, TrainOptions, TrainResult } from './train';
+export { FixedPoints } from './fixed-points';
+export type { FixedPointsData, PointEigen } from './fixed-points';
+export { FixedPointFinder, decompose, float32QFloor, jacobiansByAutodiff } from './finder';
+export type { FixedPointFinderOptions, FixedPointSearch, StepSystem } from './finder';
+export { fixedPointFigureData, linearisedPrediction, pca, topologyGraph } from './analysis';
+export type { FixedPointFigureData, Pca, TopologyEdge, TopologyGraph } from './analysis';

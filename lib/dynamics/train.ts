@@ -1,0 +1,227 @@
+/**
+ * Training by backpropagation through time: the network is unrolled over the
+ * trial on tfjs tensors and tfjs autodiff gives the gradient of the mean
+ * squared error (+ L2); updates are Adam with a learning-rate schedule and
+ * gradient-norm clipping.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ArgumentError, Budget, Progress, checkInteger, checkNumber } from '../core';
+import { NetworkJSON, NetworkOptions, RecurrentNetwork } from './network';
+import { LearningRateSchedule, makeSchedule, ownedVariable } from './schedules';
+import { TaskBatch, TaskName, generateTask, taskTensors } from './tasks';
+
+/**
+ * Loss of a batch: mean over trials, steps and outputs of (y - target)^2,
+ * plus l2/2 times the sum of squared weights (matrices only, not biases or h0).
+ */
+export function networkLoss(net: RecurrentNetwork, inputs: tf.Tensor3D, targets: tf.Tensor3D, l2 = 0): tf.Scalar {
+  return tf.tidy(() => {
+    const { outputs } = net.run(inputs);
+    let loss = tf.mean(tf.squaredDifference(outputs, targets)) as tf.Scalar;
+    if (l2 > 0) {
+      const mats = [...Object.values(net.cell.params).filter((v) => v.rank === 2), net.Wout];
+      const sq = tf.addN(mats.map((w) => tf.sum(tf.square(w))));
+      loss = tf.add(loss, tf.mul(0.5 * l2, sq)) as tf.Scalar;
+    }
+    return loss;
+  });
+}
+
+/** Loss and its gradient with respect to every trainable variable (by BPTT via tfjs autodiff). */
+export function lossAndGradients(net: RecurrentNetwork, inputs: tf.Tensor3D, targets: tf.Tensor3D, l2 = 0): { loss: number; grads: Map<tf.Variable, tf.Tensor> } {
+  const vars = net.trainableVariables();
+  const { value, grads } = tf.variableGrads(() => networkLoss(net, inputs, targets, l2), vars);
+  const loss = value.dataSync()[0];
+  value.dispose();
+  const out = new Map<tf.Variable, tf.Tensor>();
+  for (const v of vars) out.set(v, grads[v.name]);
+  return { loss, grads: out };
+}
+
+/** Float64 reference of `networkLoss` (plain JS forward pass, for gradient checks). */
+export function networkLossF64(net: RecurrentNetwork, batch: TaskBatch, l2 = 0): number {
+  const { steps: T, inputSize: m, outputSize: o } = batch;
+  let sum = 0;
+  for (let b = 0; b < batch.batch; b++) {
+    const x = Float64Array.from(batch.inputs.subarray(b * T * m, (b + 1) * T * m));
+    const { outputs } = net.runF64(x, T);
+    for (let t = 0; t < T; t++) for (let j = 0; j < o; j++) sum += (outputs[t][j] - batch.targets[(b * T + t) * o + j]) ** 2;
+  }
+  let loss = sum / (batch.batch * T * o);
+  if (l2 > 0) {
+    const mats = [...Object.values(net.cell.params).filter((v) => v.rank === 2), net.Wout];
+    let sq = 0;
+    for (const w of mats) for (const v of w.dataSync()) sq += v * v;
+    loss += 0.5 * l2 * sq;
+  }
+  return loss;
+}
+
+export interface TrainOptions {
+  /** Task by name and its generator options (batch is set from batchSize). */
+  task: TaskName;
+  taskOptions?: Record<string, unknown>;
+  /** Maximum number of updates. */
+  steps: number;
+  batchSize: number;
+  /**
+   * Train on a fixed set of this many trials (sampled batches from it each
+   * step), as FixedPointFinder's flip-flop example (512); 0 (default) draws a
+   * fresh batch every step.
+   */
+  trainingTrials?: number;
+  /** Learning rate or schedule (default constant 1e-3). */
+  learningRate?: LearningRateSchedule | number;
+  adamBeta1?: number;
+  adamBeta2?: number;
+  /** Adam epsilon (default 1e-8). */
+  adamEpsilon?: number;
+  /** Clip the global gradient norm to this (default Infinity: no clipping). */
+  clipNorm?: number;
+  /** L2 penalty coefficient on weight matrices (default 0). */
+  l2?: number;
+  /** Stop once the training loss is below this (default 0: never). */
+  stopLoss?: number;
+  /** Wall-time bound in seconds (default Infinity). */
+  timeLimitSeconds?: number;
+  seed: number;
+  /** Progress display (default true: notebook line / terminal bar / log). */
+  progress?: boolean;
+  /** Label of the progress display. */
+  label?: string;
+  /** Called every `reportEvery` steps (pool jobs forward this to the parent). */
+  onProgress?: (info: { step: number; steps: number; loss: number; learningRate: number }) => void;
+  reportEvery?: number;
+}
+
+export interface TrainResult {
+  losses: number[];
+  steps: number;
+  finalLoss: number;
+  wallSeconds: number;
+  stoppedBy: 'steps' | 'loss' | 'time';
+}
+
+/** Trains `net` in place. */
+export function trainNetwork(net: RecurrentNetwork, o: TrainOptions): TrainResult {
+  const steps = checkInteger('steps', o.steps, 0);
+  const B = checkInteger('batchSize', o.batchSize, 1);
+  const fixed = checkInteger('trainingTrials', o.trainingTrials ?? 0, 0);
+  const b1 = checkNumber('adamBeta1', o.adamBeta1 ?? 0.9, 0, 1);
+  const b2 = checkNumber('adamBeta2', o.adamBeta2 ?? 0.999, 0, 1);
+  const eps = checkNumber('adamEpsilon', o.adamEpsilon ?? 1e-8, 0);
+  const clip = o.clipNorm ?? Infinity;
+  if (!(clip > 0)) throw new ArgumentError('clipNorm', 'a number > 0', clip);
+  const l2 = checkNumber('l2', o.l2 ?? 0, 0);
+  const stopLoss = checkNumber('stopLoss', o.stopLoss ?? 0, 0);
+  checkInteger('seed', o.seed, 0, 0xffffffff);
+  const schedule = makeSchedule(o.learningRate ?? 1e-3);
+  const budget = new Budget({ maxIterations: steps, timeLimitMs: o.timeLimitSeconds === undefined ? undefined : checkNumber('timeLimitSeconds', o.timeLimitSeconds, 0) * 1000 });
+  const progress = o.progress ?? true ? new Progress({ total: steps, label: o.label ?? `train ${net.kind}` }) : null;
+  const reportEvery = checkInteger('reportEvery', o.reportEvery ?? 50, 1);
+
+  const taskOpts = { ...(o.taskOptions ?? {}) };
+  const probe = generateTask(o.task, { ...taskOpts, batch: 1, seed: 0 });
+  if (probe.inputSize !== net.inputSize) throw new ArgumentError('task', `a task with ${net.inputSize} inputs (the network's)`, `${o.task} with ${probe.inputSize}`);
+  if (probe.outputSize !== net.outputSize) throw new ArgumentError('task', `a task with ${net.outputSize} outputs (the network's)`, `${o.task} with ${probe.outputSize}`);
+  let pool: { inputs: tf.Tensor3D; targets: tf.Tensor3D } | null = null;
+  if (fixed > 0) pool = taskTensors(generateTask(o.task, { ...taskOpts, batch: fixed, seed: o.seed }));
+
+  const vars = net.trainableVariables();
+  const m = vars.map((v) => ownedVariable(tf.zerosLike(v), false));
+  const s = vars.map((v) => ownedVariable(tf.zerosLike(v), false));
+  const losses: number[] = [];
+  const start = Date.now();
+  let stoppedBy: TrainResult['stoppedBy'] = 'steps';
+  let lastLoss = NaN;
+  let step = 0;
+  try {
+    for (; ; step++) {
+      const why = budget.exhausted(step);
+      if (why) {
+        stoppedBy = why === 'time' ? 'time' : 'steps';
+        break;
+      }
+      const lr = schedule.rate(step, lastLoss);
+      const loss = tf.tidy(() => {
+        let inputs: tf.Tensor3D;
+        let targets: tf.Tensor3D;
+        if (pool) {
+          // Sample trials from the fixed set; the permutation seed depends on (seed, step) only.
+          const idx = tf.randomUniform([B], 0, fixed, 'int32', (o.seed * 7919 + step) >>> 0);
+          inputs = tf.gather(pool.inputs, idx);
+          targets = tf.gather(pool.targets, idx);
+        } else {
+          const batch = taskTensors(generateTask(o.task, { ...taskOpts, batch: B, seed: (o.seed * 1000003 + step + 1) >>> 0 }));
+          inputs = batch.inputs;
+          targets = batch.targets;
+        }
+        const { value, grads } = tf.variableGrads(() => networkLoss(net, inputs, targets, l2), vars);
+        const gs = vars.map((v) => grads[v.name]);
+        const norm = Math.sqrt(tf.addN(gs.map((g) => tf.sum(tf.square(g)))).dataSync()[0]);
+        const scale = norm > clip ? clip / norm : 1;
+        const t = step + 1;
+        const c1 = 1 - Math.pow(b1, t);
+        const c2 = 1 - Math.pow(b2, t);
+        vars.forEach((v, i) => {
+          const g = scale === 1 ? gs[i] : tf.mul(gs[i], scale);
+          m[i].assign(tf.add(tf.mul(m[i], b1), tf.mul(g, 1 - b1)));
+          s[i].assign(tf.add(tf.mul(s[i], b2), tf.mul(tf.square(g), 1 - b2)));
+          const upd = tf.div(tf.mul(m[i], lr / c1), tf.add(tf.sqrt(tf.div(s[i], c2)), eps));
+          v.assign(tf.sub(v, upd));
+        });
+        return value.dataSync()[0];
+      });
+      net.cell.invalidate();
+      if (!Number.isFinite(loss)) throw new Error(`trainNetwork: loss became ${loss} at step ${step}; lower the learning rate or clip gradients (clipNorm)`);
+      losses.push(loss);
+      lastLoss = loss;
+      if (progress) progress.update(step + 1, `loss ${loss.toExponential(3)} lr ${lr.toExponential(2)}`);
+      if (o.onProgress && (step % reportEvery === 0 || step + 1 === steps)) o.onProgress({ step: step + 1, steps, loss, learningRate: lr });
+      if (loss < stopLoss) {
+        stoppedBy = 'loss';
+        step++;
+        break;
+      }
+    }
+  } finally {
+    m.forEach((v) => v.dispose());
+    s.forEach((v) => v.dispose());
+    if (pool) {
+      pool.inputs.dispose();
+      pool.targets.dispose();
+    }
+  }
+  progress?.finish(`loss ${lastLoss.toExponential(3)} (${stoppedBy})`);
+  return { losses, steps: step, finalLoss: lastLoss, wallSeconds: (Date.now() - start) / 1000, stoppedBy };
+}
+
+/** Arguments of `trainNetworkJob` (plain data so a pool worker can receive them). */
+export interface TrainJobArgs {
+  network: NetworkOptions;
+  train: Omit<TrainOptions, 'onProgress' | 'progress'>;
+}
+
+/**
+ * Builds and trains one network; the entry point of a worker-pool job
+ * (`{ module: <lib/dynamics/index.ts>, export: 'trainNetworkJob', args }`).
+ * Returns the trained network as JSON and the training record.
+ */
+export async function trainNetworkJob(
+  args: TrainJobArgs,
+  ctx?: { progress?: (fraction: number, message?: string) => void },
+): Promise<{ network: NetworkJSON; result: TrainResult }> {
+  const { initBackend } = await import('../core');
+  await initBackend({ print: false });
+  const net = RecurrentNetwork.create(args.network);
+  try {
+    const result = trainNetwork(net, {
+      ...args.train,
+      progress: false,
+      onProgress: ctx?.progress ? (i) => ctx.progress!(i.step / i.steps, `loss ${i.loss.toExponential(3)}`) : undefined,
+    });
+    return { network: net.toJSON(), result };
+  } finally {
+    net.dispose();
+  }
+}

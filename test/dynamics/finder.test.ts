@@ -1,0 +1,205 @@
+/**
+ * Fixed-point finder against cases with known answers: the hand-built
+ * three-unit network of rnn-fixed-points.md (27 fixed points in closed form,
+ * cube topology) and a linear map with a known fixed point.
+ */
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { Rng, initBackend } from '../../lib/core';
+import { FixedPointFinder, FixedPoints, StepSystem, float32QFloor, topologyGraph } from '../../lib/dynamics';
+
+// Self-excitation per unit: tanh(w h) = h has the roots 0 (unstable, slope w) and +-h*(w).
+// Distinct gains make every Jacobian's eigenvalues distinct, so its eigenvectors
+// (the directions the topology walk follows) are unique; equal gains would leave
+// any basis of a degenerate eigenspace valid.
+const W = [2, 2.5, 3];
+const HSTAR = W.map((w) => {
+  let h = 1;
+  for (let i = 0; i < 300; i++) h = Math.tanh(w * h);
+  return h;
+});
+
+/** A random orthogonal 3x3 R (Gram-Schmidt of seeded normals), row-major. */
+function rotation(seed: number): number[][] {
+  const rng = new Rng(seed);
+  const v = [0, 1, 2].map(() => [rng.normal(), rng.normal(), rng.normal()]);
+  const out: number[][] = [];
+  for (const a of v) {
+    const w = a.slice();
+    for (const b of out) {
+      const d = w.reduce((s, x, i) => s + x * b[i], 0);
+      for (let i = 0; i < 3; i++) w[i] -= d * b[i];
+    }
+    const n = Math.hypot(...w);
+    out.push(w.map((x) => x / n));
+  }
+  return out;
+}
+
+/** h' = R^T tanh(D R h), D = diag(W), in column form; on row batches h' = tanh(h R^T D) R. Written as a user would: a step function only. */
+function cubeSystem(R: number[][]): StepSystem {
+  const Rt = tf.tensor2d(R).transpose();
+  const Rm = tf.tensor2d(R);
+  const D = tf.tensor1d(W);
+  return {
+    stateSize: 3,
+    inputSize: 0,
+    step: (h) => tf.tidy(() => tf.matMul(tf.tanh(tf.mul(tf.matMul(h, Rt), D)), Rm) as tf.Tensor2D),
+  };
+}
+
+test('hand-built 3-unit network: exactly its 27 fixed points, 8/12/6/1 by unstable modes, cube topology', async () => {
+  await initBackend({ print: false });
+  const before = tf.memory().numTensors;
+  const R = rotation(7);
+  const sys = cubeSystem(R);
+  const rng = new Rng(1);
+  const n = 512;
+  const x0 = new Float32Array(n * 3).map(() => rng.uniformIn(-1.3, 1.3));
+  const finder = new FixedPointFinder(sys, { progress: false, maxIters: 5000 });
+  const res = finder.find(x0);
+  const fp = res.fixedPoints;
+  assert.equal(fp.length, 27, fp.summary());
+  // Closed form: x* = R^T (s h*) for s in {-1,0,1}^3, with s_i = 0 unstable (slope W).
+  const expected: { x: number[]; unstable: number; s: number[] }[] = [];
+  for (const a of [-1, 0, 1]) for (const b of [-1, 0, 1]) for (const c of [-1, 0, 1]) {
+    const s = [a, b, c];
+    const x = [0, 1, 2].map((j) => s.reduce((acc, si, i) => acc + R[i][j] * si * HSTAR[i], 0));
+    expected.push({ x, unstable: s.filter((v) => v === 0).length, s });
+  }
+  const match: number[] = [];
+  for (let i = 0; i < 27; i++) {
+    const p = fp.point(i);
+    const k = expected.findIndex((e) => Math.hypot(e.x[0] - p[0], e.x[1] - p[1], e.x[2] - p[2]) < 1e-5);
+    assert.ok(k >= 0, `point ${Array.from(p)} is none of the 27 closed-form fixed points`);
+    match.push(k);
+    assert.equal(fp.numUnstable[i], expected[k].unstable, `unstable modes of point ${k}`);
+    // Eigenvalues in closed form: w_i for s_i = 0, w_i (1 - h*_i^2) otherwise.
+    const mags = Array.from(fp.eigenvalueMagnitudes(i));
+    const want = expected[k].s.map((v, u) => (v === 0 ? W[u] : W[u] * (1 - HSTAR[u] ** 2))).sort((a, b) => b - a);
+    mags.forEach((m, j) => assert.ok(Math.abs(m - want[j]) < 1e-4, `|lambda_${j}| = ${m}, want ${want[j]}`));
+  }
+  assert.equal(new Set(match).size, 27, 'every closed-form point found once');
+  const counts = [0, 1, 2, 3].map((k) => Array.from(fp.numUnstable).filter((v) => v === k).length);
+  assert.deepEqual(counts, [8, 12, 6, 1]);
+  assert.equal(fp.isStable.filter(Boolean).length, 8);
+
+  // Topology: following unstable modes goes one level down the cube's face lattice.
+  const g = topologyGraph(sys, fp);
+  const sOf = (i: number) => expected[match[i]].s;
+  const cubeEdges = new Set<string>();
+  for (const e of g.edges) {
+    assert.ok(e.to >= 0, `walk from ${sOf(e.from)} along mode ${e.mode} reached no fixed point`);
+    const from = sOf(e.from);
+    const to = sOf(e.to);
+    // The target keeps every nonzero coordinate of the source and fixes exactly one zero one.
+    assert.equal(to.filter((v) => v === 0).length, from.filter((v) => v === 0).length - 1, `${from} -> ${to}`);
+    from.forEach((v, i) => v !== 0 && assert.equal(to[i], v, `${from} -> ${to}`));
+    assert.ok(e.reachedStable >= 0 && fp.isStable[e.reachedStable]);
+    if (fp.numUnstable[e.from] === 1) cubeEdges.add(to.join(',') + '|' + from.join(','));
+  }
+  // 12 edge saddles x 2 directions = 24 walks, whose corner pairs are the 12 edges of the cube.
+  assert.equal(g.edges.filter((e) => fp.numUnstable[e.from] === 1).length, 24);
+  const pairs = new Set<string>();
+  for (const e of g.edges.filter((e) => fp.numUnstable[e.from] === 1)) {
+    const others = g.edges.filter((f) => f.from === e.from).map((f) => sOf(f.to).join(',')).sort();
+    assert.equal(others.length, 2);
+    const diff = sOf(e.from).filter((v) => v === 0).length;
+    assert.equal(diff, 1);
+    pairs.add(others.join('|'));
+  }
+  assert.equal(pairs.size, 12);
+  for (const p of pairs) {
+    const [a, b] = p.split('|').map((s) => s.split(',').map(Number));
+    assert.equal(a.filter((v, i) => v !== b[i]).length, 1, `corners ${a} and ${b} differ in one sign`);
+  }
+  // Faces reach their 4 edge saddles, the centre its 6 face saddles.
+  for (let i = 0; i < 27; i++) {
+    const k = fp.numUnstable[i];
+    if (k < 2) continue;
+    const targets = new Set(g.edges.filter((e) => e.from === i).map((e) => e.to));
+    assert.equal(targets.size, 2 * k, `point with ${k} unstable modes reaches ${targets.size} saddles`);
+  }
+  assert.equal(tf.memory().numTensors - before, 5, 'only the system\'s own constants remain');
+});
+
+test('linear map with a known fixed point is solved to the float32 floor', async () => {
+  await initBackend({ print: false });
+  // F(h) = A h + b with A = 0.5 Q diag(...) Q^T-like (spectral radius < 1): x* = (I - A)^{-1} b.
+  const S = 8;
+  const rng = new Rng(3);
+  const A = Array.from({ length: S }, () => Array.from({ length: S }, () => rng.normal() * 0.6 / Math.sqrt(S)));
+  const b = Array.from({ length: S }, () => rng.normal());
+  // Solve (I - A) x = b in float64 by Gaussian elimination: the independent reference.
+  const M = A.map((row, i) => row.map((v, j) => (i === j ? 1 : 0) - v).concat([b[i]]));
+  for (let c = 0; c < S; c++) {
+    let p = c;
+    for (let r = c + 1; r < S; r++) if (Math.abs(M[r][c]) > Math.abs(M[p][c])) p = r;
+    [M[c], M[p]] = [M[p], M[c]];
+    for (let r = 0; r < S; r++) if (r !== c) {
+      const f = M[r][c] / M[c][c];
+      for (let k = c; k <= S; k++) M[r][k] -= f * M[c][k];
+    }
+  }
+  const xstar = M.map((row, i) => row[S] / row[i]);
+  const At = tf.tensor2d(A).transpose();
+  const bt = tf.tensor1d(b);
+  const sys: StepSystem = { stateSize: S, inputSize: 0, step: (h) => tf.tidy(() => tf.add(tf.matMul(h, At), bt) as tf.Tensor2D) };
+  const x0 = new Float32Array(16 * S).map(() => rng.normal() * 2);
+  const res = new FixedPointFinder(sys, { progress: false, maxIters: 20000 }).find(x0);
+  const fp = res.fixedPoints;
+  assert.equal(fp.length, 1, `one unique fixed point (got ${fp.length}; not converged ${res.notConverged.length})`);
+  const p = fp.point(0);
+  const err = Math.max(...xstar.map((v, j) => Math.abs(p[j] - v)));
+  const scale = Math.max(...xstar.map(Math.abs));
+  // The float32 floor: a few ulps of the largest coordinate, times the conditioning of I - A (small here).
+  assert.ok(err < 16 * 2 ** -24 * scale * 4, `max |x - x*| = ${err.toExponential(3)} (scale ${scale.toFixed(3)})`);
+  assert.ok(fp.qstar[0] <= Math.max(1e-12, float32QFloor(p, fp.Fxstar.subarray(0, S))));
+  // The Jacobian by autodiff equals A; the eigenvalues of A are those of the Jacobian.
+  const J = fp.jacobians![0];
+  for (let i = 0; i < S; i++) for (let j = 0; j < S; j++) assert.ok(Math.abs(J[i * S + j] - A[i][j]) < 1e-6);
+  At.dispose();
+  bt.dispose();
+});
+
+test('FixedPoints: unique, index, concatenate, save/restore round trip, summary', async () => {
+  await initBackend({ print: false });
+  const mk = (xs: number[][], qs: number[]) => new FixedPoints({
+    stateSize: 2, inputSize: 1, xstar: Float64Array.from(xs.flat()), xInit: Float64Array.from(xs.flat()),
+    inputs: new Float64Array(xs.length), Fxstar: Float64Array.from(xs.flat()), qstar: Float64Array.from(qs),
+    dq: new Float64Array(xs.length), nIters: new Int32Array(xs.length), jacobians: null, inputJacobians: null, eigen: null,
+  });
+  const a = mk([[0, 0], [1, 1], [0, 0.0005]], [1e-13, 1e-14, 1e-15]);
+  // [0,0] and [0,0.0005] are within 1e-3: the smaller-q one ([0,0.0005]) is kept.
+  const u = a.unique(1e-3);
+  assert.equal(u.length, 2);
+  assert.deepEqual(Array.from(u.xstar), [1, 1, 0, 0.0005]);
+  const c = FixedPoints.concatenate([a, a.index([1])]);
+  assert.equal(c.length, 4);
+  assert.deepEqual(Array.from(c.point(3)), [1, 1]);
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fp-')), 'fp.json');
+  c.save(file);
+  const r = FixedPoints.restore(file);
+  assert.deepEqual(Array.from(r.xstar), Array.from(c.xstar));
+  assert.deepEqual(Array.from(r.qstar), Array.from(c.qstar));
+  assert.match(r.summary(), /4 points/);
+  assert.throws(() => FixedPoints.concatenate([]), /list/);
+});
+
+test('bad input throws clear errors', async () => {
+  await initBackend({ print: false });
+  const sys: StepSystem = { stateSize: 3, inputSize: 1, step: (h) => tf.tidy(() => tf.tanh(h)) };
+  const f = new FixedPointFinder(sys, { progress: false, maxIters: 10 });
+  assert.throws(() => f.find(new Float32Array(4)), /initialStates: expected a flat array of n x 3 values/);
+  assert.throws(() => f.find([[0, 0]]), /initialStates\[0\]: expected a state of length 3/);
+  assert.throws(() => f.find(Float32Array.from([0, NaN, 0])), /initialStates: expected finite values only, got NaN at flat index 1/);
+  assert.throws(() => f.find(new Float32Array(3), [1, 2]), /inputs: expected one input of length 1/);
+  const bad: StepSystem = { stateSize: 3, inputSize: 1, step: (h) => tf.tidy(() => tf.concat([h, h], 1) as tf.Tensor2D) };
+  assert.throws(() => new FixedPointFinder(bad, { progress: false }).find(new Float32Array(3)), /step: expected a function mapping states \[n, 3\].*got output of shape \[2, 6\]/);
+  assert.throws(() => new FixedPointFinder({ stateSize: 3 } as unknown as StepSystem), /system: expected/);
+  assert.throws(() => new FixedPointFinder(sys, { tolQ: -1 }), /tolQ/);
+});
