@@ -266,3 +266,34 @@ export function loadImdb(options: ImdbLoadOptions = {}): ImdbDataset {
   if (includeTexts) dataset.texts = Array.from(chosen, (i) => reviews[i].text);
   return dataset;
 }
+
+export interface SequenceBatch {
+  /** size x maxLength token ids, row-major. */
+  sequences: Int32Array;
+  labels: Int32Array;
+  lengths: Int32Array;
+  /** Positions of these examples in the dataset. */
+  indices: Int32Array;
+  size: number;
+  maxLength: number;
+}
+
+/** Copies the reviews at `indices` out of an IMDB dataset (e.g. one of batchIndices' batches). */
+export function takeSequences(dataset: ImdbDataset, indices: ArrayLike<number>): SequenceBatch {
+  if (dataset === null || typeof dataset !== 'object' || !(dataset.sequences instanceof Int32Array)) throw new ArgumentError('dataset', 'an ImdbDataset (from loadImdb)', dataset);
+  if (indices === null || typeof indices !== 'object' || typeof indices.length !== 'number') throw new ArgumentError('indices', 'an array of example positions', indices);
+  const { maxLength } = dataset;
+  const size = indices.length;
+  const out: SequenceBatch = {
+    sequences: new Int32Array(size * maxLength), labels: new Int32Array(size), lengths: new Int32Array(size), indices: new Int32Array(size), size, maxLength,
+  };
+  for (let b = 0; b < size; b++) {
+    const i = indices[b];
+    if (!Number.isInteger(i) || i < 0 || i >= dataset.count) throw new ArgumentError('indices', `integers in [0, ${dataset.count - 1}]`, `${i} at position ${b}`);
+    out.sequences.set(dataset.sequences.subarray(i * maxLength, (i + 1) * maxLength), b * maxLength);
+    out.labels[b] = dataset.labels[i];
+    out.lengths[b] = dataset.lengths[i];
+    out.indices[b] = i;
+  }
+  return out;
+}

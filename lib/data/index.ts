@@ -14,9 +14,9 @@ export type { ImageDataset, ImageLoadOptions, Normalization, Normalize, Split } 
 export { batchIndices, takeImages, imageBatches, toTensors } from './batches';
 export type { BatchOptions, ImageBatch, TensorOptions, ImageTensors } from './batches';
 export {
-  loadImdb, loadImdbReviews, tokenize, buildVocabulary, encode, decode, imdbSplitIndices, PAD_ID, UNKNOWN_ID, PAD_TOKEN, UNKNOWN_TOKEN,
+  loadImdb, loadImdbReviews, takeSequences, tokenize, buildVocabulary, encode, decode, imdbSplitIndices, PAD_ID, UNKNOWN_ID, PAD_TOKEN, UNKNOWN_TOKEN,
 } from './imdb';
-export type { ImdbDataset, ImdbLoadOptions, ImdbReview, Vocabulary } from './imdb';
+export type { ImdbDataset, ImdbLoadOptions, ImdbReview, Vocabulary, SequenceBatch } from './imdb';
 export { readMat, parseMat, MatArray, MatFile } from './mat';
 export type { MatClassName, ReadMatOptions } from './mat';
 export { loadSongbird, findSongbirdMat, songbirdCandidates } from './songbird';

@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import {
-  loadImdb, loadImdbReviews, tokenize, buildVocabulary, encode, decode, imdbSplitIndices, DataFormatError, DataNotFoundError, UNKNOWN_ID,
+  loadImdb, loadImdbReviews, tokenize, buildVocabulary, encode, decode, imdbSplitIndices, DataFormatError, DataNotFoundError, UNKNOWN_ID, takeSequences, batchIndices,
 } from '../../lib/data';
 
 test('tokenize: lower case, HTML breaks and punctuation removed, inner apostrophes kept', () => {
@@ -92,6 +92,16 @@ test('loadImdb: deterministic, vocabulary capped and built on the training split
     const row = Array.from(post.sequences.subarray(k * 400, (k + 1) * 400));
     assert.deepEqual(row, [...ids, ...new Array(400 - ids.length).fill(0)]);
   }
+  // Batches hold the rows they index.
+  const [batch] = batchIndices(a.count, { batchSize: 32, seed: 1 });
+  const sb = takeSequences(a, batch);
+  for (let b = 0; b < sb.size; b++) {
+    const i = batch[b];
+    assert.deepEqual(sb.sequences.subarray(b * 50, (b + 1) * 50), a.sequences.subarray(i * 50, (i + 1) * 50));
+    assert.equal(sb.labels[b], a.labels[i]);
+    assert.equal(sb.lengths[b], a.lengths[i]);
+  }
+  assert.throws(() => takeSequences(a, [300]), /indices/);
   const testSplit = loadImdb({ split: 'test', limit: 10, vocabSize: 2000, maxLength: 50 });
   assert.ok(Array.from(testSplit.indices).every((i) => !trainSet.has(i)));
   assert.equal(testSplit.vocab, a.vocab);
