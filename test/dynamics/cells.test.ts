@@ -1,0 +1,176 @@
+/**
+ * Cells and training against independent computations:
+ * - closed-form Jacobians (dF/dh, dF/du) vs central differences of each cell's float64 reference step;
+ * - the tfjs float32 step vs the float64 reference step;
+ * - autodiff Jacobians (the path user-written cells take) vs the closed forms;
+ * - BPTT gradients (tfjs autodiff through the unrolled network, what training uses)
+ *   vs central differences of the float64 reference loss, on a tiny network and a short sequence.
+ */
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { Rng, initBackend } from '../../lib/core';
+import {
+  CELL_KINDS, RecurrentNetwork, contextIntegration, createCell, flipFlop, jacobiansByAutodiff, lossAndGradients,
+  networkLossF64, taskTensors, trainNetwork,
+} from '../../lib/dynamics';
+
+function randomPoint(rng: Rng, S: number, I: number) {
+  return { h: Float64Array.from({ length: S }, () => rng.normal() * 0.7), u: Float64Array.from({ length: I }, () => rng.normal()) };
+}
+
+test('closed-form Jacobians of every cell equal central differences of its float64 reference', async () => {
+  await initBackend({ print: false });
+  const rng = new Rng(11);
+  for (const kind of CELL_KINDS) {
+    const cell = createCell(kind, { units: 5, inputSize: 3, seed: 4, recurrentScale: 1.3, gateBias: 0.7 });
+    // Non-zero biases so no term of the closed form is hidden by a zero.
+    for (const v of Object.values(cell.params)) if (v.rank === 1) v.assign(tf.randomNormal(v.shape, 0, 0.5, 'float32', 9));
+    cell.invalidate();
+    const S = cell.stateSize;
+    const I = cell.inputSize;
+    for (let trial = 0; trial < 3; trial++) {
+      const { h, u } = randomPoint(rng, S, I);
+      const { dState, dInput } = cell.jacobianF64(h, u);
+      const d = 1e-6;
+      let worst = 0;
+      for (let j = 0; j < S + I; j++) {
+        const plus = (j < S ? h : u).slice();
+        const minus = (j < S ? h : u).slice();
+        const k = j < S ? j : j - S;
+        plus[k] += d;
+        minus[k] -= d;
+        const fp = j < S ? cell.stepF64(plus, u) : cell.stepF64(h, plus);
+        const fm = j < S ? cell.stepF64(minus, u) : cell.stepF64(h, minus);
+        for (let i = 0; i < S; i++) {
+          const fd = (fp[i] - fm[i]) / (2 * d);
+          const an = j < S ? dState[i * S + j] : dInput[i * I + k];
+          worst = Math.max(worst, Math.abs(fd - an));
+        }
+      }
+      assert.ok(worst < 1e-8, `${kind}: max |closed form - central difference| = ${worst.toExponential(2)}`);
+    }
+    cell.dispose();
+  }
+});
+
+test('tfjs step equals the float64 reference; autodiff Jacobians equal the closed forms', async () => {
+  await initBackend({ print: false });
+  const rng = new Rng(12);
+  for (const kind of CELL_KINDS) {
+    const cell = createCell(kind, { units: 6, inputSize: 2, seed: 5, recurrentScale: 1.5 });
+    const S = cell.stateSize;
+    const I = cell.inputSize;
+    const pts = [0, 1, 2, 3].map(() => randomPoint(rng, S, I));
+    const H = Float32Array.from(pts.flatMap((p) => Array.from(p.h)));
+    const U = Float32Array.from(pts.flatMap((p) => Array.from(p.u)));
+    const y = tf.tidy(() => cell.step(tf.tensor2d(H, [4, S]), tf.tensor2d(U, [4, I])));
+    const got = y.dataSync();
+    y.dispose();
+    pts.forEach((p, b) => {
+      // Reference at the float32-rounded point, so only the step's own rounding differs.
+      const ref = cell.stepF64(Float64Array.from(H.subarray(b * S, (b + 1) * S)), Float64Array.from(U.subarray(b * I, (b + 1) * I)));
+      for (let i = 0; i < S; i++) assert.ok(Math.abs(got[b * S + i] - ref[i]) < 1e-6, `${kind} step[${b},${i}]: ${got[b * S + i]} vs ${ref[i]}`);
+    });
+    const x64 = Float64Array.from(H);
+    const u64 = Float64Array.from(U);
+    const auto = jacobiansByAutodiff(cell, x64, u64, 4);
+    for (let b = 0; b < 4; b++) {
+      const cf = cell.jacobianF64(x64.subarray(b * S, (b + 1) * S), u64.subarray(b * I, (b + 1) * I));
+      auto.dState[b].forEach((v, k) => assert.ok(Math.abs(v - cf.dState[k]) < 2e-5, `${kind} dF/dh entry ${k}: ${v} vs ${cf.dState[k]}`));
+      auto.dInput[b].forEach((v, k) => assert.ok(Math.abs(v - cf.dInput[k]) < 2e-5, `${kind} dF/du entry ${k}`));
+    }
+    cell.dispose();
+  }
+});
+
+test('BPTT gradients (tfjs autodiff, used by training) match central differences of the float64 loss', async () => {
+  await initBackend({ print: false });
+  for (const kind of CELL_KINDS) {
+    const net = RecurrentNetwork.create({ kind, units: 3, inputSize: 3, outputSize: 3, seed: 21, recurrentScale: 1.2 });
+    // A non-zero learned initial state so its gradient is exercised too.
+    net.h0.assign(tf.randomNormal([net.stateSize], 0, 0.3, 'float32', 3));
+    const batch = flipFlop({ batch: 2, steps: 6, seed: 8, pulseProbability: 0.4 });
+    const { inputs, targets } = taskTensors(batch);
+    const l2 = 1e-2;
+    const { loss, grads } = lossAndGradients(net, inputs, targets, l2);
+    assert.ok(Math.abs(loss - networkLossF64(net, batch, l2)) < 1e-5 * Math.max(1, loss), `${kind}: float32 and float64 losses agree`);
+    for (const v of net.trainableVariables()) {
+      const g = grads.get(v)!.dataSync();
+      const vals = Float32Array.from(v.dataSync());
+      // Central differences in float64 on the float64 loss, perturbing each parameter in turn.
+      // Parameters are float32, so the step is large enough to be represented exactly-ish.
+      const d = 1e-3;
+      let worst = 0;
+      let scale = 0;
+      for (let k = 0; k < vals.length; k++) {
+        const orig = vals[k];
+        const at = (x: number) => {
+          vals[k] = x;
+          v.assign(tf.tensor(vals, v.shape));
+          net.cell.invalidate();
+          return networkLossF64(net, batch, l2);
+        };
+        const hi = orig + d;
+        const lo = orig - d;
+        const fd = (at(hi) - at(lo)) / (Math.fround(hi) - Math.fround(lo));
+        at(orig);
+        worst = Math.max(worst, Math.abs(fd - g[k]));
+        scale = Math.max(scale, Math.abs(fd));
+      }
+      assert.ok(worst < 1e-4 + 2e-3 * scale, `${kind}: max |autodiff - FD| = ${worst.toExponential(2)} (scale ${scale.toExponential(2)})`);
+    }
+    grads.forEach((t) => t.dispose());
+    inputs.dispose();
+    targets.dispose();
+    net.dispose();
+  }
+});
+
+test('training lowers the flip-flop loss; networks save and load exactly; tensors do not grow', async () => {
+  await initBackend({ print: false });
+  const net = RecurrentNetwork.create({ kind: 'gru', units: 8, inputSize: 3, outputSize: 3, seed: 1 });
+  const before = tf.memory().numTensors;
+  const r = trainNetwork(net, { task: 'flipFlop', taskOptions: { steps: 16 }, steps: 60, batchSize: 16, learningRate: 0.02, clipNorm: 1, seed: 2, progress: false });
+  assert.equal(tf.memory().numTensors, before, 'training leaves no tensors behind');
+  const first = r.losses.slice(0, 5).reduce((a, b) => a + b) / 5;
+  const last = r.losses.slice(-5).reduce((a, b) => a + b) / 5;
+  assert.ok(last < 0.7 * first, `loss ${first.toFixed(3)} -> ${last.toFixed(3)}`);
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'net-')), 'net.json');
+  net.save(file);
+  const back = RecurrentNetwork.load(file);
+  const batch = flipFlop({ batch: 3, steps: 10, seed: 5 });
+  assert.equal(networkLossF64(back, batch), networkLossF64(net, batch));
+  back.dispose();
+  net.dispose();
+});
+
+test('tasks: flip-flop holds the last pulse; context integration sums the cued channel', () => {
+  const ff = flipFlop({ batch: 4, steps: 30, seed: 3 });
+  for (let b = 0; b < 4; b++) for (let k = 0; k < 3; k++) {
+    let last = 0;
+    for (let t = 0; t < 30; t++) {
+      const i = (b * 30 + t) * 3 + k;
+      if (t === 0) assert.notEqual(ff.inputs[i], 0, 'a pulse at t = 0');
+      if (ff.inputs[i] !== 0) last = ff.inputs[i];
+      assert.equal(ff.targets[i], last);
+    }
+  }
+  const c = contextIntegration({ batch: 5, steps: 25, seed: 4 });
+  for (let b = 0; b < 5; b++) {
+    const ctx = c.labels!.context[b];
+    let s = 0;
+    for (let t = 0; t < 25; t++) {
+      const i = (b * 25 + t) * 4;
+      assert.equal(c.inputs[i + 2 + ctx], 1);
+      assert.equal(c.inputs[i + 3 - ctx], 0);
+      s += c.inputs[i + ctx];
+      assert.ok(Math.abs(c.targets[b * 25 + t] - s) < 1e-5);
+    }
+  }
+  assert.throws(() => flipFlop({ batch: 0, seed: 1 }), /batch: expected an integer >= 1, got 0/);
+  assert.throws(() => createCell('rnn' as never, { units: 2, inputSize: 1, seed: 0 }), /kind: expected one of/);
+});
