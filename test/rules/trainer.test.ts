@@ -1,0 +1,248 @@
+/**
+ * Optimisers against hand calculations, schedules, the weight-norm
+ * constraint, the trainer's checks, stopping, reproducibility, history,
+ * save/load and pool jobs.
+ */
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '../../lib/core';
+import { Dataset, historyToDataFrame, learningRateAt, mlp, Network, Optimizer, runConfigurations, train } from '../../lib/rules';
+import { randomLabels, randomTensor, relErr, testBackend } from './helpers';
+
+before(async () => {
+  await testBackend();
+});
+
+function run(opt: Optimizer, p0: number[], grads: number[][]): number[] {
+  const p = tf.variable(tf.tensor1d(p0));
+  for (const g of grads) {
+    const gt = tf.tensor1d(g);
+    opt.step([p], [gt]);
+    gt.dispose();
+  }
+  const out = Array.from(p.dataSync());
+  p.dispose();
+  opt.dispose();
+  return out;
+}
+
+test('SGD with momentum, Nesterov and weight decay follows torch.optim.SGD step by step', () => {
+  const p0 = [1, -2];
+  const gs = [
+    [0.5, 0.1],
+    [-0.3, 0.2],
+    [0.4, -0.6],
+  ];
+  const lr = 0.1;
+  const mu = 0.9;
+  const wd = 0.01;
+  for (const nesterov of [false, true]) {
+    const p = p0.slice();
+    const buf = [0, 0];
+    gs.forEach((g, t) => {
+      for (let i = 0; i < 2; i++) {
+        const d = g[i] + wd * p[i];
+        buf[i] = t === 0 ? d : mu * buf[i] + d;
+        p[i] -= lr * (nesterov ? d + mu * buf[i] : buf[i]);
+      }
+    });
+    const got = run(new Optimizer({ type: 'sgd', lr, momentum: mu, weightDecay: wd, nesterov }), p0, gs);
+    assert.ok(relErr(got, p) < 1e-6, `nesterov=${nesterov}: ${got} vs ${p}`);
+  }
+});
+
+test('Adam and AdamW follow their update equations', () => {
+  const p0 = [0.5, -1.5];
+  const gs = [
+    [0.2, -0.4],
+    [0.1, 0.3],
+  ];
+  for (const type of ['adam', 'adamw'] as const) {
+    const lr = 0.01;
+    const wd = 0.1;
+    const [b1, b2, eps] = [0.9, 0.999, 1e-8];
+    const p = p0.slice();
+    const m = [0, 0];
+    const v = [0, 0];
+    gs.forEach((g, k) => {
+      const t = k + 1;
+      for (let i = 0; i < 2; i++) {
+        const d = type === 'adam' ? g[i] + wd * p[i] : g[i];
+        m[i] = b1 * m[i] + (1 - b1) * d;
+        v[i] = b2 * v[i] + (1 - b2) * d * d;
+        const mh = m[i] / (1 - b1 ** t);
+        const vh = v[i] / (1 - b2 ** t);
+        const old = p[i];
+        p[i] = old - (lr * mh) / (Math.sqrt(vh) + eps) - (type === 'adamw' ? lr * wd * old : 0);
+      }
+    });
+    const got = run(new Optimizer({ type, lr, weightDecay: wd }), p0, gs);
+    assert.ok(relErr(got, p) < 1e-6, `${type}: ${got} vs ${p}`);
+  }
+});
+
+test('Batch Manhattan steps by lr * sign(gradient); schedules give BioTorch steps and exponential decay', () => {
+  const got = run(new Optimizer({ type: 'sgd', lr: 0.1, manhattan: true }), [1, 1, 1], [[3, -0.001, 0]]);
+  assert.deepEqual(got.map((v) => +v.toFixed(6)), [0.9, 1.1, 1]);
+  const step = { lr: 0.1, schedule: { type: 'step' as const, milestones: [50, 75], gamma: 0.1 } };
+  assert.equal(learningRateAt(step, 49), 0.1);
+  assert.ok(Math.abs(learningRateAt(step, 50) - 0.01) < 1e-15);
+  assert.ok(Math.abs(learningRateAt(step, 99) - 0.001) < 1e-15);
+  assert.ok(Math.abs(learningRateAt({ lr: 2, schedule: { type: 'exponential', gamma: 0.5 } }, 3) - 0.25) < 1e-15);
+  assert.throws(() => new Optimizer({ type: 'rmsprop' as 'sgd' }), /optimizer.type/);
+  assert.throws(() => new Optimizer({ lr: -1 }), /optimizer.lr/);
+});
+
+test('the weight-norm constraint keeps every ||W||_F at its initial value', () => {
+  const net = new Network(mlp({ inputSize: 10, hidden: [8], classes: 3, seed: 1 }));
+  const n0 = net.paramLayers.map((l) => l.weight.norm().dataSync()[0]);
+  const x = randomTensor([6, 10], 3);
+  const t = net.oneHot(randomLabels(6, 3, 4));
+  const opt = new Optimizer({ type: 'sgd', lr: 0.5 });
+  net.trainStep(x, t, opt, { weightNormConstraint: false });
+  const moved = net.paramLayers.map((l) => l.weight.norm().dataSync()[0]);
+  assert.ok(moved.some((n, k) => Math.abs(n - n0[k]) > 1e-4), 'a plain step changes the norms');
+  net.trainStep(x, t, opt, { weightNormConstraint: true });
+  net.paramLayers.forEach((l, k) => assert.ok(Math.abs(l.weight.norm().dataSync()[0] - n0[k]) < 1e-5 * n0[k]));
+  tf.dispose([x, t]);
+  opt.dispose();
+  net.dispose();
+});
+
+function blobs(count: number, seed: number, dim = 10, classes = 3): Dataset {
+  // Same class centres for every call; `seed` draws the examples.
+  const centres = new Rng(1234).normalArray(classes * dim, 0, 2);
+  const r = new Rng(seed);
+  const x = new Float32Array(count * dim);
+  const y = new Int32Array(count);
+  for (let n = 0; n < count; n++) {
+    y[n] = r.int(classes);
+    for (let i = 0; i < dim; i++) x[n * dim + i] = centres[y[n] * dim + i] + r.normal();
+  }
+  return { x, y, count };
+}
+
+test('bad input fails before training with errors naming the argument', async () => {
+  assert.throws(() => new Network({ ...mlp({ inputSize: 10 }), rule: 'feedback-magic' as 'bp' }), /rule: expected one of/);
+  assert.throws(
+    () => new Network({ inputShape: [10], layers: [{ kind: 'dense', units: 5 }, { kind: 'conv2d', filters: 2, kernelSize: 3 }, { kind: 'flatten' }, { kind: 'dense', units: 2 }] }),
+    /layers\[1\] \(conv2d\)/,
+  );
+  assert.throws(() => new Network({ inputShape: [4, 4, 1], layers: [{ kind: 'conv2d', filters: 2, kernelSize: 5 }, { kind: 'flatten' }, { kind: 'dense', units: 2 }] }), /kernel size 5/);
+  assert.throws(() => new Network({ inputShape: [4, 4, 1], layers: [{ kind: 'conv2d', filters: 2, kernelSize: 3 }] }), /flat output/);
+  const net = new Network(mlp({ inputSize: 10, hidden: [8], classes: 3, seed: 2 }));
+  const W0 = net.paramLayers[0].weight.dataSync().slice();
+  const good = blobs(40, 1);
+  const badLabel = { ...good, y: Int32Array.from(good.y, (v, i) => (i === 7 ? 3 : v)) };
+  await assert.rejects(train(net, badLabel, { progress: false }), /data.y: expected labels in \[0, 2\], got 3 at example 7/);
+  const nan = { ...good, x: good.x.slice() };
+  nan.x[25] = NaN;
+  await assert.rejects(train(net, nan, { progress: false }), /data.x: expected finite values only, got NaN at example 2/);
+  await assert.rejects(train(net, { ...good, count: 41 }, { progress: false }), /data.x/);
+  await assert.rejects(train(net, good, { progress: false, test: { ...good, x: new Float32Array(5) } }), /test.x/);
+  await assert.rejects(train(net, good, { progress: false, batchSize: 0 }), /batchSize/);
+  assert.deepEqual(net.paramLayers[0].weight.dataSync(), W0, 'no step was taken');
+  net.dispose();
+});
+
+test('a diverging run stops with a message naming the epoch and the loss', async () => {
+  const net = new Network(mlp({ inputSize: 10, hidden: [8], classes: 3, seed: 2 }));
+  await assert.rejects(
+    train(net, blobs(200, 3), { epochs: 3, optimizer: { type: 'sgd', lr: 1e6 }, progress: false, divergenceLoss: 50 }),
+    /diverged in epoch 1 \(batch \d+ of 4\): loss (\d|Infinity|NaN)/,
+  );
+  net.dispose();
+});
+
+test('training is reproducible from its seeds, learns, stops by target and by time, and converts to a DataFrame', async () => {
+  const data = blobs(300, 4);
+  const test = blobs(100, 5);
+  const opts = { epochs: 3, batchSize: 32, optimizer: { type: 'sgd' as const, lr: 0.05, momentum: 0.9 }, seed: 7, test, progress: false };
+  const runOnce = async (seed: number) => {
+    const net = new Network(mlp({ inputSize: 10, hidden: [16], classes: 3, seed: 3, rule: 'brsf' }));
+    const h = await train(net, data, { ...opts, seed });
+    net.dispose();
+    return h;
+  };
+  const a = await runOnce(7);
+  const b = await runOnce(7);
+  const c = await runOnce(8);
+  assert.deepEqual(a.records.map((r) => r.trainLoss), b.records.map((r) => r.trainLoss));
+  assert.notDeepEqual(a.records.slice(1).map((r) => r.trainLoss), c.records.slice(1).map((r) => r.trainLoss));
+  assert.equal(a.records.length, 4);
+  assert.ok(a.records[3].testAccuracy! > 0.9, `test accuracy ${a.records[3].testAccuracy}`);
+  assert.ok(a.records[0].testAccuracy! < 0.8);
+  // alignment record: per parametric layer; the last layer's delta is e for every rule
+  assert.equal(a.records[3].alignment.length, 2);
+  assert.ok(a.records[3].alignment[1].deltaAngle < 1e-3);
+  assert.ok(a.records[3].alignment[0].updateAngle > 0);
+
+  const net = new Network(mlp({ inputSize: 10, hidden: [16], classes: 3, seed: 3 }));
+  const byTarget = await train(net, data, { ...opts, epochs: 10, targetAccuracy: 0.5 });
+  assert.equal(byTarget.stoppedBy, 'target');
+  assert.ok(byTarget.records.length < 11);
+  const byTime = await train(net, data, { ...opts, epochs: 1000, maxSeconds: 1e-3 });
+  assert.equal(byTime.stoppedBy, 'time');
+  assert.equal(byTime.records.length, 2);
+  net.dispose();
+
+  const df = historyToDataFrame(a) as { shape: number[]; columns: string[] };
+  assert.deepEqual(df.shape, [4, 14]);
+  assert.ok(df.columns.includes('feedbackAngle0') && df.columns.includes('testAccuracy'));
+});
+
+test('save and load restore weights, rule and feedback state exactly', () => {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'rules-')), 'net.json');
+  const net = new Network({
+    inputShape: [8, 8, 1],
+    layers: [{ kind: 'conv2d', filters: 2, kernelSize: 3 }, { kind: 'activation', activation: 'relu' }, { kind: 'maxpool', size: 2 }, { kind: 'flatten' }, { kind: 'dense', units: 3 }],
+    seed: 6,
+    rule: 'frsf',
+  });
+  const x = randomTensor([3, 8, 8, 1], 9);
+  const t = net.oneHot([0, 2, 1]);
+  const opt = new Optimizer({ type: 'sgd', lr: 0.1 });
+  net.trainStep(x, t, opt);
+  net.save(file);
+  const back = Network.load(file);
+  assert.equal(back.rule, 'frsf');
+  const grads = (n: Network) => {
+    const trace = n.forward(x);
+    const { loss, error } = n.lossAndError(trace.output, t);
+    const g = n.backward(trace, error);
+    const out = g.weights.map((w) => Array.from(w.dataSync()));
+    tf.dispose([loss, error]);
+    n.disposeGradients(g);
+    n.disposeTrace(trace);
+    return out;
+  };
+  assert.deepEqual(grads(back), grads(net));
+  assert.deepEqual(Array.from(back.predict(x).dataSync()), Array.from(net.predict(x).dataSync()));
+  assert.throws(() => Network.load(file + '.missing'), /file: expected an existing network file/);
+  tf.dispose([x, t]);
+  opt.dispose();
+  net.dispose();
+  back.dispose();
+});
+
+test('several configurations run as one call on the worker pool and match in-process runs', async () => {
+  const data = blobs(120, 11);
+  const jobs = (['bp', 'fa'] as const).map((rule) => ({
+    label: rule,
+    network: mlp({ inputSize: 10, hidden: [8], classes: 3, seed: 1, rule }),
+    data: { train: data, test: blobs(60, 12) },
+    train: { epochs: 2, batchSize: 30, optimizer: { type: 'sgd' as const, lr: 0.1 }, seed: 2 },
+  }));
+  const pooled = await runConfigurations(jobs, { size: 2, progress: false });
+  const local = await runConfigurations(jobs, { inProcess: true });
+  assert.deepEqual(pooled.map((r) => r.label), ['bp', 'fa']);
+  pooled.forEach((r, i) => {
+    assert.deepEqual(r.history.records.map((e) => e.trainLoss), local[i].history.records.map((e) => e.trainLoss));
+    assert.equal(r.finalTestAccuracy, local[i].finalTestAccuracy);
+  });
+  await assert.rejects(runConfigurations([{ ...jobs[0], network: { ...jobs[0].network, rule: 'nope' as 'bp' } }]), /rule/);
+});
