@@ -2,9 +2,12 @@
 /**
  * Registers the tslab kernels (`tslab` TypeScript, `jslab` JavaScript) in a
  * project-local Jupyter prefix, `.jupyter-prefix/`, so nothing global changes.
- * The kernelspec runs the project's own node_modules/.bin/tslab with
- * Debian's /usr/bin/python3 (the Python that has Jupyter; a pyenv or venv
- * python3 earlier on PATH usually does not).
+ * `tslab install --python /usr/bin/python3 --prefix .jupyter-prefix` writes
+ * the kernelspecs (Debian's /usr/bin/python3 is the Python that has Jupyter;
+ * a pyenv or venv python3 earlier on PATH usually does not); their argv is
+ * then pointed at this Node binary running scripts/tslab-kernel.cjs, the
+ * project's own tslab with folder imports (`./lib/core`) fixed. An absolute
+ * Node path keeps the kernel working when Jupyter's PATH has no `node`.
  *
  * Jupyter finds the kernel through JUPYTER_PATH=<root>/.jupyter-prefix/share/jupyter.
  *
@@ -15,7 +18,7 @@
  * Env: JUPYTER_PYTHON overrides the Python (default /usr/bin/python3).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -24,6 +27,7 @@ export const jupyterPrefix = path.join(projectRoot, '.jupyter-prefix');
 export const jupyterPath = path.join(jupyterPrefix, 'share', 'jupyter');
 export const kernelSpecFile = path.join(jupyterPath, 'kernels', 'tslab', 'kernel.json');
 export const tslabBinary = path.join(projectRoot, 'node_modules', '.bin', 'tslab');
+export const kernelLauncher = path.join(projectRoot, 'scripts', 'tslab-kernel.cjs');
 export const jupyterPython = process.env.JUPYTER_PYTHON || '/usr/bin/python3';
 
 /** Environment for any Jupyter process of this project: our kernel prefix first on JUPYTER_PATH. */
@@ -32,14 +36,26 @@ export function jupyterEnv(base = process.env) {
   return { ...base, JUPYTER_PATH: [jupyterPath, ...prior].join(path.delimiter) };
 }
 
-/** True when the kernelspec exists and points at this checkout's tslab binary. */
+/** True when the kernelspec exists and runs this checkout's launcher with an existing Node. */
 export function kernelRegistered() {
   if (!existsSync(kernelSpecFile)) return false;
   try {
     const spec = JSON.parse(readFileSync(kernelSpecFile, 'utf8'));
-    return Array.isArray(spec.argv) && spec.argv[0] === tslabBinary;
+    return Array.isArray(spec.argv) && existsSync(spec.argv[0]) && spec.argv[1] === kernelLauncher;
   } catch {
     return false;
+  }
+}
+
+/** Points both kernelspecs (tslab, jslab) at `node scripts/tslab-kernel.cjs`, keeping tslab's own arguments. */
+function useLauncher() {
+  for (const name of ['tslab', 'jslab']) {
+    const file = path.join(jupyterPath, 'kernels', name, 'kernel.json');
+    if (!existsSync(file)) continue;
+    const spec = JSON.parse(readFileSync(file, 'utf8'));
+    const kernelArgs = spec.argv.slice(spec.argv.indexOf('kernel'));
+    spec.argv = [process.execPath, kernelLauncher, ...kernelArgs];
+    writeFileSync(file, JSON.stringify(spec, null, 1) + '\n');
   }
 }
 
@@ -73,9 +89,11 @@ export function registerKernel({ ifMissing = false, quiet = false } = {}) {
     ['install', '--python', jupyterPython, '--binary', tslabBinary, '--prefix', jupyterPrefix],
     { encoding: 'utf8', cwd: projectRoot },
   );
-  if (r.status !== 0 || !kernelRegistered()) {
+  if (r.status !== 0 || !existsSync(kernelSpecFile)) {
     throw new Error(`tslab install failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
   }
+  useLauncher();
+  if (!kernelRegistered()) throw new Error(`kernel registration failed: ${kernelSpecFile} does not run ${kernelLauncher}`);
   if (!quiet) console.log(`kernel: tslab registered in ${path.relative(projectRoot, jupyterPrefix)} (JUPYTER_PATH=${jupyterPath})`);
   return jupyterPath;
 }

@@ -10,8 +10,9 @@
  *   calls `Plotly.newPlot`. The plotly.js bundle (plotly.js-dist-min, ~4.8 MB)
  *   travels with the first figure a kernel shows and is loaded once per page;
  *   later figures wait for it. Outside a kernel (scripts, tests) `show` draws
- *   nothing and returns false.
+ *   nothing (`inNotebook()` says whether it can).
  * - `figureHtml(fig)` returns that HTML (for files, other front ends, tests).
+ * - `tableHtml` / `showTable` render a danfojs DataFrame or records as a table.
  * - `save(fig, 'x.svg' | 'x.png')` renders through headless Chromium
  *   (`playwright-core` driving the system browser; env CHROMIUM_PATH names
  *   another binary). One browser per process, closed when idle.
@@ -549,20 +550,76 @@ export interface ShowOptions {
   embedPlotly?: 'once' | 'always';
 }
 
+/** Whether `show`/`showTable` can draw here: true inside a tslab kernel running a cell. */
+export function inNotebook(): boolean {
+  return notebookDisplay() !== null;
+}
+
 /**
- * Draws the figure inline in a tslab notebook. Returns true when it was sent
- * to a notebook, false outside a kernel (scripts and tests), where it does
- * nothing: use `figureHtml` or `save` there.
+ * Draws the figure inline in a tslab notebook. Outside a kernel (scripts,
+ * tests) it does nothing (`inNotebook()` tells which): use `figureHtml` or
+ * `save` there. Returns nothing, so a cell ending in `show(...)` prints no
+ * stray value.
  */
-export function show(fig: Figure, options: ShowOptions = {}): boolean {
+export function show(fig: Figure, options: ShowOptions = {}): void {
   checkFigure(fig);
   const mode = options.embedPlotly === undefined ? 'once' : checkOneOf('embedPlotly', options.embedPlotly, ['once', 'always']);
   const nb = notebookDisplay();
-  if (nb === null) return false;
+  if (nb === null) return;
   const html = figureHtml(fig, { includePlotly: mode === 'always' || !bundleSent });
   nb.display.html(html);
   bundleSent = true;
-  return true;
+}
+
+// ---------------------------------------------------------------- tables
+
+/** A table: a danfojs DataFrame (anything with `columns` and row `values`) or an array of records. */
+export type TableInput = { columns: string[]; values: unknown[][] | unknown[] } | Record<string, unknown>[];
+
+function escapeHtml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+function formatCell(v: unknown): string {
+  if (typeof v === 'number') {
+    if (Number.isInteger(v) || !Number.isFinite(v)) return String(v);
+    return Math.abs(v) >= 1e-3 && Math.abs(v) < 1e6 ? String(Number(v.toPrecision(4))) : v.toExponential(3);
+  }
+  if (v === null || v === undefined) return '';
+  return String(v);
+}
+
+/** HTML for a table (numbers to 4 significant digits), e.g. a danfojs DataFrame in a notebook. */
+export function tableHtml(table: TableInput, options: { caption?: string } = {}): string {
+  let columns: string[];
+  let rows: unknown[][];
+  if (Array.isArray(table)) {
+    if (table.length === 0 || typeof table[0] !== 'object' || table[0] === null) throw new ArgumentError('table', 'a DataFrame or a non-empty array of records', table);
+    columns = Array.from(new Set(table.flatMap((r) => Object.keys(r))));
+    rows = table.map((r) => columns.map((c) => r[c]));
+  } else if (table !== null && typeof table === 'object' && Array.isArray(table.columns) && Array.isArray(table.values)) {
+    columns = table.columns.map(String);
+    // A one-column DataFrame's values are a flat array.
+    rows = (table.values as unknown[]).map((r) => (Array.isArray(r) ? r : [r]));
+  } else {
+    throw new ArgumentError('table', 'a DataFrame (columns + values) or an array of records', table);
+  }
+  const head = `<tr>${columns.map((c) => `<th>${escapeHtml(c)}</th>`).join('')}</tr>`;
+  const body = rows.map((r) => `<tr>${r.map((v) => `<td>${escapeHtml(formatCell(v))}</td>`).join('')}</tr>`).join('\n');
+  const caption = options.caption ? `<caption>${escapeHtml(options.caption)}</caption>` : '';
+  return `<table class="ldl-table dataframe">${caption}<thead>${head}</thead><tbody>\n${body}\n</tbody></table>`;
+}
+
+/** Displays a table inline in a tslab notebook; outside a kernel prints it (danfojs' text form when it has one). */
+export function showTable(table: TableInput, options: { caption?: string } = {}): void {
+  const html = tableHtml(table, options);
+  const nb = notebookDisplay();
+  if (nb === null) {
+    const t = table as { toString?: () => string };
+    console.log(!Array.isArray(table) && typeof t.toString === 'function' && t.toString !== Object.prototype.toString ? t.toString() : html);
+    return;
+  }
+  nb.display.html(html);
 }
 
 // ---------------------------------------------------------------- static export

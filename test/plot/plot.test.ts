@@ -9,7 +9,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { line, scatter, heatmap, scatter3d, imageGrid, figureHtml, show, save, closeBrowser, chromiumPath, PALETTE, Figure } from '../../lib/plot';
+import { line, scatter, heatmap, scatter3d, imageGrid, figureHtml, show, save, closeBrowser, chromiumPath, tableHtml, inNotebook, PALETTE, Figure } from '../../lib/plot';
 
 after(async () => {
   await closeBrowser();
@@ -133,8 +133,9 @@ test('figureHtml carries the traces and layout; ids are unique; the bundle is op
   assert.match(full, /window\.define = undefined/);
 });
 
-test('show outside a kernel draws nothing and says so', () => {
-  assert.equal(show(line({ y: [1] })), false);
+test('show outside a kernel draws nothing and does not throw', () => {
+  assert.equal(inNotebook(), false);
+  assert.equal(show(line({ y: [1] })), undefined);
   assert.throws(() => show({ data: 3 } as unknown as Figure), /fig: expected a Figure/);
 });
 
@@ -189,4 +190,14 @@ test('save names the missing browser when CHROMIUM_PATH points nowhere', async (
     if (saved === undefined) delete process.env.CHROMIUM_PATH;
     else process.env.CHROMIUM_PATH = saved;
   }
+});
+
+test('tableHtml renders a DataFrame-like table and records cell by cell, escaping HTML', () => {
+  const html = tableHtml({ columns: ['name', 'value'], values: [['a<b', 0.123456], ['c', 12]] }, { caption: 'T' });
+  const cells = [...html.matchAll(/<t[dh]>(.*?)<\/t[dh]>/g)].map((m) => m[1]);
+  assert.deepEqual(cells, ['name', 'value', 'a&lt;b', '0.1235', 'c', '12']);
+  assert.match(html, /<caption>T<\/caption>/);
+  const rec = tableHtml([{ x: 1, y: 2e-7 }, { x: 3 }]);
+  assert.deepEqual([...rec.matchAll(/<t[dh]>(.*?)<\/t[dh]>/g)].map((m) => m[1]), ['x', 'y', '1', '2.000e-7', '3', '']);
+  assert.throws(() => tableHtml([] as never), /table: expected a DataFrame/);
 });
