@@ -7,3 +7,4 @@
  */
 export * from './spectrum';
 export * from './products';
+export * from './probes';
