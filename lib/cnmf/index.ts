@@ -432,105 +432,147 @@ function muIteration(s: SolverState): void {
   reconstruct(W, H, N, K, L, T, xhat);
 }
 
+/** Htilde (KL x T): row l*K + k is H_k shifted right by l with zero fill. */
+function stackedShifts(s: SolverState): Float64Array {
+  const { K, L, T, H } = s;
+  const Ht = scratch(s, 'Htilde', K * L * T);
+  Ht.fill(0);
+  for (let l = 0; l < L; l++) for (let k = 0; k < K; k++) Ht.set(H.subarray(k * T, k * T + T - l), (l * K + k) * T + l);
+  return Ht;
+}
+
 /**
- * HALS W step: for each (k, l), remove w_kl htilde^T from R = Xhat - X, set
- * w_kl = max(0, (-R htilde - l1) / (||htilde||^2 + eps + l2)), add it back.
- * Written as one gemv for R htilde and one rank-one update with the change.
+ * HALS W step. Coordinate j = l*K + k (lags outer, motifs inner): remove
+ * w_kl htilde_j^T from R = Xhat - X, set w_kl = max(0, (-R htilde_j - l1) /
+ * (||htilde_j||^2 + eps + l2)), add it back. Instead of reading R twice per
+ * coordinate, R Htilde^T is formed once and kept current by the Gram matrix
+ * of the shifted copies (R changes by delta_j htilde_j^T, so R htilde_i
+ * changes by delta_j <htilde_j, htilde_i>); R takes all changes in one
+ * product at the end. The iterates are those of the one-at-a-time updates.
  */
 function halsUpdateW(s: SolverState): void {
-  const { N, K, L, T, W, H, pen } = s;
+  const { N, K, L, T, W, pen } = s;
   const R = s.buf;
-  const g = scratch(s, 'halsG', N);
-  const delta = scratch(s, 'halsDelta', N);
-  for (let l = 0; l < L; l++) {
-    const Rl = R.subarray(l);
-    for (let k = 0; k < K; k++) {
-      const h = H.subarray(k * T, k * T + T - l);
-      let hn = 0;
-      for (let t = 0; t < h.length; t++) hn += h[t] * h[t];
-      gemm(N, 1, T - l, Rl, h, g, { lda: T, ldb: 1, ldc: 1 });
-      const den = hn + EPS + pen.l2W;
-      let any = false;
-      for (let n = 0; n < N; n++) {
-        const idx = (l * N + n) * K + k;
-        const w = W[idx];
-        // -R' h with R' = R - w h^T (the entry removed) is w ||h||^2 - R h
-        const v = Math.max(0, (w * hn - g[n] - pen.l1W) / den);
-        delta[n] = v - w;
-        if (v !== w) any = true;
-        W[idx] = v;
+  const KL = K * L;
+  const Ht = stackedShifts(s);
+  const gram = scratch(s, 'halsGram', KL * KL);
+  gemm(KL, KL, T, Ht, Ht, gram, { transB: true });
+  const RHt = scratch(s, 'halsRHt', N * KL);
+  gemm(N, KL, T, R, Ht, RHt, { transB: true });
+  const delta = scratch(s, 'halsDelta', N * KL);
+  const dj = scratch(s, 'halsDj', N);
+  for (let j = 0; j < KL; j++) {
+    const hn = gram[j * KL + j];
+    const den = hn + EPS + pen.l2W;
+    const l = Math.floor(j / K);
+    const k = j - l * K;
+    let any = false;
+    for (let n = 0; n < N; n++) {
+      const idx = (l * N + n) * K + k;
+      const w = W[idx];
+      // -R' h with R' = R - w h^T (the entry removed) is w ||h||^2 - R h
+      const v = Math.max(0, (w * hn - RHt[n * KL + j] - pen.l1W) / den);
+      const d = v - w;
+      delta[n * KL + j] = d;
+      dj[n] = d;
+      if (d !== 0) any = true;
+      W[idx] = v;
+    }
+    if (any && j + 1 < KL) gemm(N, KL - j - 1, 1, dj, gram.subarray(j * KL + j + 1), RHt.subarray(j + 1), { lda: 1, ldb: KL, ldc: KL, beta: 1 });
+  }
+  gemm(N, T, KL, delta, Ht, R, { beta: 1 });
+}
+
+/**
+ * Lag Gram tables for the H steps. Changing h_{k', t'} by d adds d W_{k'} to
+ * R's columns t'..t'+L-1, which changes the inner product of R with the window
+ * of (k, t) by d * Q[k][k'][t' - t](min(L, T - t)), where
+ * Q[..](a) = sum_{a' < a} sum_n W[n, k, a'] W[n, k', a' - (t' - t)]. With these
+ * the H steps keep every inner product current without re-reading R.
+ */
+interface LagGram {
+  /** Q at index ((k*K + k')*(2L-1) + (delta + L - 1))*(L + 1) + a. */
+  Q: Float64Array;
+  K: number;
+  L: number;
+}
+
+function lagGram(s: SolverState): LagGram {
+  const { N, K, L, W } = s;
+  const LK = L * K;
+  const Wnk = scratch(s, 'Wnk', N * LK); // N x (L K): row n holds W[n, k, a] at a*K + k
+  for (let a = 0; a < L; a++) for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) Wnk[n * LK + a * K + k] = W[(a * N + n) * K + k];
+  const G = scratch(s, 'lagG', LK * LK);
+  gemm(LK, LK, N, Wnk, Wnk, G, { transA: true });
+  const D = 2 * L - 1;
+  const Q = scratch(s, 'lagQ', K * K * D * (L + 1));
+  for (let k = 0; k < K; k++) {
+    for (let k2 = 0; k2 < K; k2++) {
+      for (let dl = -(L - 1); dl <= L - 1; dl++) {
+        const o = ((k * K + k2) * D + dl + L - 1) * (L + 1);
+        Q[o] = 0;
+        for (let a = 0; a < L; a++) {
+          const b = a - dl;
+          Q[o + a + 1] = Q[o + a] + (b >= 0 && b < L ? G[(a * K + k) * LK + b * K + k2] : 0);
+        }
       }
-      if (any) gemm(N, T - l, 1, delta, h, Rl, { lda: 1, ldb: T, ldc: T, beta: 1 });
+    }
+  }
+  return { Q, K, L };
+}
+
+/** inner[k, t] += d * (change of <W_k window at t, R>) for a change d of h_{k2, t2}, for k in [kFrom, K). */
+function correctInner(g: LagGram, inner: Float64Array, T: number, k2: number, t2: number, d: number, kFrom: number): void {
+  const { Q, K, L } = g;
+  const D = 2 * L - 1;
+  const tLo = Math.max(0, t2 - L + 1);
+  const tHi = Math.min(T - 1, t2 + L - 1);
+  for (let k = kFrom; k < K; k++) {
+    const ok = k * T;
+    const qk = (k * K + k2) * D;
+    for (let t = tLo; t <= tHi; t++) {
+      const q = (qk + t2 - t + L - 1) * (L + 1);
+      inner[ok + t] += d * Q[q + Math.min(L, T - t)];
     }
   }
 }
 
 /**
  * HALS H step. h_kt contributes h_kt W_k[:, :len] to R's columns t..t+len-1;
- * entries with equal t mod L touch disjoint columns, so each such block is
- * updated at once: first all inner products <W_k, R window>, then all new
- * values, then all rank-one changes to R.
+ * for each k the entries with equal t mod L touch disjoint columns and form
+ * one block of independent updates, taken block after block. The inner
+ * products <W_k window, R> start as the transpose convolution T(W, R) and are
+ * kept current by the lag Gram tables; R takes all changes at the end in one
+ * reconstruction of the change of H.
  */
 function halsUpdateH(s: SolverState): void {
   const { N, K, L, T, W, H, pen } = s;
   const R = s.buf;
-  const wk = scratch(s, 'halsWk', N * L); // motif k as N x L, contiguous per neuron
-  const cumNorm = scratch(s, 'halsCum', L + 1); // ||W_k[:, :len]||^2
-  const inner = scratch(s, 'halsInner', Math.ceil(T / L) + 1);
-  const change = scratch(s, 'halsChange', Math.ceil(T / L) + 1);
+  const g = lagGram(s);
+  const D = 2 * L - 1;
+  const inner = transposeConvolve(W, R, N, K, L, T, scratch(s, 'inner', K * T));
+  const oldH = scratch(s, 'oldH', K * T);
+  oldH.set(H);
   for (let k = 0; k < K; k++) {
-    cumNorm[0] = 0;
-    for (let l = 0; l < L; l++) {
-      let c = 0;
-      for (let n = 0; n < N; n++) {
-        const w = W[(l * N + n) * K + k];
-        wk[n * L + l] = w;
-        c += w * w;
-      }
-      cumNorm[l + 1] = cumNorm[l] + c;
-    }
-    const hk = k * T;
+    const q0 = ((k * K + k) * D + L - 1) * (L + 1); // Q[k][k][0](len) = ||W_k[:, :len]||^2
     for (let r = 0; r < L && r < T; r++) {
-      const J = Math.floor((T - 1 - r) / L) + 1; // t = r, r+L, ..., < T
-      inner.fill(0, 0, J);
-      for (let n = 0; n < N; n++) {
-        const rowR = n * T;
-        const rowW = n * L;
-        for (let j = 0; j < J; j++) {
-          const t = r + j * L;
-          const len = Math.min(L, T - t);
-          let acc = 0;
-          const base = rowR + t;
-          for (let l = 0; l < len; l++) acc += wk[rowW + l] * R[base + l];
-          inner[j] += acc;
-        }
-      }
-      let any = false;
-      for (let j = 0; j < J; j++) {
-        const t = r + j * L;
-        const len = Math.min(L, T - t);
-        const wn = cumNorm[len];
-        const h = H[hk + t];
-        const v = Math.max(0, (h * wn - inner[j] - pen.l1H) / (wn + EPS + pen.l2H));
-        change[j] = v - h;
-        if (v !== h) any = true;
-        H[hk + t] = v;
-      }
-      if (!any) continue;
-      for (let n = 0; n < N; n++) {
-        const rowR = n * T;
-        const rowW = n * L;
-        for (let j = 0; j < J; j++) {
-          const d = change[j];
-          if (d === 0) continue;
-          const t = r + j * L;
-          const len = Math.min(L, T - t);
-          const base = rowR + t;
-          for (let l = 0; l < len; l++) R[base + l] += d * wk[rowW + l];
-        }
+      for (let t = r; t < T; t += L) {
+        const wn = g.Q[q0 + Math.min(L, T - t)];
+        const h = H[k * T + t];
+        const v = Math.max(0, (h * wn - inner[k * T + t] - pen.l1H) / (wn + EPS + pen.l2H));
+        if (v === h) continue;
+        H[k * T + t] = v;
+        correctInner(g, inner, T, k, t, v - h, k);
       }
     }
   }
+  for (let i = 0; i < K * T; i++) oldH[i] = H[i] - oldH[i];
+  addReconstruction(W, oldH, N, K, L, T, R);
+}
+
+/** out += sum_l W_l shift_l(dH). */
+function addReconstruction(W: Float64Array, dH: Float64Array, N: number, K: number, L: number, T: number, out: Float64Array): void {
+  for (let l = 0; l < L && l < T; l++) gemm(N, T - l, K, W.subarray(l * N * K), dH, out.subarray(l), { ldb: T, ldc: T, beta: 1 });
 }
 
 function residual(s: SolverState): void {
@@ -544,13 +586,9 @@ function residual(s: SolverState): void {
  * min ||X - W_unf Htilde||; the Gram matrix Htilde Htilde^T is shared by all N rows.
  */
 function anlsUpdateW(s: SolverState): void {
-  const { N, K, L, T, X, W, H, pen } = s;
+  const { N, K, L, T, X, W, pen } = s;
   const KL = K * L;
-  const Ht = scratch(s, 'anlsHt', KL * T);
-  Ht.fill(0);
-  for (let l = 0; l < L; l++) {
-    for (let k = 0; k < K; k++) Ht.set(H.subarray(k * T, k * T + T - l), (l * K + k) * T + l);
-  }
+  const Ht = stackedShifts(s);
   const G = scratch(s, 'anlsG', KL * KL);
   gemm(KL, KL, T, Ht, Ht, G, { transB: true });
   for (let i = 0; i < KL; i++) G[i * KL + i] += pen.l2W;
@@ -566,99 +604,55 @@ function anlsUpdateW(s: SolverState): void {
 /**
  * ANLS H step in L interleaved blocks: the columns t = r, r+L, ... have
  * disjoint windows, so each block is one multi-right-hand-side NNLS against
- * the unfolded W ((N L) x K) with the contributions of its own columns removed.
- * Columns whose window is cut by the end of the data use the Gram matrix of
- * the first `len` lags.
+ * the unfolded W ((N L) x K) with the block's own contributions removed:
+ * rhs_t = W_win^T (-R_win) + G_len h_t. The products W_win^T R_win start as
+ * T(W, R) and are kept current by the lag Gram tables; columns whose window is
+ * cut by the end of the data use the Gram matrix of their first len lags.
  */
 function anlsUpdateH(s: SolverState): void {
   const { N, K, L, T, W, H, pen } = s;
   const R = s.buf;
-  // Gram matrices of the first len lags, len = 1..L: Gcum[len-1] = sum_{l<len} W_l^T W_l
-  const Gcum = scratch(s, 'anlsGcum', L * K * K);
-  const Gl = scratch(s, 'anlsGl', K * K);
-  for (let l = 0; l < L; l++) {
-    gemm(K, K, N, W.subarray(l * N * K), W.subarray(l * N * K), Gl, { transA: true });
-    for (let i = 0; i < K * K; i++) Gcum[l * K * K + i] = (l > 0 ? Gcum[(l - 1) * K * K + i] : 0) + Gl[i];
-  }
-  // W per neuron as L x K, contiguous, for the window loops
-  const wn = scratch(s, 'anlsWn', N * L * K);
-  for (let l = 0; l < L; l++) for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) wn[(n * L + l) * K + k] = W[(l * N + n) * K + k];
+  const g = lagGram(s);
+  const D = 2 * L - 1;
+  const inner = transposeConvolve(W, R, N, K, L, T, scratch(s, 'inner', K * T));
+  const startH = scratch(s, 'oldH', K * T);
+  startH.set(H);
   const Jmax = Math.ceil(T / L) + 1;
   const rhs = scratch(s, 'anlsRhs', Jmax * K);
-  const oldH = scratch(s, 'anlsOld', Jmax * K);
-  const change = scratch(s, 'anlsChange', Jmax * K);
   const G = new Float64Array(K * K);
+  const gramOf = (len: number, out: Float64Array) => {
+    for (let a = 0; a < K; a++) for (let b = 0; b < K; b++) out[a * K + b] = g.Q[((a * K + b) * D + L - 1) * (L + 1) + len] + (a === b ? pen.l2H : 0);
+    return out;
+  };
   for (let r = 0; r < L && r < T; r++) {
     const J = Math.floor((T - 1 - r) / L) + 1;
-    rhs.fill(0, 0, J * K);
-    // rhs_t = W_win^T (-R_win) + G_len h_t   (the column's own contribution added back)
-    for (let n = 0; n < N; n++) {
-      const rowR = n * T;
-      const wrow = n * L * K;
-      for (let j = 0; j < J; j++) {
-        const t = r + j * L;
-        const len = Math.min(L, T - t);
-        const o = j * K;
-        for (let l = 0; l < len; l++) {
-          const rv = R[rowR + t + l];
-          if (rv === 0) continue;
-          const wo = wrow + l * K;
-          for (let k = 0; k < K; k++) rhs[o + k] -= wn[wo + k] * rv;
-        }
-      }
-    }
     for (let j = 0; j < J; j++) {
       const t = r + j * L;
-      const len = Math.min(L, T - t);
-      const g = Gcum.subarray((len - 1) * K * K, len * K * K);
-      for (let k = 0; k < K; k++) {
-        oldH[j * K + k] = H[k * T + t];
-      }
+      gramOf(Math.min(L, T - t), G);
       for (let a = 0; a < K; a++) {
-        let acc = 0;
-        for (let b = 0; b < K; b++) acc += g[a * K + b] * oldH[j * K + b];
-        rhs[j * K + a] += acc - pen.l1H;
+        let acc = -inner[a * T + t] - pen.l1H;
+        for (let b = 0; b < K; b++) acc += (G[a * K + b] - (a === b ? pen.l2H : 0)) * H[b * T + t];
+        rhs[j * K + a] = acc;
       }
     }
     // full windows share one Gram matrix; a cut window (only the last column can have one) is solved alone
     const lastCut = r + (J - 1) * L + L > T;
     const Jfull = lastCut ? J - 1 : J;
-    for (let i = 0; i < K * K; i++) G[i] = Gcum[(L - 1) * K * K + i];
-    for (let k = 0; k < K; k++) G[k * K + k] += pen.l2H;
-    const solFull = nnlsGram(G, rhs.subarray(0, Jfull * K), K, Jfull);
-    for (let j = 0; j < Jfull; j++) for (let k = 0; k < K; k++) change[j * K + k] = solFull[j * K + k] - oldH[j * K + k];
-    if (lastCut) {
-      const j = J - 1;
-      const len = T - (r + j * L);
-      const Gc = Float64Array.from(Gcum.subarray((len - 1) * K * K, len * K * K));
-      for (let k = 0; k < K; k++) Gc[k * K + k] += pen.l2H;
-      const sol = nnlsGram(Gc, rhs.slice(j * K, j * K + K), K, 1);
-      for (let k = 0; k < K; k++) change[j * K + k] = sol[k] - oldH[j * K + k];
-    }
+    const sol = new Float64Array(J * K);
+    if (Jfull > 0) sol.set(nnlsGram(gramOf(L, G), rhs.subarray(0, Jfull * K), K, Jfull));
+    if (lastCut) sol.set(nnlsGram(gramOf(T - (r + (J - 1) * L), new Float64Array(K * K)), rhs.slice((J - 1) * K, J * K), K, 1), (J - 1) * K);
     for (let j = 0; j < J; j++) {
       const t = r + j * L;
-      for (let k = 0; k < K; k++) H[k * T + t] = oldH[j * K + k] + change[j * K + k];
-    }
-    // R += W_win (new - old) over each window
-    for (let n = 0; n < N; n++) {
-      const rowR = n * T;
-      const wrow = n * L * K;
-      for (let j = 0; j < J; j++) {
-        const t = r + j * L;
-        const len = Math.min(L, T - t);
-        const o = j * K;
-        let nonzero = false;
-        for (let k = 0; k < K; k++) if (change[o + k] !== 0) nonzero = true;
-        if (!nonzero) continue;
-        for (let l = 0; l < len; l++) {
-          const wo = wrow + l * K;
-          let acc = 0;
-          for (let k = 0; k < K; k++) acc += wn[wo + k] * change[o + k];
-          R[rowR + t + l] += acc;
-        }
+      for (let k = 0; k < K; k++) {
+        const d = sol[j * K + k] - H[k * T + t];
+        if (d === 0) continue;
+        H[k * T + t] = sol[j * K + k];
+        correctInner(g, inner, T, k, t, d, 0);
       }
     }
   }
+  for (let i = 0; i < K * T; i++) startH[i] = H[i] - startH[i];
+  addReconstruction(W, startH, N, K, L, T, R);
 }
 
 function stateLoss(s: SolverState, solver: CnmfSolver): number {
@@ -752,20 +746,33 @@ export function cnmf(X: DenseMatrixLike, options: CnmfOptions): CnmfResult {
 }
 
 /**
- * One HALS iteration exposed for tests: returns the residual kept incrementally
- * (Xhat - X) alongside the factors, so it can be compared to a recomputation.
+ * One iteration of a solver from given factors, returning the new factors and
+ * the residual Xhat - X as the solver kept it (incrementally for HALS and
+ * ANLS's H step), so tests can compare it to a recomputation.
  */
-export function halsIterationWithResidual(X: DenseMatrixLike, W: Float64Array, H: Float64Array, K: number, L: number): { W: Float64Array; H: Float64Array; residual: Float64Array } {
+export function cnmfStep(X: DenseMatrixLike, W: Float64Array, H: Float64Array, K: number, L: number, solver: CnmfSolver): { W: Float64Array; H: Float64Array; residual: Float64Array } {
   const x = toDenseMatrix('X', X);
   checkData('X', x.data, x.cols);
+  checkOneOf('solver', solver, ['mu', 'hals', 'anls'] as const);
   checkFactorShapes(x.rows, K, L, x.cols, W, H);
   const s: SolverState = {
     N: x.rows, K, L, T: x.cols, X: x.data, W: Float64Array.from(W), H: Float64Array.from(H), buf: new Float64Array(x.rows * x.cols),
     normX: 1, pen: { l1W: 0, l1H: 0, l2W: 0, l2H: 0 }, scratch: {},
   };
-  residual(s);
-  halsUpdateW(s);
-  halsUpdateH(s);
+  if (solver === 'mu') {
+    reconstruct(s.W, s.H, s.N, K, L, s.T, s.buf);
+    muIteration(s);
+    for (let i = 0; i < s.buf.length; i++) s.buf[i] -= s.X[i];
+  } else {
+    residual(s);
+    if (solver === 'hals') {
+      halsUpdateW(s);
+      halsUpdateH(s);
+    } else {
+      anlsUpdateW(s);
+      anlsUpdateH(s);
+    }
+  }
   return { W: s.W, H: s.H, residual: s.buf };
 }
 
