@@ -62,10 +62,15 @@ export interface JobError {
   stack: string;
 }
 
-/** Outcome of one job; results are returned in job order. `ms` is the job's run time. */
+/**
+ * Outcome of one job; results are returned in job order. `ms` is the job's run
+ * time. Each variant names the other's field as undefined so that code also
+ * compiles in tslab, which type-checks without strictNullChecks and there
+ * narrows a union only on `r.ok === false`, not on `!r.ok`.
+ */
 export type JobResult<T = unknown> =
-  | { ok: true; value: T; ms: number; jobIndex: number; pid: number }
-  | { ok: false; error: JobError; ms: number; jobIndex: number; pid: number | null };
+  | { ok: true; value: T; error?: undefined; ms: number; jobIndex: number; pid: number }
+  | { ok: false; error: JobError; value?: undefined; ms: number; jobIndex: number; pid: number | null };
 
 /** What `onProgress` receives after every progress message or finished job. */
 export interface PoolProgressReport {
