@@ -174,9 +174,17 @@ export function imdbSplitIndices(labels: ArrayLike<number>, splitSeed: number, t
 export function buildVocabulary(texts: Iterable<string>, size: number): Vocabulary {
   checkInteger('size', size, 2);
   if (texts === null || typeof texts !== 'object' || typeof (texts as Iterable<string>)[Symbol.iterator] !== 'function') throw new ArgumentError('texts', 'an iterable of strings', texts);
+  return vocabularyFromRanking(rankTokens(texts), size);
+}
+
+/** Token frequencies of `texts`, most frequent first, ties in code-unit order of the word. */
+function rankTokens(texts: Iterable<string>): [string, number][] {
   const freq = new Map<string, number>();
   for (const text of texts) for (const w of tokenize(text)) freq.set(w, (freq.get(w) ?? 0) + 1);
-  const ranked = [...freq.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return [...freq.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+}
+
+function vocabularyFromRanking(ranked: [string, number][], size: number): Vocabulary {
   const kept = ranked.slice(0, size - 2);
   const words = [PAD_TOKEN, UNKNOWN_TOKEN, ...kept.map((e) => e[0])];
   const counts = new Int32Array(words.length);
@@ -208,6 +216,9 @@ export function decode(ids: ArrayLike<number>, vocab: Vocabulary): string[] {
   return out;
 }
 
+// Token counts of a training split (tokenising 25,000 reviews is the slow
+// part) and the vocabularies cut from them, cached per process.
+const rankingCache = new Map<string, [string, number][]>();
 const vocabCache = new Map<string, Vocabulary>();
 
 /** IMDB as padded token-id sequences with a training-split vocabulary. */
@@ -231,16 +242,22 @@ export function loadImdb(options: ImdbLoadOptions = {}): ImdbDataset {
   const labelsAll = Int32Array.from(reviews, (r) => r.label);
   const splits = imdbSplitIndices(labelsAll, splitSeed, testFraction);
 
-  const vocabKey = `${source}\0${splitSeed}\0${testFraction}\0${vocabSize}`;
-  let vocab = vocabCache.get(vocabKey);
-  if (!vocab) {
-    vocab = buildVocabulary(Array.from(splits.train, (i) => reviews[i].text), vocabSize);
-    vocabCache.set(vocabKey, vocab);
-  }
-
   const pool = splits[split];
   const limit = options.limit ?? pool.length;
   if (limit > pool.length) throw new ArgumentError('limit', `an integer in [1, ${pool.length}] (size of the ${split} split)`, limit);
+
+  const splitKey = `${source}\0${splitSeed}\0${testFraction}`;
+  let ranking = rankingCache.get(splitKey);
+  if (!ranking) {
+    ranking = rankTokens(Array.from(splits.train, (i) => reviews[i].text));
+    rankingCache.set(splitKey, ranking);
+  }
+  const vocabKey = `${splitKey}\0${vocabSize}`;
+  let vocab = vocabCache.get(vocabKey);
+  if (!vocab) {
+    vocab = vocabularyFromRanking(ranking, vocabSize);
+    vocabCache.set(vocabKey, vocab);
+  }
   const chosen = options.seed === undefined || limit === pool.length
     ? pool.slice(0, limit)
     : Int32Array.from(new Rng(options.seed).permutation(pool.length).slice(0, limit).sort(), (k) => pool[k]);
