@@ -370,3 +370,17 @@ test('bad input throws an error naming the argument', () => {
   assert.throws(() => nnls([[1, 2], [3, 4]], [[1], [2], [3]]), /B: expected 2 rows/);
   assert.throws(() => cnmf(X, { K: 1, L: 2, initialW: new Float64Array(3), initialH: new Float64Array(4) }), /initialW: expected 4 entries/);
 });
+
+test('cnmfJob in a pool worker gives the in-process fit', async () => {
+  const { runJobs, jobValues, closeDefaultPool } = await import('../../lib/core');
+  const synthetic = { N: 10, T: 120, K: 2, L: 6, seed: 3 };
+  const options = { K: 2, L: 6, solver: 'anls' as const, maxIterations: 5, seed: 4 };
+  try {
+    const [remote] = jobValues(await runJobs([{ module: 'lib/cnmf/index', export: 'cnmfJob', args: { synthetic, options } }], { progress: false })) as Awaited<ReturnType<typeof cnmf>>[];
+    const local = cnmf(syntheticSequences(synthetic).X, options);
+    assert.equal(remote.iterations, 5);
+    for (let i = 0; i <= 5; i++) assert.ok(Math.abs(remote.lossHistory[i] - local.lossHistory[i]) < 1e-12 * local.lossHistory[i]);
+  } finally {
+    await closeDefaultPool();
+  }
+});
