@@ -251,7 +251,7 @@ interface CheckTask {
   kind: 'check';
   id: number;
   items: CheckItem[];
-  done: (problems: CheckProblem[] | Error) => void;
+  done: (outcome: CheckProblem[] | JobError) => void;
 }
 
 type Task = RunTask | CheckTask;
@@ -530,13 +530,16 @@ export class WorkerPool {
       itemJob.push(i);
     }
     if (items.length === 0) return;
-    const outcome = await new Promise<CheckProblem[] | Error>((done) => {
+    const outcome = await new Promise<CheckProblem[] | JobError>((done) => {
       this.queue.unshift({ kind: 'check', id: this.nextTaskId++, items, done });
       this.pump();
     });
-    if (outcome instanceof Error) {
-      const modules = [...new Set(items.map((it) => it.module))].join(', ');
-      throw new Error(`WorkerPool.run: loading the job module(s) ${modules} in a worker failed: ${outcome.message}`);
+    if (!Array.isArray(outcome)) {
+      const err = new Error(outcome.name === 'WorkerStartError'
+        ? `WorkerPool.run: ${outcome.message}`
+        : `WorkerPool.run: loading the job module(s) ${[...new Set(items.map((it) => it.module))].join(', ')} in a worker failed: ${outcome.message}`);
+      err.name = outcome.name;
+      throw err;
     }
     if (outcome.length > 0) {
       const p = outcome[0];
@@ -718,7 +721,7 @@ export class WorkerPool {
 
   private failTask(task: Task, error: JobError, slot: WorkerSlot | null, wasRunning: boolean): void {
     if (task.kind === 'check') {
-      task.done(new Error(`${error.name}: ${error.message}`));
+      task.done(error);
       return;
     }
     const ms = slot && wasRunning ? Date.now() - slot.taskStart : 0;

@@ -206,6 +206,16 @@ test('bad arguments throw errors that name the argument', async () => {
   assert.deepEqual(await pool.run([]), []);
 });
 
+test('workers that cannot start (unavailable backend) fail the run with the reason instead of retrying forever', async () => {
+  const broken = new WorkerPool({ size: 1, output: 'silent', backend: 'tensorflow' });
+  try {
+    await assert.rejects(broken.run([job('identity', 1)], { progress: false }), (e: unknown) =>
+      e instanceof Error && e.name === 'WorkerStartError' && /could not start: .*backend "tensorflow" is not available/.test(e.message));
+  } finally {
+    await broken.close();
+  }
+});
+
 test('an idle worker whose job module was edited is replaced, so the new code runs', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ldl-pool-'));
   const file = path.join(dir, 'edited.ts');
