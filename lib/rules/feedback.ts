@@ -288,14 +288,15 @@ type LearnedRule = 'kolen-pollack' | 'weight-mirror' | 'information-alignment' |
  *
  * Kunin et al. 2020 family: B descends a layer-local loss built from these
  * primitives, written for our orientation (examples are rows; for conv
- * layers linear = conv2d and the adjoint = conv2dTranspose). Sums run over
- * the batch (an accumulated Hebbian update), z = linear(x, W) with W and x
- * constants:
- *   decay  ||B||^2                      grad 2 B
- *   amp    -sum_n <linear(x_n, B), z_n>  grad -kernelGradient(x, z)
- *   null   sum_n ||adjoint(z_n, B)||^2  grad 2 kernelGradient(adjoint(z, B), z)
- *   self   -<B, W>                      grad -W
- *   sparse sum_n ||linear(x_n, B)||^2   grad 2 kernelGradient(x, linear(x, B))
+ * layers linear = conv2d and the adjoint = conv2dTranspose, and sums run
+ * over positions too). Expectations are batch means (so the stable step
+ * size does not depend on the batch size), z = linear(x, W) with W and x
+ * constants, N the batch size:
+ *   decay  ||B||^2                       grad 2 B
+ *   amp    -mean_n <linear(x_n, B), z_n>  grad -kernelGradient(x, z) / N
+ *   null   mean_n ||adjoint(z_n, B)||^2  grad 2 kernelGradient(adjoint(z, B), z) / N
+ *   self   -<B, W>                       grad -W
+ *   sparse mean_n ||linear(x_n, B)||^2   grad 2 kernelGradient(x, linear(x, B)) / N
  * Rules: weight-mirror alpha*decay + beta*amp (noise inputs);
  * information-alignment alpha*amp + beta*null + gamma*decay;
  * symmetric-alignment alpha*decay + beta*self;
@@ -364,11 +365,12 @@ class LearnedPathway extends Pathway {
       const W = L.weight;
       const B = this.B;
       const z = L.linear(x, W);
+      const n = x.shape[0];
       const decay = () => B.mul(2);
-      const amp = () => L.kernelGradient(x, z).neg();
-      const nul = () => L.kernelGradient(L.inputAdjoint(z, B), z).mul(2);
+      const amp = () => L.kernelGradient(x, z).mul(-1 / n);
+      const nul = () => L.kernelGradient(L.inputAdjoint(z, B), z).mul(2 / n);
       const self = () => W.neg();
-      const sparse = () => L.kernelGradient(x, L.linear(x, B)).mul(2);
+      const sparse = () => L.kernelGradient(x, L.linear(x, B)).mul(2 / n);
       switch (this.rule) {
         case 'weight-mirror':
           return decay().mul(this.alpha).add(amp().mul(this.beta));
@@ -390,11 +392,12 @@ class LearnedPathway extends Pathway {
       const W = L.weight;
       const B = this.B;
       const z = L.linear(x, W);
+      const n = x.shape[0];
       const decay = () => B.square().sum();
-      const amp = () => L.linear(x, B).mul(z).sum().neg();
-      const nul = () => L.inputAdjoint(z, B).square().sum();
+      const amp = () => L.linear(x, B).mul(z).sum().mul(-1 / n);
+      const nul = () => L.inputAdjoint(z, B).square().sum().div(n);
       const self = () => B.mul(W).sum().neg();
-      const sparse = () => L.linear(x, B).square().sum();
+      const sparse = () => L.linear(x, B).square().sum().div(n);
       switch (this.rule) {
         case 'weight-mirror':
           return decay().mul(this.alpha).add(amp().mul(this.beta));

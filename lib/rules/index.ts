@@ -68,7 +68,7 @@
  * information-alignment, symmetric-alignment, activation-alignment; see
  * feedback.ts for each one's equations, defaults and the conventions chosen
  * where the papers leave room (DFA injects at the input of each parametric
- * layer, i.e. after the pooling below it; Kunin losses sum over the batch).
+ * layer, i.e. after the pooling below it; Kunin losses are batch means).
  */
 export {
   Activation,
