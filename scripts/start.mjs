@@ -17,7 +17,7 @@ try {
   process.exit(1);
 }
 const extra = process.argv.slice(2);
-const args = ['-m', 'notebook', `--notebook-dir=${path.join(projectRoot, 'notebooks')}`];
+const args = ['-m', 'notebook', `--notebook-dir=${path.join(projectRoot, 'notebooks')}`, '--MultiKernelManager.default_kernel_name=tslab'];
 // Notebook refuses to run as root without this flag (containers often are root).
 if (typeof process.getuid === 'function' && process.getuid() === 0 && !extra.includes('--allow-root')) args.push('--allow-root');
 args.push(...extra);

@@ -181,6 +181,29 @@ test('tour.ipynb runs in Jupyter Notebook in headless Chromium and every plotly 
   assert.ok(fs.statSync(path.join(outDir, 'tour.png')).size > 10000);
   fs.writeFileSync(path.join(outDir, 'figures.json'), JSON.stringify(figures, null, 1) + '\n');
 
+  // Re-running a figure cell replaces its figures with new ones that draw too (plotly.js is already on the page).
+  const before = new Set(figures.map((f: any) => f.id));
+  const rerun = await page.evaluate(() => {
+    const cells = window.Jupyter.notebook.get_cells();
+    const index = cells.findIndex((c: any) => c.cell_type === 'code' && c.get_text().includes('show(heatmap('));
+    if (index >= 0) cells[index].execute();
+    return index;
+  });
+  assert.ok(rerun >= 0, 'the heatmap cell exists');
+  const again = await waitFor('the re-run cell to draw', 180000, async () => {
+    const f = await page.evaluate(() =>
+      Array.from(document.querySelectorAll('.ldl-plot')).map((div: any) => ({
+        id: div.id,
+        expected: Number(div.dataset.traces),
+        drawn: div.querySelectorAll('.scatterlayer .trace, .heatmaplayer .hm').length +
+          Object.keys(div._fullLayout?.scene?._scene?.traces ?? {}).length,
+      })),
+    );
+    const fresh = f.filter((x: any) => !before.has(x.id));
+    return f.length === figures.length && fresh.length === 2 && fresh.every((x: any) => x.drawn === x.expected) ? fresh : null;
+  });
+  assert.equal(again.length, 2);
+
   // Shut the kernel down from the page before the server goes.
   await page.evaluate(() => window.Jupyter.notebook.kernel.kill()).catch(() => undefined);
 });
