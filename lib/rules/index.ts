@@ -89,7 +89,7 @@ export { learningRateAt, Optimizer, resolveOptimizerOptions } from './optim';
 export type { OptimizerOptions, ResolvedOptimizerOptions, Schedule } from './optim';
 export { Network } from './network';
 export type { Gradients, LayerAlignment, LossName, NetworkOptions, StepOptions, Trace } from './network';
-export { evaluate, historyToDataFrame, runConfigurations, runTrainingJob, toDataset, train } from './trainer';
+export { DivergenceError, evaluate, historyToDataFrame, runConfigurations, runTrainingJob, toDataset, train } from './trainer';
 export type { DataInput, Dataset, EpochRecord, History, ImageDatasetLike, JobData, TrainingJob, TrainingJobResult, TrainOptions } from './trainer';
 export { lenet, mlp } from './models';
 export type { ModelOptions } from './models';

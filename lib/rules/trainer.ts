@@ -95,6 +95,14 @@ export interface History {
   backend: string;
 }
 
+/** Thrown when a batch loss is non-finite or above `divergenceLoss`; carries the history so far. */
+export class DivergenceError extends Error {
+  constructor(readonly rule: string, readonly epoch: number, readonly batch: number, readonly loss: number, readonly history: History) {
+    super(`train: rule ${rule} diverged in epoch ${epoch} (batch ${batch}): loss ${loss}`);
+    this.name = 'DivergenceError';
+  }
+}
+
 /** Reads lib/data's ImageDataset or a Dataset into a validated Dataset for `net`. */
 export function toDataset(data: DataInput, net: Network, name = 'data'): Required<Dataset> {
   if (!data || typeof data !== 'object') throw new ArgumentError(name, 'a dataset {x, y, count} or {images, labels, count}', data);
@@ -224,7 +232,8 @@ export async function train(net: Network, data: DataInput, options: TrainOptions
           tf.dispose([x, t]);
         }
         if (!Number.isFinite(step.loss) || step.loss > divergence) {
-          throw new Error(`train: rule ${net.rule} diverged in epoch ${epoch} (batch ${b + 1} of ${batches}): loss ${step.loss}`);
+          const partial: History = { rule: net.rule, records: records.slice(), stoppedBy: 'epochs', seconds: seconds(), backend: backendReport()?.backend ?? tf.getBackend() };
+          throw new DivergenceError(net.rule, epoch, b + 1, step.loss, partial);
         }
         lossSum += step.loss * (e - s);
         correct += step.correct;
@@ -300,8 +309,6 @@ export interface JobData {
   normalize?: 'unit' | 'standard' | 'none';
   /** Zero padding per side (2 for LeNet's 32x32). */
   pad?: number;
-  /** Flatten images to [height * width] (for MLPs). */
-  flatten?: boolean;
 }
 
 /** One configuration: a network, a rule, data and training options (all structured-cloneable). */
@@ -316,9 +323,13 @@ export interface TrainingJob {
 export interface TrainingJobResult {
   label: string | null;
   rule: string;
+  /** The network seed. */
   seed: number;
+  /** The full history, or the history up to the divergence. */
   history: History;
   finalTestAccuracy: number | null;
+  /** Set when the run diverged: where, and the message. */
+  diverged: { epoch: number; batch: number; loss: number; message: string } | null;
 }
 
 function loadJobData(data: JobData): { train: Dataset; test: Dataset } {
@@ -345,13 +356,22 @@ export async function runTrainingJob(job: TrainingJob, ctx?: { progress(fraction
   try {
     const opts = job.train ?? {};
     const epochs = opts.epochs ?? 1;
-    const history = await train(net, data.train, {
-      ...opts,
-      test: data.test,
-      progress: ctx ? (i) => ctx.progress(((i.epoch - 1) * i.batches + i.batch) / (epochs * i.batches), `epoch ${i.epoch} loss ${i.loss.toFixed(3)}`) : false,
-    });
+    let history: History;
+    let diverged: TrainingJobResult['diverged'] = null;
+    try {
+      history = await train(net, data.train, {
+        ...opts,
+        test: data.test,
+        progress: ctx ? (i) => ctx.progress(((i.epoch - 1) * i.batches + i.batch) / (epochs * i.batches), `epoch ${i.epoch} loss ${i.loss.toFixed(3)}`) : false,
+      });
+    } catch (e) {
+      // A diverging rule is a result (reported with where it diverged), not a crash of the sweep.
+      if (!(e instanceof DivergenceError)) throw e;
+      history = e.history;
+      diverged = { epoch: e.epoch, batch: e.batch, loss: e.loss, message: e.message };
+    }
     const last = history.records[history.records.length - 1];
-    return { label: job.label ?? null, rule: net.rule, seed: net.seed, history, finalTestAccuracy: last.testAccuracy };
+    return { label: job.label ?? null, rule: net.rule, seed: net.seed, history, finalTestAccuracy: diverged ? null : last?.testAccuracy ?? null, diverged };
   } finally {
     net.dispose();
   }

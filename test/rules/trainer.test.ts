@@ -153,8 +153,16 @@ test('a diverging run stops with a message naming the epoch and the loss', async
   const net = new Network(mlp({ inputSize: 10, hidden: [8], classes: 3, seed: 2 }));
   await assert.rejects(
     train(net, blobs(200, 3), { epochs: 3, optimizer: { type: 'sgd', lr: 1e6 }, progress: false, divergenceLoss: 50 }),
-    /diverged in epoch 1 \(batch \d+ of 4\): loss (\d|Infinity|NaN)/,
+    /diverged in epoch 1 \(batch \d+\): loss (\d|Infinity|NaN)/,
   );
+  // as a pool job, divergence is a result naming where it happened
+  const r = await runConfigurations(
+    [{ network: mlp({ inputSize: 10, hidden: [8], classes: 3, seed: 2 }), data: { train: blobs(200, 3) }, train: { epochs: 3, optimizer: { type: 'sgd', lr: 1e6 }, divergenceLoss: 50 } }],
+    { inProcess: true },
+  );
+  assert.equal(r[0].diverged?.epoch, 1);
+  assert.equal(r[0].finalTestAccuracy, null);
+  assert.equal(r[0].history.records.length, 1);
   net.dispose();
 });
 
