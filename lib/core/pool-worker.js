@@ -8,7 +8,7 @@
  * Protocol (IPC with 'advanced' serialization, so typed arrays survive):
  *   parent -> worker  { type: 'check', id, items: [{ module, export }] }
  *                     { type: 'run', id, jobIndex, module, export, args, progressIntervalMs }
- *   worker -> parent  { type: 'ready', backend, pid, blasThreads, loaded }
+ *   worker -> parent  { type: 'ready', backend, pid, blasThreads, gemmNative, loaded }
  *                     { type: 'startup-error', error }
  *                     { type: 'checked', id, problems: [{ item, kind, message, available }], loaded }
  *                     { type: 'progress', id, fraction, message }
@@ -31,7 +31,9 @@ function serializeError(e) {
 }
 
 function send(message) {
-  if (process.connected) process.send(message);
+  // With a callback a write to a parent that has just gone away (EPIPE) is
+  // not an uncaught 'error' event; the 'disconnect' handler then exits.
+  if (process.connected) process.send(message, undefined, {}, () => undefined);
 }
 
 /** Describes why a value cannot travel back to the parent intact, or returns null. */
@@ -89,10 +91,17 @@ async function start() {
     }
   }
 
+  // Core gemm must take the same path as in the parent, or the numbers differ
+  // in the last bits: when the parent runs it in JavaScript (no add-on there),
+  // so does this worker.
+  const gemmModule = require(path.join(coreDir, 'gemm.ts'));
+  if (process.env.LDL_POOL_PARENT_GEMM === 'js') gemmModule.setGemmImpl(null);
+  const gemmNative = gemmModule.gemmIsNative();
+
   const { initBackend } = require(path.join(coreDir, 'backend.ts'));
   const prefer = process.env.LDL_BACKEND || 'auto';
   const report = await initBackend({ prefer, print: false });
-  return { backend: report.backend, blasThreads };
+  return { backend: report.backend, blasThreads, gemmNative };
 }
 
 function loadExport(modulePath, exportName) {

@@ -24,6 +24,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as v8 from 'v8';
 import { backendReport, BACKEND_ORDER, type BackendName } from './backend';
+import { gemmIsNative } from './gemm';
 import { Progress } from './progress';
 import { ArgumentError, checkInteger, checkNumber, checkOneOf } from './validate';
 
@@ -214,6 +215,7 @@ interface WorkerMessage {
   type: 'ready' | 'startup-error' | 'checked' | 'progress' | 'result';
   id?: number;
   backend?: string;
+  gemmNative?: boolean;
   ok?: boolean;
   value?: unknown;
   error?: JobError;
@@ -267,7 +269,10 @@ interface WorkerSlot {
   timer: NodeJS.Timeout | null;
   stderrTail: string;
   startupError: JobError | null;
-  backend: string | null;
+  /** The backend asked for at spawn ('auto' possible), then the one the worker reported. */
+  backend: string;
+  /** Whether the parent's core gemm was native when this worker started (the worker follows it). */
+  parentGemmNative: boolean;
   loaded: [string, number][];
   exited: Promise<void>;
 }
@@ -384,6 +389,7 @@ export class WorkerPool {
   private nextTaskId = 1;
   private closedFlag = false;
   private startupFailures = 0;
+  private warnedGemm = false;
   private idleTimer: NodeJS.Timeout | null = null;
   /** (module, export) pairs already checked, with the module's mtime at the time. */
   private readonly verified = new Map<string, number>();
@@ -573,6 +579,7 @@ export class WorkerPool {
         MKL_NUM_THREADS: '1',
         LDL_BACKEND: backend,
         LDL_POOL_WORKER: '1',
+        LDL_POOL_PARENT_GEMM: gemmIsNative() ? 'native' : 'js',
         // The pool aggregates job progress; a display inside a worker would only add noise.
         LDL_PROGRESS: 'silent',
       },
@@ -591,7 +598,8 @@ export class WorkerPool {
       timer: null,
       stderrTail: '',
       startupError: null,
-      backend: null,
+      backend,
+      parentGemmNative: gemmIsNative(),
       loaded: [],
       exited: new Promise<void>((res) => (markExited = res)),
     };
@@ -652,9 +660,13 @@ export class WorkerPool {
       case 'ready':
         if (slot.state !== 'starting') return;
         slot.state = 'idle';
-        slot.backend = msg.backend ?? null;
+        slot.backend = msg.backend ?? slot.backend;
         slot.loaded = msg.loaded ?? [];
         this.startupFailures = 0;
+        if (gemmIsNative() && msg.gemmNative === false && !this.warnedGemm) {
+          this.warnedGemm = true;
+          console.warn('WorkerPool: the native BLAS add-on loads here but not in the workers; core gemm results will differ in the last bits');
+        }
         this.pump();
         return;
       case 'startup-error':
@@ -754,7 +766,7 @@ export class WorkerPool {
     slot.child.kill('SIGKILL');
   }
 
-  /** Idle workers whose loaded code changed on disk, or whose backend differs from the parent's, are replaced. */
+  /** Idle or starting workers whose loaded code changed on disk, or whose backend or gemm path differs from the parent's, are replaced. */
   private retireStaleWorkers(): void {
     const wanted = this.workerBackend();
     const mtimes = new Map<string, number>();
@@ -771,10 +783,12 @@ export class WorkerPool {
       return m;
     };
     for (const w of [...this.workers]) {
-      if (w.state !== 'idle') continue;
-      const wrongBackend = wanted !== 'auto' && w.backend !== null && w.backend !== wanted;
+      // A starting worker has no task yet but may have been started with settings now stale.
+      if (w.state !== 'idle' && w.state !== 'starting') continue;
+      const wrongBackend = wanted !== 'auto' && w.backend !== 'auto' && w.backend !== wanted;
+      const wrongGemm = w.parentGemmNative !== gemmIsNative();
       const edited = w.loaded.some(([file, mtime]) => mtimeOf(file) !== mtime);
-      if (wrongBackend || edited) this.retire(w);
+      if (wrongBackend || wrongGemm || edited) this.retire(w);
     }
   }
 

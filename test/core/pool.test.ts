@@ -6,7 +6,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   WorkerPool, runJobs, closeDefaultPool, defaultPool, jobValues, JobFailedError, initBackend, nativeAvailable,
-  setBlasThreads, blasThreads, ArgumentError, PROJECT_ROOT, type Job, type JobResult, type PoolProgressReport,
+  setBlasThreads, blasThreads, ArgumentError, PROJECT_ROOT, setGemmImpl, nativeAddon,
+  type Job, type JobResult, type PoolProgressReport, type NativeAddon,
 } from '../../lib/core';
 import { seededComputation, type SeededResult } from './fixtures/pool-jobs';
 
@@ -96,6 +97,20 @@ test('a seeded job (Rng + tfjs ops + core gemm) gives bitwise the same numbers i
     }
     // The comparison can fail: another seed changes the bytes.
     assert.notDeepEqual(Array.from(remote[0].viaGemm.slice(0, 10)), Array.from(local[1].viaGemm.slice(0, 10)));
+
+    // Where the parent runs gemm in JavaScript (the add-on did not load there), the workers follow it.
+    if (nativeAvailable()) {
+      const native = nativeAddon() as NativeAddon;
+      setGemmImpl(null);
+      try {
+        const localJs = await seededComputation(argsList[1]);
+        const [remoteJs] = jobValues(await pool.run<SeededResult>([job('seededComputation', argsList[1])], { progress: false }));
+        assert.ok(Buffer.from(remoteJs.viaGemm.buffer).equals(Buffer.from(localJs.viaGemm.buffer)), 'JS gemm bytes differ');
+        assert.ok(!Buffer.from(localJs.viaGemm.buffer).equals(Buffer.from(local[1].viaGemm.buffer)), 'JS and BLAS gemm should differ in the last bits');
+      } finally {
+        setGemmImpl(native.gemm);
+      }
+    }
   } finally {
     if (nativeAvailable() && mainThreads !== null) setBlasThreads(mainThreads);
   }
