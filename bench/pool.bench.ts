@@ -143,7 +143,14 @@ async function main(): Promise<void> {
 
   const dir = path.join(ROOT, 'out', 'bench');
   fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, 'pool.json'), JSON.stringify(result, null, 1));
+  // `tables`, `finished` and `note` are what scripts/bench.mjs prints in its summary.
+  const output = {
+    ...result,
+    finished: new Date().toISOString(),
+    tables: [{ title: `Worker pool: two training jobs, median of ${reps} repetitions`, columns: ['measure', 'value'], rows }],
+    note: 'Times on a shared machine: compare them with the load average recorded beside them.',
+  };
+  fs.writeFileSync(path.join(dir, 'pool.json'), JSON.stringify(output, null, 1));
   console.log(`wrote ${path.relative(ROOT, path.join(dir, 'pool.json'))}`);
 }
 
