@@ -104,11 +104,41 @@ export abstract class RecurrentCell implements DynamicalSystem {
   /** Float64 copies of the parameters (call `invalidate()` after changing the variables). */
   protected p64(): Record<string, Float64Array> {
     if (!this.f64) {
+      // Gate blocks are stored as separate variables "W.0", "W.1", ...; the float64
+      // code works on the combined row-major matrices [rows, blocks * n].
+      const groups = new Map<string, { k: number; v: tf.Variable }[]>();
+      for (const [key, v] of Object.entries(this.params)) {
+        const m = /^(.*)\.(\d+)$/.exec(key);
+        const name = m ? m[1] : key;
+        const list = groups.get(name) ?? [];
+        list.push({ k: m ? Number(m[2]) : 0, v });
+        groups.set(name, list);
+      }
       const out: Record<string, Float64Array> = {};
-      for (const [k, v] of Object.entries(this.params)) out[k] = Float64Array.from(v.dataSync());
+      for (const [name, list] of groups) {
+        list.sort((a, b) => a.k - b.k);
+        const rows = list[0].v.rank === 1 ? 1 : list[0].v.shape[0];
+        const widths = list.map((e) => e.v.shape[e.v.rank - 1]);
+        const total = widths.reduce((a, b) => a + b, 0);
+        const arr = new Float64Array(rows * total);
+        let c0 = 0;
+        list.forEach((e, i) => {
+          const d = e.v.dataSync();
+          for (let r = 0; r < rows; r++) for (let j = 0; j < widths[i]; j++) arr[r * total + c0 + j] = d[r * widths[i] + j];
+          c0 += widths[i];
+        });
+        out[name] = arr;
+      }
       this.f64 = out;
     }
     return this.f64;
+  }
+
+  /** Variable `name` (or gate block `k` of it). */
+  protected w(name: string, k?: number): tf.Tensor2D {
+    const v = this.params[k === undefined ? name : `${name}.${k}`];
+    if (!v) throw new Error(`${this.kind} cell: no parameter ${name}${k === undefined ? '' : '.' + k}`);
+    return v as unknown as tf.Tensor2D;
   }
 
   /** Drops the cached float64 parameters (training calls this after each update). */
@@ -138,6 +168,23 @@ function makeVar(name: string, shape: number[], values: Float32Array | number[])
   return ownedVariable(tf.tensor(values, shape, 'float32'), true);
 }
 
+/**
+ * Variables for the gate blocks of a combined matrix [rows, blocks * n]
+ * (row-major; `rows` 0 means a bias vector [blocks * n]): "name.0", "name.1", ...
+ * Separate variables per gate keep column slices of activations and weights
+ * out of the step (slices are slow on tfjs' CPU kernels; matmuls are not).
+ */
+function blockVars(name: string, rows: number, blocks: number, n: number, values: Float32Array): Record<string, tf.Variable> {
+  const out: Record<string, tf.Variable> = {};
+  const r = Math.max(rows, 1);
+  for (let k = 0; k < blocks; k++) {
+    const v = new Float32Array(r * n);
+    for (let i = 0; i < r; i++) for (let j = 0; j < n; j++) v[i * n + j] = values[i * blocks * n + k * n + j];
+    out[`${name}.${k}`] = makeVar(`${name}.${k}`, rows === 0 ? [n] : [rows, n], v);
+  }
+  return out;
+}
+
 function normalInit(rng: Rng, rows: number, cols: number, std: number): Float32Array {
   return rng.normalArray(rows * cols, 0, std) as Float32Array;
 }
@@ -159,7 +206,7 @@ export class VanillaCell extends RecurrentCell {
     });
   }
   step(h: tf.Tensor2D, x: tf.Tensor2D): tf.Tensor2D {
-    return tf.tidy(() => tf.tanh(tf.add(tf.add(tf.matMul(h, this.params.Wh as tf.Tensor2D), tf.matMul(x, this.params.Wx as tf.Tensor2D)), this.params.b)) as tf.Tensor2D);
+    return tf.tidy(() => tf.tanh(tf.add(tf.add(tf.matMul(h, this.w('Wh')), tf.matMul(x, this.w('Wx'))), this.w('b'))) as tf.Tensor2D);
   }
   stepF64(h: Float64Array, x: Float64Array): Float64Array {
     this.checkState('state', h, x);
@@ -206,22 +253,18 @@ export class GruCell extends RecurrentCell {
     // Gate biases start at +1 for z so the initial network tends to hold its state.
     for (let i = 0; i < n; i++) bias[i] = o.gateBias ?? 1;
     return new GruCell(n, m, {
-      Wx: makeVar('Wx', [m, 3 * n], normalInit(rng, m, 3 * n, (o.inputScale ?? 1) / Math.sqrt(m))),
-      Whzr: makeVar('Whzr', [n, 2 * n], normalInit(rng, n, 2 * n, g)),
+      ...blockVars('Wx', m, 3, n, normalInit(rng, m, 3 * n, (o.inputScale ?? 1) / Math.sqrt(m))),
+      ...blockVars('Whzr', n, 2, n, normalInit(rng, n, 2 * n, g)),
       Whc: makeVar('Whc', [n, n], normalInit(rng, n, n, g)),
-      b: makeVar('b', [3 * n], bias),
+      ...blockVars('b', 0, 3, n, bias),
     });
   }
   step(h: tf.Tensor2D, x: tf.Tensor2D): tf.Tensor2D {
     return tf.tidy(() => {
-      const n = this.units;
-      const xw = tf.add(tf.matMul(x, this.params.Wx as tf.Tensor2D), this.params.b) as tf.Tensor2D;
-      const xzr = tf.slice(xw, [0, 0], [-1, 2 * n]);
-      const xc = tf.slice(xw, [0, 2 * n], [-1, n]);
-      const zr = tf.sigmoid(tf.add(xzr, tf.matMul(h, this.params.Whzr as tf.Tensor2D)));
-      const z = tf.slice(zr, [0, 0], [-1, n]);
-      const r = tf.slice(zr, [0, n], [-1, n]);
-      const c = tf.tanh(tf.add(xc, tf.matMul(tf.mul(r, h), this.params.Whc as tf.Tensor2D)));
+      const gate = (k: number) => tf.add(tf.add(tf.matMul(x, this.w('Wx', k)), tf.matMul(h, this.w('Whzr', k))), this.w('b', k));
+      const z = tf.sigmoid(gate(0));
+      const r = tf.sigmoid(gate(1));
+      const c = tf.tanh(tf.add(tf.add(tf.matMul(x, this.w('Wx', 2)), tf.matMul(tf.mul(r, h), this.w('Whc'))), this.w('b', 2)));
       // h' = c + z * (h - c): one fewer op than z*h + (1-z)*c, same value.
       return tf.add(c, tf.mul(z, tf.sub(h, c))) as tf.Tensor2D;
     });
@@ -288,9 +331,9 @@ export class LstmCell extends RecurrentCell {
     const n = o.units;
     const m = o.inputSize;
     return new LstmCell(n, m, o.gateBias ?? 1, {
-      Wx: makeVar('Wx', [m, 4 * n], normalInit(rng, m, 4 * n, (o.inputScale ?? 1) / Math.sqrt(m))),
-      Wh: makeVar('Wh', [n, 4 * n], normalInit(rng, n, 4 * n, (o.recurrentScale ?? 1) / Math.sqrt(n))),
-      b: makeVar('b', [4 * n], new Float32Array(4 * n)),
+      ...blockVars('Wx', m, 4, n, normalInit(rng, m, 4 * n, (o.inputScale ?? 1) / Math.sqrt(m))),
+      ...blockVars('Wh', n, 4, n, normalInit(rng, n, 4 * n, (o.recurrentScale ?? 1) / Math.sqrt(n))),
+      ...blockVars('b', 0, 4, n, new Float32Array(4 * n)),
     });
   }
   override get stateSize(): number {
@@ -299,20 +342,41 @@ export class LstmCell extends RecurrentCell {
   override get hiddenOffset(): number {
     return this.units;
   }
-  override hidden(state: tf.Tensor2D): tf.Tensor2D {
-    return tf.slice(state, [0, this.units], [-1, this.units]);
-  }
   step(s: tf.Tensor2D, x: tf.Tensor2D): tf.Tensor2D {
     return tf.tidy(() => {
-      const n = this.units;
-      const c = tf.slice(s, [0, 0], [-1, n]);
-      const h = tf.slice(s, [0, n], [-1, n]);
-      const pre = tf.add(tf.add(tf.matMul(x, this.params.Wx as tf.Tensor2D), tf.matMul(h, this.params.Wh as tf.Tensor2D)), this.params.b) as tf.Tensor2D;
-      const [pi, pf, pg, po] = tf.split(pre, 4, 1);
-      const c2 = tf.add(tf.mul(tf.sigmoid(tf.add(pf, this.gateBias)), c), tf.mul(tf.sigmoid(pi), tf.tanh(pg)));
-      const h2 = tf.mul(tf.sigmoid(po), tf.tanh(c2));
-      return tf.concat([c2, h2], 1) as tf.Tensor2D;
+      // Halves of the state through constant selector matrices (a matmul is far cheaper than a column slice on CPU kernels).
+      const sel = this.selectors();
+      const c = tf.matMul(s, sel.c);
+      const h = tf.matMul(s, sel.h);
+      const gate = (k: number) => tf.add(tf.add(tf.matMul(x, this.w('Wx', k)), tf.matMul(h, this.w('Wh', k))), this.w('b', k));
+      const c2 = tf.add(tf.mul(tf.sigmoid(tf.add(gate(1), this.gateBias)), c), tf.mul(tf.sigmoid(gate(0)), tf.tanh(gate(2))));
+      const h2 = tf.mul(tf.sigmoid(gate(3)), tf.tanh(c2));
+      // [c', h'] by selector matmuls, not concat: concat's gradient is a column slice.
+      return tf.add(tf.matMul(c2, sel.c, false, true), tf.matMul(h2, sel.h, false, true)) as tf.Tensor2D;
     });
+  }
+  private sel: { c: tf.Tensor2D; h: tf.Tensor2D } | null = null;
+  private selectors(): { c: tf.Tensor2D; h: tf.Tensor2D } {
+    if (!this.sel) {
+      const n = this.units;
+      const c = new Float32Array(2 * n * n);
+      const h = new Float32Array(2 * n * n);
+      for (let i = 0; i < n; i++) {
+        c[i * n + i] = 1;
+        h[(n + i) * n + i] = 1;
+      }
+      this.sel = tf.tidy(() => ({ c: tf.keep(tf.tensor2d(c, [2 * n, n])), h: tf.keep(tf.tensor2d(h, [2 * n, n])) }));
+    }
+    return this.sel;
+  }
+  override hidden(state: tf.Tensor2D): tf.Tensor2D {
+    return tf.matMul(state, this.selectors().h);
+  }
+  override dispose(): void {
+    super.dispose();
+    this.sel?.c.dispose();
+    this.sel?.h.dispose();
+    this.sel = null;
   }
   private parts(s: Float64Array, x: Float64Array) {
     this.checkState('state', s, x);
@@ -384,17 +448,16 @@ export class UgrnnCell extends RecurrentCell {
     const n = o.units;
     const m = o.inputSize;
     return new UgrnnCell(n, m, o.gateBias ?? 1, {
-      Wx: makeVar('Wx', [m, 2 * n], normalInit(rng, m, 2 * n, (o.inputScale ?? 1) / Math.sqrt(m))),
-      Wh: makeVar('Wh', [n, 2 * n], normalInit(rng, n, 2 * n, (o.recurrentScale ?? 1) / Math.sqrt(n))),
-      b: makeVar('b', [2 * n], new Float32Array(2 * n)),
+      ...blockVars('Wx', m, 2, n, normalInit(rng, m, 2 * n, (o.inputScale ?? 1) / Math.sqrt(m))),
+      ...blockVars('Wh', n, 2, n, normalInit(rng, n, 2 * n, (o.recurrentScale ?? 1) / Math.sqrt(n))),
+      ...blockVars('b', 0, 2, n, new Float32Array(2 * n)),
     });
   }
   step(h: tf.Tensor2D, x: tf.Tensor2D): tf.Tensor2D {
     return tf.tidy(() => {
-      const pre = tf.add(tf.add(tf.matMul(x, this.params.Wx as tf.Tensor2D), tf.matMul(h, this.params.Wh as tf.Tensor2D)), this.params.b) as tf.Tensor2D;
-      const [pu, pc] = tf.split(pre, 2, 1);
-      const u = tf.sigmoid(tf.add(pu, this.gateBias));
-      const c = tf.tanh(pc);
+      const gate = (k: number) => tf.add(tf.add(tf.matMul(x, this.w('Wx', k)), tf.matMul(h, this.w('Wh', k))), this.w('b', k));
+      const u = tf.sigmoid(tf.add(gate(0), this.gateBias));
+      const c = tf.tanh(gate(1));
       return tf.add(c, tf.mul(u, tf.sub(h, c))) as tf.Tensor2D;
     });
   }

@@ -15,11 +15,13 @@ export {
 export type { FlipFlopOptions, IntegratorOptions, SineWaveOptions, TaskBatch, TaskName } from './tasks';
 export { AdaptiveGradNormClip, AdaptiveLearningRate, makeSchedule } from './schedules';
 export type { LearningRateSchedule, RateController } from './schedules';
-export { lossAndGradients, networkLoss, networkLossF64, trainNetwork, trainNetworkJob } from './train';
-export type { TrainJobArgs, TrainOptions, TrainResult } from './train';
+export { lossAndGradients, networkLoss, networkLossF64, trainNetwork } from './train';
+export type { TrainOptions, TrainResult } from './train';
 export { FixedPoints } from './fixed-points';
 export type { FixedPointsData, PointEigen } from './fixed-points';
 export { FixedPointFinder, decompose, float32QFloor, jacobiansByAutodiff } from './finder';
 export type { FixedPointFinderOptions, FixedPointSearch, StepSystem } from './finder';
 export { fixedPointFigureData, linearisedPrediction, pca, topologyGraph } from './analysis';
 export type { FixedPointFigureData, Pca, TopologyEdge, TopologyGraph } from './analysis';
+export { DYNAMICS_MODULE, findNetworkFixedPoints, runStudies, searchFixedPoints, studyJob } from './jobs';
+export type { FixedPointJobOptions, FixedPointJobResult, StudyJobArgs, StudyJobResult } from './jobs';

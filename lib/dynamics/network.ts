@@ -88,19 +88,36 @@ export class RecurrentNetwork {
   run(inputs: tf.Tensor3D, initialState?: tf.Tensor2D): { states: tf.Tensor3D; outputs: tf.Tensor3D } {
     if (!(inputs instanceof tf.Tensor) || inputs.rank !== 3) throw new ArgumentError('inputs', 'a rank-3 tensor [batch, steps, inputSize]', inputs);
     checkShape('inputs', inputs.shape, [-1, -1, this.inputSize]);
-    const [B, T] = inputs.shape;
+    if (initialState) checkShape('initialState', initialState.shape, [inputs.shape[0], this.stateSize]);
+    return tf.tidy(() => {
+      const xs = tf.transpose(inputs, [1, 0, 2]) as tf.Tensor3D;
+      const r = this.runTimeMajor(xs, initialState);
+      return { states: tf.transpose(r.states, [1, 0, 2]) as tf.Tensor3D, outputs: tf.transpose(r.outputs, [1, 0, 2]) as tf.Tensor3D };
+    });
+  }
+
+  /**
+   * `run` on time-major tensors: inputs [T, B, inputSize] -> states
+   * [T, B, stateSize] and outputs [T, B, outputSize]. Training uses this form:
+   * per-step slices along the leading axis are contiguous, and no transpose
+   * (slow on tfjs' CPU kernels) enters the differentiated graph.
+   */
+  runTimeMajor(inputs: tf.Tensor3D, initialState?: tf.Tensor2D): { states: tf.Tensor3D; outputs: tf.Tensor3D } {
+    if (!(inputs instanceof tf.Tensor) || inputs.rank !== 3) throw new ArgumentError('inputs', 'a rank-3 tensor [steps, batch, inputSize]', inputs);
+    checkShape('inputs', inputs.shape, [-1, -1, this.inputSize]);
+    const [T, B] = inputs.shape;
     if (initialState) checkShape('initialState', initialState.shape, [B, this.stateSize]);
     return tf.tidy(() => {
       let h = initialState ?? (tf.tile(tf.reshape(this.h0, [1, -1]), [B, 1]) as tf.Tensor2D);
-      const xs = tf.unstack(inputs, 1) as tf.Tensor2D[];
+      const xs = tf.unstack(inputs, 0) as tf.Tensor2D[];
       const hs: tf.Tensor2D[] = [];
       for (let t = 0; t < T; t++) {
         h = this.cell.step(h, xs[t]);
         hs.push(h);
       }
-      const states = tf.stack(hs, 1) as tf.Tensor3D;
-      const flat = tf.reshape(states, [B * T, this.stateSize]) as tf.Tensor2D;
-      const outputs = tf.reshape(this.readout(flat), [B, T, this.outputSize]) as tf.Tensor3D;
+      const states = tf.stack(hs, 0) as tf.Tensor3D;
+      const flat = tf.reshape(states, [T * B, this.stateSize]) as tf.Tensor2D;
+      const outputs = tf.reshape(this.readout(flat), [T, B, this.outputSize]) as tf.Tensor3D;
       return { states, outputs };
     });
   }

@@ -5,26 +5,51 @@
  * gradient-norm clipping.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError, Budget, Progress, checkInteger, checkNumber } from '../core';
-import { NetworkJSON, NetworkOptions, RecurrentNetwork } from './network';
+import { ArgumentError, Budget, Progress, Rng, checkInteger, checkNumber } from '../core';
+import { RecurrentNetwork } from './network';
 import { LearningRateSchedule, makeSchedule, ownedVariable } from './schedules';
-import { TaskBatch, TaskName, generateTask, taskTensors } from './tasks';
+import { TaskBatch, TaskName, generateTask } from './tasks';
 
 /**
  * Loss of a batch: mean over trials, steps and outputs of (y - target)^2,
  * plus l2/2 times the sum of squared weights (matrices only, not biases or h0).
  */
 export function networkLoss(net: RecurrentNetwork, inputs: tf.Tensor3D, targets: tf.Tensor3D, l2 = 0): tf.Scalar {
-  return tf.tidy(() => {
-    const { outputs } = net.run(inputs);
-    let loss = tf.mean(tf.squaredDifference(outputs, targets)) as tf.Scalar;
-    if (l2 > 0) {
-      const mats = [...Object.values(net.cell.params).filter((v) => v.rank === 2), net.Wout];
-      const sq = tf.addN(mats.map((w) => tf.sum(tf.square(w))));
-      loss = tf.add(loss, tf.mul(0.5 * l2, sq)) as tf.Scalar;
+  return networkLossTimeMajor(net, timeMajor(inputs), timeMajor(targets), l2, true);
+}
+
+/** [B, T, k] -> [T, B, k] by a JS copy (constants only: inputs and targets need no gradient). */
+function timeMajor(t: tf.Tensor3D): tf.Tensor3D {
+  const [B, T, k] = t.shape;
+  return timeMajorTensor(t.dataSync() as Float32Array, B, T, k);
+}
+
+function timeMajorTensor(src: Float32Array, B: number, T: number, k: number): tf.Tensor3D {
+  const out = new Float32Array(src.length);
+  for (let b = 0; b < B; b++) for (let s = 0; s < T; s++) for (let j = 0; j < k; j++) out[(s * B + b) * k + j] = src[(b * T + s) * k + j];
+  return tf.tensor3d(out, [T, B, k]);
+}
+
+/** The loss on time-major inputs [T, B, I] and targets [T, B, O] (`dispose` frees them afterwards). */
+function networkLossTimeMajor(net: RecurrentNetwork, inputs: tf.Tensor3D, targets: tf.Tensor3D, l2: number, dispose: boolean): tf.Scalar {
+  try {
+    return tf.tidy(() => {
+      const { outputs } = net.runTimeMajor(inputs);
+      // sum * (1/size) rather than mean: same value, cheaper on the CPU kernels.
+      let loss = tf.mul(tf.sum(tf.squaredDifference(outputs, targets)), 1 / targets.size) as tf.Scalar;
+      if (l2 > 0) {
+        const mats = [...Object.values(net.cell.params).filter((v) => v.rank === 2), net.Wout];
+        const sq = tf.addN(mats.map((w) => tf.sum(tf.square(w))));
+        loss = tf.add(loss, tf.mul(0.5 * l2, sq)) as tf.Scalar;
+      }
+      return loss;
+    });
+  } finally {
+    if (dispose) {
+      inputs.dispose();
+      targets.dispose();
     }
-    return loss;
-  });
+  }
 }
 
 /** Loss and its gradient with respect to every trainable variable (by BPTT via tfjs autodiff). */
@@ -124,8 +149,22 @@ export function trainNetwork(net: RecurrentNetwork, o: TrainOptions): TrainResul
   const probe = generateTask(o.task, { ...taskOpts, batch: 1, seed: 0 });
   if (probe.inputSize !== net.inputSize) throw new ArgumentError('task', `a task with ${net.inputSize} inputs (the network's)`, `${o.task} with ${probe.inputSize}`);
   if (probe.outputSize !== net.outputSize) throw new ArgumentError('task', `a task with ${net.outputSize} outputs (the network's)`, `${o.task} with ${probe.outputSize}`);
-  let pool: { inputs: tf.Tensor3D; targets: tf.Tensor3D } | null = null;
-  if (fixed > 0) pool = taskTensors(generateTask(o.task, { ...taskOpts, batch: fixed, seed: o.seed }));
+  // A fixed training set (FixedPointFinder's flip-flop example: 512 trials) from which batches are sampled.
+  const pool = fixed > 0 ? generateTask(o.task, { ...taskOpts, batch: fixed, seed: o.seed }) : null;
+  const sampler = new Rng(o.seed).child(2);
+  const nextBatch = (step: number): TaskBatch => {
+    if (!pool) return generateTask(o.task, { ...taskOpts, batch: B, seed: (o.seed * 1000003 + step + 1) >>> 0 });
+    const per = pool.steps * pool.inputSize;
+    const perOut = pool.steps * pool.outputSize;
+    const inputs = new Float32Array(B * per);
+    const targets = new Float32Array(B * perOut);
+    for (let b = 0; b < B; b++) {
+      const r = sampler.int(fixed);
+      inputs.set(pool.inputs.subarray(r * per, (r + 1) * per), b * per);
+      targets.set(pool.targets.subarray(r * perOut, (r + 1) * perOut), b * perOut);
+    }
+    return { ...pool, batch: B, inputs, targets };
+  };
 
   const vars = net.trainableVariables();
   const m = vars.map((v) => ownedVariable(tf.zerosLike(v), false));
@@ -144,19 +183,10 @@ export function trainNetwork(net: RecurrentNetwork, o: TrainOptions): TrainResul
       }
       const lr = schedule.rate(step, lastLoss);
       const loss = tf.tidy(() => {
-        let inputs: tf.Tensor3D;
-        let targets: tf.Tensor3D;
-        if (pool) {
-          // Sample trials from the fixed set; the permutation seed depends on (seed, step) only.
-          const idx = tf.randomUniform([B], 0, fixed, 'int32', (o.seed * 7919 + step) >>> 0);
-          inputs = tf.gather(pool.inputs, idx);
-          targets = tf.gather(pool.targets, idx);
-        } else {
-          const batch = taskTensors(generateTask(o.task, { ...taskOpts, batch: B, seed: (o.seed * 1000003 + step + 1) >>> 0 }));
-          inputs = batch.inputs;
-          targets = batch.targets;
-        }
-        const { value, grads } = tf.variableGrads(() => networkLoss(net, inputs, targets, l2), vars);
+        const batch = nextBatch(step);
+        const inputs = timeMajorTensor(batch.inputs, B, batch.steps, batch.inputSize);
+        const targets = timeMajorTensor(batch.targets, B, batch.steps, batch.outputSize);
+        const { value, grads } = tf.variableGrads(() => networkLossTimeMajor(net, inputs, targets, l2, false), vars);
         const gs = vars.map((v) => grads[v.name]);
         const norm = Math.sqrt(tf.addN(gs.map((g) => tf.sum(tf.square(g)))).dataSync()[0]);
         const scale = norm > clip ? clip / norm : 1;
@@ -187,41 +217,7 @@ export function trainNetwork(net: RecurrentNetwork, o: TrainOptions): TrainResul
   } finally {
     m.forEach((v) => v.dispose());
     s.forEach((v) => v.dispose());
-    if (pool) {
-      pool.inputs.dispose();
-      pool.targets.dispose();
-    }
   }
   progress?.finish(`loss ${lastLoss.toExponential(3)} (${stoppedBy})`);
   return { losses, steps: step, finalLoss: lastLoss, wallSeconds: (Date.now() - start) / 1000, stoppedBy };
-}
-
-/** Arguments of `trainNetworkJob` (plain data so a pool worker can receive them). */
-export interface TrainJobArgs {
-  network: NetworkOptions;
-  train: Omit<TrainOptions, 'onProgress' | 'progress'>;
-}
-
-/**
- * Builds and trains one network; the entry point of a worker-pool job
- * (`{ module: <lib/dynamics/index.ts>, export: 'trainNetworkJob', args }`).
- * Returns the trained network as JSON and the training record.
- */
-export async function trainNetworkJob(
-  args: TrainJobArgs,
-  ctx?: { progress?: (fraction: number, message?: string) => void },
-): Promise<{ network: NetworkJSON; result: TrainResult }> {
-  const { initBackend } = await import('../core');
-  await initBackend({ print: false });
-  const net = RecurrentNetwork.create(args.network);
-  try {
-    const result = trainNetwork(net, {
-      ...args.train,
-      progress: false,
-      onProgress: ctx?.progress ? (i) => ctx.progress!(i.step / i.steps, `loss ${i.loss.toExponential(3)}`) : undefined,
-    });
-    return { network: net.toJSON(), result };
-  } finally {
-    net.dispose();
-  }
 }
