@@ -309,6 +309,12 @@ export interface JobData {
   normalize?: 'unit' | 'standard' | 'none';
   /** Zero padding per side (2 for LeNet's 32x32). */
   pad?: number;
+  /**
+   * Hold out this many examples of the training subset (its last ones) as
+   * the evaluation set instead of the test split (for tuning without
+   * touching the test set).
+   */
+  holdout?: number;
 }
 
 /** One configuration: a network, a rule, data and training options (all structured-cloneable). */
@@ -342,6 +348,15 @@ function loadJobData(data: JobData): { train: Dataset; test: Dataset } {
   const load = data.dataset === 'mnist' ? lib.loadMnist : lib.loadFashionMnist;
   const common = { normalize: data.normalize ?? 'standard', pad: data.pad ?? 0 };
   const tr = load({ ...common, split: 'train', limit: data.trainLimit, seed: data.subsetSeed });
+  if (data.holdout !== undefined) {
+    const h = checkInteger('data.holdout', data.holdout, 1, tr.count - 1);
+    const size = tr.height * tr.width;
+    const n = tr.count - h;
+    return {
+      train: { x: tr.images.subarray(0, n * size), y: tr.labels.subarray(0, n), count: n },
+      test: { x: tr.images.subarray(n * size), y: tr.labels.subarray(n), count: h },
+    };
+  }
   const te = load({ ...common, split: 'test', limit: data.testLimit, seed: data.subsetSeed });
   const wrap = (d: ImageDatasetLike): Dataset => ({ x: d.images, y: d.labels, count: d.count });
   return { train: wrap(tr), test: wrap(te) };
