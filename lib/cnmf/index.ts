@@ -1163,7 +1163,7 @@ export interface SignificanceOptions {
 export interface SignificanceResult {
   /** Skewness of each row of W (x)^T Xtest. */
   skewness: number[];
-  /** p = (1 + #null >= observed) / nNull per factor. */
+  /** p = min(1, (1 + #null >= observed) / nNull) per factor (an empty factor ties with every null and gets 1). */
   pValues: number[];
   isSignificant: boolean[];
   nNull: number;
@@ -1201,6 +1201,6 @@ export function significanceTest(Xtest: DenseMatrixLike, W: Float64Array, K: num
     transposeConvolve(Wnull, x.data, N, K, L, T, out);
     for (let k = 0; k < K; k++) if (skewness(out, k * T, T) >= observed[k]) countAbove[k]++;
   }
-  const pValues = countAbove.map((c) => (1 + c) / nNull);
+  const pValues = countAbove.map((c) => Math.min(1, (1 + c) / nNull));
   return { skewness: observed, pValues, isSignificant: pValues.map((p) => p <= pThreshold / K), nNull };
 }
