@@ -163,21 +163,61 @@ bool GetConv(const Napi::CallbackInfo& info, size_t first, Conv* g) {
   return g->SH > 0 && g->SW > 0 && g->DH > 0 && g->DW > 0;
 }
 
+// Short copies and fills as plain loops: with one input channel a filter row
+// is a handful of floats, where a libc call per row costs more than the copy.
+inline void CopyFloats(float* dst, const float* src, int64_t count) {
+  if (count > 32) {
+    std::memcpy(dst, src, sizeof(float) * count);
+    return;
+  }
+  for (int64_t i = 0; i < count; i++) dst[i] = src[i];
+}
+
+inline void ZeroFloats(float* dst, int64_t count) {
+  if (count > 32) {
+    std::memset(dst, 0, sizeof(float) * count);
+    return;
+  }
+  for (int64_t i = 0; i < count; i++) dst[i] = 0.0f;
+}
+
+// Valid filter columns [fx0, fx1) for output column ox: those whose input
+// column ox*SW - PL + fx*DW lies inside [0, W).
+inline void ValidRange(int64_t start, int64_t step, int64_t count, int64_t limit, int64_t* f0, int64_t* f1) {
+  int64_t lo = 0, hi = count;
+  while (lo < hi && start + lo * step < 0) lo++;
+  while (hi > lo && start + (hi - 1) * step >= limit) hi--;
+  *f0 = lo;
+  *f1 = hi;
+}
+
 // Rows [n0, n1) images of the column matrix: row (n, oy, ox), column (fy, fx, c).
+// With unit horizontal dilation the valid (fx, c) entries of one filter row
+// are contiguous in both x and the column row, so they move as one block.
 void Im2col(const Conv& g, const float* x, int64_t n0, int64_t n1, float* cols) {
-  const int64_t K = g.K(), C = g.C;
+  const int64_t K = g.K(), C = g.C, rowLen = g.FW * C;
   for (int64_t n = n0; n < n1; n++) {
     const float* xn = x + n * g.H * g.W * C;
     for (int64_t oy = 0; oy < g.OH; oy++) {
       for (int64_t ox = 0; ox < g.OW; ox++) {
         float* row = cols + (((n - n0) * g.OH + oy) * g.OW + ox) * K;
+        const int64_t ix0 = ox * g.SW - g.PL;
+        int64_t fx0, fx1;
+        ValidRange(ix0, g.DW, g.FW, g.W, &fx0, &fx1);
         for (int64_t fy = 0; fy < g.FH; fy++) {
-          int64_t iy = oy * g.SH - g.PT + fy * g.DH;
-          for (int64_t fx = 0; fx < g.FW; fx++) {
-            int64_t ix = ox * g.SW - g.PL + fx * g.DW;
-            float* dst = row + (fy * g.FW + fx) * C;
-            if (iy < 0 || iy >= g.H || ix < 0 || ix >= g.W) std::memset(dst, 0, sizeof(float) * C);
-            else std::memcpy(dst, xn + (iy * g.W + ix) * C, sizeof(float) * C);
+          const int64_t iy = oy * g.SH - g.PT + fy * g.DH;
+          float* dst = row + fy * rowLen;
+          if (iy < 0 || iy >= g.H || fx0 >= fx1) {
+            ZeroFloats(dst, rowLen);
+            continue;
+          }
+          if (fx0 > 0) ZeroFloats(dst, fx0 * C);
+          if (fx1 < g.FW) ZeroFloats(dst + fx1 * C, (g.FW - fx1) * C);
+          const float* src = xn + (iy * g.W + ix0) * C;
+          if (g.DW == 1) {
+            CopyFloats(dst + fx0 * C, src + fx0 * C, (fx1 - fx0) * C);
+          } else {
+            for (int64_t fx = fx0; fx < fx1; fx++) CopyFloats(dst + fx * C, src + fx * g.DW * C, C);
           }
         }
       }
@@ -187,21 +227,29 @@ void Im2col(const Conv& g, const float* x, int64_t n0, int64_t n1, float* cols) 
 
 // Adds the column matrix of images [n0, n1) back into dx (the adjoint of Im2col).
 void Col2im(const Conv& g, const float* cols, int64_t n0, int64_t n1, float* dx) {
-  const int64_t K = g.K(), C = g.C;
+  const int64_t K = g.K(), C = g.C, rowLen = g.FW * C;
   for (int64_t n = n0; n < n1; n++) {
     float* dxn = dx + n * g.H * g.W * C;
     for (int64_t oy = 0; oy < g.OH; oy++) {
       for (int64_t ox = 0; ox < g.OW; ox++) {
         const float* row = cols + (((n - n0) * g.OH + oy) * g.OW + ox) * K;
+        const int64_t ix0 = ox * g.SW - g.PL;
+        int64_t fx0, fx1;
+        ValidRange(ix0, g.DW, g.FW, g.W, &fx0, &fx1);
+        if (fx0 >= fx1) continue;
         for (int64_t fy = 0; fy < g.FH; fy++) {
-          int64_t iy = oy * g.SH - g.PT + fy * g.DH;
+          const int64_t iy = oy * g.SH - g.PT + fy * g.DH;
           if (iy < 0 || iy >= g.H) continue;
-          for (int64_t fx = 0; fx < g.FW; fx++) {
-            int64_t ix = ox * g.SW - g.PL + fx * g.DW;
-            if (ix < 0 || ix >= g.W) continue;
-            const float* src = row + (fy * g.FW + fx) * C;
-            float* dst = dxn + (iy * g.W + ix) * C;
-            for (int64_t c = 0; c < C; c++) dst[c] += src[c];
+          const float* src = row + fy * rowLen;
+          float* dst = dxn + (iy * g.W + ix0) * C;
+          if (g.DW == 1) {
+            for (int64_t j = fx0 * C; j < fx1 * C; j++) dst[j] += src[j];
+          } else {
+            for (int64_t fx = fx0; fx < fx1; fx++) {
+              float* d = dst + fx * g.DW * C;
+              const float* s2 = src + fx * C;
+              for (int64_t c = 0; c < C; c++) d[c] += s2[c];
+            }
           }
         }
       }
@@ -211,7 +259,7 @@ void Col2im(const Conv& g, const float* cols, int64_t n0, int64_t n1, float* dx)
 
 // Images per chunk so that the scratch column matrix stays near 32 MB.
 int64_t ChunkImages(const Conv& g) {
-  const int64_t maxFloats = int64_t(8) << 20;
+  const int64_t maxFloats = int64_t(1) << 18;
   int64_t per = std::max<int64_t>(1, g.P() * g.K());
   return std::max<int64_t>(1, std::min<int64_t>(g.N, maxFloats / per));
 }
@@ -357,34 +405,44 @@ Napi::Value MaxPool(const Napi::CallbackInfo& info) {
   if ((int64_t)x.length < nx || (int64_t)y.length < ny || (int64_t)am.length < ny) return Fail(env, "maxPool: an array is too short");
   if (nx > 2147483647) return Fail(env, "maxPool: input too large for int32 indices");
   const int64_t C = g.C;
-  std::vector<float> best(C);
-  std::vector<int32_t> where(C);
   for (int64_t n = 0; n < g.N; n++) {
     for (int64_t oy = 0; oy < g.OH; oy++) {
       for (int64_t ox = 0; ox < g.OW; ox++) {
-        std::fill(best.begin(), best.end(), -std::numeric_limits<float>::infinity());
-        std::fill(where.begin(), where.end(), -1);
+        const int64_t o = ((n * g.OH + oy) * g.OW + ox) * C;
+        float* best = y.data + o;
+        int32_t* where = am.data + o;
+        bool first = true;
         for (int64_t fy = 0; fy < g.FH; fy++) {
-          int64_t iy = oy * g.SH - g.PT + fy * g.DH;
+          const int64_t iy = oy * g.SH - g.PT + fy * g.DH;
           if (iy < 0 || iy >= g.H) continue;
           for (int64_t fx = 0; fx < g.FW; fx++) {
-            int64_t ix = ox * g.SW - g.PL + fx * g.DW;
+            const int64_t ix = ox * g.SW - g.PL + fx * g.DW;
             if (ix < 0 || ix >= g.W) continue;
-            int64_t base = ((n * g.H + iy) * g.W + ix) * C;
+            const int64_t base = ((n * g.H + iy) * g.W + ix) * C;
             const float* src = x.data + base;
-            for (int64_t c = 0; c < C; c++) {
-              // NaN propagates, as tfjs's cpu kernel does (it takes any NaN as the max).
-              if (src[c] > best[c] || where[c] < 0 || (src[c] != src[c] && best[c] == best[c])) {
+            if (first) {
+              for (int64_t c = 0; c < C; c++) {
                 best[c] = src[c];
                 where[c] = (int32_t)(base + c);
               }
+              first = false;
+              continue;
+            }
+            for (int64_t c = 0; c < C; c++) {
+              // The first maximum wins ties; NaN propagates as in tfjs's cpu kernel.
+              // Written without branches: on real data the comparison is a coin flip.
+              const float v = src[c], b = best[c];
+              const bool take = (v > b) | ((v != v) & (b == b));
+              best[c] = take ? v : b;
+              where[c] = take ? (int32_t)(base + c) : where[c];
             }
           }
         }
-        int64_t o = ((n * g.OH + oy) * g.OW + ox) * C;
-        for (int64_t c = 0; c < C; c++) {
-          y.data[o + c] = where[c] < 0 ? 0.0f : best[c];
-          am.data[o + c] = where[c];
+        if (first) {  // a window entirely in the padding
+          for (int64_t c = 0; c < C; c++) {
+            best[c] = 0.0f;
+            where[c] = -1;
+          }
         }
       }
     }
