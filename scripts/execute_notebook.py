@@ -32,7 +32,7 @@ def failing_cell(nb):
 def report(nb, limit=60):
     index, cell = failing_cell(nb)
     if cell is not None:
-        lines = [f"cell {index} (execution count {cell.get('execution_count')}):"]
+        lines = [f"cell {index + 1} of {len(nb.cells)} (execution count {cell.get('execution_count')}):"]
         lines += ["  > " + l for l in cell.source.splitlines()[:12]]
         if len(cell.source.splitlines()) > 12:
             lines.append("  > ...")

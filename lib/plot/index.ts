@@ -13,6 +13,7 @@
  *   nothing (`inNotebook()` says whether it can).
  * - `figureHtml(fig)` returns that HTML (for files, other front ends, tests).
  * - `tableHtml` / `showTable` render a danfojs DataFrame or records as a table.
+ * - `showAndSave(fig, notebook, 'name.svg')` shows and writes out/<notebook>/name.svg.
  * - `save(fig, 'x.svg' | 'x.png')` renders through headless Chromium
  *   (`playwright-core` driving the system browser; env CHROMIUM_PATH names
  *   another binary). One browser per process, closed when idle.
@@ -20,7 +21,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { randomBytes } from 'crypto';
-import { ArgumentError, checkInteger, checkNumber, checkOneOf, checkPositive, checkString, describe, notebookDisplay } from '../core';
+import { ArgumentError, checkInteger, checkNumber, checkOneOf, checkPositive, checkString, describe, notebookDisplay, resultsDir } from '../core';
 
 /** A plotly trace or layout: plain JSON-like objects in plotly.js's schema. */
 export type PlotObject = Record<string, unknown>;
@@ -761,5 +762,29 @@ export async function save(fig: Figure, file: string, options: SaveOptions = {})
     if (pending === 0 && pagePromise !== null) {
       idleTimer = setTimeout(() => void closeBrowser(), IDLE_CLOSE_MS);
     }
+  }
+}
+
+let noBrowserNoted = false;
+
+/**
+ * Shows a figure inline and, where a browser is available, also writes it as
+ * SVG to `out/<notebook>/<file>` (the notebook contract: figures beside
+ * results.json). Returns the file written, or null when no Chromium runs (a
+ * one-line note is printed the first time; the inline figure is unaffected).
+ */
+export async function showAndSave(fig: Figure, notebook: string, file: string): Promise<string | null> {
+  checkFigure(fig);
+  checkString('file', file);
+  if (path.basename(file) !== file || !file.toLowerCase().endsWith('.svg')) throw new ArgumentError('file', 'a file name ending in .svg (no folders)', file);
+  const target = path.join(resultsDir(notebook), file);
+  show(fig);
+  try {
+    return await save(fig, target);
+  } catch (e) {
+    if (!/no usable Chromium/.test((e as Error).message)) throw e;
+    if (!noBrowserNoted) console.log(`figures are not saved as SVG: ${(e as Error).message}`);
+    noBrowserNoted = true;
+    return null;
   }
 }

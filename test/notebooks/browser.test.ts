@@ -185,7 +185,7 @@ test('tour.ipynb runs in Jupyter Notebook in headless Chromium and every plotly 
   const before = new Set(figures.map((f: any) => f.id));
   const rerun = await page.evaluate(() => {
     const cells = window.Jupyter.notebook.get_cells();
-    const index = cells.findIndex((c: any) => c.cell_type === 'code' && c.get_text().includes('show(heatmap('));
+    const index = cells.findIndex((c: any) => c.cell_type === 'code' && c.get_text().includes('heatmap(cosine'));
     if (index >= 0) cells[index].execute();
     return index;
   });

@@ -9,7 +9,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { line, scatter, heatmap, scatter3d, imageGrid, figureHtml, show, save, closeBrowser, chromiumPath, tableHtml, inNotebook, PALETTE, Figure } from '../../lib/plot';
+import { line, scatter, heatmap, scatter3d, imageGrid, figureHtml, show, save, closeBrowser, chromiumPath, tableHtml, inNotebook, showAndSave, PALETTE, Figure } from '../../lib/plot';
 
 after(async () => {
   await closeBrowser();
@@ -172,6 +172,20 @@ test('save writes an SVG with one drawn group per trace, and a PNG', { skip: !ha
   assert.equal(png.readUInt32BE(16), layout.width);
   assert.equal(png.readUInt32BE(20), layout.height);
   await assert.rejects(save(fig, path.join(tmp, 'x.pdf')), /file: expected a path ending in \.svg or \.png/);
+});
+
+test('showAndSave writes out/<notebook>/<file>.svg with the figure drawn', { skip: !haveBrowser && 'no Chromium on this machine', timeout: 120000 }, async () => {
+  const saved = process.env.LDL_OUT_DIR;
+  process.env.LDL_OUT_DIR = path.join(tmp, 'out');
+  try {
+    const file = await showAndSave(scatter([{ x: [1, 2], y: [3, 4] }, { x: [0], y: [1] }]), 'demo', 'points.svg');
+    assert.equal(file, path.join(tmp, 'out', 'demo', 'points.svg'));
+    assert.equal(svgTraceCount(fs.readFileSync(file!, 'utf8')).scatter, 2);
+    await assert.rejects(showAndSave(line({ y: [1] }), 'demo', '../x.svg'), /file: expected a file name ending in \.svg/);
+  } finally {
+    if (saved === undefined) delete process.env.LDL_OUT_DIR;
+    else process.env.LDL_OUT_DIR = saved;
+  }
 });
 
 test('save names the missing browser when CHROMIUM_PATH points nowhere', async () => {
