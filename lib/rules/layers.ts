@@ -149,6 +149,37 @@ function convOutSize(n: number, k: number, s: number, pad: 'valid' | 'same' | nu
   return Math.floor((n + 2 * p - k) / s) + 1;
 }
 
+/**
+ * Filter gradient of a square conv2d from products of strided slices:
+ * dK[i, j] = sum over examples and output positions of x[p s + i, q s + j]^T dy[p, q],
+ * one [C, N*OH*OW] x [N*OH*OW, O] product per kernel offset. Used where the
+ * backend lacks the Conv2DBackpropFilter kernel (wasm).
+ */
+export function conv2dFilterGradient(x: tf.Tensor, dy: tf.Tensor, k: number, stride: number, padding: 'valid' | 'same' | number): tf.Tensor {
+  return tf.tidy(() => {
+    const [n, h, w, c] = x.shape;
+    const [, oh, ow, o] = dy.shape;
+    const pads = (size: number, out: number): [number, number] => {
+      if (padding === 'valid') return [0, 0];
+      if (typeof padding === 'number') return [padding, padding];
+      const total = Math.max((out - 1) * stride + k - size, 0);
+      return [Math.floor(total / 2), total - Math.floor(total / 2)];
+    };
+    const ph = pads(h, oh);
+    const pw = pads(w, ow);
+    const xp = ph[0] || ph[1] || pw[0] || pw[1] ? tf.pad(x, [[0, 0], ph, pw, [0, 0]]) : x;
+    const dy2 = dy.reshape([n * oh * ow, o]) as tf.Tensor2D;
+    const blocks: tf.Tensor[] = [];
+    for (let i = 0; i < k; i++) {
+      for (let j = 0; j < k; j++) {
+        const patch = tf.stridedSlice(xp, [0, i, j, 0], [n, i + (oh - 1) * stride + 1, j + (ow - 1) * stride + 1, c], [1, stride, stride, 1]);
+        blocks.push(tf.matMul(patch.reshape([n * oh * ow, c]) as tf.Tensor2D, dy2, true, false));
+      }
+    }
+    return tf.stack(blocks).reshape([k, k, c, o]);
+  });
+}
+
 export class Conv2d implements ParamLayer {
   readonly kind = 'conv2d' as const;
   inputShape: number[] = [];
@@ -195,6 +226,10 @@ export class Conv2d implements ParamLayer {
     return tf.conv2dTranspose(dy as tf.Tensor4D, kernel as tf.Tensor4D, [dy.shape[0], h, w, c], this.stride, this.pad() as 'valid');
   }
   kernelGradient(x: tf.Tensor, dy: tf.Tensor): tf.Tensor {
+    // wasm has no Conv2DBackpropFilter kernel: fall back to products of strided slices.
+    if (!tf.getKernel('Conv2DBackpropFilter', tf.getBackend())) {
+      return conv2dFilterGradient(x, dy, this.spec.kernelSize, this.stride, this.padding);
+    }
     // No public op for the filter gradient in tfjs 4.22: call the registered kernel
     // (the blas backend overrides it with native code).
     return tf.engine().runKernel(

@@ -7,6 +7,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { Activation, lenet, mlp, Network, Optimizer, RULES } from '../../lib/rules';
+import { conv2dFilterGradient } from '../../lib/rules/layers';
 import { autodiffGradients, randomLabels, randomTensor, relErr, testBackend } from './helpers';
 
 before(async () => {
@@ -260,4 +261,22 @@ test('jvp of every layer is the adjoint of autodiff: <J v, u> = <v, J^T u>', () 
   net.disposeTrace(trace);
   x.dispose();
   net.dispose();
+});
+
+test('the slice-product filter gradient (wasm fallback) equals the Conv2DBackpropFilter kernel', () => {
+  const cases: [number, number, number, 'valid' | 'same' | number][] = [
+    [7, 3, 1, 'valid'],
+    [8, 3, 2, 'same'],
+    [9, 5, 2, 1],
+    [6, 1, 1, 'valid'],
+  ];
+  cases.forEach(([size, k, stride, pad], i) => {
+    const x = randomTensor([2, size, size, 3], 300 + i) as tf.Tensor4D;
+    const y = tf.conv2d(x, tf.zeros([k, k, 3, 4]) as tf.Tensor4D, stride, pad as 'valid');
+    const dy = randomTensor(y.shape, 400 + i);
+    const ref = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: [stride, stride], pad, dataFormat: 'NHWC', filterShape: [k, k, 3, 4] } as unknown as tf.NamedAttrMap) as tf.Tensor;
+    const got = conv2dFilterGradient(x, dy, k, stride, pad);
+    assert.ok(relErr(got, ref) < 1e-5, `case ${i}: ${relErr(got, ref)}`);
+    tf.dispose([x, y, dy, ref, got]);
+  });
 });
