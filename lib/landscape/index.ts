@@ -8,3 +8,4 @@
 export * from './spectrum';
 export * from './products';
 export * from './probes';
+export * from './study';

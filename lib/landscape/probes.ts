@@ -516,8 +516,14 @@ export function curvatureAtRadius(
   try {
     setParameters(net, theta0.map((x) => (x * radius) / r0));
     const op = curvatureOperator(net, data, 'hessian', { loss: options.loss });
-    const h = hutchinson(op, { samples: options.samples ?? 20, seed, progress: options.progress ?? 'silent' });
-    const rh = restrictedHessian(op, new RandomSubspace(op.dim, d, { seed: seed + 1, kind: 'dense' }));
+    let h: ReturnType<typeof hutchinson>;
+    let rh: RestrictedHessian;
+    try {
+      h = hutchinson(op, { samples: options.samples ?? 20, seed, progress: options.progress ?? 'silent' });
+      rh = restrictedHessian(op, new RandomSubspace(op.dim, d, { seed: seed + 1, kind: 'dense' }));
+    } finally {
+      op.dispose();
+    }
     return {
       radius,
       trace: h.trace,
@@ -591,7 +597,11 @@ export function projectedSgd(net: CurvatureNetwork, train: Dataset, options: Pro
       setParameters(net, theta);
       if (mode !== 'full' && step % every === 0) {
         const op = curvatureOperator(net, hessData, 'hessian', { loss: options.loss });
-        V = eigenpairs(op, k, { steps: options.lanczosSteps ?? Math.min(dim, 3 * k + 20), seed: step, residuals: false, progress: 'silent' }).vectors;
+        try {
+          V = eigenpairs(op, k, { steps: options.lanczosSteps ?? Math.min(dim, 3 * k + 20), seed: step, residuals: false, progress: 'silent' }).vectors;
+        } finally {
+          op.dispose();
+        }
         recomputations++;
       }
       if (step % evalEvery === 0) curve.push({ step, accuracy: accuracy(net, evalSet), loss: lastLoss });

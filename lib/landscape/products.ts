@@ -25,7 +25,7 @@
  * order of Network.parameterPairs.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError, ProgressOutput, checkInteger, checkOneOf, describe } from '../core';
+import { ArgumentError, checkInteger, checkOneOf, describe } from '../core';
 import { LinearOperator } from './spectrum';
 
 // ---------------------------------------------------------------- the contract used from lib/rules
@@ -177,117 +177,157 @@ function sliceRows(t: tf.Tensor, start: number, size: number): tf.Tensor {
   return tf.slice(t, [start, ...t.shape.slice(1).map(() => 0)], [size, ...t.shape.slice(1)]);
 }
 
-// ---------------------------------------------------------------- one chunk
+// ---------------------------------------------------------------- one chunk: forward state, then R passes
 
 /**
- * Loss gradient and (optionally) a curvature product on one chunk; every
- * per-example term is divided by `total` (the rows of the whole data set),
- * so chunk results add up to the batch-size-weighted mean.
- * Returns [gradient?, product?] as flat float32 tensors of length D.
- * Call inside tf.tidy: the intermediates are left to the caller's scope.
+ * What does not depend on the direction v, for one chunk of rows at the
+ * current parameters: every layer's input x_i, the gradient g_i = dL/dx_{i+1}
+ * at each parametric layer's output, f'(a) and f''(a) * g at each
+ * activation, and the loss Hessian's ingredients at the output. Computing it
+ * once and reusing it across the products of a Krylov run halves their cost
+ * (PyHessian likewise keeps the first backward graph).
+ * Every per-example term is divided by `total` (rows of the whole data
+ * set), so chunk results add up to the batch-size-weighted mean.
  */
-function chunkPass(
-  net: CurvatureNetwork,
-  x: tf.Tensor,
-  y: tf.Tensor,
-  total: number,
-  loss: CurvatureLoss,
-  direction: { weight: tf.Tensor; bias: tf.Tensor | null }[] | null,
-  kind: 'hessian' | 'gauss-newton',
-  wantGradient: boolean,
-): { lossSum: tf.Scalar; gradient: tf.Tensor | null; product: tf.Tensor | null } {
-  {
-    const layers = net.layers;
-    const xs: tf.Tensor[] = [x];
-    for (const layer of layers) xs.push(layer.forward(xs[xs.length - 1]));
-    const z = xs[layers.length];
-    const full = kind === 'hessian';
+interface ChunkState {
+  xs: tf.Tensor[];
+  /** dL/dx_{i+1} for parametric layer i (null elsewhere). */
+  gOut: (tf.Tensor | null)[];
+  /** f'(a) for activation layer i. */
+  d1: (tf.Tensor | null)[];
+  /** f''(a) * dL/dh for activation layer i. */
+  d2g: (tf.Tensor | null)[];
+  /** Softmax probabilities (cross-entropy) or null (mse). */
+  p: tf.Tensor | null;
+  lossSum: tf.Scalar;
+  /** Flat loss gradient of this chunk (length D). */
+  gradient: tf.Tensor;
+  total: number;
+  loss: CurvatureLoss;
+}
 
-    // R forward: tangent of every layer's input along the parameter direction.
-    const rx: (tf.Tensor | null)[] = [null];
-    if (direction) {
-      let k = 0;
-      layers.forEach((layer, i) => {
-        if (isParam(layer)) {
-          const t = direction[k++];
-          rx.push(layer.jvp(xs[i], xs[i + 1], rx[i], { weight: t.weight, bias: t.bias ?? undefined }));
-        } else {
-          rx.push(rx[i] ? layer.jvp(xs[i], xs[i + 1], rx[i]) : null);
-        }
-      });
-    }
+const isActivation = (l: CurvatureLayer) => l.kind === 'activation' && typeof l.derivative === 'function';
 
-    // Output: loss, g_z and R{g_z} (the loss Hessian in z applied to R{z}).
-    let lossSum: tf.Scalar;
-    let g: tf.Tensor;
-    let rg: tf.Tensor | null = null;
-    const rz = direction ? rx[layers.length] : null;
-    if (loss === 'mse') {
-      const diff = z.sub(y);
-      lossSum = diff.square().sum().div(2) as tf.Scalar;
-      g = diff.div(total);
-      if (rz) rg = rz.div(total);
-    } else {
-      const logp = tf.logSoftmax(z as tf.Tensor2D);
-      lossSum = logp.mul(y).sum().neg() as tf.Scalar;
-      const p = logp.exp();
-      g = p.sub(y).div(total);
-      if (rz) {
-        const prz = p.mul(rz);
-        rg = prz.sub(p.mul(prz.sum(1, true))).div(total);
-      }
-    }
-
-    // Backward, carrying g = dL/dx_{i+1} and rg = R{g}.
-    const nP = direction ? direction.length : layers.filter(isParam).length;
-    const gradParts: tf.Tensor[][] = new Array(nP);
-    const prodParts: tf.Tensor[][] = new Array(nP);
-    let k = nP - 1;
-    const firstParam = layers.findIndex(isParam);
-    for (let i = layers.length - 1; i >= firstParam; i--) {
-      const layer = layers[i];
-      const input = xs[i];
-      const output = xs[i + 1];
-      const rIn = rx[i] ?? null;
-      if (isParam(layer)) {
-        if (wantGradient) {
-          gradParts[k] = [layer.kernelGradient!(input, g).reshape([-1])];
-          if (layer.bias) gradParts[k].push(layer.biasGradient!(g).reshape([-1]));
-        }
-        if (direction && rg) {
-          let hw = layer.kernelGradient!(input, rg);
-          if (full && rIn) hw = hw.add(layer.kernelGradient!(rIn, g));
-          prodParts[k] = [hw.reshape([-1])];
-          if (layer.bias) prodParts[k].push(layer.biasGradient!(rg).reshape([-1]));
-        }
-        if (i > firstParam) {
-          const w = layer.weight!;
-          if (direction && rg) {
-            let nextRg = layer.inputAdjoint!(rg, w);
-            if (full) nextRg = nextRg.add(layer.inputAdjoint!(g, direction[k].weight));
-            rg = nextRg;
-          }
-          g = layer.inputAdjoint!(g, w);
-        }
-        k--;
-      } else if (layer.kind === 'activation' && layer.derivative) {
-        const d1 = layer.derivative(input, output);
-        if (direction && rg) {
-          let nextRg = rg.mul(d1);
-          if (full && rIn) nextRg = nextRg.add(layer.secondDerivative!(input, output).mul(rIn).mul(g));
-          rg = nextRg;
-        }
-        g = g.mul(d1);
-      } else {
-        // flatten, avg pool: linear; max pool: linear with the routing fixed at x (its second derivative is 0 a.e.).
-        if (direction && rg) rg = layer.backward(rg, input, output);
-        g = layer.backward(g, input, output);
-      }
-    }
-    const gradient = wantGradient ? tf.concat(gradParts.flat()) : null;
-    const product = direction ? tf.concat(prodParts.flat()) : null;
-    return { lossSum, gradient, product };
+/** Forward and backward pass recording the chunk state. Call inside tf.tidy (or keep the result). */
+function chunkState(net: CurvatureNetwork, x: tf.Tensor, y: tf.Tensor, total: number, loss: CurvatureLoss): ChunkState {
+  const layers = net.layers;
+  const L = layers.length;
+  const xs: tf.Tensor[] = [x];
+  for (const layer of layers) xs.push(layer.forward(xs[xs.length - 1]));
+  const z = xs[L];
+  let lossSum: tf.Scalar;
+  let g: tf.Tensor;
+  let p: tf.Tensor | null = null;
+  if (loss === 'mse') {
+    const diff = z.sub(y);
+    lossSum = diff.square().sum().div(2) as tf.Scalar;
+    g = diff.div(total);
+  } else {
+    const logp = tf.logSoftmax(z as tf.Tensor2D);
+    lossSum = logp.mul(y).sum().neg() as tf.Scalar;
+    p = logp.exp();
+    g = p.sub(y).div(total);
   }
+  const gOut: (tf.Tensor | null)[] = new Array(L).fill(null);
+  const d1: (tf.Tensor | null)[] = new Array(L).fill(null);
+  const d2g: (tf.Tensor | null)[] = new Array(L).fill(null);
+  const gradParts: tf.Tensor[][] = [];
+  const firstParam = layers.findIndex(isParam);
+  for (let i = L - 1; i >= firstParam; i--) {
+    const layer = layers[i];
+    if (isParam(layer)) {
+      gOut[i] = g;
+      const parts = [layer.kernelGradient!(xs[i], g).reshape([-1])];
+      if (layer.bias) parts.push(layer.biasGradient!(g).reshape([-1]));
+      gradParts.unshift(parts);
+      if (i > firstParam) g = layer.inputAdjoint!(g, layer.weight!);
+    } else if (isActivation(layer)) {
+      d1[i] = layer.derivative!(xs[i], xs[i + 1]);
+      d2g[i] = layer.secondDerivative!(xs[i], xs[i + 1]).mul(g);
+      g = g.mul(d1[i]!);
+    } else {
+      g = layer.backward(g, xs[i], xs[i + 1]);
+    }
+  }
+  return { xs, gOut, d1, d2g, p, lossSum, gradient: tf.concat(gradParts.flat()), total, loss };
+}
+
+function keepState(s: ChunkState): ChunkState {
+  const keep = <T extends tf.Tensor | null>(t: T) => (t ? tf.keep(t) : t);
+  s.xs.slice(1).forEach(keep);
+  s.gOut.forEach(keep);
+  s.d1.forEach(keep);
+  s.d2g.forEach(keep);
+  keep(s.p);
+  keep(s.lossSum);
+  keep(s.gradient);
+  return s;
+}
+
+function disposeState(s: ChunkState): void {
+  // xs[0] is a view of the caller's data (or a slice owned by the chunk list): disposed by its owner.
+  tf.dispose([...s.xs.slice(1), ...s.gOut, ...s.d1, ...s.d2g, s.p, s.lossSum, s.gradient].filter((t): t is tf.Tensor => t != null));
+}
+
+/**
+ * R forward and R backward through a chunk state: the flat product
+ * (H or G) v for this chunk. Call inside tf.tidy.
+ */
+function rPass(net: CurvatureNetwork, s: ChunkState, direction: { weight: tf.Tensor; bias: tf.Tensor | null }[], kind: 'hessian' | 'gauss-newton'): tf.Tensor {
+  const layers = net.layers;
+  const L = layers.length;
+  const full = kind === 'hessian';
+  const xs = s.xs;
+  const rx: (tf.Tensor | null)[] = [null];
+  let k = 0;
+  layers.forEach((layer, i) => {
+    if (isParam(layer)) {
+      const t = direction[k++];
+      rx.push(layer.jvp(xs[i], xs[i + 1], rx[i], { weight: t.weight, bias: t.bias ?? undefined }));
+    } else if (!rx[i]) {
+      rx.push(null);
+    } else if (isActivation(layer)) {
+      rx.push(rx[i]!.mul(s.d1[i]!));
+    } else {
+      rx.push(layer.jvp(xs[i], xs[i + 1], rx[i]));
+    }
+  });
+  const rz = rx[L]!;
+  let rg: tf.Tensor;
+  if (s.loss === 'mse') rg = rz.div(s.total);
+  else {
+    const prz = s.p!.mul(rz);
+    rg = prz.sub(s.p!.mul(prz.sum(1, true))).div(s.total);
+  }
+  const parts: tf.Tensor[][] = [];
+  k = direction.length - 1;
+  const firstParam = layers.findIndex(isParam);
+  for (let i = L - 1; i >= firstParam; i--) {
+    const layer = layers[i];
+    const rIn = rx[i];
+    if (isParam(layer)) {
+      const g = s.gOut[i]!;
+      let hw = layer.kernelGradient!(xs[i], rg);
+      if (full && rIn) hw = hw.add(layer.kernelGradient!(rIn, g));
+      const layerParts = [hw.reshape([-1])];
+      if (layer.bias) layerParts.push(layer.biasGradient!(rg).reshape([-1]));
+      parts.unshift(layerParts);
+      if (i > firstParam) {
+        let next = layer.inputAdjoint!(rg, layer.weight!);
+        if (full) next = next.add(layer.inputAdjoint!(g, direction[k].weight));
+        rg = next;
+      }
+      k--;
+    } else if (isActivation(layer)) {
+      let next = rg.mul(s.d1[i]!);
+      if (full && rIn) next = next.add(s.d2g[i]!.mul(rIn));
+      rg = next;
+    } else {
+      // flatten, avg pool: linear; max pool: linear with the routing fixed at x (second derivative 0 a.e.).
+      rg = layer.backward(rg, xs[i], xs[i + 1]);
+    }
+  }
+  return tf.concat(parts.flat());
 }
 
 function checkedOptions(net: CurvatureNetwork, options: ProductOptions): { loss: CurvatureLoss; batchSize: number } {
@@ -296,62 +336,167 @@ function checkedOptions(net: CurvatureNetwork, options: ProductOptions): { loss:
   return { loss, batchSize };
 }
 
+/** Identity of every parameter tensor's storage: tf.Variable.assign swaps it, so a change means new parameters. */
+function parameterIdentity(net: CurvatureNetwork): unknown[] {
+  return paramLayers(net).flatMap((l) => [l.weight!.dataId, l.bias ? l.bias.dataId : null]);
+}
+
+/**
+ * Curvature of the mean loss over a fixed data set, with the per-chunk
+ * state cached while the parameters stay the same (checked at every use:
+ * assigning any weight invalidates it). Dispose when done.
+ */
+export class Curvature {
+  readonly dim: number;
+  readonly rows: number;
+  readonly loss: CurvatureLoss;
+  readonly batchSize: number;
+  private readonly prepared: Prepared;
+  private readonly slices: { x: tf.Tensor; y: tf.Tensor }[];
+  private states: ChunkState[] | null = null;
+  private identity: unknown[] = [];
+  private disposed = false;
+  /** Products computed so far and the milliseconds they took (state building included). */
+  products = 0;
+  milliseconds = 0;
+
+  constructor(readonly net: CurvatureNetwork, data: Dataset, options: ProductOptions = {}) {
+    checkNetwork(net);
+    const o = checkedOptions(net, options);
+    this.loss = o.loss;
+    this.batchSize = o.batchSize;
+    this.dim = parameterCount(net);
+    this.prepared = prepare(net, data);
+    this.rows = this.prepared.n;
+    this.slices = chunks(this.rows, this.batchSize).map(([s, m]) => ({ x: sliceRows(this.prepared.x, s, m), y: sliceRows(this.prepared.y, s, m) }));
+  }
+
+  private state(): ChunkState[] {
+    if (this.disposed) throw new Error('Curvature: used after dispose()');
+    const id = parameterIdentity(this.net);
+    const same = this.states && id.length === this.identity.length && id.every((d, i) => d === this.identity[i]);
+    if (!same) {
+      this.release();
+      this.states = this.slices.map(({ x, y }) => {
+        let st: ChunkState | null = null;
+        tf.tidy(() => {
+          st = keepState(chunkState(this.net, x, y, this.rows, this.loss));
+        });
+        return st!;
+      });
+      this.identity = id;
+    }
+    return this.states!;
+  }
+
+  private release(): void {
+    this.states?.forEach(disposeState);
+    this.states = null;
+  }
+
+  /** Mean loss and gradient over the data. */
+  lossAndGradient(): { loss: number; gradient: Float64Array } {
+    const grad = new Float64Array(this.dim);
+    let lossSum = 0;
+    for (const s of this.state()) {
+      lossSum += s.lossSum.dataSync()[0];
+      const gd = s.gradient.dataSync();
+      for (let i = 0; i < grad.length; i++) grad[i] += gd[i];
+    }
+    return { loss: lossSum / this.rows, gradient: grad };
+  }
+
+  /** (H v, G v or (H - G) v) over the data. */
+  product(v: ArrayLike<number>, kind: CurvatureKind = 'hessian'): Float64Array {
+    checkOneOf('kind', kind, ['hessian', 'gauss-newton', 'residual']);
+    if (v == null || v.length !== this.dim) throw new ArgumentError('v', `a vector of length ${this.dim} (the number of parameters)`, describe(v));
+    const t0 = Date.now();
+    const states = this.state();
+    const out = new Float64Array(this.dim);
+    const t = tf.tidy(() => {
+      const dir = unflattenParameters(this.net, v);
+      let acc: tf.Tensor | null = null;
+      for (const s of states) {
+        let chunk: tf.Tensor;
+        if (kind === 'residual') {
+          // Only the terms multiplied by residuals: H v - G v in one tensor expression per chunk.
+          chunk = rPass(this.net, s, dir, 'hessian').sub(rPass(this.net, s, dir, 'gauss-newton'));
+        } else chunk = rPass(this.net, s, dir, kind);
+        acc = acc ? acc.add(chunk) : chunk;
+      }
+      return acc!;
+    });
+    const d = t.dataSync();
+    for (let i = 0; i < this.dim; i++) out[i] = d[i];
+    t.dispose();
+    this.products++;
+    this.milliseconds += Date.now() - t0;
+    return out;
+  }
+
+  /** A LinearOperator view (H, G or H - G) for the estimators of spectrum.ts. */
+  operator(kind: CurvatureKind = 'hessian'): CurvatureOperator {
+    checkOneOf('kind', kind, ['hessian', 'gauss-newton', 'residual']);
+    const self = this;
+    const op: CurvatureOperator = {
+      dim: this.dim,
+      kind,
+      name: `${kind} operator`,
+      products: 0,
+      milliseconds: 0,
+      apply(v: Float64Array) {
+        const t0 = Date.now();
+        const out = self.product(v, kind);
+        op.products++;
+        op.milliseconds += Date.now() - t0;
+        return out;
+      },
+      dispose: () => self.dispose(),
+    };
+    return op;
+  }
+
+  /** Frees the cached state and any tensors made from the data (the data set itself stays). */
+  dispose(): void {
+    if (this.disposed) return;
+    this.release();
+    this.slices.forEach(({ x, y }) => {
+      if (x !== this.prepared.x) x.dispose();
+      if (y !== this.prepared.y) y.dispose();
+    });
+    if (this.prepared.owned) this.prepared.y.dispose();
+    this.disposed = true;
+  }
+}
+
 // ---------------------------------------------------------------- public products
 
 /** Mean loss and its gradient over the data set (batch-size-weighted over chunks). */
 export function lossAndGradient(net: CurvatureNetwork, data: Dataset, options: ProductOptions = {}): { loss: number; gradient: Float64Array } {
-  checkNetwork(net);
-  const { loss, batchSize } = checkedOptions(net, options);
-  const p = prepare(net, data);
+  const c = new Curvature(net, data, options);
   try {
-    const grad = new Float64Array(parameterCount(net));
-    let lossSum = 0;
-    for (const [s, m] of chunks(p.n, batchSize)) {
-      const r = tf.tidy(() => {
-        const out = chunkPass(net, sliceRows(p.x, s, m), sliceRows(p.y, s, m), p.n, loss, null, 'hessian', true);
-        return [out.lossSum, out.gradient!];
-      });
-      lossSum += r[0].dataSync()[0];
-      const gd = r[1].dataSync();
-      for (let i = 0; i < grad.length; i++) grad[i] += gd[i];
-      tf.dispose(r);
-    }
-    return { loss: lossSum / p.n, gradient: grad };
+    return c.lossAndGradient();
   } finally {
-    if (p.owned) p.y.dispose();
+    c.dispose();
   }
 }
 
 /**
  * One curvature-vector product over the data set: 'hessian' H v,
- * 'gauss-newton' G v, or 'residual' (H - G) v (two passes).
+ * 'gauss-newton' G v, or 'residual' (H - G) v. For many products at the
+ * same parameters use `curvatureOperator` (or `Curvature`), which reuses
+ * the forward state.
  */
 export function curvatureProduct(net: CurvatureNetwork, data: Dataset, v: ArrayLike<number>, kind: CurvatureKind = 'hessian', options: ProductOptions = {}): Float64Array {
   checkNetwork(net);
   checkOneOf('kind', kind, ['hessian', 'gauss-newton', 'residual']);
-  const { loss, batchSize } = checkedOptions(net, options);
   const d = parameterCount(net);
   if (v == null || v.length !== d) throw new ArgumentError('v', `a vector of length ${d} (the number of parameters)`, describe(v));
-  const p = prepare(net, data);
-  const dir = unflattenParameters(net, v);
+  const c = new Curvature(net, data, options);
   try {
-    const out = new Float64Array(d);
-    const passes: ['hessian' | 'gauss-newton', number][] = kind === 'residual' ? [['hessian', 1], ['gauss-newton', -1]] : [[kind, 1]];
-    for (const [k, sign] of passes) {
-      for (const [s, m] of chunks(p.n, batchSize)) {
-        const t = tf.tidy(() => {
-          const r = chunkPass(net, sliceRows(p.x, s, m), sliceRows(p.y, s, m), p.n, loss, dir, k, false);
-          return r.product!;
-        });
-        const pd = t.dataSync();
-        for (let i = 0; i < d; i++) out[i] += sign * pd[i];
-        t.dispose();
-      }
-    }
-    return out;
+    return c.product(v, kind);
   } finally {
-    dir.forEach((t) => tf.dispose([t.weight, t.bias ?? []].flat()));
-    if (p.owned) p.y.dispose();
+    c.dispose();
   }
 }
 
@@ -372,34 +517,20 @@ export interface CurvatureOperator extends LinearOperator {
   products: number;
   /** Total milliseconds spent in `apply`. */
   milliseconds: number;
+  /** Frees the cached forward state (call when done with the operator). */
+  dispose(): void;
 }
 
 /**
  * The Hessian (or G, or H - G) of the mean loss over `data` at the
  * network's current parameters, as a LinearOperator of dimension D. The
  * data are fixed for the operator's lifetime (keep the batch fixed across a
- * Krylov run); the network's parameters are read at every product.
+ * Krylov run). The forward state is cached and rebuilt whenever a weight
+ * has been assigned since the last product. Call `dispose()` when done.
  */
-export function curvatureOperator(net: CurvatureNetwork, data: Dataset, kind: CurvatureKind = 'hessian', options: ProductOptions & { progress?: ProgressOutput } = {}): CurvatureOperator {
-  checkNetwork(net);
+export function curvatureOperator(net: CurvatureNetwork, data: Dataset, kind: CurvatureKind = 'hessian', options: ProductOptions = {}): CurvatureOperator {
   checkOneOf('kind', kind, ['hessian', 'gauss-newton', 'residual']);
-  checkedOptions(net, options);
-  prepare(net, data); // validate now, not at the first product
-  const op: CurvatureOperator = {
-    dim: parameterCount(net),
-    kind,
-    name: `${kind} operator`,
-    products: 0,
-    milliseconds: 0,
-    apply(v: Float64Array) {
-      const t0 = Date.now();
-      const out = curvatureProduct(net, data, v, kind, options);
-      op.products++;
-      op.milliseconds += Date.now() - t0;
-      return out;
-    },
-  };
-  return op;
+  return new Curvature(net, data, options).operator(kind);
 }
 
 /** Parameter-space gradients of each logit z_c for each example: rows (example n, logit c) -> Float32Array of length D. */
@@ -419,7 +550,7 @@ export function logitGradients(net: CurvatureNetwork, x: tf.Tensor, logits?: rea
       const t = tf.tidy(() => {
         const z = net.layers.reduce((h: tf.Tensor, layer) => layer.forward(h), xi);
         const target = z.sub(tf.oneHot([l], c).toFloat());
-        return chunkPass(net, xi, target, 1, 'mse', null, 'hessian', true).gradient!;
+        return chunkState(net, xi, target, 1, 'mse').gradient;
       });
       gradients.push(t.dataSync() as Float32Array);
       t.dispose();

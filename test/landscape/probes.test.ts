@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { Rng, symEig } from '../../lib/core';
-import { Network } from '../../lib/rules/network';
+import { Network } from '../../lib/rules';
 import {
   RandomSubspace, accuracy, curvatureAtRadius, curvatureOperator, denseOperator, diagonalOperator, eigenpairs, flattenParameters,
   gradientOverlap, intrinsicDimension, logitGradientCosines, lossAndGradient, materialize, projectedSgd, restrictedHessian,
@@ -135,7 +135,9 @@ test('curvature versus radius: for a linear MSE model H = (1/N) X~^T X~ (x) I at
   }
   let tr = 0, fr2 = 0;
   for (let i = 0; i < 4; i++) { tr += 3 * gram[i][i]; for (let j = 0; j < 4; j++) fr2 += 3 * gram[i][j] ** 2; }
-  const explicit = materialize(curvatureOperator(net, data, 'hessian'));
+  const hop = curvatureOperator(net, data, 'hessian');
+  const explicit = materialize(hop);
+  hop.dispose();
   let e2 = 0;
   explicit.forEach((row) => row.forEach((v) => (e2 += v * v)));
   assert.ok(Math.abs(Math.sqrt(e2) - Math.sqrt(fr2)) < 1e-4 * Math.sqrt(fr2));
@@ -177,7 +179,9 @@ test('subspace training: the theta_d gradient equals finite differences of L(the
 test('projected SGD: steps lie in (dominant) or orthogonal to (bulk) the top-k Hessian eigenvectors', () => {
   const { net, data } = linearProblem(30, 'cross-entropy', 5);
   const theta0 = flattenParameters(net);
-  const Hm = materialize(curvatureOperator(net, data, 'hessian'));
+  const hop = curvatureOperator(net, data, 'hessian');
+  const Hm = materialize(hop);
+  hop.dispose();
   const exact = symEig(Hm.map((r, i) => Array.from(r, (v, j) => 0.5 * (v + Hm[j][i]))));
   // A clear gap after the top 2, so the dominant subspace is well defined.
   assert.ok(exact.values[1] - exact.values[2] > 0.1 * exact.values[1], `eigenvalues ${Array.from(exact.values.slice(0, 4))}`);

@@ -9,8 +9,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../../lib/core';
-import { Network } from '../../lib/rules/network';
-import { LayerSpec } from '../../lib/rules/layers';
+import { Network } from '../../lib/rules';
+import type { LayerSpec } from '../../lib/rules';
 import {
   curvatureOperator, curvatureProduct, flattenParameters, lossAndGradient, parameterCount, setParameters, unflattenParameters,
   logitGradients, eigenpairs,
@@ -281,12 +281,21 @@ test('curvature operators leak no tensors, count products, and Lanczos on them f
   const d = H.length;
   const dense = Array.from({ length: d }, (_, i) => Array.from({ length: d }, (_, j) => 0.5 * (H[i][j] + H[j][i])));
   const exactTop = Math.max(...(require('../../lib/core').symEig(dense).values as Float64Array));
-  const op = curvatureOperator(pb.net, { x: pb.x, y: pb.y }, 'hessian');
   const before = tf.memory().numTensors;
+  const op = curvatureOperator(pb.net, { x: pb.x, y: pb.y }, 'hessian', { batchSize: 4 });
   const r = eigenpairs(op, 2, { steps: d, seed: 1, progress: 'silent' });
-  assert.equal(tf.memory().numTensors, before);
   assert.equal(op.products, r.products);
   assert.ok(Math.abs(r.values[0] - exactTop) < 1e-4 * Math.abs(exactTop), `${r.values[0]} vs ${exactTop}`);
+  // The cached forward state follows the parameters: after an assignment the operator gives the new Hessian.
+  const v = new Rng(3).normalArray(d, 0, 1, 'float64') as Float64Array;
+  const theta = flattenParameters(pb.net);
+  setParameters(pb.net, Float32Array.from(theta, (t) => t * 0.7));
+  const fresh = curvatureProduct(pb.net, { x: pb.x, y: pb.y }, v, 'hessian');
+  const cached = op.apply(v);
+  assert.ok(relErr(cached, fresh) < 1e-6, `stale cache: ${relErr(cached, fresh)}`);
+  setParameters(pb.net, theta);
+  op.dispose();
+  assert.equal(tf.memory().numTensors, before, 'tensors left after dispose');
   tf.dispose([pb.x, pb.y]);
   pb.net.dispose();
 });

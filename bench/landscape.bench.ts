@@ -1,0 +1,147 @@
+/**
+ * Landscape benchmark (issue 7): the top-10 Hessian eigenpairs of the
+ * MLP 784-200-200-10 (199,210 parameters, tanh) over 4,096 MNIST samples --
+ * wall time, products, residuals -- and one Hessian-vector product beside
+ * PyTorch's double-backward product on the same network, weights and data
+ * in the same run (bench/hvp_torch.py), both on one core. The two products
+ * are also compared entry by entry.
+ *
+ *   OPENBLAS_NUM_THREADS=1 node --import tsx bench/landscape.bench.ts [--reps 5] [--quick]
+ *
+ * --quick: 1,024 samples, 2 repetitions, 30 Lanczos steps. Writes
+ * out/bench/landscape.json.
+ */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend, Rng, setBlasThreads } from '../lib/core';
+import { loadMnist } from '../lib/data';
+import { Network, mlp } from '../lib/rules';
+import { curvatureOperator, eigenpairs, flattenParameters } from '../lib/landscape';
+
+const ROOT = path.resolve(__dirname, '..');
+const PYTHON = process.env.LDL_PYTHON ?? '/usr/bin/python3';
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const h = s.length >> 1;
+  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const quick = argv.includes('--quick') || process.env.LDL_BENCH_QUICK === '1';
+  const repsArg = argv.indexOf('--reps');
+  const reps = repsArg >= 0 ? Number(argv[repsArg + 1]) : quick ? 2 : 5;
+  if (!Number.isInteger(reps) || reps < 1) throw new Error(`--reps: expected a positive integer, got ${argv[repsArg + 1]}`);
+  // One core on both sides: OpenBLAS reads its variable at start-up; set it for the child and pin ours.
+  process.env.OPENBLAS_NUM_THREADS = '1';
+  setBlasThreads(1);
+  const report = await initBackend();
+  const samples = quick ? 1024 : 4096;
+  const steps = quick ? 30 : 40;
+  const ds = loadMnist({ limit: samples, seed: 0 });
+  const net = new Network(mlp({ hidden: [200, 200], activation: 'tanh', seed: 0 }));
+  const x = tf.tensor(ds.images, [ds.count, 784]);
+  const y = tf.tensor1d(ds.labels, 'int32');
+  const D = net.parameterCount;
+  const v = new Rng(1).normalArray(D, 0, 1, 'float64') as Float64Array;
+
+  // One product: the first (builds the forward state) and the cached ones.
+  const op = curvatureOperator(net, { x, y }, 'hessian', { batchSize: samples });
+  let t0 = performance.now();
+  const hv = op.apply(v);
+  const firstSeconds = (performance.now() - t0) / 1e3;
+  const productSamples: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    t0 = performance.now();
+    op.apply(v);
+    productSamples.push((performance.now() - t0) / 1e3);
+  }
+  const productSeconds = median(productSamples);
+
+  // Top-10 eigenpairs by Lanczos with full reorthogonalisation.
+  const before = op.products;
+  t0 = performance.now();
+  const eig = eigenpairs(op, 10, { steps, seed: 0, progress: 'silent' });
+  const eigSeconds = (performance.now() - t0) / 1e3;
+  const eigProducts = op.products - before;
+  op.dispose();
+
+  // PyTorch on the same weights, data and direction.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ldl-hvp-'));
+  fs.writeFileSync(path.join(dir, 'x.f32'), Buffer.from(ds.images.buffer, ds.images.byteOffset, ds.images.byteLength));
+  fs.writeFileSync(path.join(dir, 'labels.i32'), Buffer.from(ds.labels.buffer, ds.labels.byteOffset, ds.labels.byteLength));
+  const params = Float32Array.from(flattenParameters(net));
+  fs.writeFileSync(path.join(dir, 'params.f32'), Buffer.from(params.buffer));
+  fs.writeFileSync(path.join(dir, 'v.f32'), Buffer.from(Float32Array.from(v).buffer));
+  fs.writeFileSync(path.join(dir, 'meta.json'), JSON.stringify({ n: samples, sizes: [784, 200, 200, 10], activation: 'tanh' }));
+  const py = spawnSync(PYTHON, [path.join(ROOT, 'bench', 'hvp_torch.py'), '--dir', dir, '--reps', String(reps)], {
+    encoding: 'utf8',
+    env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' },
+  });
+  let torch: Record<string, unknown> | null = null;
+  let torchError: string | null = null;
+  let relativeDifference: number | null = null;
+  if (py.status === 0) {
+    torch = JSON.parse(py.stdout.trim().split('\n').pop() as string);
+    const buf = fs.readFileSync(path.join(dir, 'hv_torch.f32'));
+    const th = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
+    let num = 0;
+    let den = 0;
+    for (let i = 0; i < D; i++) ((num += (hv[i] - th[i]) ** 2), (den += th[i] ** 2));
+    relativeDifference = Math.sqrt(num / den);
+  } else torchError = (py.stderr || py.error?.message || 'failed').trim().split('\n').slice(-3).join(' | ');
+  fs.rmSync(dir, { recursive: true, force: true });
+
+  const load = os.loadavg()[0];
+  const rows = [
+    ['parameters D', String(D)],
+    ['samples', String(samples)],
+    ['backend', report.line],
+    ['load average (1 min) at the end', load.toFixed(2)],
+    ['HVP, first (forward state built), s', firstSeconds.toFixed(3)],
+    ['HVP, cached state (median), s', productSeconds.toFixed(3)],
+    ['PyTorch HVP, cached graph (median), s', torch ? Number(torch.cached_product_seconds).toFixed(3) : `n/a (${torchError})`],
+    ['PyTorch HVP, fresh graph (median), s', torch ? Number(torch.fresh_product_seconds).toFixed(3) : 'n/a'],
+    ['||Hv_ours - Hv_torch|| / ||Hv_torch||', relativeDifference === null ? 'n/a' : relativeDifference.toExponential(2)],
+    [`top-10 eigenpairs (Lanczos ${eig.steps} steps), s`, eigSeconds.toFixed(2)],
+    ['products for top-10 (incl. 10 residual checks)', String(eigProducts)],
+    ['top eigenvalues', Array.from(eig.values.slice(0, 5), (e) => e.toPrecision(4)).join(', ') + ', ...'],
+    ['max residual ||Hv - lambda v||', Math.max(...eig.residuals).toExponential(2)],
+  ];
+  const w = Math.max(...rows.map((r) => r[0].length));
+  console.log('\nlandscape benchmark (one core each side)');
+  for (const [k, val] of rows) console.log(`  ${k.padEnd(w)}  ${val}`);
+  const out = path.join(ROOT, 'out', 'bench');
+  fs.mkdirSync(out, { recursive: true });
+  fs.writeFileSync(
+    path.join(out, 'landscape.json'),
+    JSON.stringify(
+      {
+        quick,
+        reps,
+        samples,
+        parameters: D,
+        backend: report,
+        loadAverage: os.loadavg(),
+        hvp: { firstSeconds, cachedSeconds: productSeconds, samples: productSamples },
+        torch,
+        torchError,
+        relativeDifference,
+        top10: { seconds: eigSeconds, products: eigProducts, steps: eig.steps, values: Array.from(eig.values), residuals: Array.from(eig.residuals) },
+      },
+      null,
+      2,
+    ),
+  );
+  tf.dispose([x, y]);
+  net.dispose();
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
