@@ -11,6 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ownedVariable } from './schedules';
+import { QGradKernel, gruKernel, vanillaKernel } from './fused';
 import { ArgumentError, Rng, checkInteger, checkNumber, checkOneOf } from '../core';
 
 export type CellKind = 'vanilla' | 'gru' | 'lstm' | 'ugrnn';
@@ -26,6 +27,12 @@ export interface DynamicalSystem {
   stepF64?(state: Float64Array, input: Float64Array): Float64Array;
   /** Optional closed-form Jacobians (row-major, [stateSize x stateSize] and [stateSize x inputSize]). */
   jacobianF64?(state: Float64Array, input: Float64Array): { dState: Float64Array; dInput: Float64Array };
+  /**
+   * Optional fused float32 kernel for the fixed-point search: for N states with
+   * inputs u [N x inputSize] held fixed, returns a function filling q [N] and
+   * the gradient of mean(q) [N x stateSize] for states x.
+   */
+  qGradKernel?(u: Float32Array, N: number): QGradKernel;
 }
 
 export interface CellOptions {
@@ -141,6 +148,11 @@ export abstract class RecurrentCell implements DynamicalSystem {
     return v as unknown as tf.Tensor2D;
   }
 
+  /** Float32 copy of a parameter (or gate block) for the fused kernels. */
+  protected f32(name: string, k?: number): Float32Array {
+    return Float32Array.from(this.w(name, k).dataSync());
+  }
+
   /** Drops the cached float64 parameters (training calls this after each update). */
   invalidate(): void {
     this.f64 = null;
@@ -208,6 +220,9 @@ export class VanillaCell extends RecurrentCell {
   step(h: tf.Tensor2D, x: tf.Tensor2D): tf.Tensor2D {
     return tf.tidy(() => tf.tanh(tf.add(tf.add(tf.matMul(h, this.w('Wh')), tf.matMul(x, this.w('Wx'))), this.w('b'))) as tf.Tensor2D);
   }
+  qGradKernel(u: Float32Array, N: number): QGradKernel {
+    return vanillaKernel(this.f32('Wh'), this.f32('Wx'), this.f32('b'), this.units, this.inputSize, u, N);
+  }
   stepF64(h: Float64Array, x: Float64Array): Float64Array {
     this.checkState('state', h, x);
     const { Wh, Wx, b } = this.p64();
@@ -268,6 +283,11 @@ export class GruCell extends RecurrentCell {
       // h' = c + z * (h - c): one fewer op than z*h + (1-z)*c, same value.
       return tf.add(c, tf.mul(z, tf.sub(h, c))) as tf.Tensor2D;
     });
+  }
+  qGradKernel(u: Float32Array, N: number): QGradKernel {
+    const n = this.units;
+    const Whzr = Float32Array.from(this.p64().Whzr);
+    return gruKernel(Whzr, this.f32('Whc'), [0, 1, 2].map((k) => this.f32('Wx', k)), [0, 1, 2].map((k) => this.f32('b', k)), n, this.inputSize, u, N);
   }
   private parts(h: Float64Array, x: Float64Array) {
     this.checkState('state', h, x);

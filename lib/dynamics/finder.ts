@@ -211,7 +211,7 @@ export class FixedPointFinder {
     checkFinite('inputs', u);
     this.probeStep();
 
-    const opt = this.optimise(x0, u, n);
+    const opt = this.system.qGradKernel ? this.optimiseFused(x0, u, n) : this.optimise(x0, u, n);
     let { x, q, dq, nIters } = opt;
     if (this.options.rerunQOutliers && n > 1) {
       const med = Array.from(q).sort((a, b) => a - b)[Math.floor(n / 2)];
@@ -223,7 +223,7 @@ export class FixedPointFinder {
           xs.set(x.subarray(i * S, (i + 1) * S), k * S);
           us.set(u.subarray(i * I, (i + 1) * I), k * I);
         });
-        const again = this.optimise(xs, us, idx.length);
+        const again = this.system.qGradKernel ? this.optimiseFused(xs, us, idx.length) : this.optimise(xs, us, idx.length);
         idx.forEach((i, k) => {
           if (again.q[k] < q[i]) {
             x.set(again.x.subarray(k * S, (k + 1) * S), i * S);
@@ -396,6 +396,80 @@ export class FixedPointFinder {
       v.dispose();
       U.dispose();
     }
+  }
+
+  /**
+   * The same optimisation on plain Float32Arrays with the system's fused
+   * q-and-gradient kernel (built-in cells): identical algorithm, no tfjs ops.
+   */
+  private optimiseFused(x0: Float32Array, u: Float32Array, n: number) {
+    const o = this.options;
+    const S = this.system.stateSize;
+    const kernel = this.system.qGradKernel!(u, n);
+    const lrCtl = new AdaptiveLearningRate(o.learningRate);
+    const clipper = new AdaptiveGradNormClip(o.clipPercentile, o.clipWindow);
+    const budget = new Budget({ maxIterations: o.maxIters, timeLimitMs: Number.isFinite(o.timeLimitSeconds) ? o.timeLimitSeconds * 1000 : undefined });
+    const progress = o.progress ? new Progress({ total: o.maxIters, label: o.label }) : null;
+    const x = Float32Array.from(x0);
+    const m = new Float32Array(n * S);
+    const v = new Float32Array(n * S);
+    const g = new Float32Array(n * S);
+    let q = new Float32Array(n);
+    const qPrev = new Float64Array(n).fill(NaN);
+    const dq = new Float64Array(n).fill(Infinity);
+    const nIters = new Int32Array(n).fill(o.maxIters);
+    const done = new Uint8Array(n);
+    let lr = o.learningRate;
+    let iter = 0;
+    let stoppedBy: FixedPointSearch['stoppedBy'] = 'iterations';
+    const t0 = Date.now();
+    const b1 = o.adamBeta1;
+    const b2 = o.adamBeta2;
+    const eps = o.adamEpsilon;
+    for (; ; iter++) {
+      const why = budget.exhausted(iter);
+      if (why) {
+        stoppedBy = why === 'time' ? 'time' : 'iterations';
+        break;
+      }
+      kernel(x, q, g);
+      let meanQ = 0;
+      for (let i = 0; i < n; i++) meanQ += q[i];
+      meanQ /= n;
+      if (!Number.isFinite(meanQ)) throw new Error(`FixedPointFinder: q became ${meanQ} at iteration ${iter}; the step function diverges from these initial states`);
+      let all = true;
+      for (let i = 0; i < n; i++) {
+        if (iter > 0) dq[i] = Math.abs(q[i] - qPrev[i]);
+        qPrev[i] = q[i];
+        const ok = q[i] < o.tolQ || dq[i] < o.tolDq * lr;
+        if (ok && !done[i]) {
+          done[i] = 1;
+          nIters[i] = iter;
+        }
+        if (!ok) all = false;
+      }
+      if (all) {
+        stoppedBy = 'converged';
+        break;
+      }
+      if (iter > 0) lr = lrCtl.update(meanQ);
+      let g2 = 0;
+      for (let k = 0; k < g.length; k++) g2 += g[k] * g[k];
+      const scale = clipper.scale(Math.sqrt(g2));
+      const t = iter + 1;
+      const step = lr / (1 - Math.pow(b1, t));
+      const c2 = 1 / (1 - Math.pow(b2, t));
+      for (let k = 0; k < g.length; k++) {
+        const gk = g[k] * scale;
+        m[k] = b1 * m[k] + (1 - b1) * gk;
+        v[k] = b2 * v[k] + (1 - b2) * gk * gk;
+        x[k] -= (step * m[k]) / (Math.sqrt(v[k] * c2) + eps);
+      }
+      progress?.update(iter + 1, `mean q ${meanQ.toExponential(2)}, lr ${lr.toExponential(2)}`);
+    }
+    q = Float32Array.from(q);
+    progress?.finish(`${iter} iterations (${stoppedBy})`);
+    return { x, q, dq, nIters, iterations: iter, stoppedBy, seconds: (Date.now() - t0) / 1000 };
   }
 
   /** Jacobians (closed form in float64 when the system provides it, else tfjs autodiff) and eigendecompositions. */

@@ -174,3 +174,30 @@ test('tasks: flip-flop holds the last pulse; context integration sums the cued c
   assert.throws(() => flipFlop({ batch: 0, seed: 1 }), /batch: expected an integer >= 1, got 0/);
   assert.throws(() => createCell('rnn' as never, { units: 2, inputSize: 1, seed: 0 }), /kind: expected one of/);
 });
+
+test('fused q-and-gradient kernels (vanilla, GRU) equal tfjs autodiff of mean q', async () => {
+  await initBackend({ print: false });
+  const rng = new Rng(31);
+  for (const kind of ['vanilla', 'gru'] as const) {
+    const cell = createCell(kind, { units: 7, inputSize: 2, seed: 6, recurrentScale: 1.5 });
+    for (const v of Object.values(cell.params)) if (v.rank === 1) v.assign(tf.randomNormal(v.shape, 0, 0.5, 'float32', 4));
+    cell.invalidate();
+    const N = 5;
+    const S = cell.stateSize;
+    const x = Float32Array.from({ length: N * S }, () => rng.normal() * 0.6);
+    const u = Float32Array.from({ length: N * 2 }, () => rng.normal());
+    const q = new Float32Array(N);
+    const g = new Float32Array(N * S);
+    cell.qGradKernel!(u, N)(x, q, g);
+    const [qRef, gRef] = tf.tidy(() => {
+      const X = tf.tensor2d(x, [N, S]);
+      const U = tf.tensor2d(u, [N, 2]);
+      const qv = (h: tf.Tensor) => tf.mul(tf.sum(tf.square(tf.sub(cell.step(h as tf.Tensor2D, U), h)), 1), 0.5);
+      return [qv(X).dataSync(), tf.grad((h: tf.Tensor) => tf.mean(qv(h)))(X).dataSync()];
+    });
+    q.forEach((v, i) => assert.ok(Math.abs(v - qRef[i]) < 1e-5 * Math.max(1, qRef[i]), `${kind} q[${i}]: ${v} vs ${qRef[i]}`));
+    const scale = Math.max(...Array.from(gRef, Math.abs));
+    g.forEach((v, i) => assert.ok(Math.abs(v - gRef[i]) < 1e-5 * scale, `${kind} grad[${i}]: ${v} vs ${gRef[i]}`));
+    cell.dispose();
+  }
+});

@@ -1,0 +1,131 @@
+/**
+ * Fused float32 q-and-gradient kernels for the fixed-point search of the
+ * built-in cells. For a batch of N states x with inputs held fixed they
+ * compute, per point, q = 1/2 ||F(x) - x||^2 and the gradient of mean(q),
+ * (1/N) (J^T d - d) with d = F(x) - x, written out by hand (the backward pass
+ * of each cell) on plain Float32Arrays: matrix products through lib/core's
+ * gemm (native BLAS when loaded), element-wise work in one loop each. This
+ * avoids tfjs' per-op overhead, which dominates at these sizes; the finder
+ * falls back to tfjs autodiff for any other system. Tested against autodiff.
+ */
+import { gemm } from '../core';
+
+/** Scratch buffers reused across iterations (sized for the last batch). */
+class Scratch {
+  private bufs = new Map<string, Float32Array>();
+  get(name: string, size: number): Float32Array {
+    let b = this.bufs.get(name);
+    if (!b || b.length !== size) {
+      b = new Float32Array(size);
+      this.bufs.set(name, b);
+    }
+    return b;
+  }
+}
+
+const sigmoid = (a: number) => 1 / (1 + Math.exp(-a));
+// tanh through one exp (Math.tanh is slower in V8); exact to float32 rounding.
+const tanh = (a: number) => {
+  if (a > 20) return 1;
+  if (a < -20) return -1;
+  const e = Math.exp(2 * a);
+  return (e - 1) / (e + 1);
+};
+
+/** A q-and-gradient kernel bound to fixed inputs u [N x I] (their contributions are precomputed). */
+export type QGradKernel = (x: Float32Array, q: Float32Array, grad: Float32Array) => void;
+
+/** Input contribution u @ W + b for each of `blocks` weight blocks: [N x n] each. */
+function inputTerms(u: Float32Array, N: number, I: number, n: number, Wx: Float32Array[], b: Float32Array[]): Float32Array[] {
+  return Wx.map((W, k) => {
+    const out = new Float32Array(N * n);
+    for (let i = 0; i < N; i++) out.set(b[k], i * n);
+    if (I > 0) gemm(N, n, I, u, W, out, { beta: 1 });
+    return out;
+  });
+}
+
+/** Vanilla: F = tanh(x Wh + c). */
+export function vanillaKernel(Wh: Float32Array, Wx: Float32Array, b: Float32Array, n: number, I: number, u: Float32Array, N: number): QGradKernel {
+  const [c] = inputTerms(u, N, I, n, [Wx], [b]);
+  const s = new Scratch();
+  return (x, q, grad) => {
+    const A = s.get('A', N * n);
+    A.set(c);
+    gemm(N, n, n, x, Wh, A, { beta: 1 });
+    const gA = s.get('gA', N * n);
+    const inv = 1 / N;
+    for (let i = 0; i < N; i++) {
+      let qi = 0;
+      for (let j = i * n, e = j + n; j < e; j++) {
+        const F = tanh(A[j]);
+        const d = F - x[j];
+        qi += d * d;
+        gA[j] = d * inv * (1 - F * F);
+        grad[j] = -d * inv;
+      }
+      q[i] = 0.5 * qi;
+    }
+    gemm(N, n, n, gA, Wh, grad, { transB: true, beta: 1 });
+  };
+}
+
+/**
+ * GRU: z = sig(x Whz + cz), r = sig(x Whr + cr), c = tanh((r*x) Whc + cc),
+ * F = c + z (x - c). Whzr is [n x 2n] (z block then r block, row-major).
+ */
+export function gruKernel(Whzr: Float32Array, Whc: Float32Array, Wx: Float32Array[], b: Float32Array[], n: number, I: number, u: Float32Array, N: number): QGradKernel {
+  const [cz, cr, cc] = inputTerms(u, N, I, n, Wx, b);
+  const s = new Scratch();
+  return (x, q, grad) => {
+    const ZR = s.get('ZR', N * 2 * n);
+    gemm(N, 2 * n, n, x, Whzr, ZR);
+    const z = s.get('z', N * n);
+    const r = s.get('r', N * n);
+    const rh = s.get('rh', N * n);
+    for (let i = 0; i < N; i++) {
+      for (let j = 0; j < n; j++) {
+        const k = i * n + j;
+        z[k] = sigmoid(ZR[i * 2 * n + j] + cz[k]);
+        const rk = sigmoid(ZR[i * 2 * n + n + j] + cr[k]);
+        r[k] = rk;
+        rh[k] = rk * x[k];
+      }
+    }
+    const C = s.get('C', N * n);
+    C.set(cc);
+    gemm(N, n, n, rh, Whc, C, { beta: 1 });
+    const gAc = s.get('gAc', N * n);
+    const gZR = s.get('gZR', N * 2 * n);
+    const inv = 1 / N;
+    for (let i = 0; i < N; i++) {
+      let qi = 0;
+      for (let j = 0; j < n; j++) {
+        const k = i * n + j;
+        const c = tanh(C[k]);
+        const zk = z[k];
+        const xk = x[k];
+        const d = c + zk * (xk - c) - xk;
+        qi += d * d;
+        const gF = d * inv;
+        // dL/dx from d = F - x and from F's z * x term; the gate paths are added below.
+        grad[k] = gF * zk - gF;
+        gAc[k] = gF * (1 - zk) * (1 - c * c);
+        gZR[i * 2 * n + j] = gF * (xk - c) * zk * (1 - zk);
+      }
+      q[i] = 0.5 * qi;
+    }
+    // grh = gAc Whc^T; then gr = grh * x (-> r's pre-activation) and dx += grh * r.
+    const grh = s.get('grh', N * n);
+    gemm(N, n, n, gAc, Whc, grh, { transB: true });
+    for (let i = 0; i < N; i++) {
+      for (let j = 0; j < n; j++) {
+        const k = i * n + j;
+        const rk = r[k];
+        grad[k] += grh[k] * rk;
+        gZR[i * 2 * n + n + j] = grh[k] * x[k] * rk * (1 - rk);
+      }
+    }
+    gemm(N, n, 2 * n, gZR, Whzr, grad, { transB: true, beta: 1 });
+  };
+}
