@@ -17,9 +17,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { blasInfo, gemmIsNative, resultsDir, setBlasThreads } from '../lib/core';
 import { cnmf, CnmfSolver, initialFactors, syntheticSequences, DenseMatrix } from '../lib/cnmf';
-import { readMat } from '../lib/data';
+import { loadSongbird } from '../lib/data';
 
-const SONGBIRD = path.resolve(__dirname, '..', '..', 'shared', 'data', 'MackeviciusData.mat');
 const iterations = Number(process.env.CNMF_BENCH_ITERS ?? 5);
 const nSeeds = Number(process.env.CNMF_BENCH_SEEDS ?? 5);
 const timeLimit = Number(process.env.CNMF_BENCH_TIME_LIMIT ?? 60);
@@ -33,8 +32,8 @@ function median(a: number[]): number {
 }
 
 function songbird(): DenseMatrix {
-  const mat = readMat(process.env.CNMF_SONGBIRD ?? SONGBIRD).get('SONG');
-  return { rows: mat.rows, cols: mat.cols, data: mat.toRowMajor() };
+  const song = loadSongbird().song; // finds MackeviciusData.mat ($SONGBIRD_MAT, ../shared/data, data/)
+  return { rows: song.rows, cols: song.cols, data: song.toRowMajor() };
 }
 
 interface Case {

@@ -77,21 +77,67 @@ function checkFactorShapes(N: number, K: number, L: number, T: number, W: Float6
 // ---------------------------------------------------------------------------
 // Model: reconstruction, transpose convolution, loss
 
-/** Xhat = sum_l W_l shift_l(H), written into `out` (N x T). */
-export function reconstruct(W: Float64Array, H: Float64Array, N: number, K: number, L: number, T: number, out = new Float64Array(N * T)): Float64Array {
+/** Named scratch buffers reused across calls (a solver keeps one; public calls make a fresh one). */
+type Workspace = Record<string, Float64Array>;
+
+function buffer(ws: Workspace, name: string, size: number): Float64Array {
+  let a = ws[name];
+  if (!a || a.length !== size) {
+    a = new Float64Array(size);
+    ws[name] = a;
+  }
+  return a;
+}
+
+/** W unfolded to N x (K L): entry (n, l*K + k) = W_l[n, k]. */
+function unfoldW(W: Float64Array, N: number, K: number, L: number, out: Float64Array): Float64Array {
+  const KL = K * L;
+  for (let l = 0; l < L; l++) for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) out[n * KL + l * K + k] = W[(l * N + n) * K + k];
+  return out;
+}
+
+/** Htilde (K L x T): row l*K + k is H_k shifted right by l with zero fill. */
+function stackShifts(H: Float64Array, K: number, L: number, T: number, out: Float64Array): Float64Array {
+  out.fill(0);
+  for (let l = 0; l < L && l < T; l++) for (let k = 0; k < K; k++) out.set(H.subarray(k * T, k * T + T - l), (l * K + k) * T + l);
+  return out;
+}
+
+/*
+ * Both model products are written as one GEMM with inner or outer dimension
+ * K L instead of L GEMMs of width K: with K of 3-10 the per-lag products stream
+ * the N x T data once per lag at a few flops per byte, the stacked product
+ * streams it once. (Xhat = W_unf Htilde; T(W, Y) = shifted sums of W_unf^T Y.)
+ */
+function reconstructInto(W: Float64Array, H: Float64Array, N: number, K: number, L: number, T: number, out: Float64Array, ws: Workspace, beta = 0): void {
+  const Wu = unfoldW(W, N, K, L, buffer(ws, 'Wu', N * K * L));
+  const Ht = stackShifts(H, K, L, T, buffer(ws, 'HtRecon', K * L * T));
+  gemm(N, T, K * L, Wu, Ht, out, { beta });
+}
+
+function transposeConvolveInto(W: Float64Array, Y: Float64Array, N: number, K: number, L: number, T: number, out: Float64Array, ws: Workspace): void {
+  const Wu = unfoldW(W, N, K, L, buffer(ws, 'Wu', N * K * L));
+  const P = buffer(ws, 'WtY', K * L * T);
+  gemm(K * L, T, N, Wu, Y, P, { transA: true });
   out.fill(0);
   for (let l = 0; l < L && l < T; l++) {
-    gemm(N, T - l, K, W.subarray(l * N * K), H, out.subarray(l), { ldb: T, ldc: T, beta: 1 });
+    for (let k = 0; k < K; k++) {
+      const src = (l * K + k) * T + l;
+      const dst = k * T;
+      for (let t = 0; t < T - l; t++) out[dst + t] += P[src + t];
+    }
   }
+}
+
+/** Xhat = sum_l W_l shift_l(H), written into `out` (N x T). */
+export function reconstruct(W: Float64Array, H: Float64Array, N: number, K: number, L: number, T: number, out = new Float64Array(N * T)): Float64Array {
+  reconstructInto(W, H, N, K, L, T, out, {});
   return out;
 }
 
 /** The transpose convolution T(W, Y)[:, t] = sum_l W_l^T Y[:, t + l] (K x T), written into `out`. */
 export function transposeConvolve(W: Float64Array, Y: Float64Array, N: number, K: number, L: number, T: number, out = new Float64Array(K * T)): Float64Array {
-  out.fill(0);
-  for (let l = 0; l < L && l < T; l++) {
-    gemm(K, T - l, N, W.subarray(l * N * K), Y.subarray(l), out, { transA: true, ldb: T, ldc: T, beta: 1 });
-  }
+  transposeConvolveInto(W, Y, N, K, L, T, out, {});
   return out;
 }
 
@@ -132,6 +178,13 @@ export function motif(W: Float64Array, N: number, K: number, L: number, k: numbe
 export interface NnlsOptions {
   /** Cap on pivoting rounds (default 10 * n + 50; BPP needs a handful in practice). */
   maxIterations?: number;
+  /**
+   * Warm start (rhs-major like the result): the pivoting starts from the
+   * passive sets {i : x_i > 0} of this guess instead of the empty set. In
+   * alternating solvers the previous iterate is a good guess and saves most
+   * pivoting rounds; the solution is the same.
+   */
+  initialX?: Float64Array;
 }
 
 /**
@@ -163,6 +216,16 @@ export function nnlsGram(G: Float64Array, C: Float64Array, n: number, r: number,
     }
     // gradients this small relative to the right-hand side are round-off, not infeasibility
     tol[j] = 1e-12 * Math.max(m, 1e-300);
+  }
+  if (options.initialX !== undefined) {
+    if (options.initialX.length !== n * r) throw new ArgumentError('initialX', `${n * r} entries (r x n)`, options.initialX);
+    const all: number[] = [];
+    for (let j = 0; j < r; j++) {
+      let any = false;
+      for (let i = 0; i < n; i++) if (options.initialX[j * n + i] > 0) passive[j * n + i] = 1, any = true;
+      if (any) all.push(j);
+    }
+    solvePassiveGroups(G, C, X, Y, passive, n, all, maxDiag);
   }
   const changed: number[] = [];
   for (let iter = 0; iter < maxIterations; iter++) {
@@ -398,49 +461,49 @@ interface SolverState {
 }
 
 function scratch(s: SolverState, name: string, size: number): Float64Array {
-  let a = s.scratch[name];
-  if (!a || a.length !== size) {
-    a = new Float64Array(size);
-    s.scratch[name] = a;
-  }
-  return a;
+  return buffer(s.scratch, name, size);
 }
 
 /** One MU iteration: all W_l from the same Xhat, then Xhat, then H, then Xhat again (kept for the loss and the next W step). */
 function muIteration(s: SolverState): void {
   const { N, K, L, T, X, W, H, pen } = s;
+  const KL = K * L;
   const xhat = s.buf;
-  const num = scratch(s, 'muNum', N * K);
-  const den = scratch(s, 'muDen', N * K);
+  const ws = s.scratch;
+  // numerators X_{:, l:} H_{:, :T-l}^T and denominators (with Xhat) of every lag at once: X Htilde^T, Xhat Htilde^T
+  const Ht = stackShifts(H, K, L, T, buffer(ws, 'Htilde', KL * T));
+  const num = buffer(ws, 'muNum', N * KL);
+  const den = buffer(ws, 'muDen', N * KL);
+  gemm(N, KL, T, X, Ht, num, { transB: true });
+  gemm(N, KL, T, xhat, Ht, den, { transB: true });
   for (let l = 0; l < L; l++) {
-    // X_{:, l:} H_{:, :T-l}^T and the same with Xhat
-    gemm(N, K, T - l, X.subarray(l), H, num, { lda: T, transB: true, ldb: T });
-    gemm(N, K, T - l, xhat.subarray(l), H, den, { lda: T, transB: true, ldb: T });
-    const o = l * N * K;
-    for (let i = 0; i < N * K; i++) {
-      const w = W[o + i];
-      const v = (w * num[i]) / (den[i] + pen.l1W + 2 * pen.l2W * w + EPS);
-      W[o + i] = v > EPS ? v : EPS;
+    for (let n = 0; n < N; n++) {
+      for (let k = 0; k < K; k++) {
+        const idx = (l * N + n) * K + k;
+        const j = n * KL + l * K + k;
+        const w = W[idx];
+        const v = (w * num[j]) / (den[j] + pen.l1W + 2 * pen.l2W * w + EPS);
+        W[idx] = v > EPS ? v : EPS;
+      }
     }
   }
-  reconstruct(W, H, N, K, L, T, xhat);
-  const hNum = transposeConvolve(W, X, N, K, L, T, scratch(s, 'muHNum', K * T));
-  const hDen = transposeConvolve(W, xhat, N, K, L, T, scratch(s, 'muHDen', K * T));
+  const Wu = unfoldW(W, N, K, L, buffer(ws, 'Wu', N * KL));
+  gemm(N, T, KL, Wu, Ht, xhat);
+  const hNum = buffer(ws, 'muHNum', K * T);
+  const hDen = buffer(ws, 'muHDen', K * T);
+  transposeConvolveInto(W, X, N, K, L, T, hNum, ws);
+  transposeConvolveInto(W, xhat, N, K, L, T, hDen, ws);
   for (let i = 0; i < K * T; i++) {
     const h = H[i];
     const v = (h * hNum[i]) / (hDen[i] + pen.l1H + 2 * pen.l2H * h + EPS);
     H[i] = v > EPS ? v : EPS;
   }
-  reconstruct(W, H, N, K, L, T, xhat);
+  reconstructInto(W, H, N, K, L, T, xhat, ws);
 }
 
-/** Htilde (KL x T): row l*K + k is H_k shifted right by l with zero fill. */
+/** Htilde of the current H in the solver's workspace. */
 function stackedShifts(s: SolverState): Float64Array {
-  const { K, L, T, H } = s;
-  const Ht = scratch(s, 'Htilde', K * L * T);
-  Ht.fill(0);
-  for (let l = 0; l < L; l++) for (let k = 0; k < K; k++) Ht.set(H.subarray(k * T, k * T + T - l), (l * K + k) * T + l);
-  return Ht;
+  return stackShifts(s.H, s.K, s.L, s.T, buffer(s.scratch, 'Htilde', s.K * s.L * s.T));
 }
 
 /**
@@ -552,7 +615,8 @@ function halsUpdateH(s: SolverState): void {
   const R = s.buf;
   const g = lagGram(s);
   const D = 2 * L - 1;
-  const inner = transposeConvolve(W, R, N, K, L, T, scratch(s, 'inner', K * T));
+  const inner = scratch(s, 'inner', K * T);
+  transposeConvolveInto(W, R, N, K, L, T, inner, s.scratch);
   const oldH = scratch(s, 'oldH', K * T);
   oldH.set(H);
   for (let k = 0; k < K; k++) {
@@ -569,16 +633,11 @@ function halsUpdateH(s: SolverState): void {
     }
   }
   for (let i = 0; i < K * T; i++) oldH[i] = H[i] - oldH[i];
-  addReconstruction(W, oldH, N, K, L, T, R);
-}
-
-/** out += sum_l W_l shift_l(dH). */
-function addReconstruction(W: Float64Array, dH: Float64Array, N: number, K: number, L: number, T: number, out: Float64Array): void {
-  for (let l = 0; l < L && l < T; l++) gemm(N, T - l, K, W.subarray(l * N * K), dH, out.subarray(l), { ldb: T, ldc: T, beta: 1 });
+  reconstructInto(W, oldH, N, K, L, T, R, s.scratch, 1); // R += Xhat(dH)
 }
 
 function residual(s: SolverState): void {
-  reconstruct(s.W, s.H, s.N, s.K, s.L, s.T, s.buf);
+  reconstructInto(s.W, s.H, s.N, s.K, s.L, s.T, s.buf, s.scratch);
   for (let i = 0; i < s.buf.length; i++) s.buf[i] -= s.X[i];
 }
 
@@ -597,8 +656,8 @@ function anlsUpdateW(s: SolverState): void {
   const C = scratch(s, 'anlsC', N * KL); // rhs-major: row n is (Htilde X^T)[:, n]
   gemm(N, KL, T, X, Ht, C, { transB: true });
   if (pen.l1W) for (let i = 0; i < C.length; i++) C[i] -= pen.l1W;
-  const sol = nnlsGram(G, C, KL, N);
-  // sol[n*KL + l*K + k] is W_l[n, k]
+  // warm start from the current W (same layout as the solution: sol[n*KL + l*K + k] is W_l[n, k])
+  const sol = nnlsGram(G, C, KL, N, { initialX: unfoldW(W, N, K, L, scratch(s, 'anlsW0', N * KL)) });
   for (let l = 0; l < L; l++) for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) W[(l * N + n) * K + k] = sol[n * KL + l * K + k];
   residual(s);
 }
@@ -616,7 +675,8 @@ function anlsUpdateH(s: SolverState): void {
   const R = s.buf;
   const g = lagGram(s);
   const D = 2 * L - 1;
-  const inner = transposeConvolve(W, R, N, K, L, T, scratch(s, 'inner', K * T));
+  const inner = scratch(s, 'inner', K * T);
+  transposeConvolveInto(W, R, N, K, L, T, inner, s.scratch);
   const startH = scratch(s, 'oldH', K * T);
   startH.set(H);
   const Jmax = Math.ceil(T / L) + 1;
@@ -641,8 +701,10 @@ function anlsUpdateH(s: SolverState): void {
     const lastCut = r + (J - 1) * L + L > T;
     const Jfull = lastCut ? J - 1 : J;
     const sol = new Float64Array(J * K);
-    if (Jfull > 0) sol.set(nnlsGram(gramOf(L, G), rhs.subarray(0, Jfull * K), K, Jfull));
-    if (lastCut) sol.set(nnlsGram(gramOf(T - (r + (J - 1) * L), new Float64Array(K * K)), rhs.slice((J - 1) * K, J * K), K, 1), (J - 1) * K);
+    const guess = new Float64Array(J * K); // warm start from the current columns
+    for (let j = 0; j < J; j++) for (let k = 0; k < K; k++) guess[j * K + k] = H[k * T + r + j * L];
+    if (Jfull > 0) sol.set(nnlsGram(gramOf(L, G), rhs.subarray(0, Jfull * K), K, Jfull, { initialX: guess.subarray(0, Jfull * K) }));
+    if (lastCut) sol.set(nnlsGram(gramOf(T - (r + (J - 1) * L), new Float64Array(K * K)), rhs.slice((J - 1) * K, J * K), K, 1, { initialX: guess.slice((J - 1) * K) }), (J - 1) * K);
     for (let j = 0; j < J; j++) {
       const t = r + j * L;
       for (let k = 0; k < K; k++) {
@@ -654,7 +716,7 @@ function anlsUpdateH(s: SolverState): void {
     }
   }
   for (let i = 0; i < K * T; i++) startH[i] = H[i] - startH[i];
-  addReconstruction(W, startH, N, K, L, T, R);
+  reconstructInto(W, startH, N, K, L, T, R, s.scratch, 1); // R += Xhat(dH)
 }
 
 function stateLoss(s: SolverState, solver: CnmfSolver): number {
@@ -702,7 +764,7 @@ export function cnmf(X: DenseMatrixLike, options: CnmfOptions): CnmfResult {
   const start = process.hrtime.bigint();
   const seconds = () => Number(process.hrtime.bigint() - start) / 1e9;
   const s: SolverState = { N, K, L, T, X: x.data, W, H, buf: new Float64Array(N * T), normX, pen, scratch: {} };
-  if (solver === 'mu') reconstruct(W, H, N, K, L, T, s.buf);
+  if (solver === 'mu') reconstructInto(W, H, N, K, L, T, s.buf, s.scratch);
   else residual(s);
   const lossHistory = [stateLoss(s, solver)];
   const timeHistory = [seconds()];

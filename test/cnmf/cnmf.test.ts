@@ -79,9 +79,15 @@ test('NNLS equals brute-force enumeration of supports on small random problems',
     const A = Array.from({ length: m }, () => Array.from({ length: n }, () => rng.normal()));
     const B = Array.from({ length: m }, () => Array.from({ length: r }, () => rng.normal()));
     const X = nnls(A, B);
+    // a warm start from a random guess (some entries zero) must land on the same solution
+    const guess = Float64Array.from({ length: n * r }, () => Math.max(0, rng.normal()));
+    const Xwarm = nnls(A, B, { initialX: guess });
     for (let j = 0; j < r; j++) {
       const expected = bruteForceNnls(A, B.map((row) => row[j]));
-      for (let i = 0; i < n; i++) assert.ok(Math.abs(X.data[i * r + j] - expected[i]) < 1e-9, `trial ${trial} x[${i},${j}] ${X.data[i * r + j]} vs ${expected[i]}`);
+      for (let i = 0; i < n; i++) {
+        assert.ok(Math.abs(X.data[i * r + j] - expected[i]) < 1e-9, `trial ${trial} x[${i},${j}] ${X.data[i * r + j]} vs ${expected[i]}`);
+        assert.ok(Math.abs(Xwarm.data[i * r + j] - expected[i]) < 1e-9, `warm start, trial ${trial} x[${i},${j}]`);
+      }
     }
   }
 });
