@@ -1084,6 +1084,10 @@ export function seqNMF(X: DenseMatrixLike, options: SeqNmfOptions): SeqNmfResult
   const num = new Float64Array(N * K);
   const den = new Float64Array(N * K);
   const xsHt = new Float64Array(N * K);
+  const ws: Workspace = {};
+  const numAll = new Float64Array(N * K * L);
+  const denAll = new Float64Array(N * K * L);
+  const xsAll = new Float64Array(lambda0 > 0 ? N * K * L : 0);
   const xs = lambda0 > 0 ? new Float64Array(N * T) : null;
   const wflat = new Float64Array(N * K);
   const costHistory: number[] = [];
@@ -1092,15 +1096,15 @@ export function seqNMF(X: DenseMatrixLike, options: SeqNmfOptions): SeqNmfResult
   const smallnum = maxX * 1e-6;
   let iterations = 0;
   let lastCost = Infinity;
-  reconstruct(W, H, N, K, L, T, xhat);
+  reconstructInto(W, H, N, K, L, T, xhat, ws);
   for (;;) {
     const converged = tolerance > 0 && costHistory.length > 1 && Math.abs(costHistory[costHistory.length - 2] - lastCost) <= tolerance;
     const last = iterations === maxIterations - 1 || converged || budget.exhausted(iterations + 1) !== null;
     const lambda = last ? 0 : lambda0;
     if (Mp) for (let i = 0; i < Xp.length; i++) if (!Mp[i]) Xp[i] = xhat[i];
     // H step
-    transposeConvolve(W, Xp, N, K, L, T, wtx);
-    transposeConvolve(W, xhat, N, K, L, T, wtxhat);
+    transposeConvolveInto(W, Xp, N, K, L, T, wtx, ws);
+    transposeConvolveInto(W, xhat, N, K, L, T, wtxhat, ws);
     const dRdH = new Float64Array(K * T).fill(l1H);
     if (lambda > 0) addOffDiagonalRowSums(smoothRows(wtx, K, T, L, smooth), K, T, lambda, dRdH);
     if (orthoH > 0) addOffDiagonalRowSums(smoothRows(H, K, T, L, smooth), K, T, orthoH, dRdH);
@@ -1117,26 +1121,33 @@ export function seqNMF(X: DenseMatrixLike, options: SeqNmfOptions): SeqNmfResult
       for (let t = 0; t < T; t++) H[k * T + t] /= norm + EPS;
       for (let l = 0; l < L; l++) for (let n = 0; n < N; n++) W[(l * N + n) * K + k] *= norm;
     }
-    reconstruct(W, H, N, K, L, T, xhat);
+    reconstructInto(W, H, N, K, L, T, xhat, ws);
     // W step (all lags from the same Xhat)
     if (lambda > 0) smoothRows(Xp, N, T, L, xs!);
     if (orthoW > 0) {
       wflat.fill(0);
       for (let l = 0; l < L; l++) for (let i = 0; i < N * K; i++) wflat[i] += W[l * N * K + i];
     }
+    // X_{:, l:} H_{:, :T-l}^T for every lag at once (and with Xhat, and with the smoothed X)
+    const KL = K * L;
+    const Ht = stackShifts(H, K, L, T, buffer(ws, 'Htilde', KL * T));
+    gemm(N, KL, T, Xp, Ht, numAll, { transB: true });
+    gemm(N, KL, T, xhat, Ht, denAll, { transB: true });
+    if (lambda > 0) gemm(N, KL, T, xs!, Ht, xsAll, { transB: true });
+    const lagBlock = (all: Float64Array, l: number, out: Float64Array) => {
+      for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) out[n * K + k] = all[n * KL + l * K + k];
+      return out;
+    };
     for (let l = 0; l < L; l++) {
-      gemm(N, K, T - l, Xp.subarray(l), H, num, { lda: T, transB: true, ldb: T });
-      gemm(N, K, T - l, xhat.subarray(l), H, den, { lda: T, transB: true, ldb: T });
+      lagBlock(numAll, l, num);
+      lagBlock(denAll, l, den);
       const dRdW = new Float64Array(N * K).fill(l1W);
-      if (lambda > 0) {
-        gemm(N, K, T - l, xs!.subarray(l), H, xsHt, { lda: T, transB: true, ldb: T });
-        addOffDiagonalRowSums(xsHt, N, K, lambda, dRdW, true);
-      }
+      if (lambda > 0) addOffDiagonalRowSums(lagBlock(xsAll, l, xsHt), N, K, lambda, dRdW, true);
       if (orthoW > 0) addOffDiagonalRowSums(wflat, N, K, orthoW, dRdW, true);
       const o = l * N * K;
       for (let i = 0; i < N * K; i++) W[o + i] = (W[o + i] * num[i]) / (den[i] + dRdW[i] + EPS);
     }
-    reconstruct(W, H, N, K, L, T, xhat);
+    reconstructInto(W, H, N, K, L, T, xhat, ws);
     iterations++;
     let se = 0;
     for (let i = 0; i < xhat.length; i++) se += (Xp[i] - xhat[i]) ** 2;
