@@ -37,14 +37,101 @@ interface KernelArgs {
 }
 type KernelFunc = (args: KernelArgs) => TensorInfo | TensorInfo[];
 
-/** cpu's backend class; only the console greeting it prints on first use in Node is switched off. */
+/** Outputs smaller than this many floats are not recycled (V8 allocates those cheaply). */
+const POOL_MIN_FLOATS = 4096;
+/** Upper bound on the memory parked in the pool. */
+const POOL_MAX_BYTES = 64 * 2 ** 20;
+/** At most this many parked arrays per length. */
+const POOL_MAX_PER_LENGTH = 8;
+
+/**
+ * cpu's backend class plus recycling of the float32 arrays its native kernels
+ * allocate. Allocating a fresh zeroed array for every large output (page
+ * faults, zeroing, GC) cost as much as the arithmetic of an optimizer update.
+ *
+ * An array goes back to the pool only when it is certain nobody else can see
+ * it: it was allocated by a kernel here (never a user's array given to
+ * tf.tensor), its tensor data were released, and it never escaped -- it was
+ * never returned by a read (dataSync, data, arraySync, buffer, moving to
+ * another backend) and no other tensor was made from it or from a view into
+ * its memory (cpu's Slice can return subarray views).
+ */
 class BlasBackend extends MathBackendCPU {
+  private readonly pool = new Map<number, Float32Array[]>();
+  private pooledBytes = 0;
+  private readonly owned = new WeakSet<Float32Array>();
+  private readonly live = new WeakSet<object>();
+  private readonly escaped = new WeakSet<ArrayBufferLike>();
+
   constructor() {
     super();
     // MathBackendCPU suggests installing tfjs-node on its first write in Node;
     // that advice is wrong for this backend.
     (this as unknown as { firstUse: boolean }).firstUse = false;
   }
+
+  /** A float32 array of length n for a kernel output; its contents are arbitrary (every kernel writes all of it). */
+  allocFloat32(n: number): Float32Array {
+    if (n >= POOL_MIN_FLOATS) {
+      const parked = this.pool.get(n);
+      const a = parked?.pop();
+      if (a) {
+        this.pooledBytes -= a.byteLength;
+        return a;
+      }
+    }
+    const a = new Float32Array(n);
+    this.owned.add(a);
+    return a;
+  }
+
+  private noteRegistered(values: unknown): void {
+    if (!ArrayBuffer.isView(values)) return;
+    const view = values as ArrayBufferView;
+    if (view.byteOffset !== 0 || view.byteLength !== view.buffer.byteLength) this.escaped.add(view.buffer);
+    else if (this.live.has(view)) this.escaped.add(view.buffer); // a second tensor on the same array
+    else this.live.add(view);
+  }
+
+  override write(values: Parameters<MathBackendCPU['write']>[0], shape: number[], dtype: tf.DataType): ReturnType<MathBackendCPU['write']> {
+    this.noteRegistered(values);
+    return super.write(values, shape, dtype);
+  }
+
+  override readSync(dataId: tf.DataId): ReturnType<MathBackendCPU['readSync']> {
+    const values = super.readSync(dataId);
+    if (ArrayBuffer.isView(values)) this.escaped.add((values as ArrayBufferView).buffer);
+    return values;
+  }
+
+  override disposeData(dataId: tf.DataId, force = false): boolean {
+    const values = this.data.has(dataId) ? this.data.get(dataId).values : undefined;
+    const released = super.disposeData(dataId, force);
+    if (released && values instanceof Float32Array && !this.data.has(dataId)) this.recycle(values);
+    return released;
+  }
+
+  private recycle(a: Float32Array): void {
+    this.live.delete(a);
+    if (!this.owned.has(a) || this.escaped.has(a.buffer) || a.length < POOL_MIN_FLOATS) return;
+    if (this.pooledBytes + a.byteLength > POOL_MAX_BYTES) return;
+    let parked = this.pool.get(a.length);
+    if (!parked) this.pool.set(a.length, (parked = []));
+    if (parked.length >= POOL_MAX_PER_LENGTH) return;
+    parked.push(a);
+    this.pooledBytes += a.byteLength;
+  }
+
+  override dispose(): void {
+    this.pool.clear();
+    this.pooledBytes = 0;
+    super.dispose();
+  }
+}
+
+/** Output array for a kernel on this backend (recycled when possible). */
+function alloc(backend: MathBackendCPU, n: number): Float32Array {
+  return backend instanceof BlasBackend ? backend.allocFloat32(n) : new Float32Array(n);
 }
 
 const { backend_util, broadcast_util, util } = tf;
@@ -85,11 +172,12 @@ function matMulNative(addon: NativeAddon, backend: MathBackendCPU, a: TensorInfo
     `and transposeA=${transposeA} and transposeB=${transposeB} must match.`);
   const k = innerA;
   const batch = util.sizeFromShape(outer);
-  const values = new Float32Array(batch * m * n);
+  const values = alloc(backend, batch * m * n);
   const av = f32(backend, a);
   const bv = f32(backend, b);
   const shape = [...outer, m, n];
   if (batch === 0 || m === 0 || n === 0) return { shape, values };
+  if (k === 0) return { shape, values: values.fill(0) }; // an empty sum; recycled arrays hold old data
   const batchA = util.sizeFromShape(outerA);
   const batchB = util.sizeFromShape(outerB);
   if (batch === 1) {
@@ -237,7 +325,7 @@ function conv2d(addon: NativeAddon): KernelFunc {
     const attrs = args.attrs ?? {};
     if (!nativeConvOk(attrs, x, filter)) return fallback(args);
     const ci = conv2dInfo(x, filter, attrs);
-    const y = new Float32Array(util.sizeFromShape(ci.outShape));
+    const y = alloc(args.backend, util.sizeFromShape(ci.outShape));
     addon.conv2d(f32(args.backend, x), f32(args.backend, filter), y, ...geometry(ci));
     return args.backend.makeTensorInfo(ci.outShape, 'float32', y);
   };
@@ -250,7 +338,7 @@ function fusedConv2d(addon: NativeAddon): KernelFunc {
     const attrs = args.attrs ?? {};
     if (!x || !filter || !nativeConvOk(attrs, x, filter)) return fallback(args);
     const ci = conv2dInfo(x, filter, attrs);
-    const y = new Float32Array(util.sizeFromShape(ci.outShape));
+    const y = alloc(args.backend, util.sizeFromShape(ci.outShape));
     addon.conv2d(f32(args.backend, x), f32(args.backend, filter), y, ...geometry(ci));
     const out = args.backend.makeTensorInfo(ci.outShape, 'float32', y);
     return biasAndActivation(args.backend, out, y, bias, attrs.activation as string | undefined, preluActivationWeights, attrs.leakyreluAlpha as number | undefined);
@@ -270,7 +358,7 @@ function conv2dBackpropInput(addon: NativeAddon): KernelFunc {
     util.assert(util.arraysEqual(ci.outShape, dy.shape), () =>
       `Error in conv2dDerInput: dy shape ${dy.shape} does not match the convolution output shape ${ci.outShape} ` +
       `of input shape ${inputShape} and filter shape ${filter.shape}.`);
-    const dx = new Float32Array(util.sizeFromShape(inputShape));
+    const dx = alloc(args.backend, util.sizeFromShape(inputShape));
     addon.conv2dBackpropInput(f32(args.backend, dy), f32(args.backend, filter), dx, ...geometry(ci));
     return args.backend.makeTensorInfo(inputShape, 'float32', dx);
   };
@@ -289,7 +377,7 @@ function conv2dBackpropFilter(addon: NativeAddon): KernelFunc {
     util.assert(util.arraysEqual(ci.outShape, dy.shape), () =>
       `Error in conv2dDerFilter: dy shape ${dy.shape} does not match the convolution output shape ${ci.outShape} ` +
       `of input shape ${x.shape} and filter shape ${filterShape}.`);
-    const dw = new Float32Array(util.sizeFromShape(filterShape));
+    const dw = alloc(args.backend, util.sizeFromShape(filterShape));
     addon.conv2dBackpropFilter(f32(args.backend, x), f32(args.backend, dy), dw, ...geometry(ci));
     return args.backend.makeTensorInfo(filterShape, 'float32', dw);
   };
@@ -323,7 +411,7 @@ function maxPool(addon: NativeAddon): KernelFunc {
     // A 1x1 window with stride 1 is the identity; cpu returns the input itself.
     if (pi.filterWidth === 1 && pi.filterHeight === 1 && util.arraysEqual(pi.inShape, pi.outShape)) return fallback(args);
     const size = util.sizeFromShape(pi.outShape);
-    const y = new Float32Array(size);
+    const y = alloc(args.backend, size);
     addon.maxPool(f32(args.backend, x), y, new Int32Array(size), ...poolGeometry(pi));
     return args.backend.makeTensorInfo(pi.outShape, 'float32', y);
   };
@@ -343,7 +431,7 @@ function maxPoolGrad(addon: NativeAddon): KernelFunc {
     const size = util.sizeFromShape(pi.outShape);
     const argmax = new Int32Array(size);
     addon.maxPool(f32(args.backend, input), new Float32Array(size), argmax, ...poolGeometry(pi));
-    const dx = new Float32Array(util.sizeFromShape(input.shape));
+    const dx = alloc(args.backend, util.sizeFromShape(input.shape));
     addon.scatterAdd(f32(args.backend, dy), argmax, dx);
     return args.backend.makeTensorInfo(input.shape, 'float32', dx);
   };
@@ -375,7 +463,7 @@ function binary(addon: NativeAddon, name: keyof typeof BINARY_OPS): KernelFunc {
     const nb = util.sizeFromShape(b.shape);
     const ok = n > 0 && ((na === n && (nb === n || repeatsAsSuffix(b.shape, outShape))) || (nb === n && repeatsAsSuffix(a.shape, outShape)));
     if (!ok) return fallback(args);
-    const out = new Float32Array(n);
+    const out = alloc(args.backend, n);
     addon.binary(op, f32(args.backend, a), f32(args.backend, b), out);
     return args.backend.makeTensorInfo(outShape, 'float32', out);
   };
@@ -386,7 +474,7 @@ function unary(addon: NativeAddon, name: 'Relu' | 'Step'): KernelFunc {
   return (args) => {
     const { x } = args.inputs as { x: TensorInfo };
     if (x.dtype !== 'float32') return fallback(args);
-    const out = new Float32Array(util.sizeFromShape(x.shape));
+    const out = alloc(args.backend, util.sizeFromShape(x.shape));
     addon.unary(name === 'Relu' ? 0 : 1, f32(args.backend, x), out, name === 'Step' ? ((args.attrs?.alpha as number) ?? 0) : 0);
     return args.backend.makeTensorInfo(x.shape, 'float32', out);
   };
@@ -409,8 +497,9 @@ function sum(addon: NativeAddon): KernelFunc {
     const reduced = axes.reduce((p, d) => p * x.shape[d], 1);
     const kept = util.sizeFromShape(x.shape) / (reduced || 1);
     const outShape = keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
-    const out = new Float32Array(util.sizeFromShape(outShape));
-    if (reduced > 0 && out.length > 0) {
+    const out = alloc(args.backend, util.sizeFromShape(outShape));
+    if (reduced === 0) out.fill(0);
+    else if (out.length > 0) {
       // Trailing axes are tried first so that a full reduction takes the simple row loop.
       if (trailing) addon.sumRows(f32(args.backend, x), kept, reduced, out, false);
       else addon.sumRows(f32(args.backend, x), reduced, kept, out, true);

@@ -249,6 +249,52 @@ test('elementwise Add/Sub/Multiply/RealDiv, Relu, Step (ReLU gradient) and Sum e
   sameAsCpu('sum precision', [{ shape: [3], values: new Float32Array([1e8, 1, -1e8]) }], (t) => tf.sum(t), 0);
 });
 
+test('recycled output arrays: reused after dispose, never when read, viewed, shared or owned by the user', { skip }, () => {
+  tf.setBackend('blas');
+  const backend = tf.backend() as unknown as { data: { get(id: object): { values: Float32Array } } };
+  const internal = (t: tf.Tensor) => backend.data.get(t.dataId).values;
+  const rng = new Rng(10);
+  const n = 8192;
+  const x = tf.tensor(randn(rng, [n]).values, [n]);
+  const y = tf.tensor(randn(rng, [n]).values, [n]);
+  const expected = on('cpu', () => tf.add(tf.tensor(x.dataSync().slice()), tf.tensor(y.dataSync().slice())))[0];
+  tf.setBackend('blas');
+  // Released and unseen: the next output of that length takes the same array.
+  const t1 = tf.add(x, y);
+  const a1 = internal(t1);
+  t1.dispose();
+  const t2 = tf.add(x, y);
+  assert.equal(internal(t2), a1, 'the array was recycled');
+  assert.deepEqual(Array.from(t2.dataSync()), Array.from(expected));
+  t2.dispose();
+  // Read by the user (dataSync hands out the backend's own array): never recycled.
+  const t3 = tf.mul(x, y);
+  const seen = t3.dataSync();
+  const copy = seen.slice();
+  t3.dispose();
+  for (let i = 0; i < 20; i++) tf.tidy(() => tf.sub(tf.add(x, y), y));
+  assert.deepEqual(Array.from(seen), Array.from(copy), 'a read array was overwritten after dispose');
+  // A slice may be a view into its input's array: disposing the input must not recycle it.
+  const t4 = tf.add(x, y);
+  const view = tf.slice(t4, [100], [50]);
+  t4.dispose();
+  for (let i = 0; i < 20; i++) tf.tidy(() => tf.mul(tf.sub(x, y), 3)); // values unlike x + y
+  assert.deepEqual(Array.from(view.dataSync()), Array.from(expected.subarray(100, 150)), 'a slice view was overwritten');
+  view.dispose();
+  // A user's array given to tf.tensor is never taken over.
+  const mine = new Float32Array(n).fill(1.5);
+  const t5 = tf.tensor(mine, [n]);
+  tf.tidy(() => tf.add(t5, y)).dispose();
+  t5.dispose();
+  for (let i = 0; i < 20; i++) tf.tidy(() => tf.add(x, y));
+  assert.ok(mine.every((v) => v === 1.5), "the user's array was overwritten");
+  // Recycled arrays hold stale data: every kernel must overwrite all of it (an empty sum gives zeros).
+  for (let i = 0; i < 5; i++) tf.tidy(() => tf.add(x, y));
+  const empty = tf.tidy(() => tf.matMul(tf.zeros([128, 0]), tf.zeros([0, 64])));
+  assert.ok(empty.dataSync().every((v) => v === 0));
+  tf.dispose([x, y, empty]);
+});
+
 test('10,000 kernel calls leak no tensors and no unbounded memory', { skip }, () => {
   tf.setBackend('blas');
   const rng = new Rng(8);
