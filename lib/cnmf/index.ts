@@ -378,7 +378,10 @@ export interface CnmfOptions {
   /** Initial W (L x N x K lag-major) and H (K x T); both or neither. */
   initialW?: Float64Array;
   initialH?: Float64Array;
-  /** Penalties l1 * sum|.| + l2 * ||.||^2 on W and on H (default 0). */
+  /**
+   * Penalties on W and on H (default 0). Every solver descends the same objective
+   * 1/2 ||Xhat - X||_F^2 + l1W sum W + l2W ||W||_F^2 + l1H sum H + l2H ||H||_F^2.
+   */
   l1W?: number;
   l1H?: number;
   l2W?: number;
@@ -528,7 +531,7 @@ function halsUpdateW(s: SolverState): void {
   const dj = scratch(s, 'halsDj', N);
   for (let j = 0; j < KL; j++) {
     const hn = gram[j * KL + j];
-    const den = hn + EPS + pen.l2W;
+    const den = hn + EPS + 2 * pen.l2W;
     const l = Math.floor(j / K);
     const k = j - l * K;
     let any = false;
@@ -625,7 +628,7 @@ function halsUpdateH(s: SolverState): void {
       for (let t = r; t < T; t += L) {
         const wn = g.Q[q0 + Math.min(L, T - t)];
         const h = H[k * T + t];
-        const v = Math.max(0, (h * wn - inner[k * T + t] - pen.l1H) / (wn + EPS + pen.l2H));
+        const v = Math.max(0, (h * wn - inner[k * T + t] - pen.l1H) / (wn + EPS + 2 * pen.l2H));
         if (v === h) continue;
         H[k * T + t] = v;
         correctInner(g, inner, T, k, t, v - h, k);
@@ -652,7 +655,7 @@ function anlsUpdateW(s: SolverState): void {
   const Ht = stackedShifts(s);
   const G = scratch(s, 'anlsG', KL * KL);
   gemm(KL, KL, T, Ht, Ht, G, { transB: true });
-  for (let i = 0; i < KL; i++) G[i * KL + i] += pen.l2W;
+  for (let i = 0; i < KL; i++) G[i * KL + i] += 2 * pen.l2W;
   const C = scratch(s, 'anlsC', N * KL); // rhs-major: row n is (Htilde X^T)[:, n]
   gemm(N, KL, T, X, Ht, C, { transB: true });
   if (pen.l1W) for (let i = 0; i < C.length; i++) C[i] -= pen.l1W;
@@ -683,7 +686,7 @@ function anlsUpdateH(s: SolverState): void {
   const rhs = scratch(s, 'anlsRhs', Jmax * K);
   const G = new Float64Array(K * K);
   const gramOf = (len: number, out: Float64Array) => {
-    for (let a = 0; a < K; a++) for (let b = 0; b < K; b++) out[a * K + b] = g.Q[((a * K + b) * D + L - 1) * (L + 1) + len] + (a === b ? pen.l2H : 0);
+    for (let a = 0; a < K; a++) for (let b = 0; b < K; b++) out[a * K + b] = g.Q[((a * K + b) * D + L - 1) * (L + 1) + len] + (a === b ? 2 * pen.l2H : 0);
     return out;
   };
   for (let r = 0; r < L && r < T; r++) {
@@ -693,7 +696,7 @@ function anlsUpdateH(s: SolverState): void {
       gramOf(Math.min(L, T - t), G);
       for (let a = 0; a < K; a++) {
         let acc = -inner[a * T + t] - pen.l1H;
-        for (let b = 0; b < K; b++) acc += (G[a * K + b] - (a === b ? pen.l2H : 0)) * H[b * T + t];
+        for (let b = 0; b < K; b++) acc += (G[a * K + b] - (a === b ? 2 * pen.l2H : 0)) * H[b * T + t];
         rhs[j * K + a] = acc;
       }
     }
@@ -815,14 +818,22 @@ export function cnmf(X: DenseMatrixLike, options: CnmfOptions): CnmfResult {
  * the residual Xhat - X as the solver kept it (incrementally for HALS and
  * ANLS's H step), so tests can compare it to a recomputation.
  */
-export function cnmfStep(X: DenseMatrixLike, W: Float64Array, H: Float64Array, K: number, L: number, solver: CnmfSolver): { W: Float64Array; H: Float64Array; residual: Float64Array } {
+export function cnmfStep(
+  X: DenseMatrixLike, W: Float64Array, H: Float64Array, K: number, L: number, solver: CnmfSolver,
+  penalties: Partial<Pick<CnmfOptions, 'l1W' | 'l1H' | 'l2W' | 'l2H'>> = {},
+): { W: Float64Array; H: Float64Array; residual: Float64Array } {
   const x = toDenseMatrix('X', X);
   checkData('X', x.data, x.cols);
   checkOneOf('solver', solver, ['mu', 'hals', 'anls'] as const);
   checkFactorShapes(x.rows, K, L, x.cols, W, H);
   const s: SolverState = {
     N: x.rows, K, L, T: x.cols, X: x.data, W: Float64Array.from(W), H: Float64Array.from(H), buf: new Float64Array(x.rows * x.cols),
-    normX: 1, pen: { l1W: 0, l1H: 0, l2W: 0, l2H: 0 }, scratch: {},
+    normX: 1,
+    pen: {
+      l1W: checkNumber('l1W', penalties.l1W ?? 0, 0), l1H: checkNumber('l1H', penalties.l1H ?? 0, 0),
+      l2W: checkNumber('l2W', penalties.l2W ?? 0, 0), l2H: checkNumber('l2H', penalties.l2H ?? 0, 0),
+    },
+    scratch: {},
   };
   if (solver === 'mu') {
     reconstruct(s.W, s.H, s.N, K, L, s.T, s.buf);

@@ -132,6 +132,50 @@ test('MU, HALS and ANLS never increase the loss', () => {
   }
 });
 
+test('with L1 and L2 penalties every solver descends the same penalised objective', () => {
+  const [N, K, L, T] = [12, 3, 5, 90];
+  const { X } = syntheticSequences({ N, T, K, L, seed: 21 });
+  const pen = { l1W: 0.05, l2W: 0.02, l1H: 0.03, l2H: 0.01 };
+  const objective = (W: Float64Array, H: Float64Array) => {
+    const xhat = naiveReconstruct(W, H, N, K, L, T);
+    let f = 0;
+    for (let i = 0; i < xhat.length; i++) f += 0.5 * (xhat[i] - X.data[i]) ** 2;
+    for (const w of W) f += pen.l1W * w + pen.l2W * w * w;
+    for (const h of H) f += pen.l1H * h + pen.l2H * h * h;
+    return f;
+  };
+  for (const solver of ['mu', 'hals', 'anls'] as const) {
+    const values = [0, 1, 2, 3, 4, 5, 6].map((it) => {
+      const r = cnmf(X, { K, L, solver, maxIterations: it, seed: 22, ...pen });
+      return objective(r.W, r.H);
+    });
+    for (let i = 1; i < values.length; i++) assert.ok(values[i] <= values[i - 1] * (1 + 1e-10), `${solver} iteration ${i}: ${values[i - 1]} -> ${values[i]}`);
+    assert.ok(values[6] < 0.8 * values[0], `${solver} makes progress`);
+  }
+  // the W step of HALS and ANLS is the exact penalised minimiser when the coordinates decouple (K = 1, L = 1):
+  // w_n = max(0, (<x_n, h> - l1W) / (<h, h> + 2 l2W))
+  const rng = new Rng(23);
+  const x1 = { rows: 6, cols: 30, data: rng.uniformArray(180, 0, 1, 'float64') };
+  const w1 = rng.uniformArray(6, 0, 1, 'float64') as Float64Array;
+  const h1 = rng.uniformArray(30, 0, 1, 'float64') as Float64Array;
+  const big = { l1W: 2, l2W: 0.7 };
+  const hh = h1.reduce((a, v) => a + v * v, 0);
+  for (const solver of ['hals', 'anls'] as const) {
+    const out = cnmfStep(x1, w1, h1, 1, 1, solver, big);
+    for (let n = 0; n < 6; n++) {
+      let xh = 0;
+      for (let t = 0; t < 30; t++) xh += x1.data[n * 30 + t] * h1[t];
+      const expected = Math.max(0, (xh - big.l1W) / (hh + 2 * big.l2W));
+      assert.ok(Math.abs(out.W[n] - expected) < 1e-9 * Math.max(1, expected), `${solver} w_${n}: ${out.W[n]} vs ${expected}`);
+    }
+  }
+  // the penalties act: a strong L1 on H leaves H sparser than no penalty
+  const zeros = (H: Float64Array) => H.filter((h) => h <= 1e-9).length;
+  const plain = cnmf(X, { K, L, solver: 'hals', maxIterations: 30, seed: 22 });
+  const sparse = cnmf(X, { K, L, solver: 'hals', maxIterations: 30, seed: 22, l1H: 1 });
+  assert.ok(zeros(sparse.H) > zeros(plain.H) + 10, `${zeros(sparse.H)} vs ${zeros(plain.H)} zero loadings`);
+});
+
 /** HALS written from the update rules, one coordinate at a time, with the residual R = Xhat - X updated explicitly. */
 function naiveHals(X: Float64Array, W0: Float64Array, H0: Float64Array, N: number, K: number, L: number, T: number) {
   const W = Float64Array.from(W0);
