@@ -496,6 +496,12 @@ export interface HtmlOptions {
   includePlotly?: boolean;
   /** The div id (default a fresh random one, so re-run cells never collide). */
   id?: string;
+  /**
+   * A static rendering (e.g. the SVG `save` wrote) placed inside the div as an
+   * <img>; the script replaces it with the live figure, so viewers that run no
+   * scripts (GitHub, untrusted notebooks) still show the figure.
+   */
+  staticImage?: { mime: 'image/svg+xml' | 'image/png'; data: Buffer };
 }
 
 /**
@@ -523,6 +529,8 @@ export function figureHtml(fig: Figure, options: HtmlOptions = {}): string {
     var div = document.getElementById(id), dataTag = document.getElementById(id + '-figure');
     if (div && dataTag && window.Plotly) {
       var spec = JSON.parse(dataTag.textContent);
+      var still = div.querySelector('img.ldl-static');
+      if (still) div.removeChild(still);
       window.Plotly.newPlot(div, spec.data, spec.layout, spec.config);
       return;
     }
@@ -535,8 +543,15 @@ export function figureHtml(fig: Figure, options: HtmlOptions = {}): string {
   }
   draw();
 })();</script>`;
+  let still = '';
+  if (options.staticImage !== undefined) {
+    const img = options.staticImage;
+    if (!Buffer.isBuffer(img.data)) throw new ArgumentError('staticImage.data', 'a Buffer', img.data);
+    const mime = checkOneOf('staticImage.mime', img.mime, ['image/svg+xml', 'image/png']);
+    still = `<img class="ldl-static" alt="static rendering of the figure" style="max-width:100%" src="data:${mime};base64,${img.data.toString('base64')}">`;
+  }
   return (
-    `<div class="ldl-plot" id="${id}" data-traces="${f.data.length}" style="width:100%;min-height:${height}px"></div>\n` +
+    `<div class="ldl-plot" id="${id}" data-traces="${f.data.length}" style="width:100%;min-height:${height}px">${still}</div>\n` +
     `<script type="application/json" id="${id}-figure">${embedJson(spec)}</script>\n` +
     loader +
     draw
@@ -549,6 +564,8 @@ let bundleSent = false;
 export interface ShowOptions {
   /** 'once' (default): embed plotly.js with the first figure of this kernel only; 'always': with every figure. */
   embedPlotly?: 'once' | 'always';
+  /** A static rendering shown where scripts do not run (see HtmlOptions.staticImage). */
+  staticImage?: HtmlOptions['staticImage'];
 }
 
 /** Whether `show`/`showTable` can draw here: true inside a tslab kernel running a cell. */
@@ -567,7 +584,7 @@ export function show(fig: Figure, options: ShowOptions = {}): void {
   const mode = options.embedPlotly === undefined ? 'once' : checkOneOf('embedPlotly', options.embedPlotly, ['once', 'always']);
   const nb = notebookDisplay();
   if (nb === null) return;
-  const html = figureHtml(fig, { includePlotly: mode === 'always' || !bundleSent });
+  const html = figureHtml(fig, { includePlotly: mode === 'always' || !bundleSent, staticImage: options.staticImage });
   nb.display.html(html);
   bundleSent = true;
 }
@@ -768,9 +785,10 @@ export async function save(fig: Figure, file: string, options: SaveOptions = {})
 let noBrowserNoted = false;
 
 /**
- * Shows a figure inline and, where a browser is available, also writes it as
- * SVG to `out/<notebook>/<file>` (the notebook contract: figures beside
- * results.json). Returns the file written, or null when no Chromium runs (a
+ * Writes the figure as SVG to `out/<notebook>/<file>` where a browser is
+ * available (the notebook contract: figures beside results.json) and shows it
+ * inline, with that SVG embedded as the static fallback for viewers that run
+ * no scripts. Returns the file written, or null when no Chromium runs (a
  * one-line note is printed the first time; the inline figure is unaffected).
  */
 export async function showAndSave(fig: Figure, notebook: string, file: string): Promise<string | null> {
@@ -778,13 +796,14 @@ export async function showAndSave(fig: Figure, notebook: string, file: string): 
   checkString('file', file);
   if (path.basename(file) !== file || !file.toLowerCase().endsWith('.svg')) throw new ArgumentError('file', 'a file name ending in .svg (no folders)', file);
   const target = path.join(resultsDir(notebook), file);
-  show(fig);
+  let written: string | null = null;
   try {
-    return await save(fig, target);
+    written = await save(fig, target);
   } catch (e) {
     if (!/no usable Chromium/.test((e as Error).message)) throw e;
     if (!noBrowserNoted) console.log(`figures are not saved as SVG: ${(e as Error).message}`);
     noBrowserNoted = true;
-    return null;
   }
+  show(fig, written === null ? {} : { staticImage: { mime: 'image/svg+xml', data: fs.readFileSync(written) } });
+  return written;
 }

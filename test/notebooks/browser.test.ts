@@ -154,7 +154,8 @@ test('tour.ipynb runs in Jupyter Notebook in headless Chromium and every plotly 
         const webgl = scenes.reduce((n: number, k: string) => n + Object.keys(div._fullLayout[k]._scene?.traces ?? {}).length, 0);
         const svg = div.querySelectorAll('.scatterlayer .trace, .barlayer .trace, .heatmaplayer .hm, .contourlayer .contour').length;
         const canvases = Array.from(div.querySelectorAll('.gl-container canvas')).filter((c: any) => c.width > 0 && c.height > 0).length;
-        return { id: div.id, expected: Number(div.dataset.traces), drawn: svg + webgl, svgRoot: !!div.querySelector('.main-svg'), webglScenes: scenes.length, canvases };
+        const staticLeft = div.querySelectorAll('img.ldl-static').length;
+        return { id: div.id, expected: Number(div.dataset.traces), drawn: svg + webgl, svgRoot: !!div.querySelector('.main-svg'), webglScenes: scenes.length, canvases, staticLeft };
       }),
     );
     return f.length > 0 && f.every((x: any) => x.svgRoot && x.drawn === x.expected) ? f : null;
@@ -167,6 +168,8 @@ test('tour.ipynb runs in Jupyter Notebook in headless Chromium and every plotly 
   // The tour shows two image grids, a line figure with bands, a 3-D scatter and a heatmap.
   assert.ok(figures.length >= 5, `expected at least 5 figures, found ${figures.length}`);
   for (const f of figures) assert.equal(f.drawn, f.expected, `figure ${f.id}: drew ${f.drawn} of ${f.expected} traces`);
+  // The static SVG fallback that showAndSave embeds gives way to the live figure.
+  for (const f of figures) assert.equal(f.staticLeft, 0, `figure ${f.id} still shows its static image`);
   const threeD = figures.filter((f: any) => f.webglScenes > 0);
   assert.ok(threeD.length >= 1 && threeD.every((f: any) => f.canvases > 0), '3-D figures render to a WebGL canvas');
 

@@ -131,6 +131,12 @@ test('figureHtml carries the traces and layout; ids are unique; the bundle is op
   assert.ok(full.includes('window.Plotly = Plotly'), 'bundle embedded by default');
   assert.ok(full.length > 1e6);
   assert.match(full, /window\.define = undefined/);
+  const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"></svg>');
+  const withStatic = figureHtml(fig, { includePlotly: false, staticImage: { mime: 'image/svg+xml', data: svg } });
+  const img = /<img class="ldl-static"[^>]*src="data:image\/svg\+xml;base64,([^"]+)">/.exec(withStatic);
+  assert.ok(img, 'static image inside the div');
+  assert.equal(Buffer.from(img[1], 'base64').toString(), svg.toString());
+  assert.equal(figureFromHtml(withStatic).traces, 2);
 });
 
 test('show outside a kernel draws nothing and does not throw', () => {
