@@ -246,7 +246,7 @@ async function worker(args: Args): Promise<void> {
           const lossValue = tf.tidy(() => {
             const x = tf.tensor4d(xs, [batch, 32, 32, 1]);
             const y = tf.tensor2d(ys, [batch, 10]);
-            return optimizer.minimize(() => {
+            const { value, grads } = tf.variableGrads(() => {
               let h = tf.fused.conv2d({ x, filter: P.c1 as tfT.Tensor4D, strides: 1, pad: 'valid', bias: P.b1, activation: 'relu' });
               h = tf.maxPool(h, 2, 2, 'valid');
               h = tf.fused.conv2d({ x: h, filter: P.c2 as tfT.Tensor4D, strides: 1, pad: 'valid', bias: P.b2, activation: 'relu' });
@@ -254,10 +254,11 @@ async function worker(args: Args): Promise<void> {
               h = tf.fused.conv2d({ x: h, filter: P.c3 as tfT.Tensor4D, strides: 1, pad: 'valid', bias: P.b3, activation: 'relu' });
               let z = tf.fused.matMul({ a: h.reshape([batch, 120]), b: P.f1 as tfT.Tensor2D, bias: P.g1, activation: 'relu' });
               z = tf.fused.matMul({ a: z, b: P.f2 as tfT.Tensor2D, bias: P.g2 });
-              // SGD weight decay as PyTorch applies it (to every parameter): + wd/2 ||p||^2.
-              const decay = tf.addN(params.map((p) => tf.sum(tf.square(p)))).mul(weightDecay / 2);
-              return (tf.losses.softmaxCrossEntropy(y, z) as tfT.Scalar).add(decay) as tfT.Scalar;
-            }, true) as tfT.Scalar;
+              return tf.losses.softmaxCrossEntropy(y, z) as tfT.Scalar;
+            }, params);
+            // SGD weight decay as PyTorch's SGD applies it: grad + wd * p for every parameter.
+            optimizer.applyGradients(Object.fromEntries(params.map((p) => [p.name, grads[p.name].add(p.mul(weightDecay))])));
+            return value;
           });
           if (s === steps - 1) lastLoss = lossValue.dataSync()[0];
           lossValue.dispose();
