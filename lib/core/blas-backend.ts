@@ -16,8 +16,8 @@
  *
  * Every other kernel is the cpu backend's own, registered again under `blas`.
  * Tensor data stay the cpu backend's JavaScript typed arrays: the add-on reads
- * inputs and writes outputs in place, so nothing is copied across (measured:
- * a copy in and out would cost more than the small kernels themselves).
+ * inputs and writes outputs in place, so nothing is copied across (a copy in
+ * and out would add memory passes as large as an elementwise kernel's whole work).
  * Output arrays that never left the backend are recycled (see BlasBackend).
  */
 import * as tf from '@tensorflow/tfjs';
