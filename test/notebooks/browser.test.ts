@@ -8,7 +8,8 @@
  *
  * The notebook runs from a copy in out/browser/work/ (with its own `lib`
  * symlink), so the server's autosave can never write outputs into
- * notebooks/tour.ipynb. The kernel runs with QUICK=1.
+ * notebooks/tour.ipynb. The kernel runs with QUICK=1 and writes its
+ * results.json and SVGs under out/browser/out/, apart from the smoke test's.
  */
 import { test, after } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -96,7 +97,7 @@ test('tour.ipynb runs in Jupyter Notebook in headless Chromium and every plotly 
     python,
     ['-m', 'notebook', '--no-browser', '--allow-root', '--ip=127.0.0.1', `--port=${port}`, '--port-retries=0',
       `--NotebookApp.token=${token}`, `--notebook-dir=${workDir}`],
-    { cwd: workDir, env: { ...kernel.jupyterEnv(), QUICK: '1', PAPER: '', PYDEVD_DISABLE_FILE_VALIDATION: '1' }, stdio: ['ignore', log, log] },
+    { cwd: workDir, env: { ...kernel.jupyterEnv(), QUICK: '1', PAPER: '', PYDEVD_DISABLE_FILE_VALIDATION: '1', LDL_OUT_DIR: path.join(outDir, 'out') }, stdio: ['ignore', log, log] },
   );
   const base = `http://127.0.0.1:${port}`;
   await waitFor('the notebook server', 90000, async () => {

@@ -6,6 +6,7 @@
  * Also checks that notebooks are committed without outputs and name the tslab
  * kernel. Each notebook is bounded (NOTEBOOK_SMOKE_TIMEOUT seconds, default
  * 900) and its process tree is killed when the bound is hit.
+ * SMOKE_NOTEBOOKS=a,b restricts the run to those notebooks.
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -17,11 +18,14 @@ const root = path.resolve(__dirname, '..', '..');
 const notebooksDir = path.join(root, 'notebooks');
 const outRoot = process.env.LDL_OUT_DIR ? path.resolve(process.env.LDL_OUT_DIR) : path.join(root, 'out');
 const limitSeconds = Number(process.env.NOTEBOOK_SMOKE_TIMEOUT ?? 900);
-const names = fs
+const allNames = fs
   .readdirSync(notebooksDir)
   .filter((f) => f.endsWith('.ipynb'))
   .map((f) => f.replace(/\.ipynb$/, ''))
   .sort();
+/** SMOKE_NOTEBOOKS=tour,foo runs only those (while developing); by default every notebook runs. */
+const only = (process.env.SMOKE_NOTEBOOKS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+const names = only.length ? allNames.filter((n) => only.includes(n)) : allNames;
 
 interface Cell {
   cell_type: string;
@@ -65,8 +69,9 @@ function hasFiniteNumber(v: unknown, depth = 0): boolean {
 }
 
 test('there is at least one notebook', () => {
-  assert.ok(names.length > 0, 'notebooks/ holds no .ipynb');
-  assert.ok(names.includes('tour'), 'notebooks/tour.ipynb is missing');
+  assert.ok(allNames.length > 0, 'notebooks/ holds no .ipynb');
+  assert.ok(allNames.includes('tour'), 'notebooks/tour.ipynb is missing');
+  assert.ok(names.length > 0, `SMOKE_NOTEBOOKS=${only.join(',')} names no notebook in notebooks/`);
 });
 
 for (const name of names) {
