@@ -18,7 +18,13 @@
 const path = require('path');
 
 const root = path.resolve(__dirname, '..');
-const tslabDir = path.dirname(require.resolve('tslab/package.json', { paths: [root] }));
+let tslabDir;
+try {
+  tslabDir = path.dirname(require.resolve('tslab/package.json', { paths: [root] }));
+} catch {
+  console.error(`tslab-kernel: tslab is not installed in ${root}/node_modules: run \`npm ci\` (or \`npm run setup\`) there.`);
+  process.exit(1);
+}
 const converter = require(path.join(tslabDir, 'dist', 'converter.js'));
 
 function addFolderAliases(sideOutputs) {
