@@ -11,7 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ownedVariable } from './schedules';
-import { QGradKernel, gruKernel, vanillaKernel } from './fused';
+import { QGradKernel, gruKernel, lstmKernel, ugrnnKernel, vanillaKernel } from './fused';
 import { ArgumentError, Rng, checkInteger, checkNumber, checkOneOf } from '../core';
 
 export type CellKind = 'vanilla' | 'gru' | 'lstm' | 'ugrnn';
@@ -107,6 +107,7 @@ export abstract class RecurrentCell implements DynamicalSystem {
   abstract step(state: tf.Tensor2D, input: tf.Tensor2D): tf.Tensor2D;
   abstract stepF64(state: Float64Array, input: Float64Array): Float64Array;
   abstract jacobianF64(state: Float64Array, input: Float64Array): { dState: Float64Array; dInput: Float64Array };
+  abstract qGradKernel(u: Float32Array, N: number): QGradKernel;
 
   /** Float64 copies of the parameters (call `invalidate()` after changing the variables). */
   protected p64(): Record<string, Float64Array> {
@@ -398,6 +399,10 @@ export class LstmCell extends RecurrentCell {
     this.sel?.h.dispose();
     this.sel = null;
   }
+  qGradKernel(u: Float32Array, N: number): QGradKernel {
+    const k4 = [0, 1, 2, 3];
+    return lstmKernel(Float32Array.from(this.p64().Wh), k4.map((k) => this.f32('Wx', k)), k4.map((k) => this.f32('b', k)), this.gateBias, this.units, this.inputSize, u, N);
+  }
   private parts(s: Float64Array, x: Float64Array) {
     this.checkState('state', s, x);
     const { Wx, Wh, b } = this.p64();
@@ -480,6 +485,9 @@ export class UgrnnCell extends RecurrentCell {
       const c = tf.tanh(gate(1));
       return tf.add(c, tf.mul(u, tf.sub(h, c))) as tf.Tensor2D;
     });
+  }
+  qGradKernel(u: Float32Array, N: number): QGradKernel {
+    return ugrnnKernel(Float32Array.from(this.p64().Wh), [0, 1].map((k) => this.f32('Wx', k)), [0, 1].map((k) => this.f32('b', k)), this.gateBias, this.units, this.inputSize, u, N);
   }
   private parts(h: Float64Array, x: Float64Array) {
     this.checkState('state', h, x);

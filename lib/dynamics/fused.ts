@@ -129,3 +129,80 @@ export function gruKernel(Whzr: Float32Array, Whc: Float32Array, Wx: Float32Arra
     gemm(N, n, 2 * n, gZR, Whzr, grad, { transB: true, beta: 1 });
   };
 }
+
+/**
+ * LSTM with state [c, h] (2n per row): [i, f, g, o] = h Wh + x Wx + b,
+ * c' = sig(f + forgetBias) c + sig(i) tanh(g), h' = sig(o) tanh(c').
+ * Wh is [n x 4n] (blocks i, f, g, o).
+ */
+export function lstmKernel(Wh: Float32Array, Wx: Float32Array[], b: Float32Array[], forgetBias: number, n: number, I: number, u: Float32Array, N: number): QGradKernel {
+  const [ci, cf, cg, co] = inputTerms(u, N, I, n, Wx, b);
+  const s = new Scratch();
+  const S = 2 * n;
+  return (x, q, grad) => {
+    const P = s.get('P', N * 4 * n);
+    // h is the second half of each state row: lda = 2n.
+    gemm(N, 4 * n, n, x.subarray(n), Wh, P, { lda: S });
+    const gP = s.get('gP', N * 4 * n);
+    const inv = 1 / N;
+    for (let r = 0; r < N; r++) {
+      let qi = 0;
+      for (let j = 0; j < n; j++) {
+        const k = r * n + j;
+        const p = r * 4 * n;
+        const si = sigmoid(P[p + j] + ci[k]);
+        const sf = sigmoid(P[p + n + j] + cf[k] + forgetBias);
+        const tg = tanh(P[p + 2 * n + j] + cg[k]);
+        const so = sigmoid(P[p + 3 * n + j] + co[k]);
+        const c = x[r * S + j];
+        const h = x[r * S + n + j];
+        const c2 = sf * c + si * tg;
+        const tc = tanh(c2);
+        const h2 = so * tc;
+        const dc = c2 - c;
+        const dh = h2 - h;
+        qi += dc * dc + dh * dh;
+        const gc = dc * inv;
+        const gh = dh * inv;
+        const gc2 = gc + gh * so * (1 - tc * tc);
+        grad[r * S + j] = -gc + gc2 * sf;
+        grad[r * S + n + j] = -gh;
+        gP[p + j] = gc2 * tg * si * (1 - si);
+        gP[p + n + j] = gc2 * c * sf * (1 - sf);
+        gP[p + 2 * n + j] = gc2 * si * (1 - tg * tg);
+        gP[p + 3 * n + j] = gh * tc * so * (1 - so);
+      }
+      q[r] = 0.5 * qi;
+    }
+    gemm(N, n, 4 * n, gP, Wh, grad.subarray(n), { transB: true, beta: 1, ldc: S });
+  };
+}
+
+/** UGRNN: u = sig(h Whu + cu + gateBias), c = tanh(h Whc + cc), F = c + u (h - c); Wh [n x 2n] (blocks u, c). */
+export function ugrnnKernel(Wh: Float32Array, Wx: Float32Array[], b: Float32Array[], gateBias: number, n: number, I: number, u: Float32Array, N: number): QGradKernel {
+  const [cu, cc] = inputTerms(u, N, I, n, Wx, b);
+  const s = new Scratch();
+  return (x, q, grad) => {
+    const P = s.get('P', N * 2 * n);
+    gemm(N, 2 * n, n, x, Wh, P);
+    const gP = s.get('gP', N * 2 * n);
+    const inv = 1 / N;
+    for (let r = 0; r < N; r++) {
+      let qi = 0;
+      for (let j = 0; j < n; j++) {
+        const k = r * n + j;
+        const ug = sigmoid(P[r * 2 * n + j] + cu[k] + gateBias);
+        const c = tanh(P[r * 2 * n + n + j] + cc[k]);
+        const h = x[k];
+        const d = c + ug * (h - c) - h;
+        qi += d * d;
+        const gF = d * inv;
+        grad[k] = gF * ug - gF;
+        gP[r * 2 * n + j] = gF * (h - c) * ug * (1 - ug);
+        gP[r * 2 * n + n + j] = gF * (1 - ug) * (1 - c * c);
+      }
+      q[r] = 0.5 * qi;
+    }
+    gemm(N, n, 2 * n, gP, Wh, grad, { transB: true, beta: 1 });
+  };
+}
