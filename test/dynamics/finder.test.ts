@@ -203,3 +203,24 @@ test('bad input throws clear errors', async () => {
   assert.throws(() => new FixedPointFinder({ stateSize: 3 } as unknown as StepSystem), /system: expected/);
   assert.throws(() => new FixedPointFinder(sys, { tolQ: -1 }), /tolQ/);
 });
+
+test('sampleStates draws trajectory rows plus seeded noise; re-running q outliers lowers their q', async () => {
+  await initBackend({ print: false });
+  const sys: StepSystem = { stateSize: 2, inputSize: 0, step: (h) => tf.tidy(() => tf.mul(tf.tanh(h), 0.5) as tf.Tensor2D) };
+  const f = new FixedPointFinder(sys, { progress: false, maxIters: 40, computeJacobians: false });
+  const rows = Float32Array.from([1, 2, 3, 4, 5, 6]);
+  const exact = f.sampleStates(rows, 50, 0, 1);
+  for (let i = 0; i < 50; i++) {
+    const r = [0, 1, 2].find((k) => exact[2 * i] === rows[2 * k] && exact[2 * i + 1] === rows[2 * k + 1]);
+    assert.ok(r !== undefined, `sample ${i} is one of the rows`);
+  }
+  const noisy = f.sampleStates(rows, 50, 0.1, 1);
+  assert.deepEqual(noisy, f.sampleStates(rows, 50, 0.1, 1), 'same seed, same samples');
+  assert.notDeepEqual(noisy, exact);
+  // One far-away start makes a q outlier after 40 iterations; the re-run continues it.
+  const x0 = Float32Array.from([0.01, 0.02, -0.01, 0.03, 0.02, -0.02, 8, -9]);
+  const once = new FixedPointFinder(sys, { progress: false, maxIters: 40, computeJacobians: false, acceptQ: 1e3, outlierDistance: Infinity, tolUnique: 0 }).find(x0);
+  const again = new FixedPointFinder(sys, { progress: false, maxIters: 40, computeJacobians: false, acceptQ: 1e3, outlierDistance: Infinity, tolUnique: 0, rerunQOutliers: true }).find(x0);
+  const worst = (r: typeof once) => Math.max(...r.fixedPoints.qstar);
+  assert.ok(worst(again) < worst(once), `max q ${worst(again).toExponential(2)} after the re-run vs ${worst(once).toExponential(2)}`);
+});
