@@ -10,7 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError, checkNumber, checkOneOf, checkPositive, Rng } from '../core';
-import { ParamLayer, xavierUniform } from './layers';
+import { ParamLayer, variableFrom, xavierUniform } from './layers';
 import { Optimizer, OptimizerOptions, ResolvedOptimizerOptions } from './optim';
 
 export type RuleName =
@@ -176,7 +176,7 @@ class FixedRandomPathway extends Pathway {
   B: tf.Variable;
   constructor(layer: ParamLayer, rng: Rng) {
     super(layer);
-    this.B = tf.variable(xavierUniform(layer.weight.shape, layer.fanIn, layer.fanOut, rng), false);
+    this.B = variableFrom(xavierUniform(layer.weight.shape, layer.fanIn, layer.fanOut, rng), false);
   }
   propagate(ctx: PropagateContext): tf.Tensor {
     return this.layer.inputAdjoint(ctx.dy, this.B);
@@ -211,7 +211,7 @@ class DirectPathway extends Pathway {
   constructor(layer: ParamLayer, ctx: PathwayContext) {
     super(layer);
     this.inputSize = layer.inputShape.reduce((a, b) => a * b, 1);
-    this.B = tf.variable(xavierUniform([ctx.outputSize, this.inputSize], ctx.outputSize, this.inputSize, ctx.rng), false);
+    this.B = variableFrom(xavierUniform([ctx.outputSize, this.inputSize], ctx.outputSize, this.inputSize, ctx.rng), false);
   }
   propagate(ctx: PropagateContext): tf.Tensor {
     return tf.tidy(() => tf.matMul(ctx.outputError as tf.Tensor2D, this.B as tf.Tensor2D).reshape(ctx.input.shape));
@@ -311,7 +311,7 @@ class LearnedPathway extends Pathway {
   private readonly noiseStd: number;
   constructor(readonly rule: LearnedRule, layer: ParamLayer, private readonly rng: Rng, private readonly options: FeedbackOptions) {
     super(layer);
-    this.B = tf.variable(xavierUniform(layer.weight.shape, layer.fanIn, layer.fanOut, rng), true);
+    this.B = variableFrom(xavierUniform(layer.weight.shape, layer.fanIn, layer.fanOut, rng), true);
     const defaults: Record<LearnedRule, [number, number, number]> = {
       'kolen-pollack': [0, 0, 0],
       'weight-mirror': [1e-3, 1e-3, 0],

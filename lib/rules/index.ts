@@ -11,10 +11,17 @@
  * ## Quick use
  * ```ts
  * await initBackend();
- * const net = new Network(lenet({ rule: 'usf', seed: 1 }));
+ * const net = new Network(lenet({ rule: 'usf', seed: 1 }));          // BioTorch's LeNet, 32x32 inputs
+ * const test = loadMnist({ split: 'test', pad: 2, normalize: 'standard' });
  * const history = await train(net, loadMnist({ pad: 2, normalize: 'standard' }), {
- *   epochs: 2, optimizer: { type: 'sgd', lr: 0.01, momentum: 0.9, weightDecay: 1e-3 }, test });
- * historyToDataFrame(history).print();
+ *   epochs: 2, batchSize: 64, test, seed: 0,
+ *   optimizer: { type: 'sgd', lr: 0.01, momentum: 0.9, weightDecay: 1e-3,
+ *                schedule: { type: 'step', milestones: [50, 75], gamma: 0.1 } } });
+ * historyToDataFrame(history);                                        // danfojs DataFrame
+ * net.save('out/lenet-usf.json');
+ * // many configurations at once, on the worker pool:
+ * const results = await runConfigurations(seeds.map((seed) => ({ network: lenet({ rule: 'fa', seed }),
+ *   data: { dataset: 'mnist', pad: 2 }, train: { epochs: 2, seed } })));
  * ```
  *
  * ## Contract of a layer (what later modules may rely on)

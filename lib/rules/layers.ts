@@ -76,6 +76,13 @@ export function xavierUniform(shape: number[], fanIn: number, fanOut: number, rn
   return tf.tensor(rng.uniformArray(size, -limit, limit) as Float32Array, shape, 'float32');
 }
 
+/** A variable holding `initial`'s values; `initial` is disposed (tf.variable copies it). */
+export function variableFrom(initial: tf.Tensor, trainable: boolean): tf.Variable {
+  const v = tf.variable(initial, trainable);
+  initial.dispose();
+  return v;
+}
+
 const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
 /** Collapses leading per-example axes (vector-valued units) into the batch axis. */
@@ -103,8 +110,8 @@ export class Dense implements ParamLayer {
     this.outputShape = [...inputShape.slice(0, -1), this.spec.units];
     this.fanIn = nIn;
     this.fanOut = this.spec.units;
-    this.weight = tf.variable(xavierUniform([nIn, this.spec.units], nIn, this.spec.units, rng), true);
-    this.bias = this.spec.bias === false ? null : tf.variable(tf.zeros([this.spec.units]), true);
+    this.weight = variableFrom(xavierUniform([nIn, this.spec.units], nIn, this.spec.units, rng), true);
+    this.bias = this.spec.bias === false ? null : variableFrom(tf.zeros([this.spec.units]), true);
   }
   private restore(x: tf.Tensor, y2: tf.Tensor, units: number): tf.Tensor {
     return y2.reshape([x.shape[0], ...this.inputShape.slice(0, -1), units]);
@@ -212,8 +219,8 @@ export class Conv2d implements ParamLayer {
     this.outputShape = [oh, ow, this.spec.filters];
     this.fanIn = k * k * c;
     this.fanOut = k * k * this.spec.filters;
-    this.weight = tf.variable(xavierUniform([k, k, c, this.spec.filters], this.fanIn, this.fanOut, rng), true);
-    this.bias = this.spec.bias === false ? null : tf.variable(tf.zeros([this.spec.filters]), true);
+    this.weight = variableFrom(xavierUniform([k, k, c, this.spec.filters], this.fanIn, this.fanOut, rng), true);
+    this.bias = this.spec.bias === false ? null : variableFrom(tf.zeros([this.spec.filters]), true);
   }
   private pad(): 'valid' | 'same' | number {
     return this.padding;

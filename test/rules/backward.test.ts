@@ -280,3 +280,15 @@ test('the slice-product filter gradient (wasm fallback) equals the Conv2DBackpro
     tf.dispose([x, y, dy, ref, got]);
   });
 });
+
+test('creating, switching rules on, saving state of and disposing networks leaves no tensors behind', () => {
+  const before = tf.memory().numTensors;
+  for (const rule of RULES) {
+    const net = new Network(lenet({ seed: 1, rule }));
+    net.setRule('fa');
+    net.setRule(rule);
+    net.pathways.forEach((p) => p.beginBatch());
+    net.dispose();
+  }
+  assert.equal(tf.memory().numTensors, before);
+});

@@ -10,7 +10,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../../lib/core';
-import { Dataset, historyToDataFrame, learningRateAt, mlp, Network, Optimizer, runConfigurations, train } from '../../lib/rules';
+import { Dataset, historyToDataFrame, learningRateAt, mlp, Network, Optimizer, runConfigurations, runTrainingJob, train } from '../../lib/rules';
 import { randomLabels, randomTensor, relErr, testBackend } from './helpers';
 
 before(async () => {
@@ -176,7 +176,9 @@ test('training is reproducible from its seeds, learns, stops by target and by ti
     net.dispose();
     return h;
   };
+  const tensorsBefore = tf.memory().numTensors;
   const a = await runOnce(7);
+  assert.equal(tf.memory().numTensors, tensorsBefore, 'train, evaluate and alignment leave no tensors behind');
   const b = await runOnce(7);
   const c = await runOnce(8);
   assert.deepEqual(a.records.map((r) => r.trainLoss), b.records.map((r) => r.trainLoss));
@@ -253,4 +255,17 @@ test('several configurations run as one call on the worker pool and match in-pro
     assert.equal(r.finalTestAccuracy, local[i].finalTestAccuracy);
   });
   await assert.rejects(runConfigurations([{ ...jobs[0], network: { ...jobs[0].network, rule: 'nope' as 'bp' } }]), /rule/);
+});
+
+test('a pool job loads MNIST by name and can hold out training examples for tuning', async () => {
+  const r = await runTrainingJob({
+    network: mlp({ inputSize: 784, hidden: [16], classes: 10, seed: 1 }),
+    data: { dataset: 'mnist', trainLimit: 300, subsetSeed: 3, holdout: 100 },
+    train: { epochs: 1, batchSize: 50, seed: 1, alignment: false, optimizer: { type: 'sgd', lr: 0.05 } },
+  });
+  const acc = r.finalTestAccuracy as number;
+  // evaluated on exactly the 100 held-out images: the accuracy is a multiple of 1/100
+  assert.ok(Math.abs(acc * 100 - Math.round(acc * 100)) < 1e-9, `accuracy ${acc}`);
+  assert.ok(acc > 0.2, `accuracy ${acc} after one epoch on 200 images`);
+  await assert.rejects(runTrainingJob({ network: mlp({ inputSize: 784 }), data: { dataset: 'mnist', trainLimit: 50, holdout: 50 } }), /data.holdout/);
 });
