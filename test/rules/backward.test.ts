@@ -255,6 +255,8 @@ test('jvp of every layer is the adjoint of autodiff: <J v, u> = <v, J^T u>', () 
       const eps = 1e-2;
       const fd = tf.tidy(() => layer.forward(input.add(eps)).sub(layer.forward(input.sub(eps))).div(2 * eps));
       assert.ok(relErr(layer.derivative(input), fd) < 1e-3);
+      const fd2 = tf.tidy(() => layer.derivative(input.add(eps)).sub(layer.derivative(input.sub(eps))).div(2 * eps));
+      assert.ok(relErr(layer.secondDerivative(input), fd2) < 1e-2, `f'' of ${layer.activation}`);
     }
     tf.dispose([v, u, Jv, JTu]);
   });
@@ -291,4 +293,27 @@ test('creating, switching rules on, saving state of and disposing networks leave
     net.dispose();
   }
   assert.equal(tf.memory().numTensors, before);
+});
+
+test('DFA on LeNet: a conv layer receives d<pool(relu(a)), e B>/da (autodiff through the layers between)', () => {
+  const net = new Network(lenet({ seed: 4, rule: 'dfa' }));
+  const x = randomTensor([3, 32, 32, 1], 501);
+  const t = net.oneHot([1, 5, 9]);
+  const trace = net.forward(x);
+  const { loss, error } = net.lossAndError(trace.output, t);
+  const g = net.backward(trace, error);
+  // conv2 is layer 3 (param 1); its pre-activation is the input of layer 4; conv3 (param 2) reads layer 6's input.
+  const B = net.pathways[2].state().B;
+  const a = trace.inputs[4];
+  const G = tf.matMul(error as tf.Tensor2D, B as tf.Tensor2D).reshape(trace.inputs[6].shape);
+  const expected = tf.grad((z: tf.Tensor) => tf.maxPool(tf.relu(z) as tf.Tensor4D, 2, 2, 'valid').mul(G).sum())(a);
+  assert.ok(relErr(g.deltas[1], expected) < 1e-6, `${relErr(g.deltas[1], expected)}`);
+  // and the last hidden layer (fc1, param 3) gets relu'(a) * (e B) with B of the output layer
+  const a4 = trace.inputs[10];
+  const e4 = tf.matMul(error as tf.Tensor2D, net.pathways[4].state().B as tf.Tensor2D).mul(tf.step(a4, 0));
+  assert.ok(relErr(g.deltas[3], e4) < 1e-6);
+  tf.dispose([x, t, loss, error, G, expected, e4]);
+  net.disposeGradients(g);
+  net.disposeTrace(trace);
+  net.dispose();
 });
