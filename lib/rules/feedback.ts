@@ -77,6 +77,8 @@ export interface PropagateContext {
   input: tf.Tensor;
   /** The network's output error e = dL/dz (batch-mean), for direct pathways. */
   outputError: tf.Tensor;
+  /** Index of the layer among the network's parametric layers. */
+  paramIndex: number;
 }
 
 export interface LearnContext {
@@ -86,6 +88,10 @@ export interface LearnContext {
   delta: tf.Tensor;
   /** The rule's weight gradient x^T delta (before weight decay). */
   weightGradient: tf.Tensor;
+  /** The network's output error e = dL/dz of this batch (e.g. for learning an error subspace). */
+  outputError: tf.Tensor;
+  /** Index of the layer among the network's parametric layers. */
+  paramIndex: number;
   /** Settings of the network's optimiser and the current epoch. */
   mainOptimizer: ResolvedOptimizerOptions;
   epoch: number;

@@ -221,7 +221,7 @@ export class Network {
             signal =
               mode === 'bp'
                 ? layer.inputAdjoint(signal, layer.weight)
-                : this.pathways[k].propagate({ dy: signal, input, outputError: error });
+                : this.pathways[k].propagate({ dy: signal, input, outputError: error, paramIndex: k });
           }
           k--;
         } else {
@@ -272,6 +272,8 @@ export class Network {
         input: trace.inputs[this.paramIndex[k]],
         delta: g.deltas[k],
         weightGradient: g.weights[k],
+        outputError: error,
+        paramIndex: k,
         mainOptimizer: optimizer.options,
         epoch,
       }),
