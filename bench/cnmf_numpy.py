@@ -3,7 +3,9 @@
 MU and HALS vectorised the way Degleris et al. (2019, arXiv 1907.00139)
 describe: MU by per-lag matrix products; HALS with the residual R = Xhat - X
 kept in memory, W by rank-one corrections, H in interleaved blocks of the
-columns t = r, r + L, ... whose windows are disjoint.
+columns t = r, r + L, ... whose windows are disjoint. Also "mu_stacked": the
+same MU with all lags in one product over the stacked shifts, as lib/cnmf
+computes it, so the MU comparison can be made like for like.
 
 Usage: OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/cnmf_numpy.py SPEC.json
 SPEC lists cases (data and initial factors as raw float64 files written by the
@@ -49,6 +51,37 @@ def mu_iteration(X, W, H, Xhat):
     H *= transpose_convolve(W, X) / (transpose_convolve(W, Xhat) + EPS)
     np.maximum(H, EPS, out=H)
     return reconstruct(W, H)
+
+
+def stack_shifts(H, L):
+    """Htilde (K L x T): row l*K + k is H_k shifted right by l."""
+    K, T = H.shape
+    Ht = np.zeros((L, K, T))
+    for l in range(L):
+        Ht[l, :, l:] = H[:, : T - l]
+    return Ht.reshape(L * K, T)
+
+
+def mu_stacked_iteration(X, W, H, Xhat):
+    """The same MU iteration with every lag in one product (what lib/cnmf does), for a like-for-like timing."""
+    L, N, K = W.shape
+    T = X.shape[1]
+    Ht = stack_shifts(H, L)
+    num = (X @ Ht.T).reshape(N, L, K).transpose(1, 0, 2)
+    den = (Xhat @ Ht.T).reshape(N, L, K).transpose(1, 0, 2)
+    W[:] = np.maximum(W * num / (den + EPS), EPS)
+    Wu = W.transpose(1, 0, 2).reshape(N, L * K)
+    Xhat = Wu @ Ht
+    P = (Wu.T @ X).reshape(L, K, T)
+    Q = (Wu.T @ Xhat).reshape(L, K, T)
+    hnum = np.zeros((K, T))
+    hden = np.zeros((K, T))
+    for l in range(L):
+        hnum[:, : T - l] += P[l, :, l:]
+        hden[:, : T - l] += Q[l, :, l:]
+    H *= hnum / (hden + EPS)
+    np.maximum(H, EPS, out=H)
+    return Wu @ stack_shifts(H, L)
 
 
 def hals_iteration(W, H, R):
@@ -101,8 +134,8 @@ def per_iteration(solver, X, W0, H0, iterations):
         R = Xhat - X
         for _ in range(n):
             t0 = time.perf_counter()
-            if solver == "mu":
-                Xhat = mu_iteration(X, W, H, Xhat)
+            if solver in ("mu", "mu_stacked"):
+                Xhat = (mu_iteration if solver == "mu" else mu_stacked_iteration)(X, W, H, Xhat)
                 loss = np.linalg.norm(Xhat - X) / normX
             else:
                 hals_iteration(W, H, R)
@@ -147,7 +180,7 @@ def main():
         W0 = load(case, "W0", (L, N, K))
         H0 = load(case, "H0", (K, T))
         res = {}
-        for solver in ("mu", "hals"):
+        for solver in ("mu", "mu_stacked", "hals"):
             times, losses = per_iteration(solver, X, W0, H0, case["iterations"])
             res[solver] = {"secondsPerIteration": times, "losses": losses}
         if "target" in case:
