@@ -13,6 +13,9 @@
  * the network's own dynamics, as the finder samples them from trajectories)
  * plus N(0, 0.05^2) noise, seed 7. Stopping: FixedPointFinder's rule with
  * tol_q = 1e-12, tol_dq = 1e-20, at most 5,000 iterations (--quick: 300).
+ * Our side runs the GRU's fused float32 q-and-gradient kernel (lib/dynamics/
+ * fused.ts: hand-written backward pass, matrix products through lib/core's
+ * gemm) -- the path the finder takes for every built-in cell.
  * One core: the BLAS is pinned to one thread here (setBlasThreads(1)) and in
  * Python (OPENBLAS_NUM_THREADS=1, torch.set_num_threads(1)).
  */
@@ -21,7 +24,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
 import * as tf from '@tensorflow/tfjs';
-import { Rng, backendReport, blasThreads, initBackend, setBlasThreads } from '../lib/core';
+import { Rng, backendReport, blasThreads, gemmIsNative, initBackend, setBlasThreads } from '../lib/core';
 import { FixedPointFinder, createCell } from '../lib/dynamics';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -59,6 +62,7 @@ async function main(): Promise<void> {
     notConverged: res.notConverged.length,
     qMaxNotConverged: res.notConverged.length ? Math.max(...res.notConverged.qstar) : null,
     backend: backendReport()?.line,
+    gemmNative: gemmIsNative(),
     blasThreads: blasThreads(),
   };
   void all;
@@ -81,7 +85,7 @@ async function main(): Promise<void> {
   const tMs = ts.msPerIteration;
   const pMs = torch ? (torch.msPerIteration as number) : NaN;
   const rows: (string | number)[][] = [
-    ['lib/dynamics (tfjs ' + (backendReport()?.backend ?? '?') + ')', ts.iterations, ts.seconds.toFixed(2), tMs.toFixed(2), `${ts.converged}/${n}`, ts.stoppedBy],
+    [`lib/dynamics (fused kernel, ${gemmIsNative() ? 'OpenBLAS' : 'JS'} gemm)`, ts.iterations, ts.seconds.toFixed(2), tMs.toFixed(2), `${ts.converged}/${n}`, ts.stoppedBy],
   ];
   if (torch) rows.push([`PyTorch ${torch.torch}`, torch.iterations as number, (torch.seconds as number).toFixed(2), pMs.toFixed(2), `${torch.belowTolQ}/${n} below tol_q`, '']);
   const table = {

@@ -201,3 +201,17 @@ test('fused q-and-gradient kernels of every cell equal tfjs autodiff of mean q',
     cell.dispose();
   }
 });
+
+test('sine-wave task: a static input selects the frequency of the target', async () => {
+  const { sineWave } = await import('../../lib/dynamics');
+  const b = sineWave({ batch: 6, steps: 40, seed: 2 });
+  for (let i = 0; i < 6; i++) {
+    const w = b.labels!.omega[i];
+    const j = Math.round((b.inputs[i * 40] - 0.25) * 51);
+    assert.ok(Math.abs(w - (0.1 + (j * 0.5) / 50)) < 1e-6, 'frequency j of 51 in [0.1, 0.6]');
+    for (let t = 0; t < 40; t++) {
+      assert.equal(b.inputs[i * 40 + t], b.inputs[i * 40]);
+      assert.ok(Math.abs(b.targets[i * 40 + t] - Math.sin(w * (t + 1))) < 1e-6);
+    }
+  }
+});
