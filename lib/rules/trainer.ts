@@ -42,8 +42,14 @@ export interface TrainOptions {
   epochs?: number;
   /** Batch size (default 64, BioTorch). */
   batchSize?: number;
-  /** Forward-weight optimiser (default SGD lr 0.01). */
-  optimizer?: OptimizerOptions;
+  /**
+   * Forward-weight optimiser: options (a fresh optimiser, disposed at the
+   * end; default SGD lr 0.01) or an Optimizer instance, kept with its
+   * momentum/Adam state so a later call continues the same run.
+   */
+  optimizer?: OptimizerOptions | Optimizer;
+  /** Epochs already done (default 0): the schedule and the records continue from here. */
+  startEpoch?: number;
   /** Seed of the shuffling and of the alignment probe batch (default 0). */
   seed?: number;
   /** Held-out data evaluated after each epoch. */
@@ -73,7 +79,7 @@ export interface TrainOptions {
 }
 
 export interface EpochRecord {
-  /** 0 = before training, then 1, 2, ... */
+  /** startEpoch (0) = before training, then startEpoch + 1, ... */
   epoch: number;
   /** Mean batch loss and accuracy over the epoch (NaN at epoch 0). */
   trainLoss: number;
@@ -185,7 +191,9 @@ export async function train(net: Network, data: DataInput, options: TrainOptions
   if (options.batchesPerEpoch !== undefined) checkInteger('batchesPerEpoch', options.batchesPerEpoch, 1);
   const train = toDataset(data, net, 'data');
   const test = options.test ? toDataset(options.test, net, 'test') : null;
-  const optimizer = new Optimizer(options.optimizer ?? {}, 'optimizer');
+  const ownOptimizer = !(options.optimizer instanceof Optimizer);
+  const optimizer = options.optimizer instanceof Optimizer ? options.optimizer : new Optimizer(options.optimizer ?? {}, 'optimizer');
+  const startEpoch = checkInteger('startEpoch', options.startEpoch ?? 0, 0);
   const rng = new Rng(seed);
   const wantAlignment = options.alignment ?? true;
   const probe = wantAlignment ? batchTensors(train, net, rng.child(1).sample(train.count, Math.min(probeSize, train.count)), 0, Math.min(probeSize, train.count)) : null;
@@ -213,11 +221,13 @@ export async function train(net: Network, data: DataInput, options: TrainOptions
   };
   let stoppedBy: History['stoppedBy'] = 'epochs';
   try {
-    records.push(snapshot(0, NaN, NaN, optimizer.learningRate));
-    for (let epoch = 1; epoch <= epochs; epoch++) {
+    optimizer.epoch = startEpoch;
+    records.push(snapshot(startEpoch, NaN, NaN, optimizer.learningRate));
+    for (let epoch = startEpoch + 1; epoch <= startEpoch + epochs; epoch++) {
       optimizer.epoch = epoch - 1;
       const lr = optimizer.learningRate;
-      const order = shuffler.permutation(train.count);
+      // One stream per epoch, so a run continued with startEpoch sees the same orders as an uninterrupted one.
+      const order = shuffler.child(epoch).permutation(train.count);
       let lossSum = 0;
       let correct = 0;
       let seen = 0;
@@ -239,7 +249,7 @@ export async function train(net: Network, data: DataInput, options: TrainOptions
         correct += step.correct;
         seen += e - s;
         if (callback) callback({ epoch, batch: b + 1, batches, loss: step.loss });
-        bar?.update((epoch - 1) * batches + b + 1, `epoch ${epoch} loss ${step.loss.toFixed(4)}`);
+        bar?.update((epoch - startEpoch - 1) * batches + b + 1, `epoch ${epoch} loss ${step.loss.toFixed(4)}`);
       }
       const rec = snapshot(epoch, lossSum / seen, correct / seen, lr);
       records.push(rec);
@@ -249,7 +259,7 @@ export async function train(net: Network, data: DataInput, options: TrainOptions
         stoppedBy = 'target';
         break;
       }
-      if (options.maxSeconds !== undefined && seconds() >= options.maxSeconds && epoch < epochs) {
+      if (options.maxSeconds !== undefined && seconds() >= options.maxSeconds && epoch < startEpoch + epochs) {
         stoppedBy = 'time';
         break;
       }
@@ -258,7 +268,7 @@ export async function train(net: Network, data: DataInput, options: TrainOptions
     }
   } finally {
     if (probe) tf.dispose([probe.x, probe.t]);
-    optimizer.dispose();
+    if (ownOptimizer) optimizer.dispose();
     const last = records[records.length - 1];
     bar?.finish(last ? `stopped by ${stoppedBy}; test acc ${last.testAccuracy === null ? 'n/a' : last.testAccuracy.toFixed(4)}` : undefined);
   }
@@ -323,7 +333,7 @@ export interface TrainingJob {
   label?: string;
   network: NetworkOptions;
   data: JobData | { train: Dataset; test?: Dataset };
-  train?: Omit<TrainOptions, 'test' | 'progress'>;
+  train?: Omit<TrainOptions, 'test' | 'progress' | 'optimizer'> & { optimizer?: OptimizerOptions };
 }
 
 export interface TrainingJobResult {
@@ -377,7 +387,7 @@ export async function runTrainingJob(job: TrainingJob, ctx?: { progress(fraction
       history = await train(net, data.train, {
         ...opts,
         test: data.test,
-        progress: ctx ? (i) => ctx.progress(((i.epoch - 1) * i.batches + i.batch) / (epochs * i.batches), `epoch ${i.epoch} loss ${i.loss.toFixed(3)}`) : false,
+        progress: ctx ? (i) => ctx.progress(((i.epoch - (opts.startEpoch ?? 0) - 1) * i.batches + i.batch) / (epochs * i.batches), `epoch ${i.epoch} loss ${i.loss.toFixed(3)}`) : false,
       });
     } catch (e) {
       // A diverging rule is a result (reported with where it diverged), not a crash of the sweep.

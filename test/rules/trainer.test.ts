@@ -269,3 +269,30 @@ test('a pool job loads MNIST by name and can hold out training examples for tuni
   assert.ok(acc > 0.2, `accuracy ${acc} after one epoch on 200 images`);
   await assert.rejects(runTrainingJob({ network: mlp({ inputSize: 784 }), data: { dataset: 'mnist', trainLimit: 50, holdout: 50 } }), /data.holdout/);
 });
+
+test('training continued with the same Optimizer and startEpoch equals one uninterrupted run', async () => {
+  const data = blobs(128, 21);
+  const spec = mlp({ inputSize: 10, hidden: [8], classes: 3, seed: 5, rule: 'kolen-pollack' });
+  const opt = { type: 'sgd' as const, lr: 0.1, momentum: 0.9, weightDecay: 0.01, schedule: { type: 'step' as const, milestones: [1], gamma: 0.5 } };
+  const whole = new Network(spec);
+  const h = await train(whole, data, { epochs: 2, batchSize: 32, seed: 3, optimizer: opt, progress: false, alignment: false });
+  const split = new Network(spec);
+  const o = new Optimizer(opt);
+  const a = await train(split, data, { epochs: 1, batchSize: 32, seed: 3, optimizer: o, progress: false, alignment: false });
+  assert.equal(a.records[1].lr, 0.1);
+  const b = await train(split, data, { epochs: 1, startEpoch: 1, batchSize: 32, seed: 3, optimizer: o, progress: false, alignment: false });
+  assert.equal(b.records[1].epoch, 2);
+  assert.equal(b.records[1].lr, 0.05);
+  assert.equal(a.records[1].trainLoss, h.records[1].trainLoss);
+  assert.equal(b.records[1].trainLoss, h.records[2].trainLoss);
+  split.paramLayers.forEach((l, k) => assert.deepEqual(l.weight.dataSync(), whole.paramLayers[k].weight.dataSync()));
+  // a fresh optimiser would restart momentum: the continuation would then differ
+  const fresh = new Network(spec);
+  await train(fresh, data, { epochs: 1, batchSize: 32, seed: 3, optimizer: opt, progress: false, alignment: false });
+  const c = await train(fresh, data, { epochs: 1, startEpoch: 1, batchSize: 32, seed: 3, optimizer: opt, progress: false, alignment: false });
+  assert.notEqual(c.records[1].trainLoss, h.records[2].trainLoss);
+  fresh.dispose();
+  o.dispose();
+  whole.dispose();
+  split.dispose();
+});
