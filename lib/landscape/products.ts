@@ -115,7 +115,10 @@ export function unflattenParameters(net: CurvatureNetwork, flat: ArrayLike<numbe
   let o = 0;
   const take = (shape: number[]) => {
     const size = shape.reduce((a, b) => a * b, 1);
-    const t = tf.tensor(Float32Array.from({ length: size }, (_, i) => flat[o + i]), shape, 'float32');
+    // A plain loop: Float32Array.from with a map function costs ~17 ms for 2e5 entries, a third of a product.
+    const buf = new Float32Array(size);
+    for (let i = 0; i < size; i++) buf[i] = flat[o + i];
+    const t = tf.tensor(buf, shape, 'float32');
     o += size;
     return t;
   };
