@@ -10,7 +10,7 @@
 // when all is in place), --bench (add the benchmark references), --no-apt.
 // Plain JavaScript on purpose: it runs before node_modules exists.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -108,20 +108,12 @@ function addonIsStale() {
   return built > 0 && (r.stdout || '').trim().length > 0;
 }
 
-function kernelRegistered() {
-  return existsSync(join(root, '.jupyter-prefix', 'share', 'jupyter', 'kernels', 'tslab', 'kernel.json'));
-}
-
 function setupKernel() {
-  if (kernelRegistered()) {
-    // A kernel registered from another checkout points at that checkout's tslab.
-    const spec = JSON.parse(readFileSync(join(root, '.jupyter-prefix', 'share', 'jupyter', 'kernels', 'tslab', 'kernel.json'), 'utf8'));
-    if (spec.argv && existsSync(spec.argv[0]) && spec.argv.join(' ').includes(root)) return;
-  }
-  if (!existsSync(join(root, 'scripts', 'kernel.mjs'))) return;
-  log('registering the tslab kernel in .jupyter-prefix');
-  const r = run(process.execPath, [join(root, 'scripts', 'kernel.mjs')]);
+  // kernel.mjs --if-missing re-registers only when the kernelspec is absent or
+  // points at another checkout or a Node that no longer exists.
+  const r = run(process.execPath, [join(root, 'scripts', 'kernel.mjs'), '--if-missing'], { quiet: ifNeeded });
   if (r.status !== 0) {
+    if (ifNeeded) process.stderr.write(`${r.stdout || ''}${r.stderr || ''}`);
     log('kernel registration failed; see the messages above');
     process.exitCode = 1;
   }
