@@ -1,9 +1,40 @@
 /**
- * lib/landscape: local geometry of loss landscapes. Exact Hessian and
- * Gauss-Newton vector products (Pearlmutter's R-operator), spectral
- * estimators on any linear operator (Lanczos, SLQ density, Hutchinson),
- * and the probes of Fort & Ganguli 2019, Gur-Ari et al. 2018 and Li et
- * al. 2018 (gradient subspaces, random-subspace training).
+ * lib/landscape: local geometry of loss landscapes.
+ *
+ * - Exact curvature-vector products for the networks of lib/rules (dense,
+ *   conv2d, max/avg pool, flatten, tanh/relu/sigmoid/linear; softmax
+ *   cross-entropy or MSE): Hessian `H v`, Gauss-Newton `G v` and `(H - G) v`
+ *   by Pearlmutter's R-operator, over a fixed batch or a whole data set
+ *   (batch-size-weighted chunks). Never by nesting tf.grad. The equations
+ *   are at the top of products.ts.
+ * - Estimators on any symmetric `LinearOperator` ({ dim, apply(v) }):
+ *   Lanczos with full reorthogonalisation (float64 recurrence, restart on
+ *   breakdown), top/bottom eigenpairs with residual norms, deflated power
+ *   iteration, SLQ spectral density (Gaussian width reported), Hutchinson
+ *   Tr(A) and Tr(A^2) with standard errors.
+ * - Probes: gradient overlap with the top-k subspace (beside k/D), subspace
+ *   persistence, logit-gradient cosines by class, the Hessian restricted to a
+ *   random subspace, training in a random affine subspace and d_int90,
+ *   curvature versus initialisation radius, projected SGD.
+ * - study.ts: the notebook's runs as worker-pool jobs.
+ *
+ * ```ts
+ * const net = new Network(mlp({ hidden: [200, 200], activation: 'tanh' }));
+ * const data = { x, y };                      // x [N, 784], y labels [N] or one-hot [N, 10]
+ * const curvature = new Curvature(net, data, { batchSize: 1024 });
+ * const top = eigenpairs(curvature.operator('hessian'), 10);   // values, vectors, residuals
+ * const { gradient } = curvature.lossAndGradient();
+ * gradientOverlap(gradient, top.vectors);      // { squared, baselineSquared: 10 / D, ... }
+ * spectralDensity(curvature.operator('gauss-newton'), { runs: 10, steps: 90 });
+ * hutchinson(curvature.operator('hessian'), { samples: 100 });
+ * curvature.dispose();
+ * ```
+ *
+ * Parameter vectors are flat float64 in the order of the network's
+ * parametric layers, each weight (its tfjs shape, row-major) then bias.
+ * A `Curvature` caches the forward state (layer inputs, gradients, f', f''
+ * g) while the weights are unchanged -- any `assign` to a weight rebuilds
+ * it -- so the products of one Krylov run cost one R pass each.
  */
 export * from './spectrum';
 export * from './products';

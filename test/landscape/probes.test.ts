@@ -142,12 +142,14 @@ test('curvature versus radius: for a linear MSE model H = (1/N) X~^T X~ (x) I at
   explicit.forEach((row) => row.forEach((v) => (e2 += v * v)));
   assert.ok(Math.abs(Math.sqrt(e2) - Math.sqrt(fr2)) < 1e-4 * Math.sqrt(fr2));
   const theta = flattenParameters(net);
+  const tensors = tf.memory().numTensors;
   for (const radius of [0.5, 5]) {
     const p = curvatureAtRadius(net, data, radius, { samples: 200, d: 4, seed: 1 });
     assert.ok(Math.abs(p.trace.value - tr) < 3 * p.trace.standardError + 1e-9, `trace ${p.trace.value} vs ${tr}`);
     assert.ok(p.restricted.positiveExcess === 1, 'a PSD Hessian restricts to a PSD matrix');
   }
   assert.deepEqual(Array.from(flattenParameters(net)), Array.from(theta), 'parameters restored');
+  assert.equal(tf.memory().numTensors, tensors, 'curvatureAtRadius leaked tensors');
   tf.dispose([data.x, data.y]);
   net.dispose();
 });
@@ -169,9 +171,11 @@ test('subspace training: the theta_d gradient equals finite differences of L(the
   }
   setParameters(net, theta0);
   const before = accuracy(net, data);
+  const tensors = tf.memory().numTensors;
   const r = trainInSubspace(net, data, 6, { epochs: 30, batchSize: 20, learningRate: 0.05, seed: 1, subspaceSeed: 2, progress: 'silent' });
   assert.ok(r.accuracy >= 0.9, `subspace accuracy ${r.accuracy} (before ${before})`);
   assert.deepEqual(Array.from(flattenParameters(net)), Array.from(theta0), 'network restored to theta0');
+  assert.equal(tf.memory().numTensors, tensors, 'subspace training leaked tensors');
   tf.dispose([data.x, data.y]);
   net.dispose();
 });
@@ -188,8 +192,10 @@ test('projected SGD: steps lie in (dominant) or orthogonal to (bulk) the top-k H
   const top = [0, 1].map((c) => Float64Array.from({ length: theta0.length }, (_, i) => exact.vectors.get(i, c)));
   for (const mode of ['dominant', 'bulk'] as const) {
     setParameters(net, theta0);
+    const tensors = tf.memory().numTensors;
     const r = projectedSgd(net, data, { mode, k: 2, recomputeEvery: 1, hessianSamples: 30, lanczosSteps: 12, maxSteps: 1, batchSize: 30, learningRate: 0.5, seed: 0, progress: 'silent' });
     assert.equal(r.recomputations, 1);
+    assert.equal(tf.memory().numTensors, tensors, 'projected SGD leaked tensors');
     const step = flattenParameters(net).map((v, i) => v - theta0[i]);
     const along = top.map((v) => v.reduce((s, x, i) => s + x * step[i], 0));
     const inTop = Math.hypot(...along);
