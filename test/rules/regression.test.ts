@@ -22,7 +22,7 @@ const SETTINGS = {
   train: { epochs: 1, batchSize: 64, seed: 2, optimizer: { type: 'sgd' as const, lr: 0.02, momentum: 0.9, weightDecay: 1e-3 } },
   networkSeed: 1,
   // Faster alignment than the authors' defaults so one epoch shows each rule's own effect.
-  kuninFeedback: { optimizer: { type: 'sgd' as const, lr: 0.03, momentum: 0.9 } },
+  kuninFeedback: { optimizer: { type: 'sgd' as const, lr: 0.01, momentum: 0.9 } },
 };
 
 function model(kind: 'mlp' | 'cnn', rule: RuleName): NetworkOptions {
