@@ -10,7 +10,7 @@
  * Lanczos in float32 loses orthogonality and shows ghost copies of
  * converged eigenvalues (Paige 1976; loss-landscape.md).
  */
-import { ArgumentError, Budget, Progress, ProgressOutput, Rng, checkInteger, checkNumber, describe, symEig } from '../core';
+import { ArgumentError, Budget, Progress, ProgressOutput, Rng, checkInteger, checkNumber, describe, gemm, symEig } from '../core';
 
 /** A symmetric linear map on R^dim. `apply` must not modify its argument. */
 export interface LinearOperator {
@@ -86,6 +86,20 @@ function orthogonalise(v: Float64Array, basis: readonly Float64Array[]): void {
   }
 }
 
+/**
+ * The same against the first `count` rows of a packed row-major basis
+ * (count x n): two matrix-vector products per pass through gemm, which the
+ * native BLAS serves when loaded (this is most of a Lanczos step's own cost).
+ */
+function orthogonalisePacked(v: Float64Array, packed: Float64Array, count: number, n: number, scratch: Float64Array): void {
+  if (count === 0) return;
+  const c = scratch.subarray(0, count);
+  for (let pass = 0; pass < 2; pass++) {
+    gemm(count, 1, n, packed, v, c);
+    gemm(n, 1, count, packed, c, v, { transA: true, alpha: -1, beta: 1, lda: n });
+  }
+}
+
 function makeProgress(output: ProgressOutput | undefined, total: number, label: string): Progress {
   return new Progress({ total, label, output: output ?? 'auto' });
 }
@@ -157,6 +171,9 @@ export function lanczos(op: LinearOperator, options: LanczosOptions = {}): Lancz
 
   // Full reorthogonalisation and restarts need every vector; the plain recurrence needs only the last two.
   const needBasis = keepBasis || reorth || onBreakdown === 'restart';
+  // The basis lives in one packed m x n array so that reorthogonalisation is two gemv calls.
+  const packed = needBasis ? new Float64Array(m * n) : new Float64Array(0);
+  const scratch = new Float64Array(m);
   const basis: Float64Array[] = [];
   const alpha: number[] = [];
   const beta: number[] = [];
@@ -169,7 +186,12 @@ export function lanczos(op: LinearOperator, options: LanczosOptions = {}): Lancz
   const progress = makeProgress(options.progress, m, 'lanczos');
 
   for (let j = 0; j < m; j++) {
-    if (needBasis) basis.push(q);
+    if (needBasis) {
+      const slot = packed.subarray(j * n, (j + 1) * n);
+      slot.set(q);
+      q = slot;
+      basis.push(q);
+    }
     const w = applyChecked(op, q);
     products++;
     const a = dot(q, w);
@@ -177,7 +199,7 @@ export function lanczos(op: LinearOperator, options: LanczosOptions = {}): Lancz
     scale = Math.max(scale, Math.abs(a), prevBeta);
     axpy(-a, q, w);
     if (prev) axpy(-prevBeta, prev, w);
-    if (reorth) orthogonalise(w, basis);
+    if (reorth) orthogonalisePacked(w, packed, basis.length, n, scratch);
     progress.update(j + 1);
     if (j === m - 1) break;
     let b = norm(w);
@@ -191,7 +213,7 @@ export function lanczos(op: LinearOperator, options: LanczosOptions = {}): Lancz
       let fresh: Float64Array | null = null;
       for (let attempt = 0; attempt < 5 && !fresh; attempt++) {
         const r = rademacher(n, rng);
-        orthogonalise(r, basis);
+        orthogonalisePacked(r, packed, basis.length, n, scratch);
         const rn = norm(r);
         if (rn > 1e-8 * Math.sqrt(n)) fresh = (scaleInPlace(r, 1 / rn), r);
       }
