@@ -10,7 +10,7 @@
  * LSTM state is [c, h] concatenated (size 2 * units), as FixedPointFinder does.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ownedVariable } from './schedules';
+import { ownedVariable } from './variables';
 import { QGradKernel, gruKernel, lstmKernel, ugrnnKernel, vanillaKernel } from './fused';
 import { ArgumentError, Rng, checkInteger, checkNumber, checkOneOf } from '../core';
 

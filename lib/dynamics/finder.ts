@@ -9,7 +9,8 @@ import * as tf from '@tensorflow/tfjs';
 import { ArgumentError, Budget, Progress, Rng, checkFinite, checkInteger, checkNumber, eig } from '../core';
 import { DynamicalSystem } from './cells';
 import { FixedPoints, PointEigen } from './fixed-points';
-import { AdaptiveGradNormClip, AdaptiveLearningRate, ownedVariable } from './schedules';
+import { AdaptiveGradNormClip, AdaptiveLearningRate } from './schedules';
+import { ownedVariable } from './variables';
 
 export interface FixedPointFinderOptions {
   /** Stop a point once q < tolQ (default 1e-12). */

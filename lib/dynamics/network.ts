@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import * as fs from 'fs';
 import * as path from 'path';
-import { ownedVariable } from './schedules';
+import { ownedVariable } from './variables';
 import { ArgumentError, Rng, checkInteger, checkShape } from '../core';
 import { CellJSON, CellKind, CellOptions, RecurrentCell, cellFromJSON, createCell } from './cells';
 

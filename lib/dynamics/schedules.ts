@@ -3,7 +3,6 @@
  * network training and the fixed-point search. The adaptive rules follow the
  * behaviour FixedPointFinder documents (Golub & Sussillo 2018).
  */
-import * as tf from '@tensorflow/tfjs';
 import { ArgumentError, checkInteger, checkNumber, checkOneOf } from '../core';
 
 export type LearningRateSchedule =
@@ -137,12 +136,3 @@ export class AdaptiveGradNormClip {
   }
 }
 
-/**
- * A tf.Variable holding `initial`, which is then disposed: tf.variable keeps
- * its own reference to the data, so the initial tensor would otherwise leak.
- */
-export function ownedVariable(initial: tf.Tensor, trainable = true): tf.Variable {
-  const v = tf.variable(initial, trainable);
-  initial.dispose();
-  return v;
-}

@@ -7,7 +7,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError, Budget, Progress, Rng, checkInteger, checkNumber } from '../core';
 import { RecurrentNetwork } from './network';
-import { LearningRateSchedule, makeSchedule, ownedVariable } from './schedules';
+import { LearningRateSchedule, makeSchedule } from './schedules';
+import { ownedVariable } from './variables';
 import { TaskBatch, TaskName, generateTask } from './tasks';
 
 /**
