@@ -10,6 +10,7 @@
  * worker as in the main thread); a positive value is also applied explicitly
  * here, so a BLAS loaded earlier by someone else is pinned too.
  */
+import * as fs from 'fs';
 import * as path from 'path';
 import { setGemmImpl, type FloatArray } from './gemm';
 import { checkInteger } from './validate';
@@ -34,7 +35,16 @@ export interface NativeAddon {
 }
 
 /** Where the build puts the add-on (relative to this file: lib/core -> native/build/Release). */
-export const NATIVE_ADDON_PATH = path.resolve(__dirname, '..', '..', 'native', 'build', 'Release', 'ldl_native.node');
+// Resolved through symlinks: in a notebook this file is reached as notebooks/lib/core.
+export const NATIVE_ADDON_PATH = path.resolve(realDir(__dirname), '..', '..', 'native', 'build', 'Release', 'ldl_native.node');
+
+function realDir(dir: string): string {
+  try {
+    return fs.realpathSync(dir);
+  } catch {
+    return dir;
+  }
+}
 
 let addon: NativeAddon | null = null;
 let loadError: string | null = null;
