@@ -35,3 +35,4 @@ export { fixedPointFigureData, linearisedPrediction, pca, topologyGraph } from '
 export type { FixedPointFigureData, Pca, TopologyEdge, TopologyGraph } from './analysis';
 export { DYNAMICS_MODULE, findNetworkFixedPoints, runStudies, searchFixedPoints, studyJob } from './jobs';
 export type { FixedPointJobOptions, FixedPointJobResult, StudyJobArgs, StudyJobResult } from './jobs';
+export { fusedLossAndGradients } from './bptt';

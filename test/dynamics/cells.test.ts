@@ -215,3 +215,33 @@ test('sine-wave task: a static input selects the frequency of the target', async
     }
   }
 });
+
+test('written-out BPTT (the default training engine) equals tfjs autodiff; both engines train alike', async () => {
+  await initBackend({ print: false });
+  const { fusedLossAndGradients } = await import('../../lib/dynamics');
+  for (const kind of CELL_KINDS) {
+    const net = RecurrentNetwork.create({ kind, units: 5, inputSize: 3, outputSize: 3, seed: 3, recurrentScale: 1.2, gateBias: 0.5 });
+    net.h0.assign(tf.randomNormal([net.stateSize], 0, 0.3, 'float32', 3));
+    const batch = flipFlop({ batch: 4, steps: 7, seed: 2 });
+    const { inputs, targets } = taskTensors(batch);
+    const ref = lossAndGradients(net, inputs, targets, 0.01);
+    const got = fusedLossAndGradients(net, batch, 0.01);
+    assert.ok(Math.abs(ref.loss - got.loss) < 1e-5 * ref.loss, `${kind} loss`);
+    for (const [v, g] of ref.grads) {
+      const a = g.dataSync();
+      const b = got.grads.get(v)!;
+      const scale = Math.max(1e-3, ...Array.from(a, Math.abs));
+      a.forEach((x, k) => assert.ok(Math.abs(x - b[k]) < 1e-5 * scale, `${kind} gradient of a ${v.shape} variable, entry ${k}: ${b[k]} vs ${x}`));
+    }
+    ref.grads.forEach((t) => t.dispose());
+    tf.dispose([inputs, targets]);
+    net.dispose();
+  }
+  const curves = (['fused', 'autodiff'] as const).map((engine) => {
+    const net = RecurrentNetwork.create({ kind: 'lstm', units: 6, inputSize: 3, outputSize: 3, seed: 8 });
+    const r = trainNetwork(net, { task: 'flipFlop', taskOptions: { steps: 10 }, steps: 8, batchSize: 8, learningRate: 0.01, clipNorm: 0.5, l2: 1e-3, seed: 4, progress: false, engine });
+    net.dispose();
+    return r.losses;
+  });
+  curves[0].forEach((l, i) => assert.ok(Math.abs(l - curves[1][i]) < 1e-4 * l, `step ${i}: fused ${l} vs autodiff ${curves[1][i]}`));
+});
