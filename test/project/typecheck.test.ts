@@ -16,3 +16,9 @@ for (const [label, tsc] of [
     assert.equal(r.status, 0, `tsc reported:\n${r.stdout}${r.stderr}`);
   });
 }
+
+test("lib/ type-checks under tslab's own compiler options (not strict, checkJs, declarations) with TypeScript 5.0", { timeout: 300_000 }, () => {
+  const tsc = join(root, 'node_modules', 'typescript-5.0', 'bin', 'tsc');
+  const r = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.tslab.json')], { encoding: 'utf8', cwd: root });
+  assert.equal(r.status, 0, `tsc (tslab options) reported:\n${r.stdout}${r.stderr}`);
+});
