@@ -57,7 +57,7 @@ async function onPool(pool: WorkerPool, jobs: Job[]): Promise<{ seconds: number;
 async function main(): Promise<void> {
   const { reps, quick } = parseArgs(process.argv.slice(2));
   const report = await initBackend();
-  const base = { steps: quick ? 40 : 300, batch: 128, inputs: 256, hidden: 256, classes: 10, samples: 4096, learningRate: 0.05 };
+  const base = { steps: quick ? 40 : 1000, batch: 128, inputs: 256, hidden: 256, classes: 10, samples: 4096, learningRate: 0.05 };
   const jobArgs: TrainMlpArgs[] = [{ ...base, seed: 1 }, { ...base, seed: 2 }];
   const jobs: Job[] = jobArgs.map((args) => ({ module: path.join(__dirname, 'pool-train-job.ts'), export: 'trainMlp', args }));
   const defaultThreads = blasThreads();
