@@ -304,6 +304,12 @@ function runChild(cmd: string, argv: string[], threads: number, label: string): 
   }
 }
 
+/** A table-sized reason, e.g. "no Conv2DBackpropFilter kernel" (the JSON keeps the full message). */
+function shortError(message: string): string {
+  const missing = /Kernel '(\w+)' not registered/.exec(message);
+  return missing ? `no ${missing[1]} kernel` : message.slice(0, 30);
+}
+
 function fmt(x: number | undefined, digits = 1): string {
   return x === undefined || !Number.isFinite(x) ? '--' : x.toFixed(digits);
 }
@@ -406,7 +412,7 @@ async function orchestrate(args: Args): Promise<void> {
     }
     const trainRows: (string | number)[][] = [];
     const row = (label: string, a: Json | undefined, b: Json | undefined) =>
-      [label, a?.error ? `fails: ${String(a.error).slice(0, 50)}` : fmt(a?.samplesPerSecond, 0), fmt(b?.samplesPerSecond, 0), ratio(a?.samplesPerSecond, b?.samplesPerSecond), ratio(a?.cpuSamplesPerSecond, b?.cpuSamplesPerSecond)];
+      [label, a?.error ? `fails: ${shortError(String(a.error))}` : fmt(a?.samplesPerSecond, 0), fmt(b?.samplesPerSecond, 0), ratio(a?.samplesPerSecond, b?.samplesPerSecond), ratio(a?.cpuSamplesPerSecond, b?.cpuSamplesPerSecond)];
     if (n.mlp) {
       trainRows.push(row(`MLP 784-256-256-10 epoch (${n.mlp.steps} x 128), autodiff + tf.train.momentum`, n.mlp, t.mlp));
       trainRows.push(row('MLP epoch, hand-written backward', n.mlpManual, t.mlp));
