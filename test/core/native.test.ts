@@ -4,6 +4,8 @@
 // satisfy; max pooling against a brute-force window scan.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
 import {
   Rng, gemm, gemmJs, gemmIsNative, nativeAvailable, nativeLoadError, nativeAddon, blasInfo, blasThreads, setBlasThreads,
   type FloatArray,
@@ -222,4 +224,16 @@ test('maxPool matches a brute-force window scan; scatterAdd routes dy to the arg
     addon.scatterAdd(dy, am, dx);
     assert.ok(maxRelDiff(dx, dxRef) < 1e-6);
   }
+});
+
+test('the build script stops with a clear one-line reason when the compiler or the BLAS is missing', () => {
+  // Both checks fail before node-gyp runs, so the built add-on is untouched.
+  const script = path.join(__dirname, '..', '..', 'scripts', 'build-native.mjs');
+  const noCompiler = spawnSync(process.execPath, [script], { encoding: 'utf8', env: { ...process.env, CXX: '/nonexistent/c++' } });
+  assert.equal(noCompiler.status, 1);
+  assert.match(noCompiler.stderr, /^native: not built -- no C\+\+ compiler found/);
+  const noBlas = spawnSync(process.execPath, [script], { encoding: 'utf8', env: { ...process.env, LDL_BLAS_LIBS: '-lno_such_blas_library' } });
+  if (noBlas.stderr.includes('no C++ compiler')) return; // machine without a compiler: the first check already covered it
+  assert.equal(noBlas.status, 1);
+  assert.match(noBlas.stderr, /^native: not built -- no CBLAS found to link/);
 });
