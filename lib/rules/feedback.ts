@@ -11,6 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError, checkNumber, checkOneOf, checkPositive, Rng } from '../core';
 import { ParamLayer, variableFrom, xavierUniform } from './layers';
+import { LowRankPathway } from './low-rank';
 import { Optimizer, OptimizerOptions, ResolvedOptimizerOptions } from './optim';
 
 export type RuleName =
@@ -24,7 +25,9 @@ export type RuleName =
   | 'weight-mirror'
   | 'information-alignment'
   | 'symmetric-alignment'
-  | 'activation-alignment';
+  | 'activation-alignment'
+  | 'ldfa'
+  | 'dldfa';
 
 export const RULES: readonly RuleName[] = [
   'bp',
@@ -39,6 +42,12 @@ export const RULES: readonly RuleName[] = [
   'symmetric-alignment',
   'activation-alignment',
 ];
+
+/** Low-dimensional feedback B = Q P (low-rank.ts): layered and direct. Kept out of RULES, whose list the regression fixture pins. */
+export const LOW_RANK_FEEDBACK_RULES: readonly RuleName[] = ['ldfa', 'dldfa'];
+
+/** Every rule a Network accepts. */
+export const ALL_RULES: readonly RuleName[] = [...RULES, ...LOW_RANK_FEEDBACK_RULES];
 
 /** Options of a feedback rule; unused fields are ignored by rules that do not need them. */
 export interface FeedbackOptions {
@@ -68,6 +77,16 @@ export interface FeedbackOptions {
    * receive identical updates); Kunin family SGD lr 1e-3 momentum 0.9.
    */
   optimizer?: OptimizerOptions | 'same';
+  /**
+   * LDFA ('ldfa', 'dldfa'): feedback rank r, one number for every layer or
+   * one entry per parametric layer ('full' = the error's width; larger
+   * values are capped at it). Default 'full'.
+   */
+  rank?: number | 'full' | (number | 'full')[];
+  /** LDFA: how P and Q learn (default 'raf'); see low-rank.ts. */
+  ldfaRule?: 'fixed' | 'fixed-p' | 'raf' | 'normative' | 'local';
+  /** LDFA: clamp P's and Q's gradients to +-clip (default none). */
+  clip?: number;
 }
 
 export interface PropagateContext {
@@ -132,6 +151,8 @@ export interface PathwayContext {
   outputSize: number;
   rng: Rng;
   options: FeedbackOptions;
+  /** Index of the layer among the network's parametric layers (LDFA's per-layer rank). */
+  paramIndex?: number;
 }
 
 function checkStateShape(rule: string, name: string, t: tf.Tensor | undefined, shape: number[]): tf.Tensor {
@@ -447,8 +468,11 @@ class LearnedPathway extends Pathway {
 
 /** Creates the pathway of `rule` for one parametric layer. */
 export function createPathway(rule: RuleName, layer: ParamLayer, ctx: PathwayContext): FeedbackPathway {
-  checkOneOf('rule', rule, RULES);
+  checkOneOf('rule', rule, ALL_RULES);
   switch (rule) {
+    case 'ldfa':
+    case 'dldfa':
+      return new LowRankPathway(layer, { direct: rule === 'dldfa', paramIndex: ctx.paramIndex ?? 0, outputSize: ctx.outputSize, rng: ctx.rng, feedback: ctx.options });
     case 'bp':
       return new BackpropPathway(layer);
     case 'fa':

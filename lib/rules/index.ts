@@ -73,7 +73,12 @@
  *
  * ## Rules
  * bp, fa, dfa, usf, frsf, brsf, kolen-pollack, weight-mirror,
- * information-alignment, symmetric-alignment, activation-alignment; see
+ * information-alignment, symmetric-alignment, activation-alignment (RULES),
+ * and low-dimensional feedback B = Q P: 'ldfa' (layered) and 'dldfa'
+ * (direct), with `feedback: { rank, ldfaRule: 'fixed' | 'fixed-p' | 'raf' |
+ * 'normative' | 'local' }` (low-rank.ts; ALL_RULES lists both groups); the
+ * linear theory of LDFA (simulation and SVD-basis integration, float64) is
+ * in linear-theory.ts; see
  * feedback.ts for each one's equations, defaults and the conventions chosen
  * where the papers leave room (DFA injects at the input of each parametric
  * layer, i.e. after the pooling below it; Kunin losses are batch means).
@@ -91,7 +96,21 @@ export {
   xavierUniform,
 } from './layers';
 export type { ActivationName, Layer, LayerKind, LayerSpec, ParamLayer, ParamTangent } from './layers';
-export { angleBetween, createPathway, RULES } from './feedback';
+export { ALL_RULES, angleBetween, createPathway, LOW_RANK_FEEDBACK_RULES, RULES } from './feedback';
+export {
+  LOW_RANK_RULES,
+  LowRankPathway,
+  ojaSubspaceGradient,
+  orthonormalBasis,
+  principalAngles,
+  rankOfLayer,
+  rowCovariance,
+  topEigenvectors,
+  truncatedSvdFactors,
+} from './low-rank';
+export type { LowRankRule, RankSetting } from './low-rank';
+export { integrateSvdBasis, LINEAR_THEORY_RULES, simulateLinearTheory } from './linear-theory';
+export type { LinearTheoryOptions, LinearTheoryRecord, LinearTheoryResult, LinearTheoryRule } from './linear-theory';
 export type { FeedbackOptions, FeedbackPathway, LearnContext, PathwayContext, PropagateContext, RuleName } from './feedback';
 export { learningRateAt, Optimizer, resolveOptimizerOptions } from './optim';
 export type { OptimizerOptions, ResolvedOptimizerOptions, Schedule } from './optim';

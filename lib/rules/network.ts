@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ArgumentError, checkInteger, checkOneOf, Rng } from '../core';
 import { Layer, LayerSpec, ParamLayer, isParamLayer, layerFromSpec } from './layers';
-import { createPathway, FeedbackOptions, FeedbackPathway, RULES, RuleName, angleBetween } from './feedback';
+import { ALL_RULES, createPathway, FeedbackOptions, FeedbackPathway, RuleName, angleBetween } from './feedback';
 import { Optimizer } from './optim';
 
 export type LossName = 'cross-entropy' | 'mse';
@@ -126,11 +126,11 @@ export class Network {
 
   /** Replaces every layer's feedback pathway (fresh random draws from the network seed). */
   setRule(rule: RuleName, feedback: FeedbackOptions = {}): void {
-    checkOneOf('rule', rule, RULES);
+    checkOneOf('rule', rule, ALL_RULES);
     if (feedback === null || typeof feedback !== 'object') throw new ArgumentError('feedback', 'an options object', feedback);
     const rng = new Rng(this.seed).child(1000);
     const fresh = this.paramLayers.map((layer, k) =>
-      createPathway(rule, layer, { outputSize: this.outputSize, rng: rng.child(k), options: feedback }),
+      createPathway(rule, layer, { outputSize: this.outputSize, rng: rng.child(k), options: feedback, paramIndex: k }),
     );
     this.pathways.forEach((p) => p.dispose());
     this.pathways = fresh;

@@ -1,0 +1,323 @@
+/**
+ * Low-dimensional error feedback (LDFA; Hanut & Kadmon, arXiv 2502.20580,
+ * first version "Restricted Adaptive Feedback", RAF): each feedback matrix
+ * is factorised as B = Q P, P compressing the error to r dimensions, Q
+ * expanding it back. Private to lib/rules; exported through index.ts.
+ *
+ * Orientation (examples are rows; the papers' columns): a layer's forward
+ * kernel W is [in, out] (dense) or [k, k, cin, cout] (conv). P is [r, out]
+ * (paper orientation: r x m) and Q has W's shape with its last axis r
+ * ([in, r] dense, [k, k, cin, r] conv: a kxk conv from r to cin channels).
+ * The effective feedback kernel, stored in W's shape like every kernel of
+ * this module, is K = Q P (dense) or K[a,b,ci,co] = sum_j Q[a,b,ci,j] P[j,co]
+ * (conv: P acts as a 1x1 conv from cout to r channels). Backward signal:
+ * dx = inputAdjoint(dy P^T, Q), i.e. dy P^T Q^T (dense) or
+ * conv2dTranspose(conv1x1(dy, P^T), Q) (conv); with r = out, Q = W, P = I it
+ * is BP's dx exactly.
+ *
+ * Rules (`ldfaRule`), G = the layer's weight gradient reshaped [in*, out]:
+ *   fixed      P and Q fixed random.
+ *   fixed-p    P fixed random; Q Kolen-Pollack-like: grad_Q = G P^T + decay.
+ *   raf        P by Oja's subspace rule on the layer's output error delta
+ *              (rows = examples, and positions for conv), centred over the
+ *              batch and divided by the largest column standard deviation
+ *              (+1e-8): grad_P = -(P C - P C P^T P), C = E^T E / rows; Q as in
+ *              fixed-p. (The authors' code builds the output layer's "error"
+ *              from centred one-hot labels; here every layer uses its delta,
+ *              which at the output layer is e.)
+ *   normative  descent on 1/2 ||Q P - W||_F^2: grad_Q = D P^T, grad_P = Q^T D,
+ *              D = Q P - W; P and Q start from the truncated SVD of W
+ *              (Q = U_r S_r^1/2, P = S_r^1/2 V_r^T), the best rank-r B.
+ *   local      grad_Q = G P^T, grad_P = Q^T G: products of pre- and
+ *              postsynaptic signals only (x^T delta), with decay.
+ *
+ * Direct variant ('dldfa'): like this module's DFA, each layer's input
+ * receives reshape(e P^T Q^T) from the output error e, with P [r, classes]
+ * and Q [input size, r] per layer; G = x^T e (x the layer's flattened
+ * input). The authors' dRAF applies P to the error at the input of the last
+ * layer; here P acts on e itself, as DFA does in this module. 'normative'
+ * has no forward kernel to align to in the direct variant and is rejected.
+ *
+ * Optimisers: Q's and P's own Optimizer instances. Default 'same': the
+ * network optimiser's settings; Q with weight decay (the network's, or 1e-3
+ * if that is 0; none for 'normative'), P without. Gradients of P and Q are
+ * clamped to +-`clip` when set (the later version's code: 10 dense, 0.1 conv).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ArgumentError, checkNumber, checkOneOf, checkPositive, Matrix, Rng, svd, symEig } from '../core';
+import type { FeedbackOptions, FeedbackPathway, LearnContext, PropagateContext } from './feedback';
+import { ParamLayer, variableFrom } from './layers';
+import { Optimizer } from './optim';
+
+export type LowRankRule = 'fixed' | 'fixed-p' | 'raf' | 'normative' | 'local';
+export const LOW_RANK_RULES: readonly LowRankRule[] = ['fixed', 'fixed-p', 'raf', 'normative', 'local'];
+
+/** Rank of one layer's feedback: a positive integer (capped at the error's width) or 'full' (= that width). */
+export type RankSetting = number | 'full';
+
+/** The feedback rank of parametric layer `k` from `options.rank` (a number for all layers, or one entry per layer). */
+export function rankOfLayer(options: FeedbackOptions, k: number, width: number): number {
+  const spec = options.rank ?? 'full';
+  const v = Array.isArray(spec) ? spec[k] ?? 'full' : spec;
+  if (v === 'full') return width;
+  const r = checkPositive(Array.isArray(spec) ? `feedback.rank[${k}]` : 'feedback.rank', v as number);
+  if (!Number.isInteger(r)) throw new ArgumentError('feedback.rank', "a positive integer or 'full'", v);
+  return Math.min(r, width);
+}
+
+function uniform(shape: number[], limit: number, rng: Rng): tf.Tensor {
+  const size = shape.reduce((a, b) => a * b, 1);
+  return tf.tensor(rng.uniformArray(size, -limit, limit) as Float32Array, shape, 'float32');
+}
+
+function normal(shape: number[], std: number, rng: Rng): tf.Tensor {
+  const size = shape.reduce((a, b) => a * b, 1);
+  return tf.tensor(rng.normalArray(size, 0, std) as Float32Array, shape, 'float32');
+}
+
+/** Rows of a batch tensor as [rows, width] (conv positions count as rows). */
+function asRows(t: tf.Tensor, width: number): tf.Tensor2D {
+  return t.reshape([-1, width]) as tf.Tensor2D;
+}
+
+/**
+ * Oja's subspace-rule gradient (to be descended) for P [r, m] on error rows
+ * E [n, m]: the rows are centred over the batch and divided by the largest
+ * column standard deviation (+1e-8); C = E^T E / n; returns -(P C - P C P^T P).
+ */
+export function ojaSubspaceGradient(P: tf.Tensor2D, errors: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => {
+    const n = errors.shape[0];
+    const centred = errors.sub(errors.mean(0));
+    const std = centred.square().mean(0).sqrt().max();
+    const E = centred.div(std.add(1e-8));
+    const C = tf.matMul(E, E, true, false).div(n) as tf.Tensor2D;
+    const PC = tf.matMul(P, C);
+    return PC.sub(tf.matMul(tf.matMul(PC, P, false, true), P)).neg() as tf.Tensor2D;
+  });
+}
+
+/** The rank-r feedback pathway B = Q P of one parametric layer (layered 'ldfa' or direct 'dldfa'). */
+export class LowRankPathway implements FeedbackPathway {
+  readonly rule: 'ldfa' | 'dldfa';
+  readonly ldfaRule: LowRankRule;
+  /** Feedback rank r of this layer. */
+  readonly rank: number;
+  /** Width of the error P compresses (layered: the layer's out channels; direct: the network output). */
+  readonly errorWidth: number;
+  /** Rows of Q flattened (layered: in * k * k; direct: the layer's input size). */
+  readonly expandWidth: number;
+  readonly P: tf.Variable;
+  readonly Q: tf.Variable;
+  optimizer: Optimizer | null = null;
+  pOptimizer: Optimizer | null = null;
+  private readonly clip: number | null;
+  private readonly options: FeedbackOptions;
+
+  constructor(
+    readonly layer: ParamLayer,
+    options: { direct: boolean; paramIndex: number; outputSize: number; rng: Rng; feedback: FeedbackOptions },
+  ) {
+    const fb = options.feedback;
+    this.rule = options.direct ? 'dldfa' : 'ldfa';
+    this.ldfaRule = checkOneOf('feedback.ldfaRule', fb.ldfaRule ?? 'raf', LOW_RANK_RULES);
+    if (options.direct && this.ldfaRule === 'normative') {
+      throw new ArgumentError('feedback.ldfaRule', "'fixed', 'fixed-p', 'raf' or 'local' for the direct variant (no forward kernel to align to)", 'normative');
+    }
+    const wShape = layer.weight.shape;
+    const out = wShape[wShape.length - 1];
+    this.errorWidth = options.direct ? options.outputSize : out;
+    this.expandWidth = options.direct ? layer.inputShape.reduce((a, b) => a * b, 1) : layer.weight.size / out;
+    this.rank = rankOfLayer(fb, options.paramIndex, this.errorWidth);
+    this.clip = fb.clip === undefined ? null : checkPositive('feedback.clip', fb.clip);
+    const r = this.rank;
+    const qShape = options.direct ? [this.expandWidth, r] : [...wShape.slice(0, -1), r];
+    if (this.ldfaRule === 'normative') {
+      const [q, p] = truncatedSvdFactors(layer.weight, r);
+      this.Q = variableFrom(q, true);
+      this.P = variableFrom(p, true);
+    } else {
+      // P rows of norm ~1 (near Oja's fixed points); Q scaled so ||QP||_F matches a Xavier-uniform kernel of W's fans.
+      const rng = options.rng;
+      this.P = variableFrom(normal([r, this.errorWidth], 1 / Math.sqrt(this.errorWidth), rng), this.ldfaRule !== 'fixed');
+      const fanIn = options.direct ? this.errorWidth : layer.fanIn;
+      const fanOut = options.direct ? this.expandWidth : layer.fanOut;
+      const limit = Math.sqrt(6 / (fanIn + fanOut)) * Math.sqrt(this.errorWidth / r);
+      this.Q = variableFrom(uniform(qShape, limit, rng), this.ldfaRule !== 'fixed');
+    }
+    this.options = fb;
+  }
+
+  /** dx = inputAdjoint(dy P^T, Q) (layered) or reshape(e P^T Q^T) (direct). */
+  propagate(ctx: PropagateContext): tf.Tensor {
+    return tf.tidy(() => {
+      if (this.rule === 'dldfa') {
+        const z = tf.matMul(ctx.outputError as tf.Tensor2D, this.P as tf.Tensor2D, false, true);
+        return tf.matMul(z, this.Q as tf.Tensor2D, false, true).reshape(ctx.input.shape);
+      }
+      const dy = ctx.dy;
+      const z = tf.matMul(asRows(dy, this.errorWidth), this.P as tf.Tensor2D, false, true);
+      if (this.layer.kind === 'dense') {
+        // Dense.inputAdjoint expects the layer's own width; the r-wide signal is expanded here.
+        return tf.matMul(z, this.Q as tf.Tensor2D, false, true).reshape(ctx.input.shape);
+      }
+      return this.layer.inputAdjoint(z.reshape([...dy.shape.slice(0, -1), this.rank]), this.Q);
+    });
+  }
+
+  beginBatch(): void {}
+
+  /** K = Q P in W's shape (layered); null for the direct variant (no W^T counterpart, as DFA). */
+  feedbackKernel(): tf.Tensor | null {
+    if (this.rule === 'dldfa') return null;
+    return tf.tidy(() => tf.matMul(this.Q.reshape([this.expandWidth, this.rank]) as tf.Tensor2D, this.P as tf.Tensor2D).reshape(this.layer.weight.shape));
+  }
+
+  trainables(): tf.Variable[] {
+    return this.ldfaRule === 'fixed' ? [] : this.ldfaRule === 'fixed-p' ? [this.Q] : [this.Q, this.P];
+  }
+
+  private ensureOptimizers(ctx: LearnContext): [Optimizer, Optimizer] {
+    if (!this.optimizer || !this.pOptimizer) {
+      const o = this.options.optimizer;
+      const base = o && o !== 'same' ? o : { ...ctx.mainOptimizer };
+      const decay =
+        this.ldfaRule === 'normative' ? 0 : this.options.decay ?? (ctx.mainOptimizer.weightDecay > 0 ? ctx.mainOptimizer.weightDecay : 1e-3);
+      checkNumber('feedback.decay', decay, 0);
+      this.optimizer = new Optimizer({ ...base, weightDecay: decay }, `${this.rule}.optimizer (Q)`);
+      this.pOptimizer = new Optimizer({ ...base, weightDecay: this.ldfaRule === 'local' ? decay : 0 }, `${this.rule}.optimizer (P)`);
+    }
+    return [this.optimizer, this.pOptimizer];
+  }
+
+  /** The weight gradient G as [expandWidth, errorWidth] (direct: x^T e). */
+  private gradientMatrix(ctx: LearnContext): tf.Tensor2D {
+    if (this.rule === 'dldfa') return tf.matMul(asRows(ctx.input, this.expandWidth), ctx.outputError as tf.Tensor2D, true, false);
+    return ctx.weightGradient.reshape([this.expandWidth, this.errorWidth]) as tf.Tensor2D;
+  }
+
+  learn(ctx: LearnContext): void {
+    if (this.ldfaRule === 'fixed') return;
+    const [qOpt, pOpt] = this.ensureOptimizers(ctx);
+    qOpt.epoch = ctx.epoch;
+    pOpt.epoch = ctx.epoch;
+    const P = this.P as tf.Variable<tf.Rank.R2>;
+    const grads = tf.tidy((): tf.Tensor[] => {
+      const Q2 = this.Q.reshape([this.expandWidth, this.rank]) as tf.Tensor2D;
+      let gQ: tf.Tensor;
+      let gP: tf.Tensor | null = null;
+      if (this.ldfaRule === 'normative') {
+        const D = tf.matMul(Q2, P).sub(this.layer.weight.reshape([this.expandWidth, this.errorWidth])) as tf.Tensor2D;
+        gQ = tf.matMul(D, P, false, true);
+        gP = tf.matMul(Q2, D, true, false);
+      } else {
+        const G = this.gradientMatrix(ctx);
+        gQ = tf.matMul(G, P, false, true);
+        if (this.ldfaRule === 'local') gP = tf.matMul(Q2, G, true, false);
+        if (this.ldfaRule === 'raf') {
+          const errors = this.rule === 'dldfa' ? (ctx.outputError as tf.Tensor2D) : asRows(ctx.delta, this.errorWidth);
+          gP = ojaSubspaceGradient(P, errors);
+        }
+      }
+      const c = this.clip;
+      const clamp = (t: tf.Tensor) => (c === null ? t : tf.clipByValue(t, -c, c));
+      return gP ? [clamp(gQ.reshape(this.Q.shape)), clamp(gP)] : [clamp(gQ.reshape(this.Q.shape))];
+    });
+    qOpt.step([this.Q], [grads[0]]);
+    if (grads[1]) pOpt.step([this.P], [grads[1]]);
+    tf.dispose(grads);
+  }
+
+  alignmentLoss(): number | null {
+    return null;
+  }
+
+  /** Largest-first principal angles (degrees) between P's row space and the top-r eigen-subspace of a covariance [errorWidth, errorWidth]. */
+  subspaceAngles(covariance: Matrix | number[][]): number[] {
+    const C = covariance instanceof Matrix ? covariance : new Matrix(covariance);
+    if (C.rows !== this.errorWidth || C.columns !== this.errorWidth) {
+      throw new ArgumentError('covariance', `a ${this.errorWidth}x${this.errorWidth} matrix`, `${C.rows}x${C.columns}`);
+    }
+    const Pt = new Matrix(Array.from({ length: this.rank }, (_, i) => Array.from(this.P.dataSync().subarray(i * this.errorWidth, (i + 1) * this.errorWidth)))).transpose();
+    return principalAngles(Pt, topEigenvectors(C, this.rank));
+  }
+
+  state(): Record<string, tf.Tensor> {
+    return { P: this.P, Q: this.Q };
+  }
+
+  setState(s: Record<string, tf.Tensor>): void {
+    for (const [name, v] of [['P', this.P], ['Q', this.Q]] as const) {
+      const t = s[name];
+      if (!t || t.shape.join() !== v.shape.join()) throw new ArgumentError(`${this.rule} state.${name}`, `shape [${v.shape.join(', ')}]`, t ? `[${t.shape.join(', ')}]` : t);
+      v.assign(t);
+    }
+  }
+
+  dispose(): void {
+    this.optimizer?.dispose();
+    this.pOptimizer?.dispose();
+    this.P.dispose();
+    this.Q.dispose();
+  }
+}
+
+/** Q = U_r S_r^1/2 (in W's shape with last axis r) and P = S_r^1/2 V_r^T ([r, out]) from the float64 SVD of W reshaped [in*, out]. */
+export function truncatedSvdFactors(W: tf.Tensor, r: number): [tf.Tensor, tf.Tensor] {
+  const out = W.shape[W.shape.length - 1];
+  const rows = W.size / out;
+  const { u, s, v } = svd({ data: W.dataSync(), rows, cols: out });
+  if (r > s.length) throw new ArgumentError('rank', `at most ${s.length} (min of the kernel's dimensions)`, r);
+  const q = new Float32Array(rows * r);
+  const p = new Float32Array(r * out);
+  for (let j = 0; j < r; j++) {
+    const h = Math.sqrt(s[j]);
+    for (let i = 0; i < rows; i++) q[i * r + j] = u.get(i, j) * h;
+    for (let i = 0; i < out; i++) p[j * out + i] = v.get(i, j) * h;
+  }
+  return [tf.tensor(q, [...W.shape.slice(0, -1), r]), tf.tensor(p, [r, out])];
+}
+
+/** Orthonormal basis (columns) of the column space of A (thin SVD; columns with s <= 1e-12 s_max dropped). */
+export function orthonormalBasis(A: Matrix): Matrix {
+  const { u, s } = svd(A);
+  const keep = s.filter((x) => x > 1e-12 * (s[0] || 1)).length;
+  return u.subMatrix(0, u.rows - 1, 0, keep - 1);
+}
+
+/**
+ * Principal angles (degrees, largest first) between the column spaces of
+ * A [n, p] and B [n, q]: the singular values of Q_A^T Q_B are their cosines
+ * (Bjorck & Golub 1973), with Q_A, Q_B orthonormal bases.
+ */
+export function principalAngles(A: Matrix, B: Matrix): number[] {
+  if (A.rows !== B.rows) throw new ArgumentError('B', `a matrix with ${A.rows} rows`, `${B.rows} rows`);
+  const qa = orthonormalBasis(A);
+  const qb = orthonormalBasis(B);
+  const { s } = svd(qa.transpose().mmul(qb));
+  return Array.from(s, (c) => (Math.acos(Math.min(1, Math.max(-1, c))) * 180) / Math.PI).sort((a, b) => b - a);
+}
+
+/** The top-r eigenvectors (columns) of a symmetric matrix. */
+export function topEigenvectors(C: Matrix, r: number): Matrix {
+  const { vectors } = symEig(C);
+  return vectors.subMatrix(0, vectors.rows - 1, 0, r - 1);
+}
+
+/** Covariance [m, m] of rows of a batch (centred over the rows), float64. */
+export function rowCovariance(rows: tf.Tensor): Matrix {
+  const m = rows.shape[rows.shape.length - 1];
+  const d = rows.dataSync();
+  const n = d.length / m;
+  const mean = new Float64Array(m);
+  for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) mean[j] += d[i * m + j] / n;
+  const C = new Matrix(m, m);
+  for (let i = 0; i < n; i++) {
+    for (let a = 0; a < m; a++) {
+      const xa = d[i * m + a] - mean[a];
+      for (let b = a; b < m; b++) C.set(a, b, C.get(a, b) + (xa * (d[i * m + b] - mean[b])) / n);
+    }
+  }
+  for (let a = 0; a < m; a++) for (let b = 0; b < a; b++) C.set(a, b, C.get(b, a));
+  return C;
+}

@@ -1,0 +1,231 @@
+/**
+ * LDFA: rank-r feedback B = Q P (lib/rules/low-rank.ts) and its linear theory
+ * (lib/rules/linear-theory.ts), checked against explicit kernels, BP,
+ * the Eckart-Young optimum, a known covariance's eigenvectors and a second
+ * integration of the same dynamics in another basis.
+ */
+import { test, before } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { Matrix, Rng, svd } from '../../lib/core';
+import {
+  integrateSvdBasis,
+  LINEAR_THEORY_RULES,
+  lenet,
+  LowRankPathway,
+  LOW_RANK_RULES,
+  mlp,
+  Network,
+  Optimizer,
+  principalAngles,
+  simulateLinearTheory,
+} from '../../lib/rules';
+import { randomLabels, randomTensor, relErr, testBackend } from './helpers';
+
+before(async () => {
+  await testBackend();
+});
+
+const lowRank = (net: Network, k: number) => net.pathways[k] as LowRankPathway;
+
+test('principal angles: a hand-built pair of planes in R^3 and a rotated copy of a subspace', () => {
+  // span(e1, e2) vs span(e1, cos a e2 + sin a e3): angles 0 and a
+  const a = 0.3;
+  const A = new Matrix([[1, 0], [0, 1], [0, 0]]);
+  const B = new Matrix([[2, 0], [0, Math.cos(a)], [0, Math.sin(a)]]);
+  const ang = principalAngles(A, B);
+  assert.ok(Math.abs(ang[0] - (a * 180) / Math.PI) < 1e-9 && Math.abs(ang[1]) < 1e-6, `${ang}`);
+  // a basis change within the same subspace gives zero angles
+  const C = A.mmul(new Matrix([[1, 2], [3, -1]]));
+  assert.ok(Math.max(...principalAngles(A, C)) < 1e-6);
+});
+
+test("Oja's subspace rule in the pathway converges to the top-r subspace of a known error covariance", () => {
+  const m = 8;
+  const r = 3;
+  const net = new Network(mlp({ inputSize: 4, hidden: [6], classes: m, seed: 3, rule: 'ldfa', feedback: { rank: r, ldfaRule: 'raf', optimizer: { type: 'sgd', lr: 0.05 } } }));
+  const p = lowRank(net, 1);
+  // Covariance R diag(lambda) R^T with a random rotation R and a clear gap after the third eigenvalue.
+  const lambda = [9, 6, 4, 1, 0.7, 0.5, 0.3, 0.1];
+  const R = svd(new Matrix(Array.from({ length: m }, (_, i) => new Rng(40 + i).normalArray(m) as unknown as number[]).map((row) => Array.from(row)))).u;
+  const sqrtC = R.mmul(Matrix.diag(lambda.map(Math.sqrt)));
+  const C = R.mmul(Matrix.diag(lambda)).mmul(R.transpose());
+  const rng = new Rng(5);
+  const before = Math.max(...p.subspaceAngles(C));
+  const n = 128;
+  const zeroIn = tf.zeros([n, 4]);
+  const opt = new Optimizer({ type: 'sgd', lr: 0.01 });
+  for (let it = 0; it < 400; it++) {
+    const z = new Matrix(Array.from({ length: n }, () => Array.from(rng.normalArray(m))));
+    const e = z.mmul(sqrtC.transpose()); // rows ~ N(0, C)
+    const delta = tf.tensor2d(e.to2DArray());
+    const G = tf.zeros([6, m]);
+    p.learn({ input: zeroIn, delta, weightGradient: G, outputError: delta, paramIndex: 1, mainOptimizer: opt.options, epoch: 0 });
+    tf.dispose([delta, G]);
+  }
+  const after = p.subspaceAngles(C);
+  assert.ok(before > 20, `start ${before}`);
+  assert.ok(Math.max(...after) < 5, `largest principal angle ${Math.max(...after)} deg`);
+  // P's rows end near orthonormal (Oja's fixed point: P P^T = I)
+  const P = new Matrix(p.P.arraySync() as number[][]);
+  const PPt = P.mmul(P.transpose());
+  for (let i = 0; i < r; i++) for (let j = 0; j < r; j++) assert.ok(Math.abs(PPt.get(i, j) - (i === j ? 1 : 0)) < 0.05, `PP^T(${i},${j}) = ${PPt.get(i, j)}`);
+  tf.dispose(zeroIn);
+  opt.dispose();
+  net.dispose();
+});
+
+test('full rank with Q = W and P = I: every layer receives exactly BP\'s delta and weight gradient (dense and conv)', () => {
+  for (const spec of [lenet({ seed: 2, rule: 'ldfa', feedback: { rank: 'full' } }), mlp({ inputSize: 12, hidden: [9, 7], classes: 5, seed: 2, rule: 'ldfa' })]) {
+    const net = new Network(spec);
+    net.paramLayers.forEach((l, k) => {
+      const p = lowRank(net, k);
+      const out = l.weight.shape[l.weight.shape.length - 1];
+      assert.equal(p.rank, out);
+      const eye = tf.eye(out);
+      p.setState({ P: eye, Q: l.weight });
+      eye.dispose();
+    });
+    const x = spec.inputShape.length === 1 ? randomTensor([5, 12], 11) : randomTensor([3, 32, 32, 1], 11);
+    const t = net.oneHot(randomLabels(x.shape[0], net.outputSize, 12));
+    const trace = net.forward(x);
+    const { loss, error } = net.lossAndError(trace.output, t);
+    const gr = net.backward(trace, error, 'rule');
+    const gb = net.backward(trace, error, 'bp');
+    gr.weights.forEach((w, k) => assert.ok(relErr(w, gb.weights[k]) < 1e-5, `layer ${k}: ${relErr(w, gb.weights[k])}`));
+    gr.deltas.forEach((d, k) => assert.ok(relErr(d, gb.deltas[k]) < 1e-5));
+    const align = net.alignment(x, t);
+    align.forEach((a) => assert.ok(a.updateAngle < 0.1 && (a.feedbackAngle as number) < 0.1, JSON.stringify(a)));
+    tf.dispose([loss, error, x, t]);
+    net.disposeGradients(gr);
+    net.disposeGradients(gb);
+    net.disposeTrace(trace);
+    net.dispose();
+  }
+});
+
+test('conv rank-r feedback equals conv2dTranspose with the explicit kernel K[a,b,ci,co] = sum_j Q[a,b,ci,j] P[j,co]', () => {
+  const net = new Network({
+    inputShape: [9, 9, 3],
+    layers: [
+      { kind: 'conv2d', filters: 4, kernelSize: 3, stride: 2, padding: 1 },
+      { kind: 'activation', activation: 'tanh' },
+      { kind: 'conv2d', filters: 6, kernelSize: 3, padding: 'same' },
+      { kind: 'flatten' },
+      { kind: 'dense', units: 3 },
+    ],
+    seed: 5,
+    rule: 'ldfa',
+    feedback: { rank: 2, ldfaRule: 'fixed' },
+  });
+  const p = lowRank(net, 1);
+  const layer = net.paramLayers[1];
+  const [kh, kw, cin, cout] = layer.weight.shape;
+  const Q = p.Q.dataSync();
+  const P = p.P.dataSync();
+  const K = new Float32Array(kh * kw * cin * cout);
+  for (let i = 0; i < kh * kw * cin; i++) for (let co = 0; co < cout; co++) {
+    let s = 0;
+    for (let j = 0; j < 2; j++) s += Q[i * 2 + j] * P[j * cout + co];
+    K[i * cout + co] = s;
+  }
+  const Kt = tf.tensor(K, layer.weight.shape);
+  const dy = randomTensor([2, ...layer.outputShape], 21);
+  const input = randomTensor([2, ...layer.inputShape], 22);
+  const got = p.propagate({ dy, input, outputError: tf.zeros([2, 3]), paramIndex: 1 });
+  const want = layer.inputAdjoint(dy, Kt);
+  assert.ok(relErr(got, want) < 1e-5, `${relErr(got, want)}`);
+  const fk = p.feedbackKernel() as tf.Tensor;
+  assert.ok(relErr(fk, Kt) < 1e-6);
+  tf.dispose([Kt, dy, input, got, want, fk]);
+  net.dispose();
+});
+
+test('direct variant: each layer input receives e P^T Q^T (explicit product)', () => {
+  const net = new Network(mlp({ inputSize: 6, hidden: [5, 4], classes: 3, seed: 6, rule: 'dldfa', feedback: { rank: 2 } }));
+  const p = lowRank(net, 1);
+  const e = randomTensor([4, 3], 31);
+  const input = randomTensor([4, 5], 32);
+  const got = p.propagate({ dy: tf.zeros([4, 4]), input, outputError: e, paramIndex: 1 });
+  const E = new Matrix(e.arraySync() as number[][]);
+  const want = E.mmul(new Matrix(p.P.arraySync() as number[][]).transpose()).mmul(new Matrix(p.Q.arraySync() as number[][]).transpose());
+  assert.ok(relErr(got.dataSync(), want.to1DArray()) < 1e-5);
+  assert.equal(p.feedbackKernel(), null);
+  tf.dispose([e, input, got]);
+  net.dispose();
+  assert.throws(() => new Network(mlp({ rule: 'dldfa', feedback: { ldfaRule: 'normative' } })), /ldfaRule/);
+  assert.throws(() => new Network(mlp({ rule: 'ldfa', feedback: { rank: 0 } })), /rank/);
+});
+
+test('the normative rule drives Q P to the best rank-r approximation of a fixed W (Eckart-Young, truncated SVD)', () => {
+  const net = new Network(mlp({ inputSize: 10, hidden: [8], classes: 6, seed: 7, rule: 'ldfa', feedback: { rank: 3, ldfaRule: 'normative', optimizer: { type: 'sgd', lr: 0.2 } } }));
+  const p = lowRank(net, 0);
+  const W = net.paramLayers[0].weight; // [10, 8], never stepped here
+  // Start away from the SVD initialisation.
+  const rng = new Rng(8);
+  const P0 = tf.tensor(rng.normalArray(3 * 8, 0, 0.3) as Float32Array, [3, 8]);
+  const Q0 = tf.tensor(rng.normalArray(10 * 3, 0, 0.3) as Float32Array, [10, 3]);
+  p.setState({ P: P0, Q: Q0 });
+  const opt = new Optimizer();
+  const dummy = tf.zeros([1]);
+  for (let it = 0; it < 3000; it++) {
+    p.learn({ input: dummy, delta: dummy, weightGradient: dummy, outputError: dummy, paramIndex: 0, mainOptimizer: opt.options, epoch: 0 });
+  }
+  const { u, s, v } = svd({ data: W.dataSync(), rows: 10, cols: 8 });
+  const best = u.subMatrix(0, 9, 0, 2).mmul(Matrix.diag(Array.from(s.slice(0, 3)))).mmul(v.subMatrix(0, 7, 0, 2).transpose());
+  const QP = p.feedbackKernel() as tf.Tensor;
+  assert.ok(relErr(QP.dataSync(), best.to1DArray()) < 1e-3, `||QP - W_3|| / ||W_3|| = ${relErr(QP.dataSync(), best.to1DArray())}`);
+  tf.dispose([P0, Q0, dummy, QP]);
+  opt.dispose();
+  net.dispose();
+});
+
+test('every LDFA rule and variant trains on LeNet and an MLP without leaking tensors; rank per layer is honoured', () => {
+  for (const spec of [lenet({ seed: 1 }), mlp({ inputSize: 30, hidden: [20, 16], classes: 10, seed: 1 })]) {
+    const net = new Network(spec);
+    const x = spec.inputShape.length === 1 ? randomTensor([4, 30], 61) : randomTensor([2, 32, 32, 1], 61);
+    const t = net.oneHot(randomLabels(x.shape[0], 10, 62));
+    const opt = new Optimizer({ type: 'adam', lr: 1e-3 });
+    for (const rule of ['ldfa', 'dldfa'] as const) {
+      for (const ldfaRule of LOW_RANK_RULES) {
+        if (rule === 'dldfa' && ldfaRule === 'normative') continue;
+        net.setRule(rule, { rank: [1, 2, 3, 4, 5].slice(0, net.paramLayers.length), ldfaRule, clip: 10 });
+        net.pathways.forEach((p, k) => assert.equal((p as LowRankPathway).rank, Math.min(k + 1, (p as LowRankPathway).errorWidth)));
+        net.trainStep(x, t, opt);
+        const before = tf.memory().numTensors;
+        const r = net.trainStep(x, t, opt);
+        assert.ok(Number.isFinite(r.loss), `${rule}/${ldfaRule}`);
+        assert.equal(tf.memory().numTensors, before, `${rule}/${ldfaRule}: tensor count grew`);
+      }
+    }
+    tf.dispose([x, t]);
+    opt.dispose();
+    net.dispose();
+  }
+});
+
+test('linear theory: simulation and SVD-basis integration of the same discrete dynamics agree (sampled Sigma_xx, every rule)', () => {
+  const o = { inputSize: 16, hiddenSize: 8, outputSize: 8, rank: 2, samples: 400, steps: 1500, lr: 0.01, recordEvery: 25, method: 'euler' as const };
+  for (const rule of LINEAR_THEORY_RULES) {
+    const a = simulateLinearTheory({ rule, ...o });
+    const b = integrateSvdBasis({ rule, ...o });
+    assert.equal(a.records.length, b.records.length);
+    let d = 0;
+    a.records.forEach((rec, i) => rec.modeStrengths.forEach((v, j) => (d = Math.max(d, Math.abs(v - b.records[i].modeStrengths[j])))));
+    assert.ok(d < 1e-6, `${rule}: max |difference| ${d}`);
+    assert.ok(Math.abs(a.finalLoss - b.finalLoss) <= 1e-6 * Math.max(1, a.finalLoss) || (a.divergedAt !== null && a.divergedAt === b.divergedAt), `${rule} loss`);
+  }
+});
+
+test('linear theory: gradient descent and the Runge-Kutta gradient flow in the SVD basis stay within 0.02 (mode strengths, throughout)', () => {
+  const o = { inputSize: 16, hiddenSize: 8, outputSize: 8, rank: 2, samples: 0, steps: 6000, lr: 0.002, recordEvery: 100, method: 'rk4' as const };
+  for (const rule of LINEAR_THEORY_RULES) {
+    const a = simulateLinearTheory({ rule, ...o });
+    const b = integrateSvdBasis({ rule, ...o });
+    assert.equal(a.divergedAt, b.divergedAt, rule);
+    let d = 0;
+    a.records.forEach((rec, i) => rec.modeStrengths.forEach((v, j) => (d = Math.max(d, Math.abs(v - b.records[i].modeStrengths[j])))));
+    assert.ok(d < 0.02, `${rule}: max |difference| ${d}`);
+    console.log(`# ${rule}: GD vs RK4 flow, max mode-strength difference ${d.toFixed(4)}${a.divergedAt === null ? '' : `, diverged at step ${a.divergedAt}`}`);
+  }
+});
