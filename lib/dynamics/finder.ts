@@ -6,7 +6,7 @@
  * points, deduplicate, drop distance outliers, and linearise.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError, Budget, Progress, Rng, checkFinite, checkInteger, checkNumber, eig } from '../core';
+import { ArgumentError, Budget, Progress, Rng, checkFinite, checkInteger, checkNumber, eig, lstsq } from '../core';
 import { DynamicalSystem } from './cells';
 import { FixedPoints, PointEigen } from './fixed-points';
 import { AdaptiveGradNormClip, AdaptiveLearningRate } from './schedules';
@@ -40,6 +40,14 @@ export interface FixedPointFinderOptions {
    * accepted when q <= max(acceptQ, its float32 floor); see `float32QFloor`.
    */
   acceptQ?: number;
+  /**
+   * Newton refinement after the Adam search (default 0: off, as FixedPointFinder):
+   * up to this many float64 Newton steps per point, (J - I) dx = -(F(x) - x) with
+   * the closed-form Jacobian, each step halved until q decreases. Reaches the
+   * float64 floor where a fixed point is near; leaves slow points where none is.
+   * Only for systems with stepF64 and jacobianF64 (the built-in cells).
+   */
+  newtonSteps?: number;
   /** Compute Jacobians and their eigendecompositions (default true). */
   computeJacobians?: boolean;
   /** Wall-time bound of the optimisation in seconds (default Infinity). */
@@ -133,6 +141,7 @@ export class FixedPointFinder {
       rerunQOutliers: o.rerunQOutliers ?? false,
       qOutlierFactor: checkNumber('qOutlierFactor', o.qOutlierFactor ?? 10, 1),
       acceptQ: checkNumber('acceptQ', o.acceptQ ?? tolQ, 0),
+      newtonSteps: checkInteger('newtonSteps', o.newtonSteps ?? 0, 0),
       computeJacobians: o.computeJacobians ?? true,
       timeLimitSeconds: o.timeLimitSeconds === undefined ? Infinity : checkNumber('timeLimitSeconds', o.timeLimitSeconds, 0),
       progress: o.progress ?? true,
@@ -238,6 +247,7 @@ export class FixedPointFinder {
 
     // Evaluate F and q at the float32 points, in float64 when the system has a reference.
     const xs64 = Float64Array.from(x);
+    if (this.options.newtonSteps > 0) this.newton(xs64, Float64Array.from(u), n);
     const u64 = Float64Array.from(u);
     const F64 = this.evaluate(xs64, u64, n);
     const q64 = new Float64Array(n);
@@ -286,6 +296,50 @@ export class FixedPointFinder {
       optimiseSeconds: opt.seconds,
       wallSeconds: (Date.now() - t0) / 1000,
     };
+  }
+
+  /** Float64 Newton refinement of each point in place (see `newtonSteps`). */
+  private newton(x: Float64Array, u: Float64Array, n: number): void {
+    const sys = this.system;
+    if (!sys.stepF64 || !sys.jacobianF64) throw new ArgumentError('newtonSteps', '0 for systems without stepF64 and jacobianF64', this.options.newtonSteps);
+    const S = sys.stateSize;
+    const I = sys.inputSize;
+    const qOf = (p: Float64Array, ui: Float64Array) => {
+      const F = sys.stepF64!(p, ui);
+      let q = 0;
+      for (let j = 0; j < S; j++) q += (F[j] - p[j]) ** 2;
+      return { F, q: 0.5 * q };
+    };
+    for (let i = 0; i < n; i++) {
+      const p = Float64Array.from(x.subarray(i * S, (i + 1) * S));
+      const ui = u.subarray(i * I, (i + 1) * I);
+      let cur = qOf(p, ui);
+      for (let it = 0; it < this.options.newtonSteps && cur.q > 0; it++) {
+        const J = sys.jacobianF64(p, ui).dState;
+        const A: number[][] = [];
+        for (let a = 0; a < S; a++) A.push(Array.from(J.subarray(a * S, (a + 1) * S), (v, b) => v - (a === b ? 1 : 0)));
+        let dx: number[];
+        try {
+          dx = lstsq(A, Array.from(cur.F, (f, j) => p[j] - f)).to1DArray();
+        } catch {
+          break;
+        }
+        if (!dx.every(Number.isFinite)) break;
+        let accepted = false;
+        for (let h = 0, scale = 1; h < 20; h++, scale /= 2) {
+          const trial = Float64Array.from(p, (v, j) => v + scale * dx[j]);
+          const next = qOf(trial, ui);
+          if (next.q < cur.q) {
+            p.set(trial);
+            cur = next;
+            accepted = true;
+            break;
+          }
+        }
+        if (!accepted) break;
+      }
+      x.set(p, i * S);
+    }
   }
 
   /** F at each point, float64 (reference) when available, else float32 through tfjs. */

@@ -224,3 +224,24 @@ test('sampleStates draws trajectory rows plus seeded noise; re-running q outlier
   const worst = (r: typeof once) => Math.max(...r.fixedPoints.qstar);
   assert.ok(worst(again) < worst(once), `max q ${worst(again).toExponential(2)} after the re-run vs ${worst(once).toExponential(2)}`);
 });
+
+test('Newton refinement takes built-in cells\' fixed points to the float64 floor', async () => {
+  await initBackend({ print: false });
+  const { createCell } = await import('../../lib/dynamics');
+  const cell = createCell('vanilla', { units: 6, inputSize: 1, seed: 4, recurrentScale: 2 });
+  const rng = new Rng(5);
+  const x0 = Float32Array.from({ length: 64 * 6 }, () => rng.normal() * 0.8);
+  const plain = new FixedPointFinder(cell, { progress: false, maxIters: 3000 }).find(x0, [0]);
+  const refined = new FixedPointFinder(cell, { progress: false, maxIters: 3000, newtonSteps: 10 }).find(x0, [0]);
+  assert.ok(refined.fixedPoints.length >= plain.fixedPoints.length && refined.fixedPoints.length > 0);
+  for (let i = 0; i < refined.fixedPoints.length; i++) {
+    // q recomputed here from the float64 reference step, not taken from the result.
+    const p = refined.fixedPoints.point(i);
+    const F = cell.stepF64(p, Float64Array.of(0));
+    const q = 0.5 * F.reduce((s, f, j) => s + (f - p[j]) ** 2, 0);
+    assert.ok(q < 1e-26, `q = ${q.toExponential(2)} after Newton`);
+  }
+  const sys: StepSystem = { stateSize: 2, inputSize: 0, step: (h) => tf.tidy(() => tf.tanh(h)) };
+  assert.throws(() => new FixedPointFinder(sys, { progress: false, maxIters: 5, newtonSteps: 2 }).find(new Float32Array(2)), /newtonSteps: expected 0 for systems without stepF64/);
+  cell.dispose();
+});
