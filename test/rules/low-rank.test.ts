@@ -180,6 +180,19 @@ test('the normative rule drives Q P to the best rank-r approximation of a fixed 
   net.dispose();
 });
 
+test('the normative start is the truncated SVD of W (tall and wide kernels, against a direct SVD)', () => {
+  const net = new Network(mlp({ inputSize: 10, hidden: [8], classes: 14, seed: 9, rule: 'ldfa', feedback: { rank: 3, ldfaRule: 'normative' } }));
+  net.paramLayers.forEach((l, k) => {
+    const [rows, cols] = l.weight.shape;
+    const { u, s, v } = svd({ data: l.weight.dataSync(), rows: rows, cols: cols });
+    const best = u.subMatrix(0, rows - 1, 0, 2).mmul(Matrix.diag(Array.from(s.slice(0, 3)))).mmul(v.subMatrix(0, cols - 1, 0, 2).transpose());
+    const K = lowRank(net, k).feedbackKernel() as tf.Tensor;
+    assert.ok(relErr(K.dataSync(), best.to1DArray()) < 1e-5, `layer ${k} [${rows}, ${cols}]: ${relErr(K.dataSync(), best.to1DArray())}`);
+    K.dispose();
+  });
+  net.dispose();
+});
+
 test('every LDFA rule and variant trains on LeNet and an MLP without leaking tensors; rank per layer is honoured', () => {
   for (const spec of [lenet({ seed: 1 }), mlp({ inputSize: 30, hidden: [20, 16], classes: 10, seed: 1 })]) {
     const net = new Network(spec);
