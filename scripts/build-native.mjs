@@ -1,6 +1,10 @@
 #!/usr/bin/env node
 // Builds the native BLAS add-on (native/ -> native/build/Release/ldl_native.node)
-// with node-gyp. Prints one line. Exits non-zero with the reason when there is
+// with node-gyp. The build runs in a staging copy of native/ (under
+// native/build/, so node-addon-api still resolves) and the result is installed
+// by writing a temporary file next to the old add-on and renaming it over it:
+// processes that have the old add-on loaded keep their mapped inode instead of
+// crashing when it is rewritten in place. Prints one line. Exits non-zero with the reason when there is
 // no C++ compiler, no CBLAS to link, or the build fails, so that `npm run setup`
 // can fall back to the wasm backend with a one-line notice.
 //
@@ -8,7 +12,7 @@
 //                     -lopenblas, -lcblas -lblas, -lblas)
 //      CXX            the C++ compiler (default: c++, g++ or clang++ on PATH)
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -80,19 +84,27 @@ try {
 } catch {
   fail('node-gyp is not installed (it is a devDependency: run npm install)');
 }
-const args = [gypBin, 'rebuild', '--directory', nativeDir];
+const stagingParent = join(nativeDir, 'build');
+mkdirSync(stagingParent, { recursive: true });
+const staging = mkdtempSync(join(stagingParent, '.staging-'));
+process.on('exit', () => rmSync(staging, { recursive: true, force: true }));
+cpSync(join(nativeDir, 'binding.gyp'), join(staging, 'binding.gyp'));
+cpSync(join(nativeDir, 'src'), join(staging, 'src'), { recursive: true });
+const built = join(staging, 'build', 'Release', 'ldl_native.node');
+const args = [gypBin, 'rebuild', '--directory', staging];
 const nd = nodeDir();
 if (nd) args.push(`--nodedir=${nd}`);
 const build = run(process.execPath, args, { env: { ...process.env, LDL_BLAS_LIBS: blas, CXX: cxx } });
 if (verbose) process.stdout.write(build.stdout + build.stderr);
-if (build.status !== 0 || !existsSync(output)) {
+if (build.status !== 0 || !existsSync(built)) {
   const lines = (build.stderr || build.stdout || '').split('\n').filter((l) => /error/i.test(l));
   fail(`node-gyp failed: ${lines.slice(0, 3).join(' | ') || 'see node-gyp output (rerun with --verbose)'}`);
 }
 
 // Load it once to prove it works: a 2x2 product against the known answer.
 try {
-  const addon = require(output);
+  // Checked from the staging copy, so a broken build never replaces a working add-on.
+  const addon = require(built);
   const a = new Float32Array([1, 2, 3, 4]);
   const b = new Float32Array([5, 6, 7, 8]);
   const c = new Float32Array(4);
@@ -100,6 +112,10 @@ try {
   if (c.join(',') !== '19,22,43,50') fail(`built, but a 2x2 product gave ${c.join(',')}`);
   const info = addon.info();
   const lib = info.config ? info.config.trim() : `CBLAS via ${blas}`;
+  mkdirSync(dirname(output), { recursive: true });
+  const temp = `${output}.${process.pid}.tmp`;
+  copyFileSync(built, temp);
+  renameSync(temp, output);
   console.log(`native: built ${join('native', 'build', 'Release', 'ldl_native.node')} (${lib}; linked ${blas})`);
 } catch (e) {
   fail(`built, but loading failed: ${e.message.split('\n')[0]}`);
