@@ -19,11 +19,12 @@
  * and, with G = -W1 E^T the gradient of the loss with respect to W2^T,
  *   fixed      nothing
  *   fixed-p    Q -= lr (G P^T + wd Q)                       (Kolen-Pollack-like)
- *   raf        Q as fixed-p; P += lr_b P C (I - P^T P),     C = Sigma_yy / max_i (Sigma_yy)_ii
- *              (Oja's subspace rule on the centred labels, scaled by the largest column variance)
+ *   raf        Q as fixed-p; P += lr P C (I - P^T P),       C = Sigma_yy / max_i (Sigma_yy)_ii
+ *              (Oja's subspace rule on the centred labels, scaled by the largest column variance;
+ *              the first version trains P with W's optimiser and learning rate)
  *   normative  D = Q P - W2^T; Q -= lr_b D P^T; P -= lr_b Q^T D  (P, Q from the truncated SVD of W2^T at the start)
  *   local      Q -= lr (G P^T + wd Q); P -= lr (Q^T G + wd P)
- * with lr_b = feedbackLr * feedbackLrDecay^step (the authors: 1e-3, 0.999).
+ * with lr_b = feedbackLr * feedbackLrDecay^step (the authors' later script: 1e-3, 0.999).
  *
  * `simulateLinearTheory` iterates these steps in the original coordinates.
  * `integrateSvdBasis` integrates the same dynamics as an ODE in time
@@ -54,7 +55,7 @@ export interface LinearTheoryOptions {
   lr?: number;
   weightDecay?: number;
   steps?: number;
-  /** Feedback learning rate of raf's P and the normative rule (default 1e-3) and its decay per step (default 0.999). */
+  /** Feedback learning rate of the normative rule (default 1e-3) and its decay per step (default 0.999). */
   feedbackLr?: number;
   feedbackLrDecay?: number;
   /** Std of the initial W1, W2 entries (default 1e-2: small, so modes are learned one by one). */
@@ -256,8 +257,8 @@ function increments(s: Settings, pr: Problem, st: State, step: number): State {
     } else if (s.rule === 'raf') {
       const PC = mul(p, pr.Syy, false, false, 1 / pr.ojaScale);
       const PCPt = mul(PC, p, false, true);
-      dP = mul(PCPt, p, false, false, -lrb);
-      for (let i = 0; i < dP.data.length; i++) dP.data[i] += lrb * PC.data[i];
+      dP = mul(PCPt, p, false, false, -s.lr);
+      for (let i = 0; i < dP.data.length; i++) dP.data[i] += s.lr * PC.data[i];
     } else {
       dP = mat(p.rows, p.cols);
     }
