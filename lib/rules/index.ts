@@ -98,6 +98,7 @@ export {
 export type { ActivationName, Layer, LayerKind, LayerSpec, ParamLayer, ParamTangent } from './layers';
 export { ALL_RULES, angleBetween, createPathway, LOW_RANK_FEEDBACK_RULES, RULES } from './feedback';
 export {
+  errorSubspaceAngles,
   LOW_RANK_RULES,
   LowRankPathway,
   ojaSubspaceGradient,

@@ -46,6 +46,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError, checkNumber, checkOneOf, checkPositive, gemm, Matrix, Rng, svd, symEig } from '../core';
 import type { FeedbackOptions, FeedbackPathway, LearnContext, PropagateContext } from './feedback';
+import type { Network } from './network';
 import { ParamLayer, variableFrom } from './layers';
 import { Optimizer } from './optim';
 
@@ -268,7 +269,7 @@ export class LowRankPathway implements FeedbackPathway {
     for (const [name, v] of [['P', this.P], ['Q', this.Q]] as const) {
       const t = s[name];
       if (!t || t.shape.join() !== v.shape.join()) throw new ArgumentError(`${this.rule} state.${name}`, `shape [${v.shape.join(', ')}]`, t ? `[${t.shape.join(', ')}]` : t);
-      v.assign(t);
+      if (t !== v) v.assign(t); // assigning a variable to itself corrupts its data in tfjs
     }
   }
 
@@ -367,4 +368,31 @@ export function rowCovariance(rows: tf.Tensor): Matrix {
   }
   for (let a = 0; a < m; a++) for (let b = 0; b < a; b++) C.set(a, b, C.get(b, a));
   return C;
+}
+
+/**
+ * For each parametric layer with a low-rank pathway: principal angles
+ * (degrees, largest first) between P's row space and the top-r eigenvectors
+ * of the covariance of the error P compresses, measured on one batch: the
+ * layer's delta as delivered by the rule (rows = examples, and positions for
+ * conv; 'ldfa'), or the output error e ('dldfa'). null for other pathways.
+ * No parameter changes.
+ */
+export function errorSubspaceAngles(net: Network, x: tf.Tensor, targets: tf.Tensor): (number[] | null)[] {
+  const trace = net.forward(x);
+  const { loss, error } = net.lossAndError(trace.output, targets);
+  const g = net.backward(trace, error, 'rule');
+  try {
+    return net.pathways.map((p, k) => {
+      if (!(p instanceof LowRankPathway)) return null;
+      const rows = tf.tidy(() => (p.rule === 'dldfa' ? error.clone() : g.deltas[k].reshape([-1, p.errorWidth])));
+      const C = rowCovariance(rows);
+      rows.dispose();
+      return p.subspaceAngles(C);
+    });
+  } finally {
+    tf.dispose([loss, error]);
+    net.disposeGradients(g);
+    net.disposeTrace(trace);
+  }
 }

@@ -7,8 +7,9 @@
 import { test, before } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { Matrix, Rng, svd } from '../../lib/core';
+import { Matrix, Rng, svd, symEig } from '../../lib/core';
 import {
+  errorSubspaceAngles,
   integrateSvdBasis,
   LINEAR_THEORY_RULES,
   lenet,
@@ -190,6 +191,35 @@ test('the normative start is the truncated SVD of W (tall and wide kernels, agai
     assert.ok(relErr(K.dataSync(), best.to1DArray()) < 1e-5, `layer ${k} [${rows}, ${cols}]: ${relErr(K.dataSync(), best.to1DArray())}`);
     K.dispose();
   });
+  net.dispose();
+});
+
+test('error-subspace angles: zero when P holds the top-r eigenvectors of the batch error covariance (computed by hand), large for a random P', () => {
+  const net = new Network(mlp({ inputSize: 7, hidden: [6], classes: 5, seed: 12, rule: 'ldfa', feedback: { rank: 2, ldfaRule: 'raf' } }));
+  const x = randomTensor([40, 7], 81);
+  const t = net.oneHot(randomLabels(40, 5, 82));
+  const random = errorSubspaceAngles(net, x, t);
+  assert.equal(random.length, 2);
+  assert.ok(Math.max(...(random[1] as number[])) > 10, `${random[1]}`);
+  // the last layer's delta is the output error e = (softmax(z) - y) / N
+  const z = net.predict(x).arraySync() as number[][];
+  const y = t.arraySync() as number[][];
+  const e = z.map((row, i) => {
+    const mx = Math.max(...row);
+    const ex = row.map((v) => Math.exp(v - mx));
+    const sum = ex.reduce((a, b) => a + b, 0);
+    return ex.map((v, j) => (v / sum - y[i][j]) / 40);
+  });
+  const mean = [0, 1, 2, 3, 4].map((j) => e.reduce((a, r) => a + r[j], 0) / 40);
+  const C = new Matrix(5, 5);
+  for (const r of e) for (let a = 0; a < 5; a++) for (let b = 0; b < 5; b++) C.set(a, b, C.get(a, b) + ((r[a] - mean[a]) * (r[b] - mean[b])) / 40);
+  const V = symEig(C).vectors;
+  const P = tf.tensor2d([0, 1].map((j) => [0, 1, 2, 3, 4].map((i) => V.get(i, j) * (j === 0 ? 2 : -1)))); // any basis of the span
+  const p = lowRank(net, 1);
+  p.setState({ P: P, Q: p.Q });
+  const aligned = errorSubspaceAngles(net, x, t);
+  assert.ok(Math.max(...(aligned[1] as number[])) < 0.05, `${aligned[1]}`);
+  tf.dispose([x, t, P]);
   net.dispose();
 });
 
