@@ -9,6 +9,7 @@ export * from './backend';
 export * from './gemm';
 export * from './linalg';
 export * from './native';
+export * from './rnn-elementwise';
 export * from './progress';
 export * from './results';
 export * from './pool';

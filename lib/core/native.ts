@@ -29,6 +29,8 @@ export interface NativeAddon {
   binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array): void;
   unary(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
   sumRows(x: Float32Array, rows: number, cols: number, out: Float32Array, leading: boolean): void;
+  // Element-wise RNN stages and the Adam step; signatures in rnn-elementwise.ts (rnnElementwiseJs).
+  gruGates?: (...args: never[]) => void;
   setThreads(n: number): boolean;
   getThreads(): number | null;
   info(): { openblas: boolean; config: string | null; corename: string | null; canSetThreads: boolean };

@@ -6,7 +6,7 @@
  * points, deduplicate, drop distance outliers, and linearise.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError, Budget, Progress, Rng, checkFinite, checkInteger, checkNumber, eig, lstsq } from '../core';
+import { ArgumentError, Budget, Progress, Rng, checkFinite, checkInteger, checkNumber, eig, lstsq, rnnElementwise } from '../core';
 import { DynamicalSystem } from './cells';
 import { FixedPoints, PointEigen } from './fixed-points';
 import { AdaptiveGradNormClip, AdaptiveLearningRate } from './schedules';
@@ -481,6 +481,7 @@ export class FixedPointFinder {
     const b1 = o.adamBeta1;
     const b2 = o.adamBeta2;
     const eps = o.adamEpsilon;
+    const ew = rnnElementwise();
     for (; ; iter++) {
       const why = budget.exhausted(iter);
       if (why) {
@@ -508,18 +509,12 @@ export class FixedPointFinder {
         break;
       }
       if (iter > 0) lr = lrCtl.update(meanQ);
-      let g2 = 0;
-      for (let k = 0; k < g.length; k++) g2 += g[k] * g[k];
-      const scale = clipper.scale(Math.sqrt(g2));
+      const scale = clipper.scale(Math.sqrt(ew.sumSquares(g)));
       const t = iter + 1;
       const step = lr / (1 - Math.pow(b1, t));
       const c2 = 1 / (1 - Math.pow(b2, t));
-      for (let k = 0; k < g.length; k++) {
-        const gk = g[k] * scale;
-        m[k] = b1 * m[k] + (1 - b1) * gk;
-        v[k] = b2 * v[k] + (1 - b2) * gk * gk;
-        x[k] -= (step * m[k]) / (Math.sqrt(v[k] * c2) + eps);
-      }
+      // Native when the add-on is loaded: in JS this loop was a sixth of the search.
+      ew.adamStep(g.length, scale, b1, b2, step, c2, eps, g, m, v, x);
       progress?.update(iter + 1, `mean q ${meanQ.toExponential(2)}, lr ${lr.toExponential(2)}`);
     }
     q = Float32Array.from(q);

@@ -30,6 +30,9 @@ char* openblas_get_config(void) __attribute__((weak));
 char* openblas_get_corename(void) __attribute__((weak));
 }
 
+// Element-wise RNN stages and the Adam step (rnn_elementwise.cc).
+void RegisterRnnElementwise(Napi::Env env, Napi::Object exports);
+
 namespace {
 
 constexpr int kRowMajor = 101;
@@ -605,6 +608,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  RegisterRnnElementwise(env, exports);
   exports.Set("gemm", Napi::Function::New(env, Gemm));
   exports.Set("sgemmBatched", Napi::Function::New(env, SgemmBatched));
   exports.Set("conv2d", Napi::Function::New(env, Conv2d));

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import {
   Rng, gemm, gemmJs, gemmIsNative, nativeAvailable, nativeLoadError, nativeAddon, blasInfo, blasThreads, setBlasThreads,
-  type FloatArray,
+  rnnElementwiseJs, rnnElementwiseIsNative, type RnnElementwise, type FloatArray,
 } from '../../lib/core';
 
 const skip = nativeAvailable() ? false : String(nativeLoadError());
@@ -236,4 +236,187 @@ test('the build script stops with a clear one-line reason when the compiler or t
   if (noBlas.stderr.includes('no C++ compiler')) return; // machine without a compiler: the first check already covered it
   assert.equal(noBlas.status, 1);
   assert.match(noBlas.stderr, /^native: not built -- no CBLAS found to link/);
+});
+
+// ---- element-wise RNN stages (native/src/rnn_elementwise.cc) ------------------------------
+// Each stage is run through the add-on and through the JavaScript fallback on the same float32
+// inputs and compared with a float64 reference written here from the formulas (Math.tanh,
+// 1/(1+e^-a)); inputs mix saturated (|a| up to ~15), moderate and tiny pre-activations so that
+// the clamped exp, the small-|a| tanh branch and the gate complements are all exercised.
+
+const f64sig = (a: number) => 1 / (1 + Math.exp(-a));
+
+function mixedInputs(rng: Rng, len: number): Float32Array {
+  const a = new Float32Array(len);
+  for (let i = 0; i < len; i++) {
+    const kind = i % 4;
+    a[i] = kind === 0 ? 6 * rng.normal() : kind === 1 ? 1e-3 * rng.normal() : kind === 2 ? rng.normal() : 0.4 * rng.normal();
+  }
+  return a;
+}
+
+// Every element within rel of the reference, plus an absolute floor at float32 resolution of the array's scale.
+function assertClose(name: string, got: ArrayLike<number>, ref: ArrayLike<number>, rel: number): void {
+  let scale = 0;
+  for (let i = 0; i < ref.length; i++) scale = Math.max(scale, Math.abs(ref[i]));
+  for (let i = 0; i < ref.length; i++) {
+    const tol = rel * Math.abs(ref[i]) + 1e-6 * scale;
+    assert.ok(Math.abs(got[i] - ref[i]) <= tol, `${name}[${i}]: ${got[i]} vs float64 ${ref[i]} (tol ${tol})`);
+  }
+}
+
+const ewNative = () => nativeAddon() as unknown as RnnElementwise;
+
+test('GRU stages (gates, output, reset) of the add-on and of the JS fallback equal a float64 reference', { skip }, () => {
+  assert.ok(rnnElementwiseIsNative());
+  const rng = new Rng(31);
+  const N = 5, n = 19; // n not a multiple of the vector width: the scalar tails run too
+  const M = N * n;
+  const ZR = mixedInputs(rng, 2 * M), cz = mixedInputs(rng, M), cr = mixedInputs(rng, M), C = mixedInputs(rng, M);
+  const x = Float32Array.from({ length: M }, () => rng.uniformIn(-1, 1));
+  const grh = mixedInputs(rng, M);
+  const inv = 1 / N;
+  // float64 reference from the GRU equations.
+  const rz = new Float64Array(M), rzc = new Float64Array(M), rr = new Float64Array(M), rrc = new Float64Array(M), rrh = new Float64Array(M);
+  const rq = new Float64Array(N), rgrad = new Float64Array(M), rgAc = new Float64Array(M), rgZR = new Float64Array(2 * M);
+  for (let i = 0; i < N; i++) {
+    let qi = 0;
+    for (let j = 0; j < n; j++) {
+      const k = i * n + j;
+      const az = ZR[i * 2 * n + j] + cz[k], ar = ZR[i * 2 * n + n + j] + cr[k];
+      rz[k] = f64sig(az); rzc[k] = f64sig(-az); rr[k] = f64sig(ar); rrc[k] = f64sig(-ar); rrh[k] = rr[k] * x[k];
+      // Output stage from the float32-rounded gates both implementations receive.
+      const z = Math.fround(rz[k]);
+      const c = Math.tanh(C[k]);
+      const F = (1 - z) * c + z * x[k];
+      const d = F - x[k];
+      qi += d * d;
+      const gF = d * inv;
+      rgrad[k] = -gF * (1 - z) + grh[k] * Math.fround(rr[k]);
+      rgAc[k] = gF * (1 - z) * (1 - c * c);
+      rgZR[i * 2 * n + j] = gF * (x[k] - c) * z * (1 - z);
+      const r = Math.fround(rr[k]);
+      rgZR[i * 2 * n + n + j] = grh[k] * x[k] * r * (1 - r);
+    }
+    rq[i] = 0.5 * qi;
+  }
+  for (const [label, ew] of [['native', ewNative()], ['js', rnnElementwiseJs]] as const) {
+    const z = new Float32Array(M), zc = new Float32Array(M), r = new Float32Array(M), rc = new Float32Array(M), rh = new Float32Array(M);
+    ew.gruGates(N, n, ZR, cz, cr, x, z, zc, r, rc, rh);
+    assertClose(`${label} z`, z, rz, 1e-6);
+    assertClose(`${label} r`, r, rr, 1e-6);
+    assertClose(`${label} rh`, rh, rrh, 1e-6);
+    if (label === 'native') {
+      // The complements stay accurate relative to themselves when a gate saturates (e.g. 1 - sig(12) ~ 6e-6).
+      for (let k = 0; k < M; k++) {
+        assert.ok(Math.abs(zc[k] - rzc[k]) <= 1e-6 * rzc[k] + 1e-30, `zc[${k}] ${zc[k]} vs ${rzc[k]}`);
+        assert.ok(Math.abs(rc[k] - rrc[k]) <= 1e-6 * rrc[k] + 1e-30, `rc[${k}] ${rc[k]} vs ${rrc[k]}`);
+      }
+    }
+    // Output and reset stages on the same (rounded) gates for both.
+    const z32 = Float32Array.from(rz), zc32 = Float32Array.from(rz, (v) => 1 - Math.fround(v));
+    const r32 = Float32Array.from(rr), rc32 = Float32Array.from(rr, (v) => 1 - Math.fround(v));
+    const q = new Float32Array(N), grad = new Float32Array(M), gAc = new Float32Array(M), gZR = new Float32Array(2 * M);
+    ew.gruOutput(N, n, inv, C, z32, zc32, x, q, grad, gAc, gZR, new Float32Array(n));
+    ew.gruReset(N, n, grh, r32, rc32, x, grad, gZR);
+    assertClose(`${label} q`, q, rq, 2e-5);
+    assertClose(`${label} grad`, grad, rgrad, 2e-5);
+    assertClose(`${label} gAc`, gAc, rgAc, 2e-5);
+    assertClose(`${label} gZR`, gZR, rgZR, 2e-5);
+  }
+});
+
+test('vanilla, UGRNN and LSTM output stages of the add-on and of the JS fallback equal float64 references', { skip }, () => {
+  const rng = new Rng(32);
+  const N = 4, n = 13, M = N * n, inv = 1 / N;
+  const x1 = Float32Array.from({ length: M }, () => rng.uniformIn(-1, 1));
+  const A = mixedInputs(rng, M);
+  // vanilla
+  const vq = new Float64Array(N), vgrad = new Float64Array(M), vgA = new Float64Array(M);
+  for (let i = 0; i < N; i++) {
+    for (let j = 0; j < n; j++) {
+      const k = i * n + j;
+      const F = Math.tanh(A[k]), d = F - x1[k];
+      vq[i] += 0.5 * d * d; vgrad[k] = -d * inv; vgA[k] = d * inv * (1 - F * F);
+    }
+  }
+  // UGRNN
+  const gateBias = 0.7;
+  const P2 = mixedInputs(rng, 2 * M), cu = mixedInputs(rng, M), cc = mixedInputs(rng, M);
+  const uq = new Float64Array(N), ugrad = new Float64Array(M), ugP = new Float64Array(2 * M);
+  for (let i = 0; i < N; i++) {
+    for (let j = 0; j < n; j++) {
+      const k = i * n + j;
+      const g = f64sig(P2[i * 2 * n + j] + cu[k] + gateBias), c = Math.tanh(P2[i * 2 * n + n + j] + cc[k]);
+      const d = (1 - g) * c + g * x1[k] - x1[k], gF = d * inv;
+      uq[i] += 0.5 * d * d; ugrad[k] = -gF * (1 - g);
+      ugP[i * 2 * n + j] = gF * (x1[k] - c) * g * (1 - g); ugP[i * 2 * n + n + j] = gF * (1 - g) * (1 - c * c);
+    }
+  }
+  // LSTM (state rows [c, h])
+  const forgetBias = 1;
+  const P4 = mixedInputs(rng, 4 * M), ci = mixedInputs(rng, M), cf = mixedInputs(rng, M), cg = mixedInputs(rng, M), co = mixedInputs(rng, M);
+  const x2 = Float32Array.from({ length: 2 * M }, () => rng.uniformIn(-1, 1));
+  const lq = new Float64Array(N), lgrad = new Float64Array(2 * M), lgP = new Float64Array(4 * M);
+  for (let r = 0; r < N; r++) {
+    for (let j = 0; j < n; j++) {
+      const k = r * n + j, p = 4 * n * r;
+      const si = f64sig(P4[p + j] + ci[k]), sf = f64sig(P4[p + n + j] + cf[k] + forgetBias);
+      const tg = Math.tanh(P4[p + 2 * n + j] + cg[k]), so = f64sig(P4[p + 3 * n + j] + co[k]);
+      const c = x2[2 * n * r + j], h = x2[2 * n * r + n + j];
+      const c2 = sf * c + si * tg, tc = Math.tanh(c2), h2 = so * tc;
+      const dc = c2 - c, dh = h2 - h;
+      lq[r] += 0.5 * (dc * dc + dh * dh);
+      // q = 1/2 (dc^2 + dh^2), differentiated by hand through c2 and h2 = so tanh(c2).
+      const gc2 = dc * inv + dh * inv * so * (1 - tc * tc);
+      lgrad[2 * n * r + j] = -dc * inv + gc2 * sf; lgrad[2 * n * r + n + j] = -dh * inv;
+      lgP[p + j] = gc2 * tg * si * (1 - si); lgP[p + n + j] = gc2 * c * sf * (1 - sf);
+      lgP[p + 2 * n + j] = gc2 * si * (1 - tg * tg); lgP[p + 3 * n + j] = dh * inv * tc * so * (1 - so);
+    }
+  }
+  for (const [label, ew] of [['native', ewNative()], ['js', rnnElementwiseJs]] as const) {
+    const q = new Float32Array(N), grad = new Float32Array(M), gA = new Float32Array(M);
+    ew.vanillaOutput(N, n, inv, A, x1, q, grad, gA, new Float32Array(n));
+    assertClose(`${label} vanilla q`, q, vq, 2e-5); assertClose(`${label} vanilla grad`, grad, vgrad, 2e-5); assertClose(`${label} vanilla gA`, gA, vgA, 2e-5);
+    const uqq = new Float32Array(N), ug = new Float32Array(M), up = new Float32Array(2 * M);
+    ew.ugrnnOutput(N, n, gateBias, inv, P2, cu, cc, x1, uqq, ug, up, new Float32Array(n));
+    assertClose(`${label} ugrnn q`, uqq, uq, 2e-5); assertClose(`${label} ugrnn grad`, ug, ugrad, 2e-5); assertClose(`${label} ugrnn gP`, up, ugP, 2e-5);
+    const lqq = new Float32Array(N), lg = new Float32Array(2 * M), lp = new Float32Array(4 * M);
+    ew.lstmOutput(N, n, forgetBias, inv, P4, ci, cf, cg, co, x2, lqq, lg, lp, new Float32Array(n));
+    assertClose(`${label} lstm q`, lqq, lq, 2e-5); assertClose(`${label} lstm grad`, lg, lgrad, 2e-5); assertClose(`${label} lstm gP`, lp, lgP, 2e-5);
+  }
+});
+
+test('adamStep and sumSquares of the add-on and of the JS fallback equal float64 references', { skip }, () => {
+  const rng = new Rng(33);
+  const len = 37;
+  const g = Float32Array.from({ length: len }, () => rng.normal());
+  const m0 = Float32Array.from({ length: len }, () => 0.1 * rng.normal());
+  const v0 = Float32Array.from({ length: len }, () => 0.01 * rng.uniform());
+  const x0 = Float32Array.from({ length: len }, () => rng.normal());
+  const [scale, b1, b2, step, c2, eps] = [0.8, 0.9, 0.999, 0.01, 1 / (1 - 0.999 ** 3), 1e-8];
+  const rm = new Float64Array(len), rv = new Float64Array(len), rx = new Float64Array(len);
+  let rs = 0;
+  for (let k = 0; k < len; k++) {
+    const gk = g[k] * scale;
+    rm[k] = b1 * m0[k] + (1 - b1) * gk;
+    rv[k] = b2 * v0[k] + (1 - b2) * gk * gk;
+    rx[k] = x0[k] - (step * rm[k]) / (Math.sqrt(c2 * rv[k]) + eps);
+    rs += g[k] * g[k];
+  }
+  for (const [label, ew] of [['native', ewNative()], ['js', rnnElementwiseJs]] as const) {
+    const m = m0.slice(), v = v0.slice(), x = x0.slice();
+    ew.adamStep(len, scale, b1, b2, step, c2, eps, g, m, v, x);
+    assertClose(`${label} m`, m, rm, 1e-6); assertClose(`${label} v`, v, rv, 1e-6); assertClose(`${label} x`, x, rx, 1e-6);
+    assert.ok(Math.abs(ew.sumSquares(g) - rs) <= 1e-12 * rs, `${label} sumSquares ${ew.sumSquares(g)} vs ${rs}`);
+  }
+});
+
+test('the element-wise stages reject short arrays and non-Float32Arrays, naming the argument', { skip }, () => {
+  const ew = ewNative();
+  const a = new Float32Array(8);
+  assert.throws(() => ew.vanillaOutput(2, 4, 0.5, a, a, new Float32Array(1), a, a, new Float32Array(4)), /vanillaOutput: q has 1 elements, needs 2/);
+  assert.throws(() => ew.gruGates(2, 2, new Float32Array(7), a, a, a, a, a, a, a, a), /gruGates: ZR has 7 elements, needs 8/);
+  assert.throws(() => ew.adamStep(3, 1, 0.9, 0.999, 0.1, 1, 1e-8, new Float64Array(3) as unknown as Float32Array, a, a, a), /adamStep: g must be a Float32Array/);
+  assert.throws(() => (ew.sumSquares as (...args: unknown[]) => number)(), /sumSquares: expected/);
 });
