@@ -20,7 +20,7 @@
 
 namespace {
 
-inline float ExpF(float x) {
+__attribute__((always_inline)) inline float ExpF(float x) {
   // Clamped so that 2^n stays a normal float; NaN passes through the compares.
   x = x > 88.3f ? 88.3f : x;
   x = x < -87.3f ? -87.3f : x;
@@ -46,14 +46,14 @@ struct Pair {
   float value, other;
 };
 
-inline Pair Sigmoid(float a) {
+__attribute__((always_inline)) inline Pair Sigmoid(float a) {
   const float e = ExpF(-a);
   const float inv = 1.0f / (1.0f + e);
   return {inv, e * inv};
 }
 
 // tanh(a) and its derivative 1 - tanh(a)^2 = 4 e / (1 + e)^2 with e = exp(-2|a|).
-inline Pair Tanh(float a) {
+__attribute__((always_inline)) inline Pair Tanh(float a) {
   const float ax = a < 0.0f ? -a : a;
   const float e = ExpF(-2.0f * ax);
   const float inv = 1.0f / (1.0f + e);
@@ -71,7 +71,7 @@ inline Pair Tanh(float a) {
 }
 
 // Row sum of v[0..n) in double, in 8 independent lanes so the loop vectorises.
-inline double RowSum(const float* __restrict v, int64_t n) {
+__attribute__((always_inline)) inline double RowSum(const float* __restrict v, int64_t n) {
   double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   int64_t j = 0;
   for (; j + 8 <= n; j += 8)
@@ -130,8 +130,9 @@ struct Args {
 
 // ---- kernels ---------------------------------------------------------------
 
-// One row each; separate functions with restrict parameters so that GCC vectorises them.
-__attribute__((noinline)) void GruGatesRow(int64_t n, const float* __restrict pz, const float* __restrict pr, const float* __restrict czi, const float* __restrict cri, const float* __restrict xi, float* __restrict zi, float* __restrict zci, float* __restrict ri, float* __restrict rci, float* __restrict rhi) {
+// One row each; separate functions with restrict parameters so that GCC vectorises them,
+// compiled twice (AVX2/FMA and baseline x86-64) and picked at load time by the CPU.
+__attribute__((noinline, target_clones("arch=haswell", "default"))) void GruGatesRow(int64_t n, const float* __restrict pz, const float* __restrict pr, const float* __restrict czi, const float* __restrict cri, const float* __restrict xi, float* __restrict zi, float* __restrict zci, float* __restrict ri, float* __restrict rci, float* __restrict rhi) {
   for (int64_t j = 0; j < n; j++) {
     const Pair zs = Sigmoid(pz[j] + czi[j]);
     zi[j] = zs.value;
@@ -143,7 +144,7 @@ __attribute__((noinline)) void GruGatesRow(int64_t n, const float* __restrict pz
   }
 }
 
-__attribute__((noinline)) double GruOutputRow(int64_t n, const float* __restrict Ci, const float* __restrict zi, const float* __restrict zci, const float* __restrict xi, float* __restrict gi, float* __restrict gAci, float* __restrict gzi, float* __restrict dd, float inv) {
+__attribute__((noinline, target_clones("arch=haswell", "default"))) double GruOutputRow(int64_t n, const float* __restrict Ci, const float* __restrict zi, const float* __restrict zci, const float* __restrict xi, float* __restrict gi, float* __restrict gAci, float* __restrict gzi, float* __restrict dd, float inv) {
   for (int64_t j = 0; j < n; j++) {
     const Pair t_ = Tanh(Ci[j]);
     const float c = t_.value, dc = t_.other;
@@ -158,14 +159,14 @@ __attribute__((noinline)) double GruOutputRow(int64_t n, const float* __restrict
   return RowSum(dd, n);
 }
 
-__attribute__((noinline)) void GruResetRow(int64_t n, const float* __restrict gi, const float* __restrict ri, const float* __restrict rci, const float* __restrict xi, float* __restrict gd, float* __restrict gr) {
+__attribute__((noinline, target_clones("arch=haswell", "default"))) void GruResetRow(int64_t n, const float* __restrict gi, const float* __restrict ri, const float* __restrict rci, const float* __restrict xi, float* __restrict gd, float* __restrict gr) {
   for (int64_t j = 0; j < n; j++) {
     gd[j] += gi[j] * ri[j];
     gr[j] = gi[j] * xi[j] * ri[j] * rci[j];
   }
 }
 
-__attribute__((noinline)) double VanillaOutputRow(int64_t n, const float* __restrict Ai, const float* __restrict xi, float* __restrict gi, float* __restrict gAi, float* __restrict dd, float inv) {
+__attribute__((noinline, target_clones("arch=haswell", "default"))) double VanillaOutputRow(int64_t n, const float* __restrict Ai, const float* __restrict xi, float* __restrict gi, float* __restrict gAi, float* __restrict dd, float inv) {
   for (int64_t j = 0; j < n; j++) {
     const Pair t_ = Tanh(Ai[j]);
     const float F = t_.value, dF = t_.other;
@@ -177,7 +178,7 @@ __attribute__((noinline)) double VanillaOutputRow(int64_t n, const float* __rest
   return RowSum(dd, n);
 }
 
-__attribute__((noinline)) double UgrnnOutputRow(int64_t n, const float* __restrict pu, const float* __restrict pc, const float* __restrict cui, const float* __restrict cci, const float* __restrict xi, float* __restrict gi, float* __restrict gu, float* __restrict gc, float* __restrict dd, float inv, float gateBias) {
+__attribute__((noinline, target_clones("arch=haswell", "default"))) double UgrnnOutputRow(int64_t n, const float* __restrict pu, const float* __restrict pc, const float* __restrict cui, const float* __restrict cci, const float* __restrict xi, float* __restrict gi, float* __restrict gu, float* __restrict gc, float* __restrict dd, float inv, float gateBias) {
   for (int64_t j = 0; j < n; j++) {
     const Pair gs = Sigmoid(pu[j] + cui[j] + gateBias);
     const Pair cs = Tanh(pc[j] + cci[j]);
@@ -193,7 +194,7 @@ __attribute__((noinline)) double UgrnnOutputRow(int64_t n, const float* __restri
   return RowSum(dd, n);
 }
 
-__attribute__((noinline)) double LstmOutputRow(int64_t n, const float* __restrict Pi, const float* __restrict cii, const float* __restrict cfi, const float* __restrict cgi, const float* __restrict coi, const float* __restrict xc, const float* __restrict xh, float* __restrict gc, float* __restrict gh, float* __restrict gPi, float* __restrict dd, float inv, float forgetBias) {
+__attribute__((noinline, target_clones("arch=haswell", "default"))) double LstmOutputRow(int64_t n, const float* __restrict Pi, const float* __restrict cii, const float* __restrict cfi, const float* __restrict cgi, const float* __restrict coi, const float* __restrict xc, const float* __restrict xh, float* __restrict gc, float* __restrict gh, float* __restrict gPi, float* __restrict dd, float inv, float forgetBias) {
   for (int64_t j = 0; j < n; j++) {
     const Pair ip = Sigmoid(Pi[j] + cii[j]);
     const Pair fp = Sigmoid(Pi[n + j] + cfi[j] + forgetBias);
@@ -370,6 +371,19 @@ Napi::Value SumSquares(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, s);
 }
 
+__attribute__((noinline, target_clones("arch=haswell", "default"))) void AdamLoop(int64_t len, float scale, float b1, float a1,
+    float b2, float a2, float step, float c2, float eps, const float* __restrict g, float* __restrict m, float* __restrict v,
+    float* __restrict x) {
+  for (int64_t k = 0; k < len; k++) {
+    const float gk = g[k] * scale;
+    const float mk = b1 * m[k] + a1 * gk;
+    const float vk = b2 * v[k] + a2 * gk * gk;
+    m[k] = mk;
+    v[k] = vk;
+    x[k] -= step * mk / (std::sqrt(vk * c2) + eps);
+  }
+}
+
 // adamStep(len, scale, b1, b2, step, c2, eps, g, m, v, x): with gk = scale g,
 // m = b1 m + (1 - b1) gk, v = b2 v + (1 - b2) gk^2, x -= step m / (sqrt(c2 v) + eps).
 Napi::Value AdamStep(const Napi::CallbackInfo& info) {
@@ -387,14 +401,7 @@ Napi::Value AdamStep(const Napi::CallbackInfo& info) {
   // 1 - b in double: in float, 1 - 0.999f is off by 1e-5 relative.
   const float b1 = static_cast<float>(b1d), b2 = static_cast<float>(b2d);
   const float a1 = static_cast<float>(1.0 - b1d), a2 = static_cast<float>(1.0 - b2d);
-  for (int64_t k = 0; k < len; k++) {
-    const float gk = g[k] * scale;
-    const float mk = b1 * m[k] + a1 * gk;
-    const float vk = b2 * v[k] + a2 * gk * gk;
-    m[k] = mk;
-    v[k] = vk;
-    x[k] -= step * mk / (std::sqrt(vk * c2) + eps);
-  }
+  AdamLoop(len, scale, b1, a1, b2, a2, step, c2, eps, g, m, v, x);
   return res;
 }
 
