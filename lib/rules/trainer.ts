@@ -13,6 +13,7 @@ import {
   jobValues,
   Progress,
   Rng,
+  runJobs,
   WorkerPool,
 } from '../core';
 import { LayerAlignment, Network, NetworkOptions } from './network';
@@ -424,13 +425,14 @@ export async function runConfigurations(
     for (const j of jobs) out.push(await runTrainingJob(j));
     return out;
   }
-  const pool = options.pool ?? new WorkerPool(options.size ? { size: options.size } : {});
+  const list = jobs.map((args) => ({ module: 'lib/rules/trainer', export: 'runTrainingJob', args }));
+  const runOptions = { progress: options.progress ?? 'configurations' };
+  // Without an explicit pool or size, the shared pool of lib/core: its warm
+  // workers are reused across calls instead of starting new ones each time.
+  if (!options.pool && !options.size) return jobValues(await runJobs<TrainingJobResult>(list, runOptions));
+  const pool = options.pool ?? new WorkerPool({ size: options.size });
   try {
-    const results = await pool.run<TrainingJobResult>(
-      jobs.map((args) => ({ module: 'lib/rules/trainer', export: 'runTrainingJob', args })),
-      { progress: options.progress ?? 'configurations' },
-    );
-    return jobValues(results);
+    return jobValues(await pool.run<TrainingJobResult>(list, runOptions));
   } finally {
     if (!options.pool) await pool.close();
   }
