@@ -41,10 +41,16 @@ type KernelFunc = (args: KernelArgs) => TensorInfo | TensorInfo[];
 
 /** Outputs smaller than this many floats are not recycled (V8 allocates those cheaply). */
 const POOL_MIN_FLOATS = 4096;
-/** Upper bound on the memory parked in the pool. */
-const POOL_MAX_BYTES = 64 * 2 ** 20;
+/**
+ * Upper bound on the memory parked in the pool. Sized for a tf.tidy that keeps
+ * ~16 [4096 x 200] intermediates alive at once (a Hessian-vector product of an
+ * MLP over 4,096 rows): with 8 per length and 64 MB, half of them were fresh
+ * 3.2 MB arrays in every product, and the external-memory pressure they put on
+ * V8 (a mark-compact per product) made it ~30% slower.
+ */
+const POOL_MAX_BYTES = 128 * 2 ** 20;
 /** At most this many parked arrays per length. */
-const POOL_MAX_PER_LENGTH = 8;
+const POOL_MAX_PER_LENGTH = 32;
 
 /**
  * cpu's backend class plus recycling of the float32 arrays its native kernels
