@@ -101,22 +101,26 @@ if (build.status !== 0 || !existsSync(built)) {
   fail(`node-gyp failed: ${lines.slice(0, 3).join(' | ') || 'see node-gyp output (rerun with --verbose)'}`);
 }
 
-// Load it once to prove it works: a 2x2 product against the known answer.
-try {
-  // Checked from the staging copy, so a broken build never replaces a working add-on.
-  const addon = require(built);
-  const a = new Float32Array([1, 2, 3, 4]);
-  const b = new Float32Array([5, 6, 7, 8]);
+// Load it once to prove it works: a 2x2 product against the known answer. In a
+// child process, checked from the staging copy: a build that fails to load
+// (e.g. an unresolved symbol aborts the loading process) never replaces a
+// working add-on, and the staging directory is still removed.
+const probe = run(process.execPath, ['-e', `
+  const addon = require(${JSON.stringify(built)});
   const c = new Float32Array(4);
-  addon.gemm(false, false, 2, 2, 2, 1, a, 2, b, 2, 0, c, 2);
-  if (c.join(',') !== '19,22,43,50') fail(`built, but a 2x2 product gave ${c.join(',')}`);
-  const info = addon.info();
-  const lib = info.config ? info.config.trim() : `CBLAS via ${blas}`;
-  mkdirSync(dirname(output), { recursive: true });
-  const temp = `${output}.${process.pid}.tmp`;
-  copyFileSync(built, temp);
-  renameSync(temp, output);
-  console.log(`native: built ${join('native', 'build', 'Release', 'ldl_native.node')} (${lib}; linked ${blas})`);
-} catch (e) {
-  fail(`built, but loading failed: ${e.message.split('\n')[0]}`);
+  addon.gemm(false, false, 2, 2, 2, 1, new Float32Array([1, 2, 3, 4]), 2, new Float32Array([5, 6, 7, 8]), 2, 0, c, 2);
+  console.log(JSON.stringify({ product: c.join(','), config: addon.info().config }));
+`]);
+let probed = null;
+try {
+  probed = JSON.parse(probe.stdout.trim().split('\n').pop());
+} catch {
+  fail(`built, but loading failed: ${(probe.stderr || probe.stdout || 'no output').trim().split('\n')[0]}`);
 }
+if (probed.product !== '19,22,43,50') fail(`built, but a 2x2 product gave ${probed.product}`);
+const lib = probed.config ? probed.config.trim() : `CBLAS via ${blas}`;
+mkdirSync(dirname(output), { recursive: true });
+const temp = `${output}.${process.pid}.tmp`;
+copyFileSync(built, temp);
+renameSync(temp, output);
+console.log(`native: built ${join('native', 'build', 'Release', 'ldl_native.node')} (${lib}; linked ${blas})`);
