@@ -130,7 +130,7 @@ function transposeConvolveInto(W: Float64Array, Y: Float64Array, N: number, K: n
 }
 
 /** Xhat = sum_l W_l shift_l(H), written into `out` (N x T). */
-export function reconstruct(W: Float64Array, H: Float64Array, N: number, K: number, L: number, T: number, out = new Float64Array(N * T)): Float64Array {
+export function reconstruct(W: Float64Array, H: Float64Array, N: number, K: number, L: number, T: number, out: Float64Array = new Float64Array(N * T)): Float64Array {
   reconstructInto(W, H, N, K, L, T, out, {});
   return out;
 }

@@ -102,7 +102,7 @@ export function fusedLossAndGradients(net: RecurrentNetwork, batch: TaskBatch, l
   }
   let loss = sum / (B * T * O);
   // ---- backward through time
-  let gh = new Float32Array(B * S);
+  let gh: Float32Array = new Float32Array(B * S);
   for (let t = T - 1; t >= 0; t--) {
     // The readout's gradient enters the hidden part of the state.
     const gHid = new Float32Array(B * n);

@@ -128,7 +128,7 @@ export class RecurrentNetwork {
     if (inputs.length !== steps * m) throw new ArgumentError('inputs', `${steps * m} values (steps x inputSize)`, inputs);
     const W = Float64Array.from(this.Wout.dataSync());
     const bo = Float64Array.from(this.bout.dataSync());
-    let h = Float64Array.from(this.h0.dataSync());
+    let h: Float64Array = Float64Array.from(this.h0.dataSync());
     const n = this.cell.units;
     const off = this.cell.hiddenOffset;
     const states: Float64Array[] = [];

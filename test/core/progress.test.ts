@@ -4,7 +4,13 @@ import { Budget, Progress, notebookDisplay } from '../../lib/core';
 
 test('outside a kernel there is no notebook display, and asking for one is a named error', () => {
   assert.equal(notebookDisplay(), null);
-  assert.throws(() => new Progress({ output: 'notebook' }), /output: expected "notebook" only inside a running tslab kernel/);
+  const prev = process.env.LDL_PROGRESS;
+  delete process.env.LDL_PROGRESS; // npm test silences progress, which would mask the check
+  try {
+    assert.throws(() => new Progress({ output: 'notebook' }), /output: expected "notebook" only inside a running tslab kernel/);
+  } finally {
+    if (prev !== undefined) process.env.LDL_PROGRESS = prev;
+  }
 });
 
 test('the status line reports fraction, counts and status text', () => {
