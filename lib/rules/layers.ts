@@ -91,6 +91,24 @@ function asRows(x: tf.Tensor, trailing: number[]): tf.Tensor {
 }
 
 // ---------------------------------------------------------------- dense
+/** x K + b for any parametric layer (dense: matMul; conv: conv2d), through its own `linear`. */
+function affineForward(layer: ParamLayer, x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const a = layer.linear(x, layer.weight);
+    return layer.bias ? a.add(layer.bias) : a;
+  });
+}
+
+/** Forward-mode derivative of x K + b: dx K + x V_K + V_b (the layer is linear in each of x, K and b). */
+function affineJvp(layer: ParamLayer, input: tf.Tensor, dx: tf.Tensor | null, t?: ParamTangent): tf.Tensor {
+  return tf.tidy(() => {
+    let out: tf.Tensor = dx ? layer.linear(dx, layer.weight) : tf.zeros([input.shape[0], ...layer.outputShape]);
+    if (t?.weight) out = out.add(layer.linear(input, t.weight));
+    if (t?.bias) out = out.add(t.bias);
+    return out;
+  });
+}
+
 export class Dense implements ParamLayer {
   readonly kind = 'dense' as const;
   inputShape: number[] = [];
@@ -131,21 +149,13 @@ export class Dense implements ParamLayer {
     return tf.tidy(() => asRows(dy, [this.spec.units]).sum(0));
   }
   forward(x: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => {
-      const a = this.linear(x, this.weight);
-      return this.bias ? a.add(this.bias) : a;
-    });
+    return affineForward(this, x);
   }
   backward(): tf.Tensor {
     throw new Error('Dense.backward: a parametric layer propagates through its feedback pathway (Network.backward)');
   }
   jvp(input: tf.Tensor, _output: tf.Tensor, dx: tf.Tensor | null, t?: ParamTangent): tf.Tensor {
-    return tf.tidy(() => {
-      let out: tf.Tensor = dx ? this.linear(dx, this.weight) : tf.zeros([input.shape[0], ...this.outputShape]);
-      if (t?.weight) out = out.add(this.linear(input, t.weight));
-      if (t?.bias) out = out.add(t.bias);
-      return out;
-    });
+    return affineJvp(this, input, dx, t);
   }
 }
 
@@ -249,21 +259,13 @@ export class Conv2d implements ParamLayer {
     return dy.sum([0, 1, 2]);
   }
   forward(x: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => {
-      const a = this.linear(x, this.weight);
-      return this.bias ? a.add(this.bias) : a;
-    });
+    return affineForward(this, x);
   }
   backward(): tf.Tensor {
     throw new Error('Conv2d.backward: a parametric layer propagates through its feedback pathway (Network.backward)');
   }
   jvp(input: tf.Tensor, _output: tf.Tensor, dx: tf.Tensor | null, t?: ParamTangent): tf.Tensor {
-    return tf.tidy(() => {
-      let out: tf.Tensor = dx ? this.linear(dx, this.weight) : tf.zeros([input.shape[0], ...this.outputShape]);
-      if (t?.weight) out = out.add(this.linear(input, t.weight));
-      if (t?.bias) out = out.add(t.bias);
-      return out;
-    });
+    return affineJvp(this, input, dx, t);
   }
 }
 
