@@ -87,6 +87,20 @@ export interface FeedbackOptions {
   ldfaRule?: 'fixed' | 'fixed-p' | 'raf' | 'normative' | 'local';
   /** LDFA: clamp P's and Q's gradients to +-clip (default none). */
   clip?: number;
+  /**
+   * LDFA: clamp the backward signal each pathway sends to its layer's input
+   * to +-backwardClip. Default 1 for 'raf' (the authors' first-version code
+   * clamps it to [-1, 1]), none (null) for the other rules.
+   */
+  backwardClip?: number | null;
+  /**
+   * LDFA 'raf': what Oja's rule sees where P compresses the network's output
+   * error (the last layer's pathway; every pathway of the direct variant):
+   * 'labels' (default; the authors' code: the batch's one-hot targets, so P
+   * learns the label-covariance subspace, Sigma_yy of the linear theory) or
+   * 'error' (the output error e itself).
+   */
+  ojaOutputSignal?: 'labels' | 'error';
 }
 
 export interface PropagateContext {
@@ -109,6 +123,8 @@ export interface LearnContext {
   weightGradient: tf.Tensor;
   /** The network's output error e = dL/dz of this batch (e.g. for learning an error subspace). */
   outputError: tf.Tensor;
+  /** The batch's targets (one-hot for classification), rows = examples. */
+  targets: tf.Tensor;
   /** Index of the layer among the network's parametric layers. */
   paramIndex: number;
   /** Settings of the network's optimiser and the current epoch. */
@@ -153,6 +169,8 @@ export interface PathwayContext {
   options: FeedbackOptions;
   /** Index of the layer among the network's parametric layers (LDFA's per-layer rank). */
   paramIndex?: number;
+  /** Number of parametric layers (LDFA: whether this layer's P compresses the output error). */
+  paramCount?: number;
 }
 
 function checkStateShape(rule: string, name: string, t: tf.Tensor | undefined, shape: number[]): tf.Tensor {
@@ -472,7 +490,7 @@ export function createPathway(rule: RuleName, layer: ParamLayer, ctx: PathwayCon
   switch (rule) {
     case 'ldfa':
     case 'dldfa':
-      return new LowRankPathway(layer, { direct: rule === 'dldfa', paramIndex: ctx.paramIndex ?? 0, outputSize: ctx.outputSize, rng: ctx.rng, feedback: ctx.options });
+      return new LowRankPathway(layer, { direct: rule === 'dldfa', paramIndex: ctx.paramIndex ?? 0, paramCount: ctx.paramCount ?? (ctx.paramIndex ?? 0) + 1, outputSize: ctx.outputSize, rng: ctx.rng, feedback: ctx.options });
     case 'bp':
       return new BackpropPathway(layer);
     case 'fa':

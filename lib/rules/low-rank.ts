@@ -18,13 +18,17 @@
  * Rules (`ldfaRule`), G = the layer's weight gradient reshaped [in*, out]:
  *   fixed      P and Q fixed random.
  *   fixed-p    P fixed random; Q Kolen-Pollack-like: grad_Q = G P^T + decay.
- *   raf        P by Oja's subspace rule on the layer's output error delta
- *              (rows = examples, and positions for conv), centred over the
- *              batch and divided by the largest column standard deviation
- *              (+1e-8): grad_P = -(P C - P C P^T P), C = E^T E / rows; Q as in
- *              fixed-p. (The authors' code builds the output layer's "error"
- *              from centred one-hot labels; here every layer uses its delta,
- *              which at the output layer is e.)
+ *   raf        P by Oja's subspace rule on the error P compresses (rows =
+ *              examples, and positions for conv), centred over the batch and
+ *              divided by the largest column standard deviation (+1e-8):
+ *              grad_P = -(P C - P C P^T P), C = E^T E / rows; Q as in
+ *              fixed-p. Hidden layers: their delta. Where P compresses the
+ *              network's output error (the last layer; every layer of the
+ *              direct variant), the authors' code feeds Oja's rule the
+ *              batch's one-hot targets instead (`ojaOutputSignal: 'labels'`,
+ *              the default), so P learns the label-covariance subspace (the
+ *              linear theory's Sigma_yy); 'error' uses e. The backward signal
+ *              is clamped to [-1, 1] as in that code (`backwardClip`).
  *   normative  descent on 1/2 ||Q P - W||_F^2: grad_Q = D P^T, grad_P = Q^T D,
  *              D = Q P - W; P and Q start from the truncated SVD of W
  *              (Q = U_r S_r^1/2, P = S_r^1/2 V_r^T), the best rank-r B.
@@ -113,12 +117,16 @@ export class LowRankPathway implements FeedbackPathway {
   optimizer: Optimizer | null = null;
   pOptimizer: Optimizer | null = null;
   private readonly clip: number | null;
+  /** Clamp of the propagated signal (null: none). */
+  readonly backwardClip: number | null;
+  /** True when Oja's rule of this pathway sees the batch's targets rather than an error (raf, output error, 'labels'). */
+  readonly ojaOnLabels: boolean;
   private readonly options: FeedbackOptions;
   private needsSvdInit = false;
 
   constructor(
     readonly layer: ParamLayer,
-    options: { direct: boolean; paramIndex: number; outputSize: number; rng: Rng; feedback: FeedbackOptions },
+    options: { direct: boolean; paramIndex: number; paramCount: number; outputSize: number; rng: Rng; feedback: FeedbackOptions },
   ) {
     const fb = options.feedback;
     this.rule = options.direct ? 'dldfa' : 'ldfa';
@@ -132,6 +140,11 @@ export class LowRankPathway implements FeedbackPathway {
     this.expandWidth = options.direct ? layer.inputShape.reduce((a, b) => a * b, 1) : layer.weight.size / out;
     this.rank = rankOfLayer(fb, options.paramIndex, this.errorWidth);
     this.clip = fb.clip === undefined ? null : checkPositive('feedback.clip', fb.clip);
+    const bc = fb.backwardClip === undefined ? (this.ldfaRule === 'raf' ? 1 : null) : fb.backwardClip;
+    this.backwardClip = bc === null ? null : checkPositive('feedback.backwardClip', bc);
+    const ojaSignal = checkOneOf('feedback.ojaOutputSignal', fb.ojaOutputSignal ?? 'labels', ['labels', 'error'] as const);
+    const compressesOutputError = options.direct || options.paramIndex === options.paramCount - 1;
+    this.ojaOnLabels = this.ldfaRule === 'raf' && ojaSignal === 'labels' && compressesOutputError;
     const r = this.rank;
     const qShape = options.direct ? [this.expandWidth, r] : [...wShape.slice(0, -1), r];
     if (this.ldfaRule === 'normative') {
@@ -161,9 +174,15 @@ export class LowRankPathway implements FeedbackPathway {
     tf.dispose([q, p]);
   }
 
-  /** dx = inputAdjoint(dy P^T, Q) (layered) or reshape(e P^T Q^T) (direct). */
+  /** dx = inputAdjoint(dy P^T, Q) (layered) or reshape(e P^T Q^T) (direct), clamped to +-backwardClip when set. */
   propagate(ctx: PropagateContext): tf.Tensor {
     this.ensureInitialised();
+    const c = this.backwardClip;
+    if (c === null) return this.expand(ctx);
+    return tf.tidy(() => tf.clipByValue(this.expand(ctx), -c, c));
+  }
+
+  private expand(ctx: PropagateContext): tf.Tensor {
     return tf.tidy(() => {
       if (this.rule === 'dldfa') {
         const z = tf.matMul(ctx.outputError as tf.Tensor2D, this.P as tf.Tensor2D, false, true);
@@ -230,10 +249,7 @@ export class LowRankPathway implements FeedbackPathway {
         const G = this.gradientMatrix(ctx);
         gQ = tf.matMul(G, P, false, true);
         if (this.ldfaRule === 'local') gP = tf.matMul(Q2, G, true, false);
-        if (this.ldfaRule === 'raf') {
-          const errors = this.rule === 'dldfa' ? (ctx.outputError as tf.Tensor2D) : asRows(ctx.delta, this.errorWidth);
-          gP = ojaSubspaceGradient(P, errors);
-        }
+        if (this.ldfaRule === 'raf') gP = ojaSubspaceGradient(P, this.ojaRows(ctx.delta, ctx.outputError, ctx.targets));
       }
       const c = this.clip;
       const clamp = (t: tf.Tensor) => (c === null ? t : tf.clipByValue(t, -c, c));
@@ -242,6 +258,12 @@ export class LowRankPathway implements FeedbackPathway {
     qOpt.step([this.Q], [grads[0]]);
     if (grads[1]) pOpt.step([this.P], [grads[1]]);
     tf.dispose(grads);
+  }
+
+  /** The rows Oja's rule sees: the targets (see ojaOnLabels), else the output error (direct) or the layer's delta. */
+  ojaRows(delta: tf.Tensor, outputError: tf.Tensor, targets: tf.Tensor): tf.Tensor2D {
+    if (this.ojaOnLabels) return asRows(targets, this.errorWidth);
+    return this.rule === 'dldfa' ? (outputError as tf.Tensor2D) : asRows(delta, this.errorWidth);
   }
 
   alignmentLoss(): number | null {
@@ -373,10 +395,11 @@ export function rowCovariance(rows: tf.Tensor): Matrix {
 /**
  * For each parametric layer with a low-rank pathway: principal angles
  * (degrees, largest first) between P's row space and the top-r eigenvectors
- * of the covariance of the error P compresses, measured on one batch: the
- * layer's delta as delivered by the rule (rows = examples, and positions for
- * conv; 'ldfa'), or the output error e ('dldfa'). null for other pathways.
- * No parameter changes.
+ * of the covariance of what P's Oja rule sees (`ojaRows`), measured on one
+ * batch: the layer's delta as delivered by the rule (rows = examples, and
+ * positions for conv; 'ldfa'), the output error e ('dldfa'), or the targets
+ * where 'raf' learns from the labels. null for other pathways. No parameter
+ * changes.
  */
 export function errorSubspaceAngles(net: Network, x: tf.Tensor, targets: tf.Tensor): (number[] | null)[] {
   const trace = net.forward(x);
@@ -385,7 +408,7 @@ export function errorSubspaceAngles(net: Network, x: tf.Tensor, targets: tf.Tens
   try {
     return net.pathways.map((p, k) => {
       if (!(p instanceof LowRankPathway)) return null;
-      const rows = tf.tidy(() => (p.rule === 'dldfa' ? error.clone() : g.deltas[k].reshape([-1, p.errorWidth])));
+      const rows = tf.tidy(() => p.ojaRows(g.deltas[k], error, targets).clone());
       const C = rowCovariance(rows);
       rows.dispose();
       return p.subspaceAngles(C);

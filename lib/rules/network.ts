@@ -130,7 +130,7 @@ export class Network {
     if (feedback === null || typeof feedback !== 'object') throw new ArgumentError('feedback', 'an options object', feedback);
     const rng = new Rng(this.seed).child(1000);
     const fresh = this.paramLayers.map((layer, k) =>
-      createPathway(rule, layer, { outputSize: this.outputSize, rng: rng.child(k), options: feedback, paramIndex: k }),
+      createPathway(rule, layer, { outputSize: this.outputSize, rng: rng.child(k), options: feedback, paramIndex: k, paramCount: this.paramLayers.length }),
     );
     this.pathways.forEach((p) => p.dispose());
     this.pathways = fresh;
@@ -273,6 +273,7 @@ export class Network {
         delta: g.deltas[k],
         weightGradient: g.weights[k],
         outputError: error,
+        targets,
         paramIndex: k,
         mainOptimizer: optimizer.options,
         epoch,

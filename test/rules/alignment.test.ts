@@ -113,7 +113,7 @@ test('information alignment and the non-local rules decrease their alignment los
       const path = net.pathways[0];
       const x = randomTensor([16, ...net.inputShape], 91);
       const main = new Optimizer({ type: 'sgd', lr: 0.01 }).options;
-      const ctxFor = () => ({ input: x, delta: x, weightGradient: x, outputError: x, paramIndex: 0, mainOptimizer: main, epoch: 0 });
+      const ctxFor = () => ({ input: x, delta: x, weightGradient: x, outputError: x, targets: x, paramIndex: 0, mainOptimizer: main, epoch: 0 });
       (net.pathways[0] as unknown as { options: { optimizer: object } }).options.optimizer = { type: 'sgd', lr: 2e-3 };
       const l0 = path.alignmentLoss(x)!;
       const W0 = net.paramLayers[0].weight.dataSync().slice();
@@ -137,7 +137,7 @@ test('symmetric alignment converges to B = (beta / 2 alpha) W (closed form of al
   const path = net.pathways[1];
   const x = randomTensor([3, 4], 5);
   const main = new Optimizer({}).options;
-  for (let i = 0; i < 200; i++) path.learn({ input: x, delta: x, weightGradient: x, outputError: x, paramIndex: 1, mainOptimizer: main, epoch: 0 });
+  for (let i = 0; i < 200; i++) path.learn({ input: x, delta: x, weightGradient: x, outputError: x, targets: x, paramIndex: 1, mainOptimizer: main, epoch: 0 });
   const B = path.feedbackKernel()!;
   const expected = net.paramLayers[1].weight.mul(0.4 / (2 * 0.5));
   assert.ok(B.sub(expected).abs().max().dataSync()[0] < 1e-5);

@@ -28,6 +28,7 @@ before(async () => {
 });
 
 const lowRank = (net: Network, k: number) => net.pathways[k] as LowRankPathway;
+const topEig = (C: Matrix, r: number) => symEig(C).vectors.subMatrix(0, C.rows - 1, 0, r - 1);
 
 test('principal angles: a hand-built pair of planes in R^3 and a rotated copy of a subspace', () => {
   // span(e1, e2) vs span(e1, cos a e2 + sin a e3): angles 0 and a
@@ -41,39 +42,83 @@ test('principal angles: a hand-built pair of planes in R^3 and a rotated copy of
   assert.ok(Math.max(...principalAngles(A, C)) < 1e-6);
 });
 
-test("Oja's subspace rule in the pathway converges to the top-r subspace of a known error covariance", () => {
+/** A covariance R diag(lambda) R^T with a random rotation R (seeded), and its square root R diag(sqrt lambda). */
+function plantedCovariance(lambda: number[], seed: number): { C: Matrix; sqrtC: Matrix } {
+  const m = lambda.length;
+  const R = svd(new Matrix(Array.from({ length: m }, (_, i) => Array.from(new Rng(seed + i).normalArray(m))))).u;
+  return { C: R.mmul(Matrix.diag(lambda)).mmul(R.transpose()), sqrtC: R.mmul(Matrix.diag(lambda.map(Math.sqrt))) };
+}
+
+test("Oja's subspace rule in the pathway converges to the top-r subspace of what it sees: the output layer's targets ('labels'), its error ('error'), a hidden layer's delta", () => {
   const m = 8;
   const r = 3;
-  const net = new Network(mlp({ inputSize: 4, hidden: [6], classes: m, seed: 3, rule: 'ldfa', feedback: { rank: r, ldfaRule: 'raf', optimizer: { type: 'sgd', lr: 0.05 } } }));
-  const p = lowRank(net, 1);
-  // Covariance R diag(lambda) R^T with a random rotation R and a clear gap after the third eigenvalue.
+  // Two covariances with different top-3 subspaces (clear gap after the third eigenvalue): the targets' and the errors'.
   const lambda = [9, 6, 4, 1, 0.7, 0.5, 0.3, 0.1];
-  const R = svd(new Matrix(Array.from({ length: m }, (_, i) => new Rng(40 + i).normalArray(m) as unknown as number[]).map((row) => Array.from(row)))).u;
-  const sqrtC = R.mmul(Matrix.diag(lambda.map(Math.sqrt)));
-  const C = R.mmul(Matrix.diag(lambda)).mmul(R.transpose());
-  const rng = new Rng(5);
-  const before = Math.max(...p.subspaceAngles(C));
-  const n = 128;
-  const zeroIn = tf.zeros([n, 4]);
-  const opt = new Optimizer({ type: 'sgd', lr: 0.01 });
-  for (let it = 0; it < 400; it++) {
-    const z = new Matrix(Array.from({ length: n }, () => Array.from(rng.normalArray(m))));
-    const e = z.mmul(sqrtC.transpose()); // rows ~ N(0, C)
-    const delta = tf.tensor2d(e.to2DArray());
-    const G = tf.zeros([6, m]);
-    p.learn({ input: zeroIn, delta, weightGradient: G, outputError: delta, paramIndex: 1, mainOptimizer: opt.options, epoch: 0 });
-    tf.dispose([delta, G]);
+  const labels = plantedCovariance(lambda, 40);
+  const errors = plantedCovariance(lambda, 70);
+  assert.ok(Math.min(...principalAngles(topEig(labels.C, r), topEig(errors.C, r))) > 10, 'the two subspaces must differ');
+  for (const [signal, paramIndex, expected] of [['labels', 2, labels.C], ['error', 2, errors.C], ['labels', 1, errors.C]] as const) {
+    // paramIndex 2 is the output layer (its P compresses e); 1 is a hidden layer of width m whose delta is not the output error.
+    const net = new Network(mlp({ inputSize: 4, hidden: [6, m], classes: m, seed: 3, rule: 'ldfa', feedback: { rank: r, ldfaRule: 'raf', ojaOutputSignal: signal, optimizer: { type: 'sgd', lr: 0.05 } } }));
+    const p = lowRank(net, paramIndex);
+    assert.equal(p.ojaOnLabels, signal === 'labels' && paramIndex === 2);
+    const before = Math.max(...p.subspaceAngles(expected));
+    const rng = new Rng(5);
+    const n = 128;
+    const draw = (sqrtC: Matrix) => tf.tensor2d(new Matrix(Array.from({ length: n }, () => Array.from(rng.normalArray(m)))).mmul(sqrtC.transpose()).to2DArray());
+    const fanIn = net.paramLayers[paramIndex].weight.shape[0];
+    const input = tf.zeros([n, fanIn]);
+    const G = tf.zeros([fanIn, m]);
+    const opt = new Optimizer({ type: 'sgd', lr: 0.01 });
+    for (let it = 0; it < 400; it++) {
+      const targets = draw(labels.sqrtC); // rows ~ N(0, C_labels)
+      const delta = draw(errors.sqrtC);   // rows ~ N(0, C_errors)
+      p.learn({ input, delta, weightGradient: G, outputError: delta, targets, paramIndex, mainOptimizer: opt.options, epoch: 0 });
+      tf.dispose([delta, targets]);
+    }
+    const after = p.subspaceAngles(expected);
+    assert.ok(before > 20, `${signal}, layer ${paramIndex}: start ${before}`);
+    assert.ok(Math.max(...after) < 5, `${signal}, layer ${paramIndex}: largest principal angle ${Math.max(...after)} deg`);
+    // P's rows end near orthonormal (Oja's fixed point: P P^T = I)
+    const P = new Matrix(p.P.arraySync() as number[][]);
+    const PPt = P.mmul(P.transpose());
+    for (let i = 0; i < r; i++) for (let j = 0; j < r; j++) assert.ok(Math.abs(PPt.get(i, j) - (i === j ? 1 : 0)) < 0.05, `PP^T(${i},${j}) = ${PPt.get(i, j)}`);
+    tf.dispose([input, G]);
+    opt.dispose();
+    net.dispose();
   }
-  const after = p.subspaceAngles(C);
-  assert.ok(before > 20, `start ${before}`);
-  assert.ok(Math.max(...after) < 5, `largest principal angle ${Math.max(...after)} deg`);
-  // P's rows end near orthonormal (Oja's fixed point: P P^T = I)
-  const P = new Matrix(p.P.arraySync() as number[][]);
-  const PPt = P.mmul(P.transpose());
-  for (let i = 0; i < r; i++) for (let j = 0; j < r; j++) assert.ok(Math.abs(PPt.get(i, j) - (i === j ? 1 : 0)) < 0.05, `PP^T(${i},${j}) = ${PPt.get(i, j)}`);
-  tf.dispose(zeroIn);
-  opt.dispose();
+});
+
+test("raf clamps the backward signal to [-1, 1] by default (the authors' code); backwardClip sets or removes the bound", () => {
+  const dy = randomTensor([5, 3], 92).mul(50); // large errors: the expanded signal exceeds 1
+  const signalOf = (feedback: object) => {
+    const net = new Network(mlp({ inputSize: 4, hidden: [6], classes: 3, seed: 4, rule: 'ldfa', feedback: { rank: 2, ldfaRule: 'raf', ...feedback } }));
+    const p = lowRank(net, 1);
+    const out = p.propagate({ dy, input: randomTensor([5, 6], 93), outputError: dy, paramIndex: 1 });
+    // the unclamped signal by hand: dy P^T Q^T
+    const P = new Matrix(p.P.arraySync() as number[][]);
+    const Q = new Matrix(p.Q.arraySync() as number[][]);
+    const raw = new Matrix(dy.arraySync() as number[][]).mmul(P.transpose()).mmul(Q.transpose());
+    const got = out.arraySync() as number[][];
+    out.dispose();
+    net.dispose();
+    return { raw: raw.to2DArray(), got };
+  };
+  for (const [feedback, bound] of [[{}, 1], [{ backwardClip: 0.25 }, 0.25], [{ backwardClip: null }, Infinity]] as const) {
+    const { raw, got } = signalOf(feedback);
+    assert.ok(raw.flat().some((v) => Math.abs(v) > 1), 'the test needs entries beyond the bound');
+    raw.forEach((row, i) => row.forEach((v, j) => {
+      const want = Math.max(-bound, Math.min(bound, v));
+      assert.ok(Math.abs(got[i][j] - want) <= 1e-5 * Math.max(1, Math.abs(want)), `bound ${bound}: [${i}][${j}] ${got[i][j]} vs ${want}`);
+    }));
+  }
+  // other rules do not clamp unless asked
+  const net = new Network(mlp({ inputSize: 4, hidden: [6], classes: 3, seed: 4, rule: 'ldfa', feedback: { rank: 2, ldfaRule: 'normative' } }));
+  assert.equal(lowRank(net, 1).backwardClip, null);
   net.dispose();
+  assert.throws(() => new Network(mlp({ inputSize: 4, hidden: [6], classes: 3, seed: 4, rule: 'ldfa', feedback: { backwardClip: -1 } })), /backwardClip/);
+  assert.throws(() => new Network(mlp({ inputSize: 4, hidden: [6], classes: 3, seed: 4, rule: 'ldfa', feedback: { ojaOutputSignal: 'noise' as 'labels' } })), /ojaOutputSignal/);
+  dy.dispose();
 });
 
 test('full rank with Q = W and P = I: every layer receives exactly BP\'s delta and weight gradient (dense and conv)', () => {
@@ -143,7 +188,7 @@ test('conv rank-r feedback equals conv2dTranspose with the explicit kernel K[a,b
 });
 
 test('direct variant: each layer input receives e P^T Q^T (explicit product)', () => {
-  const net = new Network(mlp({ inputSize: 6, hidden: [5, 4], classes: 3, seed: 6, rule: 'dldfa', feedback: { rank: 2 } }));
+  const net = new Network(mlp({ inputSize: 6, hidden: [5, 4], classes: 3, seed: 6, rule: 'dldfa', feedback: { rank: 2, backwardClip: null } }));
   const p = lowRank(net, 1);
   const e = randomTensor([4, 3], 31);
   const input = randomTensor([4, 5], 32);
@@ -170,7 +215,7 @@ test('the normative rule drives Q P to the best rank-r approximation of a fixed 
   const opt = new Optimizer();
   const dummy = tf.zeros([1]);
   for (let it = 0; it < 3000; it++) {
-    p.learn({ input: dummy, delta: dummy, weightGradient: dummy, outputError: dummy, paramIndex: 0, mainOptimizer: opt.options, epoch: 0 });
+    p.learn({ input: dummy, delta: dummy, weightGradient: dummy, outputError: dummy, targets: dummy, paramIndex: 0, mainOptimizer: opt.options, epoch: 0 });
   }
   const { u, s, v } = svd({ data: W.dataSync(), rows: 10, cols: 8 });
   const best = u.subMatrix(0, 9, 0, 2).mmul(Matrix.diag(Array.from(s.slice(0, 3)))).mmul(v.subMatrix(0, 7, 0, 2).transpose());
@@ -195,7 +240,7 @@ test('the normative start is the truncated SVD of W (tall and wide kernels, agai
 });
 
 test('error-subspace angles: zero when P holds the top-r eigenvectors of the batch error covariance (computed by hand), large for a random P', () => {
-  const net = new Network(mlp({ inputSize: 7, hidden: [6], classes: 5, seed: 12, rule: 'ldfa', feedback: { rank: 2, ldfaRule: 'raf' } }));
+  const net = new Network(mlp({ inputSize: 7, hidden: [6], classes: 5, seed: 12, rule: 'ldfa', feedback: { rank: 2, ldfaRule: 'raf', ojaOutputSignal: 'error' } }));
   const x = randomTensor([40, 7], 81);
   const t = net.oneHot(randomLabels(40, 5, 82));
   const random = errorSubspaceAngles(net, x, t);
