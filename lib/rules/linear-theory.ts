@@ -58,12 +58,17 @@ export interface LinearTheoryOptions {
   /** Feedback learning rate of the normative rule (default 1e-3) and its decay per step (default 0.999). */
   feedbackLr?: number;
   feedbackLrDecay?: number;
+  /**
+   * Inner dimension of the teacher T = A B / sqrt(teacherRank), A [m, teacherRank], B [teacherRank, n]
+   * (default hiddenSize: the authors' A B / sqrt(64)); a smaller value gives a low-rank teacher.
+   */
+  teacherRank?: number;
   /** Std of the initial W1, W2 entries (default 1e-2: small, so modes are learned one by one). */
   initStd?: number;
   /** Seed of the teacher and the data (default 0) and of the initial weights and feedback (default 0). */
   teacherSeed?: number;
   seed?: number;
-  /** Record every this many steps (default 50); modes recorded (default 8). */
+  /** Record every this many steps (default 50); modes recorded (default 8, at most min(outputSize, inputSize, teacherRank)). */
   recordEvery?: number;
   modes?: number;
   /**
@@ -91,6 +96,14 @@ export interface LinearTheoryResult {
   /** Singular values of Sigma_yx (all m). */
   singularValues: number[];
   finalLoss: number;
+  /**
+   * The smallest loss any product W2 W1 of rank at most r reaches (Eckart-Young
+   * in whitened coordinates): 1/2 [tr Sigma_yy - sum_{j<=r} sigma_j^2], sigma_j
+   * the singular values of Sigma_yx Sigma_xx^-1/2. With rank-r feedback and a
+   * small initial W1, the hidden layer learns only in r directions at a time,
+   * so this is what perfect credit assignment within r dimensions would reach.
+   */
+  rankOptimalLoss: number;
   /** Step at which a value became non-finite or the loss exceeded 1e6 times its start (the run stops there), else null. */
   divergedAt: number | null;
   seconds: number;
@@ -148,6 +161,7 @@ interface Settings {
   feedbackLr: number;
   feedbackLrDecay: number;
   initStd: number;
+  teacherRank: number;
   teacherSeed: number;
   seed: number;
   recordEvery: number;
@@ -173,6 +187,7 @@ function resolve(o: LinearTheoryOptions): Settings {
     feedbackLr: checkNumber('feedbackLr', o.feedbackLr ?? 1e-3, 0),
     feedbackLrDecay: checkNumber('feedbackLrDecay', o.feedbackLrDecay ?? 0.999, 0, 1),
     initStd: checkNumber('initStd', o.initStd ?? 1e-2, 0),
+    teacherRank: 0,
     teacherSeed: checkInteger('teacherSeed', o.teacherSeed ?? 0, 0),
     seed: checkInteger('seed', o.seed ?? 0, 0),
     recordEvery: checkInteger('recordEvery', o.recordEvery ?? 50, 1),
@@ -180,19 +195,22 @@ function resolve(o: LinearTheoryOptions): Settings {
     substeps: checkInteger('substeps', o.substeps ?? 1, 1),
     method: checkOneOf('method', o.method ?? 'rk4', ['rk4', 'euler']),
   };
-  s.modes = checkInteger('modes', o.modes ?? Math.min(8, m, s.n), 1, Math.min(m, s.n));
+  s.teacherRank = checkInteger('teacherRank', o.teacherRank ?? s.k, 1);
+  // Mode strengths divide by s_j: only the teacher's nonzero modes have one.
+  const maxModes = Math.min(m, s.n, s.teacherRank);
+  s.modes = checkInteger('modes', o.modes ?? Math.min(8, maxModes), 1, maxModes);
   if (s.rule === 'normative' && s.r > Math.min(s.k, s.m)) throw new ArgumentError('rank', `at most min(hiddenSize, outputSize) = ${Math.min(s.k, s.m)} for normative`, s.r);
   if (s.m > s.n) throw new ArgumentError('outputSize', `at most inputSize = ${s.n} (U of Sigma_yx must be square)`, s.m);
   if (s.samples > 0 && s.samples < s.n) throw new ArgumentError('samples', `0 (population) or at least inputSize = ${s.n}`, s.samples);
   return s;
 }
 
-/** Teacher T = A B / sqrt(k) and the covariances of its data. */
+/** Teacher T = A B / sqrt(teacherRank) and the covariances of its data. */
 function buildProblem(s: Settings): Problem {
   const rng = new Rng(s.teacherSeed);
-  const A = randn(s.m, s.k, 1, rng.child(0));
-  const B = randn(s.k, s.n, 1, rng.child(1));
-  const T = mul(A, B, false, false, 1 / Math.sqrt(s.k));
+  const A = randn(s.m, s.teacherRank, 1, rng.child(0));
+  const B = randn(s.teacherRank, s.n, 1, rng.child(1));
+  const T = mul(A, B, false, false, 1 / Math.sqrt(s.teacherRank));
   let Sxx: Mat | null = null;
   if (s.samples > 0) {
     const X = randn(s.samples, s.n, 1, rng.child(2));
@@ -314,6 +332,28 @@ function completeBasis(V: Matrix, n: number): Matrix {
   return full;
 }
 
+/** See LinearTheoryResult.rankOptimalLoss. */
+function rankOptimalLoss(pr: Problem, m: number, r: number): number {
+  let M = pr.Syx;
+  if (pr.Sxx) {
+    const { values, vectors } = symEig(toMatrix(pr.Sxx));
+    const n = pr.Sxx.rows;
+    const inv = new Matrix(n, n);
+    for (let j = 0; j < n; j++) {
+      if (!(values[j] > 0)) throw new ArgumentError('samples', 'enough samples for a positive definite Sigma_xx', `eigenvalue ${values[j]}`);
+      const w = 1 / Math.sqrt(values[j]);
+      for (let a = 0; a < n; a++) for (let b = 0; b < n; b++) inv.set(a, b, inv.get(a, b) + w * vectors.get(a, j) * vectors.get(b, j));
+    }
+    M = mul(pr.Syx, fromMatrix(inv));
+  }
+  const sigma = svd(toMatrix(M)).s;
+  let trYY = 0;
+  for (let i = 0; i < m; i++) trYY += pr.Syy.data[i * m + i];
+  let kept = 0;
+  for (let j = 0; j < Math.min(r, sigma.length); j++) kept += sigma[j] * sigma[j];
+  return 0.5 * (trYY - kept);
+}
+
 function decompose(s: Settings, pr: Problem) {
   const d = svd(toMatrix(pr.Syx));
   const sv = Array.from(d.s);
@@ -339,7 +379,7 @@ export function simulateLinearTheory(options: LinearTheoryOptions): LinearTheory
     if (diverged(st, lossOf(pr, st, s.m), records[0].loss)) divergedAt = t + 1;
     else if ((t + 1) % s.recordEvery === 0 || t + 1 === s.steps) record(t + 1);
   }
-  return { rule: s.rule, method: 'simulation', records, singularValues: sv, finalLoss: divergedAt === null ? records[records.length - 1].loss : NaN, divergedAt, seconds: (Date.now() - t0) / 1000 };
+  return { rule: s.rule, method: 'simulation', records, singularValues: sv, finalLoss: divergedAt === null ? records[records.length - 1].loss : NaN, rankOptimalLoss: rankOptimalLoss(pr, s.m, s.r), divergedAt, seconds: (Date.now() - t0) / 1000 };
 }
 
 /** Integrates the same dynamics in the singular basis of Sigma_yx with fourth-order Runge-Kutta. */
@@ -381,5 +421,5 @@ export function integrateSvdBasis(options: LinearTheoryOptions): LinearTheoryRes
     if (diverged(st, lossOf(rotated, st, s.m), records[0].loss)) divergedAt = t + 1;
     else if ((t + 1) % s.recordEvery === 0 || t + 1 === s.steps) record(t + 1);
   }
-  return { rule: s.rule, method: 'svd-basis', records, singularValues: sv, finalLoss: divergedAt === null ? records[records.length - 1].loss : NaN, divergedAt, seconds: (Date.now() - t0) / 1000 };
+  return { rule: s.rule, method: 'svd-basis', records, singularValues: sv, finalLoss: divergedAt === null ? records[records.length - 1].loss : NaN, rankOptimalLoss: rankOptimalLoss(pr, s.m, s.r), divergedAt, seconds: (Date.now() - t0) / 1000 };
 }
