@@ -3,7 +3,7 @@
  * workers finish in at most 0.6x the time of running them one after the
  * other).
  *
- *   node --import tsx bench/pool.bench.ts [--reps 3] [--quick]
+ *   node --import tsx bench/pool.bench.ts [--reps 5] [--quick]
  *
  * The job (bench/pool-train-job.ts) trains a 256-256-256-10 MLP with tfjs SGD
  * on seeded synthetic data. Per repetition it times: both jobs one after the
@@ -11,7 +11,7 @@
  * with the BLAS pinned to one thread (as the workers are); and both jobs at
  * once on a warm two-worker pool (processes started, module loaded). The
  * first, cold pool run (spawning included) is recorded separately. Medians of
- * --reps (at least 3) repetitions; writes out/bench/pool.json. The machine is
+ * --reps (default 5, at least 3) repetitions; writes out/bench/pool.json. The machine is
  * shared, so the load average before and after is recorded beside the times.
  */
 import * as fs from 'fs';
@@ -32,7 +32,7 @@ function median(xs: number[]): number {
 
 function parseArgs(argv: string[]): { reps: number; quick: boolean } {
   const i = argv.indexOf('--reps');
-  const reps = Number(i >= 0 ? argv[i + 1] : process.env.LDL_BENCH_REPS ?? 3);
+  const reps = Number(i >= 0 ? argv[i + 1] : process.env.LDL_BENCH_REPS ?? 5);
   if (!Number.isInteger(reps) || reps < 1) throw new Error(`--reps: expected a positive integer, got ${argv[i + 1]}`);
   return { reps: Math.max(3, reps), quick: argv.includes('--quick') || process.env.LDL_BENCH_QUICK === '1' };
 }
