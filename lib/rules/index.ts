@@ -63,7 +63,8 @@
  *   `learn(ctx)` by the pathway's own `Optimizer` with its own settings;
  *   `learn` runs after the backward pass and before W moves, and receives
  *   the layer's input, its delta, the rule's weight gradient, the output
- *   error e, the layer's index among parametric layers, the network
+ *   error e, the batch's targets (LDFA's Oja rule learns the label subspace
+ *   from them), the layer's index among parametric layers, the network
  *   optimiser's settings and the epoch. A new rule (e.g. LDFA's B = Q P with
  *   P, Q and their update rules) is a new class implementing this interface
  *   and a case in `createPathway`; the training loop does not change.
