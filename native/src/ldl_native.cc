@@ -39,6 +39,55 @@ constexpr int kRowMajor = 101;
 constexpr int kNoTrans = 111;
 constexpr int kTrans = 112;
 
+// OpenBLAS splits a product over its threads by blocks of C's rows and
+// columns. When C is thin (few rows or columns), or each element is a short
+// dot product, or the product is tiny, each thread gets too little work and a
+// second thread costs more than it saves: measured on a 2-core machine, a
+// 50176x25 @ 25x6 convolution product took 1.1 ms on two threads against
+// 0.37 ms on one (`npm run bench -- core`, LeNet step, shows the effect on
+// training). Such products run on one thread; the caller's setting is
+// restored after the call. (OpenBLAS's results differ in the last bits
+// between thread counts; the pool's bitwise contract is between one-thread
+// processes, which this leaves alone.)
+bool OneThreadIsFaster(int64_t m, int64_t n, int64_t k) {
+  const double mm = (double)m, nn = (double)n, kk = (double)k;
+  return 2.0 * mm * nn * kk < 1e6 || nn * kk < 1024.0 || mm * nn < 1024.0;
+}
+
+class ThreadsForProduct {
+ public:
+  ThreadsForProduct(int64_t m, int64_t n, int64_t k) {
+    if (openblas_set_num_threads == nullptr || openblas_get_num_threads == nullptr) return;
+    const int current = openblas_get_num_threads();
+    if (current > 1 && OneThreadIsFaster(m, n, k)) {
+      saved_ = current;
+      openblas_set_num_threads(1);
+    }
+  }
+  ~ThreadsForProduct() {
+    if (saved_ > 0) openblas_set_num_threads(saved_);
+  }
+  ThreadsForProduct(const ThreadsForProduct&) = delete;
+  ThreadsForProduct& operator=(const ThreadsForProduct&) = delete;
+
+ private:
+  int saved_ = 0;
+};
+
+void Sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda, const float* b,
+           int64_t ldb, float beta, float* c, int64_t ldc) {
+  ThreadsForProduct threads(m, n, k);
+  cblas_sgemm(kRowMajor, ta ? kTrans : kNoTrans, tb ? kTrans : kNoTrans, (int)m, (int)n, (int)k, alpha, a, (int)lda, b,
+              (int)ldb, beta, c, (int)ldc);
+}
+
+void Dgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha, const double* a, int64_t lda,
+           const double* b, int64_t ldb, double beta, double* c, int64_t ldc) {
+  ThreadsForProduct threads(m, n, k);
+  cblas_dgemm(kRowMajor, ta ? kTrans : kNoTrans, tb ? kTrans : kNoTrans, (int)m, (int)n, (int)k, alpha, a, (int)lda, b,
+              (int)ldb, beta, c, (int)ldc);
+}
+
 Napi::Value Fail(const Napi::Env& env, const std::string& msg) {
   Napi::TypeError::New(env, "ldl_native." + msg).ThrowAsJavaScriptException();
   return env.Undefined();
@@ -96,7 +145,7 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
     if (static_cast<int64_t>(b.length) < Need(rowsB, colsB, ldb)) return Fail(env, "gemm: b is too short for op(B) k x n");
     if (static_cast<int64_t>(c.length) < Need(m, n, ldc)) return Fail(env, "gemm: c is too short for C m x n");
     if (m == 0 || n == 0) return env.Undefined();
-    cblas_sgemm(kRowMajor, ta ? kTrans : kNoTrans, tb ? kTrans : kNoTrans, (int)m, (int)n, (int)k, (float)alpha, a.data, (int)lda,
+    Sgemm(ta, tb, (int)m, (int)n, (int)k, (float)alpha, a.data, (int)lda,
                 b.data, (int)ldb, (float)beta, c.data, (int)ldc);
   } else {
     Arr<double> a, b, c;
@@ -106,7 +155,7 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
     if (static_cast<int64_t>(b.length) < Need(rowsB, colsB, ldb)) return Fail(env, "gemm: b is too short for op(B) k x n");
     if (static_cast<int64_t>(c.length) < Need(m, n, ldc)) return Fail(env, "gemm: c is too short for C m x n");
     if (m == 0 || n == 0) return env.Undefined();
-    cblas_dgemm(kRowMajor, ta ? kTrans : kNoTrans, tb ? kTrans : kNoTrans, (int)m, (int)n, (int)k, alpha, a.data, (int)lda, b.data,
+    Dgemm(ta, tb, (int)m, (int)n, (int)k, alpha, a.data, (int)lda, b.data,
                 (int)ldb, beta, c.data, (int)ldc);
   }
   return env.Undefined();
@@ -141,7 +190,7 @@ Napi::Value SgemmBatched(const Napi::CallbackInfo& info) {
       std::fill(ci, ci + m * n, 0.0f);
       continue;
     }
-    cblas_sgemm(kRowMajor, ta ? kTrans : kNoTrans, tb ? kTrans : kNoTrans, (int)m, (int)n, (int)k, 1.0f, a.data + ao.data[i], lda,
+    Sgemm(ta, tb, (int)m, (int)n, (int)k, 1.0f, a.data + ao.data[i], lda,
                 b.data + bo.data[i], ldb, 0.0f, ci, (int)n);
   }
   return env.Undefined();
@@ -304,7 +353,7 @@ Napi::Value Conv2d(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   if (g.Identity()) {
-    cblas_sgemm(kRowMajor, kNoTrans, kNoTrans, (int)(g.N * P), (int)g.OC, (int)K, 1.0f, x.data, (int)K, w.data, (int)g.OC, 0.0f, y.data,
+    Sgemm(false, false, (int)(g.N * P), (int)g.OC, (int)K, 1.0f, x.data, (int)K, w.data, (int)g.OC, 0.0f, y.data,
                 (int)g.OC);
     return env.Undefined();
   }
@@ -313,7 +362,7 @@ Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   for (int64_t n0 = 0; n0 < g.N; n0 += chunk) {
     int64_t n1 = std::min(g.N, n0 + chunk);
     Im2col(g, x.data, n0, n1, cols);
-    cblas_sgemm(kRowMajor, kNoTrans, kNoTrans, (int)((n1 - n0) * P), (int)g.OC, (int)K, 1.0f, cols, (int)K, w.data, (int)g.OC, 0.0f,
+    Sgemm(false, false, (int)((n1 - n0) * P), (int)g.OC, (int)K, 1.0f, cols, (int)K, w.data, (int)g.OC, 0.0f,
                 y.data + n0 * P * g.OC, (int)g.OC);
   }
   return env.Undefined();
@@ -332,7 +381,7 @@ Napi::Value Conv2dBackpropInput(const Napi::CallbackInfo& info) {
   const int64_t nx = g.N * g.H * g.W * g.C;
   if (nx == 0) return env.Undefined();
   if (g.Identity() && g.OC > 0) {
-    cblas_sgemm(kRowMajor, kNoTrans, kTrans, (int)(g.N * P), (int)K, (int)g.OC, 1.0f, dy.data, (int)g.OC, w.data, (int)g.OC, 0.0f, dx.data,
+    Sgemm(false, true, (int)(g.N * P), (int)K, (int)g.OC, 1.0f, dy.data, (int)g.OC, w.data, (int)g.OC, 0.0f, dx.data,
                 (int)K);
     return env.Undefined();
   }
@@ -342,7 +391,7 @@ Napi::Value Conv2dBackpropInput(const Napi::CallbackInfo& info) {
   float* cols = Scratch(static_cast<size_t>(chunk * P * K));
   for (int64_t n0 = 0; n0 < g.N; n0 += chunk) {
     int64_t n1 = std::min(g.N, n0 + chunk);
-    cblas_sgemm(kRowMajor, kNoTrans, kTrans, (int)((n1 - n0) * P), (int)K, (int)g.OC, 1.0f, dy.data + n0 * P * g.OC, (int)g.OC, w.data,
+    Sgemm(false, true, (int)((n1 - n0) * P), (int)K, (int)g.OC, 1.0f, dy.data + n0 * P * g.OC, (int)g.OC, w.data,
                 (int)g.OC, 0.0f, cols, (int)K);
     Col2im(g, cols, n0, n1, dx.data);
   }
@@ -365,7 +414,7 @@ Napi::Value Conv2dBackpropFilter(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   if (g.Identity()) {
-    cblas_sgemm(kRowMajor, kTrans, kNoTrans, (int)K, (int)g.OC, (int)(g.N * P), 1.0f, x.data, (int)K, dy.data, (int)g.OC, 0.0f, dw.data,
+    Sgemm(true, false, (int)K, (int)g.OC, (int)(g.N * P), 1.0f, x.data, (int)K, dy.data, (int)g.OC, 0.0f, dw.data,
                 (int)g.OC);
     return env.Undefined();
   }
@@ -374,7 +423,7 @@ Napi::Value Conv2dBackpropFilter(const Napi::CallbackInfo& info) {
   for (int64_t n0 = 0; n0 < g.N; n0 += chunk) {
     int64_t n1 = std::min(g.N, n0 + chunk);
     Im2col(g, x.data, n0, n1, cols);
-    cblas_sgemm(kRowMajor, kTrans, kNoTrans, (int)K, (int)g.OC, (int)((n1 - n0) * P), 1.0f, cols, (int)K, dy.data + n0 * P * g.OC,
+    Sgemm(true, false, (int)K, (int)g.OC, (int)((n1 - n0) * P), 1.0f, cols, (int)K, dy.data + n0 * P * g.OC,
                 (int)g.OC, n0 == 0 ? 0.0f : 1.0f, dw.data, (int)g.OC);
   }
   return env.Undefined();

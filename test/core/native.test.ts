@@ -103,6 +103,31 @@ test('BLAS threads can be set and read back', { skip }, () => {
   assert.throws(() => setBlasThreads(0), /n/);
 });
 
+test('thin or tiny products run on one BLAS thread whatever the setting (their bits equal a one-thread run), and the setting is restored', { skip }, () => {
+  const before = blasThreads();
+  if (before === null) return; // not OpenBLAS: no thread control
+  const rng = new Rng(17);
+  const run = (threads: number, m: number, n: number, k: number, a: Float32Array, b: Float32Array) => {
+    setBlasThreads(threads);
+    const c = new Float32Array(m * n);
+    gemm(m, n, k, a, b, c);
+    assert.equal(blasThreads(), threads, 'the thread setting is restored after the call');
+    return Buffer.from(c.buffer);
+  };
+  try {
+    // 128x256 @ 256x10 (0.66 MFLOP, an MLP's output layer): OpenBLAS's own 2-thread split gives other bits.
+    const [m, n, k] = [128, 10, 256];
+    const a = rng.normalArray(m * k) as Float32Array, b = rng.normalArray(k * n) as Float32Array;
+    assert.ok(run(2, m, n, k, a, b).equals(run(1, m, n, k, a, b)), 'a tiny product must run on one thread');
+    // A large square product does use both threads: the check above could see a difference.
+    const L = 512;
+    const A = rng.normalArray(L * L) as Float32Array, B = rng.normalArray(L * L) as Float32Array;
+    assert.ok(!run(2, L, L, L, A, B).equals(run(1, L, L, L, A, B)), 'a large product should split across threads (bits differ)');
+  } finally {
+    setBlasThreads(before);
+  }
+});
+
 // ---- convolution helpers, NHWC, filter [FH, FW, C, OC]
 
 interface Geo { N: number; H: number; W: number; C: number; OH: number; OW: number; OC: number; FH: number; FW: number; SH: number; SW: number; DH: number; DW: number; PT: number; PL: number }
