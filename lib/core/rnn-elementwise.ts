@@ -9,9 +9,10 @@
  */
 import { nativeAddon } from './native';
 
-const sigmoid = (a: number) => 1 / (1 + Math.exp(-a));
-// tanh through one exp (Math.tanh is slower in V8); exact to float32 rounding.
-const tanh = (a: number) => {
+/** Logistic sigmoid of one number (the JS fallback's and BPTT's scalar loops). */
+export const sigmoid = (a: number) => 1 / (1 + Math.exp(-a));
+/** tanh of one number through one exp (Math.tanh is slower in V8); exact to float32 rounding. */
+export const tanh = (a: number) => {
   if (a > 20) return 1;
   if (a < -20) return -1;
   const e = Math.exp(2 * a);

@@ -8,19 +8,12 @@
  * against tfjs autodiff.
  */
 import * as tf from '@tensorflow/tfjs';
-import { gemm } from '../core';
+import { gemm, sigmoid, tanh } from '../core';
 import { RecurrentNetwork } from './network';
 import { TaskBatch } from './tasks';
 
 type Params = Record<string, Float32Array>;
 
-const sigmoid = (a: number) => 1 / (1 + Math.exp(-a));
-const tanh = (a: number) => {
-  if (a > 20) return 1;
-  if (a < -20) return -1;
-  const e = Math.exp(2 * a);
-  return (e - 1) / (e + 1);
-};
 
 /** out = x W + h U + bias for one gate ([B x n]). */
 function gate(B: number, n: number, I: number, x: Float32Array, W: Float32Array, h: Float32Array, U: Float32Array, bias: Float32Array, hRows: number): Float32Array {
