@@ -1,15 +1,26 @@
 /**
- * lib/core: the ground every module stands on -- backend selection, seeded
- * random numbers, float64 linear algebra, progress, argument validation, the
- * native BLAS path and the one worker pool.
+ * lib/core: the ground every module stands on -- argument validation, seeded
+ * random numbers, backend selection, the native BLAS path, float64 linear
+ * algebra, statistics over seeds, progress, run modes and results, and the
+ * one worker pool.
  */
-export * from './validate';
-export * from './rng';
-export * from './backend';
-export * from './gemm';
-export * from './linalg';
-export * from './native';
-export * from './rnn-elementwise';
-export * from './progress';
-export * from './results';
-export * from './pool';
+export { ArgumentError, describe, checkInteger, checkNumber, checkPositive, checkOneOf, checkString, checkFinite, checkShape } from './validate';
+export { Rng, rng } from './rng';
+export { BACKEND_ORDER, initBackend, backendReport } from './backend';
+export type { BackendName, BackendReport, BackendOptions } from './backend';
+export { setGemmImpl, gemmIsNative, gemm, gemmJs } from './gemm';
+export type { FloatArray, GemmOptions, GemmImpl } from './gemm';
+export { Matrix, toMatrix, symEig, eig, svd, lstsq } from './linalg';
+export type { MatrixLike, SymEig, Eig, Svd } from './linalg';
+export { NATIVE_ADDON_PATH, nativeAvailable, nativeLoadError, nativeAddon, blasInfo, setBlasThreads, blasThreads } from './native';
+export type { NativeAddon } from './native';
+export { sigmoid, tanh, rnnElementwiseJs, rnnElementwise, rnnElementwiseIsNative } from './rnn-elementwise';
+export type { RnnElementwise } from './rnn-elementwise';
+export { notebookDisplay, Progress, Budget } from './progress';
+export type { ProgressOutput, ProgressOptions, BudgetOptions } from './progress';
+export { runMode, projectRoot, resultsDir, writeResults } from './results';
+export type { RunMode, ResultsInput, ResultsRecord } from './results';
+export { median, quantile, valueRange, summarize, formatMedianRange, passRate } from './stats';
+export type { Values, Summary, FormatOptions } from './stats';
+export { JobFailedError, jobValues, POOL_WORKER_ENTRY, PROJECT_ROOT, WorkerPool, defaultPool, runJobs, closeDefaultPool, describeResults } from './pool';
+export type { Job, JobContext, JobFunction, JobError, JobResult, PoolProgressReport, WorkerPoolOptions, RunOptions } from './pool';
