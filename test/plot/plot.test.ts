@@ -1,15 +1,16 @@
 /**
  * lib/plot: the builders make the traces asked for (checked value by value
  * against the inputs), figureHtml carries them, save() writes SVG/PNG files
- * that hold the right number of drawn traces, and a missing browser gives an
- * error that names it.
+ * that hold the right number of drawn traces, a missing browser gives an
+ * error that names it, and showAndSave shows a figure it cannot write and
+ * says why in one line.
  */
 import { test, after } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { line, scatter, heatmap, scatter3d, imageGrid, figureHtml, show, save, closeBrowser, chromiumPath, tableHtml, inNotebook, showAndSave, PALETTE, Figure } from '../../lib/plot';
+import { line, scatter, heatmap, scatter3d, polylines3d, imageGrid, figureHtml, show, save, closeBrowser, chromiumPath, tableHtml, inNotebook, showAndSave, PALETTE, Figure } from '../../lib/plot';
 
 after(async () => {
   await closeBrowser();
@@ -66,6 +67,30 @@ test('scatter and scatter3d: one trace per group with the given points', () => {
   assert.deepEqual(s3.data[0].z, [5, 6]);
   assert.deepEqual((s3.layout as any).scene.zaxis.title, { text: 'pc3' });
   assert.throws(() => scatter3d({ x: [1], y: [1, 2], z: [1] }), /series\.y: expected length 1/);
+});
+
+test('polylines3d: paths joined by one gap each, the same from a list or from flat rows', () => {
+  // Two paths of 3 points; point t of path p is (10p + t, 100p + t, 2 - t).
+  const pts = (p: number) => ({ x: [0, 1, 2].map((t) => 10 * p + t), y: [0, 1, 2].map((t) => 100 * p + t), z: [0, 1, 2].map((t) => 2 - t) });
+  const a = polylines3d([pts(0), pts(1)], { name: 'trials', color: '#bbbbbb' });
+  assert.equal(a.mode, 'lines');
+  assert.equal(a.name, 'trials');
+  assert.equal(a.color, '#bbbbbb');
+  assert.deepEqual(a.x, [0, 1, 2, NaN, 10, 11, 12]);
+  assert.deepEqual(a.y, [0, 1, 2, NaN, 100, 101, 102]);
+  assert.deepEqual(a.z, [2, 1, 0, NaN, 2, 1, 0]);
+  const rows = new Float64Array(2 * 3 * 3);
+  for (let p = 0; p < 2; p++) for (let t = 0; t < 3; t++) rows.set([10 * p + t, 100 * p + t, 2 - t], 3 * (3 * p + t));
+  const b = polylines3d({ rows, pathLength: 3 });
+  assert.deepEqual([b.x, b.y, b.z], [a.x, a.y, a.z]);
+  // In a figure the gap is a null (a break in the line) and all paths are one trace.
+  const fig = scatter3d([a, { x: [0], y: [0], z: [0], name: 'origin' }]);
+  assert.equal(fig.data.length, 2);
+  assert.deepEqual(fig.data[0].x, [0, 1, 2, null, 10, 11, 12]);
+  assert.equal(fig.data[0].mode, 'lines');
+  assert.throws(() => polylines3d([]), /paths: expected at least one path/);
+  assert.throws(() => polylines3d([{ x: [1, 2], y: [1], z: [1, 2] }]), /paths\[0\]\.y: expected length 2/);
+  assert.throws(() => polylines3d({ rows: new Float64Array(7), pathLength: 2 }), /paths\.rows: expected a whole number of paths of 2 points/);
 });
 
 test('heatmap: rows from nested or flat input agree; matrix origin at the top', () => {
@@ -220,4 +245,80 @@ test('tableHtml renders a DataFrame-like table and records cell by cell, escapin
   const rec = tableHtml([{ x: 1, y: 2e-7 }, { x: 3 }]);
   assert.deepEqual([...rec.matchAll(/<t[dh]>(.*?)<\/t[dh]>/g)].map((m) => m[1]), ['x', 'y', '1', '2.000e-7', '3', '']);
   assert.throws(() => tableHtml([] as never), /table: expected a DataFrame/);
+});
+
+/** Runs fn with process.env[key] set (or removed for undefined) and console.log captured; restores both. */
+async function withEnvAndLog<T>(env: Record<string, string | undefined>, fn: () => Promise<T>): Promise<{ value: T; lines: string[] }> {
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  const log = console.log;
+  const lines: string[] = [];
+  console.log = (...a: unknown[]) => void lines.push(a.map(String).join(' '));
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+  try {
+    return { value: await fn(), lines };
+  } finally {
+    console.log = log;
+    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+  }
+}
+
+test('showAndSave without a usable browser: returns null, writes nothing, notes it once per browser path', async () => {
+  await closeBrowser();
+  const out = path.join(tmp, 'out-nobrowser');
+  const notExecutable = path.join(tmp, 'chromium-not-executable');
+  fs.writeFileSync(notExecutable, 'not a browser\n', { mode: 0o644 });
+  for (const browserPath of ['/nonexistent/chromium-for-test', notExecutable]) {
+    const { value, lines } = await withEnvAndLog({ CHROMIUM_PATH: browserPath, LDL_OUT_DIR: out }, async () => [
+      await showAndSave(line({ y: [1, 2] }), 'demo', 'a.svg'),
+      await showAndSave(scatter({ x: [1], y: [2] }), 'demo', 'b.svg'),
+    ]);
+    assert.deepEqual(value, [null, null]);
+    assert.equal(lines.length, 1, `one note for ${browserPath}: ${JSON.stringify(lines)}`);
+    assert.match(lines[0], /^figures are not saved as SVG: save: no usable Chromium/);
+    assert.ok(lines[0].includes(browserPath));
+    assert.ok(!lines[0].includes('\n'));
+  }
+  assert.deepEqual(fs.readdirSync(path.join(out, 'demo')), []);
+});
+
+test('showAndSave when the out folder cannot be made: the figure is still shown, one line per figure, null', async () => {
+  const blocker = path.join(tmp, 'a-file-not-a-folder');
+  fs.writeFileSync(blocker, 'x');
+  const { value, lines } = await withEnvAndLog({ LDL_OUT_DIR: blocker }, async () => [
+    await showAndSave(line({ y: [1, 2] }), 'demo', 'a.svg'),
+    await showAndSave(line({ y: [2, 1] }), 'demo', 'b.svg'),
+  ]);
+  assert.deepEqual(value, [null, null]);
+  assert.equal(lines.length, 2);
+  assert.match(lines[0], /^figure a\.svg not saved: .*(ENOTDIR|EEXIST)/);
+  assert.match(lines[1], /^figure b\.svg not saved: /);
+  // Bad arguments are still errors, not notes.
+  await assert.rejects(showAndSave(line({ y: [1] }), 'no/such name', 'a.svg'), /name: expected a notebook name/);
+  await assert.rejects(showAndSave({ data: 1 } as unknown as Figure, 'demo', 'a.svg'), /fig: expected a Figure/);
+});
+
+test('showAndSave when writing the rendered SVG fails: one line naming the file, null', { skip: !haveBrowser && 'no Chromium on this machine', timeout: 120000 }, async () => {
+  const out = path.join(tmp, 'out-unwritable');
+  fs.mkdirSync(path.join(out, 'demo', 'taken.svg'), { recursive: true }); // a folder where the file should go
+  const { value, lines } = await withEnvAndLog({ LDL_OUT_DIR: out }, () => showAndSave(line({ y: [1, 2] }), 'demo', 'taken.svg'));
+  assert.equal(value, null);
+  assert.equal(lines.length, 1);
+  assert.match(lines[0], /^figure taken\.svg not saved: .*EISDIR/);
+  // The next figure, with a writable target, is saved as usual.
+  const ok = await withEnvAndLog({ LDL_OUT_DIR: out }, () => showAndSave(line({ y: [1, 2] }), 'demo', 'fine.svg'));
+  assert.equal(ok.value, path.join(out, 'demo', 'fine.svg'));
+  assert.deepEqual(ok.lines, []);
+});
+
+test('lib/plot files import one way: figures <- display <- export <- index', () => {
+  const dir = path.join(__dirname, '..', '..', 'lib', 'plot');
+  const imports = (f: string) => [...fs.readFileSync(path.join(dir, f), 'utf8').matchAll(/from '\.\/([\w-]+)'/g)].map((m) => m[1]).sort();
+  assert.deepEqual(imports('figures.ts'), []);
+  assert.deepEqual(imports('display.ts'), ['figures']);
+  assert.deepEqual(imports('export.ts'), ['display', 'figures']);
+  assert.deepEqual([...new Set(imports('index.ts'))].sort(), ['display', 'export', 'figures']);
+  // index.ts only re-exports, by name.
+  const index = fs.readFileSync(path.join(dir, 'index.ts'), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '');
+  assert.doesNotMatch(index, /export \*/);
+  assert.doesNotMatch(index, /\b(function|const|let|class)\b/);
 });
