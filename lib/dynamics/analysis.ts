@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError, checkInteger, checkNumber, symEig } from '../core';
-import { DynamicalSystem } from './cells';
+import { DynamicalSystem } from './system';
 import { FixedPoints } from './fixed-points';
 
 export interface Pca {

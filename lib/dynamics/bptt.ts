@@ -1,6 +1,7 @@
 /**
- * Backpropagation through time written out for the built-in cells, on plain
- * Float32Arrays (matrix products through lib/core's gemm). Same loss as
+ * Backpropagation through time written out for the cells of the cell table,
+ * on plain Float32Arrays (matrix products through lib/core's gemm); each
+ * cell's own bpttForward/bpttBackward makes one step. Same loss as
  * `networkLoss` -- mean squared error over trials, steps and outputs plus
  * l2/2 times the squared weight matrices -- and its gradient with respect to
  * every trainable variable. At flip-flop sizes tfjs spends most of a training
@@ -8,40 +9,25 @@
  * against tfjs autodiff.
  */
 import * as tf from '@tensorflow/tfjs';
-import { gemm, sigmoid, tanh } from '../core';
+import { gemm } from '../core';
+import { ParamArrays } from './cells/cell';
+import { cellDefinition } from './cells/table';
 import { RecurrentNetwork } from './network';
 import { TaskBatch } from './tasks';
-
-type Params = Record<string, Float32Array>;
-
-
-/** out = x W + h U + bias for one gate ([B x n]). */
-function gate(B: number, n: number, I: number, x: Float32Array, W: Float32Array, h: Float32Array, U: Float32Array, bias: Float32Array, hRows: number): Float32Array {
-  const out = new Float32Array(B * n);
-  for (let i = 0; i < B; i++) out.set(bias, i * n);
-  if (I > 0) gemm(B, n, I, x, W, out, { beta: 1 });
-  gemm(B, n, hRows, h, U, out, { beta: 1 });
-  return out;
-}
-
-/** Accumulates the gradients of one gate's W (x^T g), U (h^T g) and bias (column sums of g). */
-function gateGrads(B: number, n: number, I: number, x: Float32Array, h: Float32Array, hRows: number, g: Float32Array, gW: Float32Array, gU: Float32Array, gb: Float32Array): void {
-  if (I > 0) gemm(I, n, B, x, g, gW, { transA: true, beta: 1 });
-  gemm(hRows, n, B, h, g, gU, { transA: true, beta: 1 });
-  for (let i = 0; i < B; i++) for (let j = 0; j < n; j++) gb[j] += g[i * n + j];
-}
 
 /** Forward and backward for one batch; returns the loss and a gradient per trainable variable. */
 export function fusedLossAndGradients(net: RecurrentNetwork, batch: TaskBatch, l2 = 0): { loss: number; grads: Map<tf.Variable, Float32Array> } {
   const cell = net.cell;
+  // Only cells of the table have a written-out step; anything else is rejected here, never run through another cell's code.
+  cellDefinition(cell.kind, 'net.cell.kind');
   const n = cell.units;
   const S = cell.stateSize;
   const I = cell.inputSize;
   const O = net.outputSize;
   const B = batch.batch;
   const T = batch.steps;
-  const P: Params = {};
-  const G: Params = {};
+  const P: ParamArrays = {};
+  const G: ParamArrays = {};
   for (const [k, v] of Object.entries(cell.params)) {
     P[k] = v.dataSync() as Float32Array;
     G[k] = new Float32Array(P[k].length);
@@ -69,7 +55,7 @@ export function fusedLossAndGradients(net: RecurrentNetwork, batch: TaskBatch, l
   };
   // ---- forward
   for (let t = 0; t < T; t++) {
-    const { h, cache } = forwardStep(cell.kind, P, hs[t], xs[t], B, n, I, cell.gateBias);
+    const { h, cache } = cell.bpttForward(P, hs[t], xs[t], B);
     hs.push(h);
     caches.push(cache);
   }
@@ -101,7 +87,7 @@ export function fusedLossAndGradients(net: RecurrentNetwork, batch: TaskBatch, l
     const gHid = new Float32Array(B * n);
     gemm(B, n, O, gys[t], Wout, gHid, { transB: true });
     for (let b = 0; b < B; b++) for (let j = 0; j < n; j++) gh[b * S + off + j] += gHid[b * n + j];
-    gh = backwardStep(cell.kind, P, G, gh, hs[t], hs[t + 1], xs[t], caches[t], B, n, I);
+    gh = cell.bpttBackward(P, G, { gNext: gh, h: hs[t], hNext: hs[t + 1], x: xs[t], cache: caches[t] }, B);
   }
   const grads = new Map<tf.Variable, Float32Array>();
   const addL2 = (W: Float32Array, g: Float32Array) => {
@@ -127,143 +113,4 @@ export function fusedLossAndGradients(net: RecurrentNetwork, batch: TaskBatch, l
     grads.set(net.h0, g0);
   }
   return { loss, grads };
-}
-
-function forwardStep(kind: string, P: Params, h: Float32Array, x: Float32Array, B: number, n: number, I: number, gateBias: number): { h: Float32Array; cache: Float32Array[] } {
-  if (kind === 'vanilla') {
-    const A = gate(B, n, I, x, P.Wx, h, P.Wh, P.b, n);
-    for (let k = 0; k < A.length; k++) A[k] = tanh(A[k]);
-    return { h: A, cache: [] };
-  }
-  if (kind === 'gru') {
-    const z = gate(B, n, I, x, P['Wx.0'], h, P['Whzr.0'], P['b.0'], n);
-    const r = gate(B, n, I, x, P['Wx.1'], h, P['Whzr.1'], P['b.1'], n);
-    const rh = new Float32Array(B * n);
-    for (let k = 0; k < z.length; k++) {
-      z[k] = sigmoid(z[k]);
-      r[k] = sigmoid(r[k]);
-      rh[k] = r[k] * h[k];
-    }
-    const c = gate(B, n, I, x, P['Wx.2'], rh, P.Whc, P['b.2'], n);
-    const out = new Float32Array(B * n);
-    for (let k = 0; k < c.length; k++) {
-      c[k] = tanh(c[k]);
-      out[k] = c[k] + z[k] * (h[k] - c[k]);
-    }
-    return { h: out, cache: [z, r, rh, c] };
-  }
-  if (kind === 'ugrnn') {
-    const u = gate(B, n, I, x, P['Wx.0'], h, P['Wh.0'], P['b.0'], n);
-    const c = gate(B, n, I, x, P['Wx.1'], h, P['Wh.1'], P['b.1'], n);
-    const out = new Float32Array(B * n);
-    for (let k = 0; k < u.length; k++) {
-      u[k] = sigmoid(u[k] + gateBias);
-      c[k] = tanh(c[k]);
-      out[k] = c[k] + u[k] * (h[k] - c[k]);
-    }
-    return { h: out, cache: [u, c] };
-  }
-  // lstm: state rows [c, h]
-  const S = 2 * n;
-  const hp = new Float32Array(B * n);
-  const cp = new Float32Array(B * n);
-  for (let b = 0; b < B; b++) {
-    cp.set(h.subarray(b * S, b * S + n), b * n);
-    hp.set(h.subarray(b * S + n, (b + 1) * S), b * n);
-  }
-  const si = gate(B, n, I, x, P['Wx.0'], hp, P['Wh.0'], P['b.0'], n);
-  const sf = gate(B, n, I, x, P['Wx.1'], hp, P['Wh.1'], P['b.1'], n);
-  const tg = gate(B, n, I, x, P['Wx.2'], hp, P['Wh.2'], P['b.2'], n);
-  const so = gate(B, n, I, x, P['Wx.3'], hp, P['Wh.3'], P['b.3'], n);
-  const tc = new Float32Array(B * n);
-  const out = new Float32Array(B * S);
-  for (let b = 0; b < B; b++) {
-    for (let j = 0; j < n; j++) {
-      const k = b * n + j;
-      si[k] = sigmoid(si[k]);
-      sf[k] = sigmoid(sf[k] + gateBias);
-      tg[k] = tanh(tg[k]);
-      so[k] = sigmoid(so[k]);
-      const c2 = sf[k] * cp[k] + si[k] * tg[k];
-      tc[k] = tanh(c2);
-      out[b * S + j] = c2;
-      out[b * S + n + j] = so[k] * tc[k];
-    }
-  }
-  return { h: out, cache: [si, sf, tg, so, tc, cp, hp] };
-}
-
-function backwardStep(kind: string, P: Params, G: Params, gF: Float32Array, h: Float32Array, hNext: Float32Array, x: Float32Array, cache: Float32Array[], B: number, n: number, I: number): Float32Array {
-  if (kind === 'vanilla') {
-    const gA = new Float32Array(B * n);
-    for (let k = 0; k < gA.length; k++) gA[k] = gF[k] * (1 - hNext[k] * hNext[k]);
-    gateGrads(B, n, I, x, h, n, gA, G.Wx, G.Wh, G.b);
-    const gh = new Float32Array(B * n);
-    gemm(B, n, n, gA, P.Wh, gh, { transB: true });
-    return gh;
-  }
-  if (kind === 'gru') {
-    const [z, r, rh, c] = cache;
-    const gh = new Float32Array(B * n);
-    const gPz = new Float32Array(B * n);
-    const gPc = new Float32Array(B * n);
-    for (let k = 0; k < gh.length; k++) {
-      gh[k] = gF[k] * z[k];
-      gPz[k] = gF[k] * (h[k] - c[k]) * z[k] * (1 - z[k]);
-      gPc[k] = gF[k] * (1 - z[k]) * (1 - c[k] * c[k]);
-    }
-    gateGrads(B, n, I, x, rh, n, gPc, G['Wx.2'], G.Whc, G['b.2']);
-    const grh = new Float32Array(B * n);
-    gemm(B, n, n, gPc, P.Whc, grh, { transB: true });
-    const gPr = new Float32Array(B * n);
-    for (let k = 0; k < gh.length; k++) {
-      gh[k] += grh[k] * r[k];
-      gPr[k] = grh[k] * h[k] * r[k] * (1 - r[k]);
-    }
-    gateGrads(B, n, I, x, h, n, gPz, G['Wx.0'], G['Whzr.0'], G['b.0']);
-    gateGrads(B, n, I, x, h, n, gPr, G['Wx.1'], G['Whzr.1'], G['b.1']);
-    gemm(B, n, n, gPz, P['Whzr.0'], gh, { transB: true, beta: 1 });
-    gemm(B, n, n, gPr, P['Whzr.1'], gh, { transB: true, beta: 1 });
-    return gh;
-  }
-  if (kind === 'ugrnn') {
-    const [u, c] = cache;
-    const gh = new Float32Array(B * n);
-    const gPu = new Float32Array(B * n);
-    const gPc = new Float32Array(B * n);
-    for (let k = 0; k < gh.length; k++) {
-      gh[k] = gF[k] * u[k];
-      gPu[k] = gF[k] * (h[k] - c[k]) * u[k] * (1 - u[k]);
-      gPc[k] = gF[k] * (1 - u[k]) * (1 - c[k] * c[k]);
-    }
-    gateGrads(B, n, I, x, h, n, gPu, G['Wx.0'], G['Wh.0'], G['b.0']);
-    gateGrads(B, n, I, x, h, n, gPc, G['Wx.1'], G['Wh.1'], G['b.1']);
-    gemm(B, n, n, gPu, P['Wh.0'], gh, { transB: true, beta: 1 });
-    gemm(B, n, n, gPc, P['Wh.1'], gh, { transB: true, beta: 1 });
-    return gh;
-  }
-  // lstm
-  const [si, sf, tg, so, tc, cp, hp] = cache;
-  const S = 2 * n;
-  const gs = [0, 1, 2, 3].map(() => new Float32Array(B * n));
-  const gPrev = new Float32Array(B * S);
-  for (let b = 0; b < B; b++) {
-    for (let j = 0; j < n; j++) {
-      const k = b * n + j;
-      const gh2 = gF[b * S + n + j];
-      const gc2 = gF[b * S + j] + gh2 * so[k] * (1 - tc[k] * tc[k]);
-      gs[0][k] = gc2 * tg[k] * si[k] * (1 - si[k]);
-      gs[1][k] = gc2 * cp[k] * sf[k] * (1 - sf[k]);
-      gs[2][k] = gc2 * si[k] * (1 - tg[k] * tg[k]);
-      gs[3][k] = gh2 * tc[k] * so[k] * (1 - so[k]);
-      gPrev[b * S + j] = gc2 * sf[k];
-    }
-  }
-  const ghp = new Float32Array(B * n);
-  for (let g = 0; g < 4; g++) {
-    gateGrads(B, n, I, x, hp, n, gs[g], G[`Wx.${g}`], G[`Wh.${g}`], G[`b.${g}`]);
-    gemm(B, n, n, gs[g], P[`Wh.${g}`], ghp, { transB: true, beta: 1 });
-  }
-  for (let b = 0; b < B; b++) for (let j = 0; j < n; j++) gPrev[b * S + n + j] = ghp[b * n + j];
-  return gPrev;
 }

@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError, Budget, Progress, Rng, checkFinite, checkInteger, checkNumber, eig, lstsq, rnnElementwise } from '../core';
-import { DynamicalSystem } from './cells';
+import { DynamicalSystem, QGradKernel } from './system';
 import { FixedPoints, PointEigen } from './fixed-points';
 import { AdaptiveGradNormClip, AdaptiveLearningRate } from './schedules';
 import { ownedVariable } from './variables';
@@ -221,7 +221,7 @@ export class FixedPointFinder {
     checkFinite('inputs', u);
     this.probeStep();
 
-    const opt = this.system.qGradKernel ? this.optimiseFused(x0, u, n) : this.optimise(x0, u, n);
+    const opt = this.optimise(x0, u, n);
     let { x, q, dq, nIters } = opt;
     if (this.options.rerunQOutliers && n > 1) {
       const med = Array.from(q).sort((a, b) => a - b)[Math.floor(n / 2)];
@@ -233,7 +233,7 @@ export class FixedPointFinder {
           xs.set(x.subarray(i * S, (i + 1) * S), k * S);
           us.set(u.subarray(i * I, (i + 1) * I), k * I);
         });
-        const again = this.system.qGradKernel ? this.optimiseFused(xs, us, idx.length) : this.optimise(xs, us, idx.length);
+        const again = this.optimise(xs, us, idx.length);
         idx.forEach((i, k) => {
           if (again.q[k] < q[i]) {
             x.set(again.x.subarray(k * S, (k + 1) * S), i * S);
@@ -358,30 +358,33 @@ export class FixedPointFinder {
     return out;
   }
 
-  /** The joint Adam minimisation of mean(q) in float32. */
+  /**
+   * The joint Adam minimisation of mean(q) in float32: the one search loop
+   * (stopping rule per point, adaptive learning rate, adaptive gradient-norm
+   * clipping, bias-corrected Adam step sizes, budget, progress) over the
+   * system's search primitive: its fused kernel when it has one, else tfjs
+   * autodiff of its step.
+   */
   private optimise(x0: Float32Array, u: Float32Array, n: number) {
     const o = this.options;
-    const S = this.system.stateSize;
-    const I = this.system.inputSize;
+    const b1 = o.adamBeta1;
+    const b2 = o.adamBeta2;
+    const search = this.system.qGradKernel
+      ? fusedSearch(this.system.qGradKernel(u, n), x0, n, b1, b2, o.adamEpsilon)
+      : autodiffSearch(this.system, x0, u, n, b1, b2, o.adamEpsilon);
     const lrCtl = new AdaptiveLearningRate(o.learningRate);
     const clipper = new AdaptiveGradNormClip(o.clipPercentile, o.clipWindow);
     const budget = new Budget({ maxIterations: o.maxIters, timeLimitMs: Number.isFinite(o.timeLimitSeconds) ? o.timeLimitSeconds * 1000 : undefined });
     const progress = o.progress ? new Progress({ total: o.maxIters, label: o.label }) : null;
-    const x = ownedVariable(tf.tensor2d(x0, [n, S]), true);
-    const m = ownedVariable(tf.zeros([n, S]), false);
-    const v = ownedVariable(tf.zeros([n, S]), false);
-    const U = tf.tensor2d(u, [n, I]);
     const qPrev = new Float64Array(n).fill(NaN);
     const dq = new Float64Array(n).fill(Infinity);
     const nIters = new Int32Array(n).fill(o.maxIters);
     const done = new Uint8Array(n);
-    let q = new Float32Array(n);
+    let q: Float32Array = new Float32Array(n);
     let lr = o.learningRate;
     let iter = 0;
     let stoppedBy: FixedPointSearch['stoppedBy'] = 'iterations';
     const t0 = Date.now();
-    const b1 = o.adamBeta1;
-    const b2 = o.adamBeta2;
     try {
       for (; ; iter++) {
         const why = budget.exhausted(iter);
@@ -389,28 +392,12 @@ export class FixedPointFinder {
           stoppedBy = why === 'time' ? 'time' : 'iterations';
           break;
         }
-        // One read-back per iteration: q per point followed by the squared gradient norm.
-        const packed = tf.tidy(() => {
-          let qv: tf.Tensor1D | null = null;
-          const { grads } = tf.variableGrads(() => {
-            const d = tf.sub(this.system.step(x as unknown as tf.Tensor2D, U), x);
-            qv = tf.keep(tf.mul(tf.sum(tf.square(d), 1), 0.5)) as tf.Tensor1D;
-            return tf.mean(qv) as tf.Scalar;
-          }, [x]);
-          const g = grads[x.name];
-          const out = tf.concat([qv!, tf.reshape(tf.sum(tf.square(g)), [1])]);
-          (qv as unknown as tf.Tensor).dispose();
-          return { out: tf.keep(out), g: tf.keep(g) };
-        });
-        const vals = packed.out.dataSync() as Float32Array;
-        packed.out.dispose();
-        q = vals.slice(0, n);
-        const gnorm = Math.sqrt(vals[n]);
-        const meanQ = q.reduce((s, a) => s + a, 0) / n;
-        if (!Number.isFinite(meanQ)) {
-          packed.g.dispose();
-          throw new Error(`FixedPointFinder: q became ${meanQ} at iteration ${iter}; the step function diverges from these initial states`);
-        }
+        const at = search.evaluate();
+        q = at.q;
+        let meanQ = 0;
+        for (let i = 0; i < n; i++) meanQ += q[i];
+        meanQ /= n;
+        if (!Number.isFinite(meanQ)) throw new Error(`FixedPointFinder: q became ${meanQ} at iteration ${iter}; the step function diverges from these initial states`);
         // Stopping rule, per point: q < tolQ or |dq| < tolDq * lr.
         let all = true;
         for (let i = 0; i < n; i++) {
@@ -424,102 +411,21 @@ export class FixedPointFinder {
           if (!ok) all = false;
         }
         if (all) {
-          packed.g.dispose();
           stoppedBy = 'converged';
           break;
         }
         if (iter > 0) lr = lrCtl.update(meanQ);
-        const scale = clipper.scale(gnorm);
+        const scale = clipper.scale(Math.sqrt(at.gradNormSq));
         const t = iter + 1;
-        const c1 = 1 - Math.pow(b1, t);
-        const c2 = 1 - Math.pow(b2, t);
-        tf.tidy(() => {
-          const g = scale === 1 ? packed.g : tf.mul(packed.g, scale);
-          m.assign(tf.add(tf.mul(m, b1), tf.mul(g, 1 - b1)));
-          v.assign(tf.add(tf.mul(v, b2), tf.mul(tf.square(g), 1 - b2)));
-          x.assign(tf.sub(x, tf.div(tf.mul(m, lr / c1), tf.add(tf.sqrt(tf.div(v, c2)), o.adamEpsilon))));
-        });
-        packed.g.dispose();
-        progress?.update(iter + 1, `mean q ${meanQ.toExponential(2)}, max q ${q.reduce((a, b) => Math.max(a, b), 0).toExponential(2)}, lr ${lr.toExponential(2)}`);
+        search.adamStep(scale, lr / (1 - Math.pow(b1, t)), 1 - Math.pow(b2, t));
+        progress?.update(iter + 1, `mean q ${meanQ.toExponential(2)}, lr ${lr.toExponential(2)}`);
       }
-      const xs = Float32Array.from(x.dataSync());
+      const x = Float32Array.from(search.states());
       progress?.finish(`${iter} iterations (${stoppedBy})`);
-      return { x: xs, q, dq, nIters, iterations: iter, stoppedBy, seconds: (Date.now() - t0) / 1000 };
+      return { x, q: Float32Array.from(q), dq, nIters, iterations: iter, stoppedBy, seconds: (Date.now() - t0) / 1000 };
     } finally {
-      x.dispose();
-      m.dispose();
-      v.dispose();
-      U.dispose();
+      search.dispose();
     }
-  }
-
-  /**
-   * The same optimisation on plain Float32Arrays with the system's fused
-   * q-and-gradient kernel (built-in cells): identical algorithm, no tfjs ops.
-   */
-  private optimiseFused(x0: Float32Array, u: Float32Array, n: number) {
-    const o = this.options;
-    const S = this.system.stateSize;
-    const kernel = this.system.qGradKernel!(u, n);
-    const lrCtl = new AdaptiveLearningRate(o.learningRate);
-    const clipper = new AdaptiveGradNormClip(o.clipPercentile, o.clipWindow);
-    const budget = new Budget({ maxIterations: o.maxIters, timeLimitMs: Number.isFinite(o.timeLimitSeconds) ? o.timeLimitSeconds * 1000 : undefined });
-    const progress = o.progress ? new Progress({ total: o.maxIters, label: o.label }) : null;
-    const x = Float32Array.from(x0);
-    const m = new Float32Array(n * S);
-    const v = new Float32Array(n * S);
-    const g = new Float32Array(n * S);
-    let q = new Float32Array(n);
-    const qPrev = new Float64Array(n).fill(NaN);
-    const dq = new Float64Array(n).fill(Infinity);
-    const nIters = new Int32Array(n).fill(o.maxIters);
-    const done = new Uint8Array(n);
-    let lr = o.learningRate;
-    let iter = 0;
-    let stoppedBy: FixedPointSearch['stoppedBy'] = 'iterations';
-    const t0 = Date.now();
-    const b1 = o.adamBeta1;
-    const b2 = o.adamBeta2;
-    const eps = o.adamEpsilon;
-    const ew = rnnElementwise();
-    for (; ; iter++) {
-      const why = budget.exhausted(iter);
-      if (why) {
-        stoppedBy = why === 'time' ? 'time' : 'iterations';
-        break;
-      }
-      kernel(x, q, g);
-      let meanQ = 0;
-      for (let i = 0; i < n; i++) meanQ += q[i];
-      meanQ /= n;
-      if (!Number.isFinite(meanQ)) throw new Error(`FixedPointFinder: q became ${meanQ} at iteration ${iter}; the step function diverges from these initial states`);
-      let all = true;
-      for (let i = 0; i < n; i++) {
-        if (iter > 0) dq[i] = Math.abs(q[i] - qPrev[i]);
-        qPrev[i] = q[i];
-        const ok = q[i] < o.tolQ || dq[i] < o.tolDq * lr;
-        if (ok && !done[i]) {
-          done[i] = 1;
-          nIters[i] = iter;
-        }
-        if (!ok) all = false;
-      }
-      if (all) {
-        stoppedBy = 'converged';
-        break;
-      }
-      if (iter > 0) lr = lrCtl.update(meanQ);
-      const scale = clipper.scale(Math.sqrt(ew.sumSquares(g)));
-      const t = iter + 1;
-      const step = lr / (1 - Math.pow(b1, t));
-      const c2 = 1 / (1 - Math.pow(b2, t));
-      // Native when the add-on is loaded: in JS this loop was a sixth of the search.
-      ew.adamStep(g.length, scale, b1, b2, step, c2, eps, g, m, v, x);
-      progress?.update(iter + 1, `mean q ${meanQ.toExponential(2)}, lr ${lr.toExponential(2)}`);
-    }
-    q = Float32Array.from(q);
-    progress?.finish(`${iter} iterations (${stoppedBy})`);
-    return { x, q, dq, nIters, iterations: iter, stoppedBy, seconds: (Date.now() - t0) / 1000 };
   }
 
   /** Jacobians (closed form in float64 when the system provides it, else tfjs autodiff) and eigendecompositions. */
@@ -543,6 +449,107 @@ export class FixedPointFinder {
     const eigen = jac.map((J) => decompose(J, S));
     return new FixedPoints({ ...fp, stateSize: S, inputSize: I, xstar: fp.xstar, xInit: fp.xInit, inputs: fp.inputs, Fxstar: fp.Fxstar, qstar: fp.qstar, dq: fp.dq, nIters: fp.nIters, jacobians: jac, inputJacobians: jin, eigen });
   }
+}
+
+/**
+ * The primitive the search loop runs on, for a batch of states: q per point
+ * and the gradient of mean(q) at the current states, and the Adam move of the
+ * states along the last gradient. The loop owns the bookkeeping (moments'
+ * bias corrections, learning rate, clipping, stopping); the primitive owns
+ * where the states live.
+ */
+interface SearchPrimitive {
+  /** q at the current states [n] (float32) and the squared norm of the gradient of mean(q). */
+  evaluate(): { q: Float32Array; gradNormSq: number };
+  /**
+   * With g = scale * (last gradient): m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g^2,
+   * x -= stepSize m / (sqrt(v / c2) + eps), where stepSize = lr / (1 - b1^t), c2 = 1 - b2^t.
+   */
+  adamStep(scale: number, stepSize: number, c2: number): void;
+  /** The current states [n x stateSize]. */
+  states(): Float32Array;
+  dispose(): void;
+}
+
+// The element-wise Adam update exists twice on purpose, once per place the states live:
+// plain arrays (lib/core's adamStep, native when loaded) and tfjs tensors (a user's
+// system stays on its backend). Each is the exact arithmetic of its path before the
+// two search loops became one, so results are bit-identical.
+
+/** The primitive on plain Float32Arrays with a system's fused q-and-gradient kernel (the cells of the table). */
+function fusedSearch(kernel: QGradKernel, x0: Float32Array, n: number, b1: number, b2: number, eps: number): SearchPrimitive {
+  const x = Float32Array.from(x0);
+  const m = new Float32Array(x.length);
+  const v = new Float32Array(x.length);
+  const g = new Float32Array(x.length);
+  const q = new Float32Array(n);
+  const ew = rnnElementwise();
+  return {
+    evaluate() {
+      kernel(x, q, g);
+      return { q, gradNormSq: ew.sumSquares(g) };
+    },
+    adamStep(scale, stepSize, c2) {
+      // Native when the add-on is loaded: in JS this loop was a sixth of the search.
+      ew.adamStep(g.length, scale, b1, b2, stepSize, 1 / c2, eps, g, m, v, x);
+    },
+    states: () => x,
+    dispose() {},
+  };
+}
+
+/** The primitive for any step function: q and its gradient by tfjs autodiff, the states and moments as tf.Variables. */
+function autodiffSearch(system: DynamicalSystem, x0: Float32Array, u: Float32Array, n: number, b1: number, b2: number, eps: number): SearchPrimitive {
+  const S = system.stateSize;
+  const x = ownedVariable(tf.tensor2d(x0, [n, S]), true);
+  const m = ownedVariable(tf.zeros([n, S]), false);
+  const v = ownedVariable(tf.zeros([n, S]), false);
+  const U = tf.tensor2d(u, [n, system.inputSize]);
+  let grad: tf.Tensor | null = null;
+  const dropGrad = () => {
+    grad?.dispose();
+    grad = null;
+  };
+  return {
+    evaluate() {
+      dropGrad();
+      // One read-back per iteration: q per point followed by the squared gradient norm.
+      const packed = tf.tidy(() => {
+        let qv: tf.Tensor1D | null = null;
+        const { grads } = tf.variableGrads(() => {
+          const d = tf.sub(system.step(x as unknown as tf.Tensor2D, U), x);
+          qv = tf.keep(tf.mul(tf.sum(tf.square(d), 1), 0.5)) as tf.Tensor1D;
+          return tf.mean(qv) as tf.Scalar;
+        }, [x]);
+        const g = grads[x.name];
+        const out = tf.concat([qv!, tf.reshape(tf.sum(tf.square(g)), [1])]);
+        (qv as unknown as tf.Tensor).dispose();
+        return { out: tf.keep(out), g: tf.keep(g) };
+      });
+      const vals = packed.out.dataSync() as Float32Array;
+      packed.out.dispose();
+      grad = packed.g;
+      return { q: vals.slice(0, n), gradNormSq: vals[n] };
+    },
+    adamStep(scale, stepSize, c2) {
+      const last = grad!;
+      tf.tidy(() => {
+        const g = scale === 1 ? last : tf.mul(last, scale);
+        m.assign(tf.add(tf.mul(m, b1), tf.mul(g, 1 - b1)));
+        v.assign(tf.add(tf.mul(v, b2), tf.mul(tf.square(g), 1 - b2)));
+        x.assign(tf.sub(x, tf.div(tf.mul(m, stepSize), tf.add(tf.sqrt(tf.div(v, c2)), eps))));
+      });
+      dropGrad();
+    },
+    states: () => Float32Array.from(x.dataSync()),
+    dispose() {
+      dropGrad();
+      x.dispose();
+      m.dispose();
+      v.dispose();
+      U.dispose();
+    },
+  };
 }
 
 /** Eigendecomposition of a row-major S x S Jacobian into flat arrays. */

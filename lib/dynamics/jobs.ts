@@ -9,9 +9,9 @@ import * as tf from '@tensorflow/tfjs';
 import { Job, JobContext, JobResult, RunOptions, checkInteger, initBackend, jobValues, runJobs } from '../core';
 import { FixedPointFinder, FixedPointFinderOptions } from './finder';
 import { FixedPoints } from './fixed-points';
-import { NetworkJSON, NetworkOptions, RecurrentNetwork } from './network';
+import { NetworkJSON, RecurrentNetworkOptions, RecurrentNetwork } from './network';
 import { TaskName, generateTask, taskTensors } from './tasks';
-import { TrainOptions, TrainResult, trainNetwork } from './train';
+import { RecurrentTrainOptions, RecurrentTrainResult, trainNetwork } from './train';
 
 export interface FixedPointJobOptions {
   /** Trials of the training task whose states seed the search (default 128). */
@@ -26,8 +26,8 @@ export interface FixedPointJobOptions {
 }
 
 export interface StudyJobArgs {
-  network: NetworkOptions;
-  train: Omit<TrainOptions, 'onProgress' | 'progress'>;
+  network: RecurrentNetworkOptions;
+  train: Omit<RecurrentTrainOptions, 'onProgress' | 'progress'>;
   fixedPoints?: FixedPointJobOptions;
 }
 
@@ -43,7 +43,7 @@ export interface FixedPointJobResult {
 
 export interface StudyJobResult {
   network: NetworkJSON;
-  train: TrainResult;
+  train: RecurrentTrainResult;
   searches: FixedPointJobResult[];
 }
 

@@ -8,9 +8,10 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ownedVariable } from './variables';
 import { ArgumentError, Rng, checkInteger, checkShape } from '../core';
-import { CellJSON, CellKind, CellOptions, RecurrentCell, cellFromJSON, createCell } from './cells';
+import { CellJSON, CellOptions, RecurrentCell } from './cells/cell';
+import { CellKind, cellFromJSON, createCell } from './cells/table';
 
-export interface NetworkOptions extends Omit<CellOptions, 'inputSize'> {
+export interface RecurrentNetworkOptions extends Omit<CellOptions, 'inputSize'> {
   kind: CellKind;
   inputSize: number;
   outputSize: number;
@@ -46,7 +47,7 @@ export class RecurrentNetwork {
     this.trainInitialState = trainInitialState;
   }
 
-  static create(options: NetworkOptions): RecurrentNetwork {
+  static create(options: RecurrentNetworkOptions): RecurrentNetwork {
     checkInteger('outputSize', options.outputSize, 1);
     const cell = createCell(options.kind, options);
     const rng = new Rng(options.seed).child(1);

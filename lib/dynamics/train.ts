@@ -84,7 +84,7 @@ export function networkLossF64(net: RecurrentNetwork, batch: TaskBatch, l2 = 0):
   return loss;
 }
 
-export interface TrainOptions {
+export interface RecurrentTrainOptions {
   /** Task by name and its generator options (batch is set from batchSize). */
   task: TaskName;
   taskOptions?: Record<string, unknown>;
@@ -128,7 +128,7 @@ export interface TrainOptions {
   reportEvery?: number;
 }
 
-export interface TrainResult {
+export interface RecurrentTrainResult {
   losses: number[];
   steps: number;
   finalLoss: number;
@@ -137,7 +137,7 @@ export interface TrainResult {
 }
 
 /** Trains `net` in place. */
-export function trainNetwork(net: RecurrentNetwork, o: TrainOptions): TrainResult {
+export function trainNetwork(net: RecurrentNetwork, o: RecurrentTrainOptions): RecurrentTrainResult {
   const steps = checkInteger('steps', o.steps, 0);
   const B = checkInteger('batchSize', o.batchSize, 1);
   const fixed = checkInteger('trainingTrials', o.trainingTrials ?? 0, 0);
@@ -208,7 +208,7 @@ export function trainNetwork(net: RecurrentNetwork, o: TrainOptions): TrainResul
   };
   const losses: number[] = [];
   const start = Date.now();
-  let stoppedBy: TrainResult['stoppedBy'] = 'steps';
+  let stoppedBy: RecurrentTrainResult['stoppedBy'] = 'steps';
   let lastLoss = NaN;
   let step = 0;
   try {
