@@ -8,7 +8,10 @@
  * updates (MU), HALS with the residual kept in memory, ANLS with block principal
  * pivoting NNLS -- plus seqNMF (Mackevicius, Bahle et al. 2019, eLife 8:e38471):
  * x-ortho and orthogonality penalties, a cross-validation mask, factor shifting
- * and normalisation, and its significance test. The NNLS solver is public.
+ * and normalisation, and its significance test. The ANLS steps solve their
+ * nonnegative least squares with lib/core's batched NNLS (`nnlsGram`), the
+ * project's one home of convex solvers; the pool jobs and the notebook's
+ * statistics and figures live in lib/studies/convolutive-nmf.
  *
  * Layouts (all row-major Float64Array):
  *   X      N x T, entry (n, t) at n*T + t
@@ -24,14 +27,9 @@
  */
 export type { DenseMatrix, DenseMatrixLike } from './model';
 export { toDenseMatrix, reconstruct, transposeConvolve, relativeLoss, motif } from './model';
-export type { NnlsOptions } from './nnls';
-export { nnlsGram, nnls } from './nnls';
 export type { CnmfSolver, CnmfOptions, CnmfResult } from './solvers';
-export { initialFactors, cnmf, cnmfStep } from './solvers';
+export { CNMF_SOLVERS, initialFactors, cnmf, cnmfStep } from './solvers';
 export type { SyntheticOptions } from './synthetic';
 export { syntheticSequences } from './synthetic';
 export type { SeqNmfOptions, SeqNmfResult, SignificanceOptions, SignificanceResult } from './seqnmf';
 export { shiftFactors, seqNMF, seqNmfCosts, significanceTest } from './seqnmf';
-// The pool loads this file and calls these by name: { module: 'lib/cnmf/index', export: 'cnmfJob' | 'seqNmfJob' }.
-export type { CnmfJobArgs } from './jobs';
-export { cnmfJob, seqNmfJob } from './jobs';

@@ -44,6 +44,25 @@ export function checkData(name: string, data: ArrayLike<number>, cols: number): 
   }
 }
 
+/** The data and the model size every fit validates first: X nonnegative and finite, K >= 1, 1 <= L <= T. */
+export function checkProblem(X: DenseMatrixLike, options: { K: number; L: number }): { x: DenseMatrix; N: number; T: number; K: number; L: number } {
+  const x = toDenseMatrix('X', X);
+  checkData('X', x.data, x.cols);
+  const K = checkInteger('K', options?.K, 1);
+  const L = checkInteger('L', options?.L, 1, x.cols);
+  return { x, N: x.rows, T: x.cols, K, L };
+}
+
+/** Copies of the caller's initial W and H (both or neither; null for neither), shapes checked against N, K, L, T. */
+export function givenFactors(
+  N: number, K: number, L: number, T: number, options: { initialW?: Float64Array; initialH?: Float64Array }, hName = 'initialH',
+): { W: Float64Array; H: Float64Array } | null {
+  if (!options.initialW && !options.initialH) return null;
+  if (!options.initialW || !options.initialH) throw new ArgumentError(options.initialW ? 'initialH' : 'initialW', 'given together with the other initial factor', undefined);
+  checkFactorShapes(N, K, L, T, options.initialW, options.initialH, 'initialW', hName);
+  return { W: Float64Array.from(options.initialW), H: Float64Array.from(options.initialH) };
+}
+
 export function checkFactorShapes(N: number, K: number, L: number, T: number, W: Float64Array, H: Float64Array, wName = 'W', hName = 'H'): void {
   if (W.length !== L * N * K) throw new ArgumentError(wName, `${L * N * K} entries (L ${L} x N ${N} x K ${K}, lag-major)`, W);
   if (H.length !== K * T) throw new ArgumentError(hName, `${K * T} entries (K ${K} x T ${T})`, H);

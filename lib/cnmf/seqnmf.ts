@@ -1,8 +1,8 @@
 /** Private to lib/cnmf (the public names are re-exported by index.ts): seqNMF, its costs, factor shifting and the significance test. */
 import { ArgumentError, Budget, checkInteger, checkNumber, gemm, Progress, ProgressOutput, Rng } from '../core';
 import {
-  buffer, checkData, checkFactorShapes, DenseMatrix, DenseMatrixLike, diffNorm, reconstruct, reconstructInto,
-  stackShifts, toDenseMatrix, transposeConvolve, transposeConvolveInto, Workspace,
+  buffer, checkData, checkFactorShapes, checkProblem, DenseMatrix, DenseMatrixLike, diffNorm, givenFactors, reconstruct,
+  reconstructInto, stackShifts, toDenseMatrix, transposeConvolve, transposeConvolveInto, Workspace,
 } from './model';
 import { EPS } from './solvers';
 
@@ -99,12 +99,7 @@ export function shiftFactors(W: Float64Array, H: Float64Array, N: number, K: num
  * use zero fill, as the model's reconstruction does.
  */
 export function seqNMF(X: DenseMatrixLike, options: SeqNmfOptions): SeqNmfResult {
-  const x = toDenseMatrix('X', X);
-  const N = x.rows;
-  const T0 = x.cols;
-  checkData('X', x.data, T0);
-  const K = checkInteger('K', options?.K, 1);
-  const L = checkInteger('L', options?.L, 1, T0);
+  const { x, N, T: T0, K, L } = checkProblem(X, options);
   const lambda0 = checkNumber('lambda', options.lambda ?? 0.001, 0);
   const l1W = checkNumber('lambdaL1W', options.lambdaL1W ?? 0, 0);
   const l1H = checkNumber('lambdaL1H', options.lambdaL1H ?? 0, 0);
@@ -133,12 +128,9 @@ export function seqNMF(X: DenseMatrixLike, options: SeqNmfOptions): SeqNmfResult
   for (let i = 0; i < x.data.length; i++) maxX = Math.max(maxX, x.data[i]);
   let W: Float64Array;
   let H: Float64Array;
-  if (options.initialW || options.initialH) {
-    if (!options.initialW || !options.initialH) throw new ArgumentError(options.initialW ? 'initialH' : 'initialW', 'given together with the other initial factor', undefined);
-    checkFactorShapes(N, K, L, T, options.initialW, options.initialH, 'initialW', pad ? 'initialH (K x (T + 2L) when padding)' : 'initialH');
-    W = Float64Array.from(options.initialW);
-    H = Float64Array.from(options.initialH);
-  } else {
+  const given = givenFactors(N, K, L, T, options, pad ? 'initialH (K x (T + 2L) when padding)' : 'initialH');
+  if (given) ({ W, H } = given);
+  else {
     // seqNMF's initial scale: W ~ max(X) U, H ~ max(X) U / sqrt(T/3)
     const rng = new Rng(checkInteger('seed', options.seed ?? 0, 0, 0xffffffff));
     W = rng.uniformArray(L * N * K, 0, maxX, 'float64') as Float64Array;

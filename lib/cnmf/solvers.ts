@@ -1,16 +1,25 @@
-/** Private to lib/cnmf (the public names are re-exported by index.ts): the MU, HALS and ANLS solvers and their driver. */
+/**
+ * Private to lib/cnmf (the public names are re-exported by index.ts): the MU,
+ * HALS and ANLS solvers, their table, and the one driver loop.
+ *
+ * A solver is one entry of `SOLVER_TABLE`, keyed by its `CnmfSolver` name: what
+ * the state's buffer holds between iterations and one iteration in place.
+ * `cnmf` (the loop: loss and time history, budget, progress, stopping) and
+ * `cnmfStep` (one iteration, for tests) look the entry up and never switch on
+ * the name. Adding a solver is one update function and one table line.
+ */
 import {
-  ArgumentError, Budget, checkInteger, checkNumber, checkOneOf, gemm, Progress, ProgressOutput, Rng,
+  ArgumentError, Budget, checkInteger, checkNumber, checkOneOf, gemm, nnlsGram, Progress, ProgressOutput, Rng,
 } from '../core';
 import {
-  buffer, checkData, checkFactorShapes, DenseMatrix, DenseMatrixLike, diffNorm, reconstruct, reconstructInto,
+  buffer, checkData, checkFactorShapes, checkProblem, DenseMatrix, DenseMatrixLike, diffNorm, givenFactors, reconstruct, reconstructInto,
   stackShifts, sumSquares, toDenseMatrix, transposeConvolveInto, unfoldW,
 } from './model';
-import { nnlsGram } from './nnls';
 
 // ---------------------------------------------------------------------------
 // Solvers
 
+/** The solvers' names, the keys of the solver table. */
 export type CnmfSolver = 'mu' | 'hals' | 'anls';
 
 export interface CnmfOptions {
@@ -271,29 +280,43 @@ function correctInner(g: LagGram, inner: Float64Array, T: number, k2: number, t2
  * reconstruction of the change of H.
  */
 function halsUpdateH(s: SolverState): void {
-  const { N, K, L, T, W, H, pen } = s;
-  const R = s.buf;
-  const g = lagGram(s);
-  const D = 2 * L - 1;
-  const inner = scratch(s, 'inner', K * T);
-  transposeConvolveInto(W, R, N, K, L, T, inner, s.scratch);
-  const oldH = scratch(s, 'oldH', K * T);
-  oldH.set(H);
-  for (let k = 0; k < K; k++) {
-    const q0 = ((k * K + k) * D + L - 1) * (L + 1); // Q[k][k][0](len) = ||W_k[:, :len]||^2
-    for (let r = 0; r < L && r < T; r++) {
-      for (let t = r; t < T; t += L) {
-        const wn = g.Q[q0 + Math.min(L, T - t)];
-        const h = H[k * T + t];
-        const v = Math.max(0, (h * wn - inner[k * T + t] - pen.l1H) / (wn + EPS + 2 * pen.l2H));
-        if (v === h) continue;
-        H[k * T + t] = v;
-        correctInner(g, inner, T, k, t, v - h, k);
+  const { K, L, T, H, pen } = s;
+  updateHTracked(s, (g, inner) => {
+    const D = 2 * L - 1;
+    for (let k = 0; k < K; k++) {
+      const q0 = ((k * K + k) * D + L - 1) * (L + 1); // Q[k][k][0](len) = ||W_k[:, :len]||^2
+      for (let r = 0; r < L && r < T; r++) {
+        for (let t = r; t < T; t += L) {
+          const wn = g.Q[q0 + Math.min(L, T - t)];
+          const h = H[k * T + t];
+          const v = Math.max(0, (h * wn - inner[k * T + t] - pen.l1H) / (wn + EPS + 2 * pen.l2H));
+          if (v === h) continue;
+          H[k * T + t] = v;
+          correctInner(g, inner, T, k, t, v - h, k);
+        }
       }
     }
-  }
-  for (let i = 0; i < K * T; i++) oldH[i] = H[i] - oldH[i];
-  reconstructInto(W, oldH, N, K, L, T, R, s.scratch, 1); // R += Xhat(dH)
+  });
+}
+
+/**
+ * The frame the HALS and ANLS H steps share: the lag Gram tables of the
+ * current W, the inner products <W_k window at t, R> = T(W, R)[k, t], which
+ * `update` keeps current (by `correctInner`) while it changes H in place, and
+ * afterwards R = Xhat - X brought up to date by one reconstruction of the
+ * change of H (R += Xhat(W, H_new - H_old)).
+ */
+function updateHTracked(s: SolverState, update: (g: LagGram, inner: Float64Array) => void): void {
+  const { N, K, L, T, W, H } = s;
+  const R = s.buf;
+  const g = lagGram(s);
+  const inner = scratch(s, 'inner', K * T);
+  transposeConvolveInto(W, R, N, K, L, T, inner, s.scratch);
+  const dH = scratch(s, 'oldH', K * T);
+  dH.set(H);
+  update(g, inner);
+  for (let i = 0; i < K * T; i++) dH[i] = H[i] - dH[i];
+  reconstructInto(W, dH, N, K, L, T, R, s.scratch, 1);
 }
 
 function residual(s: SolverState): void {
@@ -331,57 +354,95 @@ function anlsUpdateW(s: SolverState): void {
  * cut by the end of the data use the Gram matrix of their first len lags.
  */
 function anlsUpdateH(s: SolverState): void {
-  const { N, K, L, T, W, H, pen } = s;
-  const R = s.buf;
-  const g = lagGram(s);
-  const D = 2 * L - 1;
-  const inner = scratch(s, 'inner', K * T);
-  transposeConvolveInto(W, R, N, K, L, T, inner, s.scratch);
-  const startH = scratch(s, 'oldH', K * T);
-  startH.set(H);
-  const Jmax = Math.ceil(T / L) + 1;
-  const rhs = scratch(s, 'anlsRhs', Jmax * K);
-  const G = new Float64Array(K * K);
-  const gramOf = (len: number, out: Float64Array) => {
-    for (let a = 0; a < K; a++) for (let b = 0; b < K; b++) out[a * K + b] = g.Q[((a * K + b) * D + L - 1) * (L + 1) + len] + (a === b ? 2 * pen.l2H : 0);
-    return out;
-  };
-  for (let r = 0; r < L && r < T; r++) {
-    const J = Math.floor((T - 1 - r) / L) + 1;
-    for (let j = 0; j < J; j++) {
-      const t = r + j * L;
-      gramOf(Math.min(L, T - t), G);
-      for (let a = 0; a < K; a++) {
-        let acc = -inner[a * T + t] - pen.l1H;
-        for (let b = 0; b < K; b++) acc += (G[a * K + b] - (a === b ? 2 * pen.l2H : 0)) * H[b * T + t];
-        rhs[j * K + a] = acc;
+  const { K, L, T, H, pen } = s;
+  updateHTracked(s, (g, inner) => {
+    const D = 2 * L - 1;
+    const Jmax = Math.ceil(T / L) + 1;
+    const rhs = scratch(s, 'anlsRhs', Jmax * K);
+    const G = new Float64Array(K * K);
+    const gramOf = (len: number, out: Float64Array) => {
+      for (let a = 0; a < K; a++) for (let b = 0; b < K; b++) out[a * K + b] = g.Q[((a * K + b) * D + L - 1) * (L + 1) + len] + (a === b ? 2 * pen.l2H : 0);
+      return out;
+    };
+    for (let r = 0; r < L && r < T; r++) {
+      const J = Math.floor((T - 1 - r) / L) + 1;
+      for (let j = 0; j < J; j++) {
+        const t = r + j * L;
+        gramOf(Math.min(L, T - t), G);
+        for (let a = 0; a < K; a++) {
+          let acc = -inner[a * T + t] - pen.l1H;
+          for (let b = 0; b < K; b++) acc += (G[a * K + b] - (a === b ? 2 * pen.l2H : 0)) * H[b * T + t];
+          rhs[j * K + a] = acc;
+        }
+      }
+      // full windows share one Gram matrix; a cut window (only the last column can have one) is solved alone
+      const lastCut = r + (J - 1) * L + L > T;
+      const Jfull = lastCut ? J - 1 : J;
+      const sol = new Float64Array(J * K);
+      const guess = new Float64Array(J * K); // warm start from the current columns
+      for (let j = 0; j < J; j++) for (let k = 0; k < K; k++) guess[j * K + k] = H[k * T + r + j * L];
+      if (Jfull > 0) sol.set(nnlsGram(gramOf(L, G), rhs.subarray(0, Jfull * K), K, Jfull, { initialX: guess.subarray(0, Jfull * K) }));
+      if (lastCut) sol.set(nnlsGram(gramOf(T - (r + (J - 1) * L), new Float64Array(K * K)), rhs.slice((J - 1) * K, J * K), K, 1, { initialX: guess.slice((J - 1) * K) }), (J - 1) * K);
+      for (let j = 0; j < J; j++) {
+        const t = r + j * L;
+        for (let k = 0; k < K; k++) {
+          const d = sol[j * K + k] - H[k * T + t];
+          if (d === 0) continue;
+          H[k * T + t] = sol[j * K + k];
+          correctInner(g, inner, T, k, t, d, 0);
+        }
       }
     }
-    // full windows share one Gram matrix; a cut window (only the last column can have one) is solved alone
-    const lastCut = r + (J - 1) * L + L > T;
-    const Jfull = lastCut ? J - 1 : J;
-    const sol = new Float64Array(J * K);
-    const guess = new Float64Array(J * K); // warm start from the current columns
-    for (let j = 0; j < J; j++) for (let k = 0; k < K; k++) guess[j * K + k] = H[k * T + r + j * L];
-    if (Jfull > 0) sol.set(nnlsGram(gramOf(L, G), rhs.subarray(0, Jfull * K), K, Jfull, { initialX: guess.subarray(0, Jfull * K) }));
-    if (lastCut) sol.set(nnlsGram(gramOf(T - (r + (J - 1) * L), new Float64Array(K * K)), rhs.slice((J - 1) * K, J * K), K, 1, { initialX: guess.slice((J - 1) * K) }), (J - 1) * K);
-    for (let j = 0; j < J; j++) {
-      const t = r + j * L;
-      for (let k = 0; k < K; k++) {
-        const d = sol[j * K + k] - H[k * T + t];
-        if (d === 0) continue;
-        H[k * T + t] = sol[j * K + k];
-        correctInner(g, inner, T, k, t, d, 0);
-      }
-    }
-  }
-  for (let i = 0; i < K * T; i++) startH[i] = H[i] - startH[i];
-  reconstructInto(W, startH, N, K, L, T, R, s.scratch, 1); // R += Xhat(dH)
+  });
 }
 
-function stateLoss(s: SolverState, solver: CnmfSolver): number {
-  const v = solver === 'mu' ? diffNorm(s.buf, s.X) : Math.sqrt(sumSquares(s.buf));
+// ---------------------------------------------------------------------------
+// The solver table and the driver
+
+interface SolverEntry {
+  /**
+   * What the state's buffer holds between iterations: MU keeps Xhat (its
+   * updates are ratios of products with X and with Xhat); HALS and ANLS keep
+   * the residual R = Xhat - X and update it in place with each factor.
+   */
+  keeps: 'reconstruction' | 'residual';
+  /** One iteration in place: W, then H, then the buffer brought up to date. */
+  iterate(s: SolverState): void;
+}
+
+const SOLVER_TABLE: Readonly<Record<CnmfSolver, SolverEntry>> = {
+  mu: { keeps: 'reconstruction', iterate: muIteration },
+  hals: { keeps: 'residual', iterate: (s) => { halsUpdateW(s); halsUpdateH(s); } },
+  anls: { keeps: 'residual', iterate: (s) => { anlsUpdateW(s); anlsUpdateH(s); } },
+};
+
+/** The solver names in table order. */
+export const CNMF_SOLVERS: readonly CnmfSolver[] = Object.freeze(Object.keys(SOLVER_TABLE) as CnmfSolver[]);
+
+/** The table entry of a solver name; an unknown name throws an ArgumentError listing the known ones. */
+function solverEntry(name: unknown): SolverEntry {
+  return SOLVER_TABLE[checkOneOf('solver', name, CNMF_SOLVERS)];
+}
+
+/** Fills the state's buffer with what the solver keeps, from the current W and H. */
+function fillBuffer(s: SolverState, entry: SolverEntry): void {
+  if (entry.keeps === 'residual') residual(s);
+  else reconstructInto(s.W, s.H, s.N, s.K, s.L, s.T, s.buf, s.scratch);
+}
+
+/** ||Xhat - X||_F / ||X||_F from the buffer. */
+function bufferLoss(s: SolverState, entry: SolverEntry): number {
+  const v = entry.keeps === 'reconstruction' ? diffNorm(s.buf, s.X) : Math.sqrt(sumSquares(s.buf));
   return v / s.normX;
+}
+
+function checkPenalties(options: Partial<Penalties>): Penalties {
+  return {
+    l1W: checkNumber('l1W', options.l1W ?? 0, 0),
+    l1H: checkNumber('l1H', options.l1H ?? 0, 0),
+    l2W: checkNumber('l2W', options.l2W ?? 0, 0),
+    l2H: checkNumber('l2H', options.l2H ?? 0, 0),
+  };
 }
 
 /**
@@ -390,33 +451,22 @@ function stateLoss(s: SolverState, solver: CnmfSolver): number {
  * or `tolerance` with `patience`.
  */
 export function cnmf(X: DenseMatrixLike, options: CnmfOptions): CnmfResult {
-  const x = toDenseMatrix('X', X);
-  const N = x.rows;
-  const T = x.cols;
-  checkData('X', x.data, T);
-  const K = checkInteger('K', options?.K, 1);
-  const L = checkInteger('L', options?.L, 1, T);
-  const solver = checkOneOf('solver', options.solver ?? 'hals', ['mu', 'hals', 'anls'] as const);
+  const { x, N, T, K, L } = checkProblem(X, options);
+  const solver = options.solver ?? 'hals';
+  const entry = solverEntry(solver);
   const maxIterations = checkInteger('maxIterations', options.maxIterations ?? 100, 0);
   const timeLimit = options.timeLimit === undefined ? undefined : checkNumber('timeLimit', options.timeLimit, 0);
   const tolerance = checkNumber('tolerance', options.tolerance ?? 0, 0);
   const patience = checkInteger('patience', options.patience ?? 3, 1);
   const targetLoss = checkNumber('targetLoss', options.targetLoss ?? 0, 0);
-  const pen: Penalties = {
-    l1W: checkNumber('l1W', options.l1W ?? 0, 0),
-    l1H: checkNumber('l1H', options.l1H ?? 0, 0),
-    l2W: checkNumber('l2W', options.l2W ?? 0, 0),
-    l2H: checkNumber('l2H', options.l2H ?? 0, 0),
-  };
+  const pen = checkPenalties(options);
   let W: Float64Array;
   let H: Float64Array;
-  if (options.initialW || options.initialH) {
-    if (!options.initialW || !options.initialH) throw new ArgumentError(options.initialW ? 'initialH' : 'initialW', 'given together with the other initial factor', undefined);
-    checkFactorShapes(N, K, L, T, options.initialW, options.initialH, 'initialW', 'initialH');
-    checkData('initialW', options.initialW, N * K);
-    checkData('initialH', options.initialH, T);
-    W = Float64Array.from(options.initialW);
-    H = Float64Array.from(options.initialH);
+  const given = givenFactors(N, K, L, T, options);
+  if (given) {
+    checkData('initialW', given.W, N * K);
+    checkData('initialH', given.H, T);
+    ({ W, H } = given);
   } else ({ W, H } = initialFactorsChecked(x, K, L, options.seed ?? 0));
   const normX = Math.sqrt(sumSquares(x.data));
   if (normX === 0) throw new ArgumentError('X', 'at least one positive entry', 'all zeros');
@@ -424,9 +474,8 @@ export function cnmf(X: DenseMatrixLike, options: CnmfOptions): CnmfResult {
   const start = process.hrtime.bigint();
   const seconds = () => Number(process.hrtime.bigint() - start) / 1e9;
   const s: SolverState = { N, K, L, T, X: x.data, W, H, buf: new Float64Array(N * T), normX, pen, scratch: {} };
-  if (solver === 'mu') reconstructInto(W, H, N, K, L, T, s.buf, s.scratch);
-  else residual(s);
-  const lossHistory = [stateLoss(s, solver)];
+  fillBuffer(s, entry);
+  const lossHistory = [bufferLoss(s, entry)];
   const timeHistory = [seconds()];
   const budget = new Budget({ maxIterations, timeLimitMs: timeLimit === undefined ? undefined : timeLimit * 1000 });
   const progress = new Progress({ total: maxIterations, label: `cnmf ${solver}`, output: options.progress ?? 'silent' });
@@ -444,16 +493,9 @@ export function cnmf(X: DenseMatrixLike, options: CnmfOptions): CnmfResult {
       stopReason = why;
       break;
     }
-    if (solver === 'mu') muIteration(s);
-    else if (solver === 'hals') {
-      halsUpdateW(s);
-      halsUpdateH(s);
-    } else {
-      anlsUpdateW(s);
-      anlsUpdateH(s);
-    }
+    entry.iterate(s);
     iterations++;
-    const newLoss = stateLoss(s, solver);
+    const newLoss = bufferLoss(s, entry);
     lossHistory.push(newLoss);
     timeHistory.push(seconds());
     progress.update(iterations, `loss ${newLoss.toFixed(4)}`);
@@ -481,30 +523,14 @@ export function cnmfStep(
 ): { W: Float64Array; H: Float64Array; residual: Float64Array } {
   const x = toDenseMatrix('X', X);
   checkData('X', x.data, x.cols);
-  checkOneOf('solver', solver, ['mu', 'hals', 'anls'] as const);
+  const entry = solverEntry(solver);
   checkFactorShapes(x.rows, K, L, x.cols, W, H);
   const s: SolverState = {
     N: x.rows, K, L, T: x.cols, X: x.data, W: Float64Array.from(W), H: Float64Array.from(H), buf: new Float64Array(x.rows * x.cols),
-    normX: 1,
-    pen: {
-      l1W: checkNumber('l1W', penalties.l1W ?? 0, 0), l1H: checkNumber('l1H', penalties.l1H ?? 0, 0),
-      l2W: checkNumber('l2W', penalties.l2W ?? 0, 0), l2H: checkNumber('l2H', penalties.l2H ?? 0, 0),
-    },
-    scratch: {},
+    normX: 1, pen: checkPenalties(penalties), scratch: {},
   };
-  if (solver === 'mu') {
-    reconstruct(s.W, s.H, s.N, K, L, s.T, s.buf);
-    muIteration(s);
-    for (let i = 0; i < s.buf.length; i++) s.buf[i] -= s.X[i];
-  } else {
-    residual(s);
-    if (solver === 'hals') {
-      halsUpdateW(s);
-      halsUpdateH(s);
-    } else {
-      anlsUpdateW(s);
-      anlsUpdateH(s);
-    }
-  }
+  fillBuffer(s, entry);
+  entry.iterate(s);
+  if (entry.keeps === 'reconstruction') for (let i = 0; i < s.buf.length; i++) s.buf[i] -= s.X[i];
   return { W: s.W, H: s.H, residual: s.buf };
 }

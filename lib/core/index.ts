@@ -12,6 +12,8 @@ export { setGemmImpl, gemmIsNative, gemm, gemmJs } from './gemm';
 export type { FloatArray, GemmOptions, GemmImpl } from './gemm';
 export { Matrix, toMatrix, symEig, eig, svd, lstsq } from './linalg';
 export type { MatrixLike, SymEig, Eig, Svd } from './linalg';
+export { nnlsGram, nnls, signConstrainedGram, signConstrainedLstsq } from './convex';
+export type { NnlsOptions } from './convex';
 export { NATIVE_ADDON_PATH, nativeAvailable, nativeLoadError, nativeAddon, blasInfo, setBlasThreads, blasThreads } from './native';
 export type { NativeAddon } from './native';
 export { sigmoid, tanh, rnnElementwiseJs, rnnElementwise, rnnElementwiseIsNative } from './rnn-elementwise';

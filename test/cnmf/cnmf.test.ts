@@ -1,9 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Matrix, solve } from 'ml-matrix';
-import { Rng } from '../../lib/core';
+import { nnls, Rng } from '../../lib/core';
 import {
-  cnmf, cnmfStep, initialFactors, motif, nnls, reconstruct, relativeLoss, seqNMF, significanceTest,
+  cnmf, CNMF_SOLVERS, cnmfStep, initialFactors, motif, reconstruct, relativeLoss, seqNMF, significanceTest,
   syntheticSequences, transposeConvolve,
 } from '../../lib/cnmf';
 
@@ -47,76 +46,6 @@ test('reconstruct matches the definition and transposeConvolve is its adjoint', 
   for (let i = 0; i < K * T; i++) lhs += ty[i] * H[i];
   for (let i = 0; i < N * T; i++) rhs += Y[i] * xhat[i];
   assert.ok(Math.abs(lhs - rhs) < 1e-10 * Math.abs(rhs), `${lhs} vs ${rhs}`);
-});
-
-/** NNLS by enumerating every support: the optimum is the unconstrained LS solution on the support that is feasible with the lowest objective. */
-function bruteForceNnls(A: number[][], b: number[]): number[] {
-  const n = A[0].length;
-  let best: number[] = new Array(n).fill(0);
-  let bestObj = b.reduce((s, v) => s + v * v, 0);
-  for (let mask = 1; mask < 1 << n; mask++) {
-    const cols = [...Array(n).keys()].filter((i) => mask & (1 << i));
-    const As = new Matrix(A.map((row) => cols.map((c) => row[c])));
-    const xs = solve(As, Matrix.columnVector(b), true).to1DArray();
-    if (xs.some((v) => v < 0)) continue;
-    const x = new Array(n).fill(0);
-    cols.forEach((c, i) => (x[c] = xs[i]));
-    const obj = A.reduce((s, row, i) => s + (row.reduce((a, v, j) => a + v * x[j], 0) - b[i]) ** 2, 0);
-    if (obj < bestObj) {
-      bestObj = obj;
-      best = x;
-    }
-  }
-  return best;
-}
-
-test('NNLS equals brute-force enumeration of supports on small random problems', () => {
-  const rng = new Rng(2);
-  for (let trial = 0; trial < 30; trial++) {
-    const m = 6 + rng.int(5);
-    const n = 2 + rng.int(5);
-    const r = 1 + rng.int(3);
-    const A = Array.from({ length: m }, () => Array.from({ length: n }, () => rng.normal()));
-    const B = Array.from({ length: m }, () => Array.from({ length: r }, () => rng.normal()));
-    const X = nnls(A, B);
-    // a warm start from a random guess (some entries zero) must land on the same solution
-    const guess = Float64Array.from({ length: n * r }, () => Math.max(0, rng.normal()));
-    const Xwarm = nnls(A, B, { initialX: guess });
-    for (let j = 0; j < r; j++) {
-      const expected = bruteForceNnls(A, B.map((row) => row[j]));
-      for (let i = 0; i < n; i++) {
-        assert.ok(Math.abs(X.data[i * r + j] - expected[i]) < 1e-9, `trial ${trial} x[${i},${j}] ${X.data[i * r + j]} vs ${expected[i]}`);
-        assert.ok(Math.abs(Xwarm.data[i * r + j] - expected[i]) < 1e-9, `warm start, trial ${trial} x[${i},${j}]`);
-      }
-    }
-  }
-});
-
-test('NNLS satisfies the KKT conditions on larger problems', () => {
-  const rng = new Rng(3);
-  const [m, n, r] = [80, 40, 12];
-  const A = { rows: m, cols: n, data: rng.normalArray(m * n, 0, 1, 'float64') };
-  const B = { rows: m, cols: r, data: rng.normalArray(m * r, 0, 1, 'float64') };
-  const X = nnls(A, B);
-  const Am = new Matrix(m, n);
-  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) Am.set(i, j, A.data[i * n + j]);
-  const Bm = new Matrix(m, r);
-  for (let i = 0; i < m; i++) for (let j = 0; j < r; j++) Bm.set(i, j, B.data[i * r + j]);
-  const Xm = new Matrix(n, r);
-  for (let i = 0; i < n; i++) for (let j = 0; j < r; j++) Xm.set(i, j, X.data[i * r + j]);
-  const grad = Am.transpose().mmul(Am.mmul(Xm).sub(Bm)); // A^T (A X - B)
-  let active = 0;
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < r; j++) {
-      const x = Xm.get(i, j);
-      const g = grad.get(i, j);
-      assert.ok(x >= 0, 'x >= 0');
-      assert.ok(g > -1e-9, `gradient ${g} >= 0`);
-      assert.ok(Math.abs(x * g) < 1e-9, `complementarity ${x} * ${g}`);
-      if (x === 0) active++;
-    }
-  }
-  assert.ok(active > 0 && active < n * r, 'the problem has both active and free variables');
 });
 
 test('MU, HALS and ANLS never increase the loss', () => {
@@ -417,20 +346,13 @@ test('bad input throws an error naming the argument', () => {
   assert.throws(() => cnmf(X, { K: 1, L: 2, solver: 'sgd' as never }), /solver/);
   assert.throws(() => seqNMF(X, { K: 1, L: 2, mask: [[1, 1, 1], [1, 1, 1]] }), /mask: expected shape \[2, 4\]/);
   assert.throws(() => seqNMF(X, { K: 1, L: 9 }), /L: /);
-  assert.throws(() => nnls([[1, 2], [3, 4]], [[1], [2], [3]]), /B: expected 2 rows/);
   assert.throws(() => cnmf(X, { K: 1, L: 2, initialW: new Float64Array(3), initialH: new Float64Array(4) }), /initialW: expected 4 entries/);
 });
 
-test('cnmfJob in a pool worker gives the in-process fit', async () => {
-  const { runJobs, jobValues, closeDefaultPool } = await import('../../lib/core');
-  const synthetic = { N: 10, T: 120, K: 2, L: 6, seed: 3 };
-  const options = { K: 2, L: 6, solver: 'anls' as const, maxIterations: 5, seed: 4 };
-  try {
-    const [remote] = jobValues(await runJobs([{ module: 'lib/cnmf/index', export: 'cnmfJob', args: { synthetic, options } }], { progress: false })) as Awaited<ReturnType<typeof cnmf>>[];
-    const local = cnmf(syntheticSequences(synthetic).X, options);
-    assert.equal(remote.iterations, 5);
-    for (let i = 0; i <= 5; i++) assert.ok(Math.abs(remote.lossHistory[i] - local.lossHistory[i]) < 1e-12 * local.lossHistory[i]);
-  } finally {
-    await closeDefaultPool();
-  }
+test('the solver table: every solver name is one entry, and an unknown name is rejected with the known ones listed', () => {
+  assert.deepEqual([...CNMF_SOLVERS], ['mu', 'hals', 'anls']);
+  const X = [[1, 0, 2, 3], [0, 1, 1, 0]];
+  for (const solver of CNMF_SOLVERS) assert.equal(cnmf(X, { K: 1, L: 2, solver, maxIterations: 2 }).solver, solver);
+  assert.throws(() => cnmf(X, { K: 1, L: 2, solver: 'sgd' as never }), /^ArgumentError: solver: expected one of "mu", "hals", "anls", got "sgd"/);
+  assert.throws(() => cnmfStep(X, new Float64Array(4), new Float64Array(4), 1, 2, 'als' as never), /^ArgumentError: solver: expected one of "mu", "hals", "anls", got "als"/);
 });
