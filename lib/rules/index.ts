@@ -51,7 +51,7 @@
  * - The network's last layer is dense or conv and outputs logits; the loss
  *   (softmax cross-entropy or MSE) gives the output error e = dL/dz (batch mean).
  *
- * ## Contract of a feedback pathway (`FeedbackPathway`)
+ * ## Contract of a feedback pathway (`FeedbackPathway`, pathway.ts)
  * - One pathway per parametric layer (`net.pathways[k]` for
  *   `net.paramLayers[k]`). `propagate({dy, input, outputError})` returns the
  *   signal sent to the layer's input in place of `dy W^T`. Direct pathways
@@ -65,24 +65,47 @@
  *   the layer's input, its delta, the rule's weight gradient, the output
  *   error e, the batch's targets (LDFA's Oja rule learns the label subspace
  *   from them), the layer's index among parametric layers, the network
- *   optimiser's settings and the epoch. A new rule (e.g. LDFA's B = Q P with
- *   P, Q and their update rules) is a new class implementing this interface
- *   and a case in `createPathway`; the training loop does not change.
+ *   optimiser's settings and the epoch. The training loop never changes
+ *   for a new rule.
  * - `beginBatch()` runs before each training batch (brSF redraws there).
  * - `feedbackKernel()` returns the current effective B in W's shape (null
  *   when there is none, DFA); `state()`/`setState()` save and restore it.
+ * - `Pathway` (defaults: nothing to learn, no state) and `KernelPathway`
+ *   (one matrix B in W's place) are base classes a new rule may extend.
  *
- * ## Rules
- * bp, fa, dfa, usf, frsf, brsf, kolen-pollack, weight-mirror,
- * information-alignment, symmetric-alignment, activation-alignment (RULES),
- * and low-dimensional feedback B = Q P: 'ldfa' (layered) and 'dldfa'
- * (direct), with `feedback: { rank, ldfaRule: 'fixed' | 'fixed-p' | 'raf' |
- * 'normative' | 'local' }` (low-rank.ts; ALL_RULES lists both groups); the
- * linear theory of LDFA (simulation and SVD-basis integration, float64) is
- * in linear-theory.ts; see
- * feedback.ts for each one's equations, defaults and the conventions chosen
- * where the papers leave room (DFA injects at the input of each parametric
- * layer, i.e. after the pooling below it; Kunin losses are batch means).
+ * ## Rules: the registry (registry.ts)
+ * A rule is a `RuleDefinition`: a one-line description, its default
+ * options and a factory `create(layer, { outputSize, rng, options,
+ * paramIndex, paramCount })` returning the layer's pathway (options: the
+ * user's `feedback` over the defaults). Rule families live in their own
+ * files, each exporting its definitions:
+ *   random-feedback.ts  bp, fa, dfa
+ *   sign-symmetric.ts   usf, frsf, brsf
+ *   kolen-pollack.ts    kolen-pollack
+ *   kunin.ts            weight-mirror, information-alignment,
+ *                       symmetric-alignment, activation-alignment
+ *                       (Kunin et al. 2020: each rule one list of loss
+ *                       terms; loss and gradient of each term side by side)
+ *   low-rank.ts         ldfa (layered), dldfa (direct): B = Q P of rank r,
+ *                       `feedback: { rank, ldfaRule: 'fixed' | 'fixed-p' |
+ *                       'raf' | 'normative' | 'local' }`
+ * and registry.ts lists the families in one table, from which `RuleName`,
+ * each rule's option type (`RuleOptions`, and `RuleSetting`, the
+ * discriminated union `{ rule, feedback }` that `lenet`, `mlp` and
+ * `Network.setRule` take), RULES (the full-rank rules, pinned by the
+ * regression fixture), LOW_RANK_FEEDBACK_RULES, ALL_RULES and `listRules()`
+ * derive. Adding a rule is one file (its pathway class, options and
+ * definition) and one line in that table; `registerRule(name, definition)`
+ * adds one at run time (a notebook, a test: name it with a cast,
+ * `rule: 'mine' as RuleName`; it exists in that process only). A name is
+ * registered once (a second registration throws), and an unknown name
+ * throws an ArgumentError listing the registered ones.
+ * Alignment metrics (angleBetween, principalAngles, ...) are in
+ * alignment.ts, `errorSubspaceAngles` in subspace-angles.ts; the linear
+ * theory of LDFA (simulation and SVD-basis integration, float64) is in
+ * linear-theory.ts. Conventions chosen where the papers leave room are in
+ * each family's header (DFA injects at the input of each parametric layer,
+ * i.e. after the pooling below it; Kunin losses are batch means).
  */
 export {
   Activation,
@@ -97,23 +120,26 @@ export {
   xavierUniform,
 } from './layers';
 export type { ActivationName, Layer, LayerKind, LayerSpec, ParamLayer, ParamTangent } from './layers';
-export { ALL_RULES, angleBetween, createPathway, LOW_RANK_FEEDBACK_RULES, RULES } from './feedback';
 export {
-  errorSubspaceAngles,
-  LOW_RANK_RULES,
-  LowRankPathway,
-  ojaSubspaceGradient,
-  orthonormalBasis,
-  principalAngles,
-  rankOfLayer,
-  rowCovariance,
-  topEigenvectors,
-  truncatedSvdFactors,
-} from './low-rank';
-export type { LowRankRule, RankSetting } from './low-rank';
+  ALL_RULES,
+  createPathway,
+  listRules,
+  LOW_RANK_FEEDBACK_RULES,
+  registerRule,
+  ruleDefinition,
+  RULES,
+} from './registry';
+export type { FeedbackOptions, RuleInfo, RuleName, RuleOptions, RuleSetting } from './registry';
+export { KernelPathway, Pathway } from './pathway';
+export type { FeedbackPathway, LearnContext, NoOptions, PathwayContext, PropagateContext, RuleDefinition } from './pathway';
+export { angleBetween, orthonormalBasis, principalAngles, rowCovariance, topEigenvectors } from './alignment';
+export { errorSubspaceAngles } from './subspace-angles';
+export type { KolenPollackOptions } from './kolen-pollack';
+export type { AlignmentLossOptions } from './kunin';
+export { LOW_RANK_RULES, LowRankPathway, ojaSubspaceGradient, rankOfLayer, truncatedSvdFactors } from './low-rank';
+export type { LowRankOptions, LowRankRule, RankSetting } from './low-rank';
 export { integrateSvdBasis, LINEAR_THEORY_RULES, simulateLinearTheory } from './linear-theory';
 export type { LinearTheoryOptions, LinearTheoryRecord, LinearTheoryResult, LinearTheoryRule } from './linear-theory';
-export type { FeedbackOptions, FeedbackPathway, LearnContext, PathwayContext, PropagateContext, RuleName } from './feedback';
 export { learningRateAt, Optimizer, resolveOptimizerOptions } from './optim';
 export type { OptimizerOptions, ResolvedOptimizerOptions, Schedule } from './optim';
 export { Network } from './network';

@@ -36,7 +36,8 @@
  * a check of the rotation, the rules and the step size at once.
  */
 import { ArgumentError, checkInteger, checkNumber, checkOneOf, gemm, Matrix, Rng, svd, symEig } from '../core';
-import { LOW_RANK_RULES, LowRankRule, principalAngles } from './low-rank';
+import { principalAngles } from './alignment';
+import { LOW_RANK_RULES, LowRankRule } from './low-rank';
 
 export type LinearTheoryRule = 'bp' | LowRankRule;
 export const LINEAR_THEORY_RULES: readonly LinearTheoryRule[] = ['bp', ...LOW_RANK_RULES];

@@ -2,7 +2,8 @@
  * Low-dimensional error feedback (LDFA; Hanut & Kadmon, arXiv 2502.20580,
  * first version "Restricted Adaptive Feedback", RAF): each feedback matrix
  * is factorised as B = Q P, P compressing the error to r dimensions, Q
- * expanding it back. Private to lib/rules; exported through index.ts.
+ * expanding it back. A rule family ('ldfa', 'dldfa'; private to lib/rules,
+ * registered in registry.ts).
  *
  * Orientation (examples are rows; the papers' columns): a layer's forward
  * kernel W is [in, out] (dense) or [k, k, cin, cout] (conv). P is [r, out]
@@ -48,11 +49,11 @@
  * clamped to +-`clip` when set (the later version's code: 10 dense, 0.1 conv).
  */
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError, checkNumber, checkOneOf, checkPositive, gemm, Matrix, Rng, svd, symEig } from '../core';
-import type { FeedbackOptions, FeedbackPathway, LearnContext, PropagateContext } from './feedback';
-import type { Network } from './network';
+import { ArgumentError, checkNumber, checkOneOf, checkPositive, gemm, Matrix, Rng, symEig } from '../core';
+import { principalAngles, topEigenvectors } from './alignment';
 import { ParamLayer, variableFrom } from './layers';
-import { Optimizer } from './optim';
+import { Optimizer, OptimizerOptions } from './optim';
+import { feedbackDecay, FeedbackPathway, LearnContext, ownOptimizerOptions, PathwayContext, PropagateContext, RuleDefinition, withDefaults } from './pathway';
 
 export type LowRankRule = 'fixed' | 'fixed-p' | 'raf' | 'normative' | 'local';
 export const LOW_RANK_RULES: readonly LowRankRule[] = ['fixed', 'fixed-p', 'raf', 'normative', 'local'];
@@ -60,8 +61,43 @@ export const LOW_RANK_RULES: readonly LowRankRule[] = ['fixed', 'fixed-p', 'raf'
 /** Rank of one layer's feedback: a positive integer (capped at the error's width) or 'full' (= that width). */
 export type RankSetting = number | 'full';
 
+/** Options of 'ldfa' and 'dldfa'. */
+export interface LowRankOptions {
+  /**
+   * Feedback rank r, one number for every layer or one entry per parametric
+   * layer ('full' = the error's width; larger values are capped at it).
+   * Default 'full'.
+   */
+  rank?: RankSetting | RankSetting[];
+  /** How P and Q learn (default 'raf'); see the header. */
+  ldfaRule?: LowRankRule;
+  /** Clamp P's and Q's gradients to +-clip (default none). */
+  clip?: number;
+  /**
+   * Clamp the backward signal each pathway sends to its layer's input to
+   * +-backwardClip. Default 1 for 'raf' (the authors' first-version code
+   * clamps it to [-1, 1]), none (null) for the other rules.
+   */
+  backwardClip?: number | null;
+  /**
+   * 'raf': what Oja's rule sees where P compresses the network's output
+   * error (the last layer's pathway; every pathway of the direct variant):
+   * 'labels' (default; the authors' code: the batch's one-hot targets, so P
+   * learns the label-covariance subspace, Sigma_yy of the linear theory) or
+   * 'error' (the output error e itself).
+   */
+  ojaOutputSignal?: 'labels' | 'error';
+  /** Weight decay of Q (and of P for 'local'): default the network optimiser's, or 1e-3 if that is 0; none for 'normative'. */
+  decay?: number;
+  /** Optimiser of P and Q (one instance each): 'same' (default; the network optimiser's settings) or their own. */
+  optimizer?: OptimizerOptions | 'same';
+}
+
+/** Defaults of the options (the registry merges them under the user's; the pathway applies them when built directly). */
+const LOW_RANK_DEFAULTS: Readonly<LowRankOptions> = { rank: 'full', ldfaRule: 'raf', ojaOutputSignal: 'labels', optimizer: 'same' };
+
 /** The feedback rank of parametric layer `k` from `options.rank` (a number for all layers, or one entry per layer). */
-export function rankOfLayer(options: FeedbackOptions, k: number, width: number): number {
+export function rankOfLayer(options: LowRankOptions, k: number, width: number): number {
   const spec = options.rank ?? 'full';
   const v = Array.isArray(spec) ? spec[k] ?? 'full' : spec;
   if (v === 'full') return width;
@@ -121,16 +157,16 @@ export class LowRankPathway implements FeedbackPathway {
   readonly backwardClip: number | null;
   /** True when Oja's rule of this pathway sees the batch's targets rather than an error (raf, output error, 'labels'). */
   readonly ojaOnLabels: boolean;
-  private readonly options: FeedbackOptions;
+  private readonly options: LowRankOptions;
   private needsSvdInit = false;
 
   constructor(
     readonly layer: ParamLayer,
-    options: { direct: boolean; paramIndex: number; paramCount: number; outputSize: number; rng: Rng; feedback: FeedbackOptions },
+    options: { direct: boolean; paramIndex: number; paramCount: number; outputSize: number; rng: Rng; feedback: LowRankOptions },
   ) {
-    const fb = options.feedback;
+    const fb = withDefaults(LOW_RANK_DEFAULTS, options.feedback);
     this.rule = options.direct ? 'dldfa' : 'ldfa';
-    this.ldfaRule = checkOneOf('feedback.ldfaRule', fb.ldfaRule ?? 'raf', LOW_RANK_RULES);
+    this.ldfaRule = checkOneOf('feedback.ldfaRule', fb.ldfaRule, LOW_RANK_RULES);
     if (options.direct && this.ldfaRule === 'normative') {
       throw new ArgumentError('feedback.ldfaRule', "'fixed', 'fixed-p', 'raf' or 'local' for the direct variant (no forward kernel to align to)", 'normative');
     }
@@ -142,7 +178,7 @@ export class LowRankPathway implements FeedbackPathway {
     this.clip = fb.clip === undefined ? null : checkPositive('feedback.clip', fb.clip);
     const bc = fb.backwardClip === undefined ? (this.ldfaRule === 'raf' ? 1 : null) : fb.backwardClip;
     this.backwardClip = bc === null ? null : checkPositive('feedback.backwardClip', bc);
-    const ojaSignal = checkOneOf('feedback.ojaOutputSignal', fb.ojaOutputSignal ?? 'labels', ['labels', 'error'] as const);
+    const ojaSignal = checkOneOf('feedback.ojaOutputSignal', fb.ojaOutputSignal, ['labels', 'error'] as const);
     const compressesOutputError = options.direct || options.paramIndex === options.paramCount - 1;
     this.ojaOnLabels = this.ldfaRule === 'raf' && ojaSignal === 'labels' && compressesOutputError;
     const r = this.rank;
@@ -213,10 +249,8 @@ export class LowRankPathway implements FeedbackPathway {
 
   private ensureOptimizers(ctx: LearnContext): [Optimizer, Optimizer] {
     if (!this.optimizer || !this.pOptimizer) {
-      const o = this.options.optimizer;
-      const base = o && o !== 'same' ? o : { ...ctx.mainOptimizer };
-      const decay =
-        this.ldfaRule === 'normative' ? 0 : this.options.decay ?? (ctx.mainOptimizer.weightDecay > 0 ? ctx.mainOptimizer.weightDecay : 1e-3);
+      const base = ownOptimizerOptions(this.options.optimizer, ctx.mainOptimizer);
+      const decay = this.ldfaRule === 'normative' ? 0 : feedbackDecay(this.options.decay, ctx.mainOptimizer);
       checkNumber('feedback.decay', decay, 0);
       this.optimizer = new Optimizer({ ...base, weightDecay: decay }, `${this.rule}.optimizer (Q)`);
       this.pOptimizer = new Optimizer({ ...base, weightDecay: this.ldfaRule === 'local' ? decay : 0 }, `${this.rule}.optimizer (P)`);
@@ -348,74 +382,23 @@ export function truncatedSvdFactors(W: tf.Tensor, r: number): [tf.Tensor, tf.Ten
   return [tf.tensor(q, [...W.shape.slice(0, -1), r]), tf.tensor(p, [r, out])];
 }
 
-/** Orthonormal basis (columns) of the column space of A (thin SVD; columns with s <= 1e-12 s_max dropped). */
-export function orthonormalBasis(A: Matrix): Matrix {
-  const { u, s } = svd(A);
-  const keep = s.filter((x) => x > 1e-12 * (s[0] || 1)).length;
-  return u.subMatrix(0, u.rows - 1, 0, keep - 1);
-}
+/** The low-rank rules: one pathway class, layered or direct. */
+export const lowRankFeedbackRules: Record<'ldfa' | 'dldfa', RuleDefinition<LowRankOptions>> = {
+  ldfa: {
+    family: 'low-rank',
+    description: 'low-dimensional feedback (Hanut & Kadmon 2025, LDFA/RAF): each layer\'s B = Q P of rank r; P and Q learn by `ldfaRule`',
+    defaults: LOW_RANK_DEFAULTS,
+    create: (layer, ctx) => new LowRankPathway(layer, lowRankContext(false, ctx)),
+  },
+  dldfa: {
+    family: 'low-rank',
+    description: 'direct low-dimensional feedback: the output error e reaches each layer\'s input as e P^T Q^T (DFA with rank-r feedback)',
+    defaults: LOW_RANK_DEFAULTS,
+    create: (layer, ctx) => new LowRankPathway(layer, lowRankContext(true, ctx)),
+  },
+};
 
-/**
- * Principal angles (degrees, largest first) between the column spaces of
- * A [n, p] and B [n, q]: the singular values of Q_A^T Q_B are their cosines
- * (Bjorck & Golub 1973), with Q_A, Q_B orthonormal bases.
- */
-export function principalAngles(A: Matrix, B: Matrix): number[] {
-  if (A.rows !== B.rows) throw new ArgumentError('B', `a matrix with ${A.rows} rows`, `${B.rows} rows`);
-  const qa = orthonormalBasis(A);
-  const qb = orthonormalBasis(B);
-  const { s } = svd(qa.transpose().mmul(qb));
-  return Array.from(s, (c) => (Math.acos(Math.min(1, Math.max(-1, c))) * 180) / Math.PI).sort((a, b) => b - a);
-}
-
-/** The top-r eigenvectors (columns) of a symmetric matrix. */
-export function topEigenvectors(C: Matrix, r: number): Matrix {
-  const { vectors } = symEig(C);
-  return vectors.subMatrix(0, vectors.rows - 1, 0, r - 1);
-}
-
-/** Covariance [m, m] of rows of a batch (centred over the rows), float64. */
-export function rowCovariance(rows: tf.Tensor): Matrix {
-  const m = rows.shape[rows.shape.length - 1];
-  const d = rows.dataSync();
-  const n = d.length / m;
-  const mean = new Float64Array(m);
-  for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) mean[j] += d[i * m + j] / n;
-  const C = new Matrix(m, m);
-  for (let i = 0; i < n; i++) {
-    for (let a = 0; a < m; a++) {
-      const xa = d[i * m + a] - mean[a];
-      for (let b = a; b < m; b++) C.set(a, b, C.get(a, b) + (xa * (d[i * m + b] - mean[b])) / n);
-    }
-  }
-  for (let a = 0; a < m; a++) for (let b = 0; b < a; b++) C.set(a, b, C.get(b, a));
-  return C;
-}
-
-/**
- * For each parametric layer with a low-rank pathway: principal angles
- * (degrees, largest first) between P's row space and the top-r eigenvectors
- * of the covariance of what P's Oja rule sees (`ojaRows`), measured on one
- * batch: the layer's delta as delivered by the rule (rows = examples, and
- * positions for conv; 'ldfa'), the output error e ('dldfa'), or the targets
- * where 'raf' learns from the labels. null for other pathways. No parameter
- * changes.
- */
-export function errorSubspaceAngles(net: Network, x: tf.Tensor, targets: tf.Tensor): (number[] | null)[] {
-  const trace = net.forward(x);
-  const { loss, error } = net.lossAndError(trace.output, targets);
-  const g = net.backward(trace, error, 'rule');
-  try {
-    return net.pathways.map((p, k) => {
-      if (!(p instanceof LowRankPathway)) return null;
-      const rows = tf.tidy(() => p.ojaRows(g.deltas[k], error, targets).clone());
-      const C = rowCovariance(rows);
-      rows.dispose();
-      return p.subspaceAngles(C);
-    });
-  } finally {
-    tf.dispose([loss, error]);
-    net.disposeGradients(g);
-    net.disposeTrace(trace);
-  }
+function lowRankContext(direct: boolean, ctx: PathwayContext<LowRankOptions>) {
+  const paramIndex = ctx.paramIndex ?? 0;
+  return { direct, paramIndex, paramCount: ctx.paramCount ?? paramIndex + 1, outputSize: ctx.outputSize, rng: ctx.rng, feedback: ctx.options };
 }

@@ -4,16 +4,15 @@
  */
 import { ArgumentError, checkInteger, checkOneOf } from '../core';
 import { ActivationName, ACTIVATIONS, LayerSpec } from './layers';
-import { FeedbackOptions, RuleName } from './feedback';
 import { NetworkOptions } from './network';
+import { RuleSetting } from './registry';
 
-export interface ModelOptions {
+/** Size, activation and seed of a ready-made model, and its rule with that rule's options (`rule`, `feedback`; default BP). */
+export type ModelOptions = {
   classes?: number;
   activation?: ActivationName;
   seed?: number;
-  rule?: RuleName;
-  feedback?: FeedbackOptions;
-}
+} & RuleSetting;
 
 /**
  * BioTorch's LeNet (arXiv 2108.13446) on 32x32 inputs: conv 6@5x5 - act -

@@ -6,12 +6,21 @@ import * as tf from '@tensorflow/tfjs';
 import * as fs from 'fs';
 import * as path from 'path';
 import { ArgumentError, checkInteger, checkOneOf, Rng } from '../core';
+import { angleBetween } from './alignment';
 import { Layer, LayerSpec, ParamLayer, isParamLayer, layerFromSpec } from './layers';
-import { ALL_RULES, createPathway, FeedbackOptions, FeedbackPathway, RuleName, angleBetween } from './feedback';
 import { Optimizer } from './optim';
+import type { FeedbackPathway } from './pathway';
+import { createPathway, FeedbackOptions, RuleName, RuleOptions } from './registry';
 
 export type LossName = 'cross-entropy' | 'mse';
 
+/**
+ * A network: its architecture, and the feedback rule of every parametric
+ * layer with that rule's options. This is the stored form (saved files,
+ * pool jobs), so `feedback` may hold options of any rule (each rule reads
+ * its own); the model builders (`lenet`, `mlp`) and `setRule` take the
+ * per-rule typed form (RuleSetting).
+ */
 export interface NetworkOptions {
   /** Per-example input shape, e.g. [784] or [32, 32, 1]. */
   inputShape: number[];
@@ -20,6 +29,7 @@ export interface NetworkOptions {
   seed?: number;
   /** Feedback rule of every parametric layer (default 'bp'). */
   rule?: RuleName;
+  /** The rule's options (default: the rule's defaults; see listRules()). */
   feedback?: FeedbackOptions;
   /** Output loss: softmax cross-entropy (default) or mean squared error on one-hot targets. */
   loss?: LossName;
@@ -124,10 +134,8 @@ export class Network {
     this.setRule(options.rule ?? 'bp', options.feedback ?? {});
   }
 
-  /** Replaces every layer's feedback pathway (fresh random draws from the network seed). */
-  setRule(rule: RuleName, feedback: FeedbackOptions = {}): void {
-    checkOneOf('rule', rule, ALL_RULES);
-    if (feedback === null || typeof feedback !== 'object') throw new ArgumentError('feedback', 'an options object', feedback);
+  /** Replaces every layer's feedback pathway (fresh random draws from the network seed); the rule's defaults fill what `feedback` leaves out. */
+  setRule<R extends RuleName>(rule: R, feedback: RuleOptions[R] = {}): void {
     const rng = new Rng(this.seed).child(1000);
     const fresh = this.paramLayers.map((layer, k) =>
       createPathway(rule, layer, { outputSize: this.outputSize, rng: rng.child(k), options: feedback, paramIndex: k, paramCount: this.paramLayers.length }),

@@ -7,7 +7,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../../lib/core';
-import { angleBetween, Dataset, mlp, Network, Optimizer, RuleName, train } from '../../lib/rules';
+import { angleBetween, Dataset, listRules, mlp, Network, Optimizer, RuleName, train } from '../../lib/rules';
 import { randomTensor, testBackend } from './helpers';
 
 before(async () => {
@@ -68,6 +68,10 @@ test('FA keeps its random B (control: the angle does not close by itself)', asyn
 });
 
 const KUNIN: RuleName[] = ['weight-mirror', 'information-alignment', 'symmetric-alignment', 'activation-alignment'];
+
+test('the Kunin tests below cover every rule of the Kunin family in the registry', () => {
+  assert.deepEqual(listRules().filter((r) => r.family === 'kunin').map((r) => r.name), KUNIN);
+});
 
 function kuninNet(rule: RuleName, conv: boolean): Network {
   return new Network(

@@ -1,0 +1,49 @@
+/**
+ * Kolen-Pollack feedback (Akrout et al. 2019), a rule family of one
+ * (private to lib/rules, registered in registry.ts): a learned B in W's
+ * shape (drawn Xavier-uniform) receives the rule's weight gradient,
+ *   grad_B = x^T delta = grad_W,
+ * and B and W both decay, so B - W shrinks geometrically and B aligns with W.
+ */
+import { checkNumber } from '../core';
+import { ParamLayer, xavierUniform } from './layers';
+import { Optimizer, OptimizerOptions, ResolvedOptimizerOptions } from './optim';
+import { feedbackDecay, KernelPathway, LearnContext, ownOptimizerOptions, PathwayContext, RuleDefinition } from './pathway';
+
+export interface KolenPollackOptions {
+  /** Weight decay of B (default the network optimiser's, or 1e-3 if that is 0). */
+  decay?: number;
+  /** Optimiser of B: 'same' (default; a separate instance with the network optimiser's settings, so B and W receive identical updates) or its own. */
+  optimizer?: OptimizerOptions | 'same';
+}
+
+class KolenPollackPathway extends KernelPathway {
+  readonly rule = 'kolen-pollack';
+  private readonly options: KolenPollackOptions;
+  constructor(layer: ParamLayer, ctx: PathwayContext<KolenPollackOptions>) {
+    super(layer, xavierUniform(layer.weight.shape, layer.fanIn, layer.fanOut, ctx.rng), true);
+    this.options = ctx.options;
+    if (this.options.decay !== undefined) checkNumber('kolen-pollack.decay', this.options.decay, 0);
+  }
+  private ensureOptimizer(main: ResolvedOptimizerOptions): Optimizer {
+    if (!this.optimizer) {
+      const decay = feedbackDecay(this.options.decay, main);
+      this.optimizer = new Optimizer({ ...ownOptimizerOptions(this.options.optimizer, main), weightDecay: decay }, `${this.rule}.optimizer`);
+    }
+    return this.optimizer;
+  }
+  override learn(ctx: LearnContext): void {
+    const opt = this.ensureOptimizer(ctx.mainOptimizer);
+    opt.epoch = ctx.epoch;
+    opt.step([this.B], [ctx.weightGradient]);
+  }
+}
+
+export const kolenPollackRules: Record<'kolen-pollack', RuleDefinition<KolenPollackOptions>> = {
+  'kolen-pollack': {
+    family: 'kolen-pollack',
+    description: "Kolen-Pollack (Akrout et al. 2019): a learned B receives W's update and both decay, so B - W shrinks geometrically",
+    defaults: { optimizer: 'same' },
+    create: (layer, ctx) => new KolenPollackPathway(layer, ctx),
+  },
+};
