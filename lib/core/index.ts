@@ -10,7 +10,7 @@ export { BACKEND_ORDER, initBackend, backendReport } from './backend';
 export type { BackendName, BackendReport, BackendOptions } from './backend';
 export { setGemmImpl, gemmIsNative, gemm, gemmJs } from './gemm';
 export type { FloatArray, GemmOptions, GemmImpl } from './gemm';
-export { Matrix, toMatrix, symEig, eig, svd, lstsq } from './linalg';
+export { Matrix, toMatrix, cosine, symEig, eig, svd, lstsq } from './linalg';
 export type { MatrixLike, SymEig, Eig, Svd } from './linalg';
 export { nnlsGram, nnls, signConstrainedGram, signConstrainedLstsq } from './convex';
 export type { NnlsOptions } from './convex';
@@ -20,7 +20,7 @@ export { sigmoid, tanh, rnnElementwiseJs, rnnElementwise, rnnElementwiseIsNative
 export type { RnnElementwise } from './rnn-elementwise';
 export { notebookDisplay, Progress, Budget } from './progress';
 export type { ProgressOutput, ProgressOptions, BudgetOptions } from './progress';
-export { runMode, projectRoot, resultsDir, writeResults } from './results';
+export { runMode, projectRoot, resultsDir, writeResults, writeJsonFile, readJsonFile } from './results';
 export type { RunMode, ResultsInput, ResultsRecord } from './results';
 export { median, quantile, valueRange, summarize, formatMedianRange, passRate } from './stats';
 export type { Values, Summary, FormatOptions } from './stats';

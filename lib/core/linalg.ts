@@ -10,6 +10,21 @@ import { ArgumentError, checkInteger } from './validate';
 
 export { Matrix };
 
+/** Cosine of the angle between two vectors of equal length, float64 sums; NaN when either is zero. */
+export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new ArgumentError('b', `a vector of length ${a.length}`, `length ${b.length}`);
+  let ab = 0;
+  let aa = 0;
+  let bb = 0;
+  for (let i = 0; i < a.length; i++) {
+    ab += a[i] * b[i];
+    aa += a[i] * a[i];
+    bb += b[i] * b[i];
+  }
+  if (aa === 0 || bb === 0) return NaN;
+  return ab / Math.sqrt(aa * bb);
+}
+
 /** Anything convertible to a dense float64 matrix. */
 export type MatrixLike = Matrix | number[][] | { data: ArrayLike<number>; rows: number; cols: number };
 

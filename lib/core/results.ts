@@ -102,3 +102,15 @@ export function writeResults(name: string, results: ResultsInput): string {
   fs.writeFileSync(file, JSON.stringify(record, (_k, v) => (ArrayBuffer.isView(v) && !(v instanceof DataView) ? Array.from(v as unknown as ArrayLike<number>) : v), 2) + '\n');
   return file;
 }
+
+/** Writes `value` as JSON to `file`, creating its folder (what a model's or a result's `save` does). */
+export function writeJsonFile(file: string, value: unknown): void {
+  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  fs.writeFileSync(file, JSON.stringify(value));
+}
+
+/** The parsed contents of a JSON file; a missing file is an ArgumentError naming `file` and saying what should be there. */
+export function readJsonFile(file: string, expected: string): unknown {
+  if (!fs.existsSync(file)) throw new ArgumentError('file', expected, file);
+  return JSON.parse(fs.readFileSync(file, 'utf8'));
+}

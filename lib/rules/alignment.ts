@@ -10,23 +10,12 @@
  *                      bases of the column spaces (Bjorck & Golub 1973)
  */
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError, Matrix, svd, symEig } from '../core';
+import { ArgumentError, cosine, Matrix, svd, symEig } from '../core';
 
 /** Angle in degrees between two tensors seen as flat vectors (float64 accumulation); NaN if one is zero. */
 export function angleBetween(a: tf.Tensor, b: tf.Tensor): number {
   if (a.size !== b.size) throw new ArgumentError('b', `a tensor of ${a.size} entries`, b);
-  const x = a.dataSync();
-  const y = b.dataSync();
-  let xy = 0;
-  let xx = 0;
-  let yy = 0;
-  for (let i = 0; i < x.length; i++) {
-    xy += x[i] * y[i];
-    xx += x[i] * x[i];
-    yy += y[i] * y[i];
-  }
-  if (xx === 0 || yy === 0) return NaN;
-  const c = Math.max(-1, Math.min(1, xy / Math.sqrt(xx * yy)));
+  const c = Math.max(-1, Math.min(1, cosine(a.dataSync(), b.dataSync())));
   return (Math.acos(c) * 180) / Math.PI;
 }
 

@@ -3,9 +3,7 @@
  * pathway per parametric layer. Private to lib/rules; see index.ts.
  */
 import * as tf from '@tensorflow/tfjs';
-import * as fs from 'fs';
-import * as path from 'path';
-import { ArgumentError, checkInteger, checkOneOf, Rng } from '../core';
+import { ArgumentError, checkInteger, checkOneOf, readJsonFile, Rng, writeJsonFile } from '../core';
 import { angleBetween } from './alignment';
 import { Layer, LayerSpec, ParamLayer, isParamLayer, layerFromSpec } from './layers';
 import { Optimizer } from './optim';
@@ -396,13 +394,11 @@ export class Network {
 
   /** Writes the network to a JSON file (creating its folder). */
   save(file: string): void {
-    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    fs.writeFileSync(file, JSON.stringify(this.toJSON()));
+    writeJsonFile(file, this.toJSON());
   }
 
   static load(file: string): Network {
-    if (!fs.existsSync(file)) throw new ArgumentError('file', 'an existing network file', file);
-    return Network.fromJSON(JSON.parse(fs.readFileSync(file, 'utf8')));
+    return Network.fromJSON(readJsonFile(file, 'an existing network file'));
   }
 
   dispose(): void {

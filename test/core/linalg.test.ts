@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Matrix, Rng, eig, lstsq, svd, symEig } from '../../lib/core';
+import { Matrix, Rng, cosine, eig, lstsq, svd, symEig } from '../../lib/core';
 
 function randomMatrix(rng: Rng, m: number, n: number): Matrix {
   const a = new Matrix(m, n);
@@ -101,3 +101,13 @@ test('bad input names the argument', () => {
   assert.throws(() => eig([[1, NaN], [0, 1]]), /a: expected finite entries, got NaN at \(0, 1\)/);
   assert.throws(() => svd({ data: [1, 2, 3], rows: 2, cols: 2 }), /a.data: expected 4 values/);
 });
+
+test('cosine: hand-picked vectors at 0, 60, 90 and 180 degrees; scale-free; NaN for a zero vector; lengths must match', () => {
+  assert.equal(cosine([2, 0], [5, 0]), 1);
+  assert.ok(Math.abs(cosine([1, 0], [0.5, Math.sqrt(3) / 2]) - 0.5) < 1e-15);
+  assert.equal(cosine([1, 2, 0], [-2, 1, 7]), 0);
+  assert.equal(cosine([1, -3], [-2, 6]), -1);
+  assert.ok(Number.isNaN(cosine([0, 0], [1, 2])));
+  assert.throws(() => cosine([1, 2], [1, 2, 3]), /^ArgumentError: b: expected a vector of length 2/);
+});
+

@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { runMode, projectRoot, writeResults } from '../../lib/core';
+import { runMode, projectRoot, readJsonFile, writeJsonFile, writeResults } from '../../lib/core';
 
 test('runMode reads QUICK and PAPER (QUICK wins, 0/false/empty are off)', () => {
   assert.equal(runMode({}), 'default');
@@ -47,3 +47,14 @@ test('writeResults adds mode, wall time, node, date; refuses missing seeds or me
     else process.env.QUICK = saved.quick;
   }
 });
+
+test('writeJsonFile creates the folder and readJsonFile returns the same value; a missing file names `file` and what should be there', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'json-file-'));
+  const file = path.join(dir, 'a', 'b', 'value.json');
+  const value = { x: [1.5, -2, 1e-300], s: 'text', nested: { ok: true, none: null } };
+  writeJsonFile(file, value);
+  assert.deepEqual(readJsonFile(file, 'a saved value'), value);
+  assert.throws(() => readJsonFile(path.join(dir, 'missing.json'), 'a saved value'), /^ArgumentError: file: expected a saved value, got .*missing\.json/);
+  fs.rmSync(dir, { recursive: true });
+});
+
