@@ -291,6 +291,15 @@ abstract class Pool implements Layer {
   abstract forward(x: tf.Tensor): tf.Tensor;
   abstract backward(dy: tf.Tensor, input: tf.Tensor, output: tf.Tensor): tf.Tensor;
   abstract jvp(input: tf.Tensor, output: tf.Tensor, dx: tf.Tensor | null): tf.Tensor;
+  /** The registered pooling-gradient kernel (no public op in tfjs 4.22; the blas backend overrides them natively). */
+  protected gradientKernel(kernel: 'MaxPoolGrad' | 'AvgPoolGrad', inputs: tf.NamedTensorMap): tf.Tensor {
+    return tf.engine().runKernel(kernel, inputs, { filterSize: this.size, strides: this.stride, pad: 'valid' } as unknown as tf.NamedAttrMap) as tf.Tensor;
+  }
+}
+
+/** Forward-mode derivative of a layer linear in its input (average pooling, flatten): the layer applied to dx. */
+function linearJvp(layer: Layer, input: tf.Tensor, dx: tf.Tensor | null): tf.Tensor {
+  return dx ? layer.forward(dx) : tf.zeros([input.shape[0], ...layer.outputShape]);
 }
 
 export class MaxPool extends Pool {
@@ -299,11 +308,7 @@ export class MaxPool extends Pool {
     return tf.maxPool(x as tf.Tensor4D, this.size, this.stride, 'valid');
   }
   backward(dy: tf.Tensor, input: tf.Tensor, output: tf.Tensor): tf.Tensor {
-    return tf.engine().runKernel(
-      'MaxPoolGrad',
-      { dy, input, output },
-      { filterSize: this.size, strides: this.stride, pad: 'valid' } as unknown as tf.NamedAttrMap,
-    ) as tf.Tensor;
+    return this.gradientKernel('MaxPoolGrad', { dy, input, output });
   }
   jvp(input: tf.Tensor, output: tf.Tensor, dx: tf.Tensor | null): tf.Tensor {
     if (!dx) return tf.zeros([input.shape[0], ...this.outputShape]);
@@ -325,18 +330,15 @@ export class AvgPool extends Pool {
     return tf.avgPool(x as tf.Tensor4D, this.size, this.stride, 'valid');
   }
   backward(dy: tf.Tensor, input: tf.Tensor): tf.Tensor {
-    return tf.engine().runKernel(
-      'AvgPoolGrad',
-      { dy, input },
-      { filterSize: this.size, strides: this.stride, pad: 'valid' } as unknown as tf.NamedAttrMap,
-    ) as tf.Tensor;
+    return this.gradientKernel('AvgPoolGrad', { dy, input });
   }
   jvp(input: tf.Tensor, _output: tf.Tensor, dx: tf.Tensor | null): tf.Tensor {
-    return dx ? this.forward(dx) : tf.zeros([input.shape[0], ...this.outputShape]);
+    return linearJvp(this, input, dx);
   }
 }
 
 // ---------------------------------------------------------------- flatten
+// Flatten's backward/jvp have the shape of AvgPool's on purpose: each kind implements the Layer contract itself.
 export class Flatten implements Layer {
   readonly kind = 'flatten' as const;
   inputShape: number[] = [];
@@ -353,7 +355,7 @@ export class Flatten implements Layer {
     return dy.reshape(input.shape);
   }
   jvp(input: tf.Tensor, _output: tf.Tensor, dx: tf.Tensor | null): tf.Tensor {
-    return dx ? this.forward(dx) : tf.zeros([input.shape[0], ...this.outputShape]);
+    return linearJvp(this, input, dx);
   }
 }
 

@@ -385,6 +385,7 @@ export function simulateLinearTheory(options: LinearTheoryOptions): LinearTheory
 
 /** Integrates the same dynamics in the singular basis of Sigma_yx with fourth-order Runge-Kutta. */
 export function integrateSvdBasis(options: LinearTheoryOptions): LinearTheoryResult {
+  // Its set-up and record lines parallel simulateLinearTheory's on purpose: the two are independent checks of each other.
   const t0 = Date.now();
   const s = resolve(options);
   const pr = buildProblem(s);

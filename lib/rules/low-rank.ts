@@ -362,6 +362,7 @@ export function truncatedSvdFactors(W: tf.Tensor, r: number): [tf.Tensor, tf.Ten
   for (let j = 0; j < r; j++) {
     const sj = Math.sqrt(Math.max(values[j], 0));
     const h = Math.sqrt(sj);
+    // The tall and wide branches mirror each other on purpose: each starts from the eigenvectors of the smaller Gram matrix.
     if (tall) {
       // v_j from the eigenvectors; u_j sqrt(s_j) = W v_j / sqrt(s_j)
       for (let i = 0; i < out; i++) p[j * out + i] = vectors.get(i, j) * h;
