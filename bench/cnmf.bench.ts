@@ -16,14 +16,14 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { blasInfo, gemmIsNative, resultsDir, setBlasThreads } from '../lib/core';
-import { cnmf, CnmfSolver, initialFactors, syntheticSequences, DenseMatrix } from '../lib/cnmf';
+import { cnmf, CNMF_SOLVERS, CnmfSolver, initialFactors, syntheticSequences, DenseMatrix } from '../lib/cnmf';
 import { loadSongbird } from '../lib/data';
 
 const iterations = Number(process.env.CNMF_BENCH_ITERS ?? 5);
 const nSeeds = Number(process.env.CNMF_BENCH_SEEDS ?? 5);
 const timeLimit = Number(process.env.CNMF_BENCH_TIME_LIMIT ?? 60);
 const TARGET = 0.56;
-const SOLVERS: CnmfSolver[] = ['mu', 'hals', 'anls'];
+const SOLVERS: readonly CnmfSolver[] = CNMF_SOLVERS;
 
 function median(a: number[]): number {
   const s = [...a].sort((x, y) => x - y);

@@ -20,7 +20,7 @@
  * Exports: cnmfJob, seqNmfJob, CnmfJobArgs, STUDY_MODULE, syntheticJobs, songbirdJobs,
  * groupResults, lossAt, timeToLoss, thinned, lossBand, syntheticMeasured, songbirdMeasured,
  * splitColumns, bestFit, activeBins, motifsSideBySide, factorsToShow, scaleToUnit,
- * costCrossing, the figure builders (syntheticLossFigure, songbirdLossFigure, songbirdMotifsFigure,
+ * costCrossing, estimatedRunSeconds, the figure builders (syntheticLossFigure, songbirdLossFigure, songbirdMotifsFigure,
  * loadingsFigure, spectrogramFigure, lambdaSweepFigure, seqNmfMotifsFigure) and reproductionRows,
  * with PAPER_LOSS (the authors' figures read off).
  */
@@ -115,12 +115,13 @@ export function songbirdJobs(X: DenseMatrix, s: { K: number; L: number; seeds: r
 /**
  * The results of keyed jobs (`results[i]` from `jobs[i]`) grouped two ways:
  * `byKey.get(key)[solver]` (part a: key T), and `bySolver[solver]`, the runs in
- * ascending key order (part b: one per seed).
+ * the order the keys first appear among the jobs (part b: one per seed, in the
+ * order of the seeds given to `songbirdJobs`).
  */
 export function groupResults<R>(jobs: readonly KeyedJob[], results: readonly R[]): { byKey: Map<number, Record<CnmfSolver, R>>; bySolver: Record<CnmfSolver, R[]> } {
   if (results.length !== jobs.length) throw new ArgumentError('results', `${jobs.length} results (one per job)`, results);
   const byKey = new Map<number, Record<CnmfSolver, R>>();
-  for (const k of [...new Set(jobs.map((j) => j.key))].sort((a, b) => a - b)) byKey.set(k, {} as Record<CnmfSolver, R>);
+  for (const k of new Set(jobs.map((j) => j.key))) byKey.set(k, {} as Record<CnmfSolver, R>);
   jobs.forEach((j, i) => (byKey.get(j.key)![j.solver] = results[i]));
   const bySolver = {} as Record<CnmfSolver, R[]>;
   for (const s of CNMF_SOLVERS) {
@@ -291,6 +292,20 @@ export function costCrossing(x: readonly number[], a: readonly number[], b: read
     }
   }
   return null;
+}
+
+/**
+ * The notebook's run-time estimate in seconds: the solver runs take their
+ * budgets (part a: every T's budget for each solver; part b: seeds x solvers x
+ * budget), the seqNMF fits about 0.03 s per iteration, all shared by `workers`,
+ * plus 30 s for loading and the significance tests.
+ */
+export function estimatedRunSeconds(e: {
+  syntheticBudgets: readonly number[]; solvers: number; songSeeds: number; songBudget: number; seqFits: number; seqIterations: number; workers: number;
+}): number {
+  checkInteger('workers', e.workers, 1);
+  const solverSeconds = e.syntheticBudgets.reduce((a, b) => a + b, 0) * e.solvers + e.songSeeds * e.solvers * e.songBudget;
+  return solverSeconds / e.workers + (e.seqFits * e.seqIterations * 0.03) / e.workers + 30;
 }
 
 // ---------------------------------------------------------------------------

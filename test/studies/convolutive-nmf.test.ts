@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CnmfResult, cnmf, syntheticSequences } from '../../lib/cnmf';
 import {
-  activeBins, bestFit, costCrossing, factorsToShow, groupResults, lambdaSweepFigure, loadingsFigure, lossAt, lossBand,
+  activeBins, bestFit, costCrossing, estimatedRunSeconds, factorsToShow, groupResults, lambdaSweepFigure, loadingsFigure, lossAt, lossBand,
   motifsSideBySide, PAPER_LOSS, reproductionRows, scaleToUnit, songbirdJobs, songbirdLossFigure, songbirdMeasured,
   songbirdMotifsFigure, spectrogramFigure, splitColumns, STUDY_MODULE, syntheticJobs, syntheticLossFigure, syntheticMeasured,
   thinned, timeToLoss,
@@ -116,9 +116,11 @@ test('groupResults puts each result back under its key and solver', () => {
   const jobs = syntheticJobs({ N: 20, K: 2, L: 3, T: [50, 80], budgets: [3, 5], dataSeed: 0, initSeed: 1 });
   const results = jobs.map((j) => `${j.key}-${j.solver}`);
   const { byKey, bySolver } = groupResults(jobs, results);
-  assert.deepEqual([...byKey.keys()], [50, 80]);
+  assert.deepEqual([...byKey.keys()], [80, 50]); // the order the keys first appear among the jobs (longest budget first)
   assert.deepEqual(byKey.get(80), { mu: '80-mu', hals: '80-hals', anls: '80-anls' });
-  assert.deepEqual(bySolver.hals, ['50-hals', '80-hals']);
+  assert.deepEqual(bySolver.hals, ['80-hals', '50-hals']);
+  const song = songbirdJobs({ rows: 1, cols: 2, data: new Float64Array(2) }, { K: 1, L: 1, seeds: [7, 4], budget: 1 });
+  assert.deepEqual(groupResults(song, song.map((j) => j.key)).bySolver.mu, [7, 4]); // seeds in the order given
   assert.throws(() => groupResults(jobs, results.slice(1)), /results: expected 6 results/);
 });
 
@@ -228,6 +230,12 @@ test('reproductionRows: one row per T and solver, the songbird medians with rang
   assert.equal(rows[9].measured, '0.650 (0.600-0.700)'); // HALS at 10 s
   assert.equal(rows[11].measured, '4.68e-3');
   assert.equal(rows[12].measured, '3 (2-3)');
+});
+
+test('estimatedRunSeconds: budgets of every solver run, 0.03 s per seqNMF iteration, shared by the workers, plus 30 s', () => {
+  // (3 + 5) * 3 + 3 * 3 * 4 = 60 solver seconds; (6 + 3) * 40 * 0.03 = 10.8 seqNMF seconds; over 2 workers
+  const e = estimatedRunSeconds({ syntheticBudgets: [3, 5], solvers: 3, songSeeds: 3, songBudget: 4, seqFits: 9, seqIterations: 40, workers: 2 });
+  assert.ok(Math.abs(e - (30 + 5.4 + 30)) < 1e-12, `${e}`);
 });
 
 test('cnmfJob in a pool worker gives the in-process fit', async () => {
