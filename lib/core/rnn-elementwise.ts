@@ -1,5 +1,5 @@
 /**
- * Element-wise stages of the fused fixed-point kernels (lib/dynamics/fused.ts)
+ * Element-wise stages of the fused fixed-point kernels (each cell's qGradKernel in lib/dynamics/cells/)
  * and the Adam step of the search, on Float32Array in place: the native
  * add-on's vectorised loops when it is loaded (native/src/rnn_elementwise.cc),
  * else the JavaScript below, which is the reference the native code is tested

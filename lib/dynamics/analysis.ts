@@ -1,8 +1,13 @@
 /**
  * Analysis of fixed points: PCA of trajectories, the data of the 3-D figure
  * (stable and unstable points, lines along unstable modes), the linearised
- * one-step prediction, and the topology graph obtained by following unstable
- * modes from every saddle.
+ * one-step prediction, the topology graph obtained by following unstable
+ * modes from every saddle, and the line-attractor statistics of a set of slow
+ * points (Maheswaranathan et al. 2019): with J = dF/dh = R diag(lambda) L^H
+ * and B = dF/du at each point,
+ *   |lambda_1|                      (near 1 along a line attractor),
+ *   |cos(Re r_1, line)|             (the slow mode follows the line: its first PC),
+ *   |cos(Re l_1, B e_k)|            (the left eigenvector selects which input column k is integrated).
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError, checkInteger, checkNumber, symEig } from '../core';
@@ -247,4 +252,70 @@ export function topologyGraph(system: DynamicalSystem, fp: FixedPoints, o: { eps
     h.dispose();
     U.dispose();
   }
+}
+
+/** |cos| of the angle between a and b (NaN when either is zero). */
+function absCosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let ab = 0;
+  let aa = 0;
+  let bb = 0;
+  for (let i = 0; i < a.length; i++) {
+    ab += a[i] * b[i];
+    aa += a[i] * a[i];
+    bb += b[i] * b[i];
+  }
+  return Math.abs(ab / Math.sqrt(aa * bb));
+}
+
+export interface LineAttractorStatistics {
+  /** Number of points. */
+  n: number;
+  /** The line: the first principal component of the points [stateSize] (null below `minPoints`). */
+  direction: Float64Array | null;
+  /** Fraction of the points' variance along that component (NaN below `minPoints`). */
+  lineVariance: number;
+  /** Per point: |lambda_1|, the largest eigenvalue magnitude of dF/dh. */
+  topEigenvalue: number[];
+  /** Per point: |cos(Re r_1, line)|, r_1 the right eigenvector of lambda_1. */
+  rightAlignment: number[];
+  /**
+   * Per requested input column k (in the order of `inputColumns`), per point
+   * with left eigenvectors: |cos(Re l_1, dF/du e_k)|, l_1 the left eigenvector of lambda_1.
+   */
+  leftAlignment: number[][];
+}
+
+/**
+ * Line-attractor statistics of linearised slow points (see the module header).
+ * Needs the points' Jacobians and eigendecompositions (the finder computes them
+ * by default). Below `minPoints` (default 3) points no line is defined: `n`
+ * only, empty per-point lists.
+ */
+export function lineAttractorStatistics(fp: FixedPoints, o: { inputColumns?: readonly number[]; minPoints?: number } = {}): LineAttractorStatistics {
+  const S = fp.stateSize;
+  const I = fp.inputSize;
+  const columns = (o.inputColumns ?? Array.from({ length: I }, (_, k) => k)).map((k, j) => checkInteger(`inputColumns[${j}]`, k, 0, I - 1));
+  const minPoints = checkInteger('minPoints', o.minPoints ?? 3, 2);
+  const n = fp.length;
+  const leftAlignment = columns.map(() => [] as number[]);
+  if (n < minPoints) return { n, direction: null, lineVariance: NaN, topEigenvalue: [], rightAlignment: [], leftAlignment };
+  if (!fp.eigen || !fp.inputJacobians) throw new ArgumentError('fp', 'fixed points with Jacobians and eigendecompositions (computeJacobians: true)', 'points without them');
+  const line = pca(fp.xstar, S, 1);
+  const direction = line.components.subarray(0, S);
+  const topEigenvalue: number[] = [];
+  const rightAlignment: number[] = [];
+  const column = new Float64Array(S);
+  for (let i = 0; i < n; i++) {
+    const e = fp.eigen[i];
+    topEigenvalue.push(Math.hypot(e.re[0], e.im[0]));
+    rightAlignment.push(absCosine(Float64Array.from({ length: S }, (_, a) => e.rightRe[a * S]), direction));
+    if (!e.leftRe) continue;
+    const l1 = Float64Array.from({ length: S }, (_, a) => e.leftRe![a * S]);
+    const B = fp.inputJacobians[i];
+    columns.forEach((k, j) => {
+      for (let a = 0; a < S; a++) column[a] = B[a * I + k];
+      leftAlignment[j].push(absCosine(l1, column));
+    });
+  }
+  return { n, direction, lineVariance: line.explainedRatio[0], topEigenvalue, rightAlignment, leftAlignment };
 }

@@ -2,6 +2,25 @@
  * lib/dynamics: recurrent cells and tasks, training by backpropagation through
  * time, the fixed-point finder and the analysis of what it finds (Sussillo &
  * Barak 2013; Golub & Sussillo 2018; Maheswaranathan et al. 2019).
+ *
+ * The cell table (cells/table.ts): a kind name -> one file whose class owns the
+ * cell's step (tfjs and float64), closed-form Jacobians, fused fixed-point
+ * kernel and BPTT step. An unknown kind throws, naming the known ones.
+ *
+ *   kind       file              F(h, x)
+ *   vanilla    cells/vanilla.ts  tanh(h Wh + x Wx + b)
+ *   gru        cells/gru.ts      z * h + (1 - z) * tanh(x Wx_c + (r * h) Whc + b_c)
+ *   lstm       cells/lstm.ts     state [c, h]: c' = sig(f + gateBias) c + sig(i) tanh(g), h' = sig(o) tanh(c')
+ *   ugrnn      cells/ugrnn.ts    u * h + (1 - u) * tanh(x Wx_c + h Wh_c + b_c)
+ *
+ * Typical use:
+ *   const net = RecurrentNetwork.create({ kind: 'gru', units: 32, inputSize: 3, outputSize: 3, seed: 1 });
+ *   trainNetwork(net, { task: 'flipFlop', steps: 1500, batchSize: 64, trainingTrials: 512, stopLoss: 1e-4, seed: 2 });
+ *   const [search] = findNetworkFixedPoints(net, { task: 'flipFlop', seed: 3 });   // states of its own trials + noise
+ *   console.log(search.fixedPoints.summary());                 // counts by unstable modes, q range
+ *   const graph = topologyGraph(net.cell, search.fixedPoints); // saddles -> fixed points along unstable modes
+ *   new FixedPointFinder({ step, stateSize, inputSize }).find(x0, u);   // any step function of your own
+ * Populations of networks for the notebook run on the pool from lib/studies/rnn-fixed-points.
  */
 export { CELL_KINDS, CELL_TABLE, cellDefinition, cellFromJSON, createCell } from './cells/table';
 export type { CellKind } from './cells/table';
@@ -27,7 +46,9 @@ export { FixedPoints } from './fixed-points';
 export type { FixedPointsData, PointEigen } from './fixed-points';
 export { FixedPointFinder, decompose, float32QFloor, jacobiansByAutodiff } from './finder';
 export type { FixedPointFinderOptions, FixedPointSearch, StepSystem } from './finder';
-export { fixedPointFigureData, linearisedPrediction, pca, topologyGraph } from './analysis';
-export type { FixedPointFigureData, Pca, TopologyEdge, TopologyGraph } from './analysis';
-export { DYNAMICS_MODULE, findNetworkFixedPoints, runStudies, searchFixedPoints, studyJob } from './jobs';
-export type { FixedPointJobOptions, FixedPointJobResult, StudyJobArgs, StudyJobResult } from './jobs';
+export { findNetworkFixedPoints, trajectoryStates } from './network-fixed-points';
+export type { NetworkFixedPointOptions } from './network-fixed-points';
+export { fixedPointFigureData, lineAttractorStatistics, linearisedPrediction, pca, topologyGraph } from './analysis';
+export type { FixedPointFigureData, LineAttractorStatistics, Pca, TopologyEdge, TopologyGraph } from './analysis';
+export { randomOrthogonal, selfExcitingUnits } from './hand-built';
+export type { SelfExcitingUnits } from './hand-built';

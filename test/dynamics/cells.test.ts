@@ -245,3 +245,37 @@ test('written-out BPTT (the default training engine) equals tfjs autodiff; both 
   });
   curves[0].forEach((l, i) => assert.ok(Math.abs(l - curves[1][i]) < 1e-4 * l, `step ${i}: fused ${l} vs autodiff ${curves[1][i]}`));
 });
+
+test('the cell table: every kind is registered under its own name; an unknown kind throws at every entry point', async () => {
+  await initBackend({ print: false });
+  const { CELL_TABLE, cellDefinition, cellFromJSON, fusedLossAndGradients } = await import('../../lib/dynamics');
+  assert.deepEqual([...CELL_KINDS], ['vanilla', 'gru', 'lstm', 'ugrnn']);
+  for (const kind of CELL_KINDS) {
+    assert.equal(CELL_TABLE[kind].kind, kind);
+    const cell = createCell(kind, { units: 2, inputSize: 1, seed: 0 });
+    assert.equal(cell.kind, kind, `createCell('${kind}') makes a ${kind} cell`);
+    const back = cellFromJSON(cell.toJSON());
+    assert.equal(back.kind, kind);
+    assert.equal(back.constructor, cell.constructor);
+    cell.dispose();
+    back.dispose();
+  }
+  const known = /expected one of "vanilla", "gru", "lstm", "ugrnn" \(the cell table\), got "rnn"/;
+  assert.throws(() => cellDefinition('rnn'), known);
+  assert.throws(() => cellDefinition('toString'), /kind: expected one of/, 'inherited names are not kinds');
+  // create
+  assert.throws(() => createCell('rnn' as never, { units: 2, inputSize: 1, seed: 0 }), /^ArgumentError: kind: expected one of "vanilla", "gru", "lstm", "ugrnn"/);
+  assert.throws(() => RecurrentNetwork.create({ kind: 'rnn' as never, units: 2, inputSize: 1, outputSize: 1, seed: 0 }), known);
+  // restore
+  const net = RecurrentNetwork.create({ kind: 'gru', units: 2, inputSize: 3, outputSize: 3, seed: 0 });
+  const json = net.toJSON();
+  assert.throws(() => cellFromJSON({ ...json.cell, kind: 'rnn' as never }), /json\.kind: expected one of/);
+  assert.throws(() => RecurrentNetwork.fromJSON({ ...json, cell: { ...json.cell, kind: 'rnn' as never } }), /json\.kind: expected one of/);
+  // A cell whose kind is not in the table never reaches another cell's BPTT step: the fused loss
+  // and training with the fused (written-out BPTT) engine both throw.
+  (net.cell as { kind: string }).kind = 'rnn';
+  const batch = flipFlop({ batch: 2, steps: 4, seed: 1 });
+  assert.throws(() => fusedLossAndGradients(net, batch), /net\.cell\.kind: expected one of "vanilla", "gru", "lstm", "ugrnn" \(the cell table\), got "rnn"/);
+  assert.throws(() => trainNetwork(net, { task: 'flipFlop', taskOptions: { steps: 4 }, steps: 2, batchSize: 2, seed: 1, progress: false }), /net\.cell\.kind: expected one of/);
+  net.dispose();
+});

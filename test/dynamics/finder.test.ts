@@ -10,7 +10,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { Rng, initBackend } from '../../lib/core';
-import { FixedPointFinder, FixedPoints, StepSystem, float32QFloor, topologyGraph } from '../../lib/dynamics';
+import { FixedPointFinder, FixedPoints, StepSystem, float32QFloor, selfExcitingUnits, topologyGraph } from '../../lib/dynamics';
 
 // Self-excitation per unit: tanh(w h) = h has the roots 0 (unstable, slope w) and +-h*(w).
 // Distinct gains make every Jacobian's eigenvalues distinct, so its eigenvectors
@@ -23,39 +23,11 @@ const HSTAR = W.map((w) => {
   return h;
 });
 
-/** A random orthogonal 3x3 R (Gram-Schmidt of seeded normals), row-major. */
-function rotation(seed: number): number[][] {
-  const rng = new Rng(seed);
-  const v = [0, 1, 2].map(() => [rng.normal(), rng.normal(), rng.normal()]);
-  const out: number[][] = [];
-  for (const a of v) {
-    const w = a.slice();
-    for (const b of out) {
-      const d = w.reduce((s, x, i) => s + x * b[i], 0);
-      for (let i = 0; i < 3; i++) w[i] -= d * b[i];
-    }
-    const n = Math.hypot(...w);
-    out.push(w.map((x) => x / n));
-  }
-  return out;
-}
-
-/** h' = R^T tanh(D R h), D = diag(W), in column form; on row batches h' = tanh(h R^T D) R. Written as a user would: a step function only. */
-function cubeSystem(R: number[][]): StepSystem {
-  const Rt = tf.tidy(() => tf.tensor2d(R).transpose());
-  const Rm = tf.tensor2d(R);
-  const D = tf.tensor1d(W);
-  return {
-    stateSize: 3,
-    inputSize: 0,
-    step: (h) => tf.tidy(() => tf.matMul(tf.tanh(tf.mul(tf.matMul(h, Rt), D)), Rm) as tf.Tensor2D),
-  };
-}
-
 test('hand-built 3-unit network: exactly its 27 fixed points, 8/12/6/1 by unstable modes, cube topology', async () => {
   await initBackend({ print: false });
-  const R = rotation(7);
-  const sys = cubeSystem(R);
+  // The library's hand-built system; the expected points below come from its rotation and the closed form.
+  const sys = selfExcitingUnits({ gains: W, seed: 7 });
+  const R = sys.rotation;
   const before = tf.memory().numTensors;
   const rng = new Rng(1);
   const n = 512;
@@ -125,6 +97,7 @@ test('hand-built 3-unit network: exactly its 27 fixed points, 8/12/6/1 by unstab
     assert.equal(targets.size, 2 * k, `point with ${k} unstable modes reaches ${targets.size} saddles`);
   }
   assert.equal(tf.memory().numTensors, before, 'the search and the walks leave no tensors behind');
+  sys.dispose();
 });
 
 test('linear map with a known fixed point is solved to the float32 floor', async () => {
