@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { Activation, lenet, mlp, Network, Optimizer, RULES } from '../../lib/rules';
 import { conv2dFilterGradient } from '../../lib/rules/layers';
-import { autodiffGradients, randomLabels, randomTensor, relErr, testBackend } from './helpers';
+import { autodiffGradients, randomLabels, randomTensor, relErr, ruleGradients, testBackend } from './helpers';
 
 before(async () => {
   await testBackend();
@@ -76,30 +76,18 @@ test('bp: avgpool, padded strided conv and vector-valued dense units match autod
   vec.dispose();
 });
 
-function gradientsOf(net: Network, x: tf.Tensor, labels: Int32Array): Float32Array[] {
-  const t = net.oneHot(labels);
-  const trace = net.forward(x);
-  const { loss, error } = net.lossAndError(trace.output, t);
-  const g = net.backward(trace, error, 'rule');
-  const out = g.weights.map((w) => w.dataSync().slice() as Float32Array);
-  tf.dispose([t, loss, error]);
-  net.disposeGradients(g);
-  net.disposeTrace(trace);
-  return out;
-}
-
 test('fa with B set to W gives exactly the BP update (dense and conv)', () => {
   for (const spec of [mlp({ inputSize: 12, hidden: [10, 8], classes: 4, seed: 1 }), lenet({ seed: 2 })]) {
     const net = new Network(spec);
     const x = spec.inputShape.length === 1 ? randomTensor([6, 12], 41) : randomTensor([2, 32, 32, 1], 41);
     const labels = randomLabels(x.shape[0], net.outputSize, 42);
-    const bp = gradientsOf(net, x, labels);
+    const bp = ruleGradients(net, x, labels);
     net.setRule('fa');
-    const fa0 = gradientsOf(net, x, labels);
+    const fa0 = ruleGradients(net, x, labels);
     // random B: hidden-layer updates differ from BP
     assert.ok(relErr(fa0[0], bp[0]) > 0.1);
     net.pathways.forEach((p, k) => p.setState({ B: net.paramLayers[k].weight }));
-    const fa = gradientsOf(net, x, labels);
+    const fa = ruleGradients(net, x, labels);
     fa.forEach((g, k) => assert.deepEqual(Array.from(g), Array.from(bp[k]), `layer ${k}`));
     x.dispose();
     net.dispose();

@@ -62,3 +62,17 @@ export function autodiffGradients(net: Network, x: tf.Tensor, targets: tf.Tensor
   };
   return tf.grads(f)(params);
 }
+
+/** Per-layer weight gradients x^T delta of `net`'s rule on one batch (no parameter changes). */
+export function ruleGradients(net: Network, x: tf.Tensor, labels: Int32Array): Float32Array[] {
+  const t = net.oneHot(labels);
+  const trace = net.forward(x);
+  const { loss, error } = net.lossAndError(trace.output, t);
+  const g = net.backward(trace, error, 'rule');
+  const out = g.weights.map((w) => w.dataSync().slice() as Float32Array);
+  tf.dispose([t, loss, error]);
+  net.disposeGradients(g);
+  net.disposeTrace(trace);
+  return out;
+}
+

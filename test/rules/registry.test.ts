@@ -25,7 +25,7 @@ import {
   train,
   xavierUniform,
 } from '../../lib/rules';
-import { randomLabels, randomTensor, relErr, testBackend } from './helpers';
+import { randomLabels, randomTensor, relErr, ruleGradients, testBackend } from './helpers';
 
 before(async () => {
   await testBackend();
@@ -51,19 +51,6 @@ registerRule<ScaledFaOptions>('scaled-fa', {
   create: (layer, ctx) => new ScaledFeedbackPathway(layer, ctx),
 });
 const SCALED_FA = 'scaled-fa' as RuleName; // a rule registered at run time is named with a cast
-
-/** Per-layer weight gradients of `net`'s rule on one batch. */
-function ruleGradients(net: Network, x: tf.Tensor, labels: Int32Array): Float32Array[] {
-  const t = net.oneHot(labels);
-  const trace = net.forward(x);
-  const { loss, error } = net.lossAndError(trace.output, t);
-  const g = net.backward(trace, error, 'rule');
-  const out = g.weights.map((w) => w.dataSync().slice() as Float32Array);
-  tf.dispose([t, loss, error]);
-  net.disposeGradients(g);
-  net.disposeTrace(trace);
-  return out;
-}
 
 test('a rule registered in a test file: scale 1 is FA exactly; scale 2 doubles each hidden delta per layer above it (2^depth); it trains a step', async () => {
   const spec = (rule: RuleName, scale?: number) => ({ ...mlp({ inputSize: 9, hidden: [7, 6], classes: 4, seed: 3 }), rule, feedback: scale === undefined ? {} : ({ scale } as object) });
