@@ -9,11 +9,11 @@
  *     inkFraction_c   #{pixels of class c > threshold} / (images_c S)
  *     meanPixel       (sum_c meanPixel_c images_c) / count     (the whole set; empty classes add 0)
  *   class-mean image  m_c = (1 / images_c) sum_{k in c} x_k
- *   cosine            cos(a, b) = a.b / (|a| |b|)
+ *   cosine            cos(a, b) = a.b / (|a| |b|)   (lib/core's cosine)
  *
  * Exports: classPixelSummary, classMeanImages, cosineSimilarities, mostSimilarPair.
  */
-import { ArgumentError, checkNumber } from '../core';
+import { ArgumentError, checkNumber, cosine } from '../core';
 import type { ImageDataset } from '../data';
 
 /** One row of the per-class table. */
@@ -72,13 +72,7 @@ export function cosineSimilarities(vectors: ArrayLike<number>[]): number[][] {
   vectors.forEach((v, i) => {
     if (v === null || typeof v !== 'object' || v.length !== n) throw new ArgumentError(`vectors[${i}]`, `a vector of length ${n}`, v);
   });
-  const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-    let s = 0;
-    for (let p = 0; p < n; p++) s += a[p] * b[p];
-    return s;
-  };
-  const norms = vectors.map((v) => Math.sqrt(dot(v, v)));
-  return vectors.map((a, i) => vectors.map((b, j) => dot(a, b) / (norms[i] * norms[j])));
+  return vectors.map((a) => vectors.map((b) => cosine(a, b)));
 }
 
 /** The pair [i, j] (i < j) with the largest off-diagonal entry of a square matrix; the first such pair on a tie. */
