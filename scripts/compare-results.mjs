@@ -5,7 +5,7 @@
  * Compares two results.json files (or two out/ folders: every <name>/results.json
  * present in both) number by number, to check that a refactor left a study's
  * seeded numbers unchanged. Keys that record when or how long something ran are
- * excluded by default (date, node, wallTimeSeconds, and any key whose name says
+ * excluded by default (date, node, startedAt, wallTimeSeconds, and any key whose name says
  * seconds, time, elapsed, duration or perSecond). `--ignore REGEX` excludes more
  * keys by their dotted path (e.g. a loop that now draws its random stream
  * differently; say why in the commit). Tolerance is zero unless --tolerance
@@ -17,7 +17,7 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 
-const TIMING = /(^|\.)(date|node|wallTimeSeconds)$|seconds|Seconds|time|Time|elapsed|Elapsed|duration|Duration|perSecond|PerSecond/;
+const TIMING = /(^|\.)(date|node|wallTimeSeconds|startedAt)$|seconds|Seconds|time|Time|elapsed|Elapsed|duration|Duration|perSecond|PerSecond/;
 
 function usage(msg) {
   console.error(`compare-results: ${msg}\nusage: node scripts/compare-results.mjs BEFORE AFTER [--ignore REGEX]... [--tolerance T]`);
