@@ -9,7 +9,8 @@
  * seconds, time, elapsed, duration or perSecond). `--ignore REGEX` excludes more
  * keys by their dotted path (e.g. a loop that now draws its random stream
  * differently; say why in the commit). Tolerance is zero unless --tolerance
- * gives a relative one.
+ * gives a relative one. Paths inside the run's out/ folder (figure files)
+ * are compared relative to that folder.
  *
  * Prints every differing path with both values; exit status 1 when any differ
  * or a file is missing, 0 otherwise.
@@ -43,7 +44,15 @@ function isIgnored(p) {
   return TIMING.test(p) || ignores.some((r) => r.test(p));
 }
 
+// Paths written by a run (figure files) name its out/ folder; compare them relative to it.
+let roots = ['', ''];
+function relative(v, side) {
+  return typeof v === 'string' && roots[side] && v.startsWith(roots[side]) ? `<out>${v.slice(roots[side].length)}` : v;
+}
+
 function same(a, b) {
+  a = relative(a, 0);
+  b = relative(b, 1);
   if (a === b) return true;
   if (typeof a === 'number' && typeof b === 'number') {
     if (Number.isNaN(a) && Number.isNaN(b)) return true;
@@ -78,6 +87,7 @@ function compareFiles(before, after, label) {
   if (!existsSync(before)) return [`${label}: missing ${before}`];
   if (!existsSync(after)) return [`${label}: missing ${after}`];
   const out = [];
+  roots = [path.dirname(path.dirname(before)), path.dirname(path.dirname(after))];
   diff(JSON.parse(readFileSync(before, 'utf8')), JSON.parse(readFileSync(after, 'utf8')), '', out);
   return out.map((d) => `${label}: ${d}`);
 }
