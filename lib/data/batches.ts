@@ -2,12 +2,16 @@
  * Mini-batches and tensors. Shuffling is seeded per epoch: epoch e of seed s
  * uses the permutation of `new Rng(s).child(e)`, so an epoch's order depends
  * only on (seed, epoch) -- not on how many epochs ran before -- and a run can
- * resume at any epoch with the same batches.
+ * resume at any epoch with the same batches. Every epoch/minibatch loop of
+ * the library goes through `batchIndices` (one epoch) or `epochBatches` /
+ * `tensorBatches` (several epochs, numbered steps), so all of them shuffle
+ * the same way.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError, Rng, checkInteger } from '../core';
 import type { ImageDataset } from './images';
 import { oneHot } from './images';
+import { isTensorDataset, targetsOf, type TensorDataset } from './datasets';
 
 export interface BatchOptions {
   /** Examples per batch. */
@@ -40,6 +44,108 @@ export function batchIndices(count: number, options: BatchOptions): Int32Array[]
     out.push(order.slice(start, end));
   }
   return out;
+}
+
+/** Batches in one epoch over `count` examples: ceil(count / batchSize), or floor with dropLast. */
+export function batchesPerEpoch(count: number, options: Pick<BatchOptions, 'batchSize' | 'dropLast'>): number {
+  checkInteger('count', count, 0);
+  const batchSize = checkInteger('batchSize', options?.batchSize, 1);
+  return options.dropLast ? Math.floor(count / batchSize) : Math.ceil(count / batchSize);
+}
+
+export interface EpochBatchOptions extends Omit<BatchOptions, 'epoch'> {
+  /** Epochs to run. */
+  epochs: number;
+  /** Number of the first epoch (default 0); epoch e uses the permutation of (seed, e). */
+  startEpoch?: number;
+  /** Stop after this many batches in all (default: every batch of every epoch). */
+  maxSteps?: number;
+}
+
+/** One minibatch of a multi-epoch loop. */
+export interface IndexBatch {
+  /** Epoch number (startEpoch, startEpoch + 1, ...). */
+  epoch: number;
+  /** Position of the batch in its epoch (0-based) and the epoch's number of batches. */
+  batch: number;
+  batches: number;
+  /** Batches yielded before this one (0-based, across epochs). */
+  step: number;
+  /** Example positions in the batch. */
+  indices: Int32Array;
+}
+
+/**
+ * The index batches of `epochs` epochs over `count` examples, each epoch
+ * shuffled as `batchIndices` does, stopping early after `maxSteps` batches.
+ */
+export function epochBatches(count: number, options: EpochBatchOptions): Generator<IndexBatch> {
+  // Checked here, not inside the generator, so a bad option fails at the call rather than at the first batch.
+  checkInteger('count', count, 0);
+  if (options === null || typeof options !== 'object') throw new ArgumentError('options', 'an options object with batchSize and epochs', options);
+  const epochs = checkInteger('epochs', options.epochs, 0);
+  const start = checkInteger('startEpoch', options.startEpoch ?? 0, 0);
+  const maxSteps = options.maxSteps === undefined ? Infinity : checkInteger('maxSteps', options.maxSteps, 0);
+  checkBatchOptions({ ...options, epoch: start });
+  return (function* () {
+    let step = 0;
+    for (let epoch = start; epoch < start + epochs && step < maxSteps; epoch++) {
+      const list = batchIndices(count, { ...options, epoch });
+      for (let batch = 0; batch < list.length && step < maxSteps; batch++) {
+        yield { epoch, batch, batches: list.length, step, indices: list[batch] };
+        step++;
+      }
+    }
+  })();
+}
+
+/** Rows `indices` of a tensor data set (new tensors; the caller disposes them). */
+export function takeTensors(data: TensorDataset, indices: ArrayLike<number>): TensorDataset {
+  if (!isTensorDataset(data)) throw new ArgumentError('data', 'tensors {x, y}', data);
+  if (indices === null || typeof indices !== 'object' || typeof indices.length !== 'number') throw new ArgumentError('indices', 'an array of example positions', indices);
+  const n = data.x.shape[0];
+  for (let b = 0; b < indices.length; b++) {
+    const i = indices[b];
+    if (!Number.isInteger(i) || i < 0 || i >= n) throw new ArgumentError('indices', `integers in [0, ${n - 1}]`, `${i} at position ${b}`);
+  }
+  return tf.tidy(() => {
+    const i = tf.tensor1d(Int32Array.from(indices), 'int32');
+    return { x: tf.gather(data.x, i), y: tf.gather(data.y, i) };
+  });
+}
+
+/** A minibatch of a tensor data set: its position in the loop and its rows. */
+export interface TensorBatch extends IndexBatch {
+  x: tf.Tensor;
+  /** The rows of data.y, or with `classes` float targets [B, classes] (labels one-hot encoded). */
+  y: tf.Tensor;
+}
+
+/**
+ * The minibatches of `epochs` epochs of a tensor data set, shuffled as
+ * `epochBatches` does. With `classes` (a network's output size), y is float
+ * targets [B, classes]. A batch's tensors are disposed when the loop moves
+ * on or leaves (clone them to keep them).
+ */
+export function tensorBatches(data: TensorDataset, options: EpochBatchOptions & { classes?: number }): Generator<TensorBatch> {
+  if (!isTensorDataset(data)) throw new ArgumentError('data', 'tensors {x, y} (see toTensorDataset)', data);
+  const classes = options?.classes === undefined ? undefined : checkInteger('classes', options.classes, 1);
+  const batches = epochBatches(data.x.shape[0], options);
+  return (function* () {
+    for (const b of batches) {
+      const rows = takeTensors(data, b.indices);
+      let y = rows.y;
+      if (classes !== undefined) {
+        y = tf.tidy(() => targetsOf(rows.y, classes));
+        rows.y.dispose();
+      }
+      try {
+        yield { ...b, x: rows.x, y };
+      } finally {
+        tf.dispose([rows.x, y]);
+      }
+    }
+  })();
 }
 
 function checkBatchOptions(options: BatchOptions): Required<BatchOptions> {

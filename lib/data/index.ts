@@ -1,8 +1,11 @@
 /**
  * lib/data: typed loaders for the data sets the studies use -- MNIST,
  * Fashion-MNIST, IMDB reviews -- and a MAT v5 reader for MATLAB files such as
- * the songbird recordings. data/README.md lists every source, where it is
- * looked for and how to get it.
+ * the songbird recordings; the labelled-data types every module accepts
+ * (`DataInput`: a loader's `ImageDataset`, an `ArrayDataset` of flat rows, or
+ * a `TensorDataset`) with their conversions (datasets.ts); and minibatch
+ * batching, the one way every epoch loop shuffles (batches.ts).
+ * data/README.md lists every source, where it is looked for and how to get it.
  */
 export { DataNotFoundError, DataFormatError } from './errors';
 export { parseIdx, readIdx, clearIdxCache, idxCacheSize } from './idx';
@@ -11,8 +14,10 @@ export {
   loadMnist, loadFashionMnist, oneHot, MNIST_CLASS_NAMES, FASHION_MNIST_CLASS_NAMES, PIXEL_STATISTICS, FASHION_MNIST_SYSTEM_DIR,
 } from './images';
 export type { ImageDataset, ImageLoadOptions, Normalization, Normalize, Split } from './images';
-export { batchIndices, takeImages, imageBatches, toTensors } from './batches';
-export type { BatchOptions, ImageBatch, TensorOptions, ImageTensors } from './batches';
+export { isTensorDataset, toArrayDataset, toTensorDataset, disposeConverted, targetsOf, labelsOf } from './datasets';
+export type { ArrayDataset, TensorDataset, DataInput, NetworkShape } from './datasets';
+export { batchIndices, batchesPerEpoch, epochBatches, takeImages, takeTensors, imageBatches, tensorBatches, toTensors } from './batches';
+export type { BatchOptions, EpochBatchOptions, IndexBatch, TensorBatch, ImageBatch, TensorOptions, ImageTensors } from './batches';
 export {
   loadImdb, loadImdbReviews, takeSequences, tokenize, buildVocabulary, encode, decode, imdbSplitIndices, PAD_ID, UNKNOWN_ID, PAD_TOKEN, UNKNOWN_TOKEN,
 } from './imdb';
