@@ -16,11 +16,14 @@
  *   persistence, logit-gradient cosines by class, the Hessian restricted to a
  *   random subspace, training in a random affine subspace and d_int90,
  *   curvature versus initialisation radius, projected SGD.
- * - study.ts: the notebook's runs as worker-pool jobs.
+ * Every function that takes data accepts what lib/data's loaders return, flat
+ * `ArrayDataset`s, or tensors {x, y} (lib/data `DataInput`); training loops
+ * draw their minibatches through lib/data batching. The notebook's study
+ * runs live in lib/studies/loss-landscape-geometry.ts.
  *
  * ```ts
  * const net = new Network(mlp({ hidden: [200, 200], activation: 'tanh' }));
- * const data = { x, y };                      // x [N, 784], y labels [N] or one-hot [N, 10]
+ * const data = loadMnist({ limit: 1024 });   // or tensors { x: [N, 784], y: labels [N] or one-hot [N, 10] }
  * const curvature = new Curvature(net, data, { batchSize: 1024 });
  * const top = eigenpairs(curvature.operator('hessian'), 10);   // values, vectors, residuals
  * const { gradient } = curvature.lossAndGradient();
@@ -36,7 +39,24 @@
  * g) while the weights are unchanged -- any `assign` to a weight rebuilds
  * it -- so the products of one Krylov run cost one R pass each.
  */
-export * from './spectrum';
-export * from './products';
-export * from './probes';
-export * from './study';
+export {
+  checkOperator, applyChecked, dot, norm, rademacher, lanczos, tridiagonalEig, eigenpairs, powerIteration, spectralDensity, smoothedDensity,
+  hutchinson, denseOperator, diagonalOperator, materialize,
+} from './spectrum';
+export type {
+  LinearOperator, LanczosOptions, LanczosResult, EigenpairOptions, Eigenpairs, PowerIterationOptions, DensityOptions, SpectralDensity,
+  TraceOptions, Estimate, TraceEstimates,
+} from './spectrum';
+export {
+  parameterCount, flattenParameters, unflattenParameters, setParameters, Curvature, lossAndGradient, curvatureProduct, hessianVectorProduct,
+  gaussNewtonVectorProduct, curvatureOperator, logitGradients,
+} from './products';
+export type { CurvatureLayer, CurvatureNetwork, CurvatureLoss, CurvatureKind, ProductOptions, CurvatureOperator } from './products';
+export {
+  gradientOverlap, subspacePersistence, logitGradientCosines, RandomSubspace, restrictedHessian, accuracy, trainInSubspace, intrinsicDimension,
+  curvatureAtRadius, projectedSgd,
+} from './probes';
+export type {
+  GradientOverlap, LogitGradientCosines, RestrictedHessian, SgdOptions, SubspaceTrainingResult, IntrinsicDimension, RadiusPoint,
+  ProjectedSgdOptions, ProjectedSgdResult,
+} from './probes';

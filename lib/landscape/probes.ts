@@ -12,7 +12,10 @@ import * as tf from '@tensorflow/tfjs';
 import { ArgumentError, Progress, ProgressOutput, Rng, checkInteger, checkNumber, checkOneOf, describe, gemm, symEig } from '../core';
 import { LinearOperator, applyChecked, checkOperator, dot, eigenpairs, hutchinson, norm, Estimate } from './spectrum';
 import {
-  CurvatureNetwork, CurvatureLoss, Dataset, curvatureOperator, flattenParameters, lossAndGradient, logitGradients, parameterCount, setParameters,
+  batchesPerEpoch, disposeConverted, labelsOf, takeTensors, tensorBatches, toTensorDataset, type DataInput, type TensorDataset,
+} from '../data';
+import {
+  CurvatureNetwork, CurvatureLoss, curvatureOperator, flattenParameters, lossAndGradient, logitGradients, parameterCount, setParameters,
 } from './products';
 
 // ---------------------------------------------------------------- subspace overlap
@@ -90,10 +93,11 @@ export interface LogitGradientCosines {
  * grad_theta z_c(x), for `perClass` examples of each class (Fort & Ganguli
  * 2019, Fig. 2). Memory: (C * perClass * C) vectors of length D in float32.
  */
-export function logitGradientCosines(net: CurvatureNetwork, data: Dataset, options: { perClass?: number; seed?: number; maxBytes?: number } = {}): LogitGradientCosines {
+export function logitGradientCosines(net: CurvatureNetwork, data: DataInput, options: { perClass?: number; seed?: number; maxBytes?: number } = {}): LogitGradientCosines {
   const perClass = checkInteger('perClass', options.perClass ?? 3, 1);
   const c = net.outputSize;
-  const labels = labelsOf(data);
+  const tensors = toTensorDataset(data, net);
+  const labels = Array.from(labelsOf(tensors.y));
   const d = parameterCount(net);
   const bytes = c * perClass * c * d * 4;
   const maxBytes = checkNumber('maxBytes', options.maxBytes ?? 1.5e9, 1);
@@ -103,15 +107,19 @@ export function logitGradientCosines(net: CurvatureNetwork, data: Dataset, optio
   const chosenClass: number[] = [];
   for (let k = 0; k < c; k++) {
     const idx = labels.map((l, i) => (l === k ? i : -1)).filter((i) => i >= 0);
-    if (idx.length < perClass) throw new ArgumentError('data', `at least ${perClass} examples of class ${k}`, `${idx.length}`);
+    if (idx.length < perClass) {
+      disposeConverted(tensors, data);
+      throw new ArgumentError('data', `at least ${perClass} examples of class ${k}`, `${idx.length}`);
+    }
     for (const j of rng.sample(idx.length, perClass)) {
       chosen.push(idx[j]);
       chosenClass.push(k);
     }
   }
-  const xSel = tf.tidy(() => tf.gather(data.x, tf.tensor1d(chosen, 'int32')));
-  const lg = logitGradients(net, xSel);
-  xSel.dispose();
+  const sel = takeTensors(tensors, chosen);
+  disposeConverted(tensors, data);
+  const lg = logitGradients(net, sel.x);
+  tf.dispose([sel.x, sel.y]);
   // Order rows by logit, then by class of the example.
   const rows = lg.gradients.map((g, r) => ({ g: g as Float32Array | null, logit: lg.logit[r], cls: chosenClass[lg.example[r]] }));
   rows.sort((p, q) => p.logit - q.logit || p.cls - q.cls);
@@ -292,39 +300,25 @@ export function restrictedHessian(op: LinearOperator, subspace: RandomSubspace |
 
 // ---------------------------------------------------------------- training helpers
 
-/** Integer labels of a data set whose y is labels [N] or one-hot [N, C]. */
-function labelsOf(data: Dataset): number[] {
-  if (data.y.shape.length === 1) return Array.from(data.y.dataSync());
-  const am = data.y.argMax(1);
-  const out = Array.from(am.dataSync());
-  am.dispose();
-  return out;
-}
-
 /** Fraction of rows whose argmax logit equals the label. */
-export function accuracy(net: CurvatureNetwork, data: Dataset, batchSize = 2000): number {
+export function accuracy(net: CurvatureNetwork, data: DataInput, batchSize = 2000): number {
   checkInteger('batchSize', batchSize, 1);
-  const n = data.x.shape[0];
-  const labels = labelsOf(data);
+  const t = toTensorDataset(data, net);
+  const n = t.x.shape[0];
+  const labels = labelsOf(t.y);
   let correct = 0;
   for (let s = 0; s < n; s += batchSize) {
     const m = Math.min(batchSize, n - s);
     const pred = tf.tidy(() => {
-      const xb = tf.slice(data.x, [s, ...data.x.shape.slice(1).map(() => 0)], [m, ...data.x.shape.slice(1)]);
+      const xb = tf.slice(t.x, [s, ...t.x.shape.slice(1).map(() => 0)], [m, ...t.x.shape.slice(1)]);
       return net.layers.reduce((h: tf.Tensor, l) => l.forward(h), xb).argMax(1);
     });
     const p = pred.dataSync();
     for (let i = 0; i < m; i++) if (p[i] === labels[s + i]) correct++;
     pred.dispose();
   }
+  disposeConverted(t, data);
   return correct / n;
-}
-
-function batchOf(data: Dataset, idx: Int32Array | number[]): Dataset {
-  return tf.tidy(() => {
-    const i = tf.tensor1d(Array.from(idx), 'int32');
-    return { x: tf.gather(data.x, i), y: tf.gather(data.y, i) };
-  });
 }
 
 export interface SgdOptions {
@@ -367,52 +361,42 @@ function resolveSgd(o: SgdOptions) {
     batchSize: checkInteger('batchSize', o.batchSize ?? 128, 1),
     optimizer: checkOneOf('optimizer', o.optimizer ?? 'adam', ['sgd', 'adam']),
     learningRate: checkNumber('learningRate', o.learningRate ?? (o.optimizer === 'sgd' ? 0.1 : 1e-3), Number.MIN_VALUE),
-    seed: checkInteger('seed', o.seed ?? 0),
+    seed: checkInteger('seed', o.seed ?? 0, 0, 0xffffffff),
     maxSteps: o.maxSteps === undefined ? Infinity : checkInteger('maxSteps', o.maxSteps, 1),
   };
 }
 
 /**
- * Generic minibatch loop on a parameter vector `theta` (length n):
- * `gradient(batch)` returns dL/dtheta for the batch at the current theta.
+ * Minibatch descent on a parameter vector `theta` (length n), batches from
+ * lib/data's `tensorBatches` (epoch e shuffled by the permutation of
+ * (seed, e)): `gradient(batch, step)` returns dL/dtheta for the batch at the
+ * current theta.
  */
 function minibatchLoop(
   n: number,
-  train: Dataset,
+  train: TensorDataset,
   o: SgdOptions,
   theta: Float64Array,
-  gradient: (batch: Dataset, step: number) => { gradient: Float64Array; loss: number },
+  gradient: (batch: TensorDataset, step: number) => { gradient: Float64Array; loss: number },
 ): { steps: number; losses: number[] } {
   const r = resolveSgd(o);
-  const rows = train.x.shape[0];
-  const perEpoch = Math.ceil(rows / r.batchSize);
+  const perEpoch = batchesPerEpoch(train.x.shape[0], r);
   const total = Math.min(r.maxSteps, perEpoch * r.epochs);
-  const rng = new Rng(r.seed);
   const adam = r.optimizer === 'adam' ? new Adam(n, r.learningRate) : null;
   const progress = new Progress({ total, label: o.label ?? 'training', output: o.progress ?? 'auto' });
   const losses: number[] = [];
-  let step = 0;
-  for (let e = 0; e < r.epochs && step < total; e++) {
-    const perm = rng.permutation(rows);
-    for (let b = 0; b < perEpoch && step < total; b++) {
-      const batch = batchOf(train, perm.subarray(b * r.batchSize, Math.min(rows, (b + 1) * r.batchSize)));
-      let g: Float64Array;
-      try {
-        const r = gradient(batch, step);
-        g = r.gradient;
-        losses.push(r.loss);
-      } finally {
-        tf.dispose([batch.x, batch.y]);
-      }
-      if (!Number.isFinite(losses[losses.length - 1])) throw new Error(`training diverged at step ${step}: loss ${losses[losses.length - 1]}`);
-      if (adam) adam.step(theta, g);
-      else for (let i = 0; i < n; i++) theta[i] -= r.learningRate * g[i];
-      step++;
-      progress.update(step, losses.length ? `loss ${losses[losses.length - 1].toFixed(4)}` : undefined);
-    }
+  let steps = 0;
+  for (const batch of tensorBatches(train, { batchSize: r.batchSize, seed: r.seed, epochs: r.epochs, maxSteps: total })) {
+    const { gradient: g, loss } = gradient(batch, batch.step);
+    losses.push(loss);
+    if (!Number.isFinite(loss)) throw new Error(`training diverged at step ${batch.step}: loss ${loss}`);
+    if (adam) adam.step(theta, g);
+    else for (let i = 0; i < n; i++) theta[i] -= r.learningRate * g[i];
+    steps = batch.step + 1;
+    progress.update(steps, `loss ${loss.toFixed(4)}`);
   }
   progress.finish();
-  return { steps: step, losses };
+  return { steps, losses };
 }
 
 export interface SubspaceTrainingResult {
@@ -432,12 +416,13 @@ export interface SubspaceTrainingResult {
  */
 export function trainInSubspace(
   net: CurvatureNetwork,
-  train: Dataset,
+  train: DataInput,
   d: number,
-  options: SgdOptions & { test?: Dataset; subspaceSeed?: number; subspaceKind?: 'dense' | 'sparse' } = {},
+  options: SgdOptions & { test?: DataInput; subspaceSeed?: number; subspaceKind?: 'dense' | 'sparse' } = {},
 ): SubspaceTrainingResult {
   const dim = parameterCount(net);
   checkInteger('d', d, 1, dim);
+  const trainTensors = toTensorDataset(train, net, 'train');
   const theta0 = flattenParameters(net);
   const P = new RandomSubspace(dim, d, { seed: options.subspaceSeed ?? options.seed ?? 0, kind: options.subspaceKind ?? 'sparse' });
   const thetaD = new Float64Array(d);
@@ -448,17 +433,18 @@ export function trainInSubspace(
   };
   let lastLoss = NaN;
   try {
-    const run = minibatchLoop(d, train, { label: `subspace d=${d}`, ...options }, thetaD, (batch) => {
+    const run = minibatchLoop(d, trainTensors, { label: `subspace d=${d}`, ...options }, thetaD, (batch) => {
       place();
       const lg = lossAndGradient(net, batch, { loss: options.loss, batchSize: batch.x.shape[0] });
       lastLoss = lg.loss;
       return { gradient: P.projectTranspose(lg.gradient), loss: lg.loss };
     });
     place();
-    const acc = accuracy(net, options.test ?? train);
+    const acc = accuracy(net, options.test ?? trainTensors);
     return { d, accuracy: acc, trainLoss: lastLoss, steps: run.steps, thetaD };
   } finally {
     setParameters(net, theta0);
+    disposeConverted(trainTensors, train);
   }
 }
 
@@ -514,7 +500,7 @@ export interface RadiusPoint {
  */
 export function curvatureAtRadius(
   net: CurvatureNetwork,
-  data: Dataset,
+  data: DataInput,
   radius: number,
   options: { samples?: number; d?: number; seed?: number; loss?: CurvatureLoss; progress?: ProgressOutput } = {},
 ): RadiusPoint {
@@ -563,7 +549,7 @@ export interface ProjectedSgdOptions extends SgdOptions {
   hessianSamples?: number;
   /** Lanczos steps per recomputation (default 3k + 20). */
   lanczosSteps?: number;
-  test?: Dataset;
+  test?: DataInput;
   /** Evaluate test accuracy every this many steps (default: each recomputation). */
   evaluateEvery?: number;
 }
@@ -585,25 +571,27 @@ export interface ProjectedSgdResult {
  * it, or not at all (Song, Ahn & Yun, ICLR 2025). The network's parameters
  * are updated in place (train a fresh copy per mode).
  */
-export function projectedSgd(net: CurvatureNetwork, train: Dataset, options: ProjectedSgdOptions): ProjectedSgdResult {
+export function projectedSgd(net: CurvatureNetwork, train: DataInput, options: ProjectedSgdOptions): ProjectedSgdResult {
   const mode = checkOneOf('mode', options?.mode, ['full', 'dominant', 'bulk']);
   const k = checkInteger('k', options.k ?? net.outputSize, 1);
   const every = checkInteger('recomputeEvery', options.recomputeEvery ?? 50, 1);
   const evalEvery = checkInteger('evaluateEvery', options.evaluateEvery ?? every, 1);
   const hs = checkInteger('hessianSamples', options.hessianSamples ?? 1024, 1);
-  const rows = train.x.shape[0];
-  const hessRows = Array.from(new Rng((options.seed ?? 0) + 7).sample(rows, Math.min(hs, rows)));
-  const hessData = batchOf(train, hessRows);
   const theta = flattenParameters(net);
   const dim = theta.length;
   checkInteger('k', k, 1, dim);
+  const trainTensors = toTensorDataset(train, net, 'train');
+  const testTensors = options.test ? toTensorDataset(options.test, net, 'test') : null;
+  const rows = trainTensors.x.shape[0];
+  const hessRows = Array.from(new Rng((options.seed ?? 0) + 7).sample(rows, Math.min(hs, rows)));
+  const hessData = takeTensors(trainTensors, hessRows);
   let V: Float64Array[] = [];
   let recomputations = 0;
   let lastLoss = NaN;
   const curve: ProjectedSgdResult['curve'] = [];
-  const evalSet = options.test ?? train;
+  const evalSet = testTensors ?? trainTensors;
   try {
-    const run = minibatchLoop(dim, train, { optimizer: 'sgd', label: `SGD (${mode})`, ...options }, theta, (batch, step) => {
+    const run = minibatchLoop(dim, trainTensors, { optimizer: 'sgd', label: `SGD (${mode})`, ...options }, theta, (batch, step) => {
       setParameters(net, theta);
       if (mode !== 'full' && step % every === 0) {
         const op = curvatureOperator(net, hessData, 'hessian', { loss: options.loss });
@@ -633,5 +621,7 @@ export function projectedSgd(net: CurvatureNetwork, train: Dataset, options: Pro
     return { mode, accuracy: acc, curve, recomputations, recomputeEvery: every, steps: run.steps };
   } finally {
     tf.dispose([hessData.x, hessData.y]);
+    disposeConverted(trainTensors, train);
+    if (testTensors) disposeConverted(testTensors, options.test!);
   }
 }

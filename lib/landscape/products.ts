@@ -26,6 +26,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError, checkInteger, checkOneOf, describe } from '../core';
+import { targetsOf, toTensorDataset, type DataInput } from '../data';
 import { LinearOperator } from './spectrum';
 
 // ---------------------------------------------------------------- the contract used from lib/rules
@@ -58,12 +59,6 @@ export interface CurvatureNetwork {
 
 export type CurvatureLoss = 'cross-entropy' | 'mse';
 export type CurvatureKind = 'hessian' | 'gauss-newton' | 'residual';
-
-/** Inputs and targets: x [N, ...inputShape]; y one-hot [N, C] (float) or integer labels [N]. */
-export interface Dataset {
-  x: tf.Tensor;
-  y: tf.Tensor;
-}
 
 export interface ProductOptions {
   /** Loss to differentiate (default: the network's own). */
@@ -139,34 +134,24 @@ export function setParameters(net: CurvatureNetwork, flat: ArrayLike<number>): v
 
 interface Prepared {
   x: tf.Tensor;
-  /** One-hot (or regression) targets [N, C]. */
+  /** One-hot (or regression) targets [N, C], always owned. */
   y: tf.Tensor;
   n: number;
-  owned: boolean;
+  /** Whether x was made from the caller's data (and is freed with it). */
+  ownX: boolean;
 }
 
-function prepare(net: CurvatureNetwork, data: Dataset): Prepared {
-  if (!data || !(data.x instanceof tf.Tensor) || !(data.y instanceof tf.Tensor)) {
-    throw new ArgumentError('data', 'an object {x: tf.Tensor, y: tf.Tensor}', describe(data));
-  }
-  const { x, y } = data;
-  const okX = x.shape.length === net.inputShape.length + 1 && net.inputShape.every((d, i) => x.shape[i + 1] === d);
-  if (!okX) throw new ArgumentError('data.x', `shape [N, ${net.inputShape.join(', ')}]`, `[${x.shape.join(', ')}]`);
-  const n = x.shape[0];
-  if (n < 1) throw new ArgumentError('data.x', 'at least one row', `[${x.shape.join(', ')}]`);
-  const c = net.outputSize;
-  if (y.shape.length === 1) {
-    if (y.shape[0] !== n) throw new ArgumentError('data.y', `${n} labels (one per row of x)`, `[${y.shape.join(', ')}]`);
-    const labels = y.dataSync();
-    for (let i = 0; i < labels.length; i++) {
-      if (!Number.isInteger(labels[i]) || labels[i] < 0 || labels[i] >= c) throw new ArgumentError('data.y', `integer labels in [0, ${c - 1}]`, `${labels[i]} at index ${i}`);
-    }
-    return { x, y: tf.tidy(() => tf.oneHot(y.toInt(), c).toFloat()), n, owned: true };
-  }
-  if (y.shape.length !== 2 || y.shape[0] !== n || y.shape[1] !== c) {
-    throw new ArgumentError('data.y', `one-hot targets [${n}, ${c}] or labels [${n}]`, `[${y.shape.join(', ')}]`);
-  }
-  return { x, y, n, owned: false };
+/**
+ * The data as x [N, ...inputShape] and targets [N, C]: loader output and
+ * flat arrays become new tensors (owned, freed on dispose); tensors given
+ * are used as they are, integer labels one-hot encoded.
+ */
+function prepare(net: CurvatureNetwork, data: DataInput): Prepared {
+  const t = toTensorDataset(data, net);
+  const ownX = t.x !== (data as { x?: unknown }).x;
+  const y = tf.tidy(() => targetsOf(t.y, net.outputSize));
+  if (t.y !== (data as { y?: unknown }).y) t.y.dispose();
+  return { x: t.x, y, n: t.x.shape[0], ownX };
 }
 
 function chunks(n: number, batchSize: number): [number, number][] {
@@ -366,7 +351,7 @@ export class Curvature {
   products = 0;
   milliseconds = 0;
 
-  constructor(readonly net: CurvatureNetwork, data: Dataset, options: ProductOptions = {}) {
+  constructor(readonly net: CurvatureNetwork, data: DataInput, options: ProductOptions = {}) {
     checkNetwork(net);
     const o = checkedOptions(net, options);
     this.loss = o.loss;
@@ -470,7 +455,8 @@ export class Curvature {
       if (x !== this.prepared.x) x.dispose();
       if (y !== this.prepared.y) y.dispose();
     });
-    if (this.prepared.owned) this.prepared.y.dispose();
+    this.prepared.y.dispose();
+    if (this.prepared.ownX) this.prepared.x.dispose();
     this.disposed = true;
   }
 }
@@ -478,7 +464,7 @@ export class Curvature {
 // ---------------------------------------------------------------- public products
 
 /** Mean loss and its gradient over the data set (batch-size-weighted over chunks). */
-export function lossAndGradient(net: CurvatureNetwork, data: Dataset, options: ProductOptions = {}): { loss: number; gradient: Float64Array } {
+export function lossAndGradient(net: CurvatureNetwork, data: DataInput, options: ProductOptions = {}): { loss: number; gradient: Float64Array } {
   const c = new Curvature(net, data, options);
   try {
     return c.lossAndGradient();
@@ -493,7 +479,7 @@ export function lossAndGradient(net: CurvatureNetwork, data: Dataset, options: P
  * same parameters use `curvatureOperator` (or `Curvature`), which reuses
  * the forward state.
  */
-export function curvatureProduct(net: CurvatureNetwork, data: Dataset, v: ArrayLike<number>, kind: CurvatureKind = 'hessian', options: ProductOptions = {}): Float64Array {
+export function curvatureProduct(net: CurvatureNetwork, data: DataInput, v: ArrayLike<number>, kind: CurvatureKind = 'hessian', options: ProductOptions = {}): Float64Array {
   checkNetwork(net);
   checkOneOf('kind', kind, ['hessian', 'gauss-newton', 'residual']);
   const d = parameterCount(net);
@@ -507,12 +493,12 @@ export function curvatureProduct(net: CurvatureNetwork, data: Dataset, v: ArrayL
 }
 
 /** Convenience: H v. */
-export function hessianVectorProduct(net: CurvatureNetwork, data: Dataset, v: ArrayLike<number>, options: ProductOptions = {}): Float64Array {
+export function hessianVectorProduct(net: CurvatureNetwork, data: DataInput, v: ArrayLike<number>, options: ProductOptions = {}): Float64Array {
   return curvatureProduct(net, data, v, 'hessian', options);
 }
 
 /** Convenience: G v (generalised Gauss-Newton). */
-export function gaussNewtonVectorProduct(net: CurvatureNetwork, data: Dataset, v: ArrayLike<number>, options: ProductOptions = {}): Float64Array {
+export function gaussNewtonVectorProduct(net: CurvatureNetwork, data: DataInput, v: ArrayLike<number>, options: ProductOptions = {}): Float64Array {
   return curvatureProduct(net, data, v, 'gauss-newton', options);
 }
 
@@ -534,7 +520,7 @@ export interface CurvatureOperator extends LinearOperator {
  * Krylov run). The forward state is cached and rebuilt whenever a weight
  * has been assigned since the last product. Call `dispose()` when done.
  */
-export function curvatureOperator(net: CurvatureNetwork, data: Dataset, kind: CurvatureKind = 'hessian', options: ProductOptions = {}): CurvatureOperator {
+export function curvatureOperator(net: CurvatureNetwork, data: DataInput, kind: CurvatureKind = 'hessian', options: ProductOptions = {}): CurvatureOperator {
   checkOneOf('kind', kind, ['hessian', 'gauss-newton', 'residual']);
   return new Curvature(net, data, options).operator(kind);
 }

@@ -429,6 +429,7 @@ export interface SpectralDensity {
  * the average over runs estimates (1/n) sum_j f(lambda_j).
  */
 export function spectralDensity(op: LinearOperator, options: DensityOptions = {}): SpectralDensity {
+  // Same shape as hutchinson's preamble on purpose: each estimator checks its own options and seeds its own probes.
   checkOperator('op', op);
   const runs = checkInteger('runs', options.runs ?? 10, 1);
   const steps = checkInteger('steps', options.steps ?? Math.min(op.dim, 90), 1, op.dim);

@@ -18,25 +18,7 @@ import {
 } from '../core';
 import { LayerAlignment, Network, NetworkOptions } from './network';
 import { Optimizer, OptimizerOptions } from './optim';
-
-/** Examples as rows of a flat Float32Array; `shape` is the per-example shape (default: the network's). */
-export interface Dataset {
-  x: Float32Array;
-  y: Int32Array | number[];
-  count: number;
-  shape?: number[];
-}
-
-/** What lib/data's loaders return (only these fields are used). */
-export interface ImageDatasetLike {
-  images: Float32Array;
-  labels: Int32Array;
-  count: number;
-  height: number;
-  width: number;
-}
-
-export type DataInput = Dataset | ImageDatasetLike;
+import { toArrayDataset, type ArrayDataset, type DataInput, type ImageDataset } from '../data';
 
 export interface TrainOptions {
   /** Epochs (default 1). */
@@ -110,32 +92,7 @@ export class DivergenceError extends Error {
   }
 }
 
-/** Reads lib/data's ImageDataset or a Dataset into a validated Dataset for `net`. */
-export function toDataset(data: DataInput, net: Network, name = 'data'): Required<Dataset> {
-  if (!data || typeof data !== 'object') throw new ArgumentError(name, 'a dataset {x, y, count} or {images, labels, count}', data);
-  const d = data as Partial<Dataset & ImageDatasetLike>;
-  const x = d.x ?? d.images;
-  const y = d.y ?? d.labels;
-  if (!(x instanceof Float32Array)) throw new ArgumentError(`${name}.x`, 'a Float32Array', x);
-  if (!y || typeof (y as ArrayLike<number>).length !== 'number') throw new ArgumentError(`${name}.y`, 'an Int32Array or number[] of labels', y);
-  const count = checkInteger(`${name}.count`, d.count, 1);
-  const size = net.inputShape.reduce((a, b) => a * b, 1);
-  if (x.length !== count * size) {
-    throw new ArgumentError(`${name}.x`, `${count} x ${size} = ${count * size} values for input shape [${net.inputShape.join(', ')}]`, `${x.length} values`);
-  }
-  if (y.length !== count) throw new ArgumentError(`${name}.y`, `${count} labels`, `${y.length}`);
-  for (let i = 0; i < x.length; i++) {
-    if (!Number.isFinite(x[i])) throw new ArgumentError(`${name}.x`, 'finite values only', `${x[i]} at example ${Math.floor(i / size)}`);
-  }
-  const c = net.outputSize;
-  for (let i = 0; i < count; i++) {
-    const v = y[i];
-    if (!Number.isInteger(v) || v < 0 || v >= c) throw new ArgumentError(`${name}.y`, `labels in [0, ${c - 1}]`, `${v} at example ${i}`);
-  }
-  return { x, y: y instanceof Int32Array ? y : Int32Array.from(y), count, shape: net.inputShape.slice() };
-}
-
-function batchTensors(data: Required<Dataset>, net: Network, indices: ArrayLike<number>, start: number, end: number): { x: tf.Tensor; t: tf.Tensor; labels: Int32Array } {
+function batchTensors(data: Required<ArrayDataset>, net: Network, indices: ArrayLike<number>, start: number, end: number): { x: tf.Tensor; t: tf.Tensor; labels: Int32Array } {
   const size = net.inputShape.reduce((a, b) => a * b, 1);
   const n = end - start;
   const buf = new Float32Array(n * size);
@@ -151,7 +108,7 @@ function batchTensors(data: Required<Dataset>, net: Network, indices: ArrayLike<
 
 /** Mean loss and accuracy of `net` on `data` (batched forward passes, no updates). */
 export function evaluate(net: Network, data: DataInput, batchSize = 1000): { loss: number; accuracy: number } {
-  const d = toDataset(data, net);
+  const d = toArrayDataset(data, net);
   checkInteger('batchSize', batchSize, 1);
   const all = Int32Array.from({ length: d.count }, (_, i) => i);
   let lossSum = 0;
@@ -190,8 +147,8 @@ export async function train(net: Network, data: DataInput, options: TrainOptions
   if (options.targetLoss !== undefined) checkNumber('targetLoss', options.targetLoss, 0);
   if (options.maxSeconds !== undefined) checkPositive('maxSeconds', options.maxSeconds);
   if (options.batchesPerEpoch !== undefined) checkInteger('batchesPerEpoch', options.batchesPerEpoch, 1);
-  const train = toDataset(data, net, 'data');
-  const test = options.test ? toDataset(options.test, net, 'test') : null;
+  const train = toArrayDataset(data, net, 'data');
+  const test = options.test ? toArrayDataset(options.test, net, 'test') : null;
   const ownOptimizer = !(options.optimizer instanceof Optimizer);
   const optimizer = options.optimizer instanceof Optimizer ? options.optimizer : new Optimizer(options.optimizer ?? {}, 'optimizer');
   const startEpoch = checkInteger('startEpoch', options.startEpoch ?? 0, 0);
@@ -333,7 +290,7 @@ export interface TrainingJob {
   /** Free-form tag returned with the result. */
   label?: string;
   network: NetworkOptions;
-  data: JobData | { train: Dataset; test?: Dataset };
+  data: JobData | { train: ArrayDataset; test?: ArrayDataset };
   train?: Omit<TrainOptions, 'test' | 'progress' | 'optimizer'> & { optimizer?: OptimizerOptions };
 }
 
@@ -349,11 +306,11 @@ export interface TrainingJobResult {
   diverged: { epoch: number; batch: number; loss: number; message: string } | null;
 }
 
-function loadJobData(data: JobData): { train: Dataset; test: Dataset } {
+function loadJobData(data: JobData): { train: ArrayDataset; test: ArrayDataset } {
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   const lib = require('../data') as {
-    loadMnist(o: object): ImageDatasetLike;
-    loadFashionMnist(o: object): ImageDatasetLike;
+    loadMnist(o: object): ImageDataset;
+    loadFashionMnist(o: object): ImageDataset;
   };
   checkOneOf('data.dataset', data.dataset, ['mnist', 'fashion-mnist']);
   const load = data.dataset === 'mnist' ? lib.loadMnist : lib.loadFashionMnist;
@@ -369,7 +326,7 @@ function loadJobData(data: JobData): { train: Dataset; test: Dataset } {
     };
   }
   const te = load({ ...common, split: 'test', limit: data.testLimit, seed: data.subsetSeed });
-  const wrap = (d: ImageDatasetLike): Dataset => ({ x: d.images, y: d.labels, count: d.count });
+  const wrap = (d: ImageDataset): ArrayDataset => ({ x: d.images, y: d.labels, count: d.count });
   return { train: wrap(tr), test: wrap(te) };
 }
 

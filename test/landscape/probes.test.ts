@@ -6,7 +6,7 @@ import { Network } from '../../lib/rules';
 import {
   RandomSubspace, accuracy, curvatureAtRadius, curvatureOperator, denseOperator, diagonalOperator, eigenpairs, flattenParameters,
   gradientOverlap, intrinsicDimension, logitGradientCosines, lossAndGradient, materialize, projectedSgd, restrictedHessian,
-  setParameters, subspacePersistence, trainInSubspace, studyNetworkOptions,
+  setParameters, subspacePersistence, trainInSubspace,
 } from '../../lib/landscape';
 
 const unit = (n: number, i: number) => { const e = new Float64Array(n); e[i] = 1; return e; };
@@ -206,14 +206,4 @@ test('projected SGD: steps lie in (dominant) or orthogonal to (bulk) the top-k H
   }
   tf.dispose([data.x, data.y]);
   net.dispose();
-});
-
-test("the study's MLP 784-200-200-10 has Li et al.'s 199,210 parameters; its conv net has no batch norm", () => {
-  const m = { dataset: 'mnist' as const, model: 'mlp' as const, activation: 'relu' as const, seed: 0, trainSamples: 100, testSamples: 100 };
-  const net = new Network(studyNetworkOptions(m));
-  assert.equal(net.parameterCount, 784 * 200 + 200 + 200 * 200 + 200 + 200 * 10 + 10);
-  assert.equal(net.parameterCount, 199210);
-  net.dispose();
-  const conv = studyNetworkOptions({ ...m, model: 'conv' });
-  assert.deepEqual(conv.layers.map((l) => l.kind), ['conv2d', 'activation', 'maxpool', 'conv2d', 'activation', 'maxpool', 'flatten', 'dense']);
 });

@@ -11,8 +11,9 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../../lib/core';
 import { Network } from '../../lib/rules';
 import type { LayerSpec } from '../../lib/rules';
+import { loadMnist } from '../../lib/data';
 import {
-  curvatureOperator, curvatureProduct, flattenParameters, lossAndGradient, parameterCount, setParameters, unflattenParameters,
+  Curvature, accuracy, curvatureOperator, curvatureProduct, flattenParameters, lossAndGradient, parameterCount, setParameters, unflattenParameters,
   logitGradients, eigenpairs,
 } from '../../lib/landscape';
 
@@ -314,8 +315,46 @@ test('flatten/unflatten round-trip and logit gradients equal the tape gradient o
   const z = tapeLogits(t, pb.specs, pb.inputShape, pb.shapes, theta, [pb.xs[1]])[0];
   assert.ok(relErr(lg.gradients[3], t.grad(z[2], theta.length)) < 1e-5);
   assert.throws(() => curvatureProduct(pb.net, { x: pb.x, y: pb.y }, new Float64Array(3)), /v: expected a vector of length 64/);
-  assert.throws(() => curvatureProduct(pb.net, { x: pb.x, y: tf.tensor1d([0, 7], 'int32') }, theta), /data\.y: expected integer labels in \[0, 2\], got 7/);
+  assert.throws(() => curvatureProduct(pb.net, { x: pb.x, y: tf.tensor1d([0, 7], 'int32') }, theta), /data\.y: expected labels in \[0, 2\], got 7/);
   assert.throws(() => curvatureProduct(pb.net, { x: tf.zeros([2, 5]), y: pb.y }, theta), /data\.x: expected shape \[N, 4\]/);
   tf.dispose([pb.x, pb.y]);
   pb.net.dispose();
+});
+
+test("a loader's ImageDataset, flat arrays and tensors give the same curvature products (MLP and conv net)", () => {
+  const images = loadMnist({ split: 'test', limit: 24 });
+  const mlpNet = new Network({ inputShape: [784], layers: [{ kind: 'dense', units: 6 }, { kind: 'activation', activation: 'tanh' }, { kind: 'dense', units: 10 }], seed: 2 });
+  const convNet = new Network({
+    inputShape: [28, 28, 1], seed: 3,
+    layers: [{ kind: 'conv2d', filters: 2, kernelSize: 5 }, { kind: 'activation', activation: 'relu' }, { kind: 'maxpool', size: 4 }, { kind: 'flatten' }, { kind: 'dense', units: 10 }],
+  });
+  for (const net of [mlpNet, convNet]) {
+    // The equivalent tensors, built here from the raw arrays: x [N, ...inputShape], integer labels or one-hot targets.
+    const x = tf.tensor(images.images, [images.count, ...net.inputShape]);
+    const labels = tf.tensor1d(images.labels, 'int32');
+    const onehot = tf.oneHot(labels, 10).toFloat();
+    const v = new Rng(5).normalArray(parameterCount(net), 0, 1, 'float64') as Float64Array;
+    const tensors = new Curvature(net, { x, y: labels });
+    const hv = tensors.product(v);
+    const gv = tensors.product(v, 'gauss-newton');
+    const lg = tensors.lossAndGradient();
+    tensors.dispose();
+    const before = tf.memory().numTensors;
+    const fromLoader = new Curvature(net, images);
+    const fromArrays = new Curvature(net, { x: images.images, y: Array.from(images.labels), count: images.count });
+    assert.deepEqual(fromLoader.product(v), hv);
+    assert.deepEqual(fromArrays.product(v), hv);
+    assert.deepEqual(fromLoader.product(v, 'gauss-newton'), gv);
+    assert.deepEqual(fromLoader.lossAndGradient(), lg);
+    assert.deepEqual(curvatureProduct(net, { x, y: onehot }, v), hv);
+    assert.equal(accuracy(net, images), accuracy(net, { x, y: labels }));
+    fromLoader.dispose();
+    fromArrays.dispose();
+    assert.equal(tf.memory().numTensors, before, 'tensors made from the loader output are freed on dispose');
+    // A data set of the wrong size for the network names the argument.
+    assert.throws(() => new Curvature(net, { x: images.images.subarray(0, 100), y: images.labels, count: images.count }), /data\.x: expected 24 x/);
+    tf.dispose([x, labels, onehot]);
+  }
+  mlpNet.dispose();
+  convNet.dispose();
 });

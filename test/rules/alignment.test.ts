@@ -7,7 +7,8 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../../lib/core';
-import { angleBetween, Dataset, listRules, mlp, Network, Optimizer, RuleName, train } from '../../lib/rules';
+import type { ArrayDataset } from '../../lib/data';
+import { angleBetween, listRules, mlp, Network, Optimizer, RuleName, train } from '../../lib/rules';
 import { randomTensor, testBackend } from './helpers';
 
 before(async () => {
@@ -15,7 +16,7 @@ before(async () => {
 });
 
 /** Inputs N(0, I) labelled by the argmax of a fixed random linear teacher. */
-function teacherData(count: number, dim: number, classes: number, seed: number): Dataset {
+function teacherData(count: number, dim: number, classes: number, seed: number): ArrayDataset {
   const r = new Rng(seed);
   const T = r.normalArray(dim * classes);
   const x = r.normalArray(count * dim) as Float32Array;

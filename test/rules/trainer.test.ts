@@ -10,7 +10,8 @@ import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../../lib/core';
-import { Dataset, historyToDataFrame, learningRateAt, mlp, Network, Optimizer, runConfigurations, runTrainingJob, train } from '../../lib/rules';
+import type { ArrayDataset } from '../../lib/data';
+import { historyToDataFrame, learningRateAt, mlp, Network, Optimizer, runConfigurations, runTrainingJob, train } from '../../lib/rules';
 import { randomLabels, randomTensor, relErr, testBackend } from './helpers';
 
 before(async () => {
@@ -113,7 +114,7 @@ test('the weight-norm constraint keeps every ||W||_F at its initial value', () =
   net.dispose();
 });
 
-function blobs(count: number, seed: number, dim = 10, classes = 3): Dataset {
+function blobs(count: number, seed: number, dim = 10, classes = 3): ArrayDataset {
   // Same class centres for every call; `seed` draws the examples.
   const centres = new Rng(1234).normalArray(classes * dim, 0, 2);
   const r = new Rng(seed);
