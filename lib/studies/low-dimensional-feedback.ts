@@ -1,0 +1,520 @@
+/**
+ * Study: low-dimensional error feedback, B = Q P through r dimensions
+ * (notebooks/low-dimensional-feedback.ipynb; Hanut & Kadmon 2025, arXiv:2502.20580).
+ *
+ * (a) the linear theory (lib/rules simulateLinearTheory / integrateSvdBasis)
+ * per rule and seed, with the criteria stated before running:
+ *   adaptive P (raf, normative, local):  L_final <= 1.1 L_final(BP)        per seed
+ *   fixed random P (fixed-p, fixed):      L_final >= 2 L_final(BP)         per seed (a diverged run counts as held)
+ * (b), (c) MLP and LeNet runs per configuration and seed on the worker pool,
+ * read as test accuracy (%) = 100 accuracy, median (range) over seeds;
+ * (d) the backward signal's multiply-adds per example, layer l with
+ * in = widths[l], out = widths[l+1] (the input layer's feedback is not used):
+ *   BP, FA      in out
+ *   DFA         classes in
+ *   LDFA        r (in + out),  r capped at out ('full' = out)
+ * and epochs to 90% of the final accuracy: the first epoch k >= 1 with
+ * acc_k >= 0.9 acc_final;
+ * (e) the reproduction table: "matches BP" = |median - BP's median| <= 1
+ * point; "falls behind" = BP's median - FA's median > 1 point.
+ *
+ * Exports: linearTheoryRun (pool job), linearTheoryJobs, pairLinearTheory,
+ * findLinearTheoryRun, maxModeStrengthGap, modeStrengthFigure, pAngleFigure,
+ * linearTheoryFinal, linearTheoryCriteria, topModeStrengths,
+ * rankTwoTeacherRows, finalRecords; rankLabel, configJob, configJobs,
+ * pairRuns, accuracies, mlpConfigs, convConfigs, rankSweepFigure,
+ * finalUpdateAngle, updateAngleFigure, subspaceRows, rankComparisonRows,
+ * convRows, backwardMacs, epochsTo90, computeTable, reproductionRows,
+ * perRunRecords, medianAccuracies.
+ */
+import { ArgumentError, formatMedianRange, median } from '../core';
+import { Figure, line, LineSeries } from '../plot';
+import {
+  FeedbackOptions, integrateSvdBasis, LinearTheoryOptions, LinearTheoryResult, LinearTheoryRule, LowRankRule, OptimizerOptions, RankSetting, RuleName,
+  simulateLinearTheory, TrainingJob, TrainingJobResult,
+} from '../rules';
+import { DatasetName, modelJob } from './feedback-alignment';
+
+// ------------------------------------------------------------------ (a) linear theory
+
+export type LinearTheoryMethod = 'simulation' | 'svd-basis';
+
+/** Pool job: one linear-theory run, simulated in the original coordinates or run in the SVD basis of Sigma_yx. */
+export function linearTheoryRun(args: { method: LinearTheoryMethod; options: LinearTheoryOptions }): LinearTheoryResult {
+  if (args.method === 'simulation') return simulateLinearTheory(args.options);
+  if (args.method === 'svd-basis') return integrateSvdBasis(args.options);
+  throw new ArgumentError('method', "'simulation' or 'svd-basis'", args.method);
+}
+
+/** The linear net's size and schedule, shared by every rule and seed. */
+export type LinearTheorySettings = Omit<LinearTheoryOptions, 'rule' | 'seed' | 'teacherSeed' | 'method' | 'teacherRank'>;
+
+export interface LinearTheoryKey {
+  rule: LinearTheoryRule;
+  seed: number;
+  method: LinearTheoryMethod;
+}
+
+/**
+ * Pool jobs, rule by rule, seed by seed, method by method: each seed s draws
+ * its weights from s and its teacher from 100 + s; both methods take the same
+ * discrete steps ('euler'). `teacherRank` gives a low-rank teacher.
+ */
+export function linearTheoryJobs(
+  lt: LinearTheorySettings,
+  rules: readonly LinearTheoryRule[],
+  seeds: readonly number[],
+  methods: readonly LinearTheoryMethod[],
+  teacherRank?: number,
+): { key: LinearTheoryKey; job: { module: string; export: string; args: { method: LinearTheoryMethod; options: LinearTheoryOptions } } }[] {
+  const out = [];
+  for (const rule of rules) for (const seed of seeds) for (const method of methods) {
+    const options: LinearTheoryOptions = { ...lt, rule, seed, teacherSeed: 100 + seed, method: 'euler', ...(teacherRank === undefined ? {} : { teacherRank }) };
+    out.push({ key: { rule, seed, method }, job: { module: 'lib/studies/low-dimensional-feedback', export: 'linearTheoryRun', args: { method, options } } });
+  }
+  return out;
+}
+
+export interface LinearTheoryRun extends LinearTheoryKey {
+  result: LinearTheoryResult;
+}
+
+/** Each job's key beside its result. */
+export function pairLinearTheory(jobs: readonly { key: LinearTheoryKey }[], results: readonly LinearTheoryResult[]): LinearTheoryRun[] {
+  if (results.length !== jobs.length) throw new ArgumentError('results', `one result per job (${jobs.length})`, `${results.length} results`);
+  return results.map((result, i) => ({ ...jobs[i].key, result }));
+}
+
+/** The run of one rule, seed and method. */
+export function findLinearTheoryRun(runs: readonly LinearTheoryRun[], rule: string, seed: number, method: LinearTheoryMethod = 'simulation'): LinearTheoryResult {
+  const r = runs.find((x) => x.rule === rule && x.seed === seed && x.method === method);
+  if (!r) throw new ArgumentError('rule', `a rule, seed and method among the runs`, `${rule}, seed ${seed}, ${method}`);
+  return r.result;
+}
+
+/** max |simulation - SVD basis| of the mode strengths over every rule and seed run both ways, every record and mode. */
+export function maxModeStrengthGap(runs: readonly LinearTheoryRun[]): number {
+  let gap = 0;
+  for (const a of runs.filter((x) => x.method === 'simulation')) {
+    const b = runs.find((x) => x.method === 'svd-basis' && x.rule === a.rule && x.seed === a.seed);
+    if (!b) continue;
+    a.result.records.forEach((rec, i) => rec.modeStrengths.forEach((v, j) => { gap = Math.max(gap, Math.abs(v - b.result.records[i].modeStrengths[j])); }));
+  }
+  return gap;
+}
+
+const MODE_COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f'];
+
+/** Strengths of the first 8 modes over steps: the simulation solid, the SVD-basis run dotted, one colour per mode. */
+export function modeStrengthFigure(rule: string, seed: number, simulation: LinearTheoryResult, svdBasis: LinearTheoryResult): Figure {
+  const series: LineSeries[] = [];
+  for (let j = 0; j < MODE_COLORS.length && j < simulation.records[0].modeStrengths.length; j++) {
+    series.push({ x: simulation.records.map((r) => r.step), y: simulation.records.map((r) => r.modeStrengths[j]), name: `mode ${j + 1}`, color: MODE_COLORS[j] });
+    series.push({ x: svdBasis.records.map((r) => r.step), y: svdBasis.records.map((r) => r.modeStrengths[j]), name: `mode ${j + 1} (SVD basis)`, color: MODE_COLORS[j], dash: 'dot' });
+  }
+  return line(series, { title: `${rule}: mode strengths (solid: simulation, dotted: SVD basis), seed ${seed}`, xLabel: 'step', yLabel: '(U^T W2 W1 V)_jj / s_j', height: 330 });
+}
+
+/** The largest principal angle between P's row space and the top-r eigenvectors of Sigma_yy over steps, one curve per rule with a P. */
+export function pAngleFigure(runs: readonly { rule: string; result: LinearTheoryResult }[], rank: number, seed: number): Figure {
+  const series = runs.filter((x) => x.rule !== 'bp').map(({ rule, result }) => ({
+    x: result.records.map((r) => r.step), y: result.records.map((r) => (r.pAngles as number[])[0]), name: rule,
+  }));
+  return line(series, { title: `largest principal angle: P row space vs top-${rank} of Sigma_yy (seed ${seed})`, xLabel: 'step', yLabel: 'degrees', height: 330 });
+}
+
+/** Per seed, the end of a rule's simulation: final loss (NaN if diverged), first 8 mode strengths, largest P angle, divergence step. */
+export interface LinearTheoryFinal {
+  loss: number[];
+  modes: number[][];
+  pAngle: (number | null)[];
+  diverged: (number | null)[];
+}
+
+export function linearTheoryFinal(runs: readonly LinearTheoryRun[], rules: readonly LinearTheoryRule[], seeds: readonly number[]): Record<string, LinearTheoryFinal> {
+  const out: Record<string, LinearTheoryFinal> = {};
+  for (const rule of rules) {
+    const rs = seeds.map((s) => findLinearTheoryRun(runs, rule, s, 'simulation'));
+    const last = (r: LinearTheoryResult) => r.records[r.records.length - 1];
+    out[rule] = {
+      loss: rs.map((r) => r.finalLoss), modes: rs.map((r) => last(r).modeStrengths.slice(0, 8)),
+      pAngle: rs.map((r) => last(r).pAngles ? (last(r).pAngles as number[])[0] : null), diverged: rs.map((r) => r.divergedAt),
+    };
+  }
+  return out;
+}
+
+export const ADAPTIVE_P_RULES: readonly LowRankRule[] = ['raf', 'normative', 'local'];
+export const FIXED_P_RULES: readonly LowRankRule[] = ['fixed-p', 'fixed'];
+
+export interface Criterion {
+  criterion: string;
+  rule: string;
+  /** Final loss / BP's final loss, per seed. */
+  perSeed: string;
+  /** 'k/n seeds'. */
+  held: string;
+}
+
+/** The two criteria stated before running, per rule, judged seed by seed against BP's loss of the same seed. */
+export function linearTheoryCriteria(final: Record<string, LinearTheoryFinal>): Criterion[] {
+  const bp = final.bp.loss;
+  const ratios = (rule: string) => final[rule].loss.map((l, i) => `${(l / bp[i]).toPrecision(3)}x`).join(', ');
+  const held = (ok: boolean[]) => `${ok.filter((x) => x).length}/${ok.length} seeds`;
+  const out: Criterion[] = [];
+  for (const rule of ADAPTIVE_P_RULES) {
+    const ok = final[rule].loss.map((l, i) => Number.isFinite(l) && l <= 1.1 * bp[i]);
+    out.push({ criterion: 'adaptive P: final loss <= 1.1 x BP', rule, perSeed: ratios(rule), held: held(ok) });
+  }
+  for (const rule of FIXED_P_RULES) {
+    const ok = final[rule].loss.map((l, i) => !Number.isFinite(l) || l >= 2 * bp[i]);
+    out.push({ criterion: 'fixed random P: final loss >= 2 x BP', rule, perSeed: ratios(rule), held: held(ok) });
+  }
+  return out;
+}
+
+/** Per seed, the mean final strength of the top `rank` modes (seeds whose mean is not finite left out). */
+export function topModeStrengths(modes: readonly number[][], rank: number): number[] {
+  return modes.map((m) => m.slice(0, rank).reduce((a, b) => a + b, 0) / rank).filter(Number.isFinite);
+}
+
+/** The rank-r-teacher table: final loss (median, range), loss / BP's per seed, seed 0's first two mode strengths and P angle. */
+export function rankTwoTeacherRows(runs: readonly LinearTheoryRun[], rules: readonly LinearTheoryRule[], seeds: readonly number[]): Record<string, string>[] {
+  const last = (r: LinearTheoryResult) => r.records[r.records.length - 1];
+  return rules.map((rule) => {
+    const rs = seeds.map((s) => findLinearTheoryRun(runs, rule, s));
+    const bp = seeds.map((s) => findLinearTheoryRun(runs, 'bp', s));
+    return {
+      rule,
+      'final loss': formatMedianRange(rs.filter((r) => Number.isFinite(r.finalLoss)).map((r) => r.finalLoss), 5),
+      'loss / BP per seed': rs.map((r, i) => Number.isFinite(r.finalLoss) ? `${(r.finalLoss / bp[i].finalLoss).toPrecision(3)}x` : `diverged at ${r.divergedAt}`).join(', '),
+      'mode strengths 1, 2 (seed 0)': last(rs[0]).modeStrengths.slice(0, 2).map((v) => v.toFixed(2)).join(', '),
+      'largest P angle (deg)': last(rs[0]).pAngles ? formatMedianRange(rs.map((r) => (last(r).pAngles as number[])[0]), 1) : '',
+    };
+  });
+}
+
+/** What results.json keeps of each rule's simulations: final loss, divergence step, last mode strengths and P angles, per seed. */
+export function finalRecords(runs: readonly LinearTheoryRun[], rules: readonly LinearTheoryRule[], seeds: readonly number[]): Record<string, unknown[]> {
+  return Object.fromEntries(rules.map((rule) => [rule, seeds.map((s) => {
+    const r = findLinearTheoryRun(runs, rule, s);
+    const last = r.records[r.records.length - 1];
+    return { finalLoss: r.finalLoss, divergedAt: r.divergedAt, modeStrengths: last.modeStrengths, pAngles: last.pAngles };
+  })]));
+}
+
+// ------------------------------------------------------------------ (b), (c) networks
+
+/** 'full' or the rank as a string. */
+export function rankLabel(r: RankSetting): string {
+  return r === 'full' ? 'full' : String(r);
+}
+
+/** One network configuration, run once per seed; `key` names it in tables and results. */
+export interface LdfaConfig {
+  key: string;
+  model: 'mlp' | 'lenet';
+  /** MLP hidden widths (default the settings' `hidden`). */
+  hidden?: number[];
+  dataset: DatasetName;
+  rule: RuleName;
+  feedback: FeedbackOptions;
+  /** Rule and P/Q variant, e.g. 'ldfa-normative'. */
+  variant: string;
+  /** The rank as shown in tables. */
+  rank: string;
+}
+
+/** What every network run of this study shares. */
+export interface LdfaSettings {
+  trainLimit: number;
+  testLimit: number;
+  subsetSeed: number;
+  epochs: number;
+  batchSize: number;
+  optimizer: OptimizerOptions;
+  hidden: number[];
+}
+
+/** The TrainingJob of a configuration and seed, labelled 'key|seed'; alignment with BP measured each epoch on 256 examples. */
+export function configJob(c: LdfaConfig, seed: number, s: LdfaSettings): TrainingJob {
+  return modelJob({
+    label: `${c.key}|${seed}`, model: c.model, hidden: c.hidden ?? s.hidden, rule: c.rule, feedback: c.feedback, seed,
+    data: { dataset: c.dataset, trainLimit: s.trainLimit, testLimit: s.testLimit, subsetSeed: s.subsetSeed },
+    train: { epochs: s.epochs, batchSize: s.batchSize, seed, optimizer: s.optimizer, alignment: true, probeSize: 256 },
+  });
+}
+
+/** Every configuration x seed (seeds inner). */
+export function configJobs(configs: readonly LdfaConfig[], seeds: readonly number[], s: LdfaSettings): { config: LdfaConfig; seed: number; job: TrainingJob }[] {
+  const out = [];
+  for (const config of configs) for (const seed of seeds) out.push({ config, seed, job: configJob(config, seed, s) });
+  return out;
+}
+
+export interface ConfigRun {
+  config: LdfaConfig;
+  seed: number;
+  result: TrainingJobResult;
+}
+
+/** Each job's configuration and seed beside its result. */
+export function pairRuns(jobs: readonly { config: LdfaConfig; seed: number }[], results: readonly TrainingJobResult[]): ConfigRun[] {
+  if (results.length !== jobs.length) throw new ArgumentError('results', `one result per job (${jobs.length})`, `${results.length} results`);
+  return results.map((result, i) => ({ config: jobs[i].config, seed: jobs[i].seed, result }));
+}
+
+/** Final test accuracy (%) of each finished run of a configuration. */
+export function accuracies(runs: readonly ConfigRun[], key: string): number[] {
+  return runs.filter((r) => r.config.key === key && r.result.finalTestAccuracy !== null).map((r) => 100 * (r.result.finalTestAccuracy as number));
+}
+
+const medianOr = <T>(v: number[], empty: T): number | T => v.length ? median(v) : empty;
+
+/**
+ * The MLP configurations of (b): per data set BP, FA, DFA, LDFA at every
+ * rank, 'raf' at r = 10 and the normative rule with the later version's
+ * optimiser for P and Q at every rank; then Fashion-MNIST with the rank in the
+ * second hidden layer's feedback only, and narrower networks at a few ranks
+ * beside their BP.
+ */
+export function mlpConfigs(o: {
+  datasets: readonly DatasetName[]; ranks: readonly RankSetting[]; ldfaRule: LowRankRule; pqAdamW: FeedbackOptions;
+  oneLayerRanks: readonly number[]; narrowWidths: readonly number[]; narrowRanks: readonly RankSetting[];
+}): LdfaConfig[] {
+  const out: LdfaConfig[] = [];
+  const ldfa = (key: string, dataset: DatasetName, feedback: FeedbackOptions, variant: string, rank: string, hidden?: number[]) =>
+    out.push({ key, model: 'mlp', ...(hidden ? { hidden } : {}), dataset, rule: 'ldfa', feedback, variant, rank });
+  for (const dataset of o.datasets) {
+    for (const rule of ['bp', 'fa', 'dfa'] as RuleName[]) out.push({ key: `mlp/${dataset}/${rule}`, model: 'mlp', dataset, rule, feedback: {}, variant: rule, rank: '-' });
+    for (const r of o.ranks) ldfa(`mlp/${dataset}/ldfa-${o.ldfaRule}/${rankLabel(r)}`, dataset, { rank: r, ldfaRule: o.ldfaRule }, `ldfa-${o.ldfaRule}`, rankLabel(r));
+    ldfa(`mlp/${dataset}/ldfa-raf/10`, dataset, { rank: 10, ldfaRule: 'raf' }, 'ldfa-raf', '10');
+    for (const r of o.ranks) ldfa(`mlp/${dataset}/ldfa-normative-adamw/${rankLabel(r)}`, dataset, { rank: r, ldfaRule: 'normative', ...o.pqAdamW }, 'ldfa-normative-adamw', rankLabel(r));
+  }
+  // rank constrained in one layer only (the second hidden layer's feedback, parametric layer 2) vs all layers
+  for (const r of o.oneLayerRanks) {
+    ldfa(`mlp/fashion-mnist/ldfa-${o.ldfaRule}-one-layer/${r}`, 'fashion-mnist', { rank: ['full', 'full', r, 'full'], ldfaRule: o.ldfaRule }, `ldfa-${o.ldfaRule}-one-layer`, String(r));
+  }
+  for (const w of o.narrowWidths) {
+    const hidden = [w, w, w];
+    for (const r of o.narrowRanks) ldfa(`mlp-${w}/fashion-mnist/ldfa-${o.ldfaRule}/${rankLabel(r)}`, 'fashion-mnist', { rank: r, ldfaRule: o.ldfaRule }, `ldfa-${o.ldfaRule}`, rankLabel(r), hidden);
+    out.push({ key: `mlp-${w}/fashion-mnist/bp`, model: 'mlp', hidden, dataset: 'fashion-mnist', rule: 'bp', feedback: {}, variant: 'bp', rank: '-' });
+  }
+  return out;
+}
+
+/** LeNet's conv channels. */
+export const LENET_CHANNELS: readonly number[] = [6, 16, 120];
+
+/**
+ * The LeNet configurations of (c) on Fashion-MNIST: BP, FA, then LDFA with
+ * conv feedback rank max(1, floor(channels / f)) per conv layer and rank 10
+ * in the two dense layers, one per fraction f.
+ */
+export function convConfigs(fractions: readonly number[], ldfaRule: LowRankRule): LdfaConfig[] {
+  const out: LdfaConfig[] = [
+    { key: 'lenet/fashion-mnist/bp', model: 'lenet', dataset: 'fashion-mnist', rule: 'bp', feedback: {}, variant: 'bp', rank: '-' },
+    { key: 'lenet/fashion-mnist/fa', model: 'lenet', dataset: 'fashion-mnist', rule: 'fa', feedback: {}, variant: 'fa', rank: '-' },
+  ];
+  for (const f of fractions) {
+    const rank = [...LENET_CHANNELS.map((c) => Math.max(1, Math.floor(c / f))), 10, 10];
+    out.push({ key: `lenet/fashion-mnist/ldfa/1-${f}`, model: 'lenet', dataset: 'fashion-mnist', rule: 'ldfa', feedback: { rank, ldfaRule }, variant: `ldfa-${ldfaRule}`, rank: `conv 1/${f}, dense 10` });
+  }
+  return out;
+}
+
+/**
+ * Test accuracy against feedback rank ('full' plotted at `fullAt`, log x):
+ * LDFA's median with its range as a band, BP, FA and DFA as flat lines, raf
+ * at r = 10, and the normative rule with AdamW for P and Q.
+ */
+export function rankSweepFigure(runs: readonly ConfigRun[], dataset: DatasetName, ranks: readonly RankSetting[], ldfaRule: LowRankRule, fullAt: number): Figure {
+  const x = ranks.map((r) => r === 'full' ? fullAt : r);
+  const med = (key: string) => medianOr(accuracies(runs, key), NaN);
+  const keys = ranks.map((r) => `mlp/${dataset}/ldfa-${ldfaRule}/${rankLabel(r)}`);
+  const series: LineSeries[] = [
+    { x, y: keys.map(med), name: `LDFA (${ldfaRule})`, mode: 'lines+markers',
+      band: { lower: keys.map((k) => Math.min(...accuracies(runs, k))), upper: keys.map((k) => Math.max(...accuracies(runs, k))) } },
+    ...['bp', 'fa', 'dfa'].map((rule) => ({ x: [x[0], x[x.length - 1]], y: [med(`mlp/${dataset}/${rule}`), med(`mlp/${dataset}/${rule}`)], name: rule.toUpperCase(), dash: 'dash' as const })),
+    { x: [10], y: [med(`mlp/${dataset}/ldfa-raf/10`)], name: 'LDFA (raf), r = 10', mode: 'markers' },
+    { x, y: ranks.map((r) => med(`mlp/${dataset}/ldfa-normative-adamw/${rankLabel(r)}`)), name: 'LDFA (normative, AdamW for P, Q)', mode: 'lines+markers' },
+  ];
+  return line(series, { title: `MLP on ${dataset}: test accuracy vs feedback rank (full plotted at ${fullAt})`, xLabel: 'feedback rank r', yLabel: 'test accuracy (%)', logX: true, height: 360 });
+}
+
+/** Median over a configuration's seeds of the last epoch's update angle to BP in one layer; NaN when no run has it. */
+export function finalUpdateAngle(runs: readonly ConfigRun[], key: string, layer: number): number {
+  const v = runs.filter((x) => x.config.key === key).map((x) => {
+    const recs = x.result.history.records;
+    return recs[recs.length - 1].alignment[layer]?.updateAngle;
+  }).filter((a) => Number.isFinite(a)) as number[];
+  return medianOr(v, NaN);
+}
+
+/** Final update angle to BP against rank on Fashion-MNIST: LDFA's first two layers, FA's and DFA's first layer as flat lines. */
+export function updateAngleFigure(runs: readonly ConfigRun[], ranks: readonly RankSetting[], ldfaRule: LowRankRule, fullAt: number): Figure {
+  const x = ranks.map((r) => r === 'full' ? fullAt : r);
+  const series: LineSeries[] = [0, 1].map((layer) => ({
+    x, y: ranks.map((r) => finalUpdateAngle(runs, `mlp/fashion-mnist/ldfa-${ldfaRule}/${rankLabel(r)}`, layer)), name: `LDFA layer ${layer + 1}`, mode: 'lines+markers' as const,
+  }));
+  for (const rule of ['fa', 'dfa']) {
+    const a = finalUpdateAngle(runs, `mlp/fashion-mnist/${rule}`, 0);
+    series.push({ x: [x[0], x[x.length - 1]], y: [a, a], name: `${rule.toUpperCase()} layer 1`, mode: 'lines+markers' });
+  }
+  return line(series, { title: 'angle between the rule\'s update and BP\'s after training (Fashion-MNIST)', xLabel: 'feedback rank r', yLabel: 'degrees', logX: true, height: 330 });
+}
+
+/**
+ * Rows of the P-subspace table for the second and third parametric layers'
+ * feedback: the largest principal angle before and after training and the
+ * median angle after (angles as errorSubspaceAngles gives them, largest first).
+ */
+export function subspaceRows(rule: string, before: readonly (number[] | null)[], after: readonly (number[] | null)[]): Record<string, string>[] {
+  return [1, 2].map((k) => {
+    const b = before[k], a = after[k];
+    if (!b || !a) throw new ArgumentError(`after[${k}]`, 'the angles of a low-rank pathway', a);
+    return { rule, layer: `feedback of layer ${k + 1}`, 'largest angle before (deg)': b[0].toFixed(1), 'largest angle after (deg)': a[0].toFixed(1), 'median angle after (deg)': median(a).toFixed(1) };
+  });
+}
+
+/** Rank in one layer against all layers, then width against rank (and BP per width), Fashion-MNIST accuracy as median (range). */
+export function rankComparisonRows(
+  runs: readonly ConfigRun[],
+  o: { oneLayerRanks: readonly number[]; narrowWidths: readonly number[]; narrowRanks: readonly RankSetting[]; width: number; ldfaRule: LowRankRule },
+): Record<string, unknown>[] {
+  const fmt = (key: string) => formatMedianRange(accuracies(runs, key));
+  const rows: Record<string, unknown>[] = o.oneLayerRanks.map((r) => ({
+    comparison: 'one layer vs all', r, 'one layer (%)': fmt(`mlp/fashion-mnist/ldfa-${o.ldfaRule}-one-layer/${r}`), 'all layers (%)': fmt(`mlp/fashion-mnist/ldfa-${o.ldfaRule}/${r}`),
+  }));
+  const widthKey = (w: number, tail: string) => w === o.width ? `mlp/fashion-mnist/${tail}` : `mlp-${w}/fashion-mnist/${tail}`;
+  const widthCols = (tail: string) => Object.fromEntries([...o.narrowWidths, o.width].map((w) => [`width ${w} (%)`, fmt(widthKey(w, tail))]));
+  for (const r of o.narrowRanks) rows.push({ comparison: 'width vs rank', r: rankLabel(r), ...widthCols(`ldfa-${o.ldfaRule}/${rankLabel(r)}`) });
+  rows.push({ comparison: 'BP reference', r: '-', ...widthCols('bp') });
+  return rows;
+}
+
+/** One row per configuration: its variant, rank and test accuracy as median (range). */
+export function convRows(runs: readonly ConfigRun[], configs: readonly LdfaConfig[]): Record<string, string>[] {
+  return configs.map((c) => ({ rule: c.variant, 'feedback rank': c.rank, 'test accuracy (%)': formatMedianRange(accuracies(runs, c.key)) }));
+}
+
+// ------------------------------------------------------------------ (d) compute
+
+/**
+ * Multiply-adds of the backward signal per example for an MLP with layer
+ * widths `widths` (input first, classes last); see the header.
+ */
+export function backwardMacs(widths: readonly number[], rule: 'bp' | 'fa' | 'dfa' | 'ldfa', r: RankSetting): number {
+  const classes = widths[widths.length - 1];
+  let s = 0;
+  for (let l = 1; l < widths.length - 1; l++) {
+    const inW = widths[l], outW = widths[l + 1];
+    if (rule === 'bp' || rule === 'fa') s += inW * outW;
+    else if (rule === 'dfa') s += classes * inW;
+    else s += (r === 'full' ? outW : Math.min(r, outW)) * (inW + outW);
+  }
+  return s;
+}
+
+/** The first epoch k >= 1 whose test accuracy reaches 90% of the final one, or null. */
+export function epochsTo90(result: TrainingJobResult): number | null {
+  const acc = result.history.records.map((e) => e.testAccuracy as number);
+  const final = acc[acc.length - 1];
+  const i = acc.findIndex((a, k) => k > 0 && a >= 0.9 * final);
+  return i < 0 ? null : i;
+}
+
+/**
+ * (d) per rule on an MLP of `widths` (BP, FA, DFA, LDFA at each rank): the
+ * backward multiply-adds and their ratio to BP's, seconds per epoch and
+ * epochs to 90% (median, range over seeds); rows for the table, records for
+ * results.json.
+ */
+export function computeTable(
+  runs: readonly ConfigRun[],
+  o: { widths: readonly number[]; ranks: readonly RankSetting[]; ldfaRule: LowRankRule; dataset: DatasetName },
+): { rows: Record<string, unknown>[]; records: Record<string, unknown>[] } {
+  const list: ['bp' | 'fa' | 'dfa' | 'ldfa', string, RankSetting][] = [
+    ['bp', `mlp/${o.dataset}/bp`, 'full'], ['fa', `mlp/${o.dataset}/fa`, 'full'], ['dfa', `mlp/${o.dataset}/dfa`, 'full'],
+    ...o.ranks.map((r) => ['ldfa', `mlp/${o.dataset}/ldfa-${o.ldfaRule}/${rankLabel(r)}`, r] as ['ldfa', string, RankSetting]),
+  ];
+  const bpMacs = backwardMacs(o.widths, 'bp', 'full');
+  const rows: Record<string, unknown>[] = [];
+  const records: Record<string, unknown>[] = [];
+  for (const [rule, key, r] of list) {
+    const rs = runs.filter((x) => x.config.key === key);
+    const secPerEpoch = rs.map((x) => x.result.history.seconds / Math.max(1, x.result.history.records.length - 1));
+    const e90 = rs.map((x) => epochsTo90(x.result)).filter((v) => v !== null) as number[];
+    const macs = backwardMacs(o.widths, rule, r);
+    records.push({ rule, rank: rankLabel(r), backwardMacsPerExample: macs, secondsPerEpoch: secPerEpoch, epochsTo90: e90 });
+    rows.push({
+      rule: rule === 'ldfa' ? `LDFA r=${rankLabel(r)}` : rule.toUpperCase(), 'backward MACs / example': macs, 'vs BP': (macs / bpMacs).toFixed(3),
+      's / epoch': formatMedianRange(secPerEpoch, 1), 'epochs to 90% of final': formatMedianRange(e90, 0),
+    });
+  }
+  return { rows, records };
+}
+
+// ------------------------------------------------------------------ (e) reproduction table
+
+/** |median(a) - median(b)| <= tol, false when either is empty. */
+function within(a: number[], b: number[], tol: number): boolean {
+  return a.length > 0 && b.length > 0 && Math.abs(median(a) - median(b)) <= tol;
+}
+
+/**
+ * The claims of the paper against the measured numbers: each claim, the
+ * paper's statement, what was measured and whether they agree (see the
+ * header for the fixed comparison criteria).
+ */
+export function reproductionRows(
+  runs: readonly ConfigRun[],
+  criteria: readonly Criterion[],
+  o: { ldfaRule: LowRankRule; convFractions: readonly number[]; linearSeeds: number; widths: readonly number[] },
+): Record<string, string>[] {
+  const acc = (key: string) => accuracies(runs, key);
+  const fmt = (v: number[]) => formatMedianRange(v);
+  const critHeld = (rule: string) => criteria.filter((c) => c.rule === rule).map((c) => c.held).join('');
+  const allSeeds = (rule: string) => critHeld(rule).startsWith(`${o.linearSeeds}/`);
+  const ldfa10 = acc(`mlp/fashion-mnist/ldfa-${o.ldfaRule}/10`), bpF = acc('mlp/fashion-mnist/bp');
+  const ldfa10m = acc(`mlp/mnist/ldfa-${o.ldfaRule}/10`), bpM = acc('mlp/mnist/bp');
+  const ldfa1 = acc(`mlp/fashion-mnist/ldfa-${o.ldfaRule}/1`);
+  const adamw10 = acc('mlp/fashion-mnist/ldfa-normative-adamw/10'), adamw10m = acc('mlp/mnist/ldfa-normative-adamw/10');
+  const bpConv = acc('lenet/fashion-mnist/bp'), faConv = acc('lenet/fashion-mnist/fa');
+  const conv = o.convFractions.map((f) => acc(`lenet/fashion-mnist/ldfa/1-${f}`));
+  const macsShare = 100 * backwardMacs(o.widths, 'ldfa', 10) / backwardMacs(o.widths, 'bp', 'full');
+  return [
+    { claim: 'linear theory: adaptive P reaches BP\'s loss (criterion: within 10%)', paper: 'adaptive feedback recovers BP-like dynamics', measured: ADAPTIVE_P_RULES.map((r) => `${r}: ${critHeld(r)}`).join('; '),
+      agree: ADAPTIVE_P_RULES.every(allSeeds) ? 'yes' : 'no', why: 'see (a): rank-2 feedback confines each W1 update to span(Q)' },
+    { claim: 'linear theory: fixed random P, r = 2 stays >= 2x BP\'s loss', paper: 'fixed low-rank feedback learns the wrong modes (spurious solutions)', measured: `fixed-p: ${critHeld('fixed-p')}; fixed: ${critHeld('fixed')}`,
+      agree: allSeeds('fixed-p') ? 'yes' : 'no', why: '' },
+    { claim: 'MLP: r = 10 (output dimension) matches BP (within 1 point)', paper: 'CIFAR-10 FC: r ~ output dimension matches BP', measured: `F-MNIST ${fmt(ldfa10)} vs BP ${fmt(bpF)}; MNIST ${fmt(ldfa10m)} vs BP ${fmt(bpM)}`,
+      agree: within(ldfa10, bpF, 1) && within(ldfa10m, bpM, 1) ? 'yes' : 'no', why: 'MNIST/F-MNIST, short training, no batch norm' },
+    { claim: 'the same with the later version\'s optimiser for P and Q (AdamW lr 0.015, clip 10)', paper: 'CIFAR-10 FC: r ~ output dimension matches BP', measured: `F-MNIST ${fmt(adamw10)} vs BP ${fmt(bpF)}; MNIST ${fmt(adamw10m)} vs BP ${fmt(bpM)}`,
+      agree: within(adamw10, bpF, 1) && within(adamw10m, bpM, 1) ? 'yes' : 'no', why: '' },
+    { claim: 'MLP: r = 1 falls below r = 10', paper: 'accuracy grows with r up to ~ output dimension', measured: `r=1 ${fmt(ldfa1)} vs r=10 ${fmt(ldfa10)} (F-MNIST)`,
+      agree: ldfa1.length && ldfa10.length && median(ldfa1) < median(ldfa10) ? 'yes' : 'no', why: '' },
+    { claim: 'conv: FA falls behind BP (> 1 point)', paper: 'FA falls behind in conv nets', measured: `FA ${fmt(faConv)} vs BP ${fmt(bpConv)}`,
+      agree: faConv.length && bpConv.length && median(bpConv) - median(faConv) > 1 ? 'yes' : 'no', why: 'LeNet, not the VGG-like net' },
+    { claim: 'conv: LDFA with reduced conv rank matches BP (within 1 point)', paper: 'conv feedback at 1/2-1/8 of channels close to BP', measured: o.convFractions.map((f, i) => `1/${f}: ${fmt(conv[i])}`).join('; '),
+      agree: conv.every((a) => within(a, bpConv, 1)) ? 'yes' : 'no', why: '' },
+    { claim: 'compute: backward pathway much cheaper at r = 10', paper: '>20% less compute to convergence', measured: `${macsShare.toFixed(1)}% of BP's backward multiply-adds`,
+      agree: 'partly', why: 'multiply-adds of the feedback signal only; epochs to 90% in (d)' },
+  ];
+}
+
+/** What results.json keeps of each network run. */
+export function perRunRecords(runs: readonly ConfigRun[]): Record<string, unknown>[] {
+  return runs.map((x) => ({
+    model: x.config.model, dataset: x.config.dataset, rule: x.config.rule, variant: x.config.variant, rank: x.config.rank,
+    feedback: x.config.feedback, seed: x.seed, testAccuracy: x.result.finalTestAccuracy, testAccuracyByEpoch: x.result.history.records.map((e) => e.testAccuracy),
+    updateAngleByEpoch: x.result.history.records.map((e) => e.alignment.map((a) => a.updateAngle)), seconds: x.result.history.seconds, diverged: x.result.diverged,
+  }));
+}
+
+/** Median test accuracy (%) per configuration key, null where no seed finished. */
+export function medianAccuracies(runs: readonly ConfigRun[], configs: readonly LdfaConfig[]): Record<string, number | null> {
+  const out: Record<string, number | null> = {};
+  for (const c of configs) out[c.key] = medianOr(accuracies(runs, c.key), null);
+  return out;
+}
