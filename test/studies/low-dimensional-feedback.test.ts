@@ -74,8 +74,8 @@ test('maxModeStrengthGap: the largest |simulation - SVD basis| over matched runs
   const runs = [
     ltRun('bp', 0, ltResult({ rule: 'bp', modes: [[0, 0], [0.5, 0.2]] })),
     ltRun('bp', 0, ltResult({ rule: 'bp', method: 'svd-basis', modes: [[0, 0], [0.5, 0.23]] }), 'svd-basis'),
-    ltRun('raf', 0, ltResult({ rule: 'raf', modes: [[0.1, 0], [0.9, 0.4]] })),
-    ltRun('raf', 0, ltResult({ rule: 'raf', method: 'svd-basis', modes: [[0.1, 0], [0.8, 0.4]] }), 'svd-basis'),
+    ltRun('raf', 0, ltResult({ rule: 'raf', modes: [[0.1, 0], [0.8, 0.4]] })),
+    ltRun('raf', 0, ltResult({ rule: 'raf', method: 'svd-basis', modes: [[0.1, 0], [0.9, 0.4]] }), 'svd-basis'), // below: |.| counts
     ltRun('raf', 1, ltResult({ rule: 'raf', modes: [[5, 5], [5, 5]] })), // no SVD-basis partner: not compared
   ];
   near(maxModeStrengthGap(runs), 0.1, 1e-12);
@@ -209,12 +209,13 @@ test('mlpConfigs: per data set BP/FA/DFA, LDFA per rank, raf at 10, AdamW per ra
 });
 
 test('convConfigs: conv feedback rank max(1, floor(channels / f)), rank 10 in the dense layers', () => {
-  const cs = convConfigs([1, 8], 'normative');
-  assert.deepEqual(cs.map((c) => c.key), ['lenet/fashion-mnist/bp', 'lenet/fashion-mnist/fa', 'lenet/fashion-mnist/ldfa/1-1', 'lenet/fashion-mnist/ldfa/1-8']);
+  const cs = convConfigs([1, 4, 8], 'normative');
+  assert.deepEqual(cs.map((c) => c.key), ['lenet/fashion-mnist/bp', 'lenet/fashion-mnist/fa', 'lenet/fashion-mnist/ldfa/1-1', 'lenet/fashion-mnist/ldfa/1-4', 'lenet/fashion-mnist/ldfa/1-8']);
   assert.deepEqual(cs[2].feedback, { rank: [6, 16, 120, 10, 10], ldfaRule: 'normative' });
-  assert.deepEqual(cs[3].feedback, { rank: [1, 2, 15, 10, 10], ldfaRule: 'normative' });
-  assert.equal(cs[3].rank, 'conv 1/8, dense 10');
-  assert.equal(cs[3].variant, 'ldfa-normative');
+  assert.deepEqual(cs[3].feedback, { rank: [1, 4, 30, 10, 10], ldfaRule: 'normative' }); // 6 / 4 = 1.5 rounds down
+  assert.deepEqual(cs[4].feedback, { rank: [1, 2, 15, 10, 10], ldfaRule: 'normative' }); // 6 / 8 < 1: at least 1
+  assert.equal(cs[4].rank, 'conv 1/8, dense 10');
+  assert.equal(cs[4].variant, 'ldfa-normative');
 });
 
 const RUNS: ConfigRun[] = [
