@@ -11,6 +11,7 @@
  * ## Quick use
  * ```ts
  * await initBackend();
+ * console.table(listRules());                                         // every rule: family, one-line description, defaults
  * const net = new Network(lenet({ rule: 'usf', seed: 1 }));          // BioTorch's LeNet, 32x32 inputs
  * const test = loadMnist({ split: 'test', pad: 2, normalize: 'standard' });
  * const history = await train(net, loadMnist({ pad: 2, normalize: 'standard' }), {
@@ -99,7 +100,23 @@
  * adds one at run time (a notebook, a test: name it with a cast,
  * `rule: 'mine' as RuleName`; it exists in that process only). A name is
  * registered once (a second registration throws), and an unknown name
- * throws an ArgumentError listing the registered ones.
+ * throws an ArgumentError listing the registered ones. A new rule, e.g. FA
+ * with its B scaled (test/rules/registry.test.ts trains this one):
+ * ```ts
+ * // scaled-feedback.ts
+ * export interface ScaledOptions { scale?: number }
+ * class ScaledPathway extends KernelPathway {                 // B in W's place: dx = inputAdjoint(dy, B)
+ *   readonly rule = 'scaled-fa';
+ *   constructor(layer: ParamLayer, ctx: PathwayContext<ScaledOptions>) {
+ *     super(layer, tf.tidy(() => xavierUniform(layer.weight.shape, layer.fanIn, layer.fanOut, ctx.rng).mul(ctx.options.scale!)), false);
+ *   }
+ * }
+ * export const scaledFeedbackRules: Record<'scaled-fa', RuleDefinition<ScaledOptions>> = {
+ *   'scaled-fa': { family: 'scaled-feedback', description: 'FA with B scaled by a constant', defaults: { scale: 1 },
+ *                  create: (layer, ctx) => new ScaledPathway(layer, ctx) },
+ * };
+ * // registry.ts, BUILT_IN_RULES:  ...scaledFeedbackRules, // scaled-fa
+ * ```
  * Alignment metrics (angleBetween, principalAngles, ...) are in
  * alignment.ts, `errorSubspaceAngles` in subspace-angles.ts; the linear
  * theory of LDFA (simulation and SVD-basis integration, float64) is in
