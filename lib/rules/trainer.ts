@@ -18,7 +18,7 @@ import {
 } from '../core';
 import { LayerAlignment, Network, NetworkOptions } from './network';
 import { Optimizer, OptimizerOptions } from './optim';
-import { toArrayDataset, type ArrayDataset, type DataInput, type ImageDataset } from '../data';
+import { batchIndices, toArrayDataset, type ArrayDataset, type DataInput, type ImageDataset } from '../data';
 
 export interface TrainOptions {
   /** Epochs (default 1). */
@@ -184,15 +184,14 @@ export async function train(net: Network, data: DataInput, options: TrainOptions
     for (let epoch = startEpoch + 1; epoch <= startEpoch + epochs; epoch++) {
       optimizer.epoch = epoch - 1;
       const lr = optimizer.learningRate;
-      // One stream per epoch, so a run continued with startEpoch sees the same orders as an uninterrupted one.
-      const order = shuffler.child(epoch).permutation(train.count);
+      // lib/data batching draws one permutation per (seed, epoch), so a run continued with startEpoch sees the same orders as an uninterrupted one.
+      const order = batchIndices(train.count, { batchSize, seed: shuffler.seed, epoch });
       let lossSum = 0;
       let correct = 0;
       let seen = 0;
       for (let b = 0; b < batches; b++) {
-        const s = b * batchSize;
-        const e = Math.min(train.count, s + batchSize);
-        const { x, t } = batchTensors(train, net, order, s, e);
+        const rows = order[b].length;
+        const { x, t } = batchTensors(train, net, order[b], 0, rows);
         let step: { loss: number; correct: number };
         try {
           step = net.trainStep(x, t, optimizer, { epoch: epoch - 1, weightNormConstraint: options.weightNormConstraint });
@@ -203,9 +202,9 @@ export async function train(net: Network, data: DataInput, options: TrainOptions
           const partial: History = { rule: net.rule, records: records.slice(), stoppedBy: 'epochs', seconds: seconds(), backend: backendReport()?.backend ?? tf.getBackend() };
           throw new DivergenceError(net.rule, epoch, b + 1, step.loss, partial);
         }
-        lossSum += step.loss * (e - s);
+        lossSum += step.loss * rows;
         correct += step.correct;
-        seen += e - s;
+        seen += rows;
         if (callback) callback({ epoch, batch: b + 1, batches, loss: step.loss });
         bar?.update((epoch - startEpoch - 1) * batches + b + 1, `epoch ${epoch} loss ${step.loss.toFixed(4)}`);
       }
