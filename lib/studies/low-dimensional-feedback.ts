@@ -24,10 +24,10 @@
  * rankTwoTeacherRows, finalRecords; rankLabel, configJob, configJobs,
  * pairRuns, accuracies, mlpConfigs, convConfigs, rankSweepFigure,
  * finalUpdateAngle, updateAngleFigure, subspaceRows, rankComparisonRows,
- * convRows, backwardMacs, epochsTo90, computeTable, reproductionRows,
+ * convRows, estimatedTrainingSeconds, backwardMacs, epochsTo90, computeTable, reproductionRows,
  * perRunRecords, medianAccuracies.
  */
-import { ArgumentError, formatMedianRange, median } from '../core';
+import { ArgumentError, checkPositive, formatMedianRange, median } from '../core';
 import { Figure, line, LineSeries } from '../plot';
 import {
   FeedbackOptions, integrateSvdBasis, LinearTheoryOptions, LinearTheoryResult, LinearTheoryRule, LowRankRule, OptimizerOptions, RankSetting, RuleName,
@@ -396,6 +396,19 @@ export function rankComparisonRows(
 /** One row per configuration: its variant, rank and test accuracy as median (range). */
 export function convRows(runs: readonly ConfigRun[], configs: readonly LdfaConfig[]): Record<string, string>[] {
   return configs.map((c) => ({ rule: c.variant, 'feedback rank': c.rank, 'test accuracy (%)': formatMedianRange(accuracies(runs, c.key)) }));
+}
+
+/** Training examples per second per pool worker measured on the project's machine (blas backend, one thread). */
+export const EXAMPLES_PER_SECOND: Readonly<Record<'mlp' | 'lenet', number>> = { mlp: 730, lenet: 1000 };
+
+/**
+ * Estimated wall time (s) of the network runs: runs x epochs x training
+ * examples / examples per second, MLP and LeNet, spread over the workers.
+ */
+export function estimatedTrainingSeconds(o: { mlpRuns: number; lenetRuns: number; epochs: number; trainLimit: number; workers: number }): number {
+  checkPositive('workers', o.workers);
+  const perRun = o.epochs * o.trainLimit;
+  return (o.mlpRuns * perRun / EXAMPLES_PER_SECOND.mlp + o.lenetRuns * perRun / EXAMPLES_PER_SECOND.lenet) / o.workers;
 }
 
 // ------------------------------------------------------------------ (d) compute
