@@ -10,7 +10,7 @@
  *   |cos(Re l_1, B e_k)|            (the left eigenvector selects which input column k is integrated).
  */
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError, checkInteger, checkNumber, symEig } from '../core';
+import { ArgumentError, checkInteger, checkNumber, cosine, symEig } from '../core';
 import { DynamicalSystem } from './system';
 import { FixedPoints } from './fixed-points';
 
@@ -254,19 +254,6 @@ export function topologyGraph(system: DynamicalSystem, fp: FixedPoints, o: { eps
   }
 }
 
-/** |cos| of the angle between a and b (NaN when either is zero). */
-function absCosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i] * b[i];
-    aa += a[i] * a[i];
-    bb += b[i] * b[i];
-  }
-  return Math.abs(ab / Math.sqrt(aa * bb));
-}
-
 export interface LineAttractorStatistics {
   /** Number of points. */
   n: number;
@@ -308,13 +295,13 @@ export function lineAttractorStatistics(fp: FixedPoints, o: { inputColumns?: rea
   for (let i = 0; i < n; i++) {
     const e = fp.eigen[i];
     topEigenvalue.push(Math.hypot(e.re[0], e.im[0]));
-    rightAlignment.push(absCosine(Float64Array.from({ length: S }, (_, a) => e.rightRe[a * S]), direction));
+    rightAlignment.push(Math.abs(cosine(Float64Array.from({ length: S }, (_, a) => e.rightRe[a * S]), direction)));
     if (!e.leftRe) continue;
     const l1 = Float64Array.from({ length: S }, (_, a) => e.leftRe![a * S]);
     const B = fp.inputJacobians[i];
     columns.forEach((k, j) => {
       for (let a = 0; a < S; a++) column[a] = B[a * I + k];
-      leftAlignment[j].push(absCosine(l1, column));
+      leftAlignment[j].push(Math.abs(cosine(l1, column)));
     });
   }
   return { n, direction, lineVariance: line.explainedRatio[0], topEigenvalue, rightAlignment, leftAlignment };

@@ -386,12 +386,9 @@ export class FixedPointFinder {
     let stoppedBy: FixedPointSearch['stoppedBy'] = 'iterations';
     const t0 = Date.now();
     try {
-      for (; ; iter++) {
-        const why = budget.exhausted(iter);
-        if (why) {
-          stoppedBy = why === 'time' ? 'time' : 'iterations';
-          break;
-        }
+      // Until every point meets the stopping rule (break: 'converged') or the budget runs out.
+      let exhausted = budget.exhausted(iter);
+      while (!exhausted) {
         const at = search.evaluate();
         q = at.q;
         let meanQ = 0;
@@ -419,7 +416,9 @@ export class FixedPointFinder {
         const t = iter + 1;
         search.adamStep(scale, lr / (1 - Math.pow(b1, t)), 1 - Math.pow(b2, t));
         progress?.update(iter + 1, `mean q ${meanQ.toExponential(2)}, lr ${lr.toExponential(2)}`);
+        exhausted = budget.exhausted(++iter);
       }
+      if (exhausted) stoppedBy = exhausted === 'time' ? 'time' : 'iterations';
       const x = Float32Array.from(search.states());
       progress?.finish(`${iter} iterations (${stoppedBy})`);
       return { x, q: Float32Array.from(q), dq, nIters, iterations: iter, stoppedBy, seconds: (Date.now() - t0) / 1000 };

@@ -3,9 +3,7 @@
  * stored as flat float64 arrays (row-major). Unique, index, concatenate,
  * save/restore and a printed summary.
  */
-import * as fs from 'fs';
-import * as path from 'path';
-import { ArgumentError, checkInteger, checkNumber } from '../core';
+import { ArgumentError, checkInteger, checkNumber, readJsonFile, writeJsonFile } from '../core';
 
 /** Eigendecomposition of one Jacobian: eigenvalues sorted by |lambda| (descending); vectors row-major [S x S], column j belongs to eigenvalue j. */
 export interface PointEigen {
@@ -271,13 +269,11 @@ export class FixedPoints implements FixedPointsData {
 
   /** Writes the points as JSON (float64 values survive exactly: JSON numbers round-trip doubles). */
   save(file: string): void {
-    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    fs.writeFileSync(file, JSON.stringify(this.toJSON()));
+    writeJsonFile(file, this.toJSON());
   }
 
   static restore(file: string): FixedPoints {
-    if (!fs.existsSync(file)) throw new ArgumentError('file', 'an existing file written by FixedPoints.save()', file);
-    return FixedPoints.fromJSON(JSON.parse(fs.readFileSync(file, 'utf8')));
+    return FixedPoints.fromJSON(readJsonFile(file, 'an existing file written by FixedPoints.save()'));
   }
 
   /** A printed summary: count, q range, stability and unstable-mode counts. */

@@ -4,10 +4,8 @@
  * float64 reference forward pass (used to check the gradients).
  */
 import * as tf from '@tensorflow/tfjs';
-import * as fs from 'fs';
-import * as path from 'path';
 import { ownedVariable } from './variables';
-import { ArgumentError, Rng, checkInteger, checkShape } from '../core';
+import { ArgumentError, Rng, checkInteger, checkShape, readJsonFile, writeJsonFile } from '../core';
 import { CellJSON, CellOptions, RecurrentCell } from './cells/cell';
 import { CellKind, cellFromJSON, createCell } from './cells/table';
 
@@ -169,13 +167,11 @@ export class RecurrentNetwork {
 
   /** Writes the network as JSON. */
   save(file: string): void {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, JSON.stringify(this.toJSON()));
+    writeJsonFile(file, this.toJSON());
   }
 
   static load(file: string): RecurrentNetwork {
-    if (!fs.existsSync(file)) throw new ArgumentError('file', 'an existing network file written by save()', file);
-    return RecurrentNetwork.fromJSON(JSON.parse(fs.readFileSync(file, 'utf8')));
+    return RecurrentNetwork.fromJSON(readJsonFile(file, 'an existing network file written by save()') as NetworkJSON);
   }
 
   dispose(): void {

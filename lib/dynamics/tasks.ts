@@ -35,6 +35,9 @@ export interface FlipFlopOptions {
   seed: number;
 }
 
+// Each task generator below checks its own options and fills its own input and target
+// arrays: parallel by design, one self-contained generator per task.
+
 /**
  * N-bit flip-flop: at each step each input carries a +-1 pulse with
  * probability p (a pulse is forced at t = 0); each output holds the sign of its

@@ -138,6 +138,11 @@ export function restoreStudy(r: StudyJobResult): { net: RecurrentNetwork; train:
   return { net: RecurrentNetwork.fromJSON(r.network), train: r.train, fps: r.searches.map(searchFixedPoints), searches: r.searches };
 }
 
+/** One job per (architecture, seed), keyed by both. */
+function jobPlan(archs: readonly CellKind[], seeds: readonly number[], job: (arch: CellKind, seed: number) => StudyJobArgs): { key: { arch: CellKind; seed: number }; job: StudyJobArgs }[] {
+  return archs.flatMap((arch) => seeds.map((seed) => ({ key: { arch, seed }, job: job(arch, seed) })));
+}
+
 export interface FlipFlopSettings {
   archs: readonly CellKind[];
   seeds: readonly number[];
@@ -162,18 +167,15 @@ export interface FlipFlopSettings {
  * adaptive learning rate (Adam eps 1e-3, clip 1) and a search from 128 trials' states.
  */
 export function flipFlopJobs(p: FlipFlopSettings): { key: { arch: CellKind; seed: number }; job: StudyJobArgs }[] {
-  return p.archs.flatMap((arch) => p.seeds.map((seed) => ({
-    key: { arch, seed },
-    job: {
-      network: { kind: arch, units: p.units[arch], inputSize: 3, outputSize: 3, seed: 1000 + seed },
-      train: {
-        task: 'flipFlop' as const, taskOptions: { steps: p.stepsPerTrial, bits: 3, pulseProbability: 0.5 }, steps: p.trainSteps, batchSize: p.batch,
-        trainingTrials: p.trainingTrials, learningRate: { kind: 'adaptive' as const, rate: p.learningRate, minRate: 1e-5 }, adamEpsilon: 1e-3, clipNorm: 1,
-        stopLoss: p.stopLoss, seed: 2000 + seed,
-      },
-      fixedPoints: { trials: 128, initialStates: p.initialStates, noise: p.noise, seed: 3000 + seed, finder: { maxIters: p.maxIters, newtonSteps: p.newtonSteps } },
+  return jobPlan(p.archs, p.seeds, (arch, seed) => ({
+    network: { kind: arch, units: p.units[arch], inputSize: 3, outputSize: 3, seed: 1000 + seed },
+    train: {
+      task: 'flipFlop', taskOptions: { steps: p.stepsPerTrial, bits: 3, pulseProbability: 0.5 }, steps: p.trainSteps, batchSize: p.batch,
+      trainingTrials: p.trainingTrials, learningRate: { kind: 'adaptive', rate: p.learningRate, minRate: 1e-5 }, adamEpsilon: 1e-3, clipNorm: 1,
+      stopLoss: p.stopLoss, seed: 2000 + seed,
     },
-  })));
+    fixedPoints: { trials: 128, initialStates: p.initialStates, noise: p.noise, seed: 3000 + seed, finder: { maxIters: p.maxIters, newtonSteps: p.newtonSteps } },
+  }));
 }
 
 export interface IntegrationSettings {
@@ -198,20 +200,17 @@ export interface IntegrationSettings {
  * one search per context with the channels at zero and that context's input on.
  */
 export function integrationJobs(p: IntegrationSettings): { key: { arch: CellKind; seed: number }; job: StudyJobArgs }[] {
-  return p.archs.flatMap((arch) => p.seeds.map((seed) => ({
-    key: { arch, seed },
-    job: {
-      network: { kind: arch, units: p.units, inputSize: 4, outputSize: 1, seed: 5000 + seed, recurrentScale: p.g, trainInitialState: false },
-      train: {
-        task: 'contextIntegration' as const, steps: p.trainSteps, batchSize: p.batch, learningRate: { kind: 'exponential' as const, rate: 0.025, decay: 0.99975 },
-        adamEpsilon: 0.1, clipNorm: 10, l2: 2e-4, seed: 6000 + seed,
-      },
-      fixedPoints: {
-        trials: 128, initialStates: p.initialStates, noise: p.noise, seed: 7000 + seed, inputs: [[0, 0, 1, 0], [0, 0, 0, 1]],
-        finder: { maxIters: p.maxIters, tolQ: p.slowQ, acceptQ: p.slowQ, tolUnique: 1e-3 },
-      },
+  return jobPlan(p.archs, p.seeds, (arch, seed) => ({
+    network: { kind: arch, units: p.units, inputSize: 4, outputSize: 1, seed: 5000 + seed, recurrentScale: p.g, trainInitialState: false },
+    train: {
+      task: 'contextIntegration', steps: p.trainSteps, batchSize: p.batch, learningRate: { kind: 'exponential', rate: 0.025, decay: 0.99975 },
+      adamEpsilon: 0.1, clipNorm: 10, l2: 2e-4, seed: 6000 + seed,
     },
-  })));
+    fixedPoints: {
+      trials: 128, initialStates: p.initialStates, noise: p.noise, seed: 7000 + seed, inputs: [[0, 0, 1, 0], [0, 0, 0, 1]],
+      finder: { maxIters: p.maxIters, tolQ: p.slowQ, acceptQ: p.slowQ, tolUnique: 1e-3 },
+    },
+  }));
 }
 
 // ---------------------------------------------------------------------------

@@ -16,7 +16,7 @@
  * Cells are registered by kind in ./table.ts.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError, Rng, gemm } from '../../core';
+import { ArgumentError, Rng, gemm, tanh } from '../../core';
 import type { DynamicalSystem, QGradKernel } from '../system';
 import { ownedVariable } from '../variables';
 import type { CellKind } from './table';
@@ -95,7 +95,8 @@ export abstract class RecurrentCell implements DynamicalSystem {
   readonly params: Record<string, tf.Variable>;
   private f64: Record<string, Float64Array> | null = null;
 
-  protected constructor(units: number, inputSize: number, gateBias: number, params: Record<string, tf.Variable>) {
+  /** A cell around existing variables (`gateBias` 0 for cells without one). */
+  constructor(units: number, inputSize: number, params: Record<string, tf.Variable>, gateBias = 0) {
     this.units = units;
     this.inputSize = inputSize;
     this.gateBias = gateBias;
@@ -157,6 +158,19 @@ export abstract class RecurrentCell implements DynamicalSystem {
       this.f64 = out;
     }
     return this.f64;
+  }
+
+  /**
+   * Float64 pre-activations of all gate blocks at once, b + x Wx + h Wh
+   * ([blocks * units]), for cells whose gates all read x and h (LSTM, UGRNN).
+   */
+  protected gatePreactivationsF64(h: Float64Array, x: Float64Array, blocks: number): { pre: Float64Array; Wx: Float64Array; Wh: Float64Array } {
+    const { Wx, Wh, b } = this.p64();
+    const n = this.units;
+    const pre = Float64Array.from(b);
+    rowTimes(x, Wx, this.inputSize, blocks * n, 0, blocks * n, pre);
+    rowTimes(h, Wh, n, blocks * n, 0, blocks * n, pre);
+    return { pre, Wx, Wh };
   }
 
   /** Variable `name` (or gate block `k` of it). */
@@ -221,9 +235,84 @@ export function blockVariables(name: string, rows: number, blocks: number, n: nu
   return out;
 }
 
+/**
+ * What every cell's initialisation shares: the stream seeded by `seed`, the sizes,
+ * and the SDs of input weights, inputScale / sqrt(inputSize), and recurrent
+ * weights, recurrentScale / sqrt(units).
+ */
+export function initialisation(o: CellOptions): { rng: Rng; n: number; m: number; inputStd: number; recurrentStd: number } {
+  return { rng: new Rng(o.seed), n: o.units, m: o.inputSize, inputStd: (o.inputScale ?? 1) / Math.sqrt(o.inputSize), recurrentStd: (o.recurrentScale ?? 1) / Math.sqrt(o.units) };
+}
+
 /** rows x cols entries N(0, std^2), float32. */
 export function normalInit(rng: Rng, rows: number, cols: number, std: number): Float32Array {
   return rng.normalArray(rows * cols, 0, std) as Float32Array;
+}
+
+/** Pre-activations x Wx.k + h U.k + b.k of gates k < blocks for BPTT ([B x n] each); `U` names the recurrent blocks. */
+export function gatesForward(P: ParamArrays, U: string, blocks: number, B: number, n: number, I: number, x: Float32Array, h: Float32Array): Float32Array[] {
+  return Array.from({ length: blocks }, (_, k) => gatePreactivation(B, n, I, x, P[`Wx.${k}`], h, P[`${U}.${k}`], P[`b.${k}`], n));
+}
+
+/**
+ * Backward through gate pre-activations p_k = x Wx.k + h U.k + b.k given their
+ * gradients gs[k]: accumulates the gradients of Wx.k, U.k and b.k into G and
+ * adds gs[k] U.k^T into gh, gate after gate. `U` names the recurrent blocks ('Wh', 'Whzr').
+ */
+export function gatesBackward(P: ParamArrays, G: ParamArrays, U: string, gs: readonly Float32Array[], B: number, n: number, I: number, x: Float32Array, h: Float32Array, gh: Float32Array): void {
+  gs.forEach((g, k) => {
+    accumulateGateGradients(B, n, I, x, h, n, g, G[`Wx.${k}`], G[`${U}.${k}`], G[`b.${k}`]);
+    gemm(B, n, n, g, P[`${U}.${k}`], gh, { transB: true, beta: 1 });
+  });
+}
+
+/** The table entry of a cell class: its kind, one line, and how to make and restore it. */
+export function defineCell<K extends string>(
+  kind: K, description: string,
+  cls: { new (units: number, inputSize: number, params: Record<string, tf.Variable>, gateBias?: number): RecurrentCell; init(options: CellOptions): RecurrentCell },
+): CellDefinition<K> {
+  return { kind, description, init: (o) => cls.init(o), restore: (json, params) => new cls(json.units, json.inputSize, params, json.gateBias) };
+}
+
+/**
+ * The gate blocks of a cell whose every gate reads x and h through its own
+ * block: "Wx.k" [inputSize, n] ~ N(0, inputScale^2 / inputSize), then "Wh.k"
+ * [n, n] ~ N(0, recurrentScale^2 / n), "b.k" = 0, for k < blocks (LSTM, UGRNN).
+ */
+export function gateBlockVariables(o: CellOptions, blocks: number): Record<string, tf.Variable> {
+  const { rng, n, m, inputStd, recurrentStd } = initialisation(o);
+  return {
+    ...blockVariables('Wx', m, blocks, n, normalInit(rng, m, blocks * n, inputStd)),
+    ...blockVariables('Wh', n, blocks, n, normalInit(rng, n, blocks * n, recurrentStd)),
+    ...blockVariables('b', 0, blocks, n, new Float32Array(blocks * n)),
+  };
+}
+
+/** Forward of a gated blend (GRU, UGRNN): c = tanh(pc) in place (the cache keeps it), h' = c + z (h - c). */
+export function blendForward(h: Float32Array, z: Float32Array, c: Float32Array): Float32Array {
+  const out = new Float32Array(c.length);
+  for (let k = 0; k < c.length; k++) {
+    c[k] = tanh(c[k]);
+    out[k] = c[k] + z[k] * (h[k] - c[k]);
+  }
+  return out;
+}
+
+/**
+ * BPTT through a gated blend h' = c + z (h - c) with z = sigmoid(pz), c = tanh(pc)
+ * (GRU, UGRNN): from dL/dh' the direct term dL/dh = dL/dh' z and the
+ * gradients of the two pre-activations pz and pc.
+ */
+export function blendBackward(gNext: Float32Array, h: Float32Array, z: Float32Array, c: Float32Array): { gh: Float32Array; gGate: Float32Array; gCandidate: Float32Array } {
+  const gh = new Float32Array(gNext.length);
+  const gGate = new Float32Array(gNext.length);
+  const gCandidate = new Float32Array(gNext.length);
+  for (let k = 0; k < gh.length; k++) {
+    gh[k] = gNext[k] * z[k];
+    gGate[k] = gNext[k] * (h[k] - c[k]) * z[k] * (1 - z[k]);
+    gCandidate[k] = gNext[k] * (1 - z[k]) * (1 - c[k] * c[k]);
+  }
+  return { gh, gGate, gCandidate };
 }
 
 /** Scratch buffers of a fused kernel, reused across iterations (sized for the last batch). */

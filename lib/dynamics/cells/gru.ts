@@ -6,28 +6,23 @@
  * stored as one variable per gate block.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Rng, gemm, rnnElementwise, sigmoid, tanh } from '../../core';
+import { gemm, rnnElementwise, sigmoid } from '../../core';
 import type { QGradKernel } from '../system';
 import {
   BpttBackward, BpttStep, CellDefinition, CellOptions, Jacobians, ParamArrays, RecurrentCell, Scratch,
-  accumulateGateGradients, blockVariables, gatePreactivation, inputTerms, normalInit, paramVariable, rowTimes,
+  accumulateGateGradients, blendBackward, blendForward, blockVariables, defineCell, gatePreactivation, gatesBackward, gatesForward, initialisation, inputTerms,
+  normalInit, paramVariable, rowTimes,
 } from './cell';
 
 export class GruCell extends RecurrentCell {
   readonly kind = 'gru' as const;
-  constructor(units: number, inputSize: number, params: Record<string, tf.Variable>) {
-    super(units, inputSize, 0, params);
-  }
   static init(o: CellOptions): GruCell {
-    const rng = new Rng(o.seed);
-    const n = o.units;
-    const m = o.inputSize;
-    const g = (o.recurrentScale ?? 1) / Math.sqrt(n);
+    const { rng, n, m, inputStd, recurrentStd: g } = initialisation(o);
     const bias = new Float32Array(3 * n);
     // Gate biases start at +1 for z so the initial network tends to hold its state.
     for (let i = 0; i < n; i++) bias[i] = o.gateBias ?? 1;
     return new GruCell(n, m, {
-      ...blockVariables('Wx', m, 3, n, normalInit(rng, m, 3 * n, (o.inputScale ?? 1) / Math.sqrt(m))),
+      ...blockVariables('Wx', m, 3, n, normalInit(rng, m, 3 * n, inputStd)),
       ...blockVariables('Whzr', n, 2, n, normalInit(rng, n, 2 * n, g)),
       Whc: paramVariable([n, n], normalInit(rng, n, n, g)),
       ...blockVariables('b', 0, 3, n, bias),
@@ -132,8 +127,7 @@ export class GruCell extends RecurrentCell {
   bpttForward(P: ParamArrays, h: Float32Array, x: Float32Array, B: number): BpttStep {
     const n = this.units;
     const I = this.inputSize;
-    const z = gatePreactivation(B, n, I, x, P['Wx.0'], h, P['Whzr.0'], P['b.0'], n);
-    const r = gatePreactivation(B, n, I, x, P['Wx.1'], h, P['Whzr.1'], P['b.1'], n);
+    const [z, r] = gatesForward(P, 'Whzr', 2, B, n, I, x, h);
     const rh = new Float32Array(B * n);
     for (let k = 0; k < z.length; k++) {
       z[k] = sigmoid(z[k]);
@@ -141,26 +135,14 @@ export class GruCell extends RecurrentCell {
       rh[k] = r[k] * h[k];
     }
     const c = gatePreactivation(B, n, I, x, P['Wx.2'], rh, P.Whc, P['b.2'], n);
-    const out = new Float32Array(B * n);
-    for (let k = 0; k < c.length; k++) {
-      c[k] = tanh(c[k]);
-      out[k] = c[k] + z[k] * (h[k] - c[k]);
-    }
-    return { h: out, cache: [z, r, rh, c] };
+    return { h: blendForward(h, z, c), cache: [z, r, rh, c] };
   }
 
   bpttBackward(P: ParamArrays, G: ParamArrays, { gNext, h, x, cache }: BpttBackward, B: number): Float32Array {
     const n = this.units;
     const I = this.inputSize;
     const [z, r, rh, c] = cache;
-    const gh = new Float32Array(B * n);
-    const gPz = new Float32Array(B * n);
-    const gPc = new Float32Array(B * n);
-    for (let k = 0; k < gh.length; k++) {
-      gh[k] = gNext[k] * z[k];
-      gPz[k] = gNext[k] * (h[k] - c[k]) * z[k] * (1 - z[k]);
-      gPc[k] = gNext[k] * (1 - z[k]) * (1 - c[k] * c[k]);
-    }
+    const { gh, gGate: gPz, gCandidate: gPc } = blendBackward(gNext, h, z, c);
     accumulateGateGradients(B, n, I, x, rh, n, gPc, G['Wx.2'], G.Whc, G['b.2']);
     const grh = new Float32Array(B * n);
     gemm(B, n, n, gPc, P.Whc, grh, { transB: true });
@@ -169,17 +151,9 @@ export class GruCell extends RecurrentCell {
       gh[k] += grh[k] * r[k];
       gPr[k] = grh[k] * h[k] * r[k] * (1 - r[k]);
     }
-    accumulateGateGradients(B, n, I, x, h, n, gPz, G['Wx.0'], G['Whzr.0'], G['b.0']);
-    accumulateGateGradients(B, n, I, x, h, n, gPr, G['Wx.1'], G['Whzr.1'], G['b.1']);
-    gemm(B, n, n, gPz, P['Whzr.0'], gh, { transB: true, beta: 1 });
-    gemm(B, n, n, gPr, P['Whzr.1'], gh, { transB: true, beta: 1 });
+    gatesBackward(P, G, 'Whzr', [gPz, gPr], B, n, I, x, h, gh);
     return gh;
   }
 }
 
-export const GRU: CellDefinition<'gru'> = {
-  kind: 'gru',
-  description: "GRU: h' = z * h + (1 - z) * tanh(x Wx_c + (r * h) Whc + b_c), gates z, r",
-  init: (o) => GruCell.init(o),
-  restore: (json, params) => new GruCell(json.units, json.inputSize, params),
-};
+export const GRU: CellDefinition<'gru'> = defineCell('gru', "GRU: h' = z * h + (1 - z) * tanh(x Wx_c + (r * h) Whc + b_c), gates z, r", GruCell);

@@ -5,27 +5,17 @@
  * variable per gate block; forgetBias is the cell's gateBias.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Rng, gemm, rnnElementwise, sigmoid, tanh } from '../../core';
+import { gemm, rnnElementwise, sigmoid, tanh } from '../../core';
 import type { QGradKernel } from '../system';
 import {
   BpttBackward, BpttStep, CellDefinition, CellOptions, Jacobians, ParamArrays, RecurrentCell, Scratch,
-  accumulateGateGradients, blockVariables, gatePreactivation, inputTerms, normalInit, rowTimes,
+  defineCell, gateBlockVariables, gatesBackward, gatesForward, inputTerms,
 } from './cell';
 
 export class LstmCell extends RecurrentCell {
   readonly kind = 'lstm' as const;
-  constructor(units: number, inputSize: number, gateBias: number, params: Record<string, tf.Variable>) {
-    super(units, inputSize, gateBias, params);
-  }
   static init(o: CellOptions): LstmCell {
-    const rng = new Rng(o.seed);
-    const n = o.units;
-    const m = o.inputSize;
-    return new LstmCell(n, m, o.gateBias ?? 1, {
-      ...blockVariables('Wx', m, 4, n, normalInit(rng, m, 4 * n, (o.inputScale ?? 1) / Math.sqrt(m))),
-      ...blockVariables('Wh', n, 4, n, normalInit(rng, n, 4 * n, (o.recurrentScale ?? 1) / Math.sqrt(n))),
-      ...blockVariables('b', 0, 4, n, new Float32Array(4 * n)),
-    });
+    return new LstmCell(o.units, o.inputSize, gateBlockVariables(o, 4), o.gateBias ?? 1);
   }
   override get stateSize(): number {
     return 2 * this.units;
@@ -73,11 +63,8 @@ export class LstmCell extends RecurrentCell {
 
   private parts(s: Float64Array, x: Float64Array) {
     this.checkState('state', s, x);
-    const { Wx, Wh, b } = this.p64();
     const n = this.units;
-    const pre = Float64Array.from(b);
-    rowTimes(x, Wx, this.inputSize, 4 * n, 0, 4 * n, pre);
-    rowTimes(s.subarray(n), Wh, n, 4 * n, 0, 4 * n, pre);
+    const { pre, Wx, Wh } = this.gatePreactivationsF64(s.subarray(n), x, 4);
     const si = pre.subarray(0, n).map(sigmoid);
     const sf = pre.subarray(n, 2 * n).map((v) => sigmoid(v + this.gateBias));
     const tg = pre.subarray(2 * n, 3 * n).map(Math.tanh);
@@ -156,10 +143,7 @@ export class LstmCell extends RecurrentCell {
       cp.set(h.subarray(b * S, b * S + n), b * n);
       hp.set(h.subarray(b * S + n, (b + 1) * S), b * n);
     }
-    const si = gatePreactivation(B, n, I, x, P['Wx.0'], hp, P['Wh.0'], P['b.0'], n);
-    const sf = gatePreactivation(B, n, I, x, P['Wx.1'], hp, P['Wh.1'], P['b.1'], n);
-    const tg = gatePreactivation(B, n, I, x, P['Wx.2'], hp, P['Wh.2'], P['b.2'], n);
-    const so = gatePreactivation(B, n, I, x, P['Wx.3'], hp, P['Wh.3'], P['b.3'], n);
+    const [si, sf, tg, so] = gatesForward(P, 'Wh', 4, B, n, I, x, hp);
     const tc = new Float32Array(B * n);
     const out = new Float32Array(B * S);
     for (let b = 0; b < B; b++) {
@@ -197,18 +181,10 @@ export class LstmCell extends RecurrentCell {
       }
     }
     const ghp = new Float32Array(B * n);
-    for (let g = 0; g < 4; g++) {
-      accumulateGateGradients(B, n, this.inputSize, x, hp, n, gs[g], G[`Wx.${g}`], G[`Wh.${g}`], G[`b.${g}`]);
-      gemm(B, n, n, gs[g], P[`Wh.${g}`], ghp, { transB: true, beta: 1 });
-    }
+    gatesBackward(P, G, 'Wh', gs, B, n, this.inputSize, x, hp, ghp);
     for (let b = 0; b < B; b++) for (let j = 0; j < n; j++) gPrev[b * S + n + j] = ghp[b * n + j];
     return gPrev;
   }
 }
 
-export const LSTM: CellDefinition<'lstm'> = {
-  kind: 'lstm',
-  description: "LSTM, state [c, h]: c' = sigmoid(f + gateBias) c + sigmoid(i) tanh(g), h' = sigmoid(o) tanh(c')",
-  init: (o) => LstmCell.init(o),
-  restore: (json, params) => new LstmCell(json.units, json.inputSize, json.gateBias, params),
-};
+export const LSTM: CellDefinition<'lstm'> = defineCell('lstm', "LSTM, state [c, h]: c' = sigmoid(f + gateBias) c + sigmoid(i) tanh(g), h' = sigmoid(o) tanh(c')", LstmCell);

@@ -12,7 +12,7 @@
  * Adding a cell: a file with a RecurrentCell subclass and its CellDefinition,
  * and one line here. A name that is not in the table is rejected wherever a
  * kind enters (createCell, cellFromJSON, RecurrentNetwork.create/fromJSON,
- * fusedLossAndGradients, trainNetwork) with the list of known kinds.
+ * fusedLossAndGradients and so trainNetwork's default engine) with the list of known kinds.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError, checkInteger, checkNumber, describe } from '../../core';

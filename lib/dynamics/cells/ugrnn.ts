@@ -4,27 +4,17 @@
  * Wx [inputSize, 2n] (blocks u, c), Wh [n, 2n], b [2n], one variable per block.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Rng, gemm, rnnElementwise, sigmoid, tanh } from '../../core';
+import { gemm, rnnElementwise, sigmoid } from '../../core';
 import type { QGradKernel } from '../system';
 import {
   BpttBackward, BpttStep, CellDefinition, CellOptions, Jacobians, ParamArrays, RecurrentCell, Scratch,
-  accumulateGateGradients, blockVariables, gatePreactivation, inputTerms, normalInit, rowTimes,
+  blendBackward, blendForward, defineCell, gateBlockVariables, gatesBackward, gatesForward, inputTerms,
 } from './cell';
 
 export class UgrnnCell extends RecurrentCell {
   readonly kind = 'ugrnn' as const;
-  constructor(units: number, inputSize: number, gateBias: number, params: Record<string, tf.Variable>) {
-    super(units, inputSize, gateBias, params);
-  }
   static init(o: CellOptions): UgrnnCell {
-    const rng = new Rng(o.seed);
-    const n = o.units;
-    const m = o.inputSize;
-    return new UgrnnCell(n, m, o.gateBias ?? 1, {
-      ...blockVariables('Wx', m, 2, n, normalInit(rng, m, 2 * n, (o.inputScale ?? 1) / Math.sqrt(m))),
-      ...blockVariables('Wh', n, 2, n, normalInit(rng, n, 2 * n, (o.recurrentScale ?? 1) / Math.sqrt(n))),
-      ...blockVariables('b', 0, 2, n, new Float32Array(2 * n)),
-    });
+    return new UgrnnCell(o.units, o.inputSize, gateBlockVariables(o, 2), o.gateBias ?? 1);
   }
 
   step(h: tf.Tensor2D, x: tf.Tensor2D): tf.Tensor2D {
@@ -38,11 +28,8 @@ export class UgrnnCell extends RecurrentCell {
 
   private parts(h: Float64Array, x: Float64Array) {
     this.checkState('state', h, x);
-    const { Wx, Wh, b } = this.p64();
     const n = this.units;
-    const pre = Float64Array.from(b);
-    rowTimes(x, Wx, this.inputSize, 2 * n, 0, 2 * n, pre);
-    rowTimes(h, Wh, n, 2 * n, 0, 2 * n, pre);
+    const { pre, Wx, Wh } = this.gatePreactivationsF64(h, x, 2);
     const u = pre.subarray(0, n).map((v) => sigmoid(v + this.gateBias));
     const c = pre.subarray(n, 2 * n).map(Math.tanh);
     return { u, c, Wx, Wh };
@@ -88,40 +75,19 @@ export class UgrnnCell extends RecurrentCell {
   bpttForward(P: ParamArrays, h: Float32Array, x: Float32Array, B: number): BpttStep {
     const n = this.units;
     const I = this.inputSize;
-    const u = gatePreactivation(B, n, I, x, P['Wx.0'], h, P['Wh.0'], P['b.0'], n);
-    const c = gatePreactivation(B, n, I, x, P['Wx.1'], h, P['Wh.1'], P['b.1'], n);
-    const out = new Float32Array(B * n);
-    for (let k = 0; k < u.length; k++) {
-      u[k] = sigmoid(u[k] + this.gateBias);
-      c[k] = tanh(c[k]);
-      out[k] = c[k] + u[k] * (h[k] - c[k]);
-    }
-    return { h: out, cache: [u, c] };
+    const [u, c] = gatesForward(P, 'Wh', 2, B, n, I, x, h);
+    for (let k = 0; k < u.length; k++) u[k] = sigmoid(u[k] + this.gateBias);
+    return { h: blendForward(h, u, c), cache: [u, c] };
   }
 
   bpttBackward(P: ParamArrays, G: ParamArrays, { gNext, h, x, cache }: BpttBackward, B: number): Float32Array {
     const n = this.units;
     const I = this.inputSize;
     const [u, c] = cache;
-    const gh = new Float32Array(B * n);
-    const gPu = new Float32Array(B * n);
-    const gPc = new Float32Array(B * n);
-    for (let k = 0; k < gh.length; k++) {
-      gh[k] = gNext[k] * u[k];
-      gPu[k] = gNext[k] * (h[k] - c[k]) * u[k] * (1 - u[k]);
-      gPc[k] = gNext[k] * (1 - u[k]) * (1 - c[k] * c[k]);
-    }
-    accumulateGateGradients(B, n, I, x, h, n, gPu, G['Wx.0'], G['Wh.0'], G['b.0']);
-    accumulateGateGradients(B, n, I, x, h, n, gPc, G['Wx.1'], G['Wh.1'], G['b.1']);
-    gemm(B, n, n, gPu, P['Wh.0'], gh, { transB: true, beta: 1 });
-    gemm(B, n, n, gPc, P['Wh.1'], gh, { transB: true, beta: 1 });
+    const { gh, gGate: gPu, gCandidate: gPc } = blendBackward(gNext, h, u, c);
+    gatesBackward(P, G, 'Wh', [gPu, gPc], B, n, I, x, h, gh);
     return gh;
   }
 }
 
-export const UGRNN: CellDefinition<'ugrnn'> = {
-  kind: 'ugrnn',
-  description: "UGRNN (Collins et al. 2017): h' = u * h + (1 - u) * tanh(x Wx_c + h Wh_c + b_c), one update gate u",
-  init: (o) => UgrnnCell.init(o),
-  restore: (json, params) => new UgrnnCell(json.units, json.inputSize, json.gateBias, params),
-};
+export const UGRNN: CellDefinition<'ugrnn'> = defineCell('ugrnn', "UGRNN (Collins et al. 2017): h' = u * h + (1 - u) * tanh(x Wx_c + h Wh_c + b_c), one update gate u", UgrnnCell);

@@ -4,25 +4,20 @@
  * Wh [n, n], Wx [inputSize, n], b [n].
  */
 import * as tf from '@tensorflow/tfjs';
-import { Rng, gemm, rnnElementwise, tanh } from '../../core';
+import { gemm, rnnElementwise, tanh } from '../../core';
 import type { QGradKernel } from '../system';
 import {
   BpttBackward, BpttStep, CellDefinition, CellOptions, Jacobians, ParamArrays, RecurrentCell, Scratch,
-  accumulateGateGradients, gatePreactivation, inputTerms, normalInit, paramVariable, rowTimes,
+  accumulateGateGradients, defineCell, gatePreactivation, initialisation, inputTerms, normalInit, paramVariable, rowTimes,
 } from './cell';
 
 export class VanillaCell extends RecurrentCell {
   readonly kind = 'vanilla' as const;
-  constructor(units: number, inputSize: number, params: Record<string, tf.Variable>) {
-    super(units, inputSize, 0, params);
-  }
   static init(o: CellOptions): VanillaCell {
-    const rng = new Rng(o.seed);
-    const n = o.units;
-    const m = o.inputSize;
+    const { rng, n, m, inputStd, recurrentStd } = initialisation(o);
     return new VanillaCell(n, m, {
-      Wh: paramVariable([n, n], normalInit(rng, n, n, (o.recurrentScale ?? 1) / Math.sqrt(n))),
-      Wx: paramVariable([m, n], normalInit(rng, m, n, (o.inputScale ?? 1) / Math.sqrt(m))),
+      Wh: paramVariable([n, n], normalInit(rng, n, n, recurrentStd)),
+      Wx: paramVariable([m, n], normalInit(rng, m, n, inputStd)),
       b: paramVariable([n], new Float32Array(n)),
     });
   }
@@ -91,9 +86,4 @@ export class VanillaCell extends RecurrentCell {
   }
 }
 
-export const VANILLA: CellDefinition<'vanilla'> = {
-  kind: 'vanilla',
-  description: "tanh RNN: h' = tanh(h Wh + x Wx + b)",
-  init: (o) => VanillaCell.init(o),
-  restore: (json, params) => new VanillaCell(json.units, json.inputSize, params),
-};
+export const VANILLA: CellDefinition<'vanilla'> = defineCell('vanilla', "tanh RNN: h' = tanh(h Wh + x Wx + b)", VanillaCell);
