@@ -4,7 +4,8 @@
  * - counts by unstable modes and the cube test on hand-written arrays;
  * - memory labels against the readout computed by hand;
  * - the linearisation R^2 against its Taylor order: 1 - R^2 grows as spread^2 at a point where F is not odd;
- * - the context statistics on a linear system with a known line;
+ * - the context statistics and the eigenvalue-along-the-line figure on a linear system with a known line;
+ * - rates over seeds, job plans, results.json medians, table rows and the counts figure from hand-made inputs;
  * - pool jobs: a network trained in a worker equals the same job run in this process.
  */
 import { test } from 'node:test';
@@ -13,7 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import { closeDefaultPool, initBackend } from '../../lib/core';
 import { FixedPointFinder, FixedPoints, RecurrentNetwork, decompose, flipFlop, networkLossF64 } from '../../lib/dynamics';
 import {
-  CUBE_COUNTS, StudyJobArgs, countCubeEdges, flipFlopCounts, integrationStatistics, memoryLabels, restoreStudy, runStudies,
+  CUBE_COUNTS, StudyJobArgs, countCubeEdges, flipFlopCounts, integrationStatistics, lineEigenvalueFigure, memoryLabels, restoreStudy, runStudies,
   stableLinearisationR2, studyJob, unstableModeCounts,
 } from '../../lib/studies/rnn-fixed-points';
 
@@ -99,6 +100,15 @@ test('context statistics: cued and ignored input columns per context on a linear
   for (const v of stats[0].leftOther) assert.ok(Math.abs(v) < 1e-12);
   for (const v of stats[1].leftCued) assert.ok(Math.abs(v) < 1e-12);
   for (const v of stats[1].leftOther) assert.ok(Math.abs(v - 1) < 1e-12);
+  // The eigenvalue-along-the-line figure: positions sorted along the line, |lambda_1| = 1 at each; none without points.
+  const fig = lineEigenvalueFigure([linearPoints(line, A, B, 4), FixedPoints.empty(3, 4)])!;
+  assert.equal(fig.data.length, 1);
+  const { x, y } = fig.data[0] as { x: number[]; y: number[] };
+  // Positions are projections on the line's unit direction, sorted: gaps between t = -1, -0.4, 0.3, 0.9 times |v1| = sqrt 2
+  // (0.6, 0.7, 0.6: the same read from either end, so the direction's sign does not matter).
+  [0.6, 0.7, 0.6].forEach((gap, i) => assert.ok(Math.abs(x[i + 1] - x[i] - gap * Math.SQRT2) < 1e-12, `gap ${i}: ${x[i + 1] - x[i]}`));
+  y.forEach((v) => assert.ok(Math.abs(v - 1) < 1e-12));
+  assert.equal(lineEigenvalueFigure([FixedPoints.empty(3, 4)]), null);
   for (const c of stats) {
     assert.equal(c.n, 4);
     assert.ok(Math.abs(c.lineVariance - 1) < 1e-12);
@@ -167,4 +177,56 @@ test('runStudies trains and analyses networks in workers, identical to the in-pr
   } finally {
     await closeDefaultPool();
   }
+});
+
+test('rates, target mean square, job plans, results and table rows from hand-made inputs', async () => {
+  const {
+    flipFlopRates, targetMeanSquare, flipFlopJobs, integrationJobs, integrationMeasured, reproductionRows, unstableModeCountsFigure,
+  } = await import('../../lib/studies/rnn-fixed-points');
+  const c = (byModes: number[], arch: string) => ({ arch, total: byModes.reduce((a, b) => a + b, 0), byModes, more: 0, cube: byModes.join() === '8,12,6,1', eightStable: byModes[0] === 8 });
+  const rows = [c([8, 12, 6, 1], 'gru'), c([8, 11, 6, 1], 'gru'), c([7, 12, 6, 1], 'gru'), c([8, 12, 6, 1], 'lstm')];
+  assert.deepEqual(flipFlopRates(rows, ['gru', 'lstm']), { passRate: { gru: 1 / 3, lstm: 1 }, eightStableRate: { gru: 2 / 3, lstm: 1 } });
+  assert.equal(targetMeanSquare({ inputs: new Float32Array(2), targets: Float32Array.from([1, -2, 3, 0]), batch: 1, steps: 4, inputSize: 0, outputSize: 1 }), 14 / 4);
+
+  const ff = flipFlopJobs({
+    archs: ['vanilla', 'lstm'], seeds: [0, 3], units: { vanilla: 16, lstm: 8 }, stepsPerTrial: 32, trainingTrials: 512, batch: 64, trainSteps: 10,
+    stopLoss: 1e-4, learningRate: 0.02, initialStates: 64, noise: 0.5, maxIters: 100, newtonSteps: 5,
+  });
+  assert.deepEqual(ff.map((j) => [j.key.arch, j.key.seed, j.job.network.units, j.job.network.seed, j.job.train.seed, j.job.fixedPoints!.seed]),
+    [['vanilla', 0, 16, 1000, 2000, 3000], ['vanilla', 3, 16, 1003, 2003, 3003], ['lstm', 0, 8, 1000, 2000, 3000], ['lstm', 3, 8, 1003, 2003, 3003]]);
+  const ci = integrationJobs({ archs: ['gru'], seeds: [2], units: 100, g: 0.8, batch: 128, trainSteps: 5, initialStates: 32, noise: 0.01, maxIters: 10, slowQ: 1e-7 });
+  assert.deepEqual(ci[0].job.fixedPoints!.inputs, [[0, 0, 1, 0], [0, 0, 0, 1]], 'one search per context');
+  assert.deepEqual([ci[0].job.network.seed, ci[0].job.train.seed, ci[0].job.fixedPoints!.seed], [5002, 6002, 7002]);
+
+  // Context statistics: medians per context, NaN (null in JSON) for a context without statistics.
+  const stats = [[
+    { n: 4, lineVariance: 0.9, topEig: [1, 0.98, 1.02, 0.99], rightAlign: [0.9, 0.8, 1], leftCued: [0.5, 0.7], leftOther: [0.1] },
+    { n: 2, lineVariance: NaN, topEig: [], rightAlign: [], leftCued: [], leftOther: [] },
+  ]];
+  const train = { losses: [1], steps: 1, finalLoss: 0.25, wallSeconds: 0, stoppedBy: 'steps' as const };
+  const m = integrationMeasured([{ arch: 'vanilla', seed: 0, train }], stats);
+  assert.deepEqual(m.perNetwork[0].contexts[0], { slowPoints: 4, lineVarianceFraction: 0.9, topEigMedian: 0.995, rightAlignMedian: 0.9, leftCuedMedian: 0.6, leftIgnoredMedian: 0.1 });
+  assert.ok(Number.isNaN(m.perNetwork[0].contexts[1].topEigMedian));
+
+  const table = reproductionRows({
+    handBuilt: { fixedPoints: 27, byModes: [8, 12, 6, 1], states: 512 },
+    flipFlop: [{ arch: 'gru', units: 32, seeds: 3, states: 1024, counts: rows.slice(0, 3), cubeEdges: [12, 11, 9] }],
+    integration: [{ arch: 'vanilla', units: 100, seeds: 1, trainSteps: 150, stats }],
+  });
+  const measured = (quantity: string) => table.find((r) => r.quantity === quantity)!.measured;
+  assert.equal(measured('fixed points: total; 0/1/2/3 unstable modes'), '27; 8/12/6/1');
+  assert.equal(measured('stable fixed points'), '8 (7-8)');
+  assert.equal(measured('saddles with 1 / 2 / 3 unstable modes'), '12 (11-12) / 6 (6-6) / 1 (1-1)');
+  assert.equal(measured('networks with exactly 8/12/6/1'), '1/3');
+  assert.equal(measured('cube edges from 1-mode saddles'), '11 (9-12)');
+  // Only the context with statistics enters the integration rows.
+  assert.equal(measured('top |lambda| at slow points (median per context)'), '0.995');
+  assert.equal(measured('|cos(left eigvec, ignored input)|'), '0.10');
+
+  // The counts figure: one marker per network and mode, architectures side by side, and the cube's counts.
+  const fig = unstableModeCountsFigure(rows, ['gru', 'lstm']);
+  const gru = fig.data[0] as { x: number[]; y: number[] };
+  assert.deepEqual(gru.y, [8, 12, 6, 1, 8, 11, 6, 1, 7, 12, 6, 1]);
+  assert.deepEqual(gru.x.slice(0, 4), [-0.15, 0.85, 1.85, 2.85]);
+  assert.deepEqual((fig.data[2] as { y: number[] }).y, [8, 12, 6, 1]);
 });
