@@ -13,9 +13,10 @@
  * the network's own dynamics, as the finder samples them from trajectories)
  * plus N(0, 0.05^2) noise, seed 7. Stopping: FixedPointFinder's rule with
  * tol_q = 1e-12, tol_dq = 1e-20, at most 5,000 iterations (--quick: 300).
- * Our side runs the GRU's fused float32 q-and-gradient kernel (lib/dynamics/
- * fused.ts: hand-written backward pass, matrix products through lib/core's
- * gemm) -- the path the finder takes for every built-in cell.
+ * Our side runs the GRU's fused float32 q-and-gradient kernel (GruCell's
+ * qGradKernel in lib/dynamics/cells/gru.ts: hand-written backward pass, matrix
+ * products through lib/core's gemm) -- the path the finder takes for every
+ * cell of the cell table.
  * One core: the BLAS is pinned to one thread here (setBlasThreads(1)) and in
  * Python (OPENBLAS_NUM_THREADS=1, torch.set_num_threads(1)).
  */
