@@ -25,7 +25,7 @@
 export { CELL_KINDS, CELL_TABLE, cellDefinition, cellFromJSON, createCell } from './cells/table';
 export type { CellKind } from './cells/table';
 export { RecurrentCell } from './cells/cell';
-export type { CellDefinition, CellJSON, CellOptions } from './cells/cell';
+export type { CellDefinition, CellJSON, CellOptions, Jacobians } from './cells/cell';
 export { VanillaCell } from './cells/vanilla';
 export { GruCell } from './cells/gru';
 export { LstmCell } from './cells/lstm';
