@@ -354,6 +354,8 @@ function fusedConv2d(addon: NativeAddon): KernelFunc {
   };
 }
 
+// conv2d, conv2dBackpropInput and conv2dBackpropFilter read alike on purpose: each binds one tfjs kernel
+// (its own inputs, attrs and shape check, as tfjs's cpu kernel does) to one add-on entry point.
 function conv2dBackpropInput(addon: NativeAddon): KernelFunc {
   const fallback = cpuKernel('Conv2DBackpropInput');
   return (args) => {
