@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * node scripts/compare-results.mjs BEFORE AFTER [--ignore REGEX]... [--tolerance T]
+ * node scripts/compare-results.mjs BEFORE AFTER [--ignore REGEX]... [--explained FILE] [--tolerance T]
  *
  * Compares two results.json files (or two out/ folders: every <name>/results.json
  * present in both) number by number, to check that a refactor left a study's
@@ -12,13 +12,18 @@
  * gives a relative one. Paths inside the run's out/ folder (figure files)
  * are compared relative to that folder.
  *
- * Prints every differing path with both values; exit status 1 when any differ
- * or a file is missing, 0 otherwise.
+ * `--explained FILE` names the keys a change moved on purpose: a JSON object
+ * { "<notebook>: <path regex>": "why" }. Their differences are listed under
+ * their reason, counted apart and do not fail the comparison
+ * (scripts/explained-changes.json holds those of the studies-layer refactor).
+ *
+ * Prints every differing path with both values; exit status 1 when any
+ * unexplained difference remains or a file is missing, 0 otherwise.
  */
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 
-const TIMING = /(^|\.)(date|node|wallTimeSeconds|startedAt)$|seconds|Seconds|time|Time|elapsed|Elapsed|duration|Duration|perSecond|PerSecond/;
+const TIMING = /(^|\.)(date|node|wallTimeSeconds|startedAt)$|seconds|Seconds|time|Time|elapsed|Elapsed|duration|Duration|perSecond|PerSecond|Gflops|GFLOPS/;
 
 function usage(msg) {
   console.error(`compare-results: ${msg}\nusage: node scripts/compare-results.mjs BEFORE AFTER [--ignore REGEX]... [--tolerance T]`);
@@ -28,11 +33,26 @@ function usage(msg) {
 const args = process.argv.slice(2);
 const positional = [];
 const ignores = [];
+let explained = [];
 let tolerance = 0;
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--ignore') {
     if (i + 1 >= args.length) usage('--ignore needs a regular expression');
     ignores.push(new RegExp(args[++i]));
+  } else if (args[i] === '--explained') {
+    if (i + 1 >= args.length) usage('--explained needs a file');
+    const file = args[++i];
+    let table;
+    try {
+      table = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (e) {
+      usage(`--explained: cannot read ${file} as JSON (${e.message})`);
+    }
+    explained = Object.entries(table).map(([key, why]) => {
+      const colon = key.indexOf(': ');
+      if (colon < 0) usage(`--explained: key ${JSON.stringify(key)} should read "<notebook>: <path regex>"`);
+      return { notebook: key.slice(0, colon), path: new RegExp(key.slice(colon + 2)), why: String(why), count: 0 };
+    });
   } else if (args[i] === '--tolerance') {
     tolerance = Number(args[++i]);
     if (!(tolerance >= 0)) usage(`--tolerance: expected a number >= 0, got ${JSON.stringify(args[i])}`);
@@ -113,6 +133,18 @@ if (existsSync(before) && statSync(before).isDirectory()) {
   compared = 1;
   problems = compareFiles(before, after, path.basename(path.dirname(after)) || 'results');
 }
-for (const p of problems) console.log(p);
-console.log(`compare-results: ${compared} file(s) compared, ${problems.length} difference(s)${ignores.length ? ` (ignoring ${ignores.map(String).join(', ')})` : ''}`);
-process.exit(problems.length === 0 && compared > 0 ? 0 : 1);
+// A difference reads "<notebook>: <path>: <before> -> <after>".
+const unexplained = [];
+for (const p of problems) {
+  const [notebook, rest] = [p.slice(0, p.indexOf(': ')), p.slice(p.indexOf(': ') + 2)];
+  const key = rest.slice(0, rest.indexOf(': '));
+  const hit = explained.find((e) => e.notebook === notebook && e.path.test(key));
+  if (hit) hit.count++;
+  else unexplained.push(p);
+}
+for (const e of explained) if (e.count > 0) console.log(`explained (${e.count} value(s) of ${e.notebook}: ${e.path.source}): ${e.why}`);
+for (const p of unexplained) console.log(p);
+const nExplained = problems.length - unexplained.length;
+console.log(`compare-results: ${compared} file(s) compared, ${unexplained.length} unexplained difference(s)` +
+  `${nExplained ? `, ${nExplained} explained` : ''}${ignores.length ? ` (ignoring ${ignores.map(String).join(', ')})` : ''}`);
+process.exit(unexplained.length === 0 && compared > 0 ? 0 : 1);
