@@ -1,8 +1,8 @@
 /**
  * lib/core: the ground every module stands on -- argument validation, seeded
  * random numbers, backend selection, the native BLAS path, float64 linear
- * algebra, statistics over seeds, progress, run modes and results, and the
- * one worker pool.
+ * algebra, statistics over seeds, progress, run modes and results, the one
+ * worker pool, and the interrupt flag long loops stop on.
  */
 export { ArgumentError, describe, checkInteger, checkNumber, checkPositive, checkOneOf, checkString, checkFinite, checkShape } from './validate';
 export { Rng, rng } from './rng';
@@ -24,5 +24,6 @@ export { runMode, projectRoot, resultsDir, writeResults, writeJsonFile, readJson
 export type { RunMode, ResultsInput, ResultsRecord } from './results';
 export { median, quantile, valueRange, summarize, formatMedianRange, passRate } from './stats';
 export type { Values, Summary, FormatOptions } from './stats';
+export { InterruptedError, interruptRequested, throwIfInterrupted, requestInterrupt, clearInterrupt, lastInterruption, onInterrupt, listening, yieldToEventLoop, EventLoopYield, installInterruptHandler } from './interrupt';
 export { JobFailedError, jobValues, POOL_WORKER_ENTRY, PROJECT_ROOT, WorkerPool, defaultPool, runJobs, closeDefaultPool, describeResults } from './pool';
 export type { Job, JobContext, JobFunction, JobError, JobResult, PoolProgressReport, WorkerPoolOptions, RunOptions } from './pool';

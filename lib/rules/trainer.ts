@@ -9,8 +9,12 @@ import {
   checkNumber,
   checkOneOf,
   checkPositive,
+  EventLoopYield,
   initBackend,
+  interruptRequested,
+  InterruptedError,
   jobValues,
+  listening,
   Progress,
   Rng,
   runJobs,
@@ -79,16 +83,74 @@ export interface EpochRecord {
 export interface History {
   rule: string;
   records: EpochRecord[];
-  stoppedBy: 'epochs' | 'target' | 'time';
+  /** 'interrupt' only on the partial history an interrupted run's InterruptedError carries. */
+  stoppedBy: 'epochs' | 'target' | 'time' | 'interrupt';
   seconds: number;
   backend: string;
+  /**
+   * Set on an interrupted run's partial history: the epoch in progress, the
+   * batches of it that finished (the network holds the weights after the
+   * last one), and the steps this call finished in all.
+   */
+  interrupted?: { epoch: number; batch: number; batches: number; steps: number };
 }
 
-/** Thrown when a batch loss is non-finite or above `divergenceLoss`; carries the history so far. */
+/**
+ * Thrown when a batch loss is non-finite or above `divergenceLoss`; carries
+ * the history so far, the learning rate, and `site`: the first parametric
+ * layer whose weights (after the step) or gradient (at those weights, on the
+ * same batch) are non-finite, or null when all are finite (a large finite loss).
+ */
 export class DivergenceError extends Error {
-  constructor(readonly rule: string, readonly epoch: number, readonly batch: number, readonly loss: number, readonly history: History) {
-    super(`train: rule ${rule} diverged in epoch ${epoch} (batch ${batch}): loss ${loss}`);
+  constructor(
+    readonly rule: string,
+    readonly epoch: number,
+    readonly batch: number,
+    readonly loss: number,
+    readonly history: History,
+    readonly learningRate: number = NaN,
+    readonly site: { layer: number; kind: string; what: 'weights' | 'gradient' } | null = null,
+  ) {
+    const where = site
+      ? `the ${site.what} of parametric layer ${site.layer} (${site.kind}) went non-finite first`
+      : Number.isFinite(loss)
+        ? 'a large finite loss: every layer\'s weights and gradient are finite'
+        : 'every layer\'s weights and gradient are finite';
+    super(`train: rule ${rule} diverged in epoch ${epoch} (batch ${batch}): loss ${loss} at learning rate ${learningRate}; ${where}`);
     this.name = 'DivergenceError';
+  }
+}
+
+function allFinite(t: tf.Tensor | null): boolean {
+  if (!t) return true;
+  const d = t.dataSync();
+  for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i])) return false;
+  return true;
+}
+
+/**
+ * Where a diverged step went wrong: the first parametric layer whose weights
+ * are non-finite after the step, else the first whose gradient by the rule
+ * is non-finite at those weights on the same batch (pathways are not
+ * stepped), else null. Runs only once, after a divergence.
+ */
+function divergenceSite(net: Network, x: tf.Tensor, t: tf.Tensor): DivergenceError['site'] {
+  for (let k = 0; k < net.paramLayers.length; k++) {
+    const l = net.paramLayers[k];
+    if (!allFinite(l.weight) || !allFinite(l.bias ?? null)) return { layer: k, kind: l.kind, what: 'weights' };
+  }
+  const trace = net.forward(x);
+  const { loss, error } = net.lossAndError(trace.output, t);
+  const g = net.backward(trace, error, 'rule');
+  try {
+    for (let k = 0; k < net.paramLayers.length; k++) {
+      if (!allFinite(g.weights[k]) || !allFinite(g.biases[k])) return { layer: k, kind: net.paramLayers[k].kind, what: 'gradient' };
+    }
+    return null;
+  } finally {
+    tf.dispose([loss, error]);
+    net.disposeGradients(g);
+    net.disposeTrace(trace);
   }
 }
 
@@ -130,9 +192,17 @@ export function evaluate(net: Network, data: DataInput, batchSize = 1000): { los
 
 /**
  * Trains `net` with its rule. Shuffling is seeded; data and options are
- * checked before the first step; a diverging run throws an Error naming the
- * epoch, batch and loss. Returns the history (one record per epoch plus the
- * state before training).
+ * checked before the first step; a diverging run throws a DivergenceError
+ * naming the epoch, batch, loss, learning rate and layer; a batch loss over
+ * ten times the first one warns once. Returns the history (one record per
+ * epoch plus the state before training).
+ *
+ * Interrupts (lib/core interrupt.ts): the loop yields to the event loop
+ * about every 100 ms and checks the interrupt flag before every step; when
+ * it is set, training stops there, leaving the network at its last finished
+ * step, and throws an InterruptedError whose `partial` is the history so far
+ * with `stoppedBy: 'interrupt'` and `interrupted: { epoch, batch, batches,
+ * steps }` (also `lastInterruption().partial` in a later notebook cell).
  */
 export async function train(net: Network, data: DataInput, options: TrainOptions = {}): Promise<History> {
   if (!(net instanceof Network)) throw new ArgumentError('net', 'a Network', net);
@@ -178,7 +248,16 @@ export async function train(net: Network, data: DataInput, options: TrainOptions
     };
   };
   let stoppedBy: History['stoppedBy'] = 'epochs';
+  let steps = 0;
+  let firstLoss = NaN;
+  let warned = false;
+  // Leave the caller's synchronous turn before the first step (in tslab, the cell's vm breakOnSigint part), then
+  // yield every ~100 ms so that a SIGINT handler can run and set the flag read before each step.
+  const pace = new EventLoopYield(100);
+  let stopListening = (): void => {};
   try {
+    await new Promise((r) => setImmediate(r));
+    stopListening = listening();
     optimizer.epoch = startEpoch;
     records.push(snapshot(startEpoch, NaN, NaN, optimizer.learningRate));
     for (let epoch = startEpoch + 1; epoch <= startEpoch + epochs; epoch++) {
@@ -190,17 +269,31 @@ export async function train(net: Network, data: DataInput, options: TrainOptions
       let correct = 0;
       let seen = 0;
       for (let b = 0; b < batches; b++) {
+        const wait = pace.due();
+        if (wait) await wait;
+        if (interruptRequested()) {
+          stoppedBy = 'interrupt';
+          const interrupted = { epoch, batch: b, batches, steps };
+          const partial: History = { rule: net.rule, records: records.slice(), stoppedBy, seconds: seconds(), backend: backendReport()?.backend ?? tf.getBackend(), interrupted };
+          throw new InterruptedError('train', `in epoch ${epoch} after batch ${b} of ${batches} (${steps} steps done; the network holds the weights after the last)`, partial);
+        }
         const rows = order[b].length;
         const { x, t } = batchTensors(train, net, order[b], 0, rows);
         let step: { loss: number; correct: number };
         try {
           step = net.trainStep(x, t, optimizer, { epoch: epoch - 1, weightNormConstraint: options.weightNormConstraint });
+          if (!Number.isFinite(step.loss) || step.loss > divergence) {
+            const partial: History = { rule: net.rule, records: records.slice(), stoppedBy: 'epochs', seconds: seconds(), backend: backendReport()?.backend ?? tf.getBackend() };
+            throw new DivergenceError(net.rule, epoch, b + 1, step.loss, partial, lr, divergenceSite(net, x, t));
+          }
         } finally {
           tf.dispose([x, t]);
         }
-        if (!Number.isFinite(step.loss) || step.loss > divergence) {
-          const partial: History = { rule: net.rule, records: records.slice(), stoppedBy: 'epochs', seconds: seconds(), backend: backendReport()?.backend ?? tf.getBackend() };
-          throw new DivergenceError(net.rule, epoch, b + 1, step.loss, partial);
+        steps++;
+        if (steps === 1) firstLoss = step.loss;
+        else if (!warned && step.loss > 10 * firstLoss) {
+          warned = true;
+          console.warn(`train: rule ${net.rule}: batch loss ${step.loss.toPrecision(4)} in epoch ${epoch} (batch ${b + 1}) is over ten times the first batch's ${firstLoss.toPrecision(4)} at learning rate ${lr}; the run may be diverging`);
         }
         lossSum += step.loss * rows;
         correct += step.correct;
@@ -220,14 +313,13 @@ export async function train(net: Network, data: DataInput, options: TrainOptions
         stoppedBy = 'time';
         break;
       }
-      // Let a notebook redraw between epochs.
-      await new Promise((r) => setImmediate(r));
     }
   } finally {
+    stopListening();
     if (probe) tf.dispose([probe.x, probe.t]);
     if (ownOptimizer) optimizer.dispose();
     const last = records[records.length - 1];
-    bar?.finish(last ? `stopped by ${stoppedBy}; test acc ${last.testAccuracy === null ? 'n/a' : last.testAccuracy.toFixed(4)}` : undefined);
+    bar?.finish(stoppedBy === 'interrupt' ? `interrupted after ${steps} steps` : last ? `stopped by ${stoppedBy}; test acc ${last.testAccuracy === null ? 'n/a' : last.testAccuracy.toFixed(4)}` : undefined);
   }
   return { rule: net.rule, records, stoppedBy, seconds: seconds(), backend: backendReport()?.backend ?? tf.getBackend() };
 }

@@ -9,9 +9,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../../lib/core';
+import { clearInterrupt, InterruptedError, lastInterruption, requestInterrupt, Rng } from '../../lib/core';
 import type { ArrayDataset } from '../../lib/data';
-import { historyToDataFrame, learningRateAt, mlp, Network, Optimizer, runConfigurations, runTrainingJob, train } from '../../lib/rules';
+import { DivergenceError, historyToDataFrame, learningRateAt, mlp, Network, Optimizer, runConfigurations, runTrainingJob, train } from '../../lib/rules';
 import { randomLabels, randomTensor, relErr, testBackend } from './helpers';
 
 before(async () => {
@@ -165,6 +165,100 @@ test('a diverging run stops with a message naming the epoch and the loss', async
   assert.equal(r[0].finalTestAccuracy, null);
   assert.equal(r[0].history.records.length, 1);
   net.dispose();
+});
+
+test('a diverging run names the learning rate and the first layer that went non-finite, or says the loss is large but finite', async () => {
+  const net = new Network(mlp({ inputSize: 10, hidden: [8], classes: 3, seed: 2 }));
+  // lr 1e38 overflows float32 weights in the first update: the next batch's loss is NaN.
+  const e = await train(net, blobs(200, 3), { epochs: 1, optimizer: { type: 'sgd', lr: 1e38 }, progress: false, alignment: false }).catch((x) => x);
+  assert.ok(e instanceof DivergenceError, String(e));
+  assert.equal(e.learningRate, 1e38);
+  assert.deepEqual(e.site, { layer: 0, kind: 'dense', what: 'weights' });
+  assert.match(e.message, /loss NaN at learning rate 1e\+38; the weights of parametric layer 0 \(dense\) went non-finite first/);
+  // the first layer is named: its weights are indeed non-finite, and those of no earlier layer (there is none) are
+  assert.ok(Array.from(net.paramLayers[0].weight.dataSync()).some((v) => !Number.isFinite(v)));
+  net.dispose();
+  const net2 = new Network(mlp({ inputSize: 10, hidden: [8], classes: 3, seed: 2 }));
+  const f = await train(net2, blobs(200, 3), { epochs: 1, optimizer: { type: 'sgd', lr: 10 }, progress: false, alignment: false }).catch((x) => x);
+  assert.ok(f instanceof DivergenceError);
+  assert.equal(f.site, null);
+  assert.match(f.message, /at learning rate 10; a large finite loss: every layer's weights and gradient are finite/);
+  net2.dispose();
+});
+
+test('a run whose batch loss grows tenfold over the first warns once, in one line; a stable run does not warn', async (t) => {
+  const warnings: string[] = [];
+  t.mock.method(console, 'warn', (...args: unknown[]) => warnings.push(args.join(' ')));
+  const losses: number[] = [];
+  const net = new Network(mlp({ inputSize: 10, hidden: [8], classes: 3, seed: 2 }));
+  // lr 3 on these blobs: the loss climbs to ~600x the first over several batches, then recovers
+  await train(net, blobs(200, 3), { epochs: 3, optimizer: { type: 'sgd', lr: 3 }, progress: (i) => losses.push(i.loss), alignment: false });
+  assert.ok(losses.filter((l) => l > 10 * losses[0]).length > 1, 'several batches are over ten times the first');
+  assert.equal(warnings.length, 1, warnings.join('\n'));
+  assert.ok(!warnings[0].includes('\n'));
+  assert.match(warnings[0], /rule bp: batch loss [\d.]+ in epoch 1 \(batch 2\) is over ten times the first batch's 1\.7\d+ at learning rate 3/);
+  net.dispose();
+  warnings.length = 0;
+  const stable = new Network(mlp({ inputSize: 10, hidden: [8], classes: 3, seed: 2 }));
+  await train(stable, blobs(200, 3), { epochs: 3, optimizer: { type: 'sgd', lr: 0.1 }, progress: false, alignment: false });
+  assert.deepEqual(warnings, []);
+  stable.dispose();
+});
+
+function weightsOf(net: Network): Float32Array[] {
+  return net.paramLayers.flatMap((l) => [l.weight.dataSync().slice() as Float32Array, ...(l.bias ? [l.bias.dataSync().slice() as Float32Array] : [])]);
+}
+
+test('an interrupt stops training before the next step: the network holds exactly the finished steps and the partial history says where', async () => {
+  const data = blobs(200, 3);
+  const opts = { batchSize: 40, seed: 5, optimizer: { type: 'sgd' as const, lr: 0.05, momentum: 0.9 }, alignment: false };
+  const net = new Network(mlp({ inputSize: 10, hidden: [8], classes: 3, seed: 4 }));
+  try {
+    // Requested from the step callback after step 7 = epoch 2, batch 2 of 5.
+    const e = await train(net, data, { ...opts, epochs: 3, progress: (i) => { if (i.epoch === 2 && i.batch === 2) requestInterrupt(); } }).catch((x) => x);
+    assert.ok(e instanceof InterruptedError, String(e));
+    assert.equal(lastInterruption(), e);
+    assert.equal(e.what, 'train');
+    assert.match(e.message, /train was interrupted in epoch 2 after batch 2 of 5 \(7 steps done/);
+    const h = e.partial;
+    assert.equal(h.stoppedBy, 'interrupt');
+    assert.deepEqual(h.interrupted, { epoch: 2, batch: 2, batches: 5, steps: 7 });
+    assert.deepEqual(h.records.map((r: { epoch: number }) => r.epoch), [0, 1]);
+    // The flag stays until cleared: another run stops before its first step.
+    const again = await train(net, data, { ...opts, progress: false }).catch((x) => x);
+    assert.deepEqual(again.partial.interrupted, { epoch: 1, batch: 0, batches: 5, steps: 0 });
+    clearInterrupt();
+    // An independent run of exactly 7 steps: one epoch, then 2 batches of epoch 2 continuing with the same optimiser.
+    const ref = new Network(mlp({ inputSize: 10, hidden: [8], classes: 3, seed: 4 }));
+    const opt = new Optimizer(opts.optimizer);
+    await train(ref, data, { ...opts, optimizer: opt, epochs: 1, progress: false });
+    await train(ref, data, { ...opts, optimizer: opt, epochs: 1, startEpoch: 1, batchesPerEpoch: 2, progress: false });
+    assert.deepEqual(weightsOf(net), weightsOf(ref));
+    opt.dispose();
+    ref.dispose();
+  } finally {
+    clearInterrupt();
+    net.dispose();
+  }
+});
+
+test('an interrupt raised by a timer reaches a long run (the trainer yields to the event loop) and nothing trains afterwards', async () => {
+  const net = new Network(mlp({ inputSize: 10, hidden: [8], classes: 3, seed: 4 }));
+  try {
+    setTimeout(() => requestInterrupt(), 300);
+    const e = await train(net, blobs(200, 3), { epochs: 300, batchSize: 10, progress: false, alignment: false }).catch((x) => x);
+    assert.ok(e instanceof InterruptedError, String(e));
+    const at = e.partial.interrupted;
+    assert.ok(at.steps > 0 && at.epoch < 300, JSON.stringify(at));
+    assert.equal(at.steps, (at.epoch - 1) * at.batches + at.batch);
+    assert.equal(e.partial.records.length, at.epoch, 'epoch 0 and each finished epoch');
+    const w = weightsOf(net);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(weightsOf(net), w, 'no training goes on in the background');
+  } finally {
+    clearInterrupt();
+    net.dispose();
+  }
 });
 
 test('training is reproducible from its seeds, learns, stops by target and by time, and converts to a DataFrame', async () => {
