@@ -3,9 +3,13 @@
  *
  * Notebooks run with cwd = notebooks/ (Jupyter starts the kernel in the
  * notebook's folder), scripts and tests from the project root; so output
- * paths are resolved from this file's real location, never from the cwd:
- * `out/<name>/` is always `<project root>/out/<name>/` (env LDL_OUT_DIR
- * moves the whole `out/`).
+ * paths are resolved from this file's real location, never from the cwd.
+ *
+ * Interactive runs and headless reproductions write to different folders, so
+ * that neither overwrites the other's figures: a notebook opened in Jupyter
+ * (or any script) writes `<root>/out/<name>/`; `npm run reproduce`, which
+ * starts its kernels with LDL_RUN=reproduce, writes `<root>/out/reproduce/<name>/`.
+ * LDL_OUT_DIR overrides both: `<LDL_OUT_DIR>/<name>/`.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -33,11 +37,22 @@ export function projectRoot(): string {
 
 const NAME = /^[A-Za-z0-9][\w.-]*$/;
 
-/** `<root>/out/<name>/`, created if missing. */
-export function resultsDir(name: string): string {
+/**
+ * The folder of notebook `name`'s outputs (results.json, figures), created if
+ * missing: `<LDL_OUT_DIR>/<name>/` when LDL_OUT_DIR is set, else
+ * `<root>/out/reproduce/<name>/` under `npm run reproduce` (LDL_RUN=reproduce),
+ * else `<root>/out/<name>/`.
+ */
+export function resultsDir(name: string, env: NodeJS.ProcessEnv = process.env): string {
   checkString('name', name);
   if (!NAME.test(name)) throw new ArgumentError('name', 'a notebook name of letters, digits, ".", "-" and "_"', name);
-  const out = process.env.LDL_OUT_DIR ? path.resolve(process.env.LDL_OUT_DIR) : path.join(projectRoot(), 'out');
+  const run = env.LDL_RUN ?? '';
+  if (run !== '' && run !== 'reproduce') throw new ArgumentError('LDL_RUN', '"reproduce" (set by npm run reproduce) or unset', run);
+  const out = env.LDL_OUT_DIR
+    ? path.resolve(env.LDL_OUT_DIR)
+    : run === 'reproduce'
+      ? path.join(projectRoot(), 'out', 'reproduce')
+      : path.join(projectRoot(), 'out');
   const dir = path.join(out, name);
   fs.mkdirSync(dir, { recursive: true });
   return dir;
@@ -74,7 +89,7 @@ function hasFiniteNumber(v: unknown, depth = 0): boolean {
 }
 
 /**
- * Writes `out/<name>/results.json` with the mode, backend report, wall time,
+ * Writes `results.json` into `resultsDir(name)` with the mode, backend report, wall time,
  * Node version and date added; returns the file path.
  */
 export function writeResults(name: string, results: ResultsInput): string {

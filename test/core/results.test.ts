@@ -1,10 +1,10 @@
-/** lib/core results: mode from the environment, results.json under <root>/out, contract fields enforced. */
+/** lib/core results: mode from the environment, the output folder rule (interactive, reproduce, LDL_OUT_DIR), contract fields enforced. */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { runMode, projectRoot, readJsonFile, writeJsonFile, writeResults } from '../../lib/core';
+import { runMode, projectRoot, readJsonFile, resultsDir, writeJsonFile, writeResults } from '../../lib/core';
 
 test('runMode reads QUICK and PAPER (QUICK wins, 0/false/empty are off)', () => {
   assert.equal(runMode({}), 'default');
@@ -18,6 +18,40 @@ test('projectRoot is the folder holding lib/ and package.json', () => {
   const root = projectRoot();
   assert.ok(fs.existsSync(path.join(root, 'lib', 'core', 'results.ts')));
   assert.ok(fs.existsSync(path.join(root, 'package.json')));
+});
+
+test('resultsDir: out/<name>/ interactively, out/reproduce/<name>/ under npm run reproduce, LDL_OUT_DIR/<name>/ over both', () => {
+  // A name no notebook has, removed afterwards: the first two cases create folders in the real out/.
+  const name = `results-test-${process.pid}`;
+  const root = projectRoot();
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ldl-out-'));
+  try {
+    assert.equal(resultsDir(name, {}), path.join(root, 'out', name));
+    assert.equal(resultsDir(name, { LDL_RUN: '' }), path.join(root, 'out', name));
+    assert.equal(resultsDir(name, { LDL_RUN: 'reproduce' }), path.join(root, 'out', 'reproduce', name));
+    assert.equal(resultsDir(name, { LDL_OUT_DIR: tmp }), path.join(tmp, name));
+    assert.equal(resultsDir(name, { LDL_OUT_DIR: tmp, LDL_RUN: 'reproduce' }), path.join(tmp, name));
+    for (const dir of [path.join(root, 'out', name), path.join(root, 'out', 'reproduce', name), path.join(tmp, name)]) {
+      assert.ok(fs.statSync(dir).isDirectory(), `${dir} was not created`);
+    }
+    assert.throws(() => resultsDir(name, { LDL_RUN: 'jupyter' }), /^ArgumentError: LDL_RUN: expected "reproduce" \(set by npm run reproduce\) or unset, got jupyter/);
+    // Without an env argument the process environment decides.
+    const saved = { out: process.env.LDL_OUT_DIR, run: process.env.LDL_RUN };
+    process.env.LDL_RUN = 'reproduce';
+    delete process.env.LDL_OUT_DIR;
+    try {
+      assert.equal(resultsDir(name), path.join(root, 'out', 'reproduce', name));
+    } finally {
+      if (saved.out === undefined) delete process.env.LDL_OUT_DIR;
+      else process.env.LDL_OUT_DIR = saved.out;
+      if (saved.run === undefined) delete process.env.LDL_RUN;
+      else process.env.LDL_RUN = saved.run;
+    }
+  } finally {
+    fs.rmSync(path.join(root, 'out', name), { recursive: true, force: true });
+    fs.rmSync(path.join(root, 'out', 'reproduce', name), { recursive: true, force: true });
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
 });
 
 test('writeResults adds mode, wall time, node, date; refuses missing seeds or measurements', () => {
