@@ -1,5 +1,5 @@
 /** Private to lib/cnmf (the public names are re-exported by index.ts): seqNMF, its costs, factor shifting and the significance test. */
-import { ArgumentError, Budget, checkInteger, checkNumber, gemm, Progress, ProgressOutput, Rng } from '../core';
+import { ArgumentError, Budget, checkInteger, checkNumber, gemm, Progress, ProgressOutput, Rng, throwIfInterrupted } from '../core';
 import {
   buffer, checkData, checkFactorShapes, checkProblem, DenseMatrix, DenseMatrixLike, diffNorm, givenFactors, reconstruct,
   reconstructInto, stackShifts, toDenseMatrix, transposeConvolve, transposeConvolveInto, Workspace,
@@ -156,7 +156,14 @@ export function seqNMF(X: DenseMatrixLike, options: SeqNmfOptions): SeqNmfResult
   let iterations = 0;
   let lastCost = Infinity;
   reconstructInto(W, H, N, K, L, T, xhat, ws);
+  const unpadded = (): Float64Array => {
+    const out = new Float64Array(K * T0);
+    for (let k = 0; k < K; k++) out.set(H.subarray(k * T + P, k * T + P + T0), k * T0);
+    return out;
+  };
   for (;;) {
+    // An interrupt (lib/core) stops here with the factors after the last finished iteration.
+    throwIfInterrupted('seqNMF', () => `after ${iterations} of at most ${maxIterations} iterations`, () => ({ N, K, L, T: T0, W: W.slice(), H: unpadded(), costHistory: costHistory.slice(), iterations }));
     const converged = tolerance > 0 && costHistory.length > 1 && Math.abs(costHistory[costHistory.length - 2] - lastCost) <= tolerance;
     const last = iterations === maxIterations - 1 || converged || budget.exhausted(iterations + 1) !== null;
     const lambda = last ? 0 : lambda0;
@@ -216,9 +223,7 @@ export function seqNMF(X: DenseMatrixLike, options: SeqNmfOptions): SeqNmfResult
     if (last) break;
   }
   progress.finish();
-  const Hout = new Float64Array(K * T0);
-  for (let k = 0; k < K; k++) Hout.set(H.subarray(k * T + P, k * T + P + T0), k * T0);
-  return { N, K, L, T: T0, W, H: Hout, costHistory, iterations };
+  return { N, K, L, T: T0, W, H: unpadded(), costHistory, iterations };
 }
 
 /**

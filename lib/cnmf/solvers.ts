@@ -9,7 +9,7 @@
  * the name. Adding a solver is one update function and one table line.
  */
 import {
-  ArgumentError, Budget, checkInteger, checkNumber, checkOneOf, gemm, nnlsGram, Progress, ProgressOutput, Rng,
+  ArgumentError, Budget, checkInteger, checkNumber, checkOneOf, gemm, nnlsGram, Progress, ProgressOutput, Rng, throwIfInterrupted,
 } from '../core';
 import {
   buffer, checkData, checkFactorShapes, checkProblem, DenseMatrix, DenseMatrixLike, diffNorm, givenFactors, reconstruct, reconstructInto,
@@ -493,6 +493,8 @@ export function cnmf(X: DenseMatrixLike, options: CnmfOptions): CnmfResult {
       stopReason = why;
       break;
     }
+    // An interrupt (lib/core) stops here with the factors after the last finished iteration.
+    throwIfInterrupted(`cnmf ${solver}`, () => `after ${iterations} of at most ${maxIterations} iterations`, () => ({ N, K, L, T, solver, W: W.slice(), H: H.slice(), lossHistory: lossHistory.slice(), timeHistory: timeHistory.slice(), iterations }));
     entry.iterate(s);
     iterations++;
     const newLoss = bufferLoss(s, entry);

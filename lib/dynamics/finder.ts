@@ -6,7 +6,7 @@
  * points, deduplicate, drop distance outliers, and linearise.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError, Budget, Progress, Rng, checkFinite, checkInteger, checkNumber, eig, lstsq, rnnElementwise } from '../core';
+import { ArgumentError, Budget, Progress, Rng, checkFinite, checkInteger, checkNumber, eig, lstsq, rnnElementwise, throwIfInterrupted } from '../core';
 import { DynamicalSystem, QGradKernel } from './system';
 import { FixedPoints, PointEigen } from './fixed-points';
 import { AdaptiveGradNormClip, AdaptiveLearningRate } from './schedules';
@@ -389,6 +389,8 @@ export class FixedPointFinder {
       // Until every point meets the stopping rule (break: 'converged') or the budget runs out.
       let exhausted = budget.exhausted(iter);
       while (!exhausted) {
+        // An interrupt (lib/core) stops the search here with the states after the last finished Adam step.
+        throwIfInterrupted('FixedPointFinder.find', () => `at iteration ${iter} of at most ${o.maxIters}`, () => ({ states: Float32Array.from(search.states()), iterations: iter, pointCount: n }));
         const at = search.evaluate();
         q = at.q;
         let meanQ = 0;

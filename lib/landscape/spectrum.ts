@@ -10,7 +10,7 @@
  * Lanczos in float32 loses orthogonality and shows ghost copies of
  * converged eigenvalues (Paige 1976; loss-landscape.md).
  */
-import { ArgumentError, Budget, Progress, ProgressOutput, Rng, checkInteger, checkNumber, describe, gemm, symEig } from '../core';
+import { ArgumentError, Budget, InterruptedError, Progress, ProgressOutput, Rng, checkInteger, checkNumber, describe, gemm, symEig, throwIfInterrupted } from '../core';
 
 /** A symmetric linear map on R^dim. `apply` must not modify its argument. */
 export interface LinearOperator {
@@ -186,6 +186,11 @@ export function lanczos(op: LinearOperator, options: LanczosOptions = {}): Lancz
   const progress = makeProgress(options.progress, m, 'lanczos');
 
   for (let j = 0; j < m; j++) {
+    // An interrupt (lib/core) stops before the next product; the partial run is a valid shorter Lanczos run.
+    throwIfInterrupted('lanczos', () => `after ${j} of ${m} steps (${products} products)`, () => {
+      const steps = alpha.length;
+      return { alpha: Float64Array.from(alpha), beta: Float64Array.from(beta.slice(0, Math.max(0, steps - 1))), basis: keepBasis ? basis.slice(0, steps) : [], steps, products, restarts, stoppedEarly: null };
+    });
     if (needBasis) {
       const slot = packed.subarray(j * n, (j + 1) * n);
       slot.set(q);
@@ -315,6 +320,7 @@ export function eigenpairs(op: LinearOperator, k: number, options: EigenpairOpti
     outValues[idx] = values[col];
     outVectors.push(v);
     if (options.residuals ?? true) {
+      throwIfInterrupted('eigenpairs', () => `while computing residuals, after ${idx} of ${k} (${products} products)`, () => ({ values: outValues.slice(0, idx), vectors: outVectors.slice(0, idx), residuals: res.slice(0, idx), ritzValues: values, products, steps: m, restarts: run.restarts }));
       const av = applyChecked(op, v);
       products++;
       axpy(-values[col], v, av);
@@ -359,6 +365,10 @@ export function powerIteration(op: LinearOperator, k: number, options: PowerIter
     orthogonalise(v, found);
     scaleInPlace(v, 1 / norm(v));
     let lambda = 0;
+    // An interrupt (lib/core) stops before a product, with the eigenpairs already found.
+    const stopIfInterrupted = (): void =>
+      throwIfInterrupted('powerIteration', () => `at eigenpair ${e + 1} of ${k} (${products} products)`, () => ({ values: values.slice(0, e), vectors: found.slice(), residuals: residuals.slice(0, e), ritzValues: values.slice(0, e), products, steps: products, restarts: 0 }));
+    stopIfInterrupted();
     let av = applyChecked(op, v);
     products++;
     for (let it = 0; it < maxIt; it++) {
@@ -371,6 +381,7 @@ export function powerIteration(op: LinearOperator, k: number, options: PowerIter
       }
       scaleInPlace(next, 1 / nn);
       v = next;
+      stopIfInterrupted();
       av = applyChecked(op, v);
       products++;
       const newLambda = dot(v, av);
@@ -440,7 +451,14 @@ export function spectralDensity(op: LinearOperator, options: DensityOptions = {}
   const progress = makeProgress(options.progress, runs, 'SLQ density');
   for (let r = 0; r < runs; r++) {
     // Breakdown ends the quadrature: the Krylov space is invariant and the rule is already exact.
-    const run = lanczos(op, { steps, reorthogonalize: true, seed: rng.nextSeed(), onBreakdown: 'stop', keepBasis: false, progress: 'silent', timeLimitMs: options.timeLimitMs });
+    let run: LanczosResult;
+    try {
+      run = lanczos(op, { steps, reorthogonalize: true, seed: rng.nextSeed(), onBreakdown: 'stop', keepBasis: false, progress: 'silent', timeLimitMs: options.timeLimitMs });
+    } catch (e) {
+      // An interrupt inside a run: report the finished runs' quadrature nodes and weights.
+      if (e instanceof InterruptedError) throw new InterruptedError('spectralDensity', `in run ${r + 1} of ${runs} (${products + (e.partial as LanczosResult).products} products)`, { nodes, weights, runs: r, steps, products });
+      throw e;
+    }
     products += run.products;
     const { values, vectors } = tridiagonalEig(run.alpha, run.beta);
     nodes.push(values);
@@ -522,6 +540,8 @@ export function hutchinson(op: LinearOperator, options: TraceOptions = {}): Trac
   const sq: number[] = [];
   const progress = makeProgress(options.progress, samples, 'Hutchinson');
   for (let s = 0; s < samples; s++) {
+    // An interrupt (lib/core) stops before the next product with the probes' values so far.
+    throwIfInterrupted('hutchinson', () => `after ${s} of ${samples} samples`, () => ({ samples: s, quadraticForms: quad.slice(), squaredNorms: sq.slice() }));
     const v = rademacher(op.dim, rng);
     const av = applyChecked(op, v);
     quad.push(dot(v, av));

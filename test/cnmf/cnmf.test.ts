@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { nnls, Rng } from '../../lib/core';
+import { clearInterrupt, InterruptedError, nnls, requestInterrupt, Rng } from '../../lib/core';
 import {
   cnmf, CNMF_SOLVERS, cnmfStep, initialFactors, motif, reconstruct, relativeLoss, seqNMF, significanceTest,
   syntheticSequences, transposeConvolve,
@@ -355,4 +355,32 @@ test('the solver table: every solver name is one entry, and an unknown name is r
   for (const solver of CNMF_SOLVERS) assert.equal(cnmf(X, { K: 1, L: 2, solver, maxIterations: 2 }).solver, solver);
   assert.throws(() => cnmf(X, { K: 1, L: 2, solver: 'sgd' as never }), /^ArgumentError: solver: expected one of "mu", "hals", "anls", got "sgd"/);
   assert.throws(() => cnmfStep(X, new Float64Array(4), new Float64Array(4), 1, 2, 'als' as never), /^ArgumentError: solver: expected one of "mu", "hals", "anls", got "als"/);
+});
+
+test('an interrupt stops cnmf after a finished iteration with the factors of a run of exactly that many, and stops seqNMF', () => {
+  const { X } = syntheticSequences({ N: 8, T: 60, K: 2, L: 4, seed: 1 });
+  for (const solver of CNMF_SOLVERS) {
+    let e: unknown = null;
+    try {
+      cnmf(X, { K: 2, L: 4, solver, maxIterations: 50, seed: 9, onIteration: (i) => { if (i === 3) requestInterrupt(); } });
+    } catch (x) {
+      e = x;
+    } finally {
+      clearInterrupt();
+    }
+    assert.ok(e instanceof InterruptedError, `${solver}: ${e}`);
+    const partial = (e as InterruptedError<{ W: Float64Array; H: Float64Array; iterations: number; lossHistory: number[] }>).partial;
+    assert.match((e as Error).message, new RegExp(`cnmf ${solver} was interrupted after 3 of at most 50 iterations`));
+    const ref = cnmf(X, { K: 2, L: 4, solver, maxIterations: 3, seed: 9 });
+    assert.equal(partial.iterations, 3);
+    assert.deepEqual(partial.W, ref.W);
+    assert.deepEqual(partial.H, ref.H);
+    assert.deepEqual(partial.lossHistory, ref.lossHistory);
+  }
+  requestInterrupt();
+  try {
+    assert.throws(() => seqNMF(X, { K: 2, L: 4, maxIterations: 20 }), (x: unknown) => x instanceof InterruptedError && x.what === 'seqNMF' && (x.partial as { iterations: number }).iterations === 0);
+  } finally {
+    clearInterrupt();
+  }
 });

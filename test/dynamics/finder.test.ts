@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { Rng, initBackend } from '../../lib/core';
+import { clearInterrupt, initBackend, InterruptedError, requestInterrupt, Rng } from '../../lib/core';
 import { FixedPointFinder, FixedPoints, StepSystem, float32QFloor, selfExcitingUnits, topologyGraph } from '../../lib/dynamics';
 
 // Self-excitation per unit: tanh(w h) = h has the roots 0 (unstable, slope w) and +-h*(w).
@@ -217,4 +217,36 @@ test('Newton refinement takes built-in cells\' fixed points to the float64 floor
   const sys: StepSystem = { stateSize: 2, inputSize: 0, step: (h) => tf.tidy(() => tf.tanh(h)) };
   assert.throws(() => new FixedPointFinder(sys, { progress: false, maxIters: 5, newtonSteps: 2 }).find(new Float32Array(2)), /newtonSteps: expected 0 for systems without stepF64/);
   cell.dispose();
+});
+
+test('an interrupt stops the search at an iteration with the states of a run of exactly that many iterations', async () => {
+  await initBackend({ print: false });
+  const A = tf.tensor2d([[0.5, 0.2], [-0.1, 0.7]]);
+  const b = tf.tensor1d([0.3, -0.4]);
+  let calls = 0;
+  // The interrupt is requested from inside the search (the step function's 10th call), as a callback would.
+  const sys: StepSystem = { stateSize: 2, inputSize: 0, step: (h) => { if (++calls === 10) requestInterrupt(); return tf.tidy(() => tf.add(tf.matMul(h, A), b) as tf.Tensor2D); } };
+  const x0 = new Float32Array([3, -2]);
+  const options = { progress: false, computeJacobians: false, tolQ: 0, tolDq: 0, acceptQ: 1e30, outlierDistance: Infinity, tolUnique: 0 };
+  try {
+    const e = (() => {
+      try {
+        new FixedPointFinder(sys, { ...options, maxIters: 1000 }).find(x0);
+      } catch (x) {
+        return x;
+      }
+    })() as InterruptedError<{ states: Float32Array; iterations: number; pointCount: number }>;
+    assert.ok(e instanceof InterruptedError, String(e));
+    const { states, iterations, pointCount } = e.partial;
+    assert.equal(pointCount, 1);
+    assert.ok(iterations > 0 && iterations < 20, `stopped at iteration ${iterations}`);
+    assert.match(e.message, new RegExp(`FixedPointFinder.find was interrupted at iteration ${iterations} of at most 1000`));
+    clearInterrupt();
+    const ref = new FixedPointFinder(sys, { ...options, maxIters: iterations }).find(x0);
+    assert.equal(ref.iterations, iterations);
+    assert.deepEqual(Array.from(states), Array.from(ref.fixedPoints.point(0)));
+  } finally {
+    clearInterrupt();
+    tf.dispose([A, b]);
+  }
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Rng, symEig } from '../../lib/core';
+import { clearInterrupt, InterruptedError, requestInterrupt, Rng, symEig } from '../../lib/core';
 import {
   LinearOperator, denseOperator, eigenpairs, hutchinson, lanczos, powerIteration, spectralDensity, tridiagonalEig, materialize,
 } from '../../lib/landscape';
@@ -169,4 +169,65 @@ test('bad input: wrong vector length, k > dim, NaN from the operator', () => {
   assert.throws(() => spectralDensity(shortOp, { progress: 'silent' }), /operator\.apply\(v\): expected a vector of length 4/);
   assert.throws(() => lanczos({ dim: 0, apply: (v: Float64Array) => v }), /op\.dim/);
   assert.throws(() => materialize({} as LinearOperator), /op: expected a LinearOperator/);
+});
+
+/** `op` that requests an interrupt inside its `at`-th product, as a callback in a user's operator would. */
+function interruptingAt(op: LinearOperator, at: number): LinearOperator & { products: number } {
+  const wrapped = {
+    dim: op.dim,
+    products: 0,
+    apply(v: Float64Array) {
+      if (++wrapped.products === at) requestInterrupt();
+      return op.apply(v);
+    },
+  };
+  return wrapped;
+}
+
+function interruption(f: () => unknown): InterruptedError<any> {
+  try {
+    f();
+  } catch (e) {
+    clearInterrupt();
+    if (e instanceof InterruptedError) return e;
+    throw e;
+  }
+  clearInterrupt();
+  throw new Error('expected an InterruptedError');
+}
+
+test('an interrupt stops Lanczos, eigenpairs, power iteration, SLQ and Hutchinson before the next product, with what was done', () => {
+  const op = plantedOperator(plantedSpectrum(60, [9, 7, 5], 2), 3);
+  try {
+    // Lanczos: the partial run is the first steps of an uninterrupted one.
+    const e = interruption(() => lanczos(interruptingAt(op, 5), { steps: 30 }));
+    assert.equal(e.what, 'lanczos');
+    assert.match(e.message, /after 5 of 30 steps \(5 products\)/);
+    const full = lanczos(op, { steps: 30 });
+    assert.equal(e.partial.steps, 5);
+    assert.deepEqual(Array.from(e.partial.alpha), Array.from(full.alpha.subarray(0, 5)));
+    assert.deepEqual(Array.from(e.partial.beta), Array.from(full.beta.subarray(0, 4)));
+    assert.equal(e.partial.basis.length, 5);
+    // eigenpairs runs Lanczos: the same stop
+    assert.equal(interruption(() => eigenpairs(interruptingAt(op, 3), 2)).partial.steps, 3);
+    // power iteration: the eigenpairs found before the interrupt are kept
+    const counted = interruptingAt(op, 1e9);
+    const two = powerIteration(counted, 2);
+    const p = interruption(() => powerIteration(interruptingAt(op, two.products), 3));
+    assert.equal(p.what, 'powerIteration');
+    assert.equal(p.partial.values.length, 2);
+    assert.deepEqual(Array.from(p.partial.values), Array.from(two.values));
+    // SLQ: the finished runs' nodes
+    const s = interruption(() => spectralDensity(interruptingAt(op, 25), { runs: 4, steps: 10 }));
+    assert.equal(s.what, 'spectralDensity');
+    assert.equal(s.partial.runs, 2);
+    assert.equal(s.partial.nodes.length, 2);
+    assert.match(s.message, /in run 3 of 4 \(25 products\)/);
+    // Hutchinson: the probes' values so far
+    const h = interruption(() => hutchinson(interruptingAt(op, 7), { samples: 50 }));
+    assert.equal(h.partial.samples, 7);
+    assert.equal(h.partial.quadraticForms.length, 7);
+  } finally {
+    clearInterrupt();
+  }
 });
