@@ -4,8 +4,10 @@
 //      Fashion-MNIST; with --bench also PyTorch and NumPy) -- with root rights
 //      it installs them, otherwise it prints the exact command to run;
 //   2. npm packages (npm ci from package-lock.json);
-//   3. the native BLAS add-on (falls back to wasm with a one-line notice);
-//   4. the tslab kernel, registered in the project-local .jupyter-prefix.
+//   3. the tslab patch (patches/apply.mjs: re-applied after every npm ci,
+//      idempotent, refuses tslab files that do not match their pinned hashes);
+//   4. the native BLAS add-on (falls back to wasm with a one-line notice);
+//   5. the tslab kernel, registered in the project-local .jupyter-prefix.
 // Flags: --if-needed (only check, and act where something is missing; quick
 // when all is in place), --bench (add the benchmark references), --no-apt.
 // Plain JavaScript on purpose: it runs before node_modules exists.
@@ -108,6 +110,16 @@ function addonIsStale() {
   return built > 0 && (r.stdout || '').trim().length > 0;
 }
 
+function setupTslabPatch() {
+  // npm ci reinstalls tslab as published; apply.mjs checks both files' hashes, patches them only when they
+  // are the published ones, and is silent (--quiet) when they already are patched.
+  const r = run(process.execPath, [join(root, 'patches', 'apply.mjs'), '--quiet']);
+  if (r.status !== 0) {
+    log('tslab is not patched (see the message above): notebook cells lose names after an error and `{ x }` fails');
+    process.exitCode = 1;
+  }
+}
+
 function setupKernel() {
   // kernel.mjs --if-missing re-registers only when the kernelspec is absent or
   // points at another checkout or a Node that no longer exists.
@@ -121,6 +133,7 @@ function setupKernel() {
 
 setupDebian();
 setupNpm();
+setupTslabPatch();
 setupNative();
 setupKernel();
 if (!ifNeeded) log(process.exitCode ? 'finished with problems (see above)' : 'done');
