@@ -2,12 +2,20 @@
  * lib/plot export: `save(fig, 'x.svg' | 'x.png')` renders a Figure through
  * plotly.js in headless Chromium (`playwright-core` driving the system
  * browser; env CHROMIUM_PATH names another binary), one browser per process,
- * closed when idle; `showAndSave` shows a figure inline and writes its SVG
- * beside the notebook's results.json.
+ * closed when idle; `save(fig, 'x.pdf')` prints that SVG to a one-page PDF of
+ * the figure's size in the same browser (vector, text kept as text; a 3-D
+ * scene is WebGL, so it arrives as an image inside either). `showAndSave`
+ * shows a figure inline and writes its SVG beside the notebook's results.json.
+ *
+ * The `paper` preset (`save(fig, 'x.pdf', { preset: 'paper', widthMm: 85 })`,
+ * `paperFigure`) restyles a copy of the figure for print: its size in mm (one
+ * column 85, two columns 178; height from the figure's aspect), fonts in pt,
+ * line widths of 1 pt, tight margins that grow to fit the tick labels, 300
+ * dpi PNG. CSS pixels are 1/96 inch, so 1 mm = 96/25.4 px and 1 pt = 96/72 px.
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { ArgumentError, checkPositive, checkString, resultsDir } from '../core';
+import { ArgumentError, checkOneOf, checkPositive, checkString, resultsDir } from '../core';
 import { checkFigure, Figure, PlotObject } from './figures';
 import { embedJson, plotlyBundlePath, show } from './display';
 
@@ -16,6 +24,8 @@ interface PwPage {
   setContent(html: string): Promise<void>;
   addScriptTag(o: { path: string }): Promise<unknown>;
   evaluate<R, A>(fn: (arg: A) => R | Promise<R>, arg: A): Promise<R>;
+  pdf(o: { width: string; height: string; printBackground: boolean; pageRanges: string; margin: Record<string, string> }): Promise<Buffer>;
+  close(): Promise<void>;
 }
 interface PwBrowser {
   newPage(): Promise<PwPage>;
@@ -86,59 +96,174 @@ export async function closeBrowser(): Promise<void> {
   }
 }
 
-export interface SaveOptions {
-  /** Image size in CSS pixels (default the layout's width/height, else 800x500). */
+/** Print sizes of the `paper` preset. */
+export const PAPER = {
+  /** Figure widths in mm: one journal column, two columns (the full text width). */
+  oneColumnMm: 85,
+  twoColumnMm: 178,
+  /** Tick labels, axis titles and legend; the title is 1 pt larger. */
+  fontPt: 8,
+  lineWidthPt: 1,
+  /** PNG resolution. */
+  dpi: 300,
+} as const;
+
+const PX_PER_MM = 96 / 25.4;
+const PX_PER_PT = 96 / 72;
+
+export interface PaperOptions {
+  /** Figure width in mm (default PAPER.oneColumnMm, 85). */
+  widthMm?: number;
+  /** Figure height in mm (default the width times the figure's height/width, or 0.62 of it when the figure has no fixed width; 0.9 for 3-D). */
+  heightMm?: number;
+  /** Font size in pt (default PAPER.fontPt, 8). */
+  fontPt?: number;
+}
+
+export interface SaveOptions extends PaperOptions {
+  /** Image size in CSS pixels (default the layout's width/height, else 800x500; with the paper preset, from widthMm/heightMm). */
   width?: number;
   height?: number;
-  /** PNG pixel density (default 2). */
+  /** PNG pixel density (default 2; with the paper preset 300 dpi, 300/96). */
   scale?: number;
+  /** 'screen' (default: the figure as built) or 'paper' (paperFigure's print styling; widthMm, heightMm and fontPt apply only here). */
+  preset?: 'screen' | 'paper';
+}
+
+/** Scales a plotly size field (a number or one per point) by f. */
+function scaled(v: unknown, f: number): unknown {
+  if (typeof v === 'number') return v * f;
+  if (Array.isArray(v)) return v.map((x) => (typeof x === 'number' ? x * f : x));
+  return v;
 }
 
 /**
- * Writes the figure as SVG or PNG (chosen by the file extension), rendered
- * by plotly.js in headless Chromium. Creates the folder. Returns the path.
- * Throws an Error naming the browser and how to install it when none runs.
+ * A copy of the figure styled for print (the input is not changed): its
+ * layout width/height in CSS pixels for the size in mm, fonts in pt, lines
+ * of PAPER.lineWidthPt, markers at two thirds of their screen size, and
+ * small margins that plotly grows to fit tick labels (`automargin`).
+ */
+export function paperFigure(fig: Figure, options: PaperOptions = {}): Figure {
+  const f = checkFigure(fig);
+  const widthMm = options.widthMm === undefined ? PAPER.oneColumnMm : checkPositive('widthMm', options.widthMm);
+  const fontPt = options.fontPt === undefined ? PAPER.fontPt : checkPositive('fontPt', options.fontPt);
+  const src = f.layout as PlotObject;
+  const is3d = src.scene !== undefined;
+  const aspect = typeof src.width === 'number' && typeof src.height === 'number' ? src.height / src.width : is3d ? 0.9 : 0.62;
+  const heightMm = options.heightMm === undefined ? widthMm * aspect : checkPositive('heightMm', options.heightMm);
+  const font = fontPt * PX_PER_PT;
+  const lineWidth = PAPER.lineWidthPt * PX_PER_PT;
+  const data = f.data.map((t) => {
+    const trace: PlotObject = { ...t };
+    const ln = t.line as PlotObject | undefined;
+    // Width 0 marks a band's invisible edge: it stays invisible.
+    if (t.type === 'scatter' || t.type === 'scatter3d') trace.line = { ...(ln ?? {}), width: ln?.width === 0 ? 0 : lineWidth };
+    const marker = t.marker as PlotObject | undefined;
+    if (marker !== undefined) trace.marker = { ...marker, size: scaled(marker.size ?? 6, 2 / 3) };
+    return trace;
+  });
+  const layout: PlotObject = { ...src };
+  delete layout.autosize;
+  layout.width = widthMm * PX_PER_MM;
+  layout.height = heightMm * PX_PER_MM;
+  layout.font = { ...((src.font as PlotObject | undefined) ?? {}), family: 'Arial, Helvetica, Liberation Sans, sans-serif', size: font };
+  const title = src.title as PlotObject | undefined;
+  if (title !== undefined) layout.title = { ...title, font: { size: font + PX_PER_PT } };
+  const pad = Math.round(font / 2);
+  layout.margin = is3d ? { l: 0, r: 0, b: 0, t: title !== undefined ? Math.round(2.5 * font) : pad } : { l: pad, r: pad, b: pad, t: title !== undefined ? Math.round(2.5 * font) : pad };
+  for (const key of Object.keys(src)) {
+    if (/^[xy]axis\d*$/.test(key) && src[key] !== null && typeof src[key] === 'object') layout[key] = { ...(src[key] as PlotObject), automargin: true };
+  }
+  if (is3d) {
+    // At print fonts the tick labels take a larger share of the box: step the default camera back so the cube's corners and axis titles stay inside.
+    const scene = src.scene as PlotObject;
+    const camera = (scene.camera as PlotObject | undefined) ?? {};
+    layout.scene = { ...scene, camera: { ...camera, eye: camera.eye ?? { x: 1.6, y: 1.6, z: 1.6 } } };
+  }
+  if (Array.isArray(src.annotations)) layout.annotations = (src.annotations as PlotObject[]).map((a) => ({ ...a, font: { ...((a.font as PlotObject | undefined) ?? {}), size: font } }));
+  return { data, layout, ...(f.config ? { config: f.config } : {}) };
+}
+
+/** The rendered SVG's root sized in mm (its viewBox keeps the pixel geometry), so it is placed at print size. */
+function svgInMm(svg: string, widthMm: number, heightMm: number): string {
+  return svg.replace(/^(<svg\b[^>]*?)\swidth="[^"]*"\sheight="[^"]*"/, `$1 width="${widthMm.toFixed(2)}mm" height="${heightMm.toFixed(2)}mm"`);
+}
+
+async function printPdf(browser: PwBrowser, svg: string, widthMm: number, heightMm: number): Promise<Buffer> {
+  const page = await browser.newPage();
+  try {
+    // In inches: playwright converts 'mm' with 3.78 px/mm (0.02 % short), inches exactly (96 px).
+    const w = `${(widthMm / 25.4).toFixed(5)}in`;
+    const h = `${(heightMm / 25.4).toFixed(5)}in`;
+    // Page and figure the same size, no margins and no overflow, so it prints as exactly one page.
+    await page.setContent(
+      `<!doctype html><html><head><meta charset="utf-8"><style>@page { size: ${w} ${h}; margin: 0 } html, body { margin: 0; padding: 0; overflow: hidden } svg { display: block; width: ${w}; height: ${h} }</style></head><body>${svg}</body></html>`,
+    );
+    return await page.pdf({ width: w, height: h, printBackground: true, pageRanges: '1', margin: { top: '0', right: '0', bottom: '0', left: '0' } });
+  } finally {
+    await page.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Writes the figure as SVG, PNG or PDF (chosen by the file extension),
+ * rendered by plotly.js in headless Chromium. Creates the folder. Returns
+ * the path. With `preset: 'paper'` the figure is first restyled by
+ * `paperFigure` (widthMm, heightMm, fontPt); the SVG then states its size in
+ * mm and a PNG has 300 dpi. Throws an Error naming the browser and how to
+ * install it when none runs.
  */
 export async function save(fig: Figure, file: string, options: SaveOptions = {}): Promise<string> {
-  const f = checkFigure(fig);
+  let f = checkFigure(fig);
   checkString('file', file);
   const ext = path.extname(file).toLowerCase();
-  const format = ext === '.svg' ? 'svg' : ext === '.png' ? 'png' : null;
-  if (format === null) throw new ArgumentError('file', 'a path ending in .svg or .png', file);
+  const format = ext === '.svg' ? 'svg' : ext === '.png' ? 'png' : ext === '.pdf' ? 'pdf' : null;
+  if (format === null) throw new ArgumentError('file', 'a path ending in .svg, .png or .pdf', file);
+  const preset = options.preset === undefined ? 'screen' : checkOneOf('preset', options.preset, ['screen', 'paper']);
+  if (preset === 'paper') {
+    f = paperFigure(f, options);
+  } else {
+    for (const k of ['widthMm', 'heightMm', 'fontPt'] as const) {
+      if (options[k] !== undefined) throw new ArgumentError(k, "preset: 'paper' (sizes in mm and pt belong to the paper preset)", options[k]);
+    }
+  }
   const layout = f.layout as PlotObject;
   const width = options.width ?? (typeof layout.width === 'number' ? layout.width : 800);
   const height = options.height ?? (typeof layout.height === 'number' ? layout.height : 500);
   checkPositive('width', width);
   checkPositive('height', height);
-  const scale = options.scale === undefined ? 2 : checkPositive('scale', options.scale);
+  const scale = options.scale === undefined ? (preset === 'paper' ? PAPER.dpi / 96 : 2) : checkPositive('scale', options.scale);
   if (idleTimer) clearTimeout(idleTimer);
   idleTimer = null;
   pending++;
   try {
     if (pagePromise === null) pagePromise = openPage();
-    let page: PwPage;
+    let opened: { browser: PwBrowser; page: PwPage };
     try {
-      page = (await pagePromise).page;
+      opened = await pagePromise;
     } catch (e) {
       pagePromise = null; // let a later call retry (e.g. after CHROMIUM_PATH was fixed)
       throw e;
     }
     const spec = JSON.parse(embedJson({ data: f.data, layout: { ...layout, width, height } }));
-    const url = await page.evaluate(
+    const url = await opened.page.evaluate(
       async (a: { spec: { data: unknown[]; layout: object }; format: string; width: number; height: number; scale: number }) => {
         const Plotly = (globalThis as unknown as { Plotly: { toImage(fig: object, o: object): Promise<string> } }).Plotly;
         return Plotly.toImage({ data: a.spec.data, layout: a.spec.layout }, { format: a.format, width: a.width, height: a.height, scale: a.scale });
       },
-      { spec, format, width, height, scale },
+      { spec, format: format === 'png' ? 'png' : 'svg', width, height, scale: format === 'pdf' ? 1 : scale },
     );
     let bytes: Buffer;
-    if (format === 'svg') {
+    if (format === 'png') {
+      bytes = Buffer.from(url.slice(url.indexOf(',') + 1), 'base64');
+    } else {
       const comma = url.indexOf(',');
       const head = url.slice(0, comma);
       const body = url.slice(comma + 1);
-      bytes = head.endsWith(';base64') ? Buffer.from(body, 'base64') : Buffer.from(decodeURIComponent(body), 'utf8');
-    } else {
-      bytes = Buffer.from(url.slice(url.indexOf(',') + 1), 'base64');
+      let svg = head.endsWith(';base64') ? Buffer.from(body, 'base64').toString('utf8') : decodeURIComponent(body);
+      const [widthMm, heightMm] = [width / PX_PER_MM, height / PX_PER_MM];
+      if (preset === 'paper') svg = svgInMm(svg, widthMm, heightMm);
+      bytes = format === 'svg' ? Buffer.from(svg, 'utf8') : await printPdf(opened.browser, svg, widthMm, heightMm);
     }
     fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     fs.writeFileSync(file, bytes);

@@ -38,6 +38,14 @@ export interface AxesOptions {
   height?: number;
   /** Show the legend (default: when there is more than one named series). */
   showLegend?: boolean;
+  /**
+   * Ticks on whole numbers only (an epoch, a count). Default: on when every
+   * value drawn on that (linear) axis is an integer; give `true` for integer
+   * categories drawn with small offsets (markers side by side), `false` to
+   * let plotly place fractional ticks.
+   */
+  xInteger?: boolean;
+  yInteger?: boolean;
 }
 
 /** The default plotly.js colour cycle, so error bands can match their line. */
@@ -90,13 +98,95 @@ function axisLayout(label: string | undefined, log: boolean | undefined, r: [num
   return axis;
 }
 
-function baseLayout(o: AxesOptions, traces: PlotObject[]): PlotObject {
+/** About this many labelled ticks on an axis (plotly's own default is similar). */
+const TARGET_TICKS = 6;
+
+/** The smallest of 1, 2, 5 x 10^k that is >= x (x > 0). */
+function niceStep(x: number): number {
+  const p = 10 ** Math.floor(Math.log10(x));
+  const m = x / p;
+  return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * p;
+}
+
+/** A tick label for a log axis value: 3 significant digits, no float noise (0.30000000000000004). */
+function logLabel(v: number): string {
+  return String(Number(v.toPrecision(3)));
+}
+
+/**
+ * Tick placement for one axis from the values drawn on it (or its fixed
+ * range), written into `axis`. plotly's automatic ticks put 0.5 between
+ * integers on a short range (a `tickformat` only reformats them) and label
+ * every digit of a log axis spanning a few decades; so:
+ * - a linear axis holding integers gets `tickmode: 'linear'` from 0 with an
+ *   integer step of 1, 2 or 5 x 10^k (about TARGET_TICKS labels);
+ * - a log axis spanning two or more powers of ten is labelled at powers of
+ *   ten only (every k-th decade when there are many), in 10^k notation, with
+ *   unlabelled minor ticks at 2..9; a shorter one is labelled at 1, 2, 5 x 10^k.
+ */
+function placeTicks(axis: PlotObject, values: readonly (number | null)[], o: { log?: boolean; integer?: boolean; range?: [number, number]; name: string }): void {
+  if (o.integer !== undefined && typeof o.integer !== 'boolean') throw new ArgumentError(`${o.name}Integer`, 'true or false', o.integer);
+  const finite = values.filter((v): v is number => v !== null && Number.isFinite(v) && (!o.log || v > 0));
+  // The extent ticks must cover: the fixed range when given, else the data's.
+  const extent = o.range !== undefined ? [o.range[0], o.range[1]] : finite;
+  if (extent.length === 0) return;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of extent) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  if (o.log) {
+    const first = Math.ceil(Math.log10(lo) - 1e-9);
+    const last = Math.floor(Math.log10(hi) + 1e-9);
+    if (last - first >= 1) {
+      const every = Math.max(1, Math.ceil((last - first) / TARGET_TICKS));
+      Object.assign(axis, { tickmode: 'linear', tick0: 0, dtick: every, exponentformat: 'power' });
+      if (every === 1) axis.minor = { ticks: 'outside', ticklen: 3, dtick: 'D1', showgrid: false };
+    } else {
+      // Less than two powers of ten in view: 1-2-5 labels, or every digit on a very short range.
+      const steps = (mantissas: number[]) => {
+        const out: number[] = [];
+        for (let k = Math.floor(Math.log10(lo)); k <= Math.ceil(Math.log10(hi)); k++) {
+          for (const m of mantissas) {
+            const v = m * 10 ** k;
+            if (v >= lo * (1 - 1e-9) && v <= hi * (1 + 1e-9)) out.push(Number(v.toPrecision(12)));
+          }
+        }
+        return out;
+      };
+      let tickvals = steps([1, 2, 5]);
+      if (tickvals.length < 3) tickvals = steps([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      if (tickvals.length >= 2) Object.assign(axis, { tickmode: 'array', tickvals, ticktext: tickvals.map(logLabel) });
+    }
+    return;
+  }
+  const integer = o.integer ?? (finite.length > 0 && finite.every(Number.isInteger));
+  if (!integer) return;
+  const step = Math.max(1, Math.round(niceStep(Math.max(hi - lo, 1) / TARGET_TICKS)));
+  Object.assign(axis, { tickmode: 'linear', tick0: 0, dtick: step });
+}
+
+/** Every value the traces draw along one axis ('x' or 'y'). */
+function axisValues(traces: PlotObject[], key: 'x' | 'y'): (number | null)[] {
+  const out: (number | null)[] = [];
+  for (const t of traces) {
+    const v = t[key];
+    if (Array.isArray(v)) for (const x of v) if (typeof x === 'number' || x === null) out.push(x);
+  }
+  return out;
+}
+
+/** The layout of a 2-D figure; `values` replaces what the traces draw along an axis where they do not list it (a heatmap's default indices). */
+function baseLayout(o: AxesOptions, traces: PlotObject[], values: { x?: number[]; y?: number[] } = {}): PlotObject {
   const layout: PlotObject = {
     xaxis: axisLayout(o.xLabel, o.logX, o.xRange, 'x'),
     yaxis: axisLayout(o.yLabel, o.logY, o.yRange, 'y'),
     margin: { l: 60, r: 20, t: o.title ? 50 : 20, b: 50 },
     height: o.height === undefined ? 420 : checkPositive('height', o.height),
   };
+  placeTicks(layout.xaxis as PlotObject, values.x ?? axisValues(traces, 'x'), { log: o.logX, integer: o.xInteger, range: o.xRange, name: 'x' });
+  placeTicks(layout.yaxis as PlotObject, values.y ?? axisValues(traces, 'y'), { log: o.logY, integer: o.yInteger, range: o.yRange, name: 'y' });
   if (o.width !== undefined) layout.width = checkPositive('width', o.width);
   if (o.title !== undefined) layout.title = { text: checkString('title', o.title) };
   const named = traces.filter((t) => t.name !== undefined && t.showlegend !== false).length;
@@ -212,9 +302,13 @@ export function scatter(series: ScatterSeries | ScatterSeries[], options: AxesOp
 export type MatrixInput = Numbers[] | { values: Numbers; rows: number; cols: number };
 
 export interface HeatmapOptions extends AxesOptions {
-  /** Column coordinates (default 0..cols-1) and row coordinates (default 0..rows-1). */
-  x?: Numbers;
-  y?: Numbers;
+  /**
+   * Column coordinates (default 0..cols-1) and row coordinates (default
+   * 0..rows-1): numbers, or one distinct name per column / row (class names),
+   * which makes that axis categorical with every name shown.
+   */
+  x?: Numbers | readonly string[];
+  y?: Numbers | readonly string[];
   /** plotly colour scale name or [[0, c0], ..., [1, c1]] (default 'Viridis'; 'RdBu' with zmid for signed data). */
   colorscale?: string | [number, string][];
   zmin?: number;
@@ -247,13 +341,33 @@ export function heatmap(z: MatrixInput, options: HeatmapOptions = {}): Figure {
     z: rows,
     colorscale: options.colorscale ?? 'Viridis',
   };
-  if (options.x !== undefined) trace.x = toArray('x', options.x, rows[0].length);
-  if (options.y !== undefined) trace.y = toArray('y', options.y, rows.length);
+  const coords = (name: 'x' | 'y', v: Numbers | readonly string[] | undefined, n: number) => {
+    if (v === undefined) return { ticks: range(n), names: null };
+    if (Array.isArray(v) && v.length > 0 && v.every((c) => typeof c === 'string')) {
+      if (v.length !== n) throw new ArgumentError(name, `${n} names (one per ${name === 'x' ? 'column' : 'row'})`, `${v.length} names`);
+      const seen = new Set<string>();
+      for (const c of v as string[]) {
+        if (seen.has(c)) throw new ArgumentError(name, 'distinct names (a categorical axis merges equal ones)', `'${c}' twice`);
+        seen.add(c);
+      }
+      trace[name] = [...v];
+      return { ticks: undefined, names: v as readonly string[] };
+    }
+    const a = toArray(name, v, n);
+    trace[name] = a;
+    return { ticks: undefined, names: null };
+  };
+  const cx = coords('x', options.x, rows[0].length);
+  const cy = coords('y', options.y, rows.length);
   if (options.zmin !== undefined) trace.zmin = checkNumber('zmin', options.zmin);
   if (options.zmax !== undefined) trace.zmax = checkNumber('zmax', options.zmax);
   if (options.zmid !== undefined) trace.zmid = checkNumber('zmid', options.zmid);
   if (options.colorbarTitle !== undefined) trace.colorbar = { title: { text: options.colorbarTitle } };
-  const layout = baseLayout({ ...options, showLegend: false }, [trace]);
+  const layout = baseLayout({ ...options, showLegend: false }, [trace], { x: cx.ticks, y: cy.ticks });
+  // Names: a category axis labelled at every name (plotly skips some when crowded), margins grown to fit them.
+  for (const [key, c] of [['xaxis', cx], ['yaxis', cy]] as const) {
+    if (c.names !== null) Object.assign(layout[key] as PlotObject, { type: 'category', tickmode: 'linear', tick0: 0, dtick: 1, automargin: true });
+  }
   const origin = options.origin === undefined ? 'top' : checkOneOf('origin', options.origin, ['top', 'bottom']);
   if (origin === 'top') (layout.yaxis as PlotObject).autorange = 'reversed';
   return { data: [trace], layout };
@@ -304,11 +418,17 @@ export function scatter3d(series: Scatter3dSeries | Scatter3dSeries[], options: 
     return trace;
   });
   const axis = (label: string | undefined, n: string) => (label === undefined ? {} : { title: { text: checkString(n, label) } });
+  // The scene spans the whole figure and the legend sits inside its top-left
+  // corner, so the cube is not squeezed beside a legend column; the width
+  // follows the output (autosize) and 600 px of height leave the default
+  // camera's cube uncropped at notebook widths.
   const layout: PlotObject = {
-    scene: { xaxis: axis(options.xLabel, 'xLabel'), yaxis: axis(options.yLabel, 'yLabel'), zaxis: axis(options.zLabel, 'zLabel') },
+    scene: { xaxis: axis(options.xLabel, 'xLabel'), yaxis: axis(options.yLabel, 'yLabel'), zaxis: axis(options.zLabel, 'zLabel'), domain: { x: [0, 1], y: [0, 1] } },
     margin: { l: 0, r: 0, t: options.title ? 50 : 10, b: 0 },
-    height: options.height === undefined ? 480 : checkPositive('height', options.height),
+    autosize: true,
+    height: options.height === undefined ? 600 : checkPositive('height', options.height),
     showlegend: options.showLegend ?? traces.filter((t) => t.name !== undefined).length > 1,
+    legend: { x: 0, y: 1, xanchor: 'left', yanchor: 'top', bgcolor: 'rgba(255,255,255,0.7)' },
   };
   if (options.width !== undefined) layout.width = checkPositive('width', options.width);
   if (options.title !== undefined) layout.title = { text: checkString('title', options.title) };

@@ -19,10 +19,21 @@
  * - `figureHtml(fig)` returns that HTML (for files, other front ends, tests).
  * - `tableHtml` / `showTable` render a danfojs DataFrame or records as a table.
  *
+ * Axes (figures.ts): a linear axis whose values are all integers (epochs,
+ * counts, matrix indices) is ticked at integers only (`xInteger`/`yInteger`
+ * force or refuse it); a log axis spanning two or more decades is labelled
+ * at powers of ten with unlabelled minor ticks; heatmap coordinates given as
+ * names (`x: FASHION_MNIST_CLASS_NAMES`) make a categorical axis showing every
+ * name; a 3-D scene spans the whole figure, legend inside its corner.
+ *
  * Export (export.ts):
- * - `save(fig, 'x.svg' | 'x.png')` renders through headless Chromium
+ * - `save(fig, 'x.svg' | 'x.png' | 'x.pdf')` renders through headless Chromium
  *   (`playwright-core` driving the system browser; env CHROMIUM_PATH names
- *   another binary). One browser per process, closed when idle.
+ *   another binary); a PDF is that SVG printed to one page of its size.
+ *   One browser per process, closed when idle.
+ * - `save(fig, 'x.pdf', { preset: 'paper', widthMm: 85 })`: print styling
+ *   (`paperFigure`: size in mm, 8 pt fonts, 1 pt lines; `PAPER` holds the
+ *   one- and two-column widths, 85 and 178 mm).
  * - `showAndSave(fig, notebook, 'name.svg')` shows and writes
  *   out/<notebook>/name.svg; when the file cannot be written it still shows
  *   the figure, says why in one line and returns null.
@@ -34,5 +45,5 @@ export type {
 } from './figures';
 export { figureHtml, show, inNotebook, tableHtml, showTable, plotlyBundlePath } from './display';
 export type { HtmlOptions, ShowOptions, TableInput } from './display';
-export { save, showAndSave, closeBrowser, chromiumPath, CHROMIUM_ARGS } from './export';
-export type { SaveOptions } from './export';
+export { save, paperFigure, PAPER, showAndSave, closeBrowser, chromiumPath, CHROMIUM_ARGS } from './export';
+export type { SaveOptions, PaperOptions } from './export';

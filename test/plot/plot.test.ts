@@ -202,7 +202,7 @@ test('save writes an SVG with one drawn group per trace, and a PNG', { skip: !ha
   const layout = imageGrid(new Float32Array(4 * 9), { height: 3, width: 3 }).layout as any;
   assert.equal(png.readUInt32BE(16), layout.width);
   assert.equal(png.readUInt32BE(20), layout.height);
-  await assert.rejects(save(fig, path.join(tmp, 'x.pdf')), /file: expected a path ending in \.svg or \.png/);
+  await assert.rejects(save(fig, path.join(tmp, 'x.gif')), /file: expected a path ending in \.svg, \.png or \.pdf/);
 });
 
 test('showAndSave writes out/<notebook>/<file>.svg with the figure drawn', { skip: !haveBrowser && 'no Chromium on this machine', timeout: 120000 }, async () => {
