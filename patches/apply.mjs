@@ -21,6 +21,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const patchFile = path.join(here, 'tslab-1.0.22.patch');
+const patchName = `patches/${path.basename(patchFile)}`;
 const TSLAB_VERSION = '1.0.22';
 
 const sha256 = (text) => createHash('sha256').update(text).digest('hex');
@@ -41,9 +42,9 @@ export function parsePatch(text) {
       hunk = null;
       continue;
     }
-    const at = /^@@ -(\d+)(?:,(\d+))? \+\d+(?:,(\d+))? @@/.exec(line);
+    const at = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/.exec(line);
     if (at && current) {
-      hunk = { oldStart: Number(at[1]), lines: [], oldLeft: Number(at[2] ?? 1), newLeft: Number(at[3] ?? 1) };
+      hunk = { oldStart: Number(at[1]), newStart: Number(at[3]), lines: [], oldLeft: Number(at[2] ?? 1), newLeft: Number(at[4] ?? 1) };
       current.hunks.push(hunk);
       continue;
     }
@@ -94,7 +95,7 @@ export function applyTslabPatch(root, { check = false } = {}) {
   const version = JSON.parse(readFileSync(pkg, 'utf8')).version;
   if (version !== TSLAB_VERSION) {
     throw new Error(
-      `node_modules/tslab is version ${version}, the patch ${path.relative(root, patchFile)} is for ${TSLAB_VERSION}. ` +
+      `node_modules/tslab is version ${version}, the patch ${patchName} is for ${TSLAB_VERSION}. ` +
         `Run \`npm ci\` to install the pinned version, or port the patch to ${version} (see environment.md, "The tslab patch").`,
     );
   }
@@ -110,7 +111,7 @@ export function applyTslabPatch(root, { check = false } = {}) {
       throw new Error(
         found === f.original
           ? `node_modules/tslab/${name} is not patched yet: run \`node scripts/setup.mjs\`.`
-          : `node_modules/tslab/${name} does not match the tslab ${TSLAB_VERSION} that ${path.relative(root, patchFile)} was made for:\n` +
+          : `node_modules/tslab/${name} does not match the tslab ${TSLAB_VERSION} that ${patchName} was made for:\n` +
             `  expected sha256 ${f.original} (as published) or ${f.patched} (patched)\n` +
             `  found    sha256 ${found}\n` +
             `  Reinstall it as published with \`npm ci\` and run \`node scripts/setup.mjs\` again; if tslab was changed on ` +
