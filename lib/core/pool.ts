@@ -14,6 +14,12 @@
  * parent, so a job gives bitwise the same numbers in a worker as in a main
  * process whose BLAS is pinned to one thread.
  *
+ * An interrupt (interrupt.ts: the kernel's SIGINT, Ctrl-C with
+ * installInterruptHandler, requestInterrupt) stops a run at once: queued jobs
+ * are cancelled, workers running its jobs are killed, and `run` rejects with
+ * an InterruptedError whose `partial` holds every result, the finished ones
+ * kept. The parent hears it because it only awaits messages while jobs run.
+ *
  * Messages travel with the 'advanced' (structured clone) serialization:
  * typed arrays, Maps, nested objects survive; functions, class prototypes
  * and tf.Tensors do not (pass `await t.data()` and the shape instead).
@@ -25,6 +31,7 @@ import * as path from 'path';
 import * as v8 from 'v8';
 import { backendReport, BACKEND_ORDER, type BackendName } from './backend';
 import { gemmIsNative } from './gemm';
+import { InterruptedError, interruptRequested, listening, onInterrupt } from './interrupt';
 import { Progress } from './progress';
 import { ArgumentError, checkInteger, checkNumber, checkOneOf } from './validate';
 
@@ -360,6 +367,15 @@ function poolError(name: string, message: string): JobError {
   return { name, message, stack: '' };
 }
 
+/** Where an interrupted run stopped: which jobs finished, which were stopped running, which never started. */
+function describeInterrupted(results: readonly JobResult<unknown>[]): string {
+  const list = (xs: number[]) => (xs.length === 0 ? 'none' : xs.length > 12 ? `${xs.slice(0, 12).join(', ')}, ...` : xs.join(', '));
+  const finished = results.filter((r) => r.ok || r.error.name !== 'InterruptedError').map((r) => r.jobIndex);
+  const stopped = results.filter((r) => !r.ok && r.error.name === 'InterruptedError' && r.error.message.endsWith('while the job ran')).map((r) => r.jobIndex);
+  const unstarted = results.length - finished.length - stopped.length;
+  return `after ${finished.length} of ${results.length} jobs had finished (jobs ${list(finished)}); running jobs stopped: ${list(stopped)}; ${unstarted} had not started`;
+}
+
 const TAIL_CHARS = 4000;
 
 // --------------------------------------------------------------------------
@@ -431,7 +447,8 @@ export class WorkerPool {
    * in job order. A job that throws, times out or kills its worker gives an
    * `{ ok: false, error }` result; the other jobs' results are kept and a dead
    * worker is replaced. Throws an ArgumentError at once for a malformed job, a
-   * module that does not exist or an export that is not a function.
+   * module that does not exist or an export that is not a function. An
+   * interrupt rejects with an InterruptedError (see the file header).
    */
   async run<T = unknown>(jobs: readonly Job[], options: RunOptions = {}): Promise<JobResult<T>[]> {
     if (this.closedFlag) throw new Error('WorkerPool.run: the pool is closed (create a new WorkerPool)');
@@ -455,14 +472,28 @@ export class WorkerPool {
     if (options.signal?.aborted) {
       return jobs.map((_, jobIndex) => ({ ok: false, error: poolError('AbortError', 'aborted before it started'), ms: 0, jobIndex, pid: null }));
     }
+    if (interruptRequested()) {
+      const none = jobs.map((_, jobIndex): JobResult<T> => ({ ok: false, error: poolError('InterruptedError', 'interrupted before it started'), ms: 0, jobIndex, pid: null }));
+      throw new InterruptedError('WorkerPool.run', describeInterrupted(none), none);
+    }
 
     const label = typeof options.progress === 'string' ? options.progress : 'jobs';
     const display = options.progress === false ? null : new Progress({ total: jobs.length, label });
-    return new Promise<JobResult<T>[]>((resolve) => {
+    return new Promise<JobResult<T>[]>((resolve, reject) => {
       let onAbort: (() => void) | null = null;
+      let interrupted = false;
+      let unsubscribe = (): void => {};
+      const stopListening = listening();
       const run = new RunState(jobs.length, timeoutMs, options.onProgress, display, (results) => {
         if (onAbort) options.signal?.removeEventListener('abort', onAbort);
-        resolve(results as JobResult<T>[]);
+        unsubscribe();
+        stopListening();
+        if (interrupted) reject(new InterruptedError('WorkerPool.run', describeInterrupted(results), results as JobResult<T>[]));
+        else resolve(results as JobResult<T>[]);
+      });
+      unsubscribe = onInterrupt(() => {
+        interrupted = true;
+        this.abortRun(run, 'the run was interrupted', 'InterruptedError');
       });
       for (let i = 0; i < jobs.length; i++) {
         this.queue.push({ kind: 'run', id: this.nextTaskId++, run, jobIndex: i, module: resolved[i], exportName: jobs[i].export, args: jobs[i].args });
@@ -798,12 +829,12 @@ export class WorkerPool {
     }
   }
 
-  private abortRun(run: RunState, why: string): void {
+  private abortRun(run: RunState, why: string, name = 'AbortError'): void {
     for (let i = this.queue.length - 1; i >= 0; i--) {
       const task = this.queue[i];
       if (task.kind === 'run' && task.run === run) {
         this.queue.splice(i, 1);
-        this.failTask(task, poolError('AbortError', `${why} before the job started`), null, false);
+        this.failTask(task, poolError(name, `${why} before the job started`), null, false);
       }
     }
     for (const w of [...this.workers]) {
@@ -812,7 +843,7 @@ export class WorkerPool {
         w.task = null;
         if (w.timer) clearTimeout(w.timer);
         w.timer = null;
-        this.failTask(task, poolError('AbortError', `${why} while the job ran`), w, true);
+        this.failTask(task, poolError(name, `${why} while the job ran`), w, true);
         this.kill(w);
       }
     }

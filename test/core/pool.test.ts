@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   WorkerPool, runJobs, closeDefaultPool, defaultPool, jobValues, JobFailedError, initBackend, nativeAvailable,
-  setBlasThreads, blasThreads, ArgumentError, PROJECT_ROOT, setGemmImpl, nativeAddon,
+  setBlasThreads, blasThreads, ArgumentError, PROJECT_ROOT, setGemmImpl, nativeAddon, InterruptedError, requestInterrupt, clearInterrupt,
   type Job, type JobResult, type PoolProgressReport, type NativeAddon,
 } from '../../lib/core';
 import { seededComputation, type SeededResult } from './fixtures/pool-jobs';
@@ -201,6 +201,42 @@ test('a job over its time limit fails with TimeoutError; an aborted run keeps fi
   const results = await pending;
   assert.equal(results[0].ok, true);
   for (const i of [1, 2, 3]) assert.equal(failure(results[i]).name, 'AbortError', `job ${i}`);
+});
+
+test('an interrupt cancels the queue, kills the workers running the run\'s jobs and rejects with every result, the finished ones kept', async () => {
+  const jobs = [job('identity', 0), job('spins', { ms: 20000 }), job('spins', { ms: 20000 }), job('identity', 3), job('identity', 4)];
+  let busyPids: number[] = [];
+  const e = await pool
+    .run<number>(jobs, {
+      progress: false,
+      onProgress: (r) => {
+        if (r.completed >= 1 && r.running >= 1) {
+          busyPids = pool.pids();
+          requestInterrupt();
+        }
+      },
+    })
+    .catch((x) => x);
+  try {
+    assert.ok(e instanceof InterruptedError, String(e));
+    assert.equal(e.what, 'WorkerPool.run');
+    const results = e.partial as JobResult<number>[];
+    assert.equal(results.length, 5);
+    assert.equal(results[0].ok, true);
+    const stopped = results.filter((r) => !r.ok && r.error.name === 'InterruptedError');
+    assert.ok(stopped.length >= 2, 'the spinning jobs were stopped');
+    assert.match(e.message, /WorkerPool.run was interrupted after \d of 5 jobs had finished \(jobs 0[,)]/);
+    // Stopped while running (a 20 s spin cannot have finished) and never started, each said so.
+    assert.ok(stopped.some((r) => r.error!.message.endsWith('while the job ran')), 'a running job was stopped');
+    assert.ok(stopped.some((r) => r.error!.message.endsWith('before the job started')), 'a queued job was cancelled');
+    assert.ok(busyPids.length > 0);
+    // The workers that ran the spinning jobs are gone; the flag stays until cleared, so a new run stops at once.
+    assert.ok((await waitUntilDead(busyPids.filter((p) => !pool.pids().includes(p)))).length === 0);
+    await assert.rejects(pool.run([job('identity', 1)], { progress: false }), /WorkerPool.run was interrupted after 0 of 1 jobs/);
+  } finally {
+    clearInterrupt();
+  }
+  assert.equal((await pool.run<{ args: number }>([job('identity', 1)], { progress: false }))[0].ok, true, 'the pool goes on after the interrupt is cleared');
 });
 
 test('bad arguments throw errors that name the argument', async () => {
