@@ -1,8 +1,10 @@
 /**
  * Notebook smoke test: every notebooks/*.ipynb runs with QUICK=1 through the
  * same runner users call (scripts/reproduce.mjs, i.e. `npm run reproduce`),
- * and its out/<name>/results.json records what the notebook contract asks:
- * mode, seed(s), backend, wall time and at least one measured number.
+ * and its out/reproduce/<name>/results.json (a reproduction's folder, apart
+ * from an interactive session's out/<name>/; LDL_OUT_DIR moves both) records
+ * what the notebook contract asks: mode, seed(s), backend, wall time and at
+ * least one measured number; reproduce's closing table lists it as ok.
  * Also checks that notebooks are committed without outputs and name the tslab
  * kernel. Each notebook is bounded (NOTEBOOK_SMOKE_TIMEOUT seconds, default
  * 900) and its process tree is killed when the bound is hit.
@@ -16,7 +18,9 @@ import * as path from 'path';
 
 const root = path.resolve(__dirname, '..', '..');
 const notebooksDir = path.join(root, 'notebooks');
-const outRoot = process.env.LDL_OUT_DIR ? path.resolve(process.env.LDL_OUT_DIR) : path.join(root, 'out');
+const outRoot = process.env.LDL_OUT_DIR ? path.resolve(process.env.LDL_OUT_DIR) : path.join(root, 'out', 'reproduce');
+/** Where an interactive session of the notebook writes (checked untouched by the reproduction). */
+const interactiveRoot = process.env.LDL_OUT_DIR ? null : path.join(root, 'out');
 const limitSeconds = Number(process.env.NOTEBOOK_SMOKE_TIMEOUT ?? 900);
 const allNames = fs
   .readdirSync(notebooksDir)
@@ -87,7 +91,8 @@ for (const name of names) {
     const r = await reproduce(name);
     assert.ok(!r.timedOut, `${name} did not finish within ${limitSeconds} s:\n${r.output}`);
     assert.equal(r.code, 0, `npm run reproduce -- ${name} failed:\n${r.output}`);
-    assert.match(r.output, new RegExp(`${name} \\.\\.\\. ok`));
+    assert.match(r.output, new RegExp(`^  ${name}: ok `, 'm'));
+    assert.match(r.output, new RegExp(`^  ${name} +quick +(\\d+\\.\\d s|\\d+m\\d\\ds) +ok +\\S+ -?\\d`, 'm'), 'the closing table lists the notebook as ok with headline numbers');
 
     const executed = readNotebook(path.join(outRoot, name, `${name}.ipynb`));
     const code = executed.cells.filter((c) => c.cell_type === 'code');
@@ -108,5 +113,9 @@ for (const name of names) {
     // The notebook's own wall time cannot exceed the runner's.
     assert.ok(results.wallTimeSeconds <= (Date.now() - started) / 1000 + 1);
     assert.ok(hasFiniteNumber(results.measured), `no measured number in ${JSON.stringify(results.measured)}`);
+    if (interactiveRoot) {
+      const interactive = path.join(interactiveRoot, name, 'results.json');
+      assert.ok(!fs.existsSync(interactive) || fs.statSync(interactive).mtimeMs < started, `the reproduction wrote the interactive ${interactive}`);
+    }
   });
 }
