@@ -12,7 +12,8 @@
  * gets a one-line sibling `<dir>.js` that re-exports it, so both spellings
  * load the very same module instance. Everything else is tslab unchanged
  * (its own TypeScript 5.0, its compiler options, its recompilation of changed
- * files). Registered by scripts/kernel.mjs.
+ * files), except that Kernel > Interrupt stops the library's work at its
+ * next step (installInterruptHook below). Registered by scripts/kernel.mjs.
  */
 'use strict';
 const path = require('path');
@@ -50,5 +51,56 @@ converter.createConverter = function (options) {
   };
   return conv;
 };
+
+/**
+ * Interrupts that stop work (lib/core/interrupt.ts). tslab's SIGINT handler
+ * calls executor.interrupt(), which only abandons the cell's promise: the
+ * training it awaited goes on in the background. Wrapped here: an interrupt
+ * first sets the library's flag; when listening work runs (a training run,
+ * a pool run: they yield to the event loop, so this handler runs at all), it
+ * stops at its next step and its InterruptedError ends the cell, so the cell
+ * ends only once the work has stopped. tslab's own interrupt still follows
+ * when nothing listens, on a second interrupt, or if the cell is still
+ * running 3 s later. Each cell starts with the flag cleared. The flag is the
+ * object lib/core/interrupt.ts keeps on globalThis under this symbol, with
+ * its request() and clear().
+ */
+function installInterruptHook(executorModule) {
+  const KEY = Symbol.for('learning-dynamics-lab/interrupt');
+  const GRACE_MS = 3000;
+  const createExecutor = executorModule.createExecutor;
+  executorModule.createExecutor = function (...args) {
+    const executor = createExecutor.apply(this, args);
+    let cell = 0;
+    let running = false;
+    const execute = executor.execute;
+    executor.execute = async function (...a) {
+      const flag = globalThis[KEY];
+      if (flag) flag.clear();
+      const mine = ++cell;
+      running = true;
+      try {
+        return await execute.apply(this, a);
+      } finally {
+        if (cell === mine) running = false;
+      }
+    };
+    const interrupt = executor.interrupt;
+    executor.interrupt = function () {
+      const flag = globalThis[KEY];
+      if (!flag || flag.requested || !flag.request()) {
+        interrupt.call(executor);
+        return;
+      }
+      const mine = cell;
+      setTimeout(() => {
+        if (running && cell === mine) interrupt.call(executor);
+      }, GRACE_MS).unref();
+    };
+    return executor;
+  };
+}
+
+installInterruptHook(require(path.join(tslabDir, 'dist', 'executor.js')));
 
 require(path.join(tslabDir, 'dist', 'main.js')).main();
