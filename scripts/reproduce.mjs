@@ -168,7 +168,8 @@ class StatusLine {
  * A handful of headline numbers from results.json's `measured`, as
  * "key value, ...": top-level numbers first, then entries whose path names a
  * median, then other nested numbers (arrays, e.g. per-seed values, are left
- * out), clipped to `width` characters with the count of those not shown.
+ * out), whole entries as many as fit in `width` characters, then the count
+ * of numbers not shown.
  */
 function headline(measured, max = 4, width = 90) {
   const leaves = [];
@@ -179,14 +180,19 @@ function headline(measured, max = 4, width = 90) {
   walk(measured, [], 0);
   if (leaves.length === 0) return '-';
   const rank = (p) => (p.length === 1 ? 0 : p.some((k) => /median/i.test(k)) ? 1 : 2);
-  const chosen = leaves.map((p, i) => ({ p, i })).sort((a, b) => rank(a.p) - rank(b.p) || a.i - b.i).slice(0, max);
+  const ordered = leaves.map((p, i) => ({ p, i })).sort((a, b) => rank(a.p) - rank(b.p) || a.i - b.i);
   const value = (p) => p.reduce((o, k) => o[k], measured);
   const format = (x) => (Number.isInteger(x) && Math.abs(x) < 1e6 ? String(x) : Math.abs(x) >= 1e-3 && Math.abs(x) < 1e6 ? String(Number(x.toPrecision(3))) : x.toExponential(2));
-  const parts = chosen.map(({ p }) => `${p.join('.')} ${format(value(p))}`);
-  const more = leaves.length - chosen.length;
-  let text = parts.join(', ');
-  const tail = more > 0 ? ` (+${more} more)` : '';
-  return clip(text, width - tail.length) + tail;
+  const parts = [];
+  for (const { p } of ordered.slice(0, max)) {
+    const part = `${p.join('.')} ${format(value(p))}`;
+    const more = leaves.length - parts.length - 1;
+    const length = [...parts, part].join(', ').length + (more > 0 ? ` (+${more} more)`.length : 0);
+    if (parts.length > 0 && length > width) break;
+    parts.push(clip(part, width - 14)); // a lone entry longer than the column is clipped, leaving room for the count
+  }
+  const more = leaves.length - parts.length;
+  return parts.join(', ') + (more > 0 ? ` (+${more} more)` : '');
 }
 
 /** Rows as a plain-text table with a header and aligned columns. */

@@ -65,6 +65,8 @@ export class Progress {
       output = notebookDisplay() ? 'notebook' : process.stderr.isTTY ? 'terminal' : 'log';
     }
     if (output === 'notebook') {
+      // One display with an id, redrawn in place: also what `npm run reproduce` forwards to its
+      // terminal as the notebook's progress (scripts/execute_notebook.py keys on the display id).
       const nb = notebookDisplay();
       if (!nb) throw new ArgumentError('output', '"notebook" only inside a running tslab kernel', output);
       this.handle = nb.newDisplay();
