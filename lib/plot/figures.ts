@@ -122,7 +122,8 @@ function logLabel(v: number): string {
  *   integer step of 1, 2 or 5 x 10^k (about TARGET_TICKS labels);
  * - a log axis spanning two or more powers of ten is labelled at powers of
  *   ten only (every k-th decade when there are many), in 10^k notation, with
- *   unlabelled minor ticks at 2..9; a shorter one is labelled at 1, 2, 5 x 10^k.
+ *   unlabelled minor ticks at 2..9; a shorter one at 1, 2, 5 x 10^k, or at
+ *   evenly spaced integers when it holds integers and fewer of those fit.
  */
 function placeTicks(axis: PlotObject, values: readonly (number | null)[], o: { log?: boolean; integer?: boolean; range?: [number, number]; name: string }): void {
   if (o.integer !== undefined && typeof o.integer !== 'boolean') throw new ArgumentError(`${o.name}Integer`, 'true or false', o.integer);
@@ -144,20 +145,22 @@ function placeTicks(axis: PlotObject, values: readonly (number | null)[], o: { l
       Object.assign(axis, { tickmode: 'linear', tick0: 0, dtick: every, exponentformat: 'power' });
       if (every === 1) axis.minor = { ticks: 'outside', ticklen: 3, dtick: 'D1', showgrid: false };
     } else {
-      // Less than two powers of ten in view: 1-2-5 labels, or every digit on a very short range.
-      const steps = (mantissas: number[]) => {
-        const out: number[] = [];
-        for (let k = Math.floor(Math.log10(lo)); k <= Math.ceil(Math.log10(hi)); k++) {
-          for (const m of mantissas) {
-            const v = m * 10 ** k;
-            if (v >= lo * (1 - 1e-9) && v <= hi * (1 + 1e-9)) out.push(Number(v.toPrecision(12)));
-          }
+      // Less than two powers of ten in view: labels at 1, 2, 5 x 10^k when
+      // that gives three; else (a range of a few units: 64..256) evenly
+      // spaced integers for integer data, plotly's own linear-looking ticks otherwise.
+      let tickvals: number[] = [];
+      for (let k = Math.floor(Math.log10(lo)); k <= Math.ceil(Math.log10(hi)); k++) {
+        for (const m of [1, 2, 5]) {
+          const v = Number((m * 10 ** k).toPrecision(12));
+          if (v >= lo * (1 - 1e-9) && v <= hi * (1 + 1e-9)) tickvals.push(v);
         }
-        return out;
-      };
-      let tickvals = steps([1, 2, 5]);
-      if (tickvals.length < 3) tickvals = steps([1, 2, 3, 4, 5, 6, 7, 8, 9]);
-      if (tickvals.length >= 2) Object.assign(axis, { tickmode: 'array', tickvals, ticktext: tickvals.map(logLabel) });
+      }
+      if (tickvals.length < 3 && (o.integer ?? (finite.length > 0 && finite.every(Number.isInteger)))) {
+        const step = Math.max(1, Math.round(niceStep((hi - lo || 1) / TARGET_TICKS)));
+        tickvals = [];
+        for (let v = Math.ceil(lo / step) * step; v <= hi; v += step) tickvals.push(v);
+      }
+      if (tickvals.length >= 3) Object.assign(axis, { tickmode: 'array', tickvals, ticktext: tickvals.map(logLabel) });
     }
     return;
   }

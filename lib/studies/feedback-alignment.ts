@@ -290,7 +290,7 @@ export function testErrorFigure(
       band: runs.length > 1 ? { lower: epochs.map((_, k) => Math.min(...at(k))), upper: epochs.map((_, k) => Math.max(...at(k))) } : undefined,
     };
   });
-  return line(series, { title: `${modelLabel(model, mlpHidden)}, ${DATASET_LABEL[dataset]}: test error`, xLabel: 'epoch', yLabel: 'test error (%)' });
+  return line(series, { title: `${modelLabel(model, mlpHidden)}, ${DATASET_LABEL[dataset]}: test error`, xLabel: 'epoch', xInteger: true, yLabel: 'test error (%)' });
 }
 
 const DASHES = ['solid', 'dash', 'dot', 'dashdot'] as const;
@@ -319,7 +319,7 @@ export function updateAngleFigure(results: readonly TrainingJobResult[], model: 
       });
     }
   }
-  return line(series, { title: `${modelLabel(model, mlpHidden)}, MNIST: angle between the rule's update and BP's`, xLabel: 'epoch', yLabel: 'angle (degrees)', yRange: [0, 120] });
+  return line(series, { title: `${modelLabel(model, mlpHidden)}, MNIST: angle between the rule's update and BP's`, xLabel: 'epoch', xInteger: true, yLabel: 'angle (degrees)', yRange: [0, 120] });
 }
 
 /**

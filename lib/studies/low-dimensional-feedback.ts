@@ -112,7 +112,7 @@ export function modeStrengthFigure(rule: string, seed: number, simulation: Linea
     series.push({ x: simulation.records.map((r) => r.step), y: simulation.records.map((r) => r.modeStrengths[j]), name: `mode ${j + 1}`, color: MODE_COLORS[j] });
     series.push({ x: svdBasis.records.map((r) => r.step), y: svdBasis.records.map((r) => r.modeStrengths[j]), name: `mode ${j + 1} (SVD basis)`, color: MODE_COLORS[j], dash: 'dot' });
   }
-  return line(series, { title: `${rule}: mode strengths (solid: simulation, dotted: SVD basis), seed ${seed}`, xLabel: 'step', yLabel: '(U^T W2 W1 V)_jj / s_j', height: 330 });
+  return line(series, { title: `${rule}: mode strengths (solid: simulation, dotted: SVD basis), seed ${seed}`, xLabel: 'step', xInteger: true, yLabel: '(U^T W2 W1 V)_jj / s_j', height: 330 });
 }
 
 /** The largest principal angle between P's row space and the top-r eigenvectors of Sigma_yy over steps, one curve per rule with a P. */
@@ -120,7 +120,7 @@ export function pAngleFigure(runs: readonly { rule: string; result: LinearTheory
   const series = runs.filter((x) => x.rule !== 'bp').map(({ rule, result }) => ({
     x: result.records.map((r) => r.step), y: result.records.map((r) => (r.pAngles as number[])[0]), name: rule,
   }));
-  return line(series, { title: `largest principal angle: P row space vs top-${rank} of Sigma_yy (seed ${seed})`, xLabel: 'step', yLabel: 'degrees', height: 330 });
+  return line(series, { title: `largest principal angle: P row space vs top-${rank} of Sigma_yy (seed ${seed})`, xLabel: 'step', xInteger: true, yLabel: 'degrees', height: 330 });
 }
 
 /** Per seed, the end of a rule's simulation: final loss (NaN if diverged), first 8 mode strengths, largest P angle, divergence step. */

@@ -378,7 +378,7 @@ export function unstableModeCountsFigure(rows: readonly (FlipFlopCounts & { arch
     return { x: mine.flatMap(() => [0, 1, 2, 3].map((m) => m + offset(a))), y: mine.flatMap((c) => c.byModes.slice(0, 4)), name: arch, size: 8 };
   });
   return scatter([...series, { x: [0, 1, 2, 3], y: [...CUBE_COUNTS], name: 'cube 8/12/6/1', size: 14, color: '#000' }],
-    { title: 'Flip-flop: fixed points by number of unstable modes (one marker per network)', xLabel: 'number of unstable modes', yLabel: 'count' });
+    { title: 'Flip-flop: fixed points by number of unstable modes (one marker per network)', xLabel: 'number of unstable modes', xInteger: true, yLabel: 'count', yInteger: true });
 }
 
 /** Points `idx` of projected rows [m x 3] as a 3-D point set. */

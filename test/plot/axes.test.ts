@@ -61,8 +61,10 @@ test('log axes over two or more decades are ticked at powers of ten; shorter one
   }
   // Twenty decades: every fourth one labelled.
   assert.equal(axis(line({ y: [1e-10, 1e10] }, { logY: true }), 'yaxis').dtick, 4);
-  const short = axis(line({ y: [3, 7] }, { logY: true }), 'yaxis');
-  assert.deepEqual(short.tickvals, [3, 4, 5, 6, 7]);
+  // A few units: evenly spaced integers for integer data (plotly would put 3.5 between 3 and 4), plotly's ticks otherwise.
+  assert.deepEqual(axis(line({ y: [3, 7] }, { logY: true }), 'yaxis').tickvals, [3, 4, 5, 6, 7]);
+  assert.deepEqual(axis(line({ x: [64, 128, 256], y: [1, 2, 3] }, { logX: true }), 'xaxis').tickvals, [100, 150, 200, 250]);
+  assert.equal(axis(line({ y: [3.1, 6.9] }, { logY: true }), 'yaxis').tickmode, undefined);
   const decade = axis(line({ y: [1.5, 60] }, { logY: true }), 'yaxis');
   assert.deepEqual(decade.tickvals, [2, 5, 10, 20, 50]);
   assert.deepEqual(decade.ticktext, ['2', '5', '10', '20', '50']);
