@@ -140,8 +140,9 @@ function scaled(v: unknown, f: number): unknown {
 /**
  * A copy of the figure styled for print (the input is not changed): its
  * layout width/height in CSS pixels for the size in mm, fonts in pt, lines
- * of PAPER.lineWidthPt, markers at two thirds of their screen size, and
- * small margins that plotly grows to fit tick labels (`automargin`).
+ * of PAPER.lineWidthPt, markers at two thirds of their screen size, colour
+ * bars one font size wide, and small margins that plotly grows to fit tick
+ * labels (`automargin`).
  */
 export function paperFigure(fig: Figure, options: PaperOptions = {}): Figure {
   const f = checkFigure(fig);
@@ -160,6 +161,13 @@ export function paperFigure(fig: Figure, options: PaperOptions = {}): Figure {
     if (t.type === 'scatter' || t.type === 'scatter3d') trace.line = { ...(ln ?? {}), width: ln?.width === 0 ? 0 : lineWidth };
     const marker = t.marker as PlotObject | undefined;
     if (marker !== undefined) trace.marker = { ...marker, size: scaled(marker.size ?? 6, 2 / 3) };
+    // plotly's 30 px colour bar would take a sixth of a column: one font size wide, its title at the tick size.
+    const slim = (cb: PlotObject | undefined): PlotObject => {
+      const title = cb?.title as PlotObject | undefined;
+      return { ...(cb ?? {}), thickness: Math.round(font), ...(title ? { title: { ...title, font: { size: font } } } : {}) };
+    };
+    if (t.type === 'heatmap' && t.showscale !== false) trace.colorbar = slim(t.colorbar as PlotObject | undefined);
+    if (marker?.showscale === true) (trace.marker as PlotObject).colorbar = slim(marker.colorbar as PlotObject | undefined);
     return trace;
   });
   const layout: PlotObject = { ...src };

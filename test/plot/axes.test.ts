@@ -116,6 +116,10 @@ test('paperFigure: size in mm, fonts in pt, 1 pt lines; the input is not changed
   const sized = paperFigure(line({ y: [1] }, { width: 400, height: 300 }), {}).layout as Record<string, number>;
   assert.ok(Math.abs(sized.height / sized.width - 0.75) < 1e-9);
   assert.ok(Math.abs(sized.width - (PAPER.oneColumnMm * 96) / 25.4) < 1e-9);
+  // A heatmap's colour bar is one font size wide (plotly's 30 px would take a sixth of a column), its title at the tick size.
+  const hm = paperFigure(heatmap([[1, 2]], { colorbarTitle: 'c' })).data[0].colorbar as Record<string, any>;
+  assert.equal(hm.thickness, Math.round((PAPER.fontPt * 96) / 72));
+  assert.deepEqual(hm.title, { text: 'c', font: { size: (PAPER.fontPt * 96) / 72 } });
   assert.throws(() => paperFigure(fig, { widthMm: -1 }), /widthMm: expected a finite number > 0/);
 });
 
