@@ -27,50 +27,46 @@ function accepted(r: CellResult): CellResult {
   return r;
 }
 
+/** The cell failed, saying `message` on stderr. */
+function rejected(r: CellResult, message: RegExp): void {
+  assert.equal(r.ok, false, `the cell succeeded: ${r.stdout}`);
+  assert.match(r.stderr, message);
+}
+
 test('a cell that throws keeps the names bound before the throw, imports included', async () => {
   await session(async (run) => {
     accepted(await run('const test = { x: 1 };'));
-    const failed = await run(
-      ['import * as path from "path";', 'const a = 1;', 'function twice(v: number) { return 2 * v; }', 'throw new Error("boom");', 'const b = 2;'].join('\n'),
-    );
-    assert.equal(failed.ok, false);
-    assert.match(failed.stderr, /boom/);
+    rejected(await run(['import * as path from "path";', 'const a = 1;', 'function twice(v: number) { return 2 * v; }', 'throw new Error("boom");', 'const b = 2;'].join('\n')), /boom/);
     const r = accepted(await run('[a, twice(a), path.sep, test.x].join(" ")'));
     assert.equal(r.stdout, '1 2 / 1');
     // The kept declarations carry their types.
-    assert.match((await run('const s: string = a;')).stderr, /Type 'number' is not assignable to type 'string'/);
+    rejected(await run('const s: string = a;'), /Type 'number' is not assignable to type 'string'/);
   });
 });
 
 test('names declared after the throwing statement, or never, stay undeclared', async () => {
   await session(async (run) => {
-    assert.equal((await run('const a = 1;\nthrow new Error("boom");\nconst b = 2;\nfunction later() {}')).ok, false);
-    for (const name of ['b', 'later', 'neverDeclared']) {
-      const r = await run(name);
-      assert.equal(r.ok, false, `${name} is nameable`);
-      assert.match(r.stderr, new RegExp(`Cannot find name '${name}'`));
-    }
+    rejected(await run('const a = 1;\nthrow new Error("boom");\nconst b = 2;\nfunction later() {}'), /boom/);
+    for (const name of ['b', 'later', 'neverDeclared']) rejected(await run(name), new RegExp(`Cannot find name '${name}'`));
     // A throw in the first statement binds nothing.
-    assert.equal((await run('const c = (() => { throw new Error("first"); })();\nconst d = 1;')).ok, false);
-    assert.match((await run('c')).stderr, /Cannot find name 'c'/);
+    rejected(await run('const c = (() => { throw new Error("first"); })();\nconst d = 1;'), /first/);
+    rejected(await run('c'), /Cannot find name 'c'/);
   });
 });
 
 test('a name redeclared after the throw keeps its earlier value and type', async () => {
   await session(async (run) => {
     accepted(await run('let c = "old";'));
-    assert.equal((await run('const n = 3;\nthrow new Error("boom");\nconst c = 5;')).ok, false);
+    rejected(await run('const n = 3;\nthrow new Error("boom");\nconst c = 5;'), /boom/);
     assert.equal(accepted(await run('`${c.toUpperCase()} ${n}`')).stdout, 'OLD 3');
   });
 });
 
 test('a top-level await that rejects keeps the names bound before it', async () => {
   await session(async (run) => {
-    const r = await run('const q = await Promise.resolve(3);\nawait Promise.reject(new Error("later"));\nconst r = 4;');
-    assert.equal(r.ok, false);
-    assert.match(r.stderr, /later/);
+    rejected(await run('const q = await Promise.resolve(3);\nawait Promise.reject(new Error("later"));\nconst r = 4;'), /later/);
     assert.equal(accepted(await run('q + 1')).stdout, '4');
-    assert.match((await run('r')).stderr, /Cannot find name 'r'/);
+    rejected(await run('r'), /Cannot find name 'r'/);
   });
 });
 
@@ -88,8 +84,16 @@ test('shorthand properties find names from earlier cells', async () => {
 
 test('a shorthand property naming nothing is still an error', async () => {
   await session(async (run) => {
-    const r = await run('const o = { undeclaredName };');
-    assert.equal(r.ok, false);
-    assert.match(r.stderr, /undeclaredName/);
+    rejected(await run('const o = { undeclaredName };'), /No value exists in scope for the shorthand property 'undeclaredName'/);
+  });
+});
+
+test('when the statements before the throw do not compile alone, the kernel says that it keeps none of them', async () => {
+  await session(async (run) => {
+    // f refers to `later`, declared after the throw: f's declaration alone does not compile.
+    const r = await run('const f = () => later;\nthrow new Error("boom");\nconst later = 1;');
+    rejected(r, /boom/);
+    assert.match(r.stderr, /the names this cell declared before the error are not kept: its earlier statements do not compile alone/);
+    rejected(await run('f'), /Cannot find name 'f'/);
   });
 });
