@@ -101,6 +101,22 @@ function installInterruptHook(executorModule) {
   };
 }
 
+/**
+ * Cell semantics and type-error hints come from patches/tslab-1.0.22.patch, which setup applies to
+ * node_modules/tslab after every `npm ci`. A kernel started after an `npm ci` without setup would run
+ * without them and nothing would say why: say it in the kernel's log.
+ */
+function warnIfUnpatched() {
+  const fs = require('fs');
+  const files = ['converter.js', 'executor.js'].map((f) => path.join(tslabDir, 'dist', f));
+  if (files.every((f) => fs.readFileSync(f, 'utf8').includes('[ldl patch]'))) return;
+  console.error(
+    'tslab-kernel: node_modules/tslab is not patched (patches/tslab-1.0.22.patch): a cell that throws loses its names ' +
+      'and `{ x }` cannot name an earlier cell\'s x. Run `node scripts/setup.mjs` and restart the kernel.',
+  );
+}
+
+warnIfUnpatched();
 installInterruptHook(require(path.join(tslabDir, 'dist', 'executor.js')));
 
 require(path.join(tslabDir, 'dist', 'main.js')).main();
