@@ -9,7 +9,7 @@
  * away from the dominant subspace (Song, Ahn & Yun 2025).
  */
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError, Progress, ProgressOutput, Rng, checkInteger, checkNumber, checkOneOf, describe, gemm, symEig } from '../core';
+import { ArgumentError, Progress, ProgressOutput, Rng, checkInteger, checkNumber, checkOneOf, describe, gemm, symEig, throwIfInterrupted } from '../core';
 import { LinearOperator, applyChecked, checkOperator, dot, eigenpairs, hutchinson, norm, Estimate } from './spectrum';
 import {
   batchesPerEpoch, disposeConverted, labelsOf, takeTensors, tensorBatches, toTensorDataset, type DataInput, type TensorDataset,
@@ -394,6 +394,8 @@ function minibatchLoop(
     else for (let i = 0; i < n; i++) theta[i] -= r.learningRate * g[i];
     steps = batch.step + 1;
     progress.update(steps, `loss ${loss.toFixed(4)}`);
+    // An interrupt (lib/core) stops before the next step with the parameters after this one.
+    throwIfInterrupted(o.label ?? 'training', () => `after step ${steps} of ${total}`, () => ({ steps, losses: losses.slice(), theta: theta.slice() }));
   }
   progress.finish();
   return { steps, losses };

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { Rng, symEig } from '../../lib/core';
+import { clearInterrupt, InterruptedError, requestInterrupt, Rng, symEig } from '../../lib/core';
 import { Network } from '../../lib/rules';
 import {
   RandomSubspace, accuracy, curvatureAtRadius, curvatureOperator, denseOperator, diagonalOperator, eigenpairs, flattenParameters,
@@ -204,6 +204,31 @@ test('projected SGD: steps lie in (dominant) or orthogonal to (bulk) the top-k H
     if (mode === 'dominant') assert.ok(Math.abs(inTop - total) < 1e-3 * total, `dominant: ${inTop} of ${total}`);
     else assert.ok(inTop < 1e-3 * total, `bulk: ${inTop} of ${total}`);
   }
+  tf.dispose([data.x, data.y]);
+  net.dispose();
+});
+
+test('an interrupt stops subspace training after the step in progress, with its parameters, and leaves the network at theta0', () => {
+  const { net, data } = linearProblem(60, 'cross-entropy', 3);
+  const theta0 = flattenParameters(net);
+  const tensors = tf.memory().numTensors;
+  const opts = { epochs: 30, batchSize: 20, learningRate: 0.05, seed: 1, subspaceSeed: 2, progress: 'silent' as const };
+  requestInterrupt();
+  let e: unknown = null;
+  try {
+    trainInSubspace(net, data, 6, opts);
+  } catch (x) {
+    e = x;
+  } finally {
+    clearInterrupt();
+  }
+  assert.ok(e instanceof InterruptedError, String(e));
+  assert.match((e as Error).message, /subspace d=6 was interrupted after step 1 of 90/);
+  const partial = (e as InterruptedError<{ steps: number; theta: Float64Array }>).partial;
+  assert.equal(partial.steps, 1);
+  assert.deepEqual(partial.theta, trainInSubspace(net, data, 6, { ...opts, maxSteps: 1 }).thetaD, 'the parameters of a one-step run');
+  assert.deepEqual(Array.from(flattenParameters(net)), Array.from(theta0), 'network restored to theta0');
+  assert.equal(tf.memory().numTensors, tensors, 'no tensors leaked');
   tf.dispose([data.x, data.y]);
   net.dispose();
 });
