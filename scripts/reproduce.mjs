@@ -203,6 +203,7 @@ function table(header, rows) {
 }
 
 let current = null;
+let stopping = false; // a signal arrived: its handler reports and exits, the run loop stops
 const done = [];
 
 function printTable() {
@@ -213,6 +214,8 @@ function printTable() {
 
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, async () => {
+    if (stopping) return;
+    stopping = true;
     if (current?.status) current.status.close();
     console.error(`\nreproduce: ${sig}, stopping the running notebook`);
     if (current) {
@@ -253,6 +256,7 @@ function execute({ name, file }, timeout, interval) {
     });
     child.on('close', (code, signal) => {
       status.close();
+      if (stopping) return; // the signal handler reports this notebook as stopped
       current = null;
       resolve({ code: code ?? 1, signal, stderr, end });
     });
