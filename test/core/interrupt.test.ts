@@ -8,11 +8,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { clearInterrupt, EventLoopYield, interruptRequested, lastInterruption, listening, onInterrupt, PROJECT_ROOT, requestInterrupt, throwIfInterrupted } from '../../lib/core';
 
 const FIXTURE = path.join(PROJECT_ROOT, 'test/core/fixtures/interrupt-train.ts');
+const KERNEL_FIXTURE = path.join(PROJECT_ROOT, 'test/core/fixtures/interrupt-kernel.py');
 
 /** Runs the fixture, sends SIGINT once it printed 'ready', and returns its output and how it ended. */
 function interruptChild(args: string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
@@ -56,6 +57,28 @@ test('SIGINT stops a training process at a finished step: it reports where, its 
 test('SIGINT with no work listening ends the process as Node does by default', async () => {
   const r = await interruptChild(['idle']);
   assert.equal(r.signal, 'SIGINT');
+});
+
+test('Kernel > Interrupt in the project\'s tslab kernel stops a training cell at a finished step; the next cell finds the network still and the partial history', async (t) => {
+  // scripts/kernel.mjs registers the kernel at setup; without it (no Jupyter here) there is nothing to test.
+  const kernel = (await import(path.join(PROJECT_ROOT, 'scripts/kernel.mjs'))) as { kernelRegistered(): boolean; jupyterEnv(): NodeJS.ProcessEnv; jupyterPython: string };
+  if (!kernel.kernelRegistered()) {
+    t.skip('the tslab kernel is not registered (npm run setup)');
+    return;
+  }
+  const r = spawnSync(kernel.jupyterPython, [KERNEL_FIXTURE, PROJECT_ROOT], { env: { ...kernel.jupyterEnv(), LDL_PROGRESS: 'silent' }, encoding: 'utf8', timeout: 400000 });
+  const cells = r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+  assert.equal(cells.length, 3, `${r.stdout}\n${r.stderr}`);
+  assert.equal(cells[0].status, 'ok', cells[0].output);
+  // The cell ends with the trainer's InterruptedError, not tslab's bare "Interrupted asynchronously".
+  assert.equal(cells[1].status, 'error');
+  assert.match(cells[1].output, /InterruptedError: train was interrupted in epoch \d+ after batch \d+ of 100 \(\d+ steps done/);
+  assert.doesNotMatch(cells[1].output, /Interrupted asynchronously/);
+  assert.equal(cells[2].status, 'ok', cells[2].output);
+  const after = JSON.parse(cells[2].output.trim().split('\n').pop());
+  assert.equal(after.unchanged, true, 'no training goes on after the interrupt');
+  assert.ok(after.steps > 0);
+  assert.equal(after.interrupted.steps, after.steps, 'the partial history counts every step the network took');
 });
 
 test('the flag: requested, heard by listeners, reported as heard only while work listens, cleared; throwIfInterrupted builds nothing until it throws', () => {
