@@ -17,7 +17,7 @@
  * their own. On a terminal that is one status line per notebook, redrawn in
  * place; otherwise (CI logs, pipes) a plain line at most every
  * REPRODUCE_LOG_INTERVAL seconds (default 5) per notebook, always carrying
- * the latest state. The run ends with a table: notebook, mode, wall time,
+ * the latest state, and at least one a minute. The run ends with a table: notebook, mode, wall time,
  * status (ok / failed at cell N) and headline numbers from each results.json.
  *
  * The kernel runs in the notebook's folder (nbconvert starts it there), so
@@ -96,6 +96,9 @@ function formatDuration(s) {
 /** A path as the user can open it: relative inside the project, absolute outside. */
 const shown = (p) => (path.relative(projectRoot, p).startsWith('..') ? p : path.relative(projectRoot, p) || '.');
 
+/** In a log, the longest a running notebook stays without a line (a cell that prints nothing for minutes). */
+const HEARTBEAT_MS = 60_000;
+
 const clip = (s, width) => (s.length <= width ? s : s.slice(0, Math.max(0, width - 1)) + '…');
 
 /**
@@ -111,10 +114,11 @@ class StatusLine {
     this.cell = null;
     this.cells = null;
     this.text = '';
-    this.lastShown = 0;
+    this.lastShown = tty ? 0 : this.start; // in a log, the "started" line below counts as shown
     this.shownText = null;
     this.timer = null;
-    this.ticker = tty ? setInterval(() => this.show(), 1000) : null; // the elapsed time moves even when nothing is printed
+    // On a terminal the elapsed time moves every second; in a log a silent cell still gets a line a minute.
+    this.ticker = tty ? setInterval(() => this.show(), 1000) : setInterval(() => Date.now() - this.lastShown >= HEARTBEAT_MS && this.show(true), 5000);
     if (!tty) console.log(`  ${name}: started`);
     else this.show();
   }
@@ -141,18 +145,19 @@ class StatusLine {
     else if (!this.timer) this.timer = setTimeout(() => this.show(), wait);
   }
 
-  show() {
+  show(heartbeat = false) {
     clearTimeout(this.timer);
     this.timer = null;
-    this.lastShown = Date.now();
     if (tty) {
+      this.lastShown = Date.now();
       process.stdout.write(`\r  ${clip(this.line(), (process.stdout.columns || 100) - 3)}\x1b[K`);
       return;
     }
-    // Elapsed time alone is no news in a log: print only when the cell or its text moved.
+    // Elapsed time alone is news in a log only once a minute: otherwise print when the cell or its text moved.
     const state = `${this.cell}|${this.text}`;
-    if (state === this.shownText) return;
+    if (state === this.shownText && !heartbeat) return;
     this.shownText = state;
+    this.lastShown = Date.now();
     console.log(`  [${clip(this.line(), 300)}]`);
   }
 

@@ -53,6 +53,8 @@ export function resultsDir(name: string, env: NodeJS.ProcessEnv = process.env): 
     : run === 'reproduce'
       ? path.join(projectRoot(), 'out', 'reproduce')
       : path.join(projectRoot(), 'out');
+  // Interactively, a notebook named "reproduce" would write among the reproductions' folders.
+  if (!env.LDL_OUT_DIR && run === '' && name === 'reproduce') throw new ArgumentError('name', 'a notebook name other than "reproduce" (out/reproduce/ holds npm run reproduce\'s folders)', name);
   const dir = path.join(out, name);
   fs.mkdirSync(dir, { recursive: true });
   return dir;

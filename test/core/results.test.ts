@@ -34,6 +34,7 @@ test('resultsDir: out/<name>/ interactively, out/reproduce/<name>/ under npm run
     for (const dir of [path.join(root, 'out', name), path.join(root, 'out', 'reproduce', name), path.join(tmp, name)]) {
       assert.ok(fs.statSync(dir).isDirectory(), `${dir} was not created`);
     }
+    assert.throws(() => resultsDir('reproduce', {}), /^ArgumentError: name: expected a notebook name other than "reproduce"/);
     assert.throws(() => resultsDir(name, { LDL_RUN: 'jupyter' }), /^ArgumentError: LDL_RUN: expected "reproduce" \(set by npm run reproduce\) or unset, got jupyter/);
     // Without an env argument the process environment decides.
     const saved = { out: process.env.LDL_OUT_DIR, run: process.env.LDL_RUN };
