@@ -288,8 +288,9 @@ export async function save(fig: Figure, file: string, options: SaveOptions = {})
 let failedBrowser: string | null | undefined;
 
 /**
- * Shows the figure inline and writes it as SVG to `out/<notebook>/<file>`
- * (the notebook contract: figures beside results.json), with that SVG
+ * Shows the figure inline and writes it as SVG beside the notebook's
+ * results.json (`resultsDir(notebook)/<file>`: `out/<notebook>/`, or
+ * `out/reproduce/<notebook>/` under `npm run reproduce`), with that SVG
  * embedded as the static fallback for viewers that run no scripts. Returns
  * the file written, or null when it could not be written; the inline figure
  * is shown either way, so a long notebook run is never stopped by export:

@@ -35,7 +35,7 @@
  *   (`paperFigure`: size in mm, 8 pt fonts, 1 pt lines; `PAPER` holds the
  *   one- and two-column widths, 85 and 178 mm).
  * - `showAndSave(fig, notebook, 'name.svg')` shows and writes
- *   out/<notebook>/name.svg; when the file cannot be written it still shows
+ *   name.svg beside the notebook's results.json; when the file cannot be written it still shows
  *   the figure, says why in one line and returns null.
  */
 export { PALETTE, line, scatter, heatmap, scatter3d, polylines3d, imageGrid } from './figures';
