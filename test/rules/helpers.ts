@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, Rng } from '../../lib/core';
+import type { ArrayDataset } from '../../lib/data';
 import { isParamLayer, Network } from '../../lib/rules';
 
 /** The project backend, except wasm (no Conv2DBackpropFilter): then cpu. */
@@ -76,3 +77,16 @@ export function ruleGradients(net: Network, x: tf.Tensor, labels: Int32Array): F
   return out;
 }
 
+/** Gaussian blobs around fixed class centres: an easy classification set for trainer tests. */
+export function blobs(count: number, seed: number, dim = 10, classes = 3): ArrayDataset {
+  // Same class centres for every call; `seed` draws the examples.
+  const centres = new Rng(1234).normalArray(classes * dim, 0, 2);
+  const r = new Rng(seed);
+  const x = new Float32Array(count * dim);
+  const y = new Int32Array(count);
+  for (let n = 0; n < count; n++) {
+    y[n] = r.int(classes);
+    for (let i = 0; i < dim; i++) x[n * dim + i] = centres[y[n] * dim + i] + r.normal();
+  }
+  return { x, y, count };
+}

@@ -9,10 +9,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { clearInterrupt, InterruptedError, lastInterruption, requestInterrupt, Rng } from '../../lib/core';
-import type { ArrayDataset } from '../../lib/data';
+import { clearInterrupt, InterruptedError, lastInterruption, requestInterrupt } from '../../lib/core';
 import { DivergenceError, historyToDataFrame, learningRateAt, mlp, Network, Optimizer, runConfigurations, runTrainingJob, train } from '../../lib/rules';
-import { randomLabels, randomTensor, relErr, testBackend } from './helpers';
+import { blobs, randomLabels, randomTensor, relErr, testBackend } from './helpers';
 
 before(async () => {
   await testBackend();
@@ -113,19 +112,6 @@ test('the weight-norm constraint keeps every ||W||_F at its initial value', () =
   opt.dispose();
   net.dispose();
 });
-
-function blobs(count: number, seed: number, dim = 10, classes = 3): ArrayDataset {
-  // Same class centres for every call; `seed` draws the examples.
-  const centres = new Rng(1234).normalArray(classes * dim, 0, 2);
-  const r = new Rng(seed);
-  const x = new Float32Array(count * dim);
-  const y = new Int32Array(count);
-  for (let n = 0; n < count; n++) {
-    y[n] = r.int(classes);
-    for (let i = 0; i < dim; i++) x[n * dim + i] = centres[y[n] * dim + i] + r.normal();
-  }
-  return { x, y, count };
-}
 
 test('bad input fails before training with errors naming the argument', async () => {
   assert.throws(() => new Network({ ...mlp({ inputSize: 10 }), rule: 'feedback-magic' as 'bp' }), /rule: expected one of/);
