@@ -62,7 +62,8 @@ export type JobFunction<A = unknown, T = unknown> = (args: A, ctx: JobContext) =
 /**
  * Why a job failed. `name` is the thrown error's name, or one of the pool's:
  * 'WorkerExitError' (the worker process died), 'TimeoutError', 'AbortError',
- * 'PoolClosedError', 'WorkerStartError' (workers could not start).
+ * 'InterruptedError' (an interrupt stopped the run, or SIGINT killed the
+ * worker), 'PoolClosedError', 'WorkerStartError' (workers could not start).
  */
 export interface JobError {
   name: string;
@@ -371,8 +372,8 @@ function poolError(name: string, message: string): JobError {
 function describeInterrupted(results: readonly JobResult<unknown>[]): string {
   const list = (xs: number[]) => (xs.length === 0 ? 'none' : xs.length > 12 ? `${xs.slice(0, 12).join(', ')}, ...` : xs.join(', '));
   const finished = results.filter((r) => r.ok || r.error.name !== 'InterruptedError').map((r) => r.jobIndex);
-  const stopped = results.filter((r) => !r.ok && r.error.name === 'InterruptedError' && r.error.message.endsWith('while the job ran')).map((r) => r.jobIndex);
-  const unstarted = results.length - finished.length - stopped.length;
+  const unstarted = results.filter((r) => !r.ok && r.error.name === 'InterruptedError' && r.error.message.endsWith('before it started')).length;
+  const stopped = results.filter((r) => !r.ok && r.error.name === 'InterruptedError' && !r.error.message.endsWith('before it started')).map((r) => r.jobIndex);
   return `after ${finished.length} of ${results.length} jobs had finished (jobs ${list(finished)}); running jobs stopped: ${list(stopped)}; ${unstarted} had not started`;
 }
 
@@ -752,7 +753,9 @@ export class WorkerPool {
       const task = slot.task;
       slot.task = null;
       const what = task.kind === 'run' ? `running job ${task.jobIndex}` : 'loading the job modules';
-      this.failTask(task, poolError('WorkerExitError', `worker process ${slot.pid} ${how} while ${what}${tail}`), slot, true);
+      // SIGINT reaches the workers too when Jupyter or a terminal signals the whole process group: an interrupt, not a crash.
+      const name = signal === 'SIGINT' ? 'InterruptedError' : 'WorkerExitError';
+      this.failTask(task, poolError(name, `worker process ${slot.pid} ${how} while ${what}${tail}`), slot, true);
     } else if (previous === 'starting') {
       this.startupFailures++;
       const reason = slot.startupError
@@ -834,7 +837,7 @@ export class WorkerPool {
       const task = this.queue[i];
       if (task.kind === 'run' && task.run === run) {
         this.queue.splice(i, 1);
-        this.failTask(task, poolError(name, `${why} before the job started`), null, false);
+        this.failTask(task, poolError(name, `${why} before it started`), null, false);
       }
     }
     for (const w of [...this.workers]) {

@@ -228,7 +228,7 @@ test('an interrupt cancels the queue, kills the workers running the run\'s jobs 
     assert.match(e.message, /WorkerPool.run was interrupted after \d of 5 jobs had finished \(jobs 0[,)]/);
     // Stopped while running (a 20 s spin cannot have finished) and never started, each said so.
     assert.ok(stopped.some((r) => r.error!.message.endsWith('while the job ran')), 'a running job was stopped');
-    assert.ok(stopped.some((r) => r.error!.message.endsWith('before the job started')), 'a queued job was cancelled');
+    assert.ok(stopped.some((r) => r.error!.message.endsWith('before it started')), 'a queued job was cancelled');
     assert.ok(busyPids.length > 0);
     // The workers that ran the spinning jobs are gone; the flag stays until cleared, so a new run stops at once.
     assert.ok((await waitUntilDead(busyPids.filter((p) => !pool.pids().includes(p)))).length === 0);
@@ -237,6 +237,21 @@ test('an interrupt cancels the queue, kills the workers running the run\'s jobs 
     clearInterrupt();
   }
   assert.equal((await pool.run<{ args: number }>([job('identity', 1)], { progress: false }))[0].ok, true, 'the pool goes on after the interrupt is cleared');
+});
+
+test('a worker killed by SIGINT (Jupyter and terminals signal the whole process group) fails its job as interrupted, not as a crash', async () => {
+  let signalled = false;
+  const [r] = await pool.run<number>([job('squareWithProgress', { x: 2, steps: 400, stepMs: 50 })], {
+    progress: false,
+    // Once the job runs, signal the workers as a process group would.
+    onProgress: () => {
+      if (!signalled) for (const pid of pool.pids()) process.kill(pid, 'SIGINT');
+      signalled = true;
+    },
+  });
+  const e = failure(r);
+  assert.equal(e.name, 'InterruptedError');
+  assert.match(e.message, /was killed by SIGINT while running job 0/);
 });
 
 test('bad arguments throw errors that name the argument', async () => {
