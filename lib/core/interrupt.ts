@@ -9,17 +9,20 @@
  * Node delivers signals to the main thread's loop only (a worker thread gets
  * none), so no other thread could learn of the SIGINT to write the memory
  * without a native signal handler; yielding needs nothing. So:
- * - asynchronous loops (the trainer, the pool's runs) await a macrotask every
- *   ~100 ms (`EventLoopYield`); the pending SIGINT handler runs there and sets
- *   the flag, and the loop sees it before its next step. They count as
- *   *listening* work (`listening()`) while they run;
- * - synchronous loops (fixed-point finder, Lanczos and friends, CNMF solvers)
- *   check the flag every iteration. They stop on an interrupt requested from
- *   their own callbacks, from a timer or signal that fired before they started
- *   a new iteration after an await, or in a pool worker; a SIGINT that arrives
- *   while one of them runs on the main thread is seen only when it returns
- *   (in tslab, while a cell's synchronous part runs, the kernel's vm
- *   `breakOnSigint` terminates it instead, as before).
+ * - asynchronous work hears it: the trainer awaits a macrotask every ~100 ms
+ *   (`EventLoopYield`), where the pending SIGINT handler runs and sets the
+ *   flag, and sees it before its next step; a pool run only awaits its
+ *   workers, so the handler runs at once and tells it (`onInterrupt`). Both
+ *   count as *listening* work (`listening()`) while they run;
+ * - synchronous loops (fixed-point finder, Lanczos and friends, CNMF solvers,
+ *   subspace training) check the flag every iteration. They stop on an
+ *   interrupt requested from their own callbacks (a step function, an
+ *   operator, onIteration), or one raised before they were called; a SIGINT
+ *   that arrives while one of them runs is seen only when it returns (in
+ *   tslab, while a cell's synchronous part runs, the kernel's vm
+ *   `breakOnSigint` terminates it instead, as before);
+ * - the pool's workers are separate processes with flags of their own: an
+ *   interrupt of the parent kills those running its jobs (pool.ts).
  *
  * Who raises it: in the Jupyter kernel, scripts/tslab-kernel.cjs wraps tslab's
  * interrupt (tslab calls it from its SIGINT handler) to call `request()`, and
