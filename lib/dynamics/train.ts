@@ -5,7 +5,7 @@
  * gradient-norm clipping.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError, Budget, Progress, Rng, checkInteger, checkNumber, checkOneOf } from '../core';
+import { ArgumentError, Budget, InterruptedError, Progress, Rng, checkInteger, checkNumber, checkOneOf, interruptRequested } from '../core';
 import { RecurrentNetwork } from './network';
 import { LearningRateSchedule, makeSchedule } from './schedules';
 import { ownedVariable } from './variables';
@@ -133,10 +133,26 @@ export interface RecurrentTrainResult {
   steps: number;
   finalLoss: number;
   wallSeconds: number;
-  stoppedBy: 'steps' | 'loss' | 'time';
+  /** 'interrupt' only on the partial result an interrupted run's InterruptedError carries. */
+  stoppedBy: 'steps' | 'loss' | 'time' | 'interrupt';
+  /** Where an interrupted run stopped: `step` updates done of `steps` asked for (only on that partial result). */
+  interrupted?: { step: number; steps: number };
 }
 
-/** Trains `net` in place. */
+/**
+ * Trains `net` in place.
+ *
+ * Interrupts (lib/core interrupt.ts): the loop is synchronous (its steps are
+ * plain-JS BPTT or tfjs CPU ops; yielding would make it async, a change of
+ * signature for every caller) and reads the interrupt flag before every step.
+ * When it is set, training stops there, leaving the network at its last
+ * finished step, and throws an InterruptedError whose `partial` is this
+ * result so far with `stoppedBy: 'interrupt'` and `interrupted: { step,
+ * steps }`. Being synchronous, it hears an interrupt requested before the
+ * call or from its own callback (`onProgress`); a SIGINT (Jupyter's Kernel >
+ * Interrupt) that arrives while it runs reaches it only through such a
+ * callback, as for the other synchronous loops in that file's header.
+ */
 export function trainNetwork(net: RecurrentNetwork, o: RecurrentTrainOptions): RecurrentTrainResult {
   const steps = checkInteger('steps', o.steps, 0);
   const B = checkInteger('batchSize', o.batchSize, 1);
@@ -217,6 +233,12 @@ export function trainNetwork(net: RecurrentNetwork, o: RecurrentTrainOptions): R
       if (why) {
         stoppedBy = why === 'time' ? 'time' : 'steps';
         break;
+      }
+      if (interruptRequested()) {
+        stoppedBy = 'interrupt';
+        const partial: RecurrentTrainResult = { losses: losses.slice(), steps: step, finalLoss: lastLoss, wallSeconds: (Date.now() - start) / 1000, stoppedBy, interrupted: { step, steps } };
+        progress?.finish(`interrupted after ${step} steps`);
+        throw new InterruptedError('trainNetwork', `before step ${step + 1} of ${steps} (${step} steps done; the network holds the weights after the last)`, partial);
       }
       const lr = schedule.rate(step, lastLoss);
       const loss = engine === 'fused' ? fusedStep(step, lr) : tf.tidy(() => {
