@@ -14,7 +14,7 @@
  *   flag, and sees it before its next step; a pool run only awaits its
  *   workers, so the handler runs at once and tells it (`onInterrupt`). Both
  *   count as *listening* work (`listening()`) while they run;
- * - synchronous loops (fixed-point finder, Lanczos and friends, CNMF solvers,
+ * - synchronous loops (RNN training, fixed-point finder, Lanczos and friends, CNMF solvers,
  *   subspace training) check the flag every iteration. They stop on an
  *   interrupt requested from their own callbacks (a step function, an
  *   operator, onIteration), or one raised before they were called; a SIGINT
