@@ -7,12 +7,15 @@
 //   3. the tslab patch (patches/apply.mjs: re-applied after every npm ci,
 //      idempotent, refuses tslab files that do not match their pinned hashes);
 //   4. the native BLAS add-on (falls back to wasm with a one-line notice);
-//   5. the tslab kernel, registered in the project-local .jupyter-prefix.
+//   5. the tslab kernel, registered in the project-local .jupyter-prefix;
+//   6. in a git checkout, the clean filter that keeps notebook outputs out of
+//      commits (.gitattributes names it; scripts/strip-notebook-outputs.mjs).
 // Flags: --if-needed (only check, and act where something is missing; quick
-// when all is in place), --bench (add the benchmark references), --no-apt.
+// when all is in place), --bench (add the benchmark references), --no-apt,
+// --git-filter (only step 6).
 // Plain JavaScript on purpose: it runs before node_modules exists.
 import { spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -131,7 +134,31 @@ function setupKernel() {
   }
 }
 
+function setupGitFilter() {
+  // .gitattributes sends notebooks/*.ipynb through filter `ldl-strip-outputs`; git ignores a filter that is not
+  // configured (content passes through), so a clone that has not run setup still works, it just strips nothing.
+  // Not `required`: a failing filter then stores the file as it is rather than refusing the commit.
+  // Only when the project is itself the checkout (not a copy unpacked inside some other repository), or no git.
+  const top = run('git', ['rev-parse', '--show-toplevel'], { quiet: true });
+  if (top.status !== 0 || !top.stdout.trim() || realpathSync(top.stdout.trim()) !== realpathSync(root)) return;
+  const key = 'filter.ldl-strip-outputs.clean';
+  const want = 'node scripts/strip-notebook-outputs.mjs';
+  if (run('git', ['config', '--local', '--get', key], { quiet: true }).stdout.trim() === want) return;
+  const r = run('git', ['config', '--local', key, want], { quiet: true });
+  if (r.status !== 0) {
+    log(`could not set git config ${key}: ${(r.stderr || '').trim()} (notebook outputs would reach commits)`);
+    process.exitCode = 1;
+    return;
+  }
+  log('git filter ldl-strip-outputs configured: commits store notebooks without outputs');
+}
+
+if (args.has('--git-filter')) {
+  setupGitFilter();
+  process.exit();
+}
 setupDebian();
+setupGitFilter();
 setupNpm();
 setupTslabPatch();
 setupNative();

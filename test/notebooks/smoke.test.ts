@@ -5,14 +5,15 @@
  * from an interactive session's out/<name>/; LDL_OUT_DIR moves both) records
  * what the notebook contract asks: mode, seed(s), backend, wall time and at
  * least one measured number; reproduce's closing table lists it as ok.
- * Also checks that notebooks are committed without outputs and name the tslab
- * kernel. Each notebook is bounded (NOTEBOOK_SMOKE_TIMEOUT seconds, default
- * 900) and its process tree is killed when the bound is hit.
+ * Also checks that notebooks are committed without outputs (the index's copy,
+ * which setup's git filter strips) and name the tslab kernel. Each notebook is
+ * bounded (NOTEBOOK_SMOKE_TIMEOUT seconds, default 900) and its process tree is
+ * killed when the bound is hit.
  * SMOKE_NOTEBOOKS=a,b restricts the run to those notebooks.
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { spawn } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 
@@ -80,7 +81,10 @@ test('there is at least one notebook', () => {
 
 for (const name of names) {
   test(`${name}.ipynb is committed without outputs and uses the tslab kernel`, () => {
-    const nb = readNotebook(path.join(notebooksDir, `${name}.ipynb`));
+    // What a commit stores: the git index's copy (through the ldl-strip-outputs filter), which an interactive
+    // run's outputs in the working copy do not reach; the file itself outside a git checkout.
+    const staged = spawnSync('git', ['show', `:notebooks/${name}.ipynb`], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 28 });
+    const nb: ReturnType<typeof readNotebook> = staged.status === 0 ? JSON.parse(staged.stdout) : readNotebook(path.join(notebooksDir, `${name}.ipynb`));
     assert.equal(nb.metadata.kernelspec?.name, 'tslab');
     const withOutputs = nb.cells.filter((c) => c.cell_type === 'code' && ((c.outputs ?? []).length > 0 || c.execution_count != null));
     assert.equal(withOutputs.length, 0, `${withOutputs.length} code cells carry outputs or execution counts`);
