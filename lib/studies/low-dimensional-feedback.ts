@@ -24,7 +24,7 @@
  * rankTwoTeacherRows, finalRecords; rankLabel, configJob, configJobs,
  * pairRuns, accuracies, mlpConfigs, convConfigs, rankSweepFigure,
  * finalUpdateAngle, updateAngleFigure, subspaceRows, rankComparisonRows,
- * convRows, estimatedTrainingSeconds, backwardMacs, epochsTo90, computeTable, reproductionRows,
+ * convRows, estimatedRunSeconds, backwardMacs, epochsTo90, computeTable, reproductionRows,
  * perRunRecords, medianAccuracies.
  */
 import { ArgumentError, checkPositive, formatMedianRange, median } from '../core';
@@ -405,7 +405,7 @@ export const EXAMPLES_PER_SECOND: Readonly<Record<'mlp' | 'lenet', number>> = { 
  * Estimated wall time (s) of the network runs: runs x epochs x training
  * examples / examples per second, MLP and LeNet, spread over the workers.
  */
-export function estimatedTrainingSeconds(o: { mlpRuns: number; lenetRuns: number; epochs: number; trainLimit: number; workers: number }): number {
+export function estimatedRunSeconds(o: { mlpRuns: number; lenetRuns: number; epochs: number; trainLimit: number; workers: number }): number {
   checkPositive('workers', o.workers);
   const perRun = o.epochs * o.trainLimit;
   return (o.mlpRuns * perRun / EXAMPLES_PER_SECOND.mlp + o.lenetRuns * perRun / EXAMPLES_PER_SECOND.lenet) / o.workers;

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { Figure } from '../../lib/plot';
 import { EpochRecord, integrateSvdBasis, lenet, LinearTheoryResult, mlp, simulateLinearTheory, TrainingJobResult } from '../../lib/rules';
 import {
-  accuracies, backwardMacs, computeTable, ConfigRun, estimatedTrainingSeconds, configJob, configJobs, convConfigs, convRows, Criterion, epochsTo90, finalRecords, finalUpdateAngle,
+  accuracies, backwardMacs, computeTable, ConfigRun, estimatedRunSeconds, configJob, configJobs, convConfigs, convRows, Criterion, epochsTo90, finalRecords, finalUpdateAngle,
   findLinearTheoryRun, LdfaConfig, LdfaSettings, linearTheoryCriteria, linearTheoryFinal, linearTheoryJobs, linearTheoryRun, LinearTheoryRun,
   maxModeStrengthGap, medianAccuracies, mlpConfigs, modeStrengthFigure, pairLinearTheory, pairRuns, pAngleFigure, perRunRecords, rankComparisonRows,
   rankLabel, rankSweepFigure, rankTwoTeacherRows, reproductionRows, subspaceRows, topModeStrengths, updateAngleFigure,
@@ -208,13 +208,13 @@ test('mlpConfigs: per data set BP/FA/DFA, LDFA per rank, raf at 10, AdamW per ra
   assert.equal(byKey('mlp-64/fashion-mnist/bp').rule, 'bp');
 });
 
-test('mlpConfigs count and estimatedTrainingSeconds: data sets x (3 + 2 ranks + 1) + one-layer ranks + widths x (ranks + 1); runs x epochs x examples / rate / workers', () => {
+test('mlpConfigs count and estimatedRunSeconds: data sets x (3 + 2 ranks + 1) + one-layer ranks + widths x (ranks + 1); runs x epochs x examples / rate / workers', () => {
   const ranks: (number | 'full')[] = [1, 2, 4, 8, 10, 16, 32, 64, 'full'];
   const n = mlpConfigs({ datasets: ['fashion-mnist', 'mnist'], ranks, ldfaRule: 'normative', pqAdamW: {}, oneLayerRanks: [1, 10], narrowWidths: [128, 256], narrowRanks: [1, 10, 'full'] }).length;
   assert.equal(n, 2 * (3 + 2 * 9 + 1) + 2 + 2 * (3 + 1));
   // 10 MLP runs and 4 LeNet runs of 2 epochs on 730 examples, 2 workers: (10 * 2 + 4 * 2 * 0.73) / 2 seconds
-  near(estimatedTrainingSeconds({ mlpRuns: 10, lenetRuns: 4, epochs: 2, trainLimit: 730, workers: 2 }), (20 + 5.84) / 2, 1e-9);
-  assert.throws(() => estimatedTrainingSeconds({ mlpRuns: 1, lenetRuns: 1, epochs: 1, trainLimit: 1, workers: 0 }), /workers/);
+  near(estimatedRunSeconds({ mlpRuns: 10, lenetRuns: 4, epochs: 2, trainLimit: 730, workers: 2 }), (20 + 5.84) / 2, 1e-9);
+  assert.throws(() => estimatedRunSeconds({ mlpRuns: 1, lenetRuns: 1, epochs: 1, trainLimit: 1, workers: 0 }), /workers/);
 });
 
 test('convConfigs: conv feedback rank max(1, floor(channels / f)), rank 10 in the dense layers', () => {
