@@ -7,7 +7,9 @@
 //   3. the tslab patch (patches/apply.mjs: re-applied after every npm ci,
 //      idempotent, refuses tslab files that do not match their pinned hashes);
 //   4. the native BLAS add-on (falls back to wasm with a one-line notice);
-//   5. the tslab kernel, registered in the project-local .jupyter-prefix;
+//   5. the tslab kernel, registered in the project-local .jupyter-prefix, and
+//      plotly.js linked where that prefix's Jupyter serves it
+//      (scripts/served-plotly.mjs: figures load it by URL, not from outputs);
 //   6. in a git checkout, the clean filter that keeps notebook outputs out of
 //      commits (.gitattributes names it; scripts/strip-notebook-outputs.mjs).
 // Flags: --if-needed (only check, and act where something is missing; quick
@@ -134,6 +136,15 @@ function setupKernel() {
   }
 }
 
+function setupServedPlotly() {
+  // Notebook figures load plotly.js from <base_url>nbextensions/ldl-plotly/; without it they embed the bundle (lib/plot display).
+  const r = run(process.execPath, [join(root, 'scripts', 'served-plotly.mjs'), '--if-missing']);
+  if (r.status !== 0) {
+    log('plotly.js is not served to Jupyter: notebooks embed its 4.8 MB bundle in their outputs instead');
+    process.exitCode = 1;
+  }
+}
+
 function setupGitFilter() {
   // .gitattributes sends notebooks/*.ipynb through filter `ldl-strip-outputs`; git ignores a filter that is not
   // configured (content passes through), so a clone that has not run setup still works, it just strips nothing.
@@ -163,4 +174,5 @@ setupNpm();
 setupTslabPatch();
 setupNative();
 setupKernel();
+setupServedPlotly();
 if (!ifNeeded) log(process.exitCode ? 'finished with problems (see above)' : 'done');
