@@ -13,6 +13,8 @@ export type { FloatArray, GemmOptions, GemmImpl } from './gemm';
 export { Matrix, toMatrix, cosine, symEig, eig, svd, lstsq } from './linalg';
 export type { MatrixLike, SymEig, Eig, Svd } from './linalg';
 export { nnlsGram, nnls, signConstrainedGram, signConstrainedLstsq } from './convex';
+export { convergenceReport, notConvergedMessage, warnIfNotConverged } from './convergence';
+export type { ConvergenceReport } from './convergence';
 export type { NnlsOptions } from './convex';
 export { NATIVE_ADDON_PATH, nativeAvailable, nativeLoadError, nativeAddon, blasInfo, setBlasThreads, blasThreads } from './native';
 export type { NativeAddon } from './native';

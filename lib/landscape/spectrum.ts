@@ -10,7 +10,10 @@
  * Lanczos in float32 loses orthogonality and shows ghost copies of
  * converged eigenvalues (Paige 1976; loss-landscape.md).
  */
-import { ArgumentError, Budget, InterruptedError, Progress, ProgressOutput, Rng, checkInteger, checkNumber, describe, gemm, symEig, throwIfInterrupted } from '../core';
+import {
+  ArgumentError, Budget, InterruptedError, Progress, ProgressOutput, Rng, checkInteger, checkNumber, convergenceReport, describe, gemm, notConvergedMessage, symEig,
+  throwIfInterrupted, type ConvergenceReport,
+} from '../core';
 
 /** A symmetric linear map on R^dim. `apply` must not modify its argument. */
 export interface LinearOperator {
@@ -141,17 +144,168 @@ export interface LanczosResult {
   restarts: number;
   /** Why the run ended before `steps` requested, or null. */
   stoppedEarly: 'breakdown' | 'time' | null;
+  /** ||r_m||, the norm of the next (unnormalised) Lanczos vector: the Ritz residuals are nextBeta |e_m^T s_i|. */
+  nextBeta: number;
+  /** Steps run; residual ||r_m|| / max(|alpha|, beta); converged when the Krylov space is invariant (breakdown or m = dim). */
+  convergence: ConvergenceReport;
 }
 
 /**
- * m-step Lanczos tridiagonalisation Q^T A Q = T. With full
- * reorthogonalisation the Ritz values are free of ghost copies; without it
- * (the textbook three-term recurrence) converged eigenvalues reappear.
+ * The Lanczos recurrence as a process that can be extended: `extendTo(m)`
+ * runs steps until the basis has m vectors, and a later call continues the
+ * same recurrence (the Krylov space grows; nothing is recomputed). After
+ * each step the norm of the next residual vector, `nextBeta`, is known, so
+ * the Ritz residuals ||A y - theta y|| = nextBeta |e_m^T s| are free
+ * (Parlett, The Symmetric Eigenvalue Problem, sec. 13.2).
  */
-export function lanczos(op: LinearOperator, options: LanczosOptions = {}): LanczosResult {
+class LanczosProcess {
+  readonly n: number;
+  readonly alpha: number[] = [];
+  readonly beta: number[] = [];
+  /** Views into `packed`, one per step (kept whenever needBasis). */
+  basis: Float64Array[] = [];
+  products = 0;
+  restarts = 0;
+  stoppedEarly: 'breakdown' | 'time' | null = null;
+  /** ||r_m||, the norm of the residual vector after the last step (0 after a breakdown). */
+  nextBeta = 0;
+  private packed: Float64Array;
+  private scratch: Float64Array;
+  private q: Float64Array | null;
+  private prev: Float64Array | null = null;
+  private prevBeta = 0;
+  private scale = 0;
+  private pendingRestart = false;
+  private readonly needBasis: boolean;
+
+  constructor(
+    private readonly op: LinearOperator,
+    start: Float64Array,
+    private readonly rng: Rng,
+    private readonly reorth: boolean,
+    private readonly onBreakdown: 'restart' | 'stop',
+    private readonly tol: number,
+    keepBasis: boolean,
+    capacity: number,
+    private readonly budget: Budget,
+  ) {
+    this.n = op.dim;
+    // Full reorthogonalisation and restarts need every vector; the plain recurrence needs only the last two.
+    this.needBasis = keepBasis || reorth || onBreakdown === 'restart';
+    // The basis lives in one packed m x n array so that reorthogonalisation is two gemv calls.
+    this.packed = this.needBasis ? new Float64Array(capacity * this.n) : new Float64Array(0);
+    this.scratch = new Float64Array(this.needBasis ? capacity : 0);
+    this.q = start;
+  }
+
+  get steps(): number {
+    return this.alpha.length;
+  }
+
+  /** False once the process cannot continue (a breakdown with 'stop', or no fresh vector, or the time limit). */
+  get canContinue(): boolean {
+    return this.stoppedEarly === null && this.steps < this.n;
+  }
+
+  /** The tridiagonal's entries as arrays (beta of length steps - 1). */
+  tridiagonal(): { alpha: Float64Array; beta: Float64Array } {
+    return { alpha: Float64Array.from(this.alpha), beta: Float64Array.from(this.beta.slice(0, Math.max(0, this.steps - 1))) };
+  }
+
+  private grow(capacity: number): void {
+    if (!this.needBasis || capacity * this.n <= this.packed.length) return;
+    const packed = new Float64Array(capacity * this.n);
+    packed.set(this.packed);
+    this.packed = packed;
+    this.scratch = new Float64Array(capacity);
+    const hadPrev = this.prev !== null;
+    this.basis = this.basis.map((_, j) => packed.subarray(j * this.n, (j + 1) * this.n));
+    if (hadPrev) this.prev = this.basis[this.basis.length - 1];
+  }
+
+  /** Runs steps until there are `m` (or the process stops); `label` and `partial` serve the interrupt. */
+  extendTo(m: number, progress: Progress, interruptLabel: string, partial: () => unknown): void {
+    const n = this.n;
+    this.grow(m);
+    while (this.steps < m && this.canContinue) {
+      const j = this.steps;
+      // An interrupt (lib/core) stops before the next product; the partial run is a valid shorter Lanczos run.
+      throwIfInterrupted(interruptLabel, () => `after ${j} of ${m} steps (${this.products} products)`, partial);
+      if (j > 0) {
+        if (this.budget.exhausted(0) === 'time') {
+          this.stoppedEarly = 'time';
+          break;
+        }
+        if (this.pendingRestart && this.onBreakdown === 'stop') {
+          this.stoppedEarly = 'breakdown';
+          break;
+        }
+        if (this.pendingRestart) {
+          // Invariant subspace found: continue in its orthogonal complement; T decouples (beta = 0).
+          this.restarts++;
+          let fresh: Float64Array | null = null;
+          for (let attempt = 0; attempt < 5 && !fresh; attempt++) {
+            const r = rademacher(n, this.rng);
+            orthogonalisePacked(r, this.packed, this.basis.length, n, this.scratch);
+            const rn = norm(r);
+            if (rn > 1e-8 * Math.sqrt(n)) fresh = (scaleInPlace(r, 1 / rn), r);
+          }
+          if (!fresh) {
+            this.stoppedEarly = 'breakdown';
+            break;
+          }
+          this.pendingRestart = false;
+          this.beta.push(0);
+          this.prev = null;
+          this.prevBeta = 0;
+          this.q = fresh;
+        } else this.beta.push(this.prevBeta);
+      }
+      let q = this.q as Float64Array;
+      if (this.needBasis) {
+        const slot = this.packed.subarray(j * n, (j + 1) * n);
+        slot.set(q);
+        q = slot;
+        this.basis.push(q);
+      }
+      const w = applyChecked(this.op, q);
+      this.products++;
+      const a = dot(q, w);
+      this.alpha.push(a);
+      this.scale = Math.max(this.scale, Math.abs(a), this.prevBeta);
+      axpy(-a, q, w);
+      if (this.prev) axpy(-this.prevBeta, this.prev, w);
+      if (this.reorth) orthogonalisePacked(w, this.packed, this.basis.length, n, this.scratch);
+      progress.update(j + 1);
+      const b = norm(w);
+      if (b <= this.tol * Math.max(this.scale, 1e-300)) {
+        // Only a further step needs a way out: 'stop' ends there, 'restart' takes a fresh vector.
+        this.nextBeta = 0;
+        this.pendingRestart = true;
+        this.q = null;
+      } else {
+        this.nextBeta = b;
+        scaleInPlace(w, 1 / b);
+        this.prev = q;
+        this.prevBeta = b;
+        this.q = w;
+      }
+    }
+  }
+}
+
+interface LanczosSetup {
+  process: LanczosProcess;
+  steps: number;
+  keepBasis: boolean;
+  breakdownTolerance: number;
+}
+
+/** Checks the options shared by `lanczos` and `eigenpairs` and starts a process with room for `capacity` vectors. */
+function startLanczos(op: LinearOperator, options: LanczosOptions, defaultSteps: number, minSteps: number, capacityFor: (steps: number) => number): LanczosSetup {
   checkOperator('op', op);
   const n = op.dim;
-  const m = checkInteger('steps', options.steps ?? Math.min(n, 80), 1, n);
+  const m = checkInteger('steps', options.steps ?? defaultSteps, minSteps, n);
   const reorth = options.reorthogonalize ?? true;
   const rng = new Rng(checkInteger('seed', options.seed ?? 0));
   const onBreakdown = options.onBreakdown ?? 'restart';
@@ -159,7 +313,6 @@ export function lanczos(op: LinearOperator, options: LanczosOptions = {}): Lancz
   const tol = checkNumber('breakdownTolerance', options.breakdownTolerance ?? 1e-10, 0);
   const keepBasis = options.keepBasis ?? true;
   const budget = new Budget(options.timeLimitMs === undefined ? {} : { timeLimitMs: options.timeLimitMs });
-
   let q: Float64Array;
   if (options.start) {
     if (options.start.length !== n) throw new ArgumentError('start', `a vector of length ${n}`, describe(options.start));
@@ -168,91 +321,40 @@ export function lanczos(op: LinearOperator, options: LanczosOptions = {}): Lancz
   const q0norm = norm(q);
   if (!(q0norm > 0) || !Number.isFinite(q0norm)) throw new ArgumentError('start', 'a finite non-zero vector', `norm ${q0norm}`);
   scaleInPlace(q, 1 / q0norm);
+  const process = new LanczosProcess(op, q, rng, reorth, onBreakdown, tol, keepBasis, capacityFor(m), budget);
+  return { process, steps: m, keepBasis, breakdownTolerance: tol };
+}
 
-  // Full reorthogonalisation and restarts need every vector; the plain recurrence needs only the last two.
-  const needBasis = keepBasis || reorth || onBreakdown === 'restart';
-  // The basis lives in one packed m x n array so that reorthogonalisation is two gemv calls.
-  const packed = needBasis ? new Float64Array(m * n) : new Float64Array(0);
-  const scratch = new Float64Array(m);
-  const basis: Float64Array[] = [];
-  const alpha: number[] = [];
-  const beta: number[] = [];
-  let prev: Float64Array | null = null;
-  let prevBeta = 0;
+function lanczosResult(p: LanczosProcess, keepBasis: boolean, breakdownTolerance: number): LanczosResult {
+  const { alpha, beta } = p.tridiagonal();
   let scale = 0;
-  let restarts = 0;
-  let products = 0;
-  let stoppedEarly: LanczosResult['stoppedEarly'] = null;
-  const progress = makeProgress(options.progress, m, 'lanczos');
-
-  for (let j = 0; j < m; j++) {
-    // An interrupt (lib/core) stops before the next product; the partial run is a valid shorter Lanczos run.
-    throwIfInterrupted('lanczos', () => `after ${j} of ${m} steps (${products} products)`, () => {
-      const steps = alpha.length;
-      return { alpha: Float64Array.from(alpha), beta: Float64Array.from(beta.slice(0, Math.max(0, steps - 1))), basis: keepBasis ? basis.slice(0, steps) : [], steps, products, restarts, stoppedEarly: null };
-    });
-    if (needBasis) {
-      const slot = packed.subarray(j * n, (j + 1) * n);
-      slot.set(q);
-      q = slot;
-      basis.push(q);
-    }
-    const w = applyChecked(op, q);
-    products++;
-    const a = dot(q, w);
-    alpha.push(a);
-    scale = Math.max(scale, Math.abs(a), prevBeta);
-    axpy(-a, q, w);
-    if (prev) axpy(-prevBeta, prev, w);
-    if (reorth) orthogonalisePacked(w, packed, basis.length, n, scratch);
-    progress.update(j + 1);
-    if (j === m - 1) break;
-    let b = norm(w);
-    if (b <= tol * Math.max(scale, 1e-300)) {
-      if (onBreakdown === 'stop') {
-        stoppedEarly = 'breakdown';
-        break;
-      }
-      // Invariant subspace found: continue in its orthogonal complement; T decouples (beta = 0).
-      restarts++;
-      let fresh: Float64Array | null = null;
-      for (let attempt = 0; attempt < 5 && !fresh; attempt++) {
-        const r = rademacher(n, rng);
-        orthogonalisePacked(r, packed, basis.length, n, scratch);
-        const rn = norm(r);
-        if (rn > 1e-8 * Math.sqrt(n)) fresh = (scaleInPlace(r, 1 / rn), r);
-      }
-      if (!fresh) {
-        stoppedEarly = 'breakdown';
-        break;
-      }
-      beta.push(0);
-      prev = null;
-      prevBeta = 0;
-      q = fresh;
-    } else {
-      beta.push(b);
-      scaleInPlace(w, 1 / b);
-      prev = q;
-      prevBeta = b;
-      q = w;
-    }
-    if (budget.exhausted(0) === 'time') {
-      stoppedEarly = 'time';
-      break;
-    }
-  }
-  progress.finish();
-  const steps = alpha.length;
+  for (const a of alpha) scale = Math.max(scale, Math.abs(a));
+  for (const b of beta) scale = Math.max(scale, b);
+  // Converged means the Krylov space is invariant (breakdown, or the whole space): then T's eigenvalues are A's.
+  const invariant = p.nextBeta <= breakdownTolerance * Math.max(scale, 1e-300) || p.steps === p.n;
   return {
-    alpha: Float64Array.from(alpha),
-    beta: Float64Array.from(beta.slice(0, steps - 1)),
-    basis: keepBasis ? basis.slice(0, steps) : [],
-    steps,
-    products,
-    restarts,
-    stoppedEarly,
+    alpha, beta, basis: keepBasis ? p.basis.slice(0, p.steps) : [], steps: p.steps, products: p.products, restarts: p.restarts, stoppedEarly: p.stoppedEarly,
+    nextBeta: p.nextBeta,
+    convergence: convergenceReport(p.steps, scale > 0 ? p.nextBeta / scale : p.nextBeta, breakdownTolerance, '||r_m|| / max(|alpha|, beta), the residual of the Krylov space (0: invariant, Ritz values exact)', invariant),
   };
+}
+
+/**
+ * m-step Lanczos tridiagonalisation Q^T A Q = T. With full
+ * reorthogonalisation the Ritz values are free of ghost copies; without it
+ * (the textbook three-term recurrence) converged eigenvalues reappear.
+ * Its convergence report says whether the Krylov space became invariant
+ * (then T's eigenvalues are A's); `eigenpairs` judges individual pairs.
+ */
+export function lanczos(op: LinearOperator, options: LanczosOptions = {}): LanczosResult {
+  const { process: p, steps: m, keepBasis, breakdownTolerance } = startLanczos(op, options, Math.min(op?.dim, 80), 1, (s) => s);
+  const progress = makeProgress(options.progress, m, 'lanczos');
+  p.extendTo(m, progress, 'lanczos', () => {
+    const { alpha, beta } = p.tridiagonal();
+    return { alpha, beta, basis: keepBasis ? p.basis.slice(0, p.steps) : [], steps: p.steps, products: p.products, restarts: p.restarts, stoppedEarly: null };
+  });
+  progress.finish();
+  return lanczosResult(p, keepBasis, breakdownTolerance);
 }
 
 /** Eigendecomposition of the symmetric tridiagonal T (values descending, vectors as columns). */
@@ -275,6 +377,18 @@ export interface EigenpairOptions extends Omit<LanczosOptions, 'keepBasis' | 'on
   which?: 'largest' | 'smallest';
   /** Compute residual norms ||A v - lambda v|| with k extra products (default true). */
   residuals?: boolean;
+  /** Lanczos steps of the first pass, before the first convergence test. Default min(dim, max(2k + 20, 3k)). */
+  steps?: number;
+  /**
+   * The step limit: the run continues the same Lanczos recurrence past `steps` until the k pairs meet
+   * `tolerance` or this many steps were run. Default min(dim, max(4 steps, steps + 60)); set it to `steps`
+   * for a fixed-size run.
+   */
+  maxSteps?: number;
+  /** Residual tolerance: every requested pair needs ||A y - theta y|| <= tolerance max_i |theta_i|. Default 1e-3. */
+  tolerance?: number;
+  /** One console warning when the run stops unconverged (default true). */
+  warn?: boolean;
 }
 
 export interface Eigenpairs {
@@ -290,44 +404,84 @@ export interface Eigenpairs {
   products: number;
   steps: number;
   restarts: number;
+  /** Iterations (Lanczos steps or power iterations), the largest relative residual or change at the end, its tolerance, converged. */
+  convergence: ConvergenceReport;
+}
+
+/** How far a Lanczos run is from the k wanted pairs: max_i nextBeta |e_m^T s_i| / max|theta|, the Ritz values and vectors of T. */
+function ritzConvergence(p: LanczosProcess, k: number, which: 'largest' | 'smallest'): { relative: number; values: Float64Array; vectors: number[][]; columns: number[] } {
+  const { alpha, beta } = p.tridiagonal();
+  const { values, vectors } = tridiagonalEig(alpha, beta);
+  const m = values.length;
+  const kk = Math.min(k, m);
+  const columns = which === 'largest' ? Array.from({ length: kk }, (_, i) => i) : Array.from({ length: kk }, (_, i) => m - 1 - i);
+  let scale = 0;
+  for (const v of values) scale = Math.max(scale, Math.abs(v));
+  let worst = 0;
+  for (const c of columns) worst = Math.max(worst, Math.abs(p.nextBeta * vectors[m - 1][c]));
+  return { relative: scale > 0 ? worst / scale : worst, values, vectors, columns };
 }
 
 /**
  * The k algebraically largest (or smallest) eigenpairs by Lanczos with full
- * reorthogonalisation. Default steps: min(dim, max(2k + 20, 3k)).
- * Convergence is judged by the returned residual norms.
+ * reorthogonalisation. A first pass of `steps` steps is extended (the same
+ * recurrence, a larger Krylov space) until every requested Ritz pair has
+ * ||A y - theta y|| <= tolerance max|theta| -- read off the tridiagonal as
+ * nextBeta |e_m^T s| at no extra products -- or `maxSteps` is reached; then
+ * one warning says so. `convergence` reports the outcome, `residuals` the
+ * residual norms recomputed with the operator.
  */
 export function eigenpairs(op: LinearOperator, k: number, options: EigenpairOptions = {}): Eigenpairs {
   checkOperator('op', op);
   checkInteger('k', k, 1, op.dim);
   const which = options.which ?? 'largest';
   if (which !== 'largest' && which !== 'smallest') throw new ArgumentError('which', '"largest" or "smallest"', which);
-  const steps = options.steps ?? Math.min(op.dim, Math.max(2 * k + 20, 3 * k));
-  checkInteger('steps', steps, k, op.dim);
-  const run = lanczos(op, { ...options, steps, keepBasis: true, onBreakdown: 'restart' });
-  const { values, vectors } = tridiagonalEig(run.alpha, run.beta);
-  const m = run.steps;
+  const first = checkInteger('steps', options.steps ?? Math.min(op.dim, Math.max(2 * k + 20, 3 * k)), k, op.dim);
+  const maxSteps = checkInteger('maxSteps', options.maxSteps ?? Math.min(op.dim, Math.max(4 * first, first + 60)), first, op.dim);
+  const tolerance = checkNumber('tolerance', options.tolerance ?? 1e-3, 0);
+  const { process: p } = startLanczos(op, { ...options, steps: first, keepBasis: true, onBreakdown: 'restart' }, first, k, (s) => s);
+  const progress = makeProgress(options.progress, maxSteps, 'lanczos');
+  const partial = () => {
+    const { alpha, beta } = p.tridiagonal();
+    return { alpha, beta, basis: p.basis.slice(0, p.steps), steps: p.steps, products: p.products, restarts: p.restarts, stoppedEarly: null };
+  };
+  p.extendTo(first, progress, 'lanczos', partial);
+  // Each extension adds a tenth of the limit (at least k steps): few tridiagonal solves, little overshoot.
+  const increment = Math.max(k, Math.ceil(maxSteps / 10));
+  let ritz = ritzConvergence(p, k, which);
+  while (ritz.relative > tolerance && p.steps < maxSteps && p.canContinue) {
+    p.extendTo(Math.min(maxSteps, p.steps + increment), progress, 'lanczos', partial);
+    ritz = ritzConvergence(p, k, which);
+  }
+  progress.finish();
+  const m = p.steps;
   if (m < k) throw new ArgumentError('k', `at most the ${m} Lanczos steps that could be run`, k);
-  const order = which === 'largest' ? Array.from({ length: k }, (_, i) => i) : Array.from({ length: k }, (_, i) => m - 1 - i);
+  // A run that spanned an invariant subspace (no fresh vector) has exact Ritz pairs.
+  const convergence = convergenceReport(m, ritz.relative, tolerance, 'max_i ||A y_i - theta_i y_i|| / max|theta| over the requested pairs (Lanczos estimate)', ritz.relative <= tolerance || p.stoppedEarly === 'breakdown');
+  if (!convergence.converged && (options.warn ?? true)) {
+    const why = p.stoppedEarly === 'time' ? `the time limit stopped it at ${m} steps` : `raise maxSteps (${maxSteps}) or tolerance`;
+    console.warn(notConvergedMessage(`eigenpairs (k = ${k}, ${which}, ${op.name ?? 'operator'} of dim ${op.dim})`, convergence, why));
+  }
+  const { values, vectors, columns } = ritz;
   const outValues = new Float64Array(k);
   const outVectors: Float64Array[] = [];
   const res = new Float64Array(k).fill(NaN);
-  let products = run.products;
-  order.forEach((col, idx) => {
+  let products = p.products;
+  columns.forEach((col, idx) => {
     const v = new Float64Array(op.dim);
-    for (let j = 0; j < m; j++) axpy(vectors[j][col], run.basis[j], v);
+    for (let j = 0; j < m; j++) axpy(vectors[j][col], p.basis[j], v);
     scaleInPlace(v, 1 / norm(v));
     outValues[idx] = values[col];
     outVectors.push(v);
     if (options.residuals ?? true) {
-      throwIfInterrupted('eigenpairs', () => `while computing residuals, after ${idx} of ${k} (${products} products)`, () => ({ values: outValues.slice(0, idx), vectors: outVectors.slice(0, idx), residuals: res.slice(0, idx), ritzValues: values, products, steps: m, restarts: run.restarts }));
+      throwIfInterrupted('eigenpairs', () => `while computing residuals, after ${idx} of ${k} (${products} products)`, () => ({ values: outValues.slice(0, idx), vectors: outVectors.slice(0, idx), residuals: res.slice(0, idx), ritzValues: values, products, steps: m, restarts: p.restarts, convergence }));
       const av = applyChecked(op, v);
       products++;
       axpy(-values[col], v, av);
       res[idx] = norm(av);
     }
   });
-  return { values: outValues, vectors: outVectors, residuals: res, ritzValues: values, products, steps: m, restarts: run.restarts };
+  return { values: outValues, vectors: outVectors, residuals: res, ritzValues: values, products, steps: m, restarts: p.restarts, convergence };
 }
 
 // ---------------------------------------------------------------- power iteration
@@ -359,6 +513,10 @@ export function powerIteration(op: LinearOperator, k: number, options: PowerIter
   const values = new Float64Array(k);
   const residuals = new Float64Array(k);
   let products = 0;
+  let iterations = 0;
+  // The largest final relative change of the Rayleigh quotient over the pairs, and whether every pair met the tolerance.
+  let worstChange = 0;
+  let allConverged = true;
   const progress = makeProgress(options.progress, k, 'power iteration');
   for (let e = 0; e < k; e++) {
     let v = rademacher(op.dim, rng);
@@ -367,16 +525,22 @@ export function powerIteration(op: LinearOperator, k: number, options: PowerIter
     let lambda = 0;
     // An interrupt (lib/core) stops before a product, with the eigenpairs already found.
     const stopIfInterrupted = (): void =>
-      throwIfInterrupted('powerIteration', () => `at eigenpair ${e + 1} of ${k} (${products} products)`, () => ({ values: values.slice(0, e), vectors: found.slice(), residuals: residuals.slice(0, e), ritzValues: values.slice(0, e), products, steps: products, restarts: 0 }));
+      throwIfInterrupted('powerIteration', () => `at eigenpair ${e + 1} of ${k} (${products} products)`, () => ({
+        values: values.slice(0, e), vectors: found.slice(), residuals: residuals.slice(0, e), ritzValues: values.slice(0, e), products, steps: products, restarts: 0,
+        convergence: convergenceReport(iterations, worstChange, tol, 'max over the pairs found of the last relative change of the Rayleigh quotient', allConverged),
+      }));
     stopIfInterrupted();
     let av = applyChecked(op, v);
     products++;
+    let change = Infinity;
     for (let it = 0; it < maxIt; it++) {
       orthogonalise(av, found);
       const next = av;
       const nn = norm(next);
       if (nn === 0) {
+        // A v = 0 in the complement of the pairs found: lambda = 0 exactly.
         lambda = 0;
+        change = 0;
         break;
       }
       scaleInPlace(next, 1 / nn);
@@ -384,11 +548,14 @@ export function powerIteration(op: LinearOperator, k: number, options: PowerIter
       stopIfInterrupted();
       av = applyChecked(op, v);
       products++;
+      iterations++;
       const newLambda = dot(v, av);
-      const converged = Math.abs(newLambda - lambda) <= tol * Math.max(Math.abs(newLambda), 1e-300);
+      change = Math.abs(newLambda - lambda) / Math.max(Math.abs(newLambda), 1e-300);
       lambda = newLambda;
-      if (converged || budget.exhausted(0) === 'time') break;
+      if (change <= tol || budget.exhausted(0) === 'time') break;
     }
+    worstChange = Math.max(worstChange, change);
+    allConverged &&= change <= tol;
     const r = Float64Array.from(av);
     axpy(-lambda, v, r);
     values[e] = lambda;
@@ -397,7 +564,8 @@ export function powerIteration(op: LinearOperator, k: number, options: PowerIter
     progress.update(e + 1, `lambda ${lambda.toPrecision(5)}`);
   }
   progress.finish();
-  return { values, vectors: found, residuals, ritzValues: Float64Array.from(values), products, steps: products, restarts: 0 };
+  const convergence = convergenceReport(iterations, worstChange, tol, 'max over pairs of the last relative change of the Rayleigh quotient', allConverged);
+  return { values, vectors: found, residuals, ritzValues: Float64Array.from(values), products, steps: products, restarts: 0, convergence };
 }
 
 // ---------------------------------------------------------------- SLQ density
@@ -414,6 +582,8 @@ export interface DensityOptions {
   gridSize?: number;
   /** Grid range [low, high]; default the node range widened by 5 sigma. */
   range?: [number, number];
+  /** Precision the convergence report holds the runs to: standard error of the trace estimate / |estimate|. Default 0.05. */
+  tolerance?: number;
   timeLimitMs?: number;
   progress?: ProgressOutput;
 }
@@ -431,6 +601,12 @@ export interface SpectralDensity {
   runs: number;
   steps: number;
   products: number;
+  /**
+   * Runs done; residual: the standard error over runs of their trace estimates n sum_i tau_i theta_i
+   * (= v^T A v, the quadrature's first moment) relative to the mean; converged when at most `tolerance`.
+   * Each run's quadrature has a fixed size: this says whether the runs agree, not whether `steps` suffice.
+   */
+  convergence: ConvergenceReport;
 }
 
 /**
@@ -445,6 +621,7 @@ export function spectralDensity(op: LinearOperator, options: DensityOptions = {}
   const runs = checkInteger('runs', options.runs ?? 10, 1);
   const steps = checkInteger('steps', options.steps ?? Math.min(op.dim, 90), 1, op.dim);
   const rng = new Rng(checkInteger('seed', options.seed ?? 0));
+  const tolerance = checkNumber('tolerance', options.tolerance ?? 0.05, 0);
   const nodes: Float64Array[] = [];
   const weights: Float64Array[] = [];
   let products = 0;
@@ -478,7 +655,9 @@ export function spectralDensity(op: LinearOperator, options: DensityOptions = {}
   const gridSize = checkInteger('gridSize', options.gridSize ?? Math.min(20000, Math.max(500, Math.ceil((4 * (g1 - g0)) / sigma))), 2);
   const grid = Float64Array.from({ length: gridSize }, (_, i) => g0 + ((g1 - g0) * i) / (gridSize - 1));
   const density = smoothedDensity(grid, nodes, weights, sigma);
-  return { nodes, weights, grid, density, sigma, runs, steps, products };
+  const traces = nodes.map((ns, r) => op.dim * dot(ns, weights[r]));
+  const convergence = relativeErrorReport(traces, tolerance, 'standard error / |mean| of the runs\' trace estimates n sum_i tau_i theta_i');
+  return { nodes, weights, grid, density, sigma, runs, steps, products, convergence };
 }
 
 /** Average over runs of sum_i w_i N(x; theta_i, sigma^2), evaluated on a grid. */
@@ -506,6 +685,8 @@ export function smoothedDensity(grid: Float64Array, nodes: Float64Array[], weigh
 export interface TraceOptions {
   /** Rademacher probes. Default 100. */
   samples?: number;
+  /** Precision the convergence report holds the estimate to: standard error of Tr(A) / |Tr(A)|. Default 0.05. */
+  tolerance?: number;
   seed?: number;
   timeLimitMs?: number;
   progress?: ProgressOutput;
@@ -528,6 +709,8 @@ export interface TraceEstimates {
   traceOverFrobenius: Estimate;
   samples: number;
   products: number;
+  /** Probes used; residual: standard error of Tr(A) / |Tr(A)|; converged when at most `tolerance` (the estimate does not stop early). */
+  convergence: ConvergenceReport;
 }
 
 /** Hutchinson estimates of Tr(A) and Tr(A^2) from the same Rademacher probes, with standard errors. */
@@ -535,6 +718,7 @@ export function hutchinson(op: LinearOperator, options: TraceOptions = {}): Trac
   checkOperator('op', op);
   const samples = checkInteger('samples', options.samples ?? 100, 2);
   const rng = new Rng(checkInteger('seed', options.seed ?? 0));
+  const tolerance = checkNumber('tolerance', options.tolerance ?? 0.05, 0);
   const budget = new Budget(options.timeLimitMs === undefined ? {} : { timeLimitMs: options.timeLimitMs });
   const quad: number[] = [];
   const sq: number[] = [];
@@ -556,7 +740,15 @@ export function hutchinson(op: LinearOperator, options: TraceOptions = {}): Trac
   const frobeniusNorm = { value: f, standardError: f > 0 ? traceOfSquare.standardError / (2 * f) : NaN };
   const ratio = f > 0 ? trace.value / f : NaN;
   const ratioErr = f > 0 ? Math.abs(ratio) * Math.hypot(trace.standardError / (Math.abs(trace.value) || 1e-300), frobeniusNorm.standardError / f) : NaN;
-  return { trace, traceOfSquare, frobeniusNorm, traceOverFrobenius: { value: ratio, standardError: ratioErr }, samples: quad.length, products: quad.length };
+  const convergence = relativeErrorReport(quad, tolerance, 'standard error / |mean| of the probes\' v^T A v');
+  return { trace, traceOfSquare, frobeniusNorm, traceOverFrobenius: { value: ratio, standardError: ratioErr }, samples: quad.length, products: quad.length, convergence };
+}
+
+/** The report of a Monte Carlo mean: samples, relative standard error (Infinity for a zero mean or one sample), tolerance. */
+function relativeErrorReport(xs: number[], tolerance: number, measure: string): ConvergenceReport {
+  const e = xs.length >= 2 ? meanWithError(xs) : { value: xs[0] ?? 0, standardError: Infinity };
+  const relative = e.value !== 0 ? e.standardError / Math.abs(e.value) : Infinity;
+  return convergenceReport(xs.length, relative, tolerance, measure);
 }
 
 function meanWithError(xs: number[]): Estimate {

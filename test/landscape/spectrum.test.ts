@@ -231,3 +231,60 @@ test('an interrupt stops Lanczos, eigenpairs, power iteration, SLQ and Hutchinso
     clearInterrupt();
   }
 });
+
+/** Dense A = Q diag(d) Q^T with Q the eigenvectors of a random symmetric matrix: an explicit matrix with a known spectrum. */
+function explicitMatrix(d: number[], seed: number): number[][] {
+  const n = d.length;
+  const rng = new Rng(seed);
+  const g = Array.from({ length: n }, () => new Array<number>(n).fill(0));
+  for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) g[i][j] = g[j][i] = rng.normal();
+  const q = symEig(g).vectors.to2DArray();
+  return Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => {
+    let s = 0;
+    for (let l = 0; l < n; l++) s += q[i][l] * d[l] * q[j][l];
+    return s;
+  }));
+}
+
+test('eigenpairs on a planted cluster of close eigenvalues: unconverged (one warning) at a small step limit, converged by default', () => {
+  // Four eigenvalues 1e-3 apart above a bulk in [0, 0.95]: the cluster needs many more steps than its size.
+  const rng = new Rng(21);
+  const cluster = [1, 0.999, 0.998, 0.997];
+  const d = [...cluster, ...Array.from({ length: 156 }, () => 0.95 * rng.uniform())];
+  const a = explicitMatrix(d, 22);
+  const op = denseOperator(a);
+  const explicitResidual = (v: Float64Array, theta: number) => Math.sqrt(a.reduce((s, row, i) => {
+    const r = row.reduce((t, x, j) => t + x * v[j], 0) - theta * v[i];
+    return s + r * r;
+  }, 0));
+  const warnings: string[] = [];
+  const warn = console.warn;
+  console.warn = (m: string) => warnings.push(m);
+  try {
+    const short = eigenpairs(op, 4, { steps: 8, maxSteps: 8, seed: 1, progress: 'silent' });
+    assert.equal(short.convergence.converged, false);
+    assert.equal(short.convergence.iterations, 8);
+    assert.ok(short.convergence.residual > short.convergence.tolerance);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0], /eigenpairs \(k = 4, largest, dense matrix of dim 160\): not converged after 8 iterations/);
+    // The reported residual is the explicit one: max_i ||A y_i - theta_i y_i|| / max|theta|.
+    const worst = Math.max(...short.vectors.map((v, i) => explicitResidual(v, short.values[i])));
+    assert.ok(Math.abs(worst / Math.max(...short.ritzValues.map(Math.abs)) - short.convergence.residual) < 1e-9, `${worst} vs ${short.convergence.residual}`);
+
+    warnings.length = 0;
+    const full = eigenpairs(op, 4, { seed: 1, progress: 'silent' });
+    assert.equal(warnings.length, 0, warnings.join('\n'));
+    assert.equal(full.convergence.converged, true);
+    assert.equal(full.convergence.tolerance, 1e-3);
+    assert.ok(full.steps > 28 && full.steps <= 112, `steps ${full.steps} (first pass 28, limit 112)`);
+    for (let i = 0; i < 4; i++) {
+      const r = explicitResidual(full.vectors[i], full.values[i]);
+      assert.ok(r <= 1e-3 * full.values[0], `pair ${i}: explicit residual ${r}`);
+      assert.ok(Math.abs(r - full.residuals[i]) < 1e-9, `pair ${i}: reported ${full.residuals[i]} vs explicit ${r}`);
+      // |lambda - theta| <= r^2 / gap; the gap to the bulk is 0.047, and the cluster's own spacing is resolved.
+      assert.ok(Math.abs(full.values[i] - cluster[i]) < 1e-6, `eigenvalue ${i}: ${full.values[i]} vs ${cluster[i]}`);
+    }
+  } finally {
+    console.warn = warn;
+  }
+});
