@@ -1,0 +1,374 @@
+// Fused training kernels of dense layers (lib/rules/fused.ts): one call for a
+// layer's forward pass, one for its backward pass, one for the loss and its
+// output error, one for an optimiser update, all on Float32Array in place, so
+// a training step crosses from JavaScript once per layer and stage and
+// allocates nothing.
+//
+// Orientation as in lib/rules (examples are rows): a = x W + b with x [N, in],
+// W [in, out]; h = f(a).
+//   denseForward   a = x W (+ b) by one sgemm with beta = 1 over the bias rows,
+//                  then h = f(a) in place (f: linear, relu, tanh, sigmoid).
+//   denseBackward  delta = dh * f'(h) (in place; f' from the output h:
+//                  relu 1[h > 0], tanh 1 - h^2, sigmoid h (1 - h)),
+//                  gW = x^T delta, gb = column sums of delta (double sums),
+//                  and the signal to the input by the layer's pathway:
+//                    kernel       dx = delta K^T             (BP K = W, FA K = B)
+//                    sign         dx = delta (s sign(W))^T   (s = M or a scale)
+//                    direct       dx = e B                   (DFA, B [classes, in])
+//                    low rank     dx = (delta P^T) Q^T       (LDFA, P [r, out], Q [in, r])
+//                    direct low   dx = (e P^T) Q^T           (dLDFA)
+//                  optionally clamped to +-clip (LDFA's backward clip).
+//   lossAndError   softmax cross-entropy (or 1/2 squared error) on integer
+//                  labels: writes e = dL/dz (batch mean) and returns the mean
+//                  loss (double) and the count of correct argmaxes.
+//   optimizerStep  SGD (momentum, Nesterov), Adam, AdamW with weight decay
+//                  and Batch Manhattan, in the order of lib/rules/optim.ts.
+#include <napi.h>
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+
+extern "C" void cblas_sgemm(int order, int transA, int transB, int m, int n, int k, float alpha, const float* a,
+                            int lda, const float* b, int ldb, float beta, float* c, int ldc);
+
+namespace {
+
+constexpr int kRowMajor = 101;
+constexpr int kN = 111;
+constexpr int kT = 112;
+
+void Mul(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb,
+         float beta, float* c, int64_t ldc) {
+  if (m == 0 || n == 0) return;
+  if (k == 0) {  // sgemm leaves C alone for k = 0 only with beta = 1; make the empty sum explicit
+    if (beta == 0.0f)
+      for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < n; j++) c[i * ldc + j] = 0.0f;
+    return;
+  }
+  cblas_sgemm(kRowMajor, ta ? kT : kN, tb ? kT : kN, (int)m, (int)n, (int)k, 1.0f, a, (int)lda, b, (int)ldb, beta, c,
+              (int)ldc);
+}
+
+// Positional argument reader: each getter consumes one argument; the first
+// problem is kept and reported by Finish() as "ldl_native.<fn>: <arg> ...".
+class Reader {
+ public:
+  Reader(const Napi::CallbackInfo& info, const char* fn) : info_(info), fn_(fn) {}
+  int64_t Int(const char* arg) {
+    const Napi::Value v = Take();
+    if (!error_.empty()) return 0;
+    const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1.0;
+    if (!(d >= 0) || d > 2147483647.0 || d != std::floor(d)) return Error(arg, "must be a non-negative integer"), 0;
+    return static_cast<int64_t>(d);
+  }
+  double Real(const char* arg) {
+    const Napi::Value v = Take();
+    if (!error_.empty()) return 0;
+    if (!v.IsNumber()) return Error(arg, "must be a number"), 0;
+    return v.As<Napi::Number>().DoubleValue();
+  }
+  bool Flag(const char* arg) {
+    const Napi::Value v = Take();
+    if (!error_.empty()) return false;
+    if (!v.IsBoolean()) return Error(arg, "must be a boolean"), false;
+    return v.As<Napi::Boolean>().Value();
+  }
+  // A Float32Array of at least `need` elements, or null when `optional` and the argument is null.
+  float* F32(const char* arg, int64_t need, bool optional = false) { return Typed<float>(arg, need, optional, napi_float32_array, "Float32Array"); }
+  int32_t* I32(const char* arg, int64_t need) { return Typed<int32_t>(arg, need, false, napi_int32_array, "Int32Array"); }
+  double* F64(const char* arg, int64_t need) { return Typed<double>(arg, need, false, napi_float64_array, "Float64Array"); }
+  void Error(const char* arg, const std::string& what) {
+    if (error_.empty()) error_ = std::string(arg) + " " + what;
+  }
+  bool Ok() const { return error_.empty(); }
+  // Throws the first problem (also a wrong argument count); true when the call may proceed.
+  bool Finish() {
+    if (error_.empty() && next_ != info_.Length())
+      error_ = "takes " + std::to_string(next_) + " arguments, got " + std::to_string(info_.Length());
+    if (error_.empty()) return true;
+    Napi::TypeError::New(info_.Env(), std::string("ldl_native.") + fn_ + ": " + error_).ThrowAsJavaScriptException();
+    return false;
+  }
+
+ private:
+  Napi::Value Take() { return next_ < info_.Length() ? info_[next_++] : (next_++, info_.Env().Undefined()); }
+  template <typename T>
+  T* Typed(const char* arg, int64_t need, bool optional, napi_typedarray_type type, const char* typeName) {
+    const Napi::Value v = Take();
+    if (!error_.empty()) return nullptr;
+    if (optional && v.IsNull()) return nullptr;
+    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type)
+      return Error(arg, std::string("must be a ") + typeName + (optional ? " or null" : "")), nullptr;
+    Napi::TypedArray ta = v.As<Napi::TypedArray>();
+    if (static_cast<int64_t>(ta.ElementLength()) < need)
+      return Error(arg, "has " + std::to_string(ta.ElementLength()) + " elements, needs " + std::to_string(need)), nullptr;
+    return reinterpret_cast<T*>(static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset());
+  }
+  const Napi::CallbackInfo& info_;
+  const char* fn_;
+  size_t next_ = 0;
+  std::string error_;
+};
+
+enum Act { kLinear = 0, kRelu = 1, kTanh = 2, kSigmoid = 3 };
+
+// f in double then rounded, as tfjs's cpu kernels compute tanh and sigmoid (Math.tanh, 1 / (1 + Math.exp(-x))).
+void Activate(int act, int64_t len, float* __restrict a) {
+  switch (act) {
+    case kRelu:
+      for (int64_t i = 0; i < len; i++) a[i] = a[i] > 0.0f ? a[i] : 0.0f;
+      break;
+    case kTanh:
+      for (int64_t i = 0; i < len; i++) a[i] = static_cast<float>(std::tanh(static_cast<double>(a[i])));
+      break;
+    case kSigmoid:
+      for (int64_t i = 0; i < len; i++) a[i] = static_cast<float>(1.0 / (1.0 + std::exp(-static_cast<double>(a[i]))));
+      break;
+    default:
+      break;
+  }
+}
+
+void TimesDerivative(int act, int64_t len, const float* __restrict h, float* __restrict d) {
+  switch (act) {
+    case kRelu:
+      for (int64_t i = 0; i < len; i++) d[i] = h[i] > 0.0f ? d[i] : 0.0f * d[i];
+      break;
+    case kTanh:
+      for (int64_t i = 0; i < len; i++) d[i] *= 1.0f - h[i] * h[i];
+      break;
+    case kSigmoid:
+      for (int64_t i = 0; i < len; i++) d[i] *= h[i] * (1.0f - h[i]);
+      break;
+    default:
+      break;
+  }
+}
+
+// denseForward(act, rows, nIn, nOut, x, w, b | null, a)
+Napi::Value DenseForward(const Napi::CallbackInfo& info) {
+  Reader r(info, "denseForward");
+  const int64_t act = r.Int("act"), rows = r.Int("rows"), nIn = r.Int("nIn"), nOut = r.Int("nOut");
+  const float* x = r.F32("x", rows * nIn);
+  const float* w = r.F32("w", nIn * nOut);
+  const float* b = r.F32("b", nOut, true);
+  float* a = r.F32("a", rows * nOut);
+  if (r.Ok() && act > kSigmoid) r.Error("act", "must be 0 (linear), 1 (relu), 2 (tanh) or 3 (sigmoid)");
+  if (!r.Finish()) return info.Env().Undefined();
+  if (b) {
+    for (int64_t i = 0; i < rows; i++)
+      for (int64_t j = 0; j < nOut; j++) a[i * nOut + j] = b[j];
+  }
+  Mul(false, false, rows, nOut, nIn, x, nIn, w, nOut, b ? 1.0f : 0.0f, a, nOut);
+  Activate(static_cast<int>(act), rows * nOut, a);
+  return info.Env().Undefined();
+}
+
+enum Mode { kNone = 0, kKernel = 1, kSign = 2, kDirect = 3, kLowRank = 4, kDirectLowRank = 5 };
+
+// denseBackward(act, rows, nIn, nOut, x, h | null, delta, gW, gb | null,
+//               mode, dx | null, k1 | null, k2 | null, e | null, rank, classes, scratch | null, scale, clip)
+// k1: K (kernel), W (sign), B [classes, nIn] (direct), Q [nIn, rank] (low rank);
+// k2: M or null (sign), P [rank, nOut] (low rank) or P [rank, classes] (direct low rank);
+// e: the output error [rows, classes] (direct modes); scratch: nIn*nOut (sign) or rows*rank (low rank).
+Napi::Value DenseBackward(const Napi::CallbackInfo& info) {
+  Reader r(info, "denseBackward");
+  const int64_t act = r.Int("act"), rows = r.Int("rows"), nIn = r.Int("nIn"), nOut = r.Int("nOut");
+  const float* x = r.F32("x", rows * nIn);
+  const float* h = r.F32("h", rows * nOut, true);
+  float* delta = r.F32("delta", rows * nOut);
+  float* gW = r.F32("gW", nIn * nOut);
+  float* gb = r.F32("gb", nOut, true);
+  const int64_t mode = r.Int("mode");
+  const bool propagates = r.Ok() && mode != kNone;
+  float* dx = r.F32("dx", propagates ? rows * nIn : 0, !propagates);
+  // The pathway's arrays: presence and lengths depend on the mode and the rank, so they are checked after all are read.
+  const float* k1 = r.F32("k1", 0, true);
+  const float* k2 = r.F32("k2", 0, true);
+  const float* e = r.F32("e", 0, true);
+  const int64_t rank = r.Int("rank"), classes = r.Int("classes");
+  float* scratch = r.F32("scratch", 0, true);
+  const float scale = static_cast<float>(r.Real("scale"));
+  const double clip = r.Real("clip");
+  if (r.Ok() && act > kSigmoid) r.Error("act", "must be 0 (linear), 1 (relu), 2 (tanh) or 3 (sigmoid)");
+  if (r.Ok() && mode > kDirectLowRank) r.Error("mode", "must be an integer in [0, 5]");
+  if (r.Ok() && act != kLinear && !h) r.Error("h", "must be given for a nonlinear activation");
+  // want < 0: may be null; want > 0: required with at least that many elements.
+  auto check = [&](const char* arg, int index, const float* ptr, int64_t want) {
+    if (!r.Ok() || want == 0) return;
+    if (!ptr) return want < 0 ? void() : r.Error(arg, "must be a Float32Array for mode " + std::to_string(mode));
+    const int64_t n = want < 0 ? -want : want;
+    const int64_t have = static_cast<int64_t>(info[index].As<Napi::TypedArray>().ElementLength());
+    if (have < n) r.Error(arg, "has " + std::to_string(have) + " elements, needs " + std::to_string(n));
+  };
+  const bool sign = mode == kSign, direct = mode == kDirect, low = mode == kLowRank, dlow = mode == kDirectLowRank;
+  check("k1", 11, k1, mode == kKernel || sign ? nIn * nOut : direct ? classes * nIn : low || dlow ? nIn * rank : 0);
+  check("k2", 12, k2, low ? rank * nOut : dlow ? rank * classes : sign ? -(nIn * nOut) : 0);
+  check("e", 13, e, direct || dlow ? rows * classes : 0);
+  check("scratch", 16, scratch, sign ? nIn * nOut : low || dlow ? rows * rank : 0);
+  if (!r.Finish()) return info.Env().Undefined();
+
+  if (act != kLinear) TimesDerivative(static_cast<int>(act), rows * nOut, h, delta);
+  Mul(true, false, nIn, nOut, rows, x, nIn, delta, nOut, 0.0f, gW, nOut);
+  if (gb) {
+    for (int64_t j = 0; j < nOut; j++) {
+      double s = 0;
+      for (int64_t i = 0; i < rows; i++) s += delta[i * nOut + j];
+      gb[j] = static_cast<float>(s);
+    }
+  }
+  switch (mode) {
+    case kKernel:
+      Mul(false, true, rows, nIn, nOut, delta, nOut, k1, nOut, 0.0f, dx, nIn);
+      break;
+    case kSign: {
+      const int64_t n = nIn * nOut;
+      for (int64_t i = 0; i < n; i++) {
+        const float s = k1[i] > 0.0f ? 1.0f : k1[i] < 0.0f ? -1.0f : 0.0f;
+        scratch[i] = s * (k2 ? k2[i] : scale);
+      }
+      Mul(false, true, rows, nIn, nOut, delta, nOut, scratch, nOut, 0.0f, dx, nIn);
+      break;
+    }
+    case kDirect:
+      Mul(false, false, rows, nIn, classes, e, classes, k1, nIn, 0.0f, dx, nIn);
+      break;
+    case kLowRank:
+      Mul(false, true, rows, rank, nOut, delta, nOut, k2, nOut, 0.0f, scratch, rank);
+      Mul(false, true, rows, nIn, rank, scratch, rank, k1, rank, 0.0f, dx, nIn);
+      break;
+    case kDirectLowRank:
+      Mul(false, true, rows, rank, classes, e, classes, k2, classes, 0.0f, scratch, rank);
+      Mul(false, true, rows, nIn, rank, scratch, rank, k1, rank, 0.0f, dx, nIn);
+      break;
+    default:
+      break;
+  }
+  if (mode != kNone && clip > 0) {
+    const float c = static_cast<float>(clip);
+    const int64_t n = rows * nIn;
+    // NaN passes through, as in tf.clipByValue.
+    for (int64_t i = 0; i < n; i++) dx[i] = dx[i] > c ? c : dx[i] < -c ? -c : dx[i];
+  }
+  return info.Env().Undefined();
+}
+
+// lossAndError(rows, classes, z, labels, e, mse, out): e = dL/dz / rows; out[0] = mean loss, out[1] = correct argmaxes.
+Napi::Value LossAndError(const Napi::CallbackInfo& info) {
+  Reader r(info, "lossAndError");
+  const int64_t rows = r.Int("rows"), classes = r.Int("classes");
+  const float* z = r.F32("z", rows * classes);
+  const int32_t* labels = r.I32("labels", rows);
+  float* e = r.F32("e", rows * classes);
+  const bool mse = r.Flag("mse");
+  double* out = r.F64("out", 2);
+  if (r.Ok() && (rows == 0 || classes == 0)) r.Error("rows", "and classes must be positive");
+  for (int64_t i = 0; r.Ok() && i < rows; i++)
+    if (labels[i] < 0 || labels[i] >= classes) r.Error("labels", "must lie in [0, classes): " + std::to_string(labels[i]) + " at " + std::to_string(i));
+  if (!r.Finish()) return info.Env().Undefined();
+  const float inv = static_cast<float>(1.0 / static_cast<double>(rows));
+  double loss = 0;
+  int64_t correct = 0;
+  for (int64_t i = 0; i < rows; i++) {
+    const float* zi = z + i * classes;
+    float* ei = e + i * classes;
+    const int32_t y = labels[i];
+    int64_t best = 0;
+    for (int64_t j = 1; j < classes; j++)
+      if (zi[j] > zi[best]) best = j;
+    if (best == y) correct++;
+    if (mse) {
+      double s = 0;
+      for (int64_t j = 0; j < classes; j++) {
+        const float d = zi[j] - (j == y ? 1.0f : 0.0f);
+        s += static_cast<double>(d) * d;
+        ei[j] = d * inv;
+      }
+      loss += 0.5 * s;
+    } else {
+      const double m = zi[best];
+      double s = 0;
+      for (int64_t j = 0; j < classes; j++) s += std::exp(static_cast<double>(zi[j]) - m);
+      const double lse = m + std::log(s);
+      loss += lse - zi[y];
+      for (int64_t j = 0; j < classes; j++) {
+        const float p = static_cast<float>(std::exp(static_cast<double>(zi[j]) - lse));
+        ei[j] = (p - (j == y ? 1.0f : 0.0f)) * inv;
+      }
+    }
+  }
+  out[0] = loss / static_cast<double>(rows);
+  out[1] = static_cast<double>(correct);
+  return info.Env().Undefined();
+}
+
+enum Opt { kSgd = 0, kAdam = 1, kAdamW = 2 };
+
+// optimizerStep(type, len, p, g, m | null, v | null, lr, momentum, nesterov, beta1, beta2, epsilon, weightDecay, manhattan, t)
+// t: the 1-based step count of p's slot (SGD's first momentum step sets buf = g; Adam's bias corrections).
+Napi::Value OptimizerStep(const Napi::CallbackInfo& info) {
+  Reader r(info, "optimizerStep");
+  const int64_t type = r.Int("type"), len = r.Int("len");
+  float* p = r.F32("p", len);
+  const float* g = r.F32("g", len);
+  float* m = r.F32("m", len, true);
+  float* v = r.F32("v", len, true);
+  const double lr = r.Real("lr"), momentum = r.Real("momentum");
+  const bool nesterov = r.Flag("nesterov");
+  const double beta1 = r.Real("beta1"), beta2 = r.Real("beta2"), eps = r.Real("epsilon"), wd = r.Real("weightDecay");
+  const bool manhattan = r.Flag("manhattan");
+  const int64_t t = r.Int("t");
+  if (r.Ok() && type > kAdamW) r.Error("type", "must be 0 (sgd), 1 (adam) or 2 (adamw)");
+  if (r.Ok() && t < 1) r.Error("t", "must be at least 1");
+  if (r.Ok() && type == kSgd && momentum > 0 && !m) r.Error("m", "must be a Float32Array for SGD with momentum");
+  if (r.Ok() && type != kSgd && (!m || !v)) r.Error("m", "and v must be Float32Arrays for Adam");
+  if (!r.Finish()) return info.Env().Undefined();
+  // Scalars as tfjs makes them: JavaScript doubles rounded to float32 where they meet a tensor.
+  const float lrF = static_cast<float>(lr), wdF = static_cast<float>(wd);
+  const bool l2 = wd > 0 && type != kAdamW;
+  if (type == kSgd) {
+    const float mu = static_cast<float>(momentum);
+    for (int64_t i = 0; i < len; i++) {
+      float gi = l2 ? g[i] + p[i] * wdF : g[i];
+      if (manhattan) gi = gi > 0.0f ? 1.0f : gi < 0.0f ? -1.0f : gi;  // sign(0) = 0, NaN stays
+      if (momentum > 0) {
+        const float buf = t == 1 ? gi : m[i] * mu + gi;
+        m[i] = buf;
+        gi = nesterov ? gi + buf * mu : buf;
+      }
+      p[i] = p[i] - gi * lrF;
+    }
+    return info.Env().Undefined();
+  }
+  const float b1 = static_cast<float>(beta1), b2 = static_cast<float>(beta2);
+  const float a1 = static_cast<float>(1.0 - beta1), a2 = static_cast<float>(1.0 - beta2);
+  const float c1 = static_cast<float>(1.0 - std::pow(beta1, static_cast<double>(t)));
+  const float c2 = static_cast<float>(1.0 - std::pow(beta2, static_cast<double>(t)));
+  const float epsF = static_cast<float>(eps);
+  const float decoupled = static_cast<float>(lr * wd);
+  for (int64_t i = 0; i < len; i++) {
+    float gi = l2 ? g[i] + p[i] * wdF : g[i];
+    if (manhattan) gi = gi > 0.0f ? 1.0f : gi < 0.0f ? -1.0f : gi;
+    const float mi = m[i] * b1 + gi * a1;
+    const float vi = v[i] * b2 + gi * gi * a2;
+    m[i] = mi;
+    v[i] = vi;
+    const float mHat = mi / c1;
+    const float vHat = vi / c2;
+    float next = p[i] - mHat / (std::sqrt(vHat) + epsF) * lrF;
+    if (type == kAdamW && wd > 0) next = next - p[i] * decoupled;
+    p[i] = next;
+  }
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void RegisterFusedDense(Napi::Env env, Napi::Object exports) {
+  exports.Set("denseForward", Napi::Function::New(env, DenseForward));
+  exports.Set("denseBackward", Napi::Function::New(env, DenseBackward));
+  exports.Set("lossAndError", Napi::Function::New(env, LossAndError));
+  exports.Set("optimizerStep", Napi::Function::New(env, OptimizerStep));
+}
