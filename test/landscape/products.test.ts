@@ -358,3 +358,37 @@ test("a loader's ImageDataset, flat arrays and tensors give the same curvature p
   mlpNet.dispose();
   convNet.dispose();
 });
+
+test('a non-finite or float32-overflowing vector, or a non-finite data.x, is an ArgumentError naming it (never an all-NaN product)', () => {
+  const pb = makeProblem(mlp('tanh'), [4], 6, 'mse', 13);
+  const d = parameterCount(pb.net);
+  const op = curvatureOperator(pb.net, { x: pb.x, y: pb.y });
+  const gnOp = curvatureOperator(pb.net, { x: pb.x, y: pb.y }, 'gauss-newton');
+  const c = new Curvature(pb.net, { x: pb.x, y: pb.y });
+  for (const [bad, shown] of [[NaN, 'NaN'], [Infinity, 'Infinity'], [-Infinity, '-Infinity'], [1e39, '1e\\+39']] as const) {
+    const v = new Float64Array(d).fill(0.1);
+    v[5] = bad;
+    const named = new RegExp(`^ArgumentError: v: expected finite values within float32 range \\(\\|x\\| <= 3\\.4028e\\+38\\), got ${shown} at index 5`);
+    assert.throws(() => curvatureProduct(pb.net, { x: pb.x, y: pb.y }, v), named);
+    assert.throws(() => op.apply(v), named);
+    assert.throws(() => gnOp.apply(v), named);
+    assert.throws(() => c.product(v, 'residual'), named);
+  }
+  // The largest float32 is still a vector (and the limit is not applied to values that round to it).
+  const edge = new Float64Array(d);
+  edge[0] = 3.4028234663852886e38;
+  assert.doesNotThrow(() => c.product(edge));
+  op.dispose();
+  gnOp.dispose();
+  c.dispose();
+  // data.x with one NaN pixel: named at construction, before any product.
+  const xs = pb.x.arraySync() as number[][];
+  xs[3][2] = NaN;
+  const xBad = tf.tensor2d(xs);
+  const v = new Float64Array(d).fill(0.1);
+  assert.throws(() => curvatureOperator(pb.net, { x: xBad, y: pb.y }), /^ArgumentError: data\.x: expected finite values, got NaN at flat index 14/);
+  assert.throws(() => curvatureProduct(pb.net, { x: xBad, y: pb.y }, v, 'gauss-newton'), /data\.x: expected finite values, got NaN/);
+  assert.throws(() => curvatureProduct(pb.net, { x: Float32Array.from(xBad.dataSync()), y: pb.labels, count: 6 }, v), /data\.x: expected finite values/);
+  tf.dispose([xBad, pb.x, pb.y]);
+  pb.net.dispose();
+});
