@@ -40,7 +40,7 @@
  */
 import { gemm } from './gemm';
 import { MatrixLike, toMatrix } from './linalg';
-import { ArgumentError, checkInteger, describe } from './validate';
+import { ArgumentError, checkFinite, checkInteger, describe } from './validate';
 
 export interface NnlsOptions {
   /** Cap on pivoting rounds (default 10 * n + 50; BPP needs a handful in practice). */
@@ -72,6 +72,9 @@ function checkGramProblem(G: Float64Array, C: Float64Array, n: number, r: number
   checkInteger('r', r, 0);
   if (G.length !== n * n) throw new ArgumentError('G', `${n * n} entries (n x n)`, G);
   if (C.length !== n * r) throw new ArgumentError('C', `${n * r} entries (r x n, one right-hand side per row)`, C);
+  // A NaN or infinity would pass through the pivoting into every coefficient (O(n^2 + nr), beside O(n^3 + n^2 r) to solve).
+  checkFinite('G', G);
+  checkFinite('C', C);
 }
 
 /** Block principal pivoting; `free` (or null) marks coordinates without a bound, kept passive throughout. */

@@ -35,6 +35,7 @@ let nativeImpl: GemmImpl | null = null;
 
 /** Installs (or with null removes) the native implementation. Used by native.ts and tests. */
 export function setGemmImpl(impl: GemmImpl | null): void {
+  if (impl !== null && typeof impl !== 'function') throw new ArgumentError('impl', 'a gemm function (the add-on\'s) or null', impl);
   nativeImpl = impl;
 }
 
@@ -44,13 +45,33 @@ export function gemmIsNative(): boolean {
 }
 
 export function gemm(m: number, n: number, k: number, a: FloatArray, b: FloatArray, c: FloatArray, options: GemmOptions = {}): void {
+  const transA = options.transA ?? false;
+  const transB = options.transB ?? false;
+  const lda = options.lda ?? (transA ? m : k);
+  const ldb = options.ldb ?? (transB ? k : n);
+  const ldc = options.ldc ?? n;
+  const alpha = options.alpha ?? 1;
+  const beta = options.beta ?? 0;
+  checkGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  if (m === 0 || n === 0) return;
+  if (nativeImpl) {
+    nativeImpl(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    return;
+  }
+  gemmKernel(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+/** Sizes, leading dimensions, scalars and array types and lengths of a gemm call (O(1): no element is read). */
+function checkGemm(
+  transA: boolean, transB: boolean, m: number, n: number, k: number,
+  alpha: number, a: FloatArray, lda: number, b: FloatArray, ldb: number,
+  beta: number, c: FloatArray, ldc: number,
+): void {
   checkInteger('m', m, 0);
   checkInteger('n', n, 0);
   checkInteger('k', k, 0);
-  const transA = options.transA ?? false;
-  const transB = options.transB ?? false;
-  const alpha = checkNumber('alpha', options.alpha ?? 1);
-  const beta = checkNumber('beta', options.beta ?? 0);
+  checkNumber('alpha', alpha);
+  checkNumber('beta', beta);
   const isF32 = a instanceof Float32Array;
   if (!isF32 && !(a instanceof Float64Array)) throw new ArgumentError('a', 'a Float32Array or Float64Array', a);
   for (const [name, x] of [['b', b], ['c', c]] as const) {
@@ -58,9 +79,9 @@ export function gemm(m: number, n: number, k: number, a: FloatArray, b: FloatArr
       throw new ArgumentError(name, `a ${isF32 ? 'Float32Array' : 'Float64Array'} (same type as a)`, x);
     }
   }
-  const lda = checkInteger('lda', options.lda ?? (transA ? m : k), Math.max(1, transA ? m : k));
-  const ldb = checkInteger('ldb', options.ldb ?? (transB ? k : n), Math.max(1, transB ? k : n));
-  const ldc = checkInteger('ldc', options.ldc ?? n, Math.max(1, n));
+  checkInteger('lda', lda, Math.max(1, transA ? m : k));
+  checkInteger('ldb', ldb, Math.max(1, transB ? k : n));
+  checkInteger('ldc', ldc, Math.max(1, n));
   const rowsA = transA ? k : m;
   const rowsB = transB ? n : k;
   const needA = rowsA === 0 ? 0 : (rowsA - 1) * lda + (transA ? m : k);
@@ -69,16 +90,19 @@ export function gemm(m: number, n: number, k: number, a: FloatArray, b: FloatArr
   if (a.length < needA) throw new ArgumentError('a', `at least ${needA} elements for op(A) ${m}x${k} (lda ${lda})`, a);
   if (b.length < needB) throw new ArgumentError('b', `at least ${needB} elements for op(B) ${k}x${n} (ldb ${ldb})`, b);
   if (c.length < needC) throw new ArgumentError('c', `at least ${needC} elements for C ${m}x${n} (ldc ${ldc})`, c);
-  if (m === 0 || n === 0) return;
-  if (nativeImpl) {
-    nativeImpl(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-    return;
-  }
-  gemmJs(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
-/** Reference implementation in JavaScript (i-k-j loop order, float64 accumulation per row). */
+/** Reference implementation in JavaScript, with gemm's argument checks (i-k-j loop order, float64 accumulation per row). */
 export function gemmJs(
+  transA: boolean, transB: boolean, m: number, n: number, k: number,
+  alpha: number, a: FloatArray, lda: number, b: FloatArray, ldb: number,
+  beta: number, c: FloatArray, ldc: number,
+): void {
+  checkGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  gemmKernel(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+function gemmKernel(
   transA: boolean, transB: boolean, m: number, n: number, k: number,
   alpha: number, a: FloatArray, lda: number, b: FloatArray, ldb: number,
   beta: number, c: FloatArray, ldc: number,

@@ -6,13 +6,15 @@
  * accurate and fast enough; heavy batched work stays in tfjs.
  */
 import { EigenvalueDecomposition, Matrix, SingularValueDecomposition, inverse, solve } from 'ml-matrix';
-import { ArgumentError, checkInteger } from './validate';
+import { ArgumentError, checkFinite, checkInteger } from './validate';
 
 export { Matrix };
 
 /** Cosine of the angle between two vectors of equal length, float64 sums; NaN when either is zero. */
 export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) throw new ArgumentError('b', `a vector of length ${a.length}`, `length ${b.length}`);
+  checkFinite('a', a);
+  checkFinite('b', b);
   let ab = 0;
   let aa = 0;
   let bb = 0;
@@ -274,6 +276,7 @@ export function svd(a: MatrixLike): Svd {
 /** Least-squares solution of A x = b (b a vector or a matrix of right-hand sides). */
 export function lstsq(a: MatrixLike, b: MatrixLike | number[]): Matrix {
   const A = toMatrix('a', a);
+  if (Array.isArray(b) && !Array.isArray(b[0])) checkFinite('b', b as number[]);
   const B = Array.isArray(b) && !Array.isArray(b[0]) ? Matrix.columnVector(b as number[]) : toMatrix('b', b as MatrixLike);
   if (B.rows !== A.rows) throw new ArgumentError('b', `${A.rows} rows (as many as a)`, `${B.rows} rows`);
   return solve(A, B, A.rows !== A.columns);

@@ -14,7 +14,10 @@
  *
  * Empty input: `median`, `quantile`, `valueRange` throw (a median of nothing
  * would be a silent NaN); `formatMedianRange` prints its placeholder, because
- * "every seed diverged" is a result a table must be able to show.
+ * "every seed diverged" is a result a table must be able to show. NaN throws;
+ * +-Infinity is a value like any other (a diverged loss), so an order
+ * statistic or mean that reaches it is infinite, never NaN: `summarize`
+ * throws for a sample holding both -Infinity and Infinity (no mean).
  */
 import { ArgumentError, checkInteger, checkNumber, describe } from './validate';
 
@@ -54,6 +57,9 @@ export function quantile(values: Values, q: number): number {
   const pos = q * (s.length - 1);
   const lo = Math.floor(pos);
   const hi = Math.min(lo + 1, s.length - 1);
+  // Between an infinite order statistic and its neighbour the interpolation is that infinity, not inf - inf = NaN.
+  if (pos === lo || s[lo] === s[hi]) return s[lo];
+  if (!Number.isFinite(s[lo]) || !Number.isFinite(s[hi])) return s[lo] === -Infinity ? s[lo] : s[hi];
   return s[lo] + (pos - lo) * (s[hi] - s[lo]);
 }
 
@@ -75,6 +81,7 @@ export interface Summary {
 /** Count, median, range and mean of the values. */
 export function summarize(values: Values): Summary {
   const s = nonEmpty('values', values);
+  if (s[0] === -Infinity && s[s.length - 1] === Infinity) throw new ArgumentError('values', 'not both -Infinity and Infinity (their mean is undefined)', 'both');
   let sum = 0;
   for (const x of s) sum += x;
   const m = s.length >> 1;
