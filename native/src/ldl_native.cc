@@ -34,6 +34,8 @@ char* openblas_get_corename(void) __attribute__((weak));
 void RegisterRnnElementwise(Napi::Env env, Napi::Object exports);
 // Fused dense-layer training kernels (fused_dense.cc).
 void RegisterFusedDense(Napi::Env env, Napi::Object exports);
+// Fused curvature-vector products of dense networks (fused_landscape.cc).
+void RegisterFusedLandscape(Napi::Env env, Napi::Object exports);
 
 namespace {
 
@@ -661,6 +663,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterRnnElementwise(env, exports);
   RegisterFusedDense(env, exports);
+  RegisterFusedLandscape(env, exports);
   exports.Set("gemm", Napi::Function::New(env, Gemm));
   exports.Set("sgemmBatched", Napi::Function::New(env, SgemmBatched));
   exports.Set("conv2d", Napi::Function::New(env, Conv2d));
