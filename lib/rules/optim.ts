@@ -76,7 +76,8 @@ export function learningRateAt(options: { lr: number; schedule: Schedule }, epoc
   }
 }
 
-interface SlotState {
+/** One parameter's optimiser state: first and second moments (null until used) and the steps taken. */
+export interface SlotState {
   m: tf.Variable | null;
   v: tf.Variable | null;
   t: number;
@@ -97,6 +98,25 @@ export class Optimizer {
 
   get learningRate(): number {
     return learningRateAt(this.options, this.epoch);
+  }
+
+  /**
+   * The state of `p`, created when missing, with the moments the settings use
+   * allocated as zeros (SGD with momentum: m; Adam, AdamW: m and v). For
+   * lib/rules/fused.ts, which updates them in place, so that the fused and
+   * the reference path continue one another's runs.
+   */
+  slotOf(p: tf.Variable): SlotState {
+    let s = this.slots.get(p);
+    if (!s) {
+      s = { m: null, v: null, t: 0 };
+      this.slots.set(p, s);
+    }
+    const o = this.options;
+    // In a tidy so the zeros are released and the variable holds the only reference to its data.
+    if (!s.m && (o.type !== 'sgd' || o.momentum > 0)) s.m = tf.tidy(() => tf.variable(tf.zeros(p.shape), false));
+    if (!s.v && o.type !== 'sgd') s.v = tf.tidy(() => tf.variable(tf.zeros(p.shape), false));
+    return s;
   }
 
   step(params: tf.Variable[], grads: tf.Tensor[]): void {
