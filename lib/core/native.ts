@@ -31,6 +31,21 @@ export interface NativeAddon {
   sumRows(x: Float32Array, rows: number, cols: number, out: Float32Array, leading: boolean): void;
   // Element-wise RNN stages and the Adam step; signatures in rnn-elementwise.ts (rnnElementwiseJs).
   gruGates?: (...args: never[]) => void;
+  // Fused dense-layer training kernels (src/fused_dense.cc, used by lib/rules/fused.ts); absent from an older build.
+  // act: 0 linear, 1 relu, 2 tanh, 3 sigmoid. mode: 0 none, 1 kernel, 2 sign, 3 direct, 4 low rank, 5 direct low rank.
+  denseForward?: (act: number, rows: number, nIn: number, nOut: number, x: Float32Array, w: Float32Array, b: Float32Array | null, a: Float32Array) => void;
+  denseBackward?: (act: number, rows: number, nIn: number, nOut: number, x: Float32Array, h: Float32Array | null, delta: Float32Array,
+    gW: Float32Array, gb: Float32Array | null, mode: number, dx: Float32Array | null, k1: Float32Array | null, k2: Float32Array | null,
+    e: Float32Array | null, rank: number, classes: number, scratch: Float32Array | null, scale: number, clip: number) => void;
+  lossAndError?: (rows: number, classes: number, z: Float32Array, labels: Int32Array, e: Float32Array, mse: boolean, out: Float64Array) => void;
+  optimizerStep?: (type: number, len: number, p: Float32Array, g: Float32Array, m: Float32Array | null, v: Float32Array | null, lr: number,
+    momentum: number, nesterov: boolean, beta1: number, beta2: number, epsilon: number, weightDecay: number, manhattan: boolean, t: number) => void;
+  // Fused curvature-vector products of dense networks (fused_landscape.cc; used by lib/landscape/fused-products.ts).
+  // Optional: an add-on built before them lacks them, and the product then takes the tensor path.
+  hvpDense?(n: number, sizes: Int32Array, bias: Int32Array, weights: Float32Array[], inputs: Float32Array[], grads: Float32Array[],
+    d1: (Float32Array | null)[], d2g: (Float32Array | null)[], p: Float32Array | null, scale: number, mode: 0 | 1,
+    v: Float64Array, alpha: number, out: Float64Array, work: Float32Array): void;
+  hvpDenseWorkspace?(n: number, sizes: Int32Array, bias: Int32Array): number;
   setThreads(n: number): boolean;
   getThreads(): number | null;
   info(): { openblas: boolean; config: string | null; corename: string | null; canSetThreads: boolean };
