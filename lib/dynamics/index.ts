@@ -52,3 +52,7 @@ export { fixedPointFigureData, lineAttractorStatistics, linearisedPrediction, pc
 export type { FixedPointFigureData, LineAttractorStatistics, Pca, TopologyEdge, TopologyGraph } from './analysis';
 export { randomOrthogonal, selfExcitingUnits } from './hand-built';
 export type { SelfExcitingUnits } from './hand-built';
+export {
+  entropyRate, kaplanYorkeDimension, largestExponentByTwoTrajectories, lyapunovSpectrum, orthonormalizeRows, tangentSystemFromMap, trajectory,
+} from './lyapunov';
+export type { LyapunovOptions, LyapunovSpectrum, TangentSystem, Trajectory, TrajectoryOptions, TwoTrajectoryEstimate, TwoTrajectoryOptions } from './lyapunov';
