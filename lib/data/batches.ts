@@ -8,7 +8,7 @@
  * the same way.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError, Rng, checkInteger } from '../core';
+import { ArgumentError, Rng, checkFinite, checkInteger } from '../core';
 import type { ImageDataset } from './images';
 import { oneHot } from './images';
 import { isTensorDataset, targetsOf, type TensorDataset } from './datasets';
@@ -130,6 +130,7 @@ export interface TensorBatch extends IndexBatch {
 export function tensorBatches(data: TensorDataset, options: EpochBatchOptions & { classes?: number }): Generator<TensorBatch> {
   if (!isTensorDataset(data)) throw new ArgumentError('data', 'tensors {x, y} (see toTensorDataset)', data);
   const classes = options?.classes === undefined ? undefined : checkInteger('classes', options.classes, 1);
+  if (data.y.shape[0] !== data.x.shape[0]) throw new ArgumentError('data.y', `${data.x.shape[0]} rows (one per row of data.x)`, `shape [${data.y.shape.join(', ')}]`);
   const batches = epochBatches(data.x.shape[0], options);
   return (function* () {
     for (const b of batches) {
@@ -232,6 +233,8 @@ export function toTensors(data: ImageDataset | ImageBatch, options: TensorOption
   }
   const layout = options.layout ?? 'nhwc';
   if (layout !== 'nhwc' && layout !== 'flat') throw new ArgumentError('layout', '"nhwc" or "flat"', layout);
+  // Loaders give finite pixels; an edited or hand-built set may not, and a NaN pixel turns every product downstream NaN.
+  checkFinite('data.images', data.images);
   const images = layout === 'flat' ? tf.tensor2d(data.images, [n, h * w]) : tf.tensor4d(data.images, [n, h, w, 1]);
   const labels = tf.tensor1d(data.labels, 'int32');
   const out: ImageTensors<tf.Tensor4D | tf.Tensor2D> = { images, labels };
