@@ -10,12 +10,15 @@
  *   scatter3d line series.
  *
  * Display (display.ts):
- * - `show(fig)` draws the figure inline in a tslab notebook as self-contained
- *   `text/html`: a div with a unique id, the figure as JSON, and a script that
- *   calls `Plotly.newPlot`. The plotly.js bundle (plotly.js-dist-min, ~4.8 MB)
- *   travels with the first figure a kernel shows and is loaded once per page;
- *   later figures wait for it. Outside a kernel (scripts, tests) `show` draws
- *   nothing (`inNotebook()` says whether it can).
+ * - `show(fig)` draws the figure inline in a tslab notebook as `text/html`:
+ *   a div with a unique id, the figure as JSON, and a script that calls
+ *   `Plotly.newPlot`. plotly.js (plotly.js-dist-min, ~4.8 MB) is loaded once
+ *   per page from the Jupyter server (`plotlyLoading()` 'served': setup
+ *   installs it under the project's Jupyter prefix, SERVED_PLOTLY), or, where
+ *   no server serves it, travels with the first figure a kernel shows
+ *   ('embed'; env LDL_PLOTLY or `plotlyLoading(mode)` choose). Outside a
+ *   kernel (scripts, tests) `show` draws nothing (`inNotebook()` says whether
+ *   it can).
  * - `figureHtml(fig)` returns that HTML (for files, other front ends, tests).
  * - `tableHtml` / `showTable` render a danfojs DataFrame or records as a table.
  *
@@ -43,7 +46,7 @@ export type {
   PlotObject, Figure, Numbers, AxesOptions, LineSeries, ScatterSeries, MatrixInput, HeatmapOptions,
   Scatter3dSeries, Scatter3dOptions, Points3d, Paths3d, ImageSet, ImageGridOptions,
 } from './figures';
-export { figureHtml, show, inNotebook, tableHtml, showTable, plotlyBundlePath } from './display';
-export type { HtmlOptions, ShowOptions, TableInput } from './display';
+export { figureHtml, show, inNotebook, tableHtml, showTable, plotlyBundlePath, plotlyLoading, servedPlotlyFile, SERVED_PLOTLY, PLOTLY_NOT_SERVED } from './display';
+export type { HtmlOptions, ShowOptions, TableInput, PlotlyLoading } from './display';
 export { save, paperFigure, PAPER, showAndSave, closeBrowser, chromiumPath, CHROMIUM_ARGS } from './export';
 export type { SaveOptions, PaperOptions } from './export';

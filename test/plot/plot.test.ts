@@ -10,7 +10,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { line, scatter, heatmap, scatter3d, polylines3d, imageGrid, figureHtml, show, save, closeBrowser, chromiumPath, tableHtml, inNotebook, showAndSave, PALETTE, Figure } from '../../lib/plot';
+import { line, scatter, heatmap, scatter3d, polylines3d, imageGrid, figureHtml, show, save, closeBrowser, chromiumPath, tableHtml, inNotebook, showAndSave, PALETTE, Figure, SERVED_PLOTLY, PLOTLY_NOT_SERVED } from '../../lib/plot';
 
 after(async () => {
   await closeBrowser();
@@ -141,27 +141,42 @@ function figureFromHtml(html: string): { id: string; traces: number; spec: Figur
   return { id: div[1], traces: Number(div[2]), spec: JSON.parse(json[1]) };
 }
 
-test('figureHtml carries the traces and layout; ids are unique; the bundle is optional', () => {
+test('figureHtml carries the traces and layout; ids are unique; the bundle is embedded, served or left to the page', () => {
   const fig = line([{ y: [1, 2], name: '</script><b>x' }, { y: [2, 1], name: 'b' }], { title: 'T' });
-  const html = figureHtml(fig, { includePlotly: false });
+  const html = figureHtml(fig, { plotly: 'none' });
   const parsed = figureFromHtml(html);
   assert.equal(parsed.traces, 2);
   assert.deepEqual(parsed.spec.data, JSON.parse(JSON.stringify(fig.data)));
   assert.deepEqual((parsed.spec.layout as any).title, { text: 'T' });
   // A name containing </script> must not close the tag early.
   assert.equal(html.match(/<\/script>/g)!.length, 2);
-  assert.notEqual(figureFromHtml(figureHtml(fig, { includePlotly: false })).id, parsed.id);
-  assert.ok(!html.includes('window.Plotly=Plotly') && !html.includes('window.Plotly = Plotly'));
+  assert.notEqual(figureFromHtml(figureHtml(fig, { plotly: 'none' })).id, parsed.id);
+  assert.ok(!html.includes('window.Plotly = Plotly') && !html.includes(SERVED_PLOTLY));
   const full = figureHtml(fig);
   assert.ok(full.includes('window.Plotly = Plotly'), 'bundle embedded by default');
   assert.ok(full.length > 1e6);
   assert.match(full, /window\.define = undefined/);
-  const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"></svg>');
-  const withStatic = figureHtml(fig, { includePlotly: false, staticImage: { mime: 'image/svg+xml', data: svg } });
-  const img = /<img class="ldl-static"[^>]*src="data:image\/svg\+xml;base64,([^"]+)">/.exec(withStatic);
+  // Served: no bundle, the served file's path instead, and the note for a page that cannot load it.
+  const served = figureHtml(fig, { plotly: 'served' });
+  assert.ok(served.length < 10000 && !served.includes('window.Plotly = Plotly'));
+  assert.ok(served.includes(JSON.stringify(SERVED_PLOTLY)) && served.includes(JSON.stringify(PLOTLY_NOT_SERVED)));
+  assert.throws(() => figureHtml(fig, { plotly: 'cdn' as 'none' }), /plotly: expected one of/);
+});
+
+test('a static SVG travels percent-encoded (not base64) and decodes to the same bytes', () => {
+  const fig = line({ y: [1, 2] });
+  // Characters that would end the attribute, start an entity or change in a URL parser, and non-ASCII text.
+  const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg">\n\t<text fill="#123">it\'s 5% &amp; \r\nμ–</text></svg>');
+  const withStatic = figureHtml(fig, { plotly: 'none', staticImage: { mime: 'image/svg+xml', data: svg } });
+  const img = /<img class="ldl-static"[^>]*src='data:image\/svg\+xml;charset=utf-8,([^']+)'>/.exec(withStatic);
   assert.ok(img, 'static image inside the div');
-  assert.equal(Buffer.from(img[1], 'base64').toString(), svg.toString());
-  assert.equal(figureFromHtml(withStatic).traces, 2);
+  assert.ok(!/[#&\t\n\r]/.test(img[1]), 'no raw #, &, tab or newline in the URL');
+  assert.equal(decodeURIComponent(img[1]), svg.toString());
+  assert.ok(img[1].length < svg.length * 1.2, 'smaller than base64 (1.33 x)');
+  assert.equal(figureFromHtml(withStatic).traces, 1);
+  const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]);
+  const withPng = figureHtml(fig, { plotly: 'none', staticImage: { mime: 'image/png', data: png } });
+  assert.equal(Buffer.from(/src='data:image\/png;base64,([^']+)'/.exec(withPng)![1], 'base64').compare(png), 0);
 });
 
 test('show outside a kernel draws nothing and does not throw', () => {
