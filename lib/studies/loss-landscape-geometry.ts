@@ -19,7 +19,7 @@
  * - statistics over seeds (median and range, lib/core's stats): `seedBand`,
  *   `medianOfFinite`, `formatFinite`, `outlierCount`, `groupByConfig`,
  *   `cosineStatistics`, `outlierCounts`, `overlapAfterInit`,
- *   `persistenceAtEnd`, `topEigenvalueStatistics`, `checkpointCurve`,
+ *   `persistenceAtEnd`, `topEigenvalueStatistics`, `lanczosConvergence`, `checkpointCurve`,
  *   `subspaceAccuracy`, `intrinsicDimensionBySeed`, `radiusSummary`,
  *   `projectedSummary`;
  * - figures (lib/plot `Figure`s): `cosineFigure`, `densityFigure`,
@@ -175,6 +175,7 @@ export interface EstimateInput {
  * counted per job (a product's cost scales with its rows), steps at
  * `stepSeconds` each. Conv-net runs, evaluation and start-up are not counted.
  *   probe runs (tanh, relu):  2 S [C (L + k + 2) + 2 L + 2 runs steps] p
+ *     (L the first Lanczos pass: eigenpairs extends it, up to 4 L, until converged, so this is a lower bound)
  *   subspace sweep:           S (|d| + 1) E_sub ceil(N / B_sub) s
  *   radii:                    S R [(T + d_plane) p rows_R / rows_H + E_sub ceil(N / B_sub) s]
  *   projected SGD (3 modes):  3 S [steps s + ceil(steps / every) (L_proj + 1) p rows_P / rows_H]
@@ -225,6 +226,9 @@ export interface Checkpoint {
   /** Top eigenvalues of H on the probe batch (k + 2 of them, descending). */
   topEigenvalues: number[];
   residuals: number[];
+  /** Lanczos steps the eigenpairs took (the first pass `lanczosSteps`, extended until converged or 4x that) and whether they converged. */
+  lanczosSteps: number;
+  converged: boolean;
   /** Fraction of the probe-batch gradient in the top-k subspace, squared and unsquared, and k/D. */
   overlapSquared: number;
   overlapUnsquared: number;
@@ -251,6 +255,9 @@ export interface TrainingProbeResult {
   endHessianTop: number[];
   endGaussNewtonTop: number[];
   endResidualRatio: number;
+  /** Lanczos steps and convergence of the end eigenpairs of H and of G. */
+  endLanczosSteps: [number, number];
+  endConverged: [boolean, boolean];
   densityH: { grid: number[]; density: number[]; sigma: number } | null;
   densityG: { grid: number[]; density: number[]; sigma: number } | null;
   finalTestAccuracy: number;
@@ -285,7 +292,8 @@ export async function trainingProbeJob(args: TrainingProbeArgs, ctx?: JobContext
   const curvature = new Curvature(net, probe, { batchSize: 1024 });
   const probeAt = (step: number) => {
     const op = curvature.operator('hessian');
-    const eig = eigenpairs(op, k + 2, { steps: Math.min(op.dim, args.lanczosSteps), seed: step + 1, progress: 'silent' });
+    // warn: false -- the convergence of every checkpoint is returned and the notebook reports it.
+    const eig = eigenpairs(op, k + 2, { steps: Math.min(op.dim, args.lanczosSteps), seed: step + 1, progress: 'silent', warn: false });
     const top = eig.vectors.slice(0, k);
     const { loss, gradient } = curvature.lossAndGradient();
     const ov = gradientOverlap(gradient, top);
@@ -296,6 +304,8 @@ export async function trainingProbeJob(args: TrainingProbeArgs, ctx?: JobContext
       testAccuracy: accuracy(net, test),
       topEigenvalues: Array.from(eig.values),
       residuals: Array.from(eig.residuals),
+      lanczosSteps: eig.steps,
+      converged: eig.convergence.converged,
       overlapSquared: ov.squared,
       overlapUnsquared: ov.unsquared,
       baselineSquared: ov.baselineSquared,
@@ -317,8 +327,8 @@ export async function trainingProbeJob(args: TrainingProbeArgs, ctx?: JobContext
   const hop = curvature.operator('hessian');
   const gop = curvature.operator('gauss-newton');
   const steps = Math.min(hop.dim, args.lanczosSteps);
-  const endH = eigenpairs(hop, k + 2, { steps, seed: 7, residuals: false, progress: 'silent' });
-  const endG = eigenpairs(gop, k + 2, { steps, seed: 7, residuals: false, progress: 'silent' });
+  const endH = eigenpairs(hop, k + 2, { steps, seed: 7, residuals: false, progress: 'silent', warn: false });
+  const endG = eigenpairs(gop, k + 2, { steps, seed: 7, residuals: false, progress: 'silent', warn: false });
   // ||(H - G) v|| / ||H v|| on a random direction: how far H is from its Gauss-Newton part.
   const v = new Rng(3).normalArray(hop.dim, 0, 1, 'float64') as Float64Array;
   const hv = curvature.product(v, 'hessian');
@@ -340,6 +350,7 @@ export async function trainingProbeJob(args: TrainingProbeArgs, ctx?: JobContext
   return {
     parameters, checkpoints: results, cosinesInit, cosinesEnd,
     endHessianTop: Array.from(endH.values), endGaussNewtonTop: Array.from(endG.values), endResidualRatio,
+    endLanczosSteps: [endH.steps, endG.steps], endConverged: [endH.convergence.converged, endG.convergence.converged],
     densityH, densityG, finalTestAccuracy, seconds: (Date.now() - t0) / 1000,
   };
 }
@@ -704,6 +715,21 @@ export function topEigenvalueStatistics(runs: readonly TrainingProbeResult[]): {
     argmax: runs.map((r, i) => r.checkpoints[traj[i].indexOf(Math.max(...traj[i]))].step),
     end: traj.map((t) => t[t.length - 1]),
   };
+}
+
+/**
+ * How the Lanczos eigen-solves of some runs ended (every checkpoint and the
+ * end spectra of H and G): how many met eigenpairs' residual tolerance, of
+ * how many, and the fewest and most Lanczos steps taken.
+ */
+export function lanczosConvergence(runs: readonly TrainingProbeResult[]): { converged: number; total: number; minSteps: number; maxSteps: number } {
+  const steps: number[] = [];
+  let converged = 0;
+  for (const r of runs) {
+    r.checkpoints.forEach((c) => (steps.push(c.lanczosSteps), (converged += c.converged ? 1 : 0)));
+    r.endLanczosSteps.forEach((st, i) => (steps.push(st), (converged += r.endConverged[i] ? 1 : 0)));
+  }
+  return { converged, total: steps.length, minSteps: Math.min(...steps), maxSteps: Math.max(...steps) };
 }
 
 /**

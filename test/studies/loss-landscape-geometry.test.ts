@@ -16,7 +16,7 @@ import { Network, Optimizer } from '../../lib/rules';
 import {
   STUDY_MODULE, studyModel, studyNetworkOptions, studyData, timeHessianProduct, estimateRunSeconds, runStudyJobs, probeJobArgs, groupByConfig,
   subspaceJobArgs, subspaceAccuracy, intrinsicDimensionBySeed, radiusJobArgs, radiusSummary, projectedJobArgs, projectedSummary, seedBand,
-  medianOfFinite, formatFinite, outlierCount, outlierCounts, cosineStatistics, overlapAfterInit, persistenceAtEnd, topEigenvalueStatistics,
+  medianOfFinite, formatFinite, outlierCount, outlierCounts, cosineStatistics, overlapAfterInit, persistenceAtEnd, topEigenvalueStatistics, lanczosConvergence,
   checkpointCurve, cosineFigure, densityFigure, topEigenvaluesFigure, gradientOverlapFigure, topEigenvalueFigure, intrinsicDimensionFigure,
   goldilocksCurvatureFigure, goldilocksAccuracyFigure, projectedSgdFigure, reproductionRows, trainingProbeJob,
   type Checkpoint, type TrainingProbeResult, type StudySettings, type SubspaceResult, type RadiusResult, type ProjectedResult,
@@ -27,7 +27,7 @@ const SETTINGS: StudySettings = { dataset: 'mnist', hidden: [32, 32], trainSampl
 /** A checkpoint with the given step, top eigenvalue, overlap and persistence (other fields fixed). */
 function cp(step: number, top: number, overlap: number, persistence: number | null = null): Checkpoint {
   return {
-    step, epoch: 0, trainLoss: 1, testAccuracy: 0.5, topEigenvalues: [top, top / 2], residuals: [0.01, 0.02],
+    step, epoch: 0, trainLoss: 1, testAccuracy: 0.5, topEigenvalues: [top, top / 2], residuals: [0.01, 0.02], lanczosSteps: 40, converged: true,
     overlapSquared: overlap, overlapUnsquared: Math.sqrt(overlap), baselineSquared: 0.001, persistence,
   };
 }
@@ -37,7 +37,7 @@ function run(checkpoints: Checkpoint[], endH: number[], endG: number[], cos?: { 
   const summary = (same: number, diff: number) => ({ matrix: [[1, same], [same, 1]], rowClass: [0, 0], rowLogit: [0, 0], byClass: [[same]], sameClassMean: same, differentClassMean: diff });
   return {
     parameters: 1000, checkpoints, cosinesInit: cos ? summary(cos.initSame, cos.initDiff) : null, cosinesEnd: cos ? summary(cos.endSame, cos.endDiff) : null,
-    endHessianTop: endH, endGaussNewtonTop: endG, endResidualRatio: 0.1,
+    endHessianTop: endH, endGaussNewtonTop: endG, endResidualRatio: 0.1, endLanczosSteps: [40, 40], endConverged: [true, true],
     densityH: { grid: [0, 1, 2], density: [0.5, 1e-9, 0.2], sigma: 0.1 }, densityG: { grid: [0, 1, 2], density: [0.4, 0.3, 1e-8], sigma: 0.2 },
     finalTestAccuracy: 0.8, seconds: 1,
   };
@@ -253,6 +253,10 @@ test('per-run statistics of the probe runs: cosines, overlap after init, persist
   assert.ok(Number.isNaN(persistenceAtEnd([run([cp(0, 1, 0.1)], [1], [1])])[0]));
   // a peaks at step 2 (9), b at step 10 (7).
   assert.deepEqual(topEigenvalueStatistics([a, b]), { init: [4, 5], max: [9, 7], argmax: [2, 10], end: [6, 7] });
+  // Lanczos convergence over every checkpoint and both end spectra: 2 runs x (3 + 2) solves, one unconverged at 160 steps.
+  b.checkpoints[1] = { ...b.checkpoints[1], lanczosSteps: 160, converged: false };
+  a.endLanczosSteps = [40, 56];
+  assert.deepEqual(lanczosConvergence([a, b]), { converged: 9, total: 10, minSteps: 40, maxSteps: 160 });
 });
 
 test('checkpointCurve: step 0 placed at 0.5, median and range over runs at each checkpoint', () => {
