@@ -27,6 +27,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError, checkInteger, checkOneOf, describe } from '../core';
 import { targetsOf, toTensorDataset, type DataInput } from '../data';
+import { densePlan, fusedChunkProduct, fusedWorkspaceLength, type DensePlan } from './fused-products';
 import { LinearOperator } from './spectrum';
 
 // ---------------------------------------------------------------- the contract used from lib/rules
@@ -65,6 +66,11 @@ export interface ProductOptions {
   loss?: CurvatureLoss;
   /** Rows per chunk; products over more rows are batch-size-weighted sums of chunks. Default 1024. */
   batchSize?: number;
+  /**
+   * Dense networks take the fused native product (fused-products.ts) when the add-on has it (default true);
+   * false forces the tensor path, e.g. to compare the two.
+   */
+  fused?: boolean;
 }
 
 const isParam = (l: CurvatureLayer) => (l.kind === 'dense' || l.kind === 'conv2d') && l.weight != null;
@@ -106,6 +112,12 @@ export function flattenParameters(net: CurvatureNetwork): Float64Array {
 /** The largest finite float32; a float64 beyond it becomes Infinity in the tensors. */
 const FLOAT32_MAX = 3.4028234663852886e38;
 
+function checkedEntry(flat: ArrayLike<number>, i: number, name: string): number {
+  const x = flat[i];
+  if (!(Math.abs(x) <= FLOAT32_MAX)) throw new ArgumentError(name, 'finite values within float32 range (|x| <= 3.4028e+38)', `${x} at index ${i}`);
+  return x;
+}
+
 /** Splits a flat vector into tensors shaped like each layer's weight and bias (caller disposes); non-finite entries are an error naming `name`. */
 export function unflattenParameters(net: CurvatureNetwork, flat: ArrayLike<number>, name = 'v'): { weight: tf.Tensor; bias: tf.Tensor | null }[] {
   const d = parameterCount(net);
@@ -116,11 +128,7 @@ export function unflattenParameters(net: CurvatureNetwork, flat: ArrayLike<numbe
     // A plain loop: Float32Array.from with a map function costs ~17 ms for 2e5 entries, a third of a product.
     // The copy to float32 is where NaN, Infinity and |x| > float32 max would enter every product: checked here, once per call.
     const buf = new Float32Array(size);
-    for (let i = 0; i < size; i++) {
-      const x = flat[o + i];
-      if (!(Math.abs(x) <= FLOAT32_MAX)) throw new ArgumentError(name, 'finite values within float32 range (|x| <= 3.4028e+38)', `${x} at index ${o + i}`);
-      buf[i] = x;
-    }
+    for (let i = 0; i < size; i++) buf[i] = checkedEntry(flat, o + i, name);
     const t = tf.tensor(buf, shape, 'float32');
     o += size;
     return t;
@@ -337,10 +345,12 @@ function rPass(net: CurvatureNetwork, s: ChunkState, direction: { weight: tf.Ten
   return tf.concat(parts.flat());
 }
 
-function checkedOptions(net: CurvatureNetwork, options: ProductOptions): { loss: CurvatureLoss; batchSize: number } {
+function checkedOptions(net: CurvatureNetwork, options: ProductOptions): { loss: CurvatureLoss; batchSize: number; fused: boolean } {
   const loss = checkOneOf('loss', options.loss ?? net.loss ?? 'cross-entropy', ['cross-entropy', 'mse']);
   const batchSize = checkInteger('batchSize', options.batchSize ?? 1024, 1);
-  return { loss, batchSize };
+  const fused = options.fused ?? true;
+  if (typeof fused !== 'boolean') throw new ArgumentError('fused', 'true or false', describe(fused));
+  return { loss, batchSize, fused };
 }
 
 /** Identity of every parameter tensor's storage: tf.Variable.assign swaps it, so a change means new parameters. */
@@ -363,6 +373,10 @@ export class Curvature {
   private states: ChunkState[] | null = null;
   private identity: unknown[] = [];
   private disposed = false;
+  /** The fused native product's plan (dense networks, add-on present, option fused) or null: the tensor path. */
+  private readonly plan: DensePlan | null;
+  /** Its workspace, sized for the largest chunk and kept for the operator's lifetime. */
+  private work: Float32Array | null = null;
   /** Products computed so far and the milliseconds they took (state building included). */
   products = 0;
   milliseconds = 0;
@@ -372,6 +386,7 @@ export class Curvature {
     const o = checkedOptions(net, options);
     this.loss = o.loss;
     this.batchSize = o.batchSize;
+    this.plan = o.fused ? densePlan(net) : null;
     this.dim = parameterCount(net);
     this.prepared = prepare(net, data);
     this.rows = this.prepared.n;
@@ -420,6 +435,12 @@ export class Curvature {
     const t0 = Date.now();
     const states = this.state();
     const out = new Float64Array(this.dim);
+    if (this.plan) {
+      this.fusedProduct(states, v, kind, out);
+      this.products++;
+      this.milliseconds += Date.now() - t0;
+      return out;
+    }
     const t = tf.tidy(() => {
       const dir = unflattenParameters(this.net, v);
       let acc: tf.Tensor | null = null;
@@ -439,6 +460,18 @@ export class Curvature {
     this.products++;
     this.milliseconds += Date.now() - t0;
     return out;
+  }
+
+  /** The fused native product: out = sum over chunks of (H v, G v or H v - G v), accumulated in float64. */
+  private fusedProduct(states: ChunkState[], v: ArrayLike<number>, kind: CurvatureKind, out: Float64Array): void {
+    const plan = this.plan!;
+    const dir = new Float64Array(this.dim);
+    for (let i = 0; i < this.dim; i++) dir[i] = checkedEntry(v, i, 'v');
+    this.work ??= new Float32Array(fusedWorkspaceLength(plan, Math.min(this.batchSize, this.rows)));
+    for (const s of states) {
+      if (kind !== 'gauss-newton') fusedChunkProduct(this.net, plan, s, dir, 0, 1, out, this.work);
+      if (kind !== 'hessian') fusedChunkProduct(this.net, plan, s, dir, 1, kind === 'residual' ? -1 : 1, out, this.work);
+    }
   }
 
   /** A LinearOperator view (H, G or H - G) for the estimators of spectrum.ts. */
@@ -467,6 +500,7 @@ export class Curvature {
   dispose(): void {
     if (this.disposed) return;
     this.release();
+    this.work = null;
     this.slices.forEach(({ x, y }) => {
       if (x !== this.prepared.x) x.dispose();
       if (y !== this.prepared.y) y.dispose();

@@ -1,0 +1,127 @@
+/**
+ * The fused native curvature product (lib/landscape/fused-products.ts) against
+ * the tensor R-operator path (option fused: false) on random dense networks:
+ * every activation, with and without biases and activations between layers,
+ * size-1 widths and chunks, both losses, H v, G v and (H - G) v. The tensor
+ * path itself is checked against a float64 finite-difference Hessian in
+ * products.test.ts (which, for its MLPs, now runs the fused path too).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { nativeAddon, Rng } from '../../lib/core';
+import { Network } from '../../lib/rules';
+import type { LayerSpec } from '../../lib/rules';
+import { Curvature, flattenParameters, setParameters } from '../../lib/landscape';
+import { densePlan } from '../../lib/landscape/fused-products';
+
+const relErr = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  let num = 0, den = 0;
+  for (let i = 0; i < a.length; i++) { num += (a[i] - b[i]) ** 2; den += b[i] ** 2; }
+  return Math.sqrt(num / den);
+};
+
+const ACTS = ['relu', 'tanh', 'sigmoid', 'linear'] as const;
+
+/** A random dense network: widths in 1..7, each gap with an activation or none, biases on or off. */
+function randomSpecs(rng: Rng, loss: 'cross-entropy' | 'mse'): { specs: LayerSpec[]; inputShape: number[] } {
+  const depth = 1 + Math.floor(rng.uniform() * 3);
+  const specs: LayerSpec[] = [];
+  const flat = rng.uniform() < 0.3;
+  if (flat) specs.push({ kind: 'flatten' });
+  for (let l = 0; l < depth; l++) {
+    const last = l === depth - 1;
+    const units = last ? (loss === 'mse' ? 1 + Math.floor(rng.uniform() * 3) : 2 + Math.floor(rng.uniform() * 3)) : 1 + Math.floor(rng.uniform() * 7);
+    specs.push({ kind: 'dense', units, bias: rng.uniform() < 0.8 });
+    if (!last && rng.uniform() < 0.85) specs.push({ kind: 'activation', activation: ACTS[Math.floor(rng.uniform() * ACTS.length)] });
+  }
+  const inputShape = flat ? [2, 1 + Math.floor(rng.uniform() * 3)] : [1 + Math.floor(rng.uniform() * 6)];
+  return { specs, inputShape };
+}
+
+test('the fused product equals the tensor path on random dense networks (every activation, both losses, H, G, H - G)', { skip: !nativeAddon()?.hvpDense && 'add-on without hvpDense' }, () => {
+  const rng = new Rng(2024);
+  const before = tf.memory().numTensors;
+  let curvedSeen = 0;
+  for (let trial = 0; trial < 24; trial++) {
+    const loss = trial % 2 ? 'mse' : 'cross-entropy';
+    const { specs, inputShape } = randomSpecs(rng, loss);
+    const net = new Network({ inputShape, layers: specs, seed: trial, loss });
+    assert.ok(densePlan(net), `trial ${trial}: no fused plan for ${JSON.stringify(specs)}`);
+    // Spread the weights (Xavier draws are small) so that every curvature term matters; biases nonzero.
+    const theta = flattenParameters(net).map((t) => 1.5 * t + 0.3 * rng.normal());
+    setParameters(net, theta);
+    const rows = 1 + Math.floor(rng.uniform() * 9);
+    const size = inputShape.reduce((a, b) => a * b, 1);
+    const x = tf.tensor(rng.normalArray(rows * size, 0, 1, 'float32') as Float32Array, [rows, ...inputShape]);
+    // mse: real-valued targets [rows, C] (C may be 1); cross-entropy: integer labels.
+    const y = loss === 'mse'
+      ? tf.tensor(rng.normalArray(rows * net.outputSize, 0, 1, 'float32') as Float32Array, [rows, net.outputSize])
+      : tf.tensor1d(Array.from({ length: rows }, (_, i) => i % net.outputSize), 'int32');
+    // Uneven chunks (batchSize 1..rows) exercise the batch-size weighting of the sums.
+    const batchSize = 1 + Math.floor(rng.uniform() * rows);
+    const fused = new Curvature(net, { x, y }, { batchSize });
+    const reference = new Curvature(net, { x, y }, { batchSize, fused: false });
+    const v = rng.normalArray(fused.dim, 0, 1, 'float64') as Float64Array;
+    for (const kind of ['hessian', 'gauss-newton', 'residual'] as const) {
+      const a = fused.product(v, kind);
+      const b = reference.product(v, kind);
+      const scale = Math.sqrt(b.reduce((s, t) => s + t * t, 0));
+      if (scale === 0) {
+        assert.ok(a.every((t) => Math.abs(t) < 1e-7), `trial ${trial} ${kind}: reference is zero, fused is not`);
+        continue;
+      }
+      // (H - G) v is a difference of two products: its error is relative to them, not to itself.
+      const tol = kind === 'residual' ? 1e-4 : 2e-5;
+      assert.ok(relErr(a, b) < tol, `trial ${trial} ${kind} ${JSON.stringify(specs)} rows ${rows}/${batchSize}: relative difference ${relErr(a, b)}`);
+      if (kind === 'residual' && scale > 1e-6) curvedSeen++;
+    }
+    // Repeated products are bitwise the same (one workspace, no state carried between products).
+    assert.deepEqual(fused.product(v), fused.product(v));
+    fused.dispose();
+    reference.dispose();
+    tf.dispose([x, y]);
+    net.dispose();
+  }
+  assert.ok(curvedSeen >= 8, `only ${curvedSeen} trials had H != G: the residual terms were barely tested`);
+  assert.equal(tf.memory().numTensors, before, 'tensor count grew');
+});
+
+test('the fused plan covers dense chains only; other networks keep the tensor path', () => {
+  const dense = (units: number): LayerSpec => ({ kind: 'dense', units });
+  const act = (a: 'relu' | 'tanh'): LayerSpec => ({ kind: 'activation', activation: a });
+  const cases: [LayerSpec[], number[], boolean][] = [
+    [[dense(3), act('tanh'), dense(2)], [4], true],
+    [[{ kind: 'flatten' }, dense(3), dense(2)], [2, 2], true],
+    [[dense(3), act('tanh'), { kind: 'flatten' }, dense(2)], [4], false], // a flatten after the first dense layer
+    [[dense(3), act('tanh'), act('relu'), dense(2)], [4], false], // two activations in a row
+    [[act('tanh'), dense(2)], [4], false], // activation on the input
+    [[{ kind: 'conv2d', filters: 2, kernelSize: 2 }, { kind: 'flatten' }, dense(2)], [3, 3, 1], false],
+    [[dense(3), { kind: 'flatten' }, dense(2)], [2, 4], false], // vector-valued units (rank-2 examples)
+  ];
+  for (const [layers, inputShape, fusable] of cases) {
+    const net = new Network({ inputShape, layers, seed: 0 });
+    assert.equal(densePlan(net) !== null, fusable && typeof nativeAddon()?.hvpDense === 'function', JSON.stringify(layers));
+    net.dispose();
+  }
+  const net = new Network({ inputShape: [3], layers: [dense(2)], seed: 0 });
+  assert.throws(() => new Curvature(net, { x: tf.zeros([2, 3]), y: tf.tensor1d([0, 1], 'int32') }, { fused: 'yes' as unknown as boolean }), /fused: expected true or false/);
+  net.dispose();
+});
+
+test('hvpDense checks its arguments and names the one that is wrong', { skip: !nativeAddon()?.hvpDense && 'add-on without hvpDense' }, () => {
+  const addon = nativeAddon()!;
+  const sizes = Int32Array.from([3, 2]);
+  const bias = Int32Array.from([1]);
+  const n = 4;
+  const work = new Float32Array(addon.hvpDenseWorkspace!(n, sizes, bias));
+  const f = (k: number) => new Float32Array(k);
+  const call = (over: { inputs?: Float32Array[]; work?: Float32Array; mode?: number; v?: Float64Array }) =>
+    addon.hvpDense!(n, sizes, bias, [f(6)], over.inputs ?? [f(n * 3)], [f(n * 2)], [], [], f(n * 2), 0.25, (over.mode ?? 0) as 0 | 1,
+      over.v ?? new Float64Array(8), 1, new Float64Array(8), over.work ?? work);
+  call({});
+  assert.throws(() => call({ inputs: [f(n * 3 - 1)] }), /hvpDense: inputs\[0\] has 11 elements, needs 12/);
+  assert.throws(() => call({ work: f(work.length - 1) }), /hvpDense: work has/);
+  assert.throws(() => call({ mode: 2 }), /hvpDense: mode must be 0/);
+  assert.throws(() => call({ v: new Float64Array(7) }), /hvpDense: v has 7 elements, needs 8/);
+});
