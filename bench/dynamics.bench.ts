@@ -50,7 +50,7 @@ async function main(): Promise<void> {
   settled.dispose();
 
   const finder = new FixedPointFinder(cell, { maxIters, tolQ: 1e-12, tolDq: 1e-20, progress: false, label: 'GRU-64 fixed points' });
-  const res = finder.find(x0, [0]);
+  const res = finder.find({ values: x0, count: n }, [0]);
   const all = [res.fixedPoints, res.notConverged];
   const ts = {
     iterations: res.iterations,

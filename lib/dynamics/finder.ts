@@ -6,7 +6,9 @@
  * points, deduplicate, drop distance outliers, and linearise.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError, Budget, Progress, Rng, checkFinite, checkInteger, checkNumber, eig, lstsq, rnnElementwise, throwIfInterrupted } from '../core';
+import {
+  ArgumentError, Budget, Progress, Rng, checkFinite, checkInteger, checkNumber, convergenceReport, eig, lstsq, rnnElementwise, throwIfInterrupted, type ConvergenceReport,
+} from '../core';
 import { DynamicalSystem, QGradKernel } from './system';
 import { FixedPoints, PointEigen } from './fixed-points';
 import { AdaptiveGradNormClip, AdaptiveLearningRate } from './schedules';
@@ -69,6 +71,12 @@ export interface FixedPointSearch {
   /** Optimiser iterations run, and why it stopped. */
   iterations: number;
   stoppedBy: 'converged' | 'iterations' | 'time';
+  /**
+   * The search's report: iterations; residual = the number of initial states short of the stopping
+   * rule (q < tolQ or |dq| < tolDq lr) at the last evaluation, tolerance 0; converged when none was.
+   * Per point: `nIters` (maxIters where the rule was never met) and `qstar` of each set of points.
+   */
+  convergence: ConvergenceReport;
   /** Wall time of the optimisation and of the whole search. */
   optimiseSeconds: number;
   wallSeconds: number;
@@ -94,11 +102,38 @@ export function float32QFloor(x: ArrayLike<number>, Fx: ArrayLike<number>): numb
   return 0.5 * s;
 }
 
+/**
+ * States as one flat row-major array with their number: `count` x stateSize
+ * values. A bare flat array is not accepted -- 24 numbers for a 3-unit cell
+ * could be 8 states or a mistake, and nothing could tell which.
+ */
+export interface StateArray {
+  values: Float32Array | Float64Array;
+  count: number;
+}
+
+function isStateArray(value: unknown): value is StateArray {
+  return value != null && typeof value === 'object' && !ArrayBuffer.isView(value) && 'values' in value && 'count' in value;
+}
+
+/** The values of a { values, count } after checking count x width against their length. */
+function stateArrayValues(name: string, value: StateArray, width: number): Float32Array | Float64Array {
+  const count = checkInteger(`${name}.count`, value.count, 1);
+  if (!(value.values instanceof Float32Array || value.values instanceof Float64Array)) {
+    throw new ArgumentError(`${name}.values`, 'a Float32Array or Float64Array', value.values);
+  }
+  if (value.values.length !== count * width) {
+    throw new ArgumentError(name, `{ values, count } with count x ${width} = ${count * width} values`, `${value.values.length} values`);
+  }
+  return value.values;
+}
+
 function toRows(name: string, value: unknown, width: number): Float32Array {
   if (value instanceof tf.Tensor) {
     if (value.rank !== 2 || value.shape[1] !== width) throw new ArgumentError(name, `a tensor of shape [n, ${width}]`, value);
     return Float32Array.from(value.dataSync());
   }
+  if (isStateArray(value)) return Float32Array.from(stateArrayValues(name, value, width));
   if (Array.isArray(value)) {
     if (value.length === 0) throw new ArgumentError(name, 'a non-empty array', value);
     const out = new Float32Array(value.length * width);
@@ -108,11 +143,7 @@ function toRows(name: string, value: unknown, width: number): Float32Array {
     });
     return out;
   }
-  if (value instanceof Float32Array || value instanceof Float64Array) {
-    if (value.length === 0 || value.length % width !== 0) throw new ArgumentError(name, `a flat array of n x ${width} values`, value);
-    return Float32Array.from(value);
-  }
-  throw new ArgumentError(name, `states as a tensor [n, ${width}], an array of rows or a flat Float32Array/Float64Array`, value);
+  throw new ArgumentError(name, `states as a tensor [n, ${width}], an array of rows or { values, count } (a flat array needs its count of states)`, value);
 }
 
 export class FixedPointFinder {
@@ -152,20 +183,19 @@ export class FixedPointFinder {
   /**
    * Initial states for the search: `n` states drawn uniformly (with
    * replacement) from `states` ([trials, steps, stateSize] or [m, stateSize]
-   * as a tensor, or a flat array of rows) plus N(0, noise^2) per coordinate.
+   * as a tensor, or flat rows with their count { values, count }) plus
+   * N(0, noise^2) per coordinate; returned as { values, count: n } for `find`.
    */
-  sampleStates(states: tf.Tensor | Float32Array | Float64Array, n: number, noise: number, seed: number): Float32Array {
+  sampleStates(states: tf.Tensor | StateArray, n: number, noise: number, seed: number): StateArray & { values: Float32Array } {
     checkInteger('n', n, 1);
     checkNumber('noise', noise, 0);
     const S = this.system.stateSize;
     let flat: Float32Array | Float64Array;
     if (states instanceof tf.Tensor) {
-      if (states.shape[states.rank - 1] !== S) throw new ArgumentError('states', `a tensor whose last axis is the state size ${S}`, states);
+      if (states.shape[states.rank - 1] !== S || states.size === 0) throw new ArgumentError('states', `a non-empty tensor whose last axis is the state size ${S}`, states);
       flat = states.dataSync() as Float32Array;
-    } else if (states instanceof Float32Array || states instanceof Float64Array) {
-      if (states.length === 0 || states.length % S !== 0) throw new ArgumentError('states', `a flat array of m x ${S} values`, states);
-      flat = states;
-    } else throw new ArgumentError('states', 'a tensor or a Float32Array/Float64Array of states', states);
+    } else if (isStateArray(states)) flat = stateArrayValues('states', states, S);
+    else throw new ArgumentError('states', `a tensor [..., ${S}] or { values, count } (a flat array needs its count of states)`, states);
     checkFinite('states', flat);
     const m = flat.length / S;
     const rng = new Rng(checkInteger('seed', seed, 0, 0xffffffff));
@@ -174,7 +204,7 @@ export class FixedPointFinder {
       const r = rng.int(m);
       for (let j = 0; j < S; j++) out[i * S + j] = flat[r * S + j] + (noise > 0 ? noise * rng.normal() : 0);
     }
-    return out;
+    return { values: out, count: n };
   }
 
   /** Checks the step function on a probe: it must map [n, S] and [n, I] to [n, S]. */
@@ -193,11 +223,12 @@ export class FixedPointFinder {
   }
 
   /**
-   * Runs the search from `initialStates` ([n, stateSize]) with `inputs` (one
+   * Runs the search from `initialStates` (a tensor [n, stateSize], n rows, or
+   * { values, count: n } with n x stateSize values) with `inputs` (one
    * input [inputSize] held at every point, or one per point [n, inputSize];
    * default zeros).
    */
-  find(initialStates: tf.Tensor2D | Float32Array | Float64Array | ArrayLike<number>[], inputs?: ArrayLike<number> | ArrayLike<number>[] | tf.Tensor): FixedPointSearch {
+  find(initialStates: tf.Tensor2D | StateArray | ArrayLike<number>[], inputs?: ArrayLike<number> | ArrayLike<number>[] | tf.Tensor): FixedPointSearch {
     const t0 = Date.now();
     const S = this.system.stateSize;
     const I = this.system.inputSize;
@@ -293,6 +324,7 @@ export class FixedPointFinder {
       convergedCount: accepted.length,
       iterations: opt.iterations,
       stoppedBy: opt.stoppedBy,
+      convergence: convergenceReport(opt.iterations, opt.unmet, 0, 'initial states short of the stopping rule q < tolQ or |dq| < tolDq lr at the last evaluation'),
       optimiseSeconds: opt.seconds,
       wallSeconds: (Date.now() - t0) / 1000,
     };
@@ -384,6 +416,8 @@ export class FixedPointFinder {
     let lr = o.learningRate;
     let iter = 0;
     let stoppedBy: FixedPointSearch['stoppedBy'] = 'iterations';
+    // Points short of the stopping rule at the last evaluation (the convergence report's residual).
+    let unmet = n;
     const t0 = Date.now();
     try {
       // Until every point meets the stopping rule (break: 'converged') or the budget runs out.
@@ -399,6 +433,7 @@ export class FixedPointFinder {
         if (!Number.isFinite(meanQ)) throw new Error(`FixedPointFinder: q became ${meanQ} at iteration ${iter}; the step function diverges from these initial states`);
         // Stopping rule, per point: q < tolQ or |dq| < tolDq * lr.
         let all = true;
+        unmet = 0;
         for (let i = 0; i < n; i++) {
           if (iter > 0) dq[i] = Math.abs(q[i] - qPrev[i]);
           qPrev[i] = q[i];
@@ -407,7 +442,7 @@ export class FixedPointFinder {
             done[i] = 1;
             nIters[i] = iter;
           }
-          if (!ok) all = false;
+          if (!ok) (all = false), unmet++;
         }
         if (all) {
           stoppedBy = 'converged';
@@ -423,7 +458,7 @@ export class FixedPointFinder {
       if (exhausted) stoppedBy = exhausted === 'time' ? 'time' : 'iterations';
       const x = Float32Array.from(search.states());
       progress?.finish(`${iter} iterations (${stoppedBy})`);
-      return { x, q: Float32Array.from(q), dq, nIters, iterations: iter, stoppedBy, seconds: (Date.now() - t0) / 1000 };
+      return { x, q: Float32Array.from(q), dq, nIters, iterations: iter, stoppedBy, unmet, seconds: (Date.now() - t0) / 1000 };
     } finally {
       search.dispose();
     }

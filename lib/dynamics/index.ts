@@ -45,7 +45,7 @@ export { fusedLossAndGradients } from './bptt';
 export { FixedPoints } from './fixed-points';
 export type { FixedPointsData, PointEigen } from './fixed-points';
 export { FixedPointFinder, decompose, float32QFloor, jacobiansByAutodiff } from './finder';
-export type { FixedPointFinderOptions, FixedPointSearch, StepSystem } from './finder';
+export type { FixedPointFinderOptions, FixedPointSearch, StateArray, StepSystem } from './finder';
 export { findNetworkFixedPoints, trajectoryStates } from './network-fixed-points';
 export type { NetworkFixedPointOptions } from './network-fixed-points';
 export { fixedPointFigureData, lineAttractorStatistics, linearisedPrediction, pca, topologyGraph } from './analysis';

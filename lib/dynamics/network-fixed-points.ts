@@ -48,7 +48,8 @@ export function findNetworkFixedPoints(net: RecurrentNetwork, o: NetworkFixedPoi
   const seed = checkInteger('seed', o.seed, 0, 0xffffffff);
   const states = trajectoryStates(net, o.task, { trials: o.trials ?? 128, seed: (seed + 7777) >>> 0, taskOptions: o.taskOptions });
   const finder = new FixedPointFinder(net.cell, { progress: false, ...(o.finder ?? {}) });
-  const x0 = finder.sampleStates(states, n, noise, seed);
+  // trajectoryStates gives whole states, trials x steps of them.
+  const x0 = finder.sampleStates({ values: states, count: states.length / net.stateSize }, n, noise, seed);
   const inputs = o.inputs ?? [new Array(net.inputSize).fill(0)];
   return inputs.map((u, k) => {
     onProgress?.(k / inputs.length, `fixed points for input ${k + 1}/${inputs.length}`);

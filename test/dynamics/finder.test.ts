@@ -33,9 +33,12 @@ test('hand-built 3-unit network: exactly its 27 fixed points, 8/12/6/1 by unstab
   const n = 512;
   const x0 = new Float32Array(n * 3).map(() => rng.uniformIn(-1.3, 1.3));
   const finder = new FixedPointFinder(sys, { progress: false, maxIters: 5000 });
-  const res = finder.find(x0);
+  const res = finder.find({ values: x0, count: n });
   const fp = res.fixedPoints;
   assert.equal(fp.length, 27, fp.summary());
+  // Every point met the stopping rule: the convergence report says so, with the search's iteration count.
+  assert.deepEqual({ ...res.convergence, measure: '' }, { iterations: res.iterations, residual: 0, tolerance: 0, converged: true, measure: '' });
+  assert.equal(res.stoppedBy, 'converged');
   // Closed form: x* = R^T (s h*) for s in {-1,0,1}^3, with s_i = 0 unstable (slope W).
   const expected: { x: number[]; unstable: number; s: number[] }[] = [];
   for (const a of [-1, 0, 1]) for (const b of [-1, 0, 1]) for (const c of [-1, 0, 1]) {
@@ -123,7 +126,7 @@ test('linear map with a known fixed point is solved to the float32 floor', async
   const bt = tf.tensor1d(b);
   const sys: StepSystem = { stateSize: S, inputSize: 0, step: (h) => tf.tidy(() => tf.add(tf.matMul(h, At), bt) as tf.Tensor2D) };
   const x0 = new Float32Array(16 * S).map(() => rng.normal() * 2);
-  const res = new FixedPointFinder(sys, { progress: false, maxIters: 20000 }).find(x0);
+  const res = new FixedPointFinder(sys, { progress: false, maxIters: 20000 }).find({ values: x0, count: 16 });
   const fp = res.fixedPoints;
   assert.equal(fp.length, 1, `one unique fixed point (got ${fp.length}; not converged ${res.notConverged.length})`);
   const p = fp.point(0);
@@ -167,12 +170,17 @@ test('bad input throws clear errors', async () => {
   await initBackend({ print: false });
   const sys: StepSystem = { stateSize: 3, inputSize: 1, step: (h) => tf.tidy(() => tf.tanh(h)) };
   const f = new FixedPointFinder(sys, { progress: false, maxIters: 10 });
-  assert.throws(() => f.find(new Float32Array(4)), /initialStates: expected a flat array of n x 3 values/);
+  // A bare flat array cannot say how many states it holds (24 numbers: 8 states of 3, or 3 of 8?): it needs its count.
+  assert.throws(() => f.find(new Float32Array(24) as never), /initialStates: expected states as a tensor \[n, 3\], an array of rows or \{ values, count \}.*got a Float32Array of length 24/);
+  assert.throws(() => f.find({ values: new Float32Array(24), count: 6 }), /initialStates: expected \{ values, count \} with count x 3 = 18 values, got 24 values/);
+  assert.throws(() => f.find({ values: new Float32Array(24), count: 2.5 }), /initialStates\.count: expected an integer/);
   assert.throws(() => f.find([[0, 0]]), /initialStates\[0\]: expected a state of length 3/);
-  assert.throws(() => f.find(Float32Array.from([0, NaN, 0])), /initialStates: expected finite values only, got NaN at flat index 1/);
-  assert.throws(() => f.find(new Float32Array(3), [1, 2]), /inputs: expected one input of length 1/);
+  assert.throws(() => f.find({ values: Float32Array.from([0, NaN, 0]), count: 1 }), /initialStates: expected finite values only, got NaN at flat index 1/);
+  assert.throws(() => f.find({ values: new Float32Array(3), count: 1 }, [1, 2]), /inputs: expected one input of length 1/);
+  assert.throws(() => f.sampleStates(new Float32Array(24) as never, 4, 0, 1), /states: expected a tensor \[\.\.\., 3\] or \{ values, count \}/);
+  assert.throws(() => f.sampleStates({ values: new Float32Array(24), count: 6 }, 4, 0, 1), /states: expected \{ values, count \} with count x 3 = 18 values, got 24 values/);
   const bad: StepSystem = { stateSize: 3, inputSize: 1, step: (h) => tf.tidy(() => tf.concat([h, h], 1) as tf.Tensor2D) };
-  assert.throws(() => new FixedPointFinder(bad, { progress: false }).find(new Float32Array(3)), /step: expected a function mapping states \[n, 3\].*got output of shape \[2, 6\]/);
+  assert.throws(() => new FixedPointFinder(bad, { progress: false }).find([[0, 0, 0]]), /step: expected a function mapping states \[n, 3\].*got output of shape \[2, 6\]/);
   assert.throws(() => new FixedPointFinder({ stateSize: 3 } as unknown as StepSystem), /system: expected/);
   assert.throws(() => new FixedPointFinder(sys, { tolQ: -1 }), /tolQ/);
 });
@@ -182,19 +190,27 @@ test('sampleStates draws trajectory rows plus seeded noise; re-running q outlier
   const sys: StepSystem = { stateSize: 2, inputSize: 0, step: (h) => tf.tidy(() => tf.mul(tf.tanh(h), 0.5) as tf.Tensor2D) };
   const f = new FixedPointFinder(sys, { progress: false, maxIters: 40, computeJacobians: false });
   const rows = Float32Array.from([1, 2, 3, 4, 5, 6]);
-  const exact = f.sampleStates(rows, 50, 0, 1);
+  const sampled = f.sampleStates({ values: rows, count: 3 }, 50, 0, 1);
+  assert.equal(sampled.count, 50);
+  const exact = sampled.values;
   for (let i = 0; i < 50; i++) {
     const r = [0, 1, 2].find((k) => exact[2 * i] === rows[2 * k] && exact[2 * i + 1] === rows[2 * k + 1]);
     assert.ok(r !== undefined, `sample ${i} is one of the rows`);
   }
-  const noisy = f.sampleStates(rows, 50, 0.1, 1);
-  assert.deepEqual(noisy, f.sampleStates(rows, 50, 0.1, 1), 'same seed, same samples');
-  assert.notDeepEqual(noisy, exact);
+  const noisy = f.sampleStates(tf.tensor3d(rows, [1, 3, 2]), 50, 0.1, 1);
+  assert.deepEqual(noisy, f.sampleStates({ values: rows, count: 3 }, 50, 0.1, 1), 'same seed, same samples (a tensor [trials, steps, S] or flat rows with their count)');
+  assert.notDeepEqual(noisy.values, exact);
   // One far-away start makes a q outlier after 40 iterations; the re-run continues it.
-  const x0 = Float32Array.from([0.01, 0.02, -0.01, 0.03, 0.02, -0.02, 8, -9]);
+  const x0 = { values: Float32Array.from([0.01, 0.02, -0.01, 0.03, 0.02, -0.02, 8, -9]), count: 4 };
   const once = new FixedPointFinder(sys, { progress: false, maxIters: 40, computeJacobians: false, acceptQ: 1e3, outlierDistance: Infinity, tolUnique: 0 }).find(x0);
   const again = new FixedPointFinder(sys, { progress: false, maxIters: 40, computeJacobians: false, acceptQ: 1e3, outlierDistance: Infinity, tolUnique: 0, rerunQOutliers: true }).find(x0);
   const worst = (r: typeof once) => Math.max(...r.fixedPoints.qstar);
+  // 40 iterations leave the far start short of the stopping rule: the report counts it among the points short of it.
+  const neverMet = [once.fixedPoints, once.notConverged, once.outliers].reduce((a, p) => a + p.nIters.filter((k) => k === 40).length, 0);
+  assert.ok(neverMet >= 1);
+  assert.equal(once.stoppedBy, 'iterations');
+  assert.deepEqual({ ...once.convergence, residual: 0, measure: '' }, { iterations: 40, residual: 0, tolerance: 0, converged: false, measure: '' });
+  assert.ok(once.convergence.residual >= neverMet && once.convergence.residual <= 4, `${once.convergence.residual} points short, ${neverMet} never met the rule`);
   assert.ok(worst(again) < worst(once), `max q ${worst(again).toExponential(2)} after the re-run vs ${worst(once).toExponential(2)}`);
 });
 
@@ -203,7 +219,7 @@ test('Newton refinement takes built-in cells\' fixed points to the float64 floor
   const { createCell } = await import('../../lib/dynamics');
   const cell = createCell('vanilla', { units: 6, inputSize: 1, seed: 4, recurrentScale: 2 });
   const rng = new Rng(5);
-  const x0 = Float32Array.from({ length: 64 * 6 }, () => rng.normal() * 0.8);
+  const x0 = { values: Float32Array.from({ length: 64 * 6 }, () => rng.normal() * 0.8), count: 64 };
   const plain = new FixedPointFinder(cell, { progress: false, maxIters: 3000 }).find(x0, [0]);
   const refined = new FixedPointFinder(cell, { progress: false, maxIters: 3000, newtonSteps: 10 }).find(x0, [0]);
   assert.ok(refined.fixedPoints.length >= plain.fixedPoints.length && refined.fixedPoints.length > 0);
@@ -215,7 +231,7 @@ test('Newton refinement takes built-in cells\' fixed points to the float64 floor
     assert.ok(q < 1e-26, `q = ${q.toExponential(2)} after Newton`);
   }
   const sys: StepSystem = { stateSize: 2, inputSize: 0, step: (h) => tf.tidy(() => tf.tanh(h)) };
-  assert.throws(() => new FixedPointFinder(sys, { progress: false, maxIters: 5, newtonSteps: 2 }).find(new Float32Array(2)), /newtonSteps: expected 0 for systems without stepF64/);
+  assert.throws(() => new FixedPointFinder(sys, { progress: false, maxIters: 5, newtonSteps: 2 }).find([[0, 0]]), /newtonSteps: expected 0 for systems without stepF64/);
   cell.dispose();
 });
 
@@ -226,7 +242,7 @@ test('an interrupt stops the search at an iteration with the states of a run of 
   let calls = 0;
   // The interrupt is requested from inside the search (the step function's 10th call), as a callback would.
   const sys: StepSystem = { stateSize: 2, inputSize: 0, step: (h) => { if (++calls === 10) requestInterrupt(); return tf.tidy(() => tf.add(tf.matMul(h, A), b) as tf.Tensor2D); } };
-  const x0 = new Float32Array([3, -2]);
+  const x0 = [[3, -2]];
   const options = { progress: false, computeJacobians: false, tolQ: 0, tolDq: 0, acceptQ: 1e30, outlierDistance: Infinity, tolUnique: 0 };
   try {
     const e = (() => {

@@ -142,7 +142,7 @@ test('linearisation R^2 near a stable point: 1 - R^2 grows as the square of the 
   // A bias makes the fixed point leave the origin, where tanh's second derivative vanishes.
   net.cell.params.b.assign(tf.tensor1d([0.4, -0.3, 0.2, 0.5]));
   net.cell.invalidate();
-  const fp = new FixedPointFinder(net.cell, { progress: false }).find(Float32Array.from({ length: 8 * 4 }, (_, k) => 0.1 * Math.sin(k)), [0]).fixedPoints;
+  const fp = new FixedPointFinder(net.cell, { progress: false }).find({ values: Float32Array.from({ length: 8 * 4 }, (_, k) => 0.1 * Math.sin(k)), count: 8 }, [0]).fixedPoints;
   assert.equal(fp.length, 1);
   const r2 = (spread: number) => stableLinearisationR2(net, fp, { points: 64, spread, seed: 9 })!;
   const small = 1 - r2(0.01);
