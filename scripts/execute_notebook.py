@@ -1,7 +1,7 @@
 """Execute one notebook headless with nbclient (the engine under
 `jupyter nbconvert --execute`) and always write the executed copy.
 
-Usage: /usr/bin/python3 scripts/execute_notebook.py IN.ipynb OUT.ipynb CELL_TIMEOUT [--events-fd FD]
+Usage: /usr/bin/python3 scripts/execute_notebook.py IN.ipynb OUT.ipynb CELL_TIMEOUT [--events-fd FD] [--html OUT.html]
 
 The kernel is the one named in the notebook's metadata (tslab), started in the
 notebook's own folder, as Jupyter does. Unlike nbconvert, a failing run still
@@ -22,6 +22,10 @@ The kernel's messages are read where nbclient reads them (process_message), so
 the executed copy is unchanged; a separate descriptor keeps these lines apart
 from whatever the kernel (which inherits stdout and stderr) prints. The FD is
 not passed on to the kernel (subprocesses close descriptors above 2).
+
+--html OUT.html: also write the executed copy as a static page whose figures
+draw offline (scripts/nbconvert/export_html.py: the project's nbconvert
+template, plotly.js inlined once), after a failed run too.
 """
 import json
 import os
@@ -30,6 +34,9 @@ import sys
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "nbconvert"))
+from export_html import export_html  # noqa: E402 (beside this script, not a package)
 
 
 def failing_cell(nb):
@@ -115,6 +122,11 @@ def main():
         i = args.index("--events-fd")
         events_fd = int(args[i + 1])
         del args[i : i + 2]
+    html = None
+    if "--html" in args:
+        i = args.index("--html")
+        html = args[i + 1]
+        del args[i : i + 2]
     src, out, timeout = args[0], args[1], float(args[2])
     nb = nbformat.read(src, as_version=4)
     kernel = nb.metadata.get("kernelspec", {}).get("name", "tslab")
@@ -149,12 +161,20 @@ def main():
         status, reason = 2, f"{type(e).__name__}"
     finally:
         nbformat.write(nb, out)
-    if status:
+        if html is not None:
+            try:
+                export_html(nb, html)
+            except Exception as e:  # the executed copy is written; say why the page is not
+                print(f"HTML export to {html} failed: {type(e).__name__}: {e}", file=sys.stderr)
+                status = status or 1
+                reason = reason or "html export failed"
+    cell_failed = status and reason != "html export failed"
+    if cell_failed:
         text = report(nb, client.current)
         if text:
             print(text, file=sys.stderr)
-    # The cell that was running when the run stopped (None: no cell had started).
-    failed = client.current + 1 if status and client.current is not None else None
+    # The cell that was running when the run stopped (None: no cell had started, or only the export failed).
+    failed = client.current + 1 if cell_failed and client.current is not None else None
     client.emit(event="end", status=status, cell=failed, reason=reason)
     sys.exit(status)
 

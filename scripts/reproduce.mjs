@@ -29,6 +29,11 @@
  * Without names: every notebooks/*.ipynb. Exit status 1 if any notebook fails;
  * the failing cell and its error are printed.
  *
+ * --html: also write out/reproduce/<name>/<name>.html, a static page of the
+ * executed copy whose figures draw offline (the project's nbconvert template,
+ * scripts/nbconvert/, inlines plotly.js once; the notebook itself only loads
+ * it from the Jupyter server). --no-setup skips the setup check.
+ *
  * Env: REPRODUCE_CELL_TIMEOUT seconds per cell (default 600 with QUICK=1,
  * 3600 otherwise, none with PAPER=1); REPRODUCE_LOG_INTERVAL seconds between
  * two progress lines of a notebook when output is not a terminal.
@@ -232,10 +237,11 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
   });
 }
 
-function execute({ name, file }, timeout, interval) {
+function execute({ name, file }, timeout, interval, html) {
   const outDir = path.join(outRoot, name);
   mkdirSync(outDir, { recursive: true });
   const args = [path.join(projectRoot, 'scripts', 'execute_notebook.py'), file, path.join(outDir, `${name}.ipynb`), String(timeout), '--events-fd', '3'];
+  if (html) args.push('--html', path.join(outDir, `${name}.html`));
   return new Promise((resolve) => {
     const child = spawn(jupyterPython, args, {
       cwd: path.dirname(file),
@@ -276,11 +282,15 @@ function statusText(r) {
   if (reason === 'timeout') return `timed out${at}`;
   if (reason === 'kernel died') return `kernel died${at}`;
   if (reason === 'error') return `failed${at}`;
+  if (reason === 'html export failed') return 'ran, HTML export failed';
   return `failed${at} (${reason ?? `exit ${r.code}${r.signal ? `, ${r.signal}` : ''}`})`;
 }
 
 async function main() {
   const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+  const html = process.argv.includes('--html');
+  const unknown = process.argv.slice(2).filter((a) => a.startsWith('-') && !['--html', '--no-setup'].includes(a));
+  if (unknown.length) throw new Error(`unknown option ${unknown.join(', ')} (have --html, --no-setup)`);
   const setup = path.join(projectRoot, 'scripts', 'setup.mjs');
   if (existsSync(setup) && !process.argv.includes('--no-setup')) {
     const r = spawnSync(process.execPath, [setup, '--if-needed'], { stdio: 'inherit', cwd: projectRoot });
@@ -298,9 +308,9 @@ async function main() {
   const t0 = Date.now();
   for (const nb of notebooks) {
     const start = Date.now();
-    const r = await execute(nb, timeout, interval);
+    const r = await execute(nb, timeout, interval, html);
     const wall = (Date.now() - start) / 1000;
-    const copy = shown(path.join(outRoot, nb.name, `${nb.name}.ipynb`));
+    const copy = shown(path.join(outRoot, nb.name, `${nb.name}.ipynb`)) + (html && r.end?.reason !== 'html export failed' ? ` and .html` : '');
     const resultsFile = path.join(outRoot, nb.name, 'results.json');
     let results = null;
     if (existsSync(resultsFile) && statSync(resultsFile).mtimeMs >= start) {

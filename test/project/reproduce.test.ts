@@ -10,7 +10,11 @@
  * - the closing table shows mode, status and the numbers the notebook put in
  *   results.json's `measured`; a notebook that throws in cell 3 is listed as
  *   "failed at cell 3" and the exit status is 1;
- * - outputs land in out/reproduce/<name>/ (the kernel and the runner agree).
+ * - outputs land in out/reproduce/<name>/ (the kernel and the runner agree);
+ * - with --html, a notebook showing two figures gets a static page beside its
+ *   executed copy: plotly.js inlined once in the page, while the executed
+ *   copy only names the served file (the browser test draws such a page
+ *   offline); an unknown option is refused before anything runs.
  */
 import { test, after } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -24,7 +28,7 @@ const script = path.join(root, 'scripts', 'reproduce.mjs');
 const work = fs.mkdtempSync(path.join(root, 'out', 'reproduce-test-'));
 fs.symlinkSync(path.join(root, 'lib'), path.join(work, 'lib'));
 const tag = path.basename(work).replace(/[^A-Za-z0-9]/g, '').toLowerCase();
-const names = { progress: `${tag}-progress`, broken: `${tag}-broken`, ticks: `${tag}-ticks` };
+const names = { progress: `${tag}-progress`, broken: `${tag}-broken`, ticks: `${tag}-ticks`, figures: `${tag}-figures` };
 const outDirs = Object.values(names).map((n) => path.join(root, 'out', 'reproduce', n));
 after(() => {
   for (const d of [work, ...outDirs]) fs.rmSync(d, { recursive: true, force: true });
@@ -125,4 +129,41 @@ test('on a terminal the status line is redrawn in place with the notebook\'s lat
   // One line: the redraws are not separated by newlines.
   assert.ok(!redraws.some((s) => s.includes('\n')), JSON.stringify(before));
   assert.ok(redraws.every((s) => s.endsWith('\x1b[K')), 'each redraw clears the rest of the line');
+});
+
+const figuresFile = writeNotebook(names.figures, [
+  "import { line, heatmap, show, plotlyLoading } from './lib/plot';\nconsole.log(`plotly: ${plotlyLoading()}`);",
+  'show(line([{ y: [1, 3, 2], name: \'a\' }, { y: [2, 1, 2], name: \'b\' }]));',
+  'show(heatmap([[1, 2], [3, 4]]));',
+]);
+
+test('--html writes a static page with plotly.js inlined once beside an executed copy that only names the served file', { timeout: 180_000 }, async () => {
+  const { servedPlotlyInstalled } = await import(path.join(root, 'scripts', 'served-plotly.mjs'));
+  assert.ok(servedPlotlyInstalled(), 'setup has not linked plotly.js into .jupyter-prefix (node scripts/served-plotly.mjs)');
+  const r = await run(process.execPath, [script, '--no-setup', '--html', figuresFile]);
+  assert.equal(r.code, 0, r.output);
+  const dir = path.join(root, 'out', 'reproduce', names.figures);
+  assert.match(r.output, new RegExp(`${names.figures}: ok .*${names.figures}\\.ipynb and \\.html`));
+  const bundle = fs.readFileSync(path.join(root, 'node_modules', 'plotly.js-dist-min', 'plotly.min.js'), 'utf8');
+  const marker = bundle.slice(0, 200); // plotly's own header comment, with its version
+  const count = (text: string, s: string) => text.split(s).length - 1;
+
+  const copy = fs.readFileSync(path.join(dir, `${names.figures}.ipynb`), 'utf8');
+  assert.match(copy, /plotly: served/);
+  assert.equal(count(copy, marker), 0, 'the executed copy carries no bundle');
+  assert.equal(count(copy, 'nbextensions/ldl-plotly/plotly.min.js'), 2, 'each figure names the served file');
+  assert.ok(copy.length < 60_000, `executed copy of two small figures: ${copy.length} bytes`);
+
+  const page = fs.readFileSync(path.join(dir, `${names.figures}.html`), 'utf8');
+  assert.equal(count(page, marker), 1, 'the bundle inlined once');
+  assert.equal(count(page, 'class="ldl-plot"'), 2);
+  // In the head, before the first figure, so every figure finds window.Plotly when its script runs.
+  assert.ok(page.indexOf(marker) < page.indexOf('</head>') && page.indexOf('</head>') < page.indexOf('class="ldl-plot"'));
+  assert.ok(page.length > bundle.length && page.length < bundle.length + 1_000_000);
+});
+
+test('an unknown option is refused before any notebook runs', { timeout: 30_000 }, async () => {
+  const r = await run(process.execPath, [script, '--no-setup', '--htm', figuresFile]);
+  assert.equal(r.code, 2);
+  assert.match(r.output, /unknown option --htm \(have --html, --no-setup\)/);
 });
