@@ -10,7 +10,7 @@
  *                      bases of the column spaces (Bjorck & Golub 1973)
  */
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError, cosine, Matrix, svd, symEig } from '../core';
+import { ArgumentError, checkFinite, checkInteger, cosine, Matrix, svd, symEig } from '../core';
 
 /** Angle in degrees between two tensors seen as flat vectors (float64 accumulation); NaN if one is zero. */
 export function angleBetween(a: tf.Tensor, b: tf.Tensor): number {
@@ -41,6 +41,7 @@ export function principalAngles(A: Matrix, B: Matrix): number[] {
 
 /** The top-r eigenvectors (columns) of a symmetric matrix. */
 export function topEigenvectors(C: Matrix, r: number): Matrix {
+  checkInteger('r', r, 1, C.rows);
   const { vectors } = symEig(C);
   return vectors.subMatrix(0, vectors.rows - 1, 0, r - 1);
 }
@@ -49,6 +50,7 @@ export function topEigenvectors(C: Matrix, r: number): Matrix {
 export function rowCovariance(rows: tf.Tensor): Matrix {
   const m = rows.shape[rows.shape.length - 1];
   const d = rows.dataSync();
+  checkFinite('rows', d);
   const n = d.length / m;
   const mean = new Float64Array(m);
   for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) mean[j] += d[i * m + j] / n;

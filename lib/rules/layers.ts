@@ -71,6 +71,10 @@ export function isParamLayer(layer: Layer): layer is ParamLayer {
 
 /** Xavier (Glorot) uniform draws, limit sqrt(6 / (fanIn + fanOut)). */
 export function xavierUniform(shape: number[], fanIn: number, fanOut: number, rng: Rng): tf.Tensor {
+  if (!Array.isArray(shape)) throw new ArgumentError('shape', 'an array of dimensions', shape);
+  shape.forEach((d, i) => checkInteger(`shape[${i}]`, d, 1));
+  checkInteger('fanIn', fanIn, 1);
+  checkInteger('fanOut', fanOut, 1);
   const limit = Math.sqrt(6 / (fanIn + fanOut));
   const size = shape.reduce((a, b) => a * b, 1);
   return tf.tensor(rng.uniformArray(size, -limit, limit) as Float32Array, shape, 'float32');

@@ -96,6 +96,7 @@ export interface LinearTheoryResult {
   records: LinearTheoryRecord[];
   /** Singular values of Sigma_yx (all m). */
   singularValues: number[];
+  /** The last record's loss; NaN when the run diverged (`divergedAt` says when). */
   finalLoss: number;
   /**
    * The smallest loss any product W2 W1 of rank at most r reaches (Eckart-Young

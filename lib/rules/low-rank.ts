@@ -49,7 +49,7 @@
  * clamped to +-`clip` when set (the later version's code: 10 dense, 0.1 conv).
  */
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError, checkNumber, checkOneOf, checkPositive, gemm, Matrix, Rng, symEig } from '../core';
+import { ArgumentError, checkFinite, checkInteger, checkNumber, checkOneOf, checkPositive, checkShape, gemm, Matrix, Rng, symEig } from '../core';
 import { principalAngles, topEigenvectors } from './alignment';
 import { ParamLayer, variableFrom } from './layers';
 import { Optimizer, OptimizerOptions } from './optim';
@@ -98,6 +98,8 @@ const LOW_RANK_DEFAULTS: Readonly<LowRankOptions> = { rank: 'full', ldfaRule: 'r
 
 /** The feedback rank of parametric layer `k` from `options.rank` (a number for all layers, or one entry per layer). */
 export function rankOfLayer(options: LowRankOptions, k: number, width: number): number {
+  checkInteger('k', k, 0);
+  checkInteger('width', width, 1);
   const spec = options.rank ?? 'full';
   const v = Array.isArray(spec) ? spec[k] ?? 'full' : spec;
   if (v === 'full') return width;
@@ -127,6 +129,8 @@ function asRows(t: tf.Tensor, width: number): tf.Tensor2D {
  * column standard deviation (+1e-8); C = E^T E / n; returns -(P C - P C P^T P).
  */
 export function ojaSubspaceGradient(P: tf.Tensor2D, errors: tf.Tensor2D): tf.Tensor2D {
+  checkShape('errors', errors.shape, [-1, -1]);
+  checkShape('P', P.shape, [-1, errors.shape[1]]);
   return tf.tidy(() => {
     const n = errors.shape[0];
     const centred = errors.sub(errors.mean(0));
@@ -350,6 +354,7 @@ export function truncatedSvdFactors(W: tf.Tensor, r: number): [tf.Tensor, tf.Ten
   const rows = W.size / out;
   if (!Number.isInteger(r) || r < 1 || r > Math.min(rows, out)) throw new ArgumentError('rank', `an integer in [1, ${Math.min(rows, out)}] (min of the kernel's dimensions)`, r);
   const w = Float64Array.from(W.dataSync());
+  checkFinite('W', w);
   const tall = rows >= out;
   const g = tall ? out : rows;
   const gram = new Float64Array(g * g);

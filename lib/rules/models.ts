@@ -5,7 +5,7 @@
 import { ArgumentError, checkInteger, checkOneOf } from '../core';
 import { ActivationName, ACTIVATIONS, LayerSpec } from './layers';
 import { NetworkOptions } from './network';
-import { RuleSetting } from './registry';
+import { ruleDefinition, RuleSetting } from './registry';
 
 /** Size, activation and seed of a ready-made model, and its rule with that rule's options (`rule`, `feedback`; default BP). */
 export type ModelOptions = {
@@ -23,6 +23,8 @@ export function lenet(options: ModelOptions & { inputShape?: [number, number, nu
   const classes = checkInteger('classes', options.classes ?? 10, 2);
   const activation = checkOneOf('activation', options.activation ?? 'relu', ACTIVATIONS);
   const inputShape = options.inputShape ?? [32, 32, 1];
+  if (options.seed !== undefined) checkInteger('seed', options.seed, 0);
+  if (options.rule !== undefined) ruleDefinition(options.rule);
   const act: LayerSpec = { kind: 'activation', activation };
   return {
     inputShape: inputShape.slice(),
@@ -51,6 +53,8 @@ export function mlp(options: ModelOptions & { inputSize?: number; hidden?: numbe
   const classes = checkInteger('classes', options.classes ?? 10, 2);
   const inputSize = checkInteger('inputSize', options.inputSize ?? 784, 1);
   const activation = checkOneOf('activation', options.activation ?? 'relu', ACTIVATIONS);
+  if (options.seed !== undefined) checkInteger('seed', options.seed, 0);
+  if (options.rule !== undefined) ruleDefinition(options.rule);
   const hidden = options.hidden ?? [256, 256];
   if (!Array.isArray(hidden)) throw new ArgumentError('hidden', 'an array of layer widths', hidden);
   const layers: LayerSpec[] = [];

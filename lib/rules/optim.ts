@@ -59,6 +59,8 @@ export function resolveOptimizerOptions(o: OptimizerOptions = {}, name = 'optimi
 
 /** The learning rate of `options` at (0-based) `epoch`. */
 export function learningRateAt(options: { lr: number; schedule: Schedule }, epoch: number): number {
+  checkNumber('lr', options.lr);
+  if (!Number.isInteger(epoch) || epoch < 0) throw new ArgumentError('epoch', 'an integer >= 0', epoch);
   const s = options.schedule;
   switch (s.type) {
     case 'constant':

@@ -11,7 +11,7 @@
  * run time (`registerRule`, e.g. in a notebook or a test) exists in that
  * process only: pool workers know the built-in table.
  */
-import { ArgumentError, checkOneOf, checkString, describe } from '../core';
+import { ArgumentError, checkInteger, checkOneOf, checkString, describe } from '../core';
 import { kolenPollackRules } from './kolen-pollack';
 import { kuninRules } from './kunin';
 import type { ParamLayer } from './layers';
@@ -93,6 +93,7 @@ export function ruleDefinition(rule: string): RuleDefinition<object> {
 /** Creates the pathway of `rule` for one parametric layer, the rule's defaults under `ctx.options`. */
 export function createPathway(rule: RuleName, layer: ParamLayer, ctx: PathwayContext<object>): FeedbackPathway {
   const definition = ruleDefinition(rule);
+  checkInteger('outputSize', ctx.outputSize, 1);
   if (ctx.options === null || typeof ctx.options !== 'object') throw new ArgumentError('feedback', 'an options object', ctx.options);
   return definition.create(layer, { ...ctx, options: withDefaults(definition.defaults, ctx.options) });
 }

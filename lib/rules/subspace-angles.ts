@@ -6,6 +6,7 @@
  * alignment.ts (one file each way would be an import circle).
  */
 import * as tf from '@tensorflow/tfjs';
+import { checkShape } from '../core';
 import { rowCovariance } from './alignment';
 import { LowRankPathway } from './low-rank';
 import type { Network } from './network';
@@ -20,6 +21,8 @@ import type { Network } from './network';
  * changes.
  */
 export function errorSubspaceAngles(net: Network, x: tf.Tensor, targets: tf.Tensor): (number[] | null)[] {
+  checkShape('x', x.shape, [-1, ...net.inputShape]);
+  checkShape('targets', targets.shape, [x.shape[0], net.outputSize]);
   const trace = net.forward(x);
   const { loss, error } = net.lossAndError(trace.output, targets);
   const g = net.backward(trace, error, 'rule');
