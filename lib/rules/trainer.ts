@@ -20,6 +20,7 @@ import {
   runJobs,
   WorkerPool,
 } from '../core';
+import { FusedTrainer, fusedDisabledByEnv, fusedTrainer } from './fused';
 import { LayerAlignment, Network, NetworkOptions } from './network';
 import { Optimizer, OptimizerOptions } from './optim';
 import { batchIndices, toArrayDataset, type ArrayDataset, type DataInput, type ImageDataset } from '../data';
@@ -63,6 +64,13 @@ export interface TrainOptions {
   progress?: boolean | ((info: { epoch: number; batch: number; batches: number; loss: number }) => void);
   /** Label of the progress display (default the rule). */
   label?: string;
+  /**
+   * Train with the fused native step (lib/rules/fused.ts) where it applies:
+   * dense networks, built-in rules, the add-on loaded (default true; LDL_FUSED=0
+   * in the environment also turns it off). false: the reference tfjs path.
+   * Both give the same numbers to float32 rounding.
+   */
+  fused?: boolean;
 }
 
 export interface EpochRecord {
@@ -154,7 +162,9 @@ function divergenceSite(net: Network, x: tf.Tensor, t: tf.Tensor): DivergenceErr
   }
 }
 
-function batchTensors(data: Required<ArrayDataset>, net: Network, indices: ArrayLike<number>, start: number, end: number): { x: tf.Tensor; t: tf.Tensor; labels: Int32Array } {
+type BatchTensors = { x: tf.Tensor; t: tf.Tensor; labels: Int32Array };
+
+function batchTensors(data: Required<ArrayDataset>, net: Network, indices: ArrayLike<number>, start: number, end: number): BatchTensors {
   const size = net.inputShape.reduce((a, b) => a * b, 1);
   const n = end - start;
   const buf = new Float32Array(n * size);
@@ -221,6 +231,9 @@ export async function train(net: Network, data: DataInput, options: TrainOptions
   const test = options.test ? toArrayDataset(options.test, net, 'test') : null;
   const ownOptimizer = !(options.optimizer instanceof Optimizer);
   const optimizer = options.optimizer instanceof Optimizer ? options.optimizer : new Optimizer(options.optimizer ?? {}, 'optimizer');
+  // The fused native step (fused.ts) where it applies, else null: the reference path.
+  const fusedOrWhy = options.fused !== false && !fusedDisabledByEnv() ? fusedTrainer(net, optimizer) : null;
+  const fused = fusedOrWhy instanceof FusedTrainer ? fusedOrWhy : null;
   const startEpoch = checkInteger('startEpoch', options.startEpoch ?? 0, 0);
   const rng = new Rng(seed);
   const wantAlignment = options.alignment ?? true;
@@ -278,16 +291,19 @@ export async function train(net: Network, data: DataInput, options: TrainOptions
           throw new InterruptedError('train', `in epoch ${epoch} after batch ${b} of ${batches} (${steps} steps done; the network holds the weights after the last)`, partial);
         }
         const rows = order[b].length;
-        const { x, t } = batchTensors(train, net, order[b], 0, rows);
+        // The fused step reads the rows itself; tensors are made for the reference step or a divergence report.
+        let batch = fused ? null : batchTensors(train, net, order[b], 0, rows);
         let step: { loss: number; correct: number };
         try {
-          step = net.trainStep(x, t, optimizer, { epoch: epoch - 1, weightNormConstraint: options.weightNormConstraint });
+          const stepOptions = { epoch: epoch - 1, weightNormConstraint: options.weightNormConstraint };
+          step = fused ? fused.stepIndices(train, order[b], stepOptions) : net.trainStep((batch as BatchTensors).x, (batch as BatchTensors).t, optimizer, stepOptions);
           if (!Number.isFinite(step.loss) || step.loss > divergence) {
+            if (!batch) batch = batchTensors(train, net, order[b], 0, rows);
             const partial: History = { rule: net.rule, records: records.slice(), stoppedBy: 'epochs', seconds: seconds(), backend: backendReport()?.backend ?? tf.getBackend() };
-            throw new DivergenceError(net.rule, epoch, b + 1, step.loss, partial, lr, divergenceSite(net, x, t));
+            throw new DivergenceError(net.rule, epoch, b + 1, step.loss, partial, lr, divergenceSite(net, batch.x, batch.t));
           }
         } finally {
-          tf.dispose([x, t]);
+          if (batch) tf.dispose([batch.x, batch.t]);
         }
         steps++;
         if (steps === 1) firstLoss = step.loss;
