@@ -11,7 +11,9 @@
 //      plotly.js linked where that prefix's Jupyter serves it
 //      (scripts/served-plotly.mjs: figures load it by URL, not from outputs);
 //   6. in a git checkout, the clean filter that keeps notebook outputs out of
-//      commits (.gitattributes names it; scripts/strip-notebook-outputs.mjs).
+//      commits (.gitattributes names it; scripts/strip-notebook-outputs.mjs);
+//   7. lib/ precompiled into lib-build/ for the kernel's fast first cell
+//      (scripts/build-lib.cjs; again whenever a file under lib/ changed).
 // Flags: --if-needed (only check, and act where something is missing; quick
 // when all is in place), --bench (add the benchmark references), --no-apt,
 // --git-filter (only step 6).
@@ -145,6 +147,15 @@ function setupServedPlotly() {
   }
 }
 
+function setupLibBuild() {
+  // Only when lib/ changed since the last build (or there is none); without it the kernel compiles lib/ itself.
+  const r = run(process.execPath, [join(root, 'scripts', 'build-lib.cjs'), '--if-stale']);
+  if (r.status !== 0) {
+    log('lib-build/ not built: the notebook kernel compiles lib/ from its sources (a slow first cell)');
+    process.exitCode = 1;
+  }
+}
+
 function setupGitFilter() {
   // .gitattributes sends notebooks/*.ipynb through filter `ldl-strip-outputs`; git ignores a filter that is not
   // configured (content passes through), so a clone that has not run setup still works, it just strips nothing.
@@ -175,4 +186,5 @@ setupTslabPatch();
 setupNative();
 setupKernel();
 setupServedPlotly();
+setupLibBuild();
 if (!ifNeeded) log(process.exitCode ? 'finished with problems (see above)' : 'done');
