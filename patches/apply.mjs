@@ -3,7 +3,8 @@
  * Applies patches/tslab-1.0.22.patch to node_modules/tslab (run by `node scripts/setup.mjs`, also with
  * --if-needed, so every `npm ci` is followed by it). The patch gives notebook cells Python's semantics
  * (names bound before a statement that throws stay nameable; `{ x }` finds an earlier cell's x) and type
- * errors that show their line and, for frequent mistakes, the fix: see environment.md.
+ * errors that show their line and, for frequent mistakes, the fix, and source maps for stack traces in the
+ * cell's and lib/'s lines: see environment.md.
  *
  * Design: the patch is a unified diff whose header lines `# sha256 <file> <original> <patched>` pin
  * both versions of each file. A file is patched only when its hash is the original's, and the result
@@ -138,7 +139,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const root = path.resolve(here, '..');
   try {
     const r = applyTslabPatch(root, { check: process.argv.includes('--check') });
-    if (r.patched.length) console.log(`[setup] tslab patched (${r.patched.join(', ')}): cells keep names bound before an error, { x } shorthand, type-error hints`);
+    if (r.patched.length) console.log(`[setup] tslab patched (${r.patched.join(', ')}): cells keep names bound before an error, { x } shorthand, type-error hints, stack traces in the cell's and lib/'s lines`);
     else if (!process.argv.includes('--quiet')) console.log(`[setup] tslab already patched (${r.already.join(', ')})`);
   } catch (e) {
     console.error(`[setup] tslab patch: ${e.message}`);
