@@ -95,7 +95,8 @@ function compare(c: Case, steps: number, seed: number): { gap: number; lossRef: 
   return { gap, lossRef, lossFused, moved };
 }
 
-function assertSame(c: Case, steps: number, seed: number, tol = 2e-5): void {
+// Observed gaps are below 4e-8 (float32 rounding of differently ordered sums); a 0.1% error in one kernel gives 2e-5 and more.
+function assertSame(c: Case, steps: number, seed: number, tol = 1e-6): void {
   const r = compare(c, steps, seed);
   const what = `${c.rule} ${c.act} ${JSON.stringify(c.opt)} sizes ${c.sizes} rows ${c.rows}`;
   // The comparison means something only if the reference moved the weights well beyond the tolerance.
@@ -160,10 +161,10 @@ test('fused step equals the reference step for every optimiser, mse loss, no bia
     { type: 'sgd', lr: 0.1, schedule: { type: 'step', milestones: [1], gamma: 0.5 } },
   ];
   opts.forEach((opt, i) => {
-    for (const rule of ['bp', 'fa']) assertSame({ sizes: [6, 5, 3], act: 'tanh', rule, opt, rows: 4 }, 3, 200 + i, 5e-5);
+    for (const rule of ['bp', 'fa']) assertSame({ sizes: [6, 5, 3], act: 'tanh', rule, opt, rows: 4 }, 3, 200 + i);
   });
   assertSame({ sizes: [6, 5, 3], act: 'sigmoid', rule: 'bp', opt: SGD, rows: 4, loss: 'mse' }, 3, 300);
-  assertSame({ sizes: [6, 5, 3], act: 'relu', rule: 'fa', opt: { type: 'adam', lr: 0.01 }, rows: 4, bias: false }, 3, 301, 5e-5);
+  assertSame({ sizes: [6, 5, 3], act: 'relu', rule: 'fa', opt: { type: 'adam', lr: 0.01 }, rows: 4, bias: false }, 3, 301);
 });
 
 test('train() takes the fused path by itself, with the reference path\'s history to float32 rounding', { skip }, async () => {
