@@ -9,7 +9,7 @@
  * away from the dominant subspace (Song, Ahn & Yun 2025).
  */
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError, Progress, ProgressOutput, Rng, checkInteger, checkNumber, checkOneOf, describe, gemm, symEig, throwIfInterrupted } from '../core';
+import { ArgumentError, Progress, ProgressOutput, Rng, checkFinite, checkInteger, checkNumber, checkOneOf, describe, gemm, symEig, throwIfInterrupted } from '../core';
 import { LinearOperator, applyChecked, checkOperator, dot, eigenpairs, hutchinson, norm, Estimate } from './spectrum';
 import {
   batchesPerEpoch, disposeConverted, labelsOf, takeTensors, tensorBatches, toTensorDataset, type DataInput, type TensorDataset,
@@ -37,6 +37,7 @@ function checkOrthonormal(name: string, vectors: readonly Float64Array[], dim: n
   if (!Array.isArray(vectors) || vectors.length === 0) throw new ArgumentError(name, 'a non-empty array of vectors', describe(vectors));
   vectors.forEach((v, i) => {
     if (!v || v.length !== dim) throw new ArgumentError(`${name}[${i}]`, `a vector of length ${dim}`, describe(v));
+    checkFinite(`${name}[${i}]`, v);
   });
   if (vectors.length > dim) throw new ArgumentError(name, `at most ${dim} vectors`, vectors.length);
   for (let i = 0; i < vectors.length; i++) {
@@ -50,6 +51,7 @@ function checkOrthonormal(name: string, vectors: readonly Float64Array[], dim: n
 /** Fraction of a gradient inside span(vectors) (orthonormal), beside the random baseline k/D. */
 export function gradientOverlap(gradient: ArrayLike<number>, vectors: readonly Float64Array[]): GradientOverlap {
   const dim = gradient.length;
+  checkFinite('gradient', gradient);
   checkOrthonormal('vectors', vectors, dim);
   const gn2 = dot(gradient, gradient);
   if (!(gn2 > 0)) throw new ArgumentError('gradient', 'a non-zero finite vector', `squared norm ${gn2}`);
@@ -79,11 +81,11 @@ export interface LogitGradientCosines {
   /** Per row: the class of its example and which logit it differentiates; rows ordered by logit, then example class. */
   rowClass: number[];
   rowLogit: number[];
-  /** Mean cosine between rows with the same logit, by (class of example a, class of example b), off-diagonal pairs only: C x C. */
+  /** Mean cosine between rows with the same logit, by (class of example a, class of example b), off-diagonal pairs only: C x C; NaN where there is no such pair (a class with one example). */
   byClass: number[][];
   /** Mean cosine by (logit a, logit b) over all example pairs: C x C. */
   byLogit: number[][];
-  /** Mean cosine of same-logit pairs whose examples share their class, and of those that do not. */
+  /** Mean cosine of same-logit pairs whose examples share their class, and of those that do not (NaN when there are none). */
   sameClassMean: number;
   differentClassMean: number;
 }
@@ -286,6 +288,7 @@ export function restrictedHessian(op: LinearOperator, subspace: RandomSubspace |
   const cols: Float64Array[] = subspace instanceof RandomSubspace ? Array.from({ length: subspace.d }, (_, j) => subspace.column(j)) : subspace.slice();
   cols.forEach((c, j) => {
     if (c.length !== op.dim) throw new ArgumentError(`subspace[${j}]`, `a vector of length ${op.dim}`, describe(c));
+    checkFinite(`subspace[${j}]`, c);
   });
   const d = cols.length;
   const ap = cols.map((c) => applyChecked(op, c));
@@ -360,7 +363,8 @@ function resolveSgd(o: SgdOptions) {
     epochs: checkInteger('epochs', o.epochs ?? 1, 1),
     batchSize: checkInteger('batchSize', o.batchSize ?? 128, 1),
     optimizer: checkOneOf('optimizer', o.optimizer ?? 'adam', ['sgd', 'adam']),
-    learningRate: checkNumber('learningRate', o.learningRate ?? (o.optimizer === 'sgd' ? 0.1 : 1e-3), Number.MIN_VALUE),
+    // At most float32's largest value: the parameters are float32, and a larger rate overflows them on the first step.
+    learningRate: checkNumber('learningRate', o.learningRate ?? (o.optimizer === 'sgd' ? 0.1 : 1e-3), Number.MIN_VALUE, 3.4028234663852886e38),
     seed: checkInteger('seed', o.seed ?? 0, 0, 0xffffffff),
     maxSteps: o.maxSteps === undefined ? Infinity : checkInteger('maxSteps', o.maxSteps, 1),
   };
@@ -469,6 +473,8 @@ export function intrinsicDimension(ds: number[], accuracies: number[], fullAccur
     throw new ArgumentError('accuracies', `an array as long as ds (${ds?.length})`, describe(accuracies));
   }
   checkNumber('fullAccuracy', fullAccuracy, 0, 1);
+  checkFinite('ds', ds);
+  checkFinite('accuracies', accuracies);
   const order = ds.map((d, i) => [d, accuracies[i]] as const).sort((a, b) => a[0] - b[0]);
   const threshold = 0.9 * fullAccuracy;
   const hit = order.findIndex(([, a]) => a >= threshold);
@@ -560,7 +566,7 @@ export interface ProjectedSgdResult {
   mode: 'full' | 'dominant' | 'bulk';
   /** Test (else training) accuracy at the end. */
   accuracy: number;
-  /** (step, accuracy, loss) along training. */
+  /** (step, accuracy, loss) along training; loss is the last minibatch's, NaN at step 0 (no step taken yet). */
   curve: { step: number; accuracy: number; loss: number }[];
   /** How many times the subspace was recomputed, and every how many steps. */
   recomputations: number;

@@ -25,7 +25,7 @@
  * order of Network.parameterPairs.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError, checkInteger, checkOneOf, describe } from '../core';
+import { ArgumentError, checkFinite, checkInteger, checkOneOf, checkShape, describe } from '../core';
 import { targetsOf, toTensorDataset, type DataInput } from '../data';
 import { densePlan, fusedChunkProduct, fusedWorkspaceLength, type DensePlan } from './fused-products';
 import { LinearOperator } from './spectrum';
@@ -138,7 +138,7 @@ export function unflattenParameters(net: CurvatureNetwork, flat: ArrayLike<numbe
 
 /** Writes a flat vector into the network's weights and biases. */
 export function setParameters(net: CurvatureNetwork, flat: ArrayLike<number>): void {
-  const parts = unflattenParameters(net, flat, 'parameters');
+  const parts = unflattenParameters(net, flat, 'flat');
   paramLayers(net).forEach((l, k) => {
     l.weight!.assign(parts[k].weight);
     if (l.bias && parts[k].bias) l.bias.assign(parts[k].bias!);
@@ -581,6 +581,8 @@ export function logitGradients(net: CurvatureNetwork, x: tf.Tensor, logits?: rea
   const c = net.outputSize;
   const which = logits ?? Array.from({ length: c }, (_, i) => i);
   which.forEach((l, i) => checkInteger(`logits[${i}]`, l, 0, c - 1));
+  checkShape('x', x.shape, [-1, ...net.inputShape]);
+  checkFinite('x', x.dataSync());
   const n = x.shape[0];
   const gradients: Float32Array[] = [];
   const example: number[] = [];

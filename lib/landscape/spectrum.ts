@@ -11,7 +11,7 @@
  * converged eigenvalues (Paige 1976; loss-landscape.md).
  */
 import {
-  ArgumentError, Budget, InterruptedError, Progress, ProgressOutput, Rng, checkInteger, checkNumber, convergenceReport, describe, gemm, notConvergedMessage, symEig,
+  ArgumentError, Budget, InterruptedError, Progress, ProgressOutput, Rng, checkFinite, checkInteger, checkNumber, checkPositive, convergenceReport, describe, gemm, notConvergedMessage, symEig,
   throwIfInterrupted, type ConvergenceReport,
 } from '../core';
 
@@ -40,6 +40,7 @@ export function checkOperator(name: string, op: unknown): LinearOperator {
 export function applyChecked(op: LinearOperator, v: Float64Array): Float64Array {
   const label = op.name ?? 'operator';
   if (v.length !== op.dim) throw new ArgumentError('v', `a vector of length ${op.dim} (the dimension of ${label})`, describe(v));
+  checkFinite('v', v);
   const out = op.apply(v);
   if (out == null || (!(out instanceof Float64Array) && !(out instanceof Float32Array))) {
     throw new ArgumentError(`${label}.apply(v)`, 'a Float64Array or Float32Array', describe(out));
@@ -57,8 +58,15 @@ export function applyChecked(op: LinearOperator, v: Float64Array): Float64Array 
 // ---------------------------------------------------------------- helpers
 
 export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new ArgumentError('b', `a vector of length ${a.length} (as long as a)`, describe(b));
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  // Checked on the sum, so that Krylov loops pay nothing: only a non-finite sum looks for its cause.
+  if (!Number.isFinite(s)) {
+    checkFinite('a', a);
+    checkFinite('b', b);
+    throw new ArgumentError('a', 'vectors whose dot product is finite in float64', `a sum of ${s}`);
+  }
   return s;
 }
 
@@ -77,6 +85,7 @@ function scaleInPlace(x: Float64Array, s: number): void {
 
 /** Rademacher (+-1) vector, the lowest-variance start for trace estimates. */
 export function rademacher(dim: number, rng: Rng): Float64Array {
+  checkInteger('dim', dim, 0);
   const v = new Float64Array(dim);
   for (let i = 0; i < dim; i++) v[i] = rng.uniform() < 0.5 ? -1 : 1;
   return v;
@@ -361,6 +370,8 @@ export function lanczos(op: LinearOperator, options: LanczosOptions = {}): Lancz
 export function tridiagonalEig(alpha: Float64Array, beta: Float64Array): { values: Float64Array; vectors: number[][] } {
   const m = alpha.length;
   if (beta.length !== Math.max(0, m - 1)) throw new ArgumentError('beta', `length ${Math.max(0, m - 1)} (alpha.length - 1)`, describe(beta));
+  checkFinite('alpha', alpha);
+  checkFinite('beta', beta);
   const t: number[][] = Array.from({ length: m }, () => new Array<number>(m).fill(0));
   for (let i = 0; i < m; i++) {
     t[i][i] = alpha[i];
@@ -662,6 +673,14 @@ export function spectralDensity(op: LinearOperator, options: DensityOptions = {}
 
 /** Average over runs of sum_i w_i N(x; theta_i, sigma^2), evaluated on a grid. */
 export function smoothedDensity(grid: Float64Array, nodes: Float64Array[], weights: Float64Array[], sigma: number): Float64Array {
+  checkFinite('grid', grid);
+  checkPositive('sigma', sigma);
+  if (!Array.isArray(nodes) || !Array.isArray(weights) || nodes.length !== weights.length) throw new ArgumentError('weights', `one array per run of nodes (${nodes?.length})`, describe(weights));
+  nodes.forEach((ns, r) => {
+    if (weights[r]?.length !== ns.length) throw new ArgumentError(`weights[${r}]`, `${ns.length} weights (one per node)`, describe(weights[r]));
+    checkFinite(`nodes[${r}]`, ns);
+    checkFinite(`weights[${r}]`, weights[r]);
+  });
   const out = new Float64Array(grid.length);
   const c = 1 / (Math.sqrt(2 * Math.PI) * sigma * nodes.length);
   const cutoff = 8 * sigma; // exp(-32) is below double rounding of the sum
@@ -767,11 +786,14 @@ export function denseOperator(matrix: ArrayLike<number>[] | Float64Array, n?: nu
     const size = matrix.length;
     rows = matrix.map((r, i) => {
       if (r.length !== size) throw new ArgumentError(`matrix[${i}]`, `a row of length ${size} (square matrix)`, describe(r));
+      checkFinite(`matrix[${i}]`, r);
       return Float64Array.from(r);
     });
+    if (size === 0) throw new ArgumentError('matrix', 'a non-empty square matrix', 'no rows');
   } else {
     const size = checkInteger('n', n, 1);
     if (matrix.length !== size * size) throw new ArgumentError('matrix', `${size * size} entries (n x n)`, describe(matrix));
+    checkFinite('matrix', matrix);
     rows = Array.from({ length: size }, (_, i) => matrix.subarray(i * size, (i + 1) * size));
   }
   return { dim: rows.length, name: 'dense matrix', apply: (v) => Float64Array.from(rows, (r) => dot(r, v)) };
@@ -781,6 +803,7 @@ export function denseOperator(matrix: ArrayLike<number>[] | Float64Array, n?: nu
 export function diagonalOperator(values: ArrayLike<number>): LinearOperator {
   const d = Float64Array.from(values);
   if (d.length === 0) throw new ArgumentError('values', 'a non-empty array', describe(values));
+  checkFinite('values', d);
   return { dim: d.length, name: 'diagonal operator', apply: (v) => Float64Array.from(v, (x, i) => x * d[i]) };
 }
 
