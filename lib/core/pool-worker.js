@@ -13,17 +13,30 @@
  *                     { type: 'checked', id, problems: [{ item, kind, message, available }], loaded }
  *                     { type: 'progress', id, fraction, message }
  *                     { type: 'result', id, ok, value | error, ms, loaded }
+ *
+ * File mode, for the Slurm executor (slurm.ts): `node pool-worker.js
+ * --slurm-task RUN_DIR SUBMISSION` runs one member of a job array. No IPC:
+ * it reads submit/SUBMISSION.json (the job index of each array task),
+ * args/<job>.bin (the job, v8-serialized), writes progress/<job>.json now and
+ * then, and results/<job>.bin (v8-serialized { ok, value | error, ms, jobIndex,
+ * pid, host }) through a temporary file and a rename, so the caller never
+ * reads half a result. Its BLAS gets the CPUs Slurm gave the task.
  */
 'use strict';
 
 // BLAS thread pools are sized when the library loads, so pin them before
 // anything native can load (the parent also sets these in our environment).
-process.env.OPENBLAS_NUM_THREADS = '1';
-process.env.OMP_NUM_THREADS = '1';
+const slurmTask = process.argv[2] === '--slurm-task';
+// A Slurm task uses the CPUs it was given (SLURM_CPUS_PER_TASK); a local worker one thread.
+const blasThreadsWanted = slurmTask ? Math.max(1, Number(process.env.SLURM_CPUS_PER_TASK) || 1) : 1;
+process.env.OPENBLAS_NUM_THREADS = String(blasThreadsWanted);
+process.env.OMP_NUM_THREADS = String(blasThreadsWanted);
 process.env.LDL_POOL_WORKER = '1';
 
 const fs = require('fs');
+const os = require('os');
 const path = require('path');
+const v8 = require('v8');
 
 function serializeError(e) {
   if (e instanceof Error) return { name: e.name, message: e.message, stack: e.stack || '' };
@@ -86,7 +99,7 @@ async function start() {
     // The native add-on is optional; when it is there, pin it explicitly too.
     const native = require(nativePath);
     if (typeof native.nativeAvailable === 'function' && native.nativeAvailable()) {
-      if (typeof native.setBlasThreads === 'function') native.setBlasThreads(1);
+      if (typeof native.setBlasThreads === 'function') native.setBlasThreads(blasThreadsWanted);
       if (typeof native.blasThreads === 'function') blasThreads = native.blasThreads();
     }
   }
@@ -128,17 +141,18 @@ function loadExport(modulePath, exportName) {
   return fn;
 }
 
-async function runJob(msg) {
-  const { id, jobIndex, progressIntervalMs } = msg;
-  // Progress is throttled here so a job may call ctx.progress every step
-  // without flooding the IPC channel; the latest value is always delivered.
+/**
+ * The job's context: ctx.progress is throttled to one `deliver` per
+ * `intervalMs` so a job may call it every step; `flush` delivers the latest.
+ */
+function jobContext(jobIndex, intervalMs, deliver) {
   let lastSent = 0;
   let pending = null;
   let timer = null;
   const flush = () => {
     if (timer) clearTimeout(timer);
     timer = null;
-    if (pending) send(pending);
+    if (pending) deliver(pending);
     pending = null;
     lastSent = Date.now();
   };
@@ -150,28 +164,39 @@ async function runJob(msg) {
         e.name = 'ArgumentError';
         throw e;
       }
-      pending = { type: 'progress', id, fraction, message: message === undefined ? undefined : String(message) };
-      const wait = progressIntervalMs - (Date.now() - lastSent);
+      pending = { fraction, message: message === undefined ? undefined : String(message) };
+      const wait = intervalMs - (Date.now() - lastSent);
       if (wait <= 0) flush();
       else if (!timer) timer = setTimeout(flush, wait);
     },
   };
+  return { ctx, flush };
+}
+
+/** Calls the job's function: { ok: true, value, ms } or { ok: false, error, ms }. */
+async function callJob(modulePath, exportName, args, ctx) {
   const t0 = process.hrtime.bigint();
-  let reply;
   try {
-    const fn = loadExport(msg.module, msg.export);
-    const value = await fn(msg.args, ctx);
+    const fn = loadExport(modulePath, exportName);
+    const value = await fn(args, ctx);
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     const bad = uncloneableReason(value, 'the returned value', 0);
     if (bad) {
-      const e = new Error(`job ${jobIndex}: ${bad}; a job must return a structured-cloneable value`);
+      const e = new Error(`job ${ctx.jobIndex}: ${bad}; a job must return a structured-cloneable value`);
       e.name = 'DataCloneError';
       throw e;
     }
-    reply = { type: 'result', id, ok: true, value, ms, loaded: loadedFiles() };
+    return { ok: true, value, ms };
   } catch (e) {
-    reply = { type: 'result', id, ok: false, error: serializeError(e), ms: Number(process.hrtime.bigint() - t0) / 1e6, loaded: loadedFiles() };
+    return { ok: false, error: serializeError(e), ms: Number(process.hrtime.bigint() - t0) / 1e6 };
   }
+}
+
+async function runJob(msg) {
+  const { id, jobIndex, progressIntervalMs } = msg;
+  const { ctx, flush } = jobContext(jobIndex, progressIntervalMs, (p) => send({ type: 'progress', id, ...p }));
+  const outcome = await callJob(msg.module, msg.export, msg.args, ctx);
+  const reply = { type: 'result', id, ...outcome, loaded: loadedFiles() };
   flush();
   try {
     send(reply);
@@ -199,25 +224,73 @@ function checkExports(msg) {
   send({ type: 'checked', id: msg.id, problems, loaded: loadedFiles() });
 }
 
-const started = start();
-// Jobs run one at a time, after start-up; messages that arrive meanwhile wait in order.
-let chain = started.then(() => undefined, () => undefined);
-process.on('message', (msg) => {
-  if (msg.type === 'close') {
-    process.exit(0);
-  } else if (msg.type === 'check') {
-    chain = chain.then(() => checkExports(msg));
-  } else if (msg.type === 'run') {
-    chain = chain.then(() => runJob(msg));
-  }
-});
-// The parent went away (closed the pool, exited or crashed): nothing left to do.
-process.on('disconnect', () => process.exit(0));
+/** Writes `data` to `file` through a temporary file and a rename: readers see all of it or nothing. */
+function writeAtomically(file, data) {
+  const tmp = `${file}.tmp-${os.hostname()}-${process.pid}`;
+  fs.writeFileSync(tmp, data);
+  fs.renameSync(tmp, file);
+}
 
-started.then(
-  (info) => send({ type: 'ready', pid: process.pid, ...info, loaded: loadedFiles() }),
-  (e) => {
-    send({ type: 'startup-error', error: serializeError(e) });
-    process.exit(1);
-  },
-);
+/** File mode: one member of a Slurm job array (see the header). Exits 0 when the job returned, 1 when it threw. */
+async function runSlurmTask(runDir, submission) {
+  const members = JSON.parse(fs.readFileSync(path.join(runDir, 'submit', `${submission}.json`), 'utf8')).members;
+  const task = Number(process.env.SLURM_ARRAY_TASK_ID);
+  const jobIndex = members[task];
+  if (!Number.isInteger(jobIndex)) throw new Error(`array task ${process.env.SLURM_ARRAY_TASK_ID} is not in submission ${submission} (${members.length} members)`);
+  const job = v8.deserialize(fs.readFileSync(path.join(runDir, 'args', `${jobIndex}.bin`)));
+  const progressFile = path.join(runDir, 'progress', `${jobIndex}.json`);
+  // The caller polls files, so a write a second is plenty.
+  const { ctx, flush } = jobContext(jobIndex, 1000, (p) => {
+    try {
+      writeAtomically(progressFile, JSON.stringify(p));
+    } catch {
+      // progress is best effort; the result is what counts
+    }
+  });
+  await started;
+  const outcome = await callJob(job.module, job.export, job.args, ctx);
+  flush();
+  const record = { ...outcome, jobIndex, pid: process.pid, host: os.hostname() };
+  let data;
+  try {
+    data = v8.serialize(record);
+  } catch (e) {
+    data = v8.serialize({ ok: false, error: serializeError(e), ms: outcome.ms, jobIndex, pid: process.pid, host: os.hostname() });
+  }
+  writeAtomically(path.join(runDir, 'results', `${jobIndex}.bin`), data);
+  process.exit(outcome.ok ? 0 : 1);
+}
+
+const started = start();
+if (slurmTask) {
+  runSlurmTask(process.argv[3], process.argv[4]).catch((e) => {
+    console.error(e && e.stack ? e.stack : String(e));
+    process.exit(2);
+  });
+} else {
+  startIpc();
+}
+
+function startIpc() {
+  // Jobs run one at a time, after start-up; messages that arrive meanwhile wait in order.
+  let chain = started.then(() => undefined, () => undefined);
+  process.on('message', (msg) => {
+    if (msg.type === 'close') {
+      process.exit(0);
+    } else if (msg.type === 'check') {
+      chain = chain.then(() => checkExports(msg));
+    } else if (msg.type === 'run') {
+      chain = chain.then(() => runJob(msg));
+    }
+  });
+  // The parent went away (closed the pool, exited or crashed): nothing left to do.
+  process.on('disconnect', () => process.exit(0));
+
+  started.then(
+    (info) => send({ type: 'ready', pid: process.pid, ...info, loaded: loadedFiles() }),
+    (e) => {
+      send({ type: 'startup-error', error: serializeError(e) });
+      process.exit(1);
+    },
+  );
+}

@@ -20,6 +20,16 @@
  * an InterruptedError whose `partial` holds every result, the finished ones
  * kept. The parent hears it because it only awaits messages while jobs run.
  *
+ * Executors. Where the jobs run is the pool's executor, chosen without
+ * changing the code that calls `run`: 'local' (the default; the child
+ * processes above) or 'slurm' (slurm.ts: one `sbatch --array` per run, the
+ * jobs and their results as files in a run folder on a shared filesystem,
+ * followed through `squeue`; a run is resumable, an interrupt scancels it).
+ * A pool takes `executor`/`slurm` options; otherwise every run reads the
+ * process-wide choice of `setExecutor()` or the environment (LDL_EXECUTOR=slurm,
+ * LDL_SLURM_PARTITION, LDL_SLURM_TIME, ...), so a study runs on a cluster
+ * unchanged. Results have the same shape, order and progress display either way.
+ *
  * Messages travel with the 'advanced' (structured clone) serialization:
  * typed arrays, Maps, nested objects survive; functions, class prototypes
  * and tf.Tensors do not (pass `await t.data()` and the shape instead).
@@ -33,6 +43,7 @@ import { backendReport, BACKEND_ORDER, type BackendName } from './backend';
 import { gemmIsNative } from './gemm';
 import { InterruptedError, interruptRequested, listening, onInterrupt } from './interrupt';
 import { Progress } from './progress';
+import { SlurmArrayRun, checkSlurmOptions, executorSettings, type ExecutorName, type ExecutorSettings, type SlurmOptions } from './slurm';
 import { ArgumentError, checkInteger, checkNumber, checkOneOf } from './validate';
 
 // --------------------------------------------------------------------------
@@ -69,6 +80,8 @@ export interface JobError {
   name: string;
   message: string;
   stack: string;
+  /** Slurm executor: the member's Slurm state when it ended without a result (TIMEOUT, FAILED, CANCELLED, OUT_OF_MEMORY, ...). */
+  slurmState?: string;
 }
 
 /**
@@ -110,6 +123,10 @@ export interface WorkerPoolOptions {
   backend?: 'auto' | BackendName;
   /** Minimum ms between two progress messages of one job (default 100). */
   progressIntervalMs?: number;
+  /** Where jobs run: 'local' child processes or a 'slurm' job array (default: setExecutor's choice, else LDL_EXECUTOR, else 'local'). */
+  executor?: ExecutorName;
+  /** Slurm executor: partition, time, memory, CPUs per task, account, throttle, extra sbatch arguments, run folders' location (slurm.ts). Unset fields come from setExecutor and LDL_SLURM_*. */
+  slurm?: SlurmOptions;
 }
 
 export interface RunOptions {
@@ -119,8 +136,10 @@ export interface RunOptions {
   progress?: boolean | string;
   /** Aborting kills the running jobs of this run; unfinished jobs fail with 'AbortError', finished results are kept. */
   signal?: AbortSignal;
-  /** Per-job time limit in ms for this run (default: the pool's). */
+  /** Per-job time limit in ms for this run (default: the pool's). On Slurm it is `--time` rounded up to minutes unless `slurm.time` is set. */
   timeoutMs?: number;
+  /** Slurm executor: this run's folder (default: a folder named by a hash of the jobs under `slurm.dir`); running the same folder again resumes it. */
+  runDir?: string;
 }
 
 /** Thrown by `jobValues` when some jobs failed; `results` holds every outcome. */
@@ -407,6 +426,8 @@ export class WorkerPool {
   readonly output: 'forward' | 'silent';
   readonly progressIntervalMs: number;
   private readonly backendOption: 'auto' | BackendName | undefined;
+  private readonly executorOption: ExecutorName | undefined;
+  private readonly slurmOption: SlurmOptions | undefined;
   private readonly workers: WorkerSlot[] = [];
   private readonly queue: Task[] = [];
   private nextTaskId = 1;
@@ -430,12 +451,20 @@ export class WorkerPool {
     this.output = checkOneOf('output', options.output ?? 'forward', ['forward', 'silent']);
     this.progressIntervalMs = checkNumber('progressIntervalMs', options.progressIntervalMs ?? 100, 0);
     this.backendOption = options.backend === undefined ? undefined : checkOneOf<'auto' | BackendName>('backend', options.backend, ['auto', ...BACKEND_ORDER]);
+    this.executorOption = options.executor === undefined ? undefined : checkOneOf<ExecutorName>('executor', options.executor, ['local', 'slurm']);
+    this.slurmOption = options.slurm === undefined ? undefined : { ...checkSlurmOptions(options.slurm) };
     process.on('exit', this.exitHook);
   }
 
   /** True after `close()`. */
   get closed(): boolean {
     return this.closedFlag;
+  }
+
+  /** The executor a run started now would use, with its Slurm options (the pool's, over setExecutor's and the environment's). */
+  executor(): ExecutorSettings {
+    const outer = executorSettings();
+    return { executor: this.executorOption ?? outer.executor, slurm: { ...outer.slurm, ...this.slurmOption } };
   }
 
   /** Process ids of the live worker processes. */
@@ -465,6 +494,10 @@ export class WorkerPool {
       throw new ArgumentError('signal', 'an AbortSignal', options.signal);
     }
     const timeoutMs = options.timeoutMs === undefined ? this.timeoutMs : checkTimeout('timeoutMs', options.timeoutMs);
+    if (options.runDir !== undefined && (typeof options.runDir !== 'string' || options.runDir.length === 0)) {
+      throw new ArgumentError('runDir', 'the path of a run folder', options.runDir);
+    }
+    const settings = this.executor();
 
     const resolved = this.validateJobs(jobs);
     if (jobs.length === 0) return [];
@@ -485,25 +518,45 @@ export class WorkerPool {
       let interrupted = false;
       let unsubscribe = (): void => {};
       const stopListening = listening();
-      const run = new RunState(jobs.length, timeoutMs, options.onProgress, display, (results) => {
+      const cleanUp = (): void => {
         if (onAbort) options.signal?.removeEventListener('abort', onAbort);
         unsubscribe();
         stopListening();
+      };
+      const run = new RunState(jobs.length, timeoutMs, options.onProgress, display, (results) => {
+        cleanUp();
         if (interrupted) reject(new InterruptedError('WorkerPool.run', describeInterrupted(results), results as JobResult<T>[]));
         else resolve(results as JobResult<T>[]);
       });
+      let stop: (why: string, name?: string) => void;
+      if (settings.executor === 'slurm') {
+        const array = new SlurmArrayRun(
+          jobs.map((j, i) => ({ module: resolved[i], export: j.export, args: j.args })), settings.slurm, run,
+          { LDL_BACKEND: this.workerBackend(), LDL_POOL_PARENT_GEMM: gemmIsNative() ? 'native' : 'js', LDL_PROGRESS: 'silent', LDL_POOL_WORKER: '1' },
+          options.runDir, timeoutMs, PROJECT_ROOT,
+        );
+        stop = (why, name) => array.cancel(why, name);
+        array.start().catch((e: Error) => {
+          array.halt();
+          cleanUp();
+          display?.finish(`not submitted: ${e.message.split('\n')[0]}`);
+          reject(e);
+        });
+      } else {
+        for (let i = 0; i < jobs.length; i++) {
+          this.queue.push({ kind: 'run', id: this.nextTaskId++, run, jobIndex: i, module: resolved[i], exportName: jobs[i].export, args: jobs[i].args });
+        }
+        stop = (why, name) => this.abortRun(run, why, name);
+      }
       unsubscribe = onInterrupt(() => {
         interrupted = true;
-        this.abortRun(run, 'the run was interrupted', 'InterruptedError');
+        stop('the run was interrupted', 'InterruptedError');
       });
-      for (let i = 0; i < jobs.length; i++) {
-        this.queue.push({ kind: 'run', id: this.nextTaskId++, run, jobIndex: i, module: resolved[i], exportName: jobs[i].export, args: jobs[i].args });
-      }
       if (options.signal) {
-        onAbort = () => this.abortRun(run, 'the run was aborted');
+        onAbort = () => stop('the run was aborted');
         options.signal.addEventListener('abort', onAbort, { once: true });
       }
-      this.pump();
+      if (settings.executor === 'local') this.pump();
     });
   }
 
