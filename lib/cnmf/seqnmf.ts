@@ -1,5 +1,5 @@
 /** Private to lib/cnmf (the public names are re-exported by index.ts): seqNMF, its costs, factor shifting and the significance test. */
-import { ArgumentError, Budget, checkInteger, checkNumber, gemm, Progress, ProgressOutput, Rng, throwIfInterrupted } from '../core';
+import { ArgumentError, Budget, checkFinite, checkInteger, checkNumber, gemm, Progress, ProgressOutput, Rng, throwIfInterrupted } from '../core';
 import {
   buffer, checkData, checkFactorShapes, checkProblem, DenseMatrix, DenseMatrixLike, diffNorm, givenFactors, reconstruct,
   reconstructInto, stackShifts, toDenseMatrix, transposeConvolve, transposeConvolveInto, Workspace,
@@ -63,6 +63,13 @@ function smoothRows(A: Float64Array, rows: number, T: number, L: number, out: Fl
 
 /** Re-centres each factor: W_k moved along the lags so its centre of mass sits at lag floor(L/2), H_k moved the other way. */
 export function shiftFactors(W: Float64Array, H: Float64Array, N: number, K: number, L: number, T: number): void {
+  checkInteger('N', N, 1);
+  checkInteger('K', K, 1);
+  checkInteger('T', T, 1);
+  checkInteger('L', L, 1, T);
+  checkFactorShapes(N, K, L, T, W, H);
+  checkFinite('W', W);
+  checkFinite('H', H);
   if (L <= 1) return;
   const centre = Math.floor(L / 2);
   const Wk = new Float64Array(N * L);
@@ -258,7 +265,12 @@ export function seqNmfCosts(X: DenseMatrixLike, W: Float64Array, H: Float64Array
   const x = toDenseMatrix('X', X);
   const N = x.rows;
   const T = x.cols;
+  checkFinite('X', x.data);
+  checkInteger('K', K, 1);
+  checkInteger('L', L, 1, T);
   checkFactorShapes(N, K, L, T, W, H);
+  checkFinite('W', W);
+  checkFinite('H', H);
   const xhat = reconstruct(W, H, N, K, L, T);
   const d = diffNorm(xhat, x.data);
   const wtx = transposeConvolve(W, x.data, N, K, L, T);
@@ -320,6 +332,7 @@ export function significanceTest(Xtest: DenseMatrixLike, W: Float64Array, K: num
   checkInteger('K', K, 1);
   checkInteger('L', L, 1, T);
   if (W.length !== L * N * K) throw new ArgumentError('W', `${L * N * K} entries (L ${L} x N ${N} x K ${K})`, W);
+  checkFinite('W', W);
   const pThreshold = checkNumber('pThreshold', options.pThreshold ?? 0.05, 1e-12, 1);
   const nNull = checkInteger('nNull', options.nNull ?? Math.ceil(K / pThreshold) * 2, 1);
   const rng = new Rng(checkInteger('seed', options.seed ?? 0, 0, 0xffffffff));
