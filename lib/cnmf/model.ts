@@ -1,5 +1,5 @@
 /** Private to lib/cnmf (the public names are re-exported by index.ts): matrices, validation, and the model's reconstruction, transpose convolution and loss. */
-import { ArgumentError, checkInteger, gemm } from '../core';
+import { ArgumentError, checkFinite, checkInteger, gemm } from '../core';
 
 // ---------------------------------------------------------------------------
 // Matrices and validation
@@ -150,10 +150,13 @@ export function diffNorm(a: Float64Array, b: Float64Array): number {
   return Math.sqrt(s);
 }
 
-/** Relative loss ||Xhat - X||_F / ||X||_F of factors W, H on data X. */
+/** Relative loss ||Xhat - X||_F / ||X||_F of factors W, H on data X (any finite X, W, H: a NaN would make the loss NaN). */
 export function relativeLoss(X: DenseMatrixLike, W: Float64Array, H: Float64Array, K: number, L: number): number {
   const x = toDenseMatrix('X', X);
+  checkFinite('X', x.data);
   checkFactorShapes(x.rows, K, L, x.cols, W, H);
+  checkFinite('W', W);
+  checkFinite('H', H);
   const xhat = reconstruct(W, H, x.rows, K, L, x.cols);
   return diffNorm(xhat, x.data) / Math.sqrt(sumSquares(x.data));
 }

@@ -9,7 +9,8 @@
  * the name. Adding a solver is one update function and one table line.
  */
 import {
-  ArgumentError, Budget, checkInteger, checkNumber, checkOneOf, gemm, nnlsGram, Progress, ProgressOutput, Rng, throwIfInterrupted,
+  ArgumentError, Budget, checkInteger, checkNumber, checkOneOf, convergenceReport, gemm, nnlsGram, Progress, ProgressOutput, Rng, throwIfInterrupted,
+  type ConvergenceReport,
 } from '../core';
 import {
   buffer, checkData, checkFactorShapes, checkProblem, DenseMatrix, DenseMatrixLike, diffNorm, givenFactors, reconstruct, reconstructInto,
@@ -74,6 +75,12 @@ export interface CnmfResult {
   timeHistory: number[];
   iterations: number;
   stopReason: 'iterations' | 'time' | 'tolerance' | 'target';
+  /**
+   * Iterations; residual: the last relative decrease of the loss (loss_{i-1} - loss_i) / loss_{i-1};
+   * tolerance: `tolerance`; converged when the stopping test ended the run (the decrease stayed below
+   * tolerance for `patience` iterations, or the loss reached `targetLoss`) -- never with tolerance 0 and no target.
+   */
+  convergence: ConvergenceReport;
 }
 
 /** Floor for denominators and for multiplicatively updated entries (so a zero never locks). */
@@ -511,7 +518,10 @@ export function cnmf(X: DenseMatrixLike, options: CnmfOptions): CnmfResult {
     }
   }
   progress.finish(`loss ${lossHistory[lossHistory.length - 1].toFixed(4)} after ${iterations} iterations (${stopReason})`);
-  return { N, K, L, T, solver, W, H, lossHistory, timeHistory, iterations, stopReason };
+  const h = lossHistory;
+  const decrease = h.length > 1 ? (h[h.length - 2] - h[h.length - 1]) / h[h.length - 2] : Infinity;
+  const convergence = convergenceReport(iterations, decrease, tolerance, 'relative decrease of the loss in the last iteration (converged: below tolerance for patience iterations, or targetLoss reached)', stopReason === 'tolerance' || stopReason === 'target');
+  return { N, K, L, T, solver, W, H, lossHistory, timeHistory, iterations, stopReason, convergence };
 }
 
 /**

@@ -40,6 +40,7 @@
  */
 import { gemm } from './gemm';
 import { MatrixLike, toMatrix } from './linalg';
+import { convergenceReport, type ConvergenceReport } from './convergence';
 import { ArgumentError, checkFinite, checkInteger, describe } from './validate';
 
 export interface NnlsOptions {
@@ -56,13 +57,20 @@ export interface NnlsOptions {
 }
 
 /**
+ * A solution array with the pivoting's convergence report: iterations = pivoting rounds; residual = the
+ * KKT violations left over all right-hand sides (x_i < 0 in the passive set, y_i < 0 outside it), tolerance 0.
+ * Unconverged only when `maxIterations` stopped it: then x is clipped to its bounds, not optimal.
+ */
+export type SolvedArray = Float64Array & { convergence: ConvergenceReport };
+
+/**
  * Solves r independent problems  min_x 1/2 x^T G x - c_j^T x  subject to x >= 0
  * for a shared symmetric positive semi-definite G (n x n, row-major) and
  * right-hand sides given rhs-major: C[j*n + i] = c_j[i]. Returns X in the same
  * rhs-major layout. This is NNLS on the normal equations (G = A^T A, c = A^T b).
  * Columns whose passive sets coincide share one Cholesky factorisation.
  */
-export function nnlsGram(G: Float64Array, C: Float64Array, n: number, r: number, options: NnlsOptions = {}): Float64Array {
+export function nnlsGram(G: Float64Array, C: Float64Array, n: number, r: number, options: NnlsOptions = {}): SolvedArray {
   checkGramProblem(G, C, n, r);
   return pivot(G, C, n, r, options, null);
 }
@@ -78,7 +86,7 @@ function checkGramProblem(G: Float64Array, C: Float64Array, n: number, r: number
 }
 
 /** Block principal pivoting; `free` (or null) marks coordinates without a bound, kept passive throughout. */
-function pivot(G: Float64Array, C: Float64Array, n: number, r: number, options: NnlsOptions, free: Uint8Array | null): Float64Array {
+function pivot(G: Float64Array, C: Float64Array, n: number, r: number, options: NnlsOptions, free: Uint8Array | null): SolvedArray {
   const maxIterations = checkInteger('maxIterations', options.maxIterations ?? 10 * n + 50, 1);
   const X = new Float64Array(n * r);
   const Y = new Float64Array(n * r); // gradient G x - c
@@ -111,6 +119,7 @@ function pivot(G: Float64Array, C: Float64Array, n: number, r: number, options: 
   // x_i < 0 on the passive set or y_i < 0 off it; a free coordinate is never infeasible
   const infeasible = (o: number, i: number, tolj: number) => (free !== null && free[i] === 1 ? false : passive[o + i] ? X[o + i] < 0 : Y[o + i] < -tolj);
   const changed: number[] = [];
+  const measure = 'KKT violations left over all right-hand sides (x < 0 in the passive set, gradient < 0 outside it)';
   for (let iter = 0; iter < maxIterations; iter++) {
     changed.length = 0;
     for (let j = 0; j < r; j++) {
@@ -140,13 +149,16 @@ function pivot(G: Float64Array, C: Float64Array, n: number, r: number, options: 
         for (let i = 0; i < n; i++) if (infeasible(o, i, tol[j])) passive[o + i] ^= 1;
       } else passive[o + last] ^= 1;
     }
-    if (changed.length === 0) return X;
+    if (changed.length === 0) return Object.assign(X, { convergence: convergenceReport(iter, 0, 0, measure) });
     solvePassiveGroups(G, C, X, Y, passive, n, changed, maxDiag);
   }
+  // What the cap left: the violations after the last solve.
+  let violations = 0;
+  for (let j = 0; j < r; j++) for (let i = 0; i < n; i++) if (infeasible(j * n, i, tol[j])) violations++;
   // Not converged within the cap: the iterate is feasible on its passive set; clip
   // so the caller still gets x >= 0 on the bounded coordinates.
   for (let i = 0; i < X.length; i++) if (X[i] < 0 && !(free !== null && free[i % n] === 1)) X[i] = 0;
-  return X;
+  return Object.assign(X, { convergence: convergenceReport(maxIterations, violations, 0, measure, violations === 0) });
 }
 
 /** For each column in `cols`: x_F = G_FF^{-1} c_F, x elsewhere 0, y = G x - c (y_F = 0). */
@@ -221,7 +233,7 @@ function cholSolve(chol: Float64Array, p: number, z: Float64Array): void {
  * and block principal pivoting with the free coordinates always passive.
  * A free coordinate needs G positive definite on the free block for a unique x.
  */
-export function signConstrainedGram(G: Float64Array, C: Float64Array, n: number, r: number, signs: ArrayLike<number>, options: NnlsOptions = {}): Float64Array {
+export function signConstrainedGram(G: Float64Array, C: Float64Array, n: number, r: number, signs: ArrayLike<number>, options: NnlsOptions = {}): SolvedArray {
   checkGramProblem(G, C, n, r);
   const d = checkSigns(signs, n);
   const free = new Uint8Array(n);
@@ -235,7 +247,7 @@ export function signConstrainedGram(G: Float64Array, C: Float64Array, n: number,
   };
   if (options.initialX !== undefined && options.initialX.length !== n * r) throw new ArgumentError('initialX', `${n * r} entries (r x n)`, options.initialX);
   const Y = pivot(Gs, flip(C), n, r, { ...options, initialX: options.initialX && flip(options.initialX) }, free);
-  return flip(Y);
+  return Object.assign(flip(Y), { convergence: Y.convergence });
 }
 
 /** D = diag(s) with free coordinates mapped to 1; validates s in {-1, 0, 1}. */
@@ -267,19 +279,27 @@ function normalEquations(A: MatrixLike, B: MatrixLike | number[]): { G: Float64A
   return { G, C, n, r };
 }
 
+/** The solution of a matrix front end: X (n x r, row-major) and the pivoting's convergence report. */
+export interface ConstrainedSolution {
+  rows: number;
+  cols: number;
+  data: Float64Array;
+  convergence: ConvergenceReport;
+}
+
 /** The rhs-major solution as an n x r row-major matrix. */
-function toColumns(Xt: Float64Array, n: number, r: number): { rows: number; cols: number; data: Float64Array } {
+function toColumns(Xt: SolvedArray, n: number, r: number): ConstrainedSolution {
   const data = new Float64Array(n * r);
   for (let j = 0; j < r; j++) for (let i = 0; i < n; i++) data[i * r + j] = Xt[j * n + i];
-  return { rows: n, cols: r, data };
+  return { rows: n, cols: r, data, convergence: Xt.convergence };
 }
 
 /**
  * Nonnegative least squares  min ||A X - B||_F  subject to X >= 0  (A m x n,
  * B m x r or one vector of length m, X n x r), by block principal pivoting on
- * the normal equations. Returns X row-major as { rows: n, cols: r, data }.
+ * the normal equations. Returns X row-major as { rows: n, cols: r, data } with the pivoting's `convergence`.
  */
-export function nnls(A: MatrixLike, B: MatrixLike | number[], options: NnlsOptions = {}): { rows: number; cols: number; data: Float64Array } {
+export function nnls(A: MatrixLike, B: MatrixLike | number[], options: NnlsOptions = {}): ConstrainedSolution {
   const { G, C, n, r } = normalEquations(A, B);
   return toColumns(nnlsGram(G, C, n, r, options), n, r);
 }
@@ -289,7 +309,7 @@ export function nnls(A: MatrixLike, B: MatrixLike | number[], options: NnlsOptio
  * (row i of X, for every column) of sign signs[i]: +1 nonnegative, -1
  * nonpositive, 0 free. Layouts as `nnls`.
  */
-export function signConstrainedLstsq(A: MatrixLike, B: MatrixLike | number[], signs: ArrayLike<number>, options: NnlsOptions = {}): { rows: number; cols: number; data: Float64Array } {
+export function signConstrainedLstsq(A: MatrixLike, B: MatrixLike | number[], signs: ArrayLike<number>, options: NnlsOptions = {}): ConstrainedSolution {
   const { G, C, n, r } = normalEquations(A, B);
   return toColumns(signConstrainedGram(G, C, n, r, signs, options), n, r);
 }

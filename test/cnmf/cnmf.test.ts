@@ -384,3 +384,37 @@ test('an interrupt stops cnmf after a finished iteration with the factors of a r
     clearInterrupt();
   }
 });
+
+test('relativeLoss names X, W or H holding NaN or Infinity instead of returning NaN', () => {
+  const rng = new Rng(4);
+  const { W, H } = randomFactors(rng, 2, 1, 2, 4);
+  const X = [[1, 0, 2, 3], [0, 1, 1, 0]];
+  assert.ok(Number.isFinite(relativeLoss(X, W, H, 1, 2)));
+  assert.throws(() => relativeLoss([[1, NaN, 2, 3], [0, 1, 1, 0]], W, H, 1, 2), /^ArgumentError: X: expected finite values only, got NaN at flat index 1/);
+  assert.throws(() => relativeLoss({ rows: 2, cols: 4, data: [1, 0, 2, 3, 0, 1, Infinity, 0] }, W, H, 1, 2), /^ArgumentError: X: expected finite values only, got Infinity at flat index 6/);
+  const badW = W.slice();
+  badW[2] = NaN;
+  assert.throws(() => relativeLoss(X, badW, H, 1, 2), /^ArgumentError: W: expected finite values only, got NaN at flat index 2/);
+  const badH = H.slice();
+  badH[0] = -Infinity;
+  assert.throws(() => relativeLoss(X, W, badH, 1, 2), /^ArgumentError: H: expected finite values only, got -Infinity at flat index 0/);
+});
+
+test("cnmf's convergence report: the last relative decrease of the loss against the tolerance, converged only when the stopping test met it", () => {
+  const data = syntheticSequences({ N: 12, T: 120, K: 2, L: 6, seed: 3 });
+  const X = data.X;
+  const lastDecrease = (h: number[]) => (h[h.length - 2] - h[h.length - 1]) / h[h.length - 2];
+  for (const solver of ['mu', 'hals', 'anls'] as const) {
+    const fit = cnmf(X, { K: 2, L: 6, solver, maxIterations: 400, tolerance: 1e-4, patience: 3, seed: 1 });
+    assert.equal(fit.stopReason, 'tolerance', solver);
+    assert.deepEqual({ ...fit.convergence, measure: '' }, { iterations: fit.iterations, residual: lastDecrease(fit.lossHistory), tolerance: 1e-4, converged: true, measure: '' });
+    assert.ok(fit.convergence.residual < 1e-4);
+    const short = cnmf(X, { K: 2, L: 6, solver, maxIterations: 3, tolerance: 1e-4, seed: 1 });
+    assert.equal(short.stopReason, 'iterations');
+    assert.equal(short.convergence.converged, false, solver);
+    assert.equal(short.convergence.iterations, 3);
+    assert.equal(short.convergence.residual, lastDecrease(short.lossHistory));
+  }
+  // No test asked for (tolerance 0, the default): never reported as converged.
+  assert.equal(cnmf(X, { K: 2, L: 6, maxIterations: 5 }).convergence.converged, false);
+});

@@ -172,3 +172,38 @@ test('bad input to the convex solvers throws an error naming the argument', () =
   assert.throws(() => signConstrainedLstsq([[1, 0], [0, 1]], [1, 2], [1, 2]), /signs: expected \+1 \(x >= 0\), -1 \(x <= 0\) or 0 \(free\) for each coefficient, got 2 at index 1/);
   assert.throws(() => signConstrainedLstsq([[1, 0], [0, 1]], [1, 2], [1]), /signs: expected 2 entries/);
 });
+
+test('NNLS convergence report: unconverged at a one-round cap (the KKT violations left), converged by default with the KKT conditions met', () => {
+  const rng = new Rng(8);
+  const [m, n, r] = [60, 30, 5];
+  const A = { rows: m, cols: n, data: rng.normalArray(m * n, 0, 1, 'float64') };
+  const B = { rows: m, cols: r, data: rng.normalArray(m * r, 0, 1, 'float64') };
+  // KKT violations of x (n x r row-major), counted here from A and B: x < 0, or x = 0 with gradient A^T (A x - b) < 0.
+  const violations = (x: Float64Array) => {
+    let count = 0;
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < r; j++) {
+        let g = 0;
+        for (let k = 0; k < m; k++) {
+          let ax = 0;
+          for (let l = 0; l < n; l++) ax += A.data[k * n + l] * x[l * r + j];
+          g += A.data[k * n + i] * (ax - B.data[k * r + j]);
+        }
+        if (x[i * r + j] < 0 || (x[i * r + j] === 0 && g < -1e-9)) count++;
+      }
+    }
+    return count;
+  };
+  const capped = nnls(A, B, { maxIterations: 1 });
+  assert.equal(capped.convergence.converged, false);
+  assert.equal(capped.convergence.iterations, 1);
+  assert.ok(capped.convergence.residual > 0 && violations(capped.data) > 0, `${capped.convergence.residual} violations reported, ${violations(capped.data)} counted`);
+  const full = nnls(A, B);
+  assert.equal(violations(full.data), 0);
+  assert.deepEqual({ ...full.convergence, iterations: 0, measure: '' }, { iterations: 0, residual: 0, tolerance: 0, converged: true, measure: '' });
+  assert.ok(full.convergence.iterations > 1 && full.convergence.iterations < 10 * n + 50);
+  // The Gram forms carry the same report on the array they return.
+  const signs = Array.from({ length: n }, (_, i) => (i % 3) - 1);
+  assert.equal(signConstrainedLstsq(A, B, signs).convergence.converged, true);
+  assert.equal(signConstrainedLstsq(A, B, signs, { maxIterations: 1 }).convergence.converged, false);
+});

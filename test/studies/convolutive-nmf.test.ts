@@ -10,7 +10,8 @@ import {
 
 /** A run with a hand-made loss and time history (the fields the readers use). */
 function run(loss: number[], time: number[], solver: 'mu' | 'hals' | 'anls' = 'hals'): CnmfResult {
-  return { N: 1, K: 1, L: 1, T: 1, solver, W: new Float64Array(1), H: new Float64Array(1), lossHistory: loss, timeHistory: time, iterations: loss.length - 1, stopReason: 'time' };
+  return { N: 1, K: 1, L: 1, T: 1, solver, W: new Float64Array(1), H: new Float64Array(1), lossHistory: loss, timeHistory: time, iterations: loss.length - 1, stopReason: 'time',
+    convergence: { iterations: loss.length - 1, residual: 0.5, tolerance: 0, converged: false, measure: 'relative decrease' } };
 }
 
 const R = run([1, 0.5, 0.3, 0.2], [0.1, 0.4, 0.9, 1.5]);
