@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // npm run setup: installs whatever is missing, in order, and says what it did.
 //   1. Debian packages (Jupyter for the system python3, Chromium, OpenBLAS,
-//      Fashion-MNIST; with --bench also PyTorch and NumPy) -- with root rights
+//      Fashion-MNIST; with --bench also PyTorch and NumPy, with --slurm Slurm
+//      and munge for the pool's Slurm executor and its tests) -- with root rights
 //      it installs them, otherwise it prints the exact command to run;
 //   2. npm packages (npm ci from package-lock.json);
 //   3. the tslab patch (patches/apply.mjs: re-applied after every npm ci,
@@ -15,7 +16,8 @@
 //   7. lib/ precompiled into lib-build/ for the kernel's fast first cell
 //      (scripts/build-lib.cjs; again whenever a file under lib/ changed).
 // Flags: --if-needed (only check, and act where something is missing; quick
-// when all is in place), --bench (add the benchmark references), --no-apt,
+// when all is in place), --bench (add the benchmark references), --slurm (add
+// slurm-wlm and munge: scripts/slurm-cluster.mjs runs a one-node cluster), --no-apt,
 // --git-filter (only step 6).
 // Plain JavaScript on purpose: it runs before node_modules exists.
 import { spawnSync } from 'node:child_process';
@@ -27,12 +29,14 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = new Set(process.argv.slice(2));
 const ifNeeded = args.has('--if-needed');
 const withBench = args.has('--bench');
+const withSlurm = args.has('--slurm');
 
 const APT_CORE = [
   'jupyter-notebook', 'jupyter-nbconvert', 'jupyter-client', 'python3-nbclient', 'python3-ipykernel',
   'chromium', 'libopenblas-dev', 'dataset-fashion-mnist',
 ];
 const APT_BENCH = ['python3-torch', 'python3-numpy'];
+const APT_SLURM = ['slurm-wlm', 'munge'];
 
 function log(msg) {
   console.log(`[setup] ${msg}`);
@@ -54,7 +58,7 @@ function missingDebianPackages(names) {
 
 function setupDebian() {
   if (args.has('--no-apt')) return;
-  const wanted = withBench ? [...APT_CORE, ...APT_BENCH] : APT_CORE;
+  const wanted = [...APT_CORE, ...(withBench ? APT_BENCH : []), ...(withSlurm ? APT_SLURM : [])];
   const missing = missingDebianPackages(wanted);
   if (missing === null) {
     log(`not a Debian/Ubuntu system: install by hand Jupyter Notebook + nbconvert for python3, Chromium, a CBLAS (e.g. OpenBLAS) and Fashion-MNIST (see environment.md)`);
