@@ -64,6 +64,7 @@ export function givenFactors(
 }
 
 export function checkFactorShapes(N: number, K: number, L: number, T: number, W: Float64Array, H: Float64Array, wName = 'W', hName = 'H'): void {
+  checkSizes(N, K, L, T);
   if (W.length !== L * N * K) throw new ArgumentError(wName, `${L * N * K} entries (L ${L} x N ${N} x K ${K}, lag-major)`, W);
   if (H.length !== K * T) throw new ArgumentError(hName, `${K * T} entries (K ${K} x T ${T})`, H);
 }
@@ -123,14 +124,34 @@ export function transposeConvolveInto(W: Float64Array, Y: Float64Array, N: numbe
   }
 }
 
+/** The sizes every public model function takes: N, K, T >= 1 and 1 <= L <= T. */
+function checkSizes(N: number, K: number, L: number, T: number): void {
+  checkInteger('N', N, 1);
+  checkInteger('K', K, 1);
+  checkInteger('T', T, 1);
+  checkInteger('L', L, 1, T);
+}
+
 /** Xhat = sum_l W_l shift_l(H), written into `out` (N x T). */
-export function reconstruct(W: Float64Array, H: Float64Array, N: number, K: number, L: number, T: number, out: Float64Array = new Float64Array(N * T)): Float64Array {
+export function reconstruct(W: Float64Array, H: Float64Array, N: number, K: number, L: number, T: number, out?: Float64Array): Float64Array {
+  checkFactorShapes(N, K, L, T, W, H);
+  checkFinite('W', W);
+  checkFinite('H', H);
+  if (out === undefined) out = new Float64Array(N * T);
+  else if (out.length !== N * T) throw new ArgumentError('out', `${N * T} entries (N ${N} x T ${T})`, out);
   reconstructInto(W, H, N, K, L, T, out, {});
   return out;
 }
 
 /** The transpose convolution T(W, Y)[:, t] = sum_l W_l^T Y[:, t + l] (K x T), written into `out`. */
-export function transposeConvolve(W: Float64Array, Y: Float64Array, N: number, K: number, L: number, T: number, out = new Float64Array(K * T)): Float64Array {
+export function transposeConvolve(W: Float64Array, Y: Float64Array, N: number, K: number, L: number, T: number, out?: Float64Array): Float64Array {
+  checkSizes(N, K, L, T);
+  if (W.length !== L * N * K) throw new ArgumentError('W', `${L * N * K} entries (L ${L} x N ${N} x K ${K}, lag-major)`, W);
+  if (Y.length !== N * T) throw new ArgumentError('Y', `${N * T} entries (N ${N} x T ${T})`, Y);
+  checkFinite('W', W);
+  checkFinite('Y', Y);
+  if (out === undefined) out = new Float64Array(K * T);
+  else if (out.length !== K * T) throw new ArgumentError('out', `${K * T} entries (K ${K} x T ${T})`, out);
   transposeConvolveInto(W, Y, N, K, L, T, out, {});
   return out;
 }
@@ -163,7 +184,12 @@ export function relativeLoss(X: DenseMatrixLike, W: Float64Array, H: Float64Arra
 
 /** Motif k as an N x L matrix (neurons by lags), for plotting. */
 export function motif(W: Float64Array, N: number, K: number, L: number, k: number): DenseMatrix {
+  checkInteger('N', N, 1);
+  checkInteger('K', K, 1);
+  checkInteger('L', L, 1);
   checkInteger('k', k, 0, K - 1);
+  if (W.length !== L * N * K) throw new ArgumentError('W', `${L * N * K} entries (L ${L} x N ${N} x K ${K}, lag-major)`, W);
+  checkFinite('W', W);
   const data = new Float64Array(N * L);
   for (let l = 0; l < L; l++) for (let n = 0; n < N; n++) data[n * L + l] = W[(l * N + n) * K + k];
   return { rows: N, cols: L, data };

@@ -92,6 +92,7 @@ export const EPS = 1e-12;
  */
 export function initialFactors(X: DenseMatrixLike, K: number, L: number, seed = 0): { W: Float64Array; H: Float64Array } {
   const x = toDenseMatrix('X', X);
+  checkData('X', x.data, x.cols);
   checkInteger('K', K, 1);
   checkInteger('L', L, 1, x.cols);
   return initialFactorsChecked(x, K, L, seed);
