@@ -108,6 +108,23 @@ async function main(): Promise<void> {
     }
   }
   op.dispose();
+  // Issue 32's input guards, timed alone beside the product they protect: the pass over v that rejects
+  // NaN, Infinity and |x| > float32 max (once per product, inside the float32 copy every product makes)
+  // and the finite check of data.x (once per operator). Medians of 20 runs each.
+  const guardSamples: number[] = [];
+  const dataSamples: number[] = [];
+  let bad = 0;
+  for (let r = 0; r < 20; r++) {
+    t0 = performance.now();
+    for (let i = 0; i < D; i++) if (!(Math.abs(v[i]) <= 3.4028234663852886e38)) bad++;
+    guardSamples.push((performance.now() - t0) / 1e3);
+    t0 = performance.now();
+    tf.tidy(() => tf.all(tf.isFinite(x)).dataSync());
+    dataSamples.push((performance.now() - t0) / 1e3);
+  }
+  if (bad > 0) throw new Error('the bench vector is finite');
+  const guardSeconds = median(guardSamples);
+  const dataCheckSeconds = median(dataSamples);
   const productSeconds = median(productSamples);
   const torchCachedSeconds = torchCached.length ? median(torchCached) : null;
   const torchFreshSeconds = torchFresh.length ? median(torchFresh) : null;
@@ -125,6 +142,8 @@ async function main(): Promise<void> {
     ['PyTorch HVP, fresh graph (median), s', torchFreshSeconds === null ? 'n/a' : torchFreshSeconds.toFixed(3)],
     ['ours / PyTorch cached', torchCachedSeconds === null ? 'n/a' : (productSeconds / torchCachedSeconds).toFixed(2)],
     ['||Hv_ours - Hv_torch|| / ||Hv_torch||', relativeDifference === null ? 'n/a' : relativeDifference.toExponential(2)],
+    ['guard on v (finite, float32 range) per product, s / share of a product', `${guardSeconds.toExponential(2)} / ${(guardSeconds / productSeconds).toExponential(1)}`],
+    ['data.x finite check once per operator, s / share of the first product', `${dataCheckSeconds.toExponential(2)} / ${(dataCheckSeconds / firstSeconds).toExponential(1)}`],
     [`top-10 eigenpairs (Lanczos ${eig.steps} steps), s`, eigSeconds.toFixed(2)],
     ['products for top-10 (incl. 10 residual checks)', String(eigProducts)],
     ['top eigenvalues', Array.from(eig.values.slice(0, 5), (e) => e.toPrecision(4)).join(', ') + ', ...'],
@@ -145,9 +164,10 @@ async function main(): Promise<void> {
     backend: report,
     loadAverage: os.loadavg(),
     hvp: { firstSeconds, cachedSeconds: productSeconds, samples: productSamples },
+    guards: { vectorSeconds: guardSeconds, dataSeconds: dataCheckSeconds, vectorShareOfProduct: guardSeconds / productSeconds, dataShareOfFirstProduct: dataCheckSeconds / firstSeconds },
     torch: { version: torch?.torch ?? null, cachedSeconds: torchCachedSeconds, freshSeconds: torchFreshSeconds, cachedSamples: torchCached, freshSamples: torchFresh, error: torchError },
     relativeDifference,
-    top10: { seconds: eigSeconds, products: eigProducts, steps: eig.steps, values: Array.from(eig.values), residuals: Array.from(eig.residuals) },
+    top10: { seconds: eigSeconds, products: eigProducts, steps: eig.steps, values: Array.from(eig.values), residuals: Array.from(eig.residuals), convergence: eig.convergence },
     tables: [{ title: `landscape: Hessian of the MLP 784-200-200-10 (tanh) over ${samples} MNIST rows, one core each side`, columns: ['quantity', 'value'], rows }],
     note: 'Our product reuses the forward state (layer inputs, gradients, f\' and f\'\'g) across products, as PyTorch\'s cached graph does; rounds alternate between the two sides.',
   };

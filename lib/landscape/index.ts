@@ -9,9 +9,12 @@
  *   are at the top of products.ts.
  * - Estimators on any symmetric `LinearOperator` ({ dim, apply(v) }):
  *   Lanczos with full reorthogonalisation (float64 recurrence, restart on
- *   breakdown), top/bottom eigenpairs with residual norms, deflated power
- *   iteration, SLQ spectral density (Gaussian width reported), Hutchinson
- *   Tr(A) and Tr(A^2) with standard errors.
+ *   breakdown), top/bottom eigenpairs with residual norms (the Lanczos run is
+ *   extended until the requested pairs meet a residual tolerance or a step
+ *   limit, with one warning when it stops short), deflated power iteration,
+ *   SLQ spectral density (Gaussian width reported), Hutchinson Tr(A) and
+ *   Tr(A^2) with standard errors. Each returns a lib/core `ConvergenceReport`
+ *   (`convergence`: iterations, residual, tolerance, converged).
  * - Probes: gradient overlap with the top-k subspace (beside k/D), subspace
  *   persistence, logit-gradient cosines by class, the Hessian restricted to a
  *   random subspace, training in a random affine subspace and d_int90,

@@ -288,3 +288,42 @@ test('eigenpairs on a planted cluster of close eigenvalues: unconverged (one war
     console.warn = warn;
   }
 });
+
+test('convergence reports of Lanczos, power iteration, SLQ and Hutchinson say what their stopping tests measured', () => {
+  // Lanczos: converged only when the Krylov space became invariant (rank-3 operator: the three eigenvectors and the start's null-space part), with the next residual ~0.
+  const low = new Float64Array(40);
+  low[0] = 4; low[1] = 2; low[2] = 1;
+  const lowRun = lanczos(plantedOperator(low, 3), { steps: 10, onBreakdown: 'stop', seed: 2, progress: 'silent' });
+  assert.equal(lowRun.steps, 4);
+  assert.equal(lowRun.convergence.converged, true);
+  assert.ok(lowRun.convergence.residual < 1e-10);
+  const fullRank = lanczos(plantedOperator(plantedSpectrum(300, [10, 5], 4), 5), { steps: 20, seed: 2, progress: 'silent' });
+  assert.equal(fullRank.convergence.converged, false);
+  assert.equal(fullRank.convergence.iterations, 20);
+  assert.ok(Math.abs(fullRank.convergence.residual * Math.max(...fullRank.alpha.map(Math.abs), ...fullRank.beta) - fullRank.nextBeta) < 1e-12);
+  // Power iteration: an eigengap ratio 0.95 needs hundreds of iterations; 5 are not enough, 5000 are.
+  const slow = plantedOperator(Float64Array.from({ length: 100 }, (_, i) => (i === 0 ? 1 : i === 1 ? 0.95 : 0.5 * Math.cos(i))), 6);
+  const few = powerIteration(slow, 1, { maxIterations: 5, tolerance: 1e-10, seed: 1, progress: 'silent' });
+  assert.equal(few.convergence.converged, false);
+  assert.equal(few.convergence.iterations, 5);
+  assert.ok(few.convergence.residual > 1e-10);
+  const many = powerIteration(slow, 1, { maxIterations: 5000, tolerance: 1e-10, seed: 1, progress: 'silent' });
+  assert.equal(many.convergence.converged, true);
+  assert.ok(many.convergence.iterations > 5 && many.convergence.iterations < 5000 && many.convergence.residual <= 1e-10);
+  assert.ok(Math.abs(many.values[0] - 1) < 1e-6);
+  // Hutchinson and SLQ: the relative standard error of the trace estimate, from the probes' own values.
+  const n = 50;
+  const rng = new Rng(9);
+  const a = Array.from({ length: n }, () => new Float64Array(n));
+  for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) a[i][j] = a[j][i] = 0.3 * rng.normal() + (i === j ? 1 : 0);
+  const h = hutchinson(denseOperator(a), { samples: 200, seed: 1, tolerance: 0.05, progress: 'silent' });
+  assert.ok(Math.abs(h.convergence.residual - h.trace.standardError / Math.abs(h.trace.value)) < 1e-15);
+  assert.equal(h.convergence.converged, h.convergence.residual <= 0.05);
+  assert.equal(h.convergence.iterations, 200);
+  const s = spectralDensity(denseOperator(a), { runs: 8, steps: 20, seed: 2, tolerance: 1e-6, progress: 'silent' });
+  const traces = s.nodes.map((ns, r) => n * ns.reduce((t, x, i) => t + x * s.weights[r][i], 0));
+  const mean = traces.reduce((p, q) => p + q, 0) / traces.length;
+  const se = Math.sqrt(traces.reduce((p, q) => p + (q - mean) ** 2, 0) / (traces.length - 1) / traces.length);
+  assert.ok(Math.abs(s.convergence.residual - se / Math.abs(mean)) < 1e-12);
+  assert.equal(s.convergence.converged, false, 'eight probes do not reach a relative error of 1e-6');
+});
