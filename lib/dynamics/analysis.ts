@@ -10,7 +10,7 @@
  *   |cos(Re l_1, B e_k)|            (the left eigenvector selects which input column k is integrated).
  */
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError, checkInteger, checkNumber, cosine, symEig } from '../core';
+import { ArgumentError, checkFinite, checkInteger, checkNumber, cosine, symEig } from '../core';
 import { DynamicalSystem } from './system';
 import { FixedPoints } from './fixed-points';
 
@@ -32,6 +32,7 @@ export function pca(rows: ArrayLike<number>, dim: number, k = 3): Pca {
   checkInteger('dim', dim, 1);
   checkInteger('k', k, 1, dim);
   if (rows.length === 0 || rows.length % dim !== 0) throw new ArgumentError('rows', `a flat array of m x ${dim} values`, rows);
+  checkFinite('rows', rows);
   const m = rows.length / dim;
   const mean = new Float64Array(dim);
   for (let i = 0; i < m; i++) for (let j = 0; j < dim; j++) mean[j] += rows[i * dim + j] / m;
@@ -126,6 +127,8 @@ export function linearisedPrediction(system: DynamicalSystem, fp: FixedPoints, i
   if (states.length === 0 || states.length % S !== 0) throw new ArgumentError('states', `a flat array of m x ${S} values`, states);
   const m = states.length / S;
   if (inputs && inputs.length !== m * I) throw new ArgumentError('inputs', `${m * I} values (m x ${I})`, inputs);
+  checkFinite('states', states);
+  if (inputs) checkFinite('inputs', inputs);
   const xs = fp.point(index);
   const us = fp.input(index);
   const J = fp.jacobians[index];

@@ -97,6 +97,9 @@ const EPS32 = 2 ** -23;
  * q near 1e-12 is at this floor for states of tens of units.
  */
 export function float32QFloor(x: ArrayLike<number>, Fx: ArrayLike<number>): number {
+  if (Fx.length !== x.length) throw new ArgumentError('Fx', `${x.length} values (as many as x)`, Fx);
+  checkFinite('x', x);
+  checkFinite('Fx', Fx);
   let s = 0;
   for (let j = 0; j < x.length; j++) s += (2 * EPS32 * (Math.abs(x[j]) + Math.abs(Fx[j]))) ** 2;
   return 0.5 * s;
@@ -590,6 +593,9 @@ function autodiffSearch(system: DynamicalSystem, x0: Float32Array, u: Float32Arr
 
 /** Eigendecomposition of a row-major S x S Jacobian into flat arrays. */
 export function decompose(J: Float64Array, S: number): PointEigen {
+  checkInteger('S', S, 1);
+  if (J.length !== S * S) throw new ArgumentError('J', `${S * S} values (S x S, row-major)`, J);
+  checkFinite('J', J);
   const e = eig({ data: J, rows: S, cols: S });
   const flat = (m: { to1DArray(): number[] } | null) => (m ? Float64Array.from(m.to1DArray()) : null);
   return { re: e.re, im: e.im, rightRe: flat(e.rightRe)!, rightIm: flat(e.rightIm)!, leftRe: flat(e.leftRe), leftIm: flat(e.leftIm) };
@@ -602,6 +608,11 @@ export function decompose(J: Float64Array, S: number): PointEigen {
 export function jacobiansByAutodiff(system: DynamicalSystem, xstar: Float64Array, inputs: Float64Array, n: number): { dState: Float64Array[]; dInput: Float64Array[] } {
   const S = system.stateSize;
   const I = system.inputSize;
+  checkInteger('n', n, 0);
+  if (xstar.length !== n * S) throw new ArgumentError('xstar', `${n * S} values (n x stateSize)`, xstar);
+  if (inputs.length !== n * I) throw new ArgumentError('inputs', `${n * I} values (n x inputSize)`, inputs);
+  checkFinite('xstar', xstar);
+  checkFinite('inputs', inputs);
   const dState: Float64Array[] = [];
   const dInput: Float64Array[] = [];
   for (let i = 0; i < n; i++) {

@@ -29,7 +29,7 @@ export interface FixedPointsData {
   Fxstar: Float64Array;
   /** q(x*) = 1/2 ||F(x*) - x*||^2 (float64 evaluation when the system has a float64 reference). */
   qstar: Float64Array;
-  /** |q change| at the last optimiser step. */
+  /** |q change| at the last optimiser step (Infinity for a point that met the stopping rule before its first step). */
   dq: Float64Array;
   /** Iterations each point needed to meet the stopping rule (max iterations if it never did). */
   nIters: Int32Array;

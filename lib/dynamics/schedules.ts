@@ -84,7 +84,8 @@ export function makeSchedule(spec: LearningRateSchedule | number): RateControlle
   if (typeof spec === 'number') spec = { kind: 'constant', rate: spec };
   if (!spec || typeof spec !== 'object') throw new ArgumentError('learningRate', 'a number or a schedule object', spec);
   const kind = checkOneOf('learningRate.kind', spec.kind, ['constant', 'exponential', 'step', 'adaptive'] as const);
-  const rate0 = checkNumber('learningRate.rate', spec.rate, 0);
+  // At most float32's largest value: the weights are float32, and a larger rate overflows them on the first step.
+  const rate0 = checkNumber('learningRate.rate', spec.rate, 0, 3.4028234663852886e38);
   switch (kind) {
     case 'constant':
       return { rate: () => rate0 };

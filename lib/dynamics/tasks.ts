@@ -4,7 +4,10 @@
  * `taskTensors` turns one into tfjs tensors.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Rng, checkInteger, checkNumber, checkOneOf } from '../core';
+import { ArgumentError, Rng, checkFinite, checkInteger, checkNumber, checkOneOf } from '../core';
+
+/** Largest input scale: inputs and targets are float32 (largest 3.4e38), and running sums of scaled normal draws stay far below it. */
+const MAX_SCALE = 1e30;
 
 export interface TaskBatch {
   inputs: Float32Array;
@@ -17,7 +20,27 @@ export interface TaskBatch {
   labels?: Record<string, Float32Array>;
 }
 
+/**
+ * Checks a task batch given to a public function: counts, array lengths
+ * batch x steps x size, finite values, and with `net` its input and output
+ * sizes. O(size), once per call (the BPTT step it guards is O(size x units^2)).
+ */
+export function checkTaskBatch(name: string, b: TaskBatch, net?: { inputSize: number; outputSize: number }): void {
+  if (b === null || typeof b !== 'object') throw new ArgumentError(name, 'a TaskBatch { inputs, targets, batch, steps, inputSize, outputSize }', b);
+  const B = checkInteger(`${name}.batch`, b.batch, 1);
+  const T = checkInteger(`${name}.steps`, b.steps, 1);
+  const m = checkInteger(`${name}.inputSize`, b.inputSize, 1);
+  const o = checkInteger(`${name}.outputSize`, b.outputSize, 1);
+  if (net && m !== net.inputSize) throw new ArgumentError(`${name}.inputSize`, `${net.inputSize} (the network's input size)`, m);
+  if (net && o !== net.outputSize) throw new ArgumentError(`${name}.outputSize`, `${net.outputSize} (the network's output size)`, o);
+  if (b.inputs?.length !== B * T * m) throw new ArgumentError(`${name}.inputs`, `${B * T * m} values (batch x steps x inputSize)`, b.inputs);
+  if (b.targets?.length !== B * T * o) throw new ArgumentError(`${name}.targets`, `${B * T * o} values (batch x steps x outputSize)`, b.targets);
+  checkFinite(`${name}.inputs`, b.inputs);
+  checkFinite(`${name}.targets`, b.targets);
+}
+
 export function taskTensors(b: TaskBatch): { inputs: tf.Tensor3D; targets: tf.Tensor3D } {
+  checkTaskBatch('b', b);
   return {
     inputs: tf.tensor3d(b.inputs, [b.batch, b.steps, b.inputSize]),
     targets: tf.tensor3d(b.targets, [b.batch, b.steps, b.outputSize]),
@@ -127,8 +150,8 @@ function noisyChannel(rng: Rng, T: number, bias: number, sd: number, out: Float3
 export function integrator(o: IntegratorOptions): TaskBatch {
   const B = checkInteger('batch', o.batch, 1);
   const T = checkInteger('steps', o.steps ?? 25, 1);
-  const bs = checkNumber('biasScale', o.biasScale ?? 0.01, 0);
-  const sd = checkNumber('noiseScale', o.noiseScale ?? 0.025, 0) * Math.sqrt(T);
+  const bs = checkNumber('biasScale', o.biasScale ?? 0.01, 0, MAX_SCALE);
+  const sd = checkNumber('noiseScale', o.noiseScale ?? 0.025, 0, MAX_SCALE) * Math.sqrt(T);
   const rng = new Rng(checkInteger('seed', o.seed, 0, 0xffffffff));
   const inputs = new Float32Array(B * T);
   const targets = new Float32Array(B * T);
@@ -151,8 +174,8 @@ export function integrator(o: IntegratorOptions): TaskBatch {
 export function contextIntegration(o: IntegratorOptions): TaskBatch {
   const B = checkInteger('batch', o.batch, 1);
   const T = checkInteger('steps', o.steps ?? 25, 1);
-  const bs = checkNumber('biasScale', o.biasScale ?? 0.01, 0);
-  const sd = checkNumber('noiseScale', o.noiseScale ?? 0.025, 0) * Math.sqrt(T);
+  const bs = checkNumber('biasScale', o.biasScale ?? 0.01, 0, MAX_SCALE);
+  const sd = checkNumber('noiseScale', o.noiseScale ?? 0.025, 0, MAX_SCALE) * Math.sqrt(T);
   const rng = new Rng(checkInteger('seed', o.seed, 0, 0xffffffff));
   const inputs = new Float32Array(B * T * 4);
   const targets = new Float32Array(B * T);

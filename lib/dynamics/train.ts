@@ -5,11 +5,11 @@
  * gradient-norm clipping.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError, Budget, InterruptedError, Progress, Rng, checkInteger, checkNumber, checkOneOf, interruptRequested } from '../core';
+import { ArgumentError, Budget, InterruptedError, Progress, Rng, checkFinite, checkInteger, checkNumber, checkOneOf, checkShape, interruptRequested } from '../core';
 import { RecurrentNetwork } from './network';
 import { LearningRateSchedule, makeSchedule } from './schedules';
 import { ownedVariable } from './variables';
-import { TaskBatch, TaskName, generateTask } from './tasks';
+import { TaskBatch, TaskName, checkTaskBatch, generateTask } from './tasks';
 import { fusedLossAndGradients } from './bptt';
 
 /**
@@ -17,13 +17,18 @@ import { fusedLossAndGradients } from './bptt';
  * plus l2/2 times the sum of squared weights (matrices only, not biases or h0).
  */
 export function networkLoss(net: RecurrentNetwork, inputs: tf.Tensor3D, targets: tf.Tensor3D, l2 = 0): tf.Scalar {
-  return networkLossTimeMajor(net, timeMajor(inputs), timeMajor(targets), l2, true);
+  checkShape('inputs', inputs.shape, [-1, -1, net.cell.inputSize]);
+  checkShape('targets', targets.shape, [inputs.shape[0], inputs.shape[1], net.outputSize]);
+  checkNumber('l2', l2, 0);
+  return networkLossTimeMajor(net, timeMajor(inputs, 'inputs'), timeMajor(targets, 'targets'), l2, true);
 }
 
-/** [B, T, k] -> [T, B, k] by a JS copy (constants only: inputs and targets need no gradient). */
-function timeMajor(t: tf.Tensor3D): tf.Tensor3D {
+/** [B, T, k] -> [T, B, k] by a JS copy (constants only: inputs and targets need no gradient); the copy checks the values are finite. */
+function timeMajor(t: tf.Tensor3D, name: string): tf.Tensor3D {
   const [B, T, k] = t.shape;
-  return timeMajorTensor(t.dataSync() as Float32Array, B, T, k);
+  const data = t.dataSync() as Float32Array;
+  checkFinite(name, data);
+  return timeMajorTensor(data, B, T, k);
 }
 
 function timeMajorTensor(src: Float32Array, B: number, T: number, k: number): tf.Tensor3D {
@@ -67,6 +72,8 @@ export function lossAndGradients(net: RecurrentNetwork, inputs: tf.Tensor3D, tar
 
 /** Float64 reference of `networkLoss` (plain JS forward pass, for gradient checks). */
 export function networkLossF64(net: RecurrentNetwork, batch: TaskBatch, l2 = 0): number {
+  checkTaskBatch('batch', batch, { inputSize: net.cell.inputSize, outputSize: net.outputSize });
+  checkNumber('l2', l2, 0);
   const { steps: T, inputSize: m, outputSize: o } = batch;
   let sum = 0;
   for (let b = 0; b < batch.batch; b++) {

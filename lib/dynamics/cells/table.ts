@@ -15,7 +15,7 @@
  * fusedLossAndGradients and so trainNetwork's default engine) with the list of known kinds.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError, checkInteger, checkNumber, describe } from '../../core';
+import { ArgumentError, checkFinite, checkInteger, checkNumber, describe } from '../../core';
 import { CellDefinition, CellJSON, CellOptions, RecurrentCell, variablesFromJSON } from './cell';
 import { GRU } from './gru';
 import { LSTM } from './lstm';
@@ -55,15 +55,24 @@ export function createCell(kind: CellKind, options: CellOptions): RecurrentCell 
   checkInteger('units', options.units, 1);
   checkInteger('inputSize', options.inputSize, 1);
   checkInteger('seed', options.seed, 0, 0xffffffff);
-  if (options.recurrentScale !== undefined) checkNumber('recurrentScale', options.recurrentScale, 0);
-  if (options.inputScale !== undefined) checkNumber('inputScale', options.inputScale, 0);
-  if (options.gateBias !== undefined) checkNumber('gateBias', options.gateBias);
+  // Bounded far below float32's largest value (3.4e38): the weights are float32 draws times the scale.
+  if (options.recurrentScale !== undefined) checkNumber('recurrentScale', options.recurrentScale, 0, 1e30);
+  if (options.inputScale !== undefined) checkNumber('inputScale', options.inputScale, 0, 1e30);
+  if (options.gateBias !== undefined) checkNumber('gateBias', options.gateBias, -1e30, 1e30);
   return def.init(options);
 }
 
 /** Rebuilds a cell from `toJSON()` output. */
 export function cellFromJSON(json: CellJSON): RecurrentCell {
   const def = cellDefinition(json?.kind, 'json.kind');
+  checkInteger('json.units', json.units, 1);
+  checkInteger('json.inputSize', json.inputSize, 1);
+  if (json.params === null || typeof json.params !== 'object') throw new ArgumentError('json.params', 'the params object of toJSON()', json.params);
+  for (const [k, p] of Object.entries(json.params)) {
+    const size = Array.isArray(p?.shape) ? p.shape.reduce((a, b) => a * b, 1) : NaN;
+    if (!Array.isArray(p?.values) || p.values.length !== size) throw new ArgumentError(`json.params.${k}`, `values matching its shape [${p?.shape}]`, p?.values);
+    checkFinite(`json.params.${k}.values`, p.values);
+  }
   const params: Record<string, tf.Variable> = variablesFromJSON(json.params);
   return def.restore(json, params);
 }
