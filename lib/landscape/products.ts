@@ -165,9 +165,16 @@ interface Prepared {
 function prepare(net: CurvatureNetwork, data: DataInput): Prepared {
   const t = toTensorDataset(data, net);
   // One NaN pixel makes every product NaN: checked once per data set here, not in the products.
-  if (!tf.tidy(() => tf.all(tf.isFinite(t.x)).dataSync()[0])) {
-    const xs = t.x.dataSync();
-    const at = xs.findIndex((x) => !Number.isFinite(x));
+  // A plain loop over the values: tf.isFinite + tf.all took ~0.1 s on 1024 x 784 (a fifth of a first product).
+  const xs = t.x.dataSync();
+  let at = -1;
+  for (let i = 0; i < xs.length; i++) {
+    if (!Number.isFinite(xs[i])) {
+      at = i;
+      break;
+    }
+  }
+  if (at >= 0) {
     if (t.x !== (data as { x?: unknown }).x) t.x.dispose();
     if (t.y !== (data as { y?: unknown }).y) t.y.dispose();
     throw new ArgumentError('data.x', 'finite values', `${xs[at]} at flat index ${at}`);
