@@ -9,11 +9,20 @@
  * can never write outputs into notebooks/tour.ipynb. The kernel runs with
  * QUICK=1 and writes its results.json and SVGs under out/browser/out/, apart
  * from the smoke test's.
+ *
+ * Small notebooks: the figures load plotly.js from the file setup links into
+ * the project's Jupyter prefix, so the notebook Jupyter saves after the run
+ * holds no bundle and is under 1 MB with its five figures. That saved
+ * notebook, exported to HTML as `npm run reproduce -- --html` does
+ * (scripts/nbconvert/export_html.py: plotly.js inlined once), is opened from
+ * a file:// URL in a browser context that is offline and refuses every
+ * non-file request, and every figure there must draw all its traces too.
  */
 import { test, after } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
+import { spawnSync } from 'child_process';
 import { root, skipBrowser, openNotebook, runAllCells, waitFor, OpenNotebook } from './jupyter-harness';
 
 const outDir = path.join(root, 'out', 'browser');
@@ -29,6 +38,18 @@ let nb: OpenNotebook | null = null;
 after(async () => {
   await nb?.close();
 });
+
+/** Page-side: per figure, drawn traces (SVG groups for 2-D traces, scene objects for WebGL 3-D) against the traces in its figure. */
+function drawnFigures() {
+  return Array.from(document.querySelectorAll('.ldl-plot')).map((div: any) => {
+    const scenes = Object.keys(div._fullLayout ?? {}).filter((k) => /^scene\d*$/.test(k));
+    const webgl = scenes.reduce((n: number, k: string) => n + Object.keys(div._fullLayout[k]._scene?.traces ?? {}).length, 0);
+    const svg = div.querySelectorAll('.scatterlayer .trace, .barlayer .trace, .heatmaplayer .hm, .contourlayer .contour').length;
+    const canvases = Array.from(div.querySelectorAll('.gl-container canvas')).filter((c: any) => c.width > 0 && c.height > 0).length;
+    const staticLeft = div.querySelectorAll('img.ldl-static').length;
+    return { id: div.id, expected: Number(div.dataset.traces), drawn: svg + webgl, svgRoot: !!div.querySelector('.main-svg'), webglScenes: scenes.length, canvases, staticLeft };
+  });
+}
 
 test('tour.ipynb runs in Jupyter Notebook in headless Chromium and every plotly figure draws its traces', { skip: skipBrowser, timeout: RUN_LIMIT_MS + 240000 }, async () => {
   fs.mkdirSync(outDir, { recursive: true });
@@ -47,16 +68,7 @@ test('tour.ipynb runs in Jupyter Notebook in headless Chromium and every plotly 
 
   // Every figure: drawn traces (SVG groups for 2-D traces, scene objects for WebGL 3-D) = traces in its figure.
   const figures = await waitFor('the figures to draw', 120000, async () => {
-    const f = await page.evaluate(() =>
-      Array.from(document.querySelectorAll('.ldl-plot')).map((div: any) => {
-        const scenes = Object.keys(div._fullLayout ?? {}).filter((k) => /^scene\d*$/.test(k));
-        const webgl = scenes.reduce((n: number, k: string) => n + Object.keys(div._fullLayout[k]._scene?.traces ?? {}).length, 0);
-        const svg = div.querySelectorAll('.scatterlayer .trace, .barlayer .trace, .heatmaplayer .hm, .contourlayer .contour').length;
-        const canvases = Array.from(div.querySelectorAll('.gl-container canvas')).filter((c: any) => c.width > 0 && c.height > 0).length;
-        const staticLeft = div.querySelectorAll('img.ldl-static').length;
-        return { id: div.id, expected: Number(div.dataset.traces), drawn: svg + webgl, svgRoot: !!div.querySelector('.main-svg'), webglScenes: scenes.length, canvases, staticLeft };
-      }),
-    );
+    const f = await page.evaluate(drawnFigures);
     return f.length > 0 && f.every((x: any) => x.svgRoot && x.drawn === x.expected) ? f : null;
   }).catch(async (e) => {
     const f = await page.evaluate(() => Array.from(document.querySelectorAll('.ldl-plot')).map((div: any) => ({ id: div.id, expected: div.dataset.traces, html: div.innerHTML.slice(0, 200) })));
@@ -82,6 +94,50 @@ test('tour.ipynb runs in Jupyter Notebook in headless Chromium and every plotly 
   await page.screenshot({ path: path.join(outDir, 'tour.png') });
   assert.ok(fs.statSync(path.join(outDir, 'tour.png')).size > 10000);
   fs.writeFileSync(path.join(outDir, 'figures.json'), JSON.stringify(figures, null, 1) + '\n');
+
+  // The notebook as Jupyter saves it: five figures, no plotly.js bundle (each figure names the served file), under 1 MB.
+  await page.evaluate(() => window.Jupyter.notebook.save_notebook());
+  const saved = path.join(nb.workDir, NOTEBOOK);
+  const savedText = fs.readFileSync(saved, 'utf8');
+  // The bundle's version line (one line: a notebook stores an output's text line by line).
+  const bundleHead = fs.readFileSync(path.join(root, 'node_modules', 'plotly.js-dist-min', 'plotly.min.js'), 'utf8').split('\n').find((l) => l.includes('plotly.js v'))!;
+  assert.equal(savedText.split('class=\\"ldl-plot\\"').length - 1, figures.length, 'the saved notebook holds every figure');
+  assert.ok(!savedText.includes(bundleHead), 'the saved notebook carries the plotly.js bundle');
+  const size = fs.statSync(saved).size;
+  fs.writeFileSync(path.join(outDir, 'saved-size.txt'), `${size}\n`);
+  assert.ok(size < 1_000_000, `the executed ${NOTEBOOK} is ${(size / 1e6).toFixed(2)} MB`);
+
+  // Its static HTML export draws every figure offline from a file:// URL.
+  const html = path.join(outDir, 'tour.html');
+  const exported = spawnSync(process.env.JUPYTER_PYTHON || '/usr/bin/python3', [path.join(root, 'scripts', 'nbconvert', 'export_html.py'), saved, html], { encoding: 'utf8' });
+  assert.equal(exported.status, 0, exported.stderr);
+  const offline = await page.context().browser().newContext({ offline: true, viewport: { width: 1280, height: 1000 } });
+  const refused: string[] = [];
+  await offline.route('**/*', (route: any) => {
+    const url = route.request().url();
+    if (url.startsWith('file:')) return route.continue();
+    refused.push(url);
+    return route.abort();
+  });
+  try {
+    const staticPage = await offline.newPage();
+    const staticErrors: string[] = [];
+    staticPage.on('pageerror', (e: Error) => staticErrors.push(e.message));
+    await staticPage.goto(`file://${html}`, { timeout: 90000 });
+    const drawn = await waitFor('the exported page\'s figures to draw', 120000, async () => {
+      const f = await staticPage.evaluate(drawnFigures);
+      return f.length === figures.length && f.every((x: any) => x.svgRoot && x.drawn === x.expected) ? f : null;
+    }).catch(async (e) => {
+      await staticPage.screenshot({ path: path.join(outDir, 'tour-html-failed.png'), fullPage: true });
+      throw new Error(`${(e as Error).message}: ${JSON.stringify(await staticPage.evaluate(drawnFigures))}; page errors: ${staticErrors.join('; ')}`);
+    });
+    assert.deepEqual(drawn.map((f: any) => f.expected), figures.map((f: any) => f.expected));
+    assert.ok(drawn.filter((f: any) => f.webglScenes > 0).every((f: any) => f.canvases > 0), '3-D figures render to a WebGL canvas');
+    await staticPage.screenshot({ path: path.join(outDir, 'tour-html.png') });
+  } finally {
+    await offline.close();
+  }
+  fs.writeFileSync(path.join(outDir, 'html-refused.txt'), refused.join('\n') + '\n');
 
   // Re-running a figure cell replaces its figures with new ones that draw too (plotly.js is already on the page).
   const before = new Set(figures.map((f: any) => f.id));
