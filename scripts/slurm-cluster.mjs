@@ -2,7 +2,8 @@
 // A one-node Slurm cluster on this machine, for the pool's Slurm executor
 // (lib/core/slurm.ts): its tests and trying it out.
 //
-//   node scripts/slurm-cluster.mjs start [--dir DIR] [--cpus N]   prints `export SLURM_CONF=DIR/slurm.conf`
+//   node scripts/slurm-cluster.mjs start [--dir DIR] [--cpus N] [--max-array-size N]
+//                                                                 prints `export SLURM_CONF=DIR/slurm.conf`
 //   node scripts/slurm-cluster.mjs stop  [--dir DIR]
 //   node scripts/slurm-cluster.mjs status [--dir DIR]                the daemons' PIDs (null: not running)
 //   node scripts/slurm-cluster.mjs check                            why this machine cannot run it (exit 3), or ok
@@ -37,12 +38,15 @@ function fail(message) {
 }
 
 function parseArgs(argv) {
-  const out = { command: argv[0], dir: DEFAULT_DIR, cpus: os.availableParallelism() };
+  const out = { command: argv[0], dir: DEFAULT_DIR, cpus: os.availableParallelism(), maxArraySize: 1001 };
   for (let i = 1; i < argv.length; i++) {
     if (argv[i] === '--dir') out.dir = path.resolve(argv[++i] ?? fail('--dir needs a folder'));
     else if (argv[i] === '--cpus') {
       out.cpus = Number(argv[++i]);
       if (!Number.isInteger(out.cpus) || out.cpus < 1) fail(`--cpus: expected a positive integer, got ${argv[i]}`);
+    } else if (argv[i] === '--max-array-size') {
+      out.maxArraySize = Number(argv[++i]);
+      if (!Number.isInteger(out.maxArraySize) || out.maxArraySize < 1) fail(`--max-array-size: expected a positive integer, got ${argv[i]}`);
     } else fail(`unknown argument ${argv[i]}`);
   }
   return out;
@@ -145,7 +149,7 @@ async function waitFor(what, test, ms, logFile) {
   }
 }
 
-export async function start(dir, cpus) {
+export async function start(dir, cpus, maxArraySize = 1001) {
   const reason = unavailableReason();
   if (reason) throw new Error(reason);
   const p = paths(dir);
@@ -199,6 +203,7 @@ export async function start(dir, cpus) {
     // A job over its limit is killed 2 s after its SIGTERM (default 30 s); finished jobs stay known to scontrol 5 min.
     'KillWait=2',
     'MinJobAge=300',
+    `MaxArraySize=${maxArraySize}`,
     `StateSaveLocation=${path.join(dir, 'state')}`,
     `SlurmdSpoolDir=${path.join(dir, 'spool')}`,
     `SlurmctldPidFile=${p.ctldPid}`,
@@ -262,7 +267,7 @@ async function main() {
   const args = parseArgs(process.argv.slice(2));
   if (args.command === 'start') {
     try {
-      const c = await start(args.dir, args.cpus);
+      const c = await start(args.dir, args.cpus, args.maxArraySize);
       console.error(`slurm-cluster: node ${c.host} with ${c.cpus} CPUs is idle; state in ${args.dir}`);
       console.log(`export SLURM_CONF=${c.conf}`);
     } catch (e) {
@@ -280,7 +285,7 @@ async function main() {
   } else if (args.command === 'status') {
     console.log(JSON.stringify(status(args.dir)));
   } else {
-    fail('usage: node scripts/slurm-cluster.mjs start|stop|status|check [--dir DIR] [--cpus N]');
+    fail('usage: node scripts/slurm-cluster.mjs start|stop|status|check [--dir DIR] [--cpus N] [--max-array-size N]');
   }
 }
 

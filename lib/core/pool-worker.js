@@ -69,7 +69,12 @@ function uncloneableReason(value, where, depth) {
   return null;
 }
 
-const coreDir = __dirname;
+// The core this worker configures (BLAS threads, gemm path, backend) must be the copy its jobs
+// import. Jobs are lib/ sources, so when this file runs from the kernel's precompiled copy
+// (lib-build/core, scripts/build-lib.cjs), it still loads lib/core's sources, which sit at the
+// same depth: lib-build holds no .ts files, and a second copy of core would not be the jobs'.
+const sourceCore = path.join(__dirname, '..', '..', 'lib', 'core');
+const coreDir = fs.existsSync(path.join(sourceCore, 'gemm.ts')) ? sourceCore : __dirname;
 
 /**
  * Project files (not node_modules) this process has loaded, with their

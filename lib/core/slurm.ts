@@ -198,6 +198,13 @@ function run(cmd: string, args: string[]): Promise<{ code: number; stdout: strin
   });
 }
 
+/** The cluster's MaxArraySize (Slurm's default 1001 when scontrol does not say). */
+async function maxArraySize(): Promise<number> {
+  const r = await run('scontrol', ['show', 'config']);
+  const m = /^MaxArraySize\s*=\s*(\d+)/m.exec(r.stdout);
+  return m && Number(m[1]) > 0 ? Number(m[1]) : 1001;
+}
+
 function writeAtomically(file: string, data: string | Buffer): void {
   const tmp = `${file}.tmp-${os.hostname()}-${process.pid}`;
   fs.writeFileSync(tmp, data);
@@ -298,7 +305,11 @@ export class SlurmArrayRun {
     await this.adopt();
     const missing = [];
     for (let i = 0; i < this.jobs.length; i++) if (!this.done.has(i) && !this.members.has(i)) missing.push(i);
-    if (missing.length > 0) await this.submit(missing);
+    if (missing.length > 0) {
+      // An array holds at most MaxArraySize tasks (indices 0..MaxArraySize-1): more members, more arrays.
+      const size = await maxArraySize();
+      for (let i = 0; i < missing.length && !this.stopped; i += size) await this.submit(missing.slice(i, i + size));
+    }
     if (this.stopped) return;
     this.schedule(0);
   }

@@ -32,11 +32,11 @@ function cluster(args: string[]): string {
   return r.stdout;
 }
 
-/** Starts a cluster with `cpus` CPU slots in a new temporary folder and points this process's Slurm clients at it. */
-export function startTestCluster(cpus: number): TestCluster {
+/** Starts a cluster with `cpus` CPU slots (and arrays of at most `maxArraySize` tasks) in a new temporary folder and points this process's Slurm clients at it. */
+export function startTestCluster(cpus: number, maxArraySize = 1001): TestCluster {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ldl-slurm-test-'));
   try {
-    cluster(['start', '--dir', dir, '--cpus', String(cpus)]);
+    cluster(['start', '--dir', dir, '--cpus', String(cpus), '--max-array-size', String(maxArraySize)]);
   } catch (e) {
     cluster(['stop', '--dir', dir]);
     throw e;

@@ -4,7 +4,8 @@
  * mocks: sbatch, squeue, scontrol and scancel are Slurm's own. Skips, saying
  * why, where Slurm is not installed or the test does not run as root.
  *
- * The cluster declares one CPU slot more than the machine has cores: the
+ * The cluster allows arrays of at most 5 tasks, so that eight jobs take two
+ * arrays, and declares one CPU slot more than the machine has cores: the
  * time-limit member only sleeps, and it runs beside the other tests from the
  * start because Slurm enforces limits in whole minutes (and checks them every
  * 30 s), which sets this file's duration (~1.5 min).
@@ -15,7 +16,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { WorkerPool, initBackend, jobValues, requestInterrupt, clearInterrupt, InterruptedError, type Job, type JobResult, type PoolProgressReport } from '../../lib/core';
+import { WorkerPool, initBackend, jobValues, requestInterrupt, clearInterrupt, InterruptedError, runJobs, closeDefaultPool, setExecutor, executorSettings, type Job, type JobResult, type PoolProgressReport } from '../../lib/core';
 import { mlp, type TrainingJob, type TrainingJobResult } from '../../lib/rules';
 import { blobs } from '../rules/helpers';
 import { slurmSkipReason, startTestCluster, type TestCluster } from './slurm-cluster';
@@ -79,7 +80,7 @@ let localReference: TrainingJobResult[];
 before(async () => {
   if (skip) return;
   await initBackend({ print: false });
-  cluster = startTestCluster(os.availableParallelism() + 1);
+  cluster = startTestCluster(os.availableParallelism() + 1, 5);
   runs = path.join(cluster.dir, 'runs');
   slurm = new WorkerPool({ executor: 'slurm', output: 'silent', slurm: { dir: runs, pollMs: 250, resultGraceMs: 1000 } });
   // Started now, awaited by its test: a member sleeping past a one-minute limit, and one that finishes.
@@ -120,10 +121,10 @@ test('eight seeded training jobs through Slurm return bitwise the values the loc
   assert.equal(reports.at(-1)?.completed, 8);
   assert.equal(reports.at(-1)?.fraction, 1);
 
-  const runDir = path.join(runs, fs.readdirSync(runs).find((d) => fs.existsSync(path.join(runs, d, 'results', '7.bin')) && submissions(path.join(runs, d))[0].members.length === 8) as string);
-  assert.deepEqual(submissions(runDir).map((s) => s.members), [[0, 1, 2, 3, 4, 5, 6, 7]], 'one array of all eight members');
+  const runDir = path.join(runs, fs.readdirSync(runs).find((d) => fs.existsSync(path.join(runs, d, 'results', '7.bin'))) as string);
+  assert.deepEqual(submissions(runDir).map((s) => [s.members, s.array]), [[[0, 1, 2, 3, 4], '0-4'], [[5, 6, 7], '0-2']], 'eight members in arrays of at most MaxArraySize = 5');
   const again = await slurm.run<TrainingJobResult>(jobs, { progress: false });
-  assert.equal(submissions(runDir).length, 1, 'running a finished run again submits nothing');
+  assert.equal(submissions(runDir).length, 2, 'running a finished run again submits nothing');
   assert.deepStrictEqual(jobValues(again).map(timeless), localReference.map(timeless));
 });
 
@@ -165,20 +166,40 @@ test('an aborted run scancels its array and keeps the finished results; running 
     assert.equal(failure(r).name, 'AbortError');
     assert.equal(failure(r).slurmState, 'CANCELLED');
   }
-  const [firstArray] = submissions(runDir);
-  // scancel ended the array: Slurm no longer runs any of its tasks.
-  const q = spawnSync('squeue', ['-h', '-j', firstArray.jobId, '-t', 'PENDING,RUNNING'], { encoding: 'utf8' });
-  assert.equal(q.stdout.trim(), '', `tasks of the cancelled array still queued or running: ${q.stdout}`);
+  const firstArrays = submissions(runDir);
+  assert.equal(firstArrays.length, 2);
+  // scancel ended the arrays: Slurm no longer runs any of their tasks.
+  const q = spawnSync('squeue', ['-h', '-j', firstArrays.map((s) => s.jobId).join(','), '-t', 'PENDING,RUNNING'], { encoding: 'utf8' });
+  assert.equal(q.stdout.trim(), '', `tasks of the cancelled arrays still queued or running: ${q.stdout}`);
 
   const withResult = fs.readdirSync(path.join(runDir, 'results')).filter((f) => /^\d+\.bin$/.test(f)).map((f) => Number(f.split('.')[0])).sort((a, b) => a - b);
   const missing = jobs.map((_, i) => i).filter((i) => !withResult.includes(i));
   const second = await slurm.run<TrainingJobResult>(jobs, { runDir, progress: false });
-  const subs = submissions(runDir);
-  assert.equal(subs.length, 2);
-  assert.deepEqual(subs[1].members, missing, 'only the members without a result are submitted');
-  assert.equal(subs[1].array, `0-${missing.length - 1}`);
-  assert.equal(tasksStarted(runDir, subs[1].jobId), missing.length, 'array tasks that ran in the second submission');
+  const resumed = submissions(runDir).slice(firstArrays.length);
+  assert.deepEqual(resumed.flatMap((s) => s.members), missing, 'only the members without a result are submitted');
+  for (const s of resumed) assert.equal(s.array, `0-${s.members.length - 1}`);
+  assert.equal(resumed.reduce((n, s) => n + tasksStarted(runDir, s.jobId), 0), missing.length, 'array tasks that ran after the resubmission');
   assert.deepStrictEqual(jobValues(second).map(timeless), localReference.map(timeless));
+});
+
+test('study code does not change: runJobs goes to Slurm with LDL_EXECUTOR=slurm, and setExecutor() chooses over the environment', { skip }, async () => {
+  const dir = path.join(cluster.dir, 'from-env');
+  const saved = { ...process.env };
+  Object.assign(process.env, { LDL_EXECUTOR: 'slurm', LDL_SLURM_DIR: dir, LDL_SLURM_TIME: '5', LDL_SLURM_CPUS: '1' });
+  try {
+    assert.deepEqual(executorSettings().slurm, { dir, time: '5', cpusPerTask: 1 });
+    const [r] = await runJobs<{ jobIndex: number }>([{ module: POOL_JOBS, export: 'identity', args: { via: 'env' } }], { progress: false });
+    assert.equal(r.value?.jobIndex, 0);
+    const [runDir] = fs.readdirSync(dir);
+    assert.equal(submissions(path.join(dir, runDir)).length, 1, 'the job went through sbatch');
+    setExecutor('local');
+    const [local] = await runJobs([{ module: POOL_JOBS, export: 'identity', args: { via: 'local' } }], { progress: false });
+    assert.ok(local.ok);
+    assert.deepEqual(fs.readdirSync(dir), [runDir], 'no new run folder: the local pool ran it');
+  } finally {
+    for (const k of ['LDL_EXECUTOR', 'LDL_SLURM_DIR', 'LDL_SLURM_TIME', 'LDL_SLURM_CPUS']) if (saved[k] === undefined) delete process.env[k];
+    await closeDefaultPool();
+  }
 });
 
 test('the daemons a suite starts are stopped at its end also when a test of it fails', { skip }, () => {
