@@ -44,7 +44,8 @@ export interface NativeAddon {
   // Optional: an add-on built before them lacks them, and the product then takes the tensor path.
   hvpDense?(n: number, sizes: Int32Array, bias: Int32Array, weights: Float32Array[], inputs: Float32Array[], grads: Float32Array[],
     d1: (Float32Array | null)[], d2g: (Float32Array | null)[], p: Float32Array | null, scale: number, mode: 0 | 1,
-    v: Float64Array, alpha: number, out: Float64Array, work: Float32Array): void;
+    v: Float64Array, alpha: number, out: Float64Array, work: Float32Array, ptr?: Int32Array | null, col?: Int32Array | null,
+    val?: Float32Array | null, keep?: Int32Array | null, xc?: Float32Array | null): void;
   hvpDenseWorkspace?(n: number, sizes: Int32Array, bias: Int32Array): number;
   setThreads(n: number): boolean;
   getThreads(): number | null;

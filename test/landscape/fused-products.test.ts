@@ -13,7 +13,7 @@ import { nativeAddon, Rng } from '../../lib/core';
 import { Network } from '../../lib/rules';
 import type { LayerSpec } from '../../lib/rules';
 import { Curvature, flattenParameters, setParameters } from '../../lib/landscape';
-import { densePlan } from '../../lib/landscape/fused-products';
+import { compactColumns, compressedRows, densePlan } from '../../lib/landscape/fused-products';
 
 const relErr = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   let num = 0, den = 0;
@@ -51,9 +51,17 @@ test('the fused product equals the tensor path on random dense networks (every a
     // Spread the weights (Xavier draws are small) so that every curvature term matters; biases nonzero.
     const theta = flattenParameters(net).map((t) => 1.5 * t + 0.3 * rng.normal());
     setParameters(net, theta);
-    const rows = 1 + Math.floor(rng.uniform() * 9);
+    const rows = 2 + Math.floor(rng.uniform() * 9);
     const size = inputShape.reduce((a, b) => a * b, 1);
-    const x = tf.tensor(rng.normalArray(rows * size, 0, 1, 'float32') as Float32Array, [rows, ...inputShape]);
+    const xData = rng.normalArray(rows * size, 0, 1, 'float32') as Float32Array;
+    // Every other trial: sparse inputs (80% zeros, the first column and the first row all zero), which take
+    // the first layer's compressed-row and compacted-column products.
+    const sparse = trial % 4 >= 2;
+    if (sparse) {
+      for (let i = 0; i < xData.length; i++) if (i % size === 0 || i < size || rng.uniform() < 0.8) xData[i] = 0;
+      assert.ok(compressedRows(xData, rows, size) && (size < 2 || compactColumns(xData, rows, size)), `trial ${trial}: sparse data not taken as sparse`);
+    }
+    const x = tf.tensor(xData, [rows, ...inputShape]);
     // mse: real-valued targets [rows, C] (C may be 1); cross-entropy: integer labels.
     const y = loss === 'mse'
       ? tf.tensor(rng.normalArray(rows * net.outputSize, 0, 1, 'float32') as Float32Array, [rows, net.outputSize])
