@@ -325,6 +325,7 @@ function startLanczos(op: LinearOperator, options: LanczosOptions, defaultSteps:
   let q: Float64Array;
   if (options.start) {
     if (options.start.length !== n) throw new ArgumentError('start', `a vector of length ${n}`, describe(options.start));
+    checkFinite('start', options.start);
     q = Float64Array.from(options.start);
   } else q = rademacher(n, rng);
   const q0norm = norm(q);
