@@ -1,5 +1,7 @@
 /** Private to lib/cnmf (the public names are re-exported by index.ts): seqNMF, its costs, factor shifting and the significance test. */
-import { ArgumentError, Budget, checkFinite, checkInteger, checkNumber, gemm, Progress, ProgressOutput, Rng, throwIfInterrupted } from '../core';
+import {
+  ArgumentError, Budget, checkFinite, checkInteger, checkNumber, convergenceReport, gemm, Progress, ProgressOutput, Rng, throwIfInterrupted, type ConvergenceReport,
+} from '../core';
 import {
   buffer, checkData, checkFactorShapes, checkProblem, DenseMatrix, DenseMatrixLike, diffNorm, givenFactors, reconstruct,
   reconstructInto, stackShifts, toDenseMatrix, transposeConvolve, transposeConvolveInto, Workspace,
@@ -48,6 +50,12 @@ export interface SeqNmfResult {
   /** Root-mean-square error sqrt(mean((X - Xhat)^2)) after each iteration (on the padded data when padding). */
   costHistory: number[];
   iterations: number;
+  /**
+   * Iterations; residual: the change of the rms error between the last two iterations; tolerance:
+   * `tolerance`; converged when the change fell to the tolerance (then one last lambda = 0 iteration
+   * ran, so the residual is that iteration's change) -- never with tolerance 0.
+   */
+  convergence: ConvergenceReport;
 }
 
 /** Moving sum over 2L-1 columns centred on each column (conv with ones(1, 2L-1), 'same'). */
@@ -162,6 +170,7 @@ export function seqNMF(X: DenseMatrixLike, options: SeqNmfOptions): SeqNmfResult
   const smallnum = maxX * 1e-6;
   let iterations = 0;
   let lastCost = Infinity;
+  let metTolerance = false;
   reconstructInto(W, H, N, K, L, T, xhat, ws);
   const unpadded = (): Float64Array => {
     const out = new Float64Array(K * T0);
@@ -173,6 +182,7 @@ export function seqNMF(X: DenseMatrixLike, options: SeqNmfOptions): SeqNmfResult
     throwIfInterrupted('seqNMF', () => `after ${iterations} of at most ${maxIterations} iterations`, () => ({ N, K, L, T: T0, W: W.slice(), H: unpadded(), costHistory: costHistory.slice(), iterations }));
     const converged = tolerance > 0 && costHistory.length > 1 && Math.abs(costHistory[costHistory.length - 2] - lastCost) <= tolerance;
     const last = iterations === maxIterations - 1 || converged || budget.exhausted(iterations + 1) !== null;
+    metTolerance = converged;
     const lambda = last ? 0 : lambda0;
     if (Mp) for (let i = 0; i < Xp.length; i++) if (!Mp[i]) Xp[i] = xhat[i];
     // H step
@@ -230,7 +240,9 @@ export function seqNMF(X: DenseMatrixLike, options: SeqNmfOptions): SeqNmfResult
     if (last) break;
   }
   progress.finish();
-  return { N, K, L, T: T0, W, H: unpadded(), costHistory, iterations };
+  const change = costHistory.length > 1 ? Math.abs(costHistory[costHistory.length - 2] - lastCost) : Infinity;
+  const convergence = convergenceReport(iterations, change, tolerance, 'change of the rms error between the last two iterations (converged: it fell to tolerance before a last lambda = 0 iteration)', metTolerance);
+  return { N, K, L, T: T0, W, H: unpadded(), costHistory, iterations, convergence };
 }
 
 /**

@@ -418,3 +418,16 @@ test("cnmf's convergence report: the last relative decrease of the loss against 
   // No test asked for (tolerance 0, the default): never reported as converged.
   assert.equal(cnmf(X, { K: 2, L: 6, maxIterations: 5 }).convergence.converged, false);
 });
+
+test("seqNMF's convergence report: converged when the rms error's change fell to the tolerance, not when the iteration cap ended it", () => {
+  const { X } = syntheticSequences({ N: 10, T: 100, K: 2, L: 5, seed: 6 });
+  const fit = seqNMF(X, { K: 2, L: 5, lambda: 0.001, maxIterations: 300, tolerance: 1e-5, seed: 2 });
+  assert.ok(fit.iterations < 300, `stopped by the tolerance after ${fit.iterations} iterations`);
+  // The test that stopped it compares the two iterations before the last (lambda = 0) one.
+  const c = fit.costHistory;
+  assert.ok(Math.abs(c[c.length - 3] - c[c.length - 2]) <= 1e-5);
+  assert.deepEqual({ ...fit.convergence, measure: '' }, { iterations: fit.iterations, residual: Math.abs(c[c.length - 2] - c[c.length - 1]), tolerance: 1e-5, converged: true, measure: '' });
+  const short = seqNMF(X, { K: 2, L: 5, lambda: 0.001, maxIterations: 4, tolerance: 1e-5, seed: 2 });
+  assert.equal(short.iterations, 4);
+  assert.equal(short.convergence.converged, false);
+});
