@@ -45,7 +45,7 @@
  * kaplanYorkeDimension, entropyRate, tangentSystemFromMap, orthonormalizeRows,
  * TrajectoryOptions, Trajectory, trajectory (the state alone, sampled).
  */
-import { ArgumentError, Progress, Rng, checkInteger, checkNumber, checkOneOf, checkPositive, gemm, throwIfInterrupted } from '../core';
+import { ArgumentError, Progress, Rng, checkFinite, checkInteger, checkNumber, checkOneOf, checkPositive, gemm, throwIfInterrupted } from '../core';
 import type { DynamicalSystem } from './system';
 
 /** What the Lyapunov code needs of a system: its update and its tangent map. */
@@ -237,6 +237,16 @@ function gramSchmidtRows(V: Float64Array, k: number, dim: number, logDiag: Float
  * true when it had to fall back to Gram-Schmidt.
  */
 export function orthonormalizeRows(V: Float64Array, k: number, dim: number, logDiag: Float64Array, work?: QrWork): boolean {
+  checkInteger('dim', dim, 1);
+  checkInteger('k', k, 1, dim);
+  if (V?.length !== k * dim) throw new ArgumentError('V', `${k * dim} values (k x dim, row-major)`, V);
+  if (logDiag?.length !== k) throw new ArgumentError('logDiag', `${k} values (one per row)`, logDiag);
+  checkFinite('V', V);
+  return orthonormalize(V, k, dim, logDiag, work);
+}
+
+/** orthonormalizeRows without the argument checks, for the QR steps of lyapunovSpectrum (sizes fixed once per run). */
+function orthonormalize(V: Float64Array, k: number, dim: number, logDiag: Float64Array, work?: QrWork): boolean {
   const w = work ?? qrWork(k, dim);
   if (choleskyPass(V, k, dim, logDiag, w) && choleskyPass(V, k, dim, logDiag, w)) return false;
   // A failed pass leaves V as it was before that pass and logDiag holding the factors of the passes that
@@ -321,6 +331,8 @@ function stepTimeOf(system: TangentSystem, dt: number | undefined, stepTime: num
 
 function stepsFor(name: string, t: number, h: number): number {
   checkNumber(name, t, 0);
+  // A bound on the loop, not on physics: beyond 2^31 - 1 steps a run would not end (and sample arrays could not hold it).
+  if (Math.round(t / h) > 2 ** 31 - 1) throw new ArgumentError(name, `at most 2^31 - 1 steps of ${h}`, t);
   return Math.round(t / h);
 }
 
@@ -365,14 +377,14 @@ export function lyapunovSpectrum(system: TangentSystem, x0: ArrayLike<number>, o
   const V = new Rng(options.seed ?? 0).normalArray(k * n, 0, 1, 'float64') as Float64Array;
   const work = qrWork(k, n);
   const scratch = new Float64Array(k);
-  let fallbacks = orthonormalizeRows(V, k, n, scratch, work) ? 1 : 0;
+  let fallbacks = orthonormalize(V, k, n, scratch, work) ? 1 : 0;
   let qrs = 1;
   for (let i = 0; i < frameSteps; i++) {
     throwIfInterrupted(label, where('frame transient', i, frameSteps), () => ({ state: Float64Array.from(x) }));
     stepper.step(x, V, k);
     if ((i + 1) % every === 0 || i === frameSteps - 1) {
       scratch.fill(0);
-      if (orthonormalizeRows(V, k, n, scratch, work)) fallbacks++;
+      if (orthonormalize(V, k, n, scratch, work)) fallbacks++;
       qrs++;
     }
     progress?.update(++done, 'frame transient');
@@ -391,7 +403,7 @@ export function lyapunovSpectrum(system: TangentSystem, x0: ArrayLike<number>, o
     stepper.step(x, V, k);
     if (s % every === 0 || s === steps) {
       logDiag.fill(0);
-      if (orthonormalizeRows(V, k, n, logDiag, work)) fallbacks++;
+      if (orthonormalize(V, k, n, logDiag, work)) fallbacks++;
       qrs++;
       // the QR's growth is attributed to the block holding the interval's last step
       const b = Math.min(blocks - 1, Math.floor(((s - 1) * blocks) / steps));
