@@ -14,7 +14,7 @@ import type { LayerSpec } from '../../lib/rules';
 import { loadMnist } from '../../lib/data';
 import {
   Curvature, accuracy, curvatureOperator, curvatureProduct, flattenParameters, lossAndGradient, parameterCount, setParameters, unflattenParameters,
-  logitGradients, eigenpairs,
+  logitGradients, eigenpairs, hessianVectorProduct, gaussNewtonVectorProduct,
 } from '../../lib/landscape';
 
 // ---------------------------------------------------------------- float64 scalar tape
@@ -370,6 +370,8 @@ test('a non-finite or float32-overflowing vector, or a non-finite data.x, is an 
     v[5] = bad;
     const named = new RegExp(`^ArgumentError: v: expected finite values within float32 range \\(\\|x\\| <= 3\\.4028e\\+38\\), got ${shown} at index 5`);
     assert.throws(() => curvatureProduct(pb.net, { x: pb.x, y: pb.y }, v), named);
+    assert.throws(() => hessianVectorProduct(pb.net, { x: pb.x, y: pb.y }, v), named);
+    assert.throws(() => gaussNewtonVectorProduct(pb.net, { x: pb.x, y: pb.y }, v), named);
     assert.throws(() => op.apply(v), named);
     assert.throws(() => gnOp.apply(v), named);
     assert.throws(() => c.product(v, 'residual'), named);
