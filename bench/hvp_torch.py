@@ -7,6 +7,8 @@ Inputs (written by the TypeScript bench into --dir):
   lib/landscape's order: per layer W [in, out] row-major then b), v.f32 [D],
   meta.json {n, sizes, activation}.
 Output: one JSON object on stdout; the product in --dir/hv_torch.f32.
+Each product is timed twice: wall clock (perf_counter) and this process's CPU
+time (process_time), which time-slicing on a loaded machine does not inflate.
 
   OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/hvp_torch.py --dir DIR --reps 5
 """
@@ -63,15 +65,16 @@ def main():
 
     def timed(fn, reps):
         fn()
-        samples = []
+        samples, cpu = [], []
         for _ in range(reps):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             fn()
+            cpu.append(time.process_time() - c0)
             samples.append(time.perf_counter() - t0)
-        return statistics.median(samples), samples
+        return statistics.median(samples), samples, cpu
 
-    cached_s, cached_samples = timed(cached_product, args.reps)
-    fresh_s, fresh_samples = timed(fresh_product, args.reps)
+    cached_s, cached_samples, cached_cpu = timed(cached_product, args.reps)
+    fresh_s, fresh_samples, fresh_cpu = timed(fresh_product, args.reps)
     hv = torch.cat([t.reshape(-1) for t in cached_product()]).detach().numpy().astype(np.float32)
     hv.tofile(os.path.join(args.dir, 'hv_torch.f32'))
     print(json.dumps({
@@ -80,8 +83,10 @@ def main():
         'openblas_threads': os.environ.get('OPENBLAS_NUM_THREADS'),
         'cached_product_seconds': cached_s,
         'cached_samples': cached_samples,
+        'cached_cpu_samples': cached_cpu,
         'fresh_product_seconds': fresh_s,
         'fresh_samples': fresh_samples,
+        'fresh_cpu_samples': fresh_cpu,
     }))
 
 

@@ -4,7 +4,11 @@
  * wall time, products, residuals -- and one Hessian-vector product beside
  * PyTorch's double-backward product on the same network, weights and data
  * in the same run (bench/hvp_torch.py), both on one core. The two products
- * are also compared entry by entry.
+ * are also compared entry by entry. Ours is timed on both paths: the fused
+ * native product (the default for dense networks) and the tensor path
+ * (fused: false). Every product is timed as wall clock and as the process's
+ * CPU time (user + system); on a loaded machine time-slicing inflates the
+ * first but not the second, so both ratios are reported.
  *
  *   OPENBLAS_NUM_THREADS=1 node --import tsx bench/landscape.bench.ts [--reps 5] [--quick]
  *
@@ -52,15 +56,27 @@ async function main(): Promise<void> {
   // One product: the first (builds the forward state), then cached ones, in rounds that
   // alternate with PyTorch's (written below) so both sides see the same machine load.
   const op = curvatureOperator(net, { x, y }, 'hessian', { batchSize: samples });
+  const tensorOp = curvatureOperator(net, { x, y }, 'hessian', { batchSize: samples, fused: false });
   let t0 = performance.now();
   const hv = op.apply(v);
   const firstSeconds = (performance.now() - t0) / 1e3;
+  const hvTensor = tensorOp.apply(v);
   const productSamples: number[] = [];
+  const productCpu: number[] = [];
+  const tensorSamples: number[] = [];
+  const tensorCpu: number[] = [];
+  const timed = (apply: () => unknown, wall: number[], cpu: number[]) => {
+    const c0 = process.cpuUsage();
+    const w0 = performance.now();
+    apply();
+    wall.push((performance.now() - w0) / 1e3);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1e6);
+  };
   const timeOurs = () => {
     for (let r = 0; r < reps; r++) {
-      t0 = performance.now();
-      op.apply(v);
-      productSamples.push((performance.now() - t0) / 1e3);
+      timed(() => op.apply(v), productSamples, productCpu);
+      timed(() => tensorOp.apply(v), tensorSamples, tensorCpu);
     }
   };
 
@@ -79,8 +95,9 @@ async function main(): Promise<void> {
   fs.writeFileSync(path.join(dir, 'params.f32'), Buffer.from(params.buffer));
   fs.writeFileSync(path.join(dir, 'v.f32'), Buffer.from(Float32Array.from(v).buffer));
   fs.writeFileSync(path.join(dir, 'meta.json'), JSON.stringify({ n: samples, sizes: [784, 200, 200, 10], activation: 'tanh' }));
-  const rounds = quick ? 2 : 3;
+  const rounds = quick ? 2 : 5;
   const torchCached: number[] = [];
+  const torchCachedCpu: number[] = [];
   const torchFresh: number[] = [];
   let torch: Record<string, unknown> | null = null;
   let torchError: string | null = null;
@@ -97,6 +114,7 @@ async function main(): Promise<void> {
     }
     torch = JSON.parse(py.stdout.trim().split('\n').pop() as string);
     torchCached.push(...(torch!.cached_samples as number[]));
+    torchCachedCpu.push(...(torch!.cached_cpu_samples as number[]));
     torchFresh.push(...(torch!.fresh_samples as number[]));
     if (relativeDifference === null) {
       const buf = fs.readFileSync(path.join(dir, 'hv_torch.f32'));
@@ -108,6 +126,11 @@ async function main(): Promise<void> {
     }
   }
   op.dispose();
+  tensorOp.dispose();
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < D; i++) ((num += (hv[i] - hvTensor[i]) ** 2), (den += hvTensor[i] ** 2));
+  const fusedVsTensor = Math.sqrt(num / den);
   // Issue 32's input guards, timed alone beside the product they protect: the pass over v that rejects
   // NaN, Infinity and |x| > float32 max (once per product, inside the float32 copy every product makes)
   // and the finite check of data.x (once per operator). Medians of 20 runs each.
@@ -127,7 +150,11 @@ async function main(): Promise<void> {
   const guardSeconds = median(guardSamples);
   const dataCheckSeconds = median(dataSamples);
   const productSeconds = median(productSamples);
+  const productCpuSeconds = median(productCpu);
+  const tensorSeconds = median(tensorSamples);
+  const tensorCpuSeconds = median(tensorCpu);
   const torchCachedSeconds = torchCached.length ? median(torchCached) : null;
+  const torchCachedCpuSeconds = torchCachedCpu.length ? median(torchCachedCpu) : null;
   const torchFreshSeconds = torchFresh.length ? median(torchFresh) : null;
   fs.rmSync(dir, { recursive: true, force: true });
 
@@ -138,11 +165,14 @@ async function main(): Promise<void> {
     ['backend', report.line],
     ['load average (1 min) at the end', load.toFixed(2)],
     ['HVP, first (forward state built), s', firstSeconds.toFixed(3)],
-    [`HVP, cached state (median of ${productSamples.length}), s`, productSeconds.toFixed(3)],
-    [`PyTorch HVP, cached graph (median of ${torchCached.length}), s`, torchCachedSeconds === null ? `n/a (${torchError})` : torchCachedSeconds.toFixed(3)],
+    [`HVP, cached state, fused (median of ${productSamples.length}), wall / CPU s`, `${productSeconds.toFixed(3)} / ${productCpuSeconds.toFixed(3)}`],
+    [`HVP, cached state, tensor path (median of ${tensorSamples.length}), wall / CPU s`, `${tensorSeconds.toFixed(3)} / ${tensorCpuSeconds.toFixed(3)}`],
+    [`PyTorch HVP, cached graph (median of ${torchCached.length}), wall / CPU s`, torchCachedSeconds === null ? `n/a (${torchError})` : `${torchCachedSeconds.toFixed(3)} / ${torchCachedCpuSeconds!.toFixed(3)}`],
     ['PyTorch HVP, fresh graph (median), s', torchFreshSeconds === null ? 'n/a' : torchFreshSeconds.toFixed(3)],
-    ['ours / PyTorch cached', torchCachedSeconds === null ? 'n/a' : (productSeconds / torchCachedSeconds).toFixed(2)],
+    ['ours (fused) / PyTorch cached, wall / CPU', torchCachedSeconds === null ? 'n/a' : `${(productSeconds / torchCachedSeconds).toFixed(2)} / ${(productCpuSeconds / torchCachedCpuSeconds!).toFixed(2)}`],
+    ['ours (tensor path) / PyTorch cached, wall / CPU', torchCachedSeconds === null ? 'n/a' : `${(tensorSeconds / torchCachedSeconds).toFixed(2)} / ${(tensorCpuSeconds / torchCachedCpuSeconds!).toFixed(2)}`],
     ['||Hv_ours - Hv_torch|| / ||Hv_torch||', relativeDifference === null ? 'n/a' : relativeDifference.toExponential(2)],
+    ['||Hv_fused - Hv_tensor|| / ||Hv_tensor||', fusedVsTensor.toExponential(2)],
     ['guard on v (finite, float32 range) per product, s / share of a product', `${guardSeconds.toExponential(2)} / ${(guardSeconds / productSeconds).toExponential(1)}`],
     ['data.x finite check once per operator, s / share of the first product', `${dataCheckSeconds.toExponential(2)} / ${(dataCheckSeconds / firstSeconds).toExponential(1)}`],
     [`top-10 eigenpairs (Lanczos ${eig.steps} steps), s`, eigSeconds.toFixed(2)],
@@ -164,13 +194,14 @@ async function main(): Promise<void> {
     parameters: D,
     backend: report,
     loadAverage: os.loadavg(),
-    hvp: { firstSeconds, cachedSeconds: productSeconds, samples: productSamples },
+    hvp: { firstSeconds, cachedSeconds: productSeconds, cachedCpuSeconds: productCpuSeconds, samples: productSamples, cpuSamples: productCpu },
+    hvpTensorPath: { cachedSeconds: tensorSeconds, cachedCpuSeconds: tensorCpuSeconds, samples: tensorSamples, cpuSamples: tensorCpu, relativeDifferenceToFused: fusedVsTensor },
     guards: { vectorSeconds: guardSeconds, dataSeconds: dataCheckSeconds, vectorShareOfProduct: guardSeconds / productSeconds, dataShareOfFirstProduct: dataCheckSeconds / firstSeconds },
-    torch: { version: torch?.torch ?? null, cachedSeconds: torchCachedSeconds, freshSeconds: torchFreshSeconds, cachedSamples: torchCached, freshSamples: torchFresh, error: torchError },
+    torch: { version: torch?.torch ?? null, cachedSeconds: torchCachedSeconds, cachedCpuSeconds: torchCachedCpuSeconds, freshSeconds: torchFreshSeconds, cachedSamples: torchCached, cachedCpuSamples: torchCachedCpu, freshSamples: torchFresh, error: torchError },
     relativeDifference,
     top10: { seconds: eigSeconds, products: eigProducts, steps: eig.steps, values: Array.from(eig.values), residuals: Array.from(eig.residuals), convergence: eig.convergence },
     tables: [{ title: `landscape: Hessian of the MLP 784-200-200-10 (tanh) over ${samples} MNIST rows, one core each side`, columns: ['quantity', 'value'], rows }],
-    note: 'Our product reuses the forward state (layer inputs, gradients, f\' and f\'\'g) across products, as PyTorch\'s cached graph does; rounds alternate between the two sides.',
+    note: 'Our product reuses the forward state (layer inputs, gradients, f\' and f\'\'g) across products, as PyTorch\'s cached graph does; rounds alternate between the sides (fused, tensor path, PyTorch). CPU time is each process\'s user + system time per product, which a loaded machine\'s time-slicing does not inflate.',
   };
   fs.writeFileSync(path.join(out, 'landscape.json'), JSON.stringify(record, null, 2));
   tf.dispose([x, y]);
