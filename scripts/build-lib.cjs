@@ -29,9 +29,8 @@ const fs = require('fs');
 const path = require('path');
 
 const root = path.resolve(__dirname, '..');
-const libDir = path.join(root, 'lib');
-const buildDir = path.join(root, 'lib-build');
-const config = path.join(root, 'tsconfig.build.json');
+/** The project's folders; the functions below take others (a test's) in the same shape. */
+const project = { libDir: path.join(root, 'lib'), buildDir: path.join(root, 'lib-build'), config: path.join(root, 'tsconfig.build.json') };
 const STAMPS = '.sources.json';
 
 /** Every file under `dir`, as paths relative to it with '/' separators, sorted. */
@@ -46,13 +45,13 @@ function listFiles(dir, prefix = '') {
 }
 
 /** The stamps of lib/ now: { config, files: { rel: [mtimeMs, size] } }. */
-function currentStamps() {
+function currentStamps(p = project) {
   const files = {};
-  for (const rel of listFiles(libDir)) {
-    const s = fs.statSync(path.join(libDir, rel));
+  for (const rel of listFiles(p.libDir)) {
+    const s = fs.statSync(path.join(p.libDir, rel));
     files[rel] = [s.mtimeMs, s.size];
   }
-  const configHash = crypto.createHash('sha256').update(fs.readFileSync(config)).digest('hex');
+  const configHash = crypto.createHash('sha256').update(fs.readFileSync(p.config)).digest('hex');
   return { config: configHash, files };
 }
 
@@ -60,16 +59,16 @@ function currentStamps() {
  * Whether lib-build/ matches lib/ now: { fresh: true } or { fresh: false, reason } where reason names
  * the first difference (a file of lib/ newer than its build, one added or removed, no build at all).
  */
-function buildState() {
+function buildState(p = project) {
   let recorded;
   try {
-    recorded = JSON.parse(fs.readFileSync(path.join(buildDir, STAMPS), 'utf8'));
+    recorded = JSON.parse(fs.readFileSync(path.join(p.buildDir, STAMPS), 'utf8'));
   } catch {
     return { fresh: false, reason: 'lib-build/ does not exist (node scripts/build-lib.cjs makes it)' };
   }
   let now;
   try {
-    now = currentStamps();
+    now = currentStamps(p);
   } catch (e) {
     return { fresh: false, reason: `lib/ cannot be read: ${e.message}` };
   }
@@ -85,8 +84,14 @@ function buildState() {
   return { fresh: true };
 }
 
+/** Records `stamps` as those of the build in `dir`. */
+function writeStamps(dir, stamps) {
+  fs.writeFileSync(path.join(dir, STAMPS), JSON.stringify({ built: new Date().toISOString(), ...stamps }, null, 1));
+}
+
 /** Builds lib-build/; returns { ms, typeErrors } or throws with tsc's output. */
 function build() {
+  const { libDir, buildDir, config } = project;
   const t0 = Date.now();
   const stamps = currentStamps(); // before compiling: an edit made during the build leaves it stale
   const tmp = `${buildDir}.tmp-${process.pid}`;
@@ -104,7 +109,7 @@ function build() {
     fs.mkdirSync(path.dirname(path.join(tmp, rel)), { recursive: true });
     fs.copyFileSync(path.join(libDir, rel), path.join(tmp, rel));
   }
-  fs.writeFileSync(path.join(tmp, STAMPS), JSON.stringify({ built: new Date().toISOString(), ...stamps }, null, 1));
+  writeStamps(tmp, stamps);
   const old = `${buildDir}.old-${process.pid}`;
   if (fs.existsSync(buildDir)) fs.renameSync(buildDir, old);
   fs.renameSync(tmp, buildDir);
@@ -113,7 +118,7 @@ function build() {
   return { ms: Date.now() - t0, typeErrors, output: r.stdout };
 }
 
-module.exports = { libDir, buildDir, buildState, build };
+module.exports = { libDir: project.libDir, buildDir: project.buildDir, buildState, build, currentStamps, writeStamps };
 
 if (require.main === module) {
   const args = new Set(process.argv.slice(2));

@@ -311,7 +311,10 @@ function installStackMapping(executorModule, converterModule, buildDir) {
       // a damaged map: keep the frame as V8 shows it
     }
     if (to === DROP) return null;
-    return to ? text.replace(`${file}:${line}:${col}`, to) : text;
+    // A function of an earlier cell is called as a method of tslab's exports, a Proxy, which V8 names
+    // (the frame cannot be asked for its `this` below a strict frame): not the user's.
+    const own = CELL.test(file) && text.startsWith('Proxy.');
+    return (own ? text.slice('Proxy.'.length) : text).replace(`${file}:${line}:${col}`, to || `${file}:${line}:${col}`);
   }
 
   Error.prepareStackTrace = (error, frames) => {
