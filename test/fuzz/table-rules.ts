@@ -1,0 +1,119 @@
+/** Fuzz table of lib/rules (see harness.ts for the kinds of bad input and what passes). */
+import * as tf from '@tensorflow/tfjs';
+import { nonFinitePath, type FuzzEntry, type Table } from './harness';
+import { initBackend, Matrix, Rng } from '../../lib/core';
+import { layerFromSpec, mlp, Network, type NetworkOptions } from '../../lib/rules';
+
+const netOptions = (): NetworkOptions => mlp({ inputSize: 4, hidden: [5], classes: 3, seed: 1, rule: 'fa' });
+const net = () => new Network(netOptions());
+const x = () => tf.tensor2d([[0.1, 0.2, 0.3, 0.4], [0.5, -0.6, 0.7, 0.8], [0.9, 1, -1.1, 1.2]]);
+const targets = () => tf.tensor2d([[1, 0, 0], [0, 0, 1], [0, 1, 0]]);
+const arrays = () => ({ x: new Float32Array([0.1, 0.2, 0.3, 0.4, 0.5, -0.6, 0.7, 0.8, 0.9, 1.0, -1.1, 1.2]), y: [0, 2, 1], count: 3 });
+const denseLayer = () => net().paramLayers[0];
+const matrix = (rows: number[][]) => new Matrix(rows);
+/** A diverged linear-theory run reports divergedAt, and only then its loss may be NaN or infinite. */
+const divergedRun = (r: unknown) => (r as { divergedAt: number | null }).divergedAt !== null
+  && nonFinitePath(r, 'result', new Set(), 0, (x) => !Number.isFinite(x), /\.finalLoss$|\.records\[\d+\]\./) === null;
+const epochZero = { nonFiniteOk: 'the epoch-0 record (before training) has trainLoss and trainAccuracy NaN (EpochRecord)', nonFinitePaths: /records\[0\]\.train(Loss|Accuracy)$|\.diverged\.loss$/ };
+const job = () => ({ network: netOptions(), data: { train: arrays(), test: arrays() }, train: { epochs: 1, batchSize: 2, seed: 0, optimizer: { lr: 0.05 } } });
+let ruleCount = 0;
+
+const entries: FuzzEntry[] = [
+  { name: 'angleBetween', valid: () => [tf.tensor1d([1, 2, 3]), tf.tensor1d([3, 1, 2])], targets: [{ path: [0], kind: 'tensor', sized: true, skip: ['rank'], names: ['a', 'b'] }, { path: [1], kind: 'tensor', names: ['b'] }] },
+  {
+    name: 'createPathway', valid: () => ['fa', denseLayer(), { outputSize: 3, rng: new Rng(1), options: {}, paramIndex: 0, paramCount: 2 }],
+    targets: [{ path: [0], kind: 'enum', names: ['rule'] }, { path: [2, 'outputSize'], kind: 'count', names: ['ctx'] }],
+  },
+  {
+    name: 'errorSubspaceAngles', valid: () => [net(), x(), targets()],
+    targets: [{ path: [1], kind: 'tensor', sized: true, names: ['x', 'targets'] }, { path: [2], kind: 'tensor', sized: true, names: ['targets', 'x'] }],
+  },
+  {
+    name: 'evaluate', valid: () => [net(), arrays(), 2],
+    targets: [{ path: [1, 'x'], kind: 'numbers', sized: true, names: ['data'] }, { path: [1, 'y'], kind: 'numbers', sized: true, names: ['data'] }, { path: [2], kind: 'count', names: ['batchSize'] }],
+  },
+  {
+    name: 'train', ...epochZero, documentedErrors: ['DivergenceError'], valid: () => [net(), arrays(), { epochs: 1, batchSize: 2, seed: 0, optimizer: { lr: 0.05 } }],
+    targets: [{ path: [1, 'x'], kind: 'numbers', sized: true, names: ['data'] }, { path: [2, 'epochs'], kind: 'count', names: ['options'] }, { path: [2, 'batchSize'], kind: 'count', names: ['options'] },
+      { path: [2, 'optimizer', 'lr'], kind: 'number', names: ['options', 'optimizer'] }, { path: [2, 'optimizer', 'type'], kind: 'enum', names: ['options', 'optimizer'] }],
+  },
+  { name: 'historyToDataFrame', valid: async () => [(await import('../../lib/rules')).train(net(), arrays(), { epochs: 1, batchSize: 3, seed: 0 })], call: async (fn, a) => { fn(await a[0]); return null; }, targets: [] },
+  {
+    name: 'runTrainingJob', ...epochZero, documentedErrors: ['DivergenceError'], valid: () => [job()],
+    targets: [{ path: [0, 'train', 'epochs'], kind: 'count', names: ['job', 'train'] }, { path: [0, 'data', 'train', 'x'], kind: 'numbers', sized: true, names: ['job', 'data'] }, { path: [0, 'network', 'rule'], kind: 'enum', names: ['job', 'network'] }],
+  },
+  {
+    name: 'runConfigurations', ...epochZero, valid: () => [[job()], { inProcess: true, progress: false }],
+    targets: [{ path: [0, 0, 'train', 'batchSize'], kind: 'count', names: ['jobs'] }, { path: [0, 0, 'train', 'optimizer', 'lr'], kind: 'number', names: ['jobs', 'optimizer'] }],
+  },
+  {
+    name: 'simulateLinearTheory', documented: divergedRun, valid: () => [{ rule: 'fixed', inputSize: 4, hiddenSize: 3, outputSize: 2, rank: 1, samples: 8, lr: 0.05, steps: 5, seed: 1 }],
+    targets: [{ path: [0, 'rule'], kind: 'enum', names: ['options'] }, { path: [0, 'hiddenSize'], kind: 'count', names: ['options'] }, { path: [0, 'steps'], kind: 'count', names: ['options'] }, { path: [0, 'lr'], kind: 'number', names: ['options'] }],
+  },
+  {
+    name: 'integrateSvdBasis', documented: divergedRun, valid: () => [{ rule: 'fixed', inputSize: 4, hiddenSize: 3, outputSize: 2, rank: 1, samples: 8, lr: 0.05, steps: 5, seed: 1 }],
+    targets: [{ path: [0, 'rule'], kind: 'enum', names: ['options'] }, { path: [0, 'outputSize'], kind: 'count', names: ['options'] }, { path: [0, 'lr'], kind: 'number', names: ['options'] }],
+  },
+  { name: 'isParamLayer', valid: () => [denseLayer()], targets: [] },
+  { name: 'layerFromSpec', valid: () => [{ kind: 'dense', units: 3 }], targets: [{ path: [0, 'kind'], kind: 'enum', names: ['spec', 'layer spec', 'dense'] }, { path: [0, 'units'], kind: 'count', names: ['spec', 'layer spec', 'dense'] }] },
+  {
+    name: 'learningRateAt', valid: () => [{ lr: 0.1, schedule: { type: 'step', milestones: [2, 4], gamma: 0.5 } }, 3],
+    targets: [{ path: [1], kind: 'count', names: ['epoch'] }, { path: [0, 'lr'], kind: 'number', names: ['options'] }, { path: [0, 'schedule', 'type'], kind: 'enum', names: ['options', 'schedule'] }, { path: [0, 'schedule', 'gamma'], kind: 'number', names: ['options', 'schedule'] }],
+  },
+  { name: 'lenet', valid: () => [{ classes: 10, seed: 1, rule: 'usf' }], targets: [{ path: [0, 'classes'], kind: 'count', names: ['options'] }, { path: [0, 'rule'], kind: 'enum', names: ['options'] }, { path: [0, 'activation'], kind: 'enum', names: ['options'] }] },
+  { name: 'mlp', valid: () => [{ inputSize: 4, hidden: [5, 3], classes: 3, seed: 1 }], targets: [{ path: [0, 'inputSize'], kind: 'count', names: ['options'] }, { path: [0, 'hidden'], kind: 'numbers', names: ['options'] }, { path: [0, 'seed'], kind: 'count', names: ['options'] }, { path: [0, 'rule'], kind: 'enum', names: ['options'] }] },
+  { name: 'listRules', valid: () => [], targets: [] },
+  {
+    name: 'ojaSubspaceGradient',
+    // Per-batch tensor math of LDFA's Oja rule: a NaN entry gives NaN out (reading the tensors back every batch would cost a sync; the trainer's divergence check sees it).
+    documented: (_r, c) => / entry = /.test(c.what),
+    valid: () => [tf.tensor2d([[1, 0, 0], [0, 1, 0]]), tf.tensor2d([[0.1, 0.2, 0.3], [0.3, -0.1, 0.2]])],
+    targets: [{ path: [0], kind: 'tensor', sized: true, skip: ['rows'], names: ['P'] }, { path: [1], kind: 'tensor', names: ['errors'] }],
+  },
+  { name: 'orthonormalBasis', valid: () => [matrix([[1, 0], [1, 1], [0, 2]])], targets: [] },
+  { name: 'principalAngles', valid: () => [matrix([[1, 0], [0, 1], [0, 0]]), matrix([[1, 0], [0, 0], [0, 1]])], targets: [] },
+  { name: 'topEigenvectors', valid: () => [matrix([[2, 1], [1, 3]]), 1], targets: [{ path: [1], kind: 'count', names: ['r'] }] },
+  { name: 'rowCovariance', valid: () => [x()], targets: [{ path: [0], kind: 'tensor', names: ['rows'] }] },
+  { name: 'rankOfLayer', valid: () => [{ rank: 2 }, 0, 5], targets: [{ path: [1], kind: 'count', names: ['k'] }, { path: [2], kind: 'count', names: ['width'] }, { path: [0, 'rank'], kind: 'count', names: ['options', 'feedback'] }] },
+  {
+    name: 'registerRule', valid: () => [`fuzz-rule-${ruleCount++}`, { family: 'fuzz', description: 'a rule the fuzz suite registers', defaults: {}, create: () => null }],
+    // Any new string is a valid name (an enum corruption would register it and leak into ruleDefinition's cases).
+    targets: [],
+  },
+  {
+    name: 'resolveOptimizerOptions', valid: () => [{ type: 'sgd', lr: 0.1, momentum: 0.9, weightDecay: 1e-4 }],
+    targets: [{ path: [0, 'type'], kind: 'enum', names: ['optimizer'] }, { path: [0, 'lr'], kind: 'number', names: ['optimizer'] }, { path: [0, 'momentum'], kind: 'number', names: ['optimizer'] }, { path: [0, 'weightDecay'], kind: 'number', names: ['optimizer'] }],
+  },
+  { name: 'ruleDefinition', valid: () => ['usf'], targets: [{ path: [0], kind: 'enum', names: ['rule'] }] },
+  { name: 'truncatedSvdFactors', valid: () => [tf.tensor2d([[1, 2, 3], [4, 5, 6]]), 1], targets: [{ path: [0], kind: 'tensor', names: ['W'] }, { path: [1], kind: 'count', names: ['r', 'rank'] }] },
+  { name: 'xavierUniform', valid: () => [[3, 2], 3, 2, new Rng(1)], targets: [{ path: [0], kind: 'numbers', names: ['shape'] }, { path: [1], kind: 'count', names: ['fanIn'] }] },
+];
+
+export const table: Table = {
+  module: 'rules',
+  entries,
+  async setup() {
+    await initBackend({ prefer: 'cpu', print: false });
+    void layerFromSpec;
+  },
+  exempt: {
+    Network: 'class: built from NetworkOptions, which lenet/mlp/layerFromSpec (fuzzed) produce and train/evaluate/runTrainingJob (fuzzed) take',
+    Optimizer: 'class: its options are fuzzed through resolveOptimizerOptions, which its constructor calls',
+    Activation: 'class: a layer; layers are built through layerFromSpec, fuzzed',
+    AvgPool: 'class: a layer; layers are built through layerFromSpec, fuzzed',
+    Conv2d: 'class: a layer; layers are built through layerFromSpec, fuzzed',
+    Dense: 'class: a layer; layers are built through layerFromSpec, fuzzed',
+    Flatten: 'class: a layer; layers are built through layerFromSpec, fuzzed',
+    MaxPool: 'class: a layer; layers are built through layerFromSpec, fuzzed',
+    Pathway: 'class: a base class for new rules (extended, not called with user data)',
+    KernelPathway: 'class: a base class for new rules (extended, not called with user data)',
+    LowRankPathway: 'class: built by createPathway for the low-rank rules, fuzzed there',
+    DivergenceError: 'class: an error type the trainer throws',
+    ACTIVATIONS: 'constant: activation names',
+    ALL_RULES: 'constant: rule names',
+    RULES: 'constant: rule names',
+    LOW_RANK_FEEDBACK_RULES: 'constant: rule names',
+    LOW_RANK_RULES: 'constant: rule names',
+    LINEAR_THEORY_RULES: 'constant: rule names',
+  },
+};
