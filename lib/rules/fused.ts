@@ -89,15 +89,17 @@ interface FusedLayer {
   learns: boolean;
   /** usf's scale (frsf/brsf use M). */
   scale: number;
+  /** Layered LDFA with rule fixed-p, raf or local: Q's and P's gradients in native code (0, 1, 2), else -1 (the pathway's own learn). */
+  ldfaRule: number;
 }
 
 /** Kernels and tfjs data access the fused path needs. */
-type FusedKernels = Required<Pick<NativeAddon, 'denseForward' | 'denseBackward' | 'lossAndError' | 'optimizerStep'>>;
+type FusedKernels = Required<Pick<NativeAddon, 'denseForward' | 'denseBackward' | 'lossAndError' | 'optimizerStep' | 'ldfaGradients'>>;
 
 function kernels(): FusedKernels | string {
   const a = nativeAddon();
   if (!a) return 'the native add-on is not loaded';
-  if (!a.denseForward || !a.denseBackward || !a.lossAndError || !a.optimizerStep) return 'the native add-on predates the fused kernels (rebuild: node scripts/build-native.mjs)';
+  if (!a.denseForward || !a.denseBackward || !a.lossAndError || !a.optimizerStep || !a.ldfaGradients) return 'the native add-on predates the fused kernels (rebuild: node scripts/build-native.mjs)';
   return a as FusedKernels;
 }
 
@@ -134,6 +136,7 @@ function planLayers(net: Network): FusedLayer[] | string {
       mode,
       learns: pathway.trainables().length > 0,
       scale: Math.sqrt(2 / (layer.fanIn + layer.fanOut)),
+      ldfaRule: pathway instanceof LowRankPathway && pathway.rule === 'ldfa' ? ['fixed-p', 'raf', 'local'].indexOf(pathway.ldfaRule) : -1,
     });
     k++;
   }
@@ -201,6 +204,10 @@ export class FusedTrainer {
   private gW: Float32Array[];
   private gb: Float32Array[];
   private scratch: Float32Array[];
+  /** Layered LDFA learning natively: gradients of Q and P, and Oja's scratch (rows-dependent). */
+  private gQ: Float32Array[];
+  private gP: Float32Array[];
+  private ojaScratch: Float32Array[];
   private readonly result = new Float64Array(2);
   private readonly inputSize: number;
   private readonly classes: number;
@@ -213,6 +220,10 @@ export class FusedTrainer {
     this.gW = layers.map((l) => new Float32Array(l.nIn * l.nOut));
     this.gb = layers.map((l) => new Float32Array(l.layer.bias ? l.nOut : 0));
     this.scratch = layers.map((l) => new Float32Array(l.mode === Mode.Sign ? l.nIn * l.nOut : 0));
+    const rankOf = (l: FusedLayer) => (l.pathway instanceof LowRankPathway ? l.pathway.rank : 0);
+    this.gQ = layers.map((l) => new Float32Array(l.ldfaRule >= 0 ? l.nIn * rankOf(l) : 0));
+    this.gP = layers.map((l) => new Float32Array(l.ldfaRule >= 0 ? rankOf(l) * l.nOut : 0));
+    this.ojaScratch = layers.map(() => new Float32Array(0));
     // The normative LDFA rule draws its P, Q from W's SVD at first use; state() triggers it before any kernel reads them.
     for (const l of layers) if (l.pathway instanceof LowRankPathway) l.pathway.state();
   }
@@ -227,7 +238,11 @@ export class FusedTrainer {
     this.layers.forEach((l, k) => {
       this.h[k] = ensure(this.h[k], rows * l.nOut);
       this.d[k] = ensure(this.d[k], rows * l.nOut);
-      if (l.pathway instanceof LowRankPathway) this.scratch[k] = ensure(this.scratch[k], rows * l.pathway.rank);
+      if (l.pathway instanceof LowRankPathway) {
+        const r = l.pathway.rank;
+        this.scratch[k] = ensure(this.scratch[k], rows * r);
+        if (l.ldfaRule === 1) this.ojaScratch[k] = ensure(this.ojaScratch[k], rows * l.nOut + r * rows + r * l.nOut + r * r);
+      }
     });
   }
 
@@ -283,15 +298,18 @@ export class FusedTrainer {
         const input = i === 0 ? this.x : this.h[i - 1];
         const delta = i === L - 1 ? this.e : this.d[i];
         this.backward(i, n, input, delta);
-        if (l.learns) {
+        // Native LDFA learning once the pathway's first learn (the reference code) has created its optimisers.
+        const lowRank = l.pathway as LowRankPathway;
+        if (l.ldfaRule >= 0 && lowRank.optimizer && lowRank.pOptimizer) this.learnLowRank(i, n, delta, epoch);
+        else if (l.learns) {
           if (!outputError) {
             outputError = tf.tensor(this.e.subarray(0, n * this.classes), [n, this.classes], 'float32');
             targets = tf.tensor(this.oneHot(n), [n, this.classes], 'float32');
           }
           this.learn(l, n, input, delta, i, outputError, targets as tf.Tensor, epoch);
         }
-        this.update(l.layer.weight, this.gW[i], lr);
-        if (l.layer.bias) this.update(l.layer.bias, this.gb[i], lr);
+        this.update(optimizer, l.layer.weight, this.gW[i], lr);
+        if (l.layer.bias) this.update(optimizer, l.layer.bias, this.gb[i], lr);
       }
     } catch (e) {
       throw e instanceof FusedStepError ? e : new FusedStepError(where, step, (e as Error).message);
@@ -359,9 +377,30 @@ export class FusedTrainer {
     this.k.denseBackward(l.act, n, l.nIn, l.nOut, input, h, delta, this.gW[i], gb, mode, dx, k1, k2, e, rank, this.classes, this.scratch[i].length ? this.scratch[i] : null, l.scale, clip);
   }
 
-  private update(p: tf.Variable, g: Float32Array, lr: number): void {
-    const o = this.optimizer.options;
-    const s: SlotState = this.optimizer.slotOf(p);
+  /**
+   * LowRankPathway.learn for layered LDFA (fixed-p, raf, local) in native code: Q's and P's gradients
+   * (ldfaGradients), then each by its own optimiser, Q first, as the pathway does.
+   */
+  private learnLowRank(i: number, n: number, delta: Float32Array, epoch: number): void {
+    const l = this.layers[i];
+    const p = l.pathway as LowRankPathway;
+    const qOpt = p.optimizer as Optimizer;
+    const pOpt = p.pOptimizer as Optimizer;
+    const raf = l.ldfaRule === 1;
+    const E = raf ? (p.ojaOnLabels ? this.oneHot(n) : delta) : null;
+    // The pathway's gradient clamp is private to it; read, not changed.
+    const clip = (p as unknown as { clip: number | null }).clip ?? 0;
+    const withP = l.ldfaRule !== 0;
+    this.k.ldfaGradients(l.ldfaRule, l.nIn, l.nOut, p.rank, n, this.gW[i], dataOf(p.P), dataOf(p.Q), E, this.gQ[i], withP ? this.gP[i] : null, raf ? this.ojaScratch[i] : null, clip);
+    qOpt.epoch = epoch;
+    pOpt.epoch = epoch;
+    this.update(qOpt, p.Q, this.gQ[i], qOpt.learningRate);
+    if (withP) this.update(pOpt, p.P, this.gP[i], pOpt.learningRate);
+  }
+
+  private update(opt: Optimizer, p: tf.Variable, g: Float32Array, lr: number): void {
+    const o = opt.options;
+    const s: SlotState = opt.slotOf(p);
     s.t += 1;
     this.k.optimizerStep(OPT_CODE[o.type], p.size, writableData(p), g, s.m ? writableData(s.m) : null, s.v ? writableData(s.v) : null, lr, o.momentum, o.nesterov, o.beta1, o.beta2, o.epsilon, o.weightDecay, o.manhattan, s.t);
   }

@@ -23,11 +23,15 @@
 //                  loss (double) and the count of correct argmaxes.
 //   optimizerStep  SGD (momentum, Nesterov), Adam, AdamW with weight decay
 //                  and Batch Manhattan, in the order of lib/rules/optim.ts.
+//   ldfaGradients  the gradients of a layered LDFA pathway's Q and P (rules
+//                  fixed-p, raf: Oja's subspace rule, local).
 #include <napi.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 extern "C" void cblas_sgemm(int order, int transA, int transB, int m, int n, int k, float alpha, const float* a,
                             int lda, const float* b, int ldb, float beta, float* c, int ldc);
@@ -39,7 +43,7 @@ constexpr int kN = 111;
 constexpr int kT = 112;
 
 void Mul(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb,
-         float beta, float* c, int64_t ldc) {
+         float beta, float* c, int64_t ldc, float alpha = 1.0f) {
   if (m == 0 || n == 0) return;
   if (k == 0) {  // sgemm leaves C alone for k = 0 only with beta = 1; make the empty sum explicit
     if (beta == 0.0f)
@@ -47,7 +51,7 @@ void Mul(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, int6
         for (int64_t j = 0; j < n; j++) c[i * ldc + j] = 0.0f;
     return;
   }
-  cblas_sgemm(kRowMajor, ta ? kT : kN, tb ? kT : kN, (int)m, (int)n, (int)k, 1.0f, a, (int)lda, b, (int)ldb, beta, c,
+  cblas_sgemm(kRowMajor, ta ? kT : kN, tb ? kT : kN, (int)m, (int)n, (int)k, alpha, a, (int)lda, b, (int)ldb, beta, c,
               (int)ldc);
 }
 
@@ -304,6 +308,70 @@ Napi::Value LossAndError(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+enum LowRankRule { kFixedP = 0, kRaf = 1, kLocal = 2 };
+
+// ldfaGradients(rule, nIn, m, r, rows, G, P, Q, E | null, gQ, gP | null, scratch | null, clip): the gradients
+// of a layered LDFA pathway's Q [nIn, r] and P [r, m] (lib/rules/low-rank.ts), G [nIn, m] the layer's weight gradient:
+//   all rules  gQ = G P^T
+//   raf        gP = -(P S - P S P^T P), S = E'^T E' / rows, E' = the rows E [rows, m] centred over the batch
+//              and divided by their largest column standard deviation (+1e-8): Oja's subspace rule
+//   local      gP = Q^T G
+// clip > 0 clamps both to +-clip. scratch (raf): rows*m + r*rows + r*m + r*r floats.
+Napi::Value LdfaGradients(const Napi::CallbackInfo& info) {
+  Reader r(info, "ldfaGradients");
+  const int64_t rule = r.Int("rule"), nIn = r.Int("nIn"), m = r.Int("m"), rank = r.Int("r"), rows = r.Int("rows");
+  const float* G = r.F32("G", nIn * m);
+  const float* P = r.F32("P", rank * m);
+  const float* Q = r.F32("Q", nIn * rank);
+  const bool raf = r.Ok() && rule == kRaf;
+  const float* E = r.F32("E", raf ? rows * m : 0, !raf);
+  float* gQ = r.F32("gQ", nIn * rank);
+  float* gP = r.F32("gP", rule == kFixedP ? 0 : rank * m, rule == kFixedP);
+  float* scratch = r.F32("scratch", raf ? rows * m + rank * rows + rank * m + rank * rank : 0, !raf);
+  const double clip = r.Real("clip");
+  if (r.Ok() && rule > kLocal) r.Error("rule", "must be 0 (fixed-p), 1 (raf) or 2 (local)");
+  if (r.Ok() && rule != kFixedP && !gP) r.Error("gP", "must be a Float32Array for raf and local");
+  if (r.Ok() && raf && (!E || !scratch || rows == 0)) r.Error("E", "and scratch must be given, with rows > 0, for raf");
+  if (!r.Finish()) return info.Env().Undefined();
+  Mul(false, true, nIn, rank, m, G, m, P, m, 0.0f, gQ, rank);
+  if (rule == kLocal) Mul(true, false, rank, m, nIn, Q, rank, G, m, 0.0f, gP, m);
+  if (raf) {
+    float* Ec = scratch;
+    float* Z = Ec + rows * m;
+    float* PS = Z + rank * rows;
+    float* T = PS + rank * m;
+    // Column means and variances in row order (double sums); the vector keeps its capacity between calls.
+    thread_local std::vector<double> sums;
+    sums.assign(static_cast<size_t>(m), 0.0);
+    for (int64_t i = 0; i < rows; i++)
+      for (int64_t j = 0; j < m; j++) sums[j] += E[i * m + j];
+    for (int64_t j = 0; j < m; j++) sums[j] /= static_cast<double>(rows);
+    for (int64_t i = 0; i < rows; i++)
+      for (int64_t j = 0; j < m; j++) Ec[i * m + j] = E[i * m + j] - static_cast<float>(sums[j]);
+    sums.assign(static_cast<size_t>(m), 0.0);
+    for (int64_t i = 0; i < rows; i++)
+      for (int64_t j = 0; j < m; j++) sums[j] += static_cast<double>(Ec[i * m + j]) * Ec[i * m + j];
+    double largest = 0;
+    for (int64_t j = 0; j < m; j++) largest = std::max(largest, std::sqrt(sums[j] / static_cast<double>(rows)));
+    const float inv = static_cast<float>(1.0 / (largest + 1e-8));
+    // P S = ((P Ec^T) Ec) inv^2 / rows: two thin products (2 r m rows each) instead of forming S (m^2 rows).
+    Mul(false, true, rank, rows, m, P, m, Ec, m, 0.0f, Z, rows);
+    Mul(false, false, rank, m, rows, Z, rows, Ec, m, 0.0f, PS, m, static_cast<float>(static_cast<double>(inv) * inv / static_cast<double>(rows)));
+    Mul(false, true, rank, rank, m, PS, m, P, m, 0.0f, T, rank);
+    for (int64_t i = 0; i < rank * m; i++) gP[i] = -PS[i];
+    Mul(false, false, rank, m, rank, T, rank, P, m, 1.0f, gP, m);
+  }
+  if (clip > 0) {
+    const float c = static_cast<float>(clip);
+    auto clamp = [c](float* v, int64_t n) {
+      for (int64_t i = 0; i < n; i++) v[i] = v[i] > c ? c : v[i] < -c ? -c : v[i];
+    };
+    clamp(gQ, nIn * rank);
+    if (gP) clamp(gP, rank * m);
+  }
+  return info.Env().Undefined();
+}
+
 enum Opt { kSgd = 0, kAdam = 1, kAdamW = 2 };
 
 // optimizerStep(type, len, p, g, m | null, v | null, lr, momentum, nesterov, beta1, beta2, epsilon, weightDecay, manhattan, t)
@@ -371,4 +439,5 @@ void RegisterFusedDense(Napi::Env env, Napi::Object exports) {
   exports.Set("denseBackward", Napi::Function::New(env, DenseBackward));
   exports.Set("lossAndError", Napi::Function::New(env, LossAndError));
   exports.Set("optimizerStep", Napi::Function::New(env, OptimizerStep));
+  exports.Set("ldfaGradients", Napi::Function::New(env, LdfaGradients));
 }

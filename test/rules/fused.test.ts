@@ -129,6 +129,8 @@ test('fused step equals the reference step for every pathway it covers, on rando
     ['activation-alignment', {}],
     ['ldfa', { rank: 2 }],
     ['ldfa', { rank: 2, ldfaRule: 'fixed' }],
+    ['ldfa', { rank: 3, ldfaRule: 'fixed-p' }],
+    ['ldfa', { rank: 2, ojaOutputSignal: 'error', clip: 0.05 }],
     ['ldfa', { rank: 1, ldfaRule: 'local', clip: 0.5 }],
     ['ldfa', { rank: 1, ldfaRule: 'normative' }],
     ['dldfa', { rank: 2 }],
