@@ -75,6 +75,8 @@ export interface LyapunovOptions {
   orthonormalizeEvery?: number;
   /** Seed of the random initial frame (default 0). */
   seed?: number;
+  /** An initial frame (k x dim rows, orthonormalised here) instead of a random one, e.g. a previous run's `frame`. */
+  initialFrame?: ArrayLike<number>;
   /** Equal parts of the run whose means give the spread (default 10). */
   blocks?: number;
   /** Number of checkpoints of the running estimates kept (default 200). */
@@ -373,8 +375,12 @@ export function lyapunovSpectrum(system: TangentSystem, x0: ArrayLike<number>, o
     progress?.update(++done, 'state transient');
   }
 
-  // Random orthonormal initial frame (seeded).
-  const V = new Rng(options.seed ?? 0).normalArray(k * n, 0, 1, 'float64') as Float64Array;
+  // Random orthonormal initial frame (seeded), or the one given.
+  let V: Float64Array;
+  if (options.initialFrame !== undefined) {
+    if (options.initialFrame.length !== k * n) throw new ArgumentError('initialFrame', `k x dim = ${k * n} values`, options.initialFrame.length);
+    V = Float64Array.from(options.initialFrame);
+  } else V = new Rng(options.seed ?? 0).normalArray(k * n, 0, 1, 'float64') as Float64Array;
   const work = qrWork(k, n);
   const scratch = new Float64Array(k);
   let fallbacks = orthonormalize(V, k, n, scratch, work) ? 1 : 0;

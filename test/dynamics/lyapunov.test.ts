@@ -202,3 +202,16 @@ test('bad arguments name themselves; an interrupt stops with the partial estimat
     clearInterrupt();
   }
 });
+
+test('initialFrame continues a run: two halves from the saved state and frame average to the whole run', () => {
+  const henon: TangentSystem = {
+    dim: 2, time: 'discrete',
+    evaluate: (x, o) => { o[0] = 1 - 1.4 * x[0] * x[0] + x[1]; o[1] = 0.3 * x[0]; },
+    tangent: (x, V, k, o) => { for (let r = 0; r < k; r++) { const a = V[2 * r], b = V[2 * r + 1]; o[2 * r] = -2.8 * x[0] * a + b; o[2 * r + 1] = 0.3 * a; } },
+  };
+  const whole = lyapunovSpectrum(henon, [0.1, 0.1], { time: 2000, transient: 100, progress: false, seed: 4 });
+  const first = lyapunovSpectrum(henon, [0.1, 0.1], { time: 1000, transient: 100, progress: false, seed: 4 });
+  const second = lyapunovSpectrum(henon, first.state, { time: 1000, initialFrame: first.frame, progress: false });
+  for (let i = 0; i < 2; i++) assert.ok(Math.abs((first.exponents[i] + second.exponents[i]) / 2 - whole.exponents[i]) < 1e-9);
+  assert.throws(() => lyapunovSpectrum(henon, [0.1, 0.1], { time: 10, initialFrame: [1, 0, 0], progress: false }), /initialFrame/);
+});
