@@ -24,6 +24,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { installServedPlotly } from './served-plotly.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = new Set(process.argv.slice(2));
@@ -144,9 +145,11 @@ function setupKernel() {
 
 function setupServedPlotly() {
   // Notebook figures load plotly.js from <base_url>nbextensions/ldl-plotly/; without it they embed the bundle (lib/plot display).
-  const r = run(process.execPath, [join(root, 'scripts', 'served-plotly.mjs'), '--if-missing']);
-  if (r.status !== 0) {
-    log('plotly.js is not served to Jupyter: notebooks embed its 4.8 MB bundle in their outputs instead');
+  try {
+    const how = installServedPlotly({ ifMissing: true });
+    if (how !== 'present') log(`plotly.js ${how} into .jupyter-prefix/share/jupyter/nbextensions/ldl-plotly/ for Jupyter to serve`);
+  } catch (e) {
+    log(`plotly.js is not served to Jupyter (${e.message}): notebooks embed its 4.8 MB bundle in their outputs instead`);
     process.exitCode = 1;
   }
 }
