@@ -36,12 +36,13 @@ test('every export of every lib/*/index.ts has a fuzz table line or a stated exe
   assert.deepEqual(stale, [], `table lines or exemptions for names no longer exported: ${stale.join(', ')}`);
 });
 
-interface Message { t: 'start' | 'result' | 'end' | 'crash'; entry?: number; case?: number; fn?: string; what?: string; ok?: boolean; why?: string; how?: string }
+interface Message { t: 'start' | 'result' | 'end' | 'crash' | 'setup'; entry?: number; case?: number; fn?: string; what?: string; ok?: boolean; why?: string; how?: string; ms?: number }
 
 /** Runs one module's table in child processes, resuming after a hang or crash. */
-async function runModule(m: string): Promise<{ failures: string[]; functions: Set<string>; cases: number }> {
+async function runModule(m: string): Promise<{ failures: string[]; functions: Set<string>; cases: number; ms: Map<string, number> }> {
   const failures: string[] = [];
   const functions = new Set<string>();
+  const ms = new Map<string, number>();
   let cases = 0;
   let from: [number, number] = [0, -1];
   for (;;) {
@@ -70,8 +71,11 @@ async function runModule(m: string): Promise<{ failures: string[]; functions: Se
           clearTimeout(timer);
           current = null;
           functions.add(msg.fn!);
+          ms.set(msg.fn!, (ms.get(msg.fn!) ?? 0) + (msg.ms ?? 0));
           cases++;
           if (!msg.ok) failures.push(`${m}.${msg.fn} (${msg.what}): ${msg.why}`);
+        } else if (msg.t === 'setup') {
+          ms.set('(setup)', (ms.get('(setup)') ?? 0) + (msg.ms ?? 0));
         } else if (msg.t === 'end') {
           finish(null);
         } else if (msg.t === 'crash') {
@@ -94,7 +98,7 @@ async function runModule(m: string): Promise<{ failures: string[]; functions: Se
     if (next === null) break;
     from = next;
   }
-  return { failures, functions, cases };
+  return { failures, functions, cases, ms };
 }
 
 for (const m of MODULES) {
@@ -103,7 +107,8 @@ for (const m of MODULES) {
     const r = await runModule(m);
     totals.functions += r.functions.size;
     totals.cases += r.cases;
-    console.log(`fuzz lib/${m}: ${r.functions.size} functions, ${r.cases} cases, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    const slowest = [...r.ms].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([f, t]) => `${f} ${(t / 1000).toFixed(1)} s`).join(', ');
+    console.log(`fuzz lib/${m}: ${r.functions.size} functions, ${r.cases} cases, ${((Date.now() - t0) / 1000).toFixed(1)} s (slowest: ${slowest})`);
     assert.deepEqual(r.failures, [], `${r.failures.length} failing cases:\n${r.failures.join('\n')}`);
   });
 }

@@ -44,7 +44,10 @@ export interface Target {
   sized?: boolean;
   /** An empty array must throw (a sample, a list that needs one element). */
   nonEmpty?: boolean;
-  /** Kinds of corruption to leave out: 'fraction' (a count that may be real), 'long' (a buffer may be longer), 'rank' (a tensor read flat), 'value'. */
+  /**
+   * Kinds of corruption to leave out: 'fraction' (a count that may be real), 'infinity' (a limit where Infinity means none;
+   * -Infinity is drawn instead), 'long' (a buffer may be longer), 'rank' (a tensor read flat), 'rows' (any row count fits), 'value'.
+   */
   skip?: string[];
   /**
    * The user's name for the positional argument (`options`, `x`); an
@@ -156,7 +159,7 @@ export function corruptions(t: Target): fc.Arbitrary<Corruption>[] {
       out.push(fc.oneof(
         fc.integer({ min: -5, max: -1 }),
         ...(skip.has('fraction') ? [] : [fc.double({ min: 0.1, max: 9.9, noNaN: true }).filter((x) => !Number.isInteger(x))]),
-        fc.constantFrom(NaN, Infinity),
+        fc.constantFrom(NaN, ...(skip.has('infinity') ? [-Infinity] : [Infinity])),
       ).map((v) => c(`${label} = ${v}`, true, (args) => setAt(args, t.path, v))));
       break;
     case 'number':

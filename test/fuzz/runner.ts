@@ -15,7 +15,9 @@ process.on('unhandledRejection', (e) => { send({ t: 'crash', why: `unhandled rej
 async function main(): Promise<void> {
   const table: Table = (await import(`./table-${moduleName}.ts`)).table;
   const mod = (await import(`../../lib/${moduleName}/index.ts`)) as Record<string, (...a: unknown[]) => unknown>;
+  const s0 = Date.now();
   await table.setup?.();
+  send({ t: 'setup', ms: Date.now() - s0 });
   const only = process.env.FUZZ_ONLY?.split(',');
   for (let ei = Number(fromEntry); ei < table.entries.length; ei++) {
     const entry = table.entries[ei];
@@ -28,6 +30,7 @@ async function main(): Promise<void> {
       const c = ci < 0 ? null : cases[ci];
       const what = c ? c.what : 'valid arguments';
       send({ t: 'start', entry: ei, case: ci, fn: entry.name, what });
+      const t0 = Date.now();
       let outcome;
       try {
         const args = await entry.valid();
@@ -43,7 +46,7 @@ async function main(): Promise<void> {
       } catch (e) {
         outcome = { ok: false, why: `the harness failed: ${(e as Error)?.stack ?? e}` };
       }
-      send({ t: 'result', entry: ei, case: ci, fn: entry.name, what, ...outcome });
+      send({ t: 'result', entry: ei, case: ci, fn: entry.name, what, ms: Date.now() - t0, ...outcome });
     }
   }
   send({ t: 'end' });

@@ -11,6 +11,7 @@ const noArgs = (name: string): FuzzEntry => ({ name, valid: () => [], targets: [
 const kernelValue = (_r: unknown, c: { what: string }) => /\] = /.test(c.what) || / entry = /.test(c.what);
 /** Environment values are strings: a bad number arrives as its text. */
 const env = (e: unknown) => Object.fromEntries(Object.entries(e as object).map(([k, v]) => [k, String(v)]));
+const construct = (C: unknown, a: unknown[]) => new (C as new (...x: unknown[]) => unknown)(...a);
 const okResult = (jobIndex: number, value: number) => ({ ok: true, value, ms: 1, jobIndex, pid: 1 });
 
 const entries: FuzzEntry[] = [
@@ -87,10 +88,18 @@ const entries: FuzzEntry[] = [
   { name: 'describeResults', valid: () => [[okResult(0, 1), okResult(1, 2)]], targets: [] },
   {
     name: 'runJobs', valid: () => [[], { timeoutMs: 1000, progress: false }],
-    targets: [{ path: [1, 'timeoutMs'], kind: 'count', skip: ['fraction'] }],
+    targets: [{ path: [1, 'timeoutMs'], kind: 'count', skip: ['fraction', 'infinity'], names: ['options'] }],
   },
   { name: 'defaultPool', valid: () => [], targets: [], nonFiniteOk: 'timeoutMs and idleCloseMs are Infinity when unset (the documented defaults)' },
   noArgs('closeDefaultPool'),
+  // Classes with numeric constructor arguments: `new` through the call.
+  { name: 'Rng', valid: () => [7], call: (C, a) => { const r = construct(C, a) as { uniform(): number }; return r.uniform(); }, targets: [{ path: [0], kind: 'count', names: ['seed'] }] },
+  { name: 'Progress', valid: () => [{ total: 10, label: 'fuzz', output: 'silent' }], call: (C, a) => { construct(C, a); return null; }, targets: [{ path: [0, 'total'], kind: 'count', names: ['options'] }] },
+  { name: 'Budget', valid: () => [{ maxIterations: 10, timeLimitMs: 1000 }], call: (C, a) => { construct(C, a); return null; }, targets: [{ path: [0, 'maxIterations'], kind: 'count', names: ['options'] }, { path: [0, 'timeLimitMs'], kind: 'number', names: ['options'] }] },
+  {
+    name: 'WorkerPool', valid: () => [{ size: 1, timeoutMs: 1000, output: 'silent' }], call: async (C, a) => { const p = construct(C, a) as { close(): Promise<void> }; await p.close(); return null; },
+    targets: [{ path: [0, 'size'], kind: 'count', names: ['options'] }, { path: [0, 'timeoutMs'], kind: 'count', skip: ['fraction', 'infinity'], names: ['options'] }, { path: [0, 'output'], kind: 'enum', names: ['options'] }],
+  },
   // Records of what an estimator measured (an Infinity or NaN residual is reported, not computed with): no bad-input cases.
   { name: 'convergenceReport', valid: () => [12, 1e-4, 1e-3, 'relative change'], targets: [] },
   { name: 'notConvergedMessage', valid: () => ['lanczos', { iterations: 12, residual: 1e-2, tolerance: 1e-3, converged: false, measure: 'residual' }], targets: [] },
@@ -109,14 +118,10 @@ export const table: Table = {
   },
   exempt: {
     ArgumentError: 'class: the error the suite expects; constructing it takes any values by design',
-    Rng: 'class: its seed is fuzzed through rng(seed), which constructs it',
     Matrix: 'class: ml-matrix re-exported; every function here that takes one converts through toMatrix, fuzzed',
-    Progress: 'class: a display; its numeric option (total) is checked by checkInteger, fuzzed',
-    Budget: 'class: its numeric options go through checkInteger and checkNumber, fuzzed',
     EventLoopYield: 'class: a timer with no numeric input from the user',
     InterruptedError: 'class: an error type the library throws, not given user input',
     JobFailedError: 'class: an error type the library throws, not given user input',
-    WorkerPool: 'class: worker processes; its options are fuzzed through runJobs, which makes the default pool',
     BACKEND_ORDER: 'constant: the list of backends',
     NATIVE_ADDON_PATH: 'constant: a path',
     POOL_WORKER_ENTRY: 'constant: a path',
