@@ -6,7 +6,7 @@
  * the kernelspecs (Debian's /usr/bin/python3 is the Python that has Jupyter;
  * a pyenv or venv python3 earlier on PATH usually does not); their argv is
  * then pointed at this Node binary running scripts/tslab-kernel.cjs, the
- * project's own tslab with folder imports (`./lib/core`) fixed. An absolute
+ * project's tslab launcher (precompiled library, folder imports, interrupts, traces). An absolute
  * Node path keeps the kernel working when Jupyter's PATH has no `node`.
  *
  * Jupyter finds the kernel through JUPYTER_PATH=<root>/.jupyter-prefix/share/jupyter.

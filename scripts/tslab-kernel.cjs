@@ -1,19 +1,18 @@
 #!/usr/bin/env node
 /**
- * The project's tslab kernel: tslab 1.0.22 with one fix, so notebooks can
- * import a library module by its folder (`import { ... } from './lib/core'`)
- * and library modules can import each other the same way (`from '../core'`).
- *
- * tslab compiles local .ts files itself and loads them through its own
- * require hook, which maps `./x` only to `x.js` and never to `x/index.js`
- * (tslab/dist/executor.js, requireFromSideOutputs): a folder import then
- * falls through to Node, which cannot load .ts, and fails with
- * "Cannot find module './lib/core'". Here every compiled `<dir>/index.js`
- * gets a one-line sibling `<dir>.js` that re-exports it, so both spellings
- * load the very same module instance. Everything else is tslab unchanged
- * (its own TypeScript 5.0, its compiler options, its recompilation of changed
- * files), except that Kernel > Interrupt stops the library's work at its
- * next step (installInterruptHook below). Registered by scripts/kernel.mjs.
+ * The project's tslab kernel: tslab 1.0.22 (patched by patches/tslab-1.0.22.patch at setup) started with
+ * what a notebook of this project needs. Registered by scripts/kernel.mjs.
+ * - The precompiled library (usePrecompiledLibrary): while lib-build/ matches lib/, `./lib/...` imports
+ *   type-check against its .d.ts and run its .js, so the first cell takes seconds instead of tslab
+ *   compiling the library (scripts/build-lib.cjs); otherwise tslab compiles lib/ as published, and
+ *   LDL_KERNEL_SOURCES=1 asks for that.
+ * - Folder imports when tslab compiles lib/ itself: tslab loads the files it compiled through its own
+ *   require hook, which maps `./x` only to `x.js` and never to `x/index.js`
+ *   (tslab/dist/executor.js, requireFromSideOutputs), so `import ... from './lib/core'` and a library
+ *   file's `from '../core'` failed with "Cannot find module". Every compiled `<dir>/index.js` gets a
+ *   one-line sibling `<dir>.js` that re-exports it: both spellings load the same module instance.
+ * - Kernel > Interrupt stops the library's work at its next step (installInterruptHook).
+ * - Stack traces name the cell's line and lib/'s .ts line (installStackMapping).
  */
 'use strict';
 const path = require('path');
