@@ -338,6 +338,15 @@ function stepsFor(name: string, t: number, h: number): number {
   return Math.round(t / h);
 }
 
+/** Checks the system and turns the run's times into a step length h and a step count. */
+function stepsOf(system: TangentSystem, options: { time: number; dt?: number; stepTime?: number }, atLeastOne: boolean): { n: number; h: number; steps: number } {
+  checkSystem(system);
+  const h = stepTimeOf(system, options.dt, options.stepTime);
+  const steps = stepsFor('time', options.time, h);
+  if (atLeastOne && steps < 1) throw new ArgumentError('time', `at least one step (${h})`, options.time);
+  return { n: system.dim, h, steps };
+}
+
 function checkState(x0: ArrayLike<number>, dim: number): Float64Array {
   if (!x0 || x0.length !== dim) throw new ArgumentError('x0', `an initial state of ${dim} values`, x0 ? `${x0.length} values` : x0);
   const x = Float64Array.from(x0);
@@ -350,12 +359,8 @@ function checkState(x0: ArrayLike<number>, dim: number): Float64Array {
  * the file header for the procedure, burn-in, spread and units).
  */
 export function lyapunovSpectrum(system: TangentSystem, x0: ArrayLike<number>, options: LyapunovOptions): LyapunovSpectrum {
-  checkSystem(system);
-  const n = system.dim;
+  const { n, h, steps } = stepsOf(system, options, true);
   const k = checkInteger('k', options.k ?? n, 1, n);
-  const h = stepTimeOf(system, options.dt, options.stepTime);
-  const steps = stepsFor('time', options.time, h);
-  if (steps < 1) throw new ArgumentError('time', `at least one step (${h})`, options.time);
   const transientSteps = stepsFor('transient', options.transient ?? 0, h);
   const frameSteps = stepsFor('frameTransient', options.frameTransient ?? 0, h);
   const every = checkInteger('orthonormalizeEvery', options.orthonormalizeEvery ?? 1, 1);
@@ -481,11 +486,7 @@ export interface TwoTrajectoryEstimate {
  * Jacobian is used, so it checks `tangent` independently.
  */
 export function largestExponentByTwoTrajectories(system: TangentSystem, x0: ArrayLike<number>, options: TwoTrajectoryOptions): TwoTrajectoryEstimate {
-  checkSystem(system);
-  const n = system.dim;
-  const h = stepTimeOf(system, options.dt, options.stepTime);
-  const steps = stepsFor('time', options.time, h);
-  if (steps < 1) throw new ArgumentError('time', `at least one step (${h})`, options.time);
+  const { n, h, steps } = stepsOf(system, options, true);
   const transient = stepsFor('transient', options.transient ?? 0, h);
   const dirSteps = stepsFor('directionTransient', options.directionTransient ?? 0, h);
   const eps = checkPositive('epsilon', options.epsilon ?? 1e-8);
@@ -567,12 +568,10 @@ export interface Trajectory {
  * RK4 with step dt) and records it every `sampleEvery` time units.
  */
 export function trajectory(system: TangentSystem, x0: ArrayLike<number>, options: TrajectoryOptions): Trajectory {
-  checkSystem(system);
-  const n = system.dim;
-  const h = stepTimeOf(system, options.dt, options.stepTime);
+  const { n, h, steps } = stepsOf(system, options, false);
   const transient = stepsFor('transient', options.transient ?? 0, h);
   const stride = Math.max(1, stepsFor('sampleEvery', options.sampleEvery ?? h, h));
-  const samples = Math.floor(stepsFor('time', options.time, h) / stride) + 1;
+  const samples = Math.floor(steps / stride) + 1;
   const x = checkState(x0, n);
   const st = new Stepper(system, h, 0);
   const states = new Float64Array(samples * n);
