@@ -158,8 +158,12 @@ export function figureHtml(fig: Figure, options: HtmlOptions = {}): string {
     tag.onerror = function () { request.failed = true; };
     document.head.appendChild(tag);
   }`;
+  const failed = plotly !== 'served' ? '' : `    if (div && window.ldlPlotlyRequest && window.ldlPlotlyRequest.failed) {
+      return say('plotly.js could not be loaded from ' + window.ldlPlotlyRequest.src + '. ' + ${JSON.stringify(PLOTLY_NOT_SERVED)});
+    }
+`;
   const draw = `<script type="text/javascript">(function () {
-  var id = ${JSON.stringify(id)}, waited = 0, notServed = ${JSON.stringify(PLOTLY_NOT_SERVED)};${request}
+  var id = ${JSON.stringify(id)}, waited = 0;${request}
   function say(text) {
     var div = document.getElementById(id);
     if (!div) return;
@@ -177,9 +181,7 @@ export function figureHtml(fig: Figure, options: HtmlOptions = {}): string {
       window.Plotly.newPlot(div, spec.data, spec.layout, spec.config);
       return;
     }
-    var request = window.ldlPlotlyRequest;
-    if (${plotly === 'served'} && request && request.failed && div) return say('plotly.js could not be loaded from ' + request.src + '. ' + notServed);
-    waited += 50;
+${failed}    waited += 50;
     if (waited > 60000) return say('plotly.js was not loaded on this page: re-run the cell that showed the first figure, or restart the kernel and run all.');
     setTimeout(draw, 50);
   }
