@@ -21,7 +21,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
-import { Rng, blasInfo, blasThreads, gemmIsNative, median, setBlasThreads } from '../lib/core';
+import { Rng, blasInfo, gemmIsNative, median, setBlasThreads } from '../lib/core';
 import { RandomRateNetwork } from '../lib/circuits';
 import { lyapunovSpectrum, orthonormalizeRows, trajectory } from '../lib/dynamics';
 
@@ -90,7 +90,7 @@ async function main(): Promise<void> {
   const ratio = torchTimes.length ? oursMed / torchMed : null;
   const note = (ratio !== null ? `time ours / PyTorch = ${ratio.toFixed(2)}; ` : `PyTorch did not run: ${torchError}; `) +
     `largest |difference| of the ${k} exponents ${maxDiff.toExponential(1)}; lambda_1 ${oursExp![0].toFixed(4)} over ${time} tau (a short average: a timing run, not an estimate). ` +
-    `BLAS ${blasInfo()}, ${blasThreads()} thread. Load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} (shared machine: read the ratio).`;
+    `BLAS ${blasInfo()}. Load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} (shared machine: read the ratio).`;
   console.log(`\n${table.title}`);
   for (const r of [table.columns, ...rows]) console.log(r.map(String).join('  |  '));
   console.log(note);
