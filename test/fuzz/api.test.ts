@@ -7,6 +7,11 @@
  * The coverage test fails when an export has neither a table line nor an
  * exemption with its reason. Fixed seed (FUZZ_SEED); FUZZ_RUNS draws more,
  * FUZZ_ONLY=a,b runs only those functions.
+ *
+ * Scope: the seven modules with a lib/<module>/index.ts. lib/studies is left
+ * out: it has no index, and its files are each one notebook's glue (job
+ * arguments, tables, figures of results the library produced), whose user
+ * input reaches the library functions fuzzed here.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
