@@ -5,7 +5,8 @@
  *
  * Times, as a front end sees them (jupyter_client, through test/kernel/jupyter.ts), a fresh kernel's
  * life: start until it answers, the first cell, then the per-cell overhead (median of a few cells that
- * only bind a number). Three kernels, in alternating rounds:
+ * only bind a number); for the cells also the CPU time of the kernel's process, which a loaded shared
+ * machine stretches much less than the wall time. Three kernels, in alternating rounds:
  * - tslab as setup leaves it, loading the precompiled library (lib-build/; built first when stale);
  * - tslab compiling lib/ from its sources (LDL_KERNEL_SOURCES=1: what it did before lib-build/,
  *   and still does when a file under lib/ is newer than its build);
@@ -51,12 +52,21 @@ interface Sample {
   ready: number;
   first: number;
   perCell: number;
+  firstCpu: number;
+  perCellCpu: number;
 }
 
 function sample(name: string, run: KernelRun): Sample {
   const failed = run.cells.find((c) => c.status !== 'ok');
   if (failed) throw new Error(`${name}: a cell failed: ${failed.error}\n${failed.stderr}`);
-  return { ready: run.ready, first: run.cells[0].seconds, perCell: median(run.cells.slice(1).map((c) => c.seconds)) };
+  const rest = run.cells.slice(1);
+  return {
+    ready: run.ready,
+    first: run.cells[0].seconds,
+    perCell: median(rest.map((c) => c.seconds)),
+    firstCpu: run.cells[0].cpu ?? NaN,
+    perCellCpu: median(rest.map((c) => c.cpu ?? NaN)),
+  };
 }
 
 async function main(): Promise<void> {
@@ -92,7 +102,7 @@ async function main(): Promise<void> {
     for (const k of order) {
       const s = sample(k.name, await k.run());
       samples.get(k.name)!.push(s);
-      console.log(`round ${r + 1}/${reps} ${k.name}: ready ${s.ready.toFixed(2)} s, first cell ${s.first.toFixed(2)} s, per cell ${(s.perCell * 1000).toFixed(0)} ms`);
+      console.log(`round ${r + 1}/${reps} ${k.name}: ready ${s.ready.toFixed(2)} s, first cell ${s.first.toFixed(2)} s (CPU ${s.firstCpu.toFixed(2)} s), per cell ${(s.perCell * 1000).toFixed(0)} ms (CPU ${(s.perCellCpu * 1000).toFixed(0)} ms)`);
     }
   }
   const loadAfter = os.loadavg();
@@ -103,11 +113,14 @@ async function main(): Promise<void> {
   const rows = [
     ['kernel start until it answers (s)', ...[built, sources, python].map((n) => med(n, 'ready').toFixed(2))],
     ['first cell (s)', ...[built, sources, python].map((n) => med(n, 'first').toFixed(2))],
+    ['first cell, kernel CPU (s)', ...[built, sources, python].map((n) => med(n, 'firstCpu').toFixed(2))],
     [`per-cell overhead, median of ${SMALL_CELLS} cells (ms)`, ...[built, sources, python].map((n) => (med(n, 'perCell') * 1000).toFixed(0))],
+    ['per-cell overhead, kernel CPU (ms)', ...[built, sources, python].map((n) => (med(n, 'perCellCpu') * 1000).toFixed(0))],
   ];
   const ratios = [
     ['first cell, tslab with lib-build/ / Python', (med(built, 'first') / med(python, 'first')).toFixed(1)],
     ['first cell, tslab compiling lib/ / tslab with lib-build/', (med(sources, 'first') / med(built, 'first')).toFixed(1)],
+    ['first cell CPU, tslab compiling lib/ / tslab with lib-build/', (med(sources, 'firstCpu') / med(built, 'firstCpu')).toFixed(1)],
     ['per-cell overhead, tslab with lib-build/ / Python', (med(built, 'perCell') / med(python, 'perCell')).toFixed(1)],
   ];
   const title = `Notebook kernels through jupyter_client, medians of ${reps} alternating round(s)`;

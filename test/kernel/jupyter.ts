@@ -17,6 +17,8 @@ export interface KernelCell {
   error: string;
   /** From the execute request to the kernel's idle after it. */
   seconds: number;
+  /** CPU seconds of the kernel's process meanwhile (all threads), or null where /proc is missing. */
+  cpu: number | null;
 }
 export interface KernelRun {
   /** Seconds from starting the kernel until it answered. */
