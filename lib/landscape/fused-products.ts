@@ -87,7 +87,7 @@ export function densePlan(net: CurvatureNetwork): DensePlan | null {
   }
   if (dense.length === 0 || pending >= 0) return null;
   const weights = dense.map((i) => net.layers[i].weight!);
-  const sizes = Int32Array.from([weights[0].shape[0], ...weights.map((w) => w.shape[1])]);
+  const sizes = Int32Array.from([weights[0].shape[0] as number, ...weights.map((w) => w.shape[1] as number)]);
   const bias = Int32Array.from(dense, (i) => (net.layers[i].bias ? 1 : 0));
   return { sizes, bias, dense, activation, curved };
 }
