@@ -2,7 +2,9 @@
  * lib/core: the ground every module stands on -- argument validation, seeded
  * random numbers, backend selection, the native BLAS path, float64 linear
  * algebra, statistics over seeds, progress, run modes and results, the one
- * worker pool, and the interrupt flag long loops stop on.
+ * worker pool (on local processes, or on a Slurm cluster as job arrays:
+ * `LDL_EXECUTOR=slurm` or `setExecutor('slurm', { partition, time })`), and
+ * the interrupt flag long loops stop on.
  */
 export { ArgumentError, describe, checkInteger, checkNumber, checkPositive, checkOneOf, checkString, checkFinite, checkShape } from './validate';
 export { Rng, rng } from './rng';

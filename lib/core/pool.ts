@@ -428,6 +428,8 @@ export class WorkerPool {
   private readonly backendOption: 'auto' | BackendName | undefined;
   private readonly executorOption: ExecutorName | undefined;
   private readonly slurmOption: SlurmOptions | undefined;
+  /** Slurm runs in progress: close() cancels them as it stops local jobs. */
+  private readonly slurmRuns = new Set<SlurmArrayRun>();
   private readonly workers: WorkerSlot[] = [];
   private readonly queue: Task[] = [];
   private nextTaskId = 1;
@@ -518,7 +520,9 @@ export class WorkerPool {
       let interrupted = false;
       let unsubscribe = (): void => {};
       const stopListening = listening();
+      let array: SlurmArrayRun | null = null;
       const cleanUp = (): void => {
+        if (array) this.slurmRuns.delete(array);
         if (onAbort) options.signal?.removeEventListener('abort', onAbort);
         unsubscribe();
         stopListening();
@@ -530,14 +534,16 @@ export class WorkerPool {
       });
       let stop: (why: string, name?: string) => void;
       if (settings.executor === 'slurm') {
-        const array = new SlurmArrayRun(
+        array = new SlurmArrayRun(
           jobs.map((j, i) => ({ module: resolved[i], export: j.export, args: j.args })), settings.slurm, run,
           { LDL_BACKEND: this.workerBackend(), LDL_POOL_PARENT_GEMM: gemmIsNative() ? 'native' : 'js', LDL_PROGRESS: 'silent', LDL_POOL_WORKER: '1' },
           options.runDir, timeoutMs, PROJECT_ROOT,
         );
-        stop = (why, name) => array.cancel(why, name);
-        array.start().catch((e: Error) => {
-          array.halt();
+        const slurmRun = array;
+        this.slurmRuns.add(slurmRun);
+        stop = (why, name) => slurmRun.cancel(why, name);
+        slurmRun.start().catch((e: Error) => {
+          slurmRun.halt();
           cleanUp();
           display?.finish(`not submitted: ${e.message.split('\n')[0]}`);
           reject(e);
@@ -560,13 +566,14 @@ export class WorkerPool {
     });
   }
 
-  /** Stops all workers (running jobs fail with 'PoolClosedError') and waits until their processes have exited. */
+  /** Stops all workers (running jobs fail with 'PoolClosedError'; Slurm runs are scancelled) and waits until their processes have exited. */
   async close(): Promise<void> {
     if (!this.closedFlag) {
       this.closedFlag = true;
       if (this.idleTimer) clearTimeout(this.idleTimer);
       this.idleTimer = null;
       for (const task of this.queue.splice(0)) this.failTask(task, poolError('PoolClosedError', 'the pool was closed before the job ran'), null, false);
+      for (const r of [...this.slurmRuns]) r.cancel('the pool was closed', 'PoolClosedError');
       for (const w of this.workers) {
         if (w.task) {
           const task = w.task;

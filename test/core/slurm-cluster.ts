@@ -43,13 +43,26 @@ export function startTestCluster(cpus: number, maxArraySize = 1001): TestCluster
   }
   const conf = path.join(dir, 'slurm.conf');
   process.env.SLURM_CONF = conf;
+  let stopped = false;
+  const stop = (): void => {
+    if (stopped) return;
+    stopped = true;
+    process.removeListener('exit', stop);
+    process.removeListener('SIGTERM', onTerm);
+    cluster(['stop', '--dir', dir]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  // A suite that never reaches its `after` (killed by a timeout, an exit from inside a test) stops them too.
+  const onTerm = (): void => {
+    stop();
+    process.exit(143);
+  };
+  process.once('exit', stop);
+  process.once('SIGTERM', onTerm);
   return {
     dir,
     conf,
     pids: () => JSON.parse(cluster(['status', '--dir', dir])) as Record<string, number | null>,
-    stop: () => {
-      cluster(['stop', '--dir', dir]);
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
+    stop,
   };
 }

@@ -227,9 +227,11 @@ test('a member over its one-minute time limit is reported as TIMEOUT; the other 
 test('an interrupt (lib/core requestInterrupt) scancels the run and rejects with the finished results kept', { skip }, async () => {
   const runDir = path.join(cluster.dir, 'interrupted');
   const jobs = [0, 1, 2].map((ms) => ({ module: SLURM_JOBS, export: 'sleeps', args: { ms: ms === 0 ? 10 : 60000 + ms } }));
+  let raised = false;
   const running = slurm.run<number>(jobs, {
     runDir, progress: false,
-    onProgress: (r) => { if (r.completed === 1) setTimeout(() => requestInterrupt(), 300); },
+    // Once: a later report with one job done must not raise it again after the test cleared it.
+    onProgress: (r) => { if (r.completed === 1 && !raised) { raised = true; setTimeout(() => requestInterrupt(), 300); } },
   });
   try {
     await assert.rejects(running, (e: unknown) => {
@@ -246,6 +248,20 @@ test('an interrupt (lib/core requestInterrupt) scancels the run and rejects with
   const [sub] = submissions(runDir);
   const q = spawnSync('squeue', ['-h', '-j', sub.jobId, '-t', 'PENDING,RUNNING'], { encoding: 'utf8' });
   assert.equal(q.stdout.trim(), '', 'no task of the interrupted array is left running');
+});
+
+test('closing the pool scancels its Slurm runs: unfinished members fail with PoolClosedError', { skip }, async () => {
+  const pool = new WorkerPool({ executor: 'slurm', output: 'silent', slurm: { dir: runs, pollMs: 250 } });
+  const runDir = path.join(cluster.dir, 'closed');
+  const running = pool.run([{ module: SLURM_JOBS, export: 'sleeps', args: { ms: 60000 } }], { runDir, progress: false });
+  const end = Date.now() + 60000;
+  while (!fs.existsSync(path.join(runDir, 'submissions.jsonl')) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+  await pool.close();
+  const [r] = await running;
+  assert.equal(failure(r).name, 'PoolClosedError');
+  const [sub] = submissions(runDir);
+  const q = spawnSync('squeue', ['-h', '-j', sub.jobId, '-t', 'PENDING,RUNNING'], { encoding: 'utf8' });
+  assert.equal(q.stdout.trim(), '', 'the array was cancelled');
 });
 
 test('bad executor options name the argument', () => {
