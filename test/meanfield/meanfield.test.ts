@@ -11,7 +11,8 @@ import { test } from 'node:test';
 import { Rng } from '../../lib/core';
 import { erf } from '../../lib/circuits';
 import {
-  closedFormAverage, closedFormPairAverage, energyVariance, gaussianAverage, gaussianPairAverage, participationRatioTheory, stationaryDmft,
+  closedFormAverage, closedFormPairAverage, energyVariance, gaussianAverage, gaussianPairAverage, participationRatioAgainstG, participationRatioTheory,
+  stationaryDmft,
 } from '../../lib/meanfield';
 
 const erfPhi = (x: number) => erf((Math.sqrt(Math.PI) / 2) * x);
@@ -131,4 +132,14 @@ test('PR theory of the flow lies within 4% of the published N = 16384 simulation
     assert.ok(Math.abs(pr.prX / x - 1) < 0.04, `g ${g}: PR_x/N ${pr.prX} vs ${x}`);
     assert.ok(Math.abs(pr.prPhi / phi - 1) < 0.04, `g ${g}: PR_phi/N ${pr.prPhi} vs ${phi}`);
   }
+});
+
+test('participationRatioAgainstG is one DMFT and one PR integral per gain', () => {
+  const calls: number[] = [];
+  const out = participationRatioAgainstG([0.8, 2], { tableNodes: 33, quadrature: { dz: 0.08 }, frequencies: 2048 }, (done) => calls.push(done));
+  assert.deepEqual(calls, [1, 2]);
+  assert.equal(out[0].pr.prX, 0);
+  const direct = participationRatioTheory(stationaryDmft({ g: 2, tableNodes: 33, quadrature: { dz: 0.08 } }), { frequencies: 2048 });
+  assert.equal(out[1].pr.prX, direct.prX);
+  assert.equal(out[1].pr.prPhi, direct.prPhi);
 });
