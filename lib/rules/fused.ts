@@ -18,7 +18,10 @@
  *                ldfa: clip(delta P^T Q^T); dldfa: clip(e P^T Q^T)
  *   learn      a pathway with trainable parameters gets its `learn` call
  *              (tfjs, on tensors viewing the step's buffers) after its own
- *              layer's backward and before W_k moves, as in Network.trainStep
+ *              layer's backward and before W_k moves, as in Network.trainStep;
+ *              Kolen-Pollack (B's optimiser on gW) and layered LDFA (fixed-p,
+ *              raf, local: ldfaGradients) learn in place once their first
+ *              `learn` has created their optimisers
  *   update     W_k, b_k in place by the Optimizer's settings and its slots
  *              (Optimizer.slotOf), so either path continues the other's run  optimizerStep
  * Layer k's pathway reads W_k before W_k moves and layer k-1's backward needs
@@ -301,7 +304,12 @@ export class FusedTrainer {
         // Native LDFA learning once the pathway's first learn (the reference code) has created its optimisers.
         const lowRank = l.pathway as LowRankPathway;
         if (l.ldfaRule >= 0 && lowRank.optimizer && lowRank.pOptimizer) this.learnLowRank(i, n, delta, epoch);
-        else if (l.learns) {
+        else if (l.pathway.rule === 'kolen-pollack' && l.pathway.optimizer) {
+          // Kolen-Pollack's learn is B's own optimiser step on W's gradient x^T delta: in place, as for W.
+          const o = l.pathway.optimizer;
+          o.epoch = epoch;
+          this.update(o, (l.pathway as KernelPathway).B, this.gW[i], o.learningRate);
+        } else if (l.learns) {
           if (!outputError) {
             outputError = tf.tensor(this.e.subarray(0, n * this.classes), [n, this.classes], 'float32');
             targets = tf.tensor(this.oneHot(n), [n, this.classes], 'float32');
