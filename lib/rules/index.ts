@@ -163,5 +163,5 @@ export { Network } from './network';
 export type { Gradients, LayerAlignment, LossName, NetworkOptions, StepOptions, Trace } from './network';
 export { DivergenceError, evaluate, historyToDataFrame, runConfigurations, runTrainingJob, train } from './trainer';
 export type { EpochRecord, History, JobData, TrainingJob, TrainingJobResult, TrainOptions } from './trainer';
-export { lenet, mlp } from './models';
+export { lenet, mlp, vgg } from './models';
 export type { ModelOptions } from './models';

@@ -64,3 +64,39 @@ export function mlp(options: ModelOptions & { inputSize?: number; hidden?: numbe
   layers.push({ kind: 'dense', units: classes });
   return { inputShape: [inputSize], layers, seed: options.seed ?? 0, rule: options.rule ?? 'bp', feedback: options.feedback ?? {} };
 }
+
+/**
+ * A plain VGG-like conv net (no batch norm): blocks of 3x3 'same'
+ * convolutions, each followed by the activation, a 2x2 max pool after every
+ * block (skipped once the feature map is smaller than 2x2), then flatten and
+ * one dense layer to the classes. The default, for 28x28 inputs, has eight
+ * convolutions in four blocks of 32, 64, 128 and 256 channels (28 -> 14 -> 7
+ * -> 3 -> 1), the depth of the LDFA paper's VGG-like net (training-rules.md)
+ * at a width a CPU trains. Xavier-uniform weights, zero biases.
+ */
+export function vgg(options: ModelOptions & { inputShape?: [number, number, number]; blocks?: number[][] } = {}): NetworkOptions {
+  const classes = checkInteger('classes', options.classes ?? 10, 2);
+  const activation = checkOneOf('activation', options.activation ?? 'relu', ACTIVATIONS);
+  const inputShape = options.inputShape ?? [28, 28, 1];
+  if (!Array.isArray(inputShape) || inputShape.length !== 3) throw new ArgumentError('inputShape', '[height, width, channels]', inputShape);
+  inputShape.forEach((n, i) => checkInteger(`inputShape[${i}]`, n, 1));
+  if (options.seed !== undefined) checkInteger('seed', options.seed, 0);
+  if (options.rule !== undefined) ruleDefinition(options.rule);
+  const blocks = options.blocks ?? [[32, 32], [64, 64], [128, 128], [256, 256]];
+  if (!Array.isArray(blocks) || blocks.length === 0) throw new ArgumentError('blocks', 'a non-empty array of blocks (arrays of channel counts)', blocks);
+  const layers: LayerSpec[] = [];
+  let [h, w] = inputShape;
+  blocks.forEach((block, b) => {
+    if (!Array.isArray(block) || block.length === 0) throw new ArgumentError(`blocks[${b}]`, 'a non-empty array of channel counts', block);
+    block.forEach((c, j) => {
+      layers.push({ kind: 'conv2d', filters: checkInteger(`blocks[${b}][${j}]`, c, 1), kernelSize: 3, padding: 'same' }, { kind: 'activation', activation });
+    });
+    if (h >= 2 && w >= 2) {
+      layers.push({ kind: 'maxpool', size: 2 });
+      h = Math.floor(h / 2);
+      w = Math.floor(w / 2);
+    }
+  });
+  layers.push({ kind: 'flatten' }, { kind: 'dense', units: classes });
+  return { inputShape: inputShape.slice(), layers, seed: options.seed ?? 0, rule: options.rule ?? 'bp', feedback: options.feedback ?? {} };
+}
