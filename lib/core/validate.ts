@@ -67,8 +67,24 @@ export function checkString(name: string, value: unknown): string {
   return value;
 }
 
-/** Checks that every entry of an array-like is finite (no NaN, no Infinity). */
-export function checkFinite(name: string, values: ArrayLike<number>): void {
+/** The largest finite float32 (2^128 - 2^104). */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/**
+ * Checks that every entry of an array-like is finite (no NaN, no Infinity);
+ * with 'float32', also within float32's range, for values bound for a
+ * float32 tensor or array, where 1e39 would become Infinity.
+ */
+export function checkFinite(name: string, values: ArrayLike<number>, range: 'float64' | 'float32' = 'float64'): void {
+  if (range === 'float32') {
+    for (let i = 0; i < values.length; i++) {
+      if (!(Math.abs(values[i]) <= FLOAT32_MAX)) {
+        throw new ArgumentError(name, 'finite values within float32 range (|x| <= 3.4028e+38)', `${values[i]} at flat index ${i}`);
+      }
+    }
+    return;
+  }
+  if (range !== 'float64') throw new ArgumentError('range', '"float64" or "float32"', describe(range));
   for (let i = 0; i < values.length; i++) {
     if (!Number.isFinite(values[i])) {
       throw new ArgumentError(name, 'finite values only', `${values[i]} at flat index ${i}`);

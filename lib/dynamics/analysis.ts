@@ -128,7 +128,7 @@ export function linearisedPrediction(system: DynamicalSystem, fp: FixedPoints, i
   const m = states.length / S;
   if (inputs && inputs.length !== m * I) throw new ArgumentError('inputs', `${m * I} values (m x ${I})`, inputs);
   checkFinite('states', states);
-  if (inputs) checkFinite('inputs', inputs);
+  if (inputs) checkFinite('inputs', inputs, 'float32');
   const xs = fp.point(index);
   const us = fp.input(index);
   const J = fp.jacobians[index];

@@ -9,11 +9,11 @@
  * against tfjs autodiff.
  */
 import * as tf from '@tensorflow/tfjs';
-import { checkNumber, gemm } from '../core';
+import { gemm } from '../core';
 import { ParamArrays } from './cells/cell';
 import { cellDefinition } from './cells/table';
 import { RecurrentNetwork } from './network';
-import { TaskBatch, checkTaskBatch } from './tasks';
+import { TaskBatch, checkL2, checkTaskBatch } from './tasks';
 
 /** Forward and backward for one batch; returns the loss and a gradient per trainable variable. */
 export function fusedLossAndGradients(net: RecurrentNetwork, batch: TaskBatch, l2 = 0): { loss: number; grads: Map<tf.Variable, Float32Array> } {
@@ -21,7 +21,7 @@ export function fusedLossAndGradients(net: RecurrentNetwork, batch: TaskBatch, l
   // Only cells of the table have a written-out step; anything else is rejected here, never run through another cell's code.
   cellDefinition(cell.kind, 'net.cell.kind');
   checkTaskBatch('batch', batch, { inputSize: cell.inputSize, outputSize: net.outputSize });
-  checkNumber('l2', l2, 0);
+  checkL2(l2);
   const n = cell.units;
   const S = cell.stateSize;
   const I = cell.inputSize;

@@ -113,6 +113,7 @@ export interface LyapunovSpectrum {
  * too short to tell and the number of exponents given (a lower bound) is returned.
  */
 export function kaplanYorkeDimension(exponents: ArrayLike<number>): number {
+  checkFinite('exponents', exponents);
   const n = exponents.length;
   let sum = 0;
   for (let j = 0; j < n; j++) {
@@ -125,6 +126,7 @@ export function kaplanYorkeDimension(exponents: ArrayLike<number>): number {
 
 /** Sum of the positive exponents: the Kolmogorov-Sinai entropy rate by Pesin's formula (an upper bound). */
 export function entropyRate(exponents: ArrayLike<number>): number {
+  checkFinite('exponents', exponents);
   let s = 0;
   for (let i = 0; i < exponents.length; i++) if (exponents[i] > 0) s += exponents[i];
   return s;

@@ -44,7 +44,8 @@ export interface NetworkFixedPointOptions {
  */
 export function findNetworkFixedPoints(net: RecurrentNetwork, o: NetworkFixedPointOptions, onProgress?: (fraction: number, message: string) => void): FixedPointSearch[] {
   const n = checkInteger('initialStates', o.initialStates ?? 1024, 1);
-  const noise = checkNumber('noise', o.noise ?? 0.5, 0);
+  // The noisy states are float32: a noise SD beyond float32's range would make them infinite.
+  const noise = checkNumber('noise', o.noise ?? 0.5, 0, 3.4028234663852886e38);
   const seed = checkInteger('seed', o.seed, 0, 0xffffffff);
   const states = trajectoryStates(net, o.task, { trials: o.trials ?? 128, seed: (seed + 7777) >>> 0, taskOptions: o.taskOptions });
   const finder = new FixedPointFinder(net.cell, { progress: false, ...(o.finder ?? {}) });

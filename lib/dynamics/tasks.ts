@@ -35,8 +35,13 @@ export function checkTaskBatch(name: string, b: TaskBatch, net?: { inputSize: nu
   if (net && o !== net.outputSize) throw new ArgumentError(`${name}.outputSize`, `${net.outputSize} (the network's output size)`, o);
   if (b.inputs?.length !== B * T * m) throw new ArgumentError(`${name}.inputs`, `${B * T * m} values (batch x steps x inputSize)`, b.inputs);
   if (b.targets?.length !== B * T * o) throw new ArgumentError(`${name}.targets`, `${B * T * o} values (batch x steps x outputSize)`, b.targets);
-  checkFinite(`${name}.inputs`, b.inputs);
-  checkFinite(`${name}.targets`, b.targets);
+  checkFinite(`${name}.inputs`, b.inputs, 'float32');
+  checkFinite(`${name}.targets`, b.targets, 'float32');
+}
+
+/** An L2 weight penalty: >= 0 and within float32 range (the loss it scales is float32). */
+export function checkL2(l2: number): number {
+  return checkNumber('l2', l2, 0, 3.4028234663852886e38);
 }
 
 export function taskTensors(b: TaskBatch): { inputs: tf.Tensor3D; targets: tf.Tensor3D } {

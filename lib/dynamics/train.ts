@@ -9,7 +9,7 @@ import { ArgumentError, Budget, InterruptedError, Progress, Rng, checkFinite, ch
 import { RecurrentNetwork } from './network';
 import { LearningRateSchedule, makeSchedule } from './schedules';
 import { ownedVariable } from './variables';
-import { TaskBatch, TaskName, checkTaskBatch, generateTask } from './tasks';
+import { TaskBatch, TaskName, checkL2, checkTaskBatch, generateTask } from './tasks';
 import { fusedLossAndGradients } from './bptt';
 
 /**
@@ -19,7 +19,7 @@ import { fusedLossAndGradients } from './bptt';
 export function networkLoss(net: RecurrentNetwork, inputs: tf.Tensor3D, targets: tf.Tensor3D, l2 = 0): tf.Scalar {
   checkShape('inputs', inputs.shape, [-1, -1, net.cell.inputSize]);
   checkShape('targets', targets.shape, [inputs.shape[0], inputs.shape[1], net.outputSize]);
-  checkNumber('l2', l2, 0);
+  checkL2(l2);
   return networkLossTimeMajor(net, timeMajor(inputs, 'inputs'), timeMajor(targets, 'targets'), l2, true);
 }
 
@@ -73,7 +73,7 @@ export function lossAndGradients(net: RecurrentNetwork, inputs: tf.Tensor3D, tar
 /** Float64 reference of `networkLoss` (plain JS forward pass, for gradient checks). */
 export function networkLossF64(net: RecurrentNetwork, batch: TaskBatch, l2 = 0): number {
   checkTaskBatch('batch', batch, { inputSize: net.cell.inputSize, outputSize: net.outputSize });
-  checkNumber('l2', l2, 0);
+  checkL2(l2);
   const { steps: T, inputSize: m, outputSize: o } = batch;
   let sum = 0;
   for (let b = 0; b < batch.batch; b++) {

@@ -513,6 +513,8 @@ export function curvatureAtRadius(
   options: { samples?: number; d?: number; seed?: number; loss?: CurvatureLoss; progress?: ProgressOutput } = {},
 ): RadiusPoint {
   checkPositive('radius', radius);
+  // The perturbed parameters are float32: a radius beyond float32's range would make them infinite.
+  if (radius > 3.4028234663852886e38) throw new ArgumentError('radius', 'a radius within float32 range (<= 3.4028e+38)', radius);
   const theta0 = flattenParameters(net);
   const r0 = norm(theta0);
   const seed = checkInteger('seed', options.seed ?? 0);

@@ -71,7 +71,7 @@ export function cellFromJSON(json: CellJSON): RecurrentCell {
   for (const [k, p] of Object.entries(json.params)) {
     const size = Array.isArray(p?.shape) ? p.shape.reduce((a, b) => a * b, 1) : NaN;
     if (!Array.isArray(p?.values) || p.values.length !== size) throw new ArgumentError(`json.params.${k}`, `values matching its shape [${p?.shape}]`, p?.values);
-    checkFinite(`json.params.${k}.values`, p.values);
+    checkFinite(`json.params.${k}.values`, p.values, 'float32');
   }
   const params: Record<string, tf.Variable> = variablesFromJSON(json.params);
   return def.restore(json, params);
