@@ -28,7 +28,7 @@
  *
  * Exports: ParticipationRatioTheory, participationRatioTheory, participationRatioAgainstG.
  */
-import { ArgumentError, checkInteger } from '../core';
+import { ArgumentError, checkInteger, throwIfInterrupted } from '../core';
 import { evenSpectrum } from './fft';
 import { StationaryDmft, StationaryDmftOptions, stationaryDmft } from './dmft';
 
@@ -93,6 +93,7 @@ export function participationRatioTheory(dmft: StationaryDmft, options: { freque
   const g2 = g * g, gm2 = g2 * m * m;
   let psiPhi = 0, psiX = 0;
   for (let i = 0; i < n; i++) {
+    if ((i & 63) === 0) throwIfInterrupted('participationRatioTheory', () => `at frequency row ${i} of ${n}`, () => ({}));
     const ar = sr[i], ai = si[i], cpi = Cp[i], cxi = m * Cx[i];
     for (let j = 0; j < n; j++) {
       // product S_x(w1) S_x(w2)

@@ -28,9 +28,11 @@
  * below `tolerance` (the flow's energy root is already within O(h^2)).
  * The power spectrum of Delta must be non-negative: its minimum is reported.
  *
+ * Long work: every table node and Newton step checks lib/core's interrupt flag.
+ *
  * Exports: StationaryDmftOptions, StationaryDmft, stationaryDmft, defaultLagTime, energyVariance.
  */
-import { ArgumentError, checkInteger, checkNumber, checkPositive } from '../core';
+import { ArgumentError, checkInteger, checkNumber, checkPositive, throwIfInterrupted } from '../core';
 import { Nonlinearity, NonlinearityName, nonlinearity } from '../circuits';
 import { QuadratureOptions, normalGrid } from './gaussian';
 import { evenSpectrum } from './fft';
@@ -140,6 +142,7 @@ class PairTable {
     const px = new Float64Array(n), dx = new Float64Array(n), tanh = f.name === 'tanh';
     for (let i = 0; i < n; i++) { px[i] = f.phi(s * z[i]); dx[i] = f.dphi(s * z[i]); }
     for (let j = 0; j < K; j++) {
+      throwIfInterrupted('stationaryDmft', () => `building the C_phi table at node ${j} of ${K}`, () => ({}));
       const rho = Math.min(1, j / (K - 1));
       const a = rho * s, b = s * Math.sqrt(Math.max(0, 1 - rho * rho));
       let C = 0, D = 0;
@@ -254,6 +257,7 @@ export function stationaryDmft(options: StationaryDmftOptions): StationaryDmft {
   const newton = (): number => {
     let res = Infinity;
     for (let it = 0; it <= maxNewton; it++) {
+      throwIfInterrupted('stationaryDmft', () => `at Newton step ${it} with table ${tables}`, () => ({ autocovariance: Float64Array.from(D), lags }));
       res = 0;
       const p0 = onePoint(f, D[0], grid);
       rhs[0] = (1 + 2 * a) * D[0] - 2 * a * D[1] - g2 * p0.phi2;

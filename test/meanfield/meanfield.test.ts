@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Rng } from '../../lib/core';
+import { InterruptedError, Rng, clearInterrupt, requestInterrupt } from '../../lib/core';
 import { erf } from '../../lib/circuits';
 import {
   closedFormAverage, closedFormPairAverage, energyVariance, gaussianAverage, gaussianPairAverage, participationRatioAgainstG, participationRatioTheory,
@@ -142,4 +142,13 @@ test('participationRatioAgainstG is one DMFT and one PR integral per gain', () =
   const direct = participationRatioTheory(stationaryDmft({ g: 2, tableNodes: 33, quadrature: { dz: 0.08 } }), { frequencies: 2048 });
   assert.equal(out[1].pr.prX, direct.prX);
   assert.equal(out[1].pr.prPhi, direct.prPhi);
+});
+
+test('an interrupt stops the DMFT solver', () => {
+  requestInterrupt();
+  try {
+    assert.throws(() => stationaryDmft({ g: 2, tableNodes: 33 }), (e: unknown) => e instanceof InterruptedError && /stationaryDmft/.test(e.message));
+  } finally {
+    clearInterrupt();
+  }
 });
