@@ -16,7 +16,7 @@
  *   autocovariance (1/N) sum_i (1/(T - l)) sum_t (x_i(t) - m_i)(x_i(t + l) - m_i)
  *
  * Jobs: `{ module: STUDY_MODULE, export: 'spectrumJob' | 'dimensionJob' | 'theoryJob', args }`.
- * Exports: STUDY_MODULE, PUBLISHED_PR, spectrumJob, dimensionJob, theoryJob (with their argument and
+ * Exports: STUDY_MODULE, PUBLISHED_PR, publishedMean, spectrumJob, dimensionJob, theoryJob (with their argument and
  * result types), populationAutocovariance, estimatedRunSeconds, spectraFigure, lambda1Figure,
  * autocovarianceFigure, dimensionFigure, reproductionRows.
  */
@@ -31,17 +31,23 @@ import { Figure, LineSeries, line } from '../plot';
 export const STUDY_MODULE = 'lib/studies/chaos-and-dimension';
 
 /**
- * Simulated PR/N (x and phi(x)) at N = 16384, RK4 dt = 0.1, T_obs = 20000,
- * cross-block estimator: the data bundled with davidclark1/rnn-lyapunov, the
- * authors' code for the PRL (as summarised in references/network-dynamics.md, section 2).
+ * Simulated PR/N (x and phi(x)) at N = 16384, RK4 dt = 0.1, burn-in 300, T_obs = 20000, samples every 0.5,
+ * 8 blocks, cross-block estimator, seeds 0 and 1: the data bundled with davidclark1/rnn-lyapunov, the authors'
+ * code for the PRL (data/participation/pr_flow_g<g>_rk4dt0.1_N16384_seed<s>.json, read 2026-12-06).
  */
-export const PUBLISHED_PR: Readonly<Record<number, { x: number; phi: number }>> = {
-  1.25: { x: 0.0011, phi: 0.0012 },
-  2: { x: 0.0155, phi: 0.0192 },
-  3: { x: 0.0308, phi: 0.0439 },
-  5: { x: 0.0452, phi: 0.0734 },
-  10: { x: 0.0548, phi: 0.1 },
+export const PUBLISHED_PR: Readonly<Record<number, { x: readonly [number, number]; phi: readonly [number, number] }>> = {
+  1.25: { x: [0.001106, 0.001738], phi: [0.001152, 0.001809] },
+  2: { x: [0.015485, 0.015938], phi: [0.019242, 0.019775] },
+  3: { x: [0.030771, 0.031342], phi: [0.043874, 0.044611] },
+  5: { x: [0.045163, 0.045735], phi: [0.073385, 0.074216] },
+  10: { x: [0.054775, 0.055374], phi: [0.099973, 0.100926] },
 };
+
+/** The mean of the two published seeds. */
+export function publishedMean(g: number, which: 'x' | 'phi'): number | null {
+  const p = PUBLISHED_PR[g];
+  return p ? (p[which][0] + p[which][1]) / 2 : null;
+}
 
 const DT = 0.1;
 
@@ -256,18 +262,18 @@ export function autocovarianceFigure(theory: readonly TheoryJobResult[], sims: r
   return line(series, { title: 'Autocovariance of x: DMFT and simulation', xLabel: 'lag tau', yLabel: 'Delta(tau)' });
 }
 
-/** PR/N against g: theory curves, simulations (2 s.e.) and the published N = 16384 values. */
+/** PR/N against g: theory curves, simulations (2 s.e.) and the published N = 16384 values (mean, half-range of 2 seeds). */
 export function dimensionFigure(theory: readonly TheoryJobResult[], sims: readonly DimensionJobResult[]): Figure {
   const t = [...theory].sort((a, b) => a.g - b.g);
   const byG = [...sims].sort((a, b) => a.g - b.g);
-  const pub = Object.entries(PUBLISHED_PR).map(([g, v]) => ({ g: Number(g), ...v }));
+  const pub = Object.entries(PUBLISHED_PR).map(([g, v]) => ({ g: Number(g), x: (v.x[0] + v.x[1]) / 2, phi: (v.phi[0] + v.phi[1]) / 2, dx: Math.abs(v.x[1] - v.x[0]) / 2, dphi: Math.abs(v.phi[1] - v.phi[0]) / 2 }));
   return line([
     { x: t.map((r) => r.g), y: t.map((r) => r.prX), name: 'theory, x', mode: 'lines' },
     { x: t.map((r) => r.g), y: t.map((r) => r.prPhi), name: 'theory, phi(x)', mode: 'lines' },
     { x: byG.map((r) => r.g), y: byG.map((r) => r.prX), error: byG.map((r) => 2 * r.prXError), name: 'simulation, x', mode: 'markers' },
     { x: byG.map((r) => r.g), y: byG.map((r) => r.prPhi), error: byG.map((r) => 2 * r.prPhiError), name: 'simulation, phi(x)', mode: 'markers' },
-    { x: pub.map((p) => p.g), y: pub.map((p) => p.x), name: 'published (N = 16384), x', mode: 'markers', dash: 'dot' },
-    { x: pub.map((p) => p.g), y: pub.map((p) => p.phi), name: 'published (N = 16384), phi(x)', mode: 'markers', dash: 'dot' },
+    { x: pub.map((p) => p.g), y: pub.map((p) => p.x), error: pub.map((p) => p.dx), name: 'published (N = 16384, 2 seeds), x', mode: 'markers' },
+    { x: pub.map((p) => p.g), y: pub.map((p) => p.phi), error: pub.map((p) => p.dphi), name: 'published (N = 16384, 2 seeds), phi(x)', mode: 'markers' },
   ], { title: 'Dimension of activity: participation ratio / N', xLabel: 'g', yLabel: 'PR / N' });
 }
 
@@ -285,7 +291,7 @@ export function reproductionRows(r: {
       const th = t ? (which === 'x' ? t.prX : t.prPhi) : null;
       const sim = s ? (which === 'x' ? `${fmt(s.prX)} +- ${fmt(s.prXError)}` : `${fmt(s.prPhi)} +- ${fmt(s.prPhiError)}`) : '-';
       rows.push({
-        quantity: `PR/N of ${which === 'x' ? 'x' : 'phi(x)'}, g = ${g}`, paper: `${fmt(p[which])} (simulation, N = 16384)`,
+        quantity: `PR/N of ${which === 'x' ? 'x' : 'phi(x)'}, g = ${g}`, paper: `${fmt(p[which][0])} / ${fmt(p[which][1])} (simulations, N = 16384, seeds 0 / 1)`,
         theory: th === null ? '-' : fmt(th), measured: sim, settings: s ? r.simSettings.replace('{N}', String(s.N)) : 'theory only',
       });
     }

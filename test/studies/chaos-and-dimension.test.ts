@@ -10,7 +10,7 @@ import { lyapunovSpectrum } from '../../lib/dynamics';
 import { crossBlockParticipationRatio } from '../../lib/geometry';
 import { participationRatioTheory, stationaryDmft } from '../../lib/meanfield';
 import {
-  DimensionJobResult, PUBLISHED_PR, SpectrumJobResult, TheoryJobResult, dimensionFigure, dimensionJob, estimatedRunSeconds, lambda1Figure,
+  DimensionJobResult, PUBLISHED_PR, SpectrumJobResult, publishedMean, TheoryJobResult, dimensionFigure, dimensionJob, estimatedRunSeconds, lambda1Figure,
   populationAutocovariance, reproductionRows, spectrumJob, theoryJob,
 } from '../../lib/studies/chaos-and-dimension';
 
@@ -79,13 +79,15 @@ test('figures carry the values given (lambda_1 with 2 s.e., PR theory, simulatio
   const g = dimensionFigure(theory, sims);
   assert.deepEqual(g.data.find((d) => d.name === 'theory, x')!.y, [0.0159]);
   assert.deepEqual(g.data.find((d) => d.name === 'simulation, phi(x)')!.y, [0.021]);
-  assert.deepEqual(g.data.find((d) => d.name === 'published (N = 16384), x')!.y, Object.values(PUBLISHED_PR).map((p) => p.x));
+  assert.deepEqual(g.data.find((d) => d.name === 'published (N = 16384, 2 seeds), x')!.y, Object.values(PUBLISHED_PR).map((p) => (p.x[0] + p.x[1]) / 2));
+  assert.equal(publishedMean(2, 'phi'), (0.019242 + 0.019775) / 2);
+  assert.equal(publishedMean(7, 'x'), null);
 });
 
 test('reproduction rows format the paper, theory and measured numbers; run-time estimate by hand', () => {
   const rows = reproductionRows({ theory, sims, spectra, simSettings: 'N={N}', spectrumSettings: 'N={N}, k={k}' });
   const x2 = rows.find((r) => r.quantity === 'PR/N of x, g = 2')!;
-  assert.deepEqual(x2, { quantity: 'PR/N of x, g = 2', paper: '0.0155 (simulation, N = 16384)', theory: '0.0159', measured: '0.0170 +- 0.0010', settings: 'N=500' });
+  assert.deepEqual(x2, { quantity: 'PR/N of x, g = 2', paper: '0.0155 / 0.0159 (simulations, N = 16384, seeds 0 / 1)', theory: '0.0159', measured: '0.0170 +- 0.0010', settings: 'N=500' });
   assert.equal(rows.filter((r) => r.quantity.startsWith('PR/N')).length, 2); // only g = 2 has inputs
   const l = rows.find((r) => r.quantity === 'lambda_1, g = 0.5')!;
   assert.equal(l.measured, '-0.3000 +- 0.0100 (KY dimension 0.0)');
