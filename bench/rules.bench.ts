@@ -239,16 +239,15 @@ async function orchestrate(): Promise<void> {
     }
   }
   tables.forEach(printTable);
-  const result = {
+  const file = path.join(ROOT, 'out', 'bench', 'rules.json');
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, JSON.stringify({
     bench: 'rules', started, finished: new Date().toISOString(), cores: os.cpus().length, loadAverageAtStart: load, loadAverageAtEnd: os.loadavg(), reps, rounds, quick,
     note: 'Medians over alternating node/PyTorch rounds, one core each side unless --threads says otherwise. On a shared machine read the ratios, ' +
-      'and prefer the CPU-time ratio when the load is high. Per-rule steps: lib/rules train() on the fused path vs a PyTorch custom autograd function per rule.',
+      'and prefer the CPU-time ratio when the load is high. Per-rule steps: the fused steps vs a PyTorch custom autograd function per rule.',
     tables, runs,
-  };
-  const dir = path.join(ROOT, 'out', 'bench');
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, 'rules.json'), JSON.stringify(result, null, 1));
-  console.log(`\nwrote ${path.relative(ROOT, path.join(dir, 'rules.json'))}`);
+  }, null, 1));
+  console.log(`\nwrote ${path.relative(ROOT, file)}`);
 }
 
 (argv.includes('--worker') ? worker(Number(option(argv, 'per-round', '1'))) : orchestrate()).catch((e) => {

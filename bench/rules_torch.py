@@ -22,41 +22,17 @@ torch.set_num_threads, so both are set):
   OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/rules_torch.py --threads 1 --reps 3
 """
 import argparse
-import gzip
 import json
 import math
 import os
 import sys
-import time
 
 import numpy as np
 import torch
 import torch.nn as nn
 
-
-def read_idx(folder, stem):
-    for name in (stem + '.gz', stem):
-        path = os.path.join(folder, name)
-        if os.path.exists(path):
-            opener = gzip.open if name.endswith('.gz') else open
-            with opener(path, 'rb') as f:
-                data = f.read()
-            ndim = data[3]
-            dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], 'big') for i in range(ndim)]
-            return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
-    raise FileNotFoundError(f'{stem} not found in {folder}')
-
-
-def repetitions(fn, reps):
-    """Wall and process CPU seconds of each of `reps` calls (after one warm-up call)."""
-    fn()
-    wall, cpu = [], []
-    for _ in range(reps):
-        t0, c0 = time.perf_counter(), time.process_time()
-        fn()
-        wall.append(time.perf_counter() - t0)
-        cpu.append(time.process_time() - c0)
-    return wall, cpu
+# The MNIST-format reader, the timer and the nn.Linear MLP epoch are core_torch.py's (this folder is on sys.path).
+from core_torch import bench_mlp, find, read_idx, timed_runs
 
 
 class Feedback(torch.autograd.Function):
@@ -138,20 +114,16 @@ def rule_step_bench(rule, width, rank, steps, reps, x_all, y_all, onehot_all):
         for l in layers:
             l.Q.requires_grad_(False)
             feedback_opts.append((torch.optim.SGD([l.Q], lr=0.01, momentum=0.9, weight_decay=1e-3), torch.optim.SGD([l.P], lr=0.01, momentum=0.9)))
-    relu = torch.relu
     loss_fn = nn.CrossEntropyLoss()
     batch = 128
     perm_gen = torch.Generator().manual_seed(2)
 
     def run():
-        perm = torch.randperm(len(x_all), generator=perm_gen)
-        for s in range(steps):
-            idx = perm[s * batch:(s + 1) * batch]
+        order = torch.randperm(len(x_all), generator=perm_gen)[:steps * batch].view(steps, batch)
+        for idx in order:
             opt.zero_grad()
-            h = relu(layers[0](x_all[idx]))
-            h = relu(layers[1](h))
-            loss = loss_fn(layers[2](h), y_all[idx])
-            loss.backward()
+            h = torch.relu(layers[1](torch.relu(layers[0](x_all[idx]))))
+            loss_fn(layers[2](h), y_all[idx]).backward()
             if rule == 'ldfa':
                 with torch.no_grad():
                     targets = onehot_all[idx]
@@ -163,29 +135,9 @@ def rule_step_bench(rule, width, rank, steps, reps, x_all, y_all, onehot_all):
                         po.step()
             opt.step()
 
-    wall, cpu = repetitions(run, reps)
+    wall, cpu, _ = timed_runs(run, reps)
     return {'rule': rule, 'width': width, 'rank': rank if rule == 'ldfa' else None, 'batch': batch, 'steps': steps,
             'samplesSeconds': wall, 'cpuSamplesSeconds': cpu}
-
-
-def mlp_epoch_bench(steps, reps, x_all, y_all):
-    torch.manual_seed(0)
-    model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10))
-    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    loss_fn = nn.CrossEntropyLoss()
-    batch = 128
-    gen = torch.Generator().manual_seed(2)
-
-    def epoch():
-        perm = torch.randperm(len(x_all), generator=gen)
-        for s in range(steps):
-            idx = perm[s * batch:(s + 1) * batch]
-            opt.zero_grad()
-            loss_fn(model(x_all[idx]), y_all[idx]).backward()
-            opt.step()
-
-    wall, cpu = repetitions(epoch, reps)
-    return {'batch': batch, 'steps': steps, 'samples': steps * batch, 'samplesSeconds': wall, 'cpuSamplesSeconds': cpu}
 
 
 def main():
@@ -201,15 +153,15 @@ def main():
     p.add_argument('--rule-steps', type=int, default=50)
     args = p.parse_args()
     torch.set_num_threads(args.threads)
-    images = read_idx(args.fashion_dir, 'train-images-idx3-ubyte').reshape(-1, 784).astype(np.float32) / 255.0
-    labels = read_idx(args.fashion_dir, 'train-labels-idx1-ubyte').astype(np.int64)
+    images = read_idx(find(args.fashion_dir, 'train-images-idx3-ubyte')).reshape(-1, 784).astype(np.float32) / 255.0
+    labels = read_idx(find(args.fashion_dir, 'train-labels-idx1-ubyte')).astype(np.int64)
     x_all, y_all = torch.from_numpy(images), torch.from_numpy(labels)
     onehot_all = torch.nn.functional.one_hot(y_all, 10).float()
     only = args.only.split(',')
     result = {'torch': torch.__version__, 'python': sys.version.split()[0], 'torchThreads': torch.get_num_threads(),
               'openblasNumThreads': os.environ.get('OPENBLAS_NUM_THREADS'), 'reps': args.reps}
     if 'mlp' in only:
-        result['mlp'] = mlp_epoch_bench(60 if args.quick else len(images) // 128, args.reps, x_all, y_all)
+        result['mlp'] = bench_mlp(args.reps, args.fashion_dir, args.quick)
     if 'rules' in only:
         steps = 10 if args.quick else args.rule_steps
         result['rules'] = [rule_step_bench(r, int(w), args.rank, steps, args.reps, x_all, y_all, onehot_all)

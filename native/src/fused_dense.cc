@@ -31,6 +31,7 @@
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 extern "C" void cblas_sgemm(int order, int transA, int transB, int m, int n, int k, float alpha, const float* a,
@@ -435,9 +436,8 @@ Napi::Value OptimizerStep(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void RegisterFusedDense(Napi::Env env, Napi::Object exports) {
-  exports.Set("denseForward", Napi::Function::New(env, DenseForward));
-  exports.Set("denseBackward", Napi::Function::New(env, DenseBackward));
-  exports.Set("lossAndError", Napi::Function::New(env, LossAndError));
-  exports.Set("optimizerStep", Napi::Function::New(env, OptimizerStep));
-  exports.Set("ldfaGradients", Napi::Function::New(env, LdfaGradients));
+  const std::pair<const char*, Napi::Value (*)(const Napi::CallbackInfo&)> kernels[] = {
+      {"denseForward", DenseForward}, {"denseBackward", DenseBackward}, {"lossAndError", LossAndError},
+      {"optimizerStep", OptimizerStep}, {"ldfaGradients", LdfaGradients}};
+  for (const auto& k : kernels) exports.Set(k.first, Napi::Function::New(env, k.second));
 }
