@@ -494,8 +494,10 @@ export class SlurmArrayRun {
       const states = await this.queueStates([...this.arrays]);
       if (this.stopped) return;
       let running = 0;
+      // One listing per poll rather than one failed open per waiting member (thousands, on a network filesystem).
+      const present = new Set(fs.readdirSync(path.join(this.runDir, 'results')));
       for (const m of [...this.members.values()]) {
-        const result = readResult(this.runDir, m.jobIndex);
+        const result = present.has(`${m.jobIndex}.bin`) ? readResult(this.runDir, m.jobIndex) : null;
         if (result) {
           this.complete(result);
           continue;
