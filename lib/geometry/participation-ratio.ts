@@ -25,10 +25,11 @@
  * Exports: participationRatioOfSpectrum, ParticipationRatioEstimate,
  * CrossBlockOptions, crossBlockParticipationRatio.
  */
-import { ArgumentError, checkInteger, gemm, throwIfInterrupted } from '../core';
+import { ArgumentError, checkFinite, checkInteger, gemm, throwIfInterrupted } from '../core';
 
 /** (sum l)^2 / sum l^2 of a spectrum (or of any non-negative weights). */
 export function participationRatioOfSpectrum(eigenvalues: ArrayLike<number>): number {
+  checkFinite('eigenvalues', eigenvalues);
   let s = 0, s2 = 0;
   for (let i = 0; i < eigenvalues.length; i++) { s += eigenvalues[i]; s2 += eigenvalues[i] * eigenvalues[i]; }
   if (!(s2 > 0)) throw new ArgumentError('eigenvalues', 'a spectrum with a non-zero entry', eigenvalues.length);
@@ -74,6 +75,7 @@ export function crossBlockParticipationRatio(X: Float64Array, samples: number, d
   checkInteger('samples', samples, 4);
   checkInteger('dim', dim, 1);
   if (!(X instanceof Float64Array) || X.length < samples * dim) throw new ArgumentError('X', `a Float64Array of samples x dim = ${samples * dim} values`, X);
+  checkFinite('X', X.subarray(0, samples * dim));
   const B = checkInteger('blocks', options.blocks ?? 8, 2, Math.floor(samples / 2));
   const n = Math.floor(samples / B);
   const C = new Float64Array(dim * dim), S = new Float64Array(dim * dim), work = new Float64Array(n * dim);

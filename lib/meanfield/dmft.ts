@@ -195,6 +195,7 @@ export function stationaryDmft(options: StationaryDmftOptions): StationaryDmft {
   const h = isMap ? delta! : checkPositive('lagStep', options.lagStep ?? 0.025);
   const tMax = checkPositive('tMax', options.tMax ?? defaultLagTime(g));
   const M = Math.max(2, Math.round(tMax / h));
+  if (M > 1e7) throw new ArgumentError('tMax', `at most 10^7 lags of ${h} (tMax / lagStep)`, tMax);
   const tol = checkPositive('tolerance', options.tolerance ?? 1e-10);
   const maxNewton = checkInteger('maxNewton', options.maxNewton ?? 30, 1);
   const maxOuter = checkInteger('maxOuter', options.maxOuter ?? 10, 1);

@@ -34,7 +34,10 @@ export interface QuadratureOptions {
 /** Trapezoid nodes z and weights w (sum of w ~ 1) for a standard normal. */
 export function normalGrid(options: QuadratureOptions = {}): { z: Float64Array; w: Float64Array } {
   const dz = checkPositive('dz', options.dz ?? 0.04);
-  const zMax = checkPositive('zMax', options.zMax ?? 9);
+  // Beyond 38 standard deviations exp(-z^2/2) underflows double: a larger zMax adds only nodes of weight 0.
+  const zMax = checkNumber('zMax', options.zMax ?? 9, Number.MIN_VALUE, 38);
+  if (dz > zMax) throw new ArgumentError('dz', `a step <= zMax (${zMax})`, dz);
+  if (zMax / dz > 5e6) throw new ArgumentError('dz', `a step >= zMax / 5e6 (at most 10^7 nodes)`, dz);
   const n = 2 * Math.round(zMax / dz) + 1;
   const z = new Float64Array(n), w = new Float64Array(n);
   const half = (n - 1) / 2, norm = dz / Math.sqrt(2 * Math.PI);
@@ -89,6 +92,7 @@ export type ClosedFormName = 'relu' | 'erf';
 /** E[phi(x)] or E[phi'(x)] (which = 'dphi') in closed form, x ~ N(0, q). */
 export function closedFormAverage(name: ClosedFormName, which: 'phi' | 'dphi' | 'phi2', q: number): number {
   checkOneOf('name', name, ['relu', 'erf']);
+  checkOneOf('which', which, ['phi', 'dphi', 'phi2']);
   checkNumber('q', q, 0);
   if (name === 'relu') return which === 'phi' ? Math.sqrt(q / (2 * Math.PI)) : which === 'dphi' ? 0.5 : q / 2;
   if (which === 'phi') return 0;

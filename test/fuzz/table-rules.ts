@@ -62,6 +62,10 @@ const entries: FuzzEntry[] = [
   },
   { name: 'lenet', valid: () => [{ classes: 10, seed: 1, rule: 'usf' }], targets: [{ path: [0, 'classes'], kind: 'count', names: ['options'] }, { path: [0, 'rule'], kind: 'enum', names: ['options'] }, { path: [0, 'activation'], kind: 'enum', names: ['options'] }] },
   { name: 'mlp', valid: () => [{ inputSize: 4, hidden: [5, 3], classes: 3, seed: 1 }], targets: [{ path: [0, 'inputSize'], kind: 'count', names: ['options'] }, { path: [0, 'hidden'], kind: 'numbers', names: ['options'] }, { path: [0, 'seed'], kind: 'count', names: ['options'] }, { path: [0, 'rule'], kind: 'enum', names: ['options'] }] },
+  {
+    name: 'vgg', valid: () => [{ classes: 10, seed: 1, rule: 'fa', blocks: [[4], [8]], inputShape: [28, 28, 1] }],
+    targets: [{ path: [0, 'classes'], kind: 'count', names: ['options'] }, { path: [0, 'blocks', 0], kind: 'numbers', names: ['options', 'blocks'] }, { path: [0, 'inputShape'], kind: 'numbers', names: ['options'] }, { path: [0, 'rule'], kind: 'enum', names: ['options'] }],
+  },
   { name: 'listRules', valid: () => [], targets: [] },
   {
     name: 'ojaSubspaceGradient',
