@@ -6,7 +6,7 @@
  * `LDL_EXECUTOR=slurm` or `setExecutor('slurm', { partition, time })`), and
  * the interrupt flag long loops stop on.
  */
-export { ArgumentError, describe, checkInteger, checkNumber, checkPositive, checkOneOf, checkString, checkFinite, checkShape } from './validate';
+export { ArgumentError, FLOAT32_MAX, describe, checkInteger, checkNumber, checkPositive, checkOneOf, checkString, checkFinite, checkShape } from './validate';
 export { Rng, rng } from './rng';
 export { BACKEND_ORDER, initBackend, backendReport } from './backend';
 export type { BackendName, BackendReport, BackendOptions } from './backend';

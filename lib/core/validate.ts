@@ -67,8 +67,8 @@ export function checkString(name: string, value: unknown): string {
   return value;
 }
 
-/** The largest finite float32 (2^128 - 2^104). */
-const FLOAT32_MAX = 3.4028234663852886e38;
+/** The largest finite float32 (2^128 - 2^104): a bound for values bound for float32 arrays, tensors and weights. */
+export const FLOAT32_MAX = 3.4028234663852886e38;
 
 /**
  * Checks that every entry of an array-like is finite (no NaN, no Infinity);

@@ -5,7 +5,7 @@
  * per input held constant.
  */
 import * as tf from '@tensorflow/tfjs';
-import { checkInteger, checkNumber } from '../core';
+import { FLOAT32_MAX, checkInteger, checkNumber } from '../core';
 import { FixedPointFinder, FixedPointFinderOptions, FixedPointSearch } from './finder';
 import { RecurrentNetwork } from './network';
 import { TaskName, generateTask, taskTensors } from './tasks';
@@ -45,7 +45,7 @@ export interface NetworkFixedPointOptions {
 export function findNetworkFixedPoints(net: RecurrentNetwork, o: NetworkFixedPointOptions, onProgress?: (fraction: number, message: string) => void): FixedPointSearch[] {
   const n = checkInteger('initialStates', o.initialStates ?? 1024, 1);
   // The noisy states are float32: a noise SD beyond float32's range would make them infinite.
-  const noise = checkNumber('noise', o.noise ?? 0.5, 0, 3.4028234663852886e38);
+  const noise = checkNumber('noise', o.noise ?? 0.5, 0, FLOAT32_MAX);
   const seed = checkInteger('seed', o.seed, 0, 0xffffffff);
   const states = trajectoryStates(net, o.task, { trials: o.trials ?? 128, seed: (seed + 7777) >>> 0, taskOptions: o.taskOptions });
   const finder = new FixedPointFinder(net.cell, { progress: false, ...(o.finder ?? {}) });

@@ -3,7 +3,7 @@
  * network training and the fixed-point search. The adaptive rules follow the
  * behaviour FixedPointFinder documents (Golub & Sussillo 2018).
  */
-import { ArgumentError, checkInteger, checkNumber, checkOneOf } from '../core';
+import { ArgumentError, FLOAT32_MAX, checkInteger, checkNumber, checkOneOf } from '../core';
 
 export type LearningRateSchedule =
   | { kind: 'constant'; rate: number }
@@ -85,7 +85,7 @@ export function makeSchedule(spec: LearningRateSchedule | number): RateControlle
   if (!spec || typeof spec !== 'object') throw new ArgumentError('learningRate', 'a number or a schedule object', spec);
   const kind = checkOneOf('learningRate.kind', spec.kind, ['constant', 'exponential', 'step', 'adaptive'] as const);
   // At most float32's largest value: the weights are float32, and a larger rate overflows them on the first step.
-  const rate0 = checkNumber('learningRate.rate', spec.rate, 0, 3.4028234663852886e38);
+  const rate0 = checkNumber('learningRate.rate', spec.rate, 0, FLOAT32_MAX);
   switch (kind) {
     case 'constant':
       return { rate: () => rate0 };

@@ -4,7 +4,7 @@
  * `taskTensors` turns one into tfjs tensors.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError, Rng, checkFinite, checkInteger, checkNumber, checkOneOf } from '../core';
+import { ArgumentError, FLOAT32_MAX, Rng, checkFinite, checkInteger, checkNumber, checkOneOf } from '../core';
 
 /** Largest input scale: inputs and targets are float32 (largest 3.4e38), and running sums of scaled normal draws stay far below it. */
 const MAX_SCALE = 1e30;
@@ -41,7 +41,7 @@ export function checkTaskBatch(name: string, b: TaskBatch, net?: { inputSize: nu
 
 /** An L2 weight penalty: >= 0 and within float32 range (the loss it scales is float32). */
 export function checkL2(l2: number): number {
-  return checkNumber('l2', l2, 0, 3.4028234663852886e38);
+  return checkNumber('l2', l2, 0, FLOAT32_MAX);
 }
 
 export function taskTensors(b: TaskBatch): { inputs: tf.Tensor3D; targets: tf.Tensor3D } {

@@ -9,7 +9,7 @@
  * away from the dominant subspace (Song, Ahn & Yun 2025).
  */
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError, Progress, ProgressOutput, Rng, checkFinite, checkInteger, checkNumber, checkOneOf, describe, gemm, symEig, throwIfInterrupted } from '../core';
+import { ArgumentError, FLOAT32_MAX, Progress, ProgressOutput, Rng, checkFinite, checkInteger, checkNumber, checkOneOf, describe, gemm, symEig, throwIfInterrupted } from '../core';
 import { LinearOperator, applyChecked, checkOperator, dot, eigenpairs, hutchinson, norm, Estimate } from './spectrum';
 import {
   batchesPerEpoch, disposeConverted, labelsOf, takeTensors, tensorBatches, toTensorDataset, type DataInput, type TensorDataset,
@@ -364,7 +364,7 @@ function resolveSgd(o: SgdOptions) {
     batchSize: checkInteger('batchSize', o.batchSize ?? 128, 1),
     optimizer: checkOneOf('optimizer', o.optimizer ?? 'adam', ['sgd', 'adam']),
     // At most float32's largest value: the parameters are float32, and a larger rate overflows them on the first step.
-    learningRate: checkNumber('learningRate', o.learningRate ?? (o.optimizer === 'sgd' ? 0.1 : 1e-3), Number.MIN_VALUE, 3.4028234663852886e38),
+    learningRate: checkNumber('learningRate', o.learningRate ?? (o.optimizer === 'sgd' ? 0.1 : 1e-3), Number.MIN_VALUE, FLOAT32_MAX),
     seed: checkInteger('seed', o.seed ?? 0, 0, 0xffffffff),
     maxSteps: o.maxSteps === undefined ? Infinity : checkInteger('maxSteps', o.maxSteps, 1),
   };
@@ -514,7 +514,7 @@ export function curvatureAtRadius(
 ): RadiusPoint {
   checkPositive('radius', radius);
   // The perturbed parameters are float32: a radius beyond float32's range would make them infinite.
-  if (radius > 3.4028234663852886e38) throw new ArgumentError('radius', 'a radius within float32 range (<= 3.4028e+38)', radius);
+  if (radius > FLOAT32_MAX) throw new ArgumentError('radius', 'a radius within float32 range (<= 3.4028e+38)', radius);
   const theta0 = flattenParameters(net);
   const r0 = norm(theta0);
   const seed = checkInteger('seed', options.seed ?? 0);

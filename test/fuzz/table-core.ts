@@ -124,6 +124,7 @@ export const table: Table = {
     InterruptedError: 'class: an error type the library throws, not given user input',
     JobFailedError: 'class: an error type the library throws, not given user input',
     BACKEND_ORDER: 'constant: the list of backends',
+    FLOAT32_MAX: 'constant: the largest float32',
     NATIVE_ADDON_PATH: 'constant: a path',
     POOL_WORKER_ENTRY: 'constant: a path',
     PROJECT_ROOT: 'constant: a path',
