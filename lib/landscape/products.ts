@@ -366,9 +366,27 @@ function parameterIdentity(net: CurvatureNetwork): unknown[] {
 }
 
 /**
+ * Whether the parameters still hold the values in `snapshot` (written there when `write`). Training
+ * that updates weights in place (lib/rules' fused path) keeps their storage, which identity alone
+ * would miss; one pass over D floats, well under 1% of a product.
+ */
+function sameParameterValues(net: CurvatureNetwork, snapshot: Float32Array, write: boolean): boolean {
+  let o = 0;
+  for (const l of paramLayers(net)) {
+    for (const t of [l.weight!, l.bias].filter((t): t is tf.Variable => t != null)) {
+      const d = t.dataSync() as Float32Array;
+      if (write) snapshot.set(d, o);
+      else for (let i = 0; i < d.length; i++) if (!Object.is(d[i], snapshot[o + i])) return false;
+      o += d.length;
+    }
+  }
+  return true;
+}
+
+/**
  * Curvature of the mean loss over a fixed data set, with the per-chunk
  * state cached while the parameters stay the same (checked at every use:
- * assigning any weight invalidates it). Dispose when done.
+ * assigning a weight or changing its values in place invalidates it). Dispose when done.
  */
 export class Curvature {
   readonly dim: number;
@@ -379,6 +397,8 @@ export class Curvature {
   private readonly slices: { x: tf.Tensor; y: tf.Tensor }[];
   private states: ChunkState[] | null = null;
   private identity: unknown[] = [];
+  /** The parameter values the cached state was built at. */
+  private snapshot: Float32Array | null = null;
   private disposed = false;
   /** The fused native product's plan (dense networks, add-on present, option fused) or null: the tensor path. */
   private readonly plan: DensePlan | null;
@@ -403,7 +423,8 @@ export class Curvature {
   private state(): ChunkState[] {
     if (this.disposed) throw new Error('Curvature: used after dispose()');
     const id = parameterIdentity(this.net);
-    const same = this.states && id.length === this.identity.length && id.every((d, i) => d === this.identity[i]);
+    const same = this.states && id.length === this.identity.length && id.every((d, i) => d === this.identity[i]) &&
+      sameParameterValues(this.net, this.snapshot!, false);
     if (!same) {
       this.release();
       this.states = this.slices.map(({ x, y }) => {
@@ -414,6 +435,8 @@ export class Curvature {
         return st!;
       });
       this.identity = id;
+      this.snapshot ??= new Float32Array(this.dim);
+      sameParameterValues(this.net, this.snapshot, true);
     }
     return this.states!;
   }
@@ -575,7 +598,7 @@ export interface CurvatureOperator extends LinearOperator {
  * network's current parameters, as a LinearOperator of dimension D. The
  * data are fixed for the operator's lifetime (keep the batch fixed across a
  * Krylov run). The forward state is cached and rebuilt whenever a weight
- * has been assigned since the last product. Call `dispose()` when done.
+ * has been assigned or changed in place since the last product. Call `dispose()` when done.
  */
 export function curvatureOperator(net: CurvatureNetwork, data: DataInput, kind: CurvatureKind = 'hessian', options: ProductOptions = {}): CurvatureOperator {
   checkOneOf('kind', kind, ['hessian', 'gauss-newton', 'residual']);

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { nativeAddon, Rng } from '../../lib/core';
-import { Network } from '../../lib/rules';
+import { Network, train } from '../../lib/rules';
 import type { LayerSpec } from '../../lib/rules';
 import { Curvature, flattenParameters, setParameters } from '../../lib/landscape';
 import { compactColumns, compressedRows, densePlan } from '../../lib/landscape/fused-products';
@@ -132,4 +132,26 @@ test('hvpDense checks its arguments and names the one that is wrong', { skip: !n
   assert.throws(() => call({ work: f(work.length - 1) }), /hvpDense: work has/);
   assert.throws(() => call({ mode: 2 }), /hvpDense: mode must be 0/);
   assert.throws(() => call({ v: new Float64Array(7) }), /hvpDense: v has 7 elements, needs 8/);
+});
+
+test('a curvature operator follows weights that training changed in place (the fused training path keeps their storage)', async () => {
+  const net = new Network({ inputShape: [5], layers: [{ kind: 'dense', units: 4 }, { kind: 'activation', activation: 'tanh' }, { kind: 'dense', units: 3 }], seed: 4 });
+  const rng = new Rng(8);
+  const x = tf.tensor(rng.normalArray(12 * 5, 0, 1, 'float32') as Float32Array, [12, 5]);
+  const y = tf.tensor1d(Array.from({ length: 12 }, (_, i) => i % 3), 'int32');
+  const curvature = new Curvature(net, { x, y });
+  const v = rng.normalArray(curvature.dim, 0, 1, 'float64') as Float64Array;
+  const before = curvature.product(v);
+  const ids = net.paramLayers.map((l) => l.weight.dataId);
+  await train(net, { x, y }, { epochs: 3, batchSize: 4, optimizer: { type: 'sgd', lr: 0.5 }, progress: false });
+  const inPlace = net.paramLayers.every((l, k) => l.weight.dataId === ids[k]);
+  const fresh = new Curvature(net, { x, y });
+  const expected = fresh.product(v);
+  assert.ok(relErr(expected, before) > 1e-3, 'training did not change the Hessian: the test checks nothing');
+  assert.ok(relErr(curvature.product(v), expected) < 1e-6, `stale state after training (weights changed ${inPlace ? 'in place' : 'by assignment'})`);
+  assert.ok(relErr(curvature.lossAndGradient().gradient, fresh.lossAndGradient().gradient) < 1e-6, 'stale gradient after training');
+  fresh.dispose();
+  curvature.dispose();
+  tf.dispose([x, y]);
+  net.dispose();
 });
