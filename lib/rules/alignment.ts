@@ -10,7 +10,7 @@
  *                      bases of the column spaces (Bjorck & Golub 1973)
  */
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError, checkFinite, checkInteger, cosine, Matrix, svd, symEig } from '../core';
+import { ArgumentError, checkFinite, checkInteger, cosine, Matrix, svd, symEig, toMatrix } from '../core';
 
 /** Angle in degrees between two tensors seen as flat vectors (float64 accumulation); NaN if one is zero. */
 export function angleBetween(a: tf.Tensor, b: tf.Tensor): number {
@@ -21,7 +21,7 @@ export function angleBetween(a: tf.Tensor, b: tf.Tensor): number {
 
 /** Orthonormal basis (columns) of the column space of A (thin SVD; columns with s <= 1e-12 s_max dropped). */
 export function orthonormalBasis(A: Matrix): Matrix {
-  const { u, s } = svd(A);
+  const { u, s } = svd(toMatrix('A', A));
   const keep = s.filter((x) => x > 1e-12 * (s[0] || 1)).length;
   return u.subMatrix(0, u.rows - 1, 0, keep - 1);
 }
@@ -34,7 +34,7 @@ export function orthonormalBasis(A: Matrix): Matrix {
 export function principalAngles(A: Matrix, B: Matrix): number[] {
   if (A.rows !== B.rows) throw new ArgumentError('B', `a matrix with ${A.rows} rows`, `${B.rows} rows`);
   const qa = orthonormalBasis(A);
-  const qb = orthonormalBasis(B);
+  const qb = orthonormalBasis(toMatrix('B', B));
   const { s } = svd(qa.transpose().mmul(qb));
   return Array.from(s, (c) => (Math.acos(Math.min(1, Math.max(-1, c))) * 180) / Math.PI).sort((a, b) => b - a);
 }

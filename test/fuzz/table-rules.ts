@@ -74,8 +74,12 @@ const entries: FuzzEntry[] = [
     valid: () => [tf.tensor2d([[1, 0, 0], [0, 1, 0]]), tf.tensor2d([[0.1, 0.2, 0.3], [0.3, -0.1, 0.2]])],
     targets: [{ path: [0], kind: 'tensor', sized: true, skip: ['rows'], names: ['P'] }, { path: [1], kind: 'tensor', names: ['errors'] }],
   },
-  { name: 'orthonormalBasis', valid: () => [matrix([[1, 0], [1, 1], [0, 2]])], targets: [] },
-  { name: 'principalAngles', valid: () => [matrix([[1, 0], [0, 1], [0, 0]]), matrix([[1, 0], [0, 0], [0, 1]])], targets: [] },
+  // ml-matrix Matrix arguments: the rows are corrupted, the call wraps them.
+  { name: 'orthonormalBasis', valid: () => [[[1, 0], [1, 1], [0, 2]]], call: (fn, a) => fn(matrix(a[0] as number[][])), targets: [{ path: [0], kind: 'matrix', names: ['A'] }] },
+  {
+    name: 'principalAngles', valid: () => [[[1, 0], [0, 1], [0, 0]], [[1, 0], [0, 0], [0, 1]]], call: (fn, a) => fn(matrix(a[0] as number[][]), matrix(a[1] as number[][])),
+    targets: [{ path: [0], kind: 'matrix', names: ['A'] }, { path: [1], kind: 'matrix', names: ['B'] }],
+  },
   { name: 'topEigenvectors', valid: () => [matrix([[2, 1], [1, 3]]), 1], targets: [{ path: [1], kind: 'count', names: ['r'] }] },
   { name: 'rowCovariance', valid: () => [x()], targets: [{ path: [0], kind: 'tensor', names: ['rows'] }] },
   { name: 'rankOfLayer', valid: () => [{ rank: 2 }, 0, 5], targets: [{ path: [1], kind: 'count', names: ['k'] }, { path: [2], kind: 'count', names: ['width'] }, { path: [0, 'rank'], kind: 'count', names: ['options', 'feedback'] }] },
