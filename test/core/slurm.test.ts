@@ -12,7 +12,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -180,6 +180,22 @@ test('an aborted run scancels its array and keeps the finished results; running 
   for (const s of resumed) assert.equal(s.array, `0-${s.members.length - 1}`);
   assert.equal(resumed.reduce((n, s) => n + tasksStarted(runDir, s.jobId), 0), missing.length, 'array tasks that ran after the resubmission');
   assert.deepStrictEqual(jobValues(second).map(timeless), localReference.map(timeless));
+});
+
+test('a caller killed mid-run (a restarted kernel): running it again follows the members still queued or running instead of submitting them again', { skip }, async () => {
+  const runDir = path.join(cluster.dir, 'adopted');
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/core/fixtures/slurm-caller.ts', runDir], {
+    cwd: path.join(__dirname, '..', '..'), stdio: 'ignore', env: { ...process.env, NODE_TEST_CONTEXT: undefined },
+  });
+  const end = Date.now() + 60000;
+  while (!fs.existsSync(path.join(runDir, 'submissions.jsonl')) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+  child.kill('SIGKILL');
+  const [sub] = submissions(runDir);
+  const jobs = [0, 1].map((i) => ({ module: SLURM_JOBS, export: 'sleeps', args: { ms: 4000 + i } }));
+  const results = await slurm.run<number>(jobs, { runDir, progress: false });
+  assert.deepEqual(jobValues(results), [4000, 4001]);
+  assert.deepEqual(submissions(runDir), [sub], 'nothing submitted again');
+  assert.equal(tasksStarted(runDir, sub.jobId), 2);
 });
 
 test('study code does not change: runJobs goes to Slurm with LDL_EXECUTOR=slurm, and setExecutor() chooses over the environment', { skip }, async () => {
