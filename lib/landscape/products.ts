@@ -371,12 +371,17 @@ function parameterIdentity(net: CurvatureNetwork): unknown[] {
  * would miss; one pass over D floats, well under 1% of a product.
  */
 function sameParameterValues(net: CurvatureNetwork, snapshot: Float32Array, write: boolean): boolean {
+  // Bit patterns, compared as integers: exact (NaN, -0) and a plain typed-array loop.
+  const bits = new Int32Array(snapshot.buffer, snapshot.byteOffset, snapshot.length);
   let o = 0;
   for (const l of paramLayers(net)) {
     for (const t of [l.weight!, l.bias].filter((t): t is tf.Variable => t != null)) {
       const d = t.dataSync() as Float32Array;
       if (write) snapshot.set(d, o);
-      else for (let i = 0; i < d.length; i++) if (!Object.is(d[i], snapshot[o + i])) return false;
+      else {
+        const now = new Int32Array(d.buffer, d.byteOffset, d.length);
+        for (let i = 0; i < now.length; i++) if (now[i] !== bits[o + i]) return false;
+      }
       o += d.length;
     }
   }
@@ -495,8 +500,10 @@ export class Curvature {
   /** The fused native product: out = sum over chunks of (H v, G v or H v - G v), accumulated in float64. */
   private fusedProduct(states: ChunkState[], v: ArrayLike<number>, kind: CurvatureKind, out: Float64Array): void {
     const plan = this.plan!;
-    const dir = new Float64Array(this.dim);
-    for (let i = 0; i < this.dim; i++) dir[i] = checkedEntry(v, i, 'v');
+    // Typed, local arrays in the pass that checks v (NaN, Infinity, beyond float32): a generic ArrayLike loop cost ~2 ms.
+    const dir = v instanceof Float64Array ? v : Float64Array.from(v);
+    const n = dir.length;
+    for (let i = 0; i < n; i++) if (!(Math.abs(dir[i]) <= FLOAT32_MAX)) checkedEntry(dir, i, 'v');
     this.work ??= new Float32Array(fusedWorkspaceLength(plan, Math.min(this.batchSize, this.rows)));
     for (const s of states) {
       if (kind !== 'gauss-newton') fusedChunkProduct(this.net, plan, s, dir, 0, 1, out, this.work);
