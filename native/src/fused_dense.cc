@@ -373,41 +373,6 @@ Napi::Value LdfaGradients(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-struct Scalars {
-  float lr, wd, mu, b1, b2, a1, a2, c1, c2, eps, decoupled;
-};
-
-// The update loops take restrict pointers (so GCC vectorises them; the flags are loop-invariant and
-// unswitched at -O3) and are compiled for x86-64-v3 (AVX2/FMA) and the baseline, picked at load.
-__attribute__((noinline, target_clones("arch=x86-64-v3", "default"))) void SgdLoop(int64_t len, float* __restrict p,
-    const float* __restrict g, float* __restrict m, Scalars k, bool l2, bool manhattan, bool momentum, bool nesterov, bool first) {
-  for (int64_t i = 0; i < len; i++) {
-    float gi = l2 ? g[i] + p[i] * k.wd : g[i];
-    if (manhattan) gi = gi > 0.0f ? 1.0f : gi < 0.0f ? -1.0f : gi;  // sign(0) = 0, NaN stays
-    if (momentum) {
-      const float buf = first ? gi : m[i] * k.mu + gi;
-      m[i] = buf;
-      gi = nesterov ? gi + buf * k.mu : buf;
-    }
-    p[i] = p[i] - gi * k.lr;
-  }
-}
-
-__attribute__((noinline, target_clones("arch=x86-64-v3", "default"))) void AdamLoop(int64_t len, float* __restrict p,
-    const float* __restrict g, float* __restrict m, float* __restrict v, Scalars k, bool l2, bool manhattan, bool decoupled) {
-  for (int64_t i = 0; i < len; i++) {
-    float gi = l2 ? g[i] + p[i] * k.wd : g[i];
-    if (manhattan) gi = gi > 0.0f ? 1.0f : gi < 0.0f ? -1.0f : gi;
-    const float mi = m[i] * k.b1 + gi * k.a1;
-    const float vi = v[i] * k.b2 + gi * gi * k.a2;
-    m[i] = mi;
-    v[i] = vi;
-    float next = p[i] - (mi / k.c1) / (std::sqrt(vi / k.c2) + k.eps) * k.lr;
-    if (decoupled) next = next - p[i] * k.decoupled;
-    p[i] = next;
-  }
-}
-
 enum Opt { kSgd = 0, kAdam = 1, kAdamW = 2 };
 
 // optimizerStep(type, len, p, g, m | null, v | null, lr, momentum, nesterov, beta1, beta2, epsilon, weightDecay, manhattan, t)
@@ -430,16 +395,41 @@ Napi::Value OptimizerStep(const Napi::CallbackInfo& info) {
   if (r.Ok() && type != kSgd && (!m || !v)) r.Error("m", "and v must be Float32Arrays for Adam");
   if (!r.Finish()) return info.Env().Undefined();
   // Scalars as tfjs makes them: JavaScript doubles rounded to float32 where they meet a tensor.
-  const Scalars k{static_cast<float>(lr), static_cast<float>(wd), static_cast<float>(momentum), static_cast<float>(beta1),
-                  static_cast<float>(beta2), static_cast<float>(1.0 - beta1), static_cast<float>(1.0 - beta2),
-                  static_cast<float>(1.0 - std::pow(beta1, static_cast<double>(t))),
-                  static_cast<float>(1.0 - std::pow(beta2, static_cast<double>(t))), static_cast<float>(eps),
-                  static_cast<float>(lr * wd)};
+  const float lrF = static_cast<float>(lr), wdF = static_cast<float>(wd);
   const bool l2 = wd > 0 && type != kAdamW;
-  if (type == kSgd)
-    SgdLoop(len, p, g, m, k, l2, manhattan, momentum > 0, nesterov, t == 1);
-  else
-    AdamLoop(len, p, g, m, v, k, l2, manhattan, type == kAdamW && wd > 0);
+  if (type == kSgd) {
+    const float mu = static_cast<float>(momentum);
+    for (int64_t i = 0; i < len; i++) {
+      float gi = l2 ? g[i] + p[i] * wdF : g[i];
+      if (manhattan) gi = gi > 0.0f ? 1.0f : gi < 0.0f ? -1.0f : gi;  // sign(0) = 0, NaN stays
+      if (momentum > 0) {
+        const float buf = t == 1 ? gi : m[i] * mu + gi;
+        m[i] = buf;
+        gi = nesterov ? gi + buf * mu : buf;
+      }
+      p[i] = p[i] - gi * lrF;
+    }
+    return info.Env().Undefined();
+  }
+  const float b1 = static_cast<float>(beta1), b2 = static_cast<float>(beta2);
+  const float a1 = static_cast<float>(1.0 - beta1), a2 = static_cast<float>(1.0 - beta2);
+  const float c1 = static_cast<float>(1.0 - std::pow(beta1, static_cast<double>(t)));
+  const float c2 = static_cast<float>(1.0 - std::pow(beta2, static_cast<double>(t)));
+  const float epsF = static_cast<float>(eps);
+  const float decoupled = static_cast<float>(lr * wd);
+  for (int64_t i = 0; i < len; i++) {
+    float gi = l2 ? g[i] + p[i] * wdF : g[i];
+    if (manhattan) gi = gi > 0.0f ? 1.0f : gi < 0.0f ? -1.0f : gi;
+    const float mi = m[i] * b1 + gi * a1;
+    const float vi = v[i] * b2 + gi * gi * a2;
+    m[i] = mi;
+    v[i] = vi;
+    const float mHat = mi / c1;
+    const float vHat = vi / c2;
+    float next = p[i] - mHat / (std::sqrt(vHat) + epsF) * lrF;
+    if (type == kAdamW && wd > 0) next = next - p[i] * decoupled;
+    p[i] = next;
+  }
   return info.Env().Undefined();
 }
 
