@@ -89,7 +89,7 @@ export function gaussianPairAverage(
 
 export type ClosedFormName = 'relu' | 'erf';
 
-/** E[phi(x)] or E[phi'(x)] (which = 'dphi') in closed form, x ~ N(0, q). */
+/** E[phi(x)], E[phi'(x)] or E[phi(x)^2] (which = 'phi', 'dphi', 'phi2') in closed form, x ~ N(0, q). */
 export function closedFormAverage(name: ClosedFormName, which: 'phi' | 'dphi' | 'phi2', q: number): number {
   checkOneOf('name', name, ['relu', 'erf']);
   checkOneOf('which', which, ['phi', 'dphi', 'phi2']);
