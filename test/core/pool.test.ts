@@ -1,6 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { fork, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -330,6 +331,28 @@ test('runJobs uses a shared pool; a script that never closes it still exits and 
   // Timed from the result to the exit, so a slow start on a loaded machine does not count.
   assert.ok(Date.now() - out.at < 5000, `the script waited ${Date.now() - out.at} ms after its result: not the 10 s idle shutdown`);
   assert.deepEqual(await waitUntilDead([out.pid]), [], 'the worker outlived its parent');
+});
+
+// The kernel loads lib-build/ (scripts/build-lib.cjs), whose core holds .js files only; its copy of the worker must still start and configure lib/core.
+const buildLib = require(path.join(PROJECT_ROOT, 'scripts', 'build-lib.cjs')) as { buildDir: string; buildState(): { fresh: boolean; reason?: string } };
+const built = buildLib.buildState();
+test('a worker started from the precompiled lib-build/core runs jobs with lib/core\'s sources, not a second core', { skip: built.fresh ? false : `lib-build/ is not fresh (${built.reason}); setup builds it` }, async () => {
+  const child = fork(path.join(buildLib.buildDir, 'core', 'pool-worker.js'), [], {
+    execArgv: [], serialization: 'advanced', stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: { ...process.env, LDL_POOL_WORKER: '1' },
+  });
+  try {
+    const [ready] = (await once(child, 'message')) as [{ type: string; error?: { message: string } }];
+    assert.equal(ready.type, 'ready', `the worker did not start: ${ready.error?.message}`);
+    child.send({ type: 'run', id: 1, jobIndex: 0, module: path.join(PROJECT_ROOT, `${JOBS}.ts`), export: 'identity', args: 5, progressIntervalMs: 100 });
+    const [result] = (await once(child, 'message')) as [{ ok: boolean; value: { args: number }; loaded: [string, number][] }];
+    assert.equal(result.ok, true);
+    assert.equal(result.value.args, 5);
+    const files = result.loaded.map(([f]) => f);
+    assert.ok(files.includes(path.join(PROJECT_ROOT, 'lib', 'core', 'gemm.ts')), 'lib/core/gemm.ts is loaded');
+    assert.deepEqual(files.filter((f) => f.startsWith(buildLib.buildDir)), [], 'nothing of lib-build/ besides the worker itself');
+  } finally {
+    child.kill('SIGKILL');
+  }
 });
 
 test('close() ends every worker process', async () => {
