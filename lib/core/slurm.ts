@@ -36,7 +36,8 @@
  * same jobs again reuses the folder: finished results are read back, members
  * still queued or running from an earlier submission (a notebook that was
  * restarted) are followed, and only the rest are submitted; a finished run
- * submits nothing. Delete the folder to compute again. An abort or interrupt
+ * submits nothing. Delete the folder to compute again (the hash reads each job
+ * module's own file, not the files it imports). An abort or interrupt
  * cancels this run's arrays with `scancel`; finished results stay in the folder.
  */
 import { execFile, spawnSync } from 'child_process';
