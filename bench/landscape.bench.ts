@@ -18,7 +18,6 @@
  * --quick: 1,024 samples, 2 repetitions, 30 Lanczos steps. Writes
  * out/bench/landscape.json.
  */
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -27,9 +26,9 @@ import { initBackend, Rng, setBlasThreads } from '../lib/core';
 import { loadMnist } from '../lib/data';
 import { Network, mlp } from '../lib/rules';
 import { curvatureOperator, eigenpairs, flattenParameters } from '../lib/landscape';
+import { runReference } from './reference-child';
 
 const ROOT = path.resolve(__dirname, '..');
-const PYTHON = process.env.LDL_PYTHON ?? '/usr/bin/python3';
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -113,15 +112,12 @@ async function main(): Promise<void> {
   let relativeDifference: number | null = null;
   for (let round = 0; round < rounds; round++) {
     timeOurs();
-    const py = spawnSync(PYTHON, [path.join(ROOT, 'bench', 'hvp_torch.py'), '--dir', dir, '--reps', String(reps)], {
-      encoding: 'utf8',
-      env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' },
-    });
-    if (py.status !== 0) {
-      torchError = (py.stderr || py.error?.message || 'failed').trim().split('\n').slice(-3).join(' | ');
+    const { result, error } = runReference('hvp_torch.py', ['--dir', dir, '--reps', String(reps)]);
+    if (!result) {
+      torchError = error;
       continue;
     }
-    torch = JSON.parse(py.stdout.trim().split('\n').pop() as string);
+    torch = result;
     torchCached.push(...(torch!.cached_samples as number[]));
     torchCachedCpu.push(...(torch!.cached_cpu_samples as number[]));
     torchFresh.push(...(torch!.fresh_samples as number[]));

@@ -14,7 +14,6 @@
  *
  * Writes out/bench/rules-conv.json.
  */
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -23,9 +22,9 @@ import { initBackend, setBlasThreads } from '../lib/core';
 import { median } from '../lib/core/stats';
 import { loadMnist } from '../lib/data';
 import { lenet, Network, Optimizer, vgg } from '../lib/rules';
+import { runReference } from './reference-child';
 
 const ROOT = path.resolve(__dirname, '..');
-const PYTHON = process.env.LDL_PYTHON ?? '/usr/bin/python3';
 const BATCH = 64;
 
 interface Model {
@@ -85,15 +84,12 @@ async function main(): Promise<void> {
   let torchError: string | null = null;
   for (let round = 0; round < rounds; round++) {
     for (const r of runs) for (let k = 0; k < reps; k++) r.run();
-    const py = spawnSync(PYTHON, [path.join(ROOT, 'bench', 'rules_conv_torch.py'), '--dir', dir, '--reps', String(reps)], {
-      encoding: 'utf8',
-      env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' },
-    });
-    if (py.status !== 0) {
-      torchError = (py.stderr || py.error?.message || 'failed').trim().split('\n').slice(-3).join(' | ');
+    const { result, error } = runReference('rules_conv_torch.py', ['--dir', dir, '--reps', String(reps)]);
+    if (!result) {
+      torchError = error;
       continue;
     }
-    const o = JSON.parse(py.stdout.trim().split('\n').pop() as string);
+    const o = result as Record<string, { wall: number[]; cpu: number[] }> & { torch: string };
     torchVersion = o.torch;
     for (const m of models) {
       torch[m.name].wall.push(...o[m.name].wall);
