@@ -26,7 +26,7 @@ import { initBackend, Rng, setBlasThreads } from '../lib/core';
 import { loadMnist } from '../lib/data';
 import { Network, mlp } from '../lib/rules';
 import { curvatureOperator, eigenpairs, flattenParameters } from '../lib/landscape';
-import { runReference } from './reference-child';
+import { quickAndReps, runReference } from './common';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -38,10 +38,7 @@ function median(xs: number[]): number {
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  const quick = argv.includes('--quick') || process.env.LDL_BENCH_QUICK === '1';
-  const repsArg = argv.indexOf('--reps');
-  const reps = repsArg >= 0 ? Number(argv[repsArg + 1]) : quick ? 2 : 5;
-  if (!Number.isInteger(reps) || reps < 1) throw new Error(`--reps: expected a positive integer, got ${argv[repsArg + 1]}`);
+  const { quick, reps } = quickAndReps(argv);
   // One core on both sides: OpenBLAS reads its variable at start-up; set it for the child and pin ours.
   process.env.OPENBLAS_NUM_THREADS = '1';
   setBlasThreads(1);

@@ -22,7 +22,7 @@ import { initBackend, setBlasThreads } from '../lib/core';
 import { median } from '../lib/core/stats';
 import { loadMnist } from '../lib/data';
 import { lenet, Network, Optimizer, vgg } from '../lib/rules';
-import { runReference } from './reference-child';
+import { quickAndReps, runReference } from './common';
 
 const ROOT = path.resolve(__dirname, '..');
 const BATCH = 64;
@@ -35,10 +35,7 @@ interface Model {
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  const quick = argv.includes('--quick') || process.env.LDL_BENCH_QUICK === '1';
-  const repsArg = argv.indexOf('--reps');
-  const reps = repsArg >= 0 ? Number(argv[repsArg + 1]) : quick ? 2 : 5;
-  if (!Number.isInteger(reps) || reps < 1) throw new Error(`--reps: expected a positive integer, got ${argv[repsArg + 1]}`);
+  const { quick, reps } = quickAndReps(argv);
   const rounds = quick ? 2 : 3;
   process.env.OPENBLAS_NUM_THREADS = '1';
   setBlasThreads(1);
