@@ -131,8 +131,9 @@ struct Args {
 // ---- kernels ---------------------------------------------------------------
 
 // One row each; separate functions with restrict parameters so that GCC vectorises them,
-// compiled twice (AVX2/FMA and baseline x86-64) and picked at load time by the CPU.
-__attribute__((noinline, target_clones("arch=haswell", "default"))) void GruGatesRow(int64_t n, const float* __restrict pz, const float* __restrict pr, const float* __restrict czi, const float* __restrict cri, const float* __restrict xi, float* __restrict zi, float* __restrict zci, float* __restrict ri, float* __restrict rci, float* __restrict rhi) {
+// compiled twice (AVX2/FMA and baseline x86-64) and picked at load time by the CPU's features
+// (arch=x86-64-v3; an arch=haswell clone is picked by CPU model, so AMD and newer Intel CPUs got the baseline).
+__attribute__((noinline, target_clones("arch=x86-64-v3", "default"))) void GruGatesRow(int64_t n, const float* __restrict pz, const float* __restrict pr, const float* __restrict czi, const float* __restrict cri, const float* __restrict xi, float* __restrict zi, float* __restrict zci, float* __restrict ri, float* __restrict rci, float* __restrict rhi) {
   for (int64_t j = 0; j < n; j++) {
     const Pair zs = Sigmoid(pz[j] + czi[j]);
     zi[j] = zs.value;
@@ -144,7 +145,7 @@ __attribute__((noinline, target_clones("arch=haswell", "default"))) void GruGate
   }
 }
 
-__attribute__((noinline, target_clones("arch=haswell", "default"))) double GruOutputRow(int64_t n, const float* __restrict Ci, const float* __restrict zi, const float* __restrict zci, const float* __restrict xi, float* __restrict gi, float* __restrict gAci, float* __restrict gzi, float* __restrict dd, float inv) {
+__attribute__((noinline, target_clones("arch=x86-64-v3", "default"))) double GruOutputRow(int64_t n, const float* __restrict Ci, const float* __restrict zi, const float* __restrict zci, const float* __restrict xi, float* __restrict gi, float* __restrict gAci, float* __restrict gzi, float* __restrict dd, float inv) {
   for (int64_t j = 0; j < n; j++) {
     const Pair t_ = Tanh(Ci[j]);
     const float c = t_.value, dc = t_.other;
@@ -159,14 +160,14 @@ __attribute__((noinline, target_clones("arch=haswell", "default"))) double GruOu
   return RowSum(dd, n);
 }
 
-__attribute__((noinline, target_clones("arch=haswell", "default"))) void GruResetRow(int64_t n, const float* __restrict gi, const float* __restrict ri, const float* __restrict rci, const float* __restrict xi, float* __restrict gd, float* __restrict gr) {
+__attribute__((noinline, target_clones("arch=x86-64-v3", "default"))) void GruResetRow(int64_t n, const float* __restrict gi, const float* __restrict ri, const float* __restrict rci, const float* __restrict xi, float* __restrict gd, float* __restrict gr) {
   for (int64_t j = 0; j < n; j++) {
     gd[j] += gi[j] * ri[j];
     gr[j] = gi[j] * xi[j] * ri[j] * rci[j];
   }
 }
 
-__attribute__((noinline, target_clones("arch=haswell", "default"))) double VanillaOutputRow(int64_t n, const float* __restrict Ai, const float* __restrict xi, float* __restrict gi, float* __restrict gAi, float* __restrict dd, float inv) {
+__attribute__((noinline, target_clones("arch=x86-64-v3", "default"))) double VanillaOutputRow(int64_t n, const float* __restrict Ai, const float* __restrict xi, float* __restrict gi, float* __restrict gAi, float* __restrict dd, float inv) {
   for (int64_t j = 0; j < n; j++) {
     const Pair t_ = Tanh(Ai[j]);
     const float F = t_.value, dF = t_.other;
@@ -178,7 +179,7 @@ __attribute__((noinline, target_clones("arch=haswell", "default"))) double Vanil
   return RowSum(dd, n);
 }
 
-__attribute__((noinline, target_clones("arch=haswell", "default"))) double UgrnnOutputRow(int64_t n, const float* __restrict pu, const float* __restrict pc, const float* __restrict cui, const float* __restrict cci, const float* __restrict xi, float* __restrict gi, float* __restrict gu, float* __restrict gc, float* __restrict dd, float inv, float gateBias) {
+__attribute__((noinline, target_clones("arch=x86-64-v3", "default"))) double UgrnnOutputRow(int64_t n, const float* __restrict pu, const float* __restrict pc, const float* __restrict cui, const float* __restrict cci, const float* __restrict xi, float* __restrict gi, float* __restrict gu, float* __restrict gc, float* __restrict dd, float inv, float gateBias) {
   for (int64_t j = 0; j < n; j++) {
     const Pair gs = Sigmoid(pu[j] + cui[j] + gateBias);
     const Pair cs = Tanh(pc[j] + cci[j]);
@@ -194,7 +195,7 @@ __attribute__((noinline, target_clones("arch=haswell", "default"))) double Ugrnn
   return RowSum(dd, n);
 }
 
-__attribute__((noinline, target_clones("arch=haswell", "default"))) double LstmOutputRow(int64_t n, const float* __restrict Pi, const float* __restrict cii, const float* __restrict cfi, const float* __restrict cgi, const float* __restrict coi, const float* __restrict xc, const float* __restrict xh, float* __restrict gc, float* __restrict gh, float* __restrict gPi, float* __restrict dd, float inv, float forgetBias) {
+__attribute__((noinline, target_clones("arch=x86-64-v3", "default"))) double LstmOutputRow(int64_t n, const float* __restrict Pi, const float* __restrict cii, const float* __restrict cfi, const float* __restrict cgi, const float* __restrict coi, const float* __restrict xc, const float* __restrict xh, float* __restrict gc, float* __restrict gh, float* __restrict gPi, float* __restrict dd, float inv, float forgetBias) {
   for (int64_t j = 0; j < n; j++) {
     const Pair ip = Sigmoid(Pi[j] + cii[j]);
     const Pair fp = Sigmoid(Pi[n + j] + cfi[j] + forgetBias);
@@ -371,7 +372,7 @@ Napi::Value SumSquares(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, s);
 }
 
-__attribute__((noinline, target_clones("arch=haswell", "default"))) void AdamLoop(int64_t len, float scale, float b1, float a1,
+__attribute__((noinline, target_clones("arch=x86-64-v3", "default"))) void AdamLoop(int64_t len, float scale, float b1, float a1,
     float b2, float a2, float step, float c2, float eps, const float* __restrict g, float* __restrict m, float* __restrict v,
     float* __restrict x) {
   for (int64_t k = 0; k < len; k++) {
