@@ -125,7 +125,14 @@ function addonIsStale() {
 function setupTslabPatch() {
   // npm ci reinstalls tslab as published; apply.mjs checks both files' hashes, patches them only when they
   // are the published ones, and is silent (--quiet) when they already are patched.
-  const r = run(process.execPath, [join(root, 'patches', 'apply.mjs'), '--quiet']);
+  let r = run(process.execPath, [join(root, 'patches', 'apply.mjs'), '--quiet']);
+  if (r.status !== 0 && existsSync(join(root, 'node_modules', 'tslab'))) {
+    // Files that are neither published nor patched by this patch are most often an earlier version of
+    // the patch (a pull that changed patches/): reinstalling gives back the published files to patch.
+    log('tslab\'s files are neither as published nor as this patch leaves them: reinstalling npm packages (npm ci) and patching again');
+    const ci = run('npm', ['ci', '--no-audit', '--no-fund']);
+    if (ci.status === 0) r = run(process.execPath, [join(root, 'patches', 'apply.mjs'), '--quiet']);
+  }
   if (r.status !== 0) {
     log('tslab is not patched (see the message above): notebook cells lose names after an error and `{ x }` fails');
     process.exitCode = 1;
