@@ -46,6 +46,25 @@
  * add) and every run-time registered rule runs on the reference path,
  * unchanged.
  *
+ * Threads (issue 14, item 3). OpenBLAS's thread count is process-global and
+ * two threads give different float32 sums than one, so the count of a step
+ * is a fixed function of its shape and the caller's setting, never of
+ * timings, and a seeded run repeats bitwise: a step whose largest GEMM has
+ * at least TWO_THREAD_MIN_PRODUCT multiply-adds (rows x the largest
+ * nIn x nOut) runs on the caller's count (blasThreads(): OpenBLAS's default
+ * is one per core); a smaller step runs on one thread, where the second
+ * thread's start and join cost more than it computes; the caller's count is
+ * set back when the step ends, thrown or not. Nothing is changed in a pool
+ * worker (LDL_POOL_WORKER=1: the pool pins each worker to one thread so its
+ * two workers share the two cores), when the caller's count is one
+ * (OPENBLAS_NUM_THREADS=1 or setBlasThreads(1): one core wanted) or unknown
+ * (not OpenBLAS). The threshold is measured (bench/README.md, "two
+ * threads"): on the 2-core machine at load ~6-7 the whole step of
+ * 784-256-256-10 ran at 0.25-0.53x one thread's speed at batch 16-64
+ * (largest GEMM 3.2-12.8 M) and at 0.95-1.03x at batch 128-512 (25.7-103 M);
+ * a busy machine has no free core to give, so where others load the cores
+ * pin one thread (setBlasThreads(1)) rather than rely on the threshold.
+ *
  * How a layer joins (see CONTRIBUTING.md): give it kernels for its forward
  * pass (output into a caller's buffer) and its backward pass (delta from the
  * incoming signal, parameter gradients into buffers, the signal to its input
@@ -97,7 +116,20 @@ interface FusedLayer {
 }
 
 /** Kernels and tfjs data access the fused path needs. */
-type FusedKernels = Required<Pick<NativeAddon, 'denseForward' | 'denseBackward' | 'lossAndError' | 'optimizerStep' | 'ldfaGradients'>>;
+type FusedKernels = Required<Pick<NativeAddon, 'denseForward' | 'denseBackward' | 'lossAndError' | 'optimizerStep' | 'ldfaGradients' | 'setThreads' | 'getThreads'>>;
+
+/** A step's largest GEMM (m n k multiply-adds) from which it runs on the caller's BLAS threads rather than one (header: Threads). */
+export const TWO_THREAD_MIN_PRODUCT = 1 << 24;
+
+/**
+ * The BLAS threads for a fused step whose largest GEMM has `product`
+ * multiply-adds, given the caller's count (null: unknown): null to leave the
+ * count as it is (a pool worker, a caller at one thread, not OpenBLAS).
+ */
+export function stepThreads(product: number, callerThreads: number | null, poolWorker = process.env.LDL_POOL_WORKER === '1'): number | null {
+  if (poolWorker || callerThreads === null || callerThreads <= 1) return null;
+  return product >= TWO_THREAD_MIN_PRODUCT ? callerThreads : 1;
+}
 
 function kernels(): FusedKernels | string {
   const a = nativeAddon();
@@ -214,10 +246,14 @@ export class FusedTrainer {
   private readonly result = new Float64Array(2);
   private readonly inputSize: number;
   private readonly classes: number;
+  /** The largest nIn x nOut of the layers: rows times it is the step's largest GEMM. */
+  private readonly widestProduct: number;
+  private readonly poolWorker = process.env.LDL_POOL_WORKER === '1';
 
   constructor(readonly net: Network, readonly optimizer: Optimizer, private readonly layers: FusedLayer[], private readonly k: FusedKernels) {
     this.inputSize = net.inputShape.reduce((a, b) => a * b, 1);
     this.classes = net.outputSize;
+    this.widestProduct = Math.max(...layers.map((l) => l.nIn * l.nOut));
     this.h = layers.map(() => new Float32Array(0));
     this.d = layers.map(() => new Float32Array(0));
     this.gW = layers.map((l) => new Float32Array(l.nIn * l.nOut));
@@ -284,6 +320,9 @@ export class FusedTrainer {
     optimizer.epoch = epoch;
     const lr = optimizer.learningRate;
     for (const l of layers) l.pathway.beginBatch();
+    const caller = this.poolWorker ? null : k.getThreads();
+    const threads = stepThreads(n * this.widestProduct, caller, this.poolWorker);
+    if (threads !== null && threads !== caller) k.setThreads(threads);
     // The parametric layer being worked on, for the error message of anything that throws.
     let where = 0;
     let targets: tf.Tensor | null = null;
@@ -322,6 +361,7 @@ export class FusedTrainer {
     } catch (e) {
       throw e instanceof FusedStepError ? e : new FusedStepError(where, step, (e as Error).message);
     } finally {
+      if (threads !== null && threads !== caller) k.setThreads(caller as number);
       if (targets) tf.dispose([targets, outputError as tf.Tensor]);
     }
     if (options.weightNormConstraint) net.constrainWeightNorms();
