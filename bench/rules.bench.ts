@@ -5,8 +5,12 @@
  * feedback rule (BP, FA, DFA, uSF, LDFA r = 10 with its default RAF learning)
  * at widths 256 and 512, each beside PyTorch 1.13 eager (bench/rules_torch.py:
  * nn.Linear for the epoch, a custom autograd function per rule for the steps).
+ * The two-thread row (--only threads, issue 14 item 3): BP's step of the same
+ * MLP at batch 256 on one BLAS thread and on two (OPENBLAS_NUM_THREADS=1 or 2
+ * for the child, which the fused step's thread policy follows at this size;
+ * PyTorch the same with torch.set_num_threads), the four children alternating.
  *
- *   node --import tsx bench/rules.bench.ts [--reps 6] [--rounds 3] [--threads 1] [--quick] [--only mlp,rules]
+ *   node --import tsx bench/rules.bench.ts [--reps 6] [--rounds 3] [--threads 1] [--quick] [--only mlp,rules,threads]
  *
  * Each side runs in fresh child processes with OPENBLAS_NUM_THREADS set
  * (--threads: a comma list, default 1: one core each side), node and
@@ -28,6 +32,9 @@ const WIDTHS = [256, 512];
 const RANK = 10;
 const RULE_STEPS = 50;
 const BATCH = 128;
+/** The two-thread row's batch and steps per repetition. */
+const THREADS_BATCH = 256;
+const THREADS_STEPS = 40;
 
 function option(argv: string[], name: string, fallback: string): string {
   const i = argv.indexOf(`--${name}`);
@@ -38,7 +45,7 @@ const argv = process.argv.slice(2);
 const quick = argv.includes('--quick') || process.env.LDL_BENCH_QUICK === '1';
 const reps = Number(option(argv, 'reps', process.env.LDL_BENCH_REPS ?? '6'));
 const rounds = Number(option(argv, 'rounds', '3'));
-const only = option(argv, 'only', 'mlp,rules').split(',');
+const only = option(argv, 'only', 'mlp,rules,threads').split(',');
 if (!Number.isInteger(reps) || reps < 1) throw new Error(`--reps: expected a positive integer, got ${option(argv, 'reps', '')}`);
 if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds: expected a positive integer, got ${option(argv, 'rounds', '')}`);
 
@@ -100,7 +107,7 @@ async function worker(perRound: number): Promise<void> {
     return { rule: 'bp', width: 256, batch: BATCH, steps, samples: steps * BATCH, path, ...t };
   };
   /** The fused steps alone over `steps` batches of a shuffled epoch (what the PyTorch loop times), `perRound` times. */
-  const timeSteps = async (width: number, rule: string, steps: number) => {
+  const timeSteps = async (width: number, rule: string, steps: number, batch = BATCH) => {
     const n = net(width, rule);
     const opt = new rules.Optimizer({ lr: 0.01, momentum: 0.9 });
     const trainer = fusedTrainer(n, opt);
@@ -109,11 +116,11 @@ async function worker(perRound: number): Promise<void> {
     const shuffle = new core.Rng(2);
     const t = await repetitions(async () => {
       const perm = shuffle.permutation(fashion.count);
-      for (let s = 0; s < steps; s++) trainer.stepIndices(data, perm.subarray(s * BATCH, (s + 1) * BATCH));
+      for (let s = 0; s < steps; s++) trainer.stepIndices(data, perm.subarray(s * batch, (s + 1) * batch));
     }, perRound);
     n.dispose();
     opt.dispose();
-    return { rule, width, batch: BATCH, steps, samples: steps * BATCH, path: 'fused', ...t };
+    return { rule, width, batch, steps, samples: steps * batch, path: 'fused', ...t };
   };
   if (only.includes('mlp')) {
     const steps = quick ? 60 : Math.floor(fashion.count / BATCH);
@@ -127,6 +134,7 @@ async function worker(perRound: number): Promise<void> {
     for (const width of WIDTHS) for (const rule of RULES) list.push(await timeSteps(width, rule, steps));
     out.rules = list;
   }
+  if (only.includes('threads')) out.threadsStep = await timeSteps(256, 'bp', quick ? 10 : THREADS_STEPS, THREADS_BATCH);
   process.stdout.write('\n' + JSON.stringify(out) + '\n');
 }
 
@@ -183,11 +191,13 @@ async function orchestrate(): Promise<void> {
   console.log(`rules bench: ${rounds} rounds x ${perRound} repetitions, node and PyTorch alternating; load average ${load.map((x) => x.toFixed(1)).join(' ')}`);
   const tables: { title: string; columns: string[]; rows: string[][] }[] = [];
   const runs: Json[] = [];
-  for (const threads of threadsList) {
+  // mlp and rules per --threads count; the two-thread row (threads) runs its own children below.
+  const perThreads = only.filter((x) => x !== 'threads');
+  for (const threads of perThreads.length ? threadsList : []) {
     let node: Json | undefined;
     let torch: Json | undefined;
-    const runNode = () => child(process.execPath, ['--import', 'tsx', __filename, '--worker', '--per-round', String(perRound), '--only', only.join(','), ...(quick ? ['--quick'] : [])], threads, 'node');
-    const runTorch = () => child(PYTHON, [path.join(__dirname, 'rules_torch.py'), '--threads', String(threads), '--reps', String(perRound), '--only', only.join(','),
+    const runNode = () => child(process.execPath, ['--import', 'tsx', __filename, '--worker', '--per-round', String(perRound), '--only', perThreads.join(','), ...(quick ? ['--quick'] : [])], threads, 'node');
+    const runTorch = () => child(PYTHON, [path.join(__dirname, 'rules_torch.py'), '--threads', String(threads), '--reps', String(perRound), '--only', perThreads.join(','),
       '--rules', RULES.join(','), '--widths', WIDTHS.join(','), '--rank', String(RANK), '--rule-steps', String(RULE_STEPS), '--fashion-dir', FASHION_DIR, ...(quick ? ['--quick'] : [])], threads, 'pytorch');
     for (let r = 0; r < rounds; r++) {
       for (const side of r % 2 === 0 ? ['node', 'torch'] : ['torch', 'node']) {
@@ -237,6 +247,38 @@ async function orchestrate(): Promise<void> {
         rows,
       });
     }
+  }
+  if (only.includes('threads')) {
+    // One child per side and thread count, the four in a rotating order each round.
+    const runs2: Record<string, Json | undefined> = {};
+    const kinds = ['node-1', 'torch-1', 'node-2', 'torch-2'];
+    for (let r = 0; r < rounds; r++) {
+      for (let i = 0; i < kinds.length; i++) {
+        const kind = kinds[(i + r) % kinds.length];
+        const [side, th] = kind.split('-');
+        const result = side === 'node'
+          ? child(process.execPath, ['--import', 'tsx', __filename, '--worker', '--per-round', String(perRound), '--only', 'threads', ...(quick ? ['--quick'] : [])], Number(th), 'node')
+          : child(PYTHON, [path.join(__dirname, 'rules_torch.py'), '--threads', th, '--reps', String(perRound), '--only', 'threads', '--threads-batch', String(THREADS_BATCH),
+            '--threads-steps', String(THREADS_STEPS), '--fashion-dir', FASHION_DIR, ...(quick ? ['--quick'] : [])], Number(th), 'pytorch');
+        runs2[kind] = appendSamples(runs2[kind], result);
+      }
+    }
+    runs.push({ twoThreads: runs2 });
+    const m = (kind: string) => { const x = runs2[kind]; return x && !x.error && x.threadsStep ? { ...medians(x.threadsStep)!, steps: x.threadsStep.steps as number } : null; };
+    for (const kind of kinds) if (runs2[kind]?.error) console.log(`${kind} failed: ${runs2[kind]!.error}`);
+    const [n1, t1, n2, t2] = kinds.map(m);
+    const ms = (x: ReturnType<typeof m>) => (x ? (x.wall / x.steps) * 1e3 : null);
+    const row = (label: string, one: ReturnType<typeof m>, two: ReturnType<typeof m>) =>
+      [label, f(ms(one)), f(ms(two)), f(one && two ? one.wall / two.wall : null), f(one && two ? two.cpu / one.cpu : null)];
+    tables.push({
+      title: `BP step, MLP 784-256-256-10, batch ${THREADS_BATCH}, SGD momentum 0.9, one BLAS thread vs two, ms (wall), medians of ${perRound * rounds}; load at start ${load.map((x) => x.toFixed(1)).join(' ')}`,
+      columns: ['side', '1 thread ms', '2 threads ms', 'speed-up (1 / 2, wall)', 'CPU time 2 / 1'],
+      rows: [
+        row('ours: fused step (FusedTrainer.stepIndices)', n1, n2),
+        row('PyTorch eager (custom autograd function)', t1, t2),
+        ['ours / PyTorch, time', f(n1 && t1 ? n1.wall / t1.wall : null), f(n2 && t2 ? n2.wall / t2.wall : null), '', ''],
+      ],
+    });
   }
   tables.forEach(printTable);
   const file = path.join(ROOT, 'out', 'bench', 'rules.json');

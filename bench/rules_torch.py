@@ -1,7 +1,9 @@
 """PyTorch side of bench/rules.bench.ts: the MLP 784-256-256-10 epoch (batch
 128, SGD momentum 0.9) with nn.Linear, and one training step per feedback
 rule, each rule a custom autograd function carrying the error as lib/rules
-does, timed as the node side times them; prints one JSON object on stdout.
+does, timed as the node side times them, and (--only threads) BP's step at
+--threads-batch for the one-thread/two-thread row; prints one JSON object on
+stdout.
 
 Orientation as in lib/rules: W is [in, out], a = x W + b. The rules (signal
 sent to the layer's input from delta = dL/da):
@@ -102,7 +104,7 @@ def oja_gradient(P, rows):
     return -(PC - PC.mm(P.t()).mm(P))
 
 
-def rule_step_bench(rule, width, rank, steps, reps, x_all, y_all, onehot_all):
+def rule_step_bench(rule, width, rank, steps, reps, x_all, y_all, onehot_all, batch=128):
     gen = torch.Generator().manual_seed(7)
     sizes = [784, width, width, 10]
     shared = {}
@@ -115,7 +117,6 @@ def rule_step_bench(rule, width, rank, steps, reps, x_all, y_all, onehot_all):
             l.Q.requires_grad_(False)
             feedback_opts.append((torch.optim.SGD([l.Q], lr=0.01, momentum=0.9, weight_decay=1e-3), torch.optim.SGD([l.P], lr=0.01, momentum=0.9)))
     loss_fn = nn.CrossEntropyLoss()
-    batch = 128
     perm_gen = torch.Generator().manual_seed(2)
 
     def run():
@@ -151,6 +152,8 @@ def main():
     p.add_argument('--widths', default='256,512')
     p.add_argument('--rank', type=int, default=10)
     p.add_argument('--rule-steps', type=int, default=50)
+    p.add_argument('--threads-batch', type=int, default=256)
+    p.add_argument('--threads-steps', type=int, default=40)
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     images = read_idx(find(args.fashion_dir, 'train-images-idx3-ubyte')).reshape(-1, 784).astype(np.float32) / 255.0
@@ -166,6 +169,10 @@ def main():
         steps = 10 if args.quick else args.rule_steps
         result['rules'] = [rule_step_bench(r, int(w), args.rank, steps, args.reps, x_all, y_all, onehot_all)
                            for w in args.widths.split(',') for r in args.rules.split(',')]
+    if 'threads' in only:
+        # The two-thread row: BP's step at one batch size, this process's thread count (OPENBLAS_NUM_THREADS and set_num_threads).
+        steps = 10 if args.quick else args.threads_steps
+        result['threadsStep'] = rule_step_bench('bp', 256, args.rank, steps, args.reps, x_all, y_all, onehot_all, args.threads_batch)
     json.dump(result, sys.stdout)
 
 

@@ -58,12 +58,15 @@
  * worker (LDL_POOL_WORKER=1: the pool pins each worker to one thread so its
  * two workers share the two cores), when the caller's count is one
  * (OPENBLAS_NUM_THREADS=1 or setBlasThreads(1): one core wanted) or unknown
- * (not OpenBLAS). The threshold is measured (bench/README.md, "two
- * threads"): on the 2-core machine at load ~6-7 the whole step of
- * 784-256-256-10 ran at 0.25-0.53x one thread's speed at batch 16-64
- * (largest GEMM 3.2-12.8 M) and at 0.95-1.03x at batch 128-512 (25.7-103 M);
- * a busy machine has no free core to give, so where others load the cores
- * pin one thread (setBlasThreads(1)) rather than rely on the threshold.
+ * (not OpenBLAS). The threshold, 2^24 = 16.8 M, sits between measurements
+ * (bench/README.md, "two threads"): idle, two threads ran the GEMM
+ * 128x784 @ 784x256 (25.7 M, batch 128's largest) at 1.8-2.0x one thread's
+ * GFLOP/s (the `core` row, 2026-11-23); loaded (load 6-9 on the 2-core
+ * machine, 2026-12-06), the whole 784-256-256-10 step on two threads ran at
+ * 0.25-0.53x one thread's speed at batch 16-64 (3.2-12.8 M) in one run and
+ * at 0.99-1.20x in two others, and at 0.77-1.09x at batch 128-512. Under
+ * load there is no free core to give at any size: a caller on a busy
+ * machine pins one thread (setBlasThreads(1)), which the step keeps.
  *
  * How a layer joins (see CONTRIBUTING.md): give it kernels for its forward
  * pass (output into a caller's buffer) and its backward pass (delta from the
