@@ -131,7 +131,7 @@ test('in a git repository set up by setup, a commit stores the notebook without 
     git(dir, 'init', '-q');
     fs.mkdirSync(path.join(dir, 'scripts'));
     fs.mkdirSync(path.join(dir, 'notebooks'));
-    for (const f of ['setup.mjs', 'strip-notebook-outputs.mjs']) fs.copyFileSync(path.join(root, 'scripts', f), path.join(dir, 'scripts', f));
+    for (const f of ['setup.mjs', 'served-plotly.mjs', 'strip-notebook-outputs.mjs']) fs.copyFileSync(path.join(root, 'scripts', f), path.join(dir, 'scripts', f));
     fs.copyFileSync(path.join(root, '.gitattributes'), path.join(dir, '.gitattributes'));
     // setup's own step, run in the temporary repository (setup finds the project root from its own path).
     const setup = spawnSync(process.execPath, [path.join(dir, 'scripts', 'setup.mjs'), '--git-filter'], { cwd: dir, encoding: 'utf8' });
