@@ -140,7 +140,7 @@ export class RandomRateNetwork {
    * A trajectory: `transient` time, then `time` recorded every `sampleEvery`
    * (units of the neuron time constant; an Euler map step lasts delta).
    */
-  simulate(x0: ArrayLike<number>, scheme: RateScheme, options: { time: number; transient?: number; sampleEvery?: number; progress?: boolean; label?: string }): Trajectory {
+  simulate(x0: ArrayLike<number>, scheme: RateScheme, options: { time: number; transient?: number; sampleEvery?: number; progress?: boolean; label?: string; onProgress?: (fraction: number) => void }): Trajectory {
     return trajectory(this.tangentSystem(scheme), x0, { ...options, ...RandomRateNetwork.stepOptions(scheme) });
   }
 

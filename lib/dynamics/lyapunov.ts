@@ -553,6 +553,8 @@ export interface TrajectoryOptions {
   /** Progress display (default false) and its label. */
   progress?: boolean;
   label?: string;
+  /** Called with the fraction done, at most once per percent: how a pool job reports a long simulation. */
+  onProgress?: (fraction: number) => void;
 }
 
 export interface Trajectory {
@@ -578,19 +580,28 @@ export function trajectory(system: TangentSystem, x0: ArrayLike<number>, options
   const st = new Stepper(system, h, 0);
   const states = new Float64Array(samples * n);
   const label = options.label ?? 'trajectory';
-  const progress = options.progress ? new Progress({ total: transient + (samples - 1) * stride, label }) : null;
+  const total = transient + (samples - 1) * stride;
+  const progress = options.progress ? new Progress({ total, label }) : null;
   let done = 0;
+  let reported = 0; // percent last given to onProgress
+  const report = options.onProgress
+    ? (d: number) => { const pct = Math.floor((100 * d) / Math.max(1, total)); if (pct > reported) options.onProgress!((reported = pct) / 100); }
+    : null;
   for (let i = 0; i < transient; i++) {
     throwIfInterrupted(label, () => `in the transient after ${i} of ${transient} steps`, () => ({ state: Float64Array.from(x) }));
     st.step(x, null, 0);
-    progress?.update(++done);
+    done++; // not inside progress?.update(...): optional chaining skips its arguments when progress is null
+    progress?.update(done);
+    report?.(done);
   }
   states.set(x, 0);
   for (let s = 1; s < samples; s++) {
     throwIfInterrupted(label, () => `after ${s} of ${samples} samples`, () => ({ states: states.slice(0, s * n), samples: s, sampleTime: stride * h, state: Float64Array.from(x) }));
     for (let i = 0; i < stride; i++) st.step(x, null, 0);
     states.set(x, s * n);
-    progress?.update((done += stride));
+    done += stride;
+    progress?.update(done);
+    report?.(done);
   }
   progress?.finish();
   return { states, samples, sampleTime: stride * h, state: x };

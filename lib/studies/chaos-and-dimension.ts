@@ -71,6 +71,8 @@ export interface SpectrumJobResult {
   N: number;
   g: number;
   seed: number;
+  /** Recorded time after the burn-in (the settings' {T}). */
+  time: number;
   exponents: number[];
   standardErrors: number[];
   kaplanYorke: number;
@@ -94,7 +96,7 @@ export async function spectrumJob(a: SpectrumJobArgs, ctx?: Pick<JobContext, 'pr
     progress: !ctx, label: `Lyapunov spectrum g = ${a.g}`,
   });
   return {
-    N: a.N, g: a.g, seed: a.seed, exponents: Array.from(r.exponents), standardErrors: Array.from(r.standardErrors),
+    N: a.N, g: a.g, seed: a.seed, time: a.time, exponents: Array.from(r.exponents), standardErrors: Array.from(r.standardErrors),
     kaplanYorke: r.kaplanYorke, entropyRate: r.entropyRate, seconds: (Date.now() - started) / 1000,
   };
 }
@@ -158,6 +160,7 @@ export async function dimensionJob(a: DimensionJobArgs, ctx?: Pick<JobContext, '
   ctx?.progress(0, `g ${a.g}: simulating`);
   const tr = net.simulate(net.initialState(a.stateSeed), { scheme: 'flow', dt: DT }, {
     time: a.time, transient: a.transient, sampleEvery: a.sampleEvery, progress: !ctx, label: `simulation g = ${a.g}`,
+    onProgress: ctx ? (f) => ctx.progress(0.8 * f, `g ${a.g}: simulating`) : undefined,
   });
   ctx?.progress(0.8, `g ${a.g}: estimating`);
   const ex = crossBlockParticipationRatio(tr.states, tr.samples, a.N, { blocks: a.blocks });
@@ -300,7 +303,7 @@ export function reproductionRows(r: {
     rows.push({
       quantity: `lambda_1, g = ${s.g}`, paper: s.g > 1 ? '> 0 (chaos for g > 1)' : '< 0 (quiescent for g < 1)', theory: '-',
       measured: `${s.exponents[0].toFixed(4)} +- ${s.standardErrors[0].toFixed(4)} (KY dimension ${s.kaplanYorke.toFixed(1)})`,
-      settings: r.spectrumSettings.replace('{N}', String(s.N)).replace('{k}', String(s.exponents.length)),
+      settings: r.spectrumSettings.replace('{N}', String(s.N)).replace('{k}', String(s.exponents.length)).replace('{T}', String(s.time)),
     });
   }
   return rows;

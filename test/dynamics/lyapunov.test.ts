@@ -188,6 +188,13 @@ test('trajectory samples a flow at the requested times (exponential decay)', () 
   const t = trajectory(sys, [1], { time: 2, dt: 0.01, sampleEvery: 0.5, transient: 1 });
   assert.equal(t.samples, 5);
   for (let s = 0; s < 5; s++) assert.ok(Math.abs(t.states[s] - Math.exp(-(1 + 0.5 * s))) < 1e-9);
+  // onProgress: whole percents, increasing, ending at 1 (300 steps: transient 100, then 4 x 50).
+  const seen: number[] = [];
+  trajectory(sys, [1], { time: 2, dt: 0.01, sampleEvery: 0.5, transient: 1, onProgress: (f) => seen.push(f) });
+  assert.equal(seen.at(-1), 1);
+  assert.ok(seen.every((f, i) => i === 0 || f > seen[i - 1]), JSON.stringify(seen));
+  assert.ok(seen.length >= 30 && seen.length <= 100, String(seen.length));
+  assert.ok(Math.abs(seen[0] - 0.01) < 1e-12);
 });
 
 test('bad arguments name themselves; an interrupt stops with the partial estimate', () => {

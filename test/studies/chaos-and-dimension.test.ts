@@ -61,8 +61,8 @@ test('dimensionJob gives the cross-block PR / N of the same simulation; theoryJo
 });
 
 const spectra: SpectrumJobResult[] = [
-  { N: 100, g: 0.5, seed: 0, exponents: [-0.3, -0.4], standardErrors: [0.01, 0.01], kaplanYorke: 0, entropyRate: 0, seconds: 1 },
-  { N: 100, g: 2, seed: 0, exponents: [0.1, 0.05], standardErrors: [0.02, 0.01], kaplanYorke: 2, entropyRate: 0.15, seconds: 1 },
+  { N: 100, g: 0.5, seed: 0, time: 50, exponents: [-0.3, -0.4], standardErrors: [0.01, 0.01], kaplanYorke: 0, entropyRate: 0, seconds: 1 },
+  { N: 100, g: 2, seed: 0, time: 100, exponents: [0.1, 0.05], standardErrors: [0.02, 0.01], kaplanYorke: 2, entropyRate: 0.15, seconds: 1 },
 ];
 const theory: TheoryJobResult[] = [
   { g: 2, quiescent: false, variance: 1.9, prX: 0.0159, prPhi: 0.0197, residual: 0, lags: [0, 1], autocovariance: [1.9, 1], seconds: 1 },
@@ -85,13 +85,13 @@ test('figures carry the values given (lambda_1 with 2 s.e., PR theory, simulatio
 });
 
 test('reproduction rows format the paper, theory and measured numbers; run-time estimate by hand', () => {
-  const rows = reproductionRows({ theory, sims, spectra, simSettings: 'N={N}', spectrumSettings: 'N={N}, k={k}' });
+  const rows = reproductionRows({ theory, sims, spectra, simSettings: 'N={N}', spectrumSettings: 'N={N}, k={k}, T {T}' });
   const x2 = rows.find((r) => r.quantity === 'PR/N of x, g = 2')!;
   assert.deepEqual(x2, { quantity: 'PR/N of x, g = 2', paper: '0.0155 / 0.0159 (simulations, N = 16384, seeds 0 / 1)', theory: '0.0159', measured: '0.0170 +- 0.0010', settings: 'N=500' });
   assert.equal(rows.filter((r) => r.quantity.startsWith('PR/N')).length, 2); // only g = 2 has inputs
   const l = rows.find((r) => r.quantity === 'lambda_1, g = 0.5')!;
   assert.equal(l.measured, '-0.3000 +- 0.0100 (KY dimension 0.0)');
-  assert.equal(l.settings, 'N=100, k=2');
+  assert.equal(l.settings, 'N=100, k=2, T 50'); // each spectrum's own recorded time
   // 100 steps x 4 x 2 N^2 k at 1 GFLOP/s, one worker: N = 100, k = 50 -> 0.4 s; no simulations; 2 DMFTs x 3 s
   assert.ok(Math.abs(estimatedRunSeconds({ spectra: [{ N: 100, k: 50, time: 10 }], simulations: [], theoryGains: 2, workers: 1, gflops: 1 }) - (0.4 + 6)) < 1e-12);
 });
