@@ -9,7 +9,7 @@
  * away from the dominant subspace (Song, Ahn & Yun 2025).
  */
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError, FLOAT32_MAX, Progress, ProgressOutput, Rng, checkFinite, checkInteger, checkNumber, checkOneOf, describe, gemm, symEig, throwIfInterrupted } from '../core';
+import { ArgumentError, ConvergenceReport, FLOAT32_MAX, Progress, ProgressOutput, Rng, checkFinite, checkInteger, checkNumber, checkOneOf, describe, gemm, notConvergedMessage, symEig, throwIfInterrupted } from '../core';
 import { LinearOperator, applyChecked, checkOperator, dot, eigenpairs, hutchinson, norm, Estimate } from './spectrum';
 import {
   batchesPerEpoch, disposeConverted, labelsOf, takeTensors, tensorBatches, toTensorDataset, type DataInput, type TensorDataset,
@@ -574,6 +574,8 @@ export interface ProjectedSgdResult {
   recomputations: number;
   recomputeEvery: number;
   steps: number;
+  /** Each recomputation's eigenpairs convergence report, in order (empty for mode 'full'); an unconverged one means that step projected on a subspace whose vectors were not yet accurate. */
+  subspaceConvergence: ConvergenceReport[];
 }
 
 /**
@@ -597,6 +599,7 @@ export function projectedSgd(net: CurvatureNetwork, train: DataInput, options: P
   const hessData = takeTensors(trainTensors, hessRows);
   let V: Float64Array[] = [];
   let recomputations = 0;
+  const subspaceConvergence: ConvergenceReport[] = [];
   let lastLoss = NaN;
   const curve: ProjectedSgdResult['curve'] = [];
   const evalSet = testTensors ?? trainTensors;
@@ -606,7 +609,10 @@ export function projectedSgd(net: CurvatureNetwork, train: DataInput, options: P
       if (mode !== 'full' && step % every === 0) {
         const op = curvatureOperator(net, hessData, 'hessian', { loss: options.loss });
         try {
-          V = eigenpairs(op, k, { steps: options.lanczosSteps ?? Math.min(dim, 3 * k + 20), seed: step, residuals: false, progress: 'silent' }).vectors;
+          // One warning for the whole run (below), not one per recomputation.
+          const pairs = eigenpairs(op, k, { steps: options.lanczosSteps ?? Math.min(dim, 3 * k + 20), seed: step, residuals: false, progress: 'silent', warn: false });
+          V = pairs.vectors;
+          subspaceConvergence.push(pairs.convergence);
         } finally {
           op.dispose();
         }
@@ -628,7 +634,12 @@ export function projectedSgd(net: CurvatureNetwork, train: DataInput, options: P
     setParameters(net, theta);
     const acc = accuracy(net, evalSet);
     curve.push({ step: run.steps, accuracy: acc, loss: lastLoss });
-    return { mode, accuracy: acc, curve, recomputations, recomputeEvery: every, steps: run.steps };
+    const unconverged = subspaceConvergence.filter((r) => !r.converged);
+    if (unconverged.length > 0) {
+      const worst = unconverged.reduce((a, b) => (b.residual > a.residual ? b : a));
+      console.warn(notConvergedMessage(`projectedSgd (${mode}, k = ${k}): ${unconverged.length} of ${subspaceConvergence.length} subspace recomputations`, worst, 'raise lanczosSteps; the worst is shown'));
+    }
+    return { mode, accuracy: acc, curve, recomputations, recomputeEvery: every, steps: run.steps, subspaceConvergence };
   } finally {
     tf.dispose([hessData.x, hessData.y]);
     disposeConverted(trainTensors, train);

@@ -601,6 +601,8 @@ export interface ProjectedResult {
   curve: { step: number; accuracy: number; loss: number }[];
   recomputations: number;
   recomputeEvery: number;
+  /** Recomputations whose Lanczos run stopped short of the eigenpair tolerance (projectedSgd's subspaceConvergence). */
+  unconvergedRecomputations: number;
 }
 
 /** SGD projected onto / away from the top-k Hessian subspace (Song, Ahn & Yun 2025). */
@@ -613,7 +615,8 @@ export async function projectedSgdJob(args: ProjectedArgs): Promise<ProjectedRes
   });
   disposeSets(train, test);
   net.dispose();
-  return { mode: r.mode, accuracy: r.accuracy, curve: r.curve, recomputations: r.recomputations, recomputeEvery: r.recomputeEvery };
+  return { mode: r.mode, accuracy: r.accuracy, curve: r.curve, recomputations: r.recomputations, recomputeEvery: r.recomputeEvery,
+    unconvergedRecomputations: r.subspaceConvergence.filter((c) => !c.converged).length };
 }
 
 export const PROJECTION_MODES = ['full', 'dominant', 'bulk'] as const;

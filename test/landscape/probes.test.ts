@@ -195,6 +195,9 @@ test('projected SGD: steps lie in (dominant) or orthogonal to (bulk) the top-k H
     const tensors = tf.memory().numTensors;
     const r = projectedSgd(net, data, { mode, k: 2, recomputeEvery: 1, hessianSamples: 30, lanczosSteps: 12, maxSteps: 1, batchSize: 30, learningRate: 0.5, seed: 0, progress: 'silent' });
     assert.equal(r.recomputations, 1);
+    // The recomputation's Lanczos report is passed on; converged, as the projection checks below need.
+    assert.equal(r.subspaceConvergence.length, 1);
+    assert.ok(r.subspaceConvergence[0].converged && r.subspaceConvergence[0].residual <= r.subspaceConvergence[0].tolerance, JSON.stringify(r.subspaceConvergence[0]));
     assert.equal(tf.memory().numTensors, tensors, 'projected SGD leaked tensors');
     const step = flattenParameters(net).map((v, i) => v - theta0[i]);
     const along = top.map((v) => v.reduce((s, x, i) => s + x * step[i], 0));

@@ -204,7 +204,7 @@ test('projected SGD: job order by mode then seed; summary accuracies by mode and
   assert.deepEqual(args.map((a) => `${a.mode}-${a.seed}`), ['full-0', 'full-1', 'dominant-0', 'dominant-1', 'bulk-0', 'bulk-1']);
   assert.ok(args.every((a) => a.epochs === 1 && a.recomputeEvery === 5 && a.evaluateEvery === 5));
   const res = (mode: string, accs: number[]): ProjectedResult => ({
-    mode, accuracy: accs[accs.length - 1], curve: accs.map((a, i) => ({ step: 5 * i, accuracy: a, loss: 1 })), recomputations: 2, recomputeEvery: 5,
+    mode, accuracy: accs[accs.length - 1], curve: accs.map((a, i) => ({ step: 5 * i, accuracy: a, loss: 1 })), recomputations: 2, recomputeEvery: 5, unconvergedRecomputations: 0,
   });
   const results = [res('full', [0.1, 0.6]), res('full', [0.1, 0.8]), res('dominant', [0.1, 0.1]), res('dominant', [0.1, 0.2]), res('bulk', [0.1, 0.5]), res('bulk', [0.1, 0.7])];
   const s = projectedSummary(results);
