@@ -1,0 +1,196 @@
+// Helpers shared by the fused training kernels (fused_dense.cc, fused_conv.cc):
+// the sgemm wrapper, the argument reader that names the argument in its error,
+// activations and their derivatives from the output, a pathway's signal to the
+// layer's input, bias sums and the clamp. Everything is float32 on Float32Array
+// data in place; see fused_dense.cc's header for the equations.
+#ifndef LDL_NATIVE_FUSED_COMMON_H_
+#define LDL_NATIVE_FUSED_COMMON_H_
+
+#include <napi.h>
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+
+extern "C" void cblas_sgemm(int order, int transA, int transB, int m, int n, int k, float alpha, const float* a,
+                            int lda, const float* b, int ldb, float beta, float* c, int ldc);
+
+namespace ldl_fused {
+
+
+constexpr int kRowMajor = 101;
+constexpr int kN = 111;
+constexpr int kT = 112;
+
+inline void Mul(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb,
+         float beta, float* c, int64_t ldc, float alpha = 1.0f) {
+  if (m == 0 || n == 0) return;
+  if (k == 0) {  // sgemm leaves C alone for k = 0 only with beta = 1; make the empty sum explicit
+    if (beta == 0.0f)
+      for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < n; j++) c[i * ldc + j] = 0.0f;
+    return;
+  }
+  cblas_sgemm(kRowMajor, ta ? kT : kN, tb ? kT : kN, (int)m, (int)n, (int)k, alpha, a, (int)lda, b, (int)ldb, beta, c,
+              (int)ldc);
+}
+
+// Positional argument reader: each getter consumes one argument; the first
+// problem is kept and reported by Finish() as "ldl_native.<fn>: <arg> ...".
+class Reader {
+ public:
+  Reader(const Napi::CallbackInfo& info, const char* fn) : info_(info), fn_(fn) {}
+  int64_t Int(const char* arg) {
+    const Napi::Value v = Take();
+    if (!error_.empty()) return 0;
+    const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1.0;
+    if (!(d >= 0) || d > 2147483647.0 || d != std::floor(d)) return Error(arg, "must be a non-negative integer"), 0;
+    return static_cast<int64_t>(d);
+  }
+  double Real(const char* arg) {
+    const Napi::Value v = Take();
+    if (!error_.empty()) return 0;
+    if (!v.IsNumber()) return Error(arg, "must be a number"), 0;
+    return v.As<Napi::Number>().DoubleValue();
+  }
+  bool Flag(const char* arg) {
+    const Napi::Value v = Take();
+    if (!error_.empty()) return false;
+    if (!v.IsBoolean()) return Error(arg, "must be a boolean"), false;
+    return v.As<Napi::Boolean>().Value();
+  }
+  // A Float32Array of at least `need` elements, or null when `optional` and the argument is null.
+  float* F32(const char* arg, int64_t need, bool optional = false) { return Typed<float>(arg, need, optional, napi_float32_array, "Float32Array"); }
+  int32_t* I32(const char* arg, int64_t need) { return Typed<int32_t>(arg, need, false, napi_int32_array, "Int32Array"); }
+  double* F64(const char* arg, int64_t need) { return Typed<double>(arg, need, false, napi_float64_array, "Float64Array"); }
+  void Error(const char* arg, const std::string& what) {
+    if (error_.empty()) error_ = std::string(arg) + " " + what;
+  }
+  bool Ok() const { return error_.empty(); }
+  // Throws the first problem (also a wrong argument count); true when the call may proceed.
+  bool Finish() {
+    if (error_.empty() && next_ != info_.Length())
+      error_ = "takes " + std::to_string(next_) + " arguments, got " + std::to_string(info_.Length());
+    if (error_.empty()) return true;
+    Napi::TypeError::New(info_.Env(), std::string("ldl_native.") + fn_ + ": " + error_).ThrowAsJavaScriptException();
+    return false;
+  }
+
+ private:
+  Napi::Value Take() { return next_ < info_.Length() ? info_[next_++] : (next_++, info_.Env().Undefined()); }
+  template <typename T>
+  T* Typed(const char* arg, int64_t need, bool optional, napi_typedarray_type type, const char* typeName) {
+    const Napi::Value v = Take();
+    if (!error_.empty()) return nullptr;
+    if (optional && v.IsNull()) return nullptr;
+    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type)
+      return Error(arg, std::string("must be a ") + typeName + (optional ? " or null" : "")), nullptr;
+    Napi::TypedArray ta = v.As<Napi::TypedArray>();
+    if (static_cast<int64_t>(ta.ElementLength()) < need)
+      return Error(arg, "has " + std::to_string(ta.ElementLength()) + " elements, needs " + std::to_string(need)), nullptr;
+    return reinterpret_cast<T*>(static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset());
+  }
+  const Napi::CallbackInfo& info_;
+  const char* fn_;
+  size_t next_ = 0;
+  std::string error_;
+};
+
+enum Act { kLinear = 0, kRelu = 1, kTanh = 2, kSigmoid = 3 };
+
+// f in double then rounded, as tfjs's cpu kernels compute tanh and sigmoid (Math.tanh, 1 / (1 + Math.exp(-x))).
+inline void Activate(int act, int64_t len, float* __restrict a) {
+  switch (act) {
+    case kRelu:
+      for (int64_t i = 0; i < len; i++) a[i] = a[i] > 0.0f ? a[i] : 0.0f;
+      break;
+    case kTanh:
+      for (int64_t i = 0; i < len; i++) a[i] = static_cast<float>(std::tanh(static_cast<double>(a[i])));
+      break;
+    case kSigmoid:
+      for (int64_t i = 0; i < len; i++) a[i] = static_cast<float>(1.0 / (1.0 + std::exp(-static_cast<double>(a[i]))));
+      break;
+    default:
+      break;
+  }
+}
+
+inline void TimesDerivative(int act, int64_t len, const float* __restrict h, float* __restrict d) {
+  switch (act) {
+    case kRelu:
+      for (int64_t i = 0; i < len; i++) d[i] = h[i] > 0.0f ? d[i] : 0.0f * d[i];
+      break;
+    case kTanh:
+      for (int64_t i = 0; i < len; i++) d[i] *= 1.0f - h[i] * h[i];
+      break;
+    case kSigmoid:
+      for (int64_t i = 0; i < len; i++) d[i] *= h[i] * (1.0f - h[i]);
+      break;
+    default:
+      break;
+  }
+}
+
+// The pathway's signal modes (lib/rules/fused.ts's Mode): what carries delta to the layer's input.
+enum Mode { kNone = 0, kKernel = 1, kSign = 2, kDirect = 3, kLowRank = 4, kDirectLowRank = 5 };
+
+// a [rows, cols] = the bias row b repeated (the GEMM then adds x W with beta = 1).
+inline void BiasRows(int64_t rows, int64_t cols, const float* b, float* a) {
+  for (int64_t i = 0; i < rows; i++)
+    for (int64_t j = 0; j < cols; j++) a[i * cols + j] = b[j];
+}
+
+// gb[j] = sum_i delta[i, j] over rows [rows, cols], summed in double.
+inline void ColumnSums(int64_t rows, int64_t cols, const float* delta, float* gb) {
+  for (int64_t j = 0; j < cols; j++) {
+    double s = 0;
+    for (int64_t i = 0; i < rows; i++) s += delta[i * cols + j];
+    gb[j] = static_cast<float>(s);
+  }
+}
+
+// The signal rows `out` [rows, nIn] a pathway sends back from delta [rows, nOut] (see fused_dense.cc's header):
+//   kernel    delta K^T (K = k1 [nIn, nOut])          sign    delta (s sign(W))^T, W = k1, s = k2 or scale
+//   direct    e B (e [rows, classes], B = k1 [classes, nIn])
+//   low rank  (delta P^T) Q^T, P = k2 [rank, nOut], Q = k1 [nIn, rank]; direct low rank: (e P^T) Q^T
+// scratch: nIn*nOut floats (sign) or rows*rank (low rank). A conv layer passes its im2col rows (rows = examples x
+// positions, nIn = the filter taps) for kernel, sign and low rank, and examples x the flat input for the direct modes.
+inline void Propagate(int mode, int64_t rows, int64_t nIn, int64_t nOut, const float* delta, const float* k1, const float* k2,
+                      const float* e, int64_t rank, int64_t classes, float* scratch, float scale, float* out) {
+  switch (mode) {
+    case kKernel:
+      Mul(false, true, rows, nIn, nOut, delta, nOut, k1, nOut, 0.0f, out, nIn);
+      break;
+    case kSign: {
+      const int64_t n = nIn * nOut;
+      for (int64_t i = 0; i < n; i++) {
+        const float s = k1[i] > 0.0f ? 1.0f : k1[i] < 0.0f ? -1.0f : 0.0f;
+        scratch[i] = s * (k2 ? k2[i] : scale);
+      }
+      Mul(false, true, rows, nIn, nOut, delta, nOut, scratch, nOut, 0.0f, out, nIn);
+      break;
+    }
+    case kDirect:
+      Mul(false, false, rows, nIn, classes, e, classes, k1, nIn, 0.0f, out, nIn);
+      break;
+    case kLowRank:
+      Mul(false, true, rows, rank, nOut, delta, nOut, k2, nOut, 0.0f, scratch, rank);
+      Mul(false, true, rows, nIn, rank, scratch, rank, k1, rank, 0.0f, out, nIn);
+      break;
+    case kDirectLowRank:
+      Mul(false, true, rows, rank, classes, e, classes, k2, classes, 0.0f, scratch, rank);
+      Mul(false, true, rows, nIn, rank, scratch, rank, k1, rank, 0.0f, out, nIn);
+      break;
+    default:
+      break;
+  }
+}
+
+// v clamped to [-c, c] in place; NaN passes through, as in tf.clipByValue.
+inline void Clamp(float c, int64_t n, float* v) {
+  for (int64_t i = 0; i < n; i++) v[i] = v[i] > c ? c : v[i] < -c ? -c : v[i];
+}
+
+}  // namespace ldl_fused
+
+#endif  // LDL_NATIVE_FUSED_COMMON_H_

@@ -1,0 +1,196 @@
+// Fused training kernels of conv2d and max-pooling layers (lib/rules/fused.ts):
+// one call for a layer's forward pass and one for its backward pass, on
+// Float32Array buffers the caller reuses from step to step (nothing is
+// allocated here), beside the dense kernels of fused_dense.cc with which they
+// share the pathway modes, the argument reader and the optimiser update.
+//
+// Layout NHWC as in lib/rules (tfjs): x [N, H, W, C], the filter W
+// [k, k, C, OC] read as a matrix [k*k*C, OC], output [N, OH, OW, OC]. With
+// cols = im2col(x) [N*OH*OW, k*k*C] (im2col.h: one row per output position,
+// one column per filter tap; zeros in the padding), a = cols W + b and
+// h = f(a):
+//   convForward    cols = im2col(x) into the caller's buffer (kept for the
+//                  backward pass), a = cols W (+ b) by one sgemm with beta = 1
+//                  over the bias rows, h = f(a) in place.
+//   convBackward   delta = dh * f'(h) in place, gW = cols^T delta,
+//                  gb = column sums of delta over examples and positions
+//                  (double sums), and the signal to the input by the layer's
+//                  pathway (fused_common.h's Propagate):
+//                    kernel, sign, low rank: the signal's im2col rows
+//                      dcols = delta K^T, delta (s sign(W))^T or (delta P^T) Q^T
+//                      (P [r, OC] a 1x1 conv to r channels, Q [k, k, C, r]),
+//                      then dx = col2im(dcols), the adjoint of im2col
+//                    direct, direct low rank: dx = e B or (e P^T) Q^T on the
+//                      flat input (B [classes, H*W*C]), as for a dense layer
+//                  optionally clamped to +-clip (LDFA's backward clip).
+//   maxPoolBackward  dx = 0, dx[argmax[i]] += dy[i]: the routing of the
+//                  window maxima the add-on's maxPool recorded in the forward
+//                  pass (first maximum on ties, as the reference kernel).
+// Where im2col is the identity (a 1x1 kernel at stride 1 without padding, or
+// a kernel covering the whole unpadded input, e.g. LeNet's last conv: one
+// output position) x is its own column matrix: cols and dcols may be null,
+// and gW and dx come from x and into dx directly.
+#include <napi.h>
+
+#include <cstdint>
+#include <string>
+#include <utility>
+
+#include "fused_common.h"
+#include "im2col.h"
+
+namespace {
+
+using namespace ldl_fused;
+
+// Geometry arguments shared by both conv kernels, in their order.
+struct ConvArgs {
+  int64_t act, rows, H, W, C, OH, OW, OC, k, stride, padTop, padLeft;
+  ldl::Conv geometry() const { return ldl::Conv{rows, H, W, C, OH, OW, OC, k, k, stride, stride, 1, 1, padTop, padLeft}; }
+  int64_t taps() const { return k * k * C; }
+  int64_t positions() const { return rows * OH * OW; }
+  // x is its own im2col matrix: 1x1 at stride 1 unpadded, or one position covering the whole unpadded input.
+  bool identity() const {
+    const bool pointwise = k == 1 && stride == 1 && padTop == 0 && padLeft == 0 && OH == H && OW == W;
+    const bool whole = OH == 1 && OW == 1 && k == H && k == W && padTop == 0 && padLeft == 0;
+    return pointwise || whole;
+  }
+};
+
+ConvArgs ReadConv(Reader& r) {
+  ConvArgs a{};
+  a.act = r.Int("act");
+  a.rows = r.Int("rows");
+  a.H = r.Int("H");
+  a.W = r.Int("W");
+  a.C = r.Int("C");
+  a.OH = r.Int("OH");
+  a.OW = r.Int("OW");
+  a.OC = r.Int("OC");
+  a.k = r.Int("k");
+  a.stride = r.Int("stride");
+  a.padTop = r.Int("padTop");
+  a.padLeft = r.Int("padLeft");
+  if (r.Ok() && a.act > kSigmoid) r.Error("act", "must be 0 (linear), 1 (relu), 2 (tanh) or 3 (sigmoid)");
+  if (r.Ok() && (a.k < 1 || a.stride < 1)) r.Error("k", "and stride must be positive");
+  // Every output position must see at least one input pixel (as tfjs's geometry guarantees); im2col checks the rest.
+  if (r.Ok() && (a.OH < 1 || a.OW < 1 || (a.OH - 1) * a.stride - a.padTop >= a.H || (a.OW - 1) * a.stride - a.padLeft >= a.W))
+    r.Error("OH", "and OW must be positive and their last window must overlap the input");
+  return a;
+}
+
+// convForward(act, rows, H, W, C, OH, OW, OC, k, stride, padTop, padLeft, x, w, b | null, cols | null, a)
+Napi::Value ConvForward(const Napi::CallbackInfo& info) {
+  Reader r(info, "convForward");
+  const ConvArgs g = ReadConv(r);
+  const int64_t K = g.taps(), rowsP = g.positions();
+  const bool identity = r.Ok() && g.identity();
+  const float* x = r.F32("x", g.rows * g.H * g.W * g.C);
+  const float* w = r.F32("w", K * g.OC);
+  const float* b = r.F32("b", g.OC, true);
+  float* cols = r.F32("cols", identity ? 0 : rowsP * K, identity);
+  float* a = r.F32("a", rowsP * g.OC);
+  if (!r.Finish()) return info.Env().Undefined();
+  const float* src = x;
+  if (!identity) {
+    ldl::Im2col(g.geometry(), x, 0, g.rows, cols);
+    src = cols;
+  }
+  if (b) BiasRows(rowsP, g.OC, b, a);
+  Mul(false, false, rowsP, g.OC, K, src, K, w, g.OC, b ? 1.0f : 0.0f, a, g.OC);
+  Activate(static_cast<int>(g.act), rowsP * g.OC, a);
+  return info.Env().Undefined();
+}
+
+// convBackward(act, rows, H, W, C, OH, OW, OC, k, stride, padTop, padLeft, x, cols | null, h | null, delta, gW, gb | null,
+//              mode, dx | null, dcols | null, k1 | null, k2 | null, e | null, rank, classes, scratch | null, scale, clip)
+// k1: K [k*k*C, OC] (kernel), W (sign), B [classes, H*W*C] (direct), Q [k*k*C, rank] (low rank), Q [H*W*C, rank]
+// (direct low rank); k2: M or null (sign), P [rank, OC] (low rank), P [rank, classes] (direct low rank);
+// e: the output error [rows, classes]; scratch: k*k*C*OC (sign), rows*OH*OW*rank (low rank), rows*rank (direct low rank);
+// dcols: rows*OH*OW*k*k*C for kernel, sign and low rank unless im2col is the identity.
+Napi::Value ConvBackward(const Napi::CallbackInfo& info) {
+  Reader r(info, "convBackward");
+  const ConvArgs g = ReadConv(r);
+  const int64_t K = g.taps(), rowsP = g.positions(), inSize = g.H * g.W * g.C;
+  const bool identity = r.Ok() && g.identity();
+  const float* x = r.F32("x", identity ? g.rows * inSize : 0, !identity);
+  const float* cols = r.F32("cols", identity ? 0 : rowsP * K, identity);
+  const float* h = r.F32("h", rowsP * g.OC, true);
+  float* delta = r.F32("delta", rowsP * g.OC);
+  float* gW = r.F32("gW", K * g.OC);
+  float* gb = r.F32("gb", g.OC, true);
+  const int64_t mode = r.Int("mode");
+  if (r.Ok() && mode > kDirectLowRank) r.Error("mode", "must be an integer in [0, 5]");
+  const bool propagates = r.Ok() && mode != kNone;
+  const bool viaCols = mode == kKernel || mode == kSign || mode == kLowRank;
+  float* dx = r.F32("dx", propagates ? g.rows * inSize : 0, !propagates);
+  float* dcols = r.F32("dcols", propagates && viaCols && !identity ? rowsP * K : 0, !(propagates && viaCols && !identity));
+  // The pathway's arrays: presence and lengths depend on the mode and the rank, so they are checked after all are read.
+  const float* k1 = r.F32("k1", 0, true);
+  const float* k2 = r.F32("k2", 0, true);
+  const float* e = r.F32("e", 0, true);
+  const int64_t rank = r.Int("rank"), classes = r.Int("classes");
+  float* scratch = r.F32("scratch", 0, true);
+  const float scale = static_cast<float>(r.Real("scale"));
+  const double clip = r.Real("clip");
+  if (r.Ok() && identity && !x) r.Error("x", "must be given where im2col is the identity (it is the column matrix)");
+  if (r.Ok() && !identity && !cols) r.Error("cols", "must be given (the forward pass's im2col buffer)");
+  if (r.Ok() && g.act != kLinear && !h) r.Error("h", "must be given for a nonlinear activation");
+  // want < 0: may be null; want > 0: required with at least that many elements.
+  auto check = [&](const char* arg, int index, const float* ptr, int64_t want) {
+    if (!r.Ok() || want == 0) return;
+    if (!ptr) return want < 0 ? void() : r.Error(arg, "must be a Float32Array for mode " + std::to_string(mode));
+    const int64_t n = want < 0 ? -want : want;
+    const int64_t have = static_cast<int64_t>(info[index].As<Napi::TypedArray>().ElementLength());
+    if (have < n) r.Error(arg, "has " + std::to_string(have) + " elements, needs " + std::to_string(n));
+  };
+  const bool sign = mode == kSign, direct = mode == kDirect, low = mode == kLowRank, dlow = mode == kDirectLowRank;
+  check("k1", 21, k1, mode == kKernel || sign ? K * g.OC : direct ? classes * inSize : low ? K * rank : dlow ? inSize * rank : 0);
+  check("k2", 22, k2, low ? rank * g.OC : dlow ? rank * classes : sign ? -(K * g.OC) : 0);
+  check("e", 23, e, direct || dlow ? g.rows * classes : 0);
+  check("scratch", 26, scratch, sign ? K * g.OC : low ? rowsP * rank : dlow ? g.rows * rank : 0);
+  if (!r.Finish()) return info.Env().Undefined();
+
+  if (g.act != kLinear) TimesDerivative(static_cast<int>(g.act), rowsP * g.OC, h, delta);
+  const float* src = identity ? x : cols;
+  Mul(true, false, K, g.OC, rowsP, src, K, delta, g.OC, 0.0f, gW, g.OC);
+  if (gb) ColumnSums(rowsP, g.OC, delta, gb);
+  if (mode == kNone) return info.Env().Undefined();
+  if (viaCols) {
+    Propagate(static_cast<int>(mode), rowsP, K, g.OC, delta, k1, k2, nullptr, rank, classes, scratch, scale, identity ? dx : dcols);
+    if (!identity) {
+      ldl::ZeroFloats(dx, g.rows * inSize);
+      ldl::Col2im(g.geometry(), dcols, 0, g.rows, dx);
+    }
+  } else {
+    Propagate(static_cast<int>(mode), g.rows, inSize, g.OC, delta, k1, k2, e, rank, classes, scratch, scale, dx);
+  }
+  if (clip > 0) Clamp(static_cast<float>(clip), g.rows * inSize, dx);
+  return info.Env().Undefined();
+}
+
+// maxPoolBackward(rows, inSize, outSize, dy, argmax, dx): dx[:rows*inSize] = 0, then dx[argmax[i]] += dy[i] for
+// i < rows*outSize; argmax holds flat indices into x from the add-on's maxPool (-1: a window in the padding).
+Napi::Value MaxPoolBackward(const Napi::CallbackInfo& info) {
+  Reader r(info, "maxPoolBackward");
+  const int64_t rows = r.Int("rows"), inSize = r.Int("inSize"), outSize = r.Int("outSize");
+  const float* dy = r.F32("dy", rows * outSize);
+  const int32_t* argmax = r.I32("argmax", rows * outSize);
+  float* dx = r.F32("dx", rows * inSize);
+  const int64_t nx = rows * inSize, ny = rows * outSize;
+  for (int64_t i = 0; r.Ok() && i < ny; i++)
+    if (argmax[i] < -1 || argmax[i] >= nx) r.Error("argmax", "must lie in [-1, rows * inSize): " + std::to_string(argmax[i]) + " at " + std::to_string(i));
+  if (!r.Finish()) return info.Env().Undefined();
+  ldl::ZeroFloats(dx, nx);
+  for (int64_t i = 0; i < ny; i++)
+    if (argmax[i] >= 0) dx[argmax[i]] += dy[i];
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void RegisterFusedConv(Napi::Env env, Napi::Object exports) {
+  const std::pair<const char*, Napi::Value (*)(const Napi::CallbackInfo&)> kernels[] = {
+      {"convForward", ConvForward}, {"convBackward", ConvBackward}, {"maxPoolBackward", MaxPoolBackward}};
+  for (const auto& k : kernels) exports.Set(k.first, Napi::Function::New(env, k.second));
+}
