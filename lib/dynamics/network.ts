@@ -2,10 +2,18 @@
  * A recurrent network: a cell, a trainable initial state and a linear readout
  * of the cell's hidden part. Runs on tfjs tensors for training and has a
  * float64 reference forward pass (used to check the gradients).
+ *
+ * A sequence classifier (`SequenceClassifier`) puts an embedding table in
+ * front of a network: token id w enters the cell as x = E[w] (E [vocabSize x
+ * embeddingSize], trained with the rest), id 0 is padding and leaves the
+ * state unchanged, and the single logit y = h_last Wout + bout is read at each
+ * sequence's last real token, p(positive) = sigmoid(y) (the convention of
+ * Maheswaranathan et al. 2019, arXiv 1906.10720: a linear readout of the
+ * final state). Its loss and gradients are bptt.ts' sequence functions.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ownedVariable } from './variables';
-import { ArgumentError, Rng, checkInteger, checkShape, readJsonFile, writeJsonFile } from '../core';
+import { ArgumentError, Rng, checkInteger, checkNumber, checkShape, readJsonFile, writeJsonFile } from '../core';
 import { CellJSON, CellOptions, RecurrentCell } from './cells/cell';
 import { CellKind, cellFromJSON, createCell } from './cells/table';
 
@@ -179,5 +187,100 @@ export class RecurrentNetwork {
     this.Wout.dispose();
     this.bout.dispose();
     this.h0.dispose();
+  }
+}
+
+export interface SequenceClassifierOptions extends Omit<CellOptions, 'inputSize'> {
+  kind: CellKind;
+  /** Rows of the embedding table: token ids 0..vocabSize-1, id 0 the padding. */
+  vocabSize: number;
+  /** Width of an embedding, the cell's input size. */
+  embeddingSize: number;
+  /** SD of the embedding entries at initialisation (default 1). */
+  embeddingScale?: number;
+}
+
+export interface SequenceClassifierJSON {
+  network: NetworkJSON;
+  vocabSize: number;
+  embeddingSize: number;
+  embedding: number[];
+}
+
+/** Id 0 is padding: it is skipped (the state carries over) wherever a sequence is run. */
+export const SEQUENCE_PAD_ID = 0;
+
+/**
+ * An embedding table in front of a recurrent network with one output (a
+ * logit), for binary classification of token sequences (see the header).
+ * The network's initial state is zero and not trained.
+ */
+export class SequenceClassifier {
+  readonly network: RecurrentNetwork;
+  /** Embedding table [vocabSize, embeddingSize]. */
+  readonly embedding: tf.Variable;
+  readonly vocabSize: number;
+
+  constructor(network: RecurrentNetwork, embedding: tf.Variable) {
+    if (network.outputSize !== 1) throw new ArgumentError('network', 'a network with one output (the logit)', `${network.outputSize} outputs`);
+    if (embedding.rank !== 2 || embedding.shape[1] !== network.inputSize) throw new ArgumentError('embedding', `a [vocabSize, ${network.inputSize}] table`, embedding.shape);
+    this.network = network;
+    this.embedding = embedding;
+    this.vocabSize = embedding.shape[0];
+  }
+
+  static create(o: SequenceClassifierOptions): SequenceClassifier {
+    const V = checkInteger('vocabSize', o.vocabSize, 2);
+    const D = checkInteger('embeddingSize', o.embeddingSize, 1);
+    const scale = checkNumber('embeddingScale', o.embeddingScale ?? 1, 0, 1e30);
+    const network = RecurrentNetwork.create({ ...o, inputSize: D, outputSize: 1, trainInitialState: false });
+    const values = new Rng(o.seed).child(3).normalArray(V * D, 0, scale) as Float32Array;
+    return new SequenceClassifier(network, ownedVariable(tf.tensor2d(values, [V, D]), true));
+  }
+
+  get cell(): RecurrentCell {
+    return this.network.cell;
+  }
+  get kind(): CellKind {
+    return this.network.kind;
+  }
+  get embeddingSize(): number {
+    return this.network.inputSize;
+  }
+
+  /** The variables training updates: the network's and the embedding table. */
+  trainableVariables(): tf.Variable[] {
+    return [...this.network.trainableVariables(), this.embedding];
+  }
+
+  /** Embeddings of token ids, [ids.length x embeddingSize] row-major, float64. */
+  embed(ids: ArrayLike<number>): Float64Array {
+    const D = this.embeddingSize;
+    const E = this.embedding.dataSync();
+    const out = new Float64Array(ids.length * D);
+    for (let i = 0; i < ids.length; i++) {
+      const w = ids[i];
+      if (!Number.isInteger(w) || w < 0 || w >= this.vocabSize) throw new ArgumentError('ids', `integers in [0, ${this.vocabSize - 1}]`, `${w} at index ${i}`);
+      for (let j = 0; j < D; j++) out[i * D + j] = E[w * D + j];
+    }
+    return out;
+  }
+
+  toJSON(): SequenceClassifierJSON {
+    return { network: this.network.toJSON(), vocabSize: this.vocabSize, embeddingSize: this.embeddingSize, embedding: Array.from(this.embedding.dataSync()) };
+  }
+
+  static fromJSON(json: SequenceClassifierJSON): SequenceClassifier {
+    if (!json || typeof json !== 'object' || !json.network) throw new ArgumentError('json', 'the output of SequenceClassifier.toJSON()', json);
+    const V = checkInteger('json.vocabSize', json.vocabSize, 2);
+    const D = checkInteger('json.embeddingSize', json.embeddingSize, 1);
+    if (!Array.isArray(json.embedding) || json.embedding.length !== V * D) throw new ArgumentError('json.embedding', `${V * D} values`, json.embedding);
+    const network = RecurrentNetwork.fromJSON(json.network);
+    return new SequenceClassifier(network, ownedVariable(tf.tensor2d(json.embedding, [V, D]), true));
+  }
+
+  dispose(): void {
+    this.network.dispose();
+    this.embedding.dispose();
   }
 }

@@ -2,7 +2,9 @@
  * Training by backpropagation through time: the network is unrolled over the
  * trial on tfjs tensors and tfjs autodiff gives the gradient of the mean
  * squared error (+ L2); updates are Adam with a learning-rate schedule and
- * gradient-norm clipping.
+ * gradient-norm clipping. `trainSequenceClassifier` trains an embedding and
+ * network on padded token sequences by the masked BPTT of bptt.ts, in epochs
+ * over a fixed data set, batches of similar length together.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError, Budget, InterruptedError, Progress, Rng, checkFinite, checkInteger, checkNumber, checkOneOf, checkShape, interruptRequested } from '../core';
@@ -10,7 +12,8 @@ import { RecurrentNetwork } from './network';
 import { LearningRateSchedule, makeSchedule } from './schedules';
 import { ownedVariable } from './variables';
 import { TaskBatch, TaskName, checkL2, checkTaskBatch, generateTask } from './tasks';
-import { fusedLossAndGradients } from './bptt';
+import { TokenBatch, checkTokenBatch, fusedLossAndGradients, sequenceLogits, sequenceLossAndGradients } from './bptt';
+import { SequenceClassifier } from './network';
 
 /**
  * Loss of a batch: mean over trials, steps and outputs of (y - target)^2,
@@ -202,31 +205,11 @@ export function trainNetwork(net: RecurrentNetwork, o: RecurrentTrainOptions): R
   const vars = net.trainableVariables();
   const m = vars.map((v) => ownedVariable(tf.zerosLike(v), false));
   const s = vars.map((v) => ownedVariable(tf.zerosLike(v), false));
-  // Adam moments of the fused engine, as plain arrays.
-  const mJ = engine === 'fused' ? vars.map((v) => new Float32Array(v.size)) : [];
-  const sJ = engine === 'fused' ? vars.map((v) => new Float32Array(v.size)) : [];
+  // Adam on plain arrays for the fused engine.
+  const adam = engine === 'fused' ? new ArrayAdam(vars, { beta1: b1, beta2: b2, epsilon: eps, clipNorm: clip }) : null;
   const fusedStep = (step: number, lr: number): number => {
     const { loss, grads } = fusedLossAndGradients(net, nextBatch(step), l2);
-    let g2 = 0;
-    for (const g of grads.values()) for (let k = 0; k < g.length; k++) g2 += g[k] * g[k];
-    const norm = Math.sqrt(g2);
-    const scale = norm > clip ? clip / norm : 1;
-    const t = step + 1;
-    const a = lr / (1 - Math.pow(b1, t));
-    const c2 = 1 / (1 - Math.pow(b2, t));
-    vars.forEach((v, i) => {
-      const g = grads.get(v)!;
-      const w = Float32Array.from(v.dataSync());
-      const mi = mJ[i];
-      const si = sJ[i];
-      for (let k = 0; k < w.length; k++) {
-        const gk = g[k] * scale;
-        mi[k] = b1 * mi[k] + (1 - b1) * gk;
-        si[k] = b2 * si[k] + (1 - b2) * gk * gk;
-        w[k] -= (a * mi[k]) / (Math.sqrt(si[k] * c2) + eps);
-      }
-      tf.tidy(() => v.assign(tf.tensor(w, v.shape)));
-    });
+    adam!.step(grads, lr);
     return loss;
   };
   const losses: number[] = [];
@@ -286,4 +269,234 @@ export function trainNetwork(net: RecurrentNetwork, o: RecurrentTrainOptions): R
   }
   progress?.finish(`loss ${lastLoss.toExponential(3)} (${stoppedBy})`);
   return { losses, steps: step, finalLoss: lastLoss, wallSeconds: (Date.now() - start) / 1000, stoppedBy };
+}
+
+/**
+ * Adam on plain Float32Array gradients (the fused engines): the global
+ * gradient norm is clipped to `clipNorm`, then for each variable
+ * m = b1 m + (1 - b1) g, s = b2 s + (1 - b2) g^2,
+ * w -= lr / (1 - b1^t) m / (sqrt(s / (1 - b2^t)) + eps), written back to the variable.
+ */
+export class ArrayAdam {
+  private readonly vars: tf.Variable[];
+  private readonly m: Float32Array[];
+  private readonly s: Float32Array[];
+  private t = 0;
+  constructor(vars: tf.Variable[], private readonly o: { beta1: number; beta2: number; epsilon: number; clipNorm: number }) {
+    this.vars = vars;
+    this.m = vars.map((v) => new Float32Array(v.size));
+    this.s = vars.map((v) => new Float32Array(v.size));
+  }
+
+  /** One update with learning rate `lr`; returns the gradient norm before clipping. */
+  step(grads: Map<tf.Variable, Float32Array>, lr: number): number {
+    const { beta1: b1, beta2: b2, epsilon: eps, clipNorm: clip } = this.o;
+    let g2 = 0;
+    for (const g of grads.values()) for (let k = 0; k < g.length; k++) g2 += g[k] * g[k];
+    const norm = Math.sqrt(g2);
+    const scale = norm > clip ? clip / norm : 1;
+    const t = ++this.t;
+    const a = lr / (1 - Math.pow(b1, t));
+    const c2 = 1 / (1 - Math.pow(b2, t));
+    this.vars.forEach((v, i) => {
+      const g = grads.get(v);
+      if (!g) throw new Error(`ArrayAdam: no gradient for variable ${v.name}`);
+      const w = Float32Array.from(v.dataSync());
+      const mi = this.m[i];
+      const si = this.s[i];
+      for (let k = 0; k < w.length; k++) {
+        const gk = g[k] * scale;
+        mi[k] = b1 * mi[k] + (1 - b1) * gk;
+        si[k] = b2 * si[k] + (1 - b2) * gk * gk;
+        w[k] -= (a * mi[k]) / (Math.sqrt(si[k] * c2) + eps);
+      }
+      tf.tidy(() => v.assign(tf.tensor(w, v.shape)));
+    });
+    return norm;
+  }
+}
+
+/** Padded token sequences with labels: lib/data's ImdbDataset has this shape. */
+export interface SequenceDataset {
+  /** count x maxLength token ids, row-major; 0 is padding. */
+  sequences: Int32Array;
+  labels: ArrayLike<number>;
+  count: number;
+  maxLength: number;
+}
+
+export interface SequenceTrainOptions {
+  /** Passes over the data set. */
+  epochs: number;
+  batchSize: number;
+  /** Learning rate or schedule, by update (default constant 1e-3). */
+  learningRate?: LearningRateSchedule | number;
+  adamBeta1?: number;
+  adamBeta2?: number;
+  /** Adam epsilon (default 1e-8). */
+  adamEpsilon?: number;
+  /** Clip the global gradient norm to this (default 10). */
+  clipNorm?: number;
+  /** L2 penalty on weight matrices (default 0). */
+  l2?: number;
+  /**
+   * Batches of similar length (default true): the shuffled data set is cut into
+   * windows of 50 batches, each window sorted by number of real tokens before it
+   * is cut into batches, and the batches shuffled. With pre-padding a batch then
+   * costs about its own length, not the longest review's.
+   */
+  bucketByLength?: boolean;
+  /** Wall-time bound in seconds (default Infinity): training stops after the update that passes it. */
+  timeLimitSeconds?: number;
+  seed: number;
+  progress?: boolean;
+  label?: string;
+  onProgress?: (info: { step: number; steps: number; loss: number; learningRate: number }) => void;
+  reportEvery?: number;
+}
+
+export interface SequenceTrainResult {
+  /** Loss of every update. */
+  losses: number[];
+  steps: number;
+  /** Mean training loss and accuracy of each finished epoch (on the batches as they were trained). */
+  epochLoss: number[];
+  epochAccuracy: number[];
+  wallSeconds: number;
+  stoppedBy: 'epochs' | 'time';
+}
+
+/** Number of real (non-pad) tokens of each row of a data set. */
+function realLengths(d: SequenceDataset): Int32Array {
+  const out = new Int32Array(d.count);
+  for (let i = 0; i < d.count; i++) {
+    let c = 0;
+    for (let t = 0; t < d.maxLength; t++) if (d.sequences[i * d.maxLength + t] !== 0) c++;
+    out[i] = c;
+  }
+  return out;
+}
+
+/** Rows `idx` of a data set as a TokenBatch. */
+function takeRows(d: SequenceDataset, idx: ArrayLike<number>): TokenBatch {
+  const T = d.maxLength;
+  const sequences = new Int32Array(idx.length * T);
+  const labels = new Int32Array(idx.length);
+  for (let b = 0; b < idx.length; b++) {
+    sequences.set(d.sequences.subarray(idx[b] * T, (idx[b] + 1) * T), b * T);
+    labels[b] = d.labels[idx[b]];
+  }
+  return { sequences, labels, size: idx.length, maxLength: T };
+}
+
+/** The batches of one epoch (see `bucketByLength`). */
+function epochBatches(lengths: Int32Array, batchSize: number, rng: Rng, bucket: boolean): Int32Array[] {
+  const order = rng.permutation(lengths.length);
+  const window = bucket ? batchSize * 50 : batchSize;
+  const batches: Int32Array[] = [];
+  for (let w = 0; w < order.length; w += window) {
+    const chunk = order.slice(w, w + window);
+    if (bucket) chunk.sort((a, b) => lengths[a] - lengths[b] || a - b);
+    for (let k = 0; k < chunk.length; k += batchSize) batches.push(chunk.slice(k, k + batchSize));
+  }
+  const perm = rng.permutation(batches.length);
+  return Array.from(perm, (k) => batches[k]);
+}
+
+function checkSequenceDataset(name: string, d: SequenceDataset, vocabSize: number): void {
+  if (d === null || typeof d !== 'object') throw new ArgumentError(name, 'a data set { sequences, labels, count, maxLength }', d);
+  const count = checkInteger(`${name}.count`, d.count, 1);
+  checkTokenBatch(name, { sequences: d.sequences, labels: d.labels, size: count, maxLength: d.maxLength }, vocabSize, true);
+}
+
+/**
+ * Trains a sequence classifier in place by masked BPTT (bptt.ts) and Adam,
+ * `epochs` passes over `data`. Synchronous; reads the interrupt flag before
+ * every update and stops as `trainNetwork` does (InterruptedError with the
+ * partial result).
+ */
+export function trainSequenceClassifier(model: SequenceClassifier, data: SequenceDataset, o: SequenceTrainOptions): SequenceTrainResult {
+  checkSequenceDataset('data', data, model.vocabSize);
+  const epochs = checkInteger('epochs', o.epochs, 0);
+  const B = checkInteger('batchSize', o.batchSize, 1);
+  const b1 = checkNumber('adamBeta1', o.adamBeta1 ?? 0.9, 0, 1);
+  const b2 = checkNumber('adamBeta2', o.adamBeta2 ?? 0.999, 0, 1);
+  const eps = checkNumber('adamEpsilon', o.adamEpsilon ?? 1e-8, 0);
+  const clip = o.clipNorm ?? 10;
+  if (!(clip > 0)) throw new ArgumentError('clipNorm', 'a number > 0', clip);
+  const l2 = checkNumber('l2', o.l2 ?? 0, 0);
+  checkInteger('seed', o.seed, 0, 0xffffffff);
+  const schedule = makeSchedule(o.learningRate ?? 1e-3);
+  const timeLimitMs = o.timeLimitSeconds === undefined ? Infinity : checkNumber('timeLimitSeconds', o.timeLimitSeconds, 0) * 1000;
+  const reportEvery = checkInteger('reportEvery', o.reportEvery ?? 50, 1);
+  const bucket = o.bucketByLength ?? true;
+  const lengths = realLengths(data);
+  const rng = new Rng(o.seed);
+  const perEpoch = Math.ceil(data.count / B);
+  const total = epochs * perEpoch;
+  const progress = o.progress ?? true ? new Progress({ total, label: o.label ?? `train ${model.kind}` }) : null;
+  const adam = new ArrayAdam(model.trainableVariables(), { beta1: b1, beta2: b2, epsilon: eps, clipNorm: clip });
+  const losses: number[] = [];
+  const epochLoss: number[] = [];
+  const epochAccuracy: number[] = [];
+  const start = Date.now();
+  let step = 0;
+  let stoppedBy: SequenceTrainResult['stoppedBy'] = 'epochs';
+  let lastLoss = NaN;
+  outer: for (let e = 0; e < epochs; e++) {
+    let sum = 0;
+    let correct = 0;
+    let seen = 0;
+    for (const idx of epochBatches(lengths, B, rng.child(e), bucket)) {
+      if (Date.now() - start >= timeLimitMs) {
+        stoppedBy = 'time';
+        break outer;
+      }
+      if (interruptRequested()) {
+        const partial: SequenceTrainResult = { losses: losses.slice(), steps: step, epochLoss, epochAccuracy, wallSeconds: (Date.now() - start) / 1000, stoppedBy: 'time' };
+        progress?.finish(`interrupted after ${step} steps`);
+        throw new InterruptedError('trainSequenceClassifier', `before update ${step + 1} of ${total} (the model holds the weights after the last)`, partial);
+      }
+      const batch = takeRows(data, idx);
+      const lr = schedule.rate(step, lastLoss);
+      const { loss, grads, logits } = sequenceLossAndGradients(model, batch, l2);
+      if (!Number.isFinite(loss)) throw new Error(`trainSequenceClassifier: loss became ${loss} at update ${step}; lower the learning rate or clipNorm`);
+      adam.step(grads, lr);
+      model.cell.invalidate();
+      for (let b = 0; b < batch.size; b++) if ((logits[b] > 0 ? 1 : 0) === batch.labels[b]) correct++;
+      sum += loss * batch.size;
+      seen += batch.size;
+      losses.push(loss);
+      lastLoss = loss;
+      step++;
+      progress?.update(step, `epoch ${e + 1} loss ${(sum / seen).toFixed(4)} acc ${(correct / seen).toFixed(3)}`);
+      if (o.onProgress && (step % reportEvery === 0 || step === total)) o.onProgress({ step, steps: total, loss, learningRate: lr });
+    }
+    epochLoss.push(sum / seen);
+    epochAccuracy.push(correct / seen);
+  }
+  progress?.finish(`loss ${lastLoss.toFixed(4)} (${stoppedBy})`);
+  return { losses, steps: step, epochLoss, epochAccuracy, wallSeconds: (Date.now() - start) / 1000, stoppedBy };
+}
+
+/** Accuracy and mean cross-entropy of a classifier on a data set (batches of `batchSize`, similar lengths together). */
+export function evaluateSequenceClassifier(model: SequenceClassifier, data: SequenceDataset, o: { batchSize?: number } = {}): { accuracy: number; loss: number; logits: Float32Array } {
+  checkSequenceDataset('data', data, model.vocabSize);
+  const B = checkInteger('batchSize', o.batchSize ?? 256, 1);
+  const lengths = realLengths(data);
+  const order = Int32Array.from({ length: data.count }, (_, i) => i).sort((a, b) => lengths[a] - lengths[b] || a - b);
+  const logits = new Float32Array(data.count);
+  for (let k = 0; k < data.count; k += B) {
+    const idx = order.subarray(k, k + B);
+    const y = sequenceLogits(model, takeRows(data, idx));
+    idx.forEach((i, b) => { logits[i] = y[b]; });
+  }
+  let correct = 0;
+  let loss = 0;
+  for (let i = 0; i < data.count; i++) {
+    const y = logits[i];
+    if ((y > 0 ? 1 : 0) === data.labels[i]) correct++;
+    loss += Math.max(y, 0) + Math.log1p(Math.exp(-Math.abs(y))) - data.labels[i] * y;
+  }
+  return { accuracy: correct / data.count, loss: loss / data.count, logits };
 }

@@ -70,6 +70,11 @@ export interface BpttBackward {
   hNext: Float32Array;
   x: Float32Array;
   cache: Float32Array[];
+  /**
+   * When given, dL/dx [B x inputSize] is added into it (the gradient that
+   * reaches an embedding table; see bptt.ts' sequence classifier).
+   */
+  gx?: Float32Array;
 }
 
 /** y[j] += sum_i v[i] W[i, c0 + j] for j < len, W row-major [rows, cols]. */
@@ -257,13 +262,20 @@ export function gatesForward(P: ParamArrays, U: string, blocks: number, B: numbe
 /**
  * Backward through gate pre-activations p_k = x Wx.k + h U.k + b.k given their
  * gradients gs[k]: accumulates the gradients of Wx.k, U.k and b.k into G and
- * adds gs[k] U.k^T into gh, gate after gate. `U` names the recurrent blocks ('Wh', 'Whzr').
+ * adds gs[k] U.k^T into gh (and gs[k] Wx.k^T into gx when given), gate after
+ * gate. `U` names the recurrent blocks ('Wh', 'Whzr').
  */
-export function gatesBackward(P: ParamArrays, G: ParamArrays, U: string, gs: readonly Float32Array[], B: number, n: number, I: number, x: Float32Array, h: Float32Array, gh: Float32Array): void {
+export function gatesBackward(P: ParamArrays, G: ParamArrays, U: string, gs: readonly Float32Array[], B: number, n: number, I: number, x: Float32Array, h: Float32Array, gh: Float32Array, gx?: Float32Array): void {
   gs.forEach((g, k) => {
     accumulateGateGradients(B, n, I, x, h, n, g, G[`Wx.${k}`], G[`${U}.${k}`], G[`b.${k}`]);
     gemm(B, n, n, g, P[`${U}.${k}`], gh, { transB: true, beta: 1 });
+    if (gx) inputGradient(B, n, I, g, P[`Wx.${k}`], gx);
   });
+}
+
+/** gx += g W^T: the gradient reaching the input x [B x I] through a pre-activation x W (W [I x n], g [B x n]). */
+export function inputGradient(B: number, n: number, I: number, g: Float32Array, W: Float32Array, gx: Float32Array): void {
+  if (I > 0) gemm(B, I, n, g, W, gx, { transB: true, beta: 1 });
 }
 
 /** The table entry of a cell class: its kind, one line, and how to make and restore it. */

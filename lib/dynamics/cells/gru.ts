@@ -10,7 +10,7 @@ import { gemm, rnnElementwise, sigmoid } from '../../core';
 import type { QGradKernel } from '../system';
 import {
   BpttBackward, BpttStep, CellDefinition, CellOptions, Jacobians, ParamArrays, RecurrentCell, Scratch,
-  accumulateGateGradients, blendBackward, blendForward, blockVariables, defineCell, gatePreactivation, gatesBackward, gatesForward, initialisation, inputTerms,
+  accumulateGateGradients, blendBackward, inputGradient, blendForward, blockVariables, defineCell, gatePreactivation, gatesBackward, gatesForward, initialisation, inputTerms,
   normalInit, paramVariable, rowTimes,
 } from './cell';
 
@@ -138,12 +138,13 @@ export class GruCell extends RecurrentCell {
     return { h: blendForward(h, z, c), cache: [z, r, rh, c] };
   }
 
-  bpttBackward(P: ParamArrays, G: ParamArrays, { gNext, h, x, cache }: BpttBackward, B: number): Float32Array {
+  bpttBackward(P: ParamArrays, G: ParamArrays, { gNext, h, x, cache, gx }: BpttBackward, B: number): Float32Array {
     const n = this.units;
     const I = this.inputSize;
     const [z, r, rh, c] = cache;
     const { gh, gGate: gPz, gCandidate: gPc } = blendBackward(gNext, h, z, c);
     accumulateGateGradients(B, n, I, x, rh, n, gPc, G['Wx.2'], G.Whc, G['b.2']);
+    if (gx) inputGradient(B, n, I, gPc, P['Wx.2'], gx);
     const grh = new Float32Array(B * n);
     gemm(B, n, n, gPc, P.Whc, grh, { transB: true });
     const gPr = new Float32Array(B * n);
@@ -151,7 +152,7 @@ export class GruCell extends RecurrentCell {
       gh[k] += grh[k] * r[k];
       gPr[k] = grh[k] * h[k] * r[k] * (1 - r[k]);
     }
-    gatesBackward(P, G, 'Whzr', [gPz, gPr], B, n, I, x, h, gh);
+    gatesBackward(P, G, 'Whzr', [gPz, gPr], B, n, I, x, h, gh, gx);
     return gh;
   }
 }

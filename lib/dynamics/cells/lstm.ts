@@ -162,7 +162,7 @@ export class LstmCell extends RecurrentCell {
     return { h: out, cache: [si, sf, tg, so, tc, cp, hp] };
   }
 
-  bpttBackward(P: ParamArrays, G: ParamArrays, { gNext, x, cache }: BpttBackward, B: number): Float32Array {
+  bpttBackward(P: ParamArrays, G: ParamArrays, { gNext, x, cache, gx }: BpttBackward, B: number): Float32Array {
     const n = this.units;
     const [si, sf, tg, so, tc, cp, hp] = cache;
     const S = 2 * n;
@@ -181,7 +181,7 @@ export class LstmCell extends RecurrentCell {
       }
     }
     const ghp = new Float32Array(B * n);
-    gatesBackward(P, G, 'Wh', gs, B, n, this.inputSize, x, hp, ghp);
+    gatesBackward(P, G, 'Wh', gs, B, n, this.inputSize, x, hp, ghp, gx);
     for (let b = 0; b < B; b++) for (let j = 0; j < n; j++) gPrev[b * S + n + j] = ghp[b * n + j];
     return gPrev;
   }

@@ -80,12 +80,12 @@ export class UgrnnCell extends RecurrentCell {
     return { h: blendForward(h, u, c), cache: [u, c] };
   }
 
-  bpttBackward(P: ParamArrays, G: ParamArrays, { gNext, h, x, cache }: BpttBackward, B: number): Float32Array {
+  bpttBackward(P: ParamArrays, G: ParamArrays, { gNext, h, x, cache, gx }: BpttBackward, B: number): Float32Array {
     const n = this.units;
     const I = this.inputSize;
     const [u, c] = cache;
     const { gh, gGate: gPu, gCandidate: gPc } = blendBackward(gNext, h, u, c);
-    gatesBackward(P, G, 'Wh', [gPu, gPc], B, n, I, x, h, gh);
+    gatesBackward(P, G, 'Wh', [gPu, gPc], B, n, I, x, h, gh, gx);
     return gh;
   }
 }

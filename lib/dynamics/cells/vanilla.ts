@@ -8,7 +8,7 @@ import { gemm, rnnElementwise, tanh } from '../../core';
 import type { QGradKernel } from '../system';
 import {
   BpttBackward, BpttStep, CellDefinition, CellOptions, Jacobians, ParamArrays, RecurrentCell, Scratch,
-  accumulateGateGradients, defineCell, gatePreactivation, initialisation, inputTerms, normalInit, paramVariable, rowTimes,
+  accumulateGateGradients, defineCell, inputGradient, gatePreactivation, initialisation, inputTerms, normalInit, paramVariable, rowTimes,
 } from './cell';
 
 export class VanillaCell extends RecurrentCell {
@@ -75,11 +75,12 @@ export class VanillaCell extends RecurrentCell {
     return { h: A, cache: [] };
   }
 
-  bpttBackward(P: ParamArrays, G: ParamArrays, { gNext, h, hNext, x }: BpttBackward, B: number): Float32Array {
+  bpttBackward(P: ParamArrays, G: ParamArrays, { gNext, h, hNext, x, gx }: BpttBackward, B: number): Float32Array {
     const n = this.units;
     const gA = new Float32Array(B * n);
     for (let k = 0; k < gA.length; k++) gA[k] = gNext[k] * (1 - hNext[k] * hNext[k]);
     accumulateGateGradients(B, n, this.inputSize, x, h, n, gA, G.Wx, G.Wh, G.b);
+    if (gx) inputGradient(B, n, this.inputSize, gA, P.Wx, gx);
     const gh = new Float32Array(B * n);
     gemm(B, n, n, gA, P.Wh, gh, { transB: true });
     return gh;
