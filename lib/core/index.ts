@@ -18,6 +18,8 @@ export { nnlsGram, nnls, signConstrainedGram, signConstrainedLstsq } from './con
 export { convergenceReport, notConvergedMessage, warnIfNotConverged } from './convergence';
 export type { ConvergenceReport } from './convergence';
 export type { NnlsOptions, SolvedArray, ConstrainedSolution } from './convex';
+export { checkSparseRows, logisticDecision, logisticRegression } from './logistic';
+export type { LogisticRegression, LogisticRegressionOptions, SparseRows } from './logistic';
 export { NATIVE_ADDON_PATH, nativeAvailable, nativeLoadError, nativeAddon, blasInfo, setBlasThreads, blasThreads } from './native';
 export type { NativeAddon } from './native';
 export { sigmoid, tanh, rnnElementwiseJs, rnnElementwise, rnnElementwiseIsNative } from './rnn-elementwise';

@@ -6,6 +6,8 @@ import { clearInterrupt } from '../../lib/core';
 
 const M = [[4, 1], [1, 3]];
 const A = [[1, 2], [3, 4], [5, 7]];
+/** Rows [1 0], [0 2], [3 1] in compressed form. */
+const sparse = () => ({ rows: 3, cols: 2, indptr: Int32Array.of(0, 1, 2, 4), indices: Int32Array.of(0, 1, 0, 1), values: Float64Array.of(1, 2, 3, 1) });
 const noArgs = (name: string): FuzzEntry => ({ name, valid: () => [], targets: [] });
 /** A kernel (gemm, the RNN elementwise maps) computes with IEEE semantics: NaN in gives NaN out, as BLAS does. */
 const kernelValue = (_r: unknown, c: { what: string }) => /\] = /.test(c.what) || / entry = /.test(c.what);
@@ -62,6 +64,12 @@ const entries: FuzzEntry[] = [
     name: 'signConstrainedLstsq', valid: () => [A.map((r) => [...r]), [1, 2, 3], [1, -1]],
     targets: [{ path: [0], kind: 'matrix', sized: true, names: ['A'] }, { path: [1], kind: 'numbers', sized: true, names: ['B'] }, { path: [2], kind: 'numbers', sized: true, names: ['signs'] }],
   },
+  {
+    name: 'logisticRegression', valid: () => [sparse(), [0, 1, 1], { l2: 0.01, maxIterations: 20 }],
+    targets: [{ path: [0, 'values'], kind: 'numbers', sized: true, names: ['X'] }, { path: [1], kind: 'numbers', sized: true, names: ['labels'] }, { path: [2, 'l2'], kind: 'number', names: ['o', 'options'] }, { path: [2, 'maxIterations'], kind: 'count', names: ['o', 'options'] }],
+  },
+  { name: 'logisticDecision', valid: () => [{ weights: Float64Array.of(1, -1), bias: 0.5 }, sparse()], targets: [{ path: [0, 'weights'], kind: 'numbers', sized: true, names: ['model'] }, { path: [1, 'values'], kind: 'numbers', sized: true, names: ['X'] }] },
+  { name: 'checkSparseRows', valid: () => ['X', sparse()], targets: [{ path: [1, 'values'], kind: 'numbers', sized: true, names: ['X'] }, { path: [1, 'indices'], kind: 'numbers', sized: true, names: ['X'] }] },
   {
     name: 'nnlsGram', valid: () => [new Float64Array([2, 1, 1, 3]), new Float64Array([1, -1]), 2, 1],
     targets: [{ path: [0], kind: 'numbers', sized: true, names: ['G'] }, { path: [1], kind: 'numbers', sized: true, names: ['C'] }, { path: [2], kind: 'count', names: ['n'] }, { path: [3], kind: 'count', names: ['r'] }],
