@@ -31,17 +31,18 @@ export { GruCell } from './cells/gru';
 export { LstmCell } from './cells/lstm';
 export { UgrnnCell } from './cells/ugrnn';
 export type { DynamicalSystem, QGradKernel } from './system';
-export { RecurrentNetwork } from './network';
-export type { NetworkJSON, RecurrentNetworkOptions } from './network';
+export { RecurrentNetwork, SEQUENCE_PAD_ID, SequenceClassifier } from './network';
+export type { NetworkJSON, RecurrentNetworkOptions, SequenceClassifierJSON, SequenceClassifierOptions } from './network';
 export {
   TASK_NAMES, contextIntegration, decision, flipFlop, generateTask, integrator, sineWave, taskTensors,
 } from './tasks';
 export type { FlipFlopOptions, IntegratorOptions, SineWaveOptions, TaskBatch, TaskName } from './tasks';
 export { AdaptiveGradNormClip, AdaptiveLearningRate, makeSchedule } from './schedules';
 export type { LearningRateSchedule, RateController } from './schedules';
-export { lossAndGradients, networkLoss, networkLossF64, trainNetwork } from './train';
-export type { RecurrentTrainOptions, RecurrentTrainResult } from './train';
-export { fusedLossAndGradients } from './bptt';
+export { evaluateSequenceClassifier, lossAndGradients, networkLoss, networkLossF64, trainNetwork, trainSequenceClassifier } from './train';
+export type { RecurrentTrainOptions, RecurrentTrainResult, SequenceDataset, SequenceTrainOptions, SequenceTrainResult } from './train';
+export { fusedLossAndGradients, sequenceLogits, sequenceLossAndGradients, sequenceLossF64, sequenceStates } from './bptt';
+export type { TokenBatch } from './bptt';
 export { FixedPoints } from './fixed-points';
 export type { FixedPointsData, PointEigen } from './fixed-points';
 export { FixedPointFinder, decompose, float32QFloor, jacobiansByAutodiff } from './finder';

@@ -6,9 +6,14 @@
 import * as tf from '@tensorflow/tfjs';
 import type { FuzzEntry, Table } from './harness';
 import { initBackend } from '../../lib/core';
-import { FixedPointFinder, integrator, pca, RecurrentNetwork, tangentSystemFromMap, type FixedPoints, type Pca } from '../../lib/dynamics';
+import { FixedPointFinder, SequenceClassifier, integrator, pca, RecurrentNetwork, tangentSystemFromMap, type FixedPoints, type Pca } from '../../lib/dynamics';
 
 const net = () => RecurrentNetwork.create({ kind: 'vanilla', units: 3, inputSize: 1, outputSize: 1, seed: 1 });
+const classifier = () => SequenceClassifier.create({ kind: 'gru', units: 3, embeddingSize: 2, vocabSize: 5, seed: 1 });
+/** Two padded token sequences (0 = padding) with labels, as a batch and as a data set. */
+const tokens = () => ({ sequences: Int32Array.of(0, 2, 3, 4, 1, 2), labels: [0, 1], size: 2, maxLength: 3 });
+const tokenData = () => ({ sequences: Int32Array.of(0, 2, 3, 4, 1, 2), labels: [0, 1], count: 2, maxLength: 3 });
+const tokenTargets: FuzzEntry['targets'] = [{ path: [1, 'sequences'], kind: 'numbers', sized: true, names: ['batch'] }, { path: [1, 'size'], kind: 'count', names: ['batch'] }];
 const batch = () => integrator({ batch: 2, steps: 5, seed: 1 });
 const starts = () => [[0.1, 0.2, 0.3], [-0.2, 0.1, 0.4], [0.5, -0.5, 0.1], [0, 0, 0]];
 let fixture: { net: RecurrentNetwork; fp: FixedPoints; p: Pca };
@@ -44,6 +49,19 @@ const entries: FuzzEntry[] = [
   { name: 'fusedLossAndGradients', valid: () => [net(), batch(), 0], targets: [{ path: [1, 'inputs'], kind: 'numbers', sized: true, names: ['batch'] }, { path: [1, 'targets'], kind: 'numbers', names: ['batch'] }, { path: [2], kind: 'number', names: ['l2'] }] },
   { name: 'networkLoss', valid: () => { const t = tensors3(); return [net(), t.inputs, t.targets, 0]; }, targets: [{ path: [1], kind: 'tensor', sized: true, names: ['inputs', 'targets'] }, { path: [2], kind: 'tensor', sized: true, names: ['targets', 'inputs'] }, { path: [3], kind: 'number', names: ['l2'] }] },
   { name: 'lossAndGradients', valid: () => { const t = tensors3(); return [net(), t.inputs, t.targets, 0]; }, targets: [{ path: [1], kind: 'tensor', sized: true, names: ['inputs', 'targets'] }, { path: [2], kind: 'tensor', names: ['targets'] }, { path: [3], kind: 'number', names: ['l2'] }] },
+  {
+    name: 'SequenceClassifier', valid: () => [{ kind: 'lstm', units: 3, embeddingSize: 2, vocabSize: 5, seed: 1, embeddingScale: 0.5 }], call: (C, a) => (C as unknown as typeof SequenceClassifier).create(a[0] as never),
+    targets: [{ path: [0, 'kind'], kind: 'enum', names: ['options'] }, { path: [0, 'vocabSize'], kind: 'count', names: ['options'] }, { path: [0, 'embeddingSize'], kind: 'count', names: ['options'] }, { path: [0, 'embeddingScale'], kind: 'number', names: ['options'] }],
+  },
+  { name: 'sequenceLogits', valid: () => [classifier(), tokens()], targets: tokenTargets },
+  { name: 'sequenceStates', valid: () => [classifier(), tokens()], targets: tokenTargets },
+  { name: 'sequenceLossAndGradients', valid: () => [classifier(), tokens(), 0.01], targets: [...tokenTargets, { path: [1, 'labels'], kind: 'numbers', sized: true, names: ['batch'] }, { path: [2], kind: 'number', names: ['l2'] }] },
+  { name: 'sequenceLossF64', valid: () => [classifier(), tokens(), 0.01], targets: [...tokenTargets, { path: [1, 'labels'], kind: 'numbers', sized: true, names: ['batch'] }, { path: [2], kind: 'number', names: ['l2'] }] },
+  { name: 'evaluateSequenceClassifier', valid: () => [classifier(), tokenData(), { batchSize: 1 }], targets: [{ path: [1, 'sequences'], kind: 'numbers', sized: true, names: ['data'] }, { path: [1, 'labels'], kind: 'numbers', sized: true, names: ['data'] }, { path: [2, 'batchSize'], kind: 'count', names: ['o', 'options'] }] },
+  {
+    name: 'trainSequenceClassifier', valid: () => [classifier(), tokenData(), { epochs: 1, batchSize: 1, seed: 1, learningRate: 0.01, progress: false }],
+    targets: [{ path: [1, 'labels'], kind: 'numbers', sized: true, names: ['data'] }, { path: [2, 'epochs'], kind: 'count', names: ['o', 'options'] }, { path: [2, 'batchSize'], kind: 'count', names: ['o', 'options'] }, { path: [2, 'learningRate'], kind: 'number', names: ['o', 'options'] }],
+  },
   {
     name: 'trainNetwork', valid: () => [net(), { task: 'integrator', steps: 3, batchSize: 2, trainingTrials: 4, seed: 1, learningRate: 0.01 }],
     targets: [{ path: [1, 'task'], kind: 'enum', names: ['o', 'options'] }, { path: [1, 'steps'], kind: 'count', names: ['o', 'options'] }, { path: [1, 'batchSize'], kind: 'count', names: ['o', 'options'] }, { path: [1, 'learningRate'], kind: 'number', names: ['o', 'options'] }],
@@ -98,6 +116,7 @@ export const table: Table = {
     fixture = { net: n, fp, p: pca(Float64Array.from({ length: 18 }, (_, i) => Math.sin(i * 1.3)), S, 3) };
   },
   exempt: {
+    SEQUENCE_PAD_ID: 'constant: the padding token id (0)',
     RecurrentCell: 'class: the base of the cells; cells are built through createCell and cellFromJSON, fuzzed',
     VanillaCell: 'class: built through createCell, fuzzed',
     GruCell: 'class: built through createCell, fuzzed',
