@@ -1,5 +1,5 @@
 /**
- * Analysis of fixed points: PCA of trajectories, the data of the 3-D figure
+ * Analysis of fixed points: the data of the 3-D figure (on a lib/geometry PCA of trajectories)
  * (stable and unstable points, lines along unstable modes), the linearised
  * one-step prediction, the topology graph obtained by following unstable
  * modes from every saddle, and the line-attractor statistics of a set of slow
@@ -10,64 +10,10 @@
  *   |cos(Re l_1, B e_k)|            (the left eigenvector selects which input column k is integrated).
  */
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError, checkFinite, checkInteger, checkNumber, cosine, symEig } from '../core';
+import { ArgumentError, checkFinite, checkInteger, checkNumber, cosine } from '../core';
+import { Pca, pca } from '../geometry';
 import { DynamicalSystem } from './system';
 import { FixedPoints } from './fixed-points';
-
-export interface Pca {
-  mean: Float64Array;
-  /** Components as rows [k x dim] (unit vectors, by decreasing variance). */
-  components: Float64Array;
-  k: number;
-  dim: number;
-  /** Variance along each component and its fraction of the total. */
-  variance: Float64Array;
-  explainedRatio: Float64Array;
-  /** Projects rows [m x dim] onto the components -> [m x k]. */
-  project(rows: ArrayLike<number>): Float64Array;
-}
-
-/** PCA of rows [m x dim] (e.g. all states of all trials) through the covariance's symmetric eigendecomposition. */
-export function pca(rows: ArrayLike<number>, dim: number, k = 3): Pca {
-  checkInteger('dim', dim, 1);
-  checkInteger('k', k, 1, dim);
-  if (rows.length === 0 || rows.length % dim !== 0) throw new ArgumentError('rows', `a flat array of m x ${dim} values`, rows);
-  checkFinite('rows', rows);
-  const m = rows.length / dim;
-  const mean = new Float64Array(dim);
-  for (let i = 0; i < m; i++) for (let j = 0; j < dim; j++) mean[j] += rows[i * dim + j] / m;
-  const cov = new Float64Array(dim * dim);
-  const c = new Float64Array(dim);
-  for (let i = 0; i < m; i++) {
-    for (let j = 0; j < dim; j++) c[j] = rows[i * dim + j] - mean[j];
-    for (let a = 0; a < dim; a++) {
-      const ca = c[a];
-      if (ca === 0) continue;
-      for (let b = a; b < dim; b++) cov[a * dim + b] += ca * c[b];
-    }
-  }
-  for (let a = 0; a < dim; a++) for (let b = a; b < dim; b++) cov[b * dim + a] = cov[a * dim + b] /= Math.max(1, m - 1);
-  const e = symEig({ data: cov, rows: dim, cols: dim });
-  const total = e.values.reduce((s, v) => s + Math.max(0, v), 0);
-  const components = new Float64Array(k * dim);
-  for (let r = 0; r < k; r++) for (let j = 0; j < dim; j++) components[r * dim + j] = e.vectors.get(j, r);
-  const variance = Float64Array.from(e.values.subarray(0, k), (v) => Math.max(0, v));
-  const explainedRatio = variance.map((v) => (total > 0 ? v / total : 0));
-  return {
-    mean, components, k, dim, variance, explainedRatio,
-    project(x: ArrayLike<number>): Float64Array {
-      if (x.length % dim !== 0) throw new ArgumentError('rows', `a flat array of n x ${dim} values`, x);
-      const n = x.length / dim;
-      const out = new Float64Array(n * k);
-      for (let i = 0; i < n; i++) for (let r = 0; r < k; r++) {
-        let s = 0;
-        for (let j = 0; j < dim; j++) s += (x[i * dim + j] - mean[j]) * components[r * dim + j];
-        out[i * k + r] = s;
-      }
-      return out;
-    },
-  };
-}
 
 export interface FixedPointFigureData {
   stable: { x: number[]; y: number[]; z: number[] };

@@ -2,6 +2,19 @@
  * `FixedPoints`: the result of a fixed-point search, one entry per point,
  * stored as flat float64 arrays (row-major). Unique, index, concatenate,
  * save/restore and a printed summary.
+ *
+ * Stability (discrete time), with eigenvalues lambda of dF/dh at the point and
+ * the tolerance tol = `marginalTolerance` (default 1e-5):
+ *   unstable mode   |lambda| > 1 + tol
+ *   marginal mode   | |lambda| - 1 | <= tol
+ *   point class     'unstable' if it has an unstable mode, else 'marginal' if it has a
+ *                   marginal mode, else 'stable' (every |lambda| < 1 - tol)
+ * Why a tolerance: on a line or ring attractor an eigenvalue is exactly 1 and
+ * rounding alone would call the point stable or unstable. 1e-5 sits above the
+ * eigenvalue error of a point located to float32 precision (q ~ 1e-12 puts x*
+ * within ~1e-6 of the true point, and |lambda| moves by about as much) and
+ * corresponds to a time constant 1 / |ln |lambda|| of 1e5 steps, far beyond
+ * any trial: a slower mode is a memory for every practical purpose.
  */
 import { ArgumentError, checkInteger, checkNumber, readJsonFile, writeJsonFile } from '../core';
 
@@ -38,7 +51,15 @@ export interface FixedPointsData {
   /** dF/du at each point, [stateSize x inputSize] row-major, or null. */
   inputJacobians: Float64Array[] | null;
   eigen: PointEigen[] | null;
+  /** | |lambda| - 1 | at or below this is a marginal mode (default MARGINAL_TOLERANCE, 1e-5); see the header. */
+  marginalTolerance?: number;
 }
+
+/** Default tolerance on | |lambda| - 1 | for a marginal mode (see the header for why 1e-5). */
+export const MARGINAL_TOLERANCE = 1e-5;
+
+/** A point's stability class (see the header). */
+export type StabilityClass = 'stable' | 'marginal' | 'unstable';
 
 function take(src: Float64Array, width: number, idx: readonly number[]): Float64Array {
   const out = new Float64Array(idx.length * width);
@@ -59,6 +80,7 @@ export class FixedPoints implements FixedPointsData {
   readonly jacobians: Float64Array[] | null;
   readonly inputJacobians: Float64Array[] | null;
   readonly eigen: PointEigen[] | null;
+  readonly marginalTolerance: number;
 
   constructor(d: FixedPointsData) {
     const n = d.qstar.length;
@@ -87,6 +109,7 @@ export class FixedPoints implements FixedPointsData {
     this.jacobians = d.jacobians;
     this.inputJacobians = d.inputJacobians;
     this.eigen = d.eigen;
+    this.marginalTolerance = checkNumber('marginalTolerance', d.marginalTolerance ?? MARGINAL_TOLERANCE, 0, 1);
   }
 
   static empty(stateSize: number, inputSize: number): FixedPoints {
@@ -120,18 +143,51 @@ export class FixedPoints implements FixedPointsData {
     return Float64Array.from(e.re, (r, j) => Math.hypot(r, e.im[j]));
   }
 
-  /** Number of unstable modes (|lambda| > 1, discrete time) per point. */
+  /** Number of unstable modes (|lambda| > 1 + marginalTolerance, discrete time) per point. */
   get numUnstable(): Int32Array {
-    const eig = this.requireEigen('numUnstable');
-    return Int32Array.from(eig, (e) => e.re.reduce((c, r, j) => c + (Math.hypot(r, e.im[j]) > 1 ? 1 : 0), 0));
+    const tol = this.marginalTolerance;
+    return Int32Array.from(this.requireEigen('numUnstable'), (e) => e.re.reduce((c, r, j) => c + (Math.hypot(r, e.im[j]) > 1 + tol ? 1 : 0), 0));
   }
 
-  /** Stable iff every |lambda| < 1 (discrete time). */
+  /** Number of marginal modes (| |lambda| - 1 | <= marginalTolerance) per point. */
+  get numMarginal(): Int32Array {
+    const tol = this.marginalTolerance;
+    return Int32Array.from(this.requireEigen('numMarginal'), (e) => e.re.reduce((c, r, j) => c + (Math.abs(Math.hypot(r, e.im[j]) - 1) <= tol ? 1 : 0), 0));
+  }
+
+  /** Each point's class: 'unstable' (an unstable mode), else 'marginal' (a marginal mode), else 'stable'. */
+  get stabilityClass(): StabilityClass[] {
+    const unstable = this.numUnstable;
+    const marginal = this.numMarginal;
+    return Array.from(unstable, (u, i) => (u > 0 ? 'unstable' : marginal[i] > 0 ? 'marginal' : 'stable'));
+  }
+
+  /** Number of points in each class. */
+  get stabilityCounts(): Record<StabilityClass, number> {
+    const counts = { stable: 0, marginal: 0, unstable: 0 };
+    for (const c of this.stabilityClass) counts[c]++;
+    return counts;
+  }
+
+  /** Stable iff every |lambda| < 1 - marginalTolerance (discrete time): class 'stable'. */
   get isStable(): boolean[] {
-    return Array.from(this.numUnstable, (k, i) => k === 0 && this.eigenvalueMagnitudes(i)[0] < 1);
+    return this.stabilityClass.map((c) => c === 'stable');
+  }
+
+  /** The same points with another marginal tolerance (arrays shared, not copied). */
+  withMarginalTolerance(tol: number): FixedPoints {
+    return new FixedPoints({ ...this.data(), marginalTolerance: checkNumber('tol', tol, 0, 1) });
+  }
+
+  private data(): FixedPointsData {
+    const { stateSize, inputSize, xstar, xInit, inputs, Fxstar, qstar, dq, nIters, jacobians, inputJacobians, eigen, marginalTolerance } = this;
+    return { stateSize, inputSize, xstar, xInit, inputs, Fxstar, qstar, dq, nIters, jacobians, inputJacobians, eigen, marginalTolerance };
   }
 
   private requireEigen(what: string): PointEigen[] {
+    if (this.length === 0) {
+      throw new Error(`FixedPoints.${what}: the result holds no points, so there is no stability to report (the search accepted none: see its notConverged points and their q, and the finder's acceptQ, maxIters and newtonSteps)`);
+    }
     if (!this.eigen) throw new Error(`FixedPoints.${what}: no eigendecompositions (the search ran with computeJacobians: false)`);
     return this.eigen;
   }
@@ -154,6 +210,7 @@ export class FixedPoints implements FixedPointsData {
       jacobians: this.jacobians ? idx.map((i) => this.jacobians![i]) : null,
       inputJacobians: this.inputJacobians ? idx.map((i) => this.inputJacobians![i]) : null,
       eigen: this.eigen ? idx.map((i) => this.eigen![i]) : null,
+      marginalTolerance: this.marginalTolerance,
     });
   }
 
@@ -222,6 +279,7 @@ export class FixedPoints implements FixedPointsData {
       jacobians: all((f) => f.jacobians),
       inputJacobians: all((f) => f.inputJacobians),
       eigen: all((f) => f.eigen),
+      marginalTolerance: list[0].marginalTolerance,
     });
   }
 
@@ -231,6 +289,7 @@ export class FixedPoints implements FixedPointsData {
       format: 'FixedPoints/1',
       stateSize: this.stateSize,
       inputSize: this.inputSize,
+      marginalTolerance: this.marginalTolerance,
       xstar: arr(this.xstar),
       xInit: arr(this.xInit),
       inputs: arr(this.inputs),
@@ -264,6 +323,7 @@ export class FixedPoints implements FixedPointsData {
       eigen: j.eigen
         ? j.eigen.map((e: any) => ({ re: f(e.re)!, im: f(e.im)!, rightRe: f(e.rightRe)!, rightIm: f(e.rightIm)!, leftRe: f(e.leftRe), leftIm: f(e.leftIm) }))
         : null,
+      marginalTolerance: j.marginalTolerance ?? MARGINAL_TOLERANCE,
     });
   }
 
@@ -290,7 +350,9 @@ export class FixedPoints implements FixedPointsData {
       const counts = new Map<number, number>();
       for (const k of this.numUnstable) counts.set(k, (counts.get(k) ?? 0) + 1);
       const keys = [...counts.keys()].sort((a, b) => a - b);
-      lines.push(`  stable: ${counts.get(0) ?? 0}; by number of unstable modes: ${keys.map((k) => `${k}: ${counts.get(k)}`).join(', ')}`);
+      const c = this.stabilityCounts;
+      lines.push(`  stable: ${c.stable}, marginal: ${c.marginal}, unstable: ${c.unstable} (marginal: | |lambda| - 1 | <= ${this.marginalTolerance})`);
+      lines.push(`  by number of unstable modes: ${keys.map((k) => `${k}: ${counts.get(k)}`).join(', ')}`);
       const top = this.eigen.map((e) => Math.hypot(e.re[0], e.im[0])).sort((a, b) => b - a);
       lines.push(`  max |lambda|: largest ${top[0].toFixed(4)}, smallest ${top[n - 1].toFixed(4)}`);
     }

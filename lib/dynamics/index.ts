@@ -17,7 +17,7 @@
  *   const net = RecurrentNetwork.create({ kind: 'gru', units: 32, inputSize: 3, outputSize: 3, seed: 1 });
  *   trainNetwork(net, { task: 'flipFlop', steps: 1500, batchSize: 64, trainingTrials: 512, stopLoss: 1e-4, seed: 2 });
  *   const [search] = findNetworkFixedPoints(net, { task: 'flipFlop', seed: 3 });   // states of its own trials + noise
- *   console.log(search.fixedPoints.summary());                 // counts by unstable modes, q range
+ *   console.log(search.fixedPoints.summary());                 // stable / marginal / unstable, counts by unstable modes, q range
  *   const graph = topologyGraph(net.cell, search.fixedPoints); // saddles -> fixed points along unstable modes
  *   new FixedPointFinder({ step, stateSize, inputSize }).find(x0, u);   // any step function of your own
  * Populations of networks for the notebook run on the pool from lib/studies/rnn-fixed-points.
@@ -43,14 +43,14 @@ export { evaluateSequenceClassifier, lossAndGradients, networkLoss, networkLossF
 export type { RecurrentTrainOptions, RecurrentTrainResult, SequenceDataset, SequenceTrainOptions, SequenceTrainResult } from './train';
 export { fusedLossAndGradients, sequenceLogits, sequenceLossAndGradients, sequenceLossF64, sequenceStates } from './bptt';
 export type { TokenBatch } from './bptt';
-export { FixedPoints } from './fixed-points';
-export type { FixedPointsData, PointEigen } from './fixed-points';
+export { FixedPoints, MARGINAL_TOLERANCE } from './fixed-points';
+export type { FixedPointsData, PointEigen, StabilityClass } from './fixed-points';
 export { FixedPointFinder, decompose, float32QFloor, jacobiansByAutodiff } from './finder';
 export type { FixedPointFinderOptions, FixedPointSearch, StateArray, StepSystem } from './finder';
 export { findNetworkFixedPoints, trajectoryStates } from './network-fixed-points';
 export type { NetworkFixedPointOptions } from './network-fixed-points';
-export { fixedPointFigureData, lineAttractorStatistics, linearisedPrediction, pca, topologyGraph } from './analysis';
-export type { FixedPointFigureData, LineAttractorStatistics, Pca, TopologyEdge, TopologyGraph } from './analysis';
+export { fixedPointFigureData, lineAttractorStatistics, linearisedPrediction, topologyGraph } from './analysis';
+export type { FixedPointFigureData, LineAttractorStatistics, TopologyEdge, TopologyGraph } from './analysis';
 export { randomOrthogonal, selfExcitingUnits } from './hand-built';
 export type { SelfExcitingUnits } from './hand-built';
 export {

@@ -32,8 +32,9 @@ import { Job, JobContext, JobResult, Rng, RunOptions, checkInteger, checkNumber,
 import {
   CellKind, FixedPointFinderOptions, FixedPoints, FixedPointSearch, NetworkJSON, RecurrentNetwork, RecurrentNetworkOptions,
   RecurrentTrainOptions, RecurrentTrainResult, TaskBatch, TopologyEdge, TopologyGraph, findNetworkFixedPoints,
-  fixedPointFigureData, lineAttractorStatistics, linearisedPrediction, pca, topologyGraph, trainNetwork, trajectoryStates,
+  fixedPointFigureData, lineAttractorStatistics, linearisedPrediction, topologyGraph, trainNetwork, trajectoryStates,
 } from '../dynamics';
+import { pca } from '../geometry';
 import { Figure, Scatter3dSeries, line, polylines3d, scatter, scatter3d } from '../plot';
 
 /** The module path the pool loads for this study's jobs. */
@@ -208,7 +209,8 @@ export function integrationJobs(p: IntegrationSettings): { key: { arch: CellKind
     },
     fixedPoints: {
       trials: 128, initialStates: p.initialStates, noise: p.noise, seed: 7000 + seed, inputs: [[0, 0, 1, 0], [0, 0, 0, 1]],
-      finder: { maxIters: p.maxIters, tolQ: p.slowQ, acceptQ: p.slowQ, tolUnique: 1e-3 },
+      // newtonSteps 0: a slow-point search (Newton would move slow points to true fixed points; the finder's default is 20).
+      finder: { maxIters: p.maxIters, tolQ: p.slowQ, acceptQ: p.slowQ, tolUnique: 1e-3, newtonSteps: 0 },
     },
   }));
 }

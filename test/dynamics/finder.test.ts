@@ -10,7 +10,8 @@ import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { clearInterrupt, initBackend, InterruptedError, requestInterrupt, Rng } from '../../lib/core';
-import { FixedPointFinder, FixedPoints, StepSystem, float32QFloor, selfExcitingUnits, topologyGraph } from '../../lib/dynamics';
+import { FixedPointFinder, FixedPoints, StepSystem, cellFromJSON, createCell, float32QFloor, randomOrthogonal, selfExcitingUnits, topologyGraph } from '../../lib/dynamics';
+import type { CellJSON } from '../../lib/dynamics';
 
 // Self-excitation per unit: tanh(w h) = h has the roots 0 (unstable, slope w) and +-h*(w).
 // Distinct gains make every Jacobian's eigenvalues distinct, so its eigenvectors
@@ -220,7 +221,7 @@ test('Newton refinement takes built-in cells\' fixed points to the float64 floor
   const cell = createCell('vanilla', { units: 6, inputSize: 1, seed: 4, recurrentScale: 2 });
   const rng = new Rng(5);
   const x0 = { values: Float32Array.from({ length: 64 * 6 }, () => rng.normal() * 0.8), count: 64 };
-  const plain = new FixedPointFinder(cell, { progress: false, maxIters: 3000 }).find(x0, [0]);
+  const plain = new FixedPointFinder(cell, { progress: false, maxIters: 3000, newtonSteps: 0 }).find(x0, [0]);
   const refined = new FixedPointFinder(cell, { progress: false, maxIters: 3000, newtonSteps: 10 }).find(x0, [0]);
   assert.ok(refined.fixedPoints.length >= plain.fixedPoints.length && refined.fixedPoints.length > 0);
   for (let i = 0; i < refined.fixedPoints.length; i++) {
@@ -265,4 +266,110 @@ test('an interrupt stops the search at an iteration with the states of a run of 
     clearInterrupt();
     tf.dispose([A, b]);
   }
+});
+
+test('a linear RNN with an exact line attractor: every point found on the line is marginal, none stable or unstable', async () => {
+  await initBackend({ print: false });
+  // h' = h A^T with A = R^T diag(1, 0.6, 0.3) R: the line {c R[0]} is fixed, eigenvalue exactly 1 along it.
+  // The Jacobian comes from float32 autodiff, so |lambda_1| = 1 only to ~1e-7: without the tolerance the
+  // points would be called stable or unstable by rounding.
+  const R = randomOrthogonal(3, 11);
+  const d = [1, 0.6, 0.3];
+  const A = R.map((_, i) => R.map((__, j) => d.reduce((s, dk, k) => s + R[k][i] * dk * R[k][j], 0)));
+  const At = tf.tensor2d(A.map((row, i) => row.map((_, j) => A[j][i])));
+  const sys: StepSystem = { stateSize: 3, inputSize: 0, step: (h) => tf.matMul(h, At) as tf.Tensor2D };
+  const rng = new Rng(2);
+  const x0 = { values: Float32Array.from({ length: 64 * 3 }, () => rng.uniformIn(-2, 2)), count: 64 };
+  const r = new FixedPointFinder(sys, { progress: false, maxIters: 3000, tolUnique: 0.05 }).find(x0);
+  const fp = r.fixedPoints;
+  assert.ok(fp.length >= 10, `${fp.length} points along the line`);
+  for (let i = 0; i < fp.length; i++) {
+    // On the line: x* is parallel to R[0] (closed form), not only a q minimum.
+    const p = fp.point(i);
+    const along = p.reduce((s, v, a) => s + v * R[0][a], 0);
+    const off = Math.hypot(...Array.from(p, (v, a) => v - along * R[0][a]));
+    assert.ok(off < 1e-4, `point ${i} is ${off} off the line`);
+    assert.ok(Math.abs(fp.eigenvalueMagnitudes(i)[0] - 1) < 1e-5);
+  }
+  assert.deepEqual(fp.stabilityCounts, { stable: 0, marginal: fp.length, unstable: 0 });
+  assert.ok(fp.stabilityClass.every((c) => c === 'marginal'));
+  assert.ok(Array.from(fp.numUnstable).every((k) => k === 0) && Array.from(fp.numMarginal).every((k) => k === 1));
+  assert.ok(fp.isStable.every((s) => !s));
+  assert.match(fp.summary(), new RegExp(`stable: 0, marginal: ${fp.length}, unstable: 0 \\(marginal: \\| \\|lambda\\| - 1 \\| <= 0.00001\\)`));
+  // The tolerance travels with the points (index, JSON) and can be changed: at 0.5 the 0.6 mode is marginal too.
+  assert.equal(FixedPoints.fromJSON(JSON.parse(JSON.stringify(fp.toJSON()))).marginalTolerance, 1e-5);
+  assert.deepEqual(Array.from(fp.withMarginalTolerance(0.5).numMarginal), new Array(fp.length).fill(2));
+  // A fixed point with |lambda| = 1.3 beyond the tolerance is unstable; one at 0.6 stable.
+  const decomposition = (mags: number[]) => ({ re: Float64Array.from(mags), im: new Float64Array(mags.length), rightRe: new Float64Array(mags.length ** 2), rightIm: new Float64Array(mags.length ** 2), leftRe: null, leftIm: null });
+  const two = new FixedPoints({ ...fp.index([0, 1]), eigen: [decomposition([1.3, 1, 0.2]), decomposition([0.6, 0.5, 0.2])], jacobians: null, inputJacobians: null } as never);
+  assert.deepEqual(two.stabilityClass, ['unstable', 'stable']);
+  At.dispose();
+});
+
+test('asking an empty result for its stability names the real cause (no points), not computeJacobians', async () => {
+  await initBackend({ print: false });
+  // tanh(h) + 1 has no fixed point at all: every search point is rejected.
+  const sys: StepSystem = { stateSize: 2, inputSize: 0, step: (h) => tf.tidy(() => tf.add(tf.tanh(h), 1) as tf.Tensor2D) };
+  const r = new FixedPointFinder(sys, { progress: false, maxIters: 50 }).find([[0, 0], [1, 1]]);
+  assert.equal(r.fixedPoints.length, 0);
+  assert.equal(r.notConverged.length, 2);
+  for (const get of [() => r.fixedPoints.isStable, () => r.fixedPoints.numUnstable, () => r.fixedPoints.stabilityCounts]) {
+    assert.throws(get, (e: Error) => /holds no points/.test(e.message) && !/computeJacobians/.test(e.message));
+  }
+  // With points but no Jacobians the message is about computeJacobians.
+  const lin: StepSystem = { stateSize: 2, inputSize: 0, step: (h) => tf.tidy(() => tf.mul(h, 0.5) as tf.Tensor2D) };
+  const noJ = new FixedPointFinder(lin, { progress: false, maxIters: 2000, computeJacobians: false }).find([[1, 1]]);
+  assert.equal(noJ.fixedPoints.length, 1);
+  assert.throws(() => noJ.fixedPoints.isStable, /computeJacobians: false/);
+});
+
+/**
+ * A GRU whose fixed points are known in closed form: no input, Whz = Whr = 0 (gates constant,
+ * z = sigmoid(bz), r = sigmoid(br)), Whc = diag(w_i / r), b_c = 0. Then F_i(h) = z h_i + (1 - z) tanh(w_i h_i):
+ * fixed points tanh(w_i h_i) = h_i (0 and +-h*_i per unit, 27 for 3 units) and a diagonal Jacobian
+ * z + (1 - z) w_i (1 - h_i^2). With z = sigmoid(4) = 0.982 every mode is slow, as in a lightly trained GRU.
+ */
+function handBuiltGru(gains: readonly number[], bz: number, br: number) {
+  const n = gains.length;
+  const json = createCell('gru', { units: n, inputSize: 1, seed: 1 }).toJSON() as CellJSON;
+  const r = 1 / (1 + Math.exp(-br));
+  for (const [name, p] of Object.entries(json.params)) {
+    p.values = p.values.map(() => 0);
+    if (name === 'Whc') gains.forEach((w, i) => (p.values[i * n + i] = w / r));
+    if (name === 'b.0') p.values = p.values.map(() => bz);
+    if (name === 'b.1') p.values = p.values.map(() => br);
+  }
+  return cellFromJSON(json);
+}
+
+test('a hand-built GRU with 27 known fixed points: all found with default options, 8/12/6/1 by unstable modes', async () => {
+  await initBackend({ print: false });
+  const cell = handBuiltGru(W, 4, 0.5);
+  const z = 1 / (1 + Math.exp(-4));
+  const rng = new Rng(3);
+  const x0 = { values: Float32Array.from({ length: 256 * 3 }, () => rng.uniformIn(-1.2, 1.2)), count: 256 };
+  const r = new FixedPointFinder(cell, { progress: false }).find(x0, [0]);
+  const fp = r.fixedPoints;
+  assert.equal(fp.length, 27, fp.summary());
+  const seen = new Set<string>();
+  for (let i = 0; i < fp.length; i++) {
+    const p = fp.point(i);
+    // Each coordinate is 0 or +-h*_i (closed form), and the eigenvalues are z + (1 - z) w_i (1 - h_i^2).
+    const key = Array.from(p, (v, a) => {
+      const k = Math.abs(v) < 1e-6 ? 0 : Math.sign(v);
+      assert.ok(Math.abs(v - k * HSTAR[a]) < 1e-6, `unit ${a}: ${v} vs ${k * HSTAR[a]}`);
+      return k;
+    }).join(',');
+    seen.add(key);
+    const expected = Array.from(p, (v, a) => z + (1 - z) * W[a] * (1 - v * v)).sort((a, b) => b - a);
+    const mags = fp.eigenvalueMagnitudes(i);
+    // 1e-6: the weights w_i / r are stored in float32.
+    expected.forEach((e, j) => assert.ok(Math.abs(mags[j] - e) < 1e-6, `eigenvalue ${j}: ${mags[j]} vs ${e}`));
+  }
+  assert.equal(seen.size, 27);
+  const counts = [0, 0, 0, 0];
+  for (const k of fp.numUnstable) counts[k]++;
+  assert.deepEqual(counts, [8, 12, 6, 1]);
+  assert.deepEqual(fp.stabilityCounts, { stable: 8, marginal: 0, unstable: 19 });
+  cell.dispose();
 });

@@ -6,7 +6,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { FuzzEntry, Table } from './harness';
 import { initBackend } from '../../lib/core';
-import { FixedPointFinder, SequenceClassifier, integrator, pca, RecurrentNetwork, tangentSystemFromMap, type FixedPoints, type Pca } from '../../lib/dynamics';
+import { FixedPointFinder, SequenceClassifier, integrator, RecurrentNetwork, tangentSystemFromMap, type FixedPoints } from '../../lib/dynamics';
+import { pca, type Pca } from '../../lib/geometry';
 
 const net = () => RecurrentNetwork.create({ kind: 'vanilla', units: 3, inputSize: 1, outputSize: 1, seed: 1 });
 const classifier = () => SequenceClassifier.create({ kind: 'gru', units: 3, embeddingSize: 2, vocabSize: 5, seed: 1 });
@@ -78,7 +79,6 @@ const entries: FuzzEntry[] = [
   { name: 'decompose', valid: () => [new Float64Array([0.5, 0.1, 0, 0.2, 0.3, 0, 0, 0, 0.9]), S], targets: [{ path: [0], kind: 'numbers', sized: true, names: ['J'] }, { path: [1], kind: 'count', names: ['S'] }] },
   { name: 'float32QFloor', valid: () => [[0.1, 0.2, 0.3], [0.11, 0.19, 0.3]], targets: [{ path: [0], kind: 'numbers', sized: true, names: ['x', 'Fx'] }, { path: [1], kind: 'numbers', sized: true, names: ['Fx', 'x'] }] },
   { name: 'jacobiansByAutodiff', valid: () => [net().cell, new Float64Array([0.1, 0.2, 0.3]), new Float64Array([0.5]), 1], targets: [{ path: [1], kind: 'numbers', sized: true, names: ['xstar'] }, { path: [2], kind: 'numbers', sized: true, names: ['inputs'] }, { path: [3], kind: 'count', names: ['n'] }] },
-  { name: 'pca', valid: () => [Float64Array.from({ length: 18 }, (_, i) => Math.sin(i * 1.3)), S, 2], targets: [{ path: [0], kind: 'numbers', sized: true, skip: ['long'], names: ['rows'] }, { path: [1], kind: 'count', names: ['dim'] }, { path: [2], kind: 'count', names: ['k'] }] },
   { name: 'fixedPointFigureData', valid: () => [fixture.fp, fixture.p, { scale: 0.5, modesPerPoint: 1 }], targets: [{ path: [2, 'scale'], kind: 'number', names: ['o', 'options'] }, { path: [2, 'modesPerPoint'], kind: 'count', names: ['o', 'options'] }] },
   { name: 'lineAttractorStatistics', nonFiniteOk: 'lineVariance is NaN below minPoints points (LineAttractorStatistics)', nonFinitePaths: /\.lineVariance$/, valid: () => [fixture.fp, { minPoints: 2, inputColumns: [0] }], targets: [{ path: [1, 'minPoints'], kind: 'count', names: ['o', 'options'] }, { path: [1, 'inputColumns'], kind: 'numbers', names: ['o', 'options'] }] },
   { name: 'linearisedPrediction', valid: () => [fixture.net.cell, fixture.fp, 0, new Float64Array([0.1, 0.2, 0.3]), new Float64Array([0.2])], targets: [{ path: [2], kind: 'count', names: ['index'] }, { path: [3], kind: 'numbers', sized: true, names: ['states'] }, { path: [4], kind: 'numbers', sized: true, names: ['inputs'] }] },
@@ -126,6 +126,7 @@ export const table: Table = {
     AdaptiveLearningRate: 'class: built by makeSchedule({ kind: "adaptive" }), fuzzed',
     AdaptiveGradNormClip: 'class: the clipping state trainNetwork keeps; its numbers come from trainNetwork\'s options, fuzzed',
     CELL_KINDS: 'constant: cell kind names',
+    MARGINAL_TOLERANCE: 'constant: the default tolerance on | |lambda| - 1 | of a marginal mode',
     CELL_TABLE: 'constant: the cell table',
     TASK_NAMES: 'constant: task names',
   },
