@@ -15,7 +15,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { ArgumentError, Rng, checkInteger, checkNumber, checkOneOf, checkString } from '../core';
+import { ArgumentError, Rng, SparseRows, checkInteger, checkNumber, checkOneOf, checkString } from '../core';
 import { DataFormatError, DataNotFoundError } from './errors';
 import type { Split } from './images';
 
@@ -221,6 +221,23 @@ export function decode(ids: ArrayLike<number>, vocab: Vocabulary): string[] {
 const rankingCache = new Map<string, [string, number][]>();
 const vocabCache = new Map<string, Vocabulary>();
 
+/** The vocabulary of a training split (cached per source, split and size). */
+function trainingVocabulary(source: string, reviews: ImdbReview[], train: Int32Array, splitSeed: number, testFraction: number, vocabSize: number): Vocabulary {
+  const splitKey = `${source}\0${splitSeed}\0${testFraction}`;
+  let ranking = rankingCache.get(splitKey);
+  if (!ranking) {
+    ranking = rankTokens(Array.from(train, (i) => reviews[i].text));
+    rankingCache.set(splitKey, ranking);
+  }
+  const vocabKey = `${splitKey}\0${vocabSize}`;
+  let vocab = vocabCache.get(vocabKey);
+  if (!vocab) {
+    vocab = vocabularyFromRanking(ranking, vocabSize);
+    vocabCache.set(vocabKey, vocab);
+  }
+  return vocab;
+}
+
 /** IMDB as padded token-id sequences with a training-split vocabulary. */
 export function loadImdb(options: ImdbLoadOptions = {}): ImdbDataset {
   if (options === null || typeof options !== 'object') throw new ArgumentError('options', 'an options object', options);
@@ -246,18 +263,7 @@ export function loadImdb(options: ImdbLoadOptions = {}): ImdbDataset {
   const limit = options.limit ?? pool.length;
   if (limit > pool.length) throw new ArgumentError('limit', `an integer in [1, ${pool.length}] (size of the ${split} split)`, limit);
 
-  const splitKey = `${source}\0${splitSeed}\0${testFraction}`;
-  let ranking = rankingCache.get(splitKey);
-  if (!ranking) {
-    ranking = rankTokens(Array.from(splits.train, (i) => reviews[i].text));
-    rankingCache.set(splitKey, ranking);
-  }
-  const vocabKey = `${splitKey}\0${vocabSize}`;
-  let vocab = vocabCache.get(vocabKey);
-  if (!vocab) {
-    vocab = vocabularyFromRanking(ranking, vocabSize);
-    vocabCache.set(vocabKey, vocab);
-  }
+  const vocab = trainingVocabulary(source, reviews, splits.train, splitSeed, testFraction, vocabSize);
   const chosen = options.seed === undefined || limit === pool.length
     ? pool.slice(0, limit)
     : Int32Array.from(new Rng(options.seed).permutation(pool.length).slice(0, limit).sort(), (k) => pool[k]);
@@ -313,4 +319,60 @@ export function takeSequences(dataset: ImdbDataset, indices: ArrayLike<number>):
     out.indices[b] = i;
   }
   return out;
+}
+
+export interface ImdbBagOfWords {
+  split: Split;
+  /**
+   * One row per review of the split (whole reviews, never truncated), one column per
+   * vocabulary id: 1 where the word occurs (`binary`, default) or its count. The
+   * pad and unknown columns (0, 1) stay empty.
+   */
+  features: SparseRows;
+  labels: Int32Array;
+  vocab: Vocabulary;
+  /** Position of each review in reviews.json. */
+  indices: Int32Array;
+}
+
+/**
+ * Bag-of-words features of a whole split for a linear baseline (lib/core's
+ * logisticRegression), with the same split and training-split vocabulary as
+ * `loadImdb` for the same (splitSeed, testFraction, vocabSize): word ids agree.
+ */
+export function imdbBagOfWords(options: Pick<ImdbLoadOptions, 'split' | 'limit' | 'vocabSize' | 'splitSeed' | 'testFraction' | 'file'> & { binary?: boolean } = {}): ImdbBagOfWords {
+  if (options === null || typeof options !== 'object') throw new ArgumentError('options', 'an options object', options);
+  const split = checkOneOf('split', options.split ?? 'train', ['train', 'test'] as const);
+  const vocabSize = checkInteger('vocabSize', options.vocabSize ?? 10000, 2);
+  const splitSeed = checkInteger('splitSeed', options.splitSeed ?? 0, 0, 0xffffffff);
+  const testFraction = checkNumber('testFraction', options.testFraction ?? 0.5, 0, 1);
+  if (testFraction === 0 || testFraction === 1) throw new ArgumentError('testFraction', 'a number strictly between 0 and 1', testFraction);
+  const binary = options.binary ?? true;
+  if (typeof binary !== 'boolean') throw new ArgumentError('binary', 'a boolean', binary);
+  const source = findReviews(options.file);
+  const reviews = loadImdbReviews(options.file);
+  const splits = imdbSplitIndices(Int32Array.from(reviews, (r) => r.label), splitSeed, testFraction);
+  const vocab = trainingVocabulary(source, reviews, splits.train, splitSeed, testFraction, vocabSize);
+  const pool = splits[split];
+  if (options.limit !== undefined) checkInteger('limit', options.limit, 1, pool.length);
+  // The first `limit` reviews in split order (a quick look; the baseline uses them all).
+  const chosen = pool.subarray(0, options.limit ?? pool.length);
+  const indptr = new Int32Array(chosen.length + 1);
+  const cols: number[] = [];
+  const vals: number[] = [];
+  const labels = new Int32Array(chosen.length);
+  const counts = new Map<number, number>();
+  chosen.forEach((r, k) => {
+    counts.clear();
+    for (const id of encode(reviews[r].text, vocab)) if (id > UNKNOWN_ID) counts.set(id, (counts.get(id) ?? 0) + 1);
+    const ids = [...counts.keys()].sort((a, b) => a - b);
+    for (const id of ids) {
+      cols.push(id);
+      vals.push(binary ? 1 : counts.get(id)!);
+    }
+    indptr[k + 1] = cols.length;
+    labels[k] = reviews[r].label;
+  });
+  const features: SparseRows = { rows: chosen.length, cols: vocab.size, indptr, indices: Int32Array.from(cols), values: Float32Array.from(vals) };
+  return { split, features, labels, vocab, indices: chosen };
 }

@@ -19,9 +19,9 @@ export type { ArrayDataset, TensorDataset, DataInput, NetworkShape } from './dat
 export { batchIndices, batchesPerEpoch, epochBatches, takeImages, takeTensors, imageBatches, tensorBatches, toTensors } from './batches';
 export type { BatchOptions, EpochBatchOptions, IndexBatch, TensorBatch, ImageBatch, TensorOptions, ImageTensors } from './batches';
 export {
-  loadImdb, loadImdbReviews, takeSequences, tokenize, buildVocabulary, encode, decode, imdbSplitIndices, PAD_ID, UNKNOWN_ID, PAD_TOKEN, UNKNOWN_TOKEN,
+  loadImdb, loadImdbReviews, imdbBagOfWords, takeSequences, tokenize, buildVocabulary, encode, decode, imdbSplitIndices, PAD_ID, UNKNOWN_ID, PAD_TOKEN, UNKNOWN_TOKEN,
 } from './imdb';
-export type { ImdbDataset, ImdbLoadOptions, ImdbReview, Vocabulary, SequenceBatch } from './imdb';
+export type { ImdbBagOfWords, ImdbDataset, ImdbLoadOptions, ImdbReview, Vocabulary, SequenceBatch } from './imdb';
 export { readMat, parseMat, MatArray, MatFile } from './mat';
 export type { MatClassName, ReadMatOptions } from './mat';
 export { loadSongbird, findSongbirdMat, songbirdCandidates } from './songbird';

@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import {
-  loadImdb, loadImdbReviews, tokenize, buildVocabulary, encode, decode, imdbSplitIndices, DataFormatError, DataNotFoundError, UNKNOWN_ID, takeSequences, batchIndices,
+  loadImdb, loadImdbReviews, imdbBagOfWords, tokenize, buildVocabulary, encode, decode, imdbSplitIndices, DataFormatError, DataNotFoundError, UNKNOWN_ID, takeSequences, batchIndices,
 } from '../../lib/data';
 
 test('tokenize: lower case, HTML breaks and punctuation removed, inner apostrophes kept', () => {
@@ -130,4 +130,31 @@ test('bad arguments, a missing file and a corrupt file give clear errors', () =>
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
+});
+
+test('imdbBagOfWords: rows count each vocabulary word of the whole review (tokenised by hand), ids as loadImdb\'s', () => {
+  const seq = loadImdb({ split: 'test', limit: 5, vocabSize: 300, maxLength: 30 });
+  const counts = imdbBagOfWords({ split: 'test', limit: 5, vocabSize: 300, binary: false });
+  const binary = imdbBagOfWords({ split: 'test', limit: 5, vocabSize: 300 });
+  assert.deepEqual(Array.from(counts.indices), Array.from(seq.indices));
+  assert.deepEqual(Array.from(counts.labels), Array.from(seq.labels));
+  assert.deepEqual(counts.vocab.words, seq.vocab.words);
+  const reviews = loadImdbReviews();
+  const X = counts.features;
+  assert.equal(X.rows, 5);
+  assert.equal(X.cols, 300);
+  for (let r = 0; r < 5; r++) {
+    // By hand: count every token of the full text that is among the 298 kept words.
+    const expected = new Map<number, number>();
+    for (const w of tokenize(reviews[counts.indices[r]].text)) {
+      const id = seq.vocab.index.get(w);
+      if (id !== undefined && id > UNKNOWN_ID) expected.set(id, (expected.get(id) ?? 0) + 1);
+    }
+    const got = new Map<number, number>();
+    for (let k = X.indptr[r]; k < X.indptr[r + 1]; k++) got.set(X.indices[k], X.values[k]);
+    assert.deepEqual([...got.entries()].sort((a, b) => a[0] - b[0]), [...expected.entries()].sort((a, b) => a[0] - b[0]));
+    for (let k = binary.features.indptr[r]; k < binary.features.indptr[r + 1]; k++) assert.equal(binary.features.values[k], 1);
+    assert.equal(binary.features.indptr[r + 1] - binary.features.indptr[r], expected.size);
+  }
+  assert.throws(() => imdbBagOfWords({ limit: 0 }), /limit/);
 });

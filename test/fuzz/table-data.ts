@@ -63,6 +63,10 @@ const entries: FuzzEntry[] = [
       { path: [0, 'padding'], kind: 'enum', names: ['options'] }, { path: [0, 'truncating'], kind: 'enum', names: ['options'] }],
   },
   { name: 'loadImdbReviews', valid: () => [], targets: [] },
+  {
+    name: 'imdbBagOfWords', valid: () => [{ split: 'test', limit: 8, vocabSize: 100, binary: false }], documentedErrors: fileError,
+    targets: [{ path: [0, 'split'], kind: 'enum', names: ['options'] }, { path: [0, 'limit'], kind: 'count', names: ['options'] }, { path: [0, 'vocabSize'], kind: 'count', names: ['options'] }, { path: [0, 'testFraction'], kind: 'number', names: ['options'] }],
+  },
   { name: 'imdbSplitIndices', valid: () => [[0, 1, 1, 0, 1], 3, 0.4], targets: [{ path: [0], kind: 'numbers', names: ['labels'] }, { path: [1], kind: 'count', names: ['splitSeed'] }, { path: [2], kind: 'number', names: ['testFraction'] }] },
   { name: 'tokenize', valid: () => ['A fine film, really.'], targets: [] },
   { name: 'buildVocabulary', valid: () => [['a b c', 'a b'], 4], targets: [{ path: [1], kind: 'count', names: ['size'] }] },
