@@ -7,9 +7,11 @@
  * layer's error fed back through W2^T (BP) or B = Q P. Private to lib/rules;
  * exported through index.ts.
  *
- * Numerics: float64 plain JS arrays (row-major Float64Array) multiplied by
- * lib/core `gemm` (native BLAS when loaded), because the mode strengths are
- * compared at the 1e-2 level over thousands of steps.
+ * Numerics: float64 dense matrices and the loss, mode projections and
+ * Eckart-Young floor shared with every linear-network calculation, from
+ * lib/linear (products on lib/core `gemm`, the native BLAS when loaded),
+ * because the mode strengths are compared at the 1e-2 level over thousands
+ * of steps. What stays here is particular to LDFA: the feedback rules.
  *
  * Paper orientation (columns are examples): W1 [k, n], W2 [m, k], Q [k, r],
  * P [r, m]. With E = Sigma_yx - W2 W1 Sigma_xx (the error-input covariance)
@@ -35,7 +37,8 @@
  * strengths are read directly as (W2' W1')_jj / s_j. Agreement of the two is
  * a check of the rotation, the rules and the step size at once.
  */
-import { ArgumentError, checkInteger, checkNumber, checkOneOf, gemm, Matrix, Rng, svd, symEig } from '../core';
+import { ArgumentError, checkInteger, checkNumber, checkOneOf, Matrix, Rng, svd, symEig } from '../core';
+import { completeBasis, dense, DenseMatrix, fromMatrix, matmul, modeProjections, quadraticLoss, randomNormal, rankOptimalLoss, toMlMatrix, transpose } from '../linear';
 import { principalAngles } from './alignment';
 import { LOW_RANK_RULES, LowRankRule } from './low-rank';
 
@@ -111,42 +114,18 @@ export interface LinearTheoryResult {
   seconds: number;
 }
 
-type Mat = { rows: number; cols: number; data: Float64Array };
-const mat = (rows: number, cols: number, data = new Float64Array(rows * cols)): Mat => ({ rows, cols, data });
-
-/** C = op(A) op(B) (alpha, plus beta C). */
-function mul(a: Mat, b: Mat, ta = false, tb = false, alpha = 1): Mat {
-  const m = ta ? a.cols : a.rows;
-  const k = ta ? a.rows : a.cols;
-  const n = tb ? b.rows : b.cols;
-  if ((tb ? b.cols : b.rows) !== k) throw new Error(`mul: inner sizes ${k} and ${tb ? b.cols : b.rows}`);
-  const c = mat(m, n);
-  gemm(m, n, k, a.data, b.data, c.data, { transA: ta, transB: tb, alpha });
-  return c;
-}
-const fromMatrix = (x: Matrix): Mat => mat(x.rows, x.columns, Float64Array.from(x.to1DArray()));
-const toMatrix = (x: Mat): Matrix => new Matrix(Array.from({ length: x.rows }, (_, i) => Array.from(x.data.subarray(i * x.cols, (i + 1) * x.cols))));
-function transpose(x: Mat): Mat {
-  const t = mat(x.cols, x.rows);
-  for (let i = 0; i < x.rows; i++) for (let j = 0; j < x.cols; j++) t.data[j * x.rows + i] = x.data[i * x.cols + j];
-  return t;
-}
-function randn(rows: number, cols: number, std: number, rng: Rng): Mat {
-  return mat(rows, cols, Float64Array.from(rng.normalArray(rows * cols, 0, std)));
-}
-
 interface State {
-  W1: Mat;
-  W2: Mat;
-  Q: Mat | null;
-  P: Mat | null;
+  W1: DenseMatrix;
+  W2: DenseMatrix;
+  Q: DenseMatrix | null;
+  P: DenseMatrix | null;
 }
 
 /** The fixed quantities of a run: covariances (Sigma_xx null = identity), the Oja scale. */
 interface Problem {
-  Sxx: Mat | null;
-  Syx: Mat;
-  Syy: Mat;
+  Sxx: DenseMatrix | null;
+  Syx: DenseMatrix;
+  Syy: DenseMatrix;
   ojaScale: number;
 }
 
@@ -210,16 +189,16 @@ function resolve(o: LinearTheoryOptions): Settings {
 /** Teacher T = A B / sqrt(teacherRank) and the covariances of its data. */
 function buildProblem(s: Settings): Problem {
   const rng = new Rng(s.teacherSeed);
-  const A = randn(s.m, s.teacherRank, 1, rng.child(0));
-  const B = randn(s.teacherRank, s.n, 1, rng.child(1));
-  const T = mul(A, B, false, false, 1 / Math.sqrt(s.teacherRank));
-  let Sxx: Mat | null = null;
+  const A = randomNormal(s.m, s.teacherRank, 1, rng.child(0));
+  const B = randomNormal(s.teacherRank, s.n, 1, rng.child(1));
+  const T = matmul(A, B, false, false, 1 / Math.sqrt(s.teacherRank));
+  let Sxx: DenseMatrix | null = null;
   if (s.samples > 0) {
-    const X = randn(s.samples, s.n, 1, rng.child(2));
-    Sxx = mul(X, X, true, false, 1 / s.samples);
+    const X = randomNormal(s.samples, s.n, 1, rng.child(2));
+    Sxx = matmul(X, X, true, false, 1 / s.samples);
   }
-  const Syx = Sxx ? mul(T, Sxx) : T;
-  const Syy = Sxx ? mul(Syx, T, false, true) : mul(T, T, false, true);
+  const Syx = Sxx ? matmul(T, Sxx) : T;
+  const Syy = Sxx ? matmul(Syx, T, false, true) : matmul(T, T, false, true);
   let maxDiag = 0;
   for (let i = 0; i < s.m; i++) maxDiag = Math.max(maxDiag, Syy.data[i * s.m + i]);
   return { Sxx, Syx, Syy, ojaScale: maxDiag };
@@ -227,13 +206,13 @@ function buildProblem(s: Settings): Problem {
 
 function initialState(s: Settings): State {
   const rng = new Rng(s.seed);
-  const W1 = randn(s.k, s.n, s.initStd, rng.child(0));
-  const W2 = randn(s.m, s.k, s.initStd, rng.child(1));
+  const W1 = randomNormal(s.k, s.n, s.initStd, rng.child(0));
+  const W2 = randomNormal(s.m, s.k, s.initStd, rng.child(1));
   if (s.rule === 'bp') return { W1, W2, Q: null, P: null };
   if (s.rule === 'normative') {
-    const { u, s: sv, v } = svd(toMatrix(transpose(W2)));
-    const Q = mat(s.k, s.r);
-    const P = mat(s.r, s.m);
+    const { u, s: sv, v } = svd(toMlMatrix(transpose(W2)));
+    const Q = dense(s.k, s.r);
+    const P = dense(s.r, s.m);
     for (let j = 0; j < s.r; j++) {
       const h = Math.sqrt(sv[j]);
       for (let i = 0; i < s.k; i++) Q.data[i * s.r + j] = u.get(i, j) * h;
@@ -242,77 +221,66 @@ function initialState(s: Settings): State {
     return { W1, W2, Q, P };
   }
   // B = Q P with entries of variance 1/m, P's rows of norm ~1.
-  return { W1, W2, Q: randn(s.k, s.r, 1 / Math.sqrt(s.r), rng.child(2)), P: randn(s.r, s.m, 1 / Math.sqrt(s.m), rng.child(3)) };
+  return { W1, W2, Q: randomNormal(s.k, s.r, 1 / Math.sqrt(s.r), rng.child(2)), P: randomNormal(s.r, s.m, 1 / Math.sqrt(s.m), rng.child(3)) };
 }
 
 /** Increments of one learning-rate step at (fractional) step index `step`. */
 function increments(s: Settings, pr: Problem, st: State, step: number): State {
   const { W1, W2, Q, P } = st;
-  const W = mul(W2, W1);
-  const E = pr.Sxx ? mul(W, pr.Sxx, false, false, -1) : mat(W.rows, W.cols, W.data.map((v) => -v));
+  const W = matmul(W2, W1);
+  const E = pr.Sxx ? matmul(W, pr.Sxx, false, false, -1) : dense(W.rows, W.cols, W.data.map((v) => -v));
   for (let i = 0; i < E.data.length; i++) E.data[i] += pr.Syx.data[i];
-  const dW2 = mul(E, W1, false, true, s.lr);
+  const dW2 = matmul(E, W1, false, true, s.lr);
   for (let i = 0; i < dW2.data.length; i++) dW2.data[i] -= s.lr * s.wd * W2.data[i];
-  const Bfb = s.rule === 'bp' ? transpose(W2) : mul(Q as Mat, P as Mat);
-  const dW1 = mul(Bfb, E, false, false, s.lr);
+  const Bfb = s.rule === 'bp' ? transpose(W2) : matmul(Q as DenseMatrix, P as DenseMatrix);
+  const dW1 = matmul(Bfb, E, false, false, s.lr);
   for (let i = 0; i < dW1.data.length; i++) dW1.data[i] -= s.lr * s.wd * W1.data[i];
-  if (s.rule === 'bp' || s.rule === 'fixed') return { W1: dW1, W2: dW2, Q: Q ? mat(Q.rows, Q.cols) : null, P: P ? mat(P.rows, P.cols) : null };
-  const q = Q as Mat;
-  const p = P as Mat;
+  if (s.rule === 'bp' || s.rule === 'fixed') return { W1: dW1, W2: dW2, Q: Q ? dense(Q.rows, Q.cols) : null, P: P ? dense(P.rows, P.cols) : null };
+  const q = Q as DenseMatrix;
+  const p = P as DenseMatrix;
   const lrb = s.feedbackLr * Math.pow(s.feedbackLrDecay, step);
-  let dQ: Mat;
-  let dP: Mat;
+  let dQ: DenseMatrix;
+  let dP: DenseMatrix;
   if (s.rule === 'normative') {
-    const D = mul(q, p);
+    const D = matmul(q, p);
     for (let i = 0; i < s.k; i++) for (let j = 0; j < s.m; j++) D.data[i * s.m + j] -= W2.data[j * s.k + i];
-    dQ = mul(D, p, false, true, -lrb);
-    dP = mul(q, D, true, false, -lrb);
+    dQ = matmul(D, p, false, true, -lrb);
+    dP = matmul(q, D, true, false, -lrb);
   } else {
-    const G = mul(W1, E, false, true, -1); // dL/dW2^T [k, m]
-    dQ = mul(G, p, false, true, -s.lr);
+    const G = matmul(W1, E, false, true, -1); // dL/dW2^T [k, m]
+    dQ = matmul(G, p, false, true, -s.lr);
     for (let i = 0; i < dQ.data.length; i++) dQ.data[i] -= s.lr * s.wd * q.data[i];
     if (s.rule === 'local') {
-      dP = mul(q, G, true, false, -s.lr);
+      dP = matmul(q, G, true, false, -s.lr);
       for (let i = 0; i < dP.data.length; i++) dP.data[i] -= s.lr * s.wd * p.data[i];
     } else if (s.rule === 'raf') {
-      const PC = mul(p, pr.Syy, false, false, 1 / pr.ojaScale);
-      const PCPt = mul(PC, p, false, true);
-      dP = mul(PCPt, p, false, false, -s.lr);
+      const PC = matmul(p, pr.Syy, false, false, 1 / pr.ojaScale);
+      const PCPt = matmul(PC, p, false, true);
+      dP = matmul(PCPt, p, false, false, -s.lr);
       for (let i = 0; i < dP.data.length; i++) dP.data[i] += s.lr * PC.data[i];
     } else {
-      dP = mat(p.rows, p.cols);
+      dP = dense(p.rows, p.cols);
     }
   }
   return { W1: dW1, W2: dW2, Q: dQ, P: dP };
 }
 
 function axpy(st: State, d: State, a: number): State {
-  const f = (x: Mat | null, y: Mat | null) => (x && y ? mat(x.rows, x.cols, x.data.map((v, i) => v + a * y.data[i])) : x);
-  return { W1: f(st.W1, d.W1) as Mat, W2: f(st.W2, d.W2) as Mat, Q: f(st.Q, d.Q), P: f(st.P, d.P) };
+  const f = (x: DenseMatrix | null, y: DenseMatrix | null) => (x && y ? dense(x.rows, x.cols, x.data.map((v, i) => v + a * y.data[i])) : x);
+  return { W1: f(st.W1, d.W1) as DenseMatrix, W2: f(st.W2, d.W2) as DenseMatrix, Q: f(st.Q, d.Q), P: f(st.P, d.P) };
 }
 
-function lossOf(pr: Problem, st: State, m: number): number {
-  const W = mul(st.W2, st.W1);
-  // 1/2 [tr Syy - 2 tr(W Syx^T) + tr(W Sxx W^T)]
-  let trYY = 0;
-  for (let i = 0; i < m; i++) trYY += pr.Syy.data[i * m + i];
-  let cross = 0;
-  for (let i = 0; i < W.data.length; i++) cross += W.data[i] * pr.Syx.data[i];
-  const WS = pr.Sxx ? mul(W, pr.Sxx) : W;
-  let quad = 0;
-  for (let i = 0; i < W.data.length; i++) quad += WS.data[i] * W.data[i];
-  return 0.5 * (trYY - 2 * cross + quad);
+function lossOf(pr: Problem, st: State): number {
+  return quadraticLoss(matmul(st.W2, st.W1), pr.Syx, pr.Syy, pr.Sxx);
 }
 
-function modeStrengths(W2: Mat, W1: Mat, U: Mat | null, V: Mat | null, sv: number[], modes: number): number[] {
-  let W = mul(W2, W1);
-  if (U && V) W = mul(mul(U, W, true, false), V);
-  return Array.from({ length: modes }, (_, j) => W.data[j * W.cols + j] / sv[j]);
+function modeStrengths(W2: DenseMatrix, W1: DenseMatrix, U: DenseMatrix | null, V: DenseMatrix | null, sv: number[], modes: number): number[] {
+  return modeProjections(matmul(W2, W1), U, V, sv, modes);
 }
 
-function pAngles(P: Mat | null, topYY: Matrix): number[] | null {
+function pAngles(P: DenseMatrix | null, topYY: Matrix): number[] | null {
   if (!P) return null;
-  return principalAngles(toMatrix(transpose(P)), topYY);
+  return principalAngles(toMlMatrix(transpose(P)), topYY);
 }
 
 function diverged(st: State, loss: number, initialLoss: number): boolean {
@@ -321,45 +289,15 @@ function diverged(st: State, loss: number, initialLoss: number): boolean {
   return false;
 }
 
-/** Full orthonormal basis [V, V_perp] of R^n from V's m columns (the rest from the SVD of I - V V^T). */
-function completeBasis(V: Matrix, n: number): Matrix {
-  if (V.columns >= n) return V;
-  const proj = Matrix.eye(n).sub(V.mmul(V.transpose()));
-  const rest = symEig(proj).vectors.subMatrix(0, n - 1, 0, n - V.columns - 1);
-  const full = new Matrix(n, n);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < V.columns; j++) full.set(i, j, V.get(i, j));
-    for (let j = 0; j < n - V.columns; j++) full.set(i, V.columns + j, rest.get(i, j));
-  }
-  return full;
-}
-
 /** See LinearTheoryResult.rankOptimalLoss. */
-function rankOptimalLoss(pr: Problem, m: number, r: number): number {
-  let M = pr.Syx;
-  if (pr.Sxx) {
-    const { values, vectors } = symEig(toMatrix(pr.Sxx));
-    const n = pr.Sxx.rows;
-    const inv = new Matrix(n, n);
-    for (let j = 0; j < n; j++) {
-      if (!(values[j] > 0)) throw new ArgumentError('samples', 'enough samples for a positive definite Sigma_xx', `eigenvalue ${values[j]}`);
-      const w = 1 / Math.sqrt(values[j]);
-      for (let a = 0; a < n; a++) for (let b = 0; b < n; b++) inv.set(a, b, inv.get(a, b) + w * vectors.get(a, j) * vectors.get(b, j));
-    }
-    M = mul(pr.Syx, fromMatrix(inv));
-  }
-  const sigma = svd(toMatrix(M)).s;
-  let trYY = 0;
-  for (let i = 0; i < m; i++) trYY += pr.Syy.data[i * m + i];
-  let kept = 0;
-  for (let j = 0; j < Math.min(r, sigma.length); j++) kept += sigma[j] * sigma[j];
-  return 0.5 * (trYY - kept);
+function rankOptimal(pr: Problem, r: number): number {
+  return rankOptimalLoss(pr.Syx, pr.Syy, pr.Sxx, r, 'samples');
 }
 
 function decompose(s: Settings, pr: Problem) {
-  const d = svd(toMatrix(pr.Syx));
+  const d = svd(toMlMatrix(pr.Syx));
   const sv = Array.from(d.s);
-  const topYY = symEig(toMatrix(pr.Syy)).vectors.subMatrix(0, s.m - 1, 0, s.r - 1);
+  const topYY = symEig(toMlMatrix(pr.Syy)).vectors.subMatrix(0, s.m - 1, 0, s.r - 1);
   return { U: fromMatrix(d.u), Vthin: d.v, sv, topYY };
 }
 
@@ -373,15 +311,15 @@ export function simulateLinearTheory(options: LinearTheoryOptions): LinearTheory
   let st = initialState(s);
   const records: LinearTheoryRecord[] = [];
   const record = (step: number) =>
-    records.push({ step, loss: lossOf(pr, st, s.m), modeStrengths: modeStrengths(st.W2, st.W1, U, V, sv, s.modes), pAngles: pAngles(st.P, topYY) });
+    records.push({ step, loss: lossOf(pr, st), modeStrengths: modeStrengths(st.W2, st.W1, U, V, sv, s.modes), pAngles: pAngles(st.P, topYY) });
   record(0);
   let divergedAt: number | null = null;
   for (let t = 0; t < s.steps && divergedAt === null; t++) {
     st = axpy(st, increments(s, pr, st, t), 1);
-    if (diverged(st, lossOf(pr, st, s.m), records[0].loss)) divergedAt = t + 1;
+    if (diverged(st, lossOf(pr, st), records[0].loss)) divergedAt = t + 1;
     else if ((t + 1) % s.recordEvery === 0 || t + 1 === s.steps) record(t + 1);
   }
-  return { rule: s.rule, method: 'simulation', records, singularValues: sv, finalLoss: divergedAt === null ? records[records.length - 1].loss : NaN, rankOptimalLoss: rankOptimalLoss(pr, s.m, s.r), divergedAt, seconds: (Date.now() - t0) / 1000 };
+  return { rule: s.rule, method: 'simulation', records, singularValues: sv, finalLoss: divergedAt === null ? records[records.length - 1].loss : NaN, rankOptimalLoss: rankOptimal(pr, s.r), divergedAt, seconds: (Date.now() - t0) / 1000 };
 }
 
 /** Integrates the same dynamics in the singular basis of Sigma_yx with fourth-order Runge-Kutta. */
@@ -394,20 +332,20 @@ export function integrateSvdBasis(options: LinearTheoryOptions): LinearTheoryRes
   const Vf = fromMatrix(completeBasis(Vthin, s.n));
   const st0 = initialState(s);
   // Rotate the problem and the initial state.
-  const SyxR = mat(s.m, s.n);
+  const SyxR = dense(s.m, s.n);
   for (let j = 0; j < Math.min(s.m, s.n); j++) SyxR.data[j * s.n + j] = sv[j];
   const rotated: Problem = {
-    Sxx: pr.Sxx ? mul(mul(Vf, pr.Sxx, true, false), Vf) : null,
+    Sxx: pr.Sxx ? matmul(matmul(Vf, pr.Sxx, true, false), Vf) : null,
     Syx: SyxR,
-    Syy: mul(mul(U, pr.Syy, true, false), U),
+    Syy: matmul(matmul(U, pr.Syy, true, false), U),
     ojaScale: pr.ojaScale, // a property of the original coordinates, passed in unchanged
   };
-  let st: State = { W1: mul(st0.W1, Vf), W2: mul(U, st0.W2, true, false), Q: st0.Q, P: st0.P ? mul(st0.P, U) : null };
+  let st: State = { W1: matmul(st0.W1, Vf), W2: matmul(U, st0.W2, true, false), Q: st0.Q, P: st0.P ? matmul(st0.P, U) : null };
   // P' = P U: its row space is compared with U^T (top eigenvectors of Sigma_yy).
-  const topYYR = toMatrix(mul(U, fromMatrix(topYY), true, false));
+  const topYYR = toMlMatrix(matmul(U, fromMatrix(topYY), true, false));
   const records: LinearTheoryRecord[] = [];
   const record = (step: number) =>
-    records.push({ step, loss: lossOf(rotated, st, s.m), modeStrengths: modeStrengths(st.W2, st.W1, null, null, sv, s.modes), pAngles: pAngles(st.P, topYYR) });
+    records.push({ step, loss: lossOf(rotated, st), modeStrengths: modeStrengths(st.W2, st.W1, null, null, sv, s.modes), pAngles: pAngles(st.P, topYYR) });
   record(0);
   const h = 1 / s.substeps;
   let divergedAt: number | null = null;
@@ -421,8 +359,8 @@ export function integrateSvdBasis(options: LinearTheoryOptions): LinearTheoryRes
       const k4 = increments(s, rotated, axpy(st, k3, h), tau + h);
       st = axpy(axpy(axpy(axpy(st, k1, h / 6), k2, h / 3), k3, h / 3), k4, h / 6);
     }
-    if (diverged(st, lossOf(rotated, st, s.m), records[0].loss)) divergedAt = t + 1;
+    if (diverged(st, lossOf(rotated, st), records[0].loss)) divergedAt = t + 1;
     else if ((t + 1) % s.recordEvery === 0 || t + 1 === s.steps) record(t + 1);
   }
-  return { rule: s.rule, method: 'svd-basis', records, singularValues: sv, finalLoss: divergedAt === null ? records[records.length - 1].loss : NaN, rankOptimalLoss: rankOptimalLoss(pr, s.m, s.r), divergedAt, seconds: (Date.now() - t0) / 1000 };
+  return { rule: s.rule, method: 'svd-basis', records, singularValues: sv, finalLoss: divergedAt === null ? records[records.length - 1].loss : NaN, rankOptimalLoss: rankOptimal(pr, s.r), divergedAt, seconds: (Date.now() - t0) / 1000 };
 }
