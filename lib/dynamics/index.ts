@@ -51,6 +51,8 @@ export { findNetworkFixedPoints, trajectoryStates } from './network-fixed-points
 export type { NetworkFixedPointOptions } from './network-fixed-points';
 export { fixedPointFigureData, lineAttractorStatistics, linearisedPrediction, topologyGraph } from './analysis';
 export type { FixedPointFigureData, LineAttractorStatistics, TopologyEdge, TopologyGraph } from './analysis';
+export { fixedPointGraph, topologyDistance, topologyDistanceJob, topologyDistanceMatrix, weisfeilerLehmanFeatures } from './topology';
+export type { FixedPointGraph } from './topology';
 export { randomOrthogonal, selfExcitingUnits } from './hand-built';
 export type { SelfExcitingUnits } from './hand-built';
 export {

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { FuzzEntry, Table } from './harness';
 import { initBackend } from '../../lib/core';
-import { FixedPointFinder, SequenceClassifier, integrator, RecurrentNetwork, tangentSystemFromMap, type FixedPoints } from '../../lib/dynamics';
+import { FixedPointFinder, SequenceClassifier, integrator, RecurrentNetwork, tangentSystemFromMap, topologyGraph, type FixedPoints } from '../../lib/dynamics';
 import { pca, type Pca } from '../../lib/geometry';
 
 const net = () => RecurrentNetwork.create({ kind: 'vanilla', units: 3, inputSize: 1, outputSize: 1, seed: 1 });
@@ -83,6 +83,11 @@ const entries: FuzzEntry[] = [
   { name: 'lineAttractorStatistics', nonFiniteOk: 'lineVariance is NaN below minPoints points (LineAttractorStatistics)', nonFinitePaths: /\.lineVariance$/, valid: () => [fixture.fp, { minPoints: 2, inputColumns: [0] }], targets: [{ path: [1, 'minPoints'], kind: 'count', names: ['o', 'options'] }, { path: [1, 'inputColumns'], kind: 'numbers', names: ['o', 'options'] }] },
   { name: 'linearisedPrediction', valid: () => [fixture.net.cell, fixture.fp, 0, new Float64Array([0.1, 0.2, 0.3]), new Float64Array([0.2])], targets: [{ path: [2], kind: 'count', names: ['index'] }, { path: [3], kind: 'numbers', sized: true, names: ['states'] }, { path: [4], kind: 'numbers', sized: true, names: ['inputs'] }] },
   { name: 'topologyGraph', valid: () => [fixture.net.cell, fixture.fp, { eps: 0.01, steps: 20 }], targets: [{ path: [2, 'eps'], kind: 'number', names: ['o', 'options'] }, { path: [2, 'steps'], kind: 'count', names: ['o', 'options'] }, { path: [2, 'radius'], kind: 'number', names: ['o', 'options'] }] },
+  { name: 'fixedPointGraph', valid: () => [fixture.fp, topologyGraph(fixture.net.cell, fixture.fp, { steps: 20 })], targets: [] },
+  { name: 'weisfeilerLehmanFeatures', valid: () => [{ labels: ['stable', 'unstable:1'], edges: [[0, 1]] }, 2], targets: [{ path: [1], kind: 'count', names: ['iterations'] }, { path: [0, 'edges', 0], kind: 'numbers', names: ['g'] }] },
+  { name: 'topologyDistance', valid: () => [{ labels: ['stable', 'unstable:1'], edges: [[0, 1]] }, { labels: ['stable'], edges: [] }, { iterations: 2 }], targets: [{ path: [2, 'iterations'], kind: 'count', names: ['iterations', 'o'] }, { path: [0, 'edges', 0], kind: 'numbers', names: ['a'] }] },
+  { name: 'topologyDistanceJob', valid: () => [{ graphs: [{ labels: ['stable', 'unstable:1'], edges: [[0, 1]] }, { labels: ['stable'], edges: [] }], pairs: [0, 1], iterations: 1 }], targets: [{ path: [0, 'iterations'], kind: 'count', names: ['iterations', 'args'] }] },
+  { name: 'topologyDistanceMatrix', valid: () => [[{ labels: ['stable', 'unstable:1'], edges: [[0, 1]] }], { iterations: 1 }], targets: [{ path: [1, 'iterations'], kind: 'count', names: ['iterations', 'o'] }] },
   { name: 'randomOrthogonal', valid: () => [3, 1], targets: [{ path: [0], kind: 'count', names: ['size'] }, { path: [1], kind: 'count', names: ['seed'] }] },
   { name: 'selfExcitingUnits', valid: () => [{ gains: [1.5, 1.2, 2], seed: 1 }], call: (fn, a) => { const r = fn(...a) as { dispose?: () => void; stateSize: number; gains: unknown; rotation: unknown }; return { stateSize: r.stateSize, gains: r.gains, rotation: r.rotation }; }, targets: [{ path: [0, 'gains'], kind: 'numbers', nonEmpty: true, names: ['o', 'options'] }, { path: [0, 'seed'], kind: 'count', names: ['o', 'options'] }] },
   { name: 'kaplanYorkeDimension', valid: () => [[0.2, -0.1, -0.5]], targets: [{ path: [0], kind: 'numbers', names: ['exponents'] }] },
