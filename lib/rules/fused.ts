@@ -1,7 +1,7 @@
 /**
- * The fused training path of dense networks (issue 14): a training step as a
- * few calls into the native add-on per layer (native/src/fused_dense.cc) on
- * buffers reused from step to step, instead of one tfjs kernel, one fresh
+ * The fused training path of dense and conv networks (issue 14): a training
+ * step as a few calls into the native add-on per layer
+ * (native/src/fused_dense.cc, fused_conv.cc) on buffers reused from step to step, instead of one tfjs kernel, one fresh
  * output tensor and one JavaScript/add-on crossing per elementwise op.
  * Private to lib/rules; `train` picks it by itself (`fusedTrainer`), and
  * `TrainOptions.fused: false` or LDL_FUSED=0 keeps the reference path.
@@ -24,6 +24,15 @@
  *              `learn` has created their optimisers
  *   update     W_k, b_k in place by the Optimizer's settings and its slots
  *              (Optimizer.slotOf), so either path continues the other's run  optimizerStep
+ * A conv2d layer is the same with im2col rows (examples x output positions)
+ * in place of examples: h_k = f_k(im2col(h_{k-1}) W_k + b_k) (convForward),
+ * gW = im2col(h_{k-1})^T delta_k and d_{k-1} = col2im(delta_k K^T) for the
+ * kernel, sign and low-rank pathways, the direct ones (dfa, dldfa) on the
+ * flat input as for a dense layer (convBackward); im2col is built a chunk of
+ * images at a time into one scratch buffer shared by the conv layers. A
+ * max-pooling layer keeps its windows' argmax from the forward pass (the
+ * add-on's maxPool) and routes the signal back through it (maxPoolBackward);
+ * a flatten layer is a no-op on contiguous NHWC rows.
  * Layer k's pathway reads W_k before W_k moves and layer k-1's backward needs
  * nothing of layer k but d_{k-1}, so updating each layer right after its
  * backward gives the reference path's numbers (to float32 rounding: sums may
@@ -34,24 +43,27 @@
  * arrays (the `blas`/`cpu` backends keep tensor data as JavaScript typed
  * arrays). A variable whose data another tensor shares (a clone taken
  * before the step) is first given a private copy, so the clone keeps its
- * values. Buffers for activations, errors and gradients are allocated for
- * the largest batch seen and reused: the steady state allocates nothing.
+ * values. Buffers for activations, errors, gradients, arg-maxima and im2col
+ * are allocated for the largest batch seen and reused: the steady state
+ * allocates nothing.
  *
- * Where it applies (`fusedPlan` says why not otherwise): the native add-on
- * with the fused kernels is loaded and the tfjs backend is `blas` or `cpu`;
- * the network is dense layers on flat inputs, each followed by at most one
- * activation (relu, tanh, sigmoid, linear), flatten layers anywhere (a no-op
- * on contiguous rows); every pathway is a built-in rule listed above. Every
- * other network (conv, pooling, vector-valued units, layers other issues
- * add) and every run-time registered rule runs on the reference path,
- * unchanged.
+ * Where it applies (`fusedTrainer` says why not otherwise): the native
+ * add-on with the fused kernels is loaded and the tfjs backend is `blas` or
+ * `cpu`; the network is dense layers on flat inputs and conv2d layers (any
+ * padding and stride), each followed by at most one activation (relu, tanh,
+ * sigmoid, linear), max-pooling layers and flatten layers anywhere; every
+ * pathway is a built-in rule listed above. So lenet() and vgg() train on it
+ * with every built-in rule. Every other network (average pooling, an
+ * activation not right after a parametric layer, vector-valued units,
+ * layers other issues add) and every run-time registered rule runs on the
+ * reference path, unchanged.
  *
  * Threads (issue 14, item 3). OpenBLAS's thread count is process-global and
  * two threads give different float32 sums than one, so the count of a step
  * is a fixed function of its shape and the caller's setting, never of
  * timings, and a seeded run repeats bitwise: a step whose largest GEMM has
  * at least TWO_THREAD_MIN_PRODUCT multiply-adds (rows x the largest
- * nIn x nOut) runs on the caller's count (blasThreads(): OpenBLAS's default
+ * nIn x nOut, or positions x taps x filters for a conv layer) runs on the caller's count (blasThreads(): OpenBLAS's default
  * is one per core); a smaller step runs on one thread, where the second
  * thread's start and join cost more than it computes; the caller's count is
  * set back when the step ends, thrown or not. Nothing is changed in a pool
@@ -71,14 +83,15 @@
  * How a layer joins (see CONTRIBUTING.md): give it kernels for its forward
  * pass (output into a caller's buffer) and its backward pass (delta from the
  * incoming signal, parameter gradients into buffers, the signal to its input
- * through each pathway mode it supports), add its case to `planLayers`
- * below, and extend test/rules/fused.test.ts's comparison with the reference
- * path to it.
+ * through each pathway mode it supports; a parameter-free layer only routes
+ * the signal back, as maxPoolBackward), add its node to `planLayers` and its
+ * calls to FusedTrainer's `forward` and `run`, and extend the comparison with
+ * the reference path (test/rules/fused.test.ts, fused-conv.test.ts) to it.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError, nativeAddon, type NativeAddon } from '../core';
 import type { ArrayDataset } from '../data';
-import { Activation, type ActivationName, type ParamLayer } from './layers';
+import { Activation, type ActivationName, type Conv2d, type MaxPool, type ParamLayer } from './layers';
 import { LowRankPathway } from './low-rank';
 import type { Network } from './network';
 import type { Optimizer, SlotState } from './optim';
@@ -101,13 +114,41 @@ const enum Mode {
 const KERNEL_B_RULES = new Set(['fa', 'kolen-pollack', 'weight-mirror', 'information-alignment', 'symmetric-alignment', 'activation-alignment']);
 const SIGN_RULES = new Set(['usf', 'frsf', 'brsf']);
 
+/** A conv layer's geometry as the kernels take it (NHWC; square kernel and stride; pads above and left of the input). */
+interface ConvGeometry {
+  H: number;
+  W: number;
+  C: number;
+  OH: number;
+  OW: number;
+  OC: number;
+  k: number;
+  stride: number;
+  padTop: number;
+  padLeft: number;
+  /** x is its own im2col matrix (1x1 at stride 1 unpadded, or one window covering the whole unpadded input): no cols buffer. */
+  identity: boolean;
+}
+
+/** A dense or conv2d layer with the activation after it (or none). */
 interface FusedLayer {
+  type: 'param';
   /** Index among the network's parametric layers. */
   index: number;
+  /** Index in net.layers. */
+  at: number;
+  kind: 'dense' | 'conv2d';
   layer: ParamLayer;
   pathway: FeedbackPathway;
-  nIn: number;
+  /** Floats per example of the input and of the output. */
+  inSize: number;
+  outSize: number;
+  /** W as a matrix [taps, nOut]: dense [in, out], conv [k*k*C, OC]. */
+  taps: number;
   nOut: number;
+  /** Rows of the layer's products per example: output positions (conv OH*OW, dense 1). */
+  positions: number;
+  conv: ConvGeometry | null;
   act: number;
   mode: Mode;
   /** Whether the pathway learns (its `learn` is called with tensor views of the step's buffers). */
@@ -118,8 +159,37 @@ interface FusedLayer {
   ldfaRule: number;
 }
 
+/** A max-pooling layer (NHWC, 'valid' windows): its window maxima and their argmax, kept for the backward pass. */
+interface FusedPool {
+  type: 'pool';
+  /** Index in net.layers. */
+  at: number;
+  inSize: number;
+  outSize: number;
+  H: number;
+  W: number;
+  C: number;
+  OH: number;
+  OW: number;
+  size: number;
+  stride: number;
+}
+
+type FusedNode = FusedLayer | FusedPool;
+
+/** The conv and pooling kernels of native/src/fused_conv.cc (declared here: only this file calls them). */
+interface ConvKernels {
+  convForward(act: number, rows: number, H: number, W: number, C: number, OH: number, OW: number, OC: number, k: number, stride: number,
+    padTop: number, padLeft: number, x: Float32Array, w: Float32Array, b: Float32Array | null, cols: Float32Array | null, a: Float32Array): void;
+  convBackward(act: number, rows: number, H: number, W: number, C: number, OH: number, OW: number, OC: number, k: number, stride: number,
+    padTop: number, padLeft: number, x: Float32Array, cols: Float32Array | null, h: Float32Array | null, delta: Float32Array, gW: Float32Array,
+    gb: Float32Array | null, mode: number, dx: Float32Array | null, k1: Float32Array | null, k2: Float32Array | null,
+    e: Float32Array | null, rank: number, classes: number, scratch: Float32Array | null, scale: number, clip: number): void;
+  maxPoolBackward(rows: number, inSize: number, outSize: number, dy: Float32Array, argmax: Int32Array, dx: Float32Array): void;
+}
+
 /** Kernels and tfjs data access the fused path needs. */
-type FusedKernels = Required<Pick<NativeAddon, 'denseForward' | 'denseBackward' | 'lossAndError' | 'optimizerStep' | 'ldfaGradients' | 'setThreads' | 'getThreads'>>;
+type FusedKernels = Required<Pick<NativeAddon, 'denseForward' | 'denseBackward' | 'lossAndError' | 'optimizerStep' | 'ldfaGradients' | 'setThreads' | 'getThreads' | 'maxPool'>> & ConvKernels;
 
 /** A step's largest GEMM (m n k multiply-adds) from which it runs on the caller's BLAS threads rather than one (header: Threads). */
 export const TWO_THREAD_MIN_PRODUCT = 1 << 24;
@@ -135,22 +205,67 @@ export function stepThreads(product: number, callerThreads: number | null, poolW
 }
 
 function kernels(): FusedKernels | string {
-  const a = nativeAddon();
+  const a = nativeAddon() as (NativeAddon & Partial<ConvKernels>) | null;
   if (!a) return 'the native add-on is not loaded';
-  if (!a.denseForward || !a.denseBackward || !a.lossAndError || !a.optimizerStep || !a.ldfaGradients) return 'the native add-on predates the fused kernels (rebuild: node scripts/build-native.mjs)';
+  if (!a.denseForward || !a.denseBackward || !a.lossAndError || !a.optimizerStep || !a.ldfaGradients || !a.convForward || !a.convBackward || !a.maxPoolBackward) {
+    return 'the native add-on predates the fused kernels (rebuild: node scripts/build-native.mjs)';
+  }
   return a as FusedKernels;
 }
 
-/** The layers of `net` as fused layers, or the reason the fused path does not apply. */
-function planLayers(net: Network): FusedLayer[] | string {
-  const out: FusedLayer[] = [];
+/** Pads above and left of the input, as tfjs places them ('same': the smaller half first). */
+function leadingPad(padding: 'valid' | 'same' | number, size: number, out: number, k: number, stride: number): number {
+  if (padding === 'valid') return 0;
+  if (typeof padding === 'number') return padding;
+  return Math.floor(Math.max((out - 1) * stride + k - size, 0) / 2);
+}
+
+function convGeometry(layer: Conv2d): ConvGeometry {
+  const [H, W, C] = layer.inputShape;
+  const [OH, OW, OC] = layer.outputShape;
+  const k = layer.spec.kernelSize;
+  const stride = layer.stride;
+  const padTop = leadingPad(layer.padding, H, OH, k, stride);
+  const padLeft = leadingPad(layer.padding, W, OW, k, stride);
+  const unpadded = padTop === 0 && padLeft === 0;
+  // As ConvArgs::identity() in fused_conv.cc.
+  const identity = unpadded && ((k === 1 && stride === 1 && OH === H && OW === W) || (OH === 1 && OW === 1 && k === H && k === W));
+  return { H, W, C, OH, OW, OC, k, stride, padTop, padLeft, identity };
+}
+
+const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
+/**
+ * Floats of the conv kernels' im2col scratch per layer: as many whole images' column matrices as fit in 2^18
+ * floats (1 MB, the chunk of ldl_native.cc's tfjs conv kernels), at least one. The kernels take as many images
+ * per chunk as the buffer holds; a chunk that stays in cache between im2col and its products beat one im2col of
+ * the whole batch (VGG's second layer: 58 MB) by 20-30% per layer (measured 2026-12-06).
+ */
+const COLS_CHUNK_FLOATS = 1 << 18;
+function colsChunk(l: FusedLayer): number {
+  const perImage = l.positions * l.taps;
+  return perImage * Math.max(1, Math.floor(COLS_CHUNK_FLOATS / perImage));
+}
+
+/** The layers of `net` as fused nodes (flatten layers dropped: a no-op on contiguous rows), or the reason the fused path does not apply. */
+function planLayers(net: Network): FusedNode[] | string {
+  const out: FusedNode[] = [];
   let k = 0;
   for (let i = 0; i < net.layers.length; i++) {
     const l = net.layers[i];
     if (l.kind === 'flatten') continue;
-    if (l.kind !== 'dense') return `layer ${i} is ${l.kind} (the fused path has dense layers only)`;
+    if (l.kind === 'maxpool') {
+      const p = l as MaxPool;
+      const [H, W, C] = p.inputShape;
+      const [OH, OW] = p.outputShape;
+      out.push({ type: 'pool', at: i, inSize: size(p.inputShape), outSize: size(p.outputShape), H, W, C, OH, OW, size: p.size, stride: p.stride });
+      continue;
+    }
+    if (l.kind === 'activation') return `layer ${i} (activation) does not follow a dense or conv2d layer`;
+    if (l.kind !== 'dense' && l.kind !== 'conv2d') return `layer ${i} is ${l.kind} (the fused path has dense, conv2d, maxpool and flatten layers)`;
     const layer = l as ParamLayer;
-    if (layer.inputShape.length !== 1) return `layer ${i} (dense) has vector-valued units (input shape [${layer.inputShape.join(', ')}])`;
+    if (l.kind === 'dense' && layer.inputShape.length !== 1) return `layer ${i} (dense) has vector-valued units (input shape [${layer.inputShape.join(', ')}])`;
+    const at = i;
     const next = net.layers[i + 1];
     let act = 'linear' as ActivationName;
     if (next && next.kind === 'activation') {
@@ -158,18 +273,25 @@ function planLayers(net: Network): FusedLayer[] | string {
       const after = net.layers[i + 2];
       if (after && after.kind === 'activation') return `layers ${i + 1} and ${i + 2} are two activations in a row`;
       i++;
-    } else if (next && next.kind !== 'dense' && next.kind !== 'flatten') {
-      return `layer ${i + 1} is ${next.kind}`;
     }
     const pathway = net.pathways[k];
     const mode = pathwayMode(pathway);
     if (mode === null) return `parametric layer ${k}'s rule ${pathway.rule} has no fused pathway`;
+    const conv = l.kind === 'conv2d' ? convGeometry(l as Conv2d) : null;
+    const nOut = layer.weight.shape[layer.weight.shape.length - 1];
     out.push({
+      type: 'param',
       index: k,
+      at,
+      kind: l.kind,
       layer,
       pathway,
-      nIn: layer.inputShape[0],
-      nOut: layer.outputShape[0],
+      inSize: size(layer.inputShape),
+      outSize: size(layer.outputShape),
+      taps: layer.weight.size / nOut,
+      nOut,
+      positions: conv ? conv.OH * conv.OW : 1,
+      conv,
       act: ACT_CODE[act],
       mode,
       learns: pathway.trainables().length > 0,
@@ -204,10 +326,15 @@ function writableData(v: tf.Variable): Float32Array {
   return dataOf(v);
 }
 
-/** An error of a fused step, naming the parametric layer and the step. */
+/** Where in the network a node sits, for error messages: "parametric layer 1 (conv2d)" or "layer 2 (maxpool)". */
+function siteOf(node: FusedNode): string {
+  return node.type === 'param' ? `parametric layer ${node.index} (${node.kind})` : `layer ${node.at} (maxpool)`;
+}
+
+/** An error of a fused step, naming the layer (the parametric index; null for a pooling layer or none) and the step. */
 export class FusedStepError extends Error {
-  constructor(readonly layer: number | null, readonly step: number, message: string) {
-    super(`fused step ${step}${layer === null ? '' : `, parametric layer ${layer} (dense)`}: ${message}`);
+  constructor(readonly layer: number | null, readonly step: number, message: string, site: string | null = layer === null ? null : `parametric layer ${layer} (dense)`) {
+    super(`fused step ${step}${site === null ? '' : `, ${site}`}: ${message}`);
     this.name = 'FusedStepError';
   }
 }
@@ -236,9 +363,16 @@ export class FusedTrainer {
   private labels = new Int32Array(0);
   private onehot: Float32Array = new Float32Array(0);
   private e: Float32Array = new Float32Array(0);
-  /** h[k]: layer k's output (logits for the last); d[k]: the signal at layer k's output (d[L-1] is e). */
+  /** Per node: h[i] its output (logits for the last); d[i] the signal at its output (the last node's is e). */
   private h: Float32Array[];
   private d: Float32Array[];
+  /** Per pooling node: the argmax of every window maximum. */
+  private argmax: Int32Array[];
+  /**
+   * The conv kernels' im2col scratch, shared by every conv layer: a chunk of images' column matrix (forward,
+   * and the weight gradient's), then the chunk's signal rows before col2im (backward). Sized by COLS_CHUNK_FLOATS.
+   */
+  private cols: Float32Array;
   private gW: Float32Array[];
   private gb: Float32Array[];
   private scratch: Float32Array[];
@@ -249,25 +383,33 @@ export class FusedTrainer {
   private readonly result = new Float64Array(2);
   private readonly inputSize: number;
   private readonly classes: number;
-  /** The largest nIn x nOut of the layers: rows times it is the step's largest GEMM. */
+  /** The largest per-example GEMM of the layers (positions x taps x outputs): rows times it is the step's largest. */
   private readonly widestProduct: number;
+  /** Index of the first parametric node: the backward pass stops there (nothing before it learns). */
+  private readonly first: number;
   private readonly poolWorker = process.env.LDL_POOL_WORKER === '1';
 
-  constructor(readonly net: Network, readonly optimizer: Optimizer, private readonly layers: FusedLayer[], private readonly k: FusedKernels) {
-    this.inputSize = net.inputShape.reduce((a, b) => a * b, 1);
+  constructor(readonly net: Network, readonly optimizer: Optimizer, private readonly nodes: FusedNode[], private readonly k: FusedKernels) {
+    this.inputSize = size(net.inputShape);
     this.classes = net.outputSize;
-    this.widestProduct = Math.max(...layers.map((l) => l.nIn * l.nOut));
-    this.h = layers.map(() => new Float32Array(0));
-    this.d = layers.map(() => new Float32Array(0));
-    this.gW = layers.map((l) => new Float32Array(l.nIn * l.nOut));
-    this.gb = layers.map((l) => new Float32Array(l.layer.bias ? l.nOut : 0));
-    this.scratch = layers.map((l) => new Float32Array(l.mode === Mode.Sign ? l.nIn * l.nOut : 0));
+    const params = nodes.filter((n): n is FusedLayer => n.type === 'param');
+    this.widestProduct = Math.max(...params.map((l) => l.positions * l.taps * l.nOut));
+    this.first = nodes.findIndex((n) => n.type === 'param');
+    const perParam = <T>(f: (l: FusedLayer) => T, none: T): T[] => nodes.map((n) => (n.type === 'param' ? f(n) : none));
+    const empty = new Float32Array(0);
+    this.h = nodes.map(() => empty);
+    this.d = nodes.map(() => empty);
+    this.cols = new Float32Array(Math.max(0, ...params.map((l) => (l.conv && !l.conv.identity ? colsChunk(l) : 0))));
+    this.argmax = nodes.map(() => new Int32Array(0));
+    this.gW = perParam((l) => new Float32Array(l.taps * l.nOut), empty);
+    this.gb = perParam((l) => new Float32Array(l.layer.bias ? l.nOut : 0), empty);
+    this.scratch = perParam((l) => new Float32Array(l.mode === Mode.Sign ? l.taps * l.nOut : 0), empty);
     const rankOf = (l: FusedLayer) => (l.pathway instanceof LowRankPathway ? l.pathway.rank : 0);
-    this.gQ = layers.map((l) => new Float32Array(l.ldfaRule >= 0 ? l.nIn * rankOf(l) : 0));
-    this.gP = layers.map((l) => new Float32Array(l.ldfaRule >= 0 ? rankOf(l) * l.nOut : 0));
-    this.ojaScratch = layers.map(() => new Float32Array(0));
+    this.gQ = perParam((l) => new Float32Array(l.ldfaRule >= 0 ? l.taps * rankOf(l) : 0), empty);
+    this.gP = perParam((l) => new Float32Array(l.ldfaRule >= 0 ? rankOf(l) * l.nOut : 0), empty);
+    this.ojaScratch = nodes.map(() => empty);
     // The normative LDFA rule draws its P, Q from W's SVD at first use; state() triggers it before any kernel reads them.
-    for (const l of layers) if (l.pathway instanceof LowRankPathway) l.pathway.state();
+    for (const l of params) if (l.pathway instanceof LowRankPathway) l.pathway.state();
   }
 
   private reserve(rows: number): void {
@@ -277,13 +419,19 @@ export class FusedTrainer {
     if (this.labels.length < rows) this.labels = new Int32Array(rows);
     this.onehot = ensure(this.onehot, rows * this.classes);
     this.e = ensure(this.e, rows * this.classes);
-    this.layers.forEach((l, k) => {
-      this.h[k] = ensure(this.h[k], rows * l.nOut);
-      this.d[k] = ensure(this.d[k], rows * l.nOut);
+    this.nodes.forEach((node, i) => {
+      this.h[i] = ensure(this.h[i], rows * node.outSize);
+      this.d[i] = ensure(this.d[i], rows * node.outSize);
+      if (node.type === 'pool') {
+        if (this.argmax[i].length < rows * node.outSize) this.argmax[i] = new Int32Array(rows * node.outSize);
+        return;
+      }
+      const l = node;
+      const positions = rows * l.positions;
       if (l.pathway instanceof LowRankPathway) {
         const r = l.pathway.rank;
-        this.scratch[k] = ensure(this.scratch[k], rows * r);
-        if (l.ldfaRule === 1) this.ojaScratch[k] = ensure(this.ojaScratch[k], rows * l.nOut + r * rows + r * l.nOut + r * r);
+        this.scratch[i] = ensure(this.scratch[i], (l.mode === Mode.DirectLowRank ? rows : positions) * r);
+        if (l.ldfaRule === 1) this.ojaScratch[i] = ensure(this.ojaScratch[i], positions * l.nOut + r * positions + r * l.nOut + r * r);
       }
     });
   }
@@ -306,7 +454,8 @@ export class FusedTrainer {
     if (!(x instanceof Float32Array)) throw new ArgumentError('x', 'a Float32Array', x);
     const n = labels.length;
     if (n < 1 || x.length !== n * this.inputSize) {
-      throw new FusedStepError(0, this.steps + 1, `x has ${x.length} floats; expected rows (${n}, one per label) times the input size ${this.inputSize}`);
+      const firstLayer = this.nodes[this.first] as FusedLayer;
+      throw new FusedStepError(firstLayer.index, this.steps + 1, `x has ${x.length} floats; expected rows (${n}, one per label) times the input size ${this.inputSize}`, siteOf(this.nodes[0]));
     }
     this.reserve(n);
     this.x.set(x);
@@ -317,35 +466,39 @@ export class FusedTrainer {
   private run(n: number, options: FusedStepOptions): { loss: number; correct: number } {
     const step = ++this.steps;
     fusedSteps++;
-    const { net, optimizer, layers, k } = this;
-    const L = layers.length;
+    const { net, optimizer, nodes, k } = this;
+    const last = nodes.length - 1;
     const epoch = options.epoch ?? 0;
     optimizer.epoch = epoch;
     const lr = optimizer.learningRate;
-    for (const l of layers) l.pathway.beginBatch();
+    for (const node of nodes) if (node.type === 'param') node.pathway.beginBatch();
     const caller = this.poolWorker ? null : k.getThreads();
     const threads = stepThreads(n * this.widestProduct, caller, this.poolWorker);
     if (threads !== null && threads !== caller) k.setThreads(threads);
-    // The parametric layer being worked on, for the error message of anything that throws.
+    // The node being worked on, for the error message of anything that throws.
     let where = 0;
     let targets: tf.Tensor | null = null;
     let outputError: tf.Tensor | null = null;
     try {
-      for (let i = 0; i < L; i++) {
-        const l = layers[i];
-        where = l.index;
-        k.denseForward(l.act, n, l.nIn, l.nOut, i === 0 ? this.x : this.h[i - 1], dataOf(l.layer.weight), l.layer.bias ? dataOf(l.layer.bias) : null, this.h[i]);
+      for (let i = 0; i <= last; i++) {
+        where = i;
+        this.forward(i, n, i === 0 ? this.x : this.h[i - 1]);
       }
-      k.lossAndError(n, this.classes, this.h[L - 1], this.labels, this.e, net.loss === 'mse', this.result);
-      for (let i = L - 1; i >= 0; i--) {
-        const l = layers[i];
-        where = l.index;
+      k.lossAndError(n, this.classes, this.h[last], this.labels, this.e, net.loss === 'mse', this.result);
+      for (let i = last; i >= this.first; i--) {
+        where = i;
+        const node = nodes[i];
         const input = i === 0 ? this.x : this.h[i - 1];
-        const delta = i === L - 1 ? this.e : this.d[i];
-        this.backward(i, n, input, delta);
+        const signal = i === last ? this.e : this.d[i];
+        if (node.type === 'pool') {
+          k.maxPoolBackward(n, node.inSize, node.outSize, signal, this.argmax[i], this.d[i - 1]);
+          continue;
+        }
+        const l = node;
+        this.backward(i, n, input, signal);
         // Native LDFA learning once the pathway's first learn (the reference code) has created its optimisers.
         const lowRank = l.pathway as LowRankPathway;
-        if (l.ldfaRule >= 0 && lowRank.optimizer && lowRank.pOptimizer) this.learnLowRank(i, n, delta, epoch);
+        if (l.ldfaRule >= 0 && lowRank.optimizer && lowRank.pOptimizer) this.learnLowRank(i, n, signal, epoch);
         else if (l.pathway.rule === 'kolen-pollack' && l.pathway.optimizer) {
           // Kolen-Pollack's learn is B's own optimiser step on W's gradient x^T delta: in place, as for W.
           const o = l.pathway.optimizer;
@@ -356,13 +509,15 @@ export class FusedTrainer {
             outputError = tf.tensor(this.e.subarray(0, n * this.classes), [n, this.classes], 'float32');
             targets = tf.tensor(this.oneHot(n), [n, this.classes], 'float32');
           }
-          this.learn(l, n, input, delta, i, outputError, targets as tf.Tensor, epoch);
+          this.learn(l, n, input, signal, i, outputError, targets as tf.Tensor, epoch);
         }
         this.update(optimizer, l.layer.weight, this.gW[i], lr);
         if (l.layer.bias) this.update(optimizer, l.layer.bias, this.gb[i], lr);
       }
     } catch (e) {
-      throw e instanceof FusedStepError ? e : new FusedStepError(where, step, (e as Error).message);
+      if (e instanceof FusedStepError) throw e;
+      const node = nodes[where];
+      throw new FusedStepError(node.type === 'param' ? node.index : null, step, (e as Error).message, siteOf(node));
     } finally {
       if (threads !== null && threads !== caller) k.setThreads(caller as number);
       if (targets) tf.dispose([targets, outputError as tf.Tensor]);
@@ -371,12 +526,29 @@ export class FusedTrainer {
     return { loss: this.result[0], correct: this.result[1] };
   }
 
+  /** Node i's forward pass from `input` into h[i] (a pooling node also records its argmax). */
+  private forward(i: number, n: number, input: Float32Array): void {
+    const node = this.nodes[i];
+    const k = this.k;
+    if (node.type === 'pool') {
+      const p = node;
+      k.maxPool(input, this.h[i], this.argmax[i], n, p.H, p.W, p.C, p.OH, p.OW, p.size, p.size, p.stride, p.stride, 1, 1, 0, 0);
+      return;
+    }
+    const l = node;
+    const w = dataOf(l.layer.weight);
+    const b = l.layer.bias ? dataOf(l.layer.bias) : null;
+    const g = l.conv;
+    if (g) k.convForward(l.act, n, g.H, g.W, g.C, g.OH, g.OW, g.OC, g.k, g.stride, g.padTop, g.padLeft, input, w, b, g.identity ? null : this.cols, this.h[i]);
+    else k.denseForward(l.act, n, l.taps, l.nOut, input, w, b, this.h[i]);
+  }
+
   /** The pathway's `learn` on tensors viewing this step's buffers (no copies), as Network.trainStep calls it. */
   private learn(l: FusedLayer, n: number, input: Float32Array, delta: Float32Array, i: number, outputError: tf.Tensor, targets: tf.Tensor, epoch: number): void {
     const views = [
-      tf.tensor(input.subarray(0, n * l.nIn), [n, l.nIn], 'float32'),
-      tf.tensor(delta.subarray(0, n * l.nOut), [n, l.nOut], 'float32'),
-      tf.tensor(this.gW[i], [l.nIn, l.nOut], 'float32'),
+      tf.tensor(input.subarray(0, n * l.inSize), [n, ...l.layer.inputShape], 'float32'),
+      tf.tensor(delta.subarray(0, n * l.outSize), [n, ...l.layer.outputShape], 'float32'),
+      tf.tensor(this.gW[i], l.layer.weight.shape, 'float32'),
     ];
     try {
       l.pathway.learn({ input: views[0], delta: views[1], weightGradient: views[2], outputError, targets, paramIndex: l.index, mainOptimizer: this.optimizer.options, epoch });
@@ -385,11 +557,11 @@ export class FusedTrainer {
     }
   }
 
-  /** Layer i's backward pass; the first layer sends no signal further. */
+  /** Node i's backward pass (a parametric layer); the first parametric layer sends no signal further. */
   private backward(i: number, n: number, input: Float32Array, delta: Float32Array): void {
-    const l = this.layers[i];
-    const mode = i === 0 ? Mode.None : l.mode;
-    const dx = i === 0 ? null : this.d[i - 1];
+    const l = this.nodes[i] as FusedLayer;
+    const mode = i === this.first ? Mode.None : l.mode;
+    const dx = i === this.first ? null : this.d[i - 1];
     const h = l.act === ACT_CODE.linear ? null : this.h[i];
     const gb = l.layer.bias ? this.gb[i] : null;
     let k1: Float32Array | null = null;
@@ -425,15 +597,22 @@ export class FusedTrainer {
       default:
         break;
     }
-    this.k.denseBackward(l.act, n, l.nIn, l.nOut, input, h, delta, this.gW[i], gb, mode, dx, k1, k2, e, rank, this.classes, this.scratch[i].length ? this.scratch[i] : null, l.scale, clip);
+    const scratch = this.scratch[i].length ? this.scratch[i] : null;
+    const g = l.conv;
+    if (!g) {
+      this.k.denseBackward(l.act, n, l.taps, l.nOut, input, h, delta, this.gW[i], gb, mode, dx, k1, k2, e, rank, this.classes, scratch, l.scale, clip);
+      return;
+    }
+    this.k.convBackward(l.act, n, g.H, g.W, g.C, g.OH, g.OW, g.OC, g.k, g.stride, g.padTop, g.padLeft, input, g.identity ? null : this.cols, h, delta,
+      this.gW[i], gb, mode, dx, k1, k2, e, rank, this.classes, scratch, l.scale, clip);
   }
 
   /**
    * LowRankPathway.learn for layered LDFA (fixed-p, raf, local) in native code: Q's and P's gradients
-   * (ldfaGradients), then each by its own optimiser, Q first, as the pathway does.
+   * (ldfaGradients; a conv layer's rows are its examples x positions), then each by its own optimiser, Q first, as the pathway does.
    */
   private learnLowRank(i: number, n: number, delta: Float32Array, epoch: number): void {
-    const l = this.layers[i];
+    const l = this.nodes[i] as FusedLayer;
     const p = l.pathway as LowRankPathway;
     const qOpt = p.optimizer as Optimizer;
     const pOpt = p.pOptimizer as Optimizer;
@@ -442,7 +621,8 @@ export class FusedTrainer {
     // The pathway's gradient clamp is private to it; read, not changed.
     const clip = (p as unknown as { clip: number | null }).clip ?? 0;
     const withP = l.ldfaRule !== 0;
-    this.k.ldfaGradients(l.ldfaRule, l.nIn, l.nOut, p.rank, n, this.gW[i], dataOf(p.P), dataOf(p.Q), E, this.gQ[i], withP ? this.gP[i] : null, raf ? this.ojaScratch[i] : null, clip);
+    const rows = p.ojaOnLabels ? n : n * l.positions;
+    this.k.ldfaGradients(l.ldfaRule, l.taps, l.nOut, p.rank, rows, this.gW[i], dataOf(p.P), dataOf(p.Q), E, this.gQ[i], withP ? this.gP[i] : null, raf ? this.ojaScratch[i] : null, clip);
     qOpt.epoch = epoch;
     pOpt.epoch = epoch;
     this.update(qOpt, p.Q, this.gQ[i], qOpt.learningRate);
