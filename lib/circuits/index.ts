@@ -2,7 +2,11 @@
  * lib/circuits: continuous-time rate circuits -- random rate networks (flow
  * and Euler map, i.i.d. or partially symmetric Gaussian couplings), their
  * matrix-free tangent maps for lib/dynamics' Lyapunov spectra, and the
- * nonlinearity table (phi, phi', phi'', primitive) shared with lib/meanfield.
+ * nonlinearity table (phi, phi', phi'', primitive) shared with lib/meanfield;
+ * general rate networks with inputs, readouts, output feedback and noise
+ * (Euler, exponential Euler, RK4, Euler-Maruyama) over dense, sparse or
+ * low-rank-plus-dense couplings; recursive least squares with one shared P;
+ * FORCE and full-FORCE training.
  *
  * Layering: circuits imports core and dynamics (TangentSystem, trajectory);
  * meanfield imports circuits (the nonlinearities); nothing here imports a study.
@@ -10,8 +14,18 @@
  *   const net = new RandomRateNetwork({ N: 1000, g: 2, seed: 1 });
  *   const sys = net.tangentSystem({ scheme: 'flow', dt: 0.1 });
  *   lyapunovSpectrum(sys, net.initialState(2), { k: 100, time: 200, dt: 0.1, transient: 100, frameTransient: 20 });
+ *
+ *   const readout = new Readout(1, 1000);
+ *   const force = new RateNetwork({ coupling: sparseRandomCoupling({ N: 1000, p: 0.1, g: 1.5, seed: 1 }), readout, feedbackWeights });
+ *   forceRun(force, x, { dt: 0.1, steps, target, rls: new RecursiveLeastSquares({ N: 1000, alpha: 1 }), learnEvery: 2 });
  */
 export { NONLINEARITY_NAMES, erf, nonlinearity } from './nonlinearity';
 export type { Nonlinearity, NonlinearityName } from './nonlinearity';
-export { RandomRateNetwork } from './rate-network';
-export type { RateNetworkOptions, RateScheme } from './rate-network';
+export { RandomRateNetwork, RateNetwork, Readout } from './rate-network';
+export type { RateNetworkOptions, RateScheme, RateNetworkModel, Integrator, StepOptions } from './rate-network';
+export { DenseCoupling, SparseCoupling, LowRankPlusDenseCoupling, sparseRandomCoupling } from './coupling';
+export type { Coupling } from './coupling';
+export { RecursiveLeastSquares } from './rls';
+export type { RlsOptions } from './rls';
+export { forceRun, fullForceRun, normalizedError } from './force';
+export type { ForceRunOptions, ForceRunResult, FullForceRunOptions } from './force';

@@ -1,5 +1,15 @@
 /** Fuzz table of lib/circuits (see harness.ts). */
 import type { FuzzEntry, Table } from './harness';
+import { DenseCoupling, RateNetwork, Readout, RecursiveLeastSquares } from '../../lib/circuits';
+
+type Ctor = new (...a: unknown[]) => { apply(r: Float64Array, out: Float64Array): void };
+const applyTo = (c: { apply(r: Float64Array, out: Float64Array): void }, n: number) => { const out = new Float64Array(n); c.apply(Float64Array.from({ length: n }, (_, i) => 0.3 - 0.2 * i), out); return out; };
+const forceNet = () => new RateNetwork({ coupling: new DenseCoupling([[0, 0.5], [0.5, 0]]), readout: new Readout(1, 2), feedbackWeights: Float64Array.from([0.3, -0.2]) });
+const ffNets = () => [
+  new RateNetwork({ coupling: new DenseCoupling([[0, 1.2], [-1.2, 0]]), inputWeights: Float64Array.from([0.5, -0.5]), inputs: 1 }),
+  new RateNetwork({ coupling: new DenseCoupling(new Float64Array(4), 2), readout: new Readout(1, 2) }),
+];
+const series = (n: number) => Float64Array.from({ length: n }, (_, t) => Math.sin(t / 3));
 
 type Net = { simulate(x0: number[], s: unknown, o: unknown): unknown; initialState(seed: number, v?: number): Float64Array };
 
@@ -13,6 +23,55 @@ const entries: FuzzEntry[] = [
     targets: [{ path: [0, 'N'], kind: 'count', names: ['options'] }, { path: [0, 'g'], kind: 'number', names: ['options'] }, { path: [0, 'symmetry'], kind: 'number', names: ['options'] },
       { path: [0, 'nonlinearity'], kind: 'enum', names: ['options'] }, { path: [1], kind: 'numbers', sized: true, names: ['x0'] }, { path: [2, 'dt'], kind: 'number', names: ['scheme', 'dt'] }, { path: [3, 'time'], kind: 'number', names: ['options'] }],
   },
+  { name: 'DenseCoupling', valid: () => [[[0.1, 0.2], [0.3, 0.4]]], call: (C, a) => applyTo(new (C as unknown as Ctor)(...a), 2), targets: [{ path: [0], kind: 'matrix', sized: true, names: ['J'] }] },
+  {
+    name: 'SparseCoupling', valid: () => [3, Int32Array.from([0, 1, 2, 3]), Int32Array.from([1, 2, 0]), Float64Array.from([0.1, -0.2, 0.3])],
+    call: (C, a) => applyTo(new (C as unknown as Ctor)(...a), 3),
+    targets: [{ path: [0], kind: 'count', names: ['N', 'rowStart'] }, { path: [3], kind: 'numbers', sized: true, names: ['values', 'rowStart', 'columns'] }],
+  },
+  {
+    name: 'LowRankPlusDenseCoupling', valid: () => [[[0.1, 0.2], [0.3, 0.4]], Float64Array.from([1, -1]), Float64Array.from([0.5, 0.5]), 1],
+    call: (C, a) => applyTo(new (C as unknown as Ctor)(...a), 2),
+    targets: [{ path: [0], kind: 'matrix', sized: true, names: ['D', 'J'] }, { path: [1], kind: 'numbers', sized: true, names: ['U'] }, { path: [2], kind: 'numbers', sized: true, names: ['V'] },
+      { path: [3], kind: 'count', names: ['rank', 'U', 'V'] }],
+  },
+  {
+    name: 'sparseRandomCoupling', valid: () => [{ N: 5, p: 0.5, g: 1.5, seed: 1 }], call: (fn, a) => applyTo(fn(...a) as { apply(r: Float64Array, out: Float64Array): void }, 5),
+    targets: [{ path: [0, 'N'], kind: 'count', names: ['options'] }, { path: [0, 'p'], kind: 'number', names: ['options'] }, { path: [0, 'g'], kind: 'number', names: ['options'] }, { path: [0, 'seed'], kind: 'count', names: ['options'] }],
+  },
+  {
+    name: 'Readout', valid: () => [1, 3, Float64Array.from([0.1, 0.2, 0.3])],
+    call: (C, a) => { const z = new Float64Array(1); new (C as unknown as new (...x: unknown[]) => Readout)(...a).apply(Float64Array.from([1, 2, 3]), z); return z; },
+    targets: [{ path: [0], kind: 'count', names: ['outputs', 'W'] }, { path: [1], kind: 'count', names: ['N', 'W'] }, { path: [2], kind: 'numbers', sized: true, names: ['W'] }],
+  },
+  {
+    name: 'RateNetwork',
+    valid: () => [{ coupling: new DenseCoupling([[0, 0.5], [0.5, 0]]), inputWeights: Float64Array.from([1, 0]), inputs: 1, readout: new Readout(1, 2), feedbackWeights: Float64Array.from([0.3, -0.2]), noise: 0.1, seed: 2 },
+      Float64Array.from([0.1, -0.2]), { dt: 0.1, steps: 5, scheme: 'euler', inputs: new Float64Array(5).fill(0.5) }],
+    call: (C, a) => new (C as unknown as new (m: unknown) => RateNetwork)(a[0]).run(a[1] as Float64Array, a[2] as never),
+    targets: [{ path: [0, 'inputWeights'], kind: 'numbers', sized: true, names: ['model'] }, { path: [0, 'feedbackWeights'], kind: 'numbers', sized: true, names: ['model'] },
+      { path: [0, 'noise'], kind: 'number', names: ['model'] }, { path: [0, 'nonlinearity'], kind: 'enum', names: ['model'] }, { path: [1], kind: 'numbers', sized: true, names: ['x'] },
+      { path: [2, 'dt'], kind: 'number', names: ['options'] }, { path: [2, 'steps'], kind: 'count', names: ['options', 'inputs'] }, { path: [2, 'scheme'], kind: 'enum', names: ['options'] },
+      { path: [2, 'inputs'], kind: 'numbers', sized: true, names: ['options'] }],
+  },
+  {
+    name: 'RecursiveLeastSquares', valid: () => [{ N: 3, alpha: 1 }, Float64Array.from([0.1, 0.2, 0.3]), [0.5]],
+    call: (C, a) => { const W = new Float64Array(3); new (C as unknown as new (o: unknown) => RecursiveLeastSquares)(a[0]).update(a[1] as Float64Array, [{ W, rows: 1, target: a[2] as number[] }]); return W; },
+    targets: [{ path: [0, 'N'], kind: 'count', names: ['options', 'r'] }, { path: [0, 'alpha'], kind: 'number', names: ['options'] }, { path: [1], kind: 'numbers', sized: true, names: ['r'] },
+      { path: [2], kind: 'numbers', sized: true, names: ['target'] }],
+  },
+  {
+    name: 'forceRun', valid: () => [forceNet(), Float64Array.from([0.2, -0.1]), { dt: 0.1, steps: 6, target: series(6), rls: new RecursiveLeastSquares({ N: 2 }), learnEvery: 2 }],
+    targets: [{ path: [1], kind: 'numbers', sized: true, names: ['x'] }, { path: [2, 'dt'], kind: 'number', names: ['options'] }, { path: [2, 'steps'], kind: 'count', names: ['options', 'target'] },
+      { path: [2, 'target'], kind: 'numbers', sized: true, names: ['options'] }, { path: [2, 'learnEvery'], kind: 'count', names: ['options'] }],
+  },
+  {
+    name: 'fullForceRun', valid: () => [...ffNets(), Float64Array.from([0.2, -0.1]), Float64Array.from([0.2, -0.1]), { dt: 0.1, steps: 6, target: series(6), teacherInputs: series(6), rls: new RecursiveLeastSquares({ N: 2 }), learnProbability: 0.5, seed: 1 }],
+    targets: [{ path: [2], kind: 'numbers', sized: true, names: ['xTeacher'] }, { path: [3], kind: 'numbers', sized: true, names: ['xLearner'] }, { path: [4, 'dt'], kind: 'number', names: ['options'] },
+      { path: [4, 'steps'], kind: 'count', names: ['options', 'target', 'teacherInputs'] }, { path: [4, 'target'], kind: 'numbers', sized: true, names: ['options'] },
+      { path: [4, 'teacherInputs'], kind: 'numbers', sized: true, names: ['options'] }, { path: [4, 'learnProbability'], kind: 'number', names: ['options'] }],
+  },
+  { name: 'normalizedError', valid: () => [[0.1, 0.2], [0.2, 0.1]], targets: [{ path: [0], kind: 'numbers', sized: true, names: ['outputs', 'target'] }, { path: [1], kind: 'numbers', sized: true, names: ['target'] }] },
 ];
 
 export const table: Table = {
