@@ -53,6 +53,8 @@ export { fixedPointFigureData, lineAttractorStatistics, linearisedPrediction, to
 export type { FixedPointFigureData, LineAttractorStatistics, TopologyEdge, TopologyGraph } from './analysis';
 export { fixedPointGraph, topologyDistance, topologyDistanceJob, topologyDistanceMatrix, weisfeilerLehmanFeatures } from './topology';
 export type { FixedPointGraph } from './topology';
+export { NONLINEARITIES, memberFile, memberKey, populationJob, populationMembers, runPopulation, settingsHash } from './population';
+export type { Nonlinearity, PopulationJobArgs, PopulationMember, PopulationResult } from './population';
 export { randomOrthogonal, selfExcitingUnits } from './hand-built';
 export type { SelfExcitingUnits } from './hand-built';
 export {

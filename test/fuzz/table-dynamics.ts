@@ -5,7 +5,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { FuzzEntry, Table } from './harness';
-import { initBackend } from '../../lib/core';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { closeDefaultPool, initBackend } from '../../lib/core';
 import { FixedPointFinder, SequenceClassifier, integrator, RecurrentNetwork, tangentSystemFromMap, topologyGraph, type FixedPoints } from '../../lib/dynamics';
 import { pca, type Pca } from '../../lib/geometry';
 
@@ -88,6 +91,15 @@ const entries: FuzzEntry[] = [
   { name: 'topologyDistance', valid: () => [{ labels: ['stable', 'unstable:1'], edges: [[0, 1]] }, { labels: ['stable'], edges: [] }, { iterations: 2 }], targets: [{ path: [2, 'iterations'], kind: 'count', names: ['iterations', 'o'] }, { path: [0, 'edges', 0], kind: 'numbers', names: ['a'] }] },
   { name: 'topologyDistanceJob', valid: () => [{ graphs: [{ labels: ['stable', 'unstable:1'], edges: [[0, 1]] }, { labels: ['stable'], edges: [] }], pairs: [0, 1], iterations: 1 }], targets: [{ path: [0, 'iterations'], kind: 'count', names: ['iterations', 'args'] }] },
   { name: 'topologyDistanceMatrix', valid: () => [[{ labels: ['stable', 'unstable:1'], edges: [[0, 1]] }], { iterations: 1 }], targets: [{ path: [1, 'iterations'], kind: 'count', names: ['iterations', 'o'] }] },
+  { name: 'populationMembers', valid: () => [{ archs: ['gru'], seeds: [0, 1] }], targets: [{ path: [0, 'seeds'], kind: 'numbers', nonEmpty: true, names: ['seeds'] }, { path: [0, 'archs', 0], kind: 'enum', names: ['archs'] }, { path: [0, 'nonlinearities'], kind: 'enum', names: ['nonlinearities'] }] },
+  { name: 'memberKey', valid: () => [{ arch: 'gru', seed: 1 }], targets: [{ path: [0, 'seed'], kind: 'number', names: ['member'] }] },
+  { name: 'memberFile', valid: () => ['/tmp/ldl-fuzz-population', { arch: 'gru', seed: 1 }, { a: 1 }], targets: [{ path: [1, 'seed'], kind: 'number', names: ['member'] }] },
+  { name: 'settingsHash', valid: () => [{ a: 1, b: [2, 3] }], targets: [] },
+  { name: 'populationJob', valid: () => [(m: { seed: number }) => m.seed], call: (fn, a) => typeof fn(...a), targets: [] },
+  {
+    name: 'runPopulation', valid: () => [{ members: [{ arch: 'gru', nonlinearity: 'tanh', seed: 1 }], settings: { scale: 1, dir: os.tmpdir() }, outDir: fs.mkdtempSync(path.join(os.tmpdir(), 'ldl-fuzz-population-')), job: { module: 'test/dynamics/fixtures/population-job', export: 'countingMember' }, run: { progress: false } }],
+    call: async (fn, a) => { try { return await fn(...a); } finally { await closeDefaultPool(); fs.rmSync((a[0] as { outDir: string }).outDir, { recursive: true, force: true }); } }, targets: [{ path: [0, 'members'], kind: 'numbers', nonEmpty: true, skip: ['value'], names: ['members'] }],
+  },
   { name: 'randomOrthogonal', valid: () => [3, 1], targets: [{ path: [0], kind: 'count', names: ['size'] }, { path: [1], kind: 'count', names: ['seed'] }] },
   { name: 'selfExcitingUnits', valid: () => [{ gains: [1.5, 1.2, 2], seed: 1 }], call: (fn, a) => { const r = fn(...a) as { dispose?: () => void; stateSize: number; gains: unknown; rotation: unknown }; return { stateSize: r.stateSize, gains: r.gains, rotation: r.rotation }; }, targets: [{ path: [0, 'gains'], kind: 'numbers', nonEmpty: true, names: ['o', 'options'] }, { path: [0, 'seed'], kind: 'count', names: ['o', 'options'] }] },
   { name: 'kaplanYorkeDimension', valid: () => [[0.2, -0.1, -0.5]], targets: [{ path: [0], kind: 'numbers', names: ['exponents'] }] },
@@ -131,6 +143,7 @@ export const table: Table = {
     AdaptiveLearningRate: 'class: built by makeSchedule({ kind: "adaptive" }), fuzzed',
     AdaptiveGradNormClip: 'class: the clipping state trainNetwork keeps; its numbers come from trainNetwork\'s options, fuzzed',
     CELL_KINDS: 'constant: cell kind names',
+    NONLINEARITIES: 'constant: the nonlinearities the built-in cells have',
     MARGINAL_TOLERANCE: 'constant: the default tolerance on | |lambda| - 1 | of a marginal mode',
     CELL_TABLE: 'constant: the cell table',
     TASK_NAMES: 'constant: task names',
