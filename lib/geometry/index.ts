@@ -15,6 +15,7 @@
  *   linearCka               linear centred kernel alignment (similarity.ts)
  *   ccaNullMeanSquare, ckaNullExpectation   their values for independent Gaussian data
  *   classicalMds            classical (Torgerson) MDS of a distance matrix (mds.ts)
+ *   silhouette              how well labels separate items, from their distances (cluster.ts)
  *   participation ratio     of a spectrum, and its cross-block estimator from finite,
  *                           time-correlated simulations (participation-ratio.ts)
  *
@@ -25,6 +26,8 @@ export type { Pca } from './pca';
 export { cca, ccaNullMeanSquare, ckaNullExpectation, linearCka, svcca } from './similarity';
 export type { Cca, CcaOptions, Svcca, SvccaOptions } from './similarity';
 export { classicalMds } from './mds';
+export { silhouette } from './cluster';
+export type { Silhouette } from './cluster';
 export type { Mds } from './mds';
 export { crossBlockParticipationRatio, participationRatioOfSpectrum } from './participation-ratio';
 export type { CrossBlockOptions, ParticipationRatioEstimate } from './participation-ratio';

@@ -21,6 +21,10 @@ const entries: FuzzEntry[] = [
     name: 'classicalMds', valid: () => [[0, 3, 4, 3, 0, 5, 4, 5, 0], 3, 2],
     targets: [{ path: [0], kind: 'numbers', sized: true, names: ['distances'] }, { path: [1], kind: 'count', names: ['n'] }, { path: [2], kind: 'count', names: ['k'] }],
   },
+  {
+    name: 'silhouette', valid: () => [[0, 1, 4, 1, 0, 3, 4, 3, 0], 3, ['a', 'a', 'b']],
+    targets: [{ path: [0], kind: 'numbers', sized: true, names: ['distances'] }, { path: [1], kind: 'count', names: ['n'] }],
+  },
 ];
 
 export const table: Table = { module: 'geometry', entries, exempt: {} };
