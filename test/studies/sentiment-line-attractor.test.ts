@@ -1,0 +1,145 @@
+/**
+ * The sentiment-line-attractor study's functions against hand-made answers:
+ * - time constants against the closed form tau = 1 / |ln |lambda||;
+ * - word projections against the explicit product l^T B E[w];
+ * - the linearised network against the closed-form sum of a diagonal linear system, and against a cell's own
+ *   step where the cell is linear (a vanilla cell with tiny weights, tanh ~ identity);
+ * - word groups, group means and the slow mode's orientation on hand-written numbers;
+ * - the bag-of-words baseline equals a fit of lib/core's logisticRegression at the l2 it picked;
+ * - a pool job with tiny settings runs end to end, its numbers consistent with the definitions (the notebook's
+ *   QUICK run is the smoke test in test/notebooks/smoke.test.ts).
+ */
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend, logisticDecision, logisticRegression } from '../../lib/core';
+import { imdbBagOfWords } from '../../lib/data';
+import { SequenceClassifier, sequenceLogits } from '../../lib/dynamics';
+import {
+  PAPER_TEST_ACCURACY, QSTAR_PAPER, bowBaseline, groupMeans, linearisedLogits, orientSlowMode, reproductionRows, sentimentJob, timeConstant, wordGroups,
+  wordProjections,
+} from '../../lib/studies/sentiment-line-attractor';
+
+test('time constants: tau = 1 / |ln |lambda||', () => {
+  assert.ok(Math.abs(timeConstant(Math.exp(-1 / 100)) - 100) < 1e-9);
+  assert.ok(Math.abs(timeConstant(Math.exp(1 / 250)) - 250) < 1e-9);
+  assert.equal(timeConstant(1), Infinity);
+  assert.throws(() => timeConstant(-1), /magnitude/);
+});
+
+test('word projections equal l^T B E[w] computed entry by entry', () => {
+  const S = 3;
+  const D = 2;
+  const l = [1, -2, 0.5];
+  const B = [1, 2, 3, 4, 5, 6]; // [S x D]
+  const E = [0, 0, 1, 0, 0, 1, 2, -1]; // 4 words
+  const got = wordProjections(l, B, E, S, D);
+  for (let w = 0; w < 4; w++) {
+    let s = 0;
+    for (let i = 0; i < S; i++) for (let j = 0; j < D; j++) s += l[i] * B[i * D + j] * E[w * D + j];
+    assert.ok(Math.abs(got[w] - s) < 1e-12, `word ${w}`);
+  }
+  // l^T B = [1 - 6 + 2.5, 2 - 8 + 3] = [-2.5, -3]: word 3 = 2 (-2.5) - (-3) = -2.
+  assert.ok(Math.abs(got[3] + 2) < 1e-12);
+  assert.throws(() => wordProjections([1], B, E, S, D), /\bl\b/);
+});
+
+test('the linearised network: a diagonal linear system in closed form', () => {
+  // J = diag(0.5, 0.9), B = I, h* = (1, -1), h0 = (0, 0), readout (1, 2), bias 0.3.
+  const J = [0.5, 0, 0, 0.9];
+  const B = [1, 0, 0, 1];
+  const E = [0, 0, 1, 2, -1, 0.5]; // id 0 pad, id 1 = (1, 2), id 2 = (-1, 0.5)
+  const sequences = Int32Array.from([0, 1, 2, 1, /* row 2 */ 2, 0, 0, 0]);
+  const y = linearisedLogits({ J, B, hstar: [1, -1], h0: [0, 0], readout: [1, 2], bias: 0.3, E, D: 2, sequences, rows: 2, maxLength: 4 });
+  // Row 1: tokens 1, 2, 1 after d0 = h0 - h* = (-1, 1): d_3 = J^3 d0 + J^2 x1 + J x2 + x3 per coordinate.
+  const coord = (a: number, d0: number, xs: number[]) => xs.reduce((d, x) => a * d + x, d0);
+  const d1 = [coord(0.5, -1, [1, -1, 1]), coord(0.9, 1, [2, 0.5, 2])];
+  const d2 = [coord(0.5, -1, [-1]), coord(0.9, 1, [0.5])];
+  const logit = (d: number[]) => 0.3 + (1 + d[0]) + 2 * (-1 + d[1]);
+  assert.ok(Math.abs(y[0] - logit(d1)) < 1e-12);
+  assert.ok(Math.abs(y[1] - logit(d2)) < 1e-12);
+});
+
+test('the linearised network equals the network itself where the cell is (nearly) linear', async () => {
+  await initBackend({ print: false });
+  // A vanilla cell with weights scaled down: tanh(a) = a + O(a^3), so F is linear to ~1e-9 near 0, and its
+  // only fixed point with zero input is h* = 0 with J = Wh^T, B = Wx^T.
+  const model = SequenceClassifier.create({ kind: 'vanilla', units: 3, embeddingSize: 2, vocabSize: 5, seed: 4, recurrentScale: 1, inputScale: 1, embeddingScale: 1e-4 });
+  const P = model.cell.params;
+  const Wh = P.Wh.dataSync();
+  const Wx = P.Wx.dataSync();
+  const J = Float64Array.from({ length: 9 }, (_, k) => Wh[(k % 3) * 3 + Math.floor(k / 3)]);
+  const B = Float64Array.from({ length: 6 }, (_, k) => Wx[(k % 2) * 3 + Math.floor(k / 2)]);
+  const batch = { sequences: Int32Array.from([0, 1, 2, 3, 4, 4, 1, 2]), labels: [0, 1], size: 2, maxLength: 4 };
+  const full = sequenceLogits(model, batch);
+  const W = model.network.Wout.dataSync();
+  const lin = linearisedLogits({ J, B, hstar: [0, 0, 0], h0: [0, 0, 0], readout: Array.from(W), bias: model.network.bout.dataSync()[0], E: model.embedding.dataSync(), D: 2, sequences: batch.sequences, rows: 2, maxLength: 4 });
+  // The cubic term of tanh is a relative a^2 / 3 ~ 1e-8 here; float32 rounding ~1e-7 relative.
+  for (let r = 0; r < 2; r++) assert.ok(Math.abs(lin[r] - full[r]) < 1e-6 * Math.abs(full[r]), `row ${r}: ${lin[r]} vs ${full[r]}`);
+  assert.ok(Math.abs(full[0]) > 1e-6, 'the logits are not trivially zero');
+  model.dispose();
+});
+
+test('word groups, group means and the slow mode orientation on hand-written numbers', () => {
+  const weights = [0, 0, 3, -2, 0.1, -0.05, 5, 1, -4, 0.01];
+  const counts = [0, 99, 100, 100, 500, 400, 10, 100, 100, 300];
+  const g = wordGroups(weights, counts, { size: 2, minCount: 50, frequent: 4 });
+  assert.deepEqual(g.positive, [2, 7]); // id 6 (weight 5) is too rare
+  assert.deepEqual(g.negative, [8, 3]);
+  // The 4 most frequent: 4 (500), 5 (400), 9 (300), then 2 (100, lowest id of the ties); smallest |weight|: 9, 5.
+  assert.deepEqual(g.neutral, [9, 5]);
+  const m = groupMeans(weights, g);
+  assert.equal(m.positive, 2);
+  assert.equal(m.negative, -3);
+  assert.ok(Math.abs(m.neutral - -0.02) < 1e-12);
+  assert.equal(orientSlowMode([1, -1], [0.2, 0.5]), -1);
+  assert.equal(orientSlowMode([1, -1], [0.5, 0.2]), 1);
+});
+
+test('the bag-of-words baseline is lib/core\'s logistic regression at the l2 it picked (2,000 reviews per split)', () => {
+  const bow = bowBaseline({ vocabSize: 2000, limit: 2000, l2Grid: [1e-3, 1e-2] });
+  const best = bow.validation.reduce((a, b) => (b.accuracy > a.accuracy ? b : a));
+  assert.equal(bow.l2, best.l2);
+  const tr = imdbBagOfWords({ split: 'train', vocabSize: 2000, limit: 2000, seed: 0 });
+  const te = imdbBagOfWords({ split: 'test', vocabSize: 2000, limit: 2000, seed: 1 });
+  assert.ok(tr.labels.reduce((a, b) => a + b, 0) > 800 && te.labels.reduce((a, b) => a + b, 0) > 800, 'both classes in both subsets');
+  const fit = logisticRegression(tr.features, tr.labels, { l2: bow.l2, tolerance: 1e-5, maxIterations: 500 });
+  const z = logisticDecision(fit, te.features);
+  const acc = z.reduce((a, v, i) => a + ((v > 0 ? 1 : 0) === te.labels[i] ? 1 : 0), 0) / z.length;
+  assert.equal(bow.testAccuracy, acc);
+  assert.ok(bow.testAccuracy > 0.75, `a bag of words separates reviews (${bow.testAccuracy})`);
+  const words = (ids: number[]) => ids.map((i) => bow.words[i]);
+  const g = wordGroups(bow.weights, bow.counts, { size: 20, minCount: 20 });
+  assert.ok(words(g.positive).some((w) => ['great', 'excellent', 'best', 'wonderful', 'perfect', 'loved', 'amazing'].includes(w)), words(g.positive).join(' '));
+  assert.ok(words(g.negative).some((w) => ['worst', 'bad', 'awful', 'waste', 'boring', 'terrible', 'poor'].includes(w)), words(g.negative).join(' '));
+});
+
+test('a sentiment pool job with tiny settings: numbers consistent with their definitions; no tensors left', async () => {
+  await initBackend({ print: false });
+  const tensors = tf.memory().numTensors;
+  const settings = {
+    vocabSize: 500, maxLength: 30, trainReviews: 200, testReviews: 100, analysisReviews: 40, units: 8, embeddingSize: 4, epochs: 1, batchSize: 32,
+    learningRate: 5e-3, initialStates: 64, finderMaxIters: 300, finderNoise: 0.01, dataSeed: 0,
+  };
+  const r = await sentimentJob({ kind: 'gru', seed: 2, settings });
+  assert.equal(tf.memory().numTensors, tensors);
+  assert.equal(r.train.steps, Math.ceil(200 / 32));
+  assert.equal(r.stateSize, 8);
+  assert.equal(r.pcaTrained.length, 8);
+  assert.ok(Math.abs(r.pcaTrained.reduce((a, b) => a + b, 0) - 1) < 1e-9, 'all 8 PCs explain all the variance');
+  assert.ok(r.fixedPoints.qMax <= (QSTAR_PAPER * 8) / 2 || r.fixedPoints.count === 0);
+  assert.equal(r.fixedPoints.logits.length, r.fixedPoints.count);
+  if (r.centre) {
+    const mag = Math.hypot(r.centre.eigenRe[0], r.centre.eigenIm[0]);
+    assert.equal(r.centre.tau[0], timeConstant(mag));
+    assert.equal(r.wordProjection.length, 500);
+    assert.equal(r.linearised!.reviews, 40);
+  }
+  const rows = reproductionRows([r], { ...bowStub(), testAccuracy: 0.8 }, { positive: [2], negative: [3], neutral: [4] }, 'tiny');
+  assert.equal(rows[0].paper, `${(100 * PAPER_TEST_ACCURACY.bow).toFixed(2)}%`);
+  assert.equal(rows[1].measured, `${(100 * r.testAccuracy).toFixed(2)}%`);
+});
+
+function bowStub() {
+  return { vocabSize: 500, l2: 1e-3, validation: [], trainReviews: 1, testReviews: 1, testAccuracy: 0, weights: new Array(500).fill(0).map((_, i) => i % 7 - 3), counts: [], words: [], iterations: 1, converged: true };
+}
