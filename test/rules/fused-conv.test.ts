@@ -173,6 +173,15 @@ test('fused conv steps equal the reference path for every pathway, on random con
   });
 });
 
+test('fused conv steps equal the reference path when im2col runs in several chunks of images', { skip }, () => {
+  // 18x17x3 'same' 3x3: 306 positions x 27 taps per image, so the 1 MB scratch holds 31 images and 40 rows take two chunks.
+  const layers = [conv(4, 3, 'same'), act('relu'), pool(2), conv(3, 3, 'same'), act('tanh'), flat, dense(3)];
+  for (const [rule, feedback] of [['bp', {}], ['usf', {}], ['ldfa', { rank: 2, ldfaRule: 'fixed-p' }], ['dfa', {}]] as const) {
+    const opt: OptimizerOptions = SIGN.has(rule) ? { lr: 0.1 } : SGD;
+    assertSame(`${rule} in chunks`, { inputShape: [18, 17, 3], layers, seed: 12, rule, feedback }, opt, 40, 2, 13);
+  }
+});
+
 test('fused conv steps equal the reference path for every activation and optimiser, mse loss, no bias', { skip }, () => {
   const r = new Rng(8);
   for (const a of ['relu', 'tanh', 'sigmoid', 'linear'] as const) {
