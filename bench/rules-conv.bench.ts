@@ -1,19 +1,27 @@
 /**
  * Conv training steps of lib/rules (issue 14, item 4): BioTorch's LeNet on
  * MNIST padded to 32x32 and the VGG-like net of `vgg()` on 28x28 MNIST, one
- * BP step at batch 64 (SGD, momentum 0.9, lr 0.01), beside PyTorch 1.13 eager
- * on the same architectures, batches and optimiser (bench/rules_conv_torch.py),
- * one core each side (OPENBLAS_NUM_THREADS=1, torch.set_num_threads(1)).
- * Ours is `Network.trainStep` on the tensor path (the fused path covers
- * dense networks only: conv and pooling layers have no fused kernels yet).
- * Rounds alternate between the two sides; each figure is the median over
- * all repetitions of (time for S steps) / S, as wall clock and as process
- * CPU time (which a loaded machine's time-slicing does not inflate).
+ * step at batch 64 (SGD, momentum 0.9, lr 0.01), beside PyTorch 1.13 eager on
+ * the same architectures, batches and optimiser (bench/rules_conv_torch.py):
+ *   per rule (BP, FA, DFA, uSF, LDFA r = 10 with its RAF learning): ours the
+ *     fused step (lib/rules/fused.ts, what train() runs), PyTorch each layer a
+ *     custom autograd function carrying the rule's signal;
+ *   BP beside PyTorch's own nn.Conv2d/nn.Linear autograd, ours the fused step
+ *     and the tfjs tensor path (Network.trainStep, what ran before the fused
+ *     conv kernels).
+ * One BLAS thread each side, then two (--threads 1,2: our process's
+ * setBlasThreads, which the fused step keeps for a step whose largest product
+ * reaches 2^24 multiply-adds and lowers to one below, and the PyTorch child's
+ * OPENBLAS_NUM_THREADS and torch.set_num_threads). Rounds alternate between
+ * the two sides; each figure is the median over all repetitions of (time for
+ * S steps) / S, as wall clock and as process CPU time (which a loaded
+ * machine's time-slicing does not inflate).
  *
- *   node --import tsx bench/rules-conv.bench.ts [--reps 5] [--quick]
+ *   node --import tsx bench/rules-conv.bench.ts [--reps 5] [--rounds 3] [--threads 1,2] [--quick]
  *
  * Writes out/bench/rules-conv.json.
  */
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -21,11 +29,15 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend, setBlasThreads } from '../lib/core';
 import { median } from '../lib/core/stats';
 import { loadMnist } from '../lib/data';
-import { lenet, Network, Optimizer, vgg } from '../lib/rules';
-import { quickAndReps, runReference } from './common';
+import { lenet, Network, Optimizer, vgg, type RuleName } from '../lib/rules';
+import { FusedTrainer, fusedTrainer } from '../lib/rules/fused';
+import { quickAndReps } from './common';
 
 const ROOT = path.resolve(__dirname, '..');
+const PYTHON = process.env.LDL_PYTHON ?? '/usr/bin/python3';
 const BATCH = 64;
+const RULES = ['bp', 'fa', 'dfa', 'usf', 'ldfa'] as const;
+const RANK = 10;
 
 interface Model {
   name: 'lenet' | 'vgg';
@@ -33,87 +45,140 @@ interface Model {
   steps: number;
 }
 
+interface Samples {
+  wall: number[];
+  cpu: number[];
+}
+
+function option(argv: string[], name: string, fallback: string): string {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : fallback;
+}
+
+/** Per-step wall and CPU seconds of one call of `run` (which takes `steps` steps), appended to `into`. */
+function timeInto(into: Samples, steps: number, run: () => void): void {
+  const c0 = process.cpuUsage();
+  const w0 = performance.now();
+  run();
+  into.wall.push((performance.now() - w0) / 1e3 / steps);
+  const c = process.cpuUsage(c0);
+  into.cpu.push((c.user + c.system) / 1e6 / steps);
+}
+
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const { quick, reps } = quickAndReps(argv);
-  const rounds = quick ? 2 : 3;
-  process.env.OPENBLAS_NUM_THREADS = '1';
-  setBlasThreads(1);
+  const rounds = Number(option(argv, 'rounds', quick ? '2' : '3'));
+  const threadsList = option(argv, 'threads', '1,2').split(',').map(Number);
   const report = await initBackend();
   const models: Model[] = [
     { name: 'lenet', pad: 2, steps: quick ? 5 : 20 },
-    { name: 'vgg', pad: 0, steps: quick ? 2 : 4 },
+    { name: 'vgg', pad: 0, steps: quick ? 1 : 2 },
   ];
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ldl-conv-'));
-  const ours: Record<string, { wall: number[]; cpu: number[] }> = {};
+  // Sides: `${threads}:${model}:${kind}` with kind 'tensor' (BP on the tensor path) or `fused-${rule}`; PyTorch 'nn' or `rule-${rule}`.
+  const ours: Record<string, Samples> = {};
+  const torch: Record<string, Samples> = {};
+  const add = (store: Record<string, Samples>, key: string) => (store[key] ??= { wall: [], cpu: [] });
   const runs = models.map((m) => {
     const side = 28 + 2 * m.pad;
     const ds = loadMnist({ limit: BATCH * m.steps, seed: 0, pad: m.pad, normalize: 'standard' });
     fs.writeFileSync(path.join(dir, `${m.name}-x.f32`), Buffer.from(ds.images.buffer, ds.images.byteOffset, ds.images.byteLength));
     fs.writeFileSync(path.join(dir, `${m.name}-y.i32`), Buffer.from(ds.labels.buffer, ds.labels.byteOffset, ds.labels.byteLength));
-    const net = new Network(m.name === 'lenet' ? lenet({ seed: 0 }) : vgg({ seed: 0 }));
-    const optimizer = new Optimizer({ type: 'sgd', lr: 0.01, momentum: 0.9 });
-    const batches = Array.from({ length: m.steps }, (_, s) => ({
-      x: tf.tensor(ds.images.subarray(s * BATCH * side * side, (s + 1) * BATCH * side * side), [BATCH, side, side, 1]),
-      t: tf.oneHot(tf.tensor1d(ds.labels.subarray(s * BATCH, (s + 1) * BATCH), 'int32'), 10).toFloat(),
-    }));
-    ours[m.name] = { wall: [], cpu: [] };
-    const run = () => {
-      const c0 = process.cpuUsage();
-      const w0 = performance.now();
-      let loss = NaN;
-      for (const b of batches) loss = net.trainStep(b.x, b.t, optimizer).loss;
-      ours[m.name].wall.push((performance.now() - w0) / 1e3 / m.steps);
-      const c = process.cpuUsage(c0);
-      ours[m.name].cpu.push((c.user + c.system) / 1e6 / m.steps);
-      return loss;
-    };
-    return { m, net, optimizer, batches, run, parameters: net.parameterCount };
+    const build = (rule: RuleName) => new Network(m.name === 'lenet' ? lenet({ seed: 0, rule, feedback: rule === 'ldfa' ? { rank: RANK } : {} } as Parameters<typeof lenet>[0]) : vgg({ seed: 0, rule, feedback: rule === 'ldfa' ? { rank: RANK } : {} } as Parameters<typeof vgg>[0]));
+    const xs = Array.from({ length: m.steps }, (_, s) => ds.images.subarray(s * BATCH * side * side, (s + 1) * BATCH * side * side));
+    const ys = Array.from({ length: m.steps }, (_, s) => ds.labels.subarray(s * BATCH, (s + 1) * BATCH));
+    const fused = RULES.map((rule) => {
+      const net = build(rule);
+      const optimizer = new Optimizer({ type: 'sgd', lr: 0.01, momentum: 0.9 });
+      const f = fusedTrainer(net, optimizer);
+      if (!(f instanceof FusedTrainer)) throw new Error(`${m.name} ${rule}: the fused path refused: ${f}`);
+      return { rule, net, optimizer, run: () => xs.forEach((x, s) => f.step(x, ys[s])) };
+    });
+    const tensorNet = build('bp');
+    const tensorOpt = new Optimizer({ type: 'sgd', lr: 0.01, momentum: 0.9 });
+    const batches = xs.map((x, s) => ({ x: tf.tensor(x, [BATCH, side, side, 1]), t: tensorNet.oneHot(ys[s]) }));
+    const tensorRun = () => batches.forEach((b) => tensorNet.trainStep(b.x, b.t, tensorOpt));
+    return { m, fused, tensorNet, tensorOpt, batches, tensorRun, parameters: tensorNet.parameterCount };
   });
   fs.writeFileSync(path.join(dir, 'meta.json'), JSON.stringify({ batch: BATCH, models: models.map((m) => ({ name: m.name, side: 28 + 2 * m.pad, steps: m.steps })) }));
-  // Warm-up (first-use allocation and kernel setup) outside the timed samples.
-  for (const r of runs) {
-    r.run();
-    ours[r.m.name] = { wall: [], cpu: [] };
-  }
-  const torch: Record<string, { wall: number[]; cpu: number[] }> = { lenet: { wall: [], cpu: [] }, vgg: { wall: [], cpu: [] } };
   let torchVersion: string | null = null;
   let torchError: string | null = null;
-  for (let round = 0; round < rounds; round++) {
-    for (const r of runs) for (let k = 0; k < reps; k++) r.run();
-    const { result, error } = runReference('rules_conv_torch.py', ['--dir', dir, '--reps', String(reps)]);
-    if (!result) {
-      torchError = error;
-      continue;
+  const loads: number[] = [os.loadavg()[0]];
+  for (const threads of threadsList) {
+    setBlasThreads(threads);
+    // Warm-up (first-use allocation, im2col scratch, the LDFA optimisers' creation) outside the timed samples.
+    for (const r of runs) {
+      r.fused.forEach((f) => f.run());
+      r.tensorRun();
     }
-    const o = result as Record<string, { wall: number[]; cpu: number[] }> & { torch: string };
-    torchVersion = o.torch;
-    for (const m of models) {
-      torch[m.name].wall.push(...o[m.name].wall);
-      torch[m.name].cpu.push(...o[m.name].cpu);
+    for (let round = 0; round < rounds; round++) {
+      for (const r of runs) {
+        for (let k = 0; k < reps; k++) {
+          for (const f of r.fused) timeInto(add(ours, `${threads}:${r.m.name}:fused-${f.rule}`), r.m.steps, f.run);
+          timeInto(add(ours, `${threads}:${r.m.name}:tensor`), r.m.steps, r.tensorRun);
+        }
+      }
+      process.stderr.write(`  threads ${threads} round ${round + 1}: ours done, PyTorch ... `);
+      const py = spawnSync(PYTHON, [path.join(__dirname, 'rules_conv_torch.py'), '--dir', dir, '--reps', String(reps), '--threads', String(threads), '--rules', RULES.join(','), '--rank', String(RANK)], {
+        encoding: 'utf8',
+        maxBuffer: 64 << 20,
+        env: { ...process.env, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads) },
+      });
+      loads.push(os.loadavg()[0]);
+      if (py.status !== 0) {
+        torchError = (py.stderr || py.error?.message || 'failed').trim().split('\n').slice(-3).join(' | ');
+        process.stderr.write(`failed: ${torchError}\n`);
+        continue;
+      }
+      process.stderr.write('done\n');
+      const o = JSON.parse(py.stdout.trim().split('\n').pop() as string) as Record<string, Samples> & { torch: string; rules: Record<string, Record<string, Samples>> };
+      torchVersion = o.torch;
+      for (const m of models) {
+        const nnKey = add(torch, `${threads}:${m.name}:nn`);
+        nnKey.wall.push(...o[m.name].wall);
+        nnKey.cpu.push(...o[m.name].cpu);
+        for (const rule of RULES) {
+          const s = add(torch, `${threads}:${m.name}:rule-${rule}`);
+          s.wall.push(...o.rules[m.name][rule].wall);
+          s.cpu.push(...o.rules[m.name][rule].cpu);
+        }
+      }
     }
   }
+  setBlasThreads(1);
   fs.rmSync(dir, { recursive: true, force: true });
-  const summary = runs.map((r) => {
-    const name = r.m.name;
-    const w = median(ours[name].wall);
-    const c = median(ours[name].cpu);
-    const tw = torch[name].wall.length ? median(torch[name].wall) : null;
-    const tc = torch[name].cpu.length ? median(torch[name].cpu) : null;
-    return { name, parameters: r.parameters, steps: r.m.steps, samples: ours[name].wall.length, wall: w, cpu: c, torchWall: tw, torchCpu: tc };
+  const med = (s: Samples | undefined) => (s && s.wall.length ? { wall: median(s.wall), cpu: median(s.cpu) } : null);
+  const ms = (s: number) => (1e3 * s).toFixed(1);
+  const label = (n: string) => (n === 'lenet' ? 'LeNet 32x32' : 'VGG-like 28x28');
+  const tables = threadsList.map((threads) => {
+    const rows: string[][] = [];
+    const summary: Record<string, unknown>[] = [];
+    for (const r of runs) {
+      const name = r.m.name;
+      const pairs: [string, string, string][] = [
+        ...RULES.map((rule): [string, string, string] => [`${rule}${rule === 'ldfa' ? ` r=${RANK}` : ''} fused / custom autograd function`, `fused-${rule}`, `rule-${rule}`]),
+        ['bp fused / nn autograd', 'fused-bp', 'nn'],
+        ['bp tensor path / nn autograd', 'tensor', 'nn'],
+      ];
+      for (const [what, ourKind, torchKind] of pairs) {
+        const a = med(ours[`${threads}:${name}:${ourKind}`]);
+        const b = med(torch[`${threads}:${name}:${torchKind}`]);
+        summary.push({ model: name, what, ours: a, torch: b });
+        rows.push([
+          `${label(name)}: ${what}`,
+          a ? `${ms(a.wall)} / ${ms(a.cpu)}` : 'n/a',
+          b ? `${ms(b.wall)} / ${ms(b.cpu)}` : `n/a (${torchError})`,
+          a && b ? `${(b.wall / a.wall).toFixed(2)} / ${(b.cpu / a.cpu).toFixed(2)}` : 'n/a',
+        ]);
+      }
+    }
+    const columns = [`step, batch 64, ${threads} thread${threads > 1 ? 's' : ''} each side`, 'ours ms (wall / CPU)', 'PyTorch ms (wall / CPU)', 'ours / PyTorch samples per s (wall / CPU)'];
+    const title = `rules-conv: conv training steps, ${threads} BLAS thread${threads > 1 ? 's' : ''} each side (${report.line}; load ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)})`;
+    console.log(`\n${title}`);
+    for (const row of [columns, ...rows]) console.log('  ' + row.join('  |  '));
+    return { threads, title, columns, rows, summary };
   });
-  const label = (n: string) => (n === 'lenet' ? 'LeNet (BioTorch), 32x32' : 'VGG-like (vgg()), 28x28');
-  const ms = (s: number | null) => (s === null ? 'n/a' : (1e3 * s).toFixed(1));
-  const rows = summary.map((s) => [
-    `${label(s.name)}, ${s.parameters} parameters`,
-    `${ms(s.wall)} / ${ms(s.cpu)}`,
-    s.torchWall === null ? `n/a (${torchError})` : `${ms(s.torchWall)} / ${ms(s.torchCpu)}`,
-    s.torchWall === null ? 'n/a' : `${(s.torchWall / s.wall).toFixed(2)} / ${(s.torchCpu! / s.cpu).toFixed(2)}`,
-  ]);
-  const columns = ['BP step, batch 64, one core', 'ours ms (wall / CPU)', 'PyTorch ms (wall / CPU)', 'ours / PyTorch samples per s (wall / CPU)'];
-  const title = `rules-conv: conv training steps, tensor path, one core each side (${report.line}; load ${os.loadavg()[0].toFixed(1)})`;
-  console.log(`\n${title}`);
-  for (const r of [columns, ...rows]) console.log('  ' + r.join('  |  '));
   const out = path.join(ROOT, 'out', 'bench');
   fs.mkdirSync(out, { recursive: true });
   fs.writeFileSync(path.join(out, 'rules-conv.json'), JSON.stringify({
@@ -121,18 +186,23 @@ async function main(): Promise<void> {
     quick,
     reps,
     rounds,
+    threads: threadsList,
     backend: report,
-    loadAverage: os.loadavg(),
+    loadAverages: loads,
+    parameters: Object.fromEntries(runs.map((r) => [r.m.name, r.parameters])),
     torch: { version: torchVersion, error: torchError, samples: torch },
     ours,
-    summary,
-    tables: [{ title, columns, rows }],
-    note: 'Both sides train the same architecture from their own Xavier-uniform draws on the same MNIST batches; the step time does not depend on the weights\' values. Ours runs on the tfjs tensor path: conv and pooling layers have no fused kernels yet.',
+    tables,
+    note: 'Both sides train the same architecture from their own Xavier-uniform draws on the same MNIST batches; the step time does not depend on the weights\' values. The fused step is what train() runs for these nets; the tensor path is Network.trainStep.',
   }, null, 2));
   runs.forEach((r) => {
     r.batches.forEach((b) => tf.dispose([b.x, b.t]));
-    r.optimizer.dispose();
-    r.net.dispose();
+    r.fused.forEach((f) => {
+      f.optimizer.dispose();
+      f.net.dispose();
+    });
+    r.tensorOpt.dispose();
+    r.tensorNet.dispose();
   });
 }
 
