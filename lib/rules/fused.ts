@@ -182,7 +182,7 @@ interface ConvKernels {
   convForward(act: number, rows: number, H: number, W: number, C: number, OH: number, OW: number, OC: number, k: number, stride: number,
     padTop: number, padLeft: number, x: Float32Array, w: Float32Array, b: Float32Array | null, cols: Float32Array | null, a: Float32Array): void;
   convBackward(act: number, rows: number, H: number, W: number, C: number, OH: number, OW: number, OC: number, k: number, stride: number,
-    padTop: number, padLeft: number, x: Float32Array, cols: Float32Array | null, h: Float32Array | null, delta: Float32Array, gW: Float32Array,
+    padTop: number, padLeft: number, x: Float32Array, cols: Float32Array | null, kept: boolean, h: Float32Array | null, delta: Float32Array, gW: Float32Array,
     gb: Float32Array | null, mode: number, dx: Float32Array | null, k1: Float32Array | null, k2: Float32Array | null,
     e: Float32Array | null, rank: number, classes: number, scratch: Float32Array | null, scale: number, clip: number): void;
   maxPoolBackward(rows: number, inSize: number, outSize: number, dy: Float32Array, argmax: Int32Array, dx: Float32Array): void;
@@ -242,6 +242,13 @@ const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
  * the whole batch (VGG's second layer: 58 MB) by 20-30% per layer (measured 2026-12-06).
  */
 const COLS_CHUNK_FLOATS = 1 << 18;
+/**
+ * A conv layer whose whole batch's im2col has at most this many floats (8 MB) keeps it from the forward pass in a
+ * buffer of its own, and its backward pass skips rebuilding it (LeNet's layers at batch 64, vgg()'s first and
+ * 7x7/3x3 layers); a larger one is rebuilt chunk by chunk in the shared scratch, which measured faster for the
+ * VGG net's 28x28 and 14x14 layers (15-58 MB).
+ */
+const KEEP_COLS_FLOATS = 1 << 21;
 function colsChunk(l: FusedLayer): number {
   const perImage = l.positions * l.taps;
   return perImage * Math.max(1, Math.floor(COLS_CHUNK_FLOATS / perImage));
@@ -373,6 +380,8 @@ export class FusedTrainer {
    * and the weight gradient's), then the chunk's signal rows before col2im (backward). Sized by COLS_CHUNK_FLOATS.
    */
   private cols: Float32Array;
+  /** Per conv node: the whole batch's im2col, kept from the forward pass for the backward pass (KEEP_COLS_FLOATS). */
+  private keptCols: Float32Array[];
   private gW: Float32Array[];
   private gb: Float32Array[];
   private scratch: Float32Array[];
@@ -401,6 +410,7 @@ export class FusedTrainer {
     this.d = nodes.map(() => empty);
     this.cols = new Float32Array(Math.max(0, ...params.map((l) => (l.conv && !l.conv.identity ? colsChunk(l) : 0))));
     this.argmax = nodes.map(() => new Int32Array(0));
+    this.keptCols = nodes.map(() => empty);
     this.gW = perParam((l) => new Float32Array(l.taps * l.nOut), empty);
     this.gb = perParam((l) => new Float32Array(l.layer.bias ? l.nOut : 0), empty);
     this.scratch = perParam((l) => new Float32Array(l.mode === Mode.Sign ? l.taps * l.nOut : 0), empty);
@@ -428,6 +438,10 @@ export class FusedTrainer {
       }
       const l = node;
       const positions = rows * l.positions;
+      if (l.conv && !l.conv.identity) {
+        const images = Math.min(rows, Math.floor(KEEP_COLS_FLOATS / (l.positions * l.taps)));
+        if (images > 0) this.keptCols[i] = ensure(this.keptCols[i], images * l.positions * l.taps);
+      }
       if (l.pathway instanceof LowRankPathway) {
         const r = l.pathway.rank;
         this.scratch[i] = ensure(this.scratch[i], (l.mode === Mode.DirectLowRank ? rows : positions) * r);
@@ -539,8 +553,20 @@ export class FusedTrainer {
     const w = dataOf(l.layer.weight);
     const b = l.layer.bias ? dataOf(l.layer.bias) : null;
     const g = l.conv;
-    if (g) k.convForward(l.act, n, g.H, g.W, g.C, g.OH, g.OW, g.OC, g.k, g.stride, g.padTop, g.padLeft, input, w, b, g.identity ? null : this.cols, this.h[i]);
+    if (g) k.convForward(l.act, n, g.H, g.W, g.C, g.OH, g.OW, g.OC, g.k, g.stride, g.padTop, g.padLeft, input, w, b, this.colsOf(i, n), this.h[i]);
     else k.denseForward(l.act, n, l.taps, l.nOut, input, w, b, this.h[i]);
+  }
+
+  /** Whether conv layer `l` keeps a batch of n rows' im2col from its forward pass (a function of n only: a seeded run repeats). */
+  private keeps(l: FusedLayer, n: number): boolean {
+    return !!l.conv && !l.conv.identity && n * l.positions * l.taps <= KEEP_COLS_FLOATS;
+  }
+
+  /** The im2col buffer conv node i uses at n rows: its own kept one, the shared chunk scratch, or none (identity). */
+  private colsOf(i: number, n: number): Float32Array | null {
+    const l = this.nodes[i] as FusedLayer;
+    if (!l.conv || l.conv.identity) return null;
+    return this.keeps(l, n) ? this.keptCols[i] : this.cols;
   }
 
   /** The pathway's `learn` on tensors viewing this step's buffers (no copies), as Network.trainStep calls it. */
@@ -603,7 +629,7 @@ export class FusedTrainer {
       this.k.denseBackward(l.act, n, l.taps, l.nOut, input, h, delta, this.gW[i], gb, mode, dx, k1, k2, e, rank, this.classes, scratch, l.scale, clip);
       return;
     }
-    this.k.convBackward(l.act, n, g.H, g.W, g.C, g.OH, g.OW, g.OC, g.k, g.stride, g.padTop, g.padLeft, input, g.identity ? null : this.cols, h, delta,
+    this.k.convBackward(l.act, n, g.H, g.W, g.C, g.OH, g.OW, g.OC, g.k, g.stride, g.padTop, g.padLeft, input, this.colsOf(i, n), this.keeps(l, n), h, delta,
       this.gW[i], gb, mode, dx, k1, k2, e, rank, this.classes, scratch, l.scale, clip);
   }
 

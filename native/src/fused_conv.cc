@@ -8,18 +8,22 @@
 // [k, k, C, OC] read as a matrix [k*k*C, OC], output [N, OH, OW, OC]. With
 // cols = im2col(x) [N*OH*OW, k*k*C] (im2col.h: one row per output position,
 // one column per filter tap; zeros in the padding), a = cols W + b and
-// h = f(a):
-//   convForward    cols = im2col(x) into the caller's buffer (kept for the
-//                  backward pass), a = cols W (+ b) by one sgemm with beta = 1
-//                  over the bias rows, h = f(a) in place.
-//   convBackward   delta = dh * f'(h) in place, gW = cols^T delta,
-//                  gb = column sums of delta over examples and positions
-//                  (double sums), and the signal to the input by the layer's
-//                  pathway (fused_common.h's Propagate):
-//                    kernel, sign, low rank: the signal's im2col rows
+// h = f(a). The column matrix is built a chunk of images at a time in one
+// caller-owned buffer (as many images as it holds; sized near 1 MB so that a
+// chunk stays in cache between im2col and its products):
+//   convForward    per chunk cols = im2col(x), a = cols W (+ b) by one sgemm
+//                  with beta = 1 over the bias rows; then h = f(a) in place.
+//   convBackward   delta = dh * f'(h) in place, gb = column sums of delta
+//                  over examples and positions (double sums), and per chunk
+//                  cols = im2col(x) again, gW += cols^T delta (cheaper than
+//                  keeping a large batch's cols: measured on the VGG net; a
+//                  small one the caller keeps from the forward pass, `kept`),
+//                  then the signal to the input by the layer's pathway:
+//                    kernel, sign, low rank: the chunk's signal rows
 //                      dcols = delta K^T, delta (s sign(W))^T or (delta P^T) Q^T
-//                      (P [r, OC] a 1x1 conv to r channels, Q [k, k, C, r]),
-//                      then dx = col2im(dcols), the adjoint of im2col
+//                      (P [r, OC] a 1x1 conv to r channels, Q [k, k, C, r])
+//                      into the same buffer, then dx += col2im(dcols), the
+//                      adjoint of im2col
 //                    direct, direct low rank: dx = e B or (e P^T) Q^T on the
 //                      flat input (B [classes, H*W*C]), as for a dense layer
 //                  optionally clamped to +-clip (LDFA's backward clip).
@@ -28,10 +32,11 @@
 //                  pass (first maximum on ties, as the reference kernel).
 // Where im2col is the identity (a 1x1 kernel at stride 1 without padding, or
 // a kernel covering the whole unpadded input, e.g. LeNet's last conv: one
-// output position) x is its own column matrix: cols and dcols may be null,
-// and gW and dx come from x and into dx directly.
+// output position) x is its own column matrix: cols may be null, and the
+// products read x and write dx directly.
 #include <napi.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -79,42 +84,63 @@ ConvArgs ReadConv(Reader& r) {
   return a;
 }
 
+// Images per chunk: as many as the caller's cols buffer holds (at least one). The caller sizes it near 2^18 floats,
+// as ldl_native.cc's tfjs kernels do: a chunk's column matrix then stays in cache between im2col and its products,
+// which measured faster than one im2col of the whole batch (a 58 MB matrix for the VGG net's second layer).
+int64_t ChunkOf(const ConvArgs& g, int64_t colsLength) {
+  const int64_t per = std::max<int64_t>(1, g.OH * g.OW * g.taps());
+  return std::max<int64_t>(1, std::min<int64_t>(g.rows, colsLength / per));
+}
+
 // convForward(act, rows, H, W, C, OH, OW, OC, k, stride, padTop, padLeft, x, w, b | null, cols | null, a)
+// cols: scratch of at least OH*OW*k*k*C floats (one image's column matrix) unless im2col is the identity.
 Napi::Value ConvForward(const Napi::CallbackInfo& info) {
   Reader r(info, "convForward");
   const ConvArgs g = ReadConv(r);
-  const int64_t K = g.taps(), rowsP = g.positions();
+  const int64_t K = g.taps(), P = g.OH * g.OW, rowsP = g.positions();
   const bool identity = r.Ok() && g.identity();
   const float* x = r.F32("x", g.rows * g.H * g.W * g.C);
   const float* w = r.F32("w", K * g.OC);
   const float* b = r.F32("b", g.OC, true);
-  float* cols = r.F32("cols", identity ? 0 : rowsP * K, identity);
+  float* cols = r.F32("cols", identity ? 0 : P * K, identity);
   float* a = r.F32("a", rowsP * g.OC);
   if (!r.Finish()) return info.Env().Undefined();
-  const float* src = x;
-  if (!identity) {
-    ldl::Im2col(g.geometry(), x, 0, g.rows, cols);
-    src = cols;
-  }
   if (b) BiasRows(rowsP, g.OC, b, a);
-  Mul(false, false, rowsP, g.OC, K, src, K, w, g.OC, b ? 1.0f : 0.0f, a, g.OC);
+  const float beta = b ? 1.0f : 0.0f;
+  if (identity) {
+    Mul(false, false, rowsP, g.OC, K, x, K, w, g.OC, beta, a, g.OC);
+  } else {
+    const ldl::Conv geometry = g.geometry();
+    const int64_t chunk = ChunkOf(g, static_cast<int64_t>(info[15].As<Napi::TypedArray>().ElementLength()));
+    for (int64_t n0 = 0; n0 < g.rows; n0 += chunk) {
+      const int64_t n1 = std::min(g.rows, n0 + chunk);
+      ldl::Im2col(geometry, x, n0, n1, cols);
+      Mul(false, false, (n1 - n0) * P, g.OC, K, cols, K, w, g.OC, beta, a + n0 * P * g.OC, g.OC);
+    }
+  }
   Activate(static_cast<int>(g.act), rowsP * g.OC, a);
   return info.Env().Undefined();
 }
 
-// convBackward(act, rows, H, W, C, OH, OW, OC, k, stride, padTop, padLeft, x, cols | null, h | null, delta, gW, gb | null,
-//              mode, dx | null, dcols | null, k1 | null, k2 | null, e | null, rank, classes, scratch | null, scale, clip)
+// convBackward(act, rows, H, W, C, OH, OW, OC, k, stride, padTop, padLeft, x, cols | null, kept, h | null, delta, gW, gb | null,
+//              mode, dx | null, k1 | null, k2 | null, e | null, rank, classes, scratch | null, scale, clip)
 // k1: K [k*k*C, OC] (kernel), W (sign), B [classes, H*W*C] (direct), Q [k*k*C, rank] (low rank), Q [H*W*C, rank]
 // (direct low rank); k2: M or null (sign), P [rank, OC] (low rank), P [rank, classes] (direct low rank);
 // e: the output error [rows, classes]; scratch: k*k*C*OC (sign), rows*OH*OW*rank (low rank), rows*rank (direct low rank);
-// dcols: rows*OH*OW*k*k*C for kernel, sign and low rank unless im2col is the identity.
+// cols: scratch as convForward's (im2col is recomputed chunk by chunk for gW, then the chunk's signal rows
+// dcols overwrite it before col2im), null where im2col is the identity; kept: cols holds the whole batch's im2col
+// from this step's convForward (given a buffer of rows*OH*OW*k*k*C floats): gW is one product over it, and the signal
+// rows then overwrite it whole.
 Napi::Value ConvBackward(const Napi::CallbackInfo& info) {
   Reader r(info, "convBackward");
   const ConvArgs g = ReadConv(r);
-  const int64_t K = g.taps(), rowsP = g.positions(), inSize = g.H * g.W * g.C;
+  const int64_t K = g.taps(), P = g.OH * g.OW, rowsP = g.positions(), inSize = g.H * g.W * g.C;
   const bool identity = r.Ok() && g.identity();
-  const float* x = r.F32("x", identity ? g.rows * inSize : 0, !identity);
-  const float* cols = r.F32("cols", identity ? 0 : rowsP * K, identity);
+  const float* x = r.F32("x", g.rows * inSize);
+  float* cols = r.F32("cols", identity ? 0 : P * K, identity);
+  const bool kept = r.Flag("kept");
+  if (r.Ok() && kept && !identity && static_cast<int64_t>(info[13].As<Napi::TypedArray>().ElementLength()) < rowsP * K)
+    r.Error("cols", "must hold the whole batch's im2col (" + std::to_string(rowsP * K) + " floats) when kept");
   const float* h = r.F32("h", rowsP * g.OC, true);
   float* delta = r.F32("delta", rowsP * g.OC);
   float* gW = r.F32("gW", K * g.OC);
@@ -122,9 +148,7 @@ Napi::Value ConvBackward(const Napi::CallbackInfo& info) {
   const int64_t mode = r.Int("mode");
   if (r.Ok() && mode > kDirectLowRank) r.Error("mode", "must be an integer in [0, 5]");
   const bool propagates = r.Ok() && mode != kNone;
-  const bool viaCols = mode == kKernel || mode == kSign || mode == kLowRank;
   float* dx = r.F32("dx", propagates ? g.rows * inSize : 0, !propagates);
-  float* dcols = r.F32("dcols", propagates && viaCols && !identity ? rowsP * K : 0, !(propagates && viaCols && !identity));
   // The pathway's arrays: presence and lengths depend on the mode and the rank, so they are checked after all are read.
   const float* k1 = r.F32("k1", 0, true);
   const float* k2 = r.F32("k2", 0, true);
@@ -133,8 +157,6 @@ Napi::Value ConvBackward(const Napi::CallbackInfo& info) {
   float* scratch = r.F32("scratch", 0, true);
   const float scale = static_cast<float>(r.Real("scale"));
   const double clip = r.Real("clip");
-  if (r.Ok() && identity && !x) r.Error("x", "must be given where im2col is the identity (it is the column matrix)");
-  if (r.Ok() && !identity && !cols) r.Error("cols", "must be given (the forward pass's im2col buffer)");
   if (r.Ok() && g.act != kLinear && !h) r.Error("h", "must be given for a nonlinear activation");
   // want < 0: may be null; want > 0: required with at least that many elements.
   auto check = [&](const char* arg, int index, const float* ptr, int64_t want) {
@@ -152,20 +174,33 @@ Napi::Value ConvBackward(const Napi::CallbackInfo& info) {
   if (!r.Finish()) return info.Env().Undefined();
 
   if (g.act != kLinear) TimesDerivative(static_cast<int>(g.act), rowsP * g.OC, h, delta);
-  const float* src = identity ? x : cols;
-  Mul(true, false, K, g.OC, rowsP, src, K, delta, g.OC, 0.0f, gW, g.OC);
   if (gb) ColumnSums(rowsP, g.OC, delta, gb);
-  if (mode == kNone) return info.Env().Undefined();
-  if (viaCols) {
-    Propagate(static_cast<int>(mode), rowsP, K, g.OC, delta, k1, k2, nullptr, rank, classes, scratch, scale, identity ? dx : dcols);
-    if (!identity) {
-      ldl::ZeroFloats(dx, g.rows * inSize);
-      ldl::Col2im(g.geometry(), dcols, 0, g.rows, dx);
-    }
+  const bool viaCols = mode == kKernel || sign || low;
+  // The kernel carrying the signal back as a matrix [K, OC]: W or B as given, sign(W) times M or the scale built once.
+  const float* back = mode == kKernel ? k1 : sign ? scratch : nullptr;
+  if (sign) SignKernel(K * g.OC, k1, k2, scale, scratch);
+  if (identity) {
+    Mul(true, false, K, g.OC, rowsP, x, K, delta, g.OC, 0.0f, gW, g.OC);
+    if (viaCols && back) Mul(false, true, rowsP, K, g.OC, delta, g.OC, back, g.OC, 0.0f, dx, K);
+    if (low) Propagate(kLowRank, rowsP, K, g.OC, delta, k1, k2, nullptr, rank, classes, scratch, scale, dx);
   } else {
-    Propagate(static_cast<int>(mode), g.rows, inSize, g.OC, delta, k1, k2, e, rank, classes, scratch, scale, dx);
+    const ldl::Conv geometry = g.geometry();
+    const int64_t chunk = kept ? g.rows : ChunkOf(g, static_cast<int64_t>(info[13].As<Napi::TypedArray>().ElementLength()));
+    if (viaCols) ldl::ZeroFloats(dx, g.rows * inSize);
+    for (int64_t n0 = 0; n0 < g.rows; n0 += chunk) {
+      const int64_t n1 = std::min(g.rows, n0 + chunk), m = (n1 - n0) * P;
+      const float* d = delta + n0 * P * g.OC;
+      if (!kept) ldl::Im2col(geometry, x, n0, n1, cols);
+      Mul(true, false, K, g.OC, m, cols, K, d, g.OC, n0 == 0 ? 0.0f : 1.0f, gW, g.OC);
+      if (!viaCols) continue;
+      // The chunk's signal rows overwrite its column matrix, then go back to the input positions.
+      if (back) Mul(false, true, m, K, g.OC, d, g.OC, back, g.OC, 0.0f, cols, K);
+      else Propagate(kLowRank, m, K, g.OC, d, k1, k2, nullptr, rank, classes, scratch + n0 * P * rank, scale, cols);
+      ldl::Col2im(geometry, cols, n0, n1, dx);
+    }
   }
-  if (clip > 0) Clamp(static_cast<float>(clip), g.rows * inSize, dx);
+  if (direct || dlow) Propagate(static_cast<int>(mode), g.rows, inSize, g.OC, delta, k1, k2, e, rank, classes, scratch, scale, dx);
+  if (propagates && clip > 0) Clamp(static_cast<float>(clip), g.rows * inSize, dx);
   return info.Env().Undefined();
 }
 

@@ -173,12 +173,13 @@ test('fused conv steps equal the reference path for every pathway, on random con
   });
 });
 
-test('fused conv steps equal the reference path when im2col runs in several chunks of images', { skip }, () => {
-  // 18x17x3 'same' 3x3: 306 positions x 27 taps per image, so the 1 MB scratch holds 31 images and 40 rows take two chunks.
+test('fused conv steps equal the reference path when im2col runs in chunks of images and when a layer keeps it whole', { skip }, () => {
+  // 60 rows of 32x31x4 'same' 3x3: 992 positions x 36 taps per image, over the 2^21 floats a layer keeps, so its
+  // im2col is rebuilt in the backward pass in chunks of 7 images; the second layer (16x15) keeps its 60 images' whole.
   const layers = [conv(4, 3, 'same'), act('relu'), pool(2), conv(3, 3, 'same'), act('tanh'), flat, dense(3)];
   for (const [rule, feedback] of [['bp', {}], ['usf', {}], ['ldfa', { rank: 2, ldfaRule: 'fixed-p' }], ['dfa', {}]] as const) {
     const opt: OptimizerOptions = SIGN.has(rule) ? { lr: 0.1 } : SGD;
-    assertSame(`${rule} in chunks`, { inputShape: [18, 17, 3], layers, seed: 12, rule, feedback }, opt, 40, 2, 13);
+    assertSame(`${rule} in chunks`, { inputShape: [32, 31, 4], layers, seed: 12, rule, feedback }, opt, 60, 2, 13);
   }
 });
 
@@ -309,7 +310,8 @@ test('the conv and pooling kernels check their arguments and name them', { skip 
   assert.throws(() => k.convForward(...geometry, f(31), f(18), null, f(36), f(16)), /ldl_native\.convForward: x has 31 elements, needs 32/);
   assert.throws(() => k.convForward(...geometry, f(32), f(18), null, f(8), f(16)), /ldl_native\.convForward: cols has 8 elements, needs 36/);
   assert.throws(() => k.convForward(1, 2, 4, 4, 1, 3, 2, 2, 3, 2, 0, 0, f(32), f(18), null, f(36), f(24)), /OH and OW must be positive and their last window must overlap the input/);
-  assert.throws(() => k.convBackward(...geometry, f(32), f(36), f(16), f(16), f(18), null, 1, f(32), null, null, null, 0, 3, null, 0, 0), /ldl_native\.convBackward: k1 must be a Float32Array for mode 1/);
+  assert.throws(() => k.convBackward(...geometry, f(32), f(36), false, f(16), f(16), f(18), null, 1, f(32), null, null, null, 0, 3, null, 0, 0), /ldl_native\.convBackward: k1 must be a Float32Array for mode 1/);
+  assert.throws(() => k.convBackward(...geometry, f(32), f(36), true, f(16), f(16), f(18), null, 0, null, null, null, null, 0, 3, null, 0, 0), /ldl_native\.convBackward: cols must hold the whole batch's im2col \(72 floats\) when kept/);
   assert.throws(() => k.maxPoolBackward(1, 4, 1, f(1), Int32Array.from([4]), f(4)), /ldl_native\.maxPoolBackward: argmax must lie in \[-1, rows \* inSize\): 4 at 0/);
 });
 
