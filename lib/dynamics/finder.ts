@@ -48,7 +48,10 @@ export interface FixedPointFinderOptions {
    * each step halved until q decreases. Reaches the float64 floor where a fixed
    * point is near; leaves a point where q stops decreasing. Only for systems with
    * stepF64 and jacobianF64 (the built-in cells).
-   * Default: 20 for such systems, 0 for any other (FixedPointFinder has none).
+   * Default: 20 for such systems when the search is for fixed points
+   * (acceptQ not above tolQ), else 0 -- for any other system (FixedPointFinder
+   * has no Newton step) and for a slow-point search (acceptQ > tolQ), where
+   * Newton would move slow points towards the nearest true fixed point.
    * Why on by default: float32 Adam stalls near slow modes (|lambda| ~ 0.997) at
    * q ~ 1e-7 to 1e-6, above acceptQ. Measured (2026-12-06, GRU on the 3-bit
    * flip-flop, Adam lr 0.01, 512 initial states from 128 trials + noise 0.5):
@@ -56,8 +59,7 @@ export interface FixedPointFinderOptions {
    * with maxIters 20000 or acceptQ 1e-10), 12 with 5 steps, 26 with 20
    * (8 stable, 12 with one unstable mode, 6 with two); 16 units after 300 steps
    * gave 1, 18 and 22. 20 steps cost 11 s against 2.2 s for the 32-unit search.
-   * A search for slow points (acceptQ above the fixed-point level) should pass
-   * 0: Newton moves a slow point towards the nearest true fixed point.
+   * A slow-point search with acceptQ = tolQ should pass 0 itself.
    */
   newtonSteps?: number;
   /** Compute Jacobians and their eigendecompositions (default true). */
@@ -190,7 +192,7 @@ export class FixedPointFinder {
       rerunQOutliers: o.rerunQOutliers ?? false,
       qOutlierFactor: checkNumber('qOutlierFactor', o.qOutlierFactor ?? 10, 1),
       acceptQ: checkNumber('acceptQ', o.acceptQ ?? tolQ, 0),
-      newtonSteps: checkInteger('newtonSteps', o.newtonSteps ?? ((system as DynamicalSystem).stepF64 && (system as DynamicalSystem).jacobianF64 ? DEFAULT_NEWTON_STEPS : 0), 0),
+      newtonSteps: checkInteger('newtonSteps', o.newtonSteps ?? ((system as DynamicalSystem).stepF64 && (system as DynamicalSystem).jacobianF64 && !((o.acceptQ ?? tolQ) > tolQ) ? DEFAULT_NEWTON_STEPS : 0), 0),
       computeJacobians: o.computeJacobians ?? true,
       marginalTolerance: checkNumber('marginalTolerance', o.marginalTolerance ?? MARGINAL_TOLERANCE, 0, 1),
       timeLimitSeconds: o.timeLimitSeconds === undefined ? Infinity : checkNumber('timeLimitSeconds', o.timeLimitSeconds, 0),

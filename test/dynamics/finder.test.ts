@@ -348,7 +348,12 @@ test('a hand-built GRU with 27 known fixed points: all found with default option
   const z = 1 / (1 + Math.exp(-4));
   const rng = new Rng(3);
   const x0 = { values: Float32Array.from({ length: 256 * 3 }, () => rng.uniformIn(-1.2, 1.2)), count: 256 };
-  const r = new FixedPointFinder(cell, { progress: false }).find(x0, [0]);
+  const finder = new FixedPointFinder(cell, { progress: false });
+  // The default Newton steps: 20 for a built-in cell's fixed-point search, 0 for a slow-point search or a user's step.
+  assert.equal(finder.options.newtonSteps, 20);
+  assert.equal(new FixedPointFinder(cell, { acceptQ: 1e-8 }).options.newtonSteps, 0);
+  assert.equal(new FixedPointFinder({ stateSize: 1, inputSize: 0, step: (h) => h }).options.newtonSteps, 0);
+  const r = finder.find(x0, [0]);
   const fp = r.fixedPoints;
   assert.equal(fp.length, 27, fp.summary());
   const seen = new Set<string>();
