@@ -20,7 +20,9 @@
  *   console.log(search.fixedPoints.summary());                 // stable / marginal / unstable, counts by unstable modes, q range
  *   const graph = topologyGraph(net.cell, search.fixedPoints); // saddles -> fixed points along unstable modes
  *   new FixedPointFinder({ step, stateSize, inputSize }).find(x0, u);   // any step function of your own
- * Populations of networks for the notebook run on the pool from lib/studies/rnn-fixed-points.
+ *   const d = topologyDistance(fixedPointGraph(fpA, graphA), fixedPointGraph(fpB, graphB)); // 0: same topology
+ * Populations (architecture x nonlinearity x seed) run as pool jobs through runPopulation (population.ts),
+ * each member's result saved so that an interrupted run resumes; the studies' jobs are in lib/studies.
  */
 export { CELL_KINDS, CELL_TABLE, cellDefinition, cellFromJSON, createCell } from './cells/table';
 export type { CellKind } from './cells/table';
