@@ -93,6 +93,8 @@ export interface SentimentSettings {
   analysisReviews: number;
   units: number;
   embeddingSize: number;
+  /** SD of the embedding entries at initialisation (small: Adam's steps then move words' embeddings by a large fraction). */
+  embeddingScale: number;
   epochs: number;
   batchSize: number;
   learningRate: number;
@@ -118,13 +120,17 @@ export interface SentimentJobResult {
   stateSize: number;
   train: { steps: number; epochLoss: number[]; epochAccuracy: number[]; wallSeconds: number };
   testAccuracy: number;
-  untrainedTestAccuracy: number;
+  /** Accuracy of the untrained network on the analysis reviews (chance level: about 0.5). */
+  untrainedAccuracy: number;
   /** Explained-variance ratios of the top 10 PCs of the states, trained and untrained. */
   pcaTrained: number[];
   pcaUntrained: number[];
   fixedPoints: {
     count: number;
     qMax: number;
+    /** Searches that ended above the acceptance level (slow points or unfinished), and their median q. */
+    notConverged: number;
+    notConvergedMedianQ: number;
     /** Fraction of the points' variance along their first PC (1 = a line). */
     lineVariance: number;
     /** |cos(line direction, readout)| and |cos| of a random direction for scale, sqrt(1/N) roughly. */
@@ -161,6 +167,7 @@ function checkSettings(s: SentimentSettings): void {
   checkInteger('settings.dataSeed', s.dataSeed, 0, 0xfffffffe);
   checkNumber('settings.learningRate', s.learningRate, 0);
   checkNumber('settings.finderNoise', s.finderNoise, 0);
+  checkNumber('settings.embeddingScale', s.embeddingScale, 0);
 }
 
 /** tau = 1 / |ln |lambda|| in steps (Infinity at |lambda| = 1). */
@@ -246,17 +253,22 @@ export async function sentimentJob(args: SentimentJobArgs, ctx?: Pick<JobContext
   const common = { vocabSize: s.vocabSize, maxLength: s.maxLength };
   const train = loadImdb({ ...common, split: 'train', limit: s.trainReviews, seed: s.dataSeed });
   const test = loadImdb({ ...common, split: 'test', limit: s.testReviews, seed: s.dataSeed + 1 });
+  // Analysis reviews spread evenly over the test subset (it is in file order: negatives first).
   const nA = Math.min(s.analysisReviews, test.count);
-  const analysis = { sequences: test.sequences.subarray(0, nA * s.maxLength), labels: test.labels.subarray(0, nA), size: nA, maxLength: s.maxLength };
+  const pick = Array.from({ length: nA }, (_, i) => Math.floor((i * test.count) / nA));
+  const analysis = { sequences: new Int32Array(nA * s.maxLength), labels: Int32Array.from(pick, (i) => test.labels[i]), size: nA, maxLength: s.maxLength };
+  pick.forEach((i, r) => analysis.sequences.set(test.sequences.subarray(i * s.maxLength, (i + 1) * s.maxLength), r * s.maxLength));
   const before = tf.memory().numTensors;
-  const model = SequenceClassifier.create({ kind: args.kind, units: s.units, embeddingSize: s.embeddingSize, vocabSize: s.vocabSize, seed });
+  const model = SequenceClassifier.create({ kind: args.kind, units: s.units, embeddingSize: s.embeddingSize, embeddingScale: s.embeddingScale, vocabSize: s.vocabSize, seed });
   try {
     const S = model.cell.stateSize;
     const D = s.embeddingSize;
     const k = Math.min(10, S);
     const untrainedStates = sequenceStates(model, analysis);
     const pcaUntrained = Array.from(pca(untrainedStates.states, S, k).explainedRatio);
-    const untrainedTestAccuracy = evaluateSequenceClassifier(model, test).accuracy;
+    let untrainedCorrect = 0;
+    untrainedStates.logits.forEach((y, r) => { if ((y > 0 ? 1 : 0) === analysis.labels[r]) untrainedCorrect++; });
+    const untrainedAccuracy = untrainedCorrect / nA;
     const tr = trainSequenceClassifier(model, train, {
       epochs: s.epochs, batchSize: s.batchSize, learningRate: s.learningRate, seed, progress: false,
       onProgress: ctx ? (i) => ctx.progress((0.85 * i.step) / i.steps, `${args.kind} loss ${i.loss.toFixed(3)}`) : undefined,
@@ -281,7 +293,9 @@ export async function sentimentJob(args: SentimentJobArgs, ctx?: Pick<JobContext
     const acceptQ = (QSTAR_PAPER * model.cell.units) / 2;
     const finder = new FixedPointFinder(model.cell, { progress: false, maxIters: s.finderMaxIters, tolQ: acceptQ / 100, acceptQ });
     const x0 = finder.sampleStates({ values: states, count: states.length / S }, s.initialStates, s.finderNoise, seed);
-    const fp = finder.find(x0, new Array(D).fill(0)).fixedPoints;
+    const search = finder.find(x0, new Array(D).fill(0));
+    const fp = search.fixedPoints;
+    const slowQ = Array.from(search.notConverged.qstar).sort((a, b) => a - b);
     const n = fp.length;
     const logits: number[] = [];
     for (let i = 0; i < n; i++) {
@@ -325,9 +339,9 @@ export async function sentimentJob(args: SentimentJobArgs, ctx?: Pick<JobContext
     return {
       kind: args.kind, seed, units: s.units, stateSize: S,
       train: { steps: tr.steps, epochLoss: tr.epochLoss, epochAccuracy: tr.epochAccuracy, wallSeconds: tr.wallSeconds },
-      testAccuracy, untrainedTestAccuracy, pcaTrained: Array.from(statePca.explainedRatio), pcaUntrained,
+      testAccuracy, untrainedAccuracy, pcaTrained: Array.from(statePca.explainedRatio), pcaUntrained,
       fixedPoints: {
-        count: n, qMax: n > 0 ? Math.max(...fp.qstar) : NaN, lineVariance: stats.lineVariance,
+        count: n, qMax: n > 0 ? Math.max(...fp.qstar) : NaN, notConverged: slowQ.length, notConvergedMedianQ: slowQ.length ? slowQ[slowQ.length >> 1] : NaN, lineVariance: stats.lineVariance,
         readoutAlignment: stats.direction ? Math.abs(cosine(stats.direction, readout)) : NaN,
         topEigenvalue: stats.topEigenvalue, logits, rightAlignment: stats.rightAlignment, pc, finalPc: finals, finalLabels: Array.from(analysis.labels),
       },
@@ -455,7 +469,8 @@ export function groupMeans(values: ArrayLike<number>, groups: WordGroups): { pos
  */
 export function estimatedRunSeconds(o: { kinds: readonly CellKind[]; settings: SentimentSettings; meanTokens: number; workers: number }): number {
   const s = o.settings;
-  const perToken: Record<CellKind, number> = { vanilla: 12e-6, ugrnn: 30e-6, gru: 35e-6, lstm: 45e-6 };
+  // CPU seconds per token of a training step (forward and backward), measured as process CPU time (2026-12-06).
+  const perToken: Record<CellKind, number> = { vanilla: 10e-6, ugrnn: 22e-6, gru: 25e-6, lstm: 55e-6 };
   const scale = (s.units / 64) ** 2;
   const jobs = o.kinds.map((k) => {
     const train = s.trainReviews * Math.min(o.meanTokens, s.maxLength) * s.epochs * perToken[k] * scale;

@@ -118,7 +118,7 @@ test('a sentiment pool job with tiny settings: numbers consistent with their def
   await initBackend({ print: false });
   const tensors = tf.memory().numTensors;
   const settings = {
-    vocabSize: 500, maxLength: 30, trainReviews: 200, testReviews: 100, analysisReviews: 40, units: 8, embeddingSize: 4, epochs: 1, batchSize: 32,
+    vocabSize: 500, maxLength: 30, trainReviews: 200, testReviews: 100, analysisReviews: 40, units: 8, embeddingSize: 4, embeddingScale: 0.1, epochs: 1, batchSize: 32,
     learningRate: 5e-3, initialStates: 64, finderMaxIters: 300, finderNoise: 0.01, dataSeed: 0,
   };
   const r = await sentimentJob({ kind: 'gru', seed: 2, settings });
