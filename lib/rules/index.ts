@@ -120,7 +120,8 @@
  * Alignment metrics (angleBetween, principalAngles, ...) are in
  * alignment.ts, `errorSubspaceAngles` in subspace-angles.ts; the linear
  * theory of LDFA (simulation and SVD-basis integration, float64) is in
- * linear-theory.ts. Conventions chosen where the papers leave room are in
+ * linear-theory.ts; gated linear networks (fixed input gates, float64 GD on
+ * the logistic loss) and their max-margin limits in gated-linear.ts. Conventions chosen where the papers leave room are in
  * each family's header (DFA injects at the input of each parametric layer,
  * i.e. after the pooling below it; Kunin losses are batch means).
  */
@@ -157,6 +158,8 @@ export { LOW_RANK_RULES, LowRankPathway, ojaSubspaceGradient, rankOfLayer, trunc
 export type { LowRankOptions, LowRankRule, RankSetting } from './low-rank';
 export { integrateSvdBasis, LINEAR_THEORY_RULES, simulateLinearTheory } from './linear-theory';
 export type { LinearTheoryOptions, LinearTheoryRecord, LinearTheoryResult, LinearTheoryRule } from './linear-theory';
+export { gateContexts, gatedLinearNetwork, glnLossAndGradients, glnMaxMargin, glnMaxMarginOutputs, glnOutputs, maxMarginDual, randomGates, trainGln } from './gated-linear';
+export type { GatedLinearNetwork, Gates, GlnMaxMargin, MaxMarginSolution } from './gated-linear';
 export { learningRateAt, Optimizer, resolveOptimizerOptions } from './optim';
 export type { OptimizerOptions, ResolvedOptimizerOptions, Schedule } from './optim';
 export { Network } from './network';

@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { nonFinitePath, type FuzzEntry, type Table } from './harness';
 import { initBackend, Matrix, Rng } from '../../lib/core';
-import { layerFromSpec, mlp, Network, type NetworkOptions } from '../../lib/rules';
+import { gatedLinearNetwork, glnMaxMargin, layerFromSpec, mlp, Network, randomGates, type NetworkOptions } from '../../lib/rules';
 
 const netOptions = (): NetworkOptions => mlp({ inputSize: 4, hidden: [5], classes: 3, seed: 1, rule: 'fa' });
 const net = () => new Network(netOptions());
@@ -17,6 +17,11 @@ const divergedRun = (r: unknown) => (r as { divergedAt: number | null }).diverge
 const epochZero = { nonFiniteOk: 'the epoch-0 record (before training) has trainLoss and trainAccuracy NaN (EpochRecord)', nonFinitePaths: /records\[0\]\.train(Loss|Accuracy)$|\.diverged\.loss$/ };
 const job = () => ({ network: netOptions(), data: { train: arrays(), test: arrays() }, train: { epochs: 1, batchSize: 2, seed: 0, optimizer: { lr: 0.05 } } });
 let ruleCount = 0;
+const glnX = () => Float64Array.from([1, 0.2, 0.8, -0.1, -1, 0.3, -0.7, -0.2, 0.5, 0.9, -0.4, -0.8]);
+const glnY = () => [1, 1, -1, -1, 1, -1];
+const glnGates = () => randomGates({ units: 2, hyperplanes: 1, dim: 2, seed: 1 });
+const glnNet = () => gatedLinearNetwork('deep', glnGates(), { seed: 2 });
+const glnKernel = () => { const x = glnX(); return Float64Array.from({ length: 36 }, (_, k) => x[2 * Math.floor(k / 6)] * x[2 * (k % 6)] + x[2 * Math.floor(k / 6) + 1] * x[2 * (k % 6) + 1]); };
 
 const entries: FuzzEntry[] = [
   { name: 'angleBetween', valid: () => [tf.tensor1d([1, 2, 3]), tf.tensor1d([3, 1, 2])], targets: [{ path: [0], kind: 'tensor', sized: true, skip: ['rank'], names: ['a', 'b'] }, { path: [1], kind: 'tensor', names: ['b'] }] },
@@ -103,6 +108,16 @@ const entries: FuzzEntry[] = [
     targets: [{ path: [0, 'type'], kind: 'enum', names: ['optimizer'] }, { path: [0, 'lr'], kind: 'number', names: ['optimizer'] }, { path: [0, 'beta1'], kind: 'number', names: ['optimizer'] }],
   },
   { name: 'xavierUniform', valid: () => [[3, 2], 3, 2, new Rng(1)], targets: [{ path: [0], kind: 'numbers', names: ['shape'] }, { path: [1], kind: 'count', names: ['fanIn'] }] },
+  // Gated linear networks: 6 separable points in 2-D, 2 units with one hyperplane each.
+  { name: 'randomGates', valid: () => [{ units: 2, hyperplanes: 1, dim: 2, seed: 1 }], targets: [{ path: [0, 'units'], kind: 'count', names: ['options'] }, { path: [0, 'hyperplanes'], kind: 'count', names: ['options'] }, { path: [0, 'dim'], kind: 'count', names: ['options'] }, { path: [0, 'normalStd'], kind: 'number', names: ['options'] }] },
+  { name: 'gateContexts', valid: () => [glnGates(), glnX()], targets: [{ path: [1], kind: 'numbers', sized: true, names: ['X'] }] },
+  { name: 'gatedLinearNetwork', valid: () => ['deep', glnGates(), { initStd: 0.1 }], targets: [{ path: [0], kind: 'enum', names: ['architecture'] }, { path: [2, 'initStd'], kind: 'number', names: ['options'] }] },
+  { name: 'glnOutputs', valid: () => [glnNet(), glnX()], targets: [{ path: [1], kind: 'numbers', sized: true, names: ['X'] }] },
+  { name: 'glnLossAndGradients', valid: () => [glnNet(), glnX(), glnY()], targets: [{ path: [1], kind: 'numbers', sized: true, names: ['X'] }, { path: [2], kind: 'numbers', sized: true, names: ['y'] }] },
+  { name: 'trainGln', valid: () => [glnNet(), glnX(), glnY(), { lr: 0.1, epochs: 3 }], targets: [{ path: [1], kind: 'numbers', sized: true, names: ['X'] }, { path: [3, 'lr'], kind: 'number', names: ['options'] }, { path: [3, 'epochs'], kind: 'count', names: ['options'] }] },
+  { name: 'maxMarginDual', valid: () => [glnKernel(), glnY(), 6], targets: [{ path: [0], kind: 'numbers', sized: true, names: ['K'] }, { path: [1], kind: 'numbers', sized: true, names: ['y'] }, { path: [2], kind: 'count', names: ['n', 'K', 'y'] }] },
+  { name: 'glnMaxMargin', valid: () => [glnGates(), glnX(), glnY(), { norm: 'group' }], targets: [{ path: [1], kind: 'numbers', sized: true, names: ['X'] }, { path: [2], kind: 'numbers', sized: true, names: ['y'] }, { path: [3, 'norm'], kind: 'enum', names: ['options'] }, { path: [3, 'maxIterations'], kind: 'count', names: ['options'] }] },
+  { name: 'glnMaxMarginOutputs', valid: () => [glnGates(), glnMaxMargin(glnGates(), glnX(), glnY()), glnX()], targets: [{ path: [2], kind: 'numbers', sized: true, names: ['X'] }] },
 ];
 
 export const table: Table = {

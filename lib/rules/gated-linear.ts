@@ -1,0 +1,296 @@
+/**
+ * Gated linear networks and their implicit bias (Lippl, Abbott & Chung,
+ * arXiv 2202.02649): gates fixed by the input, weights linear otherwise.
+ *
+ * Gates: unit h has k hyperplanes (a_hj, b_hj) on the input; its context is
+ * the binary code c_h(x) = sum_j 2^j [a_hj . x > b_hj] in {0 .. 2^k - 1}
+ * (k = 0: one context, every gate open).
+ *   shallow GLN   f(x) = w_c(x)^T x                      (one unit, C = 2^k weight vectors)
+ *   deep GLN      f(x) = sum_h v_h w_(h, c_h(x))^T x     (H units, each C weight vectors, readout v)
+ * Training: full-batch gradient descent on the logistic loss
+ * L = mean_i log(1 + exp(-y_i f(x_i))), labels y = +-1 (float64), with
+ *   dL/df_i = -y_i sigma(-y_i f_i) / n,
+ *   dL/dv_h = sum_i dL/df_i w_(h, c_hi) . x_i,   dL/dw_(h,c) = sum_(i: c_hi = c) dL/df_i v_h x_i.
+ * With all gates open the deep GLN is the two-layer linear network v^T W x.
+ *
+ * Infinite-time limit: the networks are homogeneous in their parameters, so
+ * GD on the logistic loss converges in direction to a KKT point of
+ * min ||theta||^2 s.t. y_i f(x_i) >= 1; in function space, with features
+ * phi_h(x) = e_(c_h(x)) (x) x and beta_h = v_h w_h (C x d), it is
+ *   shallow    min ||beta||^2           s.t. y_i beta . phi(x_i) >= 1     (L2 max margin)
+ *   deep       min sum_h ||beta_h||     s.t. y_i sum_h beta_h . phi_h(x_i) >= 1   (the GLN norm)
+ * and 'l2' for the deep architecture's plain sum_h ||beta_h||^2. Each is
+ * solved in the dual with the kernel K_h(x, x') = [c_h(x) = c_h(x')] x . x':
+ * the hard-margin dual without bias, min 1/2 a^T (y y^T o K) a - 1^T a,
+ * a >= 0, is lib/core's nonnegative QP (nnlsGram); w = sum_i a_i y_i phi(x_i)
+ * has margin 1/||w||. The group norm by reweighting (||beta|| = min_eta
+ * ||beta||^2/(2 eta) + eta/2): K = sum_h eta_h K_h, beta_h = eta_h sum_i a_i y_i
+ * phi_h(x_i), eta_h <- ||beta_h|| normalised to sum 1, until eta moves by less
+ * than `tolerance`.
+ */
+import { ArgumentError, checkFinite, checkInteger, checkNumber, checkOneOf, nnlsGram, Rng } from '../core';
+
+export interface Gates {
+  units: number;
+  /** Hyperplanes per unit k (contexts 2^k) and input dimension d. */
+  hyperplanes: number;
+  dim: number;
+  /** Normals, units x k x d, and thresholds, units x k (row-major). */
+  normals: Float64Array;
+  thresholds: Float64Array;
+}
+
+/** Random gates: normals N(0, normalStd^2), thresholds N(0, thresholdStd^2) (the authors: 36 and 9 on [-1, 1] pixels). */
+export function randomGates(o: { units: number; hyperplanes: number; dim: number; normalStd?: number; thresholdStd?: number; seed?: number }): Gates {
+  if (!o || typeof o !== 'object') throw new ArgumentError('options', 'an options object', o);
+  const units = checkInteger('units', o.units, 1);
+  const k = checkInteger('hyperplanes', o.hyperplanes, 0, 16);
+  const dim = checkInteger('dim', o.dim, 1);
+  const rng = new Rng(checkInteger('seed', o.seed ?? 0, 0));
+  return {
+    units, hyperplanes: k, dim,
+    normals: rng.child(0).normalArray(units * k * dim, 0, checkNumber('normalStd', o.normalStd ?? 1, 0), 'float64') as Float64Array,
+    thresholds: rng.child(1).normalArray(units * k, 0, checkNumber('thresholdStd', o.thresholdStd ?? 0, 0), 'float64') as Float64Array,
+  };
+}
+
+function checkData(X: Float64Array, dim: number, name = 'X'): number {
+  if (!(X instanceof Float64Array) || X.length === 0 || X.length % dim !== 0) throw new ArgumentError(name, `a Float64Array of n x ${dim} values`, X);
+  checkFinite(name, X);
+  return X.length / dim;
+}
+
+/** Contexts c_h(x_i), n x units (row-major). */
+export function gateContexts(gates: Gates, X: Float64Array): Int32Array {
+  const { units, hyperplanes: k, dim } = gates;
+  const n = checkData(X, dim);
+  const out = new Int32Array(n * units);
+  for (let i = 0; i < n; i++) for (let h = 0; h < units; h++) {
+    let c = 0;
+    for (let j = 0; j < k; j++) {
+      let a = 0;
+      const base = (h * k + j) * dim;
+      for (let q = 0; q < dim; q++) a += gates.normals[base + q] * X[i * dim + q];
+      if (a > gates.thresholds[h * k + j]) c |= 1 << j;
+    }
+    out[i * units + h] = c;
+  }
+  return out;
+}
+
+export interface GatedLinearNetwork {
+  architecture: 'shallow' | 'deep';
+  gates: Gates;
+  /** w, units x contexts x d (row-major). */
+  weights: Float64Array;
+  /** Readout v (length units; all 1 and untrained for the shallow network). */
+  readout: Float64Array;
+}
+
+/** A GLN with weights N(0, initStd^2) and readout N(0, initStd^2) (shallow: one unit, readout 1). */
+export function gatedLinearNetwork(architecture: 'shallow' | 'deep', gates: Gates, o: { initStd?: number; seed?: number } = {}): GatedLinearNetwork {
+  checkOneOf('architecture', architecture, ['shallow', 'deep'] as const);
+  if (architecture === 'shallow' && gates.units !== 1) throw new ArgumentError('gates', 'one unit for a shallow GLN', `${gates.units} units`);
+  const std = checkNumber('initStd', o.initStd ?? 0.1, 0);
+  const rng = new Rng(checkInteger('seed', o.seed ?? 0, 0));
+  const C = 1 << gates.hyperplanes;
+  return {
+    architecture, gates,
+    weights: rng.child(0).normalArray(gates.units * C * gates.dim, 0, std, 'float64') as Float64Array,
+    readout: architecture === 'shallow' ? new Float64Array([1]) : (rng.child(1).normalArray(gates.units, 0, std, 'float64') as Float64Array),
+  };
+}
+
+/** f(x_i) for each row of X (contexts optional, from gateContexts). */
+export function glnOutputs(net: GatedLinearNetwork, X: Float64Array, contexts?: Int32Array): Float64Array {
+  const { units, dim, hyperplanes } = net.gates;
+  const n = checkData(X, dim);
+  const ctx = contexts ?? gateContexts(net.gates, X);
+  const C = 1 << hyperplanes;
+  const f = new Float64Array(n);
+  for (let i = 0; i < n; i++) for (let h = 0; h < units; h++) {
+    const base = (h * C + ctx[i * units + h]) * dim;
+    let a = 0;
+    for (let q = 0; q < dim; q++) a += net.weights[base + q] * X[i * dim + q];
+    f[i] += net.readout[h] * a;
+  }
+  return f;
+}
+
+function checkLabels(y: ArrayLike<number>, n: number): void {
+  if (!y || y.length !== n) throw new ArgumentError('y', `${n} labels (one per row of X)`, y);
+  for (let i = 0; i < n; i++) if (y[i] !== 1 && y[i] !== -1) throw new ArgumentError('y', 'labels +1 or -1', `y[${i}] = ${y[i]}`);
+}
+
+/** Logistic loss and its gradients (weights, readout) at the current parameters (header). */
+export function glnLossAndGradients(net: GatedLinearNetwork, X: Float64Array, y: ArrayLike<number>, contexts?: Int32Array): { loss: number; weights: Float64Array; readout: Float64Array } {
+  const { units, dim, hyperplanes } = net.gates;
+  const n = checkData(X, dim);
+  checkLabels(y, n);
+  const ctx = contexts ?? gateContexts(net.gates, X);
+  const C = 1 << hyperplanes;
+  const f = glnOutputs(net, X, ctx);
+  const gw = new Float64Array(net.weights.length);
+  const gv = new Float64Array(units);
+  let loss = 0;
+  for (let i = 0; i < n; i++) {
+    const m = y[i] * f[i];
+    loss += m > 0 ? Math.log1p(Math.exp(-m)) : -m + Math.log1p(Math.exp(m));
+    const g = (-y[i] / (1 + Math.exp(m))) / n; // dL/df_i
+    for (let h = 0; h < units; h++) {
+      const base = (h * C + ctx[i * units + h]) * dim;
+      let a = 0;
+      for (let q = 0; q < dim; q++) {
+        a += net.weights[base + q] * X[i * dim + q];
+        gw[base + q] += g * net.readout[h] * X[i * dim + q];
+      }
+      gv[h] += g * a;
+    }
+  }
+  if (net.architecture === 'shallow') gv.fill(0);
+  return { loss: loss / n, weights: gw, readout: gv };
+}
+
+/** Full-batch gradient descent on the logistic loss; returns the loss per epoch (the network is updated in place). */
+export function trainGln(net: GatedLinearNetwork, X: Float64Array, y: ArrayLike<number>, o: { lr?: number; epochs?: number } = {}): number[] {
+  const lr = checkNumber('lr', o.lr ?? 0.1, 1e-12);
+  const epochs = checkInteger('epochs', o.epochs ?? 100, 0);
+  const ctx = gateContexts(net.gates, X);
+  const losses: number[] = [];
+  for (let e = 0; e < epochs; e++) {
+    const g = glnLossAndGradients(net, X, y, ctx);
+    losses.push(g.loss);
+    for (let q = 0; q < g.weights.length; q++) net.weights[q] -= lr * g.weights[q];
+    for (let h = 0; h < g.readout.length; h++) net.readout[h] -= lr * g.readout[h];
+  }
+  return losses;
+}
+
+export interface MaxMarginSolution {
+  /** Dual coefficients a_i >= 0 (support vectors: a_i > 0). */
+  alpha: Float64Array;
+  /** The geometric margin 1/||w|| of the solution (min_i y_i f(x_i) = 1). */
+  margin: number;
+}
+
+/**
+ * Hard-margin maximum-margin classifier without bias from a kernel matrix
+ * K (n x n, row-major): min 1/2 a^T (y y^T o K) a - 1^T a, a >= 0, by lib/core's
+ * nnlsGram; ||w||^2 = a^T (y y^T o K) a = sum a at the optimum. Separable data
+ * are required (else the dual is unbounded: an ArgumentError says so).
+ */
+export function maxMarginDual(K: Float64Array, y: ArrayLike<number>, n: number): MaxMarginSolution {
+  checkInteger('n', n, 1);
+  if (!(K instanceof Float64Array) || K.length !== n * n) throw new ArgumentError('K', `a Float64Array of n x n = ${n * n} values`, K);
+  checkFinite('K', K);
+  checkLabels(y, n);
+  const Q = new Float64Array(n * n);
+  let tr = 0;
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) Q[i * n + j] = y[i] * y[j] * K[i * n + j];
+  for (let i = 0; i < n; i++) tr += Q[i * n + i];
+  // A ridge at rounding level keeps the Cholesky of a singular support set defined (moves the margin by ~1e-12 relative).
+  for (let i = 0; i < n; i++) Q[i * n + i] += 1e-13 * (tr / n);
+  const alpha = nnlsGram(Q, new Float64Array(n).fill(1), n, 1);
+  let w2 = 0;
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) w2 += alpha[i] * alpha[j] * y[i] * y[j] * K[i * n + j];
+  if (!(w2 > 0) || !Number.isFinite(w2) || w2 > 1e12 * Math.max(1, tr)) throw new ArgumentError('y', 'labels of a linearly separable set in the kernel\'s feature space', `||w||^2 = ${w2}`);
+  return { alpha: Float64Array.from(alpha), margin: 1 / Math.sqrt(w2) };
+}
+
+/** Per-unit kernels K_h(x_i, x_j) = [c_hi = c_hj] x_i . x_j (units x n x n). */
+function unitKernels(gates: Gates, X: Float64Array, ctx: Int32Array, n: number): Float64Array {
+  const { units, dim } = gates;
+  const K = new Float64Array(units * n * n);
+  for (let i = 0; i < n; i++) for (let j = i; j < n; j++) {
+    let xx = 0;
+    for (let q = 0; q < dim; q++) xx += X[i * dim + q] * X[j * dim + q];
+    for (let h = 0; h < units; h++) if (ctx[i * units + h] === ctx[j * units + h]) { K[(h * n + i) * n + j] = xx; K[(h * n + j) * n + i] = xx; }
+  }
+  return K;
+}
+
+export interface GlnMaxMargin extends MaxMarginSolution {
+  norm: 'l2' | 'group';
+  /** beta_h = eta_h sum_i a_i y_i phi_h(x_i): units x contexts x d. */
+  beta: Float64Array;
+  /** Final unit weights eta_h (1 for 'l2'). */
+  eta: Float64Array;
+  iterations: number;
+}
+
+/**
+ * The architecture's max-margin function (header): 'l2' (the shallow GLN's
+ * limit, or the deep architecture with a plain L2 norm) or 'group' (the deep
+ * GLN's limit, by reweighting up to `maxIterations`, default 200).
+ */
+export function glnMaxMargin(gates: Gates, X: Float64Array, y: ArrayLike<number>, o: { norm?: 'l2' | 'group'; maxIterations?: number; tolerance?: number } = {}): GlnMaxMargin {
+  const norm = checkOneOf('norm', o.norm ?? 'l2', ['l2', 'group'] as const);
+  const maxIterations = checkInteger('maxIterations', o.maxIterations ?? 200, 1);
+  const tolerance = checkNumber('tolerance', o.tolerance ?? 1e-6, 0);
+  const { units, dim, hyperplanes } = gates;
+  const n = checkData(X, dim);
+  checkLabels(y, n);
+  const C = 1 << hyperplanes;
+  const ctx = gateContexts(gates, X);
+  const Kh = unitKernels(gates, X, ctx, n);
+  const eta = new Float64Array(units).fill(norm === 'group' ? 1 / units : 1);
+  let sol: MaxMarginSolution = { alpha: new Float64Array(n), margin: 0 };
+  const beta = new Float64Array(units * C * dim);
+  let it = 0;
+  for (; it < maxIterations; it++) {
+    const K = new Float64Array(n * n);
+    for (let h = 0; h < units; h++) for (let q = 0; q < n * n; q++) K[q] += eta[h] * Kh[h * n * n + q];
+    sol = maxMarginDual(K, y, n);
+    beta.fill(0);
+    for (let i = 0; i < n; i++) {
+      if (sol.alpha[i] === 0) continue;
+      for (let h = 0; h < units; h++) {
+        const base = (h * C + ctx[i * units + h]) * dim;
+        for (let q = 0; q < dim; q++) beta[base + q] += eta[h] * sol.alpha[i] * y[i] * X[i * dim + q];
+      }
+    }
+    if (norm === 'l2') break;
+    const next = new Float64Array(units);
+    let total = 0;
+    for (let h = 0; h < units; h++) {
+      let s = 0;
+      for (let q = 0; q < C * dim; q++) s += beta[h * C * dim + q] ** 2;
+      next[h] = Math.sqrt(s);
+      total += next[h];
+    }
+    let moved = 0;
+    // A floor keeps every unit's kernel in play (an eta of exactly 0 could never come back).
+    for (let h = 0; h < units; h++) { const v = Math.max(next[h] / total, 1e-12); moved = Math.max(moved, Math.abs(v - eta[h])); eta[h] = v; }
+    if (moved < tolerance) { it++; break; }
+  }
+  // Margin in the architecture's norm: min_i y_i f(x_i) / (sum_h ||beta_h||) for 'group', 1/||beta|| for 'l2'.
+  let f = 0;
+  let minMargin = Infinity;
+  for (let i = 0; i < n; i++) {
+    f = 0;
+    for (let h = 0; h < units; h++) {
+      const base = (h * C + ctx[i * units + h]) * dim;
+      for (let q = 0; q < dim; q++) f += beta[base + q] * X[i * dim + q];
+    }
+    minMargin = Math.min(minMargin, y[i] * f);
+  }
+  let size = 0;
+  if (norm === 'l2') { for (const b of beta) size += b * b; size = Math.sqrt(size); } else {
+    for (let h = 0; h < units; h++) { let s = 0; for (let q = 0; q < C * dim; q++) s += beta[h * C * dim + q] ** 2; size += Math.sqrt(s); }
+  }
+  return { ...sol, margin: minMargin / size, norm, beta, eta, iterations: it };
+}
+
+/** Predictions sign(sum_h beta_h . phi_h(x)) of a max-margin solution on new inputs. */
+export function glnMaxMarginOutputs(gates: Gates, solution: GlnMaxMargin, X: Float64Array): Float64Array {
+  const { units, dim, hyperplanes } = gates;
+  const n = checkData(X, dim);
+  const C = 1 << hyperplanes;
+  const ctx = gateContexts(gates, X);
+  const f = new Float64Array(n);
+  for (let i = 0; i < n; i++) for (let h = 0; h < units; h++) {
+    const base = (h * C + ctx[i * units + h]) * dim;
+    for (let q = 0; q < dim; q++) f[i] += solution.beta[base + q] * X[i * dim + q];
+  }
+  return f;
+}
