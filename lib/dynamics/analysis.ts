@@ -18,14 +18,17 @@ import { FixedPoints } from './fixed-points';
 export interface FixedPointFigureData {
   stable: { x: number[]; y: number[]; z: number[] };
   unstable: { x: number[]; y: number[]; z: number[] };
+  /** Points of class 'marginal' (an eigenvalue within the tolerance of |lambda| = 1, none beyond it). */
+  marginal: { x: number[]; y: number[]; z: number[] };
   /** Line segments x* +- scale |lambda| Re(r) along unstable modes, in PC coordinates. */
   modeLines: { x: number[]; y: number[]; z: number[] }[];
 }
 
 /**
  * Coordinates for the 3-D figure: fixed points projected on the first three
- * PCs of `p`, stable and unstable separately, and a line along each unstable
- * mode (the top `modesPerPoint` of each unstable point): x* +- scale |lambda| Re(v).
+ * PCs of `p`, stable, marginal and unstable separately (FixedPoints' classes),
+ * and a line along each unstable mode (the top `modesPerPoint` of each
+ * unstable point): x* +- scale |lambda| Re(v).
  */
 export function fixedPointFigureData(fp: FixedPoints, p: Pca, o: { scale?: number; modesPerPoint?: number } = {}): FixedPointFigureData {
   if (p.k < 3) throw new ArgumentError('p', 'a PCA with at least 3 components', `${p.k}`);
@@ -36,18 +39,19 @@ export function fixedPointFigureData(fp: FixedPoints, p: Pca, o: { scale?: numbe
   const proj = p.project(fp.xstar);
   const stable = { x: [] as number[], y: [] as number[], z: [] as number[] };
   const unstable = { x: [] as number[], y: [] as number[], z: [] as number[] };
+  const marginal = { x: [] as number[], y: [] as number[], z: [] as number[] };
   const modeLines: FixedPointFigureData['modeLines'] = [];
-  const isStable = fp.isStable;
+  const classes = fp.stabilityClass;
   const mags = (i: number) => fp.eigenvalueMagnitudes(i);
   for (let i = 0; i < fp.length; i++) {
-    const dst = isStable[i] ? stable : unstable;
+    const dst = { stable, marginal, unstable }[classes[i]];
     dst.x.push(proj[i * p.k]);
     dst.y.push(proj[i * p.k + 1]);
     dst.z.push(proj[i * p.k + 2]);
-    if (isStable[i]) continue;
+    if (classes[i] !== 'unstable') continue;
     const e = fp.eigen![i];
     const mag = mags(i);
-    for (let j = 0; j < Math.min(perPoint, S) && mag[j] > 1; j++) {
+    for (let j = 0; j < Math.min(perPoint, S) && mag[j] > 1 + fp.marginalTolerance; j++) {
       const ends = [-1, 1].map((sgn) => {
         const pt = new Float64Array(S);
         for (let a = 0; a < S; a++) pt[a] = fp.xstar[i * S + a] + sgn * scale * mag[j] * e.rightRe[a * S + j];
@@ -56,7 +60,7 @@ export function fixedPointFigureData(fp: FixedPoints, p: Pca, o: { scale?: numbe
       modeLines.push({ x: [ends[0][0], ends[1][0]], y: [ends[0][1], ends[1][1]], z: [ends[0][2], ends[1][2]] });
     }
   }
-  return { stable, unstable, modeLines };
+  return { stable, unstable, marginal, modeLines };
 }
 
 /**

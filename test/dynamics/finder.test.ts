@@ -10,8 +10,9 @@ import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { clearInterrupt, initBackend, InterruptedError, requestInterrupt, Rng } from '../../lib/core';
-import { FixedPointFinder, FixedPoints, StepSystem, cellFromJSON, createCell, float32QFloor, randomOrthogonal, selfExcitingUnits, topologyGraph } from '../../lib/dynamics';
+import { FixedPointFinder, FixedPoints, StepSystem, cellFromJSON, createCell, fixedPointFigureData, float32QFloor, randomOrthogonal, selfExcitingUnits, topologyGraph } from '../../lib/dynamics';
 import type { CellJSON } from '../../lib/dynamics';
+import { pca } from '../../lib/geometry';
 
 // Self-excitation per unit: tanh(w h) = h has the roots 0 (unstable, slope w) and +-h*(w).
 // Distinct gains make every Jacobian's eigenvalues distinct, so its eigenvectors
@@ -295,6 +296,9 @@ test('a linear RNN with an exact line attractor: every point found on the line i
   assert.ok(fp.stabilityClass.every((c) => c === 'marginal'));
   assert.ok(Array.from(fp.numUnstable).every((k) => k === 0) && Array.from(fp.numMarginal).every((k) => k === 1));
   assert.ok(fp.isStable.every((s) => !s));
+  // The 3-D figure data draws them as marginal, with no unstable-mode lines.
+  const fig = fixedPointFigureData(fp, pca(x0.values, 3, 3));
+  assert.deepEqual([fig.stable.x.length, fig.marginal.x.length, fig.unstable.x.length, fig.modeLines.length], [0, fp.length, 0, 0]);
   assert.match(fp.summary(), new RegExp(`stable: 0, marginal: ${fp.length}, unstable: 0 \\(marginal: \\| \\|lambda\\| - 1 \\| <= 0.00001\\)`));
   // The tolerance travels with the points (index, JSON) and can be changed: at 0.5 the 0.6 mode is marginal too.
   assert.equal(FixedPoints.fromJSON(JSON.parse(JSON.stringify(fp.toJSON()))).marginalTolerance, 1e-5);
