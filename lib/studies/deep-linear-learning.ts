@@ -441,10 +441,13 @@ export function shrinkageFigure(rows: readonly { label: string; points: readonly
   return line(series, { title: 'Optimal shrinkage against optimally stopped gradient descent', xLabel: 'SNR (largest teacher singular value)', yLabel: 'test error', logY: true });
 }
 
-/** Default-mode run time on 2 idle cores, from the number of GD steps and their size (calibrated by a QUICK run at load 2). */
+/**
+ * Run time from the multiply-adds of the GD runs and the number of SVDs: 1e9 multiply-adds per second of small
+ * float64 GEMMs through gemm from JS and 0.15 s per 100 x 100 SVD (ml-matrix), calibrated on the default run
+ * (267 s measured at load 12-18, 278 s estimated), so an idle machine should beat it.
+ */
 export function estimatedRunSeconds(e: { gdMacs: number; spectralSvds: number; svdSize: number }): number {
-  // ~0.5 GFLOP/s of small float64 GEMMs through gemm from JS (measured: 100^3 steps), ~0.15 s per 100 x 100 SVD in ml-matrix.
-  return e.gdMacs / 0.5e9 + e.spectralSvds * 0.15 * (e.svdSize / 100) ** 3;
+  return e.gdMacs / 1e9 + e.spectralSvds * 0.15 * (e.svdSize / 100) ** 3;
 }
 
 /** Reproduction-table rows: paper claim, measured value, settings. */
