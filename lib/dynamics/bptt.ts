@@ -23,12 +23,46 @@
  * equals central differences of the float64 loss (`sequenceLossF64`).
  */
 import * as tf from '@tensorflow/tfjs';
-import { gemm } from '../core';
-import { ParamArrays } from './cells/cell';
-import { ArgumentError, checkInteger } from '../core';
+import { ArgumentError, checkInteger, gemm } from '../core';
+import { ParamArrays, RecurrentCell } from './cells/cell';
 import { cellDefinition } from './cells/table';
 import { RecurrentNetwork, SEQUENCE_PAD_ID, SequenceClassifier } from './network';
 import { TaskBatch, checkL2, checkTaskBatch } from './tasks';
+
+/** Each cell parameter as a flat float32 array (the variables' data), and zeroed gradient buffers beside them. */
+function paramArrays(cell: RecurrentCell): { P: ParamArrays; G: ParamArrays } {
+  const P: ParamArrays = {};
+  const G: ParamArrays = {};
+  for (const [k, v] of Object.entries(cell.params)) {
+    P[k] = v.dataSync() as Float32Array;
+    G[k] = new Float32Array(P[k].length);
+  }
+  return { P, G };
+}
+
+/**
+ * The L2 term of both losses: adds l2 W to the gradient of every weight matrix
+ * (the cell's and the readout's; biases and h0 are not penalised), sets the
+ * cell gradients, the readout's and its bias's into `grads`, and returns
+ * l2/2 sum ||W||^2.
+ */
+function l2AndGradients(net: RecurrentNetwork, l2: number, P: ParamArrays, G: ParamArrays, gWout: Float32Array, gbout: Float32Array, grads: Map<tf.Variable, Float32Array>): number {
+  let sq = 0;
+  const add = (W: Float32Array, g: Float32Array) => {
+    for (let k = 0; k < W.length; k++) {
+      sq += W[k] * W[k];
+      g[k] += l2 * W[k];
+    }
+  };
+  for (const [k, v] of Object.entries(net.cell.params)) {
+    if (l2 > 0 && v.rank === 2) add(P[k], G[k]);
+    grads.set(v, G[k]);
+  }
+  if (l2 > 0) add(net.Wout.dataSync() as Float32Array, gWout);
+  grads.set(net.Wout, gWout);
+  grads.set(net.bout, gbout);
+  return 0.5 * l2 * sq;
+}
 
 /** Forward and backward for one batch; returns the loss and a gradient per trainable variable. */
 export function fusedLossAndGradients(net: RecurrentNetwork, batch: TaskBatch, l2 = 0): { loss: number; grads: Map<tf.Variable, Float32Array> } {
@@ -43,12 +77,7 @@ export function fusedLossAndGradients(net: RecurrentNetwork, batch: TaskBatch, l
   const O = net.outputSize;
   const B = batch.batch;
   const T = batch.steps;
-  const P: ParamArrays = {};
-  const G: ParamArrays = {};
-  for (const [k, v] of Object.entries(cell.params)) {
-    P[k] = v.dataSync() as Float32Array;
-    G[k] = new Float32Array(P[k].length);
-  }
+  const { P, G } = paramArrays(cell);
   const Wout = net.Wout.dataSync() as Float32Array;
   const bout = net.bout.dataSync() as Float32Array;
   const gWout = new Float32Array(Wout.length);
@@ -107,23 +136,7 @@ export function fusedLossAndGradients(net: RecurrentNetwork, batch: TaskBatch, l
     gh = cell.bpttBackward(P, G, { gNext: gh, h: hs[t], hNext: hs[t + 1], x: xs[t], cache: caches[t] }, B);
   }
   const grads = new Map<tf.Variable, Float32Array>();
-  const addL2 = (W: Float32Array, g: Float32Array) => {
-    let sq = 0;
-    for (let k = 0; k < W.length; k++) {
-      sq += W[k] * W[k];
-      g[k] += l2 * W[k];
-    }
-    return sq;
-  };
-  let sq = 0;
-  for (const [k, v] of Object.entries(cell.params)) {
-    if (l2 > 0 && v.rank === 2) sq += addL2(P[k], G[k]);
-    grads.set(v, G[k]);
-  }
-  if (l2 > 0) sq += addL2(Wout, gWout);
-  loss += 0.5 * l2 * sq;
-  grads.set(net.Wout, gWout);
-  grads.set(net.bout, gbout);
+  loss += l2AndGradients(net, l2, P, G, gWout, gbout, grads);
   if (net.trainInitialState) {
     const g0 = new Float32Array(S);
     for (let b = 0; b < B; b++) for (let j = 0; j < S; j++) g0[j] += gh[b * S + j];
@@ -181,8 +194,7 @@ function maskedForward(model: SequenceClassifier, batch: TokenBatch, keep: boole
   const D = cell.inputSize;
   const B = batch.size;
   const T = batch.maxLength;
-  const P: ParamArrays = {};
-  for (const [k, v] of Object.entries(cell.params)) P[k] = v.dataSync() as Float32Array;
+  const { P } = paramArrays(cell);
   const E = model.embedding.dataSync() as Float32Array;
   let h: Float32Array = new Float32Array(B * S);
   const run: MaskedRun = { steps: [], hs: [h], caches: [], xs: [], masks: [], hidden: new Float32Array(B * n), logits: new Float32Array(B) };
@@ -261,12 +273,7 @@ export function sequenceLossAndGradients(model: SequenceClassifier, batch: Token
   const B = batch.size;
   const T = batch.maxLength;
   const run = maskedForward(model, batch, true);
-  const P: ParamArrays = {};
-  const G: ParamArrays = {};
-  for (const [k, v] of Object.entries(cell.params)) {
-    P[k] = v.dataSync() as Float32Array;
-    G[k] = new Float32Array(P[k].length);
-  }
+  const { P, G } = paramArrays(cell);
   const Wout = net.Wout.dataSync() as Float32Array;
   const gWout = new Float32Array(n);
   let gbout = 0;
@@ -302,21 +309,7 @@ export function sequenceLossAndGradients(model: SequenceClassifier, batch: Token
     gh = prev;
   }
   const grads = new Map<tf.Variable, Float32Array>();
-  let sq = 0;
-  const addL2 = (W: Float32Array, g: Float32Array) => {
-    for (let k = 0; k < W.length; k++) {
-      sq += W[k] * W[k];
-      g[k] += l2 * W[k];
-    }
-  };
-  for (const [k, v] of Object.entries(cell.params)) {
-    if (l2 > 0 && v.rank === 2) addL2(P[k], G[k]);
-    grads.set(v, G[k]);
-  }
-  if (l2 > 0) addL2(Wout, gWout);
-  loss += 0.5 * l2 * sq;
-  grads.set(net.Wout, gWout);
-  grads.set(net.bout, Float32Array.of(gbout));
+  loss += l2AndGradients(net, l2, P, G, gWout, Float32Array.of(gbout), grads);
   grads.set(model.embedding, gE);
   return { loss, grads, logits: run.logits };
 }

@@ -94,7 +94,32 @@ export function networkLossF64(net: RecurrentNetwork, batch: TaskBatch, l2 = 0):
   return loss;
 }
 
-export interface RecurrentTrainOptions {
+/** Adam's and the penalty's options, shared by both trainers. */
+export interface AdamTrainingOptions {
+  /** Learning rate or schedule, by update (default constant 1e-3). */
+  learningRate?: LearningRateSchedule | number;
+  adamBeta1?: number;
+  adamBeta2?: number;
+  /** Adam epsilon (default 1e-8). */
+  adamEpsilon?: number;
+  /** Clip the global gradient norm to this (default Infinity, no clipping, for trainNetwork; 10 for trainSequenceClassifier). */
+  clipNorm?: number;
+  /** L2 penalty coefficient on weight matrices (default 0). */
+  l2?: number;
+}
+
+/** The checked Adam settings, penalty and schedule of either trainer (`defaultClip` when clipNorm is not given). */
+function adamSettings(o: AdamTrainingOptions, defaultClip: number) {
+  const beta1 = checkNumber('adamBeta1', o.adamBeta1 ?? 0.9, 0, 1);
+  const beta2 = checkNumber('adamBeta2', o.adamBeta2 ?? 0.999, 0, 1);
+  const epsilon = checkNumber('adamEpsilon', o.adamEpsilon ?? 1e-8, 0);
+  const clipNorm = o.clipNorm ?? defaultClip;
+  if (!(clipNorm > 0)) throw new ArgumentError('clipNorm', 'a number > 0', clipNorm);
+  const l2 = checkNumber('l2', o.l2 ?? 0, 0);
+  return { adam: { beta1, beta2, epsilon, clipNorm }, l2, schedule: makeSchedule(o.learningRate ?? 1e-3) };
+}
+
+export interface RecurrentTrainOptions extends AdamTrainingOptions {
   /** Task by name and its generator options (batch is set from batchSize). */
   task: TaskName;
   taskOptions?: Record<string, unknown>;
@@ -107,16 +132,6 @@ export interface RecurrentTrainOptions {
    * fresh batch every step.
    */
   trainingTrials?: number;
-  /** Learning rate or schedule (default constant 1e-3). */
-  learningRate?: LearningRateSchedule | number;
-  adamBeta1?: number;
-  adamBeta2?: number;
-  /** Adam epsilon (default 1e-8). */
-  adamEpsilon?: number;
-  /** Clip the global gradient norm to this (default Infinity: no clipping). */
-  clipNorm?: number;
-  /** L2 penalty coefficient on weight matrices (default 0). */
-  l2?: number;
   /** Stop once the training loss is below this (default 0: never). */
   stopLoss?: number;
   /** Wall-time bound in seconds (default Infinity). */
@@ -167,15 +182,10 @@ export function trainNetwork(net: RecurrentNetwork, o: RecurrentTrainOptions): R
   const steps = checkInteger('steps', o.steps, 0);
   const B = checkInteger('batchSize', o.batchSize, 1);
   const fixed = checkInteger('trainingTrials', o.trainingTrials ?? 0, 0);
-  const b1 = checkNumber('adamBeta1', o.adamBeta1 ?? 0.9, 0, 1);
-  const b2 = checkNumber('adamBeta2', o.adamBeta2 ?? 0.999, 0, 1);
-  const eps = checkNumber('adamEpsilon', o.adamEpsilon ?? 1e-8, 0);
-  const clip = o.clipNorm ?? Infinity;
-  if (!(clip > 0)) throw new ArgumentError('clipNorm', 'a number > 0', clip);
-  const l2 = checkNumber('l2', o.l2 ?? 0, 0);
+  const { adam: adamOptions, l2, schedule } = adamSettings(o, Infinity);
+  const { beta1: b1, beta2: b2, epsilon: eps, clipNorm: clip } = adamOptions;
   const stopLoss = checkNumber('stopLoss', o.stopLoss ?? 0, 0);
   checkInteger('seed', o.seed, 0, 0xffffffff);
-  const schedule = makeSchedule(o.learningRate ?? 1e-3);
   const budget = new Budget({ maxIterations: steps, timeLimitMs: o.timeLimitSeconds === undefined ? undefined : checkNumber('timeLimitSeconds', o.timeLimitSeconds, 0) * 1000 });
   const progress = o.progress ?? true ? new Progress({ total: steps, label: o.label ?? `train ${net.kind}` }) : null;
   const reportEvery = checkInteger('reportEvery', o.reportEvery ?? 50, 1);
@@ -206,7 +216,7 @@ export function trainNetwork(net: RecurrentNetwork, o: RecurrentTrainOptions): R
   const m = vars.map((v) => ownedVariable(tf.zerosLike(v), false));
   const s = vars.map((v) => ownedVariable(tf.zerosLike(v), false));
   // Adam on plain arrays for the fused engine.
-  const adam = engine === 'fused' ? new ArrayAdam(vars, { beta1: b1, beta2: b2, epsilon: eps, clipNorm: clip }) : null;
+  const adam = engine === 'fused' ? new ArrayAdam(vars, adamOptions) : null;
   const fusedStep = (step: number, lr: number): number => {
     const { loss, grads } = fusedLossAndGradients(net, nextBatch(step), l2);
     adam!.step(grads, lr);
@@ -325,20 +335,10 @@ export interface SequenceDataset {
   maxLength: number;
 }
 
-export interface SequenceTrainOptions {
+export interface SequenceTrainOptions extends AdamTrainingOptions {
   /** Passes over the data set. */
   epochs: number;
   batchSize: number;
-  /** Learning rate or schedule, by update (default constant 1e-3). */
-  learningRate?: LearningRateSchedule | number;
-  adamBeta1?: number;
-  adamBeta2?: number;
-  /** Adam epsilon (default 1e-8). */
-  adamEpsilon?: number;
-  /** Clip the global gradient norm to this (default 10). */
-  clipNorm?: number;
-  /** L2 penalty on weight matrices (default 0). */
-  l2?: number;
   /**
    * Batches of similar length (default true): the shuffled data set is cut into
    * windows of 50 batches, each window sorted by number of real tokens before it
@@ -419,14 +419,8 @@ export function trainSequenceClassifier(model: SequenceClassifier, data: Sequenc
   checkSequenceDataset('data', data, model.vocabSize);
   const epochs = checkInteger('epochs', o.epochs, 0);
   const B = checkInteger('batchSize', o.batchSize, 1);
-  const b1 = checkNumber('adamBeta1', o.adamBeta1 ?? 0.9, 0, 1);
-  const b2 = checkNumber('adamBeta2', o.adamBeta2 ?? 0.999, 0, 1);
-  const eps = checkNumber('adamEpsilon', o.adamEpsilon ?? 1e-8, 0);
-  const clip = o.clipNorm ?? 10;
-  if (!(clip > 0)) throw new ArgumentError('clipNorm', 'a number > 0', clip);
-  const l2 = checkNumber('l2', o.l2 ?? 0, 0);
+  const { adam: adamOptions, l2, schedule } = adamSettings(o, 10);
   checkInteger('seed', o.seed, 0, 0xffffffff);
-  const schedule = makeSchedule(o.learningRate ?? 1e-3);
   const timeLimitMs = o.timeLimitSeconds === undefined ? Infinity : checkNumber('timeLimitSeconds', o.timeLimitSeconds, 0) * 1000;
   const reportEvery = checkInteger('reportEvery', o.reportEvery ?? 50, 1);
   const bucket = o.bucketByLength ?? true;
@@ -435,7 +429,7 @@ export function trainSequenceClassifier(model: SequenceClassifier, data: Sequenc
   const perEpoch = Math.ceil(data.count / B);
   const total = epochs * perEpoch;
   const progress = o.progress ?? true ? new Progress({ total, label: o.label ?? `train ${model.kind}` }) : null;
-  const adam = new ArrayAdam(model.trainableVariables(), { beta1: b1, beta2: b2, epsilon: eps, clipNorm: clip });
+  const adam = new ArrayAdam(model.trainableVariables(), adamOptions);
   const losses: number[] = [];
   const epochLoss: number[] = [];
   const epochAccuracy: number[] = [];
