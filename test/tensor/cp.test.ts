@@ -8,9 +8,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ArgumentError, Rng } from '../../lib/core';
+import { ArgumentError, InterruptedError, Rng, clearInterrupt, requestInterrupt } from '../../lib/core';
 import {
-  componentWeights, cpAls, cpEnsemble, cpNonnegative, denseTensor, factorSimilarity, kruskalFull, kruskalNorm, kruskalTensor, randomKruskal,
+  amp, componentWeights, cpAls, cpEnsemble, cpNonnegative, denseTensor, factorSimilarity, kruskalFull, kruskalNorm, kruskalTensor, randomKruskal,
   rebalance, tensorNorm,
 } from '../../lib/tensor';
 
@@ -134,4 +134,16 @@ test('cpEnsemble: at the true rank every replicate finds the planted tensor (sim
   for (const s of r2.similarities) assert.ok(s > 1 - 1e-6, `similarity ${s}`);
   assert.ok(r1.losses[0] > 0.01 && r2.losses[0] < 1e-6);
   assert.ok(r1.losses.every((v, i) => i === 0 || v >= r1.losses[i - 1]));
+});
+
+test('an interrupt stops CP-ALS and AMP with an InterruptedError holding the current model', () => {
+  const T = kruskalFull(randomKruskal([6, 5, 4], 2, 3));
+  requestInterrupt();
+  try {
+    assert.throws(() => cpAls(T, { rank: 2, maxIterations: 50 }), (e: unknown) => e instanceof InterruptedError && (e.partial as { model: { rank: number } }).model.rank === 2);
+    assert.throws(() => amp(T, { snr: 2, priors: { kind: 'gaussian' }, maxIterations: 50 }), (e: unknown) => e instanceof InterruptedError && Array.isArray((e.partial as { factors: unknown[] }).factors));
+  } finally {
+    clearInterrupt();
+  }
+  assert.ok(cpAls(T, { rank: 2, maxIterations: 2 }).lossHistory.length === 2);
 });
