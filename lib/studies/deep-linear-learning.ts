@@ -42,7 +42,7 @@ import { ArgumentError, checkInteger, checkPositive, formatMedianRange, Rng, svd
 import { classicalMds } from '../geometry';
 import {
   deepModeStrengths, dense, DenseMatrix, generalizationTheory, hierarchicalData, matmul, modeSimilarity, modeTransitionTime, noisyTeacher, optimalShrinkage,
-  frobeniusDistanceSquared, optimalStopping, randomOrthonormal, shrinkageError, similarityDistance, simulateLinearNetwork, spectralStudentErrors, transferTask, treeModes,
+  frobeniusDistanceSquared, optimalStopping, randomOrthonormal, shrinkageError, TransferOptions, similarityDistance, simulateLinearNetwork, spectralStudentErrors, transferTask, treeModes,
 } from '../linear';
 import { Figure, line, LineSeries, scatter } from '../plot';
 
@@ -76,10 +76,8 @@ export function randomModesSyx(s: readonly number[], outputs: number, inputs: nu
   return { Syx: matmul(US, V, false, true), U, V };
 }
 
-export interface ModeJobArgs {
-  s: number[];
-  outputs: number;
-  inputs: number;
+/** A GD run's network and schedule, shared by the (a) and (b) jobs. */
+export interface RunSchedule {
   /** Hidden widths ([] shallow). */
   hidden: number[];
   init: 'aligned' | 'random';
@@ -89,6 +87,12 @@ export interface ModeJobArgs {
   time: number;
   seed: number;
   recordEvery: number;
+}
+
+export interface ModeJobArgs extends RunSchedule {
+  s: number[];
+  outputs: number;
+  inputs: number;
 }
 
 export interface ModeJobResult {
@@ -163,20 +167,12 @@ export function transitionFigure(runs: readonly ModeJobResult[]): Figure {
 
 // ------------------------------------------------------------------ (b) tree data
 
-export interface TreeJobArgs {
+export interface TreeJobArgs extends RunSchedule {
   depth: number;
   branching: number;
   features: number;
   flipProb: number;
   dataSeed: number;
-  /** Hidden widths ([] shallow). */
-  hidden: number[];
-  init: 'aligned' | 'random';
-  initScale: number;
-  lr: number;
-  time: number;
-  seed: number;
-  recordEvery: number;
   /** The exception: item and the level of its category. */
   exception: { item: number; level: number };
 }
@@ -369,16 +365,7 @@ export function generalizationJob(args: GeneralizationJobArgs): GeneralizationJo
   };
 }
 
-export interface TransferJobArgs {
-  snrA: number;
-  snrB: number;
-  alignment: number;
-  inputs: number;
-  outputsA: number;
-  outputsB: number;
-  times: number[];
-  seed: number;
-}
+export type TransferJobArgs = Pick<TransferOptions, 'snrA' | 'snrB' | 'alignment' | 'inputs' | 'outputsA' | 'outputsB'> & { times: number[]; seed: number };
 
 /** Pool job: task A's optimal-stopping test error alone and jointly with B, on one draw (spectral gradient-flow student, eps 1e-5). */
 export function transferJob(args: TransferJobArgs): { args: TransferJobArgs; alone: number; joint: number } {
