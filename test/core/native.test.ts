@@ -50,6 +50,26 @@ test('a hand-computed 2x3 @ 3x2 product, f32 and f64', { skip }, () => {
   }
 });
 
+/** One native gemm call against gemmJs on random data, padded leading dims, a view 5 elements into its buffer. */
+function checkGemmAgainstJs(rng: Rng, m: number, n: number, k: number, transA: boolean, transB: boolean, f64: boolean, alpha: number, beta: number): void {
+  const padA = rng.int(3), padB = rng.int(3), padC = rng.int(3);
+  const lda = Math.max(1, (transA ? m : k) + padA), ldb = Math.max(1, (transB ? k : n) + padB), ldc = n + padC;
+  // Views start 5 elements into larger buffers, so byteOffset must be honoured.
+  const off = 5;
+  const aBuf = randomArray(rng, off + (transA ? k : m) * lda, f64);
+  const bBuf = randomArray(rng, off + (transB ? n : k) * ldb, f64);
+  const cBuf = randomArray(rng, off + m * ldc + 3, f64);
+  const cRef = cBuf.slice();
+  const a = aBuf.subarray(off), b = bBuf.subarray(off), c = cBuf.subarray(off), cr = cRef.subarray(off);
+  gemm(m, n, k, a, b, c, { transA, transB, alpha, beta, lda, ldb, ldc });
+  gemmJs(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, cr, ldc);
+  const what = `m=${m} n=${n} k=${k} transA=${transA} transB=${transB} f64=${f64} lda=${lda} ldb=${ldb} ldc=${ldc}`;
+  assert.ok(maxRelDiff(cBuf, cRef) < (f64 ? 1e-12 : 2e-5), what);
+  // Elements outside the view and the padding columns of C are untouched.
+  for (let i = 0; i < off; i++) assert.equal(cBuf[i], cRef[i], what);
+  for (let i = 0; i < m; i++) for (let j = n; j < ldc; j++) assert.equal(c[i * ldc + j], cr[i * ldc + j], what);
+}
+
 test('gemm f32 and f64 match gemmJs on random shapes, every transpose flag, alpha/beta, padded leading dims and subarray views', { skip }, () => {
   const rng = new Rng(11);
   const dims = [1, 2, 3, 7, 16, 33];
@@ -58,26 +78,28 @@ test('gemm f32 and f64 match gemmJs on random shapes, every transpose flag, alph
     for (let trial = 0; trial < 40; trial++) {
       const m = dims[rng.int(dims.length)], n = dims[rng.int(dims.length)], k = dims[rng.int(dims.length)];
       const transA = trial % 2 === 1, transB = (trial >> 1) % 2 === 1;
-      const padA = rng.int(3), padB = rng.int(3), padC = rng.int(3);
-      const lda = (transA ? m : k) + padA, ldb = (transB ? k : n) + padB, ldc = n + padC;
       const alpha = trial % 5 === 0 ? 1 : rng.normal(), beta = trial % 3 === 0 ? 0 : rng.normal();
-      // Views start 5 elements into larger buffers, so byteOffset must be honoured.
-      const off = 5;
-      const aBuf = randomArray(rng, off + (transA ? k : m) * lda, f64);
-      const bBuf = randomArray(rng, off + (transB ? n : k) * ldb, f64);
-      const cBuf = randomArray(rng, off + m * ldc + 3, f64);
-      const cRef = cBuf.slice();
-      const a = aBuf.subarray(off), b = bBuf.subarray(off), c = cBuf.subarray(off), cr = cRef.subarray(off);
-      gemm(m, n, k, a, b, c, { transA, transB, alpha, beta, lda, ldb, ldc });
-      gemmJs(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, cr, ldc);
-      assert.ok(maxRelDiff(cBuf, cRef) < (f64 ? 1e-12 : 2e-5), `m=${m} n=${n} k=${k} transA=${transA} transB=${transB} f64=${f64}`);
-      // Elements outside the view and the padding columns of C are untouched.
-      for (let i = 0; i < off; i++) assert.equal(cBuf[i], cRef[i]);
-      for (let i = 0; i < m; i++) for (let j = n; j < ldc; j++) assert.equal(c[i * ldc + j], cr[i * ldc + j]);
+      checkGemmAgainstJs(rng, m, n, k, transA, transB, f64, alpha, beta);
       cases++;
     }
   }
   assert.equal(cases, 80);
+});
+
+test('gemm with one output column or row (the add-on calls gemv there) matches gemmJs for every transpose flag, stride and k = 0', { skip }, () => {
+  const rng = new Rng(12);
+  let cases = 0;
+  for (const f64 of [false, true]) {
+    for (const [m, n] of [[1, 9], [9, 1], [1, 1], [300, 1], [1, 300]]) {
+      for (const k of [0, 1, 5, 40]) {
+        for (let flags = 0; flags < 4; flags++) {
+          checkGemmAgainstJs(rng, m, n, k, flags % 2 === 1, flags >= 2, f64, rng.normal(), flags === 0 ? 0 : rng.normal());
+          cases++;
+        }
+      }
+    }
+  }
+  assert.equal(cases, 160);
 });
 
 test('the add-on rejects short arrays, mixed types and bad sizes with a message naming the problem', { skip }, () => {
