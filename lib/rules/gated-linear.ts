@@ -27,6 +27,13 @@
  * ||beta||^2/(2 eta) + eta/2): K = sum_h eta_h K_h, beta_h = eta_h sum_i a_i y_i
  * phi_h(x_i), eta_h <- ||beta_h|| normalised to sum 1, until eta moves by less
  * than `tolerance`.
+ *
+ * ReLU comparison: f(x) = sum_h v_h relu(w_h . x), trained the same way
+ * (dL/dw_h = sum_i dL/df_i v_h [w_h . x_i > 0] x_i). Its own activation
+ * pattern is a gating by one hyperplane per unit through the origin
+ * (reluGates: normals w_h, thresholds 0); with those gates frozen, the ReLU
+ * net is the GLN whose context-1 weights are w_h and context-0 weights 0, and
+ * glnMaxMargin on them is the max-margin problem of the learned gates.
  */
 import { ArgumentError, checkFinite, checkInteger, checkNumber, checkOneOf, nnlsGram, Rng } from '../core';
 
@@ -293,4 +300,71 @@ export function glnMaxMarginOutputs(gates: Gates, solution: GlnMaxMargin, X: Flo
     for (let q = 0; q < dim; q++) f[i] += solution.beta[base + q] * X[i * dim + q];
   }
   return f;
+}
+
+export interface ReluNetwork {
+  /** w, units x d (row-major), and the readout v. */
+  weights: Float64Array;
+  readout: Float64Array;
+  units: number;
+  dim: number;
+}
+
+/** A two-layer ReLU network without biases, entries N(0, initStd^2). */
+export function reluNetwork(units: number, dim: number, o: { initStd?: number; seed?: number } = {}): ReluNetwork {
+  checkInteger('units', units, 1);
+  checkInteger('dim', dim, 1);
+  const std = checkNumber('initStd', o.initStd ?? 0.1, 0);
+  const rng = new Rng(checkInteger('seed', o.seed ?? 0, 0));
+  return { units, dim, weights: rng.child(0).normalArray(units * dim, 0, std, 'float64') as Float64Array, readout: rng.child(1).normalArray(units, 0, std, 'float64') as Float64Array };
+}
+
+/** Logistic loss of the ReLU network and its gradients (header). */
+export function reluLossAndGradients(net: ReluNetwork, X: Float64Array, y: ArrayLike<number>): { loss: number; outputs: Float64Array; weights: Float64Array; readout: Float64Array } {
+  const { units, dim } = net;
+  const n = checkData(X, dim);
+  checkLabels(y, n);
+  const outputs = new Float64Array(n);
+  const gw = new Float64Array(units * dim);
+  const gv = new Float64Array(units);
+  let loss = 0;
+  const pre = new Float64Array(units);
+  for (let i = 0; i < n; i++) {
+    let f = 0;
+    for (let h = 0; h < units; h++) {
+      let a = 0;
+      for (let q = 0; q < dim; q++) a += net.weights[h * dim + q] * X[i * dim + q];
+      pre[h] = a;
+      if (a > 0) f += net.readout[h] * a;
+    }
+    outputs[i] = f;
+    const m = y[i] * f;
+    loss += m > 0 ? Math.log1p(Math.exp(-m)) : -m + Math.log1p(Math.exp(m));
+    const g = (-y[i] / (1 + Math.exp(m))) / n;
+    for (let h = 0; h < units; h++) {
+      if (!(pre[h] > 0)) continue;
+      gv[h] += g * pre[h];
+      for (let q = 0; q < dim; q++) gw[h * dim + q] += g * net.readout[h] * X[i * dim + q];
+    }
+  }
+  return { loss: loss / n, outputs, weights: gw, readout: gv };
+}
+
+/** Full-batch GD on the ReLU network's logistic loss; the loss per epoch (updated in place). */
+export function trainRelu(net: ReluNetwork, X: Float64Array, y: ArrayLike<number>, o: { lr?: number; epochs?: number } = {}): number[] {
+  const lr = checkNumber('lr', o.lr ?? 0.1, 1e-12);
+  const epochs = checkInteger('epochs', o.epochs ?? 100, 0);
+  const losses: number[] = [];
+  for (let e = 0; e < epochs; e++) {
+    const g = reluLossAndGradients(net, X, y);
+    losses.push(g.loss);
+    for (let q = 0; q < g.weights.length; q++) net.weights[q] -= lr * g.weights[q];
+    for (let h = 0; h < g.readout.length; h++) net.readout[h] -= lr * g.readout[h];
+  }
+  return losses;
+}
+
+/** The ReLU network's activation pattern as gates: one hyperplane per unit, normal w_h, threshold 0 (header). */
+export function reluGates(net: ReluNetwork): Gates {
+  return { units: net.units, hyperplanes: 1, dim: net.dim, normals: Float64Array.from(net.weights), thresholds: new Float64Array(net.units) };
 }

@@ -158,8 +158,11 @@ export { LOW_RANK_RULES, LowRankPathway, ojaSubspaceGradient, rankOfLayer, trunc
 export type { LowRankOptions, LowRankRule, RankSetting } from './low-rank';
 export { integrateSvdBasis, LINEAR_THEORY_RULES, simulateLinearTheory } from './linear-theory';
 export type { LinearTheoryOptions, LinearTheoryRecord, LinearTheoryResult, LinearTheoryRule } from './linear-theory';
-export { gateContexts, gatedLinearNetwork, glnLossAndGradients, glnMaxMargin, glnMaxMarginOutputs, glnOutputs, maxMarginDual, randomGates, trainGln } from './gated-linear';
-export type { GatedLinearNetwork, Gates, GlnMaxMargin, MaxMarginSolution } from './gated-linear';
+export {
+  gateContexts, gatedLinearNetwork, glnLossAndGradients, glnMaxMargin, glnMaxMarginOutputs, glnOutputs, maxMarginDual, randomGates, reluGates, reluLossAndGradients, reluNetwork,
+  trainGln, trainRelu,
+} from './gated-linear';
+export type { GatedLinearNetwork, Gates, GlnMaxMargin, MaxMarginSolution, ReluNetwork } from './gated-linear';
 export { learningRateAt, Optimizer, resolveOptimizerOptions } from './optim';
 export type { OptimizerOptions, ResolvedOptimizerOptions, Schedule } from './optim';
 export { Network } from './network';

@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { nonFinitePath, type FuzzEntry, type Table } from './harness';
 import { initBackend, Matrix, Rng } from '../../lib/core';
-import { gatedLinearNetwork, glnMaxMargin, layerFromSpec, mlp, Network, randomGates, type NetworkOptions } from '../../lib/rules';
+import { gatedLinearNetwork, glnMaxMargin, layerFromSpec, mlp, Network, randomGates, reluNetwork, type NetworkOptions } from '../../lib/rules';
 
 const netOptions = (): NetworkOptions => mlp({ inputSize: 4, hidden: [5], classes: 3, seed: 1, rule: 'fa' });
 const net = () => new Network(netOptions());
@@ -118,6 +118,10 @@ const entries: FuzzEntry[] = [
   { name: 'maxMarginDual', valid: () => [glnKernel(), glnY(), 6], targets: [{ path: [0], kind: 'numbers', sized: true, names: ['K'] }, { path: [1], kind: 'numbers', sized: true, names: ['y'] }, { path: [2], kind: 'count', names: ['n', 'K', 'y'] }] },
   { name: 'glnMaxMargin', valid: () => [glnGates(), glnX(), glnY(), { norm: 'group' }], targets: [{ path: [1], kind: 'numbers', sized: true, names: ['X'] }, { path: [2], kind: 'numbers', sized: true, names: ['y'] }, { path: [3, 'norm'], kind: 'enum', names: ['options'] }, { path: [3, 'maxIterations'], kind: 'count', names: ['options'] }] },
   { name: 'glnMaxMarginOutputs', valid: () => [glnGates(), glnMaxMargin(glnGates(), glnX(), glnY()), glnX()], targets: [{ path: [2], kind: 'numbers', sized: true, names: ['X'] }] },
+  { name: 'reluNetwork', valid: () => [2, 2, { initStd: 0.5 }], targets: [{ path: [0], kind: 'count', names: ['units'] }, { path: [1], kind: 'count', names: ['dim'] }, { path: [2, 'initStd'], kind: 'number', names: ['options'] }] },
+  { name: 'reluLossAndGradients', valid: () => [reluNetwork(2, 2, { seed: 1 }), glnX(), glnY()], targets: [{ path: [1], kind: 'numbers', sized: true, names: ['X'] }, { path: [2], kind: 'numbers', sized: true, names: ['y'] }] },
+  { name: 'trainRelu', valid: () => [reluNetwork(2, 2, { seed: 1 }), glnX(), glnY(), { lr: 0.1, epochs: 3 }], targets: [{ path: [1], kind: 'numbers', sized: true, names: ['X'] }, { path: [3, 'lr'], kind: 'number', names: ['options'] }, { path: [3, 'epochs'], kind: 'count', names: ['options'] }] },
+  { name: 'reluGates', valid: () => [reluNetwork(2, 2, { seed: 1 })], targets: [] },
 ];
 
 export const table: Table = {

@@ -10,7 +10,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../lib/core';
-import { gateContexts, gatedLinearNetwork, glnLossAndGradients, glnMaxMargin, glnMaxMarginOutputs, glnOutputs, maxMarginDual, randomGates, trainGln } from '../../lib/rules';
+import {
+  gateContexts, gatedLinearNetwork, glnLossAndGradients, glnMaxMargin, glnMaxMarginOutputs, glnOutputs, maxMarginDual, randomGates, reluGates, reluLossAndGradients, reluNetwork, trainGln, trainRelu,
+} from '../../lib/rules';
 
 /** A separable 2-D set (no bias): labels by the sign of u . x with a gap. */
 function toySet(n: number, seed: number): { X: Float64Array; y: number[] } {
@@ -128,4 +130,38 @@ test('max-margin functions: the group-norm solution has the larger margin in the
   trainGln(net, X, y, { lr: 1, epochs: 20000 });
   const late = cos();
   assert.ok(late > early && late > 0.97, `cosine to the max-margin weights: ${early} after 200 epochs, ${late} after 20,200`);
+});
+
+test('ReLU net: gradients against central differences; with its own activation pattern frozen as gates it is the GLN with context-1 weights w_h and context-0 weights 0', () => {
+  const d = 3, n = 16, H = 4;
+  const rng = new Rng(13);
+  const X = Float64Array.from(rng.normalArray(n * d, 0, 1, 'float64'));
+  const y = Array.from({ length: n }, (_, i) => (X[i * d] * X[i * d + 2] > 0 ? 1 : -1));
+  const net = reluNetwork(H, d, { initStd: 0.7, seed: 2 });
+  const g = reluLossAndGradients(net, X, y);
+  const h = 1e-6;
+  for (const [arr, grad] of [[net.weights, g.weights], [net.readout, g.readout]] as const) {
+    for (let q = 0; q < arr.length; q++) {
+      const keep = arr[q];
+      arr[q] = keep + h; const lp = reluLossAndGradients(net, X, y).loss;
+      arr[q] = keep - h; const lm = reluLossAndGradients(net, X, y).loss;
+      arr[q] = keep;
+      assert.ok(Math.abs((lp - lm) / (2 * h) - grad[q]) < 1e-7, `parameter ${q}`);
+    }
+  }
+  trainRelu(net, X, y, { lr: 0.5, epochs: 300 });
+  const gates = reluGates(net);
+  const gln = gatedLinearNetwork('deep', gates);
+  gln.readout.set(net.readout);
+  gln.weights.fill(0);
+  for (let u = 0; u < H; u++) for (let q = 0; q < d; q++) gln.weights[(u * 2 + 1) * d + q] = net.weights[u * d + q];
+  const relu = reluLossAndGradients(net, X, y).outputs;
+  const gated = glnOutputs(gln, X);
+  for (let i = 0; i < n; i++) assert.ok(Math.abs(relu[i] - gated[i]) < 1e-12);
+  const ctx = gateContexts(gates, X);
+  for (let i = 0; i < n; i++) for (let u = 0; u < H; u++) {
+    let a = 0;
+    for (let q = 0; q < d; q++) a += net.weights[u * d + q] * X[i * d + q];
+    assert.equal(ctx[i * H + u], a > 0 ? 1 : 0);
+  }
 });
