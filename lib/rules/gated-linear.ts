@@ -35,7 +35,7 @@
  * net is the GLN whose context-1 weights are w_h and context-0 weights 0, and
  * glnMaxMargin on them is the max-margin problem of the learned gates.
  */
-import { ArgumentError, checkFinite, checkInteger, checkNumber, checkOneOf, nnlsGram, Rng } from '../core';
+import { ArgumentError, checkFinite, checkInteger, checkNumber, checkOneOf, gemm, nnlsGram, Rng } from '../core';
 
 export interface Gates {
   units: number;
@@ -199,21 +199,23 @@ export function maxMarginDual(K: Float64Array, y: ArrayLike<number>, n: number):
   for (let i = 0; i < n; i++) Q[i * n + i] += 1e-13 * (tr / n);
   const alpha = nnlsGram(Q, new Float64Array(n).fill(1), n, 1);
   let w2 = 0;
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) w2 += alpha[i] * alpha[j] * y[i] * y[j] * K[i * n + j];
-  if (!(w2 > 0) || !Number.isFinite(w2) || w2 > 1e12 * Math.max(1, tr)) throw new ArgumentError('y', 'labels of a linearly separable set in the kernel\'s feature space', `||w||^2 = ${w2}`);
+  let worst = Infinity; // min_i y_i f(x_i), 1 at a hard-margin optimum
+  for (let i = 0; i < n; i++) {
+    let f = 0;
+    for (let j = 0; j < n; j++) f += alpha[j] * y[j] * K[i * n + j];
+    w2 += alpha[i] * y[i] * f;
+    worst = Math.min(worst, y[i] * f);
+  }
+  // Inseparable data make the dual unbounded: the pivoting then ends at a point that misses the margin constraints.
+  if (!(w2 > 0) || !Number.isFinite(w2) || !(worst > 1 - 1e-6)) throw new ArgumentError('y', 'labels of a linearly separable set in the kernel\'s feature space', `min_i y_i f(x_i) = ${worst}, ||w||^2 = ${w2}`);
   return { alpha: Float64Array.from(alpha), margin: 1 / Math.sqrt(w2) };
 }
 
-/** Per-unit kernels K_h(x_i, x_j) = [c_hi = c_hj] x_i . x_j (units x n x n). */
-function unitKernels(gates: Gates, X: Float64Array, ctx: Int32Array, n: number): Float64Array {
-  const { units, dim } = gates;
-  const K = new Float64Array(units * n * n);
-  for (let i = 0; i < n; i++) for (let j = i; j < n; j++) {
-    let xx = 0;
-    for (let q = 0; q < dim; q++) xx += X[i * dim + q] * X[j * dim + q];
-    for (let h = 0; h < units; h++) if (ctx[i * units + h] === ctx[j * units + h]) { K[(h * n + i) * n + j] = xx; K[(h * n + j) * n + i] = xx; }
-  }
-  return K;
+/** The Gram matrix x_i . x_j (n x n) on lib/core's gemm. */
+function gram(X: Float64Array, n: number, dim: number): Float64Array {
+  const G = new Float64Array(n * n);
+  gemm(n, n, dim, X, X, G, { transB: true });
+  return G;
 }
 
 export interface GlnMaxMargin extends MaxMarginSolution {
@@ -239,14 +241,19 @@ export function glnMaxMargin(gates: Gates, X: Float64Array, y: ArrayLike<number>
   checkLabels(y, n);
   const C = 1 << hyperplanes;
   const ctx = gateContexts(gates, X);
-  const Kh = unitKernels(gates, X, ctx, n);
+  // K = sum_h eta_h K_h is formed pair by pair, never the units x n x n stack (2,000 examples x 100 units would be 3.2 GB).
+  const G = gram(X, n, dim);
   const eta = new Float64Array(units).fill(norm === 'group' ? 1 / units : 1);
   let sol: MaxMarginSolution = { alpha: new Float64Array(n), margin: 0 };
   const beta = new Float64Array(units * C * dim);
   let it = 0;
   for (; it < maxIterations; it++) {
     const K = new Float64Array(n * n);
-    for (let h = 0; h < units; h++) for (let q = 0; q < n * n; q++) K[q] += eta[h] * Kh[h * n * n + q];
+    for (let i = 0; i < n; i++) for (let j = i; j < n; j++) {
+      let w = 0;
+      for (let h = 0; h < units; h++) if (ctx[i * units + h] === ctx[j * units + h]) w += eta[h];
+      K[i * n + j] = K[j * n + i] = w * G[i * n + j];
+    }
     sol = maxMarginDual(K, y, n);
     beta.fill(0);
     for (let i = 0; i < n; i++) {

@@ -121,15 +121,20 @@ test('max-margin functions: the group-norm solution has the larger margin in the
   assert.ok(mGroup >= mL2 * (1 - 1e-6), `group-norm margin ${mGroup} vs the L2 solution's ${mL2}`);
   assert.ok(Math.abs(group.margin - mGroup) < 1e-9);
 
+  // The shallow GLN (4 contexts in 3-D) cannot separate the XOR-like labels (maxMarginDual says so); a tilted plane it can.
   const gates = randomGates({ units: 1, hyperplanes: 2, dim: d, seed: 7 });
-  const mm = glnMaxMargin(gates, X, y, { norm: 'l2' });
+  assert.throws(() => glnMaxMargin(gates, X, y, { norm: 'l2' }), /separable/);
+  const yLinear = Array.from({ length: n }, (_, i) => (X[i * d] + 0.3 * X[i * d + 1] > 0 ? 1 : -1));
+  const mm = glnMaxMargin(gates, X, yLinear, { norm: 'l2' });
+  assert.ok(mm.margin > 0);
   const net = gatedLinearNetwork('shallow', gates, { initStd: 0.01, seed: 1 });
   const cos = () => { let ab = 0, aa = 0, bb = 0; for (let q = 0; q < mm.beta.length; q++) { ab += mm.beta[q] * net.weights[q]; aa += mm.beta[q] ** 2; bb += net.weights[q] ** 2; } return ab / Math.sqrt(aa * bb); };
-  trainGln(net, X, y, { lr: 1, epochs: 200 });
+  trainGln(net, X, yLinear, { lr: 1, epochs: 200 });
   const early = cos();
-  trainGln(net, X, y, { lr: 1, epochs: 20000 });
+  trainGln(net, X, yLinear, { lr: 1, epochs: 20000 });
   const late = cos();
-  assert.ok(late > early && late > 0.97, `cosine to the max-margin weights: ${early} after 200 epochs, ${late} after 20,200`);
+  // Convergence in direction is logarithmic in time (Soudry et al. 2018): 0.75 -> 0.96 over these epochs.
+  assert.ok(late > early + 0.15 && late > 0.95, `cosine to the max-margin weights: ${early} after 200 epochs, ${late} after 20,200`);
 });
 
 test('ReLU net: gradients against central differences; with its own activation pattern frozen as gates it is the GLN with context-1 weights w_h and context-0 weights 0', () => {
