@@ -79,7 +79,7 @@ test('train and test error against time: theory matches the gradient-flow studen
   for (const { depth, hidden } of [{ depth: 2, hidden: 100 }, { depth: 3, hidden: 100 }, { depth: 2, hidden: 30 }]) {
     const th = generalizationTheory({ teacher, inputs: N1, outputs: N3, hidden, depth, init: 1e-4, times });
     const train: number[][] = times.map(() => []), testE: number[][] = times.map(() => []);
-    for (let seed = 0; seed < 12; seed++) {
+    for (let seed = 0; seed < 8; seed++) {
       const t = noisyTeacher({ inputs: N1, outputs: N3, teacher, seed: 50 + seed });
       const e = spectralStudentErrors(t.data, t.teacher, times, { depth, hidden, init: 1e-4 });
       times.forEach((_, i) => { train[i].push(e.train[i]); testE[i].push(e.test[i]); });
@@ -108,7 +108,7 @@ test('optimal shrinkage: sqrt(y^2 - 4) for square matrices (Gavish & Donoho), it
   assert.equal(shrinkSingularValue(1.9, 1), 0);
   const N1 = 200, N3 = 100, A = 0.5, teacher = [3, 1.5, 0.5];
   const errs: number[] = [];
-  for (let seed = 0; seed < 12; seed++) {
+  for (let seed = 0; seed < 8; seed++) {
     const t = noisyTeacher({ inputs: N1, outputs: N3, teacher, seed: 100 + seed });
     const est = optimalShrinkage(t.data, 1);
     errs.push(frobeniusDistanceSquared(est, t.teacher) / frobeniusDistanceSquared(t.teacher));
@@ -127,7 +127,7 @@ test('transfer: task A\'s error trained jointly with B matches Monte Carlo withi
   for (const q of [1, 0.5]) {
     const th = transferTheory({ snrA: 1.2, snrB: 3, alignment: q, inputs: N1, outputsA: NA, outputsB: NB, init: 1e-6, times });
     const alone: number[][] = times.map(() => []), joint: number[][] = times.map(() => []);
-    for (let seed = 0; seed < 10; seed++) {
+    for (let seed = 0; seed < 8; seed++) {
       const task = transferTask({ snrA: 1.2, snrB: 3, alignment: q, inputs: N1, outputsA: NA, outputsB: NB, seed: 200 + seed });
       const a = spectralStudentErrors(task.dataA, task.teacherA, times, { init: 1e-6 }).test;
       const j = spectralStudentErrors(task.joint, task.teacherA, times, { init: 1e-6 }).test;
