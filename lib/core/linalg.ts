@@ -74,6 +74,34 @@ export interface SymEig {
 }
 
 /**
+ * Cholesky factor of a k x k symmetric matrix in place: G (row-major, at least
+ * k * k values) gets L in its lower triangle, G = L L^T; the upper triangle is
+ * left as it was. Returns false -- G then partly overwritten -- at the first
+ * pivot that is not positive, or when an entry read is not finite. Plain
+ * JavaScript in float64 for the small Gram matrices of CholeskyQR (lib/dynamics)
+ * and the CP/AMP solves (lib/tensor), where a BLAS call costs more than the work.
+ */
+export function choleskyInPlace(G: Float64Array, k: number): boolean {
+  checkInteger('k', k, 0);
+  if (!(G instanceof Float64Array) || G.length < k * k) throw new ArgumentError('G', `a Float64Array of at least k * k = ${k * k} values`, G);
+  for (let j = 0; j < k; j++) {
+    let d = G[j * k + j];
+    for (let p = 0; p < j; p++) d -= G[j * k + p] * G[j * k + p];
+    // d > 0 is false for NaN; an infinite pivot would spread NaN through L.
+    if (!(d > 0 && d < Infinity)) return false;
+    const ljj = Math.sqrt(d);
+    G[j * k + j] = ljj;
+    for (let i = j + 1; i < k; i++) {
+      let s = G[i * k + j];
+      for (let p = 0; p < j; p++) s -= G[i * k + p] * G[j * k + p];
+      if (!Number.isFinite(s)) return false;
+      G[i * k + j] = s / ljj;
+    }
+  }
+  return true;
+}
+
+/**
  * Eigendecomposition of a symmetric matrix. The input is symmetrised as
  * (A + A^T)/2 after checking that its asymmetry is at rounding level.
  */

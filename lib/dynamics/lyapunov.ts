@@ -45,7 +45,7 @@
  * kaplanYorkeDimension, entropyRate, tangentSystemFromMap, orthonormalizeRows,
  * TrajectoryOptions, Trajectory, trajectory (the state alone, sampled).
  */
-import { ArgumentError, Progress, Rng, checkFinite, checkInteger, checkNumber, checkOneOf, checkPositive, gemm, throwIfInterrupted } from '../core';
+import { ArgumentError, Progress, choleskyInPlace, Rng, checkFinite, checkInteger, checkNumber, checkOneOf, checkPositive, gemm, throwIfInterrupted } from '../core';
 import type { DynamicalSystem } from './system';
 
 /** What the Lyapunov code needs of a system: its update and its tangent map. */
@@ -159,23 +159,6 @@ export function tangentSystemFromMap(system: DynamicalSystem, input?: ArrayLike<
 // ---------------------------------------------------------------------------
 // Orthonormalisation
 
-/** In-place Cholesky of a k x k SPD matrix (lower triangle, row-major); false when a pivot is not positive. */
-function cholesky(G: Float64Array, k: number): boolean {
-  for (let j = 0; j < k; j++) {
-    let d = G[j * k + j];
-    for (let p = 0; p < j; p++) d -= G[j * k + p] * G[j * k + p];
-    if (!(d > 0)) return false;
-    const ljj = Math.sqrt(d);
-    G[j * k + j] = ljj;
-    for (let i = j + 1; i < k; i++) {
-      let s = G[i * k + j];
-      for (let p = 0; p < j; p++) s -= G[i * k + p] * G[j * k + p];
-      G[i * k + j] = s / ljj;
-    }
-  }
-  return true;
-}
-
 /** Inverse of a lower-triangular L (row-major k x k), written to `out` (zeros above the diagonal). */
 function invertLower(L: Float64Array, k: number, out: Float64Array): void {
   out.fill(0);
@@ -199,7 +182,7 @@ function qrWork(k: number, dim: number): QrWork {
 /** One CholeskyQR pass: V <- L^{-1} V, logDiag += log L_ii. False (V unchanged) when ill-conditioned. */
 function choleskyPass(V: Float64Array, k: number, dim: number, logDiag: Float64Array, w: QrWork): boolean {
   gemm(k, k, dim, V, V, w.G, { transB: true });
-  if (!cholesky(w.G, k)) return false;
+  if (!choleskyInPlace(w.G, k)) return false;
   let lo = Infinity, hi = 0;
   for (let i = 0; i < k; i++) {
     const d = w.G[i * k + i];

@@ -4,23 +4,7 @@
  * many right-hand sides against one matrix, inverse and log-determinant of a
  * symmetric positive definite matrix.
  */
-
-/** Cholesky of a symmetric r x r matrix in place (lower triangle); false when not positive definite. */
-export function choleskyInPlace(V: Float64Array, r: number): boolean {
-  for (let j = 0; j < r; j++) {
-    let d = V[j * r + j];
-    for (let k = 0; k < j; k++) d -= V[j * r + k] * V[j * r + k];
-    if (!(d > 0)) return false;
-    const l = Math.sqrt(d);
-    V[j * r + j] = l;
-    for (let i = j + 1; i < r; i++) {
-      let s = V[i * r + j];
-      for (let k = 0; k < j; k++) s -= V[i * r + k] * V[j * r + k];
-      V[i * r + j] = s / l;
-    }
-  }
-  return true;
-}
+import { choleskyInPlace } from '../core';
 
 /** Solves X V = M for each of `rows` rows of M (rows x r) with V symmetric positive (semi)definite; X overwrites M. */
 export function solveRows(V: Float64Array, M: Float64Array, rows: number, r: number): void {

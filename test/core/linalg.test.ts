@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Matrix, Rng, cosine, eig, lstsq, svd, symEig } from '../../lib/core';
+import { Matrix, Rng, choleskyInPlace, cosine, eig, lstsq, svd, symEig } from '../../lib/core';
 
 function randomMatrix(rng: Rng, m: number, n: number): Matrix {
   const a = new Matrix(m, n);
@@ -111,3 +111,31 @@ test('cosine: hand-picked vectors at 0, 60, 90 and 180 degrees; scale-free; NaN 
   assert.throws(() => cosine([1, 2], [1, 2, 3]), /^ArgumentError: b: expected a vector of length 2/);
 });
 
+
+test('choleskyInPlace: L L^T rebuilds a random SPD matrix, the upper triangle is untouched; false for indefinite, singular or non-finite input', () => {
+  const rng = new Rng(5);
+  for (const k of [1, 2, 7]) {
+    // G = A A^T + k I is SPD.
+    const A = Array.from({ length: k * k }, () => rng.normal());
+    const G = new Float64Array(k * k);
+    for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) {
+      let s = i === j ? k : 0;
+      for (let p = 0; p < k; p++) s += A[i * k + p] * A[j * k + p];
+      G[i * k + j] = s;
+    }
+    const L = G.slice();
+    assert.equal(choleskyInPlace(L, k), true);
+    for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) {
+      if (j > i) { assert.equal(L[i * k + j], G[i * k + j], 'upper triangle kept'); continue; }
+      let s = 0;
+      for (let p = 0; p <= j; p++) s += L[i * k + p] * L[j * k + p];
+      assert.ok(Math.abs(s - G[i * k + j]) < 1e-12 * k * k, `k=${k} (${i},${j}): ${s} vs ${G[i * k + j]}`);
+    }
+    for (let i = 0; i < k; i++) assert.ok(L[i * k + i] > 0);
+  }
+  assert.equal(choleskyInPlace(Float64Array.of(1, 2, 2, 1), 2), false, 'indefinite (eigenvalues 3, -1)');
+  assert.equal(choleskyInPlace(Float64Array.of(1, 1, 1, 1), 2), false, 'singular');
+  assert.equal(choleskyInPlace(Float64Array.of(Infinity, 0, 0, 1), 2), false, 'infinite pivot');
+  assert.equal(choleskyInPlace(Float64Array.of(4, NaN, NaN, 3), 2), false, 'NaN off the diagonal');
+  assert.throws(() => choleskyInPlace(new Float64Array(3), 2), /G: expected a Float64Array of at least k \* k = 4 values/);
+});

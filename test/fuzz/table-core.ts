@@ -52,6 +52,10 @@ const entries: FuzzEntry[] = [
   { name: 'tanh', valid: () => [0.3], documented: (_r, c) => c.what.includes('NaN'), targets: [{ path: [0], kind: 'number', names: ['a'] }] },
   { name: 'cosine', valid: () => [[1, 2, 3], [3, 2, 1]], targets: [{ path: [0], kind: 'numbers', sized: true, names: ['a', 'b'] }, { path: [1], kind: 'numbers', sized: true, names: ['b'] }] },
   { name: 'toMatrix', valid: () => ['m', M], targets: [{ path: [1], kind: 'matrix', sized: true, names: ['m'] }] },
+  {
+    name: 'choleskyInPlace', valid: () => [new Float64Array([4, 2, 2, 3]), 2],
+    targets: [{ path: [0], kind: 'numbers', sized: true, skip: ['long'], names: ['G'] }, { path: [1], kind: 'count', names: ['k'] }],
+  },
   { name: 'symEig', valid: () => [M.map((r) => [...r]).map((r, i) => (i === 0 ? [4, 1] : [1, 3]))], targets: [{ path: [0], kind: 'matrix', sized: true, names: ['a'] }] },
   { name: 'eig', valid: () => [[[2, 1], [0, 3]]], targets: [{ path: [0], kind: 'matrix', sized: true, names: ['a'] }] },
   { name: 'svd', valid: () => [A.map((r) => [...r])], targets: [{ path: [0], kind: 'matrix', sized: true, names: ['a'] }] },
