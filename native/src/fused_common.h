@@ -67,6 +67,18 @@ class Reader {
     if (error_.empty()) error_ = std::string(arg) + " " + what;
   }
   bool Ok() const { return error_.empty(); }
+  // An array read as optional (need 0) whose length a later argument fixes, at argument `index`: want > 0 required
+  // with at least that many elements, want < 0 optional with at least -want, want 0 not used; `mode` names the case.
+  void Need(const char* arg, int index, const float* ptr, int64_t want, const std::string& mode) {
+    if (!Ok() || want == 0) return;
+    if (!ptr) {
+      if (want > 0) Error(arg, "must be a Float32Array for mode " + mode);
+      return;
+    }
+    const int64_t n = want < 0 ? -want : want;
+    const int64_t have = static_cast<int64_t>(info_[index].As<Napi::TypedArray>().ElementLength());
+    if (have < n) Error(arg, "has " + std::to_string(have) + " elements, needs " + std::to_string(n));
+  }
   // Throws the first problem (also a wrong argument count); true when the call may proceed.
   bool Finish() {
     if (error_.empty() && next_ != info_.Length())
@@ -149,6 +161,14 @@ inline void ColumnSums(int64_t rows, int64_t cols, const float* delta, float* gb
   }
 }
 
+// The sign pathways' kernel: out = sign(W) * M (frsf, brsf) or sign(W) * scale (usf, M null); sign(0) = 0.
+inline void SignKernel(int64_t n, const float* W, const float* M, float scale, float* out) {
+  for (int64_t i = 0; i < n; i++) {
+    const float s = W[i] > 0.0f ? 1.0f : W[i] < 0.0f ? -1.0f : 0.0f;
+    out[i] = s * (M ? M[i] : scale);
+  }
+}
+
 // The signal rows `out` [rows, nIn] a pathway sends back from delta [rows, nOut] (see fused_dense.cc's header):
 //   kernel    delta K^T (K = k1 [nIn, nOut])          sign    delta (s sign(W))^T, W = k1, s = k2 or scale
 //   direct    e B (e [rows, classes], B = k1 [classes, nIn])
@@ -161,15 +181,10 @@ inline void Propagate(int mode, int64_t rows, int64_t nIn, int64_t nOut, const f
     case kKernel:
       Mul(false, true, rows, nIn, nOut, delta, nOut, k1, nOut, 0.0f, out, nIn);
       break;
-    case kSign: {
-      const int64_t n = nIn * nOut;
-      for (int64_t i = 0; i < n; i++) {
-        const float s = k1[i] > 0.0f ? 1.0f : k1[i] < 0.0f ? -1.0f : 0.0f;
-        scratch[i] = s * (k2 ? k2[i] : scale);
-      }
+    case kSign:
+      SignKernel(nIn * nOut, k1, k2, scale, scratch);
       Mul(false, true, rows, nIn, nOut, delta, nOut, scratch, nOut, 0.0f, out, nIn);
       break;
-    }
     case kDirect:
       Mul(false, false, rows, nIn, classes, e, classes, k1, nIn, 0.0f, out, nIn);
       break;

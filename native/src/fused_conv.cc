@@ -158,19 +158,12 @@ Napi::Value ConvBackward(const Napi::CallbackInfo& info) {
   const float scale = static_cast<float>(r.Real("scale"));
   const double clip = r.Real("clip");
   if (r.Ok() && g.act != kLinear && !h) r.Error("h", "must be given for a nonlinear activation");
-  // want < 0: may be null; want > 0: required with at least that many elements.
-  auto check = [&](const char* arg, int index, const float* ptr, int64_t want) {
-    if (!r.Ok() || want == 0) return;
-    if (!ptr) return want < 0 ? void() : r.Error(arg, "must be a Float32Array for mode " + std::to_string(mode));
-    const int64_t n = want < 0 ? -want : want;
-    const int64_t have = static_cast<int64_t>(info[index].As<Napi::TypedArray>().ElementLength());
-    if (have < n) r.Error(arg, "has " + std::to_string(have) + " elements, needs " + std::to_string(n));
-  };
+  const std::string modeName = std::to_string(mode);
   const bool sign = mode == kSign, direct = mode == kDirect, low = mode == kLowRank, dlow = mode == kDirectLowRank;
-  check("k1", 21, k1, mode == kKernel || sign ? K * g.OC : direct ? classes * inSize : low ? K * rank : dlow ? inSize * rank : 0);
-  check("k2", 22, k2, low ? rank * g.OC : dlow ? rank * classes : sign ? -(K * g.OC) : 0);
-  check("e", 23, e, direct || dlow ? g.rows * classes : 0);
-  check("scratch", 26, scratch, sign ? K * g.OC : low ? rowsP * rank : dlow ? g.rows * rank : 0);
+  r.Need("k1", 21, k1, mode == kKernel || sign ? K * g.OC : direct ? classes * inSize : low ? K * rank : dlow ? inSize * rank : 0, modeName);
+  r.Need("k2", 22, k2, low ? rank * g.OC : dlow ? rank * classes : sign ? -(K * g.OC) : 0, modeName);
+  r.Need("e", 23, e, direct || dlow ? g.rows * classes : 0, modeName);
+  r.Need("scratch", 26, scratch, sign ? K * g.OC : low ? rowsP * rank : dlow ? g.rows * rank : 0, modeName);
   if (!r.Finish()) return info.Env().Undefined();
 
   if (g.act != kLinear) TimesDerivative(static_cast<int>(g.act), rowsP * g.OC, h, delta);

@@ -83,19 +83,12 @@ Napi::Value DenseBackward(const Napi::CallbackInfo& info) {
   if (r.Ok() && act > kSigmoid) r.Error("act", "must be 0 (linear), 1 (relu), 2 (tanh) or 3 (sigmoid)");
   if (r.Ok() && mode > kDirectLowRank) r.Error("mode", "must be an integer in [0, 5]");
   if (r.Ok() && act != kLinear && !h) r.Error("h", "must be given for a nonlinear activation");
-  // want < 0: may be null; want > 0: required with at least that many elements.
-  auto check = [&](const char* arg, int index, const float* ptr, int64_t want) {
-    if (!r.Ok() || want == 0) return;
-    if (!ptr) return want < 0 ? void() : r.Error(arg, "must be a Float32Array for mode " + std::to_string(mode));
-    const int64_t n = want < 0 ? -want : want;
-    const int64_t have = static_cast<int64_t>(info[index].As<Napi::TypedArray>().ElementLength());
-    if (have < n) r.Error(arg, "has " + std::to_string(have) + " elements, needs " + std::to_string(n));
-  };
+  const std::string modeName = std::to_string(mode);
   const bool sign = mode == kSign, direct = mode == kDirect, low = mode == kLowRank, dlow = mode == kDirectLowRank;
-  check("k1", 11, k1, mode == kKernel || sign ? nIn * nOut : direct ? classes * nIn : low || dlow ? nIn * rank : 0);
-  check("k2", 12, k2, low ? rank * nOut : dlow ? rank * classes : sign ? -(nIn * nOut) : 0);
-  check("e", 13, e, direct || dlow ? rows * classes : 0);
-  check("scratch", 16, scratch, sign ? nIn * nOut : low || dlow ? rows * rank : 0);
+  r.Need("k1", 11, k1, mode == kKernel || sign ? nIn * nOut : direct ? classes * nIn : low || dlow ? nIn * rank : 0, modeName);
+  r.Need("k2", 12, k2, low ? rank * nOut : dlow ? rank * classes : sign ? -(nIn * nOut) : 0, modeName);
+  r.Need("e", 13, e, direct || dlow ? rows * classes : 0, modeName);
+  r.Need("scratch", 16, scratch, sign ? nIn * nOut : low || dlow ? rows * rank : 0, modeName);
   if (!r.Finish()) return info.Env().Undefined();
 
   if (act != kLinear) TimesDerivative(static_cast<int>(act), rows * nOut, h, delta);

@@ -16,7 +16,7 @@ import { nativeAddon, Rng } from '../../lib/core';
 import { lenet, Network, Optimizer, RULES, train, vgg, type OptimizerOptions } from '../../lib/rules';
 import { fusedStepCount, FusedStepError, FusedTrainer, fusedTrainer } from '../../lib/rules/fused';
 import type { ActivationName, LayerSpec } from '../../lib/rules/layers';
-import { autodiffGradients, blobs, relErr, testBackend } from './helpers';
+import { autodiffGradients, blobs, fusedOf, relErr, testBackend, weightGap } from './helpers';
 
 const skip = (nativeAddon() as { convForward?: unknown } | null)?.convForward ? false : 'the native add-on with the fused conv kernels is not built';
 
@@ -26,28 +26,6 @@ before(async () => {
 
 type Options = ConstructorParameters<typeof Network>[0];
 
-function fused(net: Network, opt: Optimizer): FusedTrainer {
-  const f = fusedTrainer(net, opt);
-  if (!(f instanceof FusedTrainer)) throw new Error(`fused path refused: ${f}`);
-  return f;
-}
-
-/** Largest |a - b| over every weight and bias, relative to 1 + the largest |b|. */
-function weightGap(a: Network, b: Network): number {
-  let gap = 0;
-  a.paramLayers.forEach((l, k) => {
-    const pairs: [tf.Tensor, tf.Tensor][] = [[l.weight, b.paramLayers[k].weight]];
-    if (l.bias) pairs.push([l.bias, b.paramLayers[k].bias as tf.Tensor]);
-    for (const [p, q] of pairs) {
-      const x = p.dataSync();
-      const y = q.dataSync();
-      let scale = 0;
-      for (let i = 0; i < y.length; i++) scale = Math.max(scale, Math.abs(y[i]));
-      for (let i = 0; i < x.length; i++) gap = Math.max(gap, Math.abs(x[i] - y[i]) / (1 + scale));
-    }
-  });
-  return gap;
-}
 
 /** `steps` steps of both paths on the same random batches: the weight gap, how far the reference moved, the losses. */
 function compare(options: Options, opt: OptimizerOptions, rows: number, steps: number, seed: number) {
@@ -56,7 +34,7 @@ function compare(options: Options, opt: OptimizerOptions, rows: number, steps: n
   const start = new Network(options);
   const oRef = new Optimizer(opt);
   const oFused = new Optimizer(opt);
-  const f = fused(net, oFused);
+  const f = fusedOf(net, oFused);
   const rng = new Rng(seed);
   const size = ref.inputShape.reduce((a, b) => a * b, 1);
   const lossRef: number[] = [];
@@ -129,7 +107,7 @@ test('a fused BP step on a conv net moves the weights by tfjs autodiff\'s gradie
   const before = net.paramLayers.flatMap((l) => [Float32Array.from(l.weight.dataSync()), Float32Array.from((l.bias as tf.Tensor).dataSync())]);
   const lr = 0.5;
   const opt = new Optimizer({ lr });
-  fused(net, opt).step(x, y);
+  fusedOf(net, opt).step(x, y);
   const after = net.paramLayers.flatMap((l) => [l.weight.dataSync(), (l.bias as tf.Tensor).dataSync()]);
   before.forEach((b, i) => {
     const step = Float32Array.from(b, (v, j) => (v - after[i][j]) / lr);
@@ -262,7 +240,7 @@ test('5,000 fused conv steps leave the tensor count and the resident memory flat
   const layers = [conv(2, 3), act('relu'), pool(2), conv(3, 2), act('relu'), flat, dense(3)];
   const net = new Network({ inputShape: [6, 6, 1], layers, seed: 3, rule: 'usf' });
   const opt = new Optimizer({ type: 'adam', lr: 1e-3 });
-  const f = fused(net, opt);
+  const f = fusedOf(net, opt);
   const rng = new Rng(8);
   const x = rng.normalArray(4 * 36, 0, 1) as Float32Array;
   const y = [0, 1, 2, 1];
@@ -276,7 +254,7 @@ test('5,000 fused conv steps leave the tensor count and the resident memory flat
   // A pathway learning through tensor views (a Kunin rule) on conv layers: every view released.
   const l = new Network({ inputShape: [6, 6, 1], layers, seed: 3, rule: 'information-alignment' });
   const lo = new Optimizer({ lr: 1e-3 });
-  const lf = fused(l, lo);
+  const lf = fusedOf(l, lo);
   lf.step(x, y);
   const t2 = tf.memory().numTensors;
   for (let i = 0; i < 300; i++) lf.step(x, y);
@@ -288,7 +266,7 @@ test('5,000 fused conv steps leave the tensor count and the resident memory flat
 test('bad shapes name the conv layer and the step', { skip }, () => {
   const net = new Network({ inputShape: [6, 6, 1], layers: [conv(2, 3), act('relu'), pool(2), conv(3, 2), act('relu'), flat, dense(3)], seed: 1, rule: 'fa' });
   const opt = new Optimizer({});
-  const f = fused(net, opt);
+  const f = fusedOf(net, opt);
   f.step(new Float32Array(72), [0, 1]);
   assert.throws(() => f.step(new Float32Array(71), [0, 1]), (e: Error) => e instanceof FusedStepError && /fused step 2, parametric layer 0 \(conv2d\)/.test(e.message) && /x has 71 floats/.test(e.message));
   // A feedback matrix of the wrong size reaches the backward kernel, which refuses it.

@@ -12,9 +12,9 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { nativeAddon, Rng } from '../../lib/core';
 import { DivergenceError, Network, Optimizer, train, type OptimizerOptions } from '../../lib/rules';
-import { fusedStepCount, FusedStepError, FusedTrainer, fusedTrainer } from '../../lib/rules/fused';
+import { fusedStepCount, FusedStepError, fusedTrainer } from '../../lib/rules/fused';
 import type { ActivationName, LayerSpec } from '../../lib/rules/layers';
-import { blobs, testBackend } from './helpers';
+import { blobs, fusedOf, testBackend, weightGap } from './helpers';
 
 const skip = nativeAddon()?.denseForward ? false : 'the native add-on with the fused kernels is not built';
 
@@ -44,28 +44,6 @@ function spec(c: Case, seed: number): ConstructorParameters<typeof Network>[0] {
   return { inputShape, layers, seed, rule: c.rule as 'bp', feedback: c.feedback ?? {}, loss: c.loss };
 }
 
-function fused(net: Network, opt: Optimizer): FusedTrainer {
-  const f = fusedTrainer(net, opt);
-  if (!(f instanceof FusedTrainer)) throw new Error(`fused path refused: ${f}`);
-  return f;
-}
-
-/** Largest |a - b| over every weight and bias, relative to 1 + the largest |b|. */
-function weightGap(a: Network, b: Network): number {
-  let gap = 0;
-  a.paramLayers.forEach((l, k) => {
-    const pairs: [tf.Tensor, tf.Tensor][] = [[l.weight, b.paramLayers[k].weight]];
-    if (l.bias) pairs.push([l.bias, b.paramLayers[k].bias as tf.Tensor]);
-    for (const [p, q] of pairs) {
-      const x = p.dataSync();
-      const y = q.dataSync();
-      let scale = 0;
-      for (let i = 0; i < y.length; i++) scale = Math.max(scale, Math.abs(y[i]));
-      for (let i = 0; i < x.length; i++) gap = Math.max(gap, Math.abs(x[i] - y[i]) / (1 + scale));
-    }
-  });
-  return gap;
-}
 
 /** `steps` steps on the same batches by both paths; returns the weight gap and the losses. */
 function compare(c: Case, steps: number, seed: number): { gap: number; lossRef: number[]; lossFused: number[]; moved: number } {
@@ -74,7 +52,7 @@ function compare(c: Case, steps: number, seed: number): { gap: number; lossRef: 
   const start = new Network(spec(c, seed));
   const oRef = new Optimizer(c.opt);
   const oFused = new Optimizer(c.opt);
-  const f = fused(net, oFused);
+  const f = fusedOf(net, oFused);
   const rng = new Rng(seed + 1);
   const classes = c.sizes[c.sizes.length - 1];
   const lossRef: number[] = [];
@@ -210,7 +188,7 @@ test('a clone of a weight taken before fused steps keeps its values', { skip }, 
   const opt = new Optimizer({ lr: 0.5 });
   const clone = net.paramLayers[0].weight.clone();
   const saved = Float32Array.from(clone.dataSync());
-  fused(net, opt).step(new Float32Array([1, 2, 3]), [1]);
+  fusedOf(net, opt).step(new Float32Array([1, 2, 3]), [1]);
   assert.deepEqual(Array.from(clone.dataSync()), Array.from(saved));
   assert.notDeepEqual(Array.from(net.paramLayers[0].weight.dataSync()), Array.from(saved));
   clone.dispose();
@@ -221,7 +199,7 @@ test('a clone of a weight taken before fused steps keeps its values', { skip }, 
 test('10,000 fused steps leave the tensor count and the resident memory flat', { skip }, () => {
   const net = new Network({ inputShape: [6], layers: [{ kind: 'dense', units: 5 }, { kind: 'activation', activation: 'relu' }, { kind: 'dense', units: 3 }], seed: 3, rule: 'fa' });
   const opt = new Optimizer({ type: 'adam', lr: 1e-3 });
-  const f = fused(net, opt);
+  const f = fusedOf(net, opt);
   const rng = new Rng(8);
   const x = rng.normalArray(4 * 6, 0, 1) as Float32Array;
   const y = [0, 1, 2, 1];
@@ -235,7 +213,7 @@ test('10,000 fused steps leave the tensor count and the resident memory flat', {
   // A learning pathway (LDFA, raf) gets tensor views each step: all released.
   const l = new Network({ inputShape: [6], layers: [{ kind: 'dense', units: 5 }, { kind: 'activation', activation: 'relu' }, { kind: 'dense', units: 3 }], seed: 3, rule: 'ldfa', feedback: { rank: 2 } });
   const lo = new Optimizer({ lr: 1e-3 });
-  const lf = fused(l, lo);
+  const lf = fusedOf(l, lo);
   lf.step(x, y);
   const t2 = tf.memory().numTensors;
   for (let i = 0; i < 500; i++) lf.step(x, y);
@@ -247,7 +225,7 @@ test('10,000 fused steps leave the tensor count and the resident memory flat', {
 test('bad shapes and labels name the layer and the step', { skip }, () => {
   const net = new Network({ inputShape: [4], layers: [{ kind: 'dense', units: 3 }, { kind: 'activation', activation: 'relu' }, { kind: 'dense', units: 2 }], seed: 1 });
   const opt = new Optimizer({});
-  const f = fused(net, opt);
+  const f = fusedOf(net, opt);
   f.step(new Float32Array(8), [0, 1]);
   // A refused call is not a step: both errors name step 2.
   assert.throws(() => f.step(new Float32Array(7), [0, 1]), (e: Error) => e instanceof FusedStepError && /fused step 2, parametric layer 0 \(dense\)/.test(e.message) && /x has 7 floats/.test(e.message));

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, Rng } from '../../lib/core';
 import type { ArrayDataset } from '../../lib/data';
-import { isParamLayer, Network } from '../../lib/rules';
+import { isParamLayer, Network, type Optimizer } from '../../lib/rules';
+import { FusedTrainer, fusedTrainer } from '../../lib/rules/fused';
 
 /** The project backend, except wasm (no Conv2DBackpropFilter): then cpu. */
 export async function testBackend(): Promise<string> {
@@ -89,4 +90,28 @@ export function blobs(count: number, seed: number, dim = 10, classes = 3): Array
     for (let i = 0; i < dim; i++) x[n * dim + i] = centres[y[n] * dim + i] + r.normal();
   }
   return { x, y, count };
+}
+
+/** The fused trainer of `net` (lib/rules/fused.ts), failing the test with the reason when the path refuses it. */
+export function fusedOf(net: Network, opt: Optimizer): FusedTrainer {
+  const f = fusedTrainer(net, opt);
+  if (!(f instanceof FusedTrainer)) throw new Error(`fused path refused: ${f}`);
+  return f;
+}
+
+/** Largest |a - b| over every weight and bias of two networks of one architecture, relative to 1 + the largest |b|. */
+export function weightGap(a: Network, b: Network): number {
+  let gap = 0;
+  a.paramLayers.forEach((l, k) => {
+    const pairs: [tf.Tensor, tf.Tensor][] = [[l.weight, b.paramLayers[k].weight]];
+    if (l.bias) pairs.push([l.bias, b.paramLayers[k].bias as tf.Tensor]);
+    for (const [p, q] of pairs) {
+      const x = p.dataSync();
+      const y = q.dataSync();
+      let scale = 0;
+      for (let i = 0; i < y.length; i++) scale = Math.max(scale, Math.abs(y[i]));
+      for (let i = 0; i < x.length; i++) gap = Math.max(gap, Math.abs(x[i] - y[i]) / (1 + scale));
+    }
+  });
+  return gap;
 }
