@@ -468,8 +468,9 @@ export class FusedTrainer {
     if (!(x instanceof Float32Array)) throw new ArgumentError('x', 'a Float32Array', x);
     const n = labels.length;
     if (n < 1 || x.length !== n * this.inputSize) {
-      const firstLayer = this.nodes[this.first] as FusedLayer;
-      throw new FusedStepError(firstLayer.index, this.steps + 1, `x has ${x.length} floats; expected rows (${n}, one per label) times the input size ${this.inputSize}`, siteOf(this.nodes[0]));
+      // The input's layer: a pooling layer may come before the first parametric one.
+      const input = this.nodes[0];
+      throw new FusedStepError(input.type === 'param' ? input.index : null, this.steps + 1, `x has ${x.length} floats; expected rows (${n}, one per label) times the input size ${this.inputSize}`, siteOf(input));
     }
     this.reserve(n);
     this.x.set(x);

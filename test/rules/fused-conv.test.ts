@@ -184,6 +184,8 @@ test('fused conv steps equal the reference path for every activation and optimis
   });
   const arch = architecture(1, r, 'sigmoid', 3);
   assertSame('bp mse', { inputShape: arch.inputShape, layers: arch.layers, seed: 5, loss: 'mse' }, SGD, arch.rows);
+  // A pooling layer before the first parametric layer: pooled forward, no backward below the first conv.
+  assertSame('bp, pooling first', { inputShape: [8, 7, 2], layers: [pool(2), conv(3, 3, 'same'), act('relu'), flat, dense(3)], seed: 7 }, SGD, 3);
   const noBias = [conv(2, 3), act('relu'), pool(2), { kind: 'conv2d', filters: 2, kernelSize: 2, bias: false }, act('relu'), flat, { kind: 'dense', units: 3, bias: false }] as LayerSpec[];
   assertSame('fa no bias, adam', { inputShape: [7, 7, 1], layers: noBias, seed: 6, rule: 'fa' }, { type: 'adam', lr: 0.01 }, 4);
 });
@@ -276,7 +278,10 @@ test('bad shapes name the conv layer and the step', { skip }, () => {
   assert.throws(() => f.step(new Float32Array(72), [0, 1]), (e: Error) => e instanceof FusedStepError && e.layer === 1 && /fused step 2, parametric layer 1 \(conv2d\): ldl_native\.convBackward: k1 has 5 elements, needs 24/.test(e.message));
   pathway.B.dispose();
   pathway.B = saved;
-  net.dispose();
+  // The input of a net that pools first goes to the pooling layer, which the error names (no parametric index).
+  const pooled = new Network({ inputShape: [6, 6, 1], layers: [pool(2), conv(2, 2), flat, dense(2)], seed: 1 });
+  assert.throws(() => fusedOf(pooled, opt).step(new Float32Array(35), [0]), (e: Error) => e instanceof FusedStepError && e.layer === null && /fused step 1, layer 0 \(maxpool\): x has 35 floats/.test(e.message));
+  [net, pooled].forEach((n) => n.dispose());
   opt.dispose();
 });
 
