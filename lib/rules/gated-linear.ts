@@ -12,6 +12,9 @@
  *   dL/df_i = -y_i sigma(-y_i f_i) / n,
  *   dL/dv_h = sum_i dL/df_i w_(h, c_hi) . x_i,   dL/dw_(h,c) = sum_(i: c_hi = c) dL/df_i v_h x_i.
  * With all gates open the deep GLN is the two-layer linear network v^T W x.
+ * Both products run on lib/core's gemm: A = X W^T holds every context's
+ * output, and dL/dW = G^T X with G the gated dL/df_i v_h (one nonzero per
+ * unit and example).
  *
  * Infinite-time limit: the networks are homogeneous in their parameters, so
  * GD on the logistic loss converges in direction to a KKT point of
@@ -108,19 +111,28 @@ export function gatedLinearNetwork(architecture: 'shallow' | 'deep', gates: Gate
   };
 }
 
+/**
+ * Every context's linear output a_(i, h, c) = w_(h,c) . x_i, n x (units * C),
+ * on lib/core's gemm (the gated sums below pick one context per unit from it:
+ * C times the needed multiply-adds, but at BLAS speed instead of a JS loop).
+ */
+function contextActivations(net: GatedLinearNetwork, X: Float64Array, n: number): Float64Array {
+  const { units, dim, hyperplanes } = net.gates;
+  const HC = units * (1 << hyperplanes);
+  const A = new Float64Array(n * HC);
+  gemm(n, HC, dim, X, net.weights, A, { transB: true });
+  return A;
+}
+
 /** f(x_i) for each row of X (contexts optional, from gateContexts). */
 export function glnOutputs(net: GatedLinearNetwork, X: Float64Array, contexts?: Int32Array): Float64Array {
   const { units, dim, hyperplanes } = net.gates;
   const n = checkData(X, dim);
   const ctx = contexts ?? gateContexts(net.gates, X);
   const C = 1 << hyperplanes;
+  const A = contextActivations(net, X, n);
   const f = new Float64Array(n);
-  for (let i = 0; i < n; i++) for (let h = 0; h < units; h++) {
-    const base = (h * C + ctx[i * units + h]) * dim;
-    let a = 0;
-    for (let q = 0; q < dim; q++) a += net.weights[base + q] * X[i * dim + q];
-    f[i] += net.readout[h] * a;
-  }
+  for (let i = 0; i < n; i++) for (let h = 0; h < units; h++) f[i] += net.readout[h] * A[(i * units + h) * C + ctx[i * units + h]];
   return f;
 }
 
@@ -136,24 +148,26 @@ export function glnLossAndGradients(net: GatedLinearNetwork, X: Float64Array, y:
   checkLabels(y, n);
   const ctx = contexts ?? gateContexts(net.gates, X);
   const C = 1 << hyperplanes;
-  const f = glnOutputs(net, X, ctx);
-  const gw = new Float64Array(net.weights.length);
+  const HC = units * C;
+  const A = contextActivations(net, X, n);
+  // G[i, (h, c)] = dL/df_i v_h where c = c_h(x_i), else 0; then dL/dW = G^T X.
+  const G = new Float64Array(n * HC);
   const gv = new Float64Array(units);
   let loss = 0;
   for (let i = 0; i < n; i++) {
-    const m = y[i] * f[i];
+    let f = 0;
+    for (let h = 0; h < units; h++) f += net.readout[h] * A[i * HC + h * C + ctx[i * units + h]];
+    const m = y[i] * f;
     loss += m > 0 ? Math.log1p(Math.exp(-m)) : -m + Math.log1p(Math.exp(m));
     const g = (-y[i] / (1 + Math.exp(m))) / n; // dL/df_i
     for (let h = 0; h < units; h++) {
-      const base = (h * C + ctx[i * units + h]) * dim;
-      let a = 0;
-      for (let q = 0; q < dim; q++) {
-        a += net.weights[base + q] * X[i * dim + q];
-        gw[base + q] += g * net.readout[h] * X[i * dim + q];
-      }
-      gv[h] += g * a;
+      const col = i * HC + h * C + ctx[i * units + h];
+      G[col] = g * net.readout[h];
+      gv[h] += g * A[col];
     }
   }
+  const gw = new Float64Array(net.weights.length);
+  gemm(HC, dim, n, G, X, gw, { transA: true });
   if (net.architecture === 'shallow') gv.fill(0);
   return { loss: loss / n, weights: gw, readout: gv };
 }
@@ -331,29 +345,27 @@ export function reluLossAndGradients(net: ReluNetwork, X: Float64Array, y: Array
   const { units, dim } = net;
   const n = checkData(X, dim);
   checkLabels(y, n);
+  const P = new Float64Array(n * units); // pre-activations w_h . x_i
+  gemm(n, units, dim, X, net.weights, P, { transB: true });
   const outputs = new Float64Array(n);
-  const gw = new Float64Array(units * dim);
+  const G = new Float64Array(n * units); // dL/df_i v_h [w_h . x_i > 0]; dL/dW = G^T X
   const gv = new Float64Array(units);
   let loss = 0;
-  const pre = new Float64Array(units);
   for (let i = 0; i < n; i++) {
     let f = 0;
-    for (let h = 0; h < units; h++) {
-      let a = 0;
-      for (let q = 0; q < dim; q++) a += net.weights[h * dim + q] * X[i * dim + q];
-      pre[h] = a;
-      if (a > 0) f += net.readout[h] * a;
-    }
+    for (let h = 0; h < units; h++) if (P[i * units + h] > 0) f += net.readout[h] * P[i * units + h];
     outputs[i] = f;
     const m = y[i] * f;
     loss += m > 0 ? Math.log1p(Math.exp(-m)) : -m + Math.log1p(Math.exp(m));
     const g = (-y[i] / (1 + Math.exp(m))) / n;
     for (let h = 0; h < units; h++) {
-      if (!(pre[h] > 0)) continue;
-      gv[h] += g * pre[h];
-      for (let q = 0; q < dim; q++) gw[h * dim + q] += g * net.readout[h] * X[i * dim + q];
+      if (!(P[i * units + h] > 0)) continue;
+      gv[h] += g * P[i * units + h];
+      G[i * units + h] = g * net.readout[h];
     }
   }
+  const gw = new Float64Array(units * dim);
+  gemm(units, dim, n, G, X, gw, { transA: true });
   return { loss: loss / n, outputs, weights: gw, readout: gv };
 }
 
