@@ -17,7 +17,7 @@
  * S steps) / S, as wall clock and as process CPU time (which a loaded
  * machine's time-slicing does not inflate).
  *
- *   node --import tsx bench/rules-conv.bench.ts [--reps 5] [--rounds 3] [--threads 1,2] [--quick]
+ *   node --import tsx bench/rules-conv.bench.ts [--reps 5] [--rounds 3] [--threads 1,2] [--models lenet,vgg] [--quick]
  *
  * Writes out/bench/rules-conv.json.
  */
@@ -71,10 +71,12 @@ async function main(): Promise<void> {
   const rounds = Number(option(argv, 'rounds', quick ? '2' : '3'));
   const threadsList = option(argv, 'threads', '1,2').split(',').map(Number);
   const report = await initBackend();
-  const models: Model[] = [
+  const wanted = option(argv, 'models', 'lenet,vgg').split(',');
+  const models: Model[] = ([
     { name: 'lenet', pad: 2, steps: quick ? 5 : 20 },
     { name: 'vgg', pad: 0, steps: quick ? 1 : 2 },
-  ];
+  ] as Model[]).filter((m) => wanted.includes(m.name));
+  if (models.length === 0) throw new Error(`--models: expected a comma list of lenet, vgg; got ${wanted.join(',')}`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ldl-conv-'));
   // Sides: `${threads}:${model}:${kind}` with kind 'tensor' (BP on the tensor path) or `fused-${rule}`; PyTorch 'nn' or `rule-${rule}`.
   const ours: Record<string, Samples> = {};
