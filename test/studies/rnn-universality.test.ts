@@ -7,6 +7,8 @@
  * - the member job called directly equals the domain calls it wraps (training loss, probe states, the
  *   fixed points of its search, the graph's nodes);
  * - estimatedRunSeconds arithmetic and the table rows from hand-made inputs.
+ * (The notebook's QUICK run is the smoke test in test/notebooks/smoke.test.ts:
+ * `SMOKE_NOTEBOOKS=rnn-universality node --import tsx --test test/notebooks/smoke.test.ts`.)
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
