@@ -363,7 +363,10 @@ export interface SequenceTrainResult {
   epochLoss: number[];
   epochAccuracy: number[];
   wallSeconds: number;
-  stoppedBy: 'epochs' | 'time';
+  /** 'interrupt' only on the partial result an interrupted run's InterruptedError carries. */
+  stoppedBy: 'epochs' | 'time' | 'interrupt';
+  /** Where an interrupted run stopped: `step` updates done of `steps` planned (only on that partial result). */
+  interrupted?: { step: number; steps: number };
 }
 
 /** Number of real (non-pad) tokens of each row of a data set. */
@@ -447,7 +450,7 @@ export function trainSequenceClassifier(model: SequenceClassifier, data: Sequenc
         break outer;
       }
       if (interruptRequested()) {
-        const partial: SequenceTrainResult = { losses: losses.slice(), steps: step, epochLoss, epochAccuracy, wallSeconds: (Date.now() - start) / 1000, stoppedBy: 'time' };
+        const partial: SequenceTrainResult = { losses: losses.slice(), steps: step, epochLoss: epochLoss.slice(), epochAccuracy: epochAccuracy.slice(), wallSeconds: (Date.now() - start) / 1000, stoppedBy: 'interrupt', interrupted: { step, steps: total } };
         progress?.finish(`interrupted after ${step} steps`);
         throw new InterruptedError('trainSequenceClassifier', `before update ${step + 1} of ${total} (the model holds the weights after the last)`, partial);
       }

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { clearInterrupt, initBackend, InterruptedError, lastInterruption, requestInterrupt } from '../../lib/core';
-import { RecurrentNetwork, RecurrentTrainOptions, trainNetwork } from '../../lib/dynamics';
+import { RecurrentNetwork, RecurrentTrainOptions, SequenceClassifier, trainNetwork, trainSequenceClassifier } from '../../lib/dynamics';
 
 const make = () => RecurrentNetwork.create({ kind: 'gru', units: 6, inputSize: 3, outputSize: 3, seed: 3 });
 const weightsOf = (net: RecurrentNetwork) => net.trainableVariables().map((v) => v.dataSync().slice() as Float32Array);
@@ -56,5 +56,41 @@ test('an interrupt from onProgress after step k stops trainNetwork there: the we
         ref.dispose();
       }
     }
+  }
+});
+
+test('an interrupt after update k stops trainSequenceClassifier there: the weights equal a run of exactly those k updates', async () => {
+  await initBackend({ print: false });
+  // 64 sequences in batches of 16: one epoch is 4 updates; interrupt after update 4, compare with a 1-epoch run.
+  const count = 64;
+  const T = 6;
+  const sequences = Int32Array.from({ length: count * T }, (_, i) => ((i * 7919) % 13 < 3 ? 0 : 1 + ((i * 31) % 9)));
+  const data = { sequences, labels: Int32Array.from({ length: count }, (_, i) => (i * 5) % 2), count, maxLength: T };
+  const make2 = () => SequenceClassifier.create({ kind: 'lstm', units: 4, embeddingSize: 3, vocabSize: 10, seed: 5 });
+  const opts = { epochs: 3, batchSize: 16, learningRate: 0.01, seed: 2, progress: false, reportEvery: 1 };
+  const model = make2();
+  const ref = make2();
+  try {
+    let e: unknown = null;
+    try {
+      trainSequenceClassifier(model, data, { ...opts, onProgress: (i) => { if (i.step === 4) requestInterrupt(); } });
+    } catch (x) {
+      e = x;
+    }
+    assert.ok(e instanceof InterruptedError, String(e));
+    const partial = e.partial as ReturnType<typeof trainSequenceClassifier>;
+    assert.equal(partial.stoppedBy, 'interrupt');
+    assert.deepEqual(partial.interrupted, { step: 4, steps: 12 });
+    clearInterrupt();
+    const r = trainSequenceClassifier(ref, data, { ...opts, epochs: 1 });
+    assert.equal(r.stoppedBy, 'epochs');
+    assert.deepEqual(partial.losses, r.losses);
+    assert.deepEqual(partial.epochLoss, r.epochLoss);
+    const w = (m: SequenceClassifier) => m.trainableVariables().map((v) => v.dataSync().slice() as Float32Array);
+    assert.deepEqual(w(model), w(ref));
+  } finally {
+    clearInterrupt();
+    model.dispose();
+    ref.dispose();
   }
 });
