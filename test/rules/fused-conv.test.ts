@@ -248,11 +248,15 @@ test('5,000 fused conv steps leave the tensor count and the resident memory flat
   const y = [0, 1, 2, 1];
   for (let i = 0; i < 500; i++) f.step(x, y);
   const tensors = tf.memory().numTensors;
-  const rss = process.memoryUsage().rss;
+  const { rss, arrayBuffers } = process.memoryUsage();
   for (let i = 0; i < 5000; i++) f.step(x, y);
   assert.equal(tf.memory().numTensors, tensors);
-  const grown = (process.memoryUsage().rss - rss) / 2 ** 20;
+  const after = process.memoryUsage();
+  const grown = (after.rss - rss) / 2 ** 20;
   assert.ok(grown < 16, `RSS grew by ${grown.toFixed(1)} MiB over 5,000 steps`);
+  // Typed-array memory is counted exactly: a buffer made and kept per step (about 4 KB here) would add 20 MB.
+  const buffers = (after.arrayBuffers - arrayBuffers) / 2 ** 20;
+  assert.ok(buffers < 1, `array buffers grew by ${buffers.toFixed(2)} MiB over 5,000 steps`);
   // A pathway learning through tensor views (a Kunin rule) on conv layers: every view released.
   const l = new Network({ inputShape: [6, 6, 1], layers, seed: 3, rule: 'information-alignment' });
   const lo = new Optimizer({ lr: 1e-3 });
