@@ -38,7 +38,7 @@
  * net is the GLN whose context-1 weights are w_h and context-0 weights 0, and
  * glnMaxMargin on them is the max-margin problem of the learned gates.
  */
-import { ArgumentError, checkFinite, checkInteger, checkNumber, checkOneOf, gemm, nnlsGram, Rng } from '../core';
+import { ArgumentError, checkFinite, checkInteger, checkNumber, checkOneOf, gemm, median, nnlsGram, Rng } from '../core';
 
 export interface Gates {
   units: number;
@@ -62,6 +62,28 @@ export function randomGates(o: { units: number; hyperplanes: number; dim: number
     normals: rng.child(0).normalArray(units * k * dim, 0, checkNumber('normalStd', o.normalStd ?? 1, 0), 'float64') as Float64Array,
     thresholds: rng.child(1).normalArray(units * k, 0, checkNumber('thresholdStd', o.thresholdStd ?? 0, 0), 'float64') as Float64Array,
   };
+}
+
+/**
+ * The authors' "median init": the same normals, each threshold b_hj moved to
+ * the median of a_hj . x_i over the rows of X, so every hyperplane halves the
+ * data (with random thresholds most inputs can fall on one side, leaving few
+ * contexts in use).
+ */
+export function medianGates(gates: Gates, X: Float64Array): Gates {
+  const { units, hyperplanes: k, dim } = gates;
+  const n = checkData(X, dim);
+  const thresholds = new Float64Array(units * k);
+  const proj = new Float64Array(n);
+  for (let hj = 0; hj < units * k; hj++) {
+    for (let i = 0; i < n; i++) {
+      let a = 0;
+      for (let q = 0; q < dim; q++) a += gates.normals[hj * dim + q] * X[i * dim + q];
+      proj[i] = a;
+    }
+    thresholds[hj] = median(proj);
+  }
+  return { ...gates, normals: Float64Array.from(gates.normals), thresholds };
 }
 
 function checkData(X: Float64Array, dim: number, name = 'X'): number {

@@ -159,7 +159,7 @@ export type { LowRankOptions, LowRankRule, RankSetting } from './low-rank';
 export { integrateSvdBasis, LINEAR_THEORY_RULES, simulateLinearTheory } from './linear-theory';
 export type { LinearTheoryOptions, LinearTheoryRecord, LinearTheoryResult, LinearTheoryRule } from './linear-theory';
 export {
-  gateContexts, gatedLinearNetwork, glnLossAndGradients, glnMaxMargin, glnMaxMarginOutputs, glnOutputs, maxMarginDual, randomGates, reluGates, reluLossAndGradients, reluNetwork,
+  gateContexts, gatedLinearNetwork, glnLossAndGradients, glnMaxMargin, glnMaxMarginOutputs, glnOutputs, maxMarginDual, medianGates, randomGates, reluGates, reluLossAndGradients, reluNetwork,
   trainGln, trainRelu,
 } from './gated-linear';
 export type { GatedLinearNetwork, Gates, GlnMaxMargin, MaxMarginSolution, ReluNetwork } from './gated-linear';
