@@ -5,13 +5,14 @@
  * outputs, same gradients, same GD trajectory); gradients of a gated network
  * against central differences; the group-norm solution's margin against the
  * L2 one's, both in the group norm; GD's direction approaching the L2
- * max-margin of the shallow GLN.
+ * max-margin of the shallow GLN; median-init thresholds on hand-built
+ * projections.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../lib/core';
 import {
-  gateContexts, gatedLinearNetwork, glnLossAndGradients, glnMaxMargin, glnMaxMarginOutputs, glnOutputs, maxMarginDual, randomGates, reluGates, reluLossAndGradients, reluNetwork, trainGln, trainRelu,
+  gateContexts, gatedLinearNetwork, glnLossAndGradients, glnMaxMargin, glnMaxMarginOutputs, glnOutputs, maxMarginDual, medianGates, randomGates, reluGates, reluLossAndGradients, reluNetwork, trainGln, trainRelu,
 } from '../../lib/rules';
 
 /** A separable 2-D set (no bias): labels by the sign of u . x with a gap. */
@@ -169,4 +170,15 @@ test('ReLU net: gradients against central differences; with its own activation p
     for (let q = 0; q < d; q++) a += net.weights[u * d + q] * X[i * d + q];
     assert.equal(ctx[i * H + u], a > 0 ? 1 : 0);
   }
+});
+
+test('medianGates puts each threshold at the median projection of the data, so every hyperplane halves it', () => {
+  // Unit 0 projects on the first coordinate (1, 2, 3, 10: median 2.5), unit 1 on minus the second (-4, -1, 0, -9: median -2.5).
+  const X = Float64Array.from([1, 4, 2, 1, 3, 0, 10, 9]);
+  const gates = { units: 2, hyperplanes: 1, dim: 2, normals: Float64Array.from([1, 0, 0, -1]), thresholds: Float64Array.from([100, 100]) };
+  const m = medianGates(gates, X);
+  assert.deepEqual(Array.from(m.thresholds), [2.5, -2.5]);
+  assert.deepEqual(Array.from(gateContexts(m, X)), [0, 0, 0, 1, 1, 1, 1, 0]);
+  assert.equal(gates.thresholds[0], 100, 'the input gates are left as they were');
+  assert.throws(() => medianGates(gates, Float64Array.from([1, 2, 3])), /X/);
 });
