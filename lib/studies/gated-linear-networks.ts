@@ -26,8 +26,8 @@
  * fraction of validation examples on which GD and the max-margin function
  * predict the same sign.
  *
- * Exports: STUDY_MODULE, PAPER_VALUES, mnistFeatures, binaryMnist, errorRate,
- * agreement, glnJob, seedSummary, sizeFigure, widthFigure, agreementFigure,
+ * Exports: STUDY_MODULE, AUTHORS_VALUES, PAPER_CLAIMS, mnistFeatures, binaryMnist, errorRate,
+ * agreement, glnJob, readers, seedSummary, sizeFigure, widthFigure, agreementFigure,
  * estimatedRunSeconds, reproductionRows.
  */
 import { ArgumentError, checkInteger, formatMedianRange, median, Rng } from '../core';
@@ -39,22 +39,63 @@ import { gatedLinearNetwork, glnMaxMargin, glnMaxMarginOutputs, glnOutputs, medi
 export const STUDY_MODULE = 'lib/studies/gated-linear-networks';
 
 /**
- * The authors' figure values (validation error, binary MNIST 0-4 vs 5-9), as
- * read off figures 2c, 2d and 3 in `../shared/references/learning-theory.md`
- * section 3 (read from the plotted figures, not checked against the authors'
- * metric CSVs; approximate to about a point). null where the figure gives none.
+ * The authors' own measurements, from the metric files committed with their
+ * code (sflippl/implicit-bias-glns, commit 002054c, folder data/), at the
+ * settings closest to this study's: median-init gates, momentum 0, shallow
+ * k = 5 (shd_5), deep k = 1 (shd_1). Each value is the median over the
+ * context seeds 1-3 (ReLU: init seeds 1-3) whose files exist, of 1 - accuracy
+ * on their 12,000 validation images: `gd` the last epoch's val_acc in
+ * metrics.csv; the max-margin errors 1 - `val` and the disagreements
+ * 1 - `comparison` in accs.csv (GLN norm: constraints_implicit_bias; L2:
+ * constraints_architecture; ReLU: hidden_layer). null where no file exists.
+ * Their networks see 784 pixels and are trained by SGD (batch 128, lr 0.04,
+ * lr x 0.25 at half time).
  */
-export const PAPER_VALUES = {
-  /** Fig. 2c, n = 2000 and n = 500: shallow GLN (GD, L2 max margin). */
-  shallow: { 2000: { gd: 0.14, svm: 0.155 }, 500: { gd: null, svm: 0.205 } },
-  /** Fig. 2c: deep GLN, GD = SVM-GLN; the L2-norm SVM on the same features. */
-  deep: { 2000: { gd: 0.08, svmGroup: 0.08, svmL2: 0.1 }, 500: { gd: 0.1375, svmGroup: 0.1375, svmL2: 0.138 } },
-  /** Fig. 2d, 2000 examples: SVM-L2 at 10 units; GD and SVM-GLN at 100 units. */
-  width: { svmL2At10: 0.325, gdAt100: 0.08, svmGroupAt100: 0.08 },
-  /** Fig. 2a/b: per-example disagreement between finite-time GD and the SVM. */
-  disagreement: '10-35% of examples (fig. 2a/b); repo example: shallow, k = 3, 2000 examples, 75% agreement',
-  /** Fig. 3, ReLU with 100 hidden units: GD error by n; the learned-gates SVM at 2000. */
-  relu: { gd: { 2000: 0.055, 1000: 0.075, 500: 0.11 }, svmLearnedGates2000: 0.053, disagreement: '< 1%' },
+export const AUTHORS_VALUES: {
+  shallow: { n: number; gd: number; l2: number; disagreeL2: number }[];
+  deep: { units: number; n: number; gd: number; group: number; l2: number; disagreeGroup: number; disagreeL2: number }[];
+  relu: { units: number; n: number; gd: number; learnedGates: number | null; disagree: number | null }[];
+} = {
+  shallow: [
+    { n: 500, gd: 0.2624, l2: 0.2532, disagreeL2: 0.3444 },
+    { n: 1000, gd: 0.2064, l2: 0.2067, disagreeL2: 0.3065 },
+    { n: 2000, gd: 0.1719, l2: 0.171, disagreeL2: 0.2731 },
+  ],
+  deep: [
+    { units: 10, n: 500, gd: 0.161, group: 0.1653, l2: 0.3063, disagreeGroup: 0.1713, disagreeL2: 0.3221 },
+    { units: 10, n: 1000, gd: 0.1364, group: 0.1438, l2: 0.2923, disagreeGroup: 0.1422, disagreeL2: 0.3177 },
+    { units: 10, n: 2000, gd: 0.1172, group: 0.1263, l2: 0.3508, disagreeGroup: 0.1298, disagreeL2: 0.3598 },
+    { units: 20, n: 500, gd: 0.1549, group: 0.147, l2: 0.2396, disagreeGroup: 0.1704, disagreeL2: 0.3041 },
+    { units: 20, n: 1000, gd: 0.1253, group: 0.1228, l2: 0.2402, disagreeGroup: 0.1675, disagreeL2: 0.2963 },
+    { units: 20, n: 2000, gd: 0.1034, group: 0.1014, l2: 0.2487, disagreeGroup: 0.1438, disagreeL2: 0.2789 },
+    { units: 50, n: 500, gd: 0.1477, group: 0.1369, l2: 0.1736, disagreeGroup: 0.1527, disagreeL2: 0.2215 },
+    { units: 50, n: 1000, gd: 0.1058, group: 0.0954, l2: 0.1458, disagreeGroup: 0.1218, disagreeL2: 0.1827 },
+    { units: 50, n: 2000, gd: 0.0867, group: 0.0778, l2: 0.1414, disagreeGroup: 0.1118, disagreeL2: 0.1805 },
+    { units: 100, n: 500, gd: 0.1473, group: 0.137, l2: 0.1416, disagreeGroup: 0.1814, disagreeL2: 0.2198 },
+    { units: 100, n: 1000, gd: 0.1056, group: 0.098, l2: 0.1137, disagreeGroup: 0.1244, disagreeL2: 0.1736 },
+    { units: 100, n: 2000, gd: 0.0843, group: 0.076, l2: 0.0999, disagreeGroup: 0.127, disagreeL2: 0.1514 },
+  ],
+  relu: [
+    { units: 10, n: 500, gd: 0.1507, learnedGates: 0.1446, disagree: 0.0132 },
+    { units: 10, n: 1000, gd: 0.1029, learnedGates: null, disagree: null },
+    { units: 10, n: 2000, gd: 0.0798, learnedGates: null, disagree: null },
+    { units: 20, n: 500, gd: 0.1204, learnedGates: 0.1221, disagree: 0.0165 },
+    { units: 20, n: 1000, gd: 0.0882, learnedGates: 0.0932, disagree: 0.0248 },
+    { units: 20, n: 2000, gd: 0.0707, learnedGates: null, disagree: null },
+    { units: 50, n: 500, gd: 0.1127, learnedGates: 0.1129, disagree: 0.0151 },
+    { units: 50, n: 1000, gd: 0.0782, learnedGates: 0.0806, disagree: 0.0142 },
+    { units: 50, n: 2000, gd: 0.0638, learnedGates: 0.0663, disagree: 0.0212 },
+    { units: 100, n: 500, gd: 0.112, learnedGates: 0.1128, disagree: 0.0144 },
+    { units: 100, n: 1000, gd: 0.0763, learnedGates: 0.0774, disagree: 0.0113 },
+    { units: 100, n: 2000, gd: 0.0602, learnedGates: 0.0621, disagree: 0.0153 },
+  ],
+};
+
+/** The paper's qualitative claims (Lippl, Abbott & Chung 2022, figs. 2-3). */
+export const PAPER_CLAIMS = {
+  gln: 'the max-margin solution in the norm of the architecture predicts the error of GD-trained GLNs across n and width; the plain L2 norm does not (fig. 2c, 2d)',
+  agreement: 'finite-time GD and the max-margin solution disagree on a fraction of examples (10-35%, fig. 2a/b)',
+  relu: 'with its learned gates frozen, the max-margin problem predicts the error of a ReLU net and almost every example (< ~2% disagreement, fig. 3)',
 } as const;
 
 // ------------------------------------------------------------------ data
@@ -296,23 +337,31 @@ export function estimatedRunSeconds(runs: readonly Pick<GlnJobArgs, 'model' | 'n
   return macs / (o.macsPerSecond ?? 4e9) + cubes / (o.solvePerSecond ?? 1.5e9);
 }
 
-/** Reproduction-table rows: paper value (or claim), measured median (range) over seeds, settings. */
+/** Reproduction-table rows: the authors' value at the same n and width (AUTHORS_VALUES) beside the median (range) over seeds. */
 export function reproductionRows(runs: readonly GlnJobResult[], o: { sizes: readonly number[]; widths: readonly number[]; settings: string }): { quantity: string; paper: string; measured: string; settings: string }[] {
   const fmt = (v: number[]) => (v.length ? formatMedianRange(v.map((x) => 100 * x), { digits: 1 }) + '%' : 'not run');
-  const pct = (x: number | null | undefined) => (x === null || x === undefined ? '-' : `${(100 * x).toFixed(1)}%`);
-  const nMax = Math.max(...o.sizes), hMax = Math.max(...o.widths), hMin = Math.min(...o.widths);
-  const P = PAPER_VALUES;
-  const paperAt = <T>(table: Record<number, T>, n: number): T | undefined => table[n];
+  const pct = (x: number | null) => (x === null ? '-' : `${(100 * x).toFixed(1)}%`);
+  const none = 'no value at this n, H';
+  const nMax = Math.max(...o.sizes), hMax = Math.max(...o.widths);
+  const m = (model: GlnJobArgs['model'], n: number, units: number, read: RunReader) => fmt(seedSummary(runs, { model, n, units }, read));
+  const dis = (kind: SvmResult['kind']) => (r: GlnJobResult) => { const a = readers.agreement(kind)(r); return a === null ? null : 1 - a; };
   const rows: { quantity: string; paper: string; measured: string; settings: string }[] = [];
+  const deepRow = (n: number, h: number) => {
+    const a = AUTHORS_VALUES.deep.find((r) => r.n === n && r.units === h);
+    rows.push({
+      quantity: `deep GLN, H = ${h}, n = ${n}: GD | GLN-norm max margin | L2 max margin | disagreement GD vs GLN norm`,
+      paper: a ? [a.gd, a.group, a.l2, a.disagreeGroup].map(pct).join(' | ') : none,
+      measured: [m('deep', n, h, readers.gd), m('deep', n, h, readers.svm('group')), m('deep', n, h, readers.svm('l2')), m('deep', n, h, dis('group'))].join(' | '),
+      settings: o.settings,
+    });
+  };
   for (const n of o.sizes) {
-    const sh = paperAt<{ gd: number | null; svm: number }>(P.shallow, n);
-    rows.push({ quantity: `shallow GLN (k = 3), n = ${n}: GD | L2 max margin`, paper: sh ? `${pct(sh.gd)} | ${pct(sh.svm)}` : `(figure values at n = 500, 2000 only)`, measured: `${fmt(seedSummary(runs, { model: 'shallow', n }, readers.gd))} | ${fmt(seedSummary(runs, { model: 'shallow', n }, readers.svm('l2')))}`, settings: o.settings });
-    const dp = paperAt<{ gd: number; svmGroup: number; svmL2: number }>(P.deep, n);
-    rows.push({ quantity: `deep GLN, H = ${hMax}, n = ${n}: GD | GLN-norm | L2 max margin`, paper: dp ? `${pct(dp.gd)} | ${pct(dp.svmGroup)} | ${pct(dp.svmL2)} (H = 100)` : '(figure values at n = 500, 2000 only)', measured: `${fmt(seedSummary(runs, { model: 'deep', n, units: hMax }, readers.gd))} | ${fmt(seedSummary(runs, { model: 'deep', n, units: hMax }, readers.svm('group')))} | ${fmt(seedSummary(runs, { model: 'deep', n, units: hMax }, readers.svm('l2')))}`, settings: o.settings });
-    const rl = paperAt<number>(P.relu.gd, n);
-    rows.push({ quantity: `ReLU, H = ${hMax}, n = ${n}: GD | learned-gates max margin`, paper: rl !== undefined ? `${pct(rl)} | ${n === 2000 ? pct(P.relu.svmLearnedGates2000) : '-'} (H = 100)` : '(figure values at n = 500, 1000, 2000)', measured: `${fmt(seedSummary(runs, { model: 'relu', n, units: hMax }, readers.gd))} | ${fmt(seedSummary(runs, { model: 'relu', n, units: hMax }, readers.svm('learned-gates')))}`, settings: o.settings });
+    const a = AUTHORS_VALUES.shallow.find((r) => r.n === n);
+    rows.push({ quantity: `shallow GLN (k = 5), n = ${n}: GD | L2 max margin | disagreement`, paper: a ? [a.gd, a.l2, a.disagreeL2].map(pct).join(' | ') : none, measured: [m('shallow', n, 1, readers.gd), m('shallow', n, 1, readers.svm('l2')), m('shallow', n, 1, dis('l2'))].join(' | '), settings: o.settings });
+    deepRow(n, hMax);
+    const r = AUTHORS_VALUES.relu.find((x) => x.n === n && x.units === hMax);
+    rows.push({ quantity: `ReLU, H = ${hMax}, n = ${n}: GD | learned-gates max margin | disagreement`, paper: r ? [r.gd, r.learnedGates, r.disagree].map(pct).join(' | ') : none, measured: [m('relu', n, hMax, readers.gd), m('relu', n, hMax, readers.svm('learned-gates')), m('relu', n, hMax, dis('learned-gates'))].join(' | '), settings: o.settings });
   }
-  rows.push({ quantity: `width: deep GLN L2 max margin at H = ${hMin} | GLN-norm at H = ${hMax} (n = ${nMax})`, paper: `${pct(P.width.svmL2At10)} at H = 10 | ${pct(P.width.svmGroupAt100)} at H = 100 (n = 2000)`, measured: `${fmt(seedSummary(runs, { model: 'deep', n: nMax, units: hMin }, readers.svm('l2')))} | ${fmt(seedSummary(runs, { model: 'deep', n: nMax, units: hMax }, readers.svm('group')))}`, settings: o.settings });
-  rows.push({ quantity: `per-example disagreement, GD vs max margin (n = ${nMax}, H = ${hMax}): shallow | deep (GLN norm) | ReLU (learned gates)`, paper: `${P.disagreement}; ReLU ${P.relu.disagreement}`, measured: ['shallow', 'deep', 'relu'].map((m, j) => fmt(seedSummary(runs, { model: m as GlnJobArgs['model'], n: nMax, units: hMax }, readers.agreement((['l2', 'group', 'learned-gates'] as const)[j])).map((a) => 1 - a))).join(' | '), settings: o.settings });
+  for (const h of o.widths) if (h !== hMax) deepRow(nMax, h);
   return rows;
 }

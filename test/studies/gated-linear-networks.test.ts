@@ -95,18 +95,24 @@ test('sizeFigure: median over seeds with the seed range as the band; curves with
   assert.ok(!width.data.some((t) => t.name === 'shallow GLN: GD'), 'the width figure has no shallow curve');
 });
 
-test('reproductionRows: the paper values beside median (range) over seeds in percent', () => {
-  const rows = study.reproductionRows(runs, { sizes: [100, 500], widths: [10], settings: 's' });
-  const deep100 = rows.find((r) => r.quantity.startsWith('deep GLN, H = 10, n = 100'))!;
-  assert.equal(deep100.measured, '20.0 (10.0-30.0)% | 18.0 (16.0-20.0)% | 23.0 (22.0-24.0)%');
-  assert.match(deep100.paper, /n = 500, 2000 only/);
-  const deep500 = rows.find((r) => r.quantity.startsWith('deep GLN, H = 10, n = 500'))!;
-  assert.equal(deep500.paper, '13.8% | 13.8% | 13.8% (H = 100)');
-  assert.match(deep500.measured, /^not run/);
-  const agree = rows.find((r) => r.quantity.startsWith('per-example disagreement'))!;
-  assert.match(agree.measured, /^not run \| not run \| not run$/, 'no runs at n = 500');
-  const agree100 = study.reproductionRows(runs, { sizes: [100], widths: [10], settings: 's' }).find((r) => r.quantity.startsWith('per-example disagreement'))!;
-  assert.equal(agree100.measured, '12.0% | 20.0 (10.0-30.0)% | 1.0%');
+test('reproductionRows: the authors\' value at the same n and width beside median (range) over seeds in percent', () => {
+  const rows = study.reproductionRows(runs, { sizes: [100, 500], widths: [10, 20], settings: 's' });
+  assert.equal(rows.find((r) => r.quantity.startsWith('deep GLN, H = 10, n = 100')), undefined, 'by n at the largest width only; by width at the largest n');
+  assert.equal(rows.find((r) => r.quantity.startsWith('deep GLN, H = 20, n = 100'))!.measured, '50.0% | 50.0% | 50.0% | 50.0%');
+  assert.equal(rows.length, 3 * 2 + 1);
+  const d = study.reproductionRows(runs, { sizes: [100], widths: [10], settings: 's' }).find((r) => r.quantity.startsWith('deep GLN, H = 10, n = 100'))!;
+  // GD 0.2/0.3/0.1; GLN norm 0.18/0.2/0.16; L2 0.22/0.24 (one solve failed); disagreement 1 - 0.9/0.7/0.8.
+  assert.equal(d.measured, '20.0 (10.0-30.0)% | 18.0 (16.0-20.0)% | 23.0 (22.0-24.0)% | 20.0 (10.0-30.0)%');
+  assert.equal(d.paper, 'no value at this n, H');
+  const a500 = rows.find((r) => r.quantity.startsWith('deep GLN, H = 20, n = 500'))!;
+  const ref = study.AUTHORS_VALUES.deep.find((r) => r.units === 20 && r.n === 500)!;
+  assert.equal(a500.paper, [ref.gd, ref.group, ref.l2, ref.disagreeGroup].map((x) => `${(100 * x).toFixed(1)}%`).join(' | '));
+  assert.match(a500.measured, /^not run/);
+  assert.ok(rows.some((r) => r.quantity.startsWith('deep GLN, H = 10, n = 500')), 'the width row at the largest n');
+  const relu = study.reproductionRows(runs, { sizes: [100], widths: [10], settings: 's' }).find((r) => r.quantity.startsWith('ReLU'))!;
+  assert.equal(relu.measured, '9.0% | 8.0% | 1.0%');
+  const sh = study.reproductionRows(runs, { sizes: [100], widths: [10], settings: 's' }).find((r) => r.quantity.startsWith('shallow'))!;
+  assert.equal(sh.measured, '25.0% | 26.0% | 12.0%');
 });
 
 test('estimatedRunSeconds adds GD multiply-adds and n^3 per dual solve by hand', () => {
