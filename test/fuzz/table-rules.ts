@@ -111,6 +111,7 @@ const entries: FuzzEntry[] = [
   // Gated linear networks: 6 separable points in 2-D, 2 units with one hyperplane each.
   { name: 'randomGates', valid: () => [{ units: 2, hyperplanes: 1, dim: 2, seed: 1 }], targets: [{ path: [0, 'units'], kind: 'count', names: ['options'] }, { path: [0, 'hyperplanes'], kind: 'count', names: ['options'] }, { path: [0, 'dim'], kind: 'count', names: ['options'] }, { path: [0, 'normalStd'], kind: 'number', names: ['options'] }] },
   { name: 'gateContexts', valid: () => [glnGates(), glnX()], targets: [{ path: [1], kind: 'numbers', sized: true, names: ['X'] }] },
+  { name: 'medianGates', valid: () => [glnGates(), glnX()], targets: [{ path: [1], kind: 'numbers', sized: true, names: ['X'] }] },
   { name: 'gatedLinearNetwork', valid: () => ['deep', glnGates(), { initStd: 0.1 }], targets: [{ path: [0], kind: 'enum', names: ['architecture'] }, { path: [2, 'initStd'], kind: 'number', names: ['options'] }] },
   { name: 'glnOutputs', valid: () => [glnNet(), glnX()], targets: [{ path: [1], kind: 'numbers', sized: true, names: ['X'] }] },
   { name: 'glnLossAndGradients', valid: () => [glnNet(), glnX(), glnY()], targets: [{ path: [1], kind: 'numbers', sized: true, names: ['X'] }, { path: [2], kind: 'numbers', sized: true, names: ['y'] }] },
