@@ -19,7 +19,7 @@
  * the max-margin problem(s) its architecture predicts, on the same data:
  *   shallow  one unit, k hyperplanes: GD beside the L2 max margin;
  *   deep     H units, k hyperplanes: GD beside the group-norm ("GLN") max
- *            margin, and the plain L2 norm on the same features (SVM-L2);
+ *            margin, and the plain L2 norm on the same features (not the authors' Prop. A.1 baseline, see AUTHORS_VALUES);
  *   relu     bias-free ReLU net of width H: GD beside the group-norm max
  *            margin of its own final activation pattern taken as gates.
  * Read as: validation error = fraction of sign(f(x)) != y; agreement = the
@@ -48,6 +48,10 @@ export const STUDY_MODULE = 'lib/studies/gated-linear-networks';
  * metrics.csv; the max-margin errors 1 - `val` and the disagreements
  * 1 - `comparison` in accs.csv (GLN norm: constraints_implicit_bias; L2:
  * constraints_architecture; ReLU: hidden_layer). null where no file exists.
+ * Their `l2` is not this study's plain ||beta||^2: their code's architecture
+ * objective (functions/train_convex.py, "Prop. A.1") is the squared norm of
+ * C beta_(h,c) - sum_c' beta_(h,c') + mean over all (h', c') of beta_(h',c'),
+ * which this study does not solve; compare that column with care.
  * Their networks see 784 pixels and are trained by SGD (batch 128, lr 0.04,
  * lr x 0.25 at half time).
  */
@@ -93,7 +97,7 @@ export const AUTHORS_VALUES: {
 
 /** The paper's qualitative claims (Lippl, Abbott & Chung 2022, figs. 2-3). */
 export const PAPER_CLAIMS = {
-  gln: 'the max-margin solution in the norm of the architecture predicts the error of GD-trained GLNs across n and width; the plain L2 norm does not (fig. 2c, 2d)',
+  gln: 'the max-margin solution in the norm of the architecture predicts the error of GD-trained GLNs across n and width; a norm set by the architecture alone (their Prop. A.1) does not (fig. 2c, 2d)',
   agreement: 'finite-time GD and the max-margin solution disagree on a fraction of examples (10-35%, fig. 2a/b)',
   relu: 'with its learned gates frozen, the max-margin problem predicts the error of a ReLU net and almost every example (< ~2% disagreement, fig. 3)',
 } as const;
@@ -349,7 +353,7 @@ export function reproductionRows(runs: readonly GlnJobResult[], o: { sizes: read
   const deepRow = (n: number, h: number) => {
     const a = AUTHORS_VALUES.deep.find((r) => r.n === n && r.units === h);
     rows.push({
-      quantity: `deep GLN, H = ${h}, n = ${n}: GD | GLN-norm max margin | L2 max margin | disagreement GD vs GLN norm`,
+      quantity: `deep GLN, H = ${h}, n = ${n}: GD | GLN-norm max margin | L2 max margin (authors: their Prop. A.1 norm, a different problem) | disagreement GD vs GLN norm`,
       paper: a ? [a.gd, a.group, a.l2, a.disagreeGroup].map(pct).join(' | ') : none,
       measured: [m('deep', n, h, readers.gd), m('deep', n, h, readers.svm('group')), m('deep', n, h, readers.svm('l2')), m('deep', n, h, dis('group'))].join(' | '),
       settings: o.settings,
