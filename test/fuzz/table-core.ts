@@ -82,6 +82,10 @@ const entries: FuzzEntry[] = [
     name: 'signConstrainedGram', valid: () => [new Float64Array([2, 1, 1, 3]), new Float64Array([1, -1]), 2, 1, [1, 1]],
     targets: [{ path: [0], kind: 'numbers', sized: true, names: ['G'] }, { path: [1], kind: 'numbers', sized: true, names: ['C'] }, { path: [3], kind: 'count', names: ['r'] }, { path: [4], kind: 'numbers', sized: true, names: ['signs'] }],
   },
+  {
+    name: 'quadraticProgram', valid: () => [{ n: 2, P: Float64Array.of(1, 1), q: Float64Array.of(0, -1), G: Float64Array.of(1, 1), h: Float64Array.of(1), signs: [1, -1] }, { tolerance: 1e-8 }],
+    targets: [{ path: [0, 'P'], kind: 'numbers', sized: true, names: ['problem'] }, { path: [0, 'q'], kind: 'numbers', sized: true, names: ['problem'] }, { path: [0, 'G'], kind: 'numbers', sized: true, names: ['problem'] }, { path: [0, 'h'], kind: 'numbers', names: ['problem'] }, { path: [0, 'signs'], kind: 'numbers', sized: true, names: ['problem', 'signs'] }, { path: [0, 'n'], kind: 'count', names: ['problem'] }, { path: [1, 'tolerance'], kind: 'number', names: ['tolerance', 'options'] }, { path: [1, 'maxIterations'], kind: 'count', names: ['maxIterations', 'options'] }],
+  },
   { name: 'median', documented: infinityPassesThrough, valid: () => [[3, 1, 2]], targets: [{ path: [0], kind: 'numbers', nonEmpty: true, names: ['values'] }] },
   { name: 'quantile', documented: infinityPassesThrough, valid: () => [[3, 1, 2, 5], 0.25], targets: [{ path: [0], kind: 'numbers', nonEmpty: true, names: ['values'] }, { path: [1], kind: 'number', names: ['q'] }] },
   { name: 'valueRange', documented: infinityPassesThrough, valid: () => [[3, 1, 2]], targets: [{ path: [0], kind: 'numbers', nonEmpty: true, names: ['values'] }] },
