@@ -40,9 +40,9 @@ export interface NativeAddon {
   lossAndError?: (rows: number, classes: number, z: Float32Array, labels: Int32Array, e: Float32Array, mse: boolean, out: Float64Array) => void;
   optimizerStep?: (type: number, len: number, p: Float32Array, g: Float32Array, m: Float32Array | null, v: Float32Array | null, lr: number,
     momentum: number, nesterov: boolean, beta1: number, beta2: number, epsilon: number, weightDecay: number, manhattan: boolean, t: number) => void;
-  // rule: 0 fixed-p, 1 raf, 2 local (lib/rules/low-rank.ts).
+  // rule: 0 fixed-p, 1 raf, 2 local, 3 normative (lib/rules/low-rank.ts); W: the layer's weight, normative only.
   ldfaGradients?: (rule: number, nIn: number, m: number, r: number, rows: number, G: Float32Array, P: Float32Array, Q: Float32Array,
-    E: Float32Array | null, gQ: Float32Array, gP: Float32Array | null, scratch: Float32Array | null, clip: number) => void;
+    E: Float32Array | null, gQ: Float32Array, gP: Float32Array | null, scratch: Float32Array | null, clip: number, W: Float32Array | null) => void;
   // Fused curvature-vector products of dense networks (fused_landscape.cc; used by lib/landscape/fused-products.ts).
   // Optional: an add-on built before them lacks them, and the product then takes the tensor path.
   hvpDense?(n: number, sizes: Int32Array, bias: Int32Array, weights: Float32Array[], inputs: Float32Array[], grads: Float32Array[],

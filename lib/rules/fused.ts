@@ -20,7 +20,7 @@
  *              (tfjs, on tensors viewing the step's buffers) after its own
  *              layer's backward and before W_k moves, as in Network.trainStep;
  *              Kolen-Pollack (B's optimiser on gW) and layered LDFA (fixed-p,
- *              raf, local: ldfaGradients) learn in place once their first
+ *              raf, local, normative: ldfaGradients) learn in place once their first
  *              `learn` has created their optimisers
  *   update     W_k, b_k in place by the Optimizer's settings and its slots
  *              (Optimizer.slotOf), so either path continues the other's run  optimizerStep
@@ -303,7 +303,7 @@ function planLayers(net: Network): FusedNode[] | string {
       mode,
       learns: pathway.trainables().length > 0,
       scale: Math.sqrt(2 / (layer.fanIn + layer.fanOut)),
-      ldfaRule: pathway instanceof LowRankPathway && pathway.rule === 'ldfa' ? ['fixed-p', 'raf', 'local'].indexOf(pathway.ldfaRule) : -1,
+      ldfaRule: pathway instanceof LowRankPathway && pathway.rule === 'ldfa' ? ['fixed-p', 'raf', 'local', 'normative'].indexOf(pathway.ldfaRule) : -1,
     });
     k++;
   }
@@ -388,7 +388,7 @@ export class FusedTrainer {
   /** Layered LDFA learning natively: gradients of Q and P, and Oja's scratch (rows-dependent). */
   private gQ: Float32Array[];
   private gP: Float32Array[];
-  private ojaScratch: Float32Array[];
+  private ldfaScratch: Float32Array[];
   private readonly result = new Float64Array(2);
   private readonly inputSize: number;
   private readonly classes: number;
@@ -417,7 +417,7 @@ export class FusedTrainer {
     const rankOf = (l: FusedLayer) => (l.pathway instanceof LowRankPathway ? l.pathway.rank : 0);
     this.gQ = perParam((l) => new Float32Array(l.ldfaRule >= 0 ? l.taps * rankOf(l) : 0), empty);
     this.gP = perParam((l) => new Float32Array(l.ldfaRule >= 0 ? rankOf(l) * l.nOut : 0), empty);
-    this.ojaScratch = nodes.map(() => empty);
+    this.ldfaScratch = nodes.map(() => empty);
     // The normative LDFA rule draws its P, Q from W's SVD at first use; state() triggers it before any kernel reads them.
     for (const l of params) if (l.pathway instanceof LowRankPathway) l.pathway.state();
   }
@@ -445,7 +445,8 @@ export class FusedTrainer {
       if (l.pathway instanceof LowRankPathway) {
         const r = l.pathway.rank;
         this.scratch[i] = ensure(this.scratch[i], (l.mode === Mode.DirectLowRank ? rows : positions) * r);
-        if (l.ldfaRule === 1) this.ojaScratch[i] = ensure(this.ojaScratch[i], positions * l.nOut + r * positions + r * l.nOut + r * r);
+        if (l.ldfaRule === 1) this.ldfaScratch[i] = ensure(this.ldfaScratch[i], positions * l.nOut + r * positions + r * l.nOut + r * r);
+        if (l.ldfaRule === 3) this.ldfaScratch[i] = ensure(this.ldfaScratch[i], l.taps * l.nOut);
       }
     });
   }
@@ -635,7 +636,7 @@ export class FusedTrainer {
   }
 
   /**
-   * LowRankPathway.learn for layered LDFA (fixed-p, raf, local) in native code: Q's and P's gradients
+   * LowRankPathway.learn for layered LDFA (fixed-p, raf, local, normative) in native code: Q's and P's gradients
    * (ldfaGradients; a conv layer's rows are its examples x positions), then each by its own optimiser, Q first, as the pathway does.
    */
   private learnLowRank(i: number, n: number, delta: Float32Array, epoch: number): void {
@@ -649,7 +650,9 @@ export class FusedTrainer {
     const clip = (p as unknown as { clip: number | null }).clip ?? 0;
     const withP = l.ldfaRule !== 0;
     const rows = p.ojaOnLabels ? n : n * l.positions;
-    this.k.ldfaGradients(l.ldfaRule, l.taps, l.nOut, p.rank, rows, this.gW[i], dataOf(p.P), dataOf(p.Q), E, this.gQ[i], withP ? this.gP[i] : null, raf ? this.ojaScratch[i] : null, clip);
+    const normative = l.ldfaRule === 3;
+    this.k.ldfaGradients(l.ldfaRule, l.taps, l.nOut, p.rank, rows, this.gW[i], dataOf(p.P), dataOf(p.Q), E, this.gQ[i], withP ? this.gP[i] : null,
+      raf || normative ? this.ldfaScratch[i] : null, clip, normative ? dataOf(l.layer.weight) : null);
     qOpt.epoch = epoch;
     pOpt.epoch = epoch;
     this.update(qOpt, p.Q, this.gQ[i], qOpt.learningRate);

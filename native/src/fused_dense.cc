@@ -24,7 +24,7 @@
 //   optimizerStep  SGD (momentum, Nesterov), Adam, AdamW with weight decay
 //                  and Batch Manhattan, in the order of lib/rules/optim.ts.
 //   ldfaGradients  the gradients of a layered LDFA pathway's Q and P (rules
-//                  fixed-p, raf: Oja's subspace rule, local).
+//                  fixed-p, raf: Oja's subspace rule, local, normative).
 #include <napi.h>
 
 #include <algorithm>
@@ -148,15 +148,17 @@ Napi::Value LossAndError(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-enum LowRankRule { kFixedP = 0, kRaf = 1, kLocal = 2 };
+enum LowRankRule { kFixedP = 0, kRaf = 1, kLocal = 2, kNormative = 3 };
 
-// ldfaGradients(rule, nIn, m, r, rows, G, P, Q, E | null, gQ, gP | null, scratch | null, clip): the gradients
-// of a layered LDFA pathway's Q [nIn, r] and P [r, m] (lib/rules/low-rank.ts), G [nIn, m] the layer's weight gradient:
-//   all rules  gQ = G P^T
+// ldfaGradients(rule, nIn, m, r, rows, G, P, Q, E | null, gQ, gP | null, scratch | null, clip, W | null): the
+// gradients of a layered LDFA pathway's Q [nIn, r] and P [r, m] (lib/rules/low-rank.ts), G [nIn, m] the layer's
+// weight gradient, W [nIn, m] its weight (normative only):
+//   fixed-p, raf, local  gQ = G P^T
 //   raf        gP = -(P S - P S P^T P), S = E'^T E' / rows, E' = the rows E [rows, m] centred over the batch
 //              and divided by their largest column standard deviation (+1e-8): Oja's subspace rule
 //   local      gP = Q^T G
-// clip > 0 clamps both to +-clip. scratch (raf): rows*m + r*rows + r*m + r*r floats.
+//   normative  D = Q P - W, gQ = D P^T, gP = Q^T D (descent on 1/2 ||Q P - W||^2; G is not read)
+// clip > 0 clamps both to +-clip. scratch: raf rows*m + r*rows + r*m + r*r floats; normative nIn*m (D).
 Napi::Value LdfaGradients(const Napi::CallbackInfo& info) {
   Reader r(info, "ldfaGradients");
   const int64_t rule = r.Int("rule"), nIn = r.Int("nIn"), m = r.Int("m"), rank = r.Int("r"), rows = r.Int("rows");
@@ -164,16 +166,28 @@ Napi::Value LdfaGradients(const Napi::CallbackInfo& info) {
   const float* P = r.F32("P", rank * m);
   const float* Q = r.F32("Q", nIn * rank);
   const bool raf = r.Ok() && rule == kRaf;
+  const bool normative = r.Ok() && rule == kNormative;
   const float* E = r.F32("E", raf ? rows * m : 0, !raf);
   float* gQ = r.F32("gQ", nIn * rank);
   float* gP = r.F32("gP", rule == kFixedP ? 0 : rank * m, rule == kFixedP);
-  float* scratch = r.F32("scratch", raf ? rows * m + rank * rows + rank * m + rank * rank : 0, !raf);
+  const int64_t scratchSize = raf ? rows * m + rank * rows + rank * m + rank * rank : normative ? nIn * m : 0;
+  float* scratch = r.F32("scratch", scratchSize, !raf && !normative);
   const double clip = r.Real("clip");
-  if (r.Ok() && rule > kLocal) r.Error("rule", "must be 0 (fixed-p), 1 (raf) or 2 (local)");
-  if (r.Ok() && rule != kFixedP && !gP) r.Error("gP", "must be a Float32Array for raf and local");
+  const float* W = r.F32("W", normative ? nIn * m : 0, true);
+  if (r.Ok() && rule > kNormative) r.Error("rule", "must be 0 (fixed-p), 1 (raf), 2 (local) or 3 (normative)");
+  if (r.Ok() && rule != kFixedP && !gP) r.Error("gP", "must be a Float32Array for raf, local and normative");
   if (r.Ok() && raf && (!E || !scratch || rows == 0)) r.Error("E", "and scratch must be given, with rows > 0, for raf");
+  if (r.Ok() && normative && (!W || !scratch)) r.Error("W", "and scratch must be given for normative");
   if (!r.Finish()) return info.Env().Undefined();
-  Mul(false, true, nIn, rank, m, G, m, P, m, 0.0f, gQ, rank);
+  if (normative) {
+    float* D = scratch;
+    Mul(false, false, nIn, m, rank, Q, rank, P, m, 0.0f, D, m);
+    for (int64_t i = 0; i < nIn * m; i++) D[i] -= W[i];
+    Mul(false, true, nIn, rank, m, D, m, P, m, 0.0f, gQ, rank);
+    Mul(true, false, rank, m, nIn, Q, rank, D, m, 0.0f, gP, m);
+  } else {
+    Mul(false, true, nIn, rank, m, G, m, P, m, 0.0f, gQ, rank);
+  }
   if (rule == kLocal) Mul(true, false, rank, m, nIn, Q, rank, G, m, 0.0f, gP, m);
   if (raf) {
     float* Ec = scratch;
