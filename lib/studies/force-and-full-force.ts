@@ -49,6 +49,12 @@ export const PAPER_CLAIMS = {
 
 const DT = 0.1;
 
+/** CPU seconds of this process since `start` (a pool worker runs one job at a time, so this is the job's own cost, load or not). */
+function cpuSince(start: NodeJS.CpuUsage): number {
+  const u = process.cpuUsage(start);
+  return (u.user + u.system) / 1e6;
+}
+
 // ---------------------------------------------------------------------------
 // Tasks
 
@@ -148,10 +154,12 @@ export interface SinesJobResult {
   weightChange: number[];
   readoutNorm: number;
   seconds: number;
+  /** CPU seconds (the job's cost on an idle core). */
+  cpuSeconds: number;
 }
 
 export async function sinesJob(a: SinesJobArgs, ctx?: Pick<JobContext, 'progress'>): Promise<SinesJobResult> {
-  const started = Date.now();
+  const started = Date.now(), cpu = process.cpuUsage();
   const N = checkInteger('N', a.N, 1), g = checkNumber('g', a.g, 0);
   const steps = Math.round(checkNumber('trainTime', a.trainTime, DT) / DT), testSteps = Math.round(checkNumber('testTime', a.testTime, DT) / DT);
   const every = a.recordEvery ?? 0;
@@ -190,7 +198,7 @@ export async function sinesJob(a: SinesJobArgs, ctx?: Pick<JobContext, 'progress
     testError: normalizedError(te.outputs, testTarget), testMae: mae / testSteps,
     lateTrainError: normalizedError(tr.outputs.subarray(steps - late), target.subarray(steps - late)),
     trainTime: trainRec.times, trainOutput: trainRec.vals, testTimes: testRec.times, testOutput: testRec.vals,
-    weightChangeTime: wcT, weightChange: wc, readoutNorm: Math.sqrt(norm), seconds: (Date.now() - started) / 1000,
+    weightChangeTime: wcT, weightChange: wc, readoutNorm: Math.sqrt(norm), seconds: (Date.now() - started) / 1000, cpuSeconds: cpuSince(cpu),
   };
 }
 
@@ -230,6 +238,7 @@ export interface OscillationJobResult {
   testError: number;
   lastTrial: number[];
   seconds: number;
+  cpuSeconds: number;
 }
 
 /** The demos' random draws: J_D = g_r J (J ~ N(0, 1/N)), u_out, u_in (and the hint's) ~ U(-1, 1), x(0) ~ N(0, 1). */
@@ -244,7 +253,7 @@ function draws(N: number, seed: number, gr: number, inputs: number, hints: numbe
 }
 
 export async function oscillationJob(a: OscillationJobArgs, ctx?: Pick<JobContext, 'progress'>): Promise<OscillationJobResult> {
-  const started = Date.now();
+  const started = Date.now(), cpu = process.cpuUsage();
   const N = checkInteger('N', a.N, 1), noise = checkNumber('noise', a.noise ?? 0, 0);
   const { JD, uOut, uIn, x0 } = draws(N, a.seed, a.gr ?? 1.5, 1, 0);
   const trial = oscillationTrial();
@@ -278,7 +287,7 @@ export async function oscillationJob(a: OscillationJobArgs, ctx?: Pick<JobContex
     }
     ctx?.progress?.((k + 1) / total);
   }
-  return { method: a.method, N, seed: a.seed, noise, testError: (100 * err) / pow, lastTrial, seconds: (Date.now() - started) / 1000 };
+  return { method: a.method, N, seed: a.seed, noise, testError: (100 * err) / pow, lastTrial, seconds: (Date.now() - started) / 1000, cpuSeconds: cpuSince(cpu) };
 }
 
 // ---------------------------------------------------------------------------
@@ -296,6 +305,8 @@ export interface ReadySetGoJobArgs {
   /** Default 1 (the demo's DTRLS = 1). */
   learnProbability?: number;
   alpha?: number;
+  /** How many test trials to return as traces (default 0). */
+  keepExamples?: number;
 }
 
 export interface ReadySetGoJobResult {
@@ -306,11 +317,16 @@ export interface ReadySetGoJobResult {
   cued: number[];
   produced: number[];
   testError: number;
+  /** Error of each training trial (percent, while RLS learns): whether training converges. */
+  trainErrors: number[];
+  /** The first test trials (up to `keepExamples`), every 10th step (1 tau): output, target, set's end (step). */
+  examples: { delay: number; setEnd: number; z: number[]; f: number[] }[];
   seconds: number;
+  cpuSeconds: number;
 }
 
 export async function readySetGoJob(a: ReadySetGoJobArgs, ctx?: Pick<JobContext, 'progress'>): Promise<ReadySetGoJobResult> {
-  const started = Date.now();
+  const started = Date.now(), cpu = process.cpuUsage();
   const N = checkInteger('N', a.N, 1);
   const { JD, uOut, uIn, uHint, x0 } = draws(N, a.seed, a.gr ?? 1.5, 2, 1);
   const teacherIn = new Float64Array(N * 2);
@@ -321,7 +337,8 @@ export async function readySetGoJob(a: ReadySetGoJobArgs, ctx?: Pick<JobContext,
   const xT = Float64Array.from(x0), x = Float64Array.from(x0);
   const trials = new Rng(a.seed + 4000);
   const total = a.initTrials + a.trainTrials + a.testTrials;
-  const cued: number[] = [], produced: number[] = [];
+  const cued: number[] = [], produced: number[] = [], trainErrors: number[] = [];
+  const examples: ReadySetGoJobResult['examples'] = [], keep = a.keepExamples ?? 0;
   let err = 0, pow = 0;
   for (let k = 0; k < total; k++) {
     const phase = k < a.initTrials ? 'init' : k < a.initTrials + a.trainTrials ? 'train' : 'test';
@@ -332,14 +349,19 @@ export async function readySetGoJob(a: ReadySetGoJobArgs, ctx?: Pick<JobContext,
       dt: DT, steps: tr.steps, target: tr.target, teacherInputs, inputs: tr.input,
       rls: phase === 'train' ? rls : null, teacherForced: phase === 'init', learnProbability: a.learnProbability ?? 1, seed: a.seed + 3000 + k,
     }).outputs;
+    if (phase === 'train') trainErrors.push(normalizedError(z, tr.target));
     if (phase === 'test') {
       cued.push(tr.delay * DT);
       produced.push(producedInterval(z, tr.setEnd) * DT);
       for (let t = 0; t < tr.steps; t++) { const d = z[t] - tr.target[t]; err += d * d; pow += tr.target[t] ** 2; }
+      if (examples.length < keep) {
+        const every10 = (v: Float64Array) => Array.from(v).filter((_, i) => i % 10 === 0);
+        examples.push({ delay: tr.delay, setEnd: tr.setEnd, z: every10(z), f: every10(tr.target) });
+      }
     }
     ctx?.progress?.((k + 1) / total);
   }
-  return { N, hint: a.hint, seed: a.seed, cued, produced, testError: (100 * err) / pow, seconds: (Date.now() - started) / 1000 };
+  return { N, hint: a.hint, seed: a.seed, cued, produced, testError: (100 * err) / pow, trainErrors, examples, seconds: (Date.now() - started) / 1000, cpuSeconds: cpuSince(cpu) };
 }
 
 // ---------------------------------------------------------------------------
@@ -442,8 +464,12 @@ export function intervalFigure(runs: readonly ReadySetGoJobResult[]): Figure {
   ], { title: 'Ready-set-go: produced against cued interval', xLabel: 'cued interval (tau)', yLabel: 'produced interval (tau)' });
 }
 
-/** Pearson correlation and mean |produced - cued| of one run. */
-export function intervalStats(r: Pick<ReadySetGoJobResult, 'cued' | 'produced'>): { correlation: number; meanAbsError: number } {
+/**
+ * Pearson correlation, least-squares slope of produced on cued, and mean |produced - cued| of one run. The slope
+ * tells a timed response (1) from a fixed one (0); the correlation alone can be high for a network that produces
+ * one interval for every cue but a shorter one for the shortest cues.
+ */
+export function intervalStats(r: Pick<ReadySetGoJobResult, 'cued' | 'produced'>): { correlation: number; slope: number; meanAbsError: number } {
   const n = r.cued.length;
   if (n < 2 || r.produced.length !== n) throw new ArgumentError('cued', 'at least 2 trials, as many as produced', n);
   const mx = r.cued.reduce((s, v) => s + v, 0) / n, my = r.produced.reduce((s, v) => s + v, 0) / n;
@@ -452,7 +478,7 @@ export function intervalStats(r: Pick<ReadySetGoJobResult, 'cued' | 'produced'>)
     const dx = r.cued[i] - mx, dy = r.produced[i] - my;
     sxy += dx * dy; sxx += dx * dx; syy += dy * dy; mae += Math.abs(r.produced[i] - r.cued[i]);
   }
-  return { correlation: sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : 0, meanAbsError: mae / n };
+  return { correlation: sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : 0, slope: sxx > 0 ? sxy / sxx : 0, meanAbsError: mae / n };
 }
 
 /** Paper claims beside measured numbers. */
@@ -484,7 +510,7 @@ export function reproductionRows(r: {
   }
   for (const g of r.readySetGo) {
     const s = intervalStats(g);
-    rows.push({ claim: g.hint ? PAPER_CLAIMS.hints : `${PAPER_CLAIMS.hints} (no-hint arm)`, measured: `${g.hint ? 'with' : 'without'} hint: corr(produced, cued) ${s.correlation.toFixed(2)}, mean |produced - cued| ${s.meanAbsError.toFixed(1)} tau, test error ${g.testError.toFixed(1)} % (${g.cued.length} test trials)`, settings: r.settings.readySetGo });
+    rows.push({ claim: g.hint ? PAPER_CLAIMS.hints : `${PAPER_CLAIMS.hints} (no-hint arm)`, measured: `${g.hint ? 'with' : 'without'} hint (N = ${g.N}, seed ${g.seed}): slope of produced on cued ${s.slope.toFixed(2)}, corr ${s.correlation.toFixed(2)}, mean |produced - cued| ${s.meanAbsError.toFixed(1)} tau, test error ${g.testError.toFixed(1)} % (${g.cued.length} test trials)`, settings: r.settings.readySetGo });
   }
   return rows;
 }

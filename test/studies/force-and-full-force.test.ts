@@ -61,6 +61,10 @@ test('producedInterval, intervalStats and convergedFraction on hand-built number
   assert.ok(Math.abs(s.meanAbsError - 7 / 3) < 1e-12);
   // corr by hand: dx = -10, 0, 10; dy = -9, -3, 12 (mean 21): sxy = 210, sxx = 200, syy = 234
   assert.ok(Math.abs(s.correlation - 210 / Math.sqrt(200 * 234)) < 1e-12);
+  assert.ok(Math.abs(s.slope - 210 / 200) < 1e-12);
+  // one interval for every cue but the shortest: correlation high, slope near 0
+  const fixed = intervalStats({ cued: [10, 50, 100, 150, 200], produced: [5, 60, 60, 60, 60] });
+  assert.ok(fixed.correlation > 0.6 && Math.abs(fixed.slope - 0.22) < 0.01, JSON.stringify(fixed));
   assert.equal(convergedFraction([0.5, 2, 0.1, 30], 1), 0.5);
   assert.throws(() => convergedFraction([], 1), /errors/);
 });
@@ -93,8 +97,14 @@ test('oscillationJob and readySetGoJob: seeded (twice the same), test errors mea
     assert.ok(Math.abs(a.testError - normalizedError(a.lastTrial, oscillationTrial().target)) < 1e-9);
   }
   await assert.rejects(oscillationJob({ ...args, method: 'echo' as never }), /method/);
-  const r = await readySetGoJob({ N: 20, hint: true, seed: 1, trainTrials: 1, testTrials: 2, initTrials: 0 });
+  const r = await readySetGoJob({ N: 20, hint: true, seed: 1, trainTrials: 1, testTrials: 2, initTrials: 0, keepExamples: 1 });
   assert.equal(r.cued.length, 2);
+  assert.equal(r.trainErrors.length, 1);
+  assert.equal(r.examples.length, 1);
+  assert.equal(r.examples[0].f[Math.floor(r.examples[0].setEnd / 10)], -0.5);
+  assert.equal(r.examples[0].delay * 0.1, r.cued[0]);
+  assert.equal(r.examples[0].z.length, r.examples[0].f.length);
+  assert.ok(r.cpuSeconds > 0);
   // the test trials are the 2nd and 3rd trials drawn from seed + 4000
   const trials = new Rng(1 + 4000);
   readySetGoTrial(trials, true);
@@ -119,7 +129,7 @@ test('figures hold the medians and ranges over seeds; rows print the numbers giv
   assert.match(rows[0].measured, /^test error 2\.000 \(1\.000-3\.000\) %/);
   assert.match(rows[1].measured, /1\.5: 0\.67/);
   assert.match(rows[2].measured, /N = 300: fF 1\.000 \(0\.500-1\.500\), F 100\.000 \(90\.000-110\.000\)/);
-  assert.match(rows[3].measured, /corr\(produced, cued\) 0\.97/);
+  assert.match(rows[3].measured, /N = 300, seed 1\): slope of produced on cued 1\.05, corr 0\.97/);
   assert.equal(rows[1].claim, PAPER_CLAIMS.gainWindow.text);
   const est = estimatedRunSeconds({ sines: [{ N: 1000, steps: 1000 }], oscillation: [{ N: 100, steps: 100 }], readySetGo: [], workers: 2 });
   assert.ok(Math.abs(est - (1000 * (4e-4 + 4e-4) + 100 * (2.5e-5 + 1e-5)) / 2) < 1e-12);
