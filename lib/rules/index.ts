@@ -159,10 +159,10 @@ export type { LowRankOptions, LowRankRule, RankSetting } from './low-rank';
 export { integrateSvdBasis, LINEAR_THEORY_RULES, simulateLinearTheory } from './linear-theory';
 export type { LinearTheoryOptions, LinearTheoryRecord, LinearTheoryResult, LinearTheoryRule } from './linear-theory';
 export {
-  gateContexts, gatedLinearNetwork, glnLossAndGradients, glnMaxMargin, glnMaxMarginOutputs, glnOutputs, maxMarginDual, medianGates, randomGates, reluGates, reluLossAndGradients, reluNetwork,
-  trainGln, trainRelu,
+  gateContexts, gatedLinearNetwork, glnLossAndGradients, glnMaxMargin, glnMaxMarginOutputs, glnNorm, glnOutputs, maxMarginDual, medianGates, randomGates, reluGates, reluLossAndGradients, reluNetwork,
+  reluReadoutMaxMargin, trainGln, trainRelu,
 } from './gated-linear';
-export type { GatedLinearNetwork, Gates, GlnMaxMargin, MaxMarginSolution, ReluNetwork } from './gated-linear';
+export type { GatedLinearNetwork, Gates, GlnMaxMargin, GlnNorm, MaxMarginSolution, ReluNetwork } from './gated-linear';
 export { learningRateAt, Optimizer, resolveOptimizerOptions } from './optim';
 export type { OptimizerOptions, ResolvedOptimizerOptions, Schedule } from './optim';
 export { Network } from './network';

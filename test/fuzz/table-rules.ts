@@ -123,6 +123,8 @@ const entries: FuzzEntry[] = [
   { name: 'reluLossAndGradients', valid: () => [reluNetwork(2, 2, { seed: 1 }), glnX(), glnY()], targets: [{ path: [1], kind: 'numbers', sized: true, names: ['X'] }, { path: [2], kind: 'numbers', sized: true, names: ['y'] }] },
   { name: 'trainRelu', valid: () => [reluNetwork(2, 2, { seed: 1 }), glnX(), glnY(), { lr: 0.1, epochs: 3 }], targets: [{ path: [1], kind: 'numbers', sized: true, names: ['X'] }, { path: [3, 'lr'], kind: 'number', names: ['options'] }, { path: [3, 'epochs'], kind: 'count', names: ['options'] }] },
   { name: 'reluGates', valid: () => [reluNetwork(2, 2, { seed: 1 })], targets: [] },
+  { name: 'glnNorm', valid: () => [new Float64Array(8), glnGates(), 'architecture'], targets: [{ path: [0], kind: 'numbers', sized: true, names: ['beta'] }, { path: [2], kind: 'enum', names: ['norm'] }] },
+  { name: 'reluReadoutMaxMargin', valid: () => [reluNetwork(2, 2, { seed: 4 }), glnX(), glnY()], targets: [{ path: [1], kind: 'numbers', sized: true, names: ['X'] }, { path: [2], kind: 'numbers', sized: true, names: ['y'] }] },
 ];
 
 export const table: Table = {
