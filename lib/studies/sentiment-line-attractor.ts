@@ -14,7 +14,9 @@
  *                      L2 logistic regression; l2 picked on a held-out 20% of the training split
  *                      from L2_GRID, then refitted on all of it; its weights are the words' valence
  *   networks           embedding -> cell -> one logit at the last real token (SequenceClassifier),
- *                      trained by masked BPTT and Adam (a pool job per architecture)
+ *                      trained by masked BPTT and Adam (a pool job per architecture and seed; every
+ *                      analysis below runs on each network, and the table and results.json give each
+ *                      seed's value with the median (range) over an architecture's seeds)
  *   PCA                variance explained by the top components of the states at every real token
  *                      of `analysisReviews` test reviews, trained against the same network untrained
  *   fixed points       q(h) = 1/2 ||F(h, 0) - h||^2 minimised from those states (zero input = no word);
@@ -34,13 +36,13 @@
  * Exports: STUDY_MODULE, PAPER_TEST_ACCURACY, PAPER_FACTS, QSTAR_PAPER, L2_GRID, SentimentSettings,
  * SentimentJobArgs, SentimentJobResult, BowBaseline, bowBaseline, wordGroups, WordGroups, sentimentJob,
  * runSentimentJobs, timeConstant, linearisedLogits, wordProjections, orientSlowMode, groupMeans, valenceCorrelation,
- * estimatedRunSeconds, the figure builders (accuracyFigure, pcaVarianceFigure, fixedPointFigure,
- * spectrumFigure, wordProjectionFigure) and reproductionRows.
+ * estimatedJobSeconds, estimatedRunSeconds, byKind, NetworkNumbers, networkNumbers, seedSummaries, the figure builders
+ * (accuracyFigure, pcaVarianceFigure, fixedPointFigure, spectrumFigure, wordProjectionFigure) and reproductionRows.
  */
 import * as tf from '@tensorflow/tfjs';
 import {
-  ArgumentError, JobContext, JobResult, RunOptions, checkInteger, checkNumber, cosine, initBackend, jobValues, logisticDecision,
-  logisticRegression, runJobs, type SparseRows,
+  ArgumentError, JobContext, JobResult, RunOptions, Summary, checkInteger, checkNumber, cosine, formatMedianRange, initBackend, jobValues, logisticDecision,
+  logisticRegression, runJobs, summarize, type SparseRows,
 } from '../core';
 import { imdbBagOfWords, loadImdb } from '../data';
 import {
@@ -104,6 +106,11 @@ export interface SentimentSettings {
   finderNoise: number;
   /** Seed of the subsets (training: dataSeed, test: dataSeed + 1). */
   dataSeed: number;
+  /**
+   * Test reviews (spread evenly over the test subset) scored after every epoch for the learning curve
+   * (default min(2000, testReviews)); reported only, nothing is chosen on it.
+   */
+  curveReviews?: number;
 }
 
 export interface SentimentJobArgs {
@@ -118,7 +125,8 @@ export interface SentimentJobResult {
   seed: number;
   units: number;
   stateSize: number;
-  train: { steps: number; epochLoss: number[]; epochAccuracy: number[]; wallSeconds: number };
+  /** epochTestAccuracy: accuracy on `curveReviews` test reviews after each epoch (the learning curve). */
+  train: { steps: number; epochLoss: number[]; epochAccuracy: number[]; epochTestAccuracy: number[]; wallSeconds: number };
   testAccuracy: number;
   /** Accuracy of the untrained network on the analysis reviews (chance level: about 0.5). */
   untrainedAccuracy: number;
@@ -168,6 +176,16 @@ function checkSettings(s: SentimentSettings): void {
   checkNumber('settings.learningRate', s.learningRate, 0);
   checkNumber('settings.finderNoise', s.finderNoise, 0);
   checkNumber('settings.embeddingScale', s.embeddingScale, 0);
+  if (s.curveReviews !== undefined) checkInteger('settings.curveReviews', s.curveReviews, 1);
+}
+
+/** `n` rows spread evenly over a data set (it is in file order: negatives first), as a new data set. */
+function evenRows(d: { sequences: Int32Array; labels: ArrayLike<number>; count: number }, n: number, maxLength: number) {
+  const size = Math.min(n, d.count);
+  const pick = Array.from({ length: size }, (_, i) => Math.floor((i * d.count) / size));
+  const sequences = new Int32Array(size * maxLength);
+  pick.forEach((i, r) => sequences.set(d.sequences.subarray(i * maxLength, (i + 1) * maxLength), r * maxLength));
+  return { sequences, labels: Int32Array.from(pick, (i) => d.labels[i]), size, count: size, maxLength };
 }
 
 /** tau = 1 / |ln |lambda|| in steps (Infinity at |lambda| = 1). */
@@ -253,11 +271,10 @@ export async function sentimentJob(args: SentimentJobArgs, ctx?: Pick<JobContext
   const common = { vocabSize: s.vocabSize, maxLength: s.maxLength };
   const train = loadImdb({ ...common, split: 'train', limit: s.trainReviews, seed: s.dataSeed });
   const test = loadImdb({ ...common, split: 'test', limit: s.testReviews, seed: s.dataSeed + 1 });
-  // Analysis reviews spread evenly over the test subset (it is in file order: negatives first).
-  const nA = Math.min(s.analysisReviews, test.count);
-  const pick = Array.from({ length: nA }, (_, i) => Math.floor((i * test.count) / nA));
-  const analysis = { sequences: new Int32Array(nA * s.maxLength), labels: Int32Array.from(pick, (i) => test.labels[i]), size: nA, maxLength: s.maxLength };
-  pick.forEach((i, r) => analysis.sequences.set(test.sequences.subarray(i * s.maxLength, (i + 1) * s.maxLength), r * s.maxLength));
+  // Analysis reviews and the learning curve's reviews spread evenly over the test subset.
+  const analysis = evenRows(test, s.analysisReviews, s.maxLength);
+  const nA = analysis.size;
+  const curve = evenRows(test, s.curveReviews ?? Math.min(2000, s.testReviews), s.maxLength);
   const before = tf.memory().numTensors;
   const model = SequenceClassifier.create({ kind: args.kind, units: s.units, embeddingSize: s.embeddingSize, embeddingScale: s.embeddingScale, vocabSize: s.vocabSize, seed });
   try {
@@ -269,9 +286,14 @@ export async function sentimentJob(args: SentimentJobArgs, ctx?: Pick<JobContext
     let untrainedCorrect = 0;
     untrainedStates.logits.forEach((y, r) => { if ((y > 0 ? 1 : 0) === analysis.labels[r]) untrainedCorrect++; });
     const untrainedAccuracy = untrainedCorrect / nA;
+    const perEpoch = Math.ceil(train.count / s.batchSize);
+    const epochTestAccuracy: number[] = [];
     const tr = trainSequenceClassifier(model, train, {
-      epochs: s.epochs, batchSize: s.batchSize, learningRate: s.learningRate, seed, progress: false,
-      onProgress: ctx ? (i) => ctx.progress((0.85 * i.step) / i.steps, `${args.kind} loss ${i.loss.toFixed(3)}`) : undefined,
+      epochs: s.epochs, batchSize: s.batchSize, learningRate: s.learningRate, seed, progress: false, reportEvery: 1,
+      onProgress: (i) => {
+        if (i.step % perEpoch === 0 || i.step === i.steps) epochTestAccuracy.push(evaluateSequenceClassifier(model, curve).accuracy);
+        if (ctx && i.step % 50 === 0) ctx.progress((0.85 * i.step) / i.steps, `${args.kind} loss ${i.loss.toFixed(3)}`);
+      },
     });
     ctx?.progress(0.85, `${args.kind}: test accuracy`);
     const testAccuracy = evaluateSequenceClassifier(model, test).accuracy;
@@ -338,7 +360,7 @@ export async function sentimentJob(args: SentimentJobArgs, ctx?: Pick<JobContext
     for (let i = 0; i < train.count; i++) tokens += train.lengths[i];
     return {
       kind: args.kind, seed, units: s.units, stateSize: S,
-      train: { steps: tr.steps, epochLoss: tr.epochLoss, epochAccuracy: tr.epochAccuracy, wallSeconds: tr.wallSeconds },
+      train: { steps: tr.steps, epochLoss: tr.epochLoss, epochAccuracy: tr.epochAccuracy, epochTestAccuracy, wallSeconds: tr.wallSeconds },
       testAccuracy, untrainedAccuracy, pcaTrained: Array.from(statePca.explainedRatio), pcaUntrained,
       fixedPoints: {
         count: n, qMax: n > 0 ? Math.max(...fp.qstar) : NaN, notConverged: slowQ.length, notConvergedMedianQ: slowQ.length ? slowQ[slowQ.length >> 1] : NaN, lineVariance: stats.lineVariance,
@@ -353,10 +375,20 @@ export async function sentimentJob(args: SentimentJobArgs, ctx?: Pick<JobContext
   }
 }
 
-/** Runs one job per architecture on the worker pool; results in job order. */
+/**
+ * Runs the jobs (one per architecture and seed) on the worker pool. They go to
+ * the pool longest first (estimatedJobSeconds at the settings' nominal review
+ * length) so that two workers finish together; results come back in the order given.
+ */
 export async function runSentimentJobs(jobs: SentimentJobArgs[], options: RunOptions = {}): Promise<SentimentJobResult[]> {
-  const list = jobs.map((args) => ({ module: STUDY_MODULE, export: 'sentimentJob', args }));
-  return jobValues((await runJobs<SentimentJobResult>(list, { progress: 'networks', ...options })) as JobResult<SentimentJobResult>[]);
+  if (!Array.isArray(jobs) || jobs.length === 0) throw new ArgumentError('jobs', 'a non-empty list of { kind, seed, settings }', jobs);
+  const cost = jobs.map((j) => estimatedJobSeconds(j.kind, j.settings, j.settings.maxLength));
+  const order = jobs.map((_, i) => i).sort((a, b) => cost[b] - cost[a] || a - b);
+  const list = order.map((i) => ({ module: STUDY_MODULE, export: 'sentimentJob', args: jobs[i] }));
+  const values = jobValues((await runJobs<SentimentJobResult>(list, { progress: 'networks', ...options })) as JobResult<SentimentJobResult>[]);
+  const out = new Array<SentimentJobResult>(jobs.length);
+  order.forEach((i, k) => { out[i] = values[k]; });
+  return out;
 }
 
 // ---------------------------------------------------------------------------
@@ -462,23 +494,34 @@ export function groupMeans(values: ArrayLike<number>, groups: WordGroups): { pos
 }
 
 /**
- * Seconds for the whole notebook on `workers` cores: training and evaluation
- * tokens times the per-token cost of masked BPTT measured on this machine
- * (64 units, embeddings 64, batch 64, one BLAS thread; scaled by (units/64)^2),
- * plus the baseline (about 60 s) and the analyses (about 60 s per network).
+ * Seconds of one job on one idle core: training and evaluation tokens times
+ * the per-token cost of masked BPTT measured on this machine (64 units,
+ * embeddings 64, batch 64, one BLAS thread; scaled by (units/64)^2), plus
+ * about 60 s for the analyses (fixed points, linearisation).
  */
-export function estimatedRunSeconds(o: { kinds: readonly CellKind[]; settings: SentimentSettings; meanTokens: number; workers: number }): number {
-  const s = o.settings;
-  // CPU seconds per token of a training step (forward and backward), measured as process CPU time (2026-12-06).
+export function estimatedJobSeconds(kind: CellKind, s: SentimentSettings, meanTokens: number): number {
+  checkSettings(s);
+  checkNumber('meanTokens', meanTokens, 1);
+  // CPU seconds per token of a training step (forward and backward), measured as process CPU time
+  // (2026-12-06: GRU 25e-6 and LSTM 55e-6 in session 3; LSTM 35e-6 over 6 epochs at load 2-3 in session 4).
   const perToken: Record<CellKind, number> = { vanilla: 10e-6, ugrnn: 22e-6, gru: 25e-6, lstm: 55e-6 };
   const scale = (s.units / 64) ** 2;
-  const jobs = o.kinds.map((k) => {
-    const train = s.trainReviews * Math.min(o.meanTokens, s.maxLength) * s.epochs * perToken[k] * scale;
-    const evalCost = (2 * s.testReviews + 3 * s.analysisReviews) * Math.min(o.meanTokens, s.maxLength) * (perToken[k] / 3) * scale;
-    return train + evalCost + 60;
-  }).sort((a, b) => b - a);
-  // Jobs go to the workers longest first.
-  const load = new Array(Math.max(1, o.workers)).fill(0);
+  const tokens = Math.min(meanTokens, s.maxLength);
+  const train = s.trainReviews * tokens * s.epochs * perToken[kind] * scale;
+  const evalCost = (2 * s.testReviews + 3 * s.analysisReviews) * tokens * (perToken[kind] / 3) * scale;
+  return train + evalCost + 60;
+}
+
+/**
+ * Seconds for the whole notebook on `workers` cores: the jobs (estimatedJobSeconds)
+ * handed to the workers longest first, as runSentimentJobs does, plus the
+ * baseline (about 60 s) before them.
+ */
+export function estimatedRunSeconds(o: { jobs: readonly Pick<SentimentJobArgs, 'kind' | 'settings'>[]; meanTokens: number; workers: number }): number {
+  if (!Array.isArray(o.jobs) || o.jobs.length === 0) throw new ArgumentError('jobs', 'a non-empty list of { kind, settings }', o.jobs);
+  const workers = checkInteger('workers', o.workers, 1);
+  const jobs = o.jobs.map((j) => estimatedJobSeconds(j.kind, j.settings, o.meanTokens)).sort((a, b) => b - a);
+  const load = new Array(workers).fill(0);
   for (const j of jobs) load[load.indexOf(Math.min(...load))] += j;
   return Math.max(...load) + 60;
 }
@@ -488,28 +531,41 @@ export function estimatedRunSeconds(o: { kinds: readonly CellKind[]; settings: S
 
 const KIND_COLOR: Record<CellKind, string> = { vanilla: '#7f7f7f', ugrnn: '#9467bd', gru: '#1f77b4', lstm: '#d62728' };
 
-/** Test accuracy of each model beside the paper's (the baseline first). */
+/** The results grouped by architecture, in first-appearance order, each group in the order given. */
+export function byKind(results: readonly SentimentJobResult[]): { kind: CellKind; runs: SentimentJobResult[] }[] {
+  const groups: { kind: CellKind; runs: SentimentJobResult[] }[] = [];
+  for (const r of results) {
+    const g = groups.find((x) => x.kind === r.kind);
+    if (g) g.runs.push(r);
+    else groups.push({ kind: r.kind, runs: [r] });
+  }
+  return groups;
+}
+
+/** Test accuracy of each network (one marker per seed) beside the paper's, the baseline first. */
 export function accuracyFigure(results: readonly SentimentJobResult[], bow: Pick<BowBaseline, 'testAccuracy'>): Figure {
-  const names = ['bow', ...results.map((r) => r.kind)];
-  const measured = [bow.testAccuracy, ...results.map((r) => r.testAccuracy)];
+  const groups = byKind(results);
+  const names = ['bow', ...groups.map((g) => g.kind)];
   const paper = names.map((k) => PAPER_TEST_ACCURACY[k as 'bow' | CellKind]);
   const x = names.map((_, i) => i);
+  const mx = [0, ...groups.flatMap((g, i) => g.runs.map(() => i + 1))];
+  const my = [bow.testAccuracy, ...groups.flatMap((g) => g.runs.map((r) => r.testAccuracy))];
   return line([
     { x, y: paper, name: 'paper (full reviews)', mode: 'markers', color: '#444' },
-    { x, y: measured, name: 'measured', mode: 'markers', color: '#d62728' },
+    { x: mx, y: my, name: 'measured (one marker per seed)', mode: 'markers', color: '#d62728' },
   ], { title: 'IMDB test accuracy', xLabel: names.map((n, i) => `${i}: ${n}`).join(', '), yLabel: 'accuracy' });
 }
 
-/** Cumulative variance explained by the top PCs, trained (solid) and untrained (dashed), per architecture. */
+/** Cumulative variance explained by the top PCs, trained (solid) and untrained (dashed), per network. */
 export function pcaVarianceFigure(results: readonly SentimentJobResult[]): Figure {
   const cum = (v: number[]) => v.map((_, i) => v.slice(0, i + 1).reduce((a, b) => a + b, 0));
   return line(results.flatMap((r) => [
-    { x: r.pcaTrained.map((_, i) => i + 1), y: cum(r.pcaTrained), name: `${r.kind} trained`, color: KIND_COLOR[r.kind], mode: 'lines+markers' as const },
-    { x: r.pcaUntrained.map((_, i) => i + 1), y: cum(r.pcaUntrained), name: `${r.kind} untrained`, color: KIND_COLOR[r.kind], dash: 'dash' as const, mode: 'lines+markers' as const },
+    { x: r.pcaTrained.map((_, i) => i + 1), y: cum(r.pcaTrained), name: `${r.kind} seed ${r.seed} trained`, color: KIND_COLOR[r.kind], mode: 'lines+markers' as const },
+    { x: r.pcaUntrained.map((_, i) => i + 1), y: cum(r.pcaUntrained), name: `${r.kind} seed ${r.seed} untrained`, color: KIND_COLOR[r.kind], dash: 'dash' as const, mode: 'lines+markers' as const },
   ]), { title: 'State variance explained by the top principal components', xLabel: 'number of PCs', yLabel: 'cumulative fraction of variance', yRange: [0, 1.02] });
 }
 
-/** Fixed points (coloured by the readout's logit) and final states of reviews (by label) on the top two PCs. */
+/** Fixed points (coloured by the readout's logit) and final states of reviews (by label) on the top two PCs of one network. */
 export function fixedPointFigure(r: SentimentJobResult): Figure {
   const f = r.fixedPoints;
   const byLabel = (lab: number) => f.finalPc.filter((_, i) => f.finalLabels[i] === lab && Number.isFinite(f.finalPc[i][0]));
@@ -519,26 +575,30 @@ export function fixedPointFigure(r: SentimentJobResult): Figure {
     { x: neg.map((p) => p[0]), y: neg.map((p) => p[1]), name: 'final state, negative review', color: '#ff9896', size: 4 },
     { x: pos.map((p) => p[0]), y: pos.map((p) => p[1]), name: 'final state, positive review', color: '#98df8a', size: 4 },
     { x: f.pc.map((p) => p[0]), y: f.pc.map((p) => p[1]), name: 'fixed points (colour: readout logit)', color: f.logits, size: 7 },
-  ], { title: `${r.kind}: fixed points on the top two PCs of the states`, xLabel: 'PC 1', yLabel: 'PC 2', colorbarTitle: 'logit' });
+  ], { title: `${r.kind} seed ${r.seed}: fixed points on the top two PCs of the states`, xLabel: 'PC 1', yLabel: 'PC 2', colorbarTitle: 'logit' });
 }
 
-/** Eigenvalues of the Jacobian at the centre fixed point, with the unit circle. */
-export function spectrumFigure(r: SentimentJobResult): Figure {
+const SEED_COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b'];
+
+/** Eigenvalues of the Jacobian at each network's centre fixed point (one colour per seed), with the unit circle. */
+export function spectrumFigure(runs: readonly SentimentJobResult[]): Figure {
   const circle = Array.from({ length: 181 }, (_, i) => (2 * Math.PI * i) / 180);
-  if (!r.centre) throw new ArgumentError('r', 'a result with a centre fixed point', 'no fixed points');
+  const withCentre = runs.filter((r) => r.centre);
+  if (withCentre.length === 0) throw new ArgumentError('runs', 'at least one result with a centre fixed point', 'no fixed points');
+  const kinds = [...new Set(withCentre.map((r) => r.kind))];
   return scatter([
     { x: circle.map(Math.cos), y: circle.map(Math.sin), name: 'unit circle', color: '#bbb', size: 2 },
-    { x: r.centre.eigenRe, y: r.centre.eigenIm, name: `${r.kind} eigenvalues`, color: KIND_COLOR[r.kind], size: 6 },
-  ], { title: `${r.kind}: Jacobian spectrum at the centre fixed point (tau_1 = ${r.centre.tau[0].toFixed(0)} tokens)`, xLabel: 'Re lambda', yLabel: 'Im lambda' });
+    ...withCentre.map((r, i) => ({ x: r.centre!.eigenRe, y: r.centre!.eigenIm, name: `${r.kind} seed ${r.seed} (tau_1 ${r.centre!.tau[0].toFixed(0)})`, color: SEED_COLORS[i % SEED_COLORS.length], size: 6 })),
+  ], { title: `${kinds.join(', ')}: Jacobian spectrum at the centre fixed point`, xLabel: 'Re lambda', yLabel: 'Im lambda' });
 }
 
-/** Each word's projection on the slow mode against its bag-of-words weight; the three groups highlighted. */
+/** Each word's projection on the slow mode of one network against its bag-of-words weight; the three groups highlighted. */
 export function wordProjectionFigure(r: SentimentJobResult, bow: Pick<BowBaseline, 'weights' | 'words'>, groups: WordGroups): Figure {
   if (r.wordProjection.length !== bow.weights.length) throw new ArgumentError('r', `word projections for ${bow.weights.length} ids (the baseline's vocabulary)`, r.wordProjection.length);
   const series = (ids: number[], name: string, color: string) => ({ x: ids.map((i) => bow.weights[i]), y: ids.map((i) => r.wordProjection[i]), name, color, size: 7, text: ids.map((i) => bow.words[i]) });
   return scatter([
     series(groups.negative, 'negative words', '#d62728'), series(groups.neutral, 'neutral words', '#7f7f7f'), series(groups.positive, 'positive words', '#2ca02c'),
-  ], { title: `${r.kind}: words on the top left eigenvector, l_1^T (dF/dx) E[w]`, xLabel: 'bag-of-words weight (valence)', yLabel: 'projection on the slow mode' });
+  ], { title: `${r.kind} seed ${r.seed}: words on the top left eigenvector, l_1^T (dF/dx) E[w]`, xLabel: 'bag-of-words weight (valence)', yLabel: 'projection on the slow mode' });
 }
 
 /** Pearson correlation of two equal-length lists (NaN when either is constant). */
@@ -561,23 +621,106 @@ function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return sab / Math.sqrt(saa * sbb);
 }
 
-/** Rows of the closing table: paper value beside the measured one, per architecture. */
+/** One network's scalar results (the per-seed record of results.json and the table). NaN / null where nothing was found. */
+export interface NetworkNumbers {
+  kind: CellKind;
+  seed: number;
+  testAccuracy: number;
+  untrainedAccuracy: number;
+  epochLoss: number[];
+  /** Test accuracy on the learning curve's reviews after each epoch. */
+  epochTestAccuracy: number[];
+  trainSeconds: number;
+  pcaTop3Trained: number;
+  pcaTop3Untrained: number;
+  fixedPoints: number;
+  lineVariance: number;
+  readoutAlignment: number;
+  /** The readout's logit over the fixed points: [min, max] (null without points). */
+  logitRange: [number, number] | null;
+  /** Median |lambda_1| over the fixed points. */
+  medianTopEigenvalue: number;
+  /** tau_1..3 at the centre fixed point, tokens (null without points). */
+  tau: number[] | null;
+  wordProjectionMeans: { positive: number; negative: number; neutral: number } | null;
+  valenceCorrelation: number;
+  linearisedAccuracy: number;
+  linearisedAgreement: number;
+}
+
+const sumTop = (v: number[], k: number) => v.slice(0, k).reduce((a, b) => a + b, 0);
+
+/** The scalar results of one network (see NetworkNumbers). */
+export function networkNumbers(r: SentimentJobResult, bow: Pick<BowBaseline, 'weights'>, groups: WordGroups): NetworkNumbers {
+  const f = r.fixedPoints;
+  const hasWords = r.wordProjection.length > 0;
+  const sortedTop = f.topEigenvalue.slice().sort((a, b) => a - b);
+  return {
+    kind: r.kind, seed: r.seed, testAccuracy: r.testAccuracy, untrainedAccuracy: r.untrainedAccuracy, epochLoss: r.train.epochLoss, epochTestAccuracy: r.train.epochTestAccuracy, trainSeconds: r.train.wallSeconds,
+    pcaTop3Trained: sumTop(r.pcaTrained, 3), pcaTop3Untrained: sumTop(r.pcaUntrained, 3),
+    fixedPoints: f.count, lineVariance: f.count >= 3 ? f.lineVariance : NaN, readoutAlignment: f.readoutAlignment,
+    logitRange: f.logits.length ? [Math.min(...f.logits), Math.max(...f.logits)] : null,
+    medianTopEigenvalue: sortedTop.length ? (sortedTop.length % 2 ? sortedTop[sortedTop.length >> 1] : (sortedTop[(sortedTop.length >> 1) - 1] + sortedTop[sortedTop.length >> 1]) / 2) : NaN,
+    tau: r.centre ? r.centre.tau : null,
+    wordProjectionMeans: hasWords ? groupMeans(r.wordProjection, groups) : null,
+    valenceCorrelation: hasWords ? correlation(r.wordProjection.slice(2), Array.from(bow.weights).slice(2)) : NaN,
+    linearisedAccuracy: r.linearised ? r.linearised.accuracy : NaN,
+    linearisedAgreement: r.linearised ? r.linearised.agreement : NaN,
+  };
+}
+
+/** Summary over seeds of the finite values (null when none is finite). */
+function summaryOf(values: number[]): Summary | null {
+  const v = values.filter(Number.isFinite);
+  return v.length ? summarize(v) : null;
+}
+
+/** Per architecture: its seeds and the median, range and mean over them of each scalar result (results.json's summary). */
+export function seedSummaries(results: readonly SentimentJobResult[], bow: Pick<BowBaseline, 'weights'>, groups: WordGroups): Record<string, unknown>[] {
+  return byKind(results).map(({ kind, runs }) => {
+    const n = runs.map((r) => networkNumbers(r, bow, groups));
+    const of = (f: (x: NetworkNumbers) => number) => summaryOf(n.map(f));
+    return {
+      kind, seeds: n.map((x) => x.seed),
+      testAccuracy: of((x) => x.testAccuracy), pcaTop3Trained: of((x) => x.pcaTop3Trained), pcaTop3Untrained: of((x) => x.pcaTop3Untrained),
+      fixedPoints: of((x) => x.fixedPoints), lineVariance: of((x) => x.lineVariance), readoutAlignment: of((x) => x.readoutAlignment),
+      medianTopEigenvalue: of((x) => x.medianTopEigenvalue), tau1: of((x) => (x.tau ? x.tau[0] : NaN)),
+      wordProjectionPositive: of((x) => x.wordProjectionMeans?.positive ?? NaN), wordProjectionNeutral: of((x) => x.wordProjectionMeans?.neutral ?? NaN),
+      wordProjectionNegative: of((x) => x.wordProjectionMeans?.negative ?? NaN), valenceCorrelation: of((x) => x.valenceCorrelation),
+      linearisedAccuracy: of((x) => x.linearisedAccuracy), linearisedAgreement: of((x) => x.linearisedAgreement),
+    };
+  });
+}
+
+/**
+ * "seed 3: a | seed 13: b" for several seeds, then "; median m (lo-hi)" of `values`
+ * when given with `digits`; one seed alone: its text.
+ */
+function perSeed(n: NetworkNumbers[], text: (x: NetworkNumbers) => string, summary?: { values: number[]; digits: number; unit?: string }): string {
+  if (n.length === 1) return text(n[0]);
+  const list = n.map((x) => `seed ${x.seed}: ${text(x)}`).join(' | ');
+  const v = summary ? summary.values.filter(Number.isFinite) : [];
+  return v.length ? `${list}; median ${formatMedianRange(v, summary!.digits)}${summary!.unit ?? ''}` : list;
+}
+
+/** Rows of the closing table: paper value beside the measured one, per architecture, every seed listed with the median (range) over seeds. */
 export function reproductionRows(results: readonly SentimentJobResult[], bow: BowBaseline, groups: WordGroups, settingsNote: string): Record<string, string | number>[] {
   const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+  const pc1 = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : '-');
+  const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '-');
   const rows: Record<string, string | number>[] = [
     { quantity: 'test accuracy, bag of words', paper: pct(PAPER_TEST_ACCURACY.bow), measured: pct(bow.testAccuracy), settings: `whole reviews, ${bow.vocabSize} words, l2 ${bow.l2}` },
   ];
-  for (const r of results) {
-    const top3 = r.pcaTrained.slice(0, 3).reduce((a, b) => a + b, 0);
-    const top3u = r.pcaUntrained.slice(0, 3).reduce((a, b) => a + b, 0);
-    const means = r.wordProjection.length ? groupMeans(r.wordProjection, groups) : null;
+  for (const { kind, runs } of byKind(results)) {
+    const n = runs.map((r) => networkNumbers(r, bow, groups));
+    const seedsNote = n.length > 1 ? `; seeds ${n.map((x) => x.seed).join(', ')}` : `; seed ${n[0].seed}`;
     rows.push(
-      { quantity: `test accuracy, ${r.kind}`, paper: pct(PAPER_TEST_ACCURACY[r.kind]), measured: pct(r.testAccuracy), settings: settingsNote },
-      { quantity: `${r.kind}: variance in top 3 PCs, trained (untrained)`, paper: '~90% (far less)', measured: `${pct(top3)} (${pct(top3u)})`, settings: settingsNote },
-      { quantity: `${r.kind}: fixed points; variance along their 1st PC; |cos(line, readout)|`, paper: '~500; a 1-D manifold; aligned', measured: `${r.fixedPoints.count}; ${r.fixedPoints.count >= 3 ? pct(r.fixedPoints.lineVariance) : '-'}; ${Number.isFinite(r.fixedPoints.readoutAlignment) ? r.fixedPoints.readoutAlignment.toFixed(2) : '-'}`, settings: `q < ${QSTAR_PAPER} N/2` },
-      { quantity: `${r.kind}: time constants tau_1, tau_2, tau_3 (tokens)`, paper: '~1000, ~100, ~100', measured: r.centre ? r.centre.tau.map((t) => (Number.isFinite(t) ? t.toFixed(0) : 'inf')).join(', ') : '-', settings: 'centre fixed point' },
-      { quantity: `${r.kind}: word projection, mean over positive / neutral / negative words; corr. with valence`, paper: '> 0 / ~0 / < 0', measured: means ? `${means.positive.toFixed(3)} / ${means.neutral.toFixed(3)} / ${means.negative.toFixed(3)}; r = ${correlation(r.wordProjection.slice(2), bow.weights.slice(2)).toFixed(2)}` : '-', settings: `${groups.positive.length} words per group` },
-      { quantity: `${r.kind}: linearised network accuracy (agreement with the full network)`, paper: 'close to the full network', measured: r.linearised ? `${pct(r.linearised.accuracy)} (${pct(r.linearised.agreement)})` : '-', settings: r.linearised ? `${r.linearised.reviews} test reviews` : '-' },
+      { quantity: `test accuracy, ${kind}`, paper: pct(PAPER_TEST_ACCURACY[kind]), measured: perSeed(n, (x) => pct(x.testAccuracy), { values: n.map((x) => 100 * x.testAccuracy), digits: 2, unit: '%' }), settings: settingsNote + seedsNote },
+      { quantity: `${kind}: variance in top 3 PCs, trained (untrained)`, paper: '~90% (far less)', measured: perSeed(n, (x) => `${pc1(x.pcaTop3Trained)} (${pc1(x.pcaTop3Untrained)})`, { values: n.map((x) => 100 * x.pcaTop3Trained), digits: 1, unit: '% trained' }), settings: settingsNote + seedsNote },
+      { quantity: `${kind}: fixed points; variance along their 1st PC; |cos(line, readout)|`, paper: '~500; a 1-D manifold; aligned', measured: perSeed(n, (x) => `${x.fixedPoints}; ${pc1(x.lineVariance)}; ${f2(x.readoutAlignment)}`, { values: n.map((x) => x.readoutAlignment), digits: 2, unit: ' |cos|' }), settings: `q < ${QSTAR_PAPER} N/2` },
+      { quantity: `${kind}: time constants tau_1, tau_2, tau_3 (tokens)`, paper: '~1000, ~100, ~100', measured: perSeed(n, (x) => (x.tau ? x.tau.map((t) => (Number.isFinite(t) ? t.toFixed(0) : 'inf')).join(', ') : '-'), { values: n.map((x) => (x.tau ? x.tau[0] : NaN)), digits: 0, unit: ' tau_1' }), settings: 'centre fixed point' },
+      { quantity: `${kind}: word projection, mean over positive / neutral / negative words; corr. with valence`, paper: '> 0 / ~0 / < 0', measured: perSeed(n, (x) => (x.wordProjectionMeans ? `${x.wordProjectionMeans.positive.toFixed(3)} / ${x.wordProjectionMeans.neutral.toFixed(3)} / ${x.wordProjectionMeans.negative.toFixed(3)}; r = ${f2(x.valenceCorrelation)}` : '-'), { values: n.map((x) => x.valenceCorrelation), digits: 2, unit: ' r' }), settings: `${groups.positive.length} words per group` },
+      { quantity: `${kind}: linearised network accuracy (agreement with the full network)`, paper: 'close to the full network', measured: perSeed(n, (x) => (Number.isFinite(x.linearisedAccuracy) ? `${pct(x.linearisedAccuracy)} (${pct(x.linearisedAgreement)})` : '-'), { values: n.map((x) => 100 * x.linearisedAccuracy), digits: 1, unit: '% accuracy' }), settings: runs[0].linearised ? `${runs[0].linearised.reviews} test reviews` : '-' },
     );
   }
   return rows;

@@ -16,8 +16,8 @@ import { initBackend, logisticDecision, logisticRegression } from '../../lib/cor
 import { imdbBagOfWords } from '../../lib/data';
 import { SequenceClassifier, sequenceLogits } from '../../lib/dynamics';
 import {
-  PAPER_TEST_ACCURACY, QSTAR_PAPER, bowBaseline, groupMeans, linearisedLogits, orientSlowMode, reproductionRows, sentimentJob, timeConstant, wordGroups,
-  wordProjections,
+  PAPER_TEST_ACCURACY, QSTAR_PAPER, bowBaseline, byKind, estimatedJobSeconds, estimatedRunSeconds, groupMeans, linearisedLogits, networkNumbers, orientSlowMode,
+  reproductionRows, seedSummaries, sentimentJob, timeConstant, wordGroups, wordProjections,
 } from '../../lib/studies/sentiment-line-attractor';
 
 test('time constants: tau = 1 / |ln |lambda||', () => {
@@ -119,9 +119,12 @@ test('a sentiment pool job with tiny settings: numbers consistent with their def
   const tensors = tf.memory().numTensors;
   const settings = {
     vocabSize: 500, maxLength: 30, trainReviews: 200, testReviews: 100, analysisReviews: 40, units: 8, embeddingSize: 4, embeddingScale: 0.1, epochs: 1, batchSize: 32,
-    learningRate: 5e-3, initialStates: 64, finderMaxIters: 300, finderNoise: 0.01, dataSeed: 0,
+    learningRate: 5e-3, initialStates: 64, finderMaxIters: 300, finderNoise: 0.01, dataSeed: 0, curveReviews: 100,
   };
   const r = await sentimentJob({ kind: 'gru', seed: 2, settings });
+  // The learning curve's last point is the trained network on the whole test subset here (curveReviews = testReviews).
+  assert.equal(r.train.epochTestAccuracy.length, 1);
+  assert.equal(r.train.epochTestAccuracy[0], r.testAccuracy);
   assert.equal(tf.memory().numTensors, tensors);
   assert.equal(r.train.steps, Math.ceil(200 / 32));
   assert.equal(r.stateSize, 8);
@@ -135,9 +138,54 @@ test('a sentiment pool job with tiny settings: numbers consistent with their def
     assert.equal(r.wordProjection.length, 500);
     assert.equal(r.linearised!.reviews, 40);
   }
-  const rows = reproductionRows([r], { ...bowStub(), testAccuracy: 0.8 }, { positive: [2], negative: [3], neutral: [4] }, 'tiny');
+  const groups = { positive: [2], negative: [3], neutral: [4] };
+  const rows = reproductionRows([r], { ...bowStub(), testAccuracy: 0.8 }, groups, 'tiny');
   assert.equal(rows[0].paper, `${(100 * PAPER_TEST_ACCURACY.bow).toFixed(2)}%`);
   assert.equal(rows[1].measured, `${(100 * r.testAccuracy).toFixed(2)}%`);
+
+  // Several seeds of one architecture: one group of rows listing every seed with the median (range) over them.
+  const r2 = { ...structuredClone(r), seed: 99, testAccuracy: 0.25 };
+  const r3 = { ...structuredClone(r), kind: 'lstm' as const, seed: 7, testAccuracy: 0.5 };
+  assert.deepEqual(byKind([r, r3, r2]).map((g) => [g.kind, g.runs.map((x) => x.seed)]), [['gru', [2, 99]], ['lstm', [7]]]);
+  const rows2 = reproductionRows([r, r3, r2], { ...bowStub(), testAccuracy: 0.8 }, groups, 'tiny');
+  assert.equal(rows2.length, 1 + 2 * 6, 'one group of rows per architecture, not per seed');
+  const a = 100 * r.testAccuracy;
+  const [lo, hi] = [Math.min(a, 25), Math.max(a, 25)];
+  assert.equal(rows2[1].measured, `seed 2: ${a.toFixed(2)}% | seed 99: 25.00%; median ${((a + 25) / 2).toFixed(2)} (${lo.toFixed(2)}-${hi.toFixed(2)})%`);
+  assert.match(String(rows2[1].settings), /seeds 2, 99$/);
+  assert.equal(rows2[7].measured, '50.00%');
+  const summary = seedSummaries([r, r3, r2], bowStub(), groups) as { kind: string; seeds: number[]; testAccuracy: { n: number; median: number; min: number; max: number } }[];
+  assert.deepEqual(summary.map((x) => [x.kind, x.seeds]), [['gru', [2, 99]], ['lstm', [7]]]);
+  assert.equal(summary[0].testAccuracy.n, 2);
+  assert.ok(Math.abs(summary[0].testAccuracy.median - (r.testAccuracy + 0.25) / 2) < 1e-15);
+  assert.equal(summary[0].testAccuracy.min, Math.min(r.testAccuracy, 0.25));
+  const nn = networkNumbers(r, bowStub(), groups);
+  assert.equal(nn.seed, 2);
+  assert.ok(Math.abs(nn.pcaTop3Trained - (r.pcaTrained[0] + r.pcaTrained[1] + r.pcaTrained[2])) < 1e-15);
+  assert.equal(nn.fixedPoints, r.fixedPoints.count);
+});
+
+test('the run estimate: jobs to two workers longest first, plus the baseline', () => {
+  const s = {
+    vocabSize: 500, maxLength: 100, trainReviews: 1000, testReviews: 300, analysisReviews: 30, units: 64, embeddingSize: 64, embeddingScale: 0.1, epochs: 2, batchSize: 32,
+    learningRate: 5e-3, initialStates: 64, finderMaxIters: 300, finderNoise: 0.01, dataSeed: 0,
+  };
+  const gru = estimatedJobSeconds('gru', s, 80);
+  const lstm4 = estimatedJobSeconds('lstm', { ...s, epochs: 4 }, 80);
+  // Training scales with the epochs: 4 epochs cost twice the training part of 2.
+  const lstm2 = estimatedJobSeconds('lstm', s, 80);
+  const evalAndAnalysis = estimatedJobSeconds('lstm', { ...s, epochs: 0 }, 80);
+  assert.ok(Math.abs((lstm4 - evalAndAnalysis) - 2 * (lstm2 - evalAndAnalysis)) < 1e-9);
+  // Reviews longer than maxLength are cut: meanTokens above it costs the same.
+  assert.equal(estimatedJobSeconds('gru', s, 500), estimatedJobSeconds('gru', s, 100));
+  // Longest first on 2 workers: {lstm4}, {lstm2, gru, gru} for these sizes, or whichever the greedy rule gives.
+  const jobs = [{ kind: 'gru' as const, settings: s }, { kind: 'lstm' as const, settings: { ...s, epochs: 4 } }, { kind: 'gru' as const, settings: s }, { kind: 'lstm' as const, settings: s }];
+  const costs = [gru, lstm4, gru, lstm2].sort((x, y) => y - x);
+  const load = [0, 0];
+  for (const c of costs) load[load[0] <= load[1] ? 0 : 1] += c;
+  assert.ok(Math.abs(estimatedRunSeconds({ jobs, meanTokens: 80, workers: 2 }) - (Math.max(...load) + 60)) < 1e-9);
+  assert.ok(Math.abs(estimatedRunSeconds({ jobs, meanTokens: 80, workers: 1 }) - (gru + lstm4 + gru + lstm2 + 60)) < 1e-9);
+  assert.throws(() => estimatedRunSeconds({ jobs: [], meanTokens: 80, workers: 2 }), /jobs/);
 });
 
 function bowStub() {
