@@ -11,9 +11,13 @@
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 extern "C" void cblas_sgemm(int order, int transA, int transB, int m, int n, int k, float alpha, const float* a,
                             int lda, const float* b, int ldb, float beta, float* c, int ldc);
+// Weak: absent unless the BLAS is OpenBLAS (as in ldl_native.cc).
+extern "C" void openblas_set_num_threads(int n) __attribute__((weak));
+extern "C" int openblas_get_num_threads(void) __attribute__((weak));
 
 namespace ldl_fused {
 
@@ -21,6 +25,13 @@ namespace ldl_fused {
 constexpr int kRowMajor = 101;
 constexpr int kN = 111;
 constexpr int kT = 112;
+
+// A product with a dimension below this runs on one BLAS thread whatever the caller's count: OpenBLAS splits C's
+// blocks over its threads, and a 10-wide output (a classifier layer) or a 10-deep sum leaves each thread too little.
+// Measured on the 2-core machine (2026-12-06, min of 400 runs): 256x256 @ 256x10 took 0.030 ms on one thread and
+// 0.060 ms on two; 256x10 @ 10x256 0.040 against 0.051; the 256-wide products of the same step scale. A fixed rule of
+// the shape, so a step's sums (and its bits) depend only on the shapes and the caller's count.
+constexpr int64_t kThinDimension = 32;
 
 inline void Mul(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb,
          float beta, float* c, int64_t ldc, float alpha = 1.0f) {
@@ -31,8 +42,14 @@ inline void Mul(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* 
         for (int64_t j = 0; j < n; j++) c[i * ldc + j] = 0.0f;
     return;
   }
+  int saved = 0;
+  if ((m < kThinDimension || n < kThinDimension || k < kThinDimension) && openblas_get_num_threads && openblas_set_num_threads) {
+    const int current = openblas_get_num_threads();
+    if (current > 1) saved = current, openblas_set_num_threads(1);
+  }
   cblas_sgemm(kRowMajor, ta ? kT : kN, tb ? kT : kN, (int)m, (int)n, (int)k, alpha, a, (int)lda, b, (int)ldb, beta, c,
               (int)ldc);
+  if (saved > 0) openblas_set_num_threads(saved);
 }
 
 // Positional argument reader: each getter consumes one argument; the first
@@ -152,13 +169,23 @@ inline void BiasRows(int64_t rows, int64_t cols, const float* b, float* a) {
     for (int64_t j = 0; j < cols; j++) a[i * cols + j] = b[j];
 }
 
-// gb[j] = sum_i delta[i, j] over rows [rows, cols], summed in double.
-inline void ColumnSums(int64_t rows, int64_t cols, const float* delta, float* gb) {
-  for (int64_t j = 0; j < cols; j++) {
-    double s = 0;
-    for (int64_t i = 0; i < rows; i++) s += delta[i * cols + j];
-    gb[j] = static_cast<float>(s);
+// delta *= f'(h) (act not linear) and gb[j] = sum_i delta[i, j] (gb not null) over rows [rows, cols], in one pass
+// row by row; each column summed in double in row order (the order of a column-by-column loop, so the same bits).
+inline void DerivativeAndColumnSums(int act, int64_t rows, int64_t cols, const float* __restrict h, float* __restrict delta,
+                                    float* gb) {
+  if (!gb) {
+    TimesDerivative(act, rows * cols, h, delta);
+    return;
   }
+  thread_local std::vector<double> sums;  // keeps its capacity between calls
+  sums.assign(static_cast<size_t>(cols), 0.0);
+  double* __restrict s = sums.data();
+  for (int64_t i = 0; i < rows; i++) {
+    float* d = delta + i * cols;
+    if (act != kLinear) TimesDerivative(act, cols, h + i * cols, d);
+    for (int64_t j = 0; j < cols; j++) s[j] += d[j];
+  }
+  for (int64_t j = 0; j < cols; j++) gb[j] = static_cast<float>(s[j]);
 }
 
 // The sign pathways' kernel: out = sign(W) * M (frsf, brsf) or sign(W) * scale (usf, M null); sign(0) = 0.

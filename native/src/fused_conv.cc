@@ -166,8 +166,7 @@ Napi::Value ConvBackward(const Napi::CallbackInfo& info) {
   r.Need("scratch", 26, scratch, sign ? K * g.OC : low ? rowsP * rank : dlow ? g.rows * rank : 0, modeName);
   if (!r.Finish()) return info.Env().Undefined();
 
-  if (g.act != kLinear) TimesDerivative(static_cast<int>(g.act), rowsP * g.OC, h, delta);
-  if (gb) ColumnSums(rowsP, g.OC, delta, gb);
+  DerivativeAndColumnSums(static_cast<int>(g.act), rowsP, g.OC, h, delta, gb);
   const bool viaCols = mode == kKernel || sign || low;
   // The kernel carrying the signal back as a matrix [K, OC]: W or B as given, sign(W) times M or the scale built once.
   const float* back = mode == kKernel ? k1 : sign ? scratch : nullptr;

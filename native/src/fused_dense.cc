@@ -91,9 +91,8 @@ Napi::Value DenseBackward(const Napi::CallbackInfo& info) {
   r.Need("scratch", 16, scratch, sign ? nIn * nOut : low || dlow ? rows * rank : 0, modeName);
   if (!r.Finish()) return info.Env().Undefined();
 
-  if (act != kLinear) TimesDerivative(static_cast<int>(act), rows * nOut, h, delta);
+  DerivativeAndColumnSums(static_cast<int>(act), rows, nOut, h, delta, gb);
   Mul(true, false, nIn, nOut, rows, x, nIn, delta, nOut, 0.0f, gW, nOut);
-  if (gb) ColumnSums(rows, nOut, delta, gb);
   Propagate(static_cast<int>(mode), rows, nIn, nOut, delta, k1, k2, e, rank, classes, scratch, scale, dx);
   if (mode != kNone && clip > 0) Clamp(static_cast<float>(clip), rows * nIn, dx);
   return info.Env().Undefined();
