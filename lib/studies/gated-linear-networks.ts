@@ -19,9 +19,13 @@
  * the max-margin problem(s) its architecture predicts, on the same data:
  *   shallow  one unit, k hyperplanes: GD beside the L2 max margin;
  *   deep     H units, k hyperplanes: GD beside the group-norm ("GLN") max
- *            margin, and the plain L2 norm on the same features (not the authors' Prop. A.1 baseline, see AUTHORS_VALUES);
+ *            margin (Newton, to a relative duality gap of `groupTolerance`),
+ *            the authors' architecture-only baseline (their Prop. A.1 norm),
+ *            and the plain L2 norm on the same features;
  *   relu     bias-free ReLU net of width H: GD beside the group-norm max
- *            margin of its own final activation pattern taken as gates.
+ *            margin of its own final activation pattern taken as gates, and
+ *            the authors' readout-only problem (L2 max-margin readout of the
+ *            frozen hidden layer).
  * Read as: validation error = fraction of sign(f(x)) != y; agreement = the
  * fraction of validation examples on which GD and the max-margin function
  * predict the same sign.
@@ -30,10 +34,10 @@
  * agreement, glnJob, readers, seedSummary, sizeFigure, widthFigure, agreementFigure,
  * estimatedRunSeconds, reproductionRows.
  */
-import { ArgumentError, checkInteger, formatMedianRange, median, Rng } from '../core';
+import { ArgumentError, checkInteger, convergenceReport, formatMedianRange, median, Rng, type ConvergenceReport } from '../core';
 import { loadMnist } from '../data';
 import { Figure, line, LineSeries } from '../plot';
-import { gatedLinearNetwork, glnMaxMargin, glnMaxMarginOutputs, glnOutputs, medianGates, randomGates, reluGates, reluLossAndGradients, reluNetwork, trainGln, trainRelu } from '../rules/gated-linear'; // not the rules index: a pool worker need not load tfjs
+import { gatedLinearNetwork, glnMaxMargin, glnMaxMarginOutputs, glnOutputs, medianGates, randomGates, reluGates, reluLossAndGradients, reluNetwork, reluReadoutMaxMargin, trainGln, trainRelu, type Gates, type GlnNorm } from '../rules/gated-linear'; // not the rules index: a pool worker need not load tfjs
 
 /** The module path the pool loads for this study's jobs. */
 export const STUDY_MODULE = 'lib/studies/gated-linear-networks';
@@ -52,10 +56,10 @@ export const STUDY_MODULE = 'lib/studies/gated-linear-networks';
  * with weights on the active side of each gate only), `readoutOnly` from
  * hidden_layer (an L2 max-margin readout of the frozen hidden layer, the
  * "< 2% disagreement" of fig. 3). null where no file exists.
- * Their `l2` is not this study's plain ||beta||^2: their code's architecture
- * objective (functions/train_convex.py, "Prop. A.1") is the squared norm of
- * C beta_(h,c) - sum_c' beta_(h,c') + mean over all (h', c') of beta_(h',c'),
- * which this study does not solve; compare that column with care.
+ * Their `l2` is their code's architecture objective (functions/train_convex.py,
+ * "Prop. A.1"), the squared norm of C beta_(h,c) - sum_c' beta_(h,c') +
+ * (1/(HC)) sum_(h',c') beta_(h',c'): this study's 'architecture' column
+ * (lib/rules glnMaxMargin norm 'architecture'), not its plain-L2 one.
  * Their networks see 784 pixels and are trained by SGD (batch 128, lr 0.04,
  * lr x 0.25 at half time).
  */
@@ -192,19 +196,25 @@ export interface GlnJobArgs {
   lr: number;
   validation: number;
   downsample: 1 | 2 | 4;
-  /** Reweighting iterations of the group-norm solve. */
+  /** Cap on Newton steps of the group-norm solve, and its relative duality-gap tolerance. */
   groupIterations: number;
+  groupTolerance: number;
 }
 
 export interface SvmResult {
-  /** 'l2', 'group' (the architecture's GLN norm), or 'group' on the ReLU's learned gates. */
-  kind: 'l2' | 'group' | 'learned-gates';
+  /**
+   * 'l2' (plain), 'group' (the architecture's GLN norm), 'architecture' (the authors' Prop. A.1 norm), 'learned-gates'
+   * (the group norm on the ReLU's learned gates), 'readout' (L2 max-margin readout of the ReLU's frozen hidden layer).
+   */
+  kind: 'l2' | 'group' | 'architecture' | 'learned-gates' | 'readout';
   valError: number;
   /** Per-example sign agreement with the trained network on the validation set. */
   agreement: number;
   margin: number;
+  /** Newton steps (group norms) or 1. */
   iterations: number;
-  /** Whether the reweighting stopped on its tolerance (eta moved < 1e-4) before `groupIterations` (always for 'l2'). */
+  /** The solve's stopping test: the relative duality gap for group norms, |min margin - 1| for one exact dual solve. */
+  residual: number;
   converged: boolean;
 }
 
@@ -227,24 +237,33 @@ export function glnJob(args: GlnJobArgs): GlnJobResult {
   let valOut: Float64Array = new Float64Array(0), losses: number[], trainError = 1;
   const svm: SvmResult[] = [];
   let svmFailure: string | null = null;
-  const solve = (gates: ReturnType<typeof randomGates>, norm: 'l2' | 'group', kind: SvmResult['kind']) => {
-    // GD reaching zero training error shows the set separable in these features (the ReLU net with its pattern frozen is
-    // the GLN on reluGates); without that the hard-margin dual may be unbounded, and nnlsGram's pivoting then runs long.
-    if (trainError > 0) { svmFailure = `${kind}: not solved, GD left training error ${trainError} (separability not shown)`; return; }
+  // GD reaching zero training error shows the set separable in these features (the ReLU net with its pattern frozen is
+  // the GLN on reluGates; its hidden layer then separates it too); without that the hard-margin dual may be unbounded.
+  const solve = (kind: SvmResult['kind'], run: () => { f: Float64Array; margin: number; convergence: ConvergenceReport }) => {
+    const fail = (why: string) => { svmFailure = `${svmFailure ? svmFailure + '; ' : ''}${kind}: ${why}`; };
+    if (trainError > 0) { fail(`not solved, GD left training error ${trainError} (separability not shown)`); return; }
     try {
-      const sol = glnMaxMargin(gates, data.X, data.y, { norm, maxIterations: args.groupIterations, tolerance: 1e-4 });
-      const f = glnMaxMarginOutputs(gates, sol, data.Xval);
-      svm.push({ kind, valError: errorRate(f, data.yval), agreement: agreement(f, valOut), margin: sol.margin, iterations: Math.max(1, sol.iterations), converged: norm === 'l2' || sol.iterations < args.groupIterations });
+      const { f, margin, convergence } = run();
+      svm.push({ kind, valError: errorRate(f, data.yval), agreement: agreement(f, valOut), margin, iterations: convergence.iterations, residual: convergence.residual, converged: convergence.converged });
     } catch (e) {
-      svmFailure = `${kind}: ${(e as Error).message}`;
+      fail((e as Error).message);
     }
+  };
+  const gln = (gates: Gates, norm: GlnNorm) => () => {
+    const sol = glnMaxMargin(gates, data.X, data.y, { norm, maxIterations: args.groupIterations, tolerance: args.groupTolerance });
+    return { f: glnMaxMarginOutputs(gates, sol, data.Xval), margin: sol.margin, convergence: sol.convergence };
   };
   if (args.model === 'relu') {
     const net = reluNetwork(args.units, data.dim, { initStd: args.units ** -0.25, seed: 2000 + args.seed });
     losses = trainRelu(net, data.X, data.y, { lr: args.lr, epochs: args.epochs });
     trainError = errorRate(reluLossAndGradients(net, data.X, data.y).outputs, data.y);
     valOut = reluLossAndGradients(net, data.Xval, data.yval).outputs;
-    solve(reluGates(net), 'group', 'learned-gates');
+    solve('learned-gates', gln(reluGates(net), 'group'));
+    solve('readout', () => {
+      const sol = reluReadoutMaxMargin(net, data.X, data.y);
+      const f = reluLossAndGradients({ ...net, readout: sol.readout }, data.Xval, data.yval).outputs;
+      return { f, margin: sol.margin, convergence: convergenceReport(1, 0, 0, 'one exact dual solve (min margin checked by maxMarginDual)') };
+    });
   } else {
     const units = args.model === 'shallow' ? 1 : args.units;
     const gates = medianGates(randomGates({ units, hyperplanes: args.hyperplanes, dim: data.dim, normalStd: 36, seed: 1000 + args.seed }), data.X);
@@ -252,8 +271,8 @@ export function glnJob(args: GlnJobArgs): GlnJobResult {
     losses = trainGln(net, data.X, data.y, { lr: args.lr, epochs: args.epochs });
     trainError = errorRate(glnOutputs(net, data.X), data.y);
     valOut = glnOutputs(net, data.Xval);
-    if (args.model === 'shallow') solve(gates, 'l2', 'l2');
-    else { solve(gates, 'group', 'group'); solve(gates, 'l2', 'l2'); }
+    if (args.model === 'shallow') solve('l2', gln(gates, 'l2'));
+    else { solve('group', gln(gates, 'group')); solve('architecture', gln(gates, 'architecture')); solve('l2', gln(gates, 'l2')); }
   }
   return {
     args, trainError, valError: errorRate(valOut, data.yval),
@@ -299,8 +318,8 @@ function curve(xs: readonly number[], values: (x: number) => number[], name: str
 function modelCurves(runs: readonly GlnJobResult[], xs: readonly number[], at: (x: number) => Partial<GlnJobArgs>, models: readonly GlnJobArgs['model'][], read: 'error' | 'agreement'): LineSeries[] {
   const series: LineSeries[] = [];
   const label = { shallow: 'shallow GLN', deep: 'deep GLN', relu: 'ReLU' } as const;
-  const kinds = { shallow: ['l2'], deep: ['group', 'l2'], relu: ['learned-gates'] } as const;
-  const kindLabel = { l2: 'L2 max margin', group: 'GLN-norm max margin', 'learned-gates': 'max margin, learned gates' } as const;
+  const kinds = { shallow: ['l2'], deep: ['group', 'architecture', 'l2'], relu: ['learned-gates', 'readout'] } as const;
+  const kindLabel = { l2: 'L2 max margin', group: 'GLN-norm max margin', architecture: 'Prop. A.1-norm max margin', 'learned-gates': 'max margin, learned gates', readout: 'max-margin readout, frozen hidden layer' } as const;
   const push = (c: LineSeries) => { if (c.y.length > 0) series.push(c); }; // a curve with no finished run (every solve failed) is left out
   for (const m of models) {
     if (read === 'error') push(curve(xs, (x) => seedSummary(runs, { model: m, ...at(x) }, readers.gd), `${label[m]}: GD`, {}));
@@ -330,16 +349,21 @@ export function agreementFigure(runs: readonly GlnJobResult[], sizes: readonly n
 /**
  * Seconds on two idle cores: GD multiply-adds (2 n H C d per epoch) at
  * `macsPerSecond` (default 4e9: gemm's two products on two workers), and
- * each dual solve as n^3 / `solvePerSecond` (default 1.5e9, from nnlsGram at
- * n = 1000: 2.2-2.6 s at load 11-14 on this machine).
+ * each cold dual solve as n^3 / `solvePerSecond` (default 1.5e9, from
+ * nnlsGram at n = 1000: 2.2-2.6 s at load 11-14 on this machine). A
+ * group-norm solve (about 10 warm-started Newton evaluations) costs about
+ * GROUP_SOLVE_COST cold solves (8 s against 2.7 s at n = 1000, H = 50, load 2);
+ * the ReLU readout one cold solve.
  */
-export function estimatedRunSeconds(runs: readonly Pick<GlnJobArgs, 'model' | 'n' | 'units' | 'hyperplanes' | 'epochs' | 'groupIterations'>[], dim: number, o: { macsPerSecond?: number; solvePerSecond?: number } = {}): number {
+export const GROUP_SOLVE_COST = 3;
+
+export function estimatedRunSeconds(runs: readonly Pick<GlnJobArgs, 'model' | 'n' | 'units' | 'hyperplanes' | 'epochs'>[], dim: number, o: { macsPerSecond?: number; solvePerSecond?: number } = {}): number {
   let macs = 0, cubes = 0;
   for (const r of runs) {
     const H = r.model === 'shallow' ? 1 : r.units;
     const C = r.model === 'relu' ? 1 : 2 ** r.hyperplanes;
     macs += 2 * r.n * H * C * dim * r.epochs;
-    const solves = r.model === 'shallow' ? 1 : r.model === 'deep' ? r.groupIterations + 1 : r.groupIterations;
+    const solves = r.model === 'shallow' ? 1 : r.model === 'deep' ? GROUP_SOLVE_COST + 2 : GROUP_SOLVE_COST + 1;
     cubes += solves * r.n ** 3;
   }
   return macs / (o.macsPerSecond ?? 4e9) + cubes / (o.solvePerSecond ?? 1.5e9);
@@ -357,9 +381,9 @@ export function reproductionRows(runs: readonly GlnJobResult[], o: { sizes: read
   const deepRow = (n: number, h: number) => {
     const a = AUTHORS_VALUES.deep.find((r) => r.n === n && r.units === h);
     rows.push({
-      quantity: `deep GLN, H = ${h}, n = ${n}: GD | GLN-norm max margin | L2 max margin (authors: their Prop. A.1 norm, a different problem) | disagreement GD vs GLN norm`,
-      paper: a ? [a.gd, a.group, a.l2, a.disagreeGroup].map(pct).join(' | ') : none,
-      measured: [m('deep', n, h, readers.gd), m('deep', n, h, readers.svm('group')), m('deep', n, h, readers.svm('l2')), m('deep', n, h, dis('group'))].join(' | '),
+      quantity: `deep GLN, H = ${h}, n = ${n}: GD | GLN-norm max margin | Prop. A.1-norm max margin | plain-L2 max margin | disagreement GD vs GLN norm`,
+      paper: a ? [a.gd, a.group, a.l2, null, a.disagreeGroup].map(pct).join(' | ') : none,
+      measured: [m('deep', n, h, readers.gd), m('deep', n, h, readers.svm('group')), m('deep', n, h, readers.svm('architecture')), m('deep', n, h, readers.svm('l2')), m('deep', n, h, dis('group'))].join(' | '),
       settings: o.settings,
     });
   };
@@ -368,7 +392,12 @@ export function reproductionRows(runs: readonly GlnJobResult[], o: { sizes: read
     rows.push({ quantity: `shallow GLN (k = 5), n = ${n}: GD | L2 max margin | disagreement`, paper: a ? [a.gd, a.l2, a.disagreeL2].map(pct).join(' | ') : none, measured: [m('shallow', n, 1, readers.gd), m('shallow', n, 1, readers.svm('l2')), m('shallow', n, 1, dis('l2'))].join(' | '), settings: o.settings });
     deepRow(n, hMax);
     const r = AUTHORS_VALUES.relu.find((x) => x.n === n && x.units === hMax);
-    rows.push({ quantity: `ReLU, H = ${hMax}, n = ${n}: GD | learned-gates max margin | disagreement`, paper: r ? [r.gd, r.learnedGates, r.disagree].map(pct).join(' | ') : none, measured: [m('relu', n, hMax, readers.gd), m('relu', n, hMax, readers.svm('learned-gates')), m('relu', n, hMax, dis('learned-gates'))].join(' | '), settings: o.settings });
+    rows.push({
+      quantity: `ReLU, H = ${hMax}, n = ${n}: GD | learned-gates max margin | disagreement | readout-only max margin | disagreement`,
+      paper: r ? [r.gd, r.learnedGates, r.disagree, r.readoutOnly, r.readoutDisagree].map(pct).join(' | ') : none,
+      measured: [m('relu', n, hMax, readers.gd), m('relu', n, hMax, readers.svm('learned-gates')), m('relu', n, hMax, dis('learned-gates')), m('relu', n, hMax, readers.svm('readout')), m('relu', n, hMax, dis('readout'))].join(' | '),
+      settings: o.settings,
+    });
   }
   for (const h of o.widths) if (h !== hMax) deepRow(nMax, h);
   return rows;
