@@ -6,6 +6,7 @@
  * accurate and fast enough; heavy batched work stays in tfjs.
  */
 import { EigenvalueDecomposition, Matrix, SingularValueDecomposition, inverse, solve } from 'ml-matrix';
+import { nativeAddon } from './native';
 import { ArgumentError, checkFinite, checkInteger } from './validate';
 
 export { Matrix };
@@ -101,9 +102,16 @@ export function choleskyInPlace(G: Float64Array, k: number): boolean {
   return true;
 }
 
+/** From this size symEig runs LAPACK's dsyevd in the add-on where it has one (a 512 x 512 matrix: seconds in JavaScript). */
+export const SYM_EIG_NATIVE_MIN = 64;
+
 /**
- * Eigendecomposition of a symmetric matrix. The input is symmetrised as
- * (A + A^T)/2 after checking that its asymmetry is at rounding level.
+ * Eigendecomposition of a symmetric matrix, eigenvalues descending. The input
+ * is symmetrised as (A + A^T)/2 after checking that its asymmetry is at
+ * rounding level. From SYM_EIG_NATIVE_MIN rows LAPACK's divide and conquer
+ * (dsyevd, in the add-on's OpenBLAS) solves it; smaller matrices, or no
+ * add-on, take ml-matrix's tridiagonal QL. Eigenvector signs are whatever the
+ * solver gives.
  */
 export function symEig(a: MatrixLike): SymEig {
   const m = toMatrix('a', a);
@@ -121,6 +129,24 @@ export function symEig(a: MatrixLike): SymEig {
     throw new ArgumentError('a', 'a symmetric matrix (use eig for general ones)', `max |A - A^T| = ${asym.toExponential(3)}`);
   }
   const sym = m.clone().add(m.transpose()).mul(0.5);
+  const addon = n >= SYM_EIG_NATIVE_MIN ? nativeAddon() : null;
+  if (addon?.symEig) {
+    const a = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) a[i * n + j] = sym.get(i, j);
+    const w = new Float64Array(n);
+    const info = addon.symEig(n, a, w);
+    if (info === 0) {
+      const values = new Float64Array(n);
+      const vectors = new Matrix(n, n);
+      for (let dst = 0; dst < n; dst++) {
+        const src = n - 1 - dst;
+        values[dst] = w[src];
+        for (let i = 0; i < n; i++) vectors.set(i, dst, a[src * n + i]);
+      }
+      return { values, vectors };
+    }
+    // A LAPACK failure to converge (info > 0) falls through to the JavaScript solver.
+  }
   const evd = new EigenvalueDecomposition(sym, { assumeSymmetric: true });
   const order = evd.realEigenvalues.map((v, i) => [v, i] as const).sort((x, y) => y[0] - x[0]);
   const values = Float64Array.from(order, ([v]) => v);

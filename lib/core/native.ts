@@ -29,6 +29,9 @@ export interface NativeAddon {
   binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array): void;
   unary(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
   sumRows(x: Float32Array, rows: number, cols: number, out: Float32Array, leading: boolean): void;
+  // LAPACK dsyevd: eigenvalues ascending into w, row j of a the eigenvector of w[j]; returns LAPACK's info.
+  // Optional: absent where the BLAS library has no LAPACK (lib/core/linalg.ts then keeps its JavaScript solver).
+  symEig?(n: number, a: Float64Array, w: Float64Array): number;
   // Element-wise RNN stages and the Adam step; signatures in rnn-elementwise.ts (rnnElementwiseJs).
   gruGates?: (...args: never[]) => void;
   // Fused dense-layer training kernels (src/fused_dense.cc, used by lib/rules/fused.ts); absent from an older build.

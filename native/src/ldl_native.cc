@@ -34,6 +34,10 @@ void openblas_set_num_threads(int n) __attribute__((weak));
 int openblas_get_num_threads(void) __attribute__((weak));
 char* openblas_get_config(void) __attribute__((weak));
 char* openblas_get_corename(void) __attribute__((weak));
+// LAPACK's divide-and-conquer symmetric eigensolver (Fortran calling convention), shipped inside OpenBLAS; weak
+// for the same reason: without it the add-on has no symEig and lib/core keeps its JavaScript solver.
+void dsyevd_(const char* jobz, const char* uplo, const int* n, double* a, const int* lda, double* w, double* work,
+             const int* lwork, int* iwork, const int* liwork, int* info) __attribute__((weak));
 }
 
 // Element-wise RNN stages and the Adam step (rnn_elementwise.cc).
@@ -584,6 +588,30 @@ Napi::Value GetThreads(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, openblas_get_num_threads());
 }
 
+// symEig(n, a, w): eigenvalues (ascending, into w [n]) and eigenvectors of the symmetric n x n matrix a
+// (Float64Array, row-major; only its lower triangle in LAPACK's column-major view -- the upper in row-major -- is read).
+// On return row j of a holds the unit eigenvector of w[j]. Returns LAPACK's info (0: converged).
+Napi::Value SymEig(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int64_t n;
+  if (info.Length() != 3 || !GetInt(info, 0, &n) || n < 1 || n > 46340) return Fail(env, "symEig: expected (n >= 1, a, w)");
+  Arr<double> a, w;
+  if (!GetArr(info[1], napi_float64_array, &a) || !GetArr(info[2], napi_float64_array, &w)) return Fail(env, "symEig: a and w must be Float64Array");
+  if (static_cast<int64_t>(a.length) < n * n) return Fail(env, "symEig: a is shorter than n * n");
+  if (static_cast<int64_t>(w.length) < n) return Fail(env, "symEig: w is shorter than n");
+  const int nn = static_cast<int>(n);
+  int lwork = -1, liwork = -1, status = 0, iworkSize = 0;
+  double workSize = 0;
+  dsyevd_("V", "L", &nn, a.data, &nn, w.data, &workSize, &lwork, &iworkSize, &liwork, &status);
+  if (status != 0) return Napi::Number::New(env, status);
+  lwork = static_cast<int>(workSize);
+  liwork = iworkSize;
+  std::vector<double> work(static_cast<size_t>(std::max(1, lwork)));
+  std::vector<int> iwork(static_cast<size_t>(std::max(1, liwork)));
+  dsyevd_("V", "L", &nn, a.data, &nn, w.data, work.data(), &lwork, iwork.data(), &liwork, &status);
+  return Napi::Number::New(env, status);
+}
+
 Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
@@ -613,6 +641,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("getThreads", Napi::Function::New(env, GetThreads));
   exports.Set("info", Napi::Function::New(env, Info));
+  if (dsyevd_ != nullptr) exports.Set("symEig", Napi::Function::New(env, SymEig));
   return exports;
 }
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Matrix, Rng, choleskyInPlace, cosine, eig, lstsq, svd, symEig } from '../../lib/core';
+import { Matrix, Rng, SYM_EIG_NATIVE_MIN, choleskyInPlace, cosine, eig, lstsq, nativeAddon, svd, symEig } from '../../lib/core';
 
 function randomMatrix(rng: Rng, m: number, n: number): Matrix {
   const a = new Matrix(m, n);
@@ -72,6 +72,22 @@ test('symEig reconstructs Q D Q^T with a planted spectrum', () => {
   const R = vectors.mmul(Matrix.diag(Array.from(values))).mmul(vectors.transpose());
   assert.ok(R.sub(A).norm() < 1e-10);
   assert.throws(() => symEig([[1, 2], [0, 1]]), /a: expected a symmetric matrix/);
+});
+
+test('symEig from SYM_EIG_NATIVE_MIN rows (LAPACK in the add-on): planted spectrum with a repeated eigenvalue, orthonormal vectors', () => {
+  const n = SYM_EIG_NATIVE_MIN + 36;
+  const rng = new Rng(11);
+  const { u: Q } = svd(randomMatrix(rng, n, n));
+  // Descending, with a triple eigenvalue (only its eigenspace is defined) and negatives.
+  const planted = Array.from({ length: n }, (_, i) => (i >= 10 && i < 13 ? 2 : 7 - 0.13 * i)).sort((a, b) => b - a);
+  const A = Q.mmul(Matrix.diag(planted)).mmul(Q.transpose());
+  const { values, vectors } = symEig(A);
+  planted.forEach((v, i) => assert.ok(Math.abs(values[i] - v) < 1e-10, `value ${i}: ${values[i]} against ${v}`));
+  assert.ok(vectors.transpose().mmul(vectors).sub(Matrix.eye(n)).norm() < 1e-10, 'orthonormal');
+  // A v_j = lambda_j v_j column by column (the reconstruction alone would not catch a permuted pairing).
+  assert.ok(A.mmul(vectors).sub(vectors.mmul(Matrix.diag(Array.from(values)))).norm() < 1e-9);
+  // Which solver ran: the add-on's where it is built with LAPACK (setup links OpenBLAS, which has it).
+  if (nativeAddon()) assert.equal(typeof nativeAddon()!.symEig, 'function');
 });
 
 for (const [m, n] of [[6, 4], [4, 6], [5, 5], [1, 3]]) {
