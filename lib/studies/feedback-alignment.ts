@@ -23,10 +23,9 @@
  * reproductionRows, medianErrors, perRunRecords, trainingStepSeconds,
  * estimatedRunSeconds, and the display names and BioTorch's numbers.
  */
-import * as tf from '@tensorflow/tfjs';
 import { ArgumentError, checkInteger, checkPositive, formatMedianRange, median } from '../core';
 import { Figure, line, LineSeries, PALETTE } from '../plot';
-import { FeedbackOptions, JobData, lenet, mlp, Network, NetworkOptions, Optimizer, RuleName, TrainingJob, TrainingJobResult } from '../rules';
+import { FeedbackOptions, JobData, lenet, mlp, Network, NetworkOptions, RuleName, train, TrainingJob, TrainingJobResult } from '../rules';
 
 export type Model = 'lenet' | 'mlp';
 export type DatasetName = 'mnist' | 'fashion-mnist';
@@ -377,26 +376,28 @@ export function reproductionRows(
 // ------------------------------------------------------------------ run-time estimate
 
 /**
- * Mean seconds of one SGD training step of `network` on a random batch of
- * `batchSize` (one untimed warm-up step first, then `steps` timed). Disposes
- * everything it makes.
+ * Seconds per training step of `network` at `batchSize` on this machine, as
+ * `train()` takes it (the fused native step where it applies, else the
+ * reference path): one epoch of `steps` batches of random rows, timed after
+ * a one-batch warm-up epoch (first-call allocation and kernel set-up).
  */
-export function trainingStepSeconds(network: NetworkOptions, batchSize: number, steps = 4): number {
+export async function trainingStepSeconds(network: NetworkOptions, batchSize: number, steps = 4): Promise<number> {
   checkInteger('batchSize', batchSize, 1);
   checkInteger('steps', steps, 1);
   const net = new Network(network);
   const classes = net.outputShape[net.outputShape.length - 1];
-  const x = tf.randomNormal([batchSize, ...net.inputShape], 0, 1, 'float32', 1);
-  const t = net.oneHot(Array.from({ length: batchSize }, (_, i) => i % classes));
-  const opt = new Optimizer({ type: 'sgd', lr: 0.001 });
+  const width = net.inputShape.reduce((a, b) => a * b, 1);
+  const rows = batchSize * steps;
+  const x = new Float32Array(rows * width);
+  for (let i = 0; i < x.length; i++) x[i] = Math.sin(i * 12.9898) * 0.5;   // fixed values: timing only
+  const y = Int32Array.from({ length: rows }, (_, i) => i % classes);
+  const options = { epochs: 1, batchSize, seed: 0, alignment: false, progress: false, optimizer: { type: 'sgd' as const, lr: 0.001 } };
   try {
-    net.trainStep(x, t, opt);
+    await train(net, { x: x.subarray(0, batchSize * width), y: y.subarray(0, batchSize), count: batchSize, shape: [...net.inputShape] }, options);
     const t0 = Date.now();
-    for (let i = 0; i < steps; i++) net.trainStep(x, t, opt);
+    await train(net, { x, y, count: rows, shape: [...net.inputShape] }, options);
     return (Date.now() - t0) / (1000 * steps);
   } finally {
-    tf.dispose([x, t]);
-    opt.dispose();
     net.dispose();
   }
 }

@@ -232,8 +232,8 @@ test('estimatedRunSeconds: 1.25 x epochs x batches x summed step time / workers'
 test('trainingStepSeconds: leaves no tensors behind and rejects a bad batch size', async () => {
   await initBackend({ print: false });
   const before = tf.memory().numTensors;
-  const s = trainingStepSeconds(mlp({ inputSize: 12, hidden: [8], seed: 0 }), 4, 2);
+  const s = await trainingStepSeconds(mlp({ inputSize: 12, hidden: [8], seed: 0 }), 4, 2);
   assert.ok(s >= 0);
   assert.equal(tf.memory().numTensors, before);
-  assert.throws(() => trainingStepSeconds(mlp({ inputSize: 12, hidden: [8] }), 0), /batchSize/);
+  await assert.rejects(() => trainingStepSeconds(mlp({ inputSize: 12, hidden: [8] }), 0), /batchSize/);
 });
