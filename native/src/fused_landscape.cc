@@ -61,14 +61,30 @@ __attribute__((noinline, target_clones("arch=x86-64-v3", "default"))) void Mul(i
 }
 
 // y = y * d1 + d2g * ra, in place on y (d1 or d2g may be null: identity / no term).
-__attribute__((noinline, target_clones("arch=x86-64-v3", "default"))) void ActivationAdjoint(
-    int64_t n, float* __restrict y, const float* __restrict d1, const float* __restrict d2g, const float* __restrict ra) {
+__attribute__((always_inline)) inline void ActivationAdjointRow(int64_t n, float* __restrict y, const float* __restrict d1,
+                                                                const float* __restrict d2g, const float* __restrict ra) {
   if (d1 && d2g) {
     for (int64_t i = 0; i < n; i++) y[i] = y[i] * d1[i] + d2g[i] * ra[i];
   } else if (d1) {
     for (int64_t i = 0; i < n; i++) y[i] *= d1[i];
   } else if (d2g) {
     for (int64_t i = 0; i < n; i++) y[i] += d2g[i] * ra[i];
+  }
+}
+
+// The adjoint above on y [rows, cols] and, when sums is not null, sums[j] += alpha * y[i, j] in double (the bias
+// block of the layer below) in the same pass, row by row while the row is in cache: the same operations in the same
+// order as AddColumnSums after it, one read of y fewer.
+__attribute__((noinline, target_clones("arch=x86-64-v3", "default"))) void ActivationAdjoint(
+    int64_t rows, int64_t cols, float* __restrict y, const float* __restrict d1, const float* __restrict d2g,
+    const float* __restrict ra, double alpha, double* __restrict sums) {
+  for (int64_t r = 0; r < rows; r++) {
+    const int64_t o = r * cols;
+    ActivationAdjointRow(cols, y + o, d1 ? d1 + o : nullptr, d2g ? d2g + o : nullptr, ra + o);
+    if (sums) {
+      const float* yr = y + o;
+      for (int64_t j = 0; j < cols; j++) sums[j] += alpha * static_cast<double>(yr[j]);
+    }
   }
 }
 
@@ -384,12 +400,13 @@ Napi::Value HvpDense(const Napi::CallbackInfo& info) {
       if (full && rx[l]) Gemm(true, false, in, width, n, rx[l], G[l], 1.0f, block);
       AddScaled(in * width, block, alpha, out + wOff[l]);
     }
-    if (bias[l]) AddColumnSums(n, width, rg, alpha, out + bOff[l]);
+    // The bias block: summed here for the output layer; for a hidden layer by the adjoint pass that made rg.
+    if (bias[l] && l == L - 1) AddColumnSums(n, width, rg, alpha, out + bOff[l]);
     if (l == 0) break;
     float* next = rgBuf[1 - which];
     Gemm(false, true, n, in, width, rg, W[l], 0.0f, next);
     if (full) Gemm(false, true, n, in, width, G[l], vf + wOff[l], 1.0f, next);
-    ActivationAdjoint(n * in, next, D1[l - 1], full ? D2[l - 1] : nullptr, ra[l - 1]);
+    ActivationAdjoint(n, in, next, D1[l - 1], full ? D2[l - 1] : nullptr, ra[l - 1], alpha, bias[l - 1] ? out + bOff[l - 1] : nullptr);
     rg = next;
     which = 1 - which;
   }
