@@ -24,7 +24,7 @@
  * Exports: STUDY_MODULE, PAPER_CLAIMS, sumOfSines, oscillationTrial, readySetGoTrial, producedInterval,
  * sinesJob, oscillationJob, readySetGoJob (with argument and result types), convergedFraction, intervalStats,
  * estimatedRunSeconds, trainingFigure, weightChangeFigure, gainFigure, sizeFigure, oscillationTraceFigure,
- * noiseFigure, intervalFigure, reproductionRows.
+ * noiseFigure, intervalFigure, intervalTraceFigure, reproductionRows.
  */
 import { ArgumentError, JobContext, Rng, checkInteger, checkNumber, formatMedianRange, median, valueRange } from '../core';
 import {
@@ -368,17 +368,20 @@ export async function readySetGoJob(a: ReadySetGoJobArgs, ctx?: Pick<JobContext,
 // Run time
 
 /**
- * Rough run time (s) on `workers` idle cores, from per-step costs measured on this machine (2026-12-06, one
- * BLAS thread, load 2-10): FORCE sines (sparse p = 0.1, RLS every 2 steps) 4e-7 N + 4e-10 N^2 s per step;
- * oscillation and ready-set-go steps (two networks, RLS on half or all of them) 2.5e-9 N^2 + 1e-5 s.
- * A ready-set-go trial averages 5,200 steps.
+ * Rough run time (s) on `workers` idle cores, from the CPU seconds per step of jobs on this machine (2026-12-06,
+ * one BLAS thread, the add-on's gemv; CPU time, so the load does not enter): FORCE sines (sparse p = 0.1, RLS every
+ * 2 steps) 4e-7 N + 4e-10 N^2 s per step (764 us measured at N = 1,000); oscillation, full-FORCE (two networks, RLS
+ * on half the steps) 4e-5 + 1e-9 N^2 s (45 / 65 / 115 us at N = 100 / 200 / 300), FORCE (one network) 2.5e-5 +
+ * 6e-10 N^2 s (27 / 44 / 66 us); ready-set-go (RLS every step) 4e-5 + 1.1e-9 N^2 s. A ready-set-go trial averages
+ * 5,200 steps. The figures are rounded up: a job's own `cpuSeconds` is the measurement.
  */
 export function estimatedRunSeconds(e: {
-  sines: { N: number; steps: number }[]; oscillation: { N: number; steps: number }[]; readySetGo: { N: number; steps: number }[]; workers: number;
+  sines: { N: number; steps: number }[]; oscillation: { N: number; steps: number; method: 'full-force' | 'force' }[]; readySetGo: { N: number; steps: number }[]; workers: number;
 }): number {
   let s = 0;
   for (const r of e.sines) s += r.steps * (4e-7 * r.N + 4e-10 * r.N * r.N);
-  for (const r of [...e.oscillation, ...e.readySetGo]) s += r.steps * (2.5e-9 * r.N * r.N + 1e-5);
+  for (const r of e.oscillation) s += r.steps * (r.method === 'force' ? 2.5e-5 + 6e-10 * r.N * r.N : 4e-5 + 1e-9 * r.N * r.N);
+  for (const r of e.readySetGo) s += r.steps * (4e-5 + 1.1e-9 * r.N * r.N);
   return s / checkInteger('workers', e.workers, 1);
 }
 
@@ -449,9 +452,10 @@ export function oscillationTraceFigure(runs: readonly OscillationJobResult[]): F
   ], { title: 'Oscillation task: last test trial', xLabel: 't (tau)', yLabel: 'z' });
 }
 
-/** Test error against the noise sigma. */
+/** Test error against the noise sigma (runs with sigma > 0, on a log axis; the noise-free runs are the size figure's). */
 export function noiseFigure(runs: readonly OscillationJobResult[]): Figure {
-  return line(byMethod(runs, 'noise'), { title: `Oscillation task: test error against noise (N = ${runs[0]?.N})`, xLabel: 'noise sigma (per sqrt tau)', yLabel: 'test error (%)', logY: true });
+  const noisy = runs.filter((r) => r.noise > 0);
+  return line(byMethod(noisy, 'noise'), { title: `Oscillation task: test error against noise (N = ${noisy[0]?.N})`, xLabel: 'noise sigma (per sqrt tau)', yLabel: 'test error (%)', logX: true, logY: true });
 }
 
 /** Produced against cued intervals, with and without the hint, and the identity. */
@@ -462,6 +466,23 @@ export function intervalFigure(runs: readonly ReadySetGoJobResult[]): Figure {
     ...runs.map((r) => ({ x: r.cued, y: r.produced, name: `${r.hint ? 'with' : 'without'} hint (N = ${r.N}, seed ${r.seed})`, mode: 'markers' as const })),
     { x: [lo, hi], y: [lo, hi], name: 'produced = cued', dash: 'dash', color: '#888' },
   ], { title: 'Ready-set-go: produced against cued interval', xLabel: 'cued interval (tau)', yLabel: 'produced interval (tau)' });
+}
+
+/** The first example test trial of each run: output and target against time from the trial's start (tau), set's end marked. */
+export function intervalTraceFigure(runs: readonly ReadySetGoJobResult[]): Figure {
+  const series: LineSeries[] = [];
+  const first = runs.find((q) => q.examples.length);
+  for (const r of runs) {
+    const ex = r.examples[0];
+    if (!ex) continue;
+    const t = ex.z.map((_, i) => i);
+    series.push({ x: t, y: ex.z, name: `z, ${r.hint ? 'with' : 'without'} hint (cued ${(ex.delay * DT).toFixed(0)} tau)` });
+    if (r === first) {
+      series.push({ x: t, y: ex.f, name: 'target', dash: 'dot', color: '#222' });
+      series.push({ x: [ex.setEnd * DT, ex.setEnd * DT], y: [-0.6, 1.1], name: "set's end", dash: 'dash', color: '#888' });
+    }
+  }
+  return line(series, { title: 'Ready-set-go: first test trial', xLabel: 't (tau)', yLabel: 'z' });
 }
 
 /**

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { Rng } from '../../lib/core';
 import { RateNetwork, Readout, RecursiveLeastSquares, forceRun, normalizedError, sparseRandomCoupling } from '../../lib/circuits';
 import {
-  OscillationJobResult, PAPER_CLAIMS, ReadySetGoJobResult, SinesJobResult, convergedFraction, estimatedRunSeconds, gainFigure, intervalStats,
+  OscillationJobResult, PAPER_CLAIMS, ReadySetGoJobResult, SinesJobResult, convergedFraction, estimatedRunSeconds, gainFigure, intervalStats, noiseFigure,
   oscillationJob, oscillationTrial, producedInterval, readySetGoJob, readySetGoTrial, reproductionRows, sinesJob, sizeFigure, sumOfSines,
 } from '../../lib/studies/force-and-full-force';
 
@@ -131,6 +131,13 @@ test('figures hold the medians and ranges over seeds; rows print the numbers giv
   assert.match(rows[2].measured, /N = 300: fF 1\.000 \(0\.500-1\.500\), F 100\.000 \(90\.000-110\.000\)/);
   assert.match(rows[3].measured, /N = 300, seed 1\): slope of produced on cued 1\.05, corr 0\.97/);
   assert.equal(rows[1].claim, PAPER_CLAIMS.gainWindow.text);
-  const est = estimatedRunSeconds({ sines: [{ N: 1000, steps: 1000 }], oscillation: [{ N: 100, steps: 100 }], readySetGo: [], workers: 2 });
-  assert.ok(Math.abs(est - (1000 * (4e-4 + 4e-4) + 100 * (2.5e-5 + 1e-5)) / 2) < 1e-12);
+  const est = estimatedRunSeconds({
+    sines: [{ N: 1000, steps: 1000 }], oscillation: [{ N: 100, steps: 100, method: 'full-force' }, { N: 100, steps: 100, method: 'force' }],
+    readySetGo: [{ N: 100, steps: 10 }], workers: 2,
+  });
+  assert.ok(Math.abs(est - (1000 * (4e-4 + 4e-4) + 100 * (4e-5 + 1e-5) + 100 * (2.5e-5 + 6e-6) + 10 * (4e-5 + 1.1e-5)) / 2) < 1e-12);
+  // the noise figure: sigma > 0 only, on a log axis
+  const nf = noiseFigure([...osc, { ...osc[0], noise: 0.01, testError: 3 }, { ...osc[2], noise: 0.01, testError: 80 }]);
+  assert.deepEqual((nf.data.filter((t) => (t as { name?: string }).name === 'full-FORCE').pop() as unknown as { x: number[] }).x, [0.01]);
+  assert.equal((nf.layout as { xaxis: { type?: string } }).xaxis.type, 'log');
 });
