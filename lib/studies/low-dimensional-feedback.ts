@@ -398,17 +398,19 @@ export function convRows(runs: readonly ConfigRun[], configs: readonly LdfaConfi
   return configs.map((c) => ({ rule: c.variant, 'feedback rank': c.rank, 'test accuracy (%)': formatMedianRange(accuracies(runs, c.key)) }));
 }
 
-/** Training examples per second per pool worker measured on the project's machine (blas backend, one thread). */
-export const EXAMPLES_PER_SECOND: Readonly<Record<'mlp' | 'lenet', number>> = { mlp: 730, lenet: 1000 };
-
 /**
- * Estimated wall time (s) of the network runs: runs x epochs x training
- * examples / examples per second, MLP and LeNet, spread over the workers.
+ * Estimated wall time (s) of the network runs: 1.25 x runs x epochs x
+ * training examples / examples per second, MLP and LeNet, spread over the
+ * workers; the rates come from timed steps on the machine at hand
+ * (feedback-alignment's trainingStepSeconds), the 1.25 covers evaluation and
+ * the alignment probe.
  */
-export function estimatedRunSeconds(o: { mlpRuns: number; lenetRuns: number; epochs: number; trainLimit: number; workers: number }): number {
+export function estimatedRunSeconds(o: { mlpRuns: number; lenetRuns: number; epochs: number; trainLimit: number; workers: number; examplesPerSecond: { mlp: number; lenet: number } }): number {
   checkPositive('workers', o.workers);
+  checkPositive('examplesPerSecond.mlp', o.examplesPerSecond.mlp);
+  checkPositive('examplesPerSecond.lenet', o.examplesPerSecond.lenet);
   const perRun = o.epochs * o.trainLimit;
-  return (o.mlpRuns * perRun / EXAMPLES_PER_SECOND.mlp + o.lenetRuns * perRun / EXAMPLES_PER_SECOND.lenet) / o.workers;
+  return 1.25 * (o.mlpRuns * perRun / o.examplesPerSecond.mlp + o.lenetRuns * perRun / o.examplesPerSecond.lenet) / o.workers;
 }
 
 // ------------------------------------------------------------------ (d) compute

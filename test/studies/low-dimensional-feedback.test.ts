@@ -213,8 +213,10 @@ test('mlpConfigs count and estimatedRunSeconds: data sets x (3 + 2 ranks + 1) + 
   const n = mlpConfigs({ datasets: ['fashion-mnist', 'mnist'], ranks, ldfaRule: 'normative', pqAdamW: {}, oneLayerRanks: [1, 10], narrowWidths: [128, 256], narrowRanks: [1, 10, 'full'] }).length;
   assert.equal(n, 2 * (3 + 2 * 9 + 1) + 2 + 2 * (3 + 1));
   // 10 MLP runs and 4 LeNet runs of 2 epochs on 730 examples, 2 workers: (10 * 2 + 4 * 2 * 0.73) / 2 seconds
-  near(estimatedRunSeconds({ mlpRuns: 10, lenetRuns: 4, epochs: 2, trainLimit: 730, workers: 2 }), (20 + 5.84) / 2, 1e-9);
-  assert.throws(() => estimatedRunSeconds({ mlpRuns: 1, lenetRuns: 1, epochs: 1, trainLimit: 1, workers: 0 }), /workers/);
+  const rates = { mlp: 730, lenet: 1000 };
+  near(estimatedRunSeconds({ mlpRuns: 10, lenetRuns: 4, epochs: 2, trainLimit: 730, workers: 2, examplesPerSecond: rates }), 1.25 * (20 + 5.84) / 2, 1e-9);
+  assert.throws(() => estimatedRunSeconds({ mlpRuns: 1, lenetRuns: 1, epochs: 1, trainLimit: 1, workers: 0, examplesPerSecond: rates }), /workers/);
+  assert.throws(() => estimatedRunSeconds({ mlpRuns: 1, lenetRuns: 1, epochs: 1, trainLimit: 1, workers: 1, examplesPerSecond: { mlp: 0, lenet: 1 } }), /examplesPerSecond.mlp/);
 });
 
 test('convConfigs: conv feedback rank max(1, floor(channels / f)), rank 10 in the dense layers', () => {
