@@ -405,8 +405,6 @@ export function quadraticProgram(problem: QuadraticProgram, options: QuadraticPr
     for (let k = 0; k < nb; k++) out[bounded[k]] += sgn[bounded[k]] * v[m + k];
   };
   const normInf = (v: Float64Array) => { let s = 0; for (let i = 0; i < v.length; i++) s = Math.max(s, Math.abs(v[i])); return s; };
-  let pNorm = 0;
-  if (P !== undefined) pNorm = normInf(P);
   const scaleD = 1 + normInf(q), scaleP = 1 + normInf(h);
   const rd = new Float64Array(n), rp = new Float64Array(mt), tmpN = new Float64Array(n), tmpM = new Float64Array(mt);
   const Gs = new Float64Array(m * n), M = new Float64Array(n * n);
@@ -415,6 +413,55 @@ export function quadraticProgram(problem: QuadraticProgram, options: QuadraticPr
   let objective = 0;
   let residual = Infinity;
   const measure = 'max of the primal residual / (1 + |h|), the dual residual / (1 + |q|) and the mean complementarity / (1 + |objective|)';
+  /** M = P + G^T diag(d) G (bound rows on the diagonal), factorised in place; false if not positive definite. */
+  const factorReduced = (d: Float64Array): boolean => {
+    if (P === undefined) M.fill(0);
+    else if (P.length === n) { M.fill(0); for (let i = 0; i < n; i++) M[i * n + i] = P[i]; } else M.set(P);
+    for (let k = 0; k < m; k++) {
+      const s = Math.sqrt(d[k]);
+      for (let i = 0; i < n; i++) Gs[k * n + i] = s * G[k * n + i];
+    }
+    if (m > 0) gemm(n, n, m, Gs, Gs, M, { transA: true, beta: 1 });
+    for (let k = 0; k < nb; k++) M[bounded[k] * n + bounded[k]] += d[m + k];
+    // a ridge at rounding level of each diagonal entry keeps the factorisation defined (a ridge scaled by the
+    // largest entry would swamp the small ones: z / r grows without bound on active constraints)
+    for (let i = 0; i < n; i++) M[i * n + i] = M[i * n + i] * (1 + 1e-13) + 1e-300;
+    return choleskyInPlace(M, n);
+  };
+  // Starting point (Mehrotra's heuristic, Nocedal & Wright 2006 section 14.2, with cvxopt's least-squares primal):
+  // x from min 1/2 x^T P x + q^T x + 1/2 |G x - h|^2, r = G x - h, z the least-squares multipliers of
+  // G^T z = P x + q; both shifted into the positive orthant and balanced so that r o z is centred.
+  tmpM.fill(1);
+  if (factorReduced(tmpM)) {
+    const hFull = new Float64Array(mt);
+    hFull.set(h);
+    GTx(hFull, x);
+    for (let i = 0; i < n; i++) x[i] -= q[i];
+    cholSolve(M, n, x);
+    Gx(x, r);
+    for (let k = 0; k < m; k++) r[k] -= h[k];
+    Px(x, tmpN);
+    for (let i = 0; i < n; i++) tmpN[i] += q[i];
+    cholSolve(M, n, tmpN);
+    Gx(tmpN, z);
+    let minR = Infinity, minZ = Infinity;
+    for (let k = 0; k < mt; k++) minR = Math.min(minR, r[k]), minZ = Math.min(minZ, z[k]);
+    const shiftR = Math.max(-1.5 * minR, 0), shiftZ = Math.max(-1.5 * minZ, 0);
+    let rz = 0, sr = 0, sz = 0;
+    for (let k = 0; k < mt; k++) {
+      r[k] += shiftR;
+      z[k] += shiftZ;
+      rz += r[k] * z[k];
+      sr += r[k];
+      sz += z[k];
+    }
+    const dR = sz > 0 ? (0.5 * rz) / sz : 0, dZ = sr > 0 ? (0.5 * rz) / sr : 0;
+    for (let k = 0; k < mt; k++) {
+      r[k] = Math.max(r[k] + dR, 1e-8);
+      z[k] = Math.max(z[k] + dZ, 1e-8);
+    }
+    if (!allFinite(x) || !allFinite(r) || !allFinite(z)) x.fill(0), r.fill(1), z.fill(1);
+  }
   for (let iter = 0; iter < maxIterations; iter++) {
     // residuals: rd = P x + q - G^T z, rp = G x - r - h
     Px(x, rd);
@@ -430,20 +477,8 @@ export function quadraticProgram(problem: QuadraticProgram, options: QuadraticPr
     for (let i = 0; i < n; i++) objective += 0.5 * x[i] * tmpN[i] + q[i] * x[i];
     residual = Math.max(normInf(rp) / scaleP, normInf(rd) / scaleD, mu / (1 + Math.abs(objective)));
     if (residual <= tol) return finishQp(x, z, m, nb, bounded, objective, convergenceReport(iter, residual, tol, measure));
-    // reduced matrix M = P + G^T D G (+ bound terms on the diagonal), D = z / r
-    if (P === undefined) M.fill(0);
-    else if (P.length === n) { M.fill(0); for (let i = 0; i < n; i++) M[i * n + i] = P[i]; } else M.set(P);
-    for (let k = 0; k < m; k++) {
-      const s = Math.sqrt(z[k] / r[k]);
-      for (let i = 0; i < n; i++) Gs[k * n + i] = s * G[k * n + i];
-    }
-    if (m > 0) gemm(n, n, m, Gs, Gs, M, { transA: true, beta: 1 });
-    for (let k = 0; k < nb; k++) M[bounded[k] * n + bounded[k]] += z[m + k] / r[m + k];
-    // a ridge at rounding level keeps the factorisation defined where M is singular to working precision
-    let diag = pNorm;
-    for (let i = 0; i < n; i++) diag = Math.max(diag, M[i * n + i]);
-    for (let i = 0; i < n; i++) M[i * n + i] += 1e-14 * diag;
-    if (!choleskyInPlace(M, n)) break;
+    for (let k = 0; k < mt; k++) tmpM[k] = z[k] / r[k];
+    if (!factorReduced(tmpM)) break;
     const solveDirection = (rcIn: Float64Array, ox: Float64Array, oz: Float64Array, or: Float64Array) => {
       // rhs = -rd - G^T (D rp + rc / r);  dz = D (-rp - G dx) - rc / r;  dr = G dx + rp
       for (let k = 0; k < mt; k++) tmpM[k] = (z[k] * rp[k] + rcIn[k]) / r[k];
@@ -459,9 +494,9 @@ export function quadraticProgram(problem: QuadraticProgram, options: QuadraticPr
     // predictor (affine scaling): rc = r o z
     for (let k = 0; k < mt; k++) rc[k] = r[k] * z[k];
     solveDirection(rc, dxA, dzA, drA);
-    const aP = maxStep(r, drA), aD = maxStep(z, dzA);
+    const aA = Math.min(1, maxStep(r, drA), maxStep(z, dzA));
     let muAff = 0;
-    for (let k = 0; k < mt; k++) muAff += (r[k] + aP * drA[k]) * (z[k] + aD * dzA[k]);
+    for (let k = 0; k < mt; k++) muAff += (r[k] + aA * drA[k]) * (z[k] + aA * dzA[k]);
     muAff /= Math.max(mt, 1);
     const sigma = mu > 0 ? Math.pow(Math.min(1, muAff / mu), 3) : 0;
     // corrector: rc = r o z + dr_aff o dz_aff - sigma mu
@@ -469,11 +504,12 @@ export function quadraticProgram(problem: QuadraticProgram, options: QuadraticPr
     solveDirection(rc, dx, dz, dr);
     // data near the float64 range can overflow the Newton system: keep the last finite iterate (reported unconverged)
     if (!allFinite(dx) || !allFinite(dz) || !allFinite(dr)) break;
-    const sP = Math.min(1, 0.99 * maxStep(r, dr)), sD = Math.min(1, 0.99 * maxStep(z, dz));
-    for (let i = 0; i < n; i++) x[i] += sP * dx[i];
+    // one step length for primal and dual: P x couples them in the dual residual (separate lengths stall QPs)
+    const step = Math.min(1, 0.99 * Math.min(maxStep(r, dr), maxStep(z, dz)));
+    for (let i = 0; i < n; i++) x[i] += step * dx[i];
     for (let k = 0; k < mt; k++) {
-      r[k] += sP * dr[k];
-      z[k] += sD * dz[k];
+      r[k] += step * dr[k];
+      z[k] += step * dz[k];
     }
     if (!(normInf(x) < 1e300)) break;
   }

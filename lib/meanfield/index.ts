@@ -3,7 +3,9 @@
  * (trapezoid in z; closed forms for ReLU and erf), the stationary dynamical
  * mean-field theory of the random rate network (flow and Euler map), and the
  * two-site cavity theory of its cross-covariances, which gives the
- * participation-ratio dimension of its activity against g.
+ * participation-ratio dimension of its activity against g; the replica capacity alpha_c and balanced
+ * capacity alpha_b of sign-constrained perceptrons, and those perceptrons at finite N (max-margin
+ * solutions on lib/core's quadraticProgram, the noisy balancing learning rule, noise error rates).
  *
  * Layering: meanfield imports core and circuits (the nonlinearity table).
  *
@@ -16,3 +18,9 @@ export { defaultLagTime, energyVariance, stationaryDmft } from './dmft';
 export type { StationaryDmft, StationaryDmftOptions } from './dmft';
 export { participationRatioAgainstG, participationRatioTheory } from './dimension';
 export type { ParticipationRatioTheory } from './dimension';
+export { capacityAgainstExcitatoryFraction, capacityOrderParameter, gardnerCapacity, gaussianTail, signConstrainedCapacity } from './perceptron-capacity';
+export type { CapacityOrderParameter, SignConstrainedCapacity } from './perceptron-capacity';
+export {
+  balancedPerceptronLearning, capacityFromSeparability, maxInputMargin, maxOutputMargin, noiseErrorRate, perceptronSolution, randomPatterns, separableFraction,
+} from './sign-constrained-perceptron';
+export type { LearningOptions, LearningRecord, MarginOptions, PerceptronPatterns, PerceptronSolution, RandomPatternOptions } from './sign-constrained-perceptron';

@@ -1,12 +1,16 @@
 /** Fuzz table of lib/meanfield (see harness.ts). The DMFT runs are small: g 1.5, lags to 20, a coarse table. */
 import type { FuzzEntry, Table } from './harness';
-import { stationaryDmft } from '../../lib/meanfield';
+import { randomPatterns, stationaryDmft } from '../../lib/meanfield';
 
 const dmftOptions = () => ({ g: 1.5, tMax: 20, lagStep: 0.5, tableNodes: 64, quadrature: { dz: 0.1, zMax: 7 } });
 const sq = (x: number) => x * x;
 let solved: ReturnType<typeof stationaryDmft> | undefined;
 /** One solved DMFT for every participationRatioTheory case (it reads the result, never writes it). */
 const dmft = () => (solved ??= stationaryDmft(dmftOptions()));
+
+/** A small sign-constrained perceptron problem (N = 6, P = 3) for the max-margin and learning entries. */
+const patterns = () => randomPatterns({ N: 6, P: 3, fExc: 0.5, pOut: 0.5, seed: 1 });
+const pt = (field: string, kind: 'numbers' | 'count' = 'numbers', sized = true) => ({ path: [0, field], kind, sized, names: ['patterns'] });
 
 const entries: FuzzEntry[] = [
   { name: 'normalGrid', valid: () => [{ dz: 0.1, zMax: 6 }], targets: [{ path: [0, 'dz'], kind: 'number', names: ['options', 'quadrature'] }, { path: [0, 'zMax'], kind: 'number', names: ['options', 'quadrature'] }] },
@@ -29,6 +33,28 @@ const entries: FuzzEntry[] = [
   { name: 'participationRatioTheory', valid: () => [dmft(), { frequencies: 64 }], targets: [{ path: [1, 'frequencies'], kind: 'count', names: ['options'] }] },
   // No gains, no runs: an empty list in gives an empty list out.
   { name: 'participationRatioAgainstG', documented: (r, c) => / empty$/.test(c.what) && Array.isArray(r) && r.length === 0, valid: () => [[1.5], { tMax: 20, lagStep: 0.5, tableNodes: 64, quadrature: { dz: 0.1, zMax: 7 }, frequencies: 64 }], targets: [{ path: [0], kind: 'numbers', nonEmpty: true, names: ['gains', 'g'] }, { path: [1, 'tMax'], kind: 'number', names: ['options'] }] },
+  { name: 'gaussianTail', valid: () => [1.5], targets: [{ path: [0], kind: 'number', names: ['x'] }] },
+  { name: 'gardnerCapacity', valid: () => [0.3, 0.5], targets: [{ path: [0], kind: 'number', names: ['pOut'] }, { path: [1], kind: 'number', names: ['kappa'] }] },
+  { name: 'capacityOrderParameter', valid: () => [0.8, 1.2], targets: [{ path: [0], kind: 'number', names: ['fExc'] }, { path: [1], kind: 'number', names: ['phi'] }] },
+  { name: 'signConstrainedCapacity', valid: () => [0.8, 0.1, 0.7], targets: [{ path: [0], kind: 'number', names: ['fExc'] }, { path: [1], kind: 'number', names: ['pOut'] }, { path: [2], kind: 'number', names: ['phi'] }] },
+  { name: 'capacityAgainstExcitatoryFraction', valid: () => [[0.2, 0.8], 0.1, 0.7], targets: [{ path: [0], kind: 'numbers', nonEmpty: true, names: ['fExc'] }, { path: [1], kind: 'number', names: ['pOut'] }, { path: [2], kind: 'number', names: ['phi'] }] },
+  {
+    name: 'randomPatterns', valid: () => [{ N: 5, P: 4, fExc: 0.6, pOut: 0.5, seed: 2 }],
+    targets: [{ path: [0, 'N'], kind: 'count', names: ['N'] }, { path: [0, 'P'], kind: 'count', names: ['P'] }, { path: [0, 'fExc'], kind: 'number', names: ['fExc'] }, { path: [0, 'inputs'], kind: 'enum', names: ['inputs'] }, { path: [0, 'seed'], kind: 'count', names: ['seed'] }],
+  },
+  { name: 'perceptronSolution', valid: () => [patterns(), [1, 1, 1, -1, -1, -1]], targets: [pt('X'), pt('labels'), { path: [1], kind: 'numbers', sized: true, names: ['weights'] }] },
+  { name: 'maxInputMargin', valid: () => [patterns(), { penalty: 1e5 }], targets: [pt('X'), pt('labels'), pt('signs'), { path: [1, 'penalty'], kind: 'number', names: ['penalty'] }, { path: [1, 'tolerance'], kind: 'number', names: ['tolerance'] }] },
+  { name: 'maxOutputMargin', valid: () => [patterns(), { gamma: 2 }], targets: [pt('X'), pt('signs'), { path: [1, 'gamma'], kind: 'number', names: ['gamma'] }, { path: [1, 'penalty'], kind: 'number', names: ['penalty'] }] },
+  {
+    name: 'separableFraction', valid: () => [{ N: 5, P: 4, trials: 2, seed: 1 }],
+    targets: [{ path: [0, 'N'], kind: 'count', names: ['N'] }, { path: [0, 'trials'], kind: 'count', names: ['trials'] }, { path: [0, 'pOut'], kind: 'number', names: ['pOut'] }],
+  },
+  { name: 'capacityFromSeparability', valid: () => [[1, 2, 3], [1, 0.6, 0.2]], targets: [{ path: [0], kind: 'numbers', sized: true, names: ['alphas', 'fractions'] }, { path: [1], kind: 'numbers', sized: true, names: ['fractions'] }] },
+  { name: 'noiseErrorRate', valid: () => [patterns(), [1, 1, 1, -1, -1, -1], { sigmaOut: 0.1, sigmaIn: 0.1 }], targets: [pt('X'), { path: [1], kind: 'numbers', sized: true, names: ['weights'] }, { path: [2, 'sigmaOut'], kind: 'number', names: ['sigmaOut'] }, { path: [2, 'sigmaIn'], kind: 'number', names: ['sigmaIn'] }] },
+  {
+    name: 'balancedPerceptronLearning', valid: () => [patterns(), { cycles: 3, seed: 1 }],
+    targets: [pt('X'), pt('labels'), { path: [1, 'cycles'], kind: 'count', names: ['cycles'] }, { path: [1, 'sigmaOut'], kind: 'number', names: ['sigmaOut'] }, { path: [1, 'rate'], kind: 'number', names: ['rate'] }, { path: [1, 'decay'], kind: 'number', names: ['decay'] }],
+  },
 ];
 
 export const table: Table = { module: 'meanfield', entries, exempt: {} };

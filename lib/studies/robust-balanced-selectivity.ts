@@ -1,0 +1,218 @@
+/**
+ * Study: noise-robust selectivity needs balanced excitation and inhibition
+ * (notebooks/robust-balanced-selectivity.ipynb; R. Rubin, L. F. Abbott & H. Sompolinsky, "Balanced
+ * excitation and inhibition are required for high-capacity, noise-robust neuronal selectivity",
+ * PNAS 114:E9366, 2017, arXiv 1705.01502; authors' code ranr01/Rubin2017Balanced).
+ * The maths is in lib/meanfield (perceptron-capacity.ts: replica capacity alpha_c and balanced
+ * capacity alpha_b; sign-constrained-perceptron.ts: max-margin solutions on lib/core's
+ * quadraticProgram, the noisy learning rule, noise error rates). This file holds the pool jobs, the
+ * figures and the table.
+ *
+ *   separable fraction   share of random problems a sign-constrained perceptron separates
+ *   finite-N capacity    load where that share crosses 1/2 (linear interpolation)
+ *   balance index IB     mean net input / mean total (E + |I|) input; small = balanced
+ *
+ * Jobs (`{ module: STUDY_MODULE, export, args }`): capacityJob (separable fractions on a load grid),
+ * marginJob (max kappa_out and max kappa_in solutions at one load, their margins, balance and noise
+ * error rates), learningJob (the authors' noisy perceptron rule).
+ * Exports: STUDY_MODULE, PAPER_SETTINGS, the jobs and their types, estimatedRunSeconds, capacityFigure,
+ * coverFigure, marginFigure, learningFigure, noiseFigure, reproductionRows.
+ */
+import { checkInteger, median } from '../core';
+import { Figure, LineSeries, line } from '../plot';
+import {
+  balancedPerceptronLearning, capacityFromSeparability, maxInputMargin, maxOutputMargin, noiseErrorRate, randomPatterns, separableFraction,
+  type LearningRecord,
+} from '../meanfield';
+
+/** The module path the pool loads for this study's jobs. */
+export const STUDY_MODULE = 'lib/studies/robust-balanced-selectivity';
+
+/**
+ * The paper's settings, from the authors' code (ranr01/Rubin2017Balanced): Fig 2A theory phi = 1/sqrt 2,
+ * p_out = 0.1 (Theory/Solution_to_SP_equations.ipynb); Fig 3 f_exc = 0.8, Gamma = 1, phi = sqrt 2, p_out = 0.1,
+ * N = 2000 (same notebook); learning N = 3000, P = 900, f_exc = 0.8, f_in = 0.5, p_out = 0.5, sigma_out = 0.15,
+ * sigma_in = 0.1, rho = 0.1 / N, eps = 5e-7, 10^4 cycles (PerceptronLearning/balanced_perceptron_learning.jl).
+ * Headline: alpha_c = 1 at p_out = 1/2 with sign constraints (half of Cover's 2).
+ */
+export const PAPER_SETTINGS = {
+  capacityFigure: { phi: Math.SQRT1_2, pOut: 0.1 },
+  marginFigure: { fExc: 0.8, gamma: 1, phi: Math.SQRT2, pOut: 0.1, N: 2000 },
+  learning: { N: 3000, P: 900, fExc: 0.8, fIn: 0.5, pOut: 0.5, sigmaOut: 0.15, sigmaIn: 0.1, rateTimesN: 0.1, decay: 5e-7, cycles: 10000 },
+} as const;
+
+export interface CapacityJobArgs {
+  N: number;
+  alphas: number[];
+  trials: number;
+  fExc: number;
+  pOut: number;
+  inputs: 'binary' | 'gaussian';
+  fInExc: number;
+  fInInh: number;
+  constrained: boolean;
+  seed: number;
+}
+
+export interface CapacityJobResult extends CapacityJobArgs {
+  fractions: number[];
+  capacity: number | null;
+}
+
+/** Separable fractions on a load grid (seeds seed + 1000 k + t for load k, trial t) and the crossing of 1/2. */
+export async function capacityJob(a: CapacityJobArgs): Promise<CapacityJobResult> {
+  const fractions = a.alphas.map((alpha, k) => separableFraction({
+    N: a.N, P: Math.max(1, Math.round(alpha * a.N)), fExc: a.fExc, pOut: a.pOut, inputs: a.inputs, fInExc: a.fInExc, fInInh: a.fInInh,
+    constrained: a.constrained, trials: a.trials, seed: a.seed + 1000 * k,
+  }));
+  return { ...a, fractions, capacity: capacityFromSeparability(a.alphas, fractions) };
+}
+
+export interface MarginJobArgs {
+  N: number;
+  alpha: number;
+  fExc: number;
+  pOut: number;
+  gamma: number;
+  /** Output-noise and input-noise levels for the error-rate curves. */
+  sigmas: number[];
+  seed: number;
+}
+
+export interface SolutionSummary {
+  kappaOut: number;
+  kappaIn: number;
+  norm: number;
+  balanceIndex: number;
+  slack: number;
+  /** Error rates under output noise sigma (u unchanged) and input noise sigma, one per `sigmas`. */
+  outputNoise: number[];
+  inputNoise: number[];
+}
+
+export interface MarginJobResult extends MarginJobArgs {
+  maxOut: SolutionSummary;
+  maxIn: SolutionSummary;
+}
+
+/** The max kappa_out (|u| <= gamma) and max kappa_in solutions of one random problem, summarised. */
+export async function marginJob(a: MarginJobArgs): Promise<MarginJobResult> {
+  const p = randomPatterns({ N: a.N, P: Math.max(1, Math.round(a.alpha * a.N)), fExc: a.fExc, pOut: a.pOut, seed: a.seed });
+  const summary = (s: ReturnType<typeof maxInputMargin>): SolutionSummary => ({
+    kappaOut: s.kappaOut, kappaIn: s.kappaIn, norm: s.norm, balanceIndex: s.balanceIndex, slack: s.slack,
+    outputNoise: a.sigmas.map((sg) => noiseErrorRate(p, s.weights, { sigmaOut: sg })),
+    inputNoise: a.sigmas.map((sg) => noiseErrorRate(p, s.weights, { sigmaIn: sg })),
+  });
+  return { ...a, maxOut: summary(maxOutputMargin(p, { gamma: a.gamma })), maxIn: summary(maxInputMargin(p)) };
+}
+
+export interface LearningJobArgs {
+  N: number;
+  P: number;
+  fExc: number;
+  pOut: number;
+  sigmaOut: number;
+  sigmaIn: number;
+  cycles: number;
+  decay: number;
+  seed: number;
+}
+
+export interface LearningJobResult extends LearningJobArgs {
+  records: LearningRecord[];
+}
+
+/** One run of the noisy perceptron rule with decay (rate 0.1 / N) from the authors' initial weights. */
+export async function learningJob(a: LearningJobArgs): Promise<LearningJobResult> {
+  const p = randomPatterns({ N: a.N, P: a.P, fExc: a.fExc, pOut: a.pOut, seed: a.seed });
+  const run = balancedPerceptronLearning(p, { cycles: a.cycles, sigmaOut: a.sigmaOut, sigmaIn: a.sigmaIn, decay: a.decay, seed: a.seed + 1, recordEvery: Math.max(1, Math.floor(a.cycles / 50)) });
+  return { ...a, records: run.records };
+}
+
+/**
+ * Estimated wall time: one max-margin QP costs about c (P N^2 + N^3) flops-equivalents with c calibrated on
+ * this machine (20 interior-point iterations, about 2e8 effective flop/s in the JavaScript parts);
+ * maxOutputMargin runs about 8 QPs; learning costs 2 N P cycles multiply-adds at about 5e8/s.
+ */
+export function estimatedRunSeconds(e: { qps: { N: number; P: number; count: number }[]; learning: { N: number; P: number; cycles: number }[]; workers: number }): number {
+  let s = 0;
+  for (const q of e.qps) s += (q.count * 20 * (q.P * q.N * q.N + q.N ** 3)) / 2e8;
+  for (const l of e.learning) s += (2 * l.N * l.P * l.cycles) / 5e8;
+  return s / checkInteger('workers', e.workers, 1);
+}
+
+/** alpha_c and alpha_b against f_exc (theory lines) with finite-N capacities (markers) from separability. */
+export function capacityFigure(theory: { fExc: number[]; alphaC: number[]; alphaB: number[] }, finite: readonly CapacityJobResult[], title: string): Figure {
+  const series: LineSeries[] = [
+    { x: theory.fExc, y: theory.alphaC, name: 'capacity alpha_c (replica theory)', mode: 'lines' },
+    { x: theory.fExc, y: theory.alphaB, name: 'balanced capacity alpha_b (replica theory)', mode: 'lines', dash: 'dash' },
+  ];
+  const Ns = [...new Set(finite.map((r) => r.N))].sort((a, b) => a - b);
+  for (const N of Ns) {
+    const rs = finite.filter((r) => r.N === N && r.capacity !== null).sort((a, b) => a.fExc - b.fExc);
+    if (rs.length) series.push({ x: rs.map((r) => r.fExc), y: rs.map((r) => r.capacity as number), name: `separable half, N = ${N} (${rs[0].trials} problems per load)`, mode: 'markers' });
+  }
+  return line(series, { title, xLabel: 'excitatory fraction f_exc', yLabel: 'load alpha = P / N' });
+}
+
+/** Unconstrained capacity from separability against N, with Cover's 2. */
+export function coverFigure(runs: readonly CapacityJobResult[]): Figure {
+  const rs = runs.filter((r) => r.capacity !== null).sort((a, b) => a.N - b.N);
+  return line([
+    { x: rs.map((r) => r.N), y: rs.map((r) => r.capacity as number), name: 'load where half the problems are separable', mode: 'lines+markers' },
+    { x: rs.map((r) => r.N), y: rs.map(() => 2), name: "Cover's capacity 2", mode: 'lines', dash: 'dash' },
+  ], { title: 'Unconstrained perceptron (Gaussian inputs, threshold learned)', xLabel: 'N', yLabel: 'capacity estimate' });
+}
+
+const byAlpha = (runs: readonly MarginJobResult[]) => [...new Set(runs.map((r) => r.alpha))].sort((a, b) => a - b);
+
+/** A per-load statistic of the max kappa_out solutions (median over seeds, range band), with alpha_b and alpha_c as vertical lines. */
+export function marginFigure(runs: readonly MarginJobResult[], which: 'kappaOut' | 'balanceIndex' | 'norm', alphaB: number, alphaC: number): Figure {
+  const alphas = byAlpha(runs);
+  const vals = alphas.map((al) => runs.filter((r) => r.alpha === al).map((r) => r.maxOut[which]));
+  const vIn = alphas.map((al) => runs.filter((r) => r.alpha === al).map((r) => r.maxIn[which]));
+  const all = [...vals.flat(), ...vIn.flat()].filter(Number.isFinite);
+  const lo = Math.min(0, ...all), hi = Math.max(...all);
+  const label = { kappaOut: 'max output margin kappa_out (threshold units)', balanceIndex: 'balance index IB (net / total input)', norm: '|u| (threshold units)' }[which];
+  return line([
+    { x: alphas, y: vals.map((v) => median(v)), name: 'max kappa_out solution (median over seeds, range)', mode: 'lines+markers', band: { lower: vals.map((v) => Math.min(...v)), upper: vals.map((v) => Math.max(...v)) } },
+    { x: alphas, y: vIn.map((v) => median(v)), name: 'max kappa_in solution (median)', mode: 'lines+markers', dash: 'dot' },
+    { x: [alphaB, alphaB], y: [lo, hi], name: `alpha_b = ${alphaB.toFixed(3)} (theory)`, mode: 'lines', dash: 'dash' },
+    { x: [alphaC, alphaC], y: [lo, hi], name: `alpha_c = ${alphaC.toFixed(3)} (theory)`, mode: 'lines', dash: 'dashdot' },
+  ], { title: `${label} against the load, N = ${runs[0].N}`, xLabel: 'load alpha = P / N', yLabel: label });
+}
+
+/** Balance index, |w| and output margin during learning, one line per output-noise level (median over seeds). */
+export function learningFigure(runs: readonly LearningJobResult[], which: 'balanceIndex' | 'norm' | 'kappaOut' | 'errors'): Figure {
+  const levels = [...new Set(runs.map((r) => r.sigmaOut))].sort((a, b) => a - b);
+  const series: LineSeries[] = levels.map((so) => {
+    const rs = runs.filter((r) => r.sigmaOut === so);
+    const x = rs[0].records.map((q) => q.cycle);
+    return { x, y: x.map((_, t) => median(rs.map((r) => r.records[t][which]))), name: `sigma_out = ${so} (median of ${rs.length} seeds)`, mode: 'lines' as const };
+  });
+  const label = { balanceIndex: 'balance index IB', norm: '|w|', kappaOut: 'output margin kappa_out (noise-free)', errors: 'training errors per presentation (with noise)' }[which];
+  return line(series, { title: `Learning with noise: ${label}`, xLabel: 'cycle', yLabel: label });
+}
+
+/** Error rate against noise for the max kappa_out and max kappa_in solutions at one load (median over seeds). */
+export function noiseFigure(runs: readonly MarginJobResult[], alpha: number, kind: 'outputNoise' | 'inputNoise'): Figure {
+  const rs = runs.filter((r) => r.alpha === alpha);
+  const sig = rs[0].sigmas;
+  return line([
+    { x: sig, y: sig.map((_, k) => median(rs.map((r) => r.maxOut[kind][k]))), name: 'max kappa_out (balanced below alpha_b)', mode: 'lines+markers' },
+    { x: sig, y: sig.map((_, k) => median(rs.map((r) => r.maxIn[kind][k]))), name: 'max kappa_in', mode: 'lines+markers', dash: 'dash' },
+  ], { title: `${kind === 'outputNoise' ? 'Output' : 'Input'} noise at alpha = ${alpha} (N = ${rs[0].N})`, xLabel: kind === 'outputNoise' ? 'sigma_out (threshold units)' : 'sigma_in (per input)', yLabel: 'error probability' });
+}
+
+/** The paper's claims against this run's numbers. */
+export function reproductionRows(r: { capacityHalf: string; cover: string; constrained: string; balance: string; learning: string; noise: string; memory: string }): Record<string, string>[] {
+  return [
+    { quantity: 'capacity with sign constraints, p_out = 1/2', paper: 'alpha_c = 1 (half of Cover\'s 2)', measured: r.capacityHalf },
+    { quantity: 'capacity without sign constraints', paper: "Cover's 2", measured: r.cover },
+    { quantity: 'alpha_c, alpha_b against f_exc (Fig 2A)', paper: 'theory curves (authors\' code)', measured: r.constrained },
+    { quantity: 'max kappa_out solutions below / above alpha_b (Fig 3)', paper: 'balanced below alpha_b, unbalanced between alpha_b and alpha_c', measured: r.balance },
+    { quantity: 'learning with output noise (Fig 5)', paper: 'weights grow and balance (IB falls) with output noise', measured: r.learning },
+    { quantity: 'robustness to noise', paper: 'balanced solutions robust to output noise', measured: r.noise },
+    { quantity: 'attractor memory from balanced perceptrons', paper: 'balanced networks keep memories under output noise', measured: r.memory },
+  ];
+}
