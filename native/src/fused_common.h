@@ -8,9 +8,14 @@
 
 #include <napi.h>
 
+#include <atomic>
 #include <cmath>
+#include <condition_variable>
 #include <cstdint>
+#include <functional>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 extern "C" void cblas_sgemm(int order, int transA, int transB, int m, int n, int k, float alpha, const float* a,
@@ -28,9 +33,11 @@ constexpr int kT = 112;
 
 // A product with a dimension below this runs on one BLAS thread whatever the caller's count: OpenBLAS splits C's
 // blocks over its threads, and a 10-wide output (a classifier layer) or a 10-deep sum leaves each thread too little.
-// Measured on the 2-core machine (2026-12-06, min of 400 runs): 256x256 @ 256x10 took 0.030 ms on one thread and
-// 0.060 ms on two; 256x10 @ 10x256 0.040 against 0.051; the 256-wide products of the same step scale. A fixed rule of
-// the shape, so a step's sums (and its bits) depend only on the shapes and the caller's count.
+// Measured on the 2-core machine (2026-12-06, minima of 600 runs of the GEMMs of a 784-256-256-10 step at batch 256,
+// in a run where its 256-wide products did scale: 256x784 @ 784x256 0.651 ms on two threads, 1.095 on one):
+// 256x256 @ 256x10 0.047 ms on two against 0.030 on one, h^T e (256x256^T @ 256x10) 0.057 against 0.027,
+// 256x10 @ 10x256 0.051 against 0.040. A fixed rule of the shape, so a step's bits depend only on the shapes and
+// the caller's count.
 constexpr int64_t kThinDimension = 32;
 
 inline void Mul(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb,
@@ -50,6 +57,79 @@ inline void Mul(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* 
   cblas_sgemm(kRowMajor, ta ? kT : kN, tb ? kT : kN, (int)m, (int)n, (int)k, alpha, a, (int)lda, b, (int)ldb, beta, c,
               (int)ldc);
   if (saved > 0) openblas_set_num_threads(saved);
+}
+
+// The element-wise stages of a step (activation, derivative and bias sums, the optimiser update) on two cores when
+// the step's GEMMs run on two or more BLAS threads (lib/rules/fused.ts "Threads" decides; a pool worker or a caller
+// at one thread never gets here): the second half on one helper thread, started on first use and asleep between
+// tasks. Each element (or column) is computed by exactly one thread with the same operations as on one thread, so
+// the results are the same bits whatever the split. On a machine with one BLAS thread nothing changes.
+class Helper {
+ public:
+  static Helper& Get() {
+    static Helper* helper = new Helper();  // never destroyed: the detached thread may still wait on it at exit
+    return *helper;
+  }
+  // Starts task on the helper thread; false when another caller (a worker thread) holds it.
+  bool TryStart(const std::function<void()>* task) {
+    if (!busy_.try_lock()) return false;
+    {
+      std::lock_guard<std::mutex> lock(m_);
+      task_ = task;
+      generation_++;
+    }
+    cv_.notify_one();
+    return true;
+  }
+  // Waits for the task TryStart started.
+  void Wait() {
+    while (done_.load(std::memory_order_acquire) != generation_) std::this_thread::yield();
+    busy_.unlock();
+  }
+
+ private:
+  Helper() { std::thread([this] { Loop(); }).detach(); }
+  void Loop() {
+    uint64_t seen = 0;
+    for (;;) {
+      const std::function<void()>* task;
+      {
+        std::unique_lock<std::mutex> lock(m_);
+        cv_.wait(lock, [&] { return generation_ != seen; });
+        seen = generation_;
+        task = task_;
+      }
+      (*task)();
+      done_.store(seen, std::memory_order_release);
+    }
+  }
+  std::mutex busy_, m_;
+  std::condition_variable cv_;
+  const std::function<void()>* task_ = nullptr;
+  uint64_t generation_ = 0;
+  std::atomic<uint64_t> done_{0};
+};
+
+// Elements from which a stage is split: below, waking the helper costs more than half the loop.
+constexpr int64_t kSplitElements = 1 << 15;
+
+// work(begin, end) over [0, n): in two parts (the split a multiple of `align`, so the parts share no cache line when
+// align covers 64 bytes) when `big` and BLAS runs on more than one thread, else in one call here.
+template <typename F>
+void TwoWay(int64_t n, bool big, int64_t align, F&& work) {
+  const int64_t mid = (n / 2 + align - 1) / align * align;
+  if (!big || mid <= 0 || mid >= n || !openblas_get_num_threads || openblas_get_num_threads() < 2) {
+    work(int64_t{0}, n);
+    return;
+  }
+  const std::function<void()> upper = [&] { work(mid, n); };
+  Helper& helper = Helper::Get();
+  if (!helper.TryStart(&upper)) {
+    work(int64_t{0}, n);
+    return;
+  }
+  work(int64_t{0}, mid);
+  helper.Wait();
 }
 
 // Positional argument reader: each getter consumes one argument; the first
@@ -128,7 +208,7 @@ class Reader {
 enum Act { kLinear = 0, kRelu = 1, kTanh = 2, kSigmoid = 3 };
 
 // f in double then rounded, as tfjs's cpu kernels compute tanh and sigmoid (Math.tanh, 1 / (1 + Math.exp(-x))).
-inline void Activate(int act, int64_t len, float* __restrict a) {
+inline void ActivateRange(int act, int64_t len, float* __restrict a) {
   switch (act) {
     case kRelu:
       for (int64_t i = 0; i < len; i++) a[i] = a[i] > 0.0f ? a[i] : 0.0f;
@@ -142,6 +222,11 @@ inline void Activate(int act, int64_t len, float* __restrict a) {
     default:
       break;
   }
+}
+
+inline void Activate(int act, int64_t len, float* a) {
+  if (act == kLinear) return;
+  TwoWay(len, len >= kSplitElements, 16, [&](int64_t b, int64_t e) { ActivateRange(act, e - b, a + b); });
 }
 
 inline void TimesDerivative(int act, int64_t len, const float* __restrict h, float* __restrict d) {
@@ -174,17 +259,21 @@ inline void BiasRows(int64_t rows, int64_t cols, const float* b, float* a) {
 inline void DerivativeAndColumnSums(int act, int64_t rows, int64_t cols, const float* __restrict h, float* __restrict delta,
                                     float* gb) {
   if (!gb) {
-    TimesDerivative(act, rows * cols, h, delta);
+    if (act != kLinear)
+      TwoWay(rows * cols, rows * cols >= kSplitElements, 16, [&](int64_t b, int64_t e) { TimesDerivative(act, e - b, h + b, delta + b); });
     return;
   }
   thread_local std::vector<double> sums;  // keeps its capacity between calls
   sums.assign(static_cast<size_t>(cols), 0.0);
-  double* __restrict s = sums.data();
-  for (int64_t i = 0; i < rows; i++) {
-    float* d = delta + i * cols;
-    if (act != kLinear) TimesDerivative(act, cols, h + i * cols, d);
-    for (int64_t j = 0; j < cols; j++) s[j] += d[j];
-  }
+  double* s = sums.data();
+  // Two threads take a block of columns each (whole columns: each sum keeps its order).
+  TwoWay(cols, rows * cols >= kSplitElements && cols >= 32, 16, [&](int64_t c0, int64_t c1) {
+    for (int64_t i = 0; i < rows; i++) {
+      float* d = delta + i * cols;
+      if (act != kLinear) TimesDerivative(act, c1 - c0, h + i * cols + c0, d + c0);
+      for (int64_t j = c0; j < c1; j++) s[j] += d[j];
+    }
+  });
   for (int64_t j = 0; j < cols; j++) gb[j] = static_cast<float>(s[j]);
 }
 

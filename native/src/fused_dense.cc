@@ -245,18 +245,22 @@ Napi::Value OptimizerStep(const Napi::CallbackInfo& info) {
   // Scalars as tfjs makes them: JavaScript doubles rounded to float32 where they meet a tensor.
   const float lrF = static_cast<float>(lr), wdF = static_cast<float>(wd);
   const bool l2 = wd > 0 && type != kAdamW;
+  // Element by element, so two threads (TwoWay, fused_common.h) give the same bits as one.
+  const bool big = len >= kSplitElements;
   if (type == kSgd) {
     const float mu = static_cast<float>(momentum);
-    for (int64_t i = 0; i < len; i++) {
-      float gi = l2 ? g[i] + p[i] * wdF : g[i];
-      if (manhattan) gi = gi > 0.0f ? 1.0f : gi < 0.0f ? -1.0f : gi;  // sign(0) = 0, NaN stays
-      if (momentum > 0) {
-        const float buf = t == 1 ? gi : m[i] * mu + gi;
-        m[i] = buf;
-        gi = nesterov ? gi + buf * mu : buf;
+    TwoWay(len, big, 16, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; i++) {
+        float gi = l2 ? g[i] + p[i] * wdF : g[i];
+        if (manhattan) gi = gi > 0.0f ? 1.0f : gi < 0.0f ? -1.0f : gi;  // sign(0) = 0, NaN stays
+        if (momentum > 0) {
+          const float buf = t == 1 ? gi : m[i] * mu + gi;
+          m[i] = buf;
+          gi = nesterov ? gi + buf * mu : buf;
+        }
+        p[i] = p[i] - gi * lrF;
       }
-      p[i] = p[i] - gi * lrF;
-    }
+    });
     return info.Env().Undefined();
   }
   const float b1 = static_cast<float>(beta1), b2 = static_cast<float>(beta2);
@@ -265,19 +269,21 @@ Napi::Value OptimizerStep(const Napi::CallbackInfo& info) {
   const float c2 = static_cast<float>(1.0 - std::pow(beta2, static_cast<double>(t)));
   const float epsF = static_cast<float>(eps);
   const float decoupled = static_cast<float>(lr * wd);
-  for (int64_t i = 0; i < len; i++) {
-    float gi = l2 ? g[i] + p[i] * wdF : g[i];
-    if (manhattan) gi = gi > 0.0f ? 1.0f : gi < 0.0f ? -1.0f : gi;
-    const float mi = m[i] * b1 + gi * a1;
-    const float vi = v[i] * b2 + gi * gi * a2;
-    m[i] = mi;
-    v[i] = vi;
-    const float mHat = mi / c1;
-    const float vHat = vi / c2;
-    float next = p[i] - mHat / (std::sqrt(vHat) + epsF) * lrF;
-    if (type == kAdamW && wd > 0) next = next - p[i] * decoupled;
-    p[i] = next;
-  }
+  TwoWay(len, big, 16, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; i++) {
+      float gi = l2 ? g[i] + p[i] * wdF : g[i];
+      if (manhattan) gi = gi > 0.0f ? 1.0f : gi < 0.0f ? -1.0f : gi;
+      const float mi = m[i] * b1 + gi * a1;
+      const float vi = v[i] * b2 + gi * gi * a2;
+      m[i] = mi;
+      v[i] = vi;
+      const float mHat = mi / c1;
+      const float vHat = vi / c2;
+      float next = p[i] - mHat / (std::sqrt(vHat) + epsF) * lrF;
+      if (type == kAdamW && wd > 0) next = next - p[i] * decoupled;
+      p[i] = next;
+    }
+  });
   return info.Env().Undefined();
 }
 

@@ -149,3 +149,45 @@ test('a caller at one thread and a pool worker stay at their count on a big step
     else process.env.LDL_POOL_WORKER = saved;
   }
 });
+
+test('the element-wise stages split over two threads (activation, derivative and bias sums, optimiser update) give the one-thread bits', { skip }, () => {
+  // Sizes above the split (kSplitElements = 2^15 elements, 32 columns) and not multiples of the 16-element alignment;
+  // nIn = 7 keeps every GEMM here on one thread (a dimension under 32), so any difference would come from the split.
+  const rows = 301, nIn = 7, nOut = 133, len = 50_001;
+  const r = new Rng(11);
+  const f = (k: number) => r.normalArray(k, 0, 1) as Float32Array;
+  const x = f(rows * nIn), w = f(nIn * nOut), b = f(nOut), dIn = f(rows * nOut), k1 = f(nIn * nOut);
+  const p0 = f(len), g = f(len), m0 = f(len), v0 = Float32Array.from(f(len), Math.abs);
+  const run = (threads: number) => {
+    addon!.setThreads(threads);
+    const out: Float32Array[] = [];
+    for (const act of [1, 2, 3]) {
+      const h = new Float32Array(rows * nOut);
+      addon!.denseForward!(act, rows, nIn, nOut, x, w, b, h);
+      const delta = dIn.slice(), gW = new Float32Array(nIn * nOut), gb = new Float32Array(nOut), dx = new Float32Array(rows * nIn);
+      addon!.denseBackward!(act, rows, nIn, nOut, x, h, delta, gW, gb, 1, dx, k1, null, null, 0, 0, null, 0, 0);
+      const noBias = dIn.slice();
+      addon!.denseBackward!(act, rows, nIn, nOut, x, h, noBias, new Float32Array(nIn * nOut), null, 0, null, null, null, null, 0, 0, null, 0, 0);
+      out.push(h, delta, gW, gb, dx, noBias);
+    }
+    for (const type of [0, 1, 2]) {
+      const p = p0.slice(), m = m0.slice(), v = v0.slice();
+      for (let t = 1; t <= 2; t++) addon!.optimizerStep!(type, len, p, g, m, type ? v : null, 0.01, 0.9, type === 0, 0.9, 0.999, 1e-8, 1e-3, false, t);
+      out.push(p, m, v);
+    }
+    return out;
+  };
+  const one = run(1);
+  const two = run(2);
+  addon!.setThreads(initial ?? 1);
+  one.forEach((a, i) => {
+    const bitsA = new Int32Array(a.buffer, a.byteOffset, a.length);
+    const bitsB = new Int32Array(two[i].buffer, two[i].byteOffset, two[i].length);
+    const at = bitsA.findIndex((u, j) => u !== bitsB[j]);
+    assert.equal(at, -1, `array ${i}: ${a[at]} on one thread, ${two[i][at]} on two at ${at}`);
+  });
+  // The activations were applied (relu's outputs are >= 0 and tanh's in [-1, 1], both with some inside), so the
+  // arrays compared are the kernels' outputs.
+  assert.ok(one[0].every((u) => u >= 0) && one[0].some((u) => u > 0));
+  assert.ok(one[6].every((u) => Math.abs(u) <= 1) && one[6].some((u) => Math.abs(u) < 0.5 && u !== 0));
+});
