@@ -36,7 +36,7 @@
  * Exports: STUDY_MODULE, PAPER_TEST_ACCURACY, PAPER_FACTS, QSTAR_PAPER, L2_GRID, SentimentSettings,
  * SentimentJobArgs, SentimentJobResult, BowBaseline, bowBaseline, wordGroups, WordGroups, sentimentJob,
  * runSentimentJobs, timeConstant, linearisedLogits, wordProjections, orientSlowMode, groupMeans, valenceCorrelation,
- * estimatedJobSeconds, estimatedRunSeconds, byKind, NetworkNumbers, networkNumbers, seedSummaries, the figure builders
+ * estimatedJobSeconds, estimatedRunSeconds, packedSeconds, byKind, NetworkNumbers, networkNumbers, seedSummaries, the figure builders
  * (accuracyFigure, pcaVarianceFigure, fixedPointFigure, spectrumFigure, wordProjectionFigure) and reproductionRows.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -165,6 +165,8 @@ export interface SentimentJobResult {
   linearised: { accuracy: number; agreement: number; reviews: number } | null;
   meanTokens: number;
   wallSeconds: number;
+  /** Process CPU seconds of the job (its worker runs one BLAS thread, so about its wall time on an idle core). */
+  cpuSeconds: number;
 }
 
 function checkSettings(s: SentimentSettings): void {
@@ -265,6 +267,7 @@ export function linearisedLogits(o: {
 export async function sentimentJob(args: SentimentJobArgs, ctx?: Pick<JobContext, 'progress'>): Promise<SentimentJobResult> {
   await initBackend({ print: false });
   const start = Date.now();
+  const cpuStart = process.cpuUsage();
   const s = args.settings;
   checkSettings(s);
   const seed = checkInteger('seed', args.seed, 0, 0xffffffff);
@@ -368,6 +371,7 @@ export async function sentimentJob(args: SentimentJobArgs, ctx?: Pick<JobContext
         topEigenvalue: stats.topEigenvalue, logits, rightAlignment: stats.rightAlignment, pc, finalPc: finals, finalLabels: Array.from(analysis.labels),
       },
       centre, wordProjection, linearised, meanTokens: tokens / train.count, wallSeconds: (Date.now() - start) / 1000,
+      cpuSeconds: ((u) => (u.user + u.system) / 1e6)(process.cpuUsage(cpuStart)),
     };
   } finally {
     model.dispose();
@@ -503,7 +507,8 @@ export function estimatedJobSeconds(kind: CellKind, s: SentimentSettings, meanTo
   checkSettings(s);
   checkNumber('meanTokens', meanTokens, 1);
   // CPU seconds per token of a training step (forward and backward), measured as process CPU time
-  // (2026-12-06: GRU 25e-6 and LSTM 55e-6 in session 3; LSTM 35e-6 over 6 epochs at load 2-3 in session 4).
+  // (2026-12-06, session 3; an LSTM epoch on 25,000 reviews of 134 tokens took 150 CPU s at load 10-15 in session 4,
+  // 43e-6 per token, so the LSTM figure errs long).
   const perToken: Record<CellKind, number> = { vanilla: 10e-6, ugrnn: 22e-6, gru: 25e-6, lstm: 55e-6 };
   const scale = (s.units / 64) ** 2;
   const tokens = Math.min(meanTokens, s.maxLength);
@@ -519,11 +524,19 @@ export function estimatedJobSeconds(kind: CellKind, s: SentimentSettings, meanTo
  */
 export function estimatedRunSeconds(o: { jobs: readonly Pick<SentimentJobArgs, 'kind' | 'settings'>[]; meanTokens: number; workers: number }): number {
   if (!Array.isArray(o.jobs) || o.jobs.length === 0) throw new ArgumentError('jobs', 'a non-empty list of { kind, settings }', o.jobs);
-  const workers = checkInteger('workers', o.workers, 1);
-  const jobs = o.jobs.map((j) => estimatedJobSeconds(j.kind, j.settings, o.meanTokens)).sort((a, b) => b - a);
+  return packedSeconds(o.jobs.map((j) => estimatedJobSeconds(j.kind, j.settings, o.meanTokens)), o.workers) + 60;
+}
+
+/**
+ * Wall seconds of jobs of the given durations on `workers` idle cores, each
+ * job to the least-loaded worker, longest first (as runSentimentJobs sends them).
+ */
+export function packedSeconds(seconds: readonly number[], workers: number): number {
+  checkInteger('workers', workers, 1);
+  const jobs = seconds.map((x, i) => checkNumber(`seconds[${i}]`, x, 0)).sort((a, b) => b - a);
   const load = new Array(workers).fill(0);
   for (const j of jobs) load[load.indexOf(Math.min(...load))] += j;
-  return Math.max(...load) + 60;
+  return Math.max(...load);
 }
 
 // ---------------------------------------------------------------------------

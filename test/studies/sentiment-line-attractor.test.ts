@@ -185,6 +185,10 @@ test('the run estimate: jobs to two workers longest first, plus the baseline', (
   for (const c of costs) load[load[0] <= load[1] ? 0 : 1] += c;
   assert.ok(Math.abs(estimatedRunSeconds({ jobs, meanTokens: 80, workers: 2 }) - (Math.max(...load) + 60)) < 1e-9);
   assert.ok(Math.abs(estimatedRunSeconds({ jobs, meanTokens: 80, workers: 1 }) - (gru + lstm4 + gru + lstm2 + 60)) < 1e-9);
+  // Given shortest first, the longest still goes first: {lstm4} and {gru, gru}, not {gru, lstm4} and {gru}.
+  assert.ok(lstm4 > gru);
+  const threeJobs = [{ kind: 'gru' as const, settings: s }, { kind: 'gru' as const, settings: s }, { kind: 'lstm' as const, settings: { ...s, epochs: 4 } }];
+  assert.ok(Math.abs(estimatedRunSeconds({ jobs: threeJobs, meanTokens: 80, workers: 2 }) - (Math.max(lstm4, 2 * gru) + 60)) < 1e-9);
   assert.throws(() => estimatedRunSeconds({ jobs: [], meanTokens: 80, workers: 2 }), /jobs/);
 });
 
