@@ -13,7 +13,8 @@
  *   balance index   IB = mean_mu(u . x_mu) / mean_mu(|u| . x_mu)    (net over total input; small = balanced)
  * Maximal margins:
  *   input   canonical  min 1/2 |w|^2 + L tau  s.t. y_mu (w . x_mu - theta) >= 1 - tau, tau >= 0, signs;
- *           kappa_in = 1/|w| (theta free; the authors add |w| <= Gamma theta, not imposed here)
+ *           kappa_in = 1/|w|; theta >= 0 with sign constraints (free without them); the authors also
+ *           impose |w| <= Gamma theta, not imposed here
  *   output  threshold units  max kappa  s.t. y_mu (u . x_mu - 1) >= kappa, |u| <= Gamma, signs.
  *           For fixed kappa, F(kappa) = min 1/2 |u|^2 + L tau s.t. y_mu u . x_mu >= kappa + y_mu - tau
  *           is convex and nondecreasing in kappa with dF/dkappa = sum of the multipliers; kappa_out is
@@ -141,6 +142,11 @@ export function perceptronSolution(patterns: PerceptronPatterns, weights: ArrayL
 }
 
 export interface MarginOptions {
+  /**
+   * The canonical threshold of the input-margin problem: 'positive' (theta >= 0, the default when any weight
+   * is sign-constrained, as the authors' code) or 'free' (the default for unconstrained weights: Cover's problem).
+   */
+  threshold?: 'positive' | 'free';
   /** Weight of the slack tau (default 1e8). */
   penalty?: number;
   /** The interior-point tolerance (default 1e-9). */
@@ -165,6 +171,7 @@ function constraintRows(p: PerceptronPatterns, extra: number[][]): Float64Array 
  */
 export function maxInputMargin(patterns: PerceptronPatterns, options: MarginOptions = {}): PerceptronSolution {
   checkPatterns(patterns);
+  if (options.threshold !== undefined) checkOneOf('threshold', options.threshold, ['positive', 'free']);
   const L = checkNumber('penalty', options.penalty ?? 1e8, Number.MIN_VALUE, 1e150);
   const { N, P, labels } = patterns;
   const n = N + 2; // w, theta, tau
@@ -175,6 +182,10 @@ export function maxInputMargin(patterns: PerceptronPatterns, options: MarginOpti
   q[N + 1] = L;
   const signs = new Int8Array(n);
   signs.set(patterns.signs);
+  // a neuron's threshold is positive: theta >= 0 whenever the weights obey Dale's law (as the authors' code
+  // imposes); with nonnegative inputs a negative threshold would let an all-inhibitory cell fire at rest
+  const constrained = patterns.signs.some((v) => v !== 0);
+  signs[N] = (options.threshold ?? (constrained ? 'positive' : 'free')) === 'positive' ? 1 : 0;
   signs[N + 1] = 1;
   const sol = quadraticProgram({ n, P: Pd, q, G, h: new Float64Array(P).fill(1), signs }, { tolerance: options.tolerance ?? 1e-9 });
   const theta = sol.x[N];

@@ -43,7 +43,7 @@ const entries: FuzzEntry[] = [
     targets: [{ path: [0, 'N'], kind: 'count', names: ['N'] }, { path: [0, 'P'], kind: 'count', names: ['P'] }, { path: [0, 'fExc'], kind: 'number', names: ['fExc'] }, { path: [0, 'inputs'], kind: 'enum', names: ['inputs'] }, { path: [0, 'seed'], kind: 'count', names: ['seed'] }],
   },
   { name: 'perceptronSolution', valid: () => [patterns(), [1, 1, 1, -1, -1, -1]], targets: [pt('X'), pt('labels'), { path: [1], kind: 'numbers', sized: true, names: ['weights'] }] },
-  { name: 'maxInputMargin', valid: () => [patterns(), { penalty: 1e5 }], targets: [pt('X'), pt('labels'), pt('signs'), { path: [1, 'penalty'], kind: 'number', names: ['penalty'] }, { path: [1, 'tolerance'], kind: 'number', names: ['tolerance'] }] },
+  { name: 'maxInputMargin', valid: () => [patterns(), { penalty: 1e5 }], targets: [pt('X'), pt('labels'), pt('signs'), { path: [1, 'threshold'], kind: 'enum', names: ['threshold'] }, { path: [1, 'penalty'], kind: 'number', names: ['penalty'] }, { path: [1, 'tolerance'], kind: 'number', names: ['tolerance'] }] },
   { name: 'maxOutputMargin', valid: () => [patterns(), { gamma: 2 }], targets: [pt('X'), pt('signs'), { path: [1, 'gamma'], kind: 'number', names: ['gamma'] }, { path: [1, 'penalty'], kind: 'number', names: ['penalty'] }] },
   {
     name: 'separableFraction', valid: () => [{ N: 5, P: 4, trials: 2, seed: 1 }],

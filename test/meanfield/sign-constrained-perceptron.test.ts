@@ -208,3 +208,16 @@ test('randomPatterns: signs split at round(fExc N), coding levels per type, labe
   assert.throws(() => maxInputMargin({ ...p, labels: new Int8Array(200) }), (err: unknown) => err instanceof ArgumentError && err.argument === 'patterns.labels');
   assert.throws(() => maxOutputMargin(p, { gamma: -1 }), (err: unknown) => err instanceof ArgumentError && err.argument === 'gamma');
 });
+
+test('the threshold is kept >= 0 under sign constraints (free for unconstrained weights, or on request)', () => {
+  // one inhibitory afferent: silent input -> +1, active input -> -1 needs theta < 0 (fire at rest), so no
+  // sign-constrained solution with a positive threshold; with a free threshold w = -2, theta = -1 separates
+  const p: PerceptronPatterns = { N: 1, P: 2, X: Float64Array.of(0, 1), labels: Int8Array.of(1, -1), signs: Int8Array.of(-1) };
+  const pos = maxInputMargin(p);
+  assert.equal(pos.separable, false);
+  assert.ok(pos.threshold >= -1e-9);
+  const free = maxInputMargin(p, { threshold: 'free' });
+  assert.equal(free.separable, true);
+  assert.ok(Math.abs(free.threshold - -1) < 1e-6, `theta ${free.threshold}`);
+  assert.throws(() => maxInputMargin(p, { threshold: 'up' as 'free' }), (e: unknown) => e instanceof ArgumentError && e.argument === 'threshold');
+});
