@@ -95,6 +95,35 @@ test('the fused product equals the tensor path on random dense networks (every a
   assert.equal(tf.memory().numTensors, before, 'tensor count grew');
 });
 
+test('wider layers than the random networks\' equal the tensor path (outputs of 3 to 33 units, hidden widths 8 to 21, 13 rows)', { skip: !nativeAddon()?.hvpDense && 'add-on without hvpDense' }, () => {
+  // Widths past the vector lengths of the add-on's element-wise loops (8) and outputs wider than a classifier's,
+  // both losses, one hidden layer and two.
+  const rng = new Rng(77);
+  for (const [hidden, out, loss] of [[[21], 10, 'cross-entropy'], [[21], 16, 'mse'], [[21], 17, 'cross-entropy'], [[9, 21], 3, 'mse'], [[21, 8], 33, 'mse']] as const) {
+    const layers: LayerSpec[] = [];
+    for (const h of hidden) layers.push({ kind: 'dense', units: h }, { kind: 'activation', activation: 'tanh' });
+    layers.push({ kind: 'dense', units: out });
+    const net = new Network({ inputShape: [6], layers, seed: 3, loss });
+    setParameters(net, flattenParameters(net).map((t) => 1.5 * t + 0.3 * rng.normal()));
+    const rows = 13;
+    const x = tf.tensor(rng.normalArray(rows * 6, 0, 1, 'float32') as Float32Array, [rows, 6]);
+    const y = loss === 'mse'
+      ? tf.tensor(rng.normalArray(rows * out, 0, 1, 'float32') as Float32Array, [rows, out])
+      : tf.tensor1d(Array.from({ length: rows }, (_, i) => i % out), 'int32');
+    const fused = new Curvature(net, { x, y });
+    const reference = new Curvature(net, { x, y }, { fused: false });
+    const v = rng.normalArray(fused.dim, 0, 1, 'float64') as Float64Array;
+    for (const kind of ['hessian', 'gauss-newton', 'residual'] as const) {
+      const e = relErr(fused.product(v, kind), reference.product(v, kind));
+      assert.ok(e < (kind === 'residual' ? 1e-4 : 2e-5), `hidden ${hidden} output ${out} ${loss} ${kind}: relative difference ${e}`);
+    }
+    fused.dispose();
+    reference.dispose();
+    tf.dispose([x, y]);
+    net.dispose();
+  }
+});
+
 test('the fused plan covers dense chains only; other networks keep the tensor path', () => {
   const dense = (units: number): LayerSpec => ({ kind: 'dense', units });
   const act = (a: 'relu' | 'tanh'): LayerSpec => ({ kind: 'activation', activation: a });
