@@ -141,6 +141,7 @@ export const table: Table = {
     JobFailedError: 'class: an error type the library throws, not given user input',
     BACKEND_ORDER: 'constant: the list of backends',
     FLOAT32_MAX: 'constant: the largest float32',
+    SYM_EIG_NATIVE_MIN: 'constant: the row count from which symEig calls LAPACK (symEig is fuzzed)',
     NATIVE_ADDON_PATH: 'constant: a path',
     POOL_WORKER_ENTRY: 'constant: a path',
     PROJECT_ROOT: 'constant: a path',
