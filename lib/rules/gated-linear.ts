@@ -357,6 +357,7 @@ export function glnNorm(beta: Float64Array, gates: Gates, norm: GlnNorm): number
   const { units: H, dim: d } = gates;
   const C = 1 << gates.hyperplanes;
   if (!(beta instanceof Float64Array) || beta.length !== H * C * d) throw new ArgumentError('beta', `a Float64Array of units x contexts x d = ${H * C * d} values`, beta);
+  checkFinite('beta', beta);
   let total = 0;
   if (norm === 'l2') { for (const b of beta) total += b * b; return Math.sqrt(total); }
   if (norm === 'group') {
