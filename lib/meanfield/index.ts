@@ -5,7 +5,8 @@
  * two-site cavity theory of its cross-covariances, which gives the
  * participation-ratio dimension of its activity against g; the replica capacity alpha_c and balanced
  * capacity alpha_b of sign-constrained perceptrons, and those perceptrons at finite N (max-margin
- * solutions on lib/core's quadraticProgram, the noisy balancing learning rule, noise error rates).
+ * solutions on lib/core's quadraticProgram, the noisy balancing learning rule, noise error rates), and
+ * attractor-memory networks built from them (one perceptron solve per unit; basins and stability under noise).
  *
  * Layering: meanfield imports core and circuits (the nonlinearity table).
  *
@@ -24,3 +25,5 @@ export {
   balancedPerceptronLearning, capacityFromSeparability, maxInputMargin, maxOutputMargin, noiseErrorRate, perceptronSolution, randomPatterns, separableFraction,
 } from './sign-constrained-perceptron';
 export type { LearningOptions, LearningRecord, MarginOptions, PerceptronPatterns, PerceptronSolution, RandomPatternOptions } from './sign-constrained-perceptron';
+export { buildMemoryNetwork, distortMemory, memoryFieldMargins, randomMemories, retrievalFraction, runMemoryDynamics } from './attractor-memory';
+export type { BuildOptions, DynamicsOptions, DynamicsRun, MemoryNetwork, MemoryOptions, MemoryPatterns, RetrievalOptions } from './attractor-memory';

@@ -1,6 +1,7 @@
 /** Fuzz table of lib/meanfield (see harness.ts). The DMFT runs are small: g 1.5, lags to 20, a coarse table. */
 import type { FuzzEntry, Table } from './harness';
-import { randomPatterns, stationaryDmft } from '../../lib/meanfield';
+import { Rng } from '../../lib/core';
+import { buildMemoryNetwork, randomPatterns, stationaryDmft, type MemoryPatterns } from '../../lib/meanfield';
 
 const dmftOptions = () => ({ g: 1.5, tMax: 20, lagStep: 0.5, tableNodes: 64, quadrature: { dz: 0.1, zMax: 7 } });
 const sq = (x: number) => x * x;
@@ -10,6 +11,10 @@ const dmft = () => (solved ??= stationaryDmft(dmftOptions()));
 
 /** A small sign-constrained perceptron problem (N = 6, P = 3) for the max-margin and learning entries. */
 const patterns = () => randomPatterns({ N: 6, P: 3, fExc: 0.5, pOut: 0.5, seed: 1 });
+/** Two hand-made memories of 4 units (3 E, 1 I) in which every unit is on in one and off in the other. */
+const memories = (): MemoryPatterns => ({ N: 4, P: 2, X: Uint8Array.from([1, 0, 1, 0, 0, 1, 0, 1]), signs: Int8Array.from([1, 1, 1, -1]), fActExc: 0.5, fActInh: 0.5 });
+const memoryNet = () => buildMemoryNetwork(memories(), { kind: 'unbalanced', progress: false });
+const mt = (field: string, kind: 'numbers' | 'count' | 'number' = 'numbers', sized = true) => ({ path: [0, field], kind, sized, names: ['memories'] });
 const pt = (field: string, kind: 'numbers' | 'count' = 'numbers', sized = true) => ({ path: [0, field], kind, sized, names: ['patterns'] });
 
 const entries: FuzzEntry[] = [
@@ -54,6 +59,27 @@ const entries: FuzzEntry[] = [
   {
     name: 'balancedPerceptronLearning', valid: () => [patterns(), { cycles: 3, seed: 1 }],
     targets: [pt('X'), pt('labels'), { path: [1, 'cycles'], kind: 'count', names: ['cycles'] }, { path: [1, 'sigmaOut'], kind: 'number', names: ['sigmaOut'] }, { path: [1, 'rate'], kind: 'number', names: ['rate'] }, { path: [1, 'decay'], kind: 'number', names: ['decay'] }],
+  },
+  {
+    name: 'randomMemories', valid: () => [{ N: 6, P: 3, seed: 2 }],
+    targets: [{ path: [0, 'N'], kind: 'count', names: ['N'] }, { path: [0, 'P'], kind: 'count', names: ['P'] }, { path: [0, 'fExc'], kind: 'number', names: ['fExc'] }, { path: [0, 'fActInh'], kind: 'number', names: ['fActInh'] }, { path: [0, 'seed'], kind: 'count', names: ['seed'] }],
+  },
+  {
+    name: 'buildMemoryNetwork', valid: () => [memories(), { kind: 'unbalanced', progress: false }],
+    targets: [mt('X'), mt('signs'), mt('fActExc', 'number', false), { path: [1, 'kind'], kind: 'enum', names: ['kind'] }, { path: [1, 'gamma'], kind: 'number', names: ['gamma'] }, { path: [1, 'penalty'], kind: 'number', names: ['penalty'] }],
+  },
+  {
+    name: 'memoryFieldMargins', valid: () => [memoryNet(), memories(), 1],
+    targets: [{ path: [0, 'J'], kind: 'numbers', sized: true, names: ['network'] }, { path: [1, 'X'], kind: 'numbers', sized: true, names: ['memories'] }, { path: [2], kind: 'count', names: ['mu'] }],
+  },
+  { name: 'distortMemory', valid: () => [memories(), 0, 0.2, new Rng(1)], targets: [mt('X'), { path: [1], kind: 'count', names: ['mu'] }, { path: [2], kind: 'number', names: ['p'] }] },
+  {
+    name: 'runMemoryDynamics', valid: () => [memoryNet(), [1, 0, 1, 0], { sigma: 0.1, sweeps: 3, seed: 1 }],
+    targets: [{ path: [0, 'J'], kind: 'numbers', sized: true, names: ['network'] }, { path: [1], kind: 'numbers', sized: true, names: ['start'] }, { path: [2, 'sigma'], kind: 'number', names: ['sigma'] }, { path: [2, 'sweeps'], kind: 'count', names: ['sweeps'] }, { path: [2, 'escapeDistance'], kind: 'number', names: ['escapeDistance'] }],
+  },
+  {
+    name: 'retrievalFraction', valid: () => [memoryNet(), memories(), { distortion: 0.2, sigma: 0.1, sweeps: 3, escapeDistance: 0.5, repeats: 2, seed: 1 }],
+    targets: [{ path: [0, 'J'], kind: 'numbers', sized: true, names: ['network'] }, { path: [1, 'X'], kind: 'numbers', sized: true, names: ['memories'] }, { path: [2, 'distortion'], kind: 'number', names: ['distortion'] }, { path: [2, 'sweeps'], kind: 'count', names: ['sweeps'] }, { path: [2, 'memories'], kind: 'count', names: ['memories'] }, { path: [2, 'retrievedDistance'], kind: 'number', names: ['retrievedDistance'] }],
   },
 ];
 
