@@ -5,8 +5,9 @@
  * PNAS 114:E9366, 2017, arXiv 1705.01502; authors' code ranr01/Rubin2017Balanced).
  * The maths is in lib/meanfield (perceptron-capacity.ts: replica capacity alpha_c and balanced
  * capacity alpha_b; sign-constrained-perceptron.ts: max-margin solutions on lib/core's
- * quadraticProgram, the noisy learning rule, noise error rates). This file holds the pool jobs, the
- * figures and the table.
+ * quadraticProgram, the noisy learning rule, noise error rates; attractor-memory.ts: networks built from one
+ * perceptron solve per unit, their dynamics and retrieval). This file holds the pool jobs, the figures and
+ * the table.
  *
  *   separable fraction   share of random problems a sign-constrained perceptron separates
  *   finite-N capacity    load where that share crosses 1/2 (linear interpolation)
@@ -14,15 +15,17 @@
  *
  * Jobs (`{ module: STUDY_MODULE, export, args }`): capacityJob (separable fractions on a load grid),
  * marginJob (max kappa_out and max kappa_in solutions at one load, their margins, balance and noise
- * error rates), learningJob (the authors' noisy perceptron rule).
+ * error rates), learningJob (the authors' noisy perceptron rule), memoryJob (one attractor network of one
+ * kind on one memory set: its units' margins and balance, basins from distorted starts, stability under
+ * output noise).
  * Exports: STUDY_MODULE, PAPER_SETTINGS, the jobs and their types, estimatedRunSeconds, capacityFigure,
- * coverFigure, marginFigure, learningFigure, noiseFigure, reproductionRows.
+ * coverFigure, marginFigure, learningFigure, noiseFigure, memoryBasinFigure, memoryNoiseFigure, reproductionRows.
  */
 import { checkInteger, median } from '../core';
 import { Figure, LineSeries, line } from '../plot';
 import {
-  balancedPerceptronLearning, capacityFromSeparability, maxInputMargin, maxOutputMargin, noiseErrorRate, randomPatterns, separableFraction,
-  type LearningRecord,
+  balancedPerceptronLearning, buildMemoryNetwork, capacityFromSeparability, maxInputMargin, maxOutputMargin, noiseErrorRate, randomMemories,
+  randomPatterns, retrievalFraction, separableFraction, type LearningRecord,
 } from '../meanfield';
 
 /** The module path the pool loads for this study's jobs. */
@@ -33,12 +36,17 @@ export const STUDY_MODULE = 'lib/studies/robust-balanced-selectivity';
  * p_out = 0.1 (Theory/Solution_to_SP_equations.ipynb); Fig 3 f_exc = 0.8, Gamma = 1, phi = sqrt 2, p_out = 0.1,
  * N = 2000 (same notebook); learning N = 3000, P = 900, f_exc = 0.8, f_in = 0.5, p_out = 0.5, sigma_out = 0.15,
  * sigma_in = 0.1, rho = 0.1 / N, eps = 5e-7, 10^4 cycles (PerceptronLearning/balanced_perceptron_learning.jl).
+ * memory networks N = 2000, alpha = 0.25, 80% E units, coding levels 0.3 (E) / 0.15 (I), Gamma = 10 for the
+ * max kappa_out weights; stability under output noise: 500 sweeps, escape at distance 0.1, 100 memories x 10
+ * networks; basins: noiseless, at most 50 sweeps, escape 0.15, exact return, distortion 0.02-0.29, 10 starts x 10
+ * memories x 10 networks (Recurrent/Associative_Memeory_simulations.ipynb).
  * Headline: alpha_c = 1 at p_out = 1/2 with sign constraints (half of Cover's 2).
  */
 export const PAPER_SETTINGS = {
   capacityFigure: { phi: Math.SQRT1_2, pOut: 0.1 },
   marginFigure: { fExc: 0.8, gamma: 1, phi: Math.SQRT2, pOut: 0.1, N: 2000 },
   learning: { N: 3000, P: 900, fExc: 0.8, fIn: 0.5, pOut: 0.5, sigmaOut: 0.15, sigmaIn: 0.1, rateTimesN: 0.1, decay: 5e-7, cycles: 10000 },
+  memory: { N: 2000, alpha: 0.25, fExc: 0.8, fActExc: 0.3, fActInh: 0.15, gamma: 10, sweeps: 500, stabilityEscape: 0.1, basinSweeps: 50, basinEscape: 0.15, networks: 10 },
 } as const;
 
 export interface CapacityJobArgs {
@@ -129,6 +137,66 @@ export async function learningJob(a: LearningJobArgs): Promise<LearningJobResult
   return { ...a, records: run.records };
 }
 
+export interface MemoryJobArgs {
+  N: number;
+  alpha: number;
+  fExc: number;
+  fActExc: number;
+  fActInh: number;
+  kind: 'balanced' | 'unbalanced';
+  /** Norm bound of the balanced (max kappa_out) weights, threshold units. */
+  gamma: number;
+  /** Basins: distortion levels p, starts per memory, and the output noise levels they run at (0: the authors' test). */
+  distortions: number[];
+  basinRepeats: number;
+  basinSigmas: number[];
+  /** Stability: output-noise levels, memories tested (one start each, at the memory), sweeps. */
+  sigmas: number[];
+  stabilityMemories: number;
+  sweeps: number;
+  seed: number;
+}
+
+export interface MemoryJobResult extends MemoryJobArgs {
+  P: number;
+  memoriesFixed: boolean;
+  /** Medians over units: output margin, input margin, balance index, |J_i|; units with kappa_out <= 1 (no margin beyond the threshold's). */
+  kappaOut: number;
+  kappaIn: number;
+  balanceIndex: number;
+  norm: number;
+  unitsAtMostOne: number;
+  /** basins[s][k]: retrieval at basinSigmas[s], distortions[k]; initial distance measured. */
+  basins: { fraction: number; initialDistance: number }[][];
+  /** stability[k]: share of memories still within distance 0.1 after `sweeps` sweeps at sigmas[k]. */
+  stability: number[];
+}
+
+/**
+ * One network of one kind on the memories of `seed` (the same memories for both kinds): basins (at most 50
+ * sweeps, escape at distance 0.15; retrieved = exact return without noise, within 0.05 with noise; seeds
+ * seed + 1000 + 100000 s) and stability (escape and retrieved at 0.1; seeds seed + 2000).
+ */
+export async function memoryJob(a: MemoryJobArgs): Promise<MemoryJobResult> {
+  const P = Math.max(1, Math.round(a.alpha * a.N));
+  const mem = randomMemories({ N: a.N, P, fExc: a.fExc, fActExc: a.fActExc, fActInh: a.fActInh, seed: a.seed });
+  const net = buildMemoryNetwork(mem, { kind: a.kind, gamma: a.gamma, progress: false });
+  const norms = Array.from({ length: a.N }, (_, i) => {
+    let s = 0;
+    for (let j = 0; j < a.N; j++) s += net.J[i * a.N + j] ** 2;
+    return Math.sqrt(s);
+  });
+  const basins = a.basinSigmas.map((sg, s) => a.distortions.map((p) => {
+    const r = retrievalFraction(net, mem, { distortion: p, sigma: sg, sweeps: 50, escapeDistance: 0.15, retrievedDistance: sg > 0 ? 0.05 : 0, repeats: a.basinRepeats, seed: a.seed + 1000 + 100000 * s });
+    return { fraction: r.fraction, initialDistance: r.initialDistance };
+  }));
+  const stability = a.sigmas.map((sg) => retrievalFraction(net, mem, { sigma: sg, sweeps: a.sweeps, escapeDistance: 0.1, retrievedDistance: 0.1, memories: Math.min(P, a.stabilityMemories), seed: a.seed + 2000 }).fraction);
+  return {
+    ...a, P, memoriesFixed: net.memoriesFixed, kappaOut: median(Array.from(net.kappaOut)), kappaIn: median(Array.from(net.kappaIn)),
+    balanceIndex: median(Array.from(net.balanceIndex)), norm: median(norms), unitsAtMostOne: net.kappaOut.filter((k) => k <= 1 + 1e-9).length, basins, stability,
+  };
+}
+
 /**
  * Estimated wall time: one max-margin QP costs about c (P N^2 + N^3) flops-equivalents with c calibrated on
  * this machine (20 interior-point iterations, about 2e8 effective flop/s in the JavaScript parts);
@@ -204,8 +272,39 @@ export function noiseFigure(runs: readonly MarginJobResult[], alpha: number, kin
   ], { title: `${kind === 'outputNoise' ? 'Output' : 'Input'} noise at alpha = ${alpha} (N = ${rs[0].N})`, xLabel: kind === 'outputNoise' ? 'sigma_out (threshold units)' : 'sigma_in (per input)', yLabel: 'error probability' });
 }
 
+const kindName = { balanced: 'balanced (max kappa_out)', unbalanced: 'unbalanced (max kappa_in)' } as const;
+
+/** Retrieval from distorted starts against the measured initial distance, one line per kind and noise level (means over networks). */
+export function memoryBasinFigure(runs: readonly MemoryJobResult[]): Figure {
+  const series: LineSeries[] = [];
+  for (const kind of ['balanced', 'unbalanced'] as const) {
+    const rs = runs.filter((r) => r.kind === kind);
+    if (!rs.length) continue;
+    rs[0].basinSigmas.forEach((sg, s) => {
+      const mean = (f: (r: MemoryJobResult) => number) => rs.reduce((acc, r) => acc + f(r), 0) / rs.length;
+      series.push({
+        x: rs[0].distortions.map((_, k) => mean((r) => r.basins[s][k].initialDistance)),
+        y: rs[0].distortions.map((_, k) => mean((r) => r.basins[s][k].fraction)),
+        name: `${kindName[kind]}, sigma_out ${sg}${sg > 0 ? ' (ends within 0.05)' : ' (exact return)'}`, mode: 'lines+markers', dash: sg > 0 ? 'dash' : undefined,
+      });
+    });
+  }
+  return line(series, { title: `Basins: retrieval from distorted memories (N = ${runs[0].N}, alpha = ${runs[0].alpha})`, xLabel: 'initial distance (fraction of units differing)', yLabel: 'fraction retrieved' });
+}
+
+/** The share of memories kept for `sweeps` sweeps against output noise, one line per kind (mean over networks). */
+export function memoryNoiseFigure(runs: readonly MemoryJobResult[]): Figure {
+  const series: LineSeries[] = [];
+  for (const kind of ['balanced', 'unbalanced'] as const) {
+    const rs = runs.filter((r) => r.kind === kind);
+    if (!rs.length) continue;
+    series.push({ x: rs[0].sigmas, y: rs[0].sigmas.map((_, k) => rs.reduce((acc, r) => acc + r.stability[k], 0) / rs.length), name: kindName[kind], mode: 'lines+markers' });
+  }
+  return line(series, { title: `Memories kept under output noise (${runs[0].sweeps} sweeps, N = ${runs[0].N})`, xLabel: 'output noise sigma_out (threshold units)', yLabel: 'fraction of memories within distance 0.1', logX: true });
+}
+
 /** The paper's claims against this run's numbers. */
-export function reproductionRows(r: { capacityHalf: string; cover: string; constrained: string; balance: string; learning: string; noise: string; memory: string }): Record<string, string>[] {
+export function reproductionRows(r: { capacityHalf: string; cover: string; constrained: string; balance: string; learning: string; noise: string; memory: string; basins: string }): Record<string, string>[] {
   return [
     { quantity: 'capacity with sign constraints, p_out = 1/2', paper: 'alpha_c = 1 (half of Cover\'s 2)', measured: r.capacityHalf },
     { quantity: 'capacity without sign constraints', paper: "Cover's 2", measured: r.cover },
@@ -214,5 +313,6 @@ export function reproductionRows(r: { capacityHalf: string; cover: string; const
     { quantity: 'learning with output noise (Fig 5)', paper: 'weights grow and balance (IB falls) with output noise', measured: r.learning },
     { quantity: 'robustness to noise', paper: 'balanced solutions robust to output noise', measured: r.noise },
     { quantity: 'attractor memory from balanced perceptrons', paper: 'balanced networks keep memories under output noise', measured: r.memory },
+    { quantity: 'attractor basins (noiseless, distorted starts)', paper: 'measured in the authors\' code (max kappa_in against max kappa_out networks)', measured: r.basins },
   ];
 }

@@ -5,10 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { balancedPerceptronLearning, capacityFromSeparability, maxInputMargin, maxOutputMargin, noiseErrorRate, randomPatterns, separableFraction } from '../../lib/meanfield';
+import { median } from '../../lib/core';
 import {
-  capacityFigure, capacityJob, estimatedRunSeconds, learningFigure, learningJob, marginFigure, marginJob, noiseFigure, reproductionRows,
-  type LearningJobResult, type MarginJobResult, type SolutionSummary,
+  balancedPerceptronLearning, buildMemoryNetwork, capacityFromSeparability, maxInputMargin, maxOutputMargin, noiseErrorRate, randomMemories, randomPatterns,
+  retrievalFraction, separableFraction,
+} from '../../lib/meanfield';
+import {
+  capacityFigure, capacityJob, estimatedRunSeconds, learningFigure, learningJob, marginFigure, marginJob, memoryBasinFigure, memoryJob, memoryNoiseFigure,
+  noiseFigure, reproductionRows, type LearningJobResult, type MarginJobResult, type MemoryJobResult, type SolutionSummary,
 } from '../../lib/studies/robust-balanced-selectivity';
 
 type Trace = { x: number[]; y: number[]; name?: string };
@@ -86,7 +90,40 @@ test('capacityFigure: theory lines as given, one marker series per N holding the
 test('estimatedRunSeconds and reproductionRows by hand', () => {
   // one QP of N = 100, P = 100: 20 (1e6 + 1e6) / 2e8 = 0.2 s; learning 2 * 100 * 10 * 1000 / 5e8 = 0.004 s; two workers halve it
   assert.ok(Math.abs(estimatedRunSeconds({ qps: [{ N: 100, P: 100, count: 1 }], learning: [{ N: 100, P: 10, cycles: 1000 }], workers: 2 }) - 0.102) < 1e-12);
-  const rows = reproductionRows({ capacityHalf: 'a', cover: 'b', constrained: 'c', balance: 'd', learning: 'e', noise: 'f', memory: 'g' });
-  assert.deepEqual(rows.map((r) => r.measured), ['a', 'b', 'c', 'd', 'e', 'f', 'g']);
+  const rows = reproductionRows({ capacityHalf: 'a', cover: 'b', constrained: 'c', balance: 'd', learning: 'e', noise: 'f', memory: 'g', basins: 'h' });
+  assert.deepEqual(rows.map((r) => r.measured), ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']);
   assert.ok(rows[0].paper.includes('1'));
+});
+
+test('memoryJob: buildMemoryNetwork on randomMemories(seed) and retrievalFraction with its documented settings and seeds', async () => {
+  const a = { N: 24, alpha: 0.25, fExc: 0.8, fActExc: 0.3, fActInh: 0.3, kind: 'unbalanced' as const, gamma: 5, distortions: [0, 0.2], basinRepeats: 2, basinSigmas: [0, 0.05], sigmas: [0.1, 1], stabilityMemories: 4, sweeps: 30, seed: 6 };
+  const r = await memoryJob(a);
+  const mem = randomMemories({ N: 24, P: 6, fExc: 0.8, fActExc: 0.3, fActInh: 0.3, seed: 6 });
+  const net = buildMemoryNetwork(mem, { kind: 'unbalanced', progress: false });
+  assert.equal(r.P, 6);
+  assert.equal(r.memoriesFixed, net.memoriesFixed);
+  assert.equal(r.kappaOut, median(Array.from(net.kappaOut)));
+  const b = retrievalFraction(net, mem, { distortion: 0.2, sigma: 0.05, sweeps: 50, escapeDistance: 0.15, retrievedDistance: 0.05, repeats: 2, seed: 6 + 1000 + 100000 });
+  assert.deepEqual(r.basins[1][1], { fraction: b.fraction, initialDistance: b.initialDistance });
+  assert.equal(r.basins[0][0].initialDistance, 0);
+  assert.equal(r.stability[1], retrievalFraction(net, mem, { sigma: 1, sweeps: 30, escapeDistance: 0.1, retrievedDistance: 0.1, memories: 4, seed: 6 + 2000 }).fraction);
+});
+
+const fakeMemory = (kind: 'balanced' | 'unbalanced', seed: number, v: number): MemoryJobResult => ({
+  N: 10, alpha: 0.25, fExc: 0.8, fActExc: 0.3, fActInh: 0.15, kind, gamma: 1, distortions: [0.1, 0.2], basinRepeats: 1, basinSigmas: [0, 0.3], sigmas: [0.1, 1], stabilityMemories: 2, sweeps: 5, seed,
+  P: 2, memoriesFixed: true, kappaOut: v, kappaIn: v, balanceIndex: v, norm: v, unitsAtMostOne: 0,
+  basins: [[{ fraction: v, initialDistance: 0.1 * v }, { fraction: 2 * v, initialDistance: 0.2 * v }], [{ fraction: 3 * v, initialDistance: 0.3 }, { fraction: 4 * v, initialDistance: 0.4 }]],
+  stability: [5 * v, 6 * v],
+});
+
+test('memoryBasinFigure and memoryNoiseFigure: means over networks per kind (and per basin noise level)', () => {
+  const runs = [fakeMemory('balanced', 1, 0.1), fakeMemory('balanced', 2, 0.3), fakeMemory('unbalanced', 1, 0.05)];
+  const t = memoryBasinFigure(runs).data as Trace[];
+  assert.equal(t.length, 4); // 2 kinds x 2 noise levels
+  assert.ok(Math.abs(t[0].y[1] - 0.4) < 1e-12 && Math.abs(t[0].x[0] - 0.02) < 1e-12);
+  assert.ok(Math.abs(t[1].y[0] - 0.6) < 1e-12);
+  assert.ok(Math.abs(t[2].y[1] - 0.1) < 1e-12);
+  const n = memoryNoiseFigure(runs).data as Trace[];
+  assert.deepEqual(Array.from(n[0].x), [0.1, 1]);
+  assert.ok(Math.abs(n[0].y[1] - 1.2) < 1e-12 && Math.abs(n[1].y[0] - 0.25) < 1e-12);
 });
