@@ -7,6 +7,12 @@
  * rest inhibitory (<= 0): Dale's law, the sign belongs to the presynaptic unit. Threshold 1 for every unit:
  *   x_i <- [ h_i + sigma eta > 0 ],   h_i = sum_{j != i} J_ij x_j - 1,   eta ~ N(0, 1)      (output noise sigma)
  * Memories: P = alpha N random states, x_i^mu = 1 with probability fActExc (E units) or fActInh (I units).
+ * Small-N condition: a memory with no active E unit, or no active I unit, is redrawn (from the same seeded
+ * stream, so the draw stays deterministic). Without an active I unit a unit that is off in that memory gets no
+ * negative input, so its output margin is at most the threshold's 1, and the max-min margin of every such unit
+ * is capped at 1 by that one memory. At the paper's N = 2000 (1600 E at 0.3, 400 I at 0.15) the chance of such
+ * a memory is 0.85^400 ~ 1e-28 per memory, so the condition is automatic there; at N = 120 (24 I units) it is
+ * 0.85^24 ~ 2% per memory. The condition is applied to a type only when it has units and a coding level > 0.
  * Building: unit i is a perceptron with the N - 1 other units as inputs, the P memories as patterns and labels
  * y_mu = 2 x_i^mu - 1; one solve per unit (lib/meanfield's sign-constrained-perceptron.ts):
  *   'balanced'    max output margin kappa_out with |J_i| <= gamma (maxOutputMargin)
@@ -38,6 +44,8 @@ export interface MemoryPatterns {
   /** Coding levels of E and I units (used by distortMemory to keep the mean activity). */
   fActExc: number;
   fActInh: number;
+  /** Memories redrawn for having no active E or no active I unit (header's small-N condition). */
+  redrawn?: number;
 }
 
 export interface MemoryOptions {
@@ -51,7 +59,10 @@ export interface MemoryOptions {
   seed: number;
 }
 
-/** Random memories (header); E units first. */
+/** Redraws of one memory before giving up: the condition fails this often only for a coding level near 0. */
+const MAX_REDRAWS = 10000;
+
+/** Random memories (header; a memory with no active E or no active I unit is redrawn); E units first. */
 export function randomMemories(o: MemoryOptions): MemoryPatterns {
   const N = checkInteger('N', o.N, 2);
   const P = checkInteger('P', o.P, 1);
@@ -63,8 +74,22 @@ export function randomMemories(o: MemoryOptions): MemoryPatterns {
   const signs = new Int8Array(N);
   for (let i = 0; i < N; i++) signs[i] = i < nExc ? 1 : -1;
   const X = new Uint8Array(N * P);
-  for (let mu = 0; mu < P; mu++) for (let i = 0; i < N; i++) X[mu * N + i] = rng.uniform() < (i < nExc ? fE : fI) ? 1 : 0;
-  return { N, P, X, signs, fActExc: fE, fActInh: fI };
+  const needE = nExc > 0 && fE > 0, needI = nExc < N && fI > 0;
+  let redrawn = 0;
+  for (let mu = 0; mu < P; mu++) {
+    for (let tries = 0; ; tries++) {
+      let anyE = false, anyI = false;
+      for (let i = 0; i < N; i++) {
+        const v = rng.uniform() < (i < nExc ? fE : fI) ? 1 : 0;
+        X[mu * N + i] = v;
+        if (v) (i < nExc ? (anyE = true) : (anyI = true));
+      }
+      if ((anyE || !needE) && (anyI || !needI)) break;
+      if (tries >= MAX_REDRAWS) throw new ArgumentError(anyE ? 'fActInh' : 'fActExc', `a coding level that gives a memory an active ${anyE ? 'I' : 'E'} unit within ${MAX_REDRAWS} draws`, anyE ? fI : fE);
+      redrawn++;
+    }
+  }
+  return { N, P, X, signs, fActExc: fE, fActInh: fI, redrawn };
 }
 
 function checkMemories(m: MemoryPatterns): void {

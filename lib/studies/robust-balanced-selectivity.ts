@@ -18,7 +18,7 @@
  * error rates), learningJob (the authors' noisy perceptron rule), memoryJob (one attractor network of one
  * kind on one memory set: its units' margins and balance, basins from distorted starts, stability under
  * output noise).
- * Exports: STUDY_MODULE, PAPER_SETTINGS, the jobs and their types, estimatedRunSeconds, capacityFigure,
+ * Exports: STUDY_MODULE, PAPER_SETTINGS, the jobs and their types, estimatedRunSeconds, formatDuration, capacityFigure,
  * coverFigure, marginFigure, learningFigure, noiseFigure, memoryBasinFigure, memoryNoiseFigure, reproductionRows.
  */
 import { checkInteger, median } from '../core';
@@ -38,15 +38,19 @@ export const STUDY_MODULE = 'lib/studies/robust-balanced-selectivity';
  * sigma_in = 0.1, rho = 0.1 / N, eps = 5e-7, 10^4 cycles (PerceptronLearning/balanced_perceptron_learning.jl).
  * memory networks N = 2000, alpha = 0.25, 80% E units, coding levels 0.3 (E) / 0.15 (I), Gamma = 10 for the
  * max kappa_out weights; stability under output noise: 500 sweeps, escape at distance 0.1, 100 memories x 10
- * networks; basins: noiseless, at most 50 sweeps, escape 0.15, exact return, distortion 0.02-0.29, 10 starts x 10
- * memories x 10 networks (Recurrent/Associative_Memeory_simulations.ipynb).
+ * networks at 50 noise levels (10^-1 to 10^1 for max kappa_out, 10^-3 to 10^-1.3 for max kappa_in); basins:
+ * noiseless, at most 50 sweeps, escape 0.15, exact return, distortion 0.02-0.29 in steps of 0.01 (28 levels), 10
+ * starts x 10 memories x 10 networks (Recurrent/Associative_Memeory_simulations.ipynb with associative_memory.py).
  * Headline: alpha_c = 1 at p_out = 1/2 with sign constraints (half of Cover's 2).
  */
 export const PAPER_SETTINGS = {
   capacityFigure: { phi: Math.SQRT1_2, pOut: 0.1 },
   marginFigure: { fExc: 0.8, gamma: 1, phi: Math.SQRT2, pOut: 0.1, N: 2000 },
   learning: { N: 3000, P: 900, fExc: 0.8, fIn: 0.5, pOut: 0.5, sigmaOut: 0.15, sigmaIn: 0.1, rateTimesN: 0.1, decay: 5e-7, cycles: 10000 },
-  memory: { N: 2000, alpha: 0.25, fExc: 0.8, fActExc: 0.3, fActInh: 0.15, gamma: 10, sweeps: 500, stabilityEscape: 0.1, basinSweeps: 50, basinEscape: 0.15, networks: 10 },
+  memory: {
+    N: 2000, alpha: 0.25, fExc: 0.8, fActExc: 0.3, fActInh: 0.15, gamma: 10, sweeps: 500, stabilityEscape: 0.1, stabilityMemories: 100, noiseLevels: 50,
+    basinSweeps: 50, basinEscape: 0.15, basinDistortions: { from: 0.02, to: 0.29, levels: 28 }, basinRepeats: 10, basinMemories: 10, networks: 10,
+  },
 } as const;
 
 export interface CapacityJobArgs {
@@ -149,6 +153,8 @@ export interface MemoryJobArgs {
   /** Basins: distortion levels p, starts per memory, and the output noise levels they run at (0: the authors' test). */
   distortions: number[];
   basinRepeats: number;
+  /** Memories tested for basins: the first basinMemories (default all P; the authors' code tests 10). */
+  basinMemories?: number;
   basinSigmas: number[];
   /** Stability: output-noise levels, memories tested (one start each, at the memory), sweeps. */
   sigmas: number[];
@@ -159,6 +165,8 @@ export interface MemoryJobArgs {
 
 export interface MemoryJobResult extends MemoryJobArgs {
   P: number;
+  /** Memories randomMemories redrew for having no active E or no active I unit (its small-N condition). */
+  redrawn: number;
   memoriesFixed: boolean;
   /** Medians over units: output margin, input margin, balance index, |J_i|; units with kappa_out <= 1 (no margin beyond the threshold's). */
   kappaOut: number;
@@ -173,7 +181,8 @@ export interface MemoryJobResult extends MemoryJobArgs {
 }
 
 /**
- * One network of one kind on the memories of `seed` (the same memories for both kinds): basins (at most 50
+ * One network of one kind on the memories of `seed` (the same memories for both kinds; a memory with no active E
+ * or I unit redrawn, lib/meanfield's small-N condition): basins (the first basinMemories memories; at most 50
  * sweeps, escape at distance 0.15; retrieved = exact return without noise, within 0.05 with noise; seeds
  * seed + 1000 + 100000 s) and stability (escape and retrieved at 0.1; seeds seed + 2000).
  */
@@ -187,12 +196,12 @@ export async function memoryJob(a: MemoryJobArgs): Promise<MemoryJobResult> {
     return Math.sqrt(s);
   });
   const basins = a.basinSigmas.map((sg, s) => a.distortions.map((p) => {
-    const r = retrievalFraction(net, mem, { distortion: p, sigma: sg, sweeps: 50, escapeDistance: 0.15, retrievedDistance: sg > 0 ? 0.05 : 0, repeats: a.basinRepeats, seed: a.seed + 1000 + 100000 * s });
+    const r = retrievalFraction(net, mem, { distortion: p, sigma: sg, sweeps: 50, escapeDistance: 0.15, retrievedDistance: sg > 0 ? 0.05 : 0, memories: Math.min(P, a.basinMemories ?? P), repeats: a.basinRepeats, seed: a.seed + 1000 + 100000 * s });
     return { fraction: r.fraction, initialDistance: r.initialDistance };
   }));
   const stability = a.sigmas.map((sg) => retrievalFraction(net, mem, { sigma: sg, sweeps: a.sweeps, escapeDistance: 0.1, retrievedDistance: 0.1, memories: Math.min(P, a.stabilityMemories), seed: a.seed + 2000 }).fraction);
   return {
-    ...a, P, memoriesFixed: net.memoriesFixed, kappaOut: median(Array.from(net.kappaOut)), kappaIn: median(Array.from(net.kappaIn)),
+    ...a, P, redrawn: mem.redrawn ?? 0, memoriesFixed: net.memoriesFixed, kappaOut: median(Array.from(net.kappaOut)), kappaIn: median(Array.from(net.kappaIn)),
     balanceIndex: median(Array.from(net.balanceIndex)), norm: median(norms), unitsAtMostOne: net.kappaOut.filter((k) => k <= 1 + 1e-9).length, basins, stability,
   };
 }
@@ -207,6 +216,14 @@ export function estimatedRunSeconds(e: { qps: { N: number; P: number; count: num
   for (const q of e.qps) s += (q.count * 20 * (q.P * q.N * q.N + q.N ** 3)) / 2e8;
   for (const l of e.learning) s += (2 * l.N * l.P * l.cycles) / 5e8;
   return s / checkInteger('workers', e.workers, 1);
+}
+
+/** A run time in the unit that reads best: seconds, minutes, hours or days. */
+export function formatDuration(seconds: number): string {
+  if (seconds < 120) return `${Math.round(seconds)} s`;
+  if (seconds < 5400) return `${(seconds / 60).toFixed(1)} min`;
+  if (seconds < 2 * 86400) return `${(seconds / 3600).toFixed(1)} h`;
+  return `${(seconds / 86400).toPrecision(3)} days`;
 }
 
 /** alpha_c and alpha_b against f_exc (theory lines) with finite-N capacities (markers) from separability. */

@@ -39,6 +39,36 @@ test('randomMemories: E units first, coding levels near 0.3 / 0.15', () => {
   assert.ok(Math.abs(e / 8000 - 0.3) < 0.02 && Math.abs(i / 2000 - 0.15) < 0.02, `${e / 8000} ${i / 2000}`);
 });
 
+test('randomMemories redraws a memory with no active E or no active I unit (small-N condition), deterministically', () => {
+  // The raw draw, by hand from the same stream: at N = 120 (24 I units at coding level 0.15) seed 301's memory 12
+  // has no active I unit (the default run's memory set 301).
+  const n = 120, P = 30, nExc = 96, seed = 301;
+  const rng = new Rng(seed);
+  const raw = Array.from({ length: P }, () => Array.from({ length: n }, (_, i) => (rng.uniform() < (i < nExc ? 0.3 : 0.15) ? 1 : 0)));
+  const activeI = (x: ArrayLike<number>) => Array.from(x).slice(nExc).reduce((a, b) => a + b, 0);
+  const activeE = (x: ArrayLike<number>) => Array.from(x).slice(0, nExc).reduce((a, b) => a + b, 0);
+  const bad = raw.findIndex((x) => activeI(x) === 0 || activeE(x) === 0);
+  assert.equal(bad, 12, 'the raw draw has the small-N defect at memory 12');
+  const m = randomMemories({ N: n, P, seed });
+  for (let mu = 0; mu < P; mu++) {
+    const x = m.X.subarray(mu * n, (mu + 1) * n);
+    assert.ok(activeE(x) > 0 && activeI(x) > 0, `memory ${mu}: ${activeE(x)} E, ${activeI(x)} I active`);
+    if (mu < bad) assert.deepEqual(Array.from(x), raw[mu], `memory ${mu} before the redraw is the raw one`);
+  }
+  assert.ok((m.redrawn ?? 0) >= 1);
+  assert.deepEqual(Array.from(randomMemories({ N: n, P, seed }).X), Array.from(m.X), 'same seed, same memories');
+  // tiny N: 2 I units at 0.15 leave most raw memories without an active I unit; every kept one has both
+  const t = randomMemories({ N: 10, P: 200, seed: 2 });
+  assert.ok((t.redrawn ?? 0) > 100, `${t.redrawn} redraws`);
+  for (let mu = 0; mu < 200; mu++) {
+    const x = t.X.subarray(mu * 10, (mu + 1) * 10);
+    assert.ok(x.subarray(0, 8).some((v) => v === 1) && x[8] + x[9] > 0, `memory ${mu}`);
+  }
+  // a type with coding level 0 is exempt; a coding level that can almost never activate a type is refused by name
+  assert.equal(randomMemories({ N: 10, P: 5, fActInh: 0, seed: 1 }).redrawn, 0);
+  assert.throws(() => randomMemories({ N: 10, P: 1, fActInh: 1e-9, seed: 1 }), /fActInh/);
+});
+
 test('every memory is a fixed point of both networks: every unit stability > 0, recomputed from J; Dale signs; J_ii = 0', () => {
   for (const net of Object.values(built())) {
     assert.ok(net.memoriesFixed, net.kind);

@@ -11,7 +11,7 @@ import {
   retrievalFraction, separableFraction,
 } from '../../lib/meanfield';
 import {
-  capacityFigure, capacityJob, estimatedRunSeconds, learningFigure, learningJob, marginFigure, marginJob, memoryBasinFigure, memoryJob, memoryNoiseFigure,
+  capacityFigure, capacityJob, estimatedRunSeconds, formatDuration, learningFigure, learningJob, marginFigure, marginJob, memoryBasinFigure, memoryJob, memoryNoiseFigure,
   noiseFigure, reproductionRows, type LearningJobResult, type MarginJobResult, type MemoryJobResult, type SolutionSummary,
 } from '../../lib/studies/robust-balanced-selectivity';
 
@@ -93,17 +93,19 @@ test('estimatedRunSeconds and reproductionRows by hand', () => {
   const rows = reproductionRows({ capacityHalf: 'a', cover: 'b', constrained: 'c', balance: 'd', learning: 'e', noise: 'f', memory: 'g', basins: 'h' });
   assert.deepEqual(rows.map((r) => r.measured), ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']);
   assert.ok(rows[0].paper.includes('1'));
+  assert.deepEqual([59.6, 600, 3 * 3600, 5 * 86400].map(formatDuration), ['60 s', '10.0 min', '3.0 h', '5.00 days']);
 });
 
 test('memoryJob: buildMemoryNetwork on randomMemories(seed) and retrievalFraction with its documented settings and seeds', async () => {
-  const a = { N: 24, alpha: 0.25, fExc: 0.8, fActExc: 0.3, fActInh: 0.3, kind: 'unbalanced' as const, gamma: 5, distortions: [0, 0.2], basinRepeats: 2, basinSigmas: [0, 0.05], sigmas: [0.1, 1], stabilityMemories: 4, sweeps: 30, seed: 6 };
+  const a = { N: 24, alpha: 0.25, fExc: 0.8, fActExc: 0.3, fActInh: 0.3, kind: 'unbalanced' as const, gamma: 5, distortions: [0, 0.2], basinRepeats: 2, basinMemories: 3, basinSigmas: [0, 0.05], sigmas: [0.1, 1], stabilityMemories: 4, sweeps: 30, seed: 6 };
   const r = await memoryJob(a);
   const mem = randomMemories({ N: 24, P: 6, fExc: 0.8, fActExc: 0.3, fActInh: 0.3, seed: 6 });
   const net = buildMemoryNetwork(mem, { kind: 'unbalanced', progress: false });
   assert.equal(r.P, 6);
+  assert.equal(r.redrawn, mem.redrawn);
   assert.equal(r.memoriesFixed, net.memoriesFixed);
   assert.equal(r.kappaOut, median(Array.from(net.kappaOut)));
-  const b = retrievalFraction(net, mem, { distortion: 0.2, sigma: 0.05, sweeps: 50, escapeDistance: 0.15, retrievedDistance: 0.05, repeats: 2, seed: 6 + 1000 + 100000 });
+  const b = retrievalFraction(net, mem, { distortion: 0.2, sigma: 0.05, sweeps: 50, escapeDistance: 0.15, retrievedDistance: 0.05, memories: 3, repeats: 2, seed: 6 + 1000 + 100000 });
   assert.deepEqual(r.basins[1][1], { fraction: b.fraction, initialDistance: b.initialDistance });
   assert.equal(r.basins[0][0].initialDistance, 0);
   assert.equal(r.stability[1], retrievalFraction(net, mem, { sigma: 1, sweeps: 30, escapeDistance: 0.1, retrievedDistance: 0.1, memories: 4, seed: 6 + 2000 }).fraction);
@@ -111,7 +113,7 @@ test('memoryJob: buildMemoryNetwork on randomMemories(seed) and retrievalFractio
 
 const fakeMemory = (kind: 'balanced' | 'unbalanced', seed: number, v: number): MemoryJobResult => ({
   N: 10, alpha: 0.25, fExc: 0.8, fActExc: 0.3, fActInh: 0.15, kind, gamma: 1, distortions: [0.1, 0.2], basinRepeats: 1, basinSigmas: [0, 0.3], sigmas: [0.1, 1], stabilityMemories: 2, sweeps: 5, seed,
-  P: 2, memoriesFixed: true, kappaOut: v, kappaIn: v, balanceIndex: v, norm: v, unitsAtMostOne: 0,
+  P: 2, redrawn: 0, memoriesFixed: true, kappaOut: v, kappaIn: v, balanceIndex: v, norm: v, unitsAtMostOne: 0,
   basins: [[{ fraction: v, initialDistance: 0.1 * v }, { fraction: 2 * v, initialDistance: 0.2 * v }], [{ fraction: 3 * v, initialDistance: 0.3 }, { fraction: 4 * v, initialDistance: 0.4 }]],
   stability: [5 * v, 6 * v],
 });
