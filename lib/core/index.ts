@@ -12,7 +12,7 @@ export { BACKEND_ORDER, initBackend, backendReport } from './backend';
 export type { BackendName, BackendReport, BackendOptions } from './backend';
 export { setGemmImpl, gemmIsNative, gemm, gemmJs } from './gemm';
 export type { FloatArray, GemmOptions, GemmImpl } from './gemm';
-export { Matrix, toMatrix, cosine, choleskyInPlace, symEig, SYM_EIG_NATIVE_MIN, eig, svd, lstsq } from './linalg';
+export { Matrix, toMatrix, cosine, choleskyInPlace, solveRows, symEig, SYM_EIG_NATIVE_MIN, eig, svd, lstsq } from './linalg';
 export type { MatrixLike, SymEig, Eig, Svd } from './linalg';
 export { nnlsGram, nnls, signConstrainedGram, signConstrainedLstsq, quadraticProgram } from './convex';
 export { convergenceReport, notConvergedMessage, warnIfNotConverged } from './convergence';

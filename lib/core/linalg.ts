@@ -102,6 +102,45 @@ export function choleskyInPlace(G: Float64Array, k: number): boolean {
   return true;
 }
 
+/**
+ * Solves X V = M for each of `rows` rows of M (rows x r, row-major) with V
+ * (r x r) symmetric positive definite, by Cholesky; X overwrites M. A V that
+ * is only semidefinite gets a ridge of 1e-12 x its mean diagonal; if that
+ * fails too, X is 0. Small r (a rank, a few units): plain float64 JavaScript,
+ * as choleskyInPlace.
+ */
+export function solveRows(V: Float64Array, M: Float64Array, rows: number, r: number): void {
+  checkInteger('rows', rows, 0);
+  checkInteger('r', r, 0);
+  if (!(V instanceof Float64Array) || V.length < r * r) throw new ArgumentError('V', `a Float64Array of at least r * r = ${r * r} values`, V);
+  if (!(M instanceof Float64Array) || M.length < rows * r) throw new ArgumentError('M', `a Float64Array of at least rows * r = ${rows * r} values`, M);
+  checkFinite('V', V.subarray(0, r * r));
+  checkFinite('M', M.subarray(0, rows * r));
+  let L = Float64Array.from(V);
+  if (!choleskyInPlace(L, r)) {
+    let tr = 0;
+    for (let i = 0; i < r; i++) tr += V[i * r + i];
+    const ridge = Math.max(1e-12 * tr / r, 1e-300);
+    L = Float64Array.from(V);
+    for (let i = 0; i < r; i++) L[i * r + i] += ridge;
+    if (!choleskyInPlace(L, r)) { M.fill(0); return; }
+  }
+  for (let q = 0; q < rows; q++) {
+    const o = q * r;
+    // L y = m, then L^T x = y
+    for (let i = 0; i < r; i++) {
+      let s = M[o + i];
+      for (let k = 0; k < i; k++) s -= L[i * r + k] * M[o + k];
+      M[o + i] = s / L[i * r + i];
+    }
+    for (let i = r - 1; i >= 0; i--) {
+      let s = M[o + i];
+      for (let k = i + 1; k < r; k++) s -= L[k * r + i] * M[o + k];
+      M[o + i] = s / L[i * r + i];
+    }
+  }
+}
+
 /** From this size symEig runs LAPACK's dsyevd in the add-on where it has one (a 512 x 512 matrix: seconds in JavaScript). */
 export const SYM_EIG_NATIVE_MIN = 64;
 

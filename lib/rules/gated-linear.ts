@@ -69,8 +69,7 @@
  * authors' readout-only problem: the L2 max-margin readout of the frozen
  * hidden layer relu(W x).
  */
-import { ArgumentError, checkFinite, checkInteger, checkNumber, checkOneOf, convergenceReport, gemm, median, nnlsGram, Rng, type ConvergenceReport } from '../core';
-import { solveRows } from '../tensor/small';
+import { ArgumentError, checkFinite, checkInteger, checkNumber, checkOneOf, convergenceReport, gemm, median, nnlsGram, Rng, solveRows, type ConvergenceReport } from '../core';
 
 export interface Gates {
   units: number;

@@ -56,10 +56,9 @@
  */
 import {
   ArgumentError, ConvergenceReport, FloatArray, Progress, ProgressOutput, Rng, checkFinite, checkInteger, checkNumber, checkOneOf,
-  convergenceReport, gemm, nnlsGram, symEig, throwIfInterrupted,
+  convergenceReport, gemm, nnlsGram, solveRows, symEig, throwIfInterrupted,
 } from '../core';
 import { DenseTensor, checkTensor, khatriRao, mttkrpUnchecked, tensorSize, unfold, unfoldUnchecked } from './dense';
-import { solveRows } from './small';
 
 /** A Kruskal tensor: factors A_n (shape[n] x rank, row-major). */
 export interface KruskalTensor {

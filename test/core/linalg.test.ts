@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Matrix, Rng, SYM_EIG_NATIVE_MIN, choleskyInPlace, cosine, eig, lstsq, nativeAddon, svd, symEig } from '../../lib/core';
+import { Matrix, Rng, SYM_EIG_NATIVE_MIN, choleskyInPlace, solveRows, cosine, eig, lstsq, nativeAddon, svd, symEig } from '../../lib/core';
 
 function randomMatrix(rng: Rng, m: number, n: number): Matrix {
   const a = new Matrix(m, n);
@@ -88,6 +88,21 @@ test('symEig from SYM_EIG_NATIVE_MIN rows (LAPACK in the add-on): planted spectr
   assert.ok(A.mmul(vectors).sub(vectors.mmul(Matrix.diag(Array.from(values)))).norm() < 1e-9);
   // Which solver ran: the add-on's where it is built with LAPACK (setup links OpenBLAS, which has it).
   if (nativeAddon()) assert.equal(typeof nativeAddon()!.symEig, 'function');
+});
+
+test('solveRows: X V = M row by row for a random SPD V (X V multiplied back), and names bad arguments', () => {
+  const r = 5, rows = 7;
+  const B = randomMatrix(new Rng(21), r, r);
+  const Vm = B.transpose().mmul(B).add(Matrix.eye(r));
+  const V = Float64Array.from(Vm.to1DArray());
+  const Mm = randomMatrix(new Rng(22), rows, r);
+  const X = Float64Array.from(Mm.to1DArray());
+  solveRows(V, X, rows, r);
+  const back = new Matrix(rows, r);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < r; j++) back.set(i, j, X[i * r + j]);
+  assert.ok(back.mmul(Vm).sub(Mm).norm() < 1e-10 * Mm.norm());
+  assert.throws(() => solveRows(V, new Float64Array(3), rows, r), /M/);
+  assert.throws(() => solveRows(Float64Array.from(V).fill(NaN, 0, 1), Float64Array.from(Mm.to1DArray()), rows, r), /V/);
 });
 
 for (const [m, n] of [[6, 4], [4, 6], [5, 5], [1, 3]]) {

@@ -56,6 +56,11 @@ const entries: FuzzEntry[] = [
     name: 'choleskyInPlace', valid: () => [new Float64Array([4, 2, 2, 3]), 2],
     targets: [{ path: [0], kind: 'numbers', sized: true, skip: ['long'], names: ['G'] }, { path: [1], kind: 'count', names: ['k'] }],
   },
+  {
+    name: 'solveRows', valid: () => [new Float64Array([4, 2, 2, 3]), new Float64Array([1, 2, 3, 4]), 2, 2],
+    targets: [{ path: [0], kind: 'numbers', sized: true, skip: ['long'], names: ['V'] }, { path: [1], kind: 'numbers', sized: true, skip: ['long'], names: ['M'] },
+      { path: [2], kind: 'count', names: ['rows'] }, { path: [3], kind: 'count', names: ['r'] }],
+  },
   { name: 'symEig', valid: () => [M.map((r) => [...r]).map((r, i) => (i === 0 ? [4, 1] : [1, 3]))], targets: [{ path: [0], kind: 'matrix', sized: true, names: ['a'] }] },
   { name: 'eig', valid: () => [[[2, 1], [0, 3]]], targets: [{ path: [0], kind: 'matrix', sized: true, names: ['a'] }] },
   { name: 'svd', valid: () => [A.map((r) => [...r])], targets: [{ path: [0], kind: 'matrix', sized: true, names: ['a'] }] },
