@@ -6,7 +6,9 @@
  * general rate networks with inputs, readouts, output feedback and noise
  * (Euler, exponential Euler, RK4, Euler-Maruyama) over dense, sparse or
  * low-rank-plus-dense couplings; recursive least squares with one shared P;
- * FORCE and full-FORCE training.
+ * FORCE and full-FORCE training; rate networks with plastic couplings
+ * J = g J0 + A(t), tau_s dA/dt = -A + (k/N) phi phi^T (Clark & Abbott 2024), their
+ * joint Jacobian and its reduced spectrum, and freezing (plasticity halted).
  *
  * Layering: circuits imports core and dynamics (TangentSystem, trajectory);
  * meanfield imports circuits (the nonlinearities); nothing here imports a study.
@@ -25,6 +27,8 @@ export { RandomRateNetwork, RateNetwork, Readout } from './rate-network';
 export type { RateNetworkOptions, RateScheme, RateNetworkModel, Integrator, StepOptions } from './rate-network';
 export { DenseCoupling, SparseCoupling, LowRankPlusDenseCoupling, sparseRandomCoupling } from './coupling';
 export type { Coupling } from './coupling';
+export { PlasticRateNetwork } from './plastic-network';
+export type { FreezeOptions, FreezeResult, PlasticNetworkOptions, PlasticRun, PlasticStepOptions } from './plastic-network';
 export { RecursiveLeastSquares } from './rls';
 export type { RlsOptions } from './rls';
 export { forceRun, fullForceRun, normalizedError } from './force';
