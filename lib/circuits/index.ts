@@ -8,7 +8,9 @@
  * low-rank-plus-dense couplings; recursive least squares with one shared P;
  * FORCE and full-FORCE training; rate networks with plastic couplings
  * J = g J0 + A(t), tau_s dA/dt = -A + (k/N) phi phi^T (Clark & Abbott 2024), their
- * joint Jacobian and its reduced spectrum, and freezing (plasticity halted).
+ * joint Jacobian and its reduced spectrum, and freezing (plasticity halted); the balanced
+ * predictive-coding network (rank-one balancing feedback b, disorder g, private noise, a delay line;
+ * an O(N) implicit step at g = 0) with its decoder (Kadmon, Timcheck & Ganguli 2020).
  *
  * Layering: circuits imports core and dynamics (TangentSystem, trajectory);
  * meanfield imports circuits (the nonlinearities); nothing here imports a study.
@@ -29,6 +31,8 @@ export { DenseCoupling, SparseCoupling, LowRankPlusDenseCoupling, sparseRandomCo
 export type { Coupling } from './coupling';
 export { PlasticRateNetwork } from './plastic-network';
 export type { FreezeOptions, FreezeResult, PlasticNetworkOptions, PlasticRun, PlasticStepOptions } from './plastic-network';
+export { DelayLine, PredictiveCodingNetwork } from './predictive-coding';
+export type { PredictiveCodingOptions, PredictiveCodingRun, PredictiveCodingRunOptions, PredictiveCodingScheme } from './predictive-coding';
 export { RecursiveLeastSquares } from './rls';
 export type { RlsOptions } from './rls';
 export { forceRun, fullForceRun, normalizedError } from './force';

@@ -1,6 +1,6 @@
 /** Fuzz table of lib/circuits (see harness.ts). */
 import type { FuzzEntry, Table } from './harness';
-import { DenseCoupling, RateNetwork, Readout, RecursiveLeastSquares } from '../../lib/circuits';
+import { DenseCoupling, DelayLine, PredictiveCodingNetwork, RateNetwork, Readout, RecursiveLeastSquares } from '../../lib/circuits';
 
 type Ctor = new (...a: unknown[]) => { apply(r: Float64Array, out: Float64Array): void };
 const applyTo = (c: { apply(r: Float64Array, out: Float64Array): void }, n: number) => { const out = new Float64Array(n); c.apply(Float64Array.from({ length: n }, (_, i) => 0.3 - 0.2 * i), out); return out; };
@@ -53,6 +53,18 @@ const entries: FuzzEntry[] = [
       { path: [0, 'noise'], kind: 'number', names: ['model'] }, { path: [0, 'nonlinearity'], kind: 'enum', names: ['model'] }, { path: [1], kind: 'numbers', sized: true, names: ['x'] },
       { path: [2, 'dt'], kind: 'number', names: ['options'] }, { path: [2, 'steps'], kind: 'count', names: ['options', 'inputs'] }, { path: [2, 'scheme'], kind: 'enum', names: ['options'] },
       { path: [2, 'inputs'], kind: 'numbers', sized: true, names: ['options'] }],
+  },
+  {
+    name: 'PredictiveCodingNetwork', valid: () => [{ N: 4, b: 2, g: 1.5, noise: 0.1, delay: 0, seed: 1 }, { x: 0.2, dt: 0.1, time: 1, transient: 0.5, scheme: 'implicit', h0: Float64Array.from([0.1, -0.2, 0.3, 0]) }],
+    call: (C, a) => new (C as unknown as new (o: unknown) => PredictiveCodingNetwork)(a[0]).run(a[1] as never),
+    targets: [{ path: [0, 'N'], kind: 'count', names: ['N', 'h0'] }, { path: [0, 'b'], kind: 'number', names: ['b'] }, { path: [0, 'g'], kind: 'number', names: ['g'] }, { path: [0, 'noise'], kind: 'number', names: ['noise'] },
+      { path: [0, 'delay'], kind: 'number', names: ['delay', 'dt'] }, { path: [0, 'nonlinearity'], kind: 'enum', names: ['nonlinearity'] }, { path: [1, 'x'], kind: 'number', names: ['x'] },
+      { path: [1, 'dt'], kind: 'number', names: ['dt', 'time'] }, { path: [1, 'time'], kind: 'number', names: ['time'] }, { path: [1, 'transient'], kind: 'number', names: ['transient', 'time'] },
+      { path: [1, 'scheme'], kind: 'enum', names: ['scheme'] }, { path: [1, 'h0'], kind: 'numbers', sized: true, names: ['h0'] }],
+  },
+  {
+    name: 'DelayLine', valid: () => [3, 0.5], call: (C, a) => { const d = new (C as unknown as new (...x: unknown[]) => DelayLine)(...a); return [1, 2, 3, 4].map((v) => d.shift(v)); },
+    targets: [{ path: [0], kind: 'count', names: ['length'] }, { path: [1], kind: 'number', names: ['initial'] }],
   },
   {
     name: 'RecursiveLeastSquares', valid: () => [{ N: 3, alpha: 1 }, Float64Array.from([0.1, 0.2, 0.3]), [0.5]],
