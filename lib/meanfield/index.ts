@@ -6,7 +6,8 @@
  * participation-ratio dimension of its activity against g; the replica capacity alpha_c and balanced
  * capacity alpha_b of sign-constrained perceptrons, and those perceptrons at finite N (max-margin
  * solutions on lib/core's quadraticProgram, the noisy balancing learning rule, noise error rates), and
- * attractor-memory networks built from them (one perceptron solve per unit; basins and stability under noise).
+ * attractor-memory networks built from them (one perceptron solve per unit; basins and stability under noise);
+ * the mean-field bias and fluctuation theory of the balanced predictive-coding network (Kadmon et al. 2020).
  *
  * Layering: meanfield imports core and circuits (the nonlinearity table).
  *
@@ -17,6 +18,8 @@ export { closedFormAverage, closedFormPairAverage, gaussianAverage, gaussianPair
 export type { ClosedFormName, QuadratureOptions } from './gaussian';
 export { defaultLagTime, energyVariance, stationaryDmft } from './dmft';
 export type { StationaryDmft, StationaryDmftOptions } from './dmft';
+export { criticalLoopGain, decoderFluctuations, optimalBalance, predictiveCodingMeanField } from './predictive-coding';
+export type { DecoderFluctuations, PredictiveCodingMeanField, PredictiveCodingMeanFieldOptions } from './predictive-coding';
 export { participationRatioAgainstG, participationRatioTheory } from './dimension';
 export type { ParticipationRatioTheory } from './dimension';
 export { capacityAgainstExcitatoryFraction, capacityOrderParameter, gardnerCapacity, gaussianTail, signConstrainedCapacity } from './perceptron-capacity';

@@ -1,7 +1,7 @@
 /** Fuzz table of lib/meanfield (see harness.ts). The DMFT runs are small: g 1.5, lags to 20, a coarse table. */
 import type { FuzzEntry, Table } from './harness';
 import { Rng } from '../../lib/core';
-import { buildMemoryNetwork, randomPatterns, stationaryDmft, type MemoryPatterns } from '../../lib/meanfield';
+import { buildMemoryNetwork, predictiveCodingMeanField, randomPatterns, stationaryDmft, type MemoryPatterns } from '../../lib/meanfield';
 
 const dmftOptions = () => ({ g: 1.5, tMax: 20, lagStep: 0.5, tableNodes: 64, quadrature: { dz: 0.1, zMax: 7 } });
 const sq = (x: number) => x * x;
@@ -34,6 +34,21 @@ const entries: FuzzEntry[] = [
   {
     name: 'stationaryDmft', valid: () => [dmftOptions()],
     targets: [{ path: [0, 'g'], kind: 'number', names: ['options'] }, { path: [0, 'nonlinearity'], kind: 'enum', names: ['options'] }, { path: [0, 'tMax'], kind: 'number', names: ['options'] }, { path: [0, 'tableNodes'], kind: 'count', names: ['options'] }],
+  },
+  {
+    name: 'predictiveCodingMeanField', valid: () => [{ x: 0.2, b: 3, noise: 0.5, terms: 10 }],
+    targets: [{ path: [0, 'x'], kind: 'number', names: ['x'] }, { path: [0, 'b'], kind: 'number', names: ['b'] }, { path: [0, 'noise'], kind: 'number', names: ['noise', 'g'] }, { path: [0, 'terms'], kind: 'count', names: ['terms'] }, { path: [0, 'nonlinearity'], kind: 'enum', names: ['nonlinearity'] }],
+  },
+  // variance Infinity with stable: false is the documented answer beyond the delayed loop's instability
+  {
+    name: 'decoderFluctuations', valid: () => [predictiveCodingMeanField({ x: 0.2, b: 3, noise: 0.5, terms: 10 }), { N: 100, delay: 0.1 }], documented: (r) => (r as { stable: boolean }).stable === false,
+    targets: [{ path: [1, 'N'], kind: 'number', names: ['N'] }, { path: [1, 'delay'], kind: 'number', names: ['delay'] }],
+  },
+  // Infinity at d = 0 is documented: the undelayed loop never turns unstable
+  { name: 'criticalLoopGain', valid: () => [0.5], documented: (r) => r === Infinity, targets: [{ path: [0], kind: 'number', names: ['delay'] }] },
+  {
+    name: 'optimalBalance', valid: () => [{ x: 0.2, noise: 0.5, N: 100, delay: 0.2, bMin: 0.5, bMax: 50, points: 5, terms: 10 }], documented: (r) => (r as { criticalB: number }).criticalB === Infinity,
+    targets: [{ path: [0, 'N'], kind: 'number', names: ['N'] }, { path: [0, 'delay'], kind: 'number', names: ['delay'] }, { path: [0, 'bMin'], kind: 'number', names: ['bMin', 'bMax'] }, { path: [0, 'bMax'], kind: 'number', names: ['bMax'] }, { path: [0, 'points'], kind: 'count', names: ['points'] }],
   },
   { name: 'participationRatioTheory', valid: () => [dmft(), { frequencies: 64 }], targets: [{ path: [1, 'frequencies'], kind: 'count', names: ['options'] }] },
   // No gains, no runs: an empty list in gives an empty list out.
