@@ -47,11 +47,12 @@ export interface NativeAddon {
   ldfaGradients?: (rule: number, nIn: number, m: number, r: number, rows: number, G: Float32Array, P: Float32Array, Q: Float32Array,
     E: Float32Array | null, gQ: Float32Array, gP: Float32Array | null, scratch: Float32Array | null, clip: number, W: Float32Array | null) => void;
   // Fused curvature-vector products of dense networks (fused_landscape.cc; used by lib/landscape/fused-products.ts).
+  // hvpDense returns -1, or the index of v's first non-finite or beyond-float32 entry (then nothing is computed).
   // Optional: an add-on built before them lacks them, and the product then takes the tensor path.
   hvpDense?(n: number, sizes: Int32Array, bias: Int32Array, weights: Float32Array[], inputs: Float32Array[], grads: Float32Array[],
     d1: (Float32Array | null)[], d2g: (Float32Array | null)[], p: Float32Array | null, scale: number, mode: 0 | 1,
     v: Float64Array, alpha: number, out: Float64Array, work: Float32Array, ptr?: Int32Array | null, col?: Int32Array | null,
-    val?: Float32Array | null, keep?: Int32Array | null, xc?: Float32Array | null): void;
+    val?: Float32Array | null, keep?: Int32Array | null, xc?: Float32Array | null): number;
   hvpDenseWorkspace?(n: number, sizes: Int32Array, bias: Int32Array): number;
   setThreads(n: number): boolean;
   getThreads(): number | null;

@@ -165,12 +165,14 @@ function stateArrays(net: CurvatureNetwork, plan: DensePlan, s: FusedState): Sta
 
 /**
  * out += alpha * (H v) (mode 0) or alpha * (G v) (mode 1) over one chunk's
- * rows, v and out flat float64 in products.ts's parameter order.
+ * rows, v and out flat float64 in products.ts's parameter order. Returns -1,
+ * or the index of v's first entry that is not finite or beyond float32
+ * range, in which case nothing was computed.
  */
 export function fusedChunkProduct(net: CurvatureNetwork, plan: DensePlan, s: FusedState, v: Float64Array, mode: 0 | 1, alpha: number,
-  out: Float64Array, work: Float32Array): void {
+  out: Float64Array, work: Float32Array): number {
   const a = stateArrays(net, plan, s);
   const rows = s.xs[0].shape[0];
-  nativeAddon()!.hvpDense!(rows, plan.sizes, plan.bias, a.weights, a.inputs, a.grads, a.d1, a.d2g, a.p, 1 / s.total, mode, v, alpha, out, work,
+  return nativeAddon()!.hvpDense!(rows, plan.sizes, plan.bias, a.weights, a.inputs, a.grads, a.d1, a.d2g, a.p, 1 / s.total, mode, v, alpha, out, work,
     a.csr?.ptr ?? null, a.csr?.col ?? null, a.csr?.val ?? null, a.compact?.keep ?? null, a.compact?.x ?? null);
 }

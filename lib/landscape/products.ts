@@ -371,17 +371,14 @@ function parameterIdentity(net: CurvatureNetwork): unknown[] {
  * would miss; one pass over D floats, well under 1% of a product.
  */
 function sameParameterValues(net: CurvatureNetwork, snapshot: Float32Array, write: boolean): boolean {
-  // Bit patterns, compared as integers: exact (NaN, -0) and a plain typed-array loop.
-  const bits = new Int32Array(snapshot.buffer, snapshot.byteOffset, snapshot.length);
+  // Bit patterns compared as bytes: exact (NaN, -0).
   let o = 0;
   for (const l of paramLayers(net)) {
     for (const t of [l.weight!, l.bias].filter((t): t is tf.Variable => t != null)) {
       const d = t.dataSync() as Float32Array;
       if (write) snapshot.set(d, o);
-      else {
-        const now = new Int32Array(d.buffer, d.byteOffset, d.length);
-        for (let i = 0; i < now.length; i++) if (now[i] !== bits[o + i]) return false;
-      }
+      // Buffer.equals compares bytes (memcmp): ~0.1 ms for 200,000 floats where a typed-array loop took ~0.5.
+      else if (!Buffer.from(d.buffer, d.byteOffset, d.byteLength).equals(Buffer.from(snapshot.buffer, snapshot.byteOffset + 4 * o, d.byteLength))) return false;
       o += d.length;
     }
   }
@@ -500,14 +497,20 @@ export class Curvature {
   /** The fused native product: out = sum over chunks of (H v, G v or H v - G v), accumulated in float64. */
   private fusedProduct(states: ChunkState[], v: ArrayLike<number>, kind: CurvatureKind, out: Float64Array): void {
     const plan = this.plan!;
-    // Typed, local arrays in the pass that checks v (NaN, Infinity, beyond float32): a generic ArrayLike loop cost ~2 ms.
     const dir = v instanceof Float64Array ? v : Float64Array.from(v);
-    const n = dir.length;
-    for (let i = 0; i < n; i++) if (!(Math.abs(dir[i]) <= FLOAT32_MAX)) checkedEntry(dir, i, 'v');
     this.work ??= new Float32Array(fusedWorkspaceLength(plan, Math.min(this.batchSize, this.rows)));
+    let first = true;
     for (const s of states) {
-      if (kind !== 'gauss-newton') fusedChunkProduct(this.net, plan, s, dir, 0, 1, out, this.work);
-      if (kind !== 'hessian') fusedChunkProduct(this.net, plan, s, dir, 1, kind === 'residual' ? -1 : 1, out, this.work);
+      for (const mode of kind === 'hessian' ? [0] as const : kind === 'gauss-newton' ? [1] as const : [0, 1] as const) {
+        const bad = fusedChunkProduct(this.net, plan, s, dir, mode, kind === 'residual' && mode === 1 ? -1 : 1, out, this.work);
+        // The native call checks v (NaN, Infinity, beyond float32) while converting it, before computing anything:
+        // a pass here cost ~0.4 ms of a ~58 ms product.
+        if (first && bad !== -1) {
+          if (typeof bad === 'number') checkedEntry(dir, bad, 'v');
+          else for (let i = 0; i < dir.length; i++) checkedEntry(dir, i, 'v');   // an add-on built before the check
+        }
+        first = false;
+      }
     }
   }
 

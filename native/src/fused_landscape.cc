@@ -27,6 +27,8 @@
 #include <napi.h>
 
 #include <algorithm>
+#include <cfloat>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -241,6 +243,7 @@ int64_t WorkspaceLength(int64_t n, const std::vector<int64_t>& s, int64_t d) {
 }
 
 // hvpDense(n, sizes, bias, weights, inputs, grads, d1, d2g, p, scale, mode, v, alpha, out, work[, ptr, col, val, keep, xc])
+//   returns -1, or the index of the first entry of v that is not finite or beyond float32 range (nothing computed)
 //   sizes Int32Array [L + 1]; bias Int32Array [L] (0/1); weights[l] [s_l * s_{l+1}];
 //   inputs[l] = x_l [n * s_l]; grads[l] = g_l [n * s_{l+1}]; d1[l], d2g[l] [n * s_{l+1}] for l < L - 1
 //   (null: identity / no f'' term); p [n * s_L] softmax probabilities (null: mse);
@@ -320,11 +323,17 @@ Napi::Value HvpDense(const Napi::CallbackInfo& info) {
       if (keep[j] < 0 || keep[j] >= s[0] || (j > 0 && keep[j] <= keep[j - 1])) return r.Bad("keep must be increasing column indices below " + std::to_string(s[0])), fail();
   }
   if (r.next != info.Length()) return r.Bad("expected 15 or 20 arguments"), fail();
-  if (n == 0) return env.Undefined();
+  // V in float32, checked in the same pass (the caller's guard: finite and within float32 range); the first
+  // entry that is not is returned, before anything is written to out.
+  float* vf = work;
+  for (int64_t i = 0; i < d; i++) {
+    if (!(std::fabs(v[i]) <= static_cast<double>(FLT_MAX))) return Napi::Number::New(env, static_cast<double>(i));
+    vf[i] = static_cast<float>(v[i]);
+  }
+  if (n == 0) return Napi::Number::New(env, -1);
   const bool full = mode == 0;
 
-  // Workspace: V (float32), per hidden layer R{a} and R{x}, R{z}, two R{g} buffers, weight block.
-  float* vf = work;
+  // Workspace: V (float32, written above), per hidden layer R{a} and R{x}, R{z}, two R{g} buffers, weight block.
   std::vector<int64_t> wOff(L), bOff(L);
   int64_t o = 0;
   for (int64_t l = 0; l < L; l++) {
@@ -333,7 +342,6 @@ Napi::Value HvpDense(const Napi::CallbackInfo& info) {
     bOff[l] = o;
     if (bias[l]) o += s[l + 1];
   }
-  for (int64_t i = 0; i < d; i++) vf[i] = static_cast<float>(v[i]);
   float* cursor = work + d;
   std::vector<float*> ra(L, nullptr), rx(L, nullptr);  // rx[l] = R{x_l}, null for the input
   for (int64_t l = 0; l + 1 < L; l++) {
@@ -410,7 +418,7 @@ Napi::Value HvpDense(const Napi::CallbackInfo& info) {
     rg = next;
     which = 1 - which;
   }
-  return env.Undefined();
+  return Napi::Number::New(env, -1);
 }
 
 // hvpDenseWorkspace(n, sizes, bias): floats the workspace of hvpDense needs.

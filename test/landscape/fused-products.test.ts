@@ -153,10 +153,16 @@ test('hvpDense checks its arguments and names the one that is wrong', { skip: !n
   const n = 4;
   const work = new Float32Array(addon.hvpDenseWorkspace!(n, sizes, bias));
   const f = (k: number) => new Float32Array(k);
-  const call = (over: { inputs?: Float32Array[]; work?: Float32Array; mode?: number; v?: Float64Array }) =>
+  const call = (over: { inputs?: Float32Array[]; work?: Float32Array; mode?: number; v?: Float64Array; out?: Float64Array }) =>
     addon.hvpDense!(n, sizes, bias, [f(6)], over.inputs ?? [f(n * 3)], [f(n * 2)], [], [], f(n * 2), 0.25, (over.mode ?? 0) as 0 | 1,
-      over.v ?? new Float64Array(8), 1, new Float64Array(8), over.work ?? work);
-  call({});
+      over.v ?? new Float64Array(8), 1, over.out ?? new Float64Array(8), over.work ?? work);
+  assert.equal(call({}), -1);
+  // v is checked while converted: the first entry that is not finite or beyond float32 comes back, and out stays as it was.
+  const out = new Float64Array(8).fill(7);
+  assert.equal(call({ v: Float64Array.from([0, 1, 2, 1e39, NaN, 0, 0, 0]), out }), 3);
+  assert.equal(call({ v: Float64Array.from([0, 1, -Infinity, 0, 0, 0, 0, 0]), out }), 2);
+  assert.equal(call({ v: Float64Array.from([0, 1, 3.4028234663852886e38, 0, 0, 0, 0, 0]), out: new Float64Array(8) }), -1);
+  assert.deepEqual(Array.from(out), new Array(8).fill(7));
   assert.throws(() => call({ inputs: [f(n * 3 - 1)] }), /hvpDense: inputs\[0\] has 11 elements, needs 12/);
   assert.throws(() => call({ work: f(work.length - 1) }), /hvpDense: work has/);
   assert.throws(() => call({ mode: 2 }), /hvpDense: mode must be 0/);
