@@ -18,6 +18,8 @@
  *   silhouette              how well labels separate items, from their distances (cluster.ts)
  *   participation ratio     of a spectrum, and its cross-block estimator from finite,
  *                           time-correlated simulations (participation-ratio.ts)
+ *   manifoldCapacity        mean-field capacity, anchor radius and dimension of object manifolds, with
+ *                           the centre-correlation removal; ball capacity; simulated (LP) capacity (manifold-capacity.ts)
  *
  * Layering: geometry imports core only.
  */
@@ -31,3 +33,10 @@ export type { Silhouette } from './cluster';
 export type { Mds } from './mds';
 export { crossBlockParticipationRatio, participationRatioOfSpectrum } from './participation-ratio';
 export type { CrossBlockOptions, ParticipationRatioEstimate } from './participation-ratio';
+export {
+  anchorPointAnalysis, ballCapacity, centreCorrelationSubspace, harmonicMean, linearlySeparable, manifoldCapacity, simulatedCapacity,
+} from './manifold-capacity';
+export type {
+  AnchorPointAnalysis, AnchorPointOptions, CentreCorrelationOptions, CentreCorrelationSubspace, ManifoldCapacity, ManifoldCapacityOptions,
+  SeparabilityOptions, SimulatedCapacity,
+} from './manifold-capacity';

@@ -25,6 +25,29 @@ const entries: FuzzEntry[] = [
     name: 'silhouette', valid: () => [[0, 1, 4, 1, 0, 3, 4, 3, 0], 3, ['a', 'a', 'b']],
     targets: [{ path: [0], kind: 'numbers', sized: true, names: ['distances'] }, { path: [1], kind: 'count', names: ['n'] }],
   },
+  // lib/geometry/manifold-capacity.ts (issue 30)
+  {
+    name: 'anchorPointAnalysis', valid: () => [[0.1, 0.2, -0.1, 0.3, 0.05, -0.2], 2, { nT: 5, seed: 1, kappa: 0 }],
+    targets: [{ path: [0], kind: 'numbers', sized: true, names: ['points'] }, { path: [1], kind: 'count', names: ['D', 'points'] }, { path: [2, 'nT'], kind: 'count', names: ['options'] }, { path: [2, 'kappa'], kind: 'number', names: ['options'] }],
+  },
+  { name: 'ballCapacity', valid: () => [1.5, 3, 0], targets: [{ path: [0], kind: 'number', names: ['radius'] }, { path: [1], kind: 'number', names: ['dimension'] }, { path: [2], kind: 'number', names: ['kappa'] }] },
+  { name: 'harmonicMean', valid: () => [[1, 2, 4]], targets: [{ path: [0], kind: 'numbers', nonEmpty: true, names: ['values'] }] },
+  {
+    name: 'manifoldCapacity', valid: () => [[0, 1, 2].map((i) => samples().slice(12 * i, 12 * i + 12).map((v, k) => v + (k % 4 === i ? 3 : 0))), 4, { nT: 5, centreCorrelation: false }],
+    targets: [{ path: [0, 1], kind: 'numbers', sized: true, names: ['manifolds'] }, { path: [1], kind: 'count', names: ['dim', 'manifolds'] }, { path: [2, 'nT'], kind: 'count', names: ['options'] }],
+  },
+  {
+    name: 'centreCorrelationSubspace', valid: () => [samples().slice(0, 15), 3, { nReps: 1, maxIterations: 20 }],
+    targets: [{ path: [0], kind: 'numbers', sized: true, names: ['centres'] }, { path: [1], kind: 'count', names: ['dim', 'centres'] }, { path: [2, 'nReps'], kind: 'count', names: ['options'] }],
+  },
+  {
+    name: 'linearlySeparable', valid: () => [[1, 0.2, -1, 0.1, 0.9, -0.3, -1.2, 0], 2, [1, -1, 1, -1]],
+    targets: [{ path: [0], kind: 'numbers', sized: true, names: ['points', 'labels'] }, { path: [1], kind: 'count', names: ['dim', 'points'] }],
+  },
+  {
+    name: 'simulatedCapacity', valid: () => [[0, 1, 2].map((i) => samples().slice(12 * i, 12 * i + 12)), 4, [2, 3], { trials: 2, seed: 1 }],
+    targets: [{ path: [0, 1], kind: 'numbers', sized: true, names: ['manifolds'] }, { path: [1], kind: 'count', names: ['dim', 'manifolds'] }, { path: [3, 'trials'], kind: 'count', names: ['options'] }],
+  },
 ];
 
 export const table: Table = { module: 'geometry', entries, exempt: {} };
