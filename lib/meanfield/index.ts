@@ -7,7 +7,9 @@
  * capacity alpha_b of sign-constrained perceptrons, and those perceptrons at finite N (max-margin
  * solutions on lib/core's quadraticProgram, the noisy balancing learning rule, noise error rates), and
  * attractor-memory networks built from them (one perceptron solve per unit; basins and stability under noise);
- * the mean-field bias and fluctuation theory of the balanced predictive-coding network (Kadmon et al. 2020).
+ * the Monte-Carlo single-site DMFT of networks with plastic couplings (Clark & Abbott 2024), whose Hebbian
+ * self-coupling through the unit's own past makes the single-site process non-Gaussian; the mean-field bias
+ * and fluctuation theory of the balanced predictive-coding network (Kadmon et al. 2020).
  *
  * Layering: meanfield imports core and circuits (the nonlinearity table).
  *
@@ -18,6 +20,8 @@ export { closedFormAverage, closedFormPairAverage, gaussianAverage, gaussianPair
 export type { ClosedFormName, QuadratureOptions } from './gaussian';
 export { defaultLagTime, energyVariance, stationaryDmft } from './dmft';
 export type { StationaryDmft, StationaryDmftOptions } from './dmft';
+export { plasticDmft } from './plastic-dmft';
+export type { PlasticDmft, PlasticDmftOptions, PlasticDmftPhase } from './plastic-dmft';
 export { criticalLoopGain, decoderFluctuations, optimalBalance, predictiveCodingMeanField } from './predictive-coding';
 export type { DecoderFluctuations, PredictiveCodingMeanField, PredictiveCodingMeanFieldOptions } from './predictive-coding';
 export { participationRatioAgainstG, participationRatioTheory } from './dimension';

@@ -1,0 +1,50 @@
+/**
+ * lib/meanfield/plastic-dmft: with the memory term off (or k = 0) the Monte-Carlo single-site DMFT
+ * reproduces the Gaussian DMFT that stationaryDmft solves by Newton on the lag equation; below g = 1
+ * it finds the quiescent solution; a strong Hebbian self-coupling with weak quenched noise freezes each
+ * unit near the closed-form static root x = k tanh^3 x; bad options are named.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { plasticDmft, stationaryDmft } from '../../lib/meanfield';
+
+test('without the memory term the Monte-Carlo DMFT reproduces the Gaussian DMFT (g = 3)', () => {
+  const g = 3, dt = 0.2;
+  const exact = stationaryDmft({ g, tableNodes: 65, quadrature: { dz: 0.06 } });
+  const opts = { g, tauS: 5, paths: 400, record: 200, maxLag: 8, burnIn: 10, dt, tolerance: 1e-3, seed: 0 };
+  const off = plasticDmft({ ...opts, k: 2.5, memory: false });
+  assert.ok(off.converged && off.phase === 'chaotic');
+  const c0 = exact.autocovariance[0];
+  for (const u of [0, 1, 2, 4]) {
+    const mc = off.autocovariance[Math.round(u / dt)], ref = exact.autocovariance[Math.round(u / 0.025)];
+    // Monte-Carlo error of 400 paths x 200 tau, amplified by the self-consistency: a few percent of C(0)
+    assert.ok(Math.abs(mc - ref) < 0.08 * c0, `lag ${u}: ${mc} vs ${ref}`);
+  }
+  // k = 0 with the memory on is the same computation, draw for draw
+  const zero = plasticDmft({ ...opts, k: 0 });
+  assert.deepEqual(Array.from(zero.autocovariance), Array.from(off.autocovariance));
+});
+
+test('below g = 1 without plasticity the only solution is quiescent', () => {
+  const r = plasticDmft({ g: 0.6, k: 0, paths: 40, record: 40, maxLag: 5, burnIn: 10, dt: 0.2, seed: 1 });
+  assert.equal(r.phase, 'quiescent');
+  assert.ok(r.variance < 1e-4);
+});
+
+test('strong Hebbian self-coupling with weak quenched noise freezes units near x = k tanh^3 x', () => {
+  // With g -> 0 a static unit obeys x = k q tanh x, q = C_phi(inf) = tanh^2 x (every unit at +-x*).
+  const k = 4;
+  let xs = 3;
+  for (let i = 0; i < 500; i++) xs = k * Math.tanh(xs) ** 3;
+  const r = plasticDmft({ g: 0.3, k, tauS: 2, paths: 60, record: 60, maxLag: 15, burnIn: 30, dt: 0.2, seed: 2, initialCphi: 0.9, initialStatic: 1 });
+  assert.equal(r.phase, 'static');
+  assert.ok(Math.abs(Math.sqrt(r.variance) - xs) < 0.1 * xs, `rms x ${Math.sqrt(r.variance)} vs x* ${xs}`);
+  // from a chaotic start (no static part) the weak noise cannot seed it: the quiescent solution
+  assert.equal(plasticDmft({ g: 0.3, k, tauS: 2, paths: 60, record: 60, maxLag: 15, burnIn: 30, dt: 0.2, seed: 2, initialCphi: 0.9 }).phase, 'quiescent');
+});
+
+test('bad options are named', () => {
+  assert.throws(() => plasticDmft({ g: 1, k: 1, nonlinearity: 'relu' }), /nonlinearity/);
+  assert.throws(() => plasticDmft({ g: 1, k: 1, record: 10, maxLag: 6 }), /maxLag/);
+  assert.throws(() => plasticDmft({ g: -1, k: 1 }), /g/);
+});
