@@ -20,6 +20,8 @@
  *                           time-correlated simulations (participation-ratio.ts)
  *   manifoldCapacity        mean-field capacity, anchor radius and dimension of object manifolds, with
  *                           the centre-correlation removal; ball capacity; simulated (LP) capacity (manifold-capacity.ts)
+ *   crossConditionGeneralisation, parallelismScore   abstraction scores of binary variables;
+ *   representationalSimilarity, dissimilarityMatrix  RSA (abstraction.ts)
  *
  * Layering: geometry imports core only.
  */
@@ -40,3 +42,4 @@ export type {
   AnchorPointAnalysis, AnchorPointOptions, CentreCorrelationOptions, CentreCorrelationSubspace, ManifoldCapacity, ManifoldCapacityOptions,
   SeparabilityOptions, SimulatedCapacity,
 } from './manifold-capacity';
+export { crossConditionGeneralisation, dissimilarityMatrix, parallelismScore, representationalSimilarity } from './abstraction';

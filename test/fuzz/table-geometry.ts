@@ -48,6 +48,16 @@ const entries: FuzzEntry[] = [
     name: 'simulatedCapacity', valid: () => [[0, 1, 2].map((i) => samples().slice(12 * i, 12 * i + 12)), 4, [2, 3], { trials: 2, seed: 1 }],
     targets: [{ path: [0, 1], kind: 'numbers', sized: true, names: ['manifolds'] }, { path: [1], kind: 'count', names: ['dim', 'manifolds'] }, { path: [3, 'trials'], kind: 'count', names: ['options'] }],
   },
+  // lib/geometry/abstraction.ts (issue 30)
+  ...(['crossConditionGeneralisation', 'parallelismScore'] as const).map((name): FuzzEntry => ({
+    name, valid: () => [samples().slice(0, 24), 3, [[0, 0, 1, 1, 0, 0, 1, 1], [0, 1, 0, 1, 0, 1, 0, 1]], 0],
+    targets: [{ path: [0], kind: 'numbers', sized: true, names: ['rows', 'factors'] }, { path: [1], kind: 'count', names: ['dim', 'rows'] }, { path: [3], kind: 'count', names: ['target'] }],
+  })),
+  { name: 'dissimilarityMatrix', valid: () => [samples().slice(0, 12), 3], targets: [{ path: [0], kind: 'numbers', sized: true, names: ['patterns'] }, { path: [1], kind: 'count', names: ['dim', 'patterns'] }] },
+  {
+    name: 'representationalSimilarity', valid: () => [samples().slice(0, 12), 3, samples().slice(12, 24), 3],
+    targets: [{ path: [0], kind: 'numbers', sized: true, names: ['a', 'b'] }, { path: [1], kind: 'count', names: ['aDim', 'a'] }, { path: [2], kind: 'numbers', sized: true, names: ['b', 'a'] }, { path: [3], kind: 'count', names: ['bDim', 'b'] }],
+  },
 ];
 
 export const table: Table = { module: 'geometry', entries, exempt: {} };
