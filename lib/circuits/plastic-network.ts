@@ -235,6 +235,7 @@ export class PlasticRateNetwork {
     const label = options.label ?? 'plastic network';
     const N = this.N, transientSteps = Math.round(transient / dt), steps = Math.round(time / dt);
     const samples = Math.floor(steps / every) + 1;
+    if (!(samples * N <= 2 ** 28) || !(transientSteps <= 1e9)) throw new ArgumentError('time', `a run of at most 2^28 recorded numbers (samples x N) and 1e9 transient steps`, `${time} (transient ${transient})`);
     const states = new Float64Array(samples * N), times = new Float64Array(samples), synapticRms = new Float64Array(samples);
     const rms = () => { let s = 0; for (let i = N; i < this.dim; i++) s += state[i] * state[i]; return Math.sqrt(s / (N * N)); };
     let n = 0;

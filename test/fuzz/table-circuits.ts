@@ -1,6 +1,6 @@
 /** Fuzz table of lib/circuits (see harness.ts). */
 import type { FuzzEntry, Table } from './harness';
-import { DenseCoupling, DelayLine, PredictiveCodingNetwork, RateNetwork, Readout, RecursiveLeastSquares } from '../../lib/circuits';
+import { DenseCoupling, DelayLine, PlasticRateNetwork, PredictiveCodingNetwork, RateNetwork, Readout, RecursiveLeastSquares } from '../../lib/circuits';
 
 type Ctor = new (...a: unknown[]) => { apply(r: Float64Array, out: Float64Array): void };
 const applyTo = (c: { apply(r: Float64Array, out: Float64Array): void }, n: number) => { const out = new Float64Array(n); c.apply(Float64Array.from({ length: n }, (_, i) => 0.3 - 0.2 * i), out); return out; };
@@ -65,6 +65,13 @@ const entries: FuzzEntry[] = [
   {
     name: 'DelayLine', valid: () => [3, 0.5], call: (C, a) => { const d = new (C as unknown as new (...x: unknown[]) => DelayLine)(...a); return [1, 2, 3, 4].map((v) => d.shift(v)); },
     targets: [{ path: [0], kind: 'count', names: ['length'] }, { path: [1], kind: 'number', names: ['initial'] }],
+  },
+  {
+    name: 'PlasticRateNetwork', valid: () => [{ N: 3, g: 1.5, k: 1, tauS: 2, seed: 1 }, Float64Array.from({ length: 12 }, (_, i) => 0.1 * Math.sin(i + 1)), { dt: 0.1, time: 1, haltAt: 0.5 }],
+    call: (C, a) => new (C as unknown as new (o: unknown) => PlasticRateNetwork)(a[0]).run(a[1] as Float64Array, a[2] as never),
+    targets: [{ path: [0, 'N'], kind: 'count', names: ['options', 'state'] }, { path: [0, 'g'], kind: 'number', names: ['options'] }, { path: [0, 'k'], kind: 'number', names: ['options'] },
+      { path: [0, 'tauS'], kind: 'number', names: ['options'] }, { path: [0, 'nonlinearity'], kind: 'enum', names: ['options'] }, { path: [1], kind: 'numbers', sized: true, names: ['state'] },
+      { path: [2, 'dt'], kind: 'number', names: ['options'] }, { path: [2, 'time'], kind: 'number', names: ['options'] }, { path: [2, 'haltAt'], kind: 'number', names: ['options'], skip: ['infinity'] }],
   },
   {
     name: 'RecursiveLeastSquares', valid: () => [{ N: 3, alpha: 1 }, Float64Array.from([0.1, 0.2, 0.3]), [0.5]],

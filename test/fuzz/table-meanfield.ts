@@ -1,7 +1,7 @@
 /** Fuzz table of lib/meanfield (see harness.ts). The DMFT runs are small: g 1.5, lags to 20, a coarse table. */
 import type { FuzzEntry, Table } from './harness';
 import { Rng } from '../../lib/core';
-import { buildMemoryNetwork, predictiveCodingMeanField, randomPatterns, stationaryDmft, type MemoryPatterns } from '../../lib/meanfield';
+import { buildMemoryNetwork, plasticDmft, predictiveCodingMeanField, randomPatterns, stationaryDmft, type MemoryPatterns } from '../../lib/meanfield';
 
 const dmftOptions = () => ({ g: 1.5, tMax: 20, lagStep: 0.5, tableNodes: 64, quadrature: { dz: 0.1, zMax: 7 } });
 const sq = (x: number) => x * x;
@@ -34,6 +34,12 @@ const entries: FuzzEntry[] = [
   {
     name: 'stationaryDmft', valid: () => [dmftOptions()],
     targets: [{ path: [0, 'g'], kind: 'number', names: ['options'] }, { path: [0, 'nonlinearity'], kind: 'enum', names: ['options'] }, { path: [0, 'tMax'], kind: 'number', names: ['options'] }, { path: [0, 'tableNodes'], kind: 'count', names: ['options'] }],
+  },
+  {
+    name: 'plasticDmft', valid: () => [{ g: 1.5, k: 1, tauS: 2, paths: 4, record: 4, maxLag: 1, burnIn: 1, dt: 0.2, maxIterations: 2 }],
+    targets: [{ path: [0, 'g'], kind: 'number', names: ['options'] }, { path: [0, 'k'], kind: 'number', names: ['options'] }, { path: [0, 'tauS'], kind: 'number', names: ['options'] },
+      { path: [0, 'paths'], kind: 'count', names: ['options'] }, { path: [0, 'record'], kind: 'number', names: ['options', 'maxLag'] }, { path: [0, 'maxLag'], kind: 'number', names: ['options'] },
+      { path: [0, 'dt'], kind: 'number', names: ['options', 'record'] }, { path: [0, 'damping'], kind: 'number', names: ['options'] }, { path: [0, 'nonlinearity'], kind: 'enum', names: ['options'] }],
   },
   {
     name: 'predictiveCodingMeanField', valid: () => [{ x: 0.2, b: 3, noise: 0.5, terms: 10 }],

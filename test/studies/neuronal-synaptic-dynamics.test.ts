@@ -1,0 +1,104 @@
+/**
+ * lib/studies/neuronal-synaptic-dynamics: the jobs against the domain functions they wrap, the phase
+ * classifier, the derived numbers (half-decay, undershoot, unstable angle, boundaries) by hand, the run-time
+ * estimate by hand, the figures' traces and the table's rows on hand-made inputs.
+ * (The notebook's QUICK run is test/notebooks/smoke.test.ts.)
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { PlasticRateNetwork } from '../../lib/circuits';
+import { lyapunovSpectrum } from '../../lib/dynamics';
+import { populationAutocovariance } from '../../lib/studies/chaos-and-dimension';
+import {
+  AutocorrelationJobResult, DmftJobResult, FreezeJobResult, JacobianJobResult, PhaseJobResult, SpectrumJobResult, autocorrelationFigure, autocorrelationJob,
+  classifyPhase, estimatedRunSeconds, freezeJob, halfDecayTime, jacobianJob, minimumNormalized, phaseBoundaries, phaseDiagramFigure, reproductionRows, spectrumJob, unstableAngle,
+} from '../../lib/studies/neuronal-synaptic-dynamics';
+
+test('autocorrelationJob and spectrumJob give the domain functions\' numbers for the same network and seeds', async () => {
+  const a = await autocorrelationJob({ N: 20, g: 2, k: 1, tauS: 5, seed: 3, stateSeed: 4, transient: 10, time: 20, sampleEvery: 0.5, maxLag: 3 });
+  const net = new PlasticRateNetwork({ N: 20, g: 2, k: 1, tauS: 5, seed: 3 });
+  const s = net.initialState(4, 1, 'steady');
+  const run = net.run(s, { dt: 0.1, time: 20, transient: 10, sampleEvery: 0.5 });
+  assert.deepEqual(a.autocovariance, Array.from(populationAutocovariance(run.states, run.samples, 20, 6)));
+  assert.deepEqual(a.lags, [0, 0.5, 1, 1.5, 2, 2.5, 3]);
+
+  const sp = await spectrumJob({ N: 6, g: 2, k: 1, tauS: 5, seed: 3, stateSeed: 4, transient: 5, exponents: 3, time: 5, frameTransient: 2, frameSeed: 6 });
+  const net2 = new PlasticRateNetwork({ N: 6, g: 2, k: 1, tauS: 5, seed: 3 });
+  const ly = lyapunovSpectrum(net2.tangentSystem(), net2.initialState(4, 1, 'steady'), { k: 3, time: 5, dt: 0.1, transient: 5, frameTransient: 2, seed: 6, orthonormalizeEvery: 5, progress: false });
+  assert.deepEqual(sp.exponents, Array.from(ly.exponents));
+});
+
+test('freezeJob halts at sorted seeded times; jacobianJob reports the reduced spectrum', async () => {
+  const f = await freezeJob({ N: 10, g: 1.5, k: 2, tauS: 5, seed: 1, stateSeed: 2, transient: 5, halts: 3, window: 10, haltSeed: 7, freezeTime: 20 });
+  assert.equal(f.records.length, 3);
+  assert.ok(f.records.every((r, i) => i === 0 || r.haltTime >= f.records[i - 1].haltTime));
+  const again = await freezeJob({ N: 10, g: 1.5, k: 2, tauS: 5, seed: 1, stateSeed: 2, transient: 5, halts: 3, window: 10, haltSeed: 7, freezeTime: 20 });
+  assert.deepEqual(again.records, f.records);
+  const j = await jacobianJob({ N: 5, g: 2, k: -1, tauS: 4, seed: 1, stateSeed: 2, transient: 5, states: 2, spacing: 1 });
+  assert.equal(j.re.length, 2 * 2 * 5);
+  assert.equal(j.synapticValue, -0.25);
+  assert.equal(j.synapticMultiplicity, 20);
+});
+
+test('phase classes, half-decay, undershoot, unstable angle and boundaries by hand', () => {
+  assert.equal(classifyPhase({ rmsX: 1e-4, lambda1: 0.5, lambda1Error: 0, speed: 1 }), 'quiescent');
+  assert.equal(classifyPhase({ rmsX: 1, lambda1: 0.05, lambda1Error: 0.01, speed: 1 }), 'chaotic');
+  assert.equal(classifyPhase({ rmsX: 1, lambda1: 0.05, lambda1Error: 0.03, speed: 1e-4 }), 'fixed point');
+  assert.equal(classifyPhase({ rmsX: 1, lambda1: -0.01, lambda1Error: 0.001, speed: 0.1 }), 'other');
+  // C/C0 = 1, 0.8, 0.4: crosses 1/2 three quarters of the way from lag 1 to lag 2
+  assert.ok(Math.abs(halfDecayTime([0, 1, 2], [2, 1.6, 0.8]) - 1.75) < 1e-12);
+  assert.ok(Number.isNaN(halfDecayTime([0, 1], [1, 0.9])));
+  assert.equal(minimumNormalized([2, 1, -0.5, 0]), -0.25);
+  // eigenvalues 1 (0 deg), i + 0 excluded (Re = 0), 1 + i (45 deg), -1 (stable, excluded)
+  assert.equal(unstableAngle([1, 0, 1, -1], [0, 1, 1, 0]), 22.5);
+  assert.ok(Number.isNaN(unstableAngle([-1], [0])));
+  const b = phaseBoundaries([
+    { g: 1, k: 0, phase: 'q' }, { g: 1, k: 1, phase: 'q' }, { g: 1, k: 2, phase: 'c' },
+    { g: 2, k: 0, phase: 'c' }, { g: 2, k: 1, phase: 's' }, { g: 2, k: 2, phase: 's' },
+  ]);
+  assert.deepEqual(b, { 'c | q': { g: [1], k: [1.5] }, 'c | s': { g: [2], k: [0.5] } });
+});
+
+test('run-time estimate by hand', () => {
+  // 100 steps x 16 N^2 x (1 + 1 vector), N = 10: 320,000 flops; a DMFT: 2 x 10 x 100 x 5 x 2 = 20,000; at 0.3 GFLOP/s on 2 workers
+  const s = estimatedRunSeconds({ runs: [{ N: 10, time: 10, vectors: 1 }], dmft: [{ paths: 10, steps: 100, lags: 5, iterations: 2 }], workers: 2 });
+  assert.ok(Math.abs(s - (320000 + 20000) / 0.3e9 / 2) < 1e-15);
+});
+
+const ac = (k: number, c: number[]): AutocorrelationJobResult => ({ N: 100, g: 2, k, tauS: 10, seed: 1, stateSeed: 2, lags: c.map((_, i) => i), autocovariance: c, synapticRms: 0, seconds: 1 });
+const dm = (k: number, c: number[], g = 2, phase: DmftJobResult['phase'] = 'chaotic'): DmftJobResult => ({ g, k, tauS: 10, seed: 1, lags: c.map((_, i) => i), autocovariance: c, phiAutocovariance: c, phase, converged: true, iterations: 3, change: 0, seconds: 1 });
+const ph = (g: number, k: number, phase: PhaseJobResult['phase'], lambda1: number): PhaseJobResult => ({ N: 50, g, k, tauS: 10, seed: 1, lambda1, lambda1Error: 0.001, rmsX: 1, speed: 0, phase, seconds: 1 });
+
+test('figures carry the values given; the table reads direction and presence of each effect', () => {
+  const sims = [ac(-1, [1, 0.3, -0.2, 0]), ac(0, [2, 1.2, 0.4, 0.1]), ac(1, [1, 0.9, 0.8, 0.6])];
+  const theory = [dm(-1, [1, 0.2, -0.1, 0]), dm(0, [2, 1, 0.4, 0]), dm(1, [1, 0.95, 0.9, 0.8])];
+  const f = autocorrelationFigure(sims, theory);
+  assert.deepEqual(f.data.find((d) => d.name === 'simulation k = 0 (N = 100)')!.y, [1, 0.6, 0.2, 0.05]);
+  assert.deepEqual(f.data.find((d) => d.name === 'DMFT k = 1')!.y, [1, 0.95, 0.9, 0.8]);
+  const phases = [ph(0.8, 0, 'quiescent', -0.1), ph(0.8, 1, 'chaotic', 0.02), ph(2, 0, 'chaotic', 0.05), ph(2, 1, 'chaotic', 0.08), ph(2, 2, 'fixed point', -0.1)];
+  const pd = phaseDiagramFigure(phases, [dm(0, [1], 0.8, 'quiescent'), dm(1, [1], 0.8, 'chaotic')]);
+  assert.deepEqual(pd.data.find((d) => d.name === 'DMFT: chaotic | quiescent')!.y, [0.5]);
+  assert.deepEqual(pd.data.find((d) => d.name === 'simulation: chaotic')!.x, [0.8, 2, 2]);
+  const spectra: SpectrumJobResult[] = [0, 1, 2].map((k, i) => ({ N: 20, g: 2, k, tauS: 10, seed: 1, exponents: [0.1], standardErrors: [0.01], kaplanYorke: [2, 3, 1][i], seconds: 1 }));
+  const freezes: FreezeJobResult[] = [{ N: 50, g: 2, k: 2, tauS: 10, seed: 1, haltSeed: 2, speedAtHalt: [0.1, 0.1], seconds: 1,
+    records: [{ haltTime: 1, converged: true, stable: true, maxRealPart: -0.5, distance: 0.01, correlation: 0.99, time: 10 }, { haltTime: 2, converged: true, stable: true, maxRealPart: -0.4, distance: 0.03, correlation: 0.98, time: 10 }] }];
+  const jac = (k: number, angle: number): JacobianJobResult => ({ N: 5, g: 2, k, tauS: 10, seed: 1, re: [], im: [], synapticValue: -0.1, synapticMultiplicity: 20, unstable: 1, unstableAngle: angle, seconds: 1 });
+  const rows = reproductionRows({
+    sims, theory, phases, lambdaByK: phases.filter((p) => p.g === 2).map((p) => ({ k: p.k, lambda1: p.lambda1, error: 0.001 })), spectra, freezes,
+    jacobians: [jac(-1, 70), jac(0, 40), jac(1, 10)], settings: { a: 'A', b: 'B', c: 'C', c2: 'C2', d: 'D', e: 'E' },
+  });
+  const get = (effect: string) => rows.find((r) => r.effect === effect)!;
+  assert.equal(get('Hebbian plasticity slows chaotic activity').present, 'yes');  // k = 1 never falls below 1/2 within the lags; k = 0 at 1.25
+  assert.equal(get('anti-Hebbian plasticity quickens activity').present, 'yes');
+  assert.equal(get('anti-Hebbian plasticity adds an oscillatory component').present, 'yes');
+  assert.equal(get('Hebbian plasticity makes a g < 1 network chaotic').present, 'yes');
+  assert.equal(get('lambda_max non-monotonic in k (rises, then falls)').present, 'yes');
+  assert.equal(get('attractor dimension non-monotonic in k').present, 'yes');
+  assert.equal(get('freezable chaos (k = 2)').present, 'yes');
+  assert.equal(get('Hebbian pushes unstable modes toward the real axis, anti-Hebbian toward the imaginary axis').present, 'yes');
+  // reversed directions read as absent
+  const flipped = reproductionRows({ sims: [ac(0, [1, 0.9, 0.8, 0.6]), ac(1, [2, 1.2, 0.4, 0.1])], theory: [], phases: [ph(0.8, 1, 'quiescent', -0.1)], lambdaByK: [], spectra: [], freezes: [], jacobians: [jac(-1, 10), jac(1, 70)], settings: {} });
+  assert.equal(flipped.find((r) => r.effect === 'Hebbian plasticity slows chaotic activity')!.present, 'no');
+  assert.equal(flipped.find((r) => r.effect === 'Hebbian plasticity makes a g < 1 network chaotic')!.present, 'no');
+  assert.equal(flipped.find((r) => r.effect.startsWith('Hebbian pushes'))!.present, 'no');
+});
