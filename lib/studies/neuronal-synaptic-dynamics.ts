@@ -325,13 +325,13 @@ export function autocorrelationFigure(sims: readonly AutocorrelationJobResult[],
 
 const PHASE_COLORS: Record<string, string> = { quiescent: '#888888', 'fixed point': '#1f77b4', chaotic: '#d62728', other: '#2ca02c', static: '#1f77b4' };
 
-export function phaseDiagramFigure(points: readonly PhaseJobResult[], theory: readonly DmftJobResult[]): Figure {
+export function phaseDiagramFigure(points: readonly PhaseJobResult[], theory: readonly DmftJobResult[], title = 'Phase diagram (simulation markers, DMFT boundaries as lines)'): Figure {
   const kinds: SimulatedPhase[] = ['quiescent', 'fixed point', 'chaotic', 'other'];
   const groups = kinds.map((phase) => ({ phase, pts: points.filter((p) => p.phase === phase) })).filter((x) => x.pts.length > 0);
   const fig = scatter(groups.map(({ phase, pts }) => ({
     x: pts.map((p) => p.g), y: pts.map((p) => p.k), name: `simulation: ${phase}`, color: PHASE_COLORS[phase], size: 11,
     text: pts.map((p) => `lambda_1 ${p.lambda1.toFixed(3)} +- ${p.lambda1Error.toFixed(3)}`),
-  })), { title: 'Phase diagram (simulation markers, DMFT boundaries as lines)', xLabel: 'g', yLabel: 'k' });
+  })), { title, xLabel: 'g', yLabel: 'k' });
   const bounds = phaseBoundaries(theory.map((t) => ({ g: t.g, k: t.k, phase: t.phase })));
   Object.entries(bounds).forEach(([key, b], i) => {
     fig.data.push({ type: 'scatter', mode: 'lines+markers', x: b.g, y: b.k, name: `DMFT: ${key}`, line: { dash: 'dash', color: PALETTE[(i + 4) % PALETTE.length] }, marker: { symbol: 'x' } });
@@ -396,7 +396,7 @@ export function reproductionRows(o: {
   const induced = o.phases.filter((p) => p.g < 1 && p.k > 0 && p.phase === 'chaotic');
   const quiet = o.phases.filter((p) => p.g < 1 && p.k === 0);
   rows.push({ effect: 'Hebbian plasticity makes a g < 1 network chaotic', paper: 'a chaotic region at g < 1, k > k_c(g)',
-    measured: `${induced.length} of ${o.phases.filter((p) => p.g < 1 && p.k > 0).length} grid points with g < 1, k > 0 chaotic (${induced.map((p) => `g ${p.g}, k ${p.k}`).join('; ') || 'none'}); k = 0 at g < 1: ${quiet.map((p) => p.phase).join(', ') || '-'}`,
+    measured: `${induced.length} of ${o.phases.filter((p) => p.g < 1 && p.k > 0).length} grid points with g < 1, k > 0 chaotic (${induced.map((p) => `g ${p.g}, k ${p.k}, tau_s ${p.tauS}: lambda_1 ${p.lambda1.toFixed(3)} +- ${p.lambda1Error.toFixed(3)}`).join('; ') || 'none'}); k = 0 at g < 1: ${quiet.map((p) => p.phase).join(', ') || '-'}`,
     present: induced.length > 0 ? 'yes' : 'no', settings: o.settings.b });
   const fixed = o.phases.filter((p) => p.phase === 'fixed point' && p.k > 0);
   rows.push({ effect: 'strong Hebbian plasticity gives stable fixed points', paper: 'exponentially many stable fixed points at large k',
