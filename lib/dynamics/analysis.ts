@@ -8,6 +8,11 @@
  *   |lambda_1|                      (near 1 along a line attractor),
  *   |cos(Re r_1, line)|             (the slow mode follows the line: its first PC),
  *   |cos(Re l_1, B e_k)|            (the left eigenvector selects which input column k is integrated).
+ * And where states go under a held input (`heldInputFate`): iterate x <- F(x, u) in float64 from each
+ * state for a fixed number of steps and sort the ends into those that stopped (speed
+ * (1/S)||F(x) - x||^2 at or below a tolerance; distinct ends counted) and those still moving -- the
+ * question a fixed-point search cannot answer when it finds nothing: is there no attractor, or is the
+ * state running off (an LSTM cell state under a forget gate of 0.9999 grows without bound).
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError, checkFinite, checkInteger, checkNumber, cosine } from '../core';
@@ -258,4 +263,63 @@ export function lineAttractorStatistics(fp: FixedPoints, o: { inputColumns?: rea
     });
   }
   return { n, direction, lineVariance: line.explainedRatio[0], topEigenvalue, rightAlignment, leftAlignment };
+}
+
+export interface HeldInputFate {
+  /** Steps run from every state. */
+  steps: number;
+  /** Each state's speed (1/S)||F(x) - x||^2 after the steps. */
+  speed: Float64Array;
+  /** Whether each state stopped (speed <= tolerance). */
+  stopped: boolean[];
+  /** The distinct end points of the stopped states [k x S] (two ends closer than `uniqueDistance` are one). */
+  ends: Float64Array;
+  /** How many stopped states ended at each distinct end. */
+  endCounts: number[];
+  /** Largest |x_a| over each state's end (a running-off state shows as a growing value). */
+  maxAbs: Float64Array;
+}
+
+/**
+ * Iterates x <- F(x, u) (the system's float64 map) from each of `states` for
+ * `steps` steps with the input held at `input`, and sorts the ends (see the
+ * module header). Defaults: 2,000 steps, tolerance 1e-16 (squared speed per
+ * coordinate: a float64 fixed point), unique distance 1e-3.
+ */
+export function heldInputFate(system: DynamicalSystem, states: ArrayLike<number>, input: ArrayLike<number>,
+  o: { steps?: number; tolerance?: number; uniqueDistance?: number } = {}): HeldInputFate {
+  if (!system.stepF64) throw new ArgumentError('system', 'a system with a float64 map (stepF64)', 'a system without one');
+  const S = system.stateSize;
+  if (states == null || states.length === 0 || states.length % S !== 0) throw new ArgumentError('states', `rows of ${S} values (flat, a multiple of ${S})`, `${states?.length} values`);
+  if (input == null || input.length !== system.inputSize) throw new ArgumentError('input', `${system.inputSize} values`, `${input?.length} values`);
+  checkFinite('states', states);
+  checkFinite('input', input);
+  const steps = checkInteger('steps', o.steps ?? 2000, 1);
+  const tolerance = checkNumber('tolerance', o.tolerance ?? 1e-16, 0);
+  const uniqueDistance = checkNumber('uniqueDistance', o.uniqueDistance ?? 1e-3, 0);
+  const u = Float64Array.from(input);
+  const n = states.length / S;
+  const speed = new Float64Array(n);
+  const maxAbs = new Float64Array(n);
+  const stopped: boolean[] = [];
+  const ends: Float64Array[] = [];
+  const endCounts: number[] = [];
+  for (let i = 0; i < n; i++) {
+    let x: Float64Array = Float64Array.from({ length: S }, (_, a) => states[i * S + a]);
+    for (let t = 0; t < steps; t++) x = system.stepF64!(x, u);
+    const next = system.stepF64!(x, u);
+    let q = 0;
+    let m = 0;
+    for (let a = 0; a < S; a++) ((q += (next[a] - x[a]) ** 2), (m = Math.max(m, Math.abs(x[a]))));
+    speed[i] = q / S;
+    maxAbs[i] = m;
+    stopped.push(speed[i] <= tolerance);
+    if (!stopped[i]) continue;
+    const j = ends.findIndex((e) => Math.hypot(...Array.from(e, (v, a) => v - x[a])) < uniqueDistance);
+    if (j >= 0) endCounts[j]++;
+    else (ends.push(x), endCounts.push(1));
+  }
+  const flat = new Float64Array(ends.length * S);
+  ends.forEach((e, k) => flat.set(e, k * S));
+  return { steps, speed, stopped, ends: flat, endCounts, maxAbs };
 }

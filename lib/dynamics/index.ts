@@ -51,8 +51,8 @@ export { FixedPointFinder, decompose, float32QFloor, jacobiansByAutodiff } from 
 export type { FixedPointFinderOptions, FixedPointSearch, StateArray, StepSystem } from './finder';
 export { findNetworkFixedPoints, trajectoryStates } from './network-fixed-points';
 export type { NetworkFixedPointOptions } from './network-fixed-points';
-export { fixedPointFigureData, lineAttractorStatistics, linearisedPrediction, topologyGraph } from './analysis';
-export type { FixedPointFigureData, LineAttractorStatistics, TopologyEdge, TopologyGraph } from './analysis';
+export { fixedPointFigureData, heldInputFate, lineAttractorStatistics, linearisedPrediction, topologyGraph } from './analysis';
+export type { FixedPointFigureData, HeldInputFate, LineAttractorStatistics, TopologyEdge, TopologyGraph } from './analysis';
 export { fixedPointGraph, topologyDistance, topologyDistanceJob, topologyDistanceMatrix, weisfeilerLehmanFeatures } from './topology';
 export type { FixedPointGraph } from './topology';
 export { NONLINEARITIES, memberFile, memberKey, populationJob, populationMembers, runPopulation, settingsHash } from './population';

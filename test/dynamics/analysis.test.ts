@@ -3,6 +3,7 @@
  * - line-attractor statistics of a linear map with a line of fixed points
  *   (eigenvalue 1 along a chosen direction, its left eigenvector and the input
  *   directions known by hand);
+ * - heldInputFate on a map that runs off on one side and contracts on the other;
  * - the hand-built self-exciting units: an orthogonal rotation, the closed-form
  *   counts C(k, m) 2^(k-m), and fixed points where the closed form puts them.
  */
@@ -10,7 +11,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/core';
-import { FixedPoints, decompose, lineAttractorStatistics, randomOrthogonal, selfExcitingUnits } from '../../lib/dynamics';
+import { FixedPoints, decompose, heldInputFate, lineAttractorStatistics, randomOrthogonal, selfExcitingUnits, type DynamicalSystem } from '../../lib/dynamics';
 
 // A = V diag(1, 0.5, -0.3) V^-1 with V = [v1 v2 v3] = [[1,0,1],[1,1,0],[0,1,1]] (columns), det 2,
 // V^-1 = [[1,1,-1],[-1,1,1],[1,-1,1]] / 2 (checked: V V^-1 = I). Eigenvalue 1: right eigenvector
@@ -95,4 +96,30 @@ test('hand-built self-exciting units: orthogonal rotation, closed-form counts an
   assert.ok(Math.hypot(moved[0][0] - 0.3, moved[0][1] - 0.2) > 1e-2);
   sys.dispose();
   assert.throws(() => selfExcitingUnits({ gains: [2, 1], seed: 1 }), /gains\[1\]: expected a gain > 1/);
+});
+
+test('heldInputFate: on a map whose second coordinate runs off where positive and halves elsewhere, the stopped and running states and the one end are as built', () => {
+  // F(x) = [x0 / 2, x1 > 0 ? x1 + 0.01 : x1 / 2]: from x1 <= 0 the state goes to (0, 0); from x1 > 0, x1 grows by 0.01 a step.
+  const system: DynamicalSystem = {
+    stateSize: 2,
+    inputSize: 1,
+    step: (s, _u) => tf.tidy(() => {
+      const [a, b] = tf.split(s, 2, 1);
+      return tf.concat([a.mul(0.5), tf.where(b.greater(0), b.add(0.01), b.mul(0.5))], 1) as tf.Tensor2D;
+    }),
+    stepF64: (x) => Float64Array.from([x[0] / 2, x[1] > 0 ? x[1] + 0.01 : x[1] / 2]),
+  };
+  const states = [1, 2, 3, -1, -2, -4, 0.5, 0.3];
+  const fate = heldInputFate(system, states, [0], { steps: 100 });
+  assert.deepEqual(fate.stopped, [false, true, true, false]);
+  assert.deepEqual(fate.endCounts, [2]);
+  assert.ok(Math.abs(fate.ends[0]) < 1e-25 && Math.abs(fate.ends[1]) < 1e-25);
+  // Running states: speed (0.01^2 + tiny) / 2, and x1 = x1(0) + 100 * 0.01.
+  assert.ok(Math.abs(fate.speed[0] - 0.5e-4) < 1e-12 && Math.abs(fate.speed[3] - 0.5e-4) < 1e-12);
+  assert.ok(Math.abs(fate.maxAbs[0] - 3) < 1e-9 && Math.abs(fate.maxAbs[3] - 1.3) < 1e-9);
+  // The same from the tf map (the float64 map is what runs): the defaults stop the contracting states too.
+  assert.deepEqual(heldInputFate(system, states, [0]).stopped, [false, true, true, false]);
+  assert.throws(() => heldInputFate(system, [1, 2, 3], [0]), /states: expected rows of 2 values/);
+  assert.throws(() => heldInputFate(system, states, [0, 0]), /input: expected 1 values/);
+  assert.throws(() => heldInputFate({ ...system, stepF64: undefined }, states, [0]), /system: expected a system with a float64 map/);
 });
