@@ -25,7 +25,8 @@
  *                         per condition), plus noise sigma per sample: mix 0 is perfectly factorised (abstract), mix 1
  *                         unstructured.
  *
- * Jobs (`{ module: STUDY_MODULE, export, args }`): theoryVsSimulationJob (section a), networkGeometryJob (b, c:
+ * Jobs (`{ module: STUDY_MODULE, export, args }`): randomManifoldsJob (the authors' README example),
+ * theoryVsSimulationJob (section a), networkGeometryJob (b, c:
  * trains one network and measures every layer at the listed epochs), abstractionJob (d).
  * Exports: STUDY_MODULE, PAPER_VALUES, syntheticManifolds, exemplarImages, representationLayers, factorisedTask,
  * the jobs and their types, estimatedRunSeconds, theoryFigure, layerFigure, ruleFigure, abstractionFigure,
@@ -115,6 +116,23 @@ export async function theoryVsSimulationJob(a: TheoryJobArgs): Promise<TheoryJob
     ...a, theory: { capacity: th.capacity, radius: th.radius, dimension: th.dimension },
     ball: ballCapacity(a.radius, a.D), ballOfGeometry: ballCapacity(th.radius, Math.max(th.dimension, 1e-3)), simulated: sim,
   };
+}
+
+export interface RandomManifoldsArgs {
+  P: number;
+  M: number;
+  N: number;
+  nT: number;
+  nReps: number;
+  seed: number;
+}
+
+/** The authors' README example: P manifolds of M i.i.d. N(0, 1) points in N dimensions (manifold i from rng(seed).child(i)), full analysis. */
+export async function randomManifoldsJob(a: RandomManifoldsArgs): Promise<RandomManifoldsArgs & { capacity: number; radius: number; dimension: number; centreCorrelation: number; K: number; kktResidual: number }> {
+  const root = rng(a.seed);
+  const X = Array.from({ length: a.P }, (_, i) => root.child(i).normalArray(a.M * a.N, 0, 1, 'float64'));
+  const r = manifoldCapacity(X, a.N, { nT: a.nT, seed: a.seed + 1, centreCorrelation: { nReps: a.nReps, seed: a.seed + 2 } });
+  return { ...a, capacity: r.capacity, radius: r.radius, dimension: r.dimension, centreCorrelation: r.centreCorrelation, K: r.K, kktResidual: r.kktResidual };
 }
 
 // ----------------------------------------------------------------------------------------------- images
@@ -450,14 +468,17 @@ export function abstractionFigure(r: AbstractionJobResult): Figure {
   ], { title: `Abstraction against capacity (${r.variables} binary variables, ${1 << r.variables} conditions x ${r.reps} samples, ${r.dim} units)`, xLabel: 'mixing: 0 factorised, 1 random', yLabel: 'score / capacity' });
 }
 
-/** The papers' claims against this run's numbers. */
-export function reproductionRows(r: { readme: string; theory: string; untangling: string; untrained: string; rules: string; abstraction: string }): Record<string, string>[] {
-  return [
-    { quantity: 'random Gaussian manifolds (authors\' README: P 100, M 50, N 5000)', paper: 'capacity 0.04, radius 1.47, dimension 36.17, K 1', measured: r.readme },
-    { quantity: 'mean-field theory vs simulation (PRX Figs. 3-6)', paper: 'theory matches the 50%-separable load', measured: r.theory },
-    { quantity: 'trained networks untangle (Cohen et al. 2020; VGG16 example)', paper: 'capacity rises, radius and dimension fall with depth (VGG16: 0.040 -> 0.127, 1.56 -> 1.28, 34.9 -> 12.6)', measured: r.untangling },
-    { quantity: 'untrained networks', paper: 'no untangling with depth', measured: r.untrained },
-    { quantity: 'BP, FA and LDFA networks', paper: 'not reported by any existing tool', measured: r.rules },
-    { quantity: 'abstraction (Bernardi et al. 2020)', paper: 'factorised codes: high CCGP and parallelism; random codes: low', measured: r.abstraction },
-  ];
+/** The papers' claims against this run's numbers: [quantity, the paper's value, the key of `r` holding the measured one]. */
+const CLAIMS: [string, string, 'readme' | 'theory' | 'untangling' | 'untrained' | 'rules' | 'abstraction'][] = [
+  ['random Gaussian manifolds (authors\' README: P 100, M 50, N 5000)', 'capacity 0.04, radius 1.47, dimension 36.17, K 1', 'readme'],
+  ['mean-field theory vs simulation (PRX Figs. 3-6)', 'theory matches the 50%-separable load', 'theory'],
+  ['trained networks untangle (Cohen et al. 2020; VGG16 example)', 'capacity rises, radius and dimension fall with depth (VGG16: 0.040 -> 0.127, 1.56 -> 1.28, 34.9 -> 12.6)', 'untangling'],
+  ['untrained networks', 'no untangling with depth', 'untrained'],
+  ['BP, FA and LDFA networks', 'not reported by any existing tool', 'rules'],
+  ['abstraction (Bernardi et al. 2020)', 'factorised codes: high CCGP and parallelism; random codes: low', 'abstraction'],
+];
+
+/** The reproduction table: the claims above with this run's measured text per key. */
+export function reproductionRows(r: Record<(typeof CLAIMS)[number][2], string>): Record<string, string>[] {
+  return CLAIMS.map(([quantity, paper, key]) => ({ quantity, paper, measured: r[key] }));
 }
