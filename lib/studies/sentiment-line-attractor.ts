@@ -21,6 +21,8 @@
  *                      of `analysisReviews` test reviews, trained against the same network untrained
  *   fixed points       q(h) = 1/2 ||F(h, 0) - h||^2 minimised from those states (zero input = no word);
  *                      accepted at q <= QSTAR_PAPER N / 2, the paper's (1/N)||h - F||^2 < 1e-8
+ *   zero-input fate    the map itself run from some of those states with no word (lib/dynamics
+ *                      heldInputFate): stopped at a point, or still moving (a cell state running off)
  *   the line           its direction = the first PC of the fixed points; alignment with the readout
  *                      |cos(direction, w_out)| (w_out placed on the hidden part of the state)
  *   the centre         the fixed point whose logit w_out.h* + b is nearest 0 (the decision boundary)
@@ -46,7 +48,7 @@ import {
 } from '../core';
 import { imdbBagOfWords, loadImdb } from '../data';
 import {
-  CellKind, FixedPointFinder, SequenceClassifier, evaluateSequenceClassifier, lineAttractorStatistics, sequenceStates, trainSequenceClassifier,
+  CellKind, FixedPointFinder, SequenceClassifier, evaluateSequenceClassifier, heldInputFate, lineAttractorStatistics, sequenceStates, trainSequenceClassifier,
 } from '../dynamics';
 import { pca } from '../geometry';
 import { Figure, line, scatter } from '../plot';
@@ -111,6 +113,13 @@ export interface SentimentSettings {
    * (default min(2000, testReviews)); reported only, nothing is chosen on it.
    */
   curveReviews?: number;
+  /**
+   * Where the states go with no word (heldInputFate): this many states spread over the analysis states
+   * (default 64) run this many steps at zero input (default 2,000), sorted into stopped (a float64 fixed
+   * point reached) and still moving -- what the search alone cannot tell when it finds nothing.
+   */
+  fateStates?: number;
+  fateSteps?: number;
 }
 
 export interface SentimentJobArgs {
@@ -153,6 +162,12 @@ export interface SentimentJobResult {
     finalPc: number[][];
     finalLabels: number[];
   };
+  /**
+   * Zero-input runs from `fateStates` analysis states for `fateSteps` steps: how many stopped, at how many
+   * distinct points (with how many states each, and each point's logit), and for the states still moving
+   * their median speed (1/S)||F(x) - x||^2 and median largest |state entry| (a state running off grows).
+   */
+  zeroInputFate: { states: number; steps: number; stopped: number; endCounts: number[]; endLogits: number[]; movingMedianSpeed: number; movingMedianMaxAbs: number };
   centre: {
     index: number;
     eigenRe: number[];
@@ -179,6 +194,8 @@ function checkSettings(s: SentimentSettings): void {
   checkNumber('settings.finderNoise', s.finderNoise, 0);
   checkNumber('settings.embeddingScale', s.embeddingScale, 0);
   if (s.curveReviews !== undefined) checkInteger('settings.curveReviews', s.curveReviews, 1);
+  if (s.fateStates !== undefined) checkInteger('settings.fateStates', s.fateStates, 1);
+  if (s.fateSteps !== undefined) checkInteger('settings.fateSteps', s.fateSteps, 1);
 }
 
 /** `n` rows spread evenly over a data set (it is in file order: negatives first), as a new data set. */
@@ -329,6 +346,22 @@ export async function sentimentJob(args: SentimentJobArgs, ctx?: Pick<JobContext
       logits.push(y);
     }
     const stats = lineAttractorStatistics(fp, { inputColumns: [] });
+    ctx?.progress(0.92, `${args.kind}: zero-input runs`);
+    const nStates = states.length / S;
+    const fateCount = Math.min(s.fateStates ?? 64, nStates);
+    const fateStarts = new Float64Array(fateCount * S);
+    for (let k = 0; k < fateCount; k++) {
+      const r = Math.floor(((k + 0.5) * nStates) / fateCount);
+      fateStarts.set(states.subarray(r * S, (r + 1) * S), k * S);
+    }
+    const fate = heldInputFate(model.cell, fateStarts, new Float64Array(D), { steps: s.fateSteps ?? 2000 });
+    const moving = fate.stopped.flatMap((st, i) => (st ? [] : [i]));
+    const middle = (xs: number[]) => (xs.length ? xs.sort((a, b) => a - b)[xs.length >> 1] : NaN);
+    const zeroInputFate = {
+      states: fateCount, steps: fate.steps, stopped: fateCount - moving.length, endCounts: fate.endCounts,
+      endLogits: fate.endCounts.map((_, e) => { let y = bias; for (let a = 0; a < S; a++) y += readout[a] * fate.ends[e * S + a]; return y; }),
+      movingMedianSpeed: middle(moving.map((i) => fate.speed[i])), movingMedianMaxAbs: middle(moving.map((i) => fate.maxAbs[i])),
+    };
     const pc = Array.from({ length: n }, (_, i) => Array.from(statePca.project(fp.xstar.subarray(i * S, (i + 1) * S)).subarray(0, 2)));
     let centre: SentimentJobResult['centre'] = null;
     let wordProjection: number[] = [];
@@ -370,7 +403,7 @@ export async function sentimentJob(args: SentimentJobArgs, ctx?: Pick<JobContext
         readoutAlignment: stats.direction ? Math.abs(cosine(stats.direction, readout)) : NaN,
         topEigenvalue: stats.topEigenvalue, logits, rightAlignment: stats.rightAlignment, pc, finalPc: finals, finalLabels: Array.from(analysis.labels),
       },
-      centre, wordProjection, linearised, meanTokens: tokens / train.count, wallSeconds: (Date.now() - start) / 1000,
+      zeroInputFate, centre, wordProjection, linearised, meanTokens: tokens / train.count, wallSeconds: (Date.now() - start) / 1000,
       cpuSeconds: ((u) => (u.user + u.system) / 1e6)(process.cpuUsage(cpuStart)),
     };
   } finally {

@@ -119,7 +119,7 @@ test('a sentiment pool job with tiny settings: numbers consistent with their def
   const tensors = tf.memory().numTensors;
   const settings = {
     vocabSize: 500, maxLength: 30, trainReviews: 200, testReviews: 100, analysisReviews: 40, units: 8, embeddingSize: 4, embeddingScale: 0.1, epochs: 1, batchSize: 32,
-    learningRate: 5e-3, initialStates: 64, finderMaxIters: 300, finderNoise: 0.01, dataSeed: 0, curveReviews: 100,
+    learningRate: 5e-3, initialStates: 64, finderMaxIters: 300, finderNoise: 0.01, dataSeed: 0, curveReviews: 100, fateStates: 12, fateSteps: 300,
   };
   const r = await sentimentJob({ kind: 'gru', seed: 2, settings });
   // The learning curve's last point is the trained network on the whole test subset here (curveReviews = testReviews).
@@ -132,6 +132,12 @@ test('a sentiment pool job with tiny settings: numbers consistent with their def
   assert.ok(Math.abs(r.pcaTrained.reduce((a, b) => a + b, 0) - 1) < 1e-9, 'all 8 PCs explain all the variance');
   assert.ok(r.fixedPoints.qMax <= (QSTAR_PAPER * 8) / 2 || r.fixedPoints.count === 0);
   assert.equal(r.fixedPoints.logits.length, r.fixedPoints.count);
+  // Zero-input fate: every stopped state is counted at one end, each end has its logit.
+  const z = r.zeroInputFate;
+  assert.deepEqual([z.states, z.steps], [12, 300]);
+  assert.equal(z.endCounts.reduce((a, b) => a + b, 0), z.stopped);
+  assert.equal(z.endLogits.length, z.endCounts.length);
+  assert.ok(z.stopped === z.states ? Number.isNaN(z.movingMedianSpeed) : z.movingMedianSpeed > 1e-16);
   if (r.centre) {
     const mag = Math.hypot(r.centre.eigenRe[0], r.centre.eigenIm[0]);
     assert.equal(r.centre.tau[0], timeConstant(mag));
