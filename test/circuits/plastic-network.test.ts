@@ -1,6 +1,6 @@
 /**
  * lib/circuits/plastic-network: k = 0 against the plain random network, A's exact relaxation with the
- * neurons held, the tangent map and the explicit joint Jacobian against finite differences, the reduced
+ * neurons held, the halt switch of run, the tangent map and the explicit joint Jacobian against finite differences, the reduced
  * joint spectrum against the explicit Jacobian's eigenvalues, and freezing on a hand-built network whose
  * stable fixed point is known in closed form.
  */
@@ -47,6 +47,25 @@ test('with the neurons held, A relaxes exponentially with time constant tau_s to
   const before = Float64Array.from(s.subarray(N));
   net.step(s, { dt: 0.1, plastic: false });
   assert.deepEqual(Array.from(s.subarray(N)), Array.from(before));
+});
+
+test('run halts plasticity at haltAt: A stays at its value then while the neurons go on', () => {
+  const N = 8;
+  const net = new PlasticRateNetwork({ N, g: 2, k: 1.5, tauS: 2, seed: 4 });
+  const a = net.initialState(9, 1, 'steady'), b = Float64Array.from(a);
+  net.run(a, { dt: 0.1, time: 1 });
+  const A1 = Float64Array.from(a.subarray(N)), x1 = Float64Array.from(a.subarray(0, N));
+  net.run(b, { dt: 0.1, time: 3, haltAt: 1 });
+  assert.deepEqual(Array.from(b.subarray(N)), Array.from(A1));
+  let moved = 0;
+  for (let i = 0; i < N; i++) moved = Math.max(moved, Math.abs(b[i] - x1[i]));
+  assert.ok(moved > 1e-3, 'the neurons keep moving after the halt');
+  // without the halt A keeps changing
+  const c = Float64Array.from(net.initialState(9, 1, 'steady'));
+  net.run(c, { dt: 0.1, time: 3 });
+  let changed = 0;
+  for (let i = 0; i < N * N; i++) changed = Math.max(changed, Math.abs(c[N + i] - A1[i]));
+  assert.ok(changed > 1e-4);
 });
 
 test('tangent map and explicit joint Jacobian agree with central differences of the flow', () => {
