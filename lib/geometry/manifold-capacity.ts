@@ -23,7 +23,11 @@
  *   min_{lambda >= 0}  1/2 lambda^T K lambda - (kappa - S T)^T lambda,    F = lambda^T K lambda,
  *
  * solved for all T of a manifold at once by lib/core's batched block-principal-pivoting NNLS (exact up to
- * rounding: it stops when no sign condition is violated). The KKT residual left is reported.
+ * rounding: it stops when no sign condition is violated). The pivoting needs K well conditioned; with more points
+ * than the dimensions they span (m > rank + 1: low-dimensional manifolds, a layer narrower than m) it can fail, so
+ * every T whose relative KKT residual exceeds 1e-9 is solved again by the primal QP min 1/2 ||V||^2 - T.V subject
+ * to S V >= kappa on lib/core's interior-point quadraticProgram (tolerance 1e-8), whose multipliers are lambda.
+ * The largest KKT residual left, and the number of primal solves, are reported.
  *
  * Geometry (PRX eqs. 28-29, as the authors' code computes them): with ds~ the anchor points' D-dimensional
  * part minus its mean over T, divided by their centre component (1),
@@ -66,6 +70,9 @@
 import { ArgumentError, checkInteger, checkNumber, gemm, nnlsGram, quadraticProgram, rng, symEig, type Rng } from '../core';
 import { columnMeans, crossProduct, sampleCount } from './matrix';
 
+/** Relative KKT residual above which a batched-NNLS solution is not trusted and the T is solved by the primal QP. */
+const PIVOT_KKT_LIMIT = 1e-9;
+
 export interface AnchorPointOptions {
   /** Margin kappa (default 0, the value the papers compare at). */
   kappa?: number;
@@ -97,6 +104,8 @@ export interface AnchorPointAnalysis {
    * and |lambda_i (K lambda - c)_i| (the last relative to the square of that scale).
    */
   kktResidual: number;
+  /** How many T the batched NNLS left above the KKT limit 1e-9 and the primal QP solved instead. */
+  primalSolves: number;
 }
 
 /**
@@ -147,6 +156,7 @@ export function anchorPointAnalysis(points: ArrayLike<number>, D: number, option
   }
   const r = active.length;
   let kkt = 0;
+  let primalCount = 0;
   if (r > 0) {
     const C = new Float64Array(r * m);
     let scale = 0;
@@ -160,9 +170,37 @@ export function anchorPointAnalysis(points: ArrayLike<number>, D: number, option
     const y = new Float64Array(r * m);
     gemm(r, m, m, lambda, K, y); // K symmetric: row a of y = K lambda_a
     const sc = 1 + scale;
-    for (let q = 0; q < r * m; q++) {
-      const g = y[q] - C[q];
-      kkt = Math.max(kkt, -lambda[q] / sc, -g / sc, Math.abs(lambda[q] * g) / (sc * sc));
+    const primal: number[] = [];
+    for (let a = 0; a < r; a++) {
+      let res = 0;
+      for (let q = a * m; q < (a + 1) * m; q++) {
+        const g = y[q] - C[q];
+        res = Math.max(res, -lambda[q] / sc, -g / sc, Math.abs(lambda[q] * g) / (sc * sc));
+      }
+      // pivoting on a near-singular K (more points than the span they fill) can fail: such T go to the primal QP
+      if (!(res <= PIVOT_KKT_LIMIT)) primal.push(a);
+      else kkt = Math.max(kkt, res);
+    }
+    if (primal.length > 0) {
+      // the primal: min 1/2 ||V||^2 - T.V subject to S V >= kappa, in D + 1 variables (lib/core's interior point);
+      // its multipliers z of the point constraints are the dual's lambda
+      const ones = new Float64Array(D1).fill(1);
+      const h = new Float64Array(m).fill(kappa);
+      for (const a of primal) {
+        const i = active[a];
+        const q = Float64Array.from(t.subarray(i * D1, (i + 1) * D1), (x) => -x);
+        // on degenerate constraints the interior point stalls near 1e-9: 1e-8 is the tolerance it meets
+        const sol = quadraticProgram({ n: D1, P: ones, q, G: S, h }, { tolerance: 1e-8, maxIterations: 200 });
+        kkt = Math.max(kkt, sol.convergence.converged ? sol.convergence.residual : Infinity);
+        lambda.set(sol.z, a * m);
+        let fv = 0;
+        for (let k = 0; k < D1; k++) fv += (sol.x[k] - t[i * D1 + k]) ** 2;
+        let zs = 0;
+        for (let j = 0; j < m; j++) zs += sol.z[j];
+        // spread F over y so that sum_j lambda_j y_j = F (only that sum is used)
+        for (let j = 0; j < m; j++) y[a * m + j] = zs > 0 ? fv / zs : 0;
+        primalCount++;
+      }
     }
     const v = new Float64Array(D1);
     active.forEach((i, a) => {
@@ -221,7 +259,7 @@ export function anchorPointAnalysis(points: ArrayLike<number>, D: number, option
   dot /= nT;
   return {
     capacity: 1 / inverse, radius: Math.sqrt(r2), dimension: D * dot * dot, D, f, anchors, t,
-    interiorFraction: interior / nT, kktResidual: kkt,
+    interiorFraction: interior / nT, kktResidual: kkt, primalSolves: primalCount,
   };
 }
 
@@ -471,6 +509,8 @@ export interface ManifoldCapacity {
   K: number;
   /** Largest KKT residual of the anchor QPs (see AnchorPointAnalysis.kktResidual). */
   kktResidual: number;
+  /** T vectors solved by the primal QP after the batched NNLS missed the KKT limit (all manifolds). */
+  primalSolves: number;
 }
 
 /**
@@ -503,7 +543,7 @@ export function manifoldCapacity(manifolds: ArrayLike<number>[], dim: number, op
   const capacity = new Float64Array(P), radius = new Float64Array(P), dimension = new Float64Array(P);
   const Ds = new Int32Array(P);
   const root = rng(seed);
-  let kkt = 0;
+  let kkt = 0, primalSolves = 0;
   manifolds.forEach((x, i) => {
     const m = counts[i];
     const Y = new Float64Array(m * dim);
@@ -525,11 +565,12 @@ export function manifoldCapacity(manifolds: ArrayLike<number>[], dim: number, op
     const a = anchorPointAnalysis(gramCoordinates(G, m, D), D, { kappa, t: root.child(i).normalArray(nT * (D + 1), 0, 1, 'float64') as Float64Array });
     capacity[i] = a.capacity; radius[i] = a.radius; dimension[i] = a.dimension; Ds[i] = D;
     kkt = Math.max(kkt, a.kktResidual);
+    primalSolves += a.primalSolves;
   });
   const mean = (v: Float64Array) => v.reduce((s, x) => s + x, 0) / v.length;
   return {
     capacity: harmonicMean(capacity), radius: mean(radius), dimension: mean(dimension),
-    perManifold: { capacity, radius, dimension, D: Ds }, centreCorrelation: correlation, K, kktResidual: kkt,
+    perManifold: { capacity, radius, dimension, D: Ds }, centreCorrelation: correlation, K, kktResidual: kkt, primalSolves,
   };
 }
 

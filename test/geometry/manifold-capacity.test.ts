@@ -71,6 +71,38 @@ test('anchor QPs: a polygon approximating a disc gives the ball F(T) of the exac
   assert.ok(a.kktResidual < 1e-10, `kkt ${a.kktResidual}`);
 });
 
+test('anchor QPs with more points than dimensions (an off-centre polygon in 20 coordinates with 1e-9 noise): the primal fallback matches brute force', () => {
+  // the Gram matrix of 20 points spanning 2 dimensions is singular: the batched pivoting alone failed here (KKT ~1e11-1e56)
+  const m = 20, D = 20, nT = 40, r = rng(2);
+  const pts = new Float64Array(m * D);
+  for (let j = 0; j < m; j++) {
+    const th = (2 * Math.PI * (j + 0.3 * r.uniform())) / m;
+    pts[j * D] = Math.cos(th) + 0.1;
+    pts[j * D + 1] = Math.sin(th);
+    for (let k = 2; k < D; k++) pts[j * D + k] = 1e-9 * r.normal();
+  }
+  const a = anchorPointAnalysis(pts, D, { nT, seed: 1 });
+  // brute force in the 3 coordinates the constraints see (x, y, centre): at most 3 active points
+  const S = Array.from({ length: m }, (_, j) => [pts[j * D], pts[j * D + 1], 1]);
+  const subsets: number[][] = [];
+  for (let i = 0; i < m; i++) { subsets.push([i]); for (let j = i + 1; j < m; j++) { subsets.push([i, j]); for (let k = j + 1; k < m; k++) subsets.push([i, j, k]); } }
+  for (let i = 0; i < nT; i++) {
+    const t = [a.t[i * (D + 1)], a.t[i * (D + 1) + 1], a.t[i * (D + 1) + D]];
+    let best = S.every((x) => x[0] * t[0] + x[1] * t[1] + x[2] * t[2] >= 0) ? 0 : Infinity;
+    for (const sub of subsets) {
+      const A = sub.map((j) => S[j]);
+      const mu = solve(A.map((x) => A.map((y) => x[0] * y[0] + x[1] * y[1] + x[2] * y[2])), A.map((x) => -(x[0] * t[0] + x[1] * t[1] + x[2] * t[2])));
+      if (mu === null || mu.some((u) => u < -1e-12)) continue;
+      const v = t.map((tk, k) => tk + A.reduce((q, x, c) => q + mu[c] * x[k], 0));
+      if (S.some((x) => x[0] * v[0] + x[1] * v[1] + x[2] * v[2] < -1e-9)) continue;
+      best = Math.min(best, v.reduce((q, vk, k) => q + (vk - t[k]) ** 2, 0));
+    }
+    close(a.f[i], best, 1e-6 * (1 + best), `F brute force T ${i}`);
+  }
+  assert.ok(a.kktResidual < 1e-7, `kkt ${a.kktResidual}`);
+  assert.ok(a.primalSolves > 0);
+});
+
 test('anchor QP: KKT conditions and a brute-force enumeration of active sets on tiny manifolds', () => {
   const r = rng(11);
   for (const [m, D, kappa] of [[3, 2, 0], [4, 3, 0.3], [5, 2, -0.2], [2, 4, 0]] as const) {
