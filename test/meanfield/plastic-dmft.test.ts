@@ -31,6 +31,16 @@ test('below g = 1 without plasticity the only solution is quiescent', () => {
   assert.ok(r.variance < 1e-4);
 });
 
+test('just below g = 1 the solve stops at the quiescent solution it approaches geometrically', () => {
+  // g = 0.95, k = 0: C = 0 is the only solution (g < 1), approached by a factor per iteration; the relative change
+  // of C_phi stays O(1) there, so only the quiescent rule (C_phi(0) < 1e-3 falling three times in a row) stops it
+  // within 20 iterations (12 here; without the rule it takes 31, to C_phi(0) < 1e-10).
+  const r = plasticDmft({ g: 0.95, k: 0, paths: 60, record: 40, maxLag: 10, dt: 0.2, seed: 1, maxIterations: 20 });
+  assert.ok(r.converged, `not converged in ${r.iterations} iterations, change ${r.change}`);
+  assert.equal(r.phase, 'quiescent');
+  assert.ok(r.variance < 1e-3);
+});
+
 test('strong Hebbian self-coupling with weak quenched noise freezes units near x = k tanh^3 x', () => {
   // With g -> 0 a static unit obeys x = k q tanh x, q = C_phi(inf) = tanh^2 x (every unit at +-x*).
   const k = 4;
