@@ -7,13 +7,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend, symEig } from '../../lib/core';
+import { initBackend, rng, symEig } from '../../lib/core';
 import { loadFashionMnist } from '../../lib/data';
 import { crossConditionGeneralisation, manifoldCapacity, parallelismScore, simulatedCapacity } from '../../lib/geometry';
 import { Network, mlp } from '../../lib/rules';
 import {
   abstractionFigure, abstractionJob, estimatedRunSeconds, exemplarImages, factorisedTask, layerFigure, layerGeometry, networkGeometryJob, representationLayers,
-  reproductionRows, syntheticManifolds, theoryFigure, theoryVsSimulationJob, type NetworkJobResult, type TheoryJobResult,
+  randomManifoldsJob, reproductionRows, syntheticManifolds, theoryFigure, theoryVsSimulationJob, type NetworkJobResult, type TheoryJobResult,
 } from '../../lib/studies/population-geometry';
 
 type Trace = { x: number[]; y: number[]; name?: string };
@@ -148,4 +148,12 @@ test('theoryFigure and layerFigure traces; estimatedRunSeconds and reproductionR
   assert.ok(Math.abs(s - (0.0504 + (30 * (2000 + 1000 / 3)) / 2e9 + 2) / 2) < 1e-12);
   const rows = reproductionRows({ readme: 'a', theory: 'b', untangling: 'c', untrained: 'd', rules: 'e', abstraction: 'f' });
   assert.deepEqual(rows.map((r) => r.measured), ['a', 'b', 'c', 'd', 'e', 'f']);
+});
+
+test('randomManifoldsJob: manifoldCapacity of rng(seed).child(i) Gaussian manifolds with its seeds', async () => {
+  const r = await randomManifoldsJob({ P: 4, M: 3, N: 10, nT: 10, nReps: 1, seed: 6 });
+  const X = Array.from({ length: 4 }, (_, i) => rng(6).child(i).normalArray(30, 0, 1, 'float64'));
+  const want = manifoldCapacity(X, 10, { nT: 10, seed: 7, centreCorrelation: { nReps: 1, seed: 8 } });
+  assert.equal(r.capacity, want.capacity);
+  assert.equal(r.K, want.K);
 });
