@@ -44,8 +44,11 @@
  * iteration on its Jacobian at the 30th iterate gave a leading eigenvalue ~0.93, its mode the C_phi amplitude
  * at lags 10-30. So the stopping rule (a small change) does not bound the distance to the fixed point: started
  * from slow guesses (initialDecay 10 / 15) the solve "converges" in 10-11 iterations to C_x(30)/C_x(0) = 0.01 /
- * 0.20 (variance 2.90 / 2.96), and with seed 2 from initialDecay 10 it does not converge in 40. A simulation at
- * N = 200 has C_x(0) = 4.38 and C_x(30)/C_x(0) = 0.68 (the study notebook, section (a)).
+ * 0.20 (variance 2.90 / 2.96; 0.02 / 0.15 at tolerance 2e-4), and with seed 2 from initialDecay 10 it does not
+ * converge in 40. The plateau splits them (a slow tail over lags 22-30 is held as a static part): without it both
+ * starts stop at one solution, but seeds 1 and 2 then differ by 10% in C_x(0) (2.93 / 3.24) and 0.2 in C_x(20)/C_x(0):
+ * Monte-Carlo error amplified ~1/(1 - 0.93). A simulation at N = 200 has C_x(0) = 4.38 and C_x(30)/C_x(0) = 0.68
+ * (the study notebook, section (a)).
  *
  * The same white-noise draws (one seed) are used in every iteration, so the
  * iteration is a deterministic map of C_phi and converges to a fixed point of it
