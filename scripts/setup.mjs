@@ -36,7 +36,7 @@ const APT_CORE = [
   'jupyter-notebook', 'jupyter-nbconvert', 'jupyter-client', 'python3-nbclient', 'python3-ipykernel',
   'chromium', 'libopenblas-dev', 'dataset-fashion-mnist',
 ];
-const APT_BENCH = ['python3-torch', 'python3-numpy'];
+const APT_BENCH = ['python3-torch', 'python3-numpy', 'python3-scipy'];   // scipy: the geometry bench's NNLS reference
 const APT_SLURM = ['slurm-wlm', 'munge'];
 
 function log(msg) {
