@@ -43,7 +43,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import {
-  ArgumentError, JobContext, JobResult, RunOptions, Summary, checkInteger, checkNumber, cosine, formatMedianRange, initBackend, jobValues, logisticDecision,
+  ArgumentError, JobContext, JobResult, RunOptions, Summary, checkInteger, checkNumber, cosine, formatMedianRange, initBackend, jobValues, logisticDecision, median,
   logisticRegression, runJobs, summarize, type SparseRows,
 } from '../core';
 import { imdbBagOfWords, loadImdb } from '../data';
@@ -356,7 +356,7 @@ export async function sentimentJob(args: SentimentJobArgs, ctx?: Pick<JobContext
     }
     const fate = heldInputFate(model.cell, fateStarts, new Float64Array(D), { steps: s.fateSteps ?? 2000 });
     const moving = fate.stopped.flatMap((st, i) => (st ? [] : [i]));
-    const middle = (xs: number[]) => (xs.length ? xs.sort((a, b) => a - b)[xs.length >> 1] : NaN);
+    const middle = (xs: number[]) => (xs.length ? median(xs) : NaN);   // NaN: every state stopped
     const zeroInputFate = {
       states: fateCount, steps: fate.steps, stopped: fateCount - moving.length, endCounts: fate.endCounts,
       endLogits: fate.endCounts.map((_, e) => { let y = bias; for (let a = 0; a < S; a++) y += readout[a] * fate.ends[e * S + a]; return y; }),
