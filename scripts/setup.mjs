@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // npm run setup: installs whatever is missing, in order, and says what it did.
 //   1. Debian packages (Jupyter for the system python3, Chromium, OpenBLAS,
-//      Fashion-MNIST; with --bench also PyTorch and NumPy, with --slurm Slurm
+//      Fashion-MNIST, photographs for lib/vision; with --bench also PyTorch and NumPy, with --slurm Slurm
 //      and munge for the pool's Slurm executor and its tests) -- with root rights
 //      it installs them, otherwise it prints the exact command to run;
 //   2. npm packages (npm ci from package-lock.json);
@@ -35,6 +35,8 @@ const withSlurm = args.has('--slurm');
 const APT_CORE = [
   'jupyter-notebook', 'jupyter-nbconvert', 'jupyter-client', 'python3-nbclient', 'python3-ipykernel',
   'chromium', 'libopenblas-dev', 'dataset-fashion-mnist',
+  // photographs for lib/vision (retinal-bottleneck): 12 nature JPEGs; skimage's sample photos (PNG)
+  'mate-backgrounds', 'python3-skimage',
 ];
 const APT_BENCH = ['python3-torch', 'python3-numpy', 'python3-scipy'];   // scipy: the geometry bench's NNLS reference
 const APT_SLURM = ['slurm-wlm', 'munge'];
