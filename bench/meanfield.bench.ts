@@ -21,9 +21,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
-import { Rng, blasInfo, gemmIsNative, median, setBlasThreads } from '../lib/core';
+import { Rng, blasInfo, gemmIsNative, median, orthonormalizeRows, setBlasThreads } from '../lib/core';
 import { RandomRateNetwork } from '../lib/circuits';
-import { lyapunovSpectrum, orthonormalizeRows, trajectory } from '../lib/dynamics';
+import { lyapunovSpectrum, trajectory } from '../lib/dynamics';
 
 const ROOT = path.resolve(__dirname, '..');
 

@@ -14,6 +14,8 @@ export { setGemmImpl, gemmIsNative, gemm, gemmJs } from './gemm';
 export type { FloatArray, GemmOptions, GemmImpl } from './gemm';
 export { Matrix, toMatrix, cosine, choleskyInPlace, solveRows, symEig, SYM_EIG_NATIVE_MIN, eig, svd, lstsq } from './linalg';
 export type { MatrixLike, SymEig, Eig, Svd } from './linalg';
+export { orthonormalizeRows, qrWorkspace } from './qr';
+export type { QrWorkspace } from './qr';
 export { nnlsGram, nnls, signConstrainedGram, signConstrainedLstsq, quadraticProgram } from './convex';
 export { convergenceReport, notConvergedMessage, warnIfNotConverged } from './convergence';
 export type { ConvergenceReport } from './convergence';

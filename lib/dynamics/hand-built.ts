@@ -11,29 +11,19 @@
  * h' = R^T tanh(D R h), D = diag(w), fixed points R^T s with s_i in {0, +-h*_i}.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError, Rng, checkInteger, checkNumber } from '../core';
+import { ArgumentError, Rng, checkInteger, checkNumber, orthonormalizeRows } from '../core';
 import type { StepSystem } from './finder';
 
 /**
- * A random orthogonal matrix (rows orthonormal): Gram-Schmidt of seeded
- * standard normal rows, in order. The project's one Gram-Schmidt.
+ * A random orthogonal matrix (rows orthonormal): lib/core's row QR of seeded
+ * standard normal rows, in order.
  */
 export function randomOrthogonal(size: number, seed: number): number[][] {
   checkInteger('size', size, 1);
   const rng = new Rng(checkInteger('seed', seed, 0, 0xffffffff));
-  const rows: number[][] = [];
-  for (let k = 0; k < size; k++) {
-    const w = Array.from({ length: size }, () => rng.normal());
-    // Modified Gram-Schmidt: each projection uses the partly orthogonalised w.
-    for (const b of rows) {
-      let d = 0;
-      for (let i = 0; i < size; i++) d += w[i] * b[i];
-      for (let i = 0; i < size; i++) w[i] -= d * b[i];
-    }
-    const norm = Math.hypot(...w);
-    rows.push(w.map((v) => v / norm));
-  }
-  return rows;
+  const V = Float64Array.from({ length: size * size }, () => rng.normal());
+  orthonormalizeRows(V, size, size, new Float64Array(size));
+  return Array.from({ length: size }, (_, k) => Array.from(V.subarray(k * size, (k + 1) * size)));
 }
 
 export interface SelfExcitingUnits extends StepSystem {

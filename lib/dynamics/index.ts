@@ -60,6 +60,6 @@ export type { Nonlinearity, PopulationJobArgs, PopulationMember, PopulationResul
 export { randomOrthogonal, selfExcitingUnits } from './hand-built';
 export type { SelfExcitingUnits } from './hand-built';
 export {
-  entropyRate, kaplanYorkeDimension, largestExponentByTwoTrajectories, lyapunovSpectrum, orthonormalizeRows, tangentSystemFromMap, trajectory,
+  entropyRate, kaplanYorkeDimension, largestExponentByTwoTrajectories, lyapunovSpectrum, tangentSystemFromMap, trajectory,
 } from './lyapunov';
 export type { LyapunovOptions, LyapunovSpectrum, TangentSystem, Trajectory, TrajectoryOptions, TwoTrajectoryEstimate, TwoTrajectoryOptions } from './lyapunov';

@@ -18,7 +18,7 @@
  *
  *   lambda_i = (1 / t) sum_over_QRs log L_ii
  *
- * The QR is CholeskyQR2 on the BLAS (G = V V^T = L L^T, Q = L^{-1} V, twice),
+ * The QR is lib/core's orthonormalizeRows: CholeskyQR2 on the BLAS (G = V V^T = L L^T, Q = L^{-1} V, twice),
  * orthogonal to rounding while cond(V) < 1e7; a worse-conditioned block (a long
  * interval between QRs) falls back to twice-repeated modified Gram-Schmidt.
  *
@@ -42,10 +42,10 @@
  *
  * Exports: TangentSystem, LyapunovOptions, LyapunovSpectrum, lyapunovSpectrum,
  * TwoTrajectoryOptions, TwoTrajectoryEstimate, largestExponentByTwoTrajectories,
- * kaplanYorkeDimension, entropyRate, tangentSystemFromMap, orthonormalizeRows,
+ * kaplanYorkeDimension, entropyRate, tangentSystemFromMap,
  * TrajectoryOptions, Trajectory, trajectory (the state alone, sampled).
  */
-import { ArgumentError, Progress, choleskyInPlace, Rng, checkFinite, checkInteger, checkNumber, checkOneOf, checkPositive, gemm, throwIfInterrupted } from '../core';
+import { ArgumentError, Progress, Rng, orthonormalizeRows, qrWorkspace, checkFinite, checkInteger, checkNumber, checkOneOf, checkPositive, gemm, throwIfInterrupted } from '../core';
 import type { DynamicalSystem } from './system';
 
 /** What the Lyapunov code needs of a system: its update and its tangent map. */
@@ -157,91 +157,6 @@ export function tangentSystemFromMap(system: DynamicalSystem, input?: ArrayLike<
 }
 
 // ---------------------------------------------------------------------------
-// Orthonormalisation
-
-/** Inverse of a lower-triangular L (row-major k x k), written to `out` (zeros above the diagonal). */
-function invertLower(L: Float64Array, k: number, out: Float64Array): void {
-  out.fill(0);
-  for (let j = 0; j < k; j++) {
-    out[j * k + j] = 1 / L[j * k + j];
-    for (let i = j + 1; i < k; i++) {
-      let s = 0;
-      for (let p = j; p < i; p++) s -= L[i * k + p] * out[p * k + j];
-      out[i * k + j] = s / L[i * k + i];
-    }
-  }
-}
-
-/** Workspace of `orthonormalizeRows`, reused across calls. */
-interface QrWork { G: Float64Array; Linv: Float64Array; tmp: Float64Array }
-
-function qrWork(k: number, dim: number): QrWork {
-  return { G: new Float64Array(k * k), Linv: new Float64Array(k * k), tmp: new Float64Array(k * dim) };
-}
-
-/** One CholeskyQR pass: V <- L^{-1} V, logDiag += log L_ii. False (V unchanged) when ill-conditioned. */
-function choleskyPass(V: Float64Array, k: number, dim: number, logDiag: Float64Array, w: QrWork): boolean {
-  gemm(k, k, dim, V, V, w.G, { transB: true });
-  if (!choleskyInPlace(w.G, k)) return false;
-  let lo = Infinity, hi = 0;
-  for (let i = 0; i < k; i++) {
-    const d = w.G[i * k + i];
-    lo = Math.min(lo, d);
-    hi = Math.max(hi, d);
-  }
-  if (lo < 1e-7 * hi) return false; // cond(V) ~ hi/lo: beyond 1e7 CholeskyQR2 loses orthogonality
-  invertLower(w.G, k, w.Linv);
-  gemm(k, dim, k, w.Linv, V, w.tmp);
-  V.set(w.tmp);
-  for (let i = 0; i < k; i++) logDiag[i] += Math.log(w.G[i * k + i]);
-  return true;
-}
-
-/** Twice-repeated modified Gram-Schmidt on rows (robust fallback). */
-function gramSchmidtRows(V: Float64Array, k: number, dim: number, logDiag: Float64Array): void {
-  for (let i = 0; i < k; i++) {
-    const vi = V.subarray(i * dim, (i + 1) * dim);
-    for (let pass = 0; pass < 2; pass++) {
-      for (let j = 0; j < i; j++) {
-        const vj = V.subarray(j * dim, (j + 1) * dim);
-        let r = 0;
-        for (let p = 0; p < dim; p++) r += vj[p] * vi[p];
-        for (let p = 0; p < dim; p++) vi[p] -= r * vj[p];
-      }
-    }
-    let nrm = 0;
-    for (let p = 0; p < dim; p++) nrm += vi[p] * vi[p];
-    nrm = Math.sqrt(nrm);
-    if (!(nrm > 0)) throw new ArgumentError('frame', 'tangent vectors that stay linearly independent', `vector ${i} collapsed to norm ${nrm}`);
-    for (let p = 0; p < dim; p++) vi[p] /= nrm;
-    logDiag[i] += Math.log(nrm);
-  }
-}
-
-/**
- * Orthonormalises the k rows of V (k x dim) in place, V_old = L V_new with L
- * lower triangular and positive diagonal; adds log L_ii to `logDiag`. Returns
- * true when it had to fall back to Gram-Schmidt.
- */
-export function orthonormalizeRows(V: Float64Array, k: number, dim: number, logDiag: Float64Array, work?: QrWork): boolean {
-  checkInteger('dim', dim, 1);
-  checkInteger('k', k, 1, dim);
-  if (V?.length !== k * dim) throw new ArgumentError('V', `${k * dim} values (k x dim, row-major)`, V);
-  if (logDiag?.length !== k) throw new ArgumentError('logDiag', `${k} values (one per row)`, logDiag);
-  checkFinite('V', V);
-  return orthonormalize(V, k, dim, logDiag, work);
-}
-
-/** orthonormalizeRows without the argument checks, for the QR steps of lyapunovSpectrum (sizes fixed once per run). */
-function orthonormalize(V: Float64Array, k: number, dim: number, logDiag: Float64Array, work?: QrWork): boolean {
-  const w = work ?? qrWork(k, dim);
-  if (choleskyPass(V, k, dim, logDiag, w) && choleskyPass(V, k, dim, logDiag, w)) return false;
-  // A failed pass leaves V as it was before that pass and logDiag holding the factors of the passes that
-  // succeeded, so Gram-Schmidt of the current V completes the same factorisation.
-  gramSchmidtRows(V, k, dim, logDiag);
-  return true;
-}
-
 // ---------------------------------------------------------------------------
 // Stepping
 
@@ -371,16 +286,16 @@ export function lyapunovSpectrum(system: TangentSystem, x0: ArrayLike<number>, o
     if (options.initialFrame.length !== k * n) throw new ArgumentError('initialFrame', `k x dim = ${k * n} values`, options.initialFrame.length);
     V = Float64Array.from(options.initialFrame);
   } else V = new Rng(options.seed ?? 0).normalArray(k * n, 0, 1, 'float64') as Float64Array;
-  const work = qrWork(k, n);
+  const work = qrWorkspace(k, n);
   const scratch = new Float64Array(k);
-  let fallbacks = orthonormalize(V, k, n, scratch, work) ? 1 : 0;
+  let fallbacks = orthonormalizeRows(V, k, n, scratch, work) ? 1 : 0;
   let qrs = 1;
   for (let i = 0; i < frameSteps; i++) {
     throwIfInterrupted(label, where('frame transient', i, frameSteps), () => ({ state: Float64Array.from(x) }));
     stepper.step(x, V, k);
     if ((i + 1) % every === 0 || i === frameSteps - 1) {
       scratch.fill(0);
-      if (orthonormalize(V, k, n, scratch, work)) fallbacks++;
+      if (orthonormalizeRows(V, k, n, scratch, work)) fallbacks++;
       qrs++;
     }
     progress?.update(++done, 'frame transient');
@@ -399,7 +314,7 @@ export function lyapunovSpectrum(system: TangentSystem, x0: ArrayLike<number>, o
     stepper.step(x, V, k);
     if (s % every === 0 || s === steps) {
       logDiag.fill(0);
-      if (orthonormalize(V, k, n, logDiag, work)) fallbacks++;
+      if (orthonormalizeRows(V, k, n, logDiag, work)) fallbacks++;
       qrs++;
       // the QR's growth is attributed to the block holding the interval's last step
       const b = Math.min(blocks - 1, Math.floor(((s - 1) * blocks) / steps));

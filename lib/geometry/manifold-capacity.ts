@@ -67,7 +67,7 @@
  * Exports: anchorPointAnalysis, manifoldCapacity, centreCorrelationSubspace, ballCapacity, harmonicMean,
  * linearlySeparable, simulatedCapacity and their types.
  */
-import { ArgumentError, checkInteger, checkNumber, gemm, nnlsGram, quadraticProgram, rng, symEig, type Rng } from '../core';
+import { ArgumentError, checkInteger, checkNumber, gemm, nnlsGram, orthonormalizeRows, quadraticProgram, rng, symEig, type Rng } from '../core';
 import { columnMeans, crossProduct, sampleCount } from './matrix';
 
 /** Relative KKT residual above which a batched-NNLS solution is not trusted and the T is solved by the primal QP. */
@@ -336,20 +336,13 @@ function correlationCost(X: Float64Array, P: number, n: number, V: Float64Array,
   return cost / 2;
 }
 
-/** Q of the thin QR of A (n x K) by modified Gram-Schmidt, with R's diagonal positive. */
+/** Q of the thin QR of A (n x K, row-major), R's diagonal positive: lib/core's row QR of A^T, transposed back. */
 function orthonormalColumns(A: Float64Array, n: number, K: number): Float64Array {
-  const Q = Float64Array.from(A);
-  for (let j = 0; j < K; j++) {
-    for (let i = 0; i < j; i++) {
-      let d = 0;
-      for (let r = 0; r < n; r++) d += Q[r * K + i] * Q[r * K + j];
-      for (let r = 0; r < n; r++) Q[r * K + j] -= d * Q[r * K + i];
-    }
-    let s = 0;
-    for (let r = 0; r < n; r++) s += Q[r * K + j] * Q[r * K + j];
-    s = Math.sqrt(s);
-    for (let r = 0; r < n; r++) Q[r * K + j] /= s;
-  }
+  const rows = new Float64Array(K * n);
+  for (let r = 0; r < n; r++) for (let j = 0; j < K; j++) rows[j * n + r] = A[r * K + j];
+  orthonormalizeRows(rows, K, n, new Float64Array(K));
+  const Q = new Float64Array(n * K);
+  for (let r = 0; r < n; r++) for (let j = 0; j < K; j++) Q[r * K + j] = rows[j * n + r];
   return Q;
 }
 

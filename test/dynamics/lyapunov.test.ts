@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import { InterruptedError, clearInterrupt, requestInterrupt } from '../../lib/core';
 import {
   DynamicalSystem, TangentSystem, entropyRate, kaplanYorkeDimension, largestExponentByTwoTrajectories, lyapunovSpectrum,
-  orthonormalizeRows, tangentSystemFromMap, trajectory,
+  tangentSystemFromMap, trajectory,
 } from '../../lib/dynamics';
 
 /** Dense matrix helpers for the hand-built systems (row-major n x n). */
@@ -138,41 +138,6 @@ test('Chirikov standard map (Hamiltonian, area preserving): the exponents sum to
   const r = lyapunovSpectrum(standard, [0.5, 0.3], { time: 20000, progress: false });
   assert.ok(Math.abs(r.exponents[0] + r.exponents[1]) < 1e-10, `sum ${r.exponents[0] + r.exponents[1]}`);
   assert.ok(r.exponents[0] > 0.8 && r.exponents[0] < 1.3, `lambda_1 ${r.exponents[0]} (about log(K/2) = ${Math.log(K / 2).toFixed(3)})`);
-});
-
-test('orthonormalizeRows: V = L Q with Q orthonormal, L_ii those of Gram-Schmidt; ill-conditioned blocks fall back', () => {
-  const k = 3, n = 6;
-  const V0 = Float64Array.from({ length: k * n }, (_, i) => Math.sin(1.3 * i + 0.2) + (i % 5 === 0 ? 1 : 0));
-  // explicit classical Gram-Schmidt in plain arithmetic
-  const rows = Array.from({ length: k }, (_, i) => Array.from(V0.subarray(i * n, (i + 1) * n)));
-  const q: number[][] = [];
-  const diag: number[] = [];
-  for (const v of rows) {
-    const w = [...v];
-    for (const u of q) { const c = u.reduce((s, a, j) => s + a * v[j], 0); for (let j = 0; j < n; j++) w[j] -= c * u[j]; }
-    const nr = Math.hypot(...w);
-    diag.push(nr);
-    q.push(w.map((a) => a / nr));
-  }
-  const V = Float64Array.from(V0);
-  const logDiag = new Float64Array(k);
-  assert.equal(orthonormalizeRows(V, k, n, logDiag), false);
-  for (let i = 0; i < k; i++) {
-    assert.ok(Math.abs(logDiag[i] - Math.log(diag[i])) < 1e-12);
-    for (let j = 0; j < n; j++) assert.ok(Math.abs(V[i * n + j] - q[i][j]) < 1e-12);
-  }
-  // nearly dependent rows (cond ~ 1e9): Gram-Schmidt fallback, still orthonormal, same log-volume
-  const W = Float64Array.from(V0);
-  for (let j = 0; j < n; j++) W[n + j] = W[j] + 1e-9 * W[2 * n + j];
-  const rowsW = [0, 1, 2].map((i) => Array.from(W.subarray(i * n, (i + 1) * n)));
-  const ld = new Float64Array(k);
-  assert.equal(orthonormalizeRows(W, k, n, ld), true);
-  for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) {
-    const dot = Array.from({ length: n }, (_, j) => W[a * n + j] * W[b * n + j]).reduce((s, v) => s + v, 0);
-    assert.ok(Math.abs(dot - (a === b ? 1 : 0)) < 1e-9, `Q Q^T [${a}, ${b}] = ${dot}`);
-  }
-  // log L_00 is the first row's norm exactly
-  assert.ok(Math.abs(ld[0] - Math.log(Math.hypot(...rowsW[0]))) < 1e-12);
 });
 
 test('Kaplan-Yorke dimension and entropy rate by hand', () => {

@@ -57,6 +57,11 @@ const entries: FuzzEntry[] = [
     targets: [{ path: [0], kind: 'numbers', sized: true, skip: ['long'], names: ['G'] }, { path: [1], kind: 'count', names: ['k'] }],
   },
   {
+    name: 'orthonormalizeRows', valid: () => [new Float64Array([1, 0.5, 0, 0.2, 1, 0.1]), 2, 3, new Float64Array(2)], call: (fn, a) => { fn(...a); return [a[0], a[3]]; },
+    targets: [{ path: [0], kind: 'numbers', sized: true, names: ['V'] }, { path: [1], kind: 'count', names: ['k'] }, { path: [2], kind: 'count', names: ['dim'] }],
+  },
+  { name: 'qrWorkspace', valid: () => [2, 3], call: (fn, a) => { const w = fn(...a) as { k: number; dim: number }; return [w.k, w.dim]; }, targets: [{ path: [0], kind: 'count', names: ['k'] }, { path: [1], kind: 'count', names: ['dim'] }] },
+  {
     name: 'solveRows', valid: () => [new Float64Array([4, 2, 2, 3]), new Float64Array([1, 2, 3, 4]), 2, 2],
     targets: [{ path: [0], kind: 'numbers', sized: true, skip: ['long'], names: ['V'] }, { path: [1], kind: 'numbers', sized: true, skip: ['long'], names: ['M'] },
       { path: [2], kind: 'count', names: ['rows'] }, { path: [3], kind: 'count', names: ['r'] }],

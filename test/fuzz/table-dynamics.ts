@@ -106,10 +106,7 @@ const entries: FuzzEntry[] = [
   { name: 'kaplanYorkeDimension', valid: () => [[0.2, -0.1, -0.5]], targets: [{ path: [0], kind: 'numbers', names: ['exponents'] }] },
   { name: 'entropyRate', valid: () => [[0.2, -0.1, -0.5]], targets: [{ path: [0], kind: 'numbers', names: ['exponents'] }] },
   { name: 'tangentSystemFromMap', valid: () => [fixture.net.cell, [0.5]], call: (fn, a) => (fn(...a) as { dim: number }).dim, targets: [{ path: [1], kind: 'numbers', sized: true, names: ['input'] }] },
-  {
-    name: 'orthonormalizeRows', valid: () => [new Float64Array([1, 0.5, 0, 0.2, 1, 0.1]), 2, 3, new Float64Array(2)], call: (fn, a) => { fn(...a); return [a[0], a[3]]; },
-    targets: [{ path: [0], kind: 'numbers', sized: true, names: ['V'] }, { path: [1], kind: 'count', names: ['k'] }, { path: [2], kind: 'count', names: ['dim'] }],
-  },
+
   {
     name: 'lyapunovSpectrum', valid: () => [tangentSystemFromMap(fixture.net.cell), [0.1, 0.2, 0.3], { time: 20 }],
     targets: [{ path: [1], kind: 'numbers', sized: true, names: ['x0'] }, { path: [2, 'time'], kind: 'number', names: ['options'] }, { path: [2, 'k'], kind: 'count', names: ['options'] }],
