@@ -37,3 +37,7 @@ export { RecursiveLeastSquares } from './rls';
 export type { RlsOptions } from './rls';
 export { forceRun, fullForceRun, normalizedError } from './force';
 export type { ForceRunOptions, ForceRunResult, FullForceRunOptions } from './force';
+export { LifNetwork, isiCv, lifRate, spikeCountFano } from './lif-network';
+export type { LifNetworkOptions, LifRun, LifRunOptions } from './lif-network';
+export { SignConstrainedFit, signViolations, trainByTarget } from './sign-constrained-training';
+export type { SignConstrainedFitOptions, TargetTrainingOptions, TargetTrainingRecord, TargetTrainingResult } from './sign-constrained-training';

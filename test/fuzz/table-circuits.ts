@@ -1,6 +1,6 @@
 /** Fuzz table of lib/circuits (see harness.ts). */
 import type { FuzzEntry, Table } from './harness';
-import { DenseCoupling, DelayLine, PlasticRateNetwork, PredictiveCodingNetwork, RateNetwork, Readout, RecursiveLeastSquares } from '../../lib/circuits';
+import { DenseCoupling, DelayLine, LifNetwork, PlasticRateNetwork, PredictiveCodingNetwork, RateNetwork, Readout, RecursiveLeastSquares, SignConstrainedFit } from '../../lib/circuits';
 
 type Ctor = new (...a: unknown[]) => { apply(r: Float64Array, out: Float64Array): void };
 const applyTo = (c: { apply(r: Float64Array, out: Float64Array): void }, n: number) => { const out = new Float64Array(n); c.apply(Float64Array.from({ length: n }, (_, i) => 0.3 - 0.2 * i), out); return out; };
@@ -89,6 +89,30 @@ const entries: FuzzEntry[] = [
     targets: [{ path: [2], kind: 'numbers', sized: true, names: ['xTeacher'] }, { path: [3], kind: 'numbers', sized: true, names: ['xLearner'] }, { path: [4, 'dt'], kind: 'number', names: ['options'] },
       { path: [4, 'steps'], kind: 'count', names: ['options', 'target', 'teacherInputs'] }, { path: [4, 'target'], kind: 'numbers', sized: true, names: ['options'] },
       { path: [4, 'teacherInputs'], kind: 'numbers', sized: true, names: ['options'] }, { path: [4, 'learnProbability'], kind: 'number', names: ['options'] }],
+  },
+  {
+    name: 'LifNetwork', valid: () => [{ N: 2, coupling: Float64Array.from([0, 0.1, -0.2, 0]), NE: 1, tauM: 0.02, bias: Float64Array.from([1.5, 1.2]), externalRate: 100, externalWeight: 0.01, seed: 1 }, { steps: 50, recordEvery: 10, recordCurrents: true }],
+    call: (C, a) => new (C as unknown as new (o: unknown) => LifNetwork)(a[0]).run(a[1] as never),
+    targets: [{ path: [0, 'N'], kind: 'count', names: ['options', 'coupling', 'bias', 'NE'] }, { path: [0, 'coupling'], kind: 'numbers', sized: true, names: ['options'] }, { path: [0, 'tauM'], kind: 'number', names: ['options'] },
+      { path: [0, 'bias'], kind: 'numbers', sized: true, names: ['options'] }, { path: [0, 'externalRate'], kind: 'number', names: ['options'] }, { path: [1, 'steps'], kind: 'count', names: ['options'] }],
+  },
+  { name: 'lifRate', valid: () => [1.5, { tauM: 0.02, refractory: 0.002 }], targets: [{ path: [0], kind: 'number', names: ['I'] }, { path: [1, 'tauM'], kind: 'number', names: ['options'] }, { path: [1, 'refractory'], kind: 'number', names: ['options'] }] },
+  { name: 'isiCv', valid: () => [[0, 0, 1, 1.5, 2, 4], [0, 1, 0, 1, 0, 1], 2], targets: [{ path: [0], kind: 'numbers', sized: true, names: ['spikeTimes', 'spikeNeurons'] }, { path: [2], kind: 'count', names: ['N', 'spikeNeurons'] }] },
+  {
+    name: 'spikeCountFano', valid: () => [[0, 0.5, 1, 1.5, 2, 4], [0, 1, 0, 1, 0, 1], 2, 1, 0, 5],
+    targets: [{ path: [0], kind: 'numbers', sized: true, names: ['spikeTimes', 'spikeNeurons'] }, { path: [2], kind: 'count', names: ['N', 'spikeNeurons'] }, { path: [3], kind: 'number', names: ['window', 'end'] },
+      { path: [5], kind: 'number', names: ['end'] }],
+  },
+  {
+    name: 'SignConstrainedFit', valid: () => [{ inputs: 2, outputs: 1, signs: [1, -1], ridge: 0.1 }, Float64Array.from([1, 0.5, 0.2, 1, 0.7, 0.3]), Float64Array.from([0.5, -0.2, 0.4]), 3],
+    call: (C, a) => { const f = new (C as unknown as new (o: unknown) => SignConstrainedFit)(a[0]); f.accumulate(a[1] as Float64Array, a[2] as Float64Array, a[3] as number); const W = f.solve(); return [W, f.relativeError(W)]; },
+    targets: [{ path: [0, 'inputs'], kind: 'count', names: ['options', 'signs', 'R'] }, { path: [0, 'ridge'], kind: 'number', names: ['options'] }, { path: [1], kind: 'numbers', sized: true, names: ['R'] },
+      { path: [2], kind: 'numbers', sized: true, names: ['H'] }, { path: [3], kind: 'count', names: ['T', 'R', 'H'] }],
+  },
+  { name: 'signViolations', valid: () => [[1, -1, 0.5, 0.2], [1, -1]], targets: [{ path: [0], kind: 'numbers', sized: true, names: ['W'] }] },
+  {
+    name: 'trainByTarget', valid: () => [{ fit: new SignConstrainedFit({ inputs: 2, outputs: 1, signs: [1, -1] }), intervals: 2, collect: () => ({ R: Float64Array.from([1, 0.5, 0.2, 1]), H: Float64Array.from([0.5, -0.2]), T: 2 }), tolerance: 0.01 }],
+    targets: [{ path: [0, 'intervals'], kind: 'count', names: ['options'] }, { path: [0, 'tolerance'], kind: 'number', names: ['options'] }],
   },
   { name: 'normalizedError', valid: () => [[0.1, 0.2], [0.2, 0.1]], targets: [{ path: [0], kind: 'numbers', sized: true, names: ['outputs', 'target'] }, { path: [1], kind: 'numbers', sized: true, names: ['target'] }] },
 ];
