@@ -205,6 +205,33 @@ class Reader {
   std::string error_;
 };
 
+// The pathway's arguments of a backward call, in their order (k1, k2, e, rank, classes, scratch, scale, clip):
+// the arrays are read as optional because their presence and lengths depend on the mode and the rank, which
+// the caller checks with Reader::Need once every argument is read.
+struct PathwayArgs {
+  const float* k1;
+  const float* k2;
+  const float* e;
+  int64_t rank;
+  int64_t classes;
+  float* scratch;
+  float scale;
+  double clip;
+};
+
+inline PathwayArgs ReadPathway(Reader& r) {
+  PathwayArgs p;
+  p.k1 = r.F32("k1", 0, true);
+  p.k2 = r.F32("k2", 0, true);
+  p.e = r.F32("e", 0, true);
+  p.rank = r.Int("rank");
+  p.classes = r.Int("classes");
+  p.scratch = r.F32("scratch", 0, true);
+  p.scale = static_cast<float>(r.Real("scale"));
+  p.clip = r.Real("clip");
+  return p;
+}
+
 enum Act { kLinear = 0, kRelu = 1, kTanh = 2, kSigmoid = 3 };
 
 // f in double then rounded, as tfjs's cpu kernels compute tanh and sigmoid (Math.tanh, 1 / (1 + Math.exp(-x))).

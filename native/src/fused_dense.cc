@@ -72,14 +72,7 @@ Napi::Value DenseBackward(const Napi::CallbackInfo& info) {
   const int64_t mode = r.Int("mode");
   const bool propagates = r.Ok() && mode != kNone;
   float* dx = r.F32("dx", propagates ? rows * nIn : 0, !propagates);
-  // The pathway's arrays: presence and lengths depend on the mode and the rank, so they are checked after all are read.
-  const float* k1 = r.F32("k1", 0, true);
-  const float* k2 = r.F32("k2", 0, true);
-  const float* e = r.F32("e", 0, true);
-  const int64_t rank = r.Int("rank"), classes = r.Int("classes");
-  float* scratch = r.F32("scratch", 0, true);
-  const float scale = static_cast<float>(r.Real("scale"));
-  const double clip = r.Real("clip");
+  const auto [k1, k2, e, rank, classes, scratch, scale, clip] = ReadPathway(r);
   if (r.Ok() && act > kSigmoid) r.Error("act", "must be 0 (linear), 1 (relu), 2 (tanh) or 3 (sigmoid)");
   if (r.Ok() && mode > kDirectLowRank) r.Error("mode", "must be an integer in [0, 5]");
   if (r.Ok() && act != kLinear && !h) r.Error("h", "must be given for a nonlinear activation");
