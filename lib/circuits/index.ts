@@ -10,7 +10,9 @@
  * J = g J0 + A(t), tau_s dA/dt = -A + (k/N) phi phi^T (Clark & Abbott 2024), their
  * joint Jacobian and its reduced spectrum, and freezing (plasticity halted); the balanced
  * predictive-coding network (rank-one balancing feedback b, disorder g, private noise, a delay line;
- * an O(N) implicit step at g = 0) with its decoder (Kadmon, Timcheck & Ganguli 2020).
+ * an O(N) implicit step at g = 0) with its decoder (Kadmon, Timcheck & Ganguli 2020); balanced rate networks
+ * (strong O(1/sqrt K) couplings, one Gaussian population or Dale's E/I, O(sqrt K) drive, common or
+ * phase-randomised sinusoidal input; E and I currents; the largest Lyapunov exponent; Engelken et al. 2022).
  *
  * Layering: circuits imports core and dynamics (TangentSystem, trajectory);
  * meanfield imports circuits (the nonlinearities); nothing here imports a study.
@@ -37,6 +39,8 @@ export { RecursiveLeastSquares } from './rls';
 export type { RlsOptions } from './rls';
 export { forceRun, fullForceRun, normalizedError } from './force';
 export type { ForceRunOptions, ForceRunResult, FullForceRunOptions } from './force';
+export { BalancedNetwork, inputPhases } from './balanced-network';
+export type { BalancedCurrents, BalancedModel, BalancedNetworkOptions, BalancedRun, InputPhases, LargestLyapunov, LargestLyapunovOptions, SineInput } from './balanced-network';
 export { LifNetwork, isiCv, lifRate, spikeCountFano } from './lif-network';
 export type { LifNetworkOptions, LifRun, LifRunOptions } from './lif-network';
 export { SignConstrainedFit, signViolations, trainByTarget } from './sign-constrained-training';

@@ -1,6 +1,6 @@
 /** Fuzz table of lib/circuits (see harness.ts). */
 import type { FuzzEntry, Table } from './harness';
-import { DenseCoupling, DelayLine, LifNetwork, PlasticRateNetwork, PredictiveCodingNetwork, RateNetwork, Readout, RecursiveLeastSquares, SignConstrainedFit } from '../../lib/circuits';
+import { DenseCoupling, DelayLine, LifNetwork, PlasticRateNetwork, PredictiveCodingNetwork, RateNetwork, Readout, RecursiveLeastSquares, BalancedNetwork, SignConstrainedFit } from '../../lib/circuits';
 
 type Ctor = new (...a: unknown[]) => { apply(r: Float64Array, out: Float64Array): void };
 const applyTo = (c: { apply(r: Float64Array, out: Float64Array): void }, n: number) => { const out = new Float64Array(n); c.apply(Float64Array.from({ length: n }, (_, i) => 0.3 - 0.2 * i), out); return out; };
@@ -114,6 +114,15 @@ const entries: FuzzEntry[] = [
     name: 'trainByTarget', valid: () => [{ fit: new SignConstrainedFit({ inputs: 2, outputs: 1, signs: [1, -1] }), intervals: 2, collect: () => ({ R: Float64Array.from([1, 0.5, 0.2, 1]), H: Float64Array.from([0.5, -0.2]), T: 2 }), tolerance: 0.01 }],
     targets: [{ path: [0, 'intervals'], kind: 'count', names: ['options'] }, { path: [0, 'tolerance'], kind: 'number', names: ['options'] }],
   },
+  {
+    name: 'BalancedNetwork', valid: () => [{ N: 6, K: 6, seed: 1, g: 2, J0: 1, I0: 1 }, Float64Array.from([0.1, -0.2, 0.3, 0.1, 0, 0.2]), { amplitude: 0.5, frequency: 0.2, phases: 'independent', seed: 1 }, { dt: 0.05, time: 2, transient: 1 }],
+    call: (C, a) => { const n = new (C as unknown as new (o: unknown) => BalancedNetwork)(a[0]); n.setInput(a[2] as never); return [n.largestLyapunov(a[1] as Float64Array, a[3] as never), n.currents(a[1] as Float64Array, 0.5)]; },
+    targets: [{ path: [0, 'N'], kind: 'count', names: ['options', 'h'] }, { path: [0, 'K'], kind: 'number', names: ['options'] }, { path: [0, 'g'], kind: 'number', names: ['options', 'dt'] },
+      { path: [0, 'J0'], kind: 'number', names: ['options', 'dt'] }, { path: [0, 'I0'], kind: 'number', names: ['options', 'dt'] }, { path: [0, 'nonlinearity'], kind: 'enum', names: ['options'] }, { path: [0, 'model'], kind: 'enum', names: ['options'] },
+      { path: [1], kind: 'numbers', sized: true, names: ['h'] }, { path: [2, 'amplitude'], kind: 'number', names: ['input', 'dt'] }, { path: [2, 'frequency'], kind: 'number', names: ['input'] }, { path: [2, 'phases'], kind: 'enum', names: ['input'] },
+      { path: [3, 'dt'], kind: 'number', names: ['options'] }, { path: [3, 'time'], kind: 'number', names: ['options'] }, { path: [3, 'transient'], kind: 'number', names: ['options'] }],
+  },
+  { name: 'inputPhases', valid: () => [5, 'independent-even', 2], targets: [{ path: [0], kind: 'count', names: ['N'] }, { path: [1], kind: 'enum', names: ['phases'] }, { path: [2], kind: 'count', names: ['seed'] }] },
   { name: 'normalizedError', valid: () => [[0.1, 0.2], [0.2, 0.1]], targets: [{ path: [0], kind: 'numbers', sized: true, names: ['outputs', 'target'] }, { path: [1], kind: 'numbers', sized: true, names: ['target'] }] },
 ];
 
