@@ -117,6 +117,12 @@
  * };
  * // registry.ts, BUILT_IN_RULES:  ...scaledFeedbackRules, // scaled-fa
  * ```
+ * Vectorized networks (K-vector units, one kernel shared by the K
+ * components, nonnegative ON/OFF layers, tReLU gates) and the GEVB rule
+ * (Clark, Abbott & Chung 2021) are in vectorized.ts: `VectorizedNetwork`
+ * takes 'gevb' or a registered rule (bp, fa, dfa) through the same pathway
+ * contract; the locally connected layer (unshared kernels) is in
+ * locally-connected.ts.
  * Alignment metrics (angleBetween, principalAngles, ...) are in
  * alignment.ts, `errorSubspaceAngles` in subspace-angles.ts; the linear
  * theory of LDFA (simulation and SVD-basis integration, float64) is in
@@ -171,3 +177,12 @@ export { DivergenceError, evaluate, historyToDataFrame, runConfigurations, runTr
 export type { EpochRecord, History, JobData, TrainingJob, TrainingJobResult, TrainOptions } from './trainer';
 export { lenet, mlp, vgg } from './models';
 export type { ModelOptions } from './models';
+export { LocallyConnected2d, patchKernel } from './locally-connected';
+export type { LocallyConnectedSpec } from './locally-connected';
+export {
+  compareWithBackprop, evaluateClassifier, fcVec, Gate, gevbRules, spatialVec, trainClassifier, VecParamLayer, VectorizedNetwork,
+} from './vectorized';
+export type {
+  BackpropComparison, Classifier, ClassifierData, ClassifierEpoch, SignConstraint, VecGradients, VecLayer, VecLayerSpec, VecModelOptions, VecTrace,
+  VectorizedNetworkOptions, VectorizedRule,
+} from './vectorized';

@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { nonFinitePath, type FuzzEntry, type Table } from './harness';
 import { initBackend, Matrix, Rng } from '../../lib/core';
-import { gatedLinearNetwork, glnMaxMargin, layerFromSpec, mlp, Network, randomGates, reluNetwork, type NetworkOptions } from '../../lib/rules';
+import { fcVec, gatedLinearNetwork, glnMaxMargin, layerFromSpec, mlp, Network, Optimizer, randomGates, reluNetwork, VectorizedNetwork, type NetworkOptions, type VectorizedNetworkOptions } from '../../lib/rules';
 
 const netOptions = (): NetworkOptions => mlp({ inputSize: 4, hidden: [5], classes: 3, seed: 1, rule: 'fa' });
 const net = () => new Network(netOptions());
@@ -21,6 +21,10 @@ const glnX = () => Float64Array.from([1, 0.2, 0.8, -0.1, -1, 0.3, -0.7, -0.2, 0.
 const glnY = () => [1, 1, -1, -1, 1, -1];
 const glnGates = () => randomGates({ units: 2, hyperplanes: 1, dim: 2, seed: 1 });
 const glnNet = () => gatedLinearNetwork('deep', glnGates(), { seed: 2 });
+// A vectorized FC net on the 4-input rows above: K = 3 components, hidden width 4.
+const vecOptions = (): VectorizedNetworkOptions => fcVec({ inputSize: 4, hidden: [4], classes: 3, seed: 1 });
+const vecNet = () => new VectorizedNetwork(vecOptions());
+const vecData = () => ({ x: arrays().x, labels: arrays().y, count: 3 });
 const glnKernel = () => { const x = glnX(); return Float64Array.from({ length: 36 }, (_, k) => x[2 * Math.floor(k / 6)] * x[2 * (k % 6)] + x[2 * Math.floor(k / 6) + 1] * x[2 * (k % 6) + 1]); };
 
 const entries: FuzzEntry[] = [
@@ -125,6 +129,20 @@ const entries: FuzzEntry[] = [
   { name: 'reluGates', valid: () => [reluNetwork(2, 2, { seed: 1 })], targets: [] },
   { name: 'glnNorm', valid: () => [new Float64Array(8), glnGates(), 'architecture'], targets: [{ path: [0], kind: 'numbers', sized: true, names: ['beta'] }, { path: [2], kind: 'enum', names: ['norm'] }] },
   { name: 'reluReadoutMaxMargin', valid: () => [reluNetwork(2, 2, { seed: 4 }), glnX(), glnY()], targets: [{ path: [1], kind: 'numbers', sized: true, names: ['X'] }, { path: [2], kind: 'numbers', sized: true, names: ['y'] }] },
+  // Vectorized networks and GEVB (vectorized.ts), the locally connected layer's patch kernel.
+  {
+    name: 'VectorizedNetwork', valid: () => [vecOptions()], call: (C, a) => new (C as unknown as typeof VectorizedNetwork)(a[0] as VectorizedNetworkOptions).predict(x()),
+    targets: [{ path: [0, 'inputShape'], kind: 'numbers', names: ['options', 'inputShape'] }, { path: [0, 'classes'], kind: 'count', names: ['options', 'classes'] }, { path: [0, 'sign'], kind: 'enum', names: ['options', 'sign'] }, { path: [0, 'rule'], kind: 'enum', names: ['options', 'rule'] }, { path: [0, 'seed'], kind: 'count', names: ['options', 'seed'] }],
+  },
+  { name: 'fcVec', valid: () => [{ inputSize: 4, hidden: [4, 2], classes: 3 }], targets: [{ path: [0, 'inputSize'], kind: 'count', names: ['inputSize'] }, { path: [0, 'hidden'], kind: 'numbers', names: ['hidden'] }] },
+  { name: 'spatialVec', valid: () => [{ form: 'conv2d', channels: [2, 2], hidden: 2, classes: 3, inputShape: [4, 4, 1] }], targets: [{ path: [0, 'form'], kind: 'enum', names: ['form'] }, { path: [0, 'channels'], kind: 'numbers', names: ['channels'] }, { path: [0, 'hidden'], kind: 'count', names: ['hidden'] }] },
+  { name: 'compareWithBackprop', valid: () => [vecNet(), x(), [0, 2, 1]], targets: [{ path: [1], kind: 'tensor', sized: true, names: ['x', 'labels'] }, { path: [2], kind: 'numbers', sized: true, names: ['labels', 'x'] }] },
+  { name: 'evaluateClassifier', valid: () => [vecNet(), vecData(), 2], targets: [{ path: [1, 'x'], kind: 'numbers', sized: true, names: ['data', 'x'] }, { path: [2], kind: 'count', names: ['batchSize'] }] },
+  {
+    name: 'trainClassifier', valid: () => [vecNet(), vecData(), { epochs: 1, batchSize: 2, seed: 0, optimizer: new Optimizer({ type: 'adam', lr: 0.01 }) }],
+    targets: [{ path: [1, 'x'], kind: 'numbers', sized: true, names: ['data', 'x'] }, { path: [2, 'epochs'], kind: 'count', names: ['epochs'] }, { path: [2, 'batchSize'], kind: 'count', names: ['batchSize'] }, { path: [2, 'seed'], kind: 'count', names: ['seed'] }],
+  },
+  { name: 'patchKernel', valid: () => [3, 2], targets: [{ path: [0], kind: 'count', names: ['kernelSize'] }, { path: [1], kind: 'count', names: ['channels'] }] },
 ];
 
 export const table: Table = {
@@ -145,6 +163,10 @@ export const table: Table = {
     KernelPathway: 'class: a base class for new rules (extended, not called with user data)',
     LowRankPathway: 'class: built by createPathway for the low-rank rules, fuzzed there',
     DivergenceError: 'class: an error type the trainer throws',
+    Gate: 'class: a vectorized layer; built through VectorizedNetwork, fuzzed',
+    VecParamLayer: 'class: a vectorized layer; built through VectorizedNetwork, fuzzed',
+    LocallyConnected2d: 'class: a layer; its linear maps are tested against an explicit matrix (test/rules/vectorized.test.ts), built with checked specs',
+    gevbRules: 'constant: the GEVB rule definition (its pathway is created by VectorizedNetwork, fuzzed)',
     ACTIVATIONS: 'constant: activation names',
     ALL_RULES: 'constant: rule names',
     RULES: 'constant: rule names',
