@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError, checkInteger, checkOneOf, Rng } from '../core';
 
-export type LayerKind = 'dense' | 'conv2d' | 'maxpool' | 'avgpool' | 'flatten' | 'activation';
+export type LayerKind = 'dense' | 'conv2d' | 'maxpool' | 'avgpool' | 'flatten' | 'activation' | 'batchnorm' | 'residual';
 export type ActivationName = 'relu' | 'tanh' | 'sigmoid' | 'linear';
 export const ACTIVATIONS: readonly ActivationName[] = ['relu', 'tanh', 'sigmoid', 'linear'];
 
@@ -20,7 +20,11 @@ export type LayerSpec =
   | { kind: 'maxpool'; size: number; stride?: number }
   | { kind: 'avgpool'; size: number; stride?: number }
   | { kind: 'flatten' }
-  | { kind: 'activation'; activation: ActivationName };
+  | { kind: 'activation'; activation: ActivationName }
+  /** Batch normalisation over every axis but the last (batch-norm.ts); torch's defaults momentum 0.1, epsilon 1e-5. */
+  | { kind: 'batchnorm'; momentum?: number; epsilon?: number }
+  /** y = body(x) + S(x), S the parameter-free shortcut: identity, or strided subsampling and zero channels (residual.ts). */
+  | { kind: 'residual'; body: LayerSpec[] };
 
 /** Every layer. Shapes are per example (no batch axis). */
 export interface Layer {
@@ -36,6 +40,24 @@ export interface Layer {
   backward(dy: tf.Tensor, input: tf.Tensor, output: tf.Tensor): tf.Tensor;
   /** Forward-mode derivative: dy = J_x dx (+ the parameter tangent for parametric layers). */
   jvp(input: tf.Tensor, output: tf.Tensor, dx: tf.Tensor | null, paramTangent?: ParamTangent): tf.Tensor;
+  // Optional hooks (batch-norm.ts, residual.ts); the network's passes (sequence.ts) call each where present.
+  /** Layers inside this one, in forward order (a residual block's body): the network walks into them, so their parametric layers get pathways. */
+  readonly body?: Layer[];
+  /** With `body`: the layer's output from the body's output and the layer's input (residual: body + S(x)). */
+  mergeBody?(bodyOutput: tf.Tensor, input: tf.Tensor): tf.Tensor;
+  /** With `body`: the signal reaching the input around the body, exact under every rule (residual: S^T dy). */
+  bypass?(dy: tf.Tensor): tf.Tensor;
+  /** Training (batch statistics) or evaluation (running statistics) mode; the network sets it before each pass. */
+  setTraining?(training: boolean): void;
+  /** Folds a training batch's statistics into the running ones (Network.trainStep, once per step). */
+  updateStatistics?(input: tf.Tensor): void;
+  /** Parameters outside the feedback contract (batch norm's scale and shift): always trained by their exact gradient. */
+  parameters?(): tf.Variable[];
+  /** Exact gradients of `parameters()` from the signal at the output, in the same order. */
+  parameterGradients?(dy: tf.Tensor, input: tf.Tensor): tf.Tensor[];
+  /** Variables saved with the network (batch norm: the parameters and running statistics), by name. */
+  stateVariables?(): Record<string, tf.Variable>;
+  dispose?(): void;
 }
 
 /** Directions for a layer's weight and bias (forward-mode / R-operator passes). */
@@ -438,7 +460,7 @@ export class Activation implements Layer {
   }
 }
 
-/** A layer object from its spec. */
+/** A layer object from its spec, for the kinds of this file; the public `layerFromSpec` (layer-table.ts) adds the kinds defined in their own files. */
 export function layerFromSpec(spec: LayerSpec): Layer {
   if (spec === null || typeof spec !== 'object') throw new ArgumentError('layer spec', 'an object with a kind', spec);
   switch (spec.kind) {
@@ -455,6 +477,6 @@ export function layerFromSpec(spec: LayerSpec): Layer {
     case 'activation':
       return new Activation(spec);
     default:
-      throw new ArgumentError('layer spec kind', '"dense", "conv2d", "maxpool", "avgpool", "flatten" or "activation"', (spec as { kind: unknown }).kind);
+      throw new ArgumentError('layer spec kind', '"dense", "conv2d", "maxpool", "avgpool", "flatten", "activation", "batchnorm" or "residual"', (spec as { kind: unknown }).kind);
   }
 }

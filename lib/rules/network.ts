@@ -1,14 +1,23 @@
 /**
  * Sequential networks with explicit forward/backward passes and one feedback
  * pathway per parametric layer. Private to lib/rules; see index.ts.
+ * A layer may hold layers (a residual block's body): the passes walk into
+ * it (sequence.ts), its parametric layers get pathways like any other (in
+ * pre-order), and layers with parameters outside the feedback contract
+ * (batch norm's scale and shift) are trained by their exact gradients
+ * (`Gradients.extra`, `extraParameters`). Mode: a traced `forward` (training,
+ * alignment, gradients) uses batch statistics, `predict` the running ones;
+ * `trainStep` folds each batch's statistics into the running ones.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError, checkInteger, checkOneOf, readJsonFile, Rng, writeJsonFile } from '../core';
 import { angleBetween } from './alignment';
-import { Layer, LayerSpec, ParamLayer, isParamLayer, layerFromSpec } from './layers';
+import { layerFromSpec } from './layer-table';
+import { Layer, LayerSpec, ParamLayer, isParamLayer } from './layers';
 import { Optimizer } from './optim';
 import type { FeedbackPathway } from './pathway';
 import { createPathway, FeedbackOptions, RuleName, RuleOptions } from './registry';
+import { backwardSequence, disposeSequenceTrace, flattenLayers, forwardSequence, SequenceTrace, visitSequence } from './sequence';
 
 export type LossName = 'cross-entropy' | 'mse';
 
@@ -33,17 +42,16 @@ export interface NetworkOptions {
   loss?: LossName;
 }
 
-/** What a forward pass recorded: inputs[i] is the input of layer i (for an activation layer, its pre-activation). */
-export interface Trace {
-  inputs: tf.Tensor[];
-  output: tf.Tensor;
-}
+/** What a forward pass recorded: inputs[i] is the input of layer i (for an activation layer, its pre-activation); inner[i] the trace of layer i's body (residual blocks). */
+export type Trace = SequenceTrace;
 
 /** Per parametric layer (in order): dL/dW, dL/db, and the delta dL/da delivered by the rule. */
 export interface Gradients {
   weights: tf.Tensor[];
   biases: (tf.Tensor | null)[];
   deltas: tf.Tensor[];
+  /** Exact gradients of `Network.extraParameters` (batch norm's scale and shift), in that order; absent when there are none. */
+  extra?: tf.Tensor[];
 }
 
 export interface LayerAlignment {
@@ -83,8 +91,14 @@ function decodeTensor(e: { shape: number[]; data: string }, name: string): tf.Te
 export class Network {
   readonly layers: Layer[];
   readonly paramLayers: ParamLayer[];
-  /** Index in `layers` of each parametric layer. */
+  /** Index in `layers` of each parametric layer (of the layer holding it, for one in a residual block's body). */
   readonly paramIndex: number[];
+  /** Parameters outside the feedback contract (batch norm's gamma, beta), in pre-order; trained by their exact gradient. */
+  readonly extraParameters: tf.Variable[];
+  /** Every layer in pre-order (a residual block, then its body's layers). */
+  private readonly nested: Layer[];
+  /** Whether a layer with extra parameters precedes the first parametric layer (then its signal to its input is needed). */
+  private readonly signalBelowFirst: boolean;
   readonly inputShape: number[];
   readonly outputShape: number[];
   readonly outputSize: number;
@@ -121,10 +135,13 @@ export class Network {
       throw new ArgumentError('layers', 'a last layer with a flat output [classes] (add a flatten)', `output shape [${shape.join(', ')}]`);
     }
     this.outputSize = shape[0];
-    this.paramIndex = this.layers.map((l, i) => (isParamLayer(l) ? i : -1)).filter((i) => i >= 0);
-    if (this.paramIndex.length === 0) throw new ArgumentError('layers', 'at least one dense or conv2d layer', 'none');
-    this.paramLayers = this.paramIndex.map((i) => this.layers[i] as ParamLayer);
-    if (this.paramIndex[this.paramIndex.length - 1] !== this.layers.length - 1) {
+    this.nested = flattenLayers(this.layers);
+    this.paramLayers = this.nested.filter(isParamLayer);
+    if (this.paramLayers.length === 0) throw new ArgumentError('layers', 'at least one dense or conv2d layer', 'none');
+    this.paramIndex = this.layers.flatMap((l, i) => flattenLayers([l]).filter(isParamLayer).map(() => i));
+    this.extraParameters = this.nested.flatMap((l) => l.parameters?.() ?? []);
+    this.signalBelowFirst = this.nested.slice(0, this.nested.indexOf(this.paramLayers[0])).some((l) => l.parameters);
+    if (!isParamLayer(this.layers[this.layers.length - 1])) {
       // The output error e is dL/da of the last layer; a trailing nonlinearity would hide it.
       throw new ArgumentError('layers', 'a dense or conv2d last layer (logits; the loss applies the softmax)', this.layers[this.layers.length - 1].kind);
     }
@@ -144,27 +161,34 @@ export class Network {
     this.feedbackOptions = { ...feedback };
   }
 
-  /** Forward pass without a trace: the logits. */
+  /** Training (batch statistics) or evaluation (running statistics) mode for every layer that has one; the layers keep the last pass's mode. */
+  private setTraining(training: boolean): void {
+    this.layers.forEach((l) => l.setTraining?.(training));
+  }
+
+  /** Forward pass without a trace, in evaluation mode (batch norm: running statistics): the logits. */
   predict(x: tf.Tensor): tf.Tensor {
     this.checkInput(x);
+    this.setTraining(false);
     return tf.tidy(() => this.layers.reduce((h, layer) => layer.forward(h), x));
   }
 
-  /** Forward pass recording every layer's input; dispose the trace with `disposeTrace`. */
+  /** Forward pass in training mode (batch norm: batch statistics) recording every layer's input; dispose the trace with `disposeTrace`. */
   forward(x: tf.Tensor): Trace {
     this.checkInput(x);
-    const inputs: tf.Tensor[] = [];
-    let h = x;
-    for (const layer of this.layers) {
-      inputs.push(h);
-      h = layer.forward(h);
-    }
-    return { inputs, output: h };
+    this.setTraining(true);
+    return forwardSequence(this.layers, x);
   }
 
   disposeTrace(trace: Trace): void {
-    for (let i = 1; i < trace.inputs.length; i++) trace.inputs[i].dispose();
-    trace.output.dispose();
+    disposeSequenceTrace(trace);
+  }
+
+  /** The input of every parametric layer in the trace, in their order. */
+  private paramInputs(trace: Trace): tf.Tensor[] {
+    const out: tf.Tensor[] = [];
+    visitSequence(this.layers, trace, (l, input) => isParamLayer(l) && out.push(input));
+    return out;
   }
 
   private checkInput(x: tf.Tensor): void {
@@ -211,37 +235,39 @@ export class Network {
     const weights: tf.Tensor[] = new Array(nP);
     const biases: (tf.Tensor | null)[] = new Array(nP).fill(null);
     const deltas: tf.Tensor[] = new Array(nP);
-    const first = this.paramIndex[0];
+    const extra: tf.Tensor[] = [];
+    // Pre-order positions: the walk meets the layers in reverse.
+    let k = nP;
+    let e = this.extraParameters.length;
+    this.setTraining(true);
     tf.tidy(() => {
-      let signal = error;
-      let k = nP - 1;
-      for (let i = this.layers.length - 1; i >= first; i--) {
-        const layer = this.layers[i];
-        const input = trace.inputs[i];
-        const output = i + 1 < this.layers.length ? trace.inputs[i + 1] : trace.output;
-        if (isParamLayer(layer)) {
+      backwardSequence(
+        this.layers,
+        trace,
+        error,
+        (layer, input, signal) => {
+          k--;
           deltas[k] = tf.keep(signal.clone());
           weights[k] = tf.keep(layer.kernelGradient(input, signal));
           if (layer.bias) biases[k] = tf.keep(layer.biasGradient(signal));
-          if (i > first) {
-            signal =
-              mode === 'bp'
-                ? layer.inputAdjoint(signal, layer.weight)
-                : this.pathways[k].propagate({ dy: signal, input, outputError: error, paramIndex: k });
-          }
-          k--;
-        } else {
-          signal = layer.backward(signal, input, output);
-        }
-      }
+          if (k === 0 && !this.signalBelowFirst) return null; // nothing trainable below
+          return mode === 'bp' ? layer.inputAdjoint(signal, layer.weight) : this.pathways[k].propagate({ dy: signal, input, outputError: error, paramIndex: k });
+        },
+        (layer, input, signal) => {
+          const grads = (layer.parameterGradients as NonNullable<Layer['parameterGradients']>)(signal, input);
+          e -= grads.length;
+          grads.forEach((g, j) => (extra[e + j] = tf.keep(g)));
+        },
+      );
     });
-    return { weights, biases, deltas };
+    return this.extraParameters.length ? { weights, biases, deltas, extra } : { weights, biases, deltas };
   }
 
   disposeGradients(g: Gradients): void {
     g.weights.forEach((t) => t.dispose());
     g.biases.forEach((t) => t?.dispose());
     g.deltas.forEach((t) => t.dispose());
+    g.extra?.forEach((t) => t?.dispose());
   }
 
   /** Trainable forward parameters and their gradients in matching order. */
@@ -256,6 +282,10 @@ export class Network {
         grads.push(g.biases[k] as tf.Tensor);
       }
     });
+    if (g.extra) {
+      params.push(...this.extraParameters);
+      grads.push(...g.extra);
+    }
     return { params, grads };
   }
 
@@ -270,12 +300,14 @@ export class Network {
     optimizer.epoch = epoch;
     this.pathways.forEach((p) => p.beginBatch());
     const trace = this.forward(x);
+    visitSequence(this.layers, trace, (l, input) => l.updateStatistics?.(input));
     const { loss, error } = this.lossAndError(trace.output, targets);
     const correctT = tf.tidy(() => tf.equal(trace.output.argMax(1), targets.argMax(1)).sum());
     const g = this.backward(trace, error, 'rule');
+    const inputs = this.paramInputs(trace);
     this.pathways.forEach((p, k) =>
       p.learn({
-        input: trace.inputs[this.paramIndex[k]],
+        input: inputs[k],
         delta: g.deltas[k],
         weightGradient: g.weights[k],
         outputError: error,
@@ -343,7 +375,7 @@ export class Network {
 
   /** Number of forward parameters. */
   get parameterCount(): number {
-    return this.paramLayers.reduce((s, l) => s + l.weight.size + (l.bias ? l.bias.size : 0), 0);
+    return this.paramLayers.reduce((s, l) => s + l.weight.size + (l.bias ? l.bias.size : 0), 0) + this.extraParameters.reduce((s, p) => s + p.size, 0);
   }
 
   /** A plain object holding the architecture, parameters, rule and feedback state. */
@@ -354,6 +386,7 @@ export class Network {
       options: { ...this.options, rule: this.rule, feedback: this.feedbackOptions },
       weights: this.paramLayers.map((l) => ({ weight: encodeTensor(l.weight), bias: l.bias ? encodeTensor(l.bias) : null })),
       initialNorms: this.initialNorms,
+      layerStates: this.nested.filter((l) => l.stateVariables).map((l) => Object.fromEntries(Object.entries(l.stateVariables!()).map(([k, t]) => [k, encodeTensor(t)]))),
       pathways: this.pathways.map((p) => {
         const s = p.state();
         return Object.fromEntries(Object.entries(s).map(([k, t]) => [k, encodeTensor(t)]));
@@ -367,6 +400,7 @@ export class Network {
       options: NetworkOptions;
       weights: { weight: { shape: number[]; data: string }; bias: { shape: number[]; data: string } | null }[];
       initialNorms: number[];
+      layerStates?: Record<string, { shape: number[]; data: string }>[];
       pathways: Record<string, { shape: number[]; data: string }>[];
     };
     if (!o || o.format !== FORMAT) throw new ArgumentError('network file', `format "${FORMAT}"`, o?.format);
@@ -381,6 +415,17 @@ export class Network {
         const bt = decodeTensor(b, `weights[${k}].bias`);
         l.bias.assign(bt);
         bt.dispose();
+      }
+    });
+    net.nested.filter((l) => l.stateVariables).forEach((l, j) => {
+      const saved = o.layerStates?.[j];
+      if (!saved) return;
+      for (const [name, v] of Object.entries(l.stateVariables!())) {
+        if (!saved[name]) continue;
+        const t = decodeTensor(saved[name], `layerStates[${j}].${name}`);
+        if (t.shape.join() !== v.shape.join()) throw new ArgumentError(`layerStates[${j}].${name}`, `shape [${v.shape}]`, `[${t.shape}]`);
+        v.assign(t);
+        t.dispose();
       }
     });
     net.initialNorms = o.initialNorms.slice();
@@ -407,5 +452,6 @@ export class Network {
       l.weight.dispose();
       l.bias?.dispose();
     });
+    this.nested.forEach((l) => !isParamLayer(l) && l.dispose?.());
   }
 }
