@@ -11,6 +11,8 @@
  * self-coupling through the unit's own past makes the single-site process non-Gaussian; the mean-field bias
  * and fluctuation theory of the balanced predictive-coding network (Kadmon et al. 2020).
  *
+ * `fft` (in place, radix 2) is exported for lib/vision's 2-D transforms.
+ *
  * Layering: meanfield imports core and circuits (the nonlinearity table).
  *
  *   const dmft = stationaryDmft({ g: 2 });               // Delta(tau) on a lag grid, tolerance 1e-10
@@ -34,3 +36,4 @@ export {
 export type { LearningOptions, LearningRecord, MarginOptions, PerceptronPatterns, PerceptronSolution, RandomPatternOptions } from './sign-constrained-perceptron';
 export { buildMemoryNetwork, distortMemory, memoryFieldMargins, randomMemories, retrievalFraction, runMemoryDynamics } from './attractor-memory';
 export type { BuildOptions, DynamicsOptions, DynamicsRun, MemoryNetwork, MemoryOptions, MemoryPatterns, RetrievalOptions } from './attractor-memory';
+export { fft } from './fft';

@@ -1,0 +1,47 @@
+/**
+ * lib/vision: natural images and the receptive fields of convolutional
+ * networks trained on them -- the measurements of the retinal-bottleneck study
+ * (Lindsey, Ocko, Ganguli & Deny, ICLR 2019, arXiv 1901.00945).
+ *
+ *   PHOTO_SOURCES, loadPhotographs   23 photographs from Debian's mate-backgrounds and python3-skimage,
+ *                                    grayscale (BT.601 luminance), block-mean downsampled (images.ts)
+ *   decodeImage, downsample          JPEG (jpeg-js) / PNG (pngjs) by magic bytes; a missing file is a
+ *                                    DataNotFoundError, an undecodable one a DataFormatError, both naming the path
+ *   samplePatches                    square patches from a horizontal band of each image, labelled by image
+ *                                    (disjoint bands: a held-out split) (patches.ts)
+ *   pixelStatistics, standardize     (x - mean) / std
+ *   whitenImage                      Fourier whitening |k| exp(-(|k|/k0)^4) (Olshausen & Field 1996)
+ *   radialPowerSpectrum, spectralSlope   ring-averaged power and its log-log slope (-2 natural, 0 white)
+ *   networkUnit                      one channel at one position of a lib/rules Network layer (receptive-fields.ts)
+ *   gradientReceptiveField           mean gradient over the blank image and random Gaussian baselines
+ *   spikeTriggeredAverage            response-weighted mean of white Gaussian images
+ *   orientedness                     resultant length of the field's spectral energy over doubled angles
+ *                                    (0 isotropic, -> 1 oriented) (measures.ts)
+ *   ridgeLinearity                   held-out variance explained by ridge regression (float64, Cholesky)
+ *   linearSeparability               held-out accuracy of one-vs-rest logistic regression
+ *   heldOutSplit                     the seeded split both use
+ *   differenceOfGaussians, gabor     planted fields (filters.ts)
+ *
+ * Conventions: images are row-major Float32Array pixels; batches for networks
+ * are NHWC [N, H, W, 1]; fields are row-major [H, W, C] Float64Array.
+ * Measures run in float64 on the CPU; network passes go through tfjs (the
+ * project's BLAS backend).
+ *
+ * Layering: vision imports core, data, meanfield (its radix-2 FFT) and, for
+ * types only, rules.
+ *
+ *   const photos = loadPhotographs();                              // 23 GrayImage, short side >= 256
+ *   const train = samplePatches(photos, { size: 32, perImage: 200, band: [0, 0.8], seed: 1 });
+ *   const rf = gradientReceptiveField(networkUnit(net, 3, 0), [32, 32, 1], { count: 64 });
+ *   orientedness(rf.field, 32, 32);                                // ~0 centre-surround, ~1 oriented
+ */
+export { checkImage, decodeImage, downsample, loadPhotographs, PHOTO_SOURCES } from './images';
+export type { GrayImage, LoadPhotographsOptions, PhotoSource } from './images';
+export { pixelStatistics, radialPowerSpectrum, samplePatches, spectralSlope, standardize, whitenImage } from './patches';
+export type { PatchOptions, WhitenOptions } from './patches';
+export { gradientReceptiveField, networkUnit, spikeTriggeredAverage } from './receptive-fields';
+export type { ReceptiveField, ReceptiveFieldOptions, UnitFunction } from './receptive-fields';
+export { heldOutSplit, linearSeparability, orientedness, ridgeLinearity } from './measures';
+export type { RidgeFit, RidgeOptions, SeparabilityOptions } from './measures';
+export { differenceOfGaussians, gabor } from './filters';
+export type { GaborOptions } from './filters';

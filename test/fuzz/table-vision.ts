@@ -1,0 +1,102 @@
+/** Fuzz table of lib/vision (see harness.ts). Small images (8 x 8) and a one-conv network keep every call fast. */
+import * as fs from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
+import { PNG } from 'pngjs';
+import type { FuzzEntry, Table } from './harness';
+import { initBackend } from '../../lib/core';
+import { Network } from '../../lib/rules';
+
+const DIR = '/tmp/ldl-fuzz';
+const img = (n = 8) => ({ width: n, height: n, pixels: Float32Array.from({ length: n * n }, (_, i) => Math.sin(0.7 * i) + (i % 3)), source: 'fuzz' });
+const pixels = { kind: 'numbers' as const, sized: true, names: ['image'] };
+const fileError = ['DataNotFoundError', 'DataFormatError'];
+let net: Network;
+const unit = (x: tf.Tensor) => tf.tidy(() => tf.relu(x.reshape([x.shape[0], -1]).sum(1)));
+const rows = () => Float64Array.from({ length: 20 * 2 }, (_, i) => Math.sin(1.3 * i) + (i % 2));
+const labels = () => Int32Array.from({ length: 20 }, (_, i) => i % 2);
+const rfTargets = [
+  { path: [1], kind: 'numbers' as const, sized: true, names: ['inputShape'] },
+  { path: [2, 'count'], kind: 'count' as const, names: ['options'] },
+  { path: [2, 'scale'], kind: 'number' as const, names: ['options'] },
+  { path: [2, 'batch'], kind: 'count' as const, names: ['options'] },
+];
+
+const entries: FuzzEntry[] = [
+  { name: 'checkImage', valid: () => ['image', img()], targets: [{ path: [1, 'pixels'], ...pixels }, { path: [1, 'width'], kind: 'count', names: ['image'] }] },
+  {
+    name: 'decodeImage',
+    valid: () => {
+      fs.mkdirSync(DIR, { recursive: true });
+      const png = new PNG({ width: 4, height: 4 });
+      png.data.fill(128);
+      fs.writeFileSync(`${DIR}/x.png`, PNG.sync.write(png));
+      return [`${DIR}/x.png`];
+    },
+    documentedErrors: fileError, targets: [{ path: [0], kind: 'path', names: ['file'] }],
+  },
+  { name: 'downsample', valid: () => [img(), 2], targets: [{ path: [0, 'pixels'], ...pixels }, { path: [1], kind: 'count', names: ['factor'] }] },
+  {
+    name: 'loadPhotographs',
+    valid: () => {
+      fs.mkdirSync(DIR, { recursive: true });
+      const png = new PNG({ width: 16, height: 12 });
+      png.data.fill(90);
+      fs.writeFileSync(`${DIR}/photo.png`, PNG.sync.write(png));
+      return [{ sources: [{ package: 'none', dir: DIR, files: ['photo.png'] }], shortSide: 4 }];
+    },
+    documentedErrors: fileError, targets: [{ path: [0, 'shortSide'], kind: 'count', names: ['options'] }],
+  },
+  {
+    name: 'samplePatches', valid: () => [[img()], { size: 4, perImage: 3, seed: 1 }],
+    targets: [{ path: [0, 0, 'pixels'], kind: 'numbers', sized: true, names: ['images'] }, { path: [1, 'size'], kind: 'count', names: ['options'] },
+      { path: [1, 'perImage'], kind: 'count', names: ['options'] }, { path: [1, 'seed'], kind: 'count', names: ['options'] }],
+  },
+  { name: 'pixelStatistics', valid: () => [img().pixels], targets: [{ path: [0], kind: 'numbers', nonEmpty: true, names: ['x'] }] },
+  { name: 'standardize', valid: () => [img().pixels, { mean: 0.5, std: 2 }], targets: [{ path: [0], kind: 'numbers', nonEmpty: true, names: ['x'] }, { path: [1, 'std'], kind: 'number', names: ['stats'] }] },
+  { name: 'whitenImage', valid: () => [img(), { cutoff: 0.8 }], targets: [{ path: [0, 'pixels'], ...pixels }, { path: [1, 'cutoff'], kind: 'number', skip: ['infinity'], names: ['options'] }] },
+  { name: 'radialPowerSpectrum', valid: () => [img()], targets: [{ path: [0, 'pixels'], ...pixels }] },
+  {
+    name: 'spectralSlope', valid: () => [{ frequency: [0.05, 0.1, 0.2], power: [4, 1, 0.25] }, 0.02, 0.25],
+    targets: [{ path: [0, 'frequency'], kind: 'numbers', sized: true, names: ['spectrum'] }, { path: [0, 'power'], kind: 'numbers', sized: true, names: ['spectrum'] },
+      { path: [1], kind: 'number', names: ['fMin'] }, { path: [2], kind: 'number', skip: ['infinity'], names: ['fMax'] }],
+  },
+  { name: 'networkUnit', valid: () => [net, 0, 1], targets: [{ path: [1], kind: 'count', names: ['layer'] }, { path: [2], kind: 'count', names: ['channel'] }] },
+  { name: 'gradientReceptiveField', valid: () => [unit, [4, 4, 1], { count: 3, seed: 1 }], targets: rfTargets },
+  { name: 'spikeTriggeredAverage', valid: () => [unit, [4, 4, 1], { count: 8, seed: 1 }], targets: rfTargets },
+  {
+    name: 'orientedness', valid: () => [img(4).pixels, 4, 4],
+    targets: [{ path: [0], kind: 'numbers', sized: true, names: ['field'] }, { path: [1], kind: 'count', names: ['height'] }, { path: [2], kind: 'count', names: ['width'] }],
+  },
+  {
+    name: 'heldOutSplit', valid: () => [10, 0.2, 1],
+    targets: [{ path: [0], kind: 'count', names: ['rows'] }, { path: [1], kind: 'number', names: ['testFraction'] }, { path: [2], kind: 'count', names: ['seed'] }],
+  },
+  {
+    name: 'ridgeLinearity', valid: () => [rows(), Float64Array.from({ length: 20 }, (_, i) => Math.cos(i)), 2, { seed: 1 }],
+    targets: [{ path: [0], kind: 'numbers', sized: true, names: ['X'] }, { path: [1], kind: 'numbers', sized: true, names: ['y'] }, { path: [2], kind: 'count', names: ['dim'] },
+      { path: [3, 'alpha'], kind: 'number', names: ['options'] }, { path: [3, 'testFraction'], kind: 'number', names: ['options'] }],
+  },
+  {
+    name: 'linearSeparability', valid: () => [rows(), labels(), 2, { seed: 1, maxIterations: 20 }],
+    targets: [{ path: [0], kind: 'numbers', sized: true, names: ['X'] }, { path: [1], kind: 'numbers', sized: true, names: ['labels'] }, { path: [2], kind: 'count', names: ['dim'] },
+      { path: [3, 'l2'], kind: 'number', names: ['options'] }],
+  },
+  {
+    name: 'differenceOfGaussians', valid: () => [8, 1, 2, 1],
+    targets: [{ path: [0], kind: 'count', names: ['size'] }, { path: [1], kind: 'number', names: ['centreSigma'] }, { path: [2], kind: 'number', names: ['surroundSigma'] }, { path: [3], kind: 'number', names: ['surroundWeight'] }],
+  },
+  {
+    name: 'gabor', valid: () => [8, { sigma: 2, wavelength: 4, theta: 0.3 }],
+    targets: [{ path: [0], kind: 'count', names: ['size'] }, { path: [1, 'sigma'], kind: 'number', names: ['o'] }, { path: [1, 'wavelength'], kind: 'number', names: ['o'] }, { path: [1, 'theta'], kind: 'number', names: ['o'] }],
+  },
+];
+
+export const table: Table = {
+  module: 'vision',
+  entries,
+  async setup() {
+    await initBackend({ prefer: 'cpu', print: false });
+    net = new Network({ inputShape: [6, 6, 1], layers: [{ kind: 'conv2d', filters: 2, kernelSize: 3, padding: 'same' }, { kind: 'flatten' }, { kind: 'dense', units: 2 }], seed: 1 });
+  },
+  exempt: { PHOTO_SOURCES: 'constant: the Debian packages\' photograph lists' },
+};
