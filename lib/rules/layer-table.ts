@@ -2,7 +2,7 @@
  * The table of layer kinds: a layer object from its serialisable spec.
  * Private to lib/rules; `layerFromSpec` is exported through index.ts. The
  * kinds of layers.ts are built there; a kind in a file of its own (batch
- * norm, residual blocks) is one case here, so layers.ts imports none of
+ * norm, residual blocks, the transformer layers) is one case here, so layers.ts imports none of
  * them and no import circle forms (a residual block builds its body through
  * the function passed to it).
  */
@@ -10,6 +10,7 @@ import { ArgumentError } from '../core';
 import { BatchNorm } from './batch-norm';
 import { layerFromSpec as coreLayerFromSpec, type Layer, type LayerSpec } from './layers';
 import { Residual } from './residual';
+import { Attention, Gelu, LayerNorm, PatchEmbedding, TokenMean } from './transformer';
 
 /** A layer object from its spec (any kind of LayerSpec). */
 export function layerFromSpec(spec: LayerSpec): Layer {
@@ -19,6 +20,16 @@ export function layerFromSpec(spec: LayerSpec): Layer {
       return new BatchNorm(spec);
     case 'residual':
       return new Residual(spec, layerFromSpec);
+    case 'patch-embedding':
+      return new PatchEmbedding(spec);
+    case 'layer-norm':
+      return new LayerNorm(spec);
+    case 'gelu':
+      return new Gelu(spec);
+    case 'attention':
+      return new Attention(spec);
+    case 'token-mean':
+      return new TokenMean(spec);
     default:
       return coreLayerFromSpec(spec);
   }

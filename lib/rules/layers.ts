@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError, checkInteger, checkOneOf, Rng } from '../core';
 
-export type LayerKind = 'dense' | 'conv2d' | 'maxpool' | 'avgpool' | 'flatten' | 'activation' | 'batchnorm' | 'residual';
+export type LayerKind = 'dense' | 'conv2d' | 'maxpool' | 'avgpool' | 'flatten' | 'activation' | 'batchnorm' | 'residual' | 'layer-norm' | 'gelu' | 'attention' | 'token-mean';
 export type ActivationName = 'relu' | 'tanh' | 'sigmoid' | 'linear';
 export const ACTIVATIONS: readonly ActivationName[] = ['relu', 'tanh', 'sigmoid', 'linear'];
 
@@ -24,7 +24,16 @@ export type LayerSpec =
   /** Batch normalisation over every axis but the last (batch-norm.ts); torch's defaults momentum 0.1, epsilon 1e-5. */
   | { kind: 'batchnorm'; momentum?: number; epsilon?: number }
   /** y = body(x) + S(x), S the parameter-free shortcut: identity, or strided subsampling and zero channels (residual.ts). */
-  | { kind: 'residual'; body: LayerSpec[] };
+  | { kind: 'residual'; body: LayerSpec[] }
+  /** Vision-transformer layers (transformer.ts): a dense map of each p x p patch plus a position embedding (a parametric layer of kind 'dense'). */
+  | { kind: 'patch-embedding'; patchSize: number; units: number }
+  /** Layer norm over the last axis with gain and shift (torch's epsilon 1e-5). */
+  | { kind: 'layer-norm'; epsilon?: number }
+  | { kind: 'gelu' }
+  /** Multi-head self-attention on a qkv projection [tokens, 3 d] -> [tokens, d] (no parameters). */
+  | { kind: 'attention'; heads: number }
+  /** Mean over tokens: [tokens, d] -> [d]. */
+  | { kind: 'token-mean' };
 
 /** Every layer. Shapes are per example (no batch axis). */
 export interface Layer {

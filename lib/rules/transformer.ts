@@ -1,0 +1,369 @@
+/**
+ * Vision-transformer layers with explicit backward and forward-mode passes
+ * (issue 31): patch embedding, layer norm, GELU, the multi-head
+ * self-attention core, and the mean over tokens. Private to lib/rules;
+ * exported through index.ts. A pre-norm transformer block is two residual
+ * layers (residual.ts) whose bodies are
+ *   [layer-norm, dense 3d (qkv), attention, dense d]    and
+ *   [layer-norm, dense m, gelu, dense d],
+ * so every dense map of the block is an ordinary parametric layer with its
+ * own feedback pathway (BP, FA, DFA, LDFA with rank r; the qkv layer's error
+ * is 3d wide, and `attentionRanks` (models.ts) gives it 3r as the LDFA
+ * authors do). Activations are tokens: a batch is [N, T, d], and a dense
+ * layer maps [N, T, in] to [N, T, out] with one kernel shared by the T
+ * tokens (its kernel gradient sums over N and T).
+ *
+ * Patch embedding ('patch-embedding', a parametric layer of kind 'dense':
+ * a dense map of each patch). x [N, H, W, C], patch p, T = (H/p)(W/p):
+ *   patches(x)[n, t, (i p + j) C + c] = x[n, gy p + i, gx p + j, c],  t = gy (W/p) + gx
+ *   y = patches(x) W + E              W [p p C, d], E [T, d]
+ * E is the learned position embedding; it plays the bias's part (one
+ * vector per token; its gradient is sum_n dy). W is a conv kernel
+ * [p, p, C, d] of stride p flattened. inputAdjoint(dy, K) = patches^T(dy K^T)
+ * (patches is a permutation, so its adjoint is its inverse), kernelGradient
+ * = patches(x)^T dy, jvp = patches(dx) W + patches(x) V_W + V_E.
+ *
+ * Layer norm over the last axis (gain g, shift b, parameters outside the
+ * feedback contract, trained by their exact gradient from the delivered
+ * signal, as batch norm's are):
+ *   xh = (x - mean x) / s,  s = sqrt(var x + eps),  y = g xh + b
+ *   backward  u = g dy;  dx = (u - mean u - xh mean(u xh)) / s
+ *   gradients dg = sum(dy xh),  db = sum(dy)     (over examples and tokens)
+ *   jvp       g (dx - mean dx - xh mean(dx xh)) / s + V_g xh + V_b
+ *
+ * GELU (exact, torch's default): f(a) = a Phi(a) = a (1 + erf(a / sqrt 2)) / 2,
+ *   f'(a) = Phi(a) + a phi(a),  f''(a) = phi(a) (2 - a^2)   (phi the normal density).
+ *
+ * Multi-head self-attention core ('attention', heads H, no parameters): the
+ * input is the qkv projection [N, T, 3d], split along the last axis into
+ * q | k | v (each d = H dh, head h owning columns h dh .. (h+1) dh - 1);
+ * per head, with c = 1 / sqrt(dh):
+ *   S = c q k^T,  A = softmax(S) (over keys),  O = A v;  output [N, T, d] = concat_h O_h
+ *   backward  dA = dO v^T,  dv = A^T dO,  dS = A * (dA - rowsum(dA * A)),
+ *             dq = c dS k,  dk = c dS^T q
+ *   jvp       dS = c (dq k^T + q dk^T),  dA = A * (dS - rowsum(A * dS)),  dO = dA v + A dv
+ * The output projection is the dense layer after it.
+ *
+ * Mean over tokens ('token-mean'): [N, T, d] -> [N, d], y = (1/T) sum_t x_t
+ * (the readout before the head; no class token).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ArgumentError, checkInteger, checkPositive, Rng } from '../core';
+import { LayerSpec, ParamLayer, ParamTangent, variableFrom, xavierUniform, type Layer } from './layers';
+
+type Spec<K extends LayerSpec['kind']> = Extract<LayerSpec, { kind: K }>;
+
+/** Checks a token input shape [T, d] (optionally d = multiple of `of`). */
+function tokenShape(kind: string, inputShape: number[]): [number, number] {
+  if (!Array.isArray(inputShape) || inputShape.length !== 2) throw new ArgumentError(`${kind} input shape`, '[tokens, width]', inputShape);
+  return [inputShape[0], inputShape[1]];
+}
+
+// ---------------------------------------------------------------- patch embedding
+export class PatchEmbedding implements ParamLayer {
+  /** A dense map of each patch (the ParamLayer contract's 'dense'); the spec's kind is 'patch-embedding'. */
+  readonly kind = 'dense' as const;
+  inputShape: number[] = [];
+  outputShape: number[] = [];
+  weight!: tf.Variable;
+  /** The position embedding E [T, d] (one bias per token). */
+  bias: tf.Variable | null = null;
+  fanIn = 0;
+  fanOut = 0;
+  readonly patchSize: number;
+  readonly units: number;
+  constructor(readonly spec: Spec<'patch-embedding'>) {
+    this.patchSize = checkInteger('patch-embedding.patchSize', spec.patchSize, 1);
+    this.units = checkInteger('patch-embedding.units', spec.units, 1);
+  }
+  /** Number of patches T. */
+  get tokens(): number {
+    return this.outputShape[0];
+  }
+  build(inputShape: number[], rng: Rng): void {
+    const p = this.patchSize;
+    if (!Array.isArray(inputShape) || inputShape.length !== 3 || inputShape[0] % p !== 0 || inputShape[1] % p !== 0) {
+      throw new ArgumentError('patch-embedding input shape', `[height, width, channels] with height and width multiples of the patch size ${p}`, inputShape);
+    }
+    const [h, w, c] = inputShape;
+    this.inputShape = inputShape.slice();
+    const t = (h / p) * (w / p);
+    this.outputShape = [t, this.units];
+    // torch's fans of the equivalent p x p conv of stride p.
+    this.fanIn = p * p * c;
+    this.fanOut = p * p * this.units;
+    this.weight = variableFrom(xavierUniform([this.fanIn, this.units], this.fanIn, this.fanOut, rng), true);
+    // The ViT position embedding's usual start: N(0, 0.02^2).
+    this.bias = variableFrom(tf.tensor(rng.normalArray(t * this.units, 0, 0.02) as Float32Array, [t, this.units]), true);
+  }
+  /** [N, H, W, C] -> [N, T, p p C]. */
+  patches(x: tf.Tensor): tf.Tensor {
+    const [h, w, c] = this.inputShape;
+    const p = this.patchSize;
+    return tf.tidy(() =>
+      x.reshape([x.shape[0], h / p, p, w / p, p, c]).transpose([0, 1, 3, 2, 4, 5]).reshape([x.shape[0], this.tokens, this.fanIn]),
+    );
+  }
+  /** The inverse (and adjoint) of `patches`: [N, T, p p C] -> [N, H, W, C]. */
+  unpatch(t: tf.Tensor): tf.Tensor {
+    const [h, w, c] = this.inputShape;
+    const p = this.patchSize;
+    return tf.tidy(() => t.reshape([t.shape[0], h / p, w / p, p, p, c]).transpose([0, 1, 3, 2, 4, 5]).reshape([t.shape[0], h, w, c]));
+  }
+  linear(x: tf.Tensor, kernel: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => tf.matMul(this.patches(x).reshape([-1, this.fanIn]) as tf.Tensor2D, kernel as tf.Tensor2D).reshape([x.shape[0], this.tokens, this.units]));
+  }
+  inputAdjoint(dy: tf.Tensor, kernel: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      const width = kernel.shape[kernel.shape.length - 1];
+      const d = tf.matMul(dy.reshape([-1, width]) as tf.Tensor2D, kernel as tf.Tensor2D, false, true);
+      return this.unpatch(d.reshape([dy.shape[0], this.tokens, this.fanIn]));
+    });
+  }
+  kernelGradient(x: tf.Tensor, dy: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => tf.matMul(this.patches(x).reshape([-1, this.fanIn]) as tf.Tensor2D, dy.reshape([-1, this.units]) as tf.Tensor2D, true, false));
+  }
+  biasGradient(dy: tf.Tensor): tf.Tensor {
+    return dy.sum(0);
+  }
+  forward(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => this.linear(x, this.weight).add(this.bias as tf.Variable));
+  }
+  backward(): tf.Tensor {
+    throw new Error('PatchEmbedding.backward: a parametric layer propagates through its feedback pathway (Network.backward)');
+  }
+  jvp(input: tf.Tensor, _output: tf.Tensor, dx: tf.Tensor | null, t?: ParamTangent): tf.Tensor {
+    return tf.tidy(() => {
+      const parts: tf.Tensor[] = [];
+      if (dx) parts.push(this.linear(dx, this.weight));
+      if (t?.weight) parts.push(this.linear(input, t.weight));
+      if (t?.bias) parts.push(tf.broadcastTo(t.bias, [input.shape[0], ...this.outputShape]));
+      return parts.length ? tf.addN(parts) : tf.zeros([input.shape[0], ...this.outputShape]);
+    });
+  }
+}
+
+// ---------------------------------------------------------------- layer norm
+export class LayerNorm implements Layer {
+  readonly kind = 'layer-norm' as const;
+  inputShape: number[] = [];
+  outputShape: number[] = [];
+  gain!: tf.Variable;
+  shift!: tf.Variable;
+  readonly epsilon: number;
+  constructor(readonly spec: Spec<'layer-norm'>) {
+    this.epsilon = checkPositive('layer-norm.epsilon', spec.epsilon ?? 1e-5);
+  }
+  build(inputShape: number[]): void {
+    if (!Array.isArray(inputShape) || inputShape.length < 1) throw new ArgumentError('layer-norm input shape', 'at least one axis', inputShape);
+    this.inputShape = inputShape.slice();
+    this.outputShape = inputShape.slice();
+    const d = inputShape[inputShape.length - 1];
+    this.gain = variableFrom(tf.ones([d]), true);
+    this.shift = variableFrom(tf.zeros([d]), true);
+  }
+  /** xh and 1/s of each row (over the last axis). */
+  private normalise(x: tf.Tensor): { xh: tf.Tensor; inv: tf.Tensor } {
+    const axis = x.rank - 1;
+    const { mean, variance } = tf.moments(x, axis, true);
+    const inv = tf.rsqrt(variance.add(this.epsilon));
+    return { xh: x.sub(mean).mul(inv), inv };
+  }
+  /** (v - mean v - xh mean(v xh)) / s: the Jacobian of xh (symmetric) applied to v. */
+  private project(v: tf.Tensor, xh: tf.Tensor, inv: tf.Tensor): tf.Tensor {
+    const axis = v.rank - 1;
+    return v.sub(v.mean(axis, true)).sub(xh.mul(v.mul(xh).mean(axis, true))).mul(inv);
+  }
+  forward(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => this.normalise(x).xh.mul(this.gain).add(this.shift));
+  }
+  backward(dy: tf.Tensor, input: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      const { xh, inv } = this.normalise(input);
+      return this.project(dy.mul(this.gain), xh, inv);
+    });
+  }
+  jvp(input: tf.Tensor, _output: tf.Tensor, dx: tf.Tensor | null, t?: ParamTangent): tf.Tensor {
+    return tf.tidy(() => {
+      const { xh, inv } = this.normalise(input);
+      const parts: tf.Tensor[] = [];
+      if (dx) parts.push(this.project(dx, xh, inv).mul(this.gain));
+      if (t?.weight) parts.push(xh.mul(t.weight));
+      if (t?.bias) parts.push(tf.broadcastTo(t.bias, input.shape));
+      return parts.length ? tf.addN(parts) : tf.zerosLike(input);
+    });
+  }
+  /** [gain, shift]; a parameter tangent gives the gain's direction as `weight`, the shift's as `bias`. */
+  parameters(): tf.Variable[] {
+    return [this.gain, this.shift];
+  }
+  parameterGradients(dy: tf.Tensor, input: tf.Tensor): tf.Tensor[] {
+    return tf.tidy(() => {
+      const d = this.gain.size;
+      const rows = dy.reshape([-1, d]);
+      return [rows.mul(this.normalise(input).xh.reshape([-1, d])).sum(0), rows.sum(0)];
+    });
+  }
+  stateVariables(): Record<string, tf.Variable> {
+    return { gain: this.gain, shift: this.shift };
+  }
+  dispose(): void {
+    tf.dispose([this.gain, this.shift]);
+  }
+}
+
+// ---------------------------------------------------------------- GELU
+const INV_SQRT2 = Math.SQRT1_2;
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+
+/** Exact GELU as an elementwise layer; `derivative` and `secondDerivative` as an activation layer's (R-operator passes). */
+export class Gelu implements Layer {
+  readonly kind = 'gelu' as const;
+  inputShape: number[] = [];
+  outputShape: number[] = [];
+  constructor(readonly spec: Spec<'gelu'> = { kind: 'gelu' }) {}
+  build(inputShape: number[]): void {
+    this.inputShape = inputShape.slice();
+    this.outputShape = inputShape.slice();
+  }
+  forward(a: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => a.mul(tf.erf(a.mul(INV_SQRT2)).add(1)).mul(0.5));
+  }
+  /** f'(a) = Phi(a) + a phi(a). */
+  derivative(a: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      const Phi = tf.erf(a.mul(INV_SQRT2)).add(1).mul(0.5);
+      const phi = tf.exp(a.square().mul(-0.5)).mul(INV_SQRT_2PI);
+      return Phi.add(a.mul(phi));
+    });
+  }
+  /** f''(a) = phi(a) (2 - a^2). */
+  secondDerivative(a: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => tf.exp(a.square().mul(-0.5)).mul(INV_SQRT_2PI).mul(tf.sub(2, a.square())));
+  }
+  backward(dy: tf.Tensor, input: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => dy.mul(this.derivative(input)));
+  }
+  jvp(input: tf.Tensor, output: tf.Tensor, dx: tf.Tensor | null): tf.Tensor {
+    return dx ? this.backward(dx, input) : tf.zerosLike(output);
+  }
+}
+
+// ---------------------------------------------------------------- attention
+/** Per head: q, k, v as [N H, T, dh] and the attention weights A = softmax(c q k^T). */
+interface Heads {
+  q: tf.Tensor3D;
+  k: tf.Tensor3D;
+  v: tf.Tensor3D;
+  A: tf.Tensor3D;
+}
+
+export class Attention implements Layer {
+  readonly kind = 'attention' as const;
+  inputShape: number[] = [];
+  outputShape: number[] = [];
+  readonly heads: number;
+  /** Width d of the output (the input is 3d) and of one head dh = d / H. */
+  width = 0;
+  headWidth = 0;
+  constructor(readonly spec: Spec<'attention'>) {
+    this.heads = checkInteger('attention.heads', spec.heads, 1);
+  }
+  build(inputShape: number[]): void {
+    const [t, w3] = tokenShape('attention', inputShape);
+    if (w3 % (3 * this.heads) !== 0) {
+      throw new ArgumentError('attention input shape', `[tokens, 3 d] with d a multiple of heads ${this.heads} (q | k | v of a qkv projection)`, inputShape);
+    }
+    this.inputShape = inputShape.slice();
+    this.width = w3 / 3;
+    this.headWidth = this.width / this.heads;
+    this.outputShape = [t, this.width];
+  }
+  private get scale(): number {
+    return 1 / Math.sqrt(this.headWidth);
+  }
+  /** [N, T, 3d] -> q, k, v each [N H, T, dh]. */
+  private split(x: tf.Tensor): [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D] {
+    const [n, t] = x.shape;
+    const parts = x.reshape([n, t, 3, this.heads, this.headWidth]).transpose([2, 0, 3, 1, 4]).reshape([3, n * this.heads, t, this.headWidth]);
+    return tf.unstack(parts) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
+  }
+  /** The inverse of `split`: three [N H, T, dh] -> [N, T, 3d]. */
+  private join(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, n: number): tf.Tensor {
+    const t = q.shape[1] as number;
+    return tf.stack([q, k, v]).reshape([3, n, this.heads, t, this.headWidth]).transpose([1, 3, 0, 2, 4]).reshape([n, t, 3 * this.width]);
+  }
+  /** [N H, T, dh] -> [N, T, d] (heads side by side). */
+  private merge(o: tf.Tensor, n: number): tf.Tensor {
+    const t = o.shape[1] as number;
+    return o.reshape([n, this.heads, t, this.headWidth]).transpose([0, 2, 1, 3]).reshape([n, t, this.width]);
+  }
+  /** [N, T, d] -> [N H, T, dh]. */
+  private byHead(y: tf.Tensor): tf.Tensor3D {
+    const [n, t] = y.shape;
+    return y.reshape([n, t, this.heads, this.headWidth]).transpose([0, 2, 1, 3]).reshape([n * this.heads, t, this.headWidth]) as tf.Tensor3D;
+  }
+  private heads3(x: tf.Tensor): Heads {
+    const [q, k, v] = this.split(x);
+    const A = tf.softmax(tf.matMul(q, k, false, true).mul(this.scale)) as tf.Tensor3D;
+    return { q, k, v, A };
+  }
+  /** The attention weights [N, H, T, T] of a batch (rows: queries). */
+  weights(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => this.heads3(x).A.reshape([x.shape[0], this.heads, this.inputShape[0], this.inputShape[0]]));
+  }
+  forward(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      const { v, A } = this.heads3(x);
+      return this.merge(tf.matMul(A, v), x.shape[0]);
+    });
+  }
+  /** dS from dA through the softmax rows: A * (dA - rowsum(dA * A)). */
+  private softmaxAdjoint(A: tf.Tensor, dA: tf.Tensor): tf.Tensor {
+    return A.mul(dA.sub(dA.mul(A).sum(-1, true)));
+  }
+  backward(dy: tf.Tensor, input: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      const { q, k, v, A } = this.heads3(input);
+      const dO = this.byHead(dy);
+      const dA = tf.matMul(dO, v, false, true);
+      const dv = tf.matMul(A, dO, true, false);
+      const dS = this.softmaxAdjoint(A, dA).mul(this.scale) as tf.Tensor3D;
+      const dq = tf.matMul(dS, k);
+      const dk = tf.matMul(dS, q, true, false);
+      return this.join(dq, dk, dv, input.shape[0]);
+    });
+  }
+  jvp(input: tf.Tensor, output: tf.Tensor, dx: tf.Tensor | null): tf.Tensor {
+    if (!dx) return tf.zerosLike(output);
+    return tf.tidy(() => {
+      const { q, k, v, A } = this.heads3(input);
+      const [dq, dk, dv] = this.split(dx);
+      const dS = tf.matMul(dq, k, false, true).add(tf.matMul(q, dk, false, true)).mul(this.scale);
+      const dA = this.softmaxAdjoint(A, dS) as tf.Tensor3D;
+      return this.merge(tf.matMul(dA, v).add(tf.matMul(A, dv)), input.shape[0]);
+    });
+  }
+}
+
+// ---------------------------------------------------------------- mean over tokens
+export class TokenMean implements Layer {
+  readonly kind = 'token-mean' as const;
+  inputShape: number[] = [];
+  outputShape: number[] = [];
+  constructor(readonly spec: Spec<'token-mean'> = { kind: 'token-mean' }) {}
+  build(inputShape: number[]): void {
+    const [, d] = tokenShape('token-mean', inputShape);
+    this.inputShape = inputShape.slice();
+    this.outputShape = [d];
+  }
+  forward(x: tf.Tensor): tf.Tensor {
+    return x.mean(1);
+  }
+  backward(dy: tf.Tensor, input: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => tf.broadcastTo(dy.expandDims(1), input.shape).div(input.shape[1] as number));
+  }
+  jvp(input: tf.Tensor, _output: tf.Tensor, dx: tf.Tensor | null): tf.Tensor {
+    return dx ? this.forward(dx) : tf.zeros([input.shape[0], ...this.outputShape]);
+  }
+}
