@@ -43,6 +43,16 @@
  * layer; here P acts on e itself, as DFA does in this module. 'normative'
  * has no forward kernel to align to in the direct variant and is rejected.
  *
+ * The first parametric layer's pathway (paramIndex 0) starts dormant: the
+ * network sends no signal below its first parametric layer, so P and Q
+ * there would be drawn (or SVD-initialised) and trained every step for
+ * nothing. A dormant pathway holds zero-size P and Q, learns nothing,
+ * saves nothing and has no feedback kernel (null, as DFA's); the first
+ * `propagate` (a network whose first layer with parameters is not
+ * parametric, e.g. a layer norm, needs the signal) or a `setState` with P
+ * and Q wakes it: P and Q are then made as any layer's, from the same
+ * stream.
+ *
  * Optimisers: Q's and P's own Optimizer instances. Default 'same': the
  * network optimiser's settings; Q with weight decay (the network's, or 1e-3
  * if that is 0; none for 'normative'), P without. Gradients of P and Q are
@@ -152,8 +162,8 @@ export class LowRankPathway implements FeedbackPathway {
   readonly errorWidth: number;
   /** Rows of Q flattened (layered: in * k * k; direct: the layer's input size). */
   readonly expandWidth: number;
-  readonly P: tf.Variable;
-  readonly Q: tf.Variable;
+  P: tf.Variable;
+  Q: tf.Variable;
   optimizer: Optimizer | null = null;
   pOptimizer: Optimizer | null = null;
   private readonly clip: number | null;
@@ -163,6 +173,8 @@ export class LowRankPathway implements FeedbackPathway {
   readonly ojaOnLabels: boolean;
   private readonly options: LowRankOptions;
   private needsSvdInit = false;
+  /** The first layer's pathway until a signal reaches it (see the header): zero-size P and Q, nothing learned. */
+  private dormantSince: { rng: Rng; qShape: number[]; direct: boolean } | null = null;
 
   constructor(
     readonly layer: ParamLayer,
@@ -185,23 +197,43 @@ export class LowRankPathway implements FeedbackPathway {
     const ojaSignal = checkOneOf('feedback.ojaOutputSignal', fb.ojaOutputSignal, ['labels', 'error'] as const);
     const compressesOutputError = options.direct || options.paramIndex === options.paramCount - 1;
     this.ojaOnLabels = this.ldfaRule === 'raf' && ojaSignal === 'labels' && compressesOutputError;
+    const qShape = options.direct ? [this.expandWidth, this.rank] : [...wShape.slice(0, -1), this.rank];
+    this.options = fb;
+    if (options.paramIndex === 0) {
+      this.dormantSince = { rng: options.rng, qShape, direct: options.direct };
+      this.Q = variableFrom(tf.zeros([...qShape.slice(0, -1), 0]), false);
+      this.P = variableFrom(tf.zeros([0, this.errorWidth]), false);
+    } else [this.P, this.Q] = this.makeFactors(options.rng, qShape, options.direct);
+  }
+
+  /** Whether this is the first layer's pathway and no signal has gone through it yet (see the header). */
+  get dormant(): boolean {
+    return this.dormantSince !== null;
+  }
+
+  /** P and Q at their start: zeros until the SVD (normative), else P rows of norm ~1 and Q uniform. */
+  private makeFactors(rng: Rng, qShape: number[], direct: boolean): [tf.Variable, tf.Variable] {
     const r = this.rank;
-    const qShape = options.direct ? [this.expandWidth, r] : [...wShape.slice(0, -1), r];
     if (this.ldfaRule === 'normative') {
       // Zeros until first use: the SVD runs in the process that trains (not in a probe that only validates the configuration).
-      this.Q = variableFrom(tf.zeros(qShape), true);
-      this.P = variableFrom(tf.zeros([r, this.errorWidth]), true);
       this.needsSvdInit = true;
-    } else {
-      // P rows of norm ~1 (near Oja's fixed points); Q scaled so ||QP||_F matches a Xavier-uniform kernel of W's fans.
-      const rng = options.rng;
-      this.P = variableFrom(normal([r, this.errorWidth], 1 / Math.sqrt(this.errorWidth), rng), this.ldfaRule !== 'fixed');
-      const fanIn = options.direct ? this.errorWidth : layer.fanIn;
-      const fanOut = options.direct ? this.expandWidth : layer.fanOut;
-      const limit = Math.sqrt(6 / (fanIn + fanOut)) * Math.sqrt(this.errorWidth / r);
-      this.Q = variableFrom(uniform(qShape, limit, rng), this.ldfaRule !== 'fixed');
+      return [variableFrom(tf.zeros([r, this.errorWidth]), true), variableFrom(tf.zeros(qShape), true)];
     }
-    this.options = fb;
+    // P rows of norm ~1 (near Oja's fixed points); Q scaled so ||QP||_F matches a Xavier-uniform kernel of W's fans.
+    const P = variableFrom(normal([r, this.errorWidth], 1 / Math.sqrt(this.errorWidth), rng), this.ldfaRule !== 'fixed');
+    const fanIn = direct ? this.errorWidth : this.layer.fanIn;
+    const fanOut = direct ? this.expandWidth : this.layer.fanOut;
+    const limit = Math.sqrt(6 / (fanIn + fanOut)) * Math.sqrt(this.errorWidth / r);
+    return [P, variableFrom(uniform(qShape, limit, rng), this.ldfaRule !== 'fixed')];
+  }
+
+  /** Makes P and Q of a dormant pathway (the first signal, or a state to restore). */
+  private wake(): void {
+    const d = this.dormantSince;
+    if (!d) return;
+    this.dormantSince = null;
+    tf.dispose([this.P, this.Q]);
+    [this.P, this.Q] = this.makeFactors(d.rng, d.qShape, d.direct);
   }
 
   /** The normative rule's start: P, Q from the truncated SVD of W as it is at first use. */
@@ -216,6 +248,7 @@ export class LowRankPathway implements FeedbackPathway {
 
   /** dx = inputAdjoint(dy P^T, Q) (layered) or reshape(e P^T Q^T) (direct), clamped to +-backwardClip when set. */
   propagate(ctx: PropagateContext): tf.Tensor {
+    this.wake();
     this.ensureInitialised();
     const c = this.backwardClip;
     if (c === null) return this.expand(ctx);
@@ -242,12 +275,13 @@ export class LowRankPathway implements FeedbackPathway {
 
   /** K = Q P in W's shape (layered); null for the direct variant (no W^T counterpart, as DFA). */
   feedbackKernel(): tf.Tensor | null {
-    if (this.rule === 'dldfa') return null;
+    if (this.rule === 'dldfa' || this.dormant) return null;
     this.ensureInitialised();
     return tf.tidy(() => tf.matMul(this.Q.reshape([this.expandWidth, this.rank]) as tf.Tensor2D, this.P as tf.Tensor2D).reshape(this.layer.weight.shape));
   }
 
   trainables(): tf.Variable[] {
+    if (this.dormant) return [];
     return this.ldfaRule === 'fixed' ? [] : this.ldfaRule === 'fixed-p' ? [this.Q] : [this.Q, this.P];
   }
 
@@ -269,7 +303,7 @@ export class LowRankPathway implements FeedbackPathway {
   }
 
   learn(ctx: LearnContext): void {
-    if (this.ldfaRule === 'fixed') return;
+    if (this.ldfaRule === 'fixed' || this.dormant) return;
     this.ensureInitialised();
     const [qOpt, pOpt] = this.ensureOptimizers(ctx);
     qOpt.epoch = ctx.epoch;
@@ -310,6 +344,7 @@ export class LowRankPathway implements FeedbackPathway {
 
   /** Largest-first principal angles (degrees) between P's row space and the top-r eigen-subspace of a covariance [errorWidth, errorWidth]. */
   subspaceAngles(covariance: Matrix | number[][]): number[] {
+    if (this.dormant) throw new ArgumentError('pathway', 'a pathway a signal has reached (the first layer\'s has no P until then)', 'a dormant first-layer pathway');
     this.ensureInitialised();
     const C = covariance instanceof Matrix ? covariance : new Matrix(covariance);
     if (C.rows !== this.errorWidth || C.columns !== this.errorWidth) {
@@ -320,11 +355,15 @@ export class LowRankPathway implements FeedbackPathway {
   }
 
   state(): Record<string, tf.Tensor> {
+    if (this.dormant) return {};
     this.ensureInitialised();
     return { P: this.P, Q: this.Q };
   }
 
   setState(s: Record<string, tf.Tensor>): void {
+    // A dormant pathway saved nothing; given P and Q it wakes to hold them.
+    if (this.dormant && !s.P && !s.Q) return;
+    this.wake();
     this.needsSvdInit = false;
     for (const [name, v] of [['P', this.P], ['Q', this.Q]] as const) {
       const t = s[name];

@@ -17,7 +17,8 @@ import type { Network } from './network';
  * of the covariance of what P's Oja rule sees (`ojaRows`), measured on one
  * batch: the layer's delta as delivered by the rule (rows = examples, and
  * positions for conv; 'ldfa'), the output error e ('dldfa'), or the targets
- * where 'raf' learns from the labels. null for other pathways. No parameter
+ * where 'raf' learns from the labels. null for other pathways and for a
+ * dormant first-layer pathway (no P: no signal reaches it). No parameter
  * changes.
  */
 export function errorSubspaceAngles(net: Network, x: tf.Tensor, targets: tf.Tensor): (number[] | null)[] {
@@ -28,7 +29,7 @@ export function errorSubspaceAngles(net: Network, x: tf.Tensor, targets: tf.Tens
   const g = net.backward(trace, error, 'rule');
   try {
     return net.pathways.map((p, k) => {
-      if (!(p instanceof LowRankPathway)) return null;
+      if (!(p instanceof LowRankPathway) || p.dormant) return null; // the first layer's holds no P (low-rank.ts)
       const rows = tf.tidy(() => p.ojaRows(g.deltas[k], error, targets).clone());
       const C = rowCovariance(rows);
       rows.dispose();

@@ -227,8 +227,10 @@ test('the normative rule drives Q P to the best rank-r approximation of a fixed 
 });
 
 test('the normative start is the truncated SVD of W (tall and wide kernels, against a direct SVD)', () => {
-  const net = new Network(mlp({ inputSize: 10, hidden: [8], classes: 14, seed: 9, rule: 'ldfa', feedback: { rank: 3, ldfaRule: 'normative' } }));
+  const net = new Network(mlp({ inputSize: 10, hidden: [12, 8], classes: 14, seed: 9, rule: 'ldfa', feedback: { rank: 3, ldfaRule: 'normative' } }));
+  assert.equal(lowRank(net, 0).feedbackKernel(), null); // the first layer's pathway is dormant: no P, Q, no SVD
   net.paramLayers.forEach((l, k) => {
+    if (k === 0) return;
     const [rows, cols] = l.weight.shape;
     const { u, s, v } = svd({ data: l.weight.dataSync(), rows: rows, cols: cols });
     const best = u.subMatrix(0, rows - 1, 0, 2).mmul(Matrix.diag(Array.from(s.slice(0, 3)))).mmul(v.subMatrix(0, cols - 1, 0, 2).transpose());
@@ -237,6 +239,56 @@ test('the normative start is the truncated SVD of W (tall and wide kernels, agai
     K.dispose();
   });
   net.dispose();
+});
+
+test("the first layer's pathway is dormant (nothing is sent below layer 0): zero-size P and Q, nothing to learn or save, training as with them", () => {
+  for (const ldfaRule of ['raf', 'normative'] as const) {
+    const spec = mlp({ inputSize: 9, hidden: [7], classes: 4, seed: 5, rule: 'ldfa', feedback: { rank: 'full', ldfaRule } });
+    const a = new Network(spec);
+    const b = new Network(spec);
+    const p = lowRank(a, 0);
+    assert.ok(p.dormant && !lowRank(a, 1).dormant);
+    assert.equal(p.P.size + p.Q.size, 0);
+    assert.deepEqual([p.trainables(), p.state(), p.feedbackKernel()], [[], {}, null]);
+    // b's first pathway woken by a state: full-rank P and Q trained every step, as before the skip
+    const q = lowRank(b, 0);
+    const P0 = tf.eye(7);
+    const Q0 = randomTensor([9, 7], 3);
+    q.setState({ P: P0, Q: Q0 });
+    assert.ok(!q.dormant && q.trainables().length === 2);
+    const x = randomTensor([6, 9], 4);
+    const t = a.oneHot(randomLabels(6, 4, 5));
+    const [oa, ob] = [new Optimizer({ type: 'adam', lr: 1e-2 }), new Optimizer({ type: 'adam', lr: 1e-2 })];
+    a.trainStep(x, t, oa);
+    b.trainStep(x, t, ob);
+    const before = tf.memory().numTensors;
+    for (let s = 0; s < 2; s++) {
+      a.trainStep(x, t, oa);
+      b.trainStep(x, t, ob);
+    }
+    assert.equal(tf.memory().numTensors, before, `${ldfaRule}: tensor count grew`);
+    // P and Q of layer 0 never reach a weight: the forward weights are bit-identical
+    a.paramLayers.forEach((l, k) => assert.equal(relErr(l.weight, b.paramLayers[k].weight), 0, `${ldfaRule} layer ${k}`));
+    assert.ok(relErr(q.Q, Q0) > 1e-4, `${ldfaRule}: the woken Q trained`);
+    assert.ok(p.dormant && p.P.size === 0, `${ldfaRule}: still dormant after training`);
+    // a saved dormant pathway loads dormant
+    const c = Network.fromJSON(a.toJSON());
+    assert.ok(lowRank(c, 0).dormant);
+    tf.dispose([P0, Q0, x, t]);
+    [oa, ob].forEach((o) => o.dispose());
+    [a, b, c].forEach((n) => n.dispose());
+  }
+  // a layer with parameters below the first parametric layer needs its signal: the first pathway wakes and trains
+  const ln = new Network({ inputShape: [6], layers: [{ kind: 'layer-norm' }, { kind: 'dense', units: 5 }, { kind: 'activation', activation: 'tanh' }, { kind: 'dense', units: 3 }], seed: 2, rule: 'ldfa', feedback: { rank: 2 } });
+  const x = randomTensor([4, 6], 6);
+  const t = ln.oneHot(randomLabels(4, 3, 7));
+  const opt = new Optimizer({ type: 'sgd', lr: 0.1 });
+  assert.ok(lowRank(ln, 0).dormant);
+  ln.trainStep(x, t, opt);
+  assert.ok(!lowRank(ln, 0).dormant && lowRank(ln, 0).P.size === 2 * 5 && lowRank(ln, 0).trainables().length === 2);
+  tf.dispose([x, t]);
+  opt.dispose();
+  ln.dispose();
 });
 
 test('error-subspace angles: zero when P holds the top-r eigenvectors of the batch error covariance (computed by hand), large for a random P', () => {
