@@ -49,6 +49,19 @@
  *   only these, so every rule works for dense and conv layers alike.
  *   Weights are `tf.Variable`s: dense W [in, out], conv K [kh, kw, cin, cout].
  *   `fanIn`/`fanOut` follow torch (conv: times the kernel area).
+ * - Optional hooks (layers.ts `Layer`): a layer may hold a `body` of layers
+ *   (a residual block, residual.ts: y = body(x) + S(x), S a parameter-free
+ *   shortcut); the network walks into it (sequence.ts), its parametric
+ *   layers get pathways (pre-order numbering), and the skip path's S^T dy
+ *   reaches the input exactly whatever the rule. A layer may have
+ *   `parameters()` outside the feedback contract (batch norm's gamma and
+ *   beta, batch-norm.ts), trained by their exact gradient
+ *   (`Gradients.extra`, `Network.extraParameters`), and a train/eval mode
+ *   (`setTraining`: a traced forward pass uses batch statistics, `predict`
+ *   the running ones, `trainStep` updates them). Batch norm's backward is
+ *   exact under every rule (it has no pathway), as in the sign-symmetry
+ *   papers. Networks with either train on the reference path (fused.ts
+ *   names the layer it does not cover).
  * - The network's last layer is dense or conv and outputs logits; the loss
  *   (softmax cross-entropy or MSE) gives the output error e = dL/dz (batch mean).
  *
@@ -139,10 +152,12 @@ export {
   Dense,
   Flatten,
   isParamLayer,
-  layerFromSpec,
   MaxPool,
   xavierUniform,
 } from './layers';
+export { layerFromSpec } from './layer-table';
+export { BatchNorm } from './batch-norm';
+export { Residual } from './residual';
 export type { ActivationName, Layer, LayerKind, LayerSpec, ParamLayer, ParamTangent } from './layers';
 export {
   ALL_RULES,
@@ -175,7 +190,7 @@ export { Network } from './network';
 export type { Gradients, LayerAlignment, LossName, NetworkOptions, StepOptions, Trace } from './network';
 export { DivergenceError, evaluate, historyToDataFrame, runConfigurations, runTrainingJob, train } from './trainer';
 export type { EpochRecord, History, JobData, TrainingJob, TrainingJobResult, TrainOptions } from './trainer';
-export { lenet, mlp, vgg } from './models';
+export { lenet, mlp, plainConvNet, resnet, vgg, vggBatchNorm } from './models';
 export type { ModelOptions } from './models';
 export { LocallyConnected2d, patchKernel } from './locally-connected';
 export type { LocallyConnectedSpec } from './locally-connected';

@@ -66,15 +66,16 @@ export function mlp(options: ModelOptions & { inputSize?: number; hidden?: numbe
 }
 
 /**
- * A plain VGG-like conv net (no batch norm): blocks of 3x3 'same'
- * convolutions, each followed by the activation, a 2x2 max pool after every
+ * A plain VGG-like conv net: blocks of 3x3 'same' convolutions, each
+ * followed by the activation (with `batchNorm`, by batch normalisation then
+ * the activation, the convolution without bias), a 2x2 max pool after every
  * block (skipped once the feature map is smaller than 2x2), then flatten and
  * one dense layer to the classes. The default, for 28x28 inputs, has eight
  * convolutions in four blocks of 32, 64, 128 and 256 channels (28 -> 14 -> 7
  * -> 3 -> 1), the depth of the LDFA paper's VGG-like net (training-rules.md)
  * at a width a CPU trains. Xavier-uniform weights, zero biases.
  */
-export function vgg(options: ModelOptions & { inputShape?: [number, number, number]; blocks?: number[][] } = {}): NetworkOptions {
+export function vgg(options: ModelOptions & { inputShape?: [number, number, number]; blocks?: number[][]; batchNorm?: boolean } = {}): NetworkOptions {
   const classes = checkInteger('classes', options.classes ?? 10, 2);
   const activation = checkOneOf('activation', options.activation ?? 'relu', ACTIVATIONS);
   const inputShape = options.inputShape ?? [28, 28, 1];
@@ -89,7 +90,10 @@ export function vgg(options: ModelOptions & { inputShape?: [number, number, numb
   blocks.forEach((block, b) => {
     if (!Array.isArray(block) || block.length === 0) throw new ArgumentError(`blocks[${b}]`, 'a non-empty array of channel counts', block);
     block.forEach((c, j) => {
-      layers.push({ kind: 'conv2d', filters: checkInteger(`blocks[${b}][${j}]`, c, 1), kernelSize: 3, padding: 'same' }, { kind: 'activation', activation });
+      const filters = checkInteger(`blocks[${b}][${j}]`, c, 1);
+      if (options.batchNorm) layers.push({ kind: 'conv2d', filters, kernelSize: 3, padding: 'same', bias: false }, { kind: 'batchnorm' });
+      else layers.push({ kind: 'conv2d', filters, kernelSize: 3, padding: 'same' });
+      layers.push({ kind: 'activation', activation });
     });
     if (h >= 2 && w >= 2) {
       layers.push({ kind: 'maxpool', size: 2 });
@@ -98,5 +102,82 @@ export function vgg(options: ModelOptions & { inputShape?: [number, number, numb
     }
   });
   layers.push({ kind: 'flatten' }, { kind: 'dense', units: classes });
+  return { inputShape: inputShape.slice(), layers, seed: options.seed ?? 0, rule: options.rule ?? 'bp', feedback: options.feedback ?? {} };
+}
+
+/**
+ * The VGG-like net with batch normalisation scaled for 28x28 inputs (issue
+ * 31; the LDFA paper's 8-conv VGG-like net, training-rules.md, at a width a
+ * CPU trains): six 3x3 convolutions of 32, 32, 64, 64, 128, 128 channels,
+ * each conv - batch norm - activation, a 2x2 max pool after each pair
+ * (28 -> 14 -> 7 -> 3), flatten (1152) and a dense layer to the classes.
+ */
+export function vggBatchNorm(options: ModelOptions & { inputShape?: [number, number, number] } = {}): NetworkOptions {
+  return vgg({ ...options, blocks: [[32, 32], [64, 64], [128, 128]], batchNorm: true });
+}
+
+/** Convolutions per stage of a plain conv net of `depth` layers: over min(depth, 3) stages, the first stages one more when 3 does not divide it. */
+function stageDepths(depth: number): number[] {
+  const stages = Math.min(depth, 3);
+  return Array.from({ length: stages }, (_, j) => Math.floor(depth / stages) + (j < depth % stages ? 1 : 0));
+}
+
+/**
+ * A plain (no skip) conv net of `depth` 3x3 convolutions for 28x28 inputs
+ * (depth standing in for scale, Moskovitz et al. 2018 on Fashion-MNIST; issue
+ * 17): the convolutions split over min(depth, 3) stages of `width`, 2 `width`
+ * and 4 `width` channels (depth 2: 1 + 1, 4: 2 + 1 + 1, 8: 3 + 3 + 2, 16:
+ * 6 + 5 + 5), each conv followed by the activation (with `batchNorm`: batch
+ * norm, then the activation), a 2x2 max pool after each stage (28 -> 14 -> 7
+ * -> 3), flatten and a dense layer to the classes. Default width 16. It is
+ * `vgg` with those blocks.
+ */
+export function plainConvNet(
+  options: ModelOptions & { depth?: number; width?: number; batchNorm?: boolean; inputShape?: [number, number, number] } = {},
+): NetworkOptions {
+  const depth = checkInteger('depth', options.depth ?? 4, 1);
+  const width = checkInteger('width', options.width ?? 16, 1);
+  return vgg({ ...options, blocks: stageDepths(depth).map((n, j) => new Array(n).fill(width << j)) });
+}
+
+/**
+ * A small ResNet for 28x28 inputs in the form of He et al.'s CIFAR networks
+ * (arXiv 1512.03385, section 4.2): depth 6n + 2 (8: n = 1, 14: n = 2). A
+ * 3x3 conv of `width` channels - batch norm - activation; three stages of n
+ * residual blocks of `width`, 2 `width` and 4 `width` channels, each block
+ * [conv 3x3 - batch norm - activation - conv 3x3 - batch norm] plus the
+ * parameter-free shortcut (option A: identity, or subsampling by 2 and zero
+ * channels where a stage starts with a stride-2 conv), then the activation;
+ * global average pooling (7x7 at 28x28), flatten, a dense layer to the
+ * classes. Convolutions pad 1 (torch's) and have no bias (batch norm
+ * follows). Default depth 8, width 16.
+ */
+export function resnet(options: ModelOptions & { depth?: number; width?: number; inputShape?: [number, number, number] } = {}): NetworkOptions {
+  const classes = checkInteger('classes', options.classes ?? 10, 2);
+  const activation = checkOneOf('activation', options.activation ?? 'relu', ACTIVATIONS);
+  const depth = checkInteger('depth', options.depth ?? 8, 8);
+  if ((depth - 2) % 6 !== 0) throw new ArgumentError('depth', '6 n + 2 (8, 14, 20, ...)', depth);
+  const width = checkInteger('width', options.width ?? 16, 1);
+  const inputShape = options.inputShape ?? [28, 28, 1];
+  if (!Array.isArray(inputShape) || inputShape.length !== 3) throw new ArgumentError('inputShape', '[height, width, channels]', inputShape);
+  inputShape.forEach((n, i) => checkInteger(`inputShape[${i}]`, n, i < 2 ? 4 : 1));
+  if (options.seed !== undefined) checkInteger('seed', options.seed, 0);
+  if (options.rule !== undefined) ruleDefinition(options.rule);
+  const act: LayerSpec = { kind: 'activation', activation };
+  const conv = (filters: number, stride = 1): LayerSpec => ({ kind: 'conv2d', filters, kernelSize: 3, stride, padding: 1, bias: false });
+  const layers: LayerSpec[] = [conv(width), { kind: 'batchnorm' }, act];
+  let [h, w] = inputShape;
+  for (let stage = 0; stage < 3; stage++) {
+    for (let b = 0; b < (depth - 2) / 6; b++) {
+      const stride = stage > 0 && b === 0 ? 2 : 1;
+      if (stride === 2) {
+        h = Math.floor((h - 1) / 2) + 1;
+        w = Math.floor((w - 1) / 2) + 1;
+      }
+      const c = width << stage;
+      layers.push({ kind: 'residual', body: [conv(c, stride), { kind: 'batchnorm' }, act, conv(c), { kind: 'batchnorm' }] }, act);
+    }
+  }
+  layers.push({ kind: 'avgpool', size: Math.min(h, w) }, { kind: 'flatten' }, { kind: 'dense', units: classes });
   return { inputShape: inputShape.slice(), layers, seed: options.seed ?? 0, rule: options.rule ?? 'bp', feedback: options.feedback ?? {} };
 }

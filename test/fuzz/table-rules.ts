@@ -75,6 +75,15 @@ const entries: FuzzEntry[] = [
     name: 'vgg', valid: () => [{ classes: 10, seed: 1, rule: 'fa', blocks: [[4], [8]], inputShape: [28, 28, 1] }],
     targets: [{ path: [0, 'classes'], kind: 'count', names: ['options'] }, { path: [0, 'blocks', 0], kind: 'numbers', names: ['options', 'blocks'] }, { path: [0, 'inputShape'], kind: 'numbers', names: ['options'] }, { path: [0, 'rule'], kind: 'enum', names: ['options'] }],
   },
+  {
+    name: 'plainConvNet', valid: () => [{ depth: 2, width: 2, classes: 3, seed: 1, rule: 'usf', batchNorm: true }],
+    targets: [{ path: [0, 'depth'], kind: 'count', names: ['depth'] }, { path: [0, 'width'], kind: 'count', names: ['width', 'blocks'] }, { path: [0, 'rule'], kind: 'enum', names: ['options', 'rule'] }],
+  },
+  {
+    name: 'resnet', valid: () => [{ depth: 8, width: 2, classes: 3, seed: 1, rule: 'fa', inputShape: [8, 8, 1] }],
+    targets: [{ path: [0, 'depth'], kind: 'count', names: ['depth'] }, { path: [0, 'width'], kind: 'count', names: ['width'] }, { path: [0, 'inputShape'], kind: 'numbers', names: ['inputShape'] }, { path: [0, 'rule'], kind: 'enum', names: ['options', 'rule'] }],
+  },
+  { name: 'vggBatchNorm', valid: () => [{ classes: 3, seed: 1, rule: 'frsf' }], targets: [{ path: [0, 'classes'], kind: 'count', names: ['classes'] }, { path: [0, 'rule'], kind: 'enum', names: ['options', 'rule'] }] },
   { name: 'listRules', valid: () => [], targets: [] },
   {
     name: 'ojaSubspaceGradient',
@@ -159,6 +168,8 @@ export const table: Table = {
     Dense: 'class: a layer; layers are built through layerFromSpec, fuzzed',
     Flatten: 'class: a layer; layers are built through layerFromSpec, fuzzed',
     MaxPool: 'class: a layer; layers are built through layerFromSpec, fuzzed',
+    BatchNorm: 'class: a layer; layers are built through layerFromSpec, fuzzed',
+    Residual: 'class: a layer; layers are built through layerFromSpec, fuzzed',
     Pathway: 'class: a base class for new rules (extended, not called with user data)',
     KernelPathway: 'class: a base class for new rules (extended, not called with user data)',
     LowRankPathway: 'class: built by createPathway for the low-rank rules, fuzzed there',
