@@ -9,7 +9,9 @@
  * attractor-memory networks built from them (one perceptron solve per unit; basins and stability under noise);
  * the Monte-Carlo single-site DMFT of networks with plastic couplings (Clark & Abbott 2024), whose Hebbian
  * self-coupling through the unit's own past makes the single-site process non-Gaussian; the mean-field bias
- * and fluctuation theory of the balanced predictive-coding network (Kadmon et al. 2020).
+ * and fluctuation theory of the balanced predictive-coding network (Kadmon et al. 2020); the non-stationary
+ * two-time DMFT of the sinusoidally driven balanced ReLU network with its largest Lyapunov exponent, for
+ * common input and (per phase) independent input (Engelken et al. 2022).
  *
  * `fft` (in place, radix 2) is exported for lib/vision's 2-D transforms.
  *
@@ -22,6 +24,8 @@ export { closedFormAverage, closedFormPairAverage, gaussianAverage, gaussianPair
 export type { ClosedFormName, QuadratureOptions } from './gaussian';
 export { defaultLagTime, energyVariance, stationaryDmft } from './dmft';
 export type { StationaryDmft, StationaryDmftOptions } from './dmft';
+export { nonstationaryDmft, reluMoments, reluPairAverages } from './nonstationary-dmft';
+export type { NonstationaryDmft, NonstationaryDmftOptions } from './nonstationary-dmft';
 export { plasticDmft } from './plastic-dmft';
 export type { PlasticDmft, PlasticDmftOptions, PlasticDmftPhase } from './plastic-dmft';
 export { criticalLoopGain, decoderFluctuations, optimalBalance, predictiveCodingMeanField } from './predictive-coding';

@@ -36,6 +36,19 @@ const entries: FuzzEntry[] = [
     targets: [{ path: [0, 'g'], kind: 'number', names: ['options'] }, { path: [0, 'nonlinearity'], kind: 'enum', names: ['options'] }, { path: [0, 'tMax'], kind: 'number', names: ['options'] }, { path: [0, 'tableNodes'], kind: 'count', names: ['options'] }],
   },
   {
+    name: 'nonstationaryDmft', valid: () => [{ g: 2, K: 100, dt: 0.05, steps: 40, band: 10, amplitude: 1, frequency: 0.2, phases: 'independent', phaseCount: 4 }],
+    targets: [{ path: [0, 'g'], kind: 'number', names: ['options', 'dt'] }, { path: [0, 'K'], kind: 'number', names: ['options', 'dt'] }, { path: [0, 'J0'], kind: 'number', names: ['options', 'dt'] },
+      { path: [0, 'I0'], kind: 'number', names: ['options', 'dt'] }, { path: [0, 'amplitude'], kind: 'number', names: ['options', 'dt'] }, { path: [0, 'frequency'], kind: 'number', names: ['options'] },
+      { path: [0, 'phases'], kind: 'enum', names: ['options'] }, { path: [0, 'phaseCount'], kind: 'count', names: ['options'] }, { path: [0, 'dt'], kind: 'number', names: ['options'] },
+      { path: [0, 'steps'], kind: 'count', names: ['options', 'lyapunovStart'] }, { path: [0, 'band'], kind: 'count', names: ['options'] }, { path: [0, 'nonlinearity'], kind: 'enum', names: ['options'] },
+      { path: [0, 'meanScheme'], kind: 'enum', names: ['options'] }],
+  },
+  { name: 'reluMoments', valid: () => [0.3, 1.5], targets: [{ path: [0], kind: 'number', names: ['mu'] }, { path: [1], kind: 'number', names: ['c'] }] },
+  {
+    name: 'reluPairAverages', valid: () => [0.3, 1.5, -0.2, 0.8, 0.4, 12],
+    targets: [{ path: [0], kind: 'number', names: ['mu1'] }, { path: [1], kind: 'number', names: ['c1', 'c12'] }, { path: [3], kind: 'number', names: ['c2', 'c12'] }, { path: [4], kind: 'number', names: ['c12'] }, { path: [5], kind: 'count', names: ['nodes'] }],
+  },
+  {
     name: 'plasticDmft', valid: () => [{ g: 1.5, k: 1, tauS: 2, paths: 4, record: 4, maxLag: 1, burnIn: 1, dt: 0.2, maxIterations: 2 }],
     targets: [{ path: [0, 'g'], kind: 'number', names: ['options'] }, { path: [0, 'k'], kind: 'number', names: ['options'] }, { path: [0, 'tauS'], kind: 'number', names: ['options'] },
       { path: [0, 'paths'], kind: 'count', names: ['options'] }, { path: [0, 'record'], kind: 'number', names: ['options', 'maxLag'] }, { path: [0, 'maxLag'], kind: 'number', names: ['options'] },
