@@ -97,6 +97,32 @@ interface BaseKernel {
 
 const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
+/**
+ * [A, B, C, D] -> [A, C, B, D] (given as the 4-d view of x), by contiguous
+ * block copies, with its own gradient (the inverse swap): tfjs' cpu
+ * transpose indexes element by element.
+ */
+function swapMiddle(x: tf.Tensor, dims: [number, number, number, number]): tf.Tensor {
+  const swap = (v: tf.Tensor, [a, b, c, d]: number[]): tf.Tensor => {
+    const src = v.dataSync();
+    const out = new Float32Array(src.length);
+    for (let i = 0; i < a; i++) {
+      for (let j = 0; j < b; j++) {
+        for (let q = 0; q < c; q++) {
+          const from = ((i * b + j) * c + q) * d;
+          out.set(src.subarray(from, from + d), ((i * c + q) * b + j) * d);
+        }
+      }
+    }
+    return tf.tensor(out, [a, c, b, d]);
+  };
+  const f = tf.customGrad(((v: tf.Tensor) => ({
+    value: swap(v, dims),
+    gradFunc: (dy: tf.Tensor) => swap(dy, [dims[0], dims[2], dims[1], dims[3]]).reshape(v.shape),
+  })) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return f(x);
+}
+
 /** [N, K, ...rest] -> [N K, ...rest]: the K components become examples of the shared kernel. */
 function fold(x: tf.Tensor): tf.Tensor {
   return x.reshape([-1, ...x.shape.slice(2)]);
@@ -214,14 +240,11 @@ export class VecParamLayer implements ParamLayer {
   /** [N, ..., K out] (base output of the expanded layer) -> [N, K, ..., out], and back. */
   private splitBlocks(y: tf.Tensor): tf.Tensor {
     const sp = y.shape.slice(1, -1);
-    const r = y.reshape([y.shape[0], ...sp, this.classes, this.units]);
-    const perm = [0, sp.length + 1, ...sp.map((_, i) => i + 1), sp.length + 2];
-    return r.transpose(perm);
+    return swapMiddle(y, [y.shape[0], prod(sp), this.classes, this.units]).reshape([y.shape[0], this.classes, ...sp, this.units]);
   }
   private joinBlocks(dy: tf.Tensor): tf.Tensor {
     const sp = dy.shape.slice(2, -1);
-    const perm = [0, ...sp.map((_, i) => i + 2), 1, sp.length + 2];
-    return dy.transpose(perm).reshape([dy.shape[0], ...sp, this.classes * this.units]);
+    return swapMiddle(dy, [dy.shape[0], this.classes, prod(sp), this.units]).reshape([dy.shape[0], ...sp, this.classes * this.units]);
   }
   linear(x: tf.Tensor, kernel: tf.Tensor): tf.Tensor {
     return tf.tidy(() => (this.expand ? this.splitBlocks(this.base.linear(x, kernel)) : unfold(this.base.linear(fold(x), kernel), this.classes)));
@@ -233,14 +256,23 @@ export class VecParamLayer implements ParamLayer {
   kernelGradient(x: tf.Tensor, dy: tf.Tensor): tf.Tensor {
     return tf.tidy(() => (this.expand ? this.base.kernelGradient(x, this.joinBlocks(dy)) : this.base.kernelGradient(fold(x), fold(dy))));
   }
+  /** Sum over examples and positions, as products (tfjs' cpu reductions over leading axes transpose first). */
   biasGradient(dy: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
-      const spatialAxes = dy.shape.slice(2, -1).map((_, i) => i + 2);
-      return (spatialAxes.length ? dy.sum(spatialAxes, true) : dy).sum(0);
+      const n = dy.shape[0];
+      const perExample = tf.matMul(tf.ones([1, n]), dy.reshape([n, -1]));
+      const spatial = prod(this.outputShape.slice(1, -1));
+      const summed = spatial > 1 ? perExample.reshape([this.classes, spatial, this.units]).sum(1) : perExample;
+      return summed.reshape(this.bias.shape);
     });
   }
+  /** The bias repeated over positions, [K, ..., out]: adding it to [N, K, ..., out] is a suffix broadcast (tfjs' fast path). */
+  private tiledBias(bias: tf.Tensor): tf.Tensor {
+    const sp = this.outputShape.slice(1, -1);
+    return sp.length ? tf.tile(bias, [1, ...sp, 1]) : bias;
+  }
   forward(x: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => this.linear(x, this.weight).add(this.bias));
+    return tf.tidy(() => this.linear(x, this.weight).add(this.tiledBias(this.bias)));
   }
   backward(): tf.Tensor {
     throw new Error('VecParamLayer.backward: a parametric layer propagates through its feedback pathway');
@@ -249,7 +281,7 @@ export class VecParamLayer implements ParamLayer {
     return tf.tidy(() => {
       let out = dx ? this.linear(dx, this.weight) : tf.zeros([input.shape[0], ...this.outputShape]);
       if (t?.weight) out = out.add(this.linear(input, t.weight));
-      if (t?.bias) out = out.add(t.bias);
+      if (t?.bias) out = out.add(this.tiledBias(t.bias));
       return out;
     });
   }
@@ -271,6 +303,7 @@ export class Gate implements VecLayer {
   outputShape: number[] = [];
   /** t as [K, 1..., C]. */
   t!: tf.Tensor;
+  private tValues!: Float32Array;
   build(inputShape: number[], rng: Rng): void {
     const k = inputShape[0];
     const c = inputShape[inputShape.length - 1];
@@ -283,13 +316,38 @@ export class Gate implements VecLayer {
         t[q * c + 2 * a + 1] = -s;
       }
     }
+    this.tValues = t;
     this.t = tf.tensor(t, [k, ...inputShape.slice(1, -1).map(() => 1), c]);
     this.inputShape = inputShape.slice();
     this.outputShape = inputShape.slice();
   }
-  /** The gate g [N, 1, ..., C] of the pre-gate h [N, K, ..., C]. */
+  /**
+   * The gate g of the pre-gate h [N, K, ..., C], repeated over the K
+   * components ([N, K, ..., C], a constant: g is piecewise constant in h).
+   * Computed in plain loops: tfjs' cpu kernels broadcast over middle axes
+   * element by element.
+   */
   mask(h: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => tf.greaterEqual(h.mul(this.t).sum(1, true), 0).toFloat());
+    const k = this.inputShape[0];
+    const c = this.inputShape[this.inputShape.length - 1];
+    const m = prod(this.inputShape.slice(1));
+    const n = h.shape[0];
+    const hv = h.dataSync();
+    const tv = this.tValues;
+    const out = new Float32Array(hv.length);
+    const s = new Float64Array(m);
+    for (let e = 0; e < n; e++) {
+      s.fill(0);
+      for (let q = 0; q < k; q++) {
+        const base = (e * k + q) * m;
+        for (let i = 0; i < m; i++) s[i] += tv[q * c + (i % c)] * hv[base + i];
+      }
+      for (let q = 0; q < k; q++) {
+        const base = (e * k + q) * m;
+        for (let i = 0; i < m; i++) out[base + i] = s[i] >= 0 ? 1 : 0;
+      }
+    }
+    return tf.tensor(out, h.shape);
   }
   forward(h: tf.Tensor): tf.Tensor {
     return tf.tidy(() => h.mul(this.mask(h)));
@@ -322,8 +380,29 @@ class VecAvgPool implements VecLayer {
   forward(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => unfold(this.pool.forward(fold(x)), this.inputShape[0]));
   }
+  /** dx = dy / s^2 spread over each s x s window (windows do not overlap: stride = size), in plain loops (tfjs' cpu AvgPoolGrad indexes element by element). */
   backward(dy: tf.Tensor, input: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => unfold(this.pool.backward(fold(dy), fold(input)), this.inputShape[0]));
+    const [h, w, c] = this.inputShape.slice(1);
+    const [oh, ow] = this.outputShape.slice(1);
+    const s = this.pool.size;
+    const rows = input.size / (h * w * c);
+    const d = dy.dataSync();
+    const out = new Float32Array(input.size);
+    const scale = 1 / (s * s);
+    for (let r = 0; r < rows; r++) {
+      for (let i = 0; i < oh; i++) {
+        for (let j = 0; j < ow; j++) {
+          const from = ((r * oh + i) * ow + j) * c;
+          for (let a = 0; a < s; a++) {
+            for (let b = 0; b < s; b++) {
+              const to = ((r * h + i * s + a) * w + j * s + b) * c;
+              for (let q = 0; q < c; q++) out[to + q] = d[from + q] * scale;
+            }
+          }
+        }
+      }
+    }
+    return tf.tensor(out, input.shape);
   }
   jvp(input: tf.Tensor, output: tf.Tensor, dx: tf.Tensor | null): tf.Tensor {
     return dx ? this.forward(dx) : tf.zerosLike(output);
@@ -361,7 +440,12 @@ class GevbPathway extends Pathway {
     if (shape.length < 3 || shape[1] !== k || shape[0] !== n) {
       throw new ArgumentError('gevb layer input', `a vectorized batch [${n}, ${k}, ...] (K-vector units; see VectorizedNetwork)`, `[${shape.join(', ')}]`);
     }
-    return tf.tidy(() => tf.broadcastTo(ctx.outputError.reshape([n, k, ...shape.slice(2).map(() => 1)]), shape));
+    // e[n, k] repeated over the m units (a plain loop: tfjs' cpu broadcast is element by element).
+    const m = prod(shape.slice(2));
+    const e = ctx.outputError.dataSync();
+    const out = new Float32Array(n * k * m);
+    for (let i = 0; i < n * k; i++) out.fill(e[i], i * m, (i + 1) * m);
+    return tf.tensor(out, shape);
   }
   feedbackKernel(): null {
     return null;

@@ -284,14 +284,14 @@ test('GEVB delivers g_i e_k to each hidden layer: its update equals the hand-bui
   const g = net.backward(trace, error, 'rule');
   // Layer 1 (hidden dense): input = gated first layer [N, K, 6], its gate from the pre-gate of layer 2.
   const gate = net.layers[3] as unknown as { mask(h: tf.Tensor): tf.Tensor };
-  const mask = gate.mask(trace.inputs[3]).dataSync(); // [N, 1, 4]
+  const mask = gate.mask(trace.inputs[3]).dataSync(); // [N, K, 4], the same for every component
   const xin = trace.inputs[2].dataSync(); // [N, K, 6]
   const e = error.dataSync();
   const expect = new Float64Array(6 * 4);
   for (let n = 0; n < 5; n++) for (let j = 0; j < 6; j++) for (let i = 0; i < 4; i++) {
     let s = 0;
     for (let k = 0; k < 3; k++) s += e[n * 3 + k] * xin[(n * 3 + k) * 6 + j];
-    expect[j * 4 + i] += mask[n * 4 + i] * s;
+    expect[j * 4 + i] += mask[n * 3 * 4 + i] * s;
   }
   assert.ok(relErr(g.weights[1], expect) < 1e-5);
   tf.dispose([x, t, loss, error]);
