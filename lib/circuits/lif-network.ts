@@ -53,8 +53,8 @@ export interface LifNetworkOptions {
   bias?: number | Float64Array;
   /** Rate nu_X (Hz) of each neuron's external Poisson train (default 0: none). */
   externalRate?: number;
-  /** Weight w_X of the external train (default 0). */
-  externalWeight?: number;
+  /** Weight w_X of the external train, one for all or one per neuron (default 0). */
+  externalWeight?: number | Float64Array;
   /** Seed of the Poisson inputs and of the initial voltages. */
   seed?: number;
 }
@@ -96,6 +96,14 @@ export function lifRate(I: number, options: { tauM?: number; threshold?: number;
   return 1 / (tRef + tauM * Math.log((I - vr) / (I - th)));
 }
 
+/** A number for every neuron, or N numbers (copied). */
+function perNeuron(name: string, v: number | Float64Array, N: number): Float64Array {
+  if (typeof v === 'number') return new Float64Array(N).fill(checkNumber(name, v));
+  if (!(v instanceof Float64Array) || v.length !== N) throw new ArgumentError(name, `a number or a Float64Array of N = ${N} values`, v);
+  checkFinite(name, v);
+  return Float64Array.from(v);
+}
+
 /** One Poisson draw of mean m (Knuth's product of uniforms; m is small here, rate x dt). */
 function poisson(rng: Rng, m: number): number {
   const L = Math.exp(-m);
@@ -114,7 +122,8 @@ export class LifNetwork {
   readonly refractory: number;
   readonly dt: number;
   readonly externalRate: number;
-  readonly externalWeight: number;
+  /** w_X per neuron. */
+  readonly externalWeight: Float64Array;
   readonly bias: Float64Array;
   /** Membrane potentials, filtered spike trains s, external traces s^X (float64, read/write). */
   readonly V: Float64Array;
@@ -143,14 +152,8 @@ export class LifNetwork {
     this.externalRate = checkNumber('externalRate', options.externalRate ?? 0, 0);
     // Knuth's sampler draws about rate * dt + 1 uniforms per step; past ~30 spikes per step use a smaller dt
     if (this.externalRate * this.dt > 30) throw new ArgumentError('externalRate', `at most 30 / dt = ${30 / this.dt} Hz`, this.externalRate);
-    this.externalWeight = checkNumber('externalWeight', options.externalWeight ?? 0);
-    const b = options.bias ?? 0;
-    if (typeof b === 'number') this.bias = new Float64Array(N).fill(checkNumber('bias', b));
-    else {
-      if (!(b instanceof Float64Array) || b.length !== N) throw new ArgumentError('bias', `a number or a Float64Array of N = ${N} values`, b);
-      checkFinite('bias', b);
-      this.bias = Float64Array.from(b);
-    }
+    this.externalWeight = perNeuron('externalWeight', options.externalWeight ?? 0, N);
+    this.bias = perNeuron('bias', options.bias ?? 0, N);
     this.refSteps = Math.round(this.refractory / this.dt);
     this.rng = new Rng(checkInteger('seed', options.seed ?? 0, 0, 0xffffffff));
     this.V = new Float64Array(N);
@@ -215,7 +218,7 @@ export class LifNetwork {
       spiked.length = 0;
       for (let i = 0; i < N; i++) {
         if (ref[i] > 0) { ref[i]--; V[i] = vr; continue; }
-        const I = recE[i] + recI[i] + wX * sX[i] + bias[i] + c[i];
+        const I = recE[i] + recI[i] + wX[i] * sX[i] + bias[i] + c[i];
         const v = I + (V[i] - I) * eM;
         if (v >= th) { V[i] = vr; ref[i] = this.refSteps; spiked.push(i); } else V[i] = v;
       }
@@ -235,7 +238,7 @@ export class LifNetwork {
         if (withCurrents) {
           for (let i = 0; i < N; i++) {
             const b = bias[i] + c[i];
-            excitatory![row + i] = recE[i] + wX * sX[i] + (b > 0 ? b : 0);
+            excitatory![row + i] = recE[i] + wX[i] * sX[i] + (b > 0 ? b : 0);
             inhibitory![row + i] = recI[i] + (b < 0 ? b : 0);
           }
         }
