@@ -62,6 +62,15 @@
  *   exact under every rule (it has no pathway), as in the sign-symmetry
  *   papers. Networks with either train on the reference path (fused.ts
  *   names the layer it does not cover).
+ * - Vision transformers (transformer.ts, `vit` in models.ts): tokens are an
+ *   extra per-example axis ([N, T, d]; dense layers share their kernel over
+ *   tokens); the patch embedding is a parametric layer (kind 'dense', its
+ *   bias the position embedding); layer norm's gain and shift are
+ *   parameters outside the feedback contract; GELU, the attention core
+ *   (on a qkv projection) and the mean over tokens are parameter-free; a
+ *   pre-norm block is two residual layers whose dense maps (qkv, output
+ *   projection, MLP) each have a pathway. `attentionRanks(spec, r)` gives
+ *   LDFA rank 3r at the qkv layers, r elsewhere (the authors' ViT).
  * - The network's last layer is dense or conv and outputs logits; the loss
  *   (softmax cross-entropy or MSE) gives the output error e = dL/dz (batch mean).
  *
@@ -103,6 +112,8 @@
  *   low-rank.ts         ldfa (layered), dldfa (direct): B = Q P of rank r,
  *                       `feedback: { rank, ldfaRule: 'fixed' | 'fixed-p' |
  *                       'raf' | 'normative' | 'local' }`
+ *                       (the first layer's pathway stays dormant, without P
+ *                       and Q, while nothing is sent below it)
  * and registry.ts lists the families in one table, from which `RuleName`,
  * each rule's option type (`RuleOptions`, and `RuleSetting`, the
  * discriminated union `{ rule, feedback }` that `lenet`, `mlp` and
@@ -190,8 +201,9 @@ export { Network } from './network';
 export type { Gradients, LayerAlignment, LossName, NetworkOptions, StepOptions, Trace } from './network';
 export { DivergenceError, evaluate, historyToDataFrame, runConfigurations, runTrainingJob, train } from './trainer';
 export type { EpochRecord, History, JobData, TrainingJob, TrainingJobResult, TrainOptions } from './trainer';
-export { lenet, mlp, plainConvNet, resnet, vgg, vggBatchNorm } from './models';
-export type { ModelOptions } from './models';
+export { attentionRanks, lenet, mlp, plainConvNet, resnet, transformerBlock, vgg, vggBatchNorm, vit } from './models';
+export type { ModelOptions, VitOptions } from './models';
+export { Attention, Gelu, LayerNorm, PatchEmbedding, TokenMean } from './transformer';
 export { LocallyConnected2d, patchKernel } from './locally-connected';
 export type { LocallyConnectedSpec } from './locally-connected';
 export {

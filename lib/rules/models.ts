@@ -181,3 +181,87 @@ export function resnet(options: ModelOptions & { depth?: number; width?: number;
   layers.push({ kind: 'avgpool', size: Math.min(h, w) }, { kind: 'flatten' }, { kind: 'dense', units: classes });
   return { inputShape: inputShape.slice(), layers, seed: options.seed ?? 0, rule: options.rule ?? 'bp', feedback: options.feedback ?? {} };
 }
+
+/** Options of `vit`: sizes, seed, and the rule with its options (`rule`, `feedback`; default BP). The MLP's nonlinearity is GELU. */
+export type VitOptions = {
+  classes?: number;
+  seed?: number;
+  /** Image shape [height, width, channels] (default [28, 28, 1]); height and width multiples of the patch size. */
+  inputShape?: [number, number, number];
+  /** Patch side p (default 4: 49 tokens at 28x28). */
+  patchSize?: number;
+  /** Token width d (default 64). */
+  width?: number;
+  /** Number of transformer blocks (default 4). */
+  depth?: number;
+  /** Attention heads; d must be a multiple (default 4). */
+  heads?: number;
+  /** Hidden width of each block's MLP (default 2 d). */
+  mlpWidth?: number;
+} & RuleSetting;
+
+/**
+ * One pre-norm transformer block as two residual layers (transformer.ts):
+ * h + proj(attention(qkv(LN h))) with qkv a dense map to 3d without bias,
+ * then h + fc2(gelu(fc1(LN h))).
+ */
+export function transformerBlock(width: number, heads: number, mlpWidth: number): LayerSpec[] {
+  const d = checkInteger('width', width, 1);
+  checkInteger('heads', heads, 1);
+  if (d % heads !== 0) throw new ArgumentError('width', `a multiple of heads (${heads})`, d);
+  const m = checkInteger('mlpWidth', mlpWidth, 1);
+  return [
+    { kind: 'residual', body: [{ kind: 'layer-norm' }, { kind: 'dense', units: 3 * d, bias: false }, { kind: 'attention', heads }, { kind: 'dense', units: d }] },
+    { kind: 'residual', body: [{ kind: 'layer-norm' }, { kind: 'dense', units: m }, { kind: 'gelu' }, { kind: 'dense', units: d }] },
+  ];
+}
+
+/**
+ * A small vision transformer (Dosovitskiy et al. 2021, arXiv 2010.11929):
+ * patch embedding (p x p patches to width d, a learned position
+ * embedding), `depth` pre-norm transformer blocks (`transformerBlock`),
+ * layer norm, the mean over tokens (no class token) and a dense head. The
+ * default, for 28x28 images, is patch 4, width 64, depth 4, 4 heads, MLP
+ * width 128 -- issue 31's scale of the LDFA authors' CIFAR-10 ViT (patch 4,
+ * width 384, depth 8, 8 heads; training-rules.md). Xavier-uniform kernels,
+ * zero biases, position embedding N(0, 0.02^2). For LDFA with the authors'
+ * rank 3r at the qkv layers, pass `feedback: { rank: attentionRanks(spec, r) }`.
+ */
+export function vit(options: VitOptions = {}): NetworkOptions {
+  const classes = checkInteger('classes', options.classes ?? 10, 2);
+  const inputShape = options.inputShape ?? [28, 28, 1];
+  if (!Array.isArray(inputShape) || inputShape.length !== 3) throw new ArgumentError('inputShape', '[height, width, channels]', inputShape);
+  inputShape.forEach((n, i) => checkInteger(`inputShape[${i}]`, n, 1));
+  const p = checkInteger('patchSize', options.patchSize ?? 4, 1);
+  if (inputShape[0] % p !== 0 || inputShape[1] % p !== 0) throw new ArgumentError('patchSize', `a divisor of the image height and width (${inputShape[0]}, ${inputShape[1]})`, p);
+  const width = checkInteger('width', options.width ?? 64, 1);
+  const depth = checkInteger('depth', options.depth ?? 4, 1);
+  const heads = checkInteger('heads', options.heads ?? 4, 1);
+  const mlpWidth = checkInteger('mlpWidth', options.mlpWidth ?? 2 * width, 1);
+  if (options.seed !== undefined) checkInteger('seed', options.seed, 0);
+  if (options.rule !== undefined) ruleDefinition(options.rule);
+  const layers: LayerSpec[] = [{ kind: 'patch-embedding', patchSize: p, units: width }];
+  for (let b = 0; b < depth; b++) layers.push(...transformerBlock(width, heads, mlpWidth));
+  layers.push({ kind: 'layer-norm' }, { kind: 'token-mean' }, { kind: 'dense', units: classes });
+  return { inputShape: inputShape.slice(), layers, seed: options.seed ?? 0, rule: options.rule ?? 'bp', feedback: options.feedback ?? {} };
+}
+
+/**
+ * LDFA ranks per parametric layer (pre-order, the order of
+ * `Network.paramLayers`) for a network with attention: 3r for a qkv
+ * projection (a parametric layer followed by an attention layer), r for
+ * every other, as the LDFA authors' ViT; use as `feedback.rank` (each is
+ * capped at its layer's error width).
+ */
+export function attentionRanks(network: NetworkOptions, r: number): number[] {
+  if (!network || !Array.isArray(network.layers)) throw new ArgumentError('network', 'NetworkOptions with layers', network);
+  checkInteger('r', r, 1);
+  const ranks: number[] = [];
+  const walk = (specs: LayerSpec[]) =>
+    specs.forEach((s, i) => {
+      if (s.kind === 'dense' || s.kind === 'conv2d' || s.kind === 'patch-embedding') ranks.push(specs[i + 1]?.kind === 'attention' ? 3 * r : r);
+      else if (s.kind === 'residual') walk(s.body);
+    });
+  walk(network.layers);
+  return ranks;
+}
