@@ -529,16 +529,16 @@ export function spikingJob(args: SpikingJobArgs): SpikingJobResult {
 // Run time, figures and the table
 
 /**
- * Seconds both jobs take on one core each, from this machine's measurements at load ~9 (2026-12-06): a rate Euler
- * step costs about 1e-8 N^2 s, a learning interval's solve about 1.5e-7 N^3 s (warm-started pivoting), a g_test
- * point (Newton fixed point and eigenvalues) about 1e-7 N^3 s; a simulated second of the LIF network about
- * 4.3e-6 N s. The jobs run in parallel, so the estimate is the larger of the two (one worker each).
+ * Seconds both jobs take on one core each, from this machine's measurements at load 9-15 (2026-12-06): a rate Euler
+ * step about 2e-9 N^2 s, a learning interval's solve about 1.5e-7 N^3 s (warm-started pivoting), a g_test point
+ * about 1e-6 N^3 s (lib/core's eig, 17 s at N = 300, and up to 50 Newton steps by QR); a simulated second of the LIF
+ * network about 4.3e-3 N s. The jobs run in parallel, so with two workers the estimate is the larger of the two.
  */
 export function estimatedRunSeconds(rate: Pick<RateJobArgs, 'N' | 'intervals' | 'intervalTime' | 'dt' | 'transient' | 'testTime' | 'gTests' | 'scanTime' | 'scanTransient'>,
   spiking: Pick<SpikingJobArgs, 'N' | 'intervals' | 'intervalTime' | 'transient' | 'testTime'>, o: { workers: number }): number {
   const workers = checkInteger('workers', o?.workers, 1);
   const rSteps = (rate.transient + rate.intervals * rate.intervalTime + rate.testTime + rate.gTests.length * (rate.scanTime + rate.scanTransient)) / rate.dt;
-  const rs = rSteps * rate.N ** 2 * 1e-8 + rate.intervals * rate.N ** 3 * 1.5e-7 + rate.gTests.length * rate.N ** 3 * 1e-7;
+  const rs = rSteps * rate.N ** 2 * 2e-9 + rate.intervals * rate.N ** 3 * 1.5e-7 + rate.gTests.length * rate.N ** 3 * 1e-6;
   const simSeconds = 2 * spiking.transient + spiking.intervals * spiking.intervalTime + 2 * spiking.testTime;
   const ss = simSeconds * spiking.N * 4.3e-3 + spiking.intervals * spiking.N ** 3 * 1.5e-7;
   return workers >= 2 ? Math.max(rs, ss) : rs + ss;

@@ -108,7 +108,7 @@ test('figures hold the traces they are given', () => {
 test('estimatedRunSeconds by hand; reproductionRows read the results', () => {
   const ra = { N: 100, intervals: 2, intervalTime: 10, dt: 0.1, transient: 5, testTime: 10, gTests: [1], scanTime: 10, scanTransient: 5 };
   const sa = { N: 100, intervals: 2, intervalTime: 1, transient: 0.5, testTime: 1 };
-  const rs = ((5 + 20 + 10 + 15) / 0.1) * 1e4 * 1e-8 + 2 * 1e6 * 1.5e-7 + 1e6 * 1e-7;
+  const rs = ((5 + 20 + 10 + 15) / 0.1) * 1e4 * 2e-9 + 2 * 1e6 * 1.5e-7 + 1e6 * 1e-6;
   const ss = (1 + 2 + 2) * 100 * 4.3e-3 + 2 * 1e6 * 1.5e-7;
   assert.ok(Math.abs(estimatedRunSeconds(ra, sa, { workers: 1 }) - (rs + ss)) < 1e-9);
   assert.ok(Math.abs(estimatedRunSeconds(ra, sa, { workers: 2 }) - Math.max(rs, ss)) < 1e-9);
