@@ -134,8 +134,8 @@ function affineForward(layer: ParamLayer, x: tf.Tensor): tf.Tensor {
   });
 }
 
-/** Forward-mode derivative of x K + b: dx K + x V_K + V_b (the layer is linear in each of x, K and b). */
-function affineJvp(layer: ParamLayer, input: tf.Tensor, dx: tf.Tensor | null, t?: ParamTangent): tf.Tensor {
+/** Forward-mode derivative of x K + b: dx K + x V_K + V_b (the layer is linear in each of x, K and b; b may broadcast, e.g. per token). */
+export function affineJvp(layer: ParamLayer, input: tf.Tensor, dx: tf.Tensor | null, t?: ParamTangent): tf.Tensor {
   return tf.tidy(() => {
     let out: tf.Tensor = dx ? layer.linear(dx, layer.weight) : tf.zeros([input.shape[0], ...layer.outputShape]);
     if (t?.weight) out = out.add(layer.linear(input, t.weight));

@@ -19,7 +19,8 @@
  *   y = patches(x) W + E              W [p p C, d], E [T, d]
  * E is the learned position embedding; it plays the bias's part (one
  * vector per token; its gradient is sum_n dy). W is a conv kernel
- * [p, p, C, d] of stride p flattened. inputAdjoint(dy, K) = patches^T(dy K^T)
+ * [p, p, C, d] of stride p flattened; its fans are the dense map's (p p C,
+ * d). inputAdjoint(dy, K) = patches^T(dy K^T)
  * (patches is a permutation, so its adjoint is its inverse), kernelGradient
  * = patches(x)^T dy, jvp = patches(dx) W + patches(x) V_W + V_E.
  *
@@ -49,7 +50,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError, checkInteger, checkPositive, Rng } from '../core';
-import { LayerSpec, ParamLayer, ParamTangent, variableFrom, xavierUniform, type Layer } from './layers';
+import { affineJvp, Dense, LayerSpec, ParamLayer, ParamTangent, variableFrom, type Layer } from './layers';
 
 type Spec<K extends LayerSpec['kind']> = Extract<LayerSpec, { kind: K }>;
 
@@ -65,16 +66,25 @@ export class PatchEmbedding implements ParamLayer {
   readonly kind = 'dense' as const;
   inputShape: number[] = [];
   outputShape: number[] = [];
-  weight!: tf.Variable;
+  /** The map of one patch, p p C -> d, shared by the tokens (its bias is this layer's: the position embedding). */
+  readonly patchMap: Dense;
   /** The position embedding E [T, d] (one bias per token). */
   bias: tf.Variable | null = null;
-  fanIn = 0;
-  fanOut = 0;
   readonly patchSize: number;
-  readonly units: number;
   constructor(readonly spec: Spec<'patch-embedding'>) {
     this.patchSize = checkInteger('patch-embedding.patchSize', spec.patchSize, 1);
-    this.units = checkInteger('patch-embedding.units', spec.units, 1);
+    this.patchMap = new Dense({ kind: 'dense', units: checkInteger('patch-embedding.units', spec.units, 1), bias: false });
+  }
+  /** W [p p C, d]. */
+  get weight(): tf.Variable {
+    return this.patchMap.weight;
+  }
+  /** p p C and d: the fans of the dense map of a patch. */
+  get fanIn(): number {
+    return this.patchMap.fanIn;
+  }
+  get fanOut(): number {
+    return this.patchMap.fanOut;
   }
   /** Number of patches T. */
   get tokens(): number {
@@ -88,13 +98,10 @@ export class PatchEmbedding implements ParamLayer {
     const [h, w, c] = inputShape;
     this.inputShape = inputShape.slice();
     const t = (h / p) * (w / p);
-    this.outputShape = [t, this.units];
-    // torch's fans of the equivalent p x p conv of stride p.
-    this.fanIn = p * p * c;
-    this.fanOut = p * p * this.units;
-    this.weight = variableFrom(xavierUniform([this.fanIn, this.units], this.fanIn, this.fanOut, rng), true);
+    this.patchMap.build([t, p * p * c], rng);
+    this.outputShape = this.patchMap.outputShape.slice();
     // The ViT position embedding's usual start: N(0, 0.02^2).
-    this.bias = variableFrom(tf.tensor(rng.normalArray(t * this.units, 0, 0.02) as Float32Array, [t, this.units]), true);
+    this.bias = variableFrom(tf.tensor(rng.normalArray(t * this.spec.units, 0, 0.02) as Float32Array, this.outputShape), true);
   }
   /** [N, H, W, C] -> [N, T, p p C]. */
   patches(x: tf.Tensor): tf.Tensor {
@@ -111,17 +118,13 @@ export class PatchEmbedding implements ParamLayer {
     return tf.tidy(() => t.reshape([t.shape[0], h / p, w / p, p, p, c]).transpose([0, 1, 3, 2, 4, 5]).reshape([t.shape[0], h, w, c]));
   }
   linear(x: tf.Tensor, kernel: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => tf.matMul(this.patches(x).reshape([-1, this.fanIn]) as tf.Tensor2D, kernel as tf.Tensor2D).reshape([x.shape[0], this.tokens, this.units]));
+    return tf.tidy(() => this.patchMap.linear(this.patches(x), kernel));
   }
   inputAdjoint(dy: tf.Tensor, kernel: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => {
-      const width = kernel.shape[kernel.shape.length - 1];
-      const d = tf.matMul(dy.reshape([-1, width]) as tf.Tensor2D, kernel as tf.Tensor2D, false, true);
-      return this.unpatch(d.reshape([dy.shape[0], this.tokens, this.fanIn]));
-    });
+    return tf.tidy(() => this.unpatch(this.patchMap.inputAdjoint(dy, kernel)));
   }
   kernelGradient(x: tf.Tensor, dy: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => tf.matMul(this.patches(x).reshape([-1, this.fanIn]) as tf.Tensor2D, dy.reshape([-1, this.units]) as tf.Tensor2D, true, false));
+    return tf.tidy(() => this.patchMap.kernelGradient(this.patches(x), dy));
   }
   biasGradient(dy: tf.Tensor): tf.Tensor {
     return dy.sum(0);
@@ -133,13 +136,7 @@ export class PatchEmbedding implements ParamLayer {
     throw new Error('PatchEmbedding.backward: a parametric layer propagates through its feedback pathway (Network.backward)');
   }
   jvp(input: tf.Tensor, _output: tf.Tensor, dx: tf.Tensor | null, t?: ParamTangent): tf.Tensor {
-    return tf.tidy(() => {
-      const parts: tf.Tensor[] = [];
-      if (dx) parts.push(this.linear(dx, this.weight));
-      if (t?.weight) parts.push(this.linear(input, t.weight));
-      if (t?.bias) parts.push(tf.broadcastTo(t.bias, [input.shape[0], ...this.outputShape]));
-      return parts.length ? tf.addN(parts) : tf.zeros([input.shape[0], ...this.outputShape]);
-    });
+    return affineJvp(this, input, dx, t);
   }
 }
 
