@@ -10,6 +10,7 @@ import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../../lib/core';
 import { erf } from '../../lib/circuits';
+import { layerFromSpec, transformerBlock, type Layer, type ParamLayer } from '../../lib/rules';
 import { Attention, Gelu, LayerNorm, PatchEmbedding, TokenMean } from '../../lib/rules/transformer';
 import { randomTensor, relErr, testBackend } from './helpers';
 
@@ -269,4 +270,62 @@ test('mean over tokens: backward against autodiff and differences; jvp against d
     seed: 80,
   });
   x.dispose();
+});
+
+test('a pre-norm transformer block (two residual layers, transformerBlock): jvp against float64 differences of the composed float64 forward', () => {
+  const [n, t, d, heads, m] = [2, 4, 6, 2, 5];
+  const specs = transformerBlock(d, heads, m);
+  const rng = new Rng(90);
+  const blocks = specs.map((s, b) => {
+    const layer = layerFromSpec(s);
+    layer.build([t, d], rng.child(b));
+    return layer;
+  });
+  const body = (b: number) => blocks[b].body as Layer[];
+  // non-trivial layer norms and biases
+  for (const b of [0, 1]) {
+    const ln = body(b)[0] as LayerNorm;
+    ln.gain.assign(tf.tidy(() => randomTensor([d], 91 + b).mul(0.3).add(1)));
+    ln.shift.assign(tf.tidy(() => randomTensor([d], 93 + b).mul(0.3)));
+    for (const l of body(b)) if ((l as ParamLayer).bias) (l as ParamLayer).bias!.assign(tf.tidy(() => randomTensor((l as ParamLayer).bias!.shape, 95 + b).mul(0.2)));
+  }
+  const dense64 = (x: F64, l: ParamLayer): F64 => {
+    const [i, o] = l.weight.shape;
+    const w = f64(l.weight);
+    const bias = l.bias ? f64(l.bias) : new Float64Array(o);
+    const y = new Float64Array((x.length / i) * o);
+    for (let r = 0; r < x.length / i; r++) for (let c = 0; c < o; c++) {
+      let acc = bias[c];
+      for (let k = 0; k < i; k++) acc += x[r * i + k] * w[k * o + c];
+      y[r * o + c] = acc;
+    }
+    return y;
+  };
+  const ln64 = (x: F64, l: Layer) => layerNorm64(x, d, f64((l as LayerNorm).gain), f64((l as LayerNorm).shift), 1e-5);
+  const block64 = (x: F64): F64 => {
+    const [a0, a1, , a3] = body(0);
+    const h = x.map((v, i) => v + dense64(attention64(dense64(ln64(x, a0), a1 as ParamLayer), n, t, d, heads), a3 as ParamLayer)[i]);
+    const [b0, b1, , b3] = body(1);
+    const mlp = dense64(gelu64(dense64(ln64(h, b0), b1 as ParamLayer)), b3 as ParamLayer);
+    return h.map((v, i) => v + mlp[i]);
+  };
+  const x = randomTensor([n, t, d], 97);
+  const dx = randomTensor([n, t, d], 98);
+  const y = tf.tidy(() => blocks[1].forward(blocks[0].forward(x)));
+  assert.ok(relErr(y, block64(f64(x))) < 1e-5, `forward ${relErr(y, block64(f64(x)))}`);
+  const jv = tf.tidy(() => {
+    const h = blocks[0].forward(x);
+    return blocks[1].jvp(h, y, blocks[0].jvp(x, h, dx));
+  });
+  const want = fd(block64, f64(x), f64(dx));
+  assert.ok(relErr(jv, want) < 1e-4, `jvp against float64 differences: ${relErr(jv, want)}`);
+  tf.dispose([x, dx, y, jv]);
+  blocks.forEach((b) => {
+    for (const l of b.body ?? []) {
+      const p = l as ParamLayer;
+      if (p.weight) tf.dispose([p.weight, ...(p.bias ? [p.bias] : [])]);
+      l.dispose?.();
+    }
+    b.dispose?.();
+  });
 });
