@@ -14,7 +14,8 @@
  *   radialPowerSpectrum, spectralSlope   ring-averaged power and its log-log slope (-2 natural, 0 white)
  *   networkUnit                      one channel at one position of a lib/rules Network layer (receptive-fields.ts)
  *   gradientReceptiveField           mean gradient over the blank image and random Gaussian baselines
- *   spikeTriggeredAverage            response-weighted mean of white Gaussian images
+ *   networkUnits                     every channel at one position: images to [N, C]
+ *   spikeTriggeredAverage(s)         response-weighted mean of white Gaussian images (several units at once)
  *   orientedness                     resultant length of the field's spectral energy over doubled angles
  *                                    (0 isotropic, -> 1 oriented) (measures.ts)
  *   ridgeLinearity                   held-out variance explained by ridge regression (float64, Cholesky)
@@ -39,7 +40,7 @@ export { checkImage, decodeImage, downsample, loadPhotographs, PHOTO_SOURCES } f
 export type { GrayImage, LoadPhotographsOptions, PhotoSource } from './images';
 export { pixelStatistics, radialPowerSpectrum, samplePatches, spectralSlope, standardize, whitenImage } from './patches';
 export type { PatchOptions, WhitenOptions } from './patches';
-export { gradientReceptiveField, networkUnit, spikeTriggeredAverage } from './receptive-fields';
+export { gradientReceptiveField, networkUnit, networkUnits, spikeTriggeredAverage, spikeTriggeredAverages } from './receptive-fields';
 export type { ReceptiveField, ReceptiveFieldOptions, UnitFunction } from './receptive-fields';
 export { heldOutSplit, linearSeparability, orientedness, ridgeLinearity } from './measures';
 export type { RidgeFit, RidgeOptions, SeparabilityOptions } from './measures';

@@ -12,7 +12,8 @@
  * authors' notebook warns of), so the random baselines carry the estimate; the
  * count of baselines with an all-zero gradient is reported.
  *
- * Spike-triggered average (white Gaussian stimuli x_i ~ N(0, scale^2 I)):
+ * Spike-triggered average (white Gaussian stimuli x_i ~ N(0, scale^2 I); several
+ * units share the stimuli, `spikeTriggeredAverages`):
  *   STA = sum_i u(x_i) (x_i - xbar) / sum_i u(x_i).
  * For u = relu(w.x - theta) both estimates are proportional to w: by Stein's
  * lemma E[u(x) x] = scale^2 E[grad u(x)] = scale^2 P(w.x > theta) w, so for
@@ -30,17 +31,24 @@ export type UnitFunction = (x: tf.Tensor) => tf.Tensor;
  * (default position: the centre, floor(H/2), floor(W/2)).
  */
 export function networkUnit(net: Network, layer: number, channel: number, position?: [number, number]): UnitFunction {
+  const units = networkUnits(net, layer, position);
+  const shape = net.layers[layer].outputShape;
+  checkInteger('channel', channel, 0, shape[2] - 1);
+  return (x) => tf.tidy(() => units(x).slice([0, channel], [-1, 1]).reshape([-1]));
+}
+
+/** Every channel at (row, col) of the output of `net.layers[layer]` (default the centre): images to [N, C]. */
+export function networkUnits(net: Network, layer: number, position?: [number, number]): UnitFunction {
   checkInteger('layer', layer, 0, net.layers.length - 1);
   const shape = net.layers[layer].outputShape;
   if (shape.length !== 3) throw new ArgumentError('layer', 'a layer with an [H, W, C] output', `[${shape}]`);
-  checkInteger('channel', channel, 0, shape[2] - 1);
   const [r, c] = position ?? [Math.floor(shape[0] / 2), Math.floor(shape[1] / 2)];
   checkInteger('position[0]', r, 0, shape[0] - 1);
   checkInteger('position[1]', c, 0, shape[1] - 1);
   const layers = net.layers.slice(0, layer + 1);
   return (x) => tf.tidy(() => {
     const out = layers.reduce((h, l) => l.forward(h), x);
-    return out.slice([0, r, c, channel], [-1, 1, 1, 1]).reshape([-1]);
+    return out.slice([0, r, c, 0], [-1, 1, 1, shape[2]]).reshape([-1, shape[2]]);
   });
 }
 
@@ -107,36 +115,58 @@ export function gradientReceptiveField(unit: UnitFunction, inputShape: readonly 
   return { field, shape, silent, count: total };
 }
 
-/** Spike-triggered average over `count` white Gaussian images (header). Responses must be >= 0. */
-export function spikeTriggeredAverage(unit: UnitFunction, inputShape: readonly number[], options: ReceptiveFieldOptions = {}): ReceptiveField {
-  if (typeof unit !== 'function') throw new ArgumentError('unit', 'a function from images [N, H, W, C] to [N]', unit);
+/**
+ * Spike-triggered averages of several units at once over the same `count`
+ * white Gaussian images (header): `units` maps images [N, H, W, C] to
+ * responses [N, U] (or [N] for one unit); one field per unit. Responses must be >= 0.
+ */
+export function spikeTriggeredAverages(units: UnitFunction, inputShape: readonly number[], options: ReceptiveFieldOptions = {}): ReceptiveField[] {
+  if (typeof units !== 'function') throw new ArgumentError('unit', 'a function from images [N, H, W, C] to [N] or [N, U]', units);
   const shape = checkShape(inputShape);
   const count = checkInteger('count', options.count ?? 4096, 1);
   const scale = checkPositive('scale', options.scale ?? 1);
   const batch = checkInteger('batch', options.batch ?? 256, 1);
   const rng = new Rng(checkInteger('seed', options.seed ?? 0, 0));
   const d = shape[0] * shape[1] * shape[2];
-  const weighted = new Float64Array(d), mean = new Float64Array(d);
-  let sumR = 0, silent = 0;
+  let U = -1;
+  let weighted: Float64Array[] = [], sumR: Float64Array = new Float64Array(0), silent: Int32Array = new Int32Array(0);
+  const mean = new Float64Array(d);
   for (let start = 0; start < count; start += batch) {
     const n = Math.min(batch, count - start);
     const data = rng.normalArray(n * d, 0, scale) as Float32Array;
-    const r = tf.tidy(() => unit(tf.tensor(data, [n, ...shape])));
+    const r = tf.tidy(() => units(tf.tensor(data, [n, ...shape])));
+    const u: number = r.rank === 1 ? 1 : (r.shape[1] as number);
+    if (r.shape[0] !== n || r.rank > 2) { r.dispose(); throw new ArgumentError('unit', `responses of shape [N] or [N, U] (N = ${n})`, `[${r.shape}]`); }
     const rd = r.dataSync();
     r.dispose();
+    if (U < 0) {
+      U = u;
+      weighted = Array.from({ length: U }, () => new Float64Array(d));
+      sumR = new Float64Array(U);
+      silent = new Int32Array(U);
+    }
     for (let i = 0; i < n; i++) {
-      const ri = rd[i];
-      if (ri < 0) throw new ArgumentError('unit', 'non-negative responses (a rectified unit) for a spike-triggered average', ri);
-      if (ri === 0) silent++;
-      sumR += ri;
-      for (let k = 0; k < d; k++) {
-        const x = data[i * d + k];
-        weighted[k] += ri * x;
-        mean[k] += x;
+      for (let k = 0; k < d; k++) mean[k] += data[i * d + k];
+      for (let j = 0; j < U; j++) {
+        const ri = rd[i * U + j];
+        if (!(ri >= 0)) throw new ArgumentError('unit', 'non-negative responses (a rectified unit) for a spike-triggered average', ri);
+        if (ri === 0) { silent[j]++; continue; }
+        sumR[j] += ri;
+        const w = weighted[j];
+        for (let k = 0; k < d; k++) w[k] += ri * data[i * d + k];
       }
     }
   }
-  const field = new Float64Array(d);
-  if (sumR > 0) for (let k = 0; k < d; k++) field[k] = weighted[k] / sumR - mean[k] / count;
-  return { field, shape, silent, count };
+  return weighted.map((w, j) => {
+    const field = new Float64Array(d);
+    if (sumR[j] > 0) for (let k = 0; k < d; k++) field[k] = w[k] / sumR[j] - mean[k] / count;
+    return { field, shape, silent: silent[j], count };
+  });
+}
+
+/** Spike-triggered average of one unit (responses [N], >= 0) over `count` white Gaussian images (header). */
+export function spikeTriggeredAverage(unit: UnitFunction, inputShape: readonly number[], options: ReceptiveFieldOptions = {}): ReceptiveField {
+  const fields = spikeTriggeredAverages(unit, inputShape, options);
+  if (fields.length !== 1) throw new ArgumentError('unit', 'one response per image (shape [N]); spikeTriggeredAverages takes several units', `${fields.length} per image`);
+  return fields[0];
 }

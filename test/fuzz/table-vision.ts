@@ -63,6 +63,8 @@ const entries: FuzzEntry[] = [
   { name: 'networkUnit', valid: () => [net, 0, 1], targets: [{ path: [1], kind: 'count', names: ['layer'] }, { path: [2], kind: 'count', names: ['channel'] }] },
   { name: 'gradientReceptiveField', valid: () => [unit, [4, 4, 1], { count: 3, seed: 1 }], targets: rfTargets },
   { name: 'spikeTriggeredAverage', valid: () => [unit, [4, 4, 1], { count: 8, seed: 1 }], targets: rfTargets },
+  { name: 'spikeTriggeredAverages', valid: () => [unit, [4, 4, 1], { count: 8, seed: 1 }], targets: rfTargets },
+  { name: 'networkUnits', valid: () => [net, 0, [1, 2]], targets: [{ path: [1], kind: 'count', names: ['layer'] }, { path: [2, 0], kind: 'count', names: ['position'] }] },
   {
     name: 'orientedness', valid: () => [img(4).pixels, 4, 4],
     targets: [{ path: [0], kind: 'numbers', sized: true, names: ['field'] }, { path: [1], kind: 'count', names: ['height'] }, { path: [2], kind: 'count', names: ['width'] }],

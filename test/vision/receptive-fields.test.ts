@@ -13,7 +13,7 @@ import { fft } from '../../lib/meanfield';
 import { Network } from '../../lib/rules';
 import {
   differenceOfGaussians, gabor, gradientReceptiveField, linearSeparability, networkUnit, orientedness, radialPowerSpectrum, ridgeLinearity,
-  spectralSlope, spikeTriggeredAverage, whitenImage,
+  networkUnits, spectralSlope, spikeTriggeredAverage, spikeTriggeredAverages, whitenImage,
 } from '../../lib/vision';
 
 const S = 16;
@@ -57,6 +57,16 @@ test('networkUnit: the gradient of a linear one-conv network\'s centre unit is i
     }
   }
   assert.throws(() => networkUnit(net, 1, 0), /layer/);
+  // both channels' STAs from shared stimuli equal each channel's own (same seed: same stimuli)
+  const relu = (f: (x: tf.Tensor) => tf.Tensor) => (x: tf.Tensor) => tf.tidy(() => tf.relu(f(x)));
+  const both = spikeTriggeredAverages(relu(networkUnits(net, 0)), [S, S, 1], { count: 300, seed: 9, batch: 128 });
+  assert.equal(both.length, 2);
+  for (const channel of [0, 1]) {
+    const one = spikeTriggeredAverage(relu(networkUnit(net, 0, channel)), [S, S, 1], { count: 300, seed: 9, batch: 128 });
+    for (let k = 0; k < S * S; k++) assert.ok(Math.abs(one.field[k] - both[channel].field[k]) < 1e-9);
+    assert.equal(one.silent, both[channel].silent);
+  }
+  assert.throws(() => spikeTriggeredAverage(networkUnits(net, 0), [S, S, 1], { count: 4 }), /unit/);
 });
 
 test('orientedness: near 0 for isotropic fields, near 1 for elongated ones and Gabors, whatever their angle', () => {

@@ -1,0 +1,134 @@
+/**
+ * lib/studies/retinal-bottleneck: the network's layout by hand; one tiny real run (Fashion-MNIST, width 2) whose
+ * measures are checked against lib/vision called directly on a network rebuilt from the same seed; summaries,
+ * field scaling, figures, claims and the run-time estimate on hand-made runs.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { initBackend } from '../../lib/core';
+import { Network } from '../../lib/rules';
+import {
+  accuracyFigure, estimatedRunSeconds, fieldImages, linearityFigure, measuredHeadlines, orientednessFigure, reproductionRows, retinaJobs, retinaNetwork, retinaRun,
+  RetinaRunResult, rfFigure, STUDY_MODULE, summarizeRuns,
+} from '../../lib/studies/retinal-bottleneck';
+
+test('retinaNetwork: conv(width) relu conv(bottleneck) relu, depth x (conv(width) relu), flatten, dense, relu, dense(classes); same padding', () => {
+  const o = retinaNetwork({ inputShape: [12, 12, 1], width: 3, bottleneck: 1, depth: 2, kernel: 5, dense: 7, classes: 4, seed: 2 });
+  assert.deepEqual(o.layers.map((l) => l.kind), ['conv2d', 'activation', 'conv2d', 'activation', 'conv2d', 'activation', 'conv2d', 'activation', 'flatten', 'dense', 'activation', 'dense']);
+  assert.deepEqual(o.layers.filter((l) => l.kind === 'conv2d').map((l) => (l as { filters: number }).filters), [3, 1, 3, 3]);
+  assert.ok(o.layers.filter((l) => l.kind === 'conv2d').every((l) => (l as { padding: string; kernelSize: number }).padding === 'same' && (l as { kernelSize: number }).kernelSize === 5));
+  const net = new Network(o);
+  assert.deepEqual(net.layers[3].outputShape, [12, 12, 1]);
+  assert.deepEqual(net.layers[5].outputShape, [12, 12, 3]);
+  assert.equal(net.outputSize, 4);
+  net.dispose();
+  assert.equal(retinaNetwork({ inputShape: [8, 8, 1], width: 2, bottleneck: 2, depth: 0, kernel: 3, dense: 4, classes: 2, seed: 0 }).layers.length, 8);
+  assert.throws(() => retinaNetwork({ inputShape: [8, 8, 3] as unknown as [number, number, 1], width: 2, bottleneck: 2, depth: 0, kernel: 3, dense: 4, classes: 2, seed: 0 }), /inputShape/);
+  assert.throws(() => retinaNetwork({ inputShape: [8, 8, 1], width: 2, bottleneck: 0, depth: 0, kernel: 3, dense: 4, classes: 2, seed: 0 }), /bottleneck/);
+});
+
+test('retinaJobs: dataset, bottleneck, depth, seed order; `only` drops configurations', () => {
+  const base = { data: { photoTrainPerImage: 1, photoTestPerImage: 1, photoShortSide: 64, fashionTrain: 10, fashionTest: 10 }, architecture: { width: 4, kernel: 3, dense: 8 }, epochs: 1, batchSize: 8, lr: 1e-3, rfBaselines: 1, staImages: 0, analysisImages: 10 };
+  const jobs = retinaJobs(base, { datasets: ['photos', 'fashion-mnist'], bottlenecks: [1, 4], depths: [0, 2], seeds: [0, 1], only: (b, d) => d === 2 || b === 1 });
+  assert.equal(jobs.length, 2 * 3 * 2);
+  assert.ok(jobs.every((j) => j.module === STUDY_MODULE && j.export === 'retinaRun'));
+  const keys = jobs.map((j) => { const a = j.args as { dataset: string; seed: number; architecture: { bottleneck: number; depth: number } }; return `${a.dataset}/${a.architecture.bottleneck}/${a.architecture.depth}/${a.seed}`; });
+  assert.deepEqual(keys.slice(0, 6), ['photos/1/0/0', 'photos/1/0/1', 'photos/1/2/0', 'photos/1/2/1', 'photos/4/2/0', 'photos/4/2/1']);
+});
+
+test('retinaRun on a tiny Fashion-MNIST network: one field per channel, measures in range, accuracy above chance after training', async () => {
+  await initBackend({ print: false });
+  const r = await retinaRun({
+    dataset: 'fashion-mnist', data: { photoTrainPerImage: 1, photoTestPerImage: 1, photoShortSide: 64, fashionTrain: 1500, fashionTest: 200 },
+    architecture: { width: 2, bottleneck: 1, depth: 1, kernel: 3, dense: 16 }, seed: 3, epochs: 1, batchSize: 25, lr: 1e-2, rfBaselines: 4, staImages: 64, analysisImages: 120,
+  });
+  assert.deepEqual(r.shape, [28, 28]);
+  assert.equal(r.retina.fields.length, 1);
+  assert.equal(r.retina.sta.length, 1);
+  assert.equal(r.cortex!.fields.length, 2);
+  assert.equal(r.retina.fields[0].length, 28 * 28);
+  // a 3x3 retina's centre unit sees a 5x5 window: the gradient is zero outside it
+  const f = r.retina.fields[0];
+  for (let i = 0; i < 28; i++) for (let j = 0; j < 28; j++) if (Math.abs(i - 14) > 2 || Math.abs(j - 14) > 2) assert.equal(f[i * 28 + j], 0);
+  for (const o of [...r.retina.orientedness, ...r.cortex!.orientedness]) assert.ok(o === null || (o >= 0 && o <= 1));
+  assert.ok(r.testAccuracy > 0.25, `accuracy ${r.testAccuracy} (chance 0.1)`);
+  assert.equal(r.separability.chance, 0.1);
+  assert.ok(r.separability.pixels > 0.4);
+  assert.ok(r.retina.linearity.every((v) => v === null || v <= 1));
+});
+
+/** A hand-made run whose retinal channels have the given orientedness and linearity. */
+function fakeRun(o: Partial<RetinaRunResult> & { dataset: 'photos' | 'fashion-mnist'; bottleneck: number; depth: number; seed: number; ro: (number | null)[]; co: (number | null)[] | null; lin: (number | null)[]; acc: number }): RetinaRunResult {
+  const zeros = () => new Float64Array(4);
+  return {
+    dataset: o.dataset, width: 4, bottleneck: o.bottleneck, depth: o.depth, seed: o.seed, testAccuracy: o.acc, trainAccuracy: o.acc, trainLoss: 1,
+    retina: { fields: o.ro.map(zeros), sta: o.ro.map(zeros), orientedness: o.ro, staOrientedness: o.ro, silent: o.ro.filter((v) => v === null).length, linearity: o.lin },
+    cortex: o.co ? { fields: o.co.map(zeros), orientedness: o.co, silent: 0 } : null,
+    separability: { retina: o.bottleneck === 1 ? 0.5 : null, pixels: 0.4, chance: 0.1 }, shape: [2, 2], trainSeconds: 1, seconds: 2,
+  };
+}
+
+const RUNS: RetinaRunResult[] = [
+  fakeRun({ dataset: 'photos', bottleneck: 1, depth: 2, seed: 0, ro: [0.1], co: [0.7, 0.9, null], lin: [0.8], acc: 0.5 }),
+  fakeRun({ dataset: 'photos', bottleneck: 1, depth: 2, seed: 1, ro: [0.2], co: [0.6, 0.8], lin: [0.9], acc: 0.6 }),
+  fakeRun({ dataset: 'photos', bottleneck: 4, depth: 2, seed: 0, ro: [0.6, 0.8, 0.7, null], co: [0.5], lin: [0.5, 0.4, 0.6, null], acc: 0.7 }),
+  fakeRun({ dataset: 'photos', bottleneck: 4, depth: 2, seed: 1, ro: [0.9, 0.7], co: [0.5], lin: [0.3, 0.5], acc: 0.8 }),
+  fakeRun({ dataset: 'photos', bottleneck: 1, depth: 0, seed: 0, ro: [0.1], co: null, lin: [0.2], acc: 0.3 }),
+  fakeRun({ dataset: 'photos', bottleneck: 1, depth: 0, seed: 1, ro: [null], co: null, lin: [null], acc: 0.35 }),
+];
+
+test('summarizeRuns: per configuration and seed, medians over live channels (null when all are silent)', () => {
+  const s = summarizeRuns(RUNS);
+  assert.equal(s.length, 3);
+  const wide = s.find((x) => x.bottleneck === 4)!;
+  assert.deepEqual(wide.retinaOrientedness, [0.7, 0.8]);
+  assert.deepEqual(wide.retinaLinearity, [0.5, 0.4]);
+  assert.deepEqual(wide.silentRetinaChannels, [1, 0]);
+  const narrow = s.find((x) => x.bottleneck === 1 && x.depth === 2)!;
+  assert.deepEqual(narrow.cortexOrientedness, [0.8, 0.7]);
+  assert.deepEqual(narrow.testAccuracy, [0.5, 0.6]);
+  const shallow = s.find((x) => x.depth === 0)!;
+  assert.deepEqual(shallow.retinaOrientedness, [0.1, null]);
+  assert.deepEqual(shallow.cortexOrientedness, [null, null]);
+  const h = measuredHeadlines(s);
+  assert.equal(h.photos_bn4_vvs2_retinaOrientedness, 0.75);
+  assert.equal(h.photos_bn1_vvs2_testAccuracy, 0.55);
+});
+
+test('reproductionRows: the thresholds stated (isotropic < 0.3, oriented > 0.5 in every seed; rises = larger median)', () => {
+  const rows = reproductionRows(summarizeRuns(RUNS), { narrow: 1, wide: 4, depth: 2 });
+  assert.equal(rows.length, 6);
+  const holds = Object.fromEntries(rows.map((r) => [r.claim, r.holds]));
+  assert.equal(holds['narrow: retinal output isotropic'], 'yes');
+  assert.equal(holds['narrow: first cortical layer oriented'], 'yes');
+  assert.equal(holds['wide: retinal output oriented'], 'yes');
+  assert.equal(holds['orientedness rises with the bottleneck'], 'yes');
+  assert.equal(holds['linearity rises with cortical depth'], 'yes'); // 0.2 at depth 0 -> 0.85 at depth 2
+  assert.equal(holds['the bottleneck costs accuracy'], 'yes');
+  const flipped = RUNS.map((r) => (r.bottleneck === 1 && r.depth === 2 ? { ...r, retina: { ...r.retina, orientedness: [0.35] } } : r));
+  assert.equal(reproductionRows(summarizeRuns(flipped), { narrow: 1, wide: 4, depth: 2 }).find((r) => r.claim === 'narrow: retinal output isotropic')!.holds, 'no');
+});
+
+test('fieldImages scales each field to max |value| 1; figures carry the per-seed points and medians', () => {
+  const img = fieldImages([Float64Array.from([2, -4, 1, 0]), new Float64Array(4)]);
+  assert.deepEqual(Array.from(img), [0.5, -1, 0.25, 0, 0, 0, 0, 0]);
+  assert.throws(() => fieldImages([new Float64Array(4), new Float64Array(3)]), /fields\[1\]/);
+  assert.ok(rfFigure([Float64Array.from([1, 0, 0, -1])], [0.2], [2, 2], 't').data.length >= 1);
+  const s = summarizeRuns(RUNS);
+  const of = orientednessFigure(s, 'photos', 2);
+  const retina = of.data.find((d) => d.name === 'retinal output (gradient)') as { y: number[] };
+  assert.deepEqual(retina.y, [0.1, 0.2, 0.7, 0.8]);
+  const lf = linearityFigure(s);
+  const narrow = lf.data.find((d) => d.name === 'photos, N_BN = 1') as { x: number[]; y: number[] };
+  assert.deepEqual(narrow.x, [0, 2]);
+  assert.equal(narrow.y[0], 0.2);
+  assert.ok(Math.abs(narrow.y[1] - 0.85) < 1e-12);
+  const af = accuracyFigure(s);
+  const depth2 = af.data.find((d) => d.name === 'photos, N_VVS = 2') as { x: number[]; y: number[] };
+  assert.deepEqual(depth2.y, [0.55, 0.75]);
+});
+
+test('estimatedRunSeconds: steps x step time + analysis per run, times seeds, over workers, plus 20 s', () => {
+  const e = estimatedRunSeconds({ runs: [{ bottleneck: 1, depth: 0, steps: 10 }, { bottleneck: 4, depth: 2, steps: 5 }], stepSeconds: (b, d) => 0.1 * b + d, seeds: 3, workers: 2, analysisSeconds: 4 });
+  assert.ok(Math.abs(e - ((10 * 0.1 + 4 + 5 * 2.4 + 4) * 3) / 2 - 20) < 1e-9);
+});
