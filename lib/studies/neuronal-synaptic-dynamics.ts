@@ -10,7 +10,9 @@
  * on the joint tangent map. This file holds the pool jobs, the figures and the table:
  *
  *   autocorrelationJob  one simulation: unit-averaged autocovariance of x (each unit's mean removed)
- *   dmftJob             plasticDmft at one (g, k): C_x(tau), C_phi(tau), its phase
+ *   dmftJob             plasticDmft at one (g, k): C_x(tau), C_phi(tau), its phase and per-evaluation standard errors
+ *   dmftSeedSpread      converged solves at one (g, k) over seeds / starts: mean and s.d. of C_x (the DMFT's error bar)
+ *   autocorrelationGap  simulation against DMFT: largest gap of C_x/C_x(0) over lags, relative variance gap
  *   phaseJob            one (g, k) grid point: lambda_1 of the joint system (one tangent vector)
  *                       and the final state's speed and size -> quiescent / fixed point / chaotic / other
  *   spectrumJob         leading Lyapunov exponents of the joint system: lambda_1, Kaplan-Yorke dimension
@@ -20,7 +22,7 @@
  * Jobs: `{ module: STUDY_MODULE, export: '<name>Job', args }`. Every draw is seeded (network seed,
  * initial-state seed, frame seed, halt-time seed) and the seeds are in each result.
  *
- * Exports: STUDY_MODULE, the jobs with their argument and result types, classifyPhase, unstableAngle,
+ * Exports: STUDY_MODULE, the jobs with their argument and result types, dmftSeedSpread, autocorrelationGap, classifyPhase, unstableAngle,
  * halfDecayTime, minimumNormalized, phaseBoundaries, estimatedRunSeconds, the figure builders and reproductionRows.
  */
 import { JobContext, Rng, checkInteger, checkNumber, median } from '../core';
@@ -68,6 +70,9 @@ export interface AutocorrelationJobResult {
   N: number; g: number; k: number; tauS: number; seed: number; stateSeed: number;
   lags: number[];
   autocovariance: number[];
+  /** The same without removing each unit's time mean: the DMFT's C_x (odd phi: zero ensemble mean), which a slow
+   *  network's finite run biases less than the mean-removed estimate (that one loses ~2 tau_c / T of C_x(0)). */
+  rawAutocovariance: number[];
   /** Root-mean-square of A's entries averaged over the samples. */
   synapticRms: number;
   seconds: number;
@@ -80,27 +85,93 @@ export async function autocorrelationJob(a: AutocorrelationJobArgs, ctx?: Pick<J
   const run = net.run(state, { dt: DT, time: a.time, transient: a.transient, sampleEvery: a.sampleEvery, label: `plastic network k = ${a.k}` });
   const maxLag = Math.min(run.samples - 1, Math.round(a.maxLag / a.sampleEvery));
   const ac = populationAutocovariance(run.states, run.samples, a.N, maxLag);
+  const raw = new Float64Array(maxLag + 1), X = run.states, N = a.N;
+  for (let l = 0; l <= maxLag; l++) {
+    let sum = 0;
+    for (let t = 0; t + l < run.samples; t++) for (let i = 0; i < N; i++) sum += X[t * N + i] * X[(t + l) * N + i];
+    raw[l] = sum / (N * (run.samples - l));
+  }
   let rms = 0;
   for (const v of run.synapticRms) rms += v / run.samples;
   return {
     N: a.N, g: a.g, k: a.k, tauS: a.tauS, seed: a.seed, stateSeed: a.stateSeed,
-    lags: Array.from(ac, (_, l) => l * a.sampleEvery), autocovariance: Array.from(ac), synapticRms: rms, seconds: (Date.now() - started) / 1000,
+    lags: Array.from(ac, (_, l) => l * a.sampleEvery), autocovariance: Array.from(ac), rawAutocovariance: Array.from(raw), synapticRms: rms, seconds: (Date.now() - started) / 1000,
   };
 }
 
-export interface DmftJobArgs { g: number; k: number; tauS: number; paths: number; record: number; maxLag: number; dt: number; seed: number; maxIterations?: number }
+export interface DmftJobArgs {
+  g: number; k: number; tauS: number; paths: number; record: number; maxLag: number; dt: number; seed: number; maxIterations?: number;
+  /** Passed to plasticDmft when given (its defaults otherwise). */
+  burnIn?: number; kernelLag?: number; tolerance?: number; initialCphi?: number; initialDecay?: number;
+}
 export interface DmftJobResult {
-  g: number; k: number; tauS: number; seed: number;
+  g: number; k: number; tauS: number; seed: number; paths: number; initialDecay: number;
   lags: number[]; autocovariance: number[]; phiAutocovariance: number[];
+  /** Standard error of C_x over 8 groups of one map evaluation's paths (not of the fixed point: see dmftSeedSpread). */
+  standardError: number[];
+  tailFraction: number;
   phase: PlasticDmftPhase; converged: boolean; iterations: number; change: number; seconds: number;
 }
 
 export async function dmftJob(a: DmftJobArgs): Promise<DmftJobResult> {
-  const r = plasticDmft({ g: a.g, k: a.k, tauS: a.tauS, paths: a.paths, record: a.record, maxLag: a.maxLag, dt: a.dt, seed: a.seed, maxIterations: a.maxIterations ?? 60 });
+  const r = plasticDmft({
+    g: a.g, k: a.k, tauS: a.tauS, paths: a.paths, record: a.record, maxLag: a.maxLag, dt: a.dt, seed: a.seed, maxIterations: a.maxIterations ?? 60,
+    burnIn: a.burnIn, kernelLag: a.kernelLag, tolerance: a.tolerance, initialCphi: a.initialCphi, initialDecay: a.initialDecay,
+  });
   return {
-    g: a.g, k: a.k, tauS: a.tauS, seed: a.seed, lags: Array.from(r.lags), autocovariance: Array.from(r.autocovariance), phiAutocovariance: Array.from(r.phiAutocovariance),
+    g: a.g, k: a.k, tauS: a.tauS, seed: a.seed, paths: a.paths, initialDecay: a.initialDecay ?? 1,
+    lags: Array.from(r.lags), autocovariance: Array.from(r.autocovariance), phiAutocovariance: Array.from(r.phiAutocovariance),
+    standardError: Array.from(r.standardError), tailFraction: r.tailFraction,
     phase: r.phase, converged: r.converged, iterations: r.iterations, change: r.change, seconds: r.seconds,
   };
+}
+
+export interface DmftSpread {
+  g: number; k: number; solves: number; converged: number;
+  lags: number[];
+  /** Mean and standard deviation over the solves of C_x(u) / C_x(0), and of C_x(0). */
+  mean: number[]; sd: number[];
+  variance: number; varianceSd: number;
+}
+
+/**
+ * The spread of converged DMFT solutions at one (g, k) over independent seeds (and starts): each seed's map is
+ * deterministic (common random numbers), so its fixed point carries that seed's Monte-Carlo error times the
+ * near-marginal map's amplification; the spread over seeds measures that error, which the per-evaluation
+ * standard error does not. Only converged solves count (at least 2 needed for a s.d.; NaN otherwise).
+ */
+export function dmftSeedSpread(solves: readonly DmftJobResult[]): DmftSpread {
+  const ok = solves.filter((t) => t.converged);
+  const first = solves[0];
+  const M = Math.min(...ok.map((t) => t.lags.length));
+  const norm = ok.map((t) => t.autocovariance.slice(0, M).map((v) => v / t.autocovariance[0]));
+  const stats = (v: number[]) => {
+    const m = v.reduce((p, q) => p + q, 0) / v.length;
+    return { m, sd: v.length > 1 ? Math.sqrt(v.reduce((p, q) => p + (q - m) ** 2, 0) / (v.length - 1)) : NaN };
+  };
+  const per = Array.from({ length: ok.length ? M : 0 }, (_, l) => stats(norm.map((c) => c[l])));
+  const vs = stats(ok.map((t) => t.autocovariance[0]));
+  return {
+    g: first?.g ?? NaN, k: first?.k ?? NaN, solves: solves.length, converged: ok.length, lags: ok.length ? first.lags.slice(0, M) : [],
+    mean: per.map((q) => q.m), sd: per.map((q) => q.sd), variance: ok.length ? vs.m : NaN, varianceSd: vs.sd,
+  };
+}
+
+/**
+ * Simulation against theory on the lags both have: the largest |C_sim/C_sim(0) - C_th/C_th(0)| over lags up to
+ * `upTo` (the theory interpolated linearly onto the simulation's lags) and the relative variance gap.
+ */
+export function autocorrelationGap(sim: { lags: readonly number[]; c: readonly number[] }, theory: { lags: readonly number[]; c: readonly number[] }, upTo: number): { maxGap: number; atLag: number; varianceGap: number } {
+  const dt = theory.lags[1] - theory.lags[0];
+  let maxGap = 0, atLag = 0;
+  for (let i = 0; i < sim.lags.length && sim.lags[i] <= upTo; i++) {
+    const u = sim.lags[i] / dt, l = Math.floor(u);
+    if (l + 1 >= theory.c.length) break;
+    const th = (theory.c[l] + (u - l) * (theory.c[l + 1] - theory.c[l])) / theory.c[0];
+    const gap = Math.abs(sim.c[i] / sim.c[0] - th);
+    if (gap > maxGap) { maxGap = gap; atLag = sim.lags[i]; }
+  }
+  return { maxGap, atLag, varianceGap: (theory.c[0] - sim.c[0]) / sim.c[0] };
 }
 
 // ---------------------------------------------------------------------------
@@ -323,6 +394,24 @@ export function autocorrelationFigure(sims: readonly AutocorrelationJobResult[],
   return line(series, { title: 'Autocorrelation of x: Hebbian (k > 0) slows, anti-Hebbian (k < 0) quickens and oscillates', xLabel: 'lag tau', yLabel: 'C_x(tau) / C_x(0)' });
 }
 
+/** Hebbian DMFT (mean over seeds, s.d. as error bars) beside the simulations' raw autocovariance (unit means kept). */
+export function hebbianFigure(sims: readonly AutocorrelationJobResult[], spreads: readonly DmftSpread[], every = 10): Figure {
+  const series: LineSeries[] = [];
+  const ks = [...new Set([...sims.map((s) => s.k), ...spreads.map((s) => s.k)])].sort((a, b) => a - b);
+  ks.forEach((k, i) => {
+    const color = PALETTE[i % PALETTE.length];
+    for (const s of sims.filter((q) => q.k === k).sort((a, b) => a.N - b.N)) {
+      series.push({ x: s.lags, y: s.rawAutocovariance.map((v) => v / s.rawAutocovariance[0]), name: `simulation k = ${k}, N = ${s.N}`, color, dash: s.N === Math.max(...sims.filter((q) => q.k === k).map((q) => q.N)) ? undefined : 'dot' });
+    }
+    const d = spreads.find((q) => q.k === k);
+    if (d && d.converged > 0) {
+      const idx = d.lags.map((_, l) => l).filter((l) => l % every === 0);
+      series.push({ x: idx.map((l) => d.lags[l]), y: idx.map((l) => d.mean[l]), error: idx.map((l) => (Number.isFinite(d.sd[l]) ? d.sd[l] : 0)), name: `DMFT k = ${k} (${d.converged} solves, s.d.)`, color, dash: 'dash', mode: 'lines+markers' });
+    }
+  });
+  return line(series, { title: 'Hebbian plasticity: DMFT (mean +- s.d. over seeds) beside simulations (unit means kept)', xLabel: 'lag tau', yLabel: 'C_x(tau) / C_x(0)' });
+}
+
 const PHASE_COLORS: Record<string, string> = { quiescent: '#888888', 'fixed point': '#1f77b4', chaotic: '#d62728', other: '#2ca02c', static: '#1f77b4' };
 
 export function phaseDiagramFigure(points: readonly PhaseJobResult[], theory: readonly DmftJobResult[], title = 'Phase diagram (simulation markers, DMFT boundaries as lines)'): Figure {
@@ -370,8 +459,16 @@ export function reproductionRows(o: {
   sims: readonly AutocorrelationJobResult[]; theory: readonly DmftJobResult[]; phases: readonly PhaseJobResult[];
   lambdaByK: readonly { k: number; lambda1: number; error: number }[]; spectra: readonly SpectrumJobResult[];
   freezes: readonly FreezeJobResult[]; jacobians: readonly JacobianJobResult[]; settings: Record<string, string>;
+  /** Hebbian DMFT (seed spread) against the largest-N simulation at each k, with the tolerance the row is read at. */
+  dmftChecks?: readonly { k: number; N: number; spread: DmftSpread; gap: ReturnType<typeof autocorrelationGap>; upTo: number; tolerance: number }[];
 }): ReproductionRow[] {
   const rows: ReproductionRow[] = [];
+  for (const c of o.dmftChecks ?? []) {
+    const sd = Math.max(...c.spread.sd.filter((v) => Number.isFinite(v)), 0);
+    rows.push({ effect: `Hebbian DMFT = large-N simulation (k = ${c.k})`, paper: 'DMFT solves the N -> infinity limit',
+      measured: `${c.spread.converged} of ${c.spread.solves} solves converged; C_x/C_x(0) within ${c.gap.maxGap.toFixed(3)} of N = ${c.N} up to lag ${c.upTo} (largest at ${c.gap.atLag}), variance ${c.spread.variance.toFixed(2)} +- ${c.spread.varianceSd.toFixed(2)} (${(100 * c.gap.varianceGap).toFixed(1)}% from the simulation), seed s.d. of C_x/C_x(0) up to ${sd.toFixed(3)}`,
+      present: c.spread.converged >= 2 && c.gap.maxGap <= c.tolerance && Math.abs(c.gap.varianceGap) <= c.tolerance ? `yes (within ${c.tolerance})` : `no (tolerance ${c.tolerance})`, settings: o.settings.a2 ?? o.settings.a });
+  }
   const by = (k: number) => o.sims.find((s) => s.k === k);
   const zero = by(0), heb = o.sims.filter((s) => s.k > 0).sort((a, b) => a.k - b.k)[0], anti = o.sims.filter((s) => s.k < 0).sort((a, b) => b.k - a.k)[0];
   const half = (s: AutocorrelationJobResult | undefined) => (s ? halfDecayTime(s.lags, s.autocovariance) : NaN);

@@ -10,7 +10,7 @@ import { PlasticRateNetwork } from '../../lib/circuits';
 import { lyapunovSpectrum } from '../../lib/dynamics';
 import { populationAutocovariance } from '../../lib/studies/chaos-and-dimension';
 import {
-  AutocorrelationJobResult, DmftJobResult, FreezeJobResult, JacobianJobResult, PhaseJobResult, SpectrumJobResult, autocorrelationFigure, autocorrelationJob,
+  AutocorrelationJobResult, DmftJobResult, FreezeJobResult, JacobianJobResult, PhaseJobResult, SpectrumJobResult, autocorrelationFigure, autocorrelationGap, autocorrelationJob, dmftSeedSpread,
   classifyPhase, estimatedRunSeconds, freezeJob, halfDecayTime, jacobianJob, minimumNormalized, phaseBoundaries, phaseDiagramFigure, reproductionRows, spectrumJob, unstableAngle,
 } from '../../lib/studies/neuronal-synaptic-dynamics';
 
@@ -21,6 +21,11 @@ test('autocorrelationJob and spectrumJob give the domain functions\' numbers for
   const run = net.run(s, { dt: 0.1, time: 20, transient: 10, sampleEvery: 0.5 });
   assert.deepEqual(a.autocovariance, Array.from(populationAutocovariance(run.states, run.samples, 20, 6)));
   assert.deepEqual(a.lags, [0, 0.5, 1, 1.5, 2, 2.5, 3]);
+  // unit means kept: lag 2 (4 samples) by hand
+  let raw = 0;
+  for (let t = 0; t + 4 < run.samples; t++) for (let i = 0; i < 20; i++) raw += run.states[t * 20 + i] * run.states[(t + 4) * 20 + i];
+  assert.ok(Math.abs(a.rawAutocovariance[4] - raw / (20 * (run.samples - 4))) < 1e-12);
+  assert.ok(a.rawAutocovariance[0] > a.autocovariance[0]);
 
   const sp = await spectrumJob({ N: 6, g: 2, k: 1, tauS: 5, seed: 3, stateSeed: 4, transient: 5, exponents: 3, time: 5, frameTransient: 2, frameSeed: 6 });
   const net2 = new PlasticRateNetwork({ N: 6, g: 2, k: 1, tauS: 5, seed: 3 });
@@ -65,8 +70,8 @@ test('run-time estimate by hand', () => {
   assert.ok(Math.abs(s - (320000 + 20000) / 0.3e9 / 2) < 1e-15);
 });
 
-const ac = (k: number, c: number[]): AutocorrelationJobResult => ({ N: 100, g: 2, k, tauS: 10, seed: 1, stateSeed: 2, lags: c.map((_, i) => i), autocovariance: c, synapticRms: 0, seconds: 1 });
-const dm = (k: number, c: number[], g = 2, phase: DmftJobResult['phase'] = 'chaotic'): DmftJobResult => ({ g, k, tauS: 10, seed: 1, lags: c.map((_, i) => i), autocovariance: c, phiAutocovariance: c, phase, converged: true, iterations: 3, change: 0, seconds: 1 });
+const ac = (k: number, c: number[]): AutocorrelationJobResult => ({ N: 100, g: 2, k, tauS: 10, seed: 1, stateSeed: 2, lags: c.map((_, i) => i), autocovariance: c, rawAutocovariance: c, synapticRms: 0, seconds: 1 });
+const dm = (k: number, c: number[], g = 2, phase: DmftJobResult['phase'] = 'chaotic'): DmftJobResult => ({ g, k, tauS: 10, seed: 1, paths: 10, initialDecay: 1, lags: c.map((_, i) => i), autocovariance: c, phiAutocovariance: c, standardError: c.map(() => 0), tailFraction: 0, phase, converged: true, iterations: 3, change: 0, seconds: 1 });
 const ph = (g: number, k: number, phase: PhaseJobResult['phase'], lambda1: number): PhaseJobResult => ({ N: 50, g, k, tauS: 10, seed: 1, lambda1, lambda1Error: 0.001, rmsX: 1, speed: 0, phase, seconds: 1 });
 
 test('figures carry the values given; the table reads direction and presence of each effect', () => {
@@ -101,4 +106,22 @@ test('figures carry the values given; the table reads direction and presence of 
   assert.equal(flipped.find((r) => r.effect === 'Hebbian plasticity slows chaotic activity')!.present, 'no');
   assert.equal(flipped.find((r) => r.effect === 'Hebbian plasticity makes a g < 1 network chaotic')!.present, 'no');
   assert.equal(flipped.find((r) => r.effect.startsWith('Hebbian pushes'))!.present, 'no');
+});
+
+test('dmftSeedSpread: mean and s.d. over converged solves by hand; autocorrelationGap interpolates the theory', () => {
+  const a = dm(1, [2, 1, 0]), b = dm(1, [4, 3, 2]), c = { ...dm(1, [1, 1, 1]), converged: false };
+  const s = dmftSeedSpread([a, b, c]);
+  assert.equal(s.solves, 3);
+  assert.equal(s.converged, 2);
+  // normalized: [1, 0.5, 0] and [1, 0.75, 0.5]
+  assert.deepEqual(s.mean, [1, 0.625, 0.25]);
+  assert.ok(Math.abs(s.sd[1] - Math.SQRT1_2 * 0.25) < 1e-15 && Math.abs(s.sd[2] - Math.SQRT1_2 * 0.5) < 1e-15 && s.sd[0] === 0);
+  assert.equal(s.variance, 3);
+  assert.ok(Math.abs(s.varianceSd - Math.SQRT2) < 1e-15);
+  assert.ok(Number.isNaN(dmftSeedSpread([a]).varianceSd));
+  // theory on lags 0, 1, 2 (C/C0 = 1, 0.5, 0); simulation on lags 0, 0.5, 1.5 with C/C0 = 1, 0.7, 0.3: gaps 0, 0.05, 0.05 (theory 0.75, 0.25)
+  const g = autocorrelationGap({ lags: [0, 0.5, 1.5], c: [3, 2.1, 0.9] }, { lags: [0, 1, 2], c: [2, 1, 0] }, 10);
+  assert.ok(Math.abs(g.maxGap - 0.05) < 1e-12, `${g.maxGap}`);
+  assert.ok(Math.abs(g.varianceGap - (2 - 3) / 3) < 1e-15);
+  assert.equal(autocorrelationGap({ lags: [0, 0.5, 1.5], c: [3, 2.1, 0.9] }, { lags: [0, 1, 2], c: [2, 1, 0] }, 1).atLag, 0.5);
 });
