@@ -1,0 +1,321 @@
+/**
+ * Study: global error-vector broadcasting (GEVB) in vectorized nonnegative
+ * networks (notebooks/global-error-broadcasting.ipynb; Clark, Abbott & Chung,
+ * NeurIPS 2021, arXiv 2106.04089). Networks and rule: lib/rules/vectorized.ts.
+ *
+ * (a) sign match and alignment at initialisation, per example (batches of
+ *     one), on MNIST images:
+ *       match(layer)    = fraction of the layer's weights with sign(GEVB update) = sign(BP gradient)
+ *       opposite(layer) = fraction with opposite signs (both beyond rounding); 0 by the theorem
+ *                         in nonnegative dense and locally connected layers
+ *       angle           = angle between GEVB's and BP's weight updates, all layers concatenated,
+ *                         averaged over the examples (the authors: a batch of 128)
+ *     against the width of FC-Vec [w, w/2].
+ * (b) test error (%) = 100 (1 - accuracy) on the test subset, median (range)
+ *     over seeds, per (architecture, rule, sign), beside the authors' table.
+ * (c) whether a rule trains the conv layers: the relative change
+ *     ||W_end - W_0||_F / ||W_0||_F of the first conv layer, and the test
+ *     error with every conv layer frozen at its initial values.
+ *
+ * Jobs: `{ module: STUDY_MODULE, export: 'trainingRun' | 'alignmentRun', args }`.
+ * Exports: STUDY_MODULE, PAPER_MNIST_ERRORS, RunSpec, runLabel, networkFor,
+ * trainingRun, alignmentRun, layerSignSummary, widthSweepFigure,
+ * errorRows, filterChangeRows, reproductionRows, estimatedRunSeconds.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ArgumentError, checkInteger, formatMedianRange, initBackend, median } from '../core';
+import { loadMnist } from '../data';
+import { Figure, line } from '../plot';
+import {
+  Classifier, ClassifierData, compareWithBackprop, fcVec, Network, NetworkOptions, Optimizer, SignConstraint, spatialVec, trainClassifier,
+  VectorizedNetwork,
+} from '../rules';
+
+/** The module path the pool loads for this study's jobs. */
+export const STUDY_MODULE = 'lib/studies/global-error-broadcasting';
+
+/**
+ * The authors' MNIST test error (%), 5 runs (Clark, Abbott & Chung 2021,
+ * table 1 as transcribed in shared/references/training-rules.md): DF = GEVB
+ * for vectorized nets, DFA for conventional ones; '+' = nonnegative.
+ */
+export const PAPER_MNIST_ERRORS: Readonly<Record<string, { dfPlus: number; bpPlus: number; df: number; bp: number }>> = {
+  'FC-Vec': { dfPlus: 1.87, bpPlus: 1.93, df: 2.32, bp: 1.84 },
+  FC: { dfPlus: 2.2, bpPlus: 1.36, df: 2.09, bp: 1.29 },
+  'Conv-Vec': { dfPlus: 2.33, bpPlus: 1.3, df: 1.83, bp: 0.8 },
+  Conv: { dfPlus: 1.56, bpPlus: 0.71, df: 1.64, bp: 0.65 },
+  'LC-Vec': { dfPlus: 1.78, bpPlus: 1.64, df: 1.84, bp: 1.44 },
+};
+
+export type Arch = 'fc' | 'conv' | 'lc';
+
+/** One training configuration. Vectorized nets take 'gevb' or 'bp', conventional ones 'dfa' or 'bp'. */
+export interface RunSpec {
+  arch: Arch;
+  vectorized: boolean;
+  rule: 'gevb' | 'bp' | 'dfa';
+  sign: SignConstraint;
+  seed: number;
+  /** Keep every conv / locally connected layer at its initial values (c). */
+  frozen?: boolean;
+}
+
+/** Widths: FC hidden [h1, h2]; conv/LC channels [c1, c2] and dense hidden. */
+export interface Widths {
+  fcHidden: [number, number];
+  channels: [number, number];
+  convHidden: number;
+}
+
+export interface TrainSettings {
+  widths: Widths;
+  trainLimit: number;
+  testLimit: number;
+  /** Which images (the same for every run). */
+  subsetSeed: number;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+}
+
+/** 'FC-Vec GEVB+', 'Conv DFA', 'Conv-Vec BP+ (conv frozen)', ... ('+' = nonnegative, as in the paper's table). */
+export function runLabel(r: Omit<RunSpec, 'seed'>): string {
+  const arch = { fc: 'FC', conv: 'Conv', lc: 'LC' }[r.arch] + (r.vectorized ? '-Vec' : '');
+  const rule = { gevb: 'GEVB', bp: 'BP', dfa: 'DFA' }[r.rule] + (r.sign === 'nonnegative' ? '+' : '');
+  return `${arch} ${rule}${r.frozen ? ' (conv frozen)' : ''}`;
+}
+
+/** The network of a run: a VectorizedNetwork, or a conventional Network (ReLU; the authors' conventional gate is a +-1 alternating tReLU). */
+export function networkFor(r: RunSpec, w: Widths): VectorizedNetwork | Network {
+  if (r.vectorized) {
+    if (r.rule === 'dfa') throw new ArgumentError('rule', "'gevb' or 'bp' for a vectorized network", r.rule);
+    const common = { sign: r.sign, rule: r.rule, seed: r.seed };
+    return new VectorizedNetwork(
+      r.arch === 'fc' ? fcVec({ ...common, hidden: w.fcHidden }) : spatialVec({ ...common, form: r.arch === 'conv' ? 'conv2d' : 'locally-connected', channels: w.channels, hidden: w.convHidden }),
+    );
+  }
+  if (r.rule === 'gevb') throw new ArgumentError('rule', "'dfa' or 'bp' for a conventional network", r.rule);
+  if (r.sign !== 'mixed') throw new ArgumentError('sign', "'mixed' for a conventional network (nonnegative conventional nets are not built here)", r.sign);
+  if (r.arch === 'lc') throw new ArgumentError('arch', "'fc' or 'conv' for a conventional network", r.arch);
+  const relu = { kind: 'activation', activation: 'relu' } as const;
+  const options: NetworkOptions =
+    r.arch === 'fc'
+      ? { inputShape: [784], layers: [{ kind: 'dense', units: w.fcHidden[0] }, relu, { kind: 'dense', units: w.fcHidden[1] }, relu, { kind: 'dense', units: 10 }], seed: r.seed, rule: r.rule }
+      : {
+          inputShape: [28, 28, 1],
+          layers: [
+            { kind: 'conv2d', filters: w.channels[0], kernelSize: 3, padding: 1 }, relu, { kind: 'avgpool', size: 2 },
+            { kind: 'conv2d', filters: w.channels[1], kernelSize: 3, padding: 1 }, relu, { kind: 'avgpool', size: 2 },
+            { kind: 'flatten' }, { kind: 'dense', units: w.convHidden }, relu, { kind: 'dense', units: 10 },
+          ],
+          seed: r.seed,
+          rule: r.rule,
+        };
+  return new Network(options);
+}
+
+/** MNIST images in [-1, 1] (the authors' normalisation), flat or [28, 28, 1] rows alike. */
+function mnistRows(split: 'train' | 'test', limit: number, seed: number): ClassifierData {
+  const d = loadMnist({ split, limit, seed, normalize: 'unit' });
+  return { x: d.images.map((v) => 2 * v - 1), labels: d.labels, count: d.count };
+}
+
+/** Parametric layers of a run's network and which of them are spatial (conv or locally connected). */
+function paramLayersOf(net: VectorizedNetwork | Network): { weight: tf.Variable; bias: tf.Variable | null; spatial: boolean }[] {
+  return net instanceof VectorizedNetwork
+    ? net.paramLayers.map((l) => ({ weight: l.weight, bias: l.bias, spatial: l.form !== 'dense' }))
+    : net.paramLayers.map((l) => ({ weight: l.weight, bias: l.bias, spatial: l.kind === 'conv2d' }));
+}
+
+export interface TrainingRunResult {
+  spec: RunSpec;
+  label: string;
+  testError: number;
+  trainAccuracy: number;
+  epochs: number;
+  /** ||W_end - W_0||_F / ||W_0||_F of the first spatial layer (null for FC nets). */
+  firstConvChange: number | null;
+  seconds: number;
+  records: { epoch: number; trainLoss: number; trainAccuracy: number; testAccuracy: number | null }[];
+}
+
+/** Pool job: one training run with Adam (the authors' optimiser) on the MNIST subsets. */
+export async function trainingRun(args: { spec: RunSpec; settings: TrainSettings }): Promise<TrainingRunResult> {
+  await initBackend({ print: false });
+  const { spec, settings: s } = args;
+  const t0 = performance.now();
+  const train = mnistRows('train', s.trainLimit, s.subsetSeed);
+  const test = mnistRows('test', s.testLimit, s.subsetSeed);
+  const net = networkFor(spec, s.widths);
+  const layers = paramLayersOf(net);
+  const firstSpatial = layers.find((l) => l.spatial) ?? null;
+  const w0 = firstSpatial ? firstSpatial.weight.clone() : null;
+  const frozen = spec.frozen ? layers.filter((l) => l.spatial).map((l) => ({ l, w: l.weight.clone(), b: l.bias?.clone() ?? null })) : [];
+  // Frozen layers: every step's change is undone (the optimiser's moments for them are never used).
+  const classifier: Classifier = {
+    inputShape: net.inputShape,
+    predict: (x) => net.predict(x),
+    oneHot: (y) => net.oneHot(y),
+    trainStep: (x, t, opt) => {
+      const out = net.trainStep(x, t, opt);
+      for (const f of frozen) {
+        f.l.weight.assign(f.w);
+        if (f.b && f.l.bias) f.l.bias.assign(f.b);
+      }
+      return out;
+    },
+  };
+  const optimizer = new Optimizer({ type: 'adam', lr: s.lr });
+  const records = trainClassifier(classifier, train, { epochs: s.epochs, batchSize: s.batchSize, optimizer, seed: spec.seed, test });
+  const last = records[records.length - 1];
+  const firstConvChange = w0 && firstSpatial ? tf.tidy(() => firstSpatial.weight.sub(w0).norm().div(w0.norm()).dataSync()[0]) : null;
+  const kept: (tf.Tensor | null)[] = [w0, ...frozen.flatMap((f) => [f.w, f.b])];
+  tf.dispose(kept.filter((t): t is tf.Tensor => t !== null));
+  optimizer.dispose();
+  net.dispose();
+  return {
+    spec,
+    label: runLabel(spec),
+    testError: 100 * (1 - (last.testAccuracy as number)),
+    trainAccuracy: last.trainAccuracy,
+    epochs: records.length,
+    firstConvChange,
+    seconds: (performance.now() - t0) / 1000,
+    records,
+  };
+}
+
+export interface AlignmentResult {
+  arch: Arch;
+  sign: SignConstraint;
+  width: number;
+  seed: number;
+  /** Per layer: mean over examples of the sign-match fraction, its minimum, and the largest opposite-sign fraction. */
+  matchMean: number[];
+  matchMin: number[];
+  oppositeMax: number[];
+  /** Per layer and all layers together: the mean over examples of the GEVB-BP angle (degrees). */
+  angleMean: number[];
+  angleAllMean: number;
+}
+
+/**
+ * Pool job: GEVB against BP at initialisation, per example, on `examples`
+ * MNIST test images: FC-Vec [width, width/2], or Conv-Vec / LC-Vec with
+ * `widths` (width ignored).
+ */
+export async function alignmentRun(args: { arch: Arch; sign: SignConstraint; width: number; seed: number; examples: number; widths: Widths }): Promise<AlignmentResult> {
+  await initBackend({ print: false });
+  const { arch, sign, width, seed } = args;
+  checkInteger('examples', args.examples, 1);
+  const w: Widths = arch === 'fc' ? { ...args.widths, fcHidden: [checkInteger('width', width, 2), 2 * Math.max(1, Math.round(width / 4))] } : args.widths;
+  const net = networkFor({ arch, vectorized: true, rule: 'gevb', sign, seed }, w) as VectorizedNetwork;
+  const data = mnistRows('test', args.examples, 1000 + seed);
+  const x = tf.tensor(data.x, [data.count, ...net.inputShape]);
+  const cmp = compareWithBackprop(net, x, data.labels);
+  x.dispose();
+  net.dispose();
+  const s = layerSignSummary(cmp.signMatch, cmp.signOpposite);
+  const layers = cmp.angle[0].length;
+  const angleMean = Array.from({ length: layers }, (_, k) => cmp.angle.reduce((a, row) => a + row[k], 0) / cmp.angle.length);
+  return { arch, sign, width, seed, ...s, angleMean, angleAllMean: cmp.angleAll.reduce((a, b) => a + b, 0) / cmp.angleAll.length };
+}
+
+/** Per layer: mean and minimum over examples of the match fraction, maximum of the opposite fraction. */
+export function layerSignSummary(match: readonly (readonly number[])[], opposite: readonly (readonly number[])[]): { matchMean: number[]; matchMin: number[]; oppositeMax: number[] } {
+  if (match.length === 0 || match.length !== opposite.length) throw new ArgumentError('match', 'one row per example, as many as opposite', match.length);
+  const layers = match[0].length;
+  const col = (rows: readonly (readonly number[])[], k: number) => rows.map((r) => r[k]);
+  return {
+    matchMean: Array.from({ length: layers }, (_, k) => col(match, k).reduce((a, b) => a + b, 0) / match.length),
+    matchMin: Array.from({ length: layers }, (_, k) => Math.min(...col(match, k))),
+    oppositeMax: Array.from({ length: layers }, (_, k) => Math.max(...col(opposite, k))),
+  };
+}
+
+/** (a) mean GEVB-BP angle against width: all layers together and per layer, median over seeds with the seed range as a band. */
+export function widthSweepFigure(runs: readonly AlignmentResult[], sign: SignConstraint = 'nonnegative'): Figure {
+  const fc = runs.filter((r) => r.arch === 'fc' && r.sign === sign);
+  const widths = [...new Set(fc.map((r) => r.width))].sort((a, b) => a - b);
+  if (widths.length === 0) throw new ArgumentError('runs', `FC-Vec alignment runs (${sign})`, runs.length);
+  const layers = fc[0].angleMean.length;
+  const series = (pick: (r: AlignmentResult) => number, name: string) => {
+    const at = widths.map((w) => fc.filter((r) => r.width === w).map(pick));
+    return { x: widths, y: at.map(median), name, mode: 'lines+markers' as const, band: { lower: at.map((v) => Math.min(...v)), upper: at.map((v) => Math.max(...v)) } };
+  };
+  return line(
+    [series((r) => r.angleAllMean, 'all layers'), ...Array.from({ length: layers }, (_, k) => series((r) => r.angleMean[k], `layer ${k + 1}`))],
+    { title: `GEVB vs BP at initialisation, FC-Vec [w, w/2] (${sign}), mean per-example angle`, xLabel: 'width w of the first hidden layer', yLabel: 'angle (degrees)', logX: true },
+  );
+}
+
+/** Test errors by label: "median (min-max)" over seeds. */
+function errorsByLabel(runs: readonly TrainingRunResult[]): Map<string, number[]> {
+  const by = new Map<string, number[]>();
+  for (const r of runs) by.set(r.label, [...(by.get(r.label) ?? []), r.testError]);
+  return by;
+}
+
+/** (b) one row per trained configuration: test error median (range) over seeds and the seeds' count. */
+export function errorRows(runs: readonly TrainingRunResult[]): Record<string, string>[] {
+  return [...errorsByLabel(runs.filter((r) => !r.spec.frozen))].map(([label, errs]) => ({ configuration: label, 'test error % median (range)': formatMedianRange(errs, 2), seeds: String(errs.length) }));
+}
+
+/** (c) per configuration with conv layers: the first conv layer's relative change, and the error trained vs frozen. */
+export function filterChangeRows(runs: readonly TrainingRunResult[]): Record<string, string>[] {
+  const spatial = runs.filter((r) => r.spec.arch !== 'fc');
+  const keys = [...new Set(spatial.map((r) => runLabel({ ...r.spec, frozen: false })))];
+  return keys.map((key) => {
+    const trained = spatial.filter((r) => !r.spec.frozen && r.label === key);
+    const frozen = spatial.filter((r) => r.spec.frozen && runLabel({ ...r.spec, frozen: false }) === key);
+    return {
+      configuration: key,
+      'first conv layer ||W - W0|| / ||W0||': formatMedianRange(trained.map((r) => r.firstConvChange as number), 3),
+      'test error % trained': formatMedianRange(trained.map((r) => r.testError), 2),
+      'test error % conv frozen': formatMedianRange(frozen.map((r) => r.testError), 2),
+    };
+  });
+}
+
+/** (b) the paper's table beside the measured medians (null where not run). */
+export function reproductionRows(runs: readonly TrainingRunResult[], settingsNote: string): Record<string, string>[] {
+  const by = errorsByLabel(runs.filter((r) => !r.spec.frozen));
+  const cell = (label: string) => {
+    const e = by.get(label);
+    return e ? formatMedianRange(e, 2) : 'not run';
+  };
+  return Object.entries(PAPER_MNIST_ERRORS).map(([model, p]) => {
+    const vec = model.endsWith('-Vec');
+    const df = vec ? 'GEVB' : 'DFA';
+    return {
+      model,
+      [`paper DF+ / BP+ / DF / BP`]: `${p.dfPlus} / ${p.bpPlus} / ${p.df} / ${p.bp}`,
+      'measured DF+': cell(`${model} ${df}+`),
+      'measured BP+': cell(`${model} BP+`),
+      'measured DF': cell(`${model} ${df}`),
+      'measured BP': cell(`${model} BP`),
+      settings: settingsNote,
+    };
+  });
+}
+
+/**
+ * Seconds on 2 idle cores: examples seen (train limit x epochs) times the
+ * per-example cost of each run's architecture, plus the alignment passes.
+ */
+export function estimatedRunSeconds(o: {
+  runs: readonly { arch: Arch; vectorized: boolean }[];
+  trainLimit: number;
+  epochs: number;
+  secondsPerExample: Readonly<Record<string, number>>;
+  alignmentSeconds: number;
+}): number {
+  checkInteger('trainLimit', o.trainLimit, 1);
+  checkInteger('epochs', o.epochs, 1);
+  return o.runs.reduce((s, r) => {
+    const key = `${r.arch}${r.vectorized ? '-vec' : ''}`;
+    const c = o.secondsPerExample[key];
+    if (c === undefined) throw new ArgumentError('secondsPerExample', `a cost for '${key}'`, Object.keys(o.secondsPerExample));
+    return s + c * o.trainLimit * o.epochs;
+  }, o.alignmentSeconds);
+}
