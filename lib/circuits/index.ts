@@ -12,7 +12,10 @@
  * predictive-coding network (rank-one balancing feedback b, disorder g, private noise, a delay line;
  * an O(N) implicit step at g = 0) with its decoder (Kadmon, Timcheck & Ganguli 2020); balanced rate networks
  * (strong O(1/sqrt K) couplings, one Gaussian population or Dale's E/I, O(sqrt K) drive, common or
- * phase-randomised sinusoidal input; E and I currents; the largest Lyapunov exponent; Engelken et al. 2022).
+ * phase-randomised sinusoidal input; E and I currents; the largest Lyapunov exponent; Engelken et al. 2022);
+ * current-based LIF networks (exponential synapses, refractoriness, Poisson input, filtered spike trains,
+ * ISI CV and Fano factor) and Dale's-law least squares for all neurons at once (one Gram matrix, lib/core's
+ * batched NNLS after sign flips) with the target-based training loop (Ingrosso & Abbott 2019).
  *
  * Layering: circuits imports core and dynamics (TangentSystem, trajectory);
  * meanfield imports circuits (the nonlinearities); nothing here imports a study.
