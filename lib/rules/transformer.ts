@@ -54,6 +54,32 @@ import { affineJvp, Dense, LayerSpec, ParamLayer, ParamTangent, variableFrom, ty
 
 type Spec<K extends LayerSpec['kind']> = Extract<LayerSpec, { kind: K }>;
 
+/**
+ * c [..., 1] spread along a last axis of `width`: c 1^T as one matMul. The
+ * backends' broadcasting of a column ([R, d] op [R, 1]) takes ~400 times as
+ * long as a same-shape op or this outer product (measured on the blas
+ * backend at R d = 50,176), so the row statistics of layer norm and softmax
+ * are spread this way.
+ */
+function spread(c: tf.Tensor, width: number): tf.Tensor {
+  return tf.tidy(() => tf.matMul(c.reshape([-1, 1]) as tf.Tensor2D, tf.ones([1, width]) as tf.Tensor2D).reshape([...c.shape.slice(0, -1), width]));
+}
+
+/** Row-wise mean over the last axis, spread back to the input's shape. */
+function rowMean(x: tf.Tensor): tf.Tensor {
+  const d = x.shape[x.rank - 1];
+  return tf.tidy(() => spread(x.sum(-1, true).div(d), d));
+}
+
+/** Softmax over the last axis (rows shifted by their maximum), with spread rather than broadcast row statistics. */
+function softmaxRows(s: tf.Tensor): tf.Tensor {
+  const d = s.shape[s.rank - 1];
+  return tf.tidy(() => {
+    const e = tf.exp(s.sub(spread(s.max(-1, true), d)));
+    return e.div(spread(e.sum(-1, true), d));
+  });
+}
+
 /** Checks a token input shape [T, d] (optionally d = multiple of `of`). */
 function tokenShape(kind: string, inputShape: number[]): [number, number] {
   if (!Array.isArray(inputShape) || inputShape.length !== 2) throw new ArgumentError(`${kind} input shape`, '[tokens, width]', inputShape);
@@ -159,17 +185,16 @@ export class LayerNorm implements Layer {
     this.gain = variableFrom(tf.ones([d]), true);
     this.shift = variableFrom(tf.zeros([d]), true);
   }
-  /** xh and 1/s of each row (over the last axis). */
+  /** xh and 1/s of each row (over the last axis; 1/s spread to the input's shape). */
   private normalise(x: tf.Tensor): { xh: tf.Tensor; inv: tf.Tensor } {
-    const axis = x.rank - 1;
-    const { mean, variance } = tf.moments(x, axis, true);
-    const inv = tf.rsqrt(variance.add(this.epsilon));
-    return { xh: x.sub(mean).mul(inv), inv };
+    const d = x.shape[x.rank - 1];
+    const xc = x.sub(rowMean(x));
+    const inv = spread(tf.rsqrt(xc.square().sum(-1, true).div(d).add(this.epsilon)), d);
+    return { xh: xc.mul(inv), inv };
   }
   /** (v - mean v - xh mean(v xh)) / s: the Jacobian of xh (symmetric) applied to v. */
   private project(v: tf.Tensor, xh: tf.Tensor, inv: tf.Tensor): tf.Tensor {
-    const axis = v.rank - 1;
-    return v.sub(v.mean(axis, true)).sub(xh.mul(v.mul(xh).mean(axis, true))).mul(inv);
+    return v.sub(rowMean(v)).sub(xh.mul(rowMean(v.mul(xh)))).mul(inv);
   }
   forward(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => this.normalise(x).xh.mul(this.gain).add(this.shift));
@@ -247,12 +272,19 @@ export class Gelu implements Layer {
 }
 
 // ---------------------------------------------------------------- attention
-/** Per head: q, k, v as [N H, T, dh] and the attention weights A = softmax(c q k^T). */
-interface Heads {
+/** One head's q, k, v [N, T, dh] and its attention weights A = softmax(c q k^T) [N, T, T]. */
+interface Head {
   q: tf.Tensor3D;
   k: tf.Tensor3D;
   v: tf.Tensor3D;
   A: tf.Tensor3D;
+}
+
+/** The 0/1 matrix [width, size] with E[offset + c, c] = 1: x E takes columns offset .. offset + size - 1 of x. */
+function columnSelector(width: number, offset: number, size: number): tf.Tensor2D {
+  const e = new Float32Array(width * size);
+  for (let c = 0; c < size; c++) e[(offset + c) * size + c] = 1;
+  return tf.tensor2d(e, [width, size]);
 }
 
 export class Attention implements Layer {
@@ -263,6 +295,15 @@ export class Attention implements Layer {
   /** Width d of the output (the input is 3d) and of one head dh = d / H. */
   width = 0;
   headWidth = 0;
+  /**
+   * Column selectors: `parts[3 h + j]` [3d, dh] takes head h's q (j = 0), k
+   * (1) or v (2) from the input; `outputs[h]` [d, dh] head h's columns of the
+   * output. Products with 0/1 matrices are exact, and a column block taken
+   * this way costs one small matMul where the tfjs backends' slices and
+   * transposes of these shapes took 10-30 times as long (blas, 28x28 ViT).
+   */
+  private parts: tf.Tensor2D[] = [];
+  private outputs: tf.Tensor2D[] = [];
   constructor(readonly spec: Spec<'attention'>) {
     this.heads = checkInteger('attention.heads', spec.heads, 1);
   }
@@ -275,71 +316,80 @@ export class Attention implements Layer {
     this.width = w3 / 3;
     this.headWidth = this.width / this.heads;
     this.outputShape = [t, this.width];
+    this.dispose();
+    const [d, dh] = [this.width, this.headWidth];
+    for (let h = 0; h < this.heads; h++) {
+      for (let j = 0; j < 3; j++) this.parts.push(columnSelector(3 * d, j * d + h * dh, dh));
+      this.outputs.push(columnSelector(d, h * dh, dh));
+    }
   }
   private get scale(): number {
     return 1 / Math.sqrt(this.headWidth);
   }
-  /** [N, T, 3d] -> q, k, v each [N H, T, dh]. */
-  private split(x: tf.Tensor): [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D] {
+  /** Head h's part j (0 q, 1 k, 2 v) of x [N, T, 3d], as [N, T, dh]. */
+  private part(x: tf.Tensor, h: number, j: number): tf.Tensor3D {
     const [n, t] = x.shape;
-    const parts = x.reshape([n, t, 3, this.heads, this.headWidth]).transpose([2, 0, 3, 1, 4]).reshape([3, n * this.heads, t, this.headWidth]);
-    return tf.unstack(parts) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
+    return tf.matMul(x.reshape([n * t, 3 * this.width]) as tf.Tensor2D, this.parts[3 * h + j]).reshape([n, t, this.headWidth]) as tf.Tensor3D;
   }
-  /** The inverse of `split`: three [N H, T, dh] -> [N, T, 3d]. */
-  private join(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, n: number): tf.Tensor {
-    const t = q.shape[1] as number;
-    return tf.stack([q, k, v]).reshape([3, n, this.heads, t, this.headWidth]).transpose([1, 3, 0, 2, 4]).reshape([n, t, 3 * this.width]);
+  /** sum_h o_h placed in head h's output columns: [N, T, dh] per head -> [N, T, width] (E^T: `selectors` [width, dh] per head). */
+  private place(o: tf.Tensor[], selectors: tf.Tensor2D[], width: number): tf.Tensor {
+    const [n, t] = o[0].shape;
+    return tf.addN(o.map((oh, i) => tf.matMul(oh.reshape([n * t, this.headWidth]) as tf.Tensor2D, selectors[i], false, true))).reshape([n, t, width]);
   }
-  /** [N H, T, dh] -> [N, T, d] (heads side by side). */
-  private merge(o: tf.Tensor, n: number): tf.Tensor {
-    const t = o.shape[1] as number;
-    return o.reshape([n, this.heads, t, this.headWidth]).transpose([0, 2, 1, 3]).reshape([n, t, this.width]);
-  }
-  /** [N, T, d] -> [N H, T, dh]. */
-  private byHead(y: tf.Tensor): tf.Tensor3D {
-    const [n, t] = y.shape;
-    return y.reshape([n, t, this.heads, this.headWidth]).transpose([0, 2, 1, 3]).reshape([n * this.heads, t, this.headWidth]) as tf.Tensor3D;
-  }
-  private heads3(x: tf.Tensor): Heads {
-    const [q, k, v] = this.split(x);
-    const A = tf.softmax(tf.matMul(q, k, false, true).mul(this.scale)) as tf.Tensor3D;
+  private head(x: tf.Tensor, h: number): Head {
+    const [q, k, v] = [0, 1, 2].map((j) => this.part(x, h, j));
+    const A = softmaxRows(tf.matMul(q, k, false, true).mul(this.scale)) as tf.Tensor3D;
     return { q, k, v, A };
   }
   /** The attention weights [N, H, T, T] of a batch (rows: queries). */
   weights(x: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => this.heads3(x).A.reshape([x.shape[0], this.heads, this.inputShape[0], this.inputShape[0]]));
+    return tf.tidy(() => tf.stack(Array.from({ length: this.heads }, (_, h) => this.head(x, h).A), 1));
   }
   forward(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
-      const { v, A } = this.heads3(x);
-      return this.merge(tf.matMul(A, v), x.shape[0]);
+      const o = Array.from({ length: this.heads }, (_, h) => {
+        const { v, A } = this.head(x, h);
+        return tf.matMul(A, v);
+      });
+      return this.place(o, this.outputs, this.width);
     });
   }
   /** dS from dA through the softmax rows: A * (dA - rowsum(dA * A)). */
   private softmaxAdjoint(A: tf.Tensor, dA: tf.Tensor): tf.Tensor {
-    return A.mul(dA.sub(dA.mul(A).sum(-1, true)));
+    return A.mul(dA.sub(spread(dA.mul(A).sum(-1, true), A.shape[A.rank - 1])));
   }
   backward(dy: tf.Tensor, input: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
-      const { q, k, v, A } = this.heads3(input);
-      const dO = this.byHead(dy);
-      const dA = tf.matMul(dO, v, false, true);
-      const dv = tf.matMul(A, dO, true, false);
-      const dS = this.softmaxAdjoint(A, dA).mul(this.scale) as tf.Tensor3D;
-      const dq = tf.matMul(dS, k);
-      const dk = tf.matMul(dS, q, true, false);
-      return this.join(dq, dk, dv, input.shape[0]);
+      const [n, t] = dy.shape;
+      const grads: tf.Tensor[] = [];
+      const selectors: tf.Tensor2D[] = [];
+      for (let h = 0; h < this.heads; h++) {
+        const { q, k, v, A } = this.head(input, h);
+        const dO = tf.matMul(dy.reshape([n * t, this.width]) as tf.Tensor2D, this.outputs[h]).reshape([n, t, this.headWidth]) as tf.Tensor3D;
+        const dS = this.softmaxAdjoint(A, tf.matMul(dO, v, false, true)).mul(this.scale) as tf.Tensor3D;
+        grads.push(tf.matMul(dS, k), tf.matMul(dS, q, true, false), tf.matMul(A, dO, true, false));
+        selectors.push(...this.parts.slice(3 * h, 3 * h + 3));
+      }
+      return this.place(grads, selectors, 3 * this.width);
     });
   }
   jvp(input: tf.Tensor, output: tf.Tensor, dx: tf.Tensor | null): tf.Tensor {
     if (!dx) return tf.zerosLike(output);
     return tf.tidy(() => {
-      const { q, k, v, A } = this.heads3(input);
-      const [dq, dk, dv] = this.split(dx);
-      const dS = tf.matMul(dq, k, false, true).add(tf.matMul(q, dk, false, true)).mul(this.scale);
-      const dA = this.softmaxAdjoint(A, dS) as tf.Tensor3D;
-      return this.merge(tf.matMul(dA, v).add(tf.matMul(A, dv)), input.shape[0]);
+      const o = Array.from({ length: this.heads }, (_, h) => {
+        const { q, k, v, A } = this.head(input, h);
+        const [dq, dk, dv] = [0, 1, 2].map((j) => this.part(dx, h, j));
+        const dS = tf.matMul(dq, k, false, true).add(tf.matMul(q, dk, false, true)).mul(this.scale);
+        const dA = this.softmaxAdjoint(A, dS) as tf.Tensor3D;
+        return tf.matMul(dA, v).add(tf.matMul(A, dv));
+      });
+      return this.place(o, this.outputs, this.width);
     });
+  }
+  dispose(): void {
+    tf.dispose([...this.parts, ...this.outputs]);
+    this.parts = [];
+    this.outputs = [];
   }
 }
 
