@@ -78,15 +78,22 @@ function checkShape(shape: readonly number[]): [number, number, number] {
   return [shape[0], shape[1], shape[2]];
 }
 
+/** The arguments both estimates share, checked, with their defaults. */
+function checkArguments(unit: UnitFunction, inputShape: readonly number[], options: ReceptiveFieldOptions, defaultCount: number, minCount: number) {
+  if (typeof unit !== 'function') throw new ArgumentError('unit', 'a function from images [N, H, W, C] to [N] (or [N, U])', unit);
+  const shape = checkShape(inputShape);
+  return {
+    shape, d: shape[0] * shape[1] * shape[2],
+    count: checkInteger('count', options.count ?? defaultCount, minCount),
+    scale: checkPositive('scale', options.scale ?? 1),
+    batch: checkInteger('batch', options.batch ?? 256, 1),
+    rng: new Rng(checkInteger('seed', options.seed ?? 0, 0)),
+  };
+}
+
 /** Gradient RF averaged over the blank image and `count` random baselines (header). */
 export function gradientReceptiveField(unit: UnitFunction, inputShape: readonly number[], options: ReceptiveFieldOptions = {}): ReceptiveField {
-  if (typeof unit !== 'function') throw new ArgumentError('unit', 'a function from images [N, H, W, C] to [N]', unit);
-  const shape = checkShape(inputShape);
-  const count = checkInteger('count', options.count ?? 32, 0);
-  const scale = checkPositive('scale', options.scale ?? 1);
-  const batch = checkInteger('batch', options.batch ?? 256, 1);
-  const rng = new Rng(checkInteger('seed', options.seed ?? 0, 0));
-  const d = shape[0] * shape[1] * shape[2];
+  const { shape, count, scale, batch, rng, d } = checkArguments(unit, inputShape, options, 32, 0);
   const field = new Float64Array(d);
   const grad = tf.grad((x: tf.Tensor) => unit(x).sum());
   let silent = 0;
@@ -121,13 +128,7 @@ export function gradientReceptiveField(unit: UnitFunction, inputShape: readonly 
  * responses [N, U] (or [N] for one unit); one field per unit. Responses must be >= 0.
  */
 export function spikeTriggeredAverages(units: UnitFunction, inputShape: readonly number[], options: ReceptiveFieldOptions = {}): ReceptiveField[] {
-  if (typeof units !== 'function') throw new ArgumentError('unit', 'a function from images [N, H, W, C] to [N] or [N, U]', units);
-  const shape = checkShape(inputShape);
-  const count = checkInteger('count', options.count ?? 4096, 1);
-  const scale = checkPositive('scale', options.scale ?? 1);
-  const batch = checkInteger('batch', options.batch ?? 256, 1);
-  const rng = new Rng(checkInteger('seed', options.seed ?? 0, 0));
-  const d = shape[0] * shape[1] * shape[2];
+  const { shape, count, scale, batch, rng, d } = checkArguments(units, inputShape, options, 4096, 1);
   let U = -1;
   let weighted: Float64Array[] = [], sumR: Float64Array = new Float64Array(0), silent: Int32Array = new Int32Array(0);
   const mean = new Float64Array(d);
