@@ -1,0 +1,75 @@
+/**
+ * lib/studies/chaos-suppression: each job against the lib/circuits / lib/meanfield calls it wraps, the
+ * quasi-static job's silenced branch, the zero crossing against hand-made lines, the slow input silencing a small
+ * network, the figures' traces against means computed by hand, the table and the run-time estimate by hand.
+ * (The notebook's QUICK run is test/notebooks/smoke.test.ts.)
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { BalancedNetwork } from '../../lib/circuits';
+import { nonstationaryDmft } from '../../lib/meanfield';
+import {
+  amplitudeFigure, criticalAmplitude, estimatedRunSeconds, mechanismJob, quasiStaticJob, reproductionRows, simulationJob, stepFor, theoryJob, type SimulationResult, type TheoryResult,
+} from '../../lib/studies/chaos-suppression';
+
+type Trace = { x: number[]; y: number[]; name?: string; error_y?: { array: number[] } };
+
+test('simulationJob gives BalancedNetwork.largestLyapunov for the same seeds; theoryJob gives nonstationaryDmft', async () => {
+  const args = { N: 60, g: 2, I1: 1.5, f: 0.2, phases: 'independent' as const, seed: 3, stateSeed: 4, time: 10, transient: 5, tangentTransient: 2 };
+  const r = await simulationJob(args);
+  const net = new BalancedNetwork({ N: 60, g: 2, seed: 3 });
+  net.setInput({ amplitude: 1.5, frequency: 0.2, phases: 'independent', seed: 1004 });
+  const d = net.largestLyapunov(net.initialState(4), { dt: stepFor(60), time: 10, transient: 5, tangentTransient: 2, seed: 2004 });
+  assert.equal(r.lambda1, d.exponent);
+  assert.equal(r.dt, 0.05);
+  const t = await theoryJob({ N: 400, g: 2, I1: 5, f: 0.2, phases: 'common', steps: 400, band: 40 });
+  const n = nonstationaryDmft({ g: 2, K: 400, I0: 1, J0: 1, amplitude: 5, frequency: 0.2, dt: stepFor(400), steps: 400, band: 40 });
+  assert.equal(t.lambda1, n.lyapunov);
+  assert.ok(Math.abs(stepFor(5000) - 1.8 / (1 + Math.sqrt(5000))) < 1e-15 && stepFor(100) === 0.05);
+});
+
+test('quasiStaticJob: a frozen negative drive silences the network (lambda = -1); otherwise the no-input DMFT at I0 + I1 sin(phase) / sqrt N', async () => {
+  const silent = await quasiStaticJob({ N: 100, g: 2, I1: 20, phase: -Math.PI / 2, steps: 200, band: 20 });
+  assert.deepEqual([silent.lambda1, silent.meanRate], [-1, 0]);
+  const q = await quasiStaticJob({ N: 100, g: 2, I1: 5, phase: Math.PI / 6, steps: 300, band: 30 });
+  const t = await theoryJob({ N: 100, g: 2, I1: 0, f: 0, phases: 'common', steps: 300, band: 30, I0: 1 + 5 * 0.5 / 10 });
+  assert.ok(Math.abs(q.lambda1 - t.lambda1) < 1e-12);
+});
+
+test('criticalAmplitude interpolates the first positive-to-negative crossing linearly', () => {
+  assert.ok(Math.abs(criticalAmplitude([{ I1: 2, lambda1: -0.1 }, { I1: 0, lambda1: 0.1 }, { I1: 1, lambda1: 0.05 }])! - (1 + 0.05 * 1 / 0.15)) < 1e-12);
+  assert.equal(criticalAmplitude([{ I1: 0, lambda1: -0.1 }, { I1: 1, lambda1: -0.2 }]), null);
+  assert.throws(() => criticalAmplitude([{ I1: NaN, lambda1: 1 }]), /points/);
+});
+
+test('mechanismJob: a common input beyond the drive silences a small network once per cycle', async () => {
+  const m = await mechanismJob({ N: 100, g: 2, I1: 20, f: 0.05, seed: 1, stateSeed: 2, cycles: 2, bins: 10 });
+  assert.equal(m.phase.length, 10);
+  // the external input 10 + 20 sin(phase) is negative for phase in (7 pi / 6, 11 pi / 6): a bin there has rate 0
+  const b = m.phase.findIndex((p) => p > 1.4 * Math.PI && p < 1.6 * Math.PI);
+  assert.equal(m.rate[b], 0);
+  assert.ok(m.localLambda[b] < -0.9, `local lambda while silent: ${m.localLambda[b]}`);
+  assert.ok(Math.max(...m.rate) > 1);
+});
+
+test('amplitudeFigure: DMFT lines and simulation means with 2 s.d., common amplitudes divided by sqrt N; rows and estimate', () => {
+  const sim = (phases: 'common' | 'independent', I1: number, lambda1: number) => ({ phases, I1, lambda1 }) as unknown as SimulationResult;
+  const th = (phases: 'common' | 'independent', I1: number, lambda1: number) => ({ phases, I1, lambda1 }) as unknown as TheoryResult;
+  const fig = amplitudeFigure([th('common', 10, 0.1), th('common', 0, 0.2), th('independent', 1, 0.05)],
+    [sim('common', 10, 0.1), sim('common', 10, 0.3), sim('independent', 2, -0.1)], 10) as unknown as { data: Trace[] };
+  const [dmftCommon, simCommon] = fig.data;
+  assert.deepEqual(dmftCommon.x, [0, 1]);
+  assert.deepEqual(dmftCommon.y, [0.2, 0.1]);
+  assert.deepEqual(simCommon.x, [1]);
+  assert.ok(Math.abs(simCommon.y[0] - 0.2) < 1e-12);
+  assert.ok(Math.abs(simCommon.error_y!.array[0] - 2 * Math.sqrt(0.02)) < 1e-12);
+  const rows = reproductionRows({
+    critical: [{ phases: 'common', fit: { exponent: 0.5, interval: [0.4, 0.6], prefactor: 1, points: 4 }, values: '' }],
+    amplitude: { N: 1000, theory: { common: 25, independent: 3.2 }, sim: { common: null, independent: 3 } }, mechanism: null, settings: 's',
+  });
+  assert.equal(rows[0].theory, '25.00');
+  assert.equal(rows[0].measured, 'not bracketed');
+  assert.match(rows[2].measured, /p = 0\.50 \[0\.40, 0\.60\]/);
+  // 100 tau at N = 1000, dt 0.05: 2000 steps of 4 N^2 flops at 2 GFLOP/s, plus 10 s of DMFT, on 2 workers
+  assert.ok(Math.abs(estimatedRunSeconds({ simulations: [{ N: 1000, time: 100 }], theorySeconds: 10, workers: 2 }) - (2000 * 4e6 / 2e9 + 10) / 2) < 1e-9);
+});
