@@ -300,8 +300,9 @@ export function reproductionRows(runs: readonly TrainingRunResult[], settingsNot
 }
 
 /**
- * Seconds on 2 idle cores: examples seen (train limit x epochs) times the
- * per-example cost of each run's architecture, plus the alignment passes.
+ * Seconds on idle cores: examples seen (train limit x epochs) times the
+ * per-example cost of each run's architecture, over `workers` pool workers
+ * running side by side (default 1), plus the alignment passes.
  */
 export function estimatedRunSeconds(o: {
   runs: readonly { arch: Arch; vectorized: boolean }[];
@@ -309,13 +310,15 @@ export function estimatedRunSeconds(o: {
   epochs: number;
   secondsPerExample: Readonly<Record<string, number>>;
   alignmentSeconds: number;
+  workers?: number;
 }): number {
   checkInteger('trainLimit', o.trainLimit, 1);
   checkInteger('epochs', o.epochs, 1);
-  return o.runs.reduce((s, r) => {
+  const workers = checkInteger('workers', o.workers ?? 1, 1);
+  return o.alignmentSeconds + o.runs.reduce((s, r) => {
     const key = `${r.arch}${r.vectorized ? '-vec' : ''}`;
     const c = o.secondsPerExample[key];
     if (c === undefined) throw new ArgumentError('secondsPerExample', `a cost for '${key}'`, Object.keys(o.secondsPerExample));
-    return s + c * o.trainLimit * o.epochs;
-  }, o.alignmentSeconds);
+    return s + (c * o.trainLimit * o.epochs) / workers;
+  }, 0);
 }

@@ -101,6 +101,8 @@ test('estimatedRunSeconds: per-example cost x examples seen, summed over runs, p
     secondsPerExample: { 'fc-vec': 0.001, conv: 0.01 }, alignmentSeconds: 5,
   });
   assert.ok(Math.abs(s - (5 + 0.2 + 2)) < 1e-12);
+  const two = estimatedRunSeconds({ runs: [{ arch: 'fc', vectorized: true }], trainLimit: 100, epochs: 2, secondsPerExample: { 'fc-vec': 0.001 }, alignmentSeconds: 5, workers: 2 });
+  assert.ok(Math.abs(two - (5 + 0.1)) < 1e-12, 'two workers halve the training part only');
   assert.throws(() => estimatedRunSeconds({ runs: [{ arch: 'lc', vectorized: true }], trainLimit: 1, epochs: 1, secondsPerExample: {}, alignmentSeconds: 0 }), /secondsPerExample/);
 });
 
