@@ -17,6 +17,7 @@
  *                       and the final state's speed and size -> quiescent / fixed point / chaotic / other
  *   spectrumJob         leading Lyapunov exponents of the joint system: lambda_1, Kaplan-Yorke dimension
  *   freezeJob           halts plasticity at random times along a trajectory (PlasticRateNetwork.freeze)
+ *   fixedPointJob       distinct fixed points of the joint system reached from random starts (counts against N)
  *   jacobianJob         the joint Jacobian's reduced spectrum at states along a trajectory
  *
  * Jobs: `{ module: STUDY_MODULE, export: '<name>Job', args }`. Every draw is seeded (network seed,
@@ -281,6 +282,46 @@ export async function freezeJob(a: FreezeJobArgs): Promise<FreezeJobResult> {
     records.push({ haltTime: h, converged: r.converged, stable: r.stable, maxRealPart: r.maxRealPart, distance: r.distance, correlation: r.correlation, time: r.time });
   }
   return { N: a.N, g: a.g, k: a.k, tauS: a.tauS, seed: a.seed, haltSeed: a.haltSeed, records, speedAtHalt, seconds: (Date.now() - started) / 1000 };
+}
+
+// ---------------------------------------------------------------------------
+// (d') stable fixed points against N
+
+export interface FixedPointJobArgs {
+  N: number; g: number; k: number; tauS: number; seed: number;
+  /** Random starts x ~ N(0, initialVariance) with A at its steady value (seeds startSeed + i). */
+  starts: number; startSeed: number; initialVariance?: number;
+  /** Longest run per start; a start counts as converged when max |d(x, A)/dt| < 1e-7. */
+  time: number;
+}
+export interface FixedPointJobResult { N: number; g: number; k: number; tauS: number; seed: number; starts: number; converged: number; distinct: number; seconds: number }
+
+/**
+ * Distinct fixed points of the joint system reached from random starts (a lower bound on the number of stable
+ * ones: an end point of the flow from a random start is attracting almost surely). Two end points are the same
+ * when their x differ by less than 1e-4 in every unit (the flow converges to 1e-7).
+ */
+export async function fixedPointJob(a: FixedPointJobArgs): Promise<FixedPointJobResult> {
+  const started = Date.now();
+  checkInteger('starts', a.starts, 1);
+  const net = new PlasticRateNetwork({ N: a.N, g: a.g, k: a.k, tauS: a.tauS, seed: a.seed });
+  const d = new Float64Array(net.dim), found: Float64Array[] = [];
+  let converged = 0;
+  for (let s = 0; s < a.starts; s++) {
+    const state = net.initialState(a.startSeed + s, a.initialVariance ?? 4, 'steady');
+    let speed = Infinity;
+    for (let t = 0; t < a.time && speed >= 1e-7; t += 10) {
+      net.run(state, { dt: DT, time: 0, transient: 10 });
+      net.derivative(state, d);
+      speed = 0;
+      for (let i = 0; i < net.dim; i++) speed = Math.max(speed, Math.abs(d[i]));
+    }
+    if (speed >= 1e-7) continue;
+    converged++;
+    const x = state.subarray(0, a.N);
+    if (!found.some((f) => f.every((v, i) => Math.abs(v - x[i]) < 1e-4))) found.push(Float64Array.from(x));
+  }
+  return { N: a.N, g: a.g, k: a.k, tauS: a.tauS, seed: a.seed, starts: a.starts, converged, distinct: found.length, seconds: (Date.now() - started) / 1000 };
 }
 
 // ---------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import { lyapunovSpectrum } from '../../lib/dynamics';
 import { populationAutocovariance } from '../../lib/studies/chaos-and-dimension';
 import {
   AutocorrelationJobResult, DmftJobResult, FreezeJobResult, JacobianJobResult, PhaseJobResult, SpectrumJobResult, autocorrelationFigure, autocorrelationGap, autocorrelationJob, dmftSeedSpread,
-  classifyPhase, estimatedRunSeconds, freezeJob, halfDecayTime, jacobianJob, minimumNormalized, phaseBoundaries, phaseDiagramFigure, reproductionRows, spectrumJob, unstableAngle,
+  classifyPhase, estimatedRunSeconds, fixedPointJob, freezeJob, halfDecayTime, jacobianJob, minimumNormalized, phaseBoundaries, phaseDiagramFigure, reproductionRows, spectrumJob, unstableAngle,
 } from '../../lib/studies/neuronal-synaptic-dynamics';
 
 test('autocorrelationJob and spectrumJob give the domain functions\' numbers for the same network and seeds', async () => {
@@ -124,4 +124,12 @@ test('dmftSeedSpread: mean and s.d. over converged solves by hand; autocorrelati
   assert.ok(Math.abs(g.maxGap - 0.05) < 1e-12, `${g.maxGap}`);
   assert.ok(Math.abs(g.varianceGap - (2 - 3) / 3) < 1e-15);
   assert.equal(autocorrelationGap({ lags: [0, 0.5, 1.5], c: [3, 2.1, 0.9] }, { lags: [0, 1, 2], c: [2, 1, 0] }, 1).atLag, 0.5);
+});
+
+test('fixedPointJob finds the 2^N + 1 stable fixed points of an uncoupled network (g = 0)', async () => {
+  // g = 0, k = 3: each unit sits at +-x*, x* = k q tanh x*, or all at 0 (A = 0 there: stable); a unit at 0 among
+  // active ones is unstable ((lambda + 1)(tau_s lambda + 1) = k q > 1). So 2^3 sign patterns + the quiescent state.
+  const r = await fixedPointJob({ N: 3, g: 0, k: 3, tauS: 10, seed: 1, starts: 60, startSeed: 5, time: 400 });
+  assert.equal(r.converged, 60);
+  assert.equal(r.distinct, 9);
 });
