@@ -18,8 +18,8 @@
  *
  * Jobs: `{ module: STUDY_MODULE, export: 'simulationJob' | 'theoryJob' | 'quasiStaticJob' | 'mechanismJob', args }`.
  * Exports: STUDY_MODULE, PAPER_SETTINGS, stepFor, SimulationArgs, SimulationResult, simulationJob, TheoryArgs,
- * TheoryResult, theoryJob, quasiStaticJob, MechanismArgs, MechanismResult, mechanismJob, criticalAmplitude,
- * estimatedRunSeconds, amplitudeFigure, criticalFigure, frequencyFigure, mechanismFigure, reproductionRows.
+ * TheoryResult, theoryJob, quasiStaticJob, MechanismArgs, MechanismResult, mechanismJob, criticalAmplitude, averagedCrossing,
+ * networkCrossings, estimatedRunSeconds, amplitudeFigure, criticalFigure, frequencyFigure, mechanismFigure, reproductionRows.
  */
 import { ArgumentError, checkInteger, checkNumber } from '../core';
 import { BalancedNetwork, InputPhases } from '../circuits';
@@ -194,6 +194,21 @@ export function criticalAmplitude(points: readonly { I1: number; lambda1: number
     if (a.lambda1 > 0 && b.lambda1 <= 0) return a.I1 + (a.lambda1 * (b.I1 - a.I1)) / (a.lambda1 - b.lambda1);
   }
   return null;
+}
+
+/** The crossing of the network-averaged lambda_1 (mean over networks at each amplitude) for one input type. */
+export function averagedCrossing(sims: readonly SimulationResult[], phases: InputPhases): number | null {
+  return criticalAmplitude(groupBy(sims.filter((r) => r.phases === phases), (r) => r.I1).map((g) => ({ I1: g.key, lambda1: g.mean })));
+}
+
+/** Each network's crossing (its own lambda_1(I1) at one N), per N and network seed, for one input type. */
+export function networkCrossings(sims: readonly SimulationResult[], phases: InputPhases): { N: number; seed: number; I1c: number | null }[] {
+  const rows = sims.filter((r) => r.phases === phases);
+  const keys = [...new Set(rows.map((r) => `${r.N}/${r.seed}`))];
+  return keys.map((k) => {
+    const [N, seed] = k.split('/').map(Number);
+    return { N, seed, I1c: criticalAmplitude(rows.filter((r) => r.N === N && r.seed === seed).map((r) => ({ I1: r.I1, lambda1: r.lambda1 }))) };
+  }).sort((a, b) => a.N - b.N || a.seed - b.seed);
 }
 
 /** Rough idle run time: simulation steps at ~2 N^2 flops (one two-row GEMM) at `gflops`, plus DMFT seconds, over `workers`. */

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { BalancedNetwork } from '../../lib/circuits';
 import { nonstationaryDmft } from '../../lib/meanfield';
 import {
-  amplitudeFigure, criticalAmplitude, estimatedRunSeconds, mechanismJob, quasiStaticJob, reproductionRows, simulationJob, stepFor, theoryJob, type SimulationResult, type TheoryResult,
+  amplitudeFigure, averagedCrossing, criticalAmplitude, estimatedRunSeconds, networkCrossings, mechanismJob, quasiStaticJob, reproductionRows, simulationJob, stepFor, theoryJob, type SimulationResult, type TheoryResult,
 } from '../../lib/studies/chaos-suppression';
 
 type Trace = { x: number[]; y: number[]; name?: string; error_y?: { array: number[] } };
@@ -40,6 +40,15 @@ test('criticalAmplitude interpolates the first positive-to-negative crossing lin
   assert.ok(Math.abs(criticalAmplitude([{ I1: 2, lambda1: -0.1 }, { I1: 0, lambda1: 0.1 }, { I1: 1, lambda1: 0.05 }])! - (1 + 0.05 * 1 / 0.15)) < 1e-12);
   assert.equal(criticalAmplitude([{ I1: 0, lambda1: -0.1 }, { I1: 1, lambda1: -0.2 }]), null);
   assert.throws(() => criticalAmplitude([{ I1: NaN, lambda1: 1 }]), /points/);
+});
+
+test('averagedCrossing uses the mean over networks; networkCrossings one crossing per (N, network)', () => {
+  const r = (N: number, seed: number, I1: number, lambda1: number, phases = 'common') => ({ N, seed, I1, lambda1, phases }) as unknown as SimulationResult;
+  const sims = [r(100, 1, 0, 0.2), r(100, 1, 10, -0.2), r(100, 2, 0, 0.1), r(100, 2, 10, 0.05), r(400, 1, 20, 0.1), r(400, 1, 40, -0.1), r(100, 1, 5, 0.3, 'independent')];
+  // means at N = 100 only (the N = 400 amplitudes differ): 0.15 at 0, -0.075 at 10 -> 0 at 10 * 0.15 / 0.225
+  assert.ok(Math.abs(averagedCrossing(sims.filter((x) => x.N === 100), 'common')! - 10 * 0.15 / 0.225) < 1e-12);
+  assert.deepEqual(networkCrossings(sims, 'common'), [{ N: 100, seed: 1, I1c: 5 }, { N: 100, seed: 2, I1c: null }, { N: 400, seed: 1, I1c: 30 }]);
+  assert.deepEqual(networkCrossings(sims, 'independent'), [{ N: 100, seed: 1, I1c: null }]);
 });
 
 test('mechanismJob: a common input beyond the drive silences a small network once per cycle', async () => {
