@@ -38,12 +38,13 @@
  * accuracies and category separability are not reproducible.
  *
  * Exports: STUDY_MODULE, DATASETS, PAPER_CLAIMS, retinaNetwork, retinaRun,
- * retinaJobs, loadStudyData, summarizeRuns, fieldImages, rfFigure,
+ * retinaJobs, loadStudyData, photoCacheDir, summarizeRuns, fieldImages, rfFigure,
  * orientednessFigure, linearityFigure, accuracyFigure, reproductionRows,
  * estimatedRunSeconds, measuredHeadlines.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError, checkInteger, checkOneOf, checkPositive, formatMedianRange, initBackend, Job, median, valueRange } from '../core';
+import * as path from 'path';
+import { ArgumentError, checkInteger, checkOneOf, checkPositive, formatMedianRange, initBackend, Job, median, projectRoot, valueRange } from '../core';
 import { loadFashionMnist } from '../data';
 import type { ArrayDataset } from '../data';
 import { Figure, imageGrid, line, LineSeries, scatter, ScatterSeries } from '../plot';
@@ -125,6 +126,11 @@ export interface StudyData {
 
 const dataCache = new Map<string, StudyData>();
 
+/** Where the downsampled photographs are kept between processes (the notebook and each pool worker load them): out/cache/photographs. */
+export function photoCacheDir(): string {
+  return path.join(projectRoot(), 'out', 'cache', 'photographs');
+}
+
 /** The standardised training and test sets of one data set (cached per process). Patch positions and subsets use seed 0. */
 export function loadStudyData(dataset: DatasetName, s: DataSettings): StudyData {
   checkOneOf('dataset', dataset, DATASETS);
@@ -133,7 +139,7 @@ export function loadStudyData(dataset: DatasetName, s: DataSettings): StudyData 
   if (hit) return hit;
   let out: StudyData;
   if (dataset === 'photos') {
-    const photos = loadPhotographs({ shortSide: checkInteger('photoShortSide', s.photoShortSide, 32) });
+    const photos = loadPhotographs({ shortSide: checkInteger('photoShortSide', s.photoShortSide, 32), cacheDir: photoCacheDir() });
     const trainSet = samplePatches(photos, { size: 32, perImage: checkInteger('photoTrainPerImage', s.photoTrainPerImage, 1), band: [0, 0.8], seed: 0 });
     const testSet = samplePatches(photos, { size: 32, perImage: checkInteger('photoTestPerImage', s.photoTestPerImage, 1), band: [0.8, 1], seed: 1 });
     const stats = standardize(trainSet.x as Float32Array);

@@ -14,7 +14,8 @@
  * least `target` pixels (the mate photographs are 1050-1920 pixels high, the
  * scikit-image ones 300-512).
  */
-import { existsSync, readFileSync } from 'fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'fs';
+import { join } from 'path';
 import * as jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { ArgumentError, checkFinite, checkInteger } from '../core';
@@ -127,13 +128,47 @@ export interface LoadPhotographsOptions {
   sources?: readonly PhotoSource[];
   /** Downsample each by an integer factor to a short side of at least this many pixels (default 256; 0 keeps full size). */
   shortSide?: number;
+  /**
+   * A folder for the downsampled images (raw float32 with a JSON header), so
+   * that later processes skip the decoding (seconds per large JPEG); an entry
+   * is used only while its source file's size and modification time match.
+   */
+  cacheDir?: string;
+}
+
+const cachePath = (cacheDir: string, file: string, shortSide: number) => join(cacheDir, `${file.replace(/[^A-Za-z0-9._-]/g, '_')}.s${shortSide}`);
+
+/** The cached downsampled image of `file`, or null when absent or stale. */
+function readCached(cacheDir: string, file: string, shortSide: number): GrayImage | null {
+  const st = statSync(file);
+  const base = cachePath(cacheDir, file, shortSide);
+  try {
+    const meta = JSON.parse(readFileSync(`${base}.json`, 'utf8'));
+    if (meta.source !== file || meta.size !== st.size || meta.mtimeMs !== st.mtimeMs) return null;
+    const buf = readFileSync(`${base}.f32`);
+    if (buf.length !== 4 * meta.width * meta.height) return null;
+    const pixels = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length));
+    return { width: meta.width, height: meta.height, pixels, source: file };
+  } catch {
+    return null;
+  }
+}
+
+function writeCached(cacheDir: string, file: string, shortSide: number, img: GrayImage): void {
+  const st = statSync(file);
+  mkdirSync(cacheDir, { recursive: true });
+  const base = cachePath(cacheDir, file, shortSide);
+  // pixels first, then the header through a rename: a reader never sees a header without its pixels
+  writeFileSync(`${base}.f32`, Buffer.from(img.pixels.buffer, img.pixels.byteOffset, img.pixels.byteLength));
+  writeFileSync(`${base}.json.tmp${process.pid}`, JSON.stringify({ source: file, size: st.size, mtimeMs: st.mtimeMs, width: img.width, height: img.height, shortSide }));
+  renameSync(`${base}.json.tmp${process.pid}`, `${base}.json`);
 }
 
 const decoded = new Map<string, GrayImage>();
 
 /**
- * Every photograph of `sources`, grayscale, downsampled. Decoded files are
- * cached per process. Throws DataNotFoundError (naming the paths and the
+ * Every photograph of `sources`, grayscale, downsampled. Downsampled images
+ * are kept per process (and in `cacheDir` across processes). Throws DataNotFoundError (naming the paths and the
  * packages) when any photograph is missing.
  */
 export function loadPhotographs(options: LoadPhotographsOptions = {}): GrayImage[] {
@@ -154,14 +189,23 @@ export function loadPhotographs(options: LoadPhotographsOptions = {}): GrayImage
       `${missing.length} photograph(s) not found (${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', ...' : ''}): ` +
       `install Debian's ${list} (sudo apt-get install ${list}; \`npm run setup\` does it with root rights)`, missing);
   }
+  const cacheDir = options.cacheDir;
+  if (cacheDir !== undefined && (typeof cacheDir !== 'string' || cacheDir.length === 0)) throw new ArgumentError('cacheDir', 'a folder path', cacheDir);
   const out: GrayImage[] = [];
   for (const s of sources) {
     for (const f of s.files) {
       const p = `${s.dir}/${f}`;
-      let img = decoded.get(p);
-      if (!img) { img = decodeImage(p, s.package); decoded.set(p, img); }
-      const factor = target > 0 ? Math.max(1, Math.floor(Math.min(img.width, img.height) / target)) : 1;
-      out.push(downsample(img, factor));
+      const key = `${p}|${target}`;
+      // with a cache folder it is read first (a few small files), so an edited source file is seen
+      let img = cacheDir ? readCached(cacheDir, p, target) ?? undefined : decoded.get(key);
+      if (!img) {
+        const full = decodeImage(p, s.package);
+        const factor = target > 0 ? Math.max(1, Math.floor(Math.min(full.width, full.height) / target)) : 1;
+        img = downsample(full, factor);
+        if (cacheDir) writeCached(cacheDir, p, target, img);
+      }
+      decoded.set(key, img);
+      out.push(img);
     }
   }
   return out;

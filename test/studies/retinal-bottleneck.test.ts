@@ -9,8 +9,10 @@ import { initBackend } from '../../lib/core';
 import { Network } from '../../lib/rules';
 import {
   accuracyFigure, estimatedRunSeconds, fieldImages, linearityFigure, measuredHeadlines, orientednessFigure, reproductionRows, retinaJobs, retinaNetwork, retinaRun,
-  RetinaRunResult, rfFigure, STUDY_MODULE, summarizeRuns,
+  photoCacheDir, RetinaRunResult, rfFigure, STUDY_MODULE, summarizeRuns,
 } from '../../lib/studies/retinal-bottleneck';
+import { projectRoot } from '../../lib/core';
+import * as path from 'node:path';
 
 test('retinaNetwork: conv(width) relu conv(bottleneck) relu, depth x (conv(width) relu), flatten, dense, relu, dense(classes); same padding', () => {
   const o = retinaNetwork({ inputShape: [12, 12, 1], width: 3, bottleneck: 1, depth: 2, kernel: 5, dense: 7, classes: 4, seed: 2 });
@@ -25,6 +27,10 @@ test('retinaNetwork: conv(width) relu conv(bottleneck) relu, depth x (conv(width
   assert.equal(retinaNetwork({ inputShape: [8, 8, 1], width: 2, bottleneck: 2, depth: 0, kernel: 3, dense: 4, classes: 2, seed: 0 }).layers.length, 8);
   assert.throws(() => retinaNetwork({ inputShape: [8, 8, 3] as unknown as [number, number, 1], width: 2, bottleneck: 2, depth: 0, kernel: 3, dense: 4, classes: 2, seed: 0 }), /inputShape/);
   assert.throws(() => retinaNetwork({ inputShape: [8, 8, 1], width: 2, bottleneck: 0, depth: 0, kernel: 3, dense: 4, classes: 2, seed: 0 }), /bottleneck/);
+});
+
+test('photoCacheDir: out/cache/photographs under the project root (git-ignored out/)', () => {
+  assert.equal(photoCacheDir(), path.join(projectRoot(), 'out', 'cache', 'photographs'));
 });
 
 test('retinaJobs: dataset, bottleneck, depth, seed order; `only` drops configurations', () => {

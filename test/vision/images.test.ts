@@ -4,7 +4,7 @@
  * exact copies of their image's pixels within the requested band, and the installed photographs.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -93,4 +93,21 @@ test('the installed photographs: 23 listed; one of each package decodes, downsam
     const slope = spectralSlope(radialPowerSpectrum(ph));
     assert.ok(slope < -1.3 && slope > -3.5, `${ph.source}: slope ${slope}`);
   }
+});
+
+test('loadPhotographs with a cache folder: a later call reads the cached pixels; an edited source file is decoded again', () => {
+  const src = mkdtempSync(join(tmpdir(), 'ldl-vision-src-'));
+  const cacheDir = join(mkdtempSync(join(tmpdir(), 'ldl-vision-cache-')), 'c');
+  writePng(join(src, 'a.png'), 8, 6, () => [100, 100, 100]);
+  const sources = [{ package: 'pkg', dir: src, files: ['a.png'] }];
+  const [first] = loadPhotographs({ sources, shortSide: 3, cacheDir }); // factor 2: 4 x 3
+  assert.equal(first.width, 4);
+  assert.ok(first.pixels.every((v) => Math.abs(v - 100 / 255) < 1e-6));
+  const f32 = readdirSync(cacheDir).find((f) => f.endsWith('.f32'))!;
+  writeFileSync(join(cacheDir, f32), Buffer.from(new Float32Array(12).fill(0.25).buffer));
+  assert.ok(loadPhotographs({ sources, shortSide: 3, cacheDir })[0].pixels.every((v) => v === 0.25), 'read from the cache');
+  writePng(join(src, 'a.png'), 10, 6, () => [0, 0, 0]); // another size: the entry is stale
+  const fresh = loadPhotographs({ sources, shortSide: 3, cacheDir })[0];
+  assert.equal(fresh.width, 5);
+  assert.ok(fresh.pixels.every((v) => v === 0));
 });
