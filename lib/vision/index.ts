@@ -4,7 +4,8 @@
  * (Lindsey, Ocko, Ganguli & Deny, ICLR 2019, arXiv 1901.00945).
  *
  *   PHOTO_SOURCES, loadPhotographs   23 photographs from Debian's mate-backgrounds and python3-skimage,
- *                                    grayscale (BT.601 luminance), block-mean downsampled (images.ts)
+ *                                    grayscale (BT.601 luminance), block-mean downsampled, optionally cached
+ *                                    in a folder across processes (images.ts); checkImage validates a GrayImage
  *   decodeImage, downsample          JPEG (jpeg-js) / PNG (pngjs) by magic bytes; a missing file is a
  *                                    DataNotFoundError, an undecodable one a DataFormatError, both naming the path
  *   samplePatches                    square patches from a horizontal band of each image, labelled by image
