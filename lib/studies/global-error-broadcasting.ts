@@ -12,7 +12,8 @@
  *                         averaged over the examples (the authors: a batch of 128)
  *     against the width of FC-Vec [w, w/2].
  * (b) test error (%) = 100 (1 - accuracy) on the test subset, median (range)
- *     over seeds, per (architecture, rule, sign), beside the authors' table.
+ *     over seeds, per (architecture, rule, sign), beside the authors' MNIST
+ *     table (Fashion-MNIST runs, PAPER mode, have no published numbers here).
  * (c) whether a rule trains the conv layers: the relative change
  *     ||W_end - W_0||_F / ||W_0||_F of the first conv layer, and the test
  *     error with every conv layer frozen at its initial values.
@@ -23,8 +24,8 @@
  * errorRows, filterChangeRows, reproductionRows, estimatedRunSeconds.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError, checkInteger, formatMedianRange, initBackend, median } from '../core';
-import { loadMnist } from '../data';
+import { ArgumentError, checkInteger, checkOneOf, formatMedianRange, initBackend, median } from '../core';
+import { loadFashionMnist, loadMnist } from '../data';
 import { Figure, line } from '../plot';
 import {
   Classifier, ClassifierData, compareWithBackprop, fcVec, Network, NetworkOptions, Optimizer, SignConstraint, spatialVec, trainClassifier,
@@ -68,6 +69,8 @@ export interface Widths {
 }
 
 export interface TrainSettings {
+  /** 'mnist' (default) or 'fashion-mnist'. */
+  dataset?: 'mnist' | 'fashion-mnist';
   widths: Widths;
   trainLimit: number;
   testLimit: number;
@@ -114,9 +117,9 @@ export function networkFor(r: RunSpec, w: Widths): VectorizedNetwork | Network {
   return new Network(options);
 }
 
-/** MNIST images in [-1, 1] (the authors' normalisation), flat or [28, 28, 1] rows alike. */
-function mnistRows(split: 'train' | 'test', limit: number, seed: number): ClassifierData {
-  const d = loadMnist({ split, limit, seed, normalize: 'unit' });
+/** MNIST (or Fashion-MNIST) images in [-1, 1] (the authors' normalisation), flat or [28, 28, 1] rows alike. */
+function mnistRows(split: 'train' | 'test', limit: number, seed: number, dataset: 'mnist' | 'fashion-mnist' = 'mnist'): ClassifierData {
+  const d = (dataset === 'mnist' ? loadMnist : loadFashionMnist)({ split, limit, seed, normalize: 'unit' });
   return { x: d.images.map((v) => 2 * v - 1), labels: d.labels, count: d.count };
 }
 
@@ -129,6 +132,7 @@ function paramLayersOf(net: VectorizedNetwork | Network): { weight: tf.Variable;
 
 export interface TrainingRunResult {
   spec: RunSpec;
+  dataset: 'mnist' | 'fashion-mnist';
   label: string;
   testError: number;
   trainAccuracy: number;
@@ -144,8 +148,9 @@ export async function trainingRun(args: { spec: RunSpec; settings: TrainSettings
   await initBackend({ print: false });
   const { spec, settings: s } = args;
   const t0 = performance.now();
-  const train = mnistRows('train', s.trainLimit, s.subsetSeed);
-  const test = mnistRows('test', s.testLimit, s.subsetSeed);
+  const dataset = checkOneOf('dataset', s.dataset ?? 'mnist', ['mnist', 'fashion-mnist'] as const);
+  const train = mnistRows('train', s.trainLimit, s.subsetSeed, dataset);
+  const test = mnistRows('test', s.testLimit, s.subsetSeed, dataset);
   const net = networkFor(spec, s.widths);
   const layers = paramLayersOf(net);
   const firstSpatial = layers.find((l) => l.spatial) ?? null;
@@ -175,6 +180,7 @@ export async function trainingRun(args: { spec: RunSpec; settings: TrainSettings
   net.dispose();
   return {
     spec,
+    dataset,
     label: runLabel(spec),
     testError: 100 * (1 - (last.testAccuracy as number)),
     trainAccuracy: last.trainAccuracy,

@@ -44,7 +44,7 @@ test('layerSignSummary: per-layer mean and minimum of the match, maximum of the 
 });
 
 function fakeRun(spec: RunSpec, testError: number, firstConvChange: number | null = null): TrainingRunResult {
-  return { spec, label: runLabel(spec), testError, trainAccuracy: 0.9, epochs: 1, firstConvChange, seconds: 1, records: [] };
+  return { spec, dataset: 'mnist', label: runLabel(spec), testError, trainAccuracy: 0.9, epochs: 1, firstConvChange, seconds: 1, records: [] };
 }
 
 const RUNS: TrainingRunResult[] = [
