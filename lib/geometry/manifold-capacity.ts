@@ -369,7 +369,8 @@ function stiefelMinimise(X: Float64Array, P: number, n: number, V0: Float64Array
   let step = 1 / Math.sqrt(dotAll(g, g) + 1e-300);
   for (let it = 0; it < maxIterations; it++) {
     const gg = dotAll(g, g);
-    if (Math.sqrt(gg) < 1e-6) break;
+    // A centre lying in span(V) has zero residual norm: the cost and its gradient are 0/0 there, so stop at V.
+    if (!Number.isFinite(gg) || Math.sqrt(gg) < 1e-6) break;
     let slope = dotAll(g, dir);
     if (slope >= 0) { dir = g.map((x) => -x); slope = -gg; }
     // Armijo backtracking along the QR retraction
