@@ -266,7 +266,9 @@ export async function retinaRun(args: RetinaRunArgs): Promise<RetinaRunResult> {
     const linearity: (number | null)[] = [];
     for (let c = 0; c < a.bottleneck; c++) {
       const y = Float64Array.from({ length: n }, (_, i) => maps[((i * H + cr) * W + cc) * a.bottleneck + c]);
-      linearity.push(variance(y) > 1e-12 ? ridgeLinearity(window, y, wd, { seed: args.seed }).r2Test : null);
+      // null for a unit constant on the analysis images, or on the held-out split (R^2 undefined: NaN)
+      const r2 = variance(y) > 1e-12 ? ridgeLinearity(window, y, wd, { seed: args.seed }).r2Test : NaN;
+      linearity.push(Number.isFinite(r2) ? r2 : null);
     }
     const labels = Int32Array.from(data.test.y as ArrayLike<number>).subarray(0, n);
     const sepOptions = { seed: args.seed, maxIterations: 60, l2: 1e-2 };
@@ -301,7 +303,8 @@ export function retinaJobs(
   return jobs;
 }
 
-const live = (v: readonly (number | null)[]) => v.filter((x): x is number => x !== null);
+/** The measured values: null (a silent unit) and non-finite values (an undefined R^2) left out. */
+const live = (v: readonly (number | null)[]) => v.filter((x): x is number => x !== null && Number.isFinite(x));
 
 export interface ConfigSummary {
   dataset: DatasetName;

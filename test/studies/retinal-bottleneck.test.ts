@@ -96,6 +96,9 @@ test('summarizeRuns: per configuration and seed, medians over live channels (nul
   const shallow = s.find((x) => x.depth === 0)!;
   assert.deepEqual(shallow.retinaOrientedness, [0.1, null]);
   assert.deepEqual(shallow.cortexOrientedness, [null, null]);
+  // an undefined R^2 (NaN: a unit constant on the held-out split) counts as not measured
+  const nan = summarizeRuns([fakeRun({ dataset: 'photos', bottleneck: 2, depth: 2, seed: 0, ro: [0.3, 0.5], co: null, lin: [NaN, 0.4], acc: 0.5 }), fakeRun({ dataset: 'photos', bottleneck: 2, depth: 2, seed: 1, ro: [0.3], co: null, lin: [NaN], acc: 0.5 })]);
+  assert.deepEqual(nan[0].retinaLinearity, [0.4, null]);
   const h = measuredHeadlines(s);
   assert.equal(h.photos_bn4_vvs2_retinaOrientedness, 0.75);
   assert.equal(h.photos_bn1_vvs2_testAccuracy, 0.55);
