@@ -24,6 +24,7 @@
  *              `learn` has created their optimisers
  *   update     W_k, b_k in place by the Optimizer's settings and its slots
  *              (Optimizer.slotOf), so either path continues the other's run  optimizerStep
+ *              (RMSprop: rmspropStep here, in JS)
  * A conv2d layer is the same with im2col rows (examples x output positions)
  * in place of examples: h_k = f_k(im2col(h_{k-1}) W_k + b_k) (convForward),
  * gW = im2col(h_{k-1})^T delta_k and d_{k-1} = col2im(delta_k K^T) for the
@@ -326,6 +327,23 @@ function pathwayMode(p: FeedbackPathway): Mode | null {
   if (SIGN_RULES.has(p.rule)) return Mode.Sign;
   if (p instanceof LowRankPathway) return p.rule === 'ldfa' ? Mode.LowRank : Mode.DirectLowRank;
   return null;
+}
+
+/**
+ * RMSprop in place (optim.ts' recurrence), each operation rounded to float32
+ * in the reference path's order so that both paths take the same steps.
+ */
+function rmspropStep(w: Float32Array, grad: Float32Array, v: Float32Array, lr: number, alpha: number, epsilon: number, weightDecay: number, manhattan: boolean): void {
+  const f = Math.fround;
+  const a = f(alpha), b = f(1 - alpha), e = f(epsilon), l = f(lr), wd = f(weightDecay);
+  for (let i = 0; i < w.length; i++) {
+    let g = grad[i];
+    if (wd > 0) g = f(g + f(w[i] * wd));
+    if (manhattan) g = Math.sign(g);
+    const vi = f(f(v[i] * a) + f(f(g * g) * b));
+    v[i] = vi;
+    w[i] = f(w[i] - f(f(g / f(f(Math.sqrt(vi)) + e)) * l));
+  }
 }
 
 /** The typed array holding a float32 tensor's data on a CPU-memory backend (no copy). */
@@ -672,7 +690,14 @@ export class FusedTrainer {
     const o = opt.options;
     const s: SlotState = opt.slotOf(p);
     s.t += 1;
-    this.k.optimizerStep(OPT_CODE[o.type], p.size, writableData(p), g, s.m ? writableData(s.m) : null, s.v ? writableData(s.v) : null, lr, o.momentum, o.nesterov, o.beta1, o.beta2, o.epsilon, o.weightDecay, o.manhattan, s.t);
+    if (o.type === 'rmsprop') rmspropStep(writableData(p), g, writableData(s.v!), lr, o.alpha, o.epsilon, o.weightDecay, o.manhattan);
+    else this.k.optimizerStep(OPT_CODE[o.type], p.size, writableData(p), g, s.m ? writableData(s.m) : null, s.v ? writableData(s.v) : null, lr, o.momentum, o.nesterov, o.beta1, o.beta2, o.epsilon, o.weightDecay, o.manhattan, s.t);
+    // Update noise (Optimizer.updateNoiseDraw), added as Optimizer.step adds it: one float32 rounding per element.
+    const noise = opt.updateNoiseDraw(p.size);
+    if (noise) {
+      const w = writableData(p);
+      for (let j = 0; j < w.length; j++) w[j] += noise[j];
+    }
   }
 
   private oneHot(n: number): Float32Array {
@@ -705,6 +730,8 @@ export function fusedTrainer(net: Network, optimizer: Optimizer): FusedTrainer |
   if (typeof k === 'string') return k;
   const backend = tf.getBackend();
   if (backend !== 'blas' && backend !== 'cpu') return `the tfjs backend is ${backend} (the fused path needs blas or cpu)`;
+  // The reference path draws a network optimiser's update noise in parameter order, this one updates last layer first.
+  if (optimizer.options.updateNoise > 0) return 'the optimiser adds update noise (updateNoise) to the network\'s parameters, drawn in the reference path\'s order';
   const layers = planLayers(net);
   if (typeof layers === 'string') return layers;
   return new FusedTrainer(net, optimizer, layers, k);

@@ -1,10 +1,15 @@
 /**
- * Optimisers (SGD with momentum, Adam, AdamW), weight decay, learning-rate
- * schedules and the Batch Manhattan option. Private to lib/rules; exported
- * through index.ts.
+ * Optimisers (SGD with momentum, Adam, AdamW, RMSprop), weight decay,
+ * learning-rate schedules and the Batch Manhattan option. Private to
+ * lib/rules; exported through index.ts.
+ *
+ * RMSprop follows torch (torch.optim.RMSprop without momentum or centring;
+ * Keras' RMSprop is the same recurrence with rho for alpha):
+ *   v <- alpha v + (1 - alpha) g^2,   w <- w - lr g / (sqrt(v) + epsilon),
+ * v starting at 0, no bias correction.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError, checkNumber, checkOneOf, checkPositive } from '../core';
+import { ArgumentError, checkInteger, checkNumber, checkOneOf, checkPositive, Rng } from '../core';
 
 export type Schedule =
   | { type: 'constant' }
@@ -14,11 +19,11 @@ export type Schedule =
   | { type: 'exponential'; gamma: number };
 
 export interface OptimizerOptions {
-  /** 'sgd' (torch semantics: L2 decay added to the gradient), 'adam' (L2 in the gradient), 'adamw' (decoupled decay). */
-  type?: 'sgd' | 'adam' | 'adamw';
+  /** 'sgd' (torch semantics: L2 decay added to the gradient), 'adam' (L2 in the gradient), 'adamw' (decoupled decay), 'rmsprop' (L2 in the gradient; header). */
+  type?: 'sgd' | 'adam' | 'adamw' | 'rmsprop';
   /** Learning rate at epoch 0. Default 0.01. */
   lr?: number;
-  /** SGD momentum (default 0). */
+  /** SGD momentum (default 0; SGD only: RMSprop with momentum is refused). */
   momentum?: number;
   /** Nesterov momentum (default false). */
   nesterov?: boolean;
@@ -26,6 +31,8 @@ export interface OptimizerOptions {
   beta1?: number;
   beta2?: number;
   epsilon?: number;
+  /** RMSprop's smoothing constant of the squared gradients (torch's alpha, Keras' rho; default 0.99, torch's; Keras: 0.9). */
+  alpha?: number;
   /** Weight decay coefficient (default 0). */
   weightDecay?: number;
   /**
@@ -35,6 +42,18 @@ export interface OptimizerOptions {
   manhattan?: boolean;
   /** Learning-rate schedule over epochs (default constant). */
   schedule?: Schedule;
+  /**
+   * Noisy updates (Kunin et al. 2020, item c of issue 17): after each step
+   * every element of every parameter gets xi ~ N(0, updateNoise^2) added,
+   * i.i.d. over elements and steps, in parameter units (not scaled by the
+   * learning rate): the update's variance grows by updateNoise^2. Drawn in
+   * float64 from an Rng seeded by `noiseSeed`, one parameter after another
+   * in the order `step` receives them. Default 0: no draw, the step
+   * bit-identical to one without the option.
+   */
+  updateNoise?: number;
+  /** Seed of the update noise's stream (default 0); an optimiser copied from another's settings shares it. */
+  noiseSeed?: number;
 }
 
 export type ResolvedOptimizerOptions = Required<Omit<OptimizerOptions, 'schedule'>> & { schedule: Schedule };
@@ -42,17 +61,21 @@ export type ResolvedOptimizerOptions = Required<Omit<OptimizerOptions, 'schedule
 export function resolveOptimizerOptions(o: OptimizerOptions = {}, name = 'optimizer'): ResolvedOptimizerOptions {
   if (o === null || typeof o !== 'object') throw new ArgumentError(name, 'an options object', o);
   const r: ResolvedOptimizerOptions = {
-    type: checkOneOf(`${name}.type`, o.type ?? 'sgd', ['sgd', 'adam', 'adamw']),
+    type: checkOneOf(`${name}.type`, o.type ?? 'sgd', ['sgd', 'adam', 'adamw', 'rmsprop']),
     lr: checkPositive(`${name}.lr`, o.lr ?? 0.01),
     momentum: checkNumber(`${name}.momentum`, o.momentum ?? 0, 0, 1),
     nesterov: !!o.nesterov,
     beta1: checkNumber(`${name}.beta1`, o.beta1 ?? 0.9, 0, 0.999999),
     beta2: checkNumber(`${name}.beta2`, o.beta2 ?? 0.999, 0, 0.99999999),
     epsilon: checkPositive(`${name}.epsilon`, o.epsilon ?? 1e-8),
+    alpha: checkNumber(`${name}.alpha`, o.alpha ?? 0.99, 0, 0.99999999),
     weightDecay: checkNumber(`${name}.weightDecay`, o.weightDecay ?? 0, 0),
     manhattan: !!o.manhattan,
     schedule: o.schedule ?? { type: 'constant' },
+    updateNoise: checkNumber(`${name}.updateNoise`, o.updateNoise ?? 0, 0),
+    noiseSeed: checkInteger(`${name}.noiseSeed`, o.noiseSeed ?? 0, 0, 0xffffffff),
   };
+  if (r.type === 'rmsprop' && r.momentum > 0) throw new ArgumentError(`${name}.momentum`, '0 with RMSprop (not implemented)', r.momentum);
   learningRateAt(r, 0); // validates the schedule
   return r;
 }
@@ -92,6 +115,7 @@ export interface SlotState {
 export class Optimizer {
   readonly options: ResolvedOptimizerOptions;
   private slots = new Map<tf.Variable, SlotState>();
+  private noiseRng: Rng | null = null;
   epoch = 0;
 
   constructor(options: OptimizerOptions = {}, name = 'optimizer') {
@@ -104,7 +128,7 @@ export class Optimizer {
 
   /**
    * The state of `p`, created when missing, with the moments the settings use
-   * allocated as zeros (SGD with momentum: m; Adam, AdamW: m and v). For
+   * allocated as zeros (SGD with momentum: m; Adam, AdamW: m and v; RMSprop: v). For
    * lib/rules/fused.ts, which updates them in place, so that the fused and
    * the reference path continue one another's runs.
    */
@@ -116,9 +140,17 @@ export class Optimizer {
     }
     const o = this.options;
     // In a tidy so the zeros are released and the variable holds the only reference to its data.
-    if (!s.m && (o.type !== 'sgd' || o.momentum > 0)) s.m = tf.tidy(() => tf.variable(tf.zeros(p.shape), false));
+    if (!s.m && (o.type === 'adam' || o.type === 'adamw' || o.momentum > 0)) s.m = tf.tidy(() => tf.variable(tf.zeros(p.shape), false));
     if (!s.v && o.type !== 'sgd') s.v = tf.tidy(() => tf.variable(tf.zeros(p.shape), false));
     return s;
+  }
+
+  /** The noise to add to one parameter of `size` elements after its step (float32 of N(0, updateNoise^2) draws), or null when updateNoise is 0. */
+  updateNoiseDraw(size: number): Float32Array | null {
+    const o = this.options;
+    if (o.updateNoise === 0) return null;
+    this.noiseRng ??= new Rng(o.noiseSeed);
+    return Float32Array.from(this.noiseRng.normalArray(size, 0, o.updateNoise, 'float64'));
   }
 
   step(params: tf.Variable[], grads: tf.Tensor[]): void {
@@ -147,6 +179,11 @@ export class Optimizer {
             g = o.nesterov ? g.add(buf.mul(o.momentum)) : buf;
           }
           p.assign(p.sub(g.mul(lr)));
+        } else if (o.type === 'rmsprop') {
+          if (!s.v) s.v = tf.variable(tf.zerosLike(g), false);
+          const v = s.v.mul(o.alpha).add(g.square().mul(1 - o.alpha));
+          s.v.assign(v);
+          p.assign(p.sub(g.div(v.sqrt().add(o.epsilon)).mul(lr)));
         } else {
           if (!s.m) s.m = tf.variable(tf.zerosLike(g), false);
           if (!s.v) s.v = tf.variable(tf.zerosLike(g), false);
@@ -160,6 +197,8 @@ export class Optimizer {
           if (o.type === 'adamw' && o.weightDecay > 0) next = next.sub(p.mul(lr * o.weightDecay));
           p.assign(next);
         }
+        const noise = this.updateNoiseDraw(p.size);
+        if (noise) p.assign(p.add(tf.tensor(noise, p.shape, 'float32')));
       });
     }
   }
