@@ -17,7 +17,7 @@
  *   gradientReceptiveField           mean gradient over the blank image and random Gaussian baselines
  *   networkUnits                     every channel at one position: images to [N, C]
  *   spikeTriggeredAverage(s)         response-weighted mean of white Gaussian images (several units at once)
- *   orientedness                     resultant length of the field's spectral energy over doubled angles
+ *   orientedness                     coherence of the gradient structure tensor
  *                                    (0 isotropic, -> 1 oriented) (measures.ts)
  *   ridgeLinearity                   held-out variance explained by ridge regression (float64, Cholesky)
  *   linearSeparability               held-out accuracy of one-vs-rest logistic regression

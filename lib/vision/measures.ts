@@ -2,15 +2,21 @@
  * Measures of receptive fields and of layers' representations. Private to
  * lib/vision; see index.ts.
  *
- * Orientedness index (defined here; the authors' notebook measure may differ
- * [verify]): with P(k) = |F(k)|^2 the power spectrum of the field (zero-padded
- * to twice its side, the DC bin and frequencies beyond Nyquist left out) and
- * theta_k the angle of k,
- *   O = | sum_k P(k) e^{2 i theta_k} | / sum_k P(k)   in [0, 1],
- * the resultant length of the spectral energy's orientation (doubled angles,
- * since k and -k are one orientation). An isotropic field (difference of
- * Gaussians) spreads its energy over all orientations: O ~ 0; an elongated
- * field or a Gabor concentrates it: O -> 1.
+ * Orientedness index (defined here; the authors' notebook measure differs:
+ * it correlates the field with a bank of bars of every orientation, width and
+ * phase and compares the best bar's score at the preferred and the orthogonal
+ * orientation): the coherence of the field's gradient structure tensor
+ * J = sum_x grad f grad f^T, computed in Fourier space as
+ * J = sum_k P(k) k k^T with P(k) = |F(k)|^2 (the field zero-padded to twice
+ * its side, frequencies beyond Nyquist left out):
+ *   O = (l1 - l2) / (l1 + l2) = | sum_k P(k) |k|^2 e^{2 i theta_k} | / sum_k P(k) |k|^2   in [0, 1],
+ * the resultant length of the orientations of the gradient energy (doubled
+ * angles, since k and -k are one orientation). An isotropic field (difference
+ * of Gaussians) has O ~ 0; an elongated Gaussian with widths s_long and s_short
+ * has O = (r^2 - 1)/(r^2 + 1), r = s_long / s_short (0.98 at 10:1) when the
+ * window holds it; a Gabor's carrier gives O near 1. (Session 6 weighted P(k)
+ * without |k|^2: the near-isotropic power around k = 0 held a 10:1 bar at
+ * 0.83 however large the window.)
  *
  * Linearity (Lindsey et al. 2019, Fig. 3): the fraction of a unit's variance
  * on held-out images explained by ridge regression on the input,
@@ -42,11 +48,11 @@ export function orientedness(field: ArrayLike<number>, height: number, width: nu
       const ky = (i <= n / 2 ? i : i - n) / n, kx = (j <= n / 2 ? j : j - n) / n;
       const k2 = kx * kx + ky * ky;
       if (k2 === 0 || k2 > 0.25) continue;
+      // gradient energy |k|^2 P(k) times cos 2 theta, sin 2 theta (from kx, ky without an angle)
       const p = re[i * n + j] ** 2 + im[i * n + j] ** 2;
-      // cos 2 theta, sin 2 theta from (kx, ky) without an angle
-      sx += p * (kx * kx - ky * ky) / k2;
-      sy += p * (2 * kx * ky) / k2;
-      total += p;
+      sx += p * (kx * kx - ky * ky);
+      sy += p * (2 * kx * ky);
+      total += p * k2;
     }
   }
   return total > 0 ? Math.hypot(sx, sy) / total : 0;
