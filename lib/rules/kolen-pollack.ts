@@ -4,6 +4,10 @@
  * shape (drawn Xavier-uniform) receives the rule's weight gradient,
  *   grad_B = x^T delta = grad_W,
  * and B and W both decay, so B - W shrinks geometrically and B aligns with W.
+ * Noisy updates (Kunin et al. 2020; issue 17 item c): `updateNoise` = sigma
+ * adds xi ~ N(0, sigma^2), i.i.d. per element and step, to B after each of
+ * its optimiser's steps (Optimizer's updateNoise), drawn from the layer's
+ * stream's child 1 (the other draws unchanged); W's updates stay noise-free.
  */
 import { checkNumber } from '../core';
 import { ParamLayer, xavierUniform } from './layers';
@@ -15,20 +19,25 @@ export interface KolenPollackOptions {
   decay?: number;
   /** Optimiser of B: 'same' (default; a separate instance with the network optimiser's settings, so B and W receive identical updates) or its own. */
   optimizer?: OptimizerOptions | 'same';
+  /** Standard deviation of the Gaussian noise added to every element of B after each update (default 0: none). */
+  updateNoise?: number;
 }
 
 class KolenPollackPathway extends KernelPathway {
   readonly rule = 'kolen-pollack';
   private readonly options: KolenPollackOptions;
+  private readonly noise: { updateNoise: number; noiseSeed: number };
   constructor(layer: ParamLayer, ctx: PathwayContext<KolenPollackOptions>) {
     super(layer, xavierUniform(layer.weight.shape, layer.fanIn, layer.fanOut, ctx.rng), true);
     this.options = ctx.options;
     if (this.options.decay !== undefined) checkNumber('kolen-pollack.decay', this.options.decay, 0);
+    // B's own noise stream (never the network optimiser's settings or seed).
+    this.noise = { updateNoise: checkNumber('kolen-pollack.updateNoise', this.options.updateNoise ?? 0, 0), noiseSeed: ctx.rng.child(1).seed };
   }
   private ensureOptimizer(main: ResolvedOptimizerOptions): Optimizer {
     if (!this.optimizer) {
       const decay = feedbackDecay(this.options.decay, main);
-      this.optimizer = new Optimizer({ ...ownOptimizerOptions(this.options.optimizer, main), weightDecay: decay }, `${this.rule}.optimizer`);
+      this.optimizer = new Optimizer({ ...ownOptimizerOptions(this.options.optimizer, main), weightDecay: decay, ...this.noise }, `${this.rule}.optimizer`);
     }
     return this.optimizer;
   }

@@ -21,6 +21,11 @@
  *   information-alignment  alpha amp (2e-3) + beta null (1e-3) + gamma decay (1e-3)
  *   symmetric-alignment    alpha decay (1e-3) + beta self (2e-3)
  *   activation-alignment   alpha sparse (1e-3) + beta amp (2e-3)
+ * Noisy updates (Kunin et al. 2020's robustness test; issue 17 item c):
+ * `updateNoise` = sigma adds xi ~ N(0, sigma^2), i.i.d. per element and
+ * step, to B after each of its optimiser's steps (Optimizer's updateNoise),
+ * drawn from the layer's stream's child 1 so that the other draws are
+ * unchanged.
  */
 import * as tf from '@tensorflow/tfjs';
 import { checkNumber, checkOneOf, checkPositive, Rng } from '../core';
@@ -44,6 +49,8 @@ export interface AlignmentLossOptions {
   noiseStd?: number;
   /** Optimiser of B: default SGD lr 1e-3 momentum 0.9; 'same' = the network optimiser's settings without weight decay. */
   optimizer?: OptimizerOptions | 'same';
+  /** Standard deviation of the Gaussian noise added to every element of B after each update (default 0: none). */
+  updateNoise?: number;
 }
 
 type KuninRule = 'weight-mirror' | 'information-alignment' | 'symmetric-alignment' | 'activation-alignment';
@@ -99,6 +106,7 @@ class AlignmentLossPathway extends KernelPathway {
   private readonly noise: 'none' | 'normal' | 'uniform';
   private readonly noiseStd: number;
   private readonly rng: Rng;
+  private readonly updateNoise: number;
   /** The options (merged over the defaults); `optimizer` is read when the first batch arrives. */
   readonly options: AlignmentLossOptions;
   constructor(readonly rule: KuninRule, layer: ParamLayer, ctx: PathwayContext<AlignmentLossOptions>) {
@@ -109,11 +117,14 @@ class AlignmentLossPathway extends KernelPathway {
     this.coefficients = KUNIN_RULES[rule].terms.map(([c]) => checkNumber(`${rule}.${c}`, o[c], 0));
     this.noise = checkOneOf(`${rule}.noise`, o.noise, ['none', 'normal', 'uniform']);
     this.noiseStd = checkPositive(`${rule}.noiseStd`, o.noiseStd);
+    this.updateNoise = checkNumber(`${rule}.updateNoise`, o.updateNoise ?? 0, 0);
   }
   private ensureOptimizer(main: ResolvedOptimizerOptions): Optimizer {
     if (!this.optimizer) {
       const o = this.options.optimizer as OptimizerOptions | 'same';
-      this.optimizer = new Optimizer(o === 'same' ? { ...main, weightDecay: 0 } : o, `${this.rule}.optimizer`);
+      // B's own noise stream (never the network optimiser's settings or seed).
+      const noise = { updateNoise: this.updateNoise, noiseSeed: this.rng.child(1).seed };
+      this.optimizer = new Optimizer({ ...(o === 'same' ? { ...main, weightDecay: 0 } : o), ...noise }, `${this.rule}.optimizer`);
     }
     return this.optimizer;
   }
