@@ -55,7 +55,8 @@ export interface CurvatureNetwork {
   readonly layers: readonly CurvatureLayer[];
   readonly inputShape: number[];
   readonly outputSize: number;
-  readonly loss: 'cross-entropy' | 'mse';
+  /** The products differentiate 'cross-entropy' and 'mse' (another loss, e.g. a Poisson network's, is refused by name unless `options.loss` picks one). */
+  readonly loss: string;
 }
 
 export type CurvatureLoss = 'cross-entropy' | 'mse';

@@ -732,6 +732,7 @@ export function fusedTrainer(net: Network, optimizer: Optimizer): FusedTrainer |
   if (backend !== 'blas' && backend !== 'cpu') return `the tfjs backend is ${backend} (the fused path needs blas or cpu)`;
   // The reference path draws a network optimiser's update noise in parameter order, this one updates last layer first.
   if (optimizer.options.updateNoise > 0) return 'the optimiser adds update noise (updateNoise) to the network\'s parameters, drawn in the reference path\'s order';
+  if (net.loss === 'poisson') return 'the loss is poisson (the fused path has cross-entropy and MSE)';
   const layers = planLayers(net);
   if (typeof layers === 'string') return layers;
   return new FusedTrainer(net, optimizer, layers, k);

@@ -72,7 +72,8 @@
  *   projection, MLP) each have a pathway. `attentionRanks(spec, r)` gives
  *   LDFA rank 3r at the qkv layers, r elsewhere (the authors' ViT).
  * - The network's last layer is dense or conv and outputs logits; the loss
- *   (softmax cross-entropy or MSE) gives the output error e = dL/dz (batch mean).
+ *   (softmax cross-entropy or MSE, or the Poisson likelihood of rates
+ *   softplus(z), poisson.ts) gives the output error e = dL/dz (batch mean).
  *
  * ## Contract of a feedback pathway (`FeedbackPathway`, pathway.ts)
  * - One pathway per parametric layer (`net.pathways[k]` for
@@ -198,6 +199,7 @@ export type { GatedLinearNetwork, Gates, GlnMaxMargin, GlnNorm, MaxMarginSolutio
 export { learningRateAt, Optimizer, resolveOptimizerOptions } from './optim';
 export type { OptimizerOptions, ResolvedOptimizerOptions, Schedule } from './optim';
 export { Network } from './network';
+export { poissonLossAndError, softplus } from './poisson';
 export type { Gradients, LayerAlignment, LossName, NetworkOptions, StepOptions, Trace } from './network';
 export { DivergenceError, evaluate, historyToDataFrame, runConfigurations, runTrainingJob, train } from './trainer';
 export type { EpochRecord, History, JobData, TrainingJob, TrainingJobResult, TrainOptions } from './trainer';

@@ -16,10 +16,13 @@ import { layerFromSpec } from './layer-table';
 import { Layer, LayerSpec, ParamLayer, isParamLayer } from './layers';
 import { Optimizer } from './optim';
 import type { FeedbackPathway } from './pathway';
+import { poissonLossAndError } from './poisson';
 import { createPathway, FeedbackOptions, RuleName, RuleOptions } from './registry';
 import { backwardSequence, disposeSequenceTrace, flattenLayers, forwardSequence, SequenceTrace, visitSequence } from './sequence';
 
-export type LossName = 'cross-entropy' | 'mse';
+/** Output losses: softmax cross-entropy and MSE on one-hot targets (classifiers); Poisson likelihood of softplus rates (poisson.ts: counts, a regression). */
+export type LossName = 'cross-entropy' | 'mse' | 'poisson';
+const LOSSES: readonly LossName[] = ['cross-entropy', 'mse', 'poisson'];
 
 /**
  * A network: its architecture, and the feedback rule of every parametric
@@ -38,7 +41,12 @@ export interface NetworkOptions {
   rule?: RuleName;
   /** The rule's options (default: the rule's defaults; see listRules()). */
   feedback?: FeedbackOptions;
-  /** Output loss: softmax cross-entropy (default) or mean squared error on one-hot targets. */
+  /**
+   * Output loss: softmax cross-entropy (default) or mean squared error on
+   * one-hot targets, or 'poisson': the Poisson likelihood of rates
+   * softplus(z) for count targets (poisson.ts). A Poisson network is a
+   * regression: its `trainStep` reports `correct` NaN (not applicable).
+   */
   loss?: LossName;
 }
 
@@ -57,7 +65,7 @@ export interface Gradients {
 export interface LayerAlignment {
   /** Index among parametric layers (0 = first). */
   layer: number;
-  kind: 'dense' | 'conv2d';
+  kind: ParamLayer['kind'];
   /** Angle (degrees) between the rule's weight gradient and BP's on the same batch. */
   updateAngle: number;
   /** Angle (degrees) between the rule's delta dL/da and BP's. */
@@ -117,7 +125,7 @@ export class Network {
     options.inputShape.forEach((d, i) => checkInteger(`inputShape[${i}]`, d, 1));
     if (!Array.isArray(options.layers) || options.layers.length === 0) throw new ArgumentError('layers', 'a non-empty array of layer specs', options.layers);
     this.seed = checkInteger('seed', options.seed ?? 0, 0, 0xffffffff);
-    this.loss = checkOneOf('loss', options.loss ?? 'cross-entropy', ['cross-entropy', 'mse']);
+    this.loss = checkOneOf('loss', options.loss ?? 'cross-entropy', LOSSES);
     this.inputShape = options.inputShape.slice();
     const rng = new Rng(this.seed);
     this.layers = options.layers.map(layerFromSpec);
@@ -199,9 +207,12 @@ export class Network {
   /**
    * Batch-mean loss and the output error e = dL/dz: softmax(z) - onehot(y)
    * (cross-entropy) or z - onehot(y) (MSE, loss = mean of 1/2 ||z - y||^2),
-   * divided by the batch size.
+   * divided by the batch size; Poisson: (1 - y / r) sigmoid(z) / N with
+   * r = softplus(z), loss the mean over examples of sum(r - y log r)
+   * (poisson.ts; log y! dropped).
    */
   lossAndError(logits: tf.Tensor, targets: tf.Tensor): { loss: tf.Scalar; error: tf.Tensor } {
+    if (this.loss === 'poisson') return poissonLossAndError(logits, targets);
     return tf.tidy(() => {
       const n = logits.shape[0];
       if (this.loss === 'mse') {
@@ -293,7 +304,8 @@ export class Network {
    * One training step on a batch: pathways refresh, forward, backward by the
    * rule, pathways learn (before W moves, so KP's B sees the same gradient),
    * the optimiser updates W and b, optional weight-norm constraint.
-   * Returns the batch loss and the number of correct predictions.
+   * Returns the batch loss and the number of correct predictions (NaN for
+   * the Poisson loss, a regression: no class is predicted).
    */
   trainStep(x: tf.Tensor, targets: tf.Tensor, optimizer: Optimizer, options: StepOptions = {}): { loss: number; correct: number } {
     const epoch = options.epoch ?? 0;
@@ -302,7 +314,7 @@ export class Network {
     const trace = this.forward(x);
     visitSequence(this.layers, trace, (l, input) => l.updateStatistics?.(input));
     const { loss, error } = this.lossAndError(trace.output, targets);
-    const correctT = tf.tidy(() => tf.equal(trace.output.argMax(1), targets.argMax(1)).sum());
+    const correctT = this.loss === 'poisson' ? null : tf.tidy(() => tf.equal(trace.output.argMax(1), targets.argMax(1)).sum());
     const g = this.backward(trace, error, 'rule');
     const inputs = this.paramInputs(trace);
     this.pathways.forEach((p, k) =>
@@ -321,8 +333,9 @@ export class Network {
     optimizer.step(params, grads);
     if (options.weightNormConstraint) this.constrainWeightNorms();
     const lossValue = loss.dataSync()[0];
-    const correct = correctT.dataSync()[0];
-    tf.dispose([loss, error, correctT]);
+    const correct = correctT ? correctT.dataSync()[0] : NaN;
+    tf.dispose([loss, error]);
+    correctT?.dispose();
     this.disposeGradients(g);
     this.disposeTrace(trace);
     return { loss: lossValue, correct };

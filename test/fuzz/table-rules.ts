@@ -158,6 +158,12 @@ const entries: FuzzEntry[] = [
     name: 'trainClassifier', valid: () => [vecNet(), vecData(), { epochs: 1, batchSize: 2, seed: 0, optimizer: new Optimizer({ type: 'adam', lr: 0.01 }) }],
     targets: [{ path: [1, 'x'], kind: 'numbers', sized: true, names: ['data', 'x'] }, { path: [2, 'epochs'], kind: 'count', names: ['epochs'] }, { path: [2, 'batchSize'], kind: 'count', names: ['batchSize'] }, { path: [2, 'seed'], kind: 'count', names: ['seed'] }],
   },
+  // Issue 29: the Poisson loss of softplus rates (poisson.ts). Per-batch tensor math: a NaN or infinite entry gives a non-finite loss, as in the other losses (the trainer's divergence check sees it).
+  {
+    name: 'poissonLossAndError', documented: (_r, c) => / entry = /.test(c.what), valid: () => [tf.tensor2d([[0.5, -2], [3, -40]]), tf.tensor2d([[1, 0], [4, 2]])],
+    targets: [{ path: [0], kind: 'tensor', sized: true, names: ['z', 'targets'] }, { path: [1], kind: 'tensor', sized: true, names: ['targets'] }],
+  },
+  { name: 'softplus', documented: (_r, c) => / entry = /.test(c.what), valid: () => [tf.tensor1d([-200, -1, 0, 2, 300])], targets: [{ path: [0], kind: 'tensor', skip: ['rank', 'rows'], names: ['z'] }] },
   { name: 'patchKernel', valid: () => [3, 2], targets: [{ path: [0], kind: 'count', names: ['kernelSize'] }, { path: [1], kind: 'count', names: ['channels'] }] },
 ];
 
