@@ -9,7 +9,7 @@ import { initBackend } from '../../lib/core';
 import { Network } from '../../lib/rules';
 import {
   accuracyFigure, estimatedRunSeconds, fieldImages, linearityFigure, measuredHeadlines, orientednessFigure, reproductionRows, retinaJobs, retinaNetwork, retinaRun,
-  photoCacheDir, RetinaRunResult, rfFigure, STUDY_MODULE, summarizeRuns,
+  photoCacheDir, RetinaRunResult, rfFigure, STUDY_MODULE, studyOptimizer, summarizeRuns,
 } from '../../lib/studies/retinal-bottleneck';
 import { projectRoot } from '../../lib/core';
 import * as path from 'node:path';
@@ -29,12 +29,18 @@ test('retinaNetwork: conv(width) relu conv(bottleneck) relu, depth x (conv(width
   assert.throws(() => retinaNetwork({ inputShape: [8, 8, 1], width: 2, bottleneck: 0, depth: 0, kernel: 3, dense: 4, classes: 2, seed: 0 }), /bottleneck/);
 });
 
+test('studyOptimizer: the authors\' Keras RMSprop (rho 0.9, epsilon 1e-7) or Adam; others refused', () => {
+  assert.deepEqual(studyOptimizer('rmsprop', 1e-4), { type: 'rmsprop', lr: 1e-4, alpha: 0.9, epsilon: 1e-7 });
+  assert.deepEqual(studyOptimizer('adam', 1e-3), { type: 'adam', lr: 1e-3 });
+  assert.throws(() => studyOptimizer('sgd' as 'adam', 1e-3), /optimizer/);
+});
+
 test('photoCacheDir: out/cache/photographs under the project root (git-ignored out/)', () => {
   assert.equal(photoCacheDir(), path.join(projectRoot(), 'out', 'cache', 'photographs'));
 });
 
 test('retinaJobs: dataset, bottleneck, depth, seed order; `only` drops configurations', () => {
-  const base = { data: { photoTrainPerImage: 1, photoTestPerImage: 1, photoShortSide: 64, fashionTrain: 10, fashionTest: 10 }, architecture: { width: 4, kernel: 3, dense: 8 }, epochs: 1, batchSize: 8, lr: 1e-3, rfBaselines: 1, staImages: 0, analysisImages: 10 };
+  const base = { data: { photoTrainPerImage: 1, photoTestPerImage: 1, photoShortSide: 64, fashionTrain: 10, fashionTest: 10 }, architecture: { width: 4, kernel: 3, dense: 8 }, epochs: 1, batchSize: 8, optimizer: 'adam' as const, lr: 1e-3, rfBaselines: 1, staImages: 0, analysisImages: 10 };
   const jobs = retinaJobs(base, { datasets: ['photos', 'fashion-mnist'], bottlenecks: [1, 4], depths: [0, 2], seeds: [0, 1], only: (b, d) => d === 2 || b === 1 });
   assert.equal(jobs.length, 2 * 3 * 2);
   assert.ok(jobs.every((j) => j.module === STUDY_MODULE && j.export === 'retinaRun'));
@@ -46,7 +52,7 @@ test('retinaRun on a tiny Fashion-MNIST network: one field per channel, measures
   await initBackend({ print: false });
   const r = await retinaRun({
     dataset: 'fashion-mnist', data: { photoTrainPerImage: 1, photoTestPerImage: 1, photoShortSide: 64, fashionTrain: 1500, fashionTest: 200 },
-    architecture: { width: 2, bottleneck: 1, depth: 1, kernel: 3, dense: 16 }, seed: 3, epochs: 1, batchSize: 25, lr: 1e-2, rfBaselines: 4, staImages: 64, analysisImages: 120,
+    architecture: { width: 2, bottleneck: 1, depth: 1, kernel: 3, dense: 16 }, seed: 3, epochs: 1, batchSize: 25, optimizer: 'rmsprop', lr: 3e-3, rfBaselines: 4, staImages: 64, analysisImages: 120,
   });
   assert.deepEqual(r.shape, [28, 28]);
   assert.equal(r.retina.fields.length, 1);
