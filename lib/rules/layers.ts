@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError, checkInteger, checkOneOf, Rng } from '../core';
 
-export type LayerKind = 'dense' | 'conv2d' | 'maxpool' | 'avgpool' | 'flatten' | 'activation' | 'batchnorm' | 'residual' | 'layer-norm' | 'gelu' | 'attention' | 'token-mean';
+export type LayerKind = 'dense' | 'conv2d' | 'locally-connected' | 'maxpool' | 'avgpool' | 'flatten' | 'activation' | 'batchnorm' | 'residual' | 'layer-norm' | 'gelu' | 'attention' | 'token-mean';
 export type ActivationName = 'relu' | 'tanh' | 'sigmoid' | 'linear';
 export const ACTIVATIONS: readonly ActivationName[] = ['relu', 'tanh', 'sigmoid', 'linear'];
 
@@ -17,6 +17,8 @@ export const ACTIVATIONS: readonly ActivationName[] = ['relu', 'tanh', 'sigmoid'
 export type LayerSpec =
   | { kind: 'dense'; units: number; bias?: boolean }
   | { kind: 'conv2d'; filters: number; kernelSize: number; stride?: number; padding?: 'valid' | 'same' | number; bias?: boolean }
+  /** A convolution whose kernel is not shared over positions (locally-connected.ts); padding in pixels on every side. */
+  | { kind: 'locally-connected'; filters: number; kernelSize: number; stride?: number; padding?: number; bias?: boolean }
   | { kind: 'maxpool'; size: number; stride?: number }
   | { kind: 'avgpool'; size: number; stride?: number }
   | { kind: 'flatten' }
@@ -84,7 +86,7 @@ export interface ParamTangent {
  *   kernelGradient(x, dy) x^T dy           (Conv2DBackpropFilter): the weight update
  */
 export interface ParamLayer extends Layer {
-  readonly kind: 'dense' | 'conv2d';
+  readonly kind: 'dense' | 'conv2d' | 'locally-connected';
   weight: tf.Variable;
   bias: tf.Variable | null;
   /** Fan-in and fan-out as in torch (conv: times the kernel area). */
@@ -97,7 +99,7 @@ export interface ParamLayer extends Layer {
 }
 
 export function isParamLayer(layer: Layer): layer is ParamLayer {
-  return layer.kind === 'dense' || layer.kind === 'conv2d';
+  return layer.kind === 'dense' || layer.kind === 'conv2d' || layer.kind === 'locally-connected';
 }
 
 /** Xavier (Glorot) uniform draws, limit sqrt(6 / (fanIn + fanOut)). */

@@ -20,17 +20,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError, checkInteger, Rng } from '../core';
-import { ParamTangent, variableFrom, xavierUniform } from './layers';
+import { LayerSpec, ParamLayer, ParamTangent, variableFrom, xavierUniform } from './layers';
 
-export interface LocallyConnectedSpec {
-  kind: 'locally-connected';
-  filters: number;
-  kernelSize: number;
-  stride?: number;
-  /** Zero padding on every side (default 0). */
-  padding?: number;
-  bias?: boolean;
-}
+/** { kind: 'locally-connected', filters, kernelSize, stride?, padding? (zero padding on every side, default 0), bias? } */
+export type LocallyConnectedSpec = Extract<LayerSpec, { kind: 'locally-connected' }>;
 
 /** The 0/1 kernel whose convolution lays out every kh x kw x cin patch along the channel axis. */
 export function patchKernel(kernelSize: number, channels: number): tf.Tensor4D {
@@ -43,7 +36,13 @@ export function patchKernel(kernelSize: number, channels: number): tf.Tensor4D {
   return tf.tensor4d(e, [kernelSize, kernelSize, channels, f]);
 }
 
-export class LocallyConnected2d {
+/**
+ * A parametric layer of the network (kind 'locally-connected'): every rule's
+ * pathway uses only the three linear maps below (BP: inputAdjoint with W;
+ * DFA: the output error projected onto the input), so BP, FA and DFA train
+ * it; the fused path and lib/landscape do not cover it (the reference path).
+ */
+export class LocallyConnected2d implements ParamLayer {
   readonly kind = 'locally-connected' as const;
   inputShape: number[] = [];
   outputShape: number[] = [];
