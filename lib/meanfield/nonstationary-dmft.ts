@@ -31,8 +31,9 @@
  * tangent vector v(n+1) = (1 - dt) v(n) + dt xi(n), <xi(n) xi(m)> = g^2 E[phi'(h(n)) phi'(h(m))] k(n, m), so
  * its correlation k obeys the same recursion with kernel g^2 <E[phi' phi']>_theta k(n, m); k starts at
  * k(s, s) = 1 at step s (default steps / 2), zero before; the row is renormalised every step and
- * lambda_1 = the slope of (1/2) log k(n, n) against time, fitted over the last quarter (an integer number of
- * input periods of it when the period fits). The tangent's mean (common) part is left out, as in the anchor:
+ * lambda_1 = the growth rate of (1/2) log k(n, n) over the last quarter: with input, its growth over a whole number
+ * of input periods (exact for a line plus a periodic part; a least-squares slope over one or two periods is not:
+ * it was 0.113 against the true 0.078 at f = 0.05 before session 7), without input the least-squares slope. The tangent's mean (common) part is left out, as in the anchor:
  * the O(sqrt K) feedback damps it.
  *
  * Common input: one phase (theta = 0). Independent input (the per-phase variant, not in the anchor): P phases
@@ -115,6 +116,8 @@ export interface NonstationaryDmft {
   /** lambda_1 (NaN without the tangent), and the fit window's start time. */
   lyapunov: number;
   fitStart: number;
+  /** How lambda_1 was read off (1/2) log k(n, n): its growth over whole input periods, a least-squares slope (no input, or no period fits), or 'none'. */
+  lyapunovFit: 'whole-periods' | 'least-squares' | 'none';
   /** (1/2) log k(n, n) at the recorded steps from the seed on (empty without the tangent), and their times. */
   halfLogTangent: Float64Array;
   tangentTimes: Float64Array;
@@ -363,23 +366,39 @@ export function nonstationaryDmft(options: NonstationaryDmftOptions): Nonstation
   for (let k = 0; k <= B; k++) { lags[k] = k * dt; autocovariance[k] = nEnd - k >= 0 ? row[(nEnd - k) % W] : NaN; }
 
   let lyapunov = NaN, fitStart = NaN;
+  let lyapunovFit: NonstationaryDmft['lyapunovFit'] = 'none';
   const tangentIndices: number[] = [];
   if (withTangent) for (let n = 0; n < steps; n += every) if (n >= seedStep) tangentIndices.push(n);
   const halfLogTangent = Float64Array.from(tangentIndices, (n) => 0.5 * logTangent[n]);
   const tangentTimes = Float64Array.from(tangentIndices, (n) => n * dt);
   if (withTangent) {
-    // fit (1/2) log k(n, n) over the last quarter of the steps (at least the seeded part), an integer number of periods when one fits
+    // Window: the last quarter of the steps (at least the seeded part). With input, (1/2) log k(n, n) is a line plus
+    // a periodic part of the input's period; a least-squares slope over few periods is biased by that part (by
+    // 6 A / (pi T) for a sinusoid of amplitude A over one period T: 0.035 of 0.078 at f = 0.05, N = 1000, I1 = 0.75
+    // sqrt N), while the growth over a whole number of periods is exact. So with f > 0: the growth over the most
+    // whole periods that fit the window (one period reaching back at most to half-way from the seed to the end when
+    // none fits), the start interpolated between steps (the period need not be a whole number of steps).
+    // Without input, or when no period fits, the least-squares slope over the window.
     const first = Math.max(seedStep + 1, Math.floor((3 * steps) / 4));
-    let span = nEnd - first;
-    if (f > 0) { const period = 1 / (f * dt); if (period <= span) span = Math.floor(Math.floor(span / period) * period); }
-    const start = nEnd - span;
-    let st = 0, sy = 0, stt = 0, sty = 0, cnt = 0;
-    for (let n = start; n <= nEnd; n++) { const t = n * dt, y = 0.5 * logTangent[n]; st += t; sy += y; stt += t * t; sty += t * y; cnt++; }
-    lyapunov = (cnt * sty - st * sy) / (cnt * stt - st * st);
-    fitStart = start * dt;
+    const period = f > 0 ? 1 / (f * dt) : Infinity;
+    let periods = Math.floor((nEnd - first) / period);
+    if (periods < 1 && period <= (nEnd - seedStep) / 2) periods = 1;
+    if (periods >= 1) {
+      const start = nEnd - periods * period, i0 = Math.floor(start), w = start - i0;
+      const y0 = 0.5 * ((1 - w) * logTangent[i0] + (w > 0 ? w * logTangent[i0 + 1] : 0));
+      lyapunov = (0.5 * logTangent[nEnd] - y0) / (periods * period * dt);
+      fitStart = start * dt;
+      lyapunovFit = 'whole-periods';
+    } else {
+      let st = 0, sy = 0, stt = 0, sty = 0, cnt = 0;
+      for (let n = first; n <= nEnd; n++) { const t = n * dt, y = 0.5 * logTangent[n]; st += t; sy += y; stt += t * t; sty += t * y; cnt++; }
+      lyapunov = (cnt * sty - st * sy) / (cnt * stt - st * st);
+      fitStart = first * dt;
+      lyapunovFit = 'least-squares';
+    }
   }
   return {
     g, dt, steps, band: B, phases, phaseCount: P, times, mean: meanRec, variance: varRec, rate: rateRec, lags, autocovariance,
-    lyapunov, fitStart, halfLogTangent, tangentTimes,
+    lyapunov, fitStart, lyapunovFit, halfLogTangent, tangentTimes,
   };
 }

@@ -83,3 +83,23 @@ test('balanced ReLU network: the mean settles at sqrt(K)(I0 - J0 nu); the per-ph
   assert.throws(() => nonstationaryDmft({ g: 2, K: 40000, dt: 0.1, steps: 10, band: 5 }), /dt/);
   assert.throws(() => nonstationaryDmft({ g: 2, nonlinearity: 'erf', K: 100 }), /nonlinearity/);
 });
+
+test('with input, lambda_1 is the growth of (1/2) log k over whole periods: the same for a short and a long run (common input, f = 0.05)', () => {
+  // (1/2) log k(t, t) is a line plus a periodic part of amplitude ~0.3 here; a least-squares slope over the one
+  // period that fits a 3,000-step run's last quarter read 0.113 where the growth per period is 0.078 (session 6).
+  const K = 1000, base = { g: 2, K, dt: 0.05, band: 160, amplitude: 0.75 * Math.sqrt(K), frequency: 0.05 };
+  const short = nonstationaryDmft({ ...base, steps: 3000 });
+  const long = nonstationaryDmft({ ...base, steps: 5000 });
+  assert.equal(short.lyapunovFit, 'whole-periods');
+  // the test's own reading: growth of the long run's (1/2) log k over each of its last three periods (400 steps
+  // each), equal to each other (a periodic state) and to both runs' lambda_1
+  const y = long.halfLogTangent, P = 400, last = y.length - 1;
+  const perPeriod = [0, 1, 2].map((j) => (y[last - j * P] - y[last - (j + 1) * P]) / (P * 0.05));
+  for (const r of perPeriod) assert.ok(Math.abs(r - perPeriod[0]) < 2e-4, `per-period growth ${perPeriod}`);
+  // and the periodic part is large (the case where a least-squares slope is biased)
+  let dev = 0;
+  for (let k = last - P; k <= last; k++) dev = Math.max(dev, Math.abs(y[k] - y[last - P] - perPeriod[0] * (k - last + P) * 0.05));
+  assert.ok(dev > 0.1, `periodic part ${dev}`);
+  for (const d of [short, long]) assert.ok(Math.abs(d.lyapunov - perPeriod[0]) < 5e-4, `lambda_1 ${d.lyapunov} vs per-period growth ${perPeriod[0]}`);
+  assert.ok(perPeriod[0] > 0.05 && perPeriod[0] < 0.1, `${perPeriod[0]}`);
+});
