@@ -170,6 +170,9 @@ export {
 export { layerFromSpec } from './layer-table';
 export { BatchNorm } from './batch-norm';
 export { Residual } from './residual';
+export { GaussianNoise } from './noise';
+export { foldTime } from './time-fold';
+export type { FoldedMovie } from './time-fold';
 export type { ActivationName, Layer, LayerKind, LayerSpec, ParamLayer, ParamTangent } from './layers';
 export {
   ALL_RULES,

@@ -10,6 +10,7 @@ import { ArgumentError } from '../core';
 import { BatchNorm } from './batch-norm';
 import { layerFromSpec as coreLayerFromSpec, type Layer, type LayerSpec } from './layers';
 import { LocallyConnected2d } from './locally-connected';
+import { GaussianNoise } from './noise';
 import { Residual } from './residual';
 import { Attention, Gelu, LayerNorm, PatchEmbedding, TokenMean } from './transformer';
 
@@ -33,6 +34,8 @@ export function layerFromSpec(spec: LayerSpec): Layer {
       return new Attention(spec);
     case 'token-mean':
       return new TokenMean(spec);
+    case 'gaussian-noise':
+      return new GaussianNoise(spec);
     default:
       return coreLayerFromSpec(spec);
   }

@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError, checkInteger, checkOneOf, Rng } from '../core';
 
-export type LayerKind = 'dense' | 'conv2d' | 'locally-connected' | 'maxpool' | 'avgpool' | 'flatten' | 'activation' | 'batchnorm' | 'residual' | 'layer-norm' | 'gelu' | 'attention' | 'token-mean';
+export type LayerKind = 'dense' | 'conv2d' | 'locally-connected' | 'maxpool' | 'avgpool' | 'flatten' | 'activation' | 'batchnorm' | 'residual' | 'layer-norm' | 'gelu' | 'attention' | 'token-mean' | 'gaussian-noise';
 export type ActivationName = 'relu' | 'tanh' | 'sigmoid' | 'linear';
 export const ACTIVATIONS: readonly ActivationName[] = ['relu', 'tanh', 'sigmoid', 'linear'];
 
@@ -35,7 +35,9 @@ export type LayerSpec =
   /** Multi-head self-attention on a qkv projection [tokens, 3 d] -> [tokens, d] (no parameters). */
   | { kind: 'attention'; heads: number }
   /** Mean over tokens: [tokens, d] -> [d]. */
-  | { kind: 'token-mean' };
+  | { kind: 'token-mean' }
+  /** x + N(0, sigma^2) noise in training mode, identity in evaluation (noise.ts); seed: its own stream (default: the network's). */
+  | { kind: 'gaussian-noise'; sigma: number; seed?: number };
 
 /** Every layer. Shapes are per example (no batch axis). */
 export interface Layer {

@@ -164,6 +164,10 @@ const entries: FuzzEntry[] = [
     targets: [{ path: [0], kind: 'tensor', sized: true, names: ['z', 'targets'] }, { path: [1], kind: 'tensor', sized: true, names: ['targets'] }],
   },
   { name: 'softplus', documented: (_r, c) => / entry = /.test(c.what), valid: () => [tf.tensor1d([-200, -1, 0, 2, 300])], targets: [{ path: [0], kind: 'tensor', skip: ['rank', 'rows'], names: ['z'] }] },
+  {
+    name: 'foldTime', valid: () => [Float32Array.from({ length: 5 * 2 * 3 }, (_, i) => i / 10), [5, 2, 3], 3],
+    targets: [{ path: [0], kind: 'numbers', sized: true, names: ['movie', 'shape'] }, { path: [1], kind: 'numbers', names: ['shape', 'movie'] }, { path: [2], kind: 'count', names: ['window'] }],
+  },
   { name: 'patchKernel', valid: () => [3, 2], targets: [{ path: [0], kind: 'count', names: ['kernelSize'] }, { path: [1], kind: 'count', names: ['channels'] }] },
 ];
 
@@ -188,6 +192,7 @@ export const table: Table = {
     TokenMean: 'class: a layer; layers are built through layerFromSpec, fuzzed',
     BatchNorm: 'class: a layer; layers are built through layerFromSpec, fuzzed',
     Residual: 'class: a layer; layers are built through layerFromSpec, fuzzed',
+    GaussianNoise: 'class: a layer; layers are built through layerFromSpec (its spec checks in test/rules/noise.test.ts)',
     Pathway: 'class: a base class for new rules (extended, not called with user data)',
     KernelPathway: 'class: a base class for new rules (extended, not called with user data)',
     LowRankPathway: 'class: built by createPathway for the low-rank rules, fuzzed there',
