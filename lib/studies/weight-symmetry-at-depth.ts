@@ -22,11 +22,17 @@
  *                        stated before running); the best setting is the one with the
  *                        highest median test accuracy (first listed wins a tie)
  *   spread               max - min of the grid's test accuracies (points): sensitivity
+ *   noisy updates        item (c): the learned feedback B of symmetric / activation
+ *                        alignment and Kolen-Pollack gets xi ~ N(0, sigma^2) added to
+ *                        every element after each of its updates (the rules'
+ *                        updateNoise; our reading of Kunin et al.'s noisy updates as
+ *                        noise in the weight-estimation process, not checked against
+ *                        their code); a run's key carries sigma (absent = none)
  *
  * Every run is a lib/rules TrainingJob (runConfigurations runs them on the
  * worker pool); `runRecords` pairs each job's key with its result.
  * Exports: RULE_LABEL, CLAIMS, studyJob, depthRuns, gridCoefficients, gridRuns,
- * runRecords, gapToBp, meanHiddenAngle, gridAccuracy, bestGridSetting,
+ * nonLocalRuns, runRecords, gapToBp, meanHiddenAngle, gridAccuracy, bestGridSetting,
  * gridSpread, gapFigure, angleFigure, gridFigure, claimRows, variantLabel,
  * estimatedSeconds.
  *
@@ -49,7 +55,9 @@ export const CLAIMS = {
   signCloses: 'Moskovitz et al. 2018: sign-concordant feedback with Batch Manhattan, batch norm and norm control comes close to BP (ResNet-18: uSF 35.0%, frSF 36.5% vs BP 30.4%)',
   mirrorSensitive: 'Kunin et al. 2020: the weight mirror is highly sensitive to its metaparameters; information alignment is more robust',
   mirrorTransfer: 'Kunin et al. 2020: the best weight-mirror setting does not transfer across architectures',
-  nonLocalMatch: 'Kunin et al. 2020: symmetric and activation alignment (non-local) match BP',
+  gapWidens: 'Kunin et al. 2020: information alignment\'s gap to BP widens with depth (ImageNet ResNet-18 to ResNet-50)',
+  nonLocalMatch: 'Kunin et al. 2020: the non-local rules (symmetric and activation alignment; Kolen-Pollack alongside) match BP',
+  noiseTolerant: 'Kunin et al. 2020: the non-local rules operate effectively with noisy updates',
 } as const;
 
 /** Settings shared by every run. */
@@ -85,6 +93,8 @@ export interface RunKey {
   variant: Variant;
   seed: number;
   coefficients?: { alpha: number; beta: number };
+  /** Item (c): standard deviation of the Gaussian noise added to every element of B after each update (absent or 0: none). */
+  updateNoise?: number;
 }
 
 /** 'SGD' / 'BM', with ' + norm' when the norm constraint is on. */
@@ -93,12 +103,13 @@ export function variantLabel(v: Variant): string {
 }
 
 const keyLabel = (k: RunKey) =>
-  `${k.part}/${k.model}${k.depth}/${k.rule}/${variantLabel(k.variant)}/${k.seed}${k.coefficients ? `/a${k.coefficients.alpha}-b${k.coefficients.beta}` : ''}`;
+  `${k.part}/${k.model}${k.depth}/${k.rule}/${variantLabel(k.variant)}/${k.seed}${k.coefficients ? `/a${k.coefficients.alpha}-b${k.coefficients.beta}` : ''}${k.updateNoise ? `/noise${k.updateNoise}` : ''}`;
 
 /** The TrainingJob of one run: the network, the data subset, and SGD (momentum) or Batch Manhattan with or without the norm constraint. */
 export function studyJob(s: StudySettings, key: RunKey): TrainingJob {
   checkInteger('depth', key.depth, 1);
-  const common = { rule: key.rule, seed: key.seed, width: s.width, ...(key.coefficients ? { feedback: { ...key.coefficients } } : {}) };
+  const feedback = { ...(key.coefficients ?? {}), ...(key.updateNoise ? { updateNoise: checkPositive('updateNoise', key.updateNoise) } : {}) };
+  const common = { rule: key.rule, seed: key.seed, width: s.width, ...(Object.keys(feedback).length ? { feedback } : {}) };
   const network = key.model === 'resnet' ? resnet({ ...common, depth: key.depth } as Parameters<typeof resnet>[0]) : plainConvNet({ ...common, depth: key.depth, batchNorm: s.batchNorm } as Parameters<typeof plainConvNet>[0]);
   const v = key.variant;
   return {
@@ -142,6 +153,16 @@ export function gridRuns(o: { rules: readonly RuleName[]; factors: readonly numb
   return out;
 }
 
+/** Item (c): each non-local rule at one depth, without noise and with each of `noises` (standard deviations), every seed. */
+export function nonLocalRuns(o: { rules: readonly RuleName[]; depth: number; variant: Variant; seeds: readonly number[]; noises: readonly number[] }): RunKey[] {
+  o.noises.forEach((x, i) => checkPositive(`noises[${i}]`, x));
+  const out: RunKey[] = [];
+  for (const rule of o.rules) for (const noise of [0, ...o.noises]) for (const seed of o.seeds) {
+    out.push({ part: 'non-local', model: 'plain', depth: o.depth, rule, variant: { ...o.variant }, seed, ...(noise ? { updateNoise: noise } : {}) });
+  }
+  return out;
+}
+
 /** A run's key, its test error (%, null if diverged) and its final per-layer update angles to BP. */
 export interface RunRecord {
   key: RunKey;
@@ -170,17 +191,17 @@ export function runRecords(keys: readonly RunKey[], results: readonly TrainingJo
 
 const sameVariant = (a: Variant, b: Variant) => a.manhattan === b.manhattan && a.normConstraint === b.normConstraint;
 
-/** The finished records of one part, model, depth, rule and variant. */
-function select(records: readonly RunRecord[], part: RunKey['part'], model: RunKey['model'], depth: number, rule: string, variant: Variant): RunRecord[] {
-  return records.filter((r) => r.key.part === part && r.key.model === model && r.key.depth === depth && r.key.rule === rule && sameVariant(r.key.variant, variant));
+/** The finished records of one part, model, depth, rule, variant and update noise (0: none). */
+function select(records: readonly RunRecord[], part: RunKey['part'], model: RunKey['model'], depth: number, rule: string, variant: Variant, noise = 0): RunRecord[] {
+  return records.filter((r) => r.key.part === part && r.key.model === model && r.key.depth === depth && r.key.rule === rule && sameVariant(r.key.variant, variant) && (r.key.updateNoise ?? 0) === noise);
 }
 
 const errorsOf = (rs: readonly RunRecord[]) => rs.filter((r) => r.error !== null).map((r) => r.error as number);
 
-/** Median test error of `rule` minus BP's (points), same depth and variant, from the 'depth' part; null without finished runs of either. */
-export function gapToBp(records: readonly RunRecord[], o: { depth: number; rule: string; variant: Variant; model?: RunKey['model']; part?: RunKey['part'] }): number | null {
+/** Median test error of `rule` (with update noise `updateNoise`, default none) minus BP's (points), same depth and variant, BP from the 'depth' part; null without finished runs of either. */
+export function gapToBp(records: readonly RunRecord[], o: { depth: number; rule: string; variant: Variant; model?: RunKey['model']; part?: RunKey['part']; updateNoise?: number }): number | null {
   const model = o.model ?? 'plain';
-  const e = errorsOf(select(records, o.part ?? 'depth', model, o.depth, o.rule, o.variant));
+  const e = errorsOf(select(records, o.part ?? 'depth', model, o.depth, o.rule, o.variant, o.updateNoise ?? 0));
   const bp = errorsOf(select(records, 'depth', model, o.depth, 'bp', o.variant));
   return e.length && bp.length ? median(e) - median(bp) : null;
 }
@@ -279,15 +300,28 @@ export function claimRows(
     return r ? `${RULE_LABEL[rule]} ${fmt(gap(rule, r.key.depth, r.key.variant, 'transfer'))} points above BP at depth ${r.key.depth}` : `${RULE_LABEL[rule]} not run`;
   };
   rows.push({ claim: CLAIMS.mirrorTransfer, measured: `best shallow setting on the deep net: ${transfer('weight-mirror')}; ${transfer('information-alignment')}`, reductions: o.reductions });
+  // Information alignment's gap at its best shallow setting (one seed) against the same setting's gap at depth.
+  const iaBest = bestGridSetting(records, 'information-alignment');
+  const bpShallow = errorsOf(select(records, 'depth', 'plain', o.shallow, 'bp', o.sgd));
+  const iaShallowGap = iaBest && bpShallow.length ? 100 - iaBest.accuracy - median(bpShallow) : null;
+  rows.push({ claim: CLAIMS.gapWidens, measured: `information alignment's best grid setting: ${fmt(iaShallowGap)} points above BP at depth ${o.shallow}; ${transfer('information-alignment')} (one seed each)`, reductions: o.reductions });
   const nonLocal = records.filter((r) => r.key.part === 'non-local');
   const rulesRun = [...new Set(nonLocal.map((r) => r.key.rule))];
+  const nonLocalGap = (rule: string, noise: number) => {
+    const k = nonLocal.find((r) => r.key.rule === rule)!.key;
+    return gapToBp(records, { depth: k.depth, rule, variant: k.variant, part: 'non-local', updateNoise: noise });
+  };
+  const depthOf = (rule: string) => nonLocal.find((r) => r.key.rule === rule)!.key.depth;
   rows.push({
     claim: CLAIMS.nonLocalMatch,
-    measured: rulesRun.length ? rulesRun.map((rule) => {
-      const k = nonLocal.find((r) => r.key.rule === rule)!.key;
-      return `${RULE_LABEL[rule] ?? rule} ${fmt(gap(rule, k.depth, k.variant, 'non-local'))} points above BP at depth ${k.depth}`;
-    }).join('; ') : 'not run',
-    reductions: `${o.reductions}; no Gaussian noise added to the updates (item c's noise not implemented)`,
+    measured: rulesRun.length ? rulesRun.map((rule) => `${RULE_LABEL[rule] ?? rule} ${fmt(nonLocalGap(rule, 0))} points above BP at depth ${depthOf(rule)}`).join('; ') : 'not run',
+    reductions: o.reductions,
+  });
+  const noises = [...new Set(nonLocal.map((r) => r.key.updateNoise ?? 0).filter((x) => x > 0))];
+  rows.push({
+    claim: CLAIMS.noiseTolerant,
+    measured: noises.length ? rulesRun.map((rule) => `${RULE_LABEL[rule] ?? rule} ${fmt(nonLocalGap(rule, 0))} without noise, ${noises.map((x) => `${fmt(nonLocalGap(rule, x))} with sigma ${x}`).join(', ')} (points above BP)`).join('; ') : 'not run',
+    reductions: `${o.reductions}${noises.length ? `; noise on B's updates only, variance ${noises.map((x) => (x * x).toExponential(2)).join(', ')} per element per step` : ''}`,
   });
   return rows;
 }

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { plainConvNet, type TrainingJobResult } from '../../lib/rules';
 import {
-  bestGridSetting, claimRows, depthRuns, estimatedSeconds, gapFigure, gapToBp, gridAccuracy, gridCoefficients, gridRuns, gridSpread, meanHiddenAngle, runRecords,
+  bestGridSetting, claimRows, depthRuns, estimatedSeconds, gapFigure, gapToBp, gridAccuracy, gridCoefficients, gridRuns, gridSpread, meanHiddenAngle, nonLocalRuns, runRecords,
   studyJob, type RunKey, type StudySettings, type Variant,
 } from '../../lib/studies/weight-symmetry-at-depth';
 
@@ -75,7 +75,33 @@ test('runRecords, gapToBp, meanHiddenAngle on fake runs: medians over seeds per 
   // Claims read the same gaps.
   const rows = claimRows(records, { shallow: 2, deep: 4, sgd: SGD, manhattan: BM, reductions: 'test' });
   assert.match(rows[0].measured, /10\.0 points at depth 2, 20\.0 at depth 4/);
-  assert.match(rows[4].measured, /not run/);
+  assert.match(rows[5].measured, /not run/);
+  assert.match(rows[6].measured, /not run/);
+});
+
+test('nonLocalRuns and the noisy-update runs: sigma reaches the rule, labels differ, gapToBp reads each noise level apart, the claims table says both', () => {
+  const keys = nonLocalRuns({ rules: ['symmetric-alignment', 'kolen-pollack'], depth: 4, variant: SGD, seeds: [0, 1], noises: [2e-3] });
+  assert.equal(keys.length, 8);
+  assert.deepEqual(keys.slice(0, 4).map((k) => k.updateNoise), [undefined, undefined, 2e-3, 2e-3]);
+  assert.deepEqual(studyJob(SETTINGS, keys[2]).network.feedback, { updateNoise: 2e-3 });
+  assert.ok(!('updateNoise' in (studyJob(SETTINGS, keys[0]).network.feedback ?? {})));
+  assert.notEqual(studyJob(SETTINGS, keys[0]).label, studyJob(SETTINGS, keys[2]).label);
+  assert.throws(() => nonLocalRuns({ rules: ['kolen-pollack'], depth: 4, variant: SGD, seeds: [0], noises: [-1] }), /noises\[0\]/);
+  // BP at depth 4: errors 10, 12; symmetric alignment 11, 13 without noise, 15, 17 with; Kolen-Pollack 10, 10 / 30, 40.
+  const bp = depthRuns({ depths: [4], rules: ['bp'], variants: [SGD], seeds: [0, 1] });
+  const err: Record<string, number[]> = { 'symmetric-alignment/0': [11, 13], 'symmetric-alignment/0.002': [15, 17], 'kolen-pollack/0': [10, 10], 'kolen-pollack/0.002': [30, 40] };
+  const results = [...bp.map((k) => fake(k, 1 - (10 + 2 * k.seed) / 100, [45, 0])), ...keys.map((k) => fake(k, 1 - err[`${k.rule}/${k.updateNoise ?? 0}`][k.seed] / 100, [30, 0]))];
+  const records = runRecords([...bp, ...keys], results);
+  const g = (rule: string, updateNoise?: number) => gapToBp(records, { depth: 4, rule, variant: SGD, part: 'non-local', updateNoise }) as number;
+  assert.ok(Math.abs(g('symmetric-alignment') - 1) < 1e-9);
+  assert.ok(Math.abs(g('symmetric-alignment', 2e-3) - 5) < 1e-9);
+  assert.ok(Math.abs(g('kolen-pollack') + 1) < 1e-9);
+  assert.ok(Math.abs(g('kolen-pollack', 2e-3) - 24) < 1e-9);
+  const rows = claimRows(records, { shallow: 2, deep: 4, sgd: SGD, manhattan: null, reductions: 'test' });
+  const noisy = rows.find((r) => /noisy updates/.test(r.claim)) as Record<string, string>;
+  assert.match(noisy.measured, /symmetric alignment 1\.0 without noise, 5\.0 with sigma 0\.002/);
+  assert.match(noisy.measured, /Kolen-Pollack -1\.0 without noise, 24\.0 with sigma 0\.002/);
+  assert.match(noisy.reductions, /variance 4\.00e-6/);
 });
 
 test('bestGridSetting, gridSpread, gridAccuracy: the best accuracy (first wins a tie), max - min with a diverged run at chance, the grid as rows of beta', () => {
