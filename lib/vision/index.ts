@@ -23,6 +23,16 @@
  *   linearSeparability               held-out accuracy of one-vs-rest logistic regression
  *   heldOutSplit                     the seeded split both use
  *   differenceOfGaussians, gabor     planted fields (filters.ts)
+ *   whiteNoiseMovie, naturalMovie,   seeded stimulus movies (contrast, ~10 ms frames): white noise, jittered
+ *   flashTrain, movingBar,           windows on the photographs, flash trains with an omission, moving and
+ *   contrastSteps, checkMovie        reversing bars, stepped-contrast noise (stimuli.ts)
+ *   simulateRetina,                  a simulated retina with a known circuit: ON/OFF x fast/slow biphasic
+ *   defaultRetinaCircuit,            bipolar subunits, rectification, depression (adaptation), wide-field
+ *   biphasicFilter                   amacrine inhibition, ganglion cells with Poisson spikes; returns the
+ *                                    interneurons' signals too (simulated-retina.ts, issue 29)
+ *   fitLnModel, predictLn            an LN model (STA filter, binned nonlinearity) to measure how far the
+ *   varianceExplained, pearson,      retina is from one; R^2 and correlation of response traces
+ *   cellColumn
  *
  * Conventions: images are row-major Float32Array pixels; batches for networks
  * are NHWC [N, H, W, 1]; fields are row-major [H, W, C] Float64Array.
@@ -47,3 +57,12 @@ export { heldOutSplit, linearSeparability, orientedness, ridgeLinearity } from '
 export type { RidgeFit, RidgeOptions, SeparabilityOptions } from './measures';
 export { differenceOfGaussians, gabor } from './filters';
 export type { GaborOptions } from './filters';
+export { checkMovie, contrastSteps, flashTrain, movingBar, naturalMovie, whiteNoiseMovie } from './stimuli';
+export type {
+  BarMovie, ContrastStepMovie, ContrastStepOptions, FlashTrain, FlashTrainOptions, Movie, MovieSize, MovingBarOptions, NaturalMovie, NaturalMovieOptions,
+  WhiteNoiseOptions,
+} from './stimuli';
+export {
+  biphasicFilter, cellColumn, defaultRetinaCircuit, FAST_FILTER, fitLnModel, pearson, predictLn, simulateRetina, SLOW_FILTER, varianceExplained,
+} from './simulated-retina';
+export type { AmacrineSpec, BipolarType, GanglionSpec, LnModel, RetinaCircuit, RetinaResponse, SimulateOptions, TemporalFilter } from './simulated-retina';

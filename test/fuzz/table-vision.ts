@@ -5,6 +5,7 @@ import { PNG } from 'pngjs';
 import type { FuzzEntry, Table } from './harness';
 import { initBackend } from '../../lib/core';
 import { Network } from '../../lib/rules';
+import { defaultRetinaCircuit, fitLnModel, whiteNoiseMovie } from '../../lib/vision';
 
 const DIR = '/tmp/ldl-fuzz';
 const img = (n = 8) => ({ width: n, height: n, pixels: Float32Array.from({ length: n * n }, (_, i) => Math.sin(0.7 * i) + (i % 3)), source: 'fuzz' });
@@ -20,6 +21,61 @@ const rfTargets = [
   { path: [2, 'scale'], kind: 'number' as const, names: ['options'] },
   { path: [2, 'batch'], kind: 'count' as const, names: ['options'] },
 ];
+
+/** Stimuli and the simulated retina (issue 29): 6 x 6 fields, a few dozen frames. */
+function retinaEntries(): FuzzEntry[] {
+  const size = { frames: 30, height: 6, width: 6 };
+  const movie = () => whiteNoiseMovie({ ...size, seed: 1 });
+  const movieTargets = (i: number, name: string) => [{ path: [i, 'data'], kind: 'numbers' as const, sized: true, names: [name] }, { path: [i, 'frames'], kind: 'count' as const, names: [name] }];
+  const sizeTargets = [{ path: [0, 'frames'], kind: 'count' as const, names: ['options'] }, { path: [0, 'height'], kind: 'count' as const, names: ['options'] },
+    { path: [0, 'dt'], kind: 'number' as const, names: ['options'] }];
+  const circuit = () => defaultRetinaCircuit({ height: 6, width: 6 });
+  const rate = () => Float64Array.from({ length: 30 }, (_, i) => 1 + Math.sin(i));
+  return [
+    { name: 'checkMovie', valid: () => ['movie', movie()], targets: movieTargets(1, 'movie') },
+    { name: 'whiteNoiseMovie', valid: () => [{ ...size, contrast: 0.5, seed: 1 }], targets: [...sizeTargets, { path: [0, 'contrast'], kind: 'number', names: ['options'] }, { path: [0, 'seed'], kind: 'count', names: ['options'] }] },
+    {
+      name: 'naturalMovie', valid: () => [[img(10)], { ...size, seed: 1 }],
+      targets: [{ path: [0, 0, 'pixels'], kind: 'numbers', sized: true, names: ['photos'] }, ...sizeTargets.map((t) => ({ ...t, path: [1, t.path[1]] })), { path: [1, 'jitter'], kind: 'number', names: ['options'] }],
+    },
+    {
+      name: 'flashTrain', valid: () => [{ ...size, period: 5, count: 4, contrast: -1 }],
+      targets: [...sizeTargets, { path: [0, 'period'], kind: 'count', names: ['options'] }, { path: [0, 'count'], kind: 'count', names: ['options'] }, { path: [0, 'contrast'], kind: 'number', names: ['options'] }],
+    },
+    {
+      name: 'movingBar', valid: () => [{ ...size, speed: 0.4, reverseAt: 10 }],
+      targets: [...sizeTargets, { path: [0, 'speed'], kind: 'number', names: ['options'] }, { path: [0, 'barWidth'], kind: 'number', names: ['options'] }, { path: [0, 'reverseAt'], kind: 'count', names: ['options'] }],
+    },
+    {
+      name: 'contrastSteps', valid: () => [{ ...size, contrasts: [0.2, 1], stepEvery: 10, seed: 1 }],
+      targets: [...sizeTargets, { path: [0, 'contrasts'], kind: 'numbers', nonEmpty: true, names: ['options'] }, { path: [0, 'stepEvery'], kind: 'count', names: ['options'] }],
+    },
+    {
+      name: 'biphasicFilter', valid: () => [{ tau1: 0.01, tau2: 0.02, weight: 0.8 }, 0.01, 10],
+      targets: [{ path: [0, 'tau1'], kind: 'number', names: ['filter'] }, { path: [0, 'weight'], kind: 'number', names: ['filter'] }, { path: [1], kind: 'number', names: ['dt'] }, { path: [2], kind: 'count', names: ['length'] }],
+    },
+    { name: 'defaultRetinaCircuit', valid: () => [{ height: 6, width: 6 }], targets: [{ path: [0, 'height'], kind: 'count', names: ['options'] }, { path: [0, 'dt'], kind: 'number', names: ['options'] }] },
+    {
+      name: 'simulateRetina', valid: () => [movie(), circuit(), { seed: 1 }],
+      targets: [...movieTargets(0, 'movie'), { path: [1, 'bipolarGain'], kind: 'number', names: ['circuit'] }, { path: [1, 'filterLength'], kind: 'count', names: ['circuit'] },
+        { path: [1, 'ganglion', 0, 'gain'], kind: 'number', names: ['circuit'] }, { path: [2, 'seed'], kind: 'count', names: ['options'] }],
+    },
+    {
+      name: 'cellColumn', valid: () => [rate(), 3, 1],
+      targets: [{ path: [0], kind: 'numbers', skip: ['long'], names: ['values'] }, { path: [1], kind: 'count', names: ['cells'] }, { path: [2], kind: 'count', names: ['cell'] }],
+    },
+    {
+      name: 'fitLnModel', valid: () => [movie(), rate(), { lags: 4, bins: 5 }],
+      targets: [...movieTargets(0, 'movie'), { path: [1], kind: 'numbers', sized: true, names: ['rate'] }, { path: [2, 'lags'], kind: 'count', names: ['options'] }, { path: [2, 'bins'], kind: 'count', names: ['options'] }],
+    },
+    {
+      name: 'predictLn', valid: () => [fitLnModel(movie(), rate(), { lags: 4, bins: 5 }), movie()],
+      targets: movieTargets(1, 'movie'),
+    },
+    { name: 'varianceExplained', valid: () => [rate().map((v) => v + 0.1), rate()], targets: [{ path: [0], kind: 'numbers', sized: true, names: ['prediction'] }, { path: [1], kind: 'numbers', sized: true, names: ['target', 'prediction'] }] },
+    { name: 'pearson', valid: () => [rate().map((v) => v * v), rate()], targets: [{ path: [0], kind: 'numbers', sized: true, names: ['a', 'b'] }, { path: [1], kind: 'numbers', sized: true, names: ['b'] }] },
+  ];
+}
 
 const entries: FuzzEntry[] = [
   { name: 'checkImage', valid: () => ['image', img()], targets: [{ path: [1, 'pixels'], ...pixels }, { path: [1, 'width'], kind: 'count', names: ['image'] }] },
@@ -91,6 +147,7 @@ const entries: FuzzEntry[] = [
     name: 'gabor', valid: () => [8, { sigma: 2, wavelength: 4, theta: 0.3 }],
     targets: [{ path: [0], kind: 'count', names: ['size'] }, { path: [1, 'sigma'], kind: 'number', names: ['o'] }, { path: [1, 'wavelength'], kind: 'number', names: ['o'] }, { path: [1, 'theta'], kind: 'number', names: ['o'] }],
   },
+  ...retinaEntries(),
 ];
 
 export const table: Table = {
@@ -100,5 +157,8 @@ export const table: Table = {
     await initBackend({ prefer: 'cpu', print: false });
     net = new Network({ inputShape: [6, 6, 1], layers: [{ kind: 'conv2d', filters: 2, kernelSize: 3, padding: 'same' }, { kind: 'flatten' }, { kind: 'dense', units: 2 }], seed: 1 });
   },
-  exempt: { PHOTO_SOURCES: 'constant: the Debian packages\' photograph lists' },
+  exempt: {
+    PHOTO_SOURCES: 'constant: the Debian packages\' photograph lists',
+    FAST_FILTER: 'constant: the default circuit\'s fast filter', SLOW_FILTER: 'constant: the default circuit\'s slow filter',
+  },
 };
