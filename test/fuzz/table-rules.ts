@@ -124,7 +124,7 @@ const entries: FuzzEntry[] = [
     targets: [{ path: [0, 'inputShape'], kind: 'numbers', names: ['options'] }, { path: [0, 'seed'], kind: 'count', names: ['options'] }, { path: [0, 'rule'], kind: 'enum', names: ['options'] }, { path: [0, 'loss'], kind: 'enum', names: ['options'] }],
   },
   {
-    name: 'Optimizer', valid: () => [{ type: 'adam', lr: 0.01, beta1: 0.9 }], call: (C, a) => { const o = new (C as unknown as new (x: unknown) => { learningRate: number })(a[0]); return o.learningRate; },
+    name: 'Optimizer', valid: () => [{ type: 'adam', lr: 0.01, beta1: 0.9, updateNoise: 0.01, noiseSeed: 3 }], call: (C, a) => { const o = new (C as unknown as new (x: unknown) => { learningRate: number })(a[0]); return o.learningRate; },
     targets: [{ path: [0, 'type'], kind: 'enum', names: ['optimizer'] }, { path: [0, 'lr'], kind: 'number', names: ['optimizer'] }, { path: [0, 'beta1'], kind: 'number', names: ['optimizer'] }],
   },
   { name: 'xavierUniform', valid: () => [[3, 2], 3, 2, new Rng(1)], targets: [{ path: [0], kind: 'numbers', names: ['shape'] }, { path: [1], kind: 'count', names: ['fanIn'] }] },
