@@ -203,6 +203,8 @@ export { learningRateAt, Optimizer, resolveOptimizerOptions } from './optim';
 export type { OptimizerOptions, ResolvedOptimizerOptions, Schedule } from './optim';
 export { Network } from './network';
 export { poissonLossAndError, softplus } from './poisson';
+export { INTEGRATION_RULES, integratedGradients, quadratureNodes } from './attribution';
+export type { IntegratedGradientsOptions, IntegratedGradientsResult, IntegrationRule } from './attribution';
 export type { Gradients, LayerAlignment, LossName, NetworkOptions, StepOptions, Trace } from './network';
 export { DivergenceError, evaluate, historyToDataFrame, runConfigurations, runTrainingJob, train } from './trainer';
 export type { EpochRecord, History, JobData, TrainingJob, TrainingJobResult, TrainOptions } from './trainer';

@@ -168,6 +168,12 @@ const entries: FuzzEntry[] = [
     name: 'foldTime', valid: () => [Float32Array.from({ length: 5 * 2 * 3 }, (_, i) => i / 10), [5, 2, 3], 3],
     targets: [{ path: [0], kind: 'numbers', sized: true, names: ['movie', 'shape'] }, { path: [1], kind: 'numbers', names: ['shape', 'movie'] }, { path: [2], kind: 'count', names: ['window'] }],
   },
+  {
+    name: 'integratedGradients', valid: () => [net(), x(), { target: 1, layer: 1, steps: 4 }],
+    targets: [{ path: [1], kind: 'tensor', sized: true, skip: ['rows'], names: ['x'] }, { path: [2, 'target'], kind: 'count', names: ['target', 'options'] }, { path: [2, 'layer'], kind: 'count', names: ['layer', 'options'] },
+      { path: [2, 'steps'], kind: 'count', names: ['steps', 'options'] }, { path: [2, 'rule'], kind: 'enum', names: ['rule', 'options'] }, { path: [2, 'path'], kind: 'enum', names: ['path', 'options'] }, { path: [2, 'baseline'], kind: 'number', names: ['baseline', 'options'] }],
+  },
+  { name: 'quadratureNodes', valid: () => ['midpoint', 5], targets: [{ path: [0], kind: 'enum', names: ['rule'] }, { path: [1], kind: 'count', names: ['steps'] }] },
   { name: 'patchKernel', valid: () => [3, 2], targets: [{ path: [0], kind: 'count', names: ['kernelSize'] }, { path: [1], kind: 'count', names: ['channels'] }] },
 ];
 
@@ -207,5 +213,6 @@ export const table: Table = {
     LOW_RANK_FEEDBACK_RULES: 'constant: rule names',
     LOW_RANK_RULES: 'constant: rule names',
     LINEAR_THEORY_RULES: 'constant: rule names',
+    INTEGRATION_RULES: 'constant: quadrature rule names',
   },
 };
