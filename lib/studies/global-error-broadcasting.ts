@@ -18,17 +18,23 @@
  *     ||W_end - W_0||_F / ||W_0||_F of the first conv layer, and the test
  *     error with every conv layer frozen at its initial values.
  *
+ * Conventional nets (DFA and BP) use tanh by default: with ReLU the
+ * project's DFA diverges under Adam on [-1, 1] inputs (the hidden activity
+ * grows ~10x in the first epoch and the logits with it; the notebook gives
+ * the probe), whatever the learning rate (1e-4 to 1e-3); tanh bounds it.
+ *
  * Jobs: `{ module: STUDY_MODULE, export: 'trainingRun' | 'alignmentRun', args }`.
  * Exports: STUDY_MODULE, PAPER_MNIST_ERRORS, RunSpec, runLabel, networkFor,
  * trainingRun, alignmentRun, layerSignSummary, widthSweepFigure,
- * errorRows, filterChangeRows, reproductionRows, estimatedRunSeconds.
+ * learningCurveFigure, errorRows, filterChangeRows, reproductionRows,
+ * estimatedRunSeconds.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError, checkInteger, checkOneOf, formatMedianRange, initBackend, median } from '../core';
 import { loadFashionMnist, loadMnist } from '../data';
 import { Figure, line } from '../plot';
 import {
-  Classifier, ClassifierData, compareWithBackprop, fcVec, Network, NetworkOptions, Optimizer, SignConstraint, spatialVec, trainClassifier,
+  Classifier, ClassifierData, LayerSpec, compareWithBackprop, fcVec, Network, NetworkOptions, Optimizer, SignConstraint, spatialVec, trainClassifier,
   VectorizedNetwork,
 } from '../rules';
 
@@ -59,6 +65,8 @@ export interface RunSpec {
   seed: number;
   /** Keep every conv / locally connected layer at its initial values (c). */
   frozen?: boolean;
+  /** A conventional net's nonlinearity for this run, overriding TrainSettings' (named in the label). */
+  activation?: ConventionalActivation;
 }
 
 /** Widths: FC hidden [h1, h2]; conv/LC channels [c1, c2] and dense hidden. */
@@ -68,6 +76,9 @@ export interface Widths {
   convHidden: number;
 }
 
+/** Nonlinearity of the conventional nets (the authors': a +-1 alternating tReLU, in distribution a ReLU). */
+export type ConventionalActivation = 'relu' | 'tanh';
+
 export interface TrainSettings {
   /** 'mnist' (default) or 'fashion-mnist'. */
   dataset?: 'mnist' | 'fashion-mnist';
@@ -76,20 +87,36 @@ export interface TrainSettings {
   testLimit: number;
   /** Which images (the same for every run). */
   subsetSeed: number;
+  /** Epochs of the FC nets (every run stops after an epoch at 100% training accuracy, as the authors'). */
   epochs: number;
+  /** Epochs of the conv and LC nets (default `epochs`). */
+  spatialEpochs?: number;
   batchSize: number;
   lr: number;
+  /** Conventional nets' nonlinearity (default 'tanh'). */
+  conventionalActivation?: ConventionalActivation;
 }
 
-/** 'FC-Vec GEVB+', 'Conv DFA', 'Conv-Vec BP+ (conv frozen)', ... ('+' = nonnegative, as in the paper's table). */
+/** The epochs a run of architecture `arch` trains for under `s`. */
+export function epochsFor(arch: Arch, s: Pick<TrainSettings, 'epochs' | 'spatialEpochs'>): number {
+  return arch === 'fc' ? s.epochs : s.spatialEpochs ?? s.epochs;
+}
+
+/** 'FC-Vec GEVB+', 'Conv DFA', 'Conv-Vec BP+ (conv frozen)', 'FC DFA (ReLU)', ... ('+' = nonnegative, as in the paper's table). */
 export function runLabel(r: Omit<RunSpec, 'seed'>): string {
   const arch = { fc: 'FC', conv: 'Conv', lc: 'LC' }[r.arch] + (r.vectorized ? '-Vec' : '');
   const rule = { gevb: 'GEVB', bp: 'BP', dfa: 'DFA' }[r.rule] + (r.sign === 'nonnegative' ? '+' : '');
-  return `${arch} ${rule}${r.frozen ? ' (conv frozen)' : ''}`;
+  const activation = r.activation ? ` (${r.activation === 'relu' ? 'ReLU' : 'tanh'})` : '';
+  return `${arch} ${rule}${activation}${r.frozen ? ' (conv frozen)' : ''}`;
 }
 
-/** The network of a run: a VectorizedNetwork, or a conventional Network (ReLU; the authors' conventional gate is a +-1 alternating tReLU). */
-export function networkFor(r: RunSpec, w: Widths): VectorizedNetwork | Network {
+/**
+ * The network of a run: a VectorizedNetwork, or a conventional Network with
+ * `activation` (default tanh; the authors' conventional gate is a +-1
+ * alternating tReLU) whose conv or locally connected layers mirror the Vec
+ * nets' (3x3, padding 1, average pool 2).
+ */
+export function networkFor(r: RunSpec, w: Widths, activation: ConventionalActivation = 'tanh'): VectorizedNetwork | Network {
   if (r.vectorized) {
     if (r.rule === 'dfa') throw new ArgumentError('rule', "'gevb' or 'bp' for a vectorized network", r.rule);
     const common = { sign: r.sign, rule: r.rule, seed: r.seed };
@@ -99,17 +126,18 @@ export function networkFor(r: RunSpec, w: Widths): VectorizedNetwork | Network {
   }
   if (r.rule === 'gevb') throw new ArgumentError('rule', "'dfa' or 'bp' for a conventional network", r.rule);
   if (r.sign !== 'mixed') throw new ArgumentError('sign', "'mixed' for a conventional network (nonnegative conventional nets are not built here)", r.sign);
-  if (r.arch === 'lc') throw new ArgumentError('arch', "'fc' or 'conv' for a conventional network", r.arch);
-  const relu = { kind: 'activation', activation: 'relu' } as const;
+  const f = { kind: 'activation', activation: checkOneOf('activation', activation, ['relu', 'tanh'] as const) } as const;
+  const spatial = (filters: number): LayerSpec =>
+    r.arch === 'conv' ? { kind: 'conv2d', filters, kernelSize: 3, padding: 1 } : { kind: 'locally-connected', filters, kernelSize: 3, padding: 1 };
   const options: NetworkOptions =
     r.arch === 'fc'
-      ? { inputShape: [784], layers: [{ kind: 'dense', units: w.fcHidden[0] }, relu, { kind: 'dense', units: w.fcHidden[1] }, relu, { kind: 'dense', units: 10 }], seed: r.seed, rule: r.rule }
+      ? { inputShape: [784], layers: [{ kind: 'dense', units: w.fcHidden[0] }, f, { kind: 'dense', units: w.fcHidden[1] }, f, { kind: 'dense', units: 10 }], seed: r.seed, rule: r.rule }
       : {
           inputShape: [28, 28, 1],
           layers: [
-            { kind: 'conv2d', filters: w.channels[0], kernelSize: 3, padding: 1 }, relu, { kind: 'avgpool', size: 2 },
-            { kind: 'conv2d', filters: w.channels[1], kernelSize: 3, padding: 1 }, relu, { kind: 'avgpool', size: 2 },
-            { kind: 'flatten' }, { kind: 'dense', units: w.convHidden }, relu, { kind: 'dense', units: 10 },
+            spatial(w.channels[0]), f, { kind: 'avgpool', size: 2 },
+            spatial(w.channels[1]), f, { kind: 'avgpool', size: 2 },
+            { kind: 'flatten' }, { kind: 'dense', units: w.convHidden }, f, { kind: 'dense', units: 10 },
           ],
           seed: r.seed,
           rule: r.rule,
@@ -127,7 +155,7 @@ function mnistRows(split: 'train' | 'test', limit: number, seed: number, dataset
 function paramLayersOf(net: VectorizedNetwork | Network): { weight: tf.Variable; bias: tf.Variable | null; spatial: boolean }[] {
   return net instanceof VectorizedNetwork
     ? net.paramLayers.map((l) => ({ weight: l.weight, bias: l.bias, spatial: l.form !== 'dense' }))
-    : net.paramLayers.map((l) => ({ weight: l.weight, bias: l.bias, spatial: l.kind === 'conv2d' }));
+    : net.paramLayers.map((l) => ({ weight: l.weight, bias: l.bias, spatial: l.kind !== 'dense' }));
 }
 
 export interface TrainingRunResult {
@@ -151,7 +179,7 @@ export async function trainingRun(args: { spec: RunSpec; settings: TrainSettings
   const dataset = checkOneOf('dataset', s.dataset ?? 'mnist', ['mnist', 'fashion-mnist'] as const);
   const train = mnistRows('train', s.trainLimit, s.subsetSeed, dataset);
   const test = mnistRows('test', s.testLimit, s.subsetSeed, dataset);
-  const net = networkFor(spec, s.widths);
+  const net = networkFor(spec, s.widths, spec.activation ?? s.conventionalActivation);
   const layers = paramLayersOf(net);
   const firstSpatial = layers.find((l) => l.spatial) ?? null;
   const w0 = firstSpatial ? firstSpatial.weight.clone() : null;
@@ -171,7 +199,7 @@ export async function trainingRun(args: { spec: RunSpec; settings: TrainSettings
     },
   };
   const optimizer = new Optimizer({ type: 'adam', lr: s.lr });
-  const records = trainClassifier(classifier, train, { epochs: s.epochs, batchSize: s.batchSize, optimizer, seed: spec.seed, test });
+  const records = trainClassifier(classifier, train, { epochs: epochsFor(spec.arch, s), batchSize: s.batchSize, optimizer, seed: spec.seed, test });
   const last = records[records.length - 1];
   const firstConvChange = w0 && firstSpatial ? tf.tidy(() => firstSpatial.weight.sub(w0).norm().div(w0.norm()).dataSync()[0]) : null;
   const kept: (tf.Tensor | null)[] = [w0, ...frozen.flatMap((f) => [f.w, f.b])];
@@ -262,9 +290,60 @@ function errorsByLabel(runs: readonly TrainingRunResult[]): Map<string, number[]
   return by;
 }
 
-/** (b) one row per trained configuration: test error median (range) over seeds and the seeds' count. */
+/** Test error (%) after each epoch of a run. */
+function errorCurve(r: TrainingRunResult): number[] {
+  return r.records.map((e) => 100 * (1 - (e.testAccuracy as number)));
+}
+
+/**
+ * How flat a run's end is: its test error at the end minus `span` epochs
+ * before (points; negative = still falling), or null for a run of at most
+ * `span` epochs.
+ */
+export function endChange(r: TrainingRunResult, span = 3): number | null {
+  checkInteger('span', span, 1);
+  const e = errorCurve(r);
+  return e.length > span ? e[e.length - 1] - e[e.length - 1 - span] : null;
+}
+
+/**
+ * (b) one row per trained configuration: test error median (range) over
+ * seeds, the seeds' count, epochs run, final training accuracy, and the
+ * change of the test error over the last 3 epochs (where a run had more).
+ */
 export function errorRows(runs: readonly TrainingRunResult[]): Record<string, string>[] {
-  return [...errorsByLabel(runs.filter((r) => !r.spec.frozen))].map(([label, errs]) => ({ configuration: label, 'test error % median (range)': formatMedianRange(errs, 2), seeds: String(errs.length) }));
+  const trained = runs.filter((r) => !r.spec.frozen);
+  return [...errorsByLabel(trained)].map(([label, errs]) => {
+    const mine = trained.filter((r) => r.label === label);
+    const changes = mine.map((r) => endChange(r)).filter((c): c is number => c !== null);
+    return {
+      configuration: label,
+      'test error % median (range)': formatMedianRange(errs, 2),
+      seeds: String(errs.length),
+      epochs: formatMedianRange(mine.map((r) => r.epochs), 0),
+      'train accuracy %': formatMedianRange(mine.map((r) => 100 * r.trainAccuracy), 1),
+      'error change over the last 3 epochs (points)': changes.length === mine.length ? formatMedianRange(changes, 2) : 'n/a (3 epochs or fewer)',
+    };
+  });
+}
+
+/**
+ * Test error (%) against epoch per configuration: the median over seeds of
+ * the runs that reached that epoch, the seeds' range as a band (runs stop
+ * after an epoch at 100% training accuracy). `labels` picks configurations
+ * (default every trained one).
+ */
+export function learningCurveFigure(runs: readonly TrainingRunResult[], labels?: readonly string[]): Figure {
+  const trained = runs.filter((r) => !r.spec.frozen && (!labels || labels.includes(r.label)));
+  if (trained.length === 0) throw new ArgumentError('runs', `trained runs${labels ? ` labelled ${labels.join(', ')}` : ''}`, runs.length);
+  const names = [...new Set(trained.map((r) => r.label))];
+  const traces = names.map((name) => {
+    const curves = trained.filter((r) => r.label === name).map(errorCurve);
+    const epochs = Array.from({ length: Math.max(...curves.map((c) => c.length)) }, (_, i) => i + 1);
+    const at = epochs.map((e) => curves.filter((c) => c.length >= e).map((c) => c[e - 1]));
+    return { x: epochs, y: at.map(median), name, mode: 'lines+markers' as const, band: { lower: at.map((v) => Math.min(...v)), upper: at.map((v) => Math.max(...v)) } };
+  });
+  return line(traces, { title: 'MNIST test error during training (median over seeds, range as band)', xLabel: 'epoch', yLabel: 'test error (%)', logY: true });
 }
 
 /** (c) per configuration with conv layers: the first conv layer's relative change, and the error trained vs frozen. */
@@ -306,25 +385,28 @@ export function reproductionRows(runs: readonly TrainingRunResult[], settingsNot
 }
 
 /**
- * Seconds on idle cores: examples seen (train limit x epochs) times the
+ * Seconds on idle cores: examples seen (train limit x the architecture's epochs) times the
  * per-example cost of each run's architecture, over `workers` pool workers
  * running side by side (default 1), plus the alignment passes.
  */
 export function estimatedRunSeconds(o: {
   runs: readonly { arch: Arch; vectorized: boolean }[];
   trainLimit: number;
+  /** FC epochs; `spatialEpochs` those of conv / LC nets (default `epochs`), as in TrainSettings (an upper bound: runs stop at 100% training accuracy). */
   epochs: number;
+  spatialEpochs?: number;
   secondsPerExample: Readonly<Record<string, number>>;
   alignmentSeconds: number;
   workers?: number;
 }): number {
   checkInteger('trainLimit', o.trainLimit, 1);
   checkInteger('epochs', o.epochs, 1);
+  if (o.spatialEpochs !== undefined) checkInteger('spatialEpochs', o.spatialEpochs, 1);
   const workers = checkInteger('workers', o.workers ?? 1, 1);
   return o.alignmentSeconds + o.runs.reduce((s, r) => {
     const key = `${r.arch}${r.vectorized ? '-vec' : ''}`;
     const c = o.secondsPerExample[key];
     if (c === undefined) throw new ArgumentError('secondsPerExample', `a cost for '${key}'`, Object.keys(o.secondsPerExample));
-    return s + (c * o.trainLimit * o.epochs) / workers;
+    return s + (c * o.trainLimit * epochsFor(r.arch, o)) / workers;
   }, 0);
 }

@@ -7,10 +7,10 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { loadMnist } from '../../lib/data';
-import { compareWithBackprop, VectorizedNetwork } from '../../lib/rules';
+import { Activation, compareWithBackprop, Network, VectorizedNetwork } from '../../lib/rules';
 import {
-  alignmentRun, AlignmentResult, errorRows, estimatedRunSeconds, filterChangeRows, layerSignSummary, networkFor, PAPER_MNIST_ERRORS,
-  reproductionRows, RunSpec, runLabel, trainingRun, TrainingRunResult, widthSweepFigure, Widths,
+  alignmentRun, AlignmentResult, endChange, epochsFor, errorRows, estimatedRunSeconds, filterChangeRows, layerSignSummary, learningCurveFigure, networkFor,
+  PAPER_MNIST_ERRORS, reproductionRows, RunSpec, runLabel, trainingRun, TrainingRunResult, widthSweepFigure, Widths,
 } from '../../lib/studies/global-error-broadcasting';
 import { testBackend } from '../rules/helpers';
 
@@ -24,15 +24,29 @@ test('runLabel names architecture, rule, sign (+ = nonnegative) and freezing as 
   assert.equal(runLabel({ arch: 'fc', vectorized: true, rule: 'gevb', sign: 'nonnegative' }), 'FC-Vec GEVB+');
   assert.equal(runLabel({ arch: 'conv', vectorized: false, rule: 'dfa', sign: 'mixed' }), 'Conv DFA');
   assert.equal(runLabel({ arch: 'lc', vectorized: true, rule: 'bp', sign: 'mixed', frozen: true }), 'LC-Vec BP (conv frozen)');
+  assert.equal(runLabel({ arch: 'fc', vectorized: false, rule: 'dfa', sign: 'mixed', activation: 'relu' }), 'FC DFA (ReLU)');
 });
 
 test('networkFor refuses combinations the study does not define, naming the argument', () => {
   assert.throws(() => networkFor({ arch: 'fc', vectorized: true, rule: 'dfa', sign: 'nonnegative', seed: 1 }, WIDTHS), /rule/);
   assert.throws(() => networkFor({ arch: 'fc', vectorized: false, rule: 'gevb', sign: 'mixed', seed: 1 }, WIDTHS), /rule/);
-  assert.throws(() => networkFor({ arch: 'lc', vectorized: false, rule: 'bp', sign: 'mixed', seed: 1 }, WIDTHS), /arch/);
+  assert.throws(() => networkFor({ arch: 'fc', vectorized: false, rule: 'bp', sign: 'nonnegative', seed: 1 }, WIDTHS), /sign/);
+  assert.throws(() => networkFor({ arch: 'fc', vectorized: false, rule: 'bp', sign: 'mixed', seed: 1 }, WIDTHS, 'sigmoid' as 'tanh'), /activation/);
   const net = networkFor({ arch: 'conv', vectorized: true, rule: 'gevb', sign: 'nonnegative', seed: 1 }, WIDTHS) as VectorizedNetwork;
   assert.deepEqual(net.paramLayers.map((l) => l.form), ['conv2d', 'conv2d', 'dense', 'dense']);
   net.dispose();
+});
+
+test('networkFor: conventional FC, Conv and LC nets with tanh by default or ReLU, conv / LC layers mirroring the Vec nets', () => {
+  const kinds = (n: Network) => n.layers.map((l) => (l instanceof Activation ? l.activation : l.kind));
+  const lc = networkFor({ arch: 'lc', vectorized: false, rule: 'dfa', sign: 'mixed', seed: 1 }, WIDTHS) as Network;
+  assert.deepEqual(kinds(lc), ['locally-connected', 'tanh', 'avgpool', 'locally-connected', 'tanh', 'avgpool', 'flatten', 'dense', 'tanh', 'dense']);
+  assert.deepEqual(lc.paramLayers[1].outputShape, [14, 14, 2]);
+  assert.equal(lc.rule, 'dfa');
+  const conv = networkFor({ arch: 'conv', vectorized: false, rule: 'bp', sign: 'mixed', seed: 1 }, WIDTHS, 'relu') as Network;
+  assert.deepEqual(kinds(conv), ['conv2d', 'relu', 'avgpool', 'conv2d', 'relu', 'avgpool', 'flatten', 'dense', 'relu', 'dense']);
+  lc.dispose();
+  conv.dispose();
 });
 
 test('layerSignSummary: per-layer mean and minimum of the match, maximum of the opposite fraction', () => {
@@ -43,26 +57,43 @@ test('layerSignSummary: per-layer mean and minimum of the match, maximum of the 
   assert.throws(() => layerSignSummary([], []), /match/);
 });
 
-function fakeRun(spec: RunSpec, testError: number, firstConvChange: number | null = null): TrainingRunResult {
-  return { spec, dataset: 'mnist', label: runLabel(spec), testError, trainAccuracy: 0.9, epochs: 1, firstConvChange, seconds: 1, records: [] };
+/** A run whose test error went through `curve` (%), ending at testError. */
+function fakeRun(spec: RunSpec, testError: number, firstConvChange: number | null = null, curve: number[] = [testError]): TrainingRunResult {
+  const records = curve.map((e, i) => ({ epoch: i + 1, trainLoss: 1, trainAccuracy: 0.9, testAccuracy: 1 - e / 100 }));
+  return { spec, dataset: 'mnist', label: runLabel(spec), testError, trainAccuracy: 0.9, epochs: curve.length, firstConvChange, seconds: 1, records };
 }
 
 const RUNS: TrainingRunResult[] = [
-  fakeRun({ arch: 'fc', vectorized: true, rule: 'gevb', sign: 'nonnegative', seed: 1 }, 3),
-  fakeRun({ arch: 'fc', vectorized: true, rule: 'gevb', sign: 'nonnegative', seed: 2 }, 5),
-  fakeRun({ arch: 'fc', vectorized: true, rule: 'gevb', sign: 'nonnegative', seed: 3 }, 4),
+  fakeRun({ arch: 'fc', vectorized: true, rule: 'gevb', sign: 'nonnegative', seed: 1 }, 3, null, [20, 10, 6, 4, 3]),
+  fakeRun({ arch: 'fc', vectorized: true, rule: 'gevb', sign: 'nonnegative', seed: 2 }, 5, null, [30, 12, 8, 6, 5.5, 5]),
+  fakeRun({ arch: 'fc', vectorized: true, rule: 'gevb', sign: 'nonnegative', seed: 3 }, 4, null, [25, 9, 5, 4]),
   fakeRun({ arch: 'conv', vectorized: false, rule: 'dfa', sign: 'mixed', seed: 1 }, 10, 0.001),
   fakeRun({ arch: 'conv', vectorized: false, rule: 'dfa', sign: 'mixed', seed: 2 }, 12, 0.003),
   fakeRun({ arch: 'conv', vectorized: false, rule: 'dfa', sign: 'mixed', seed: 1, frozen: true }, 11, 0),
   fakeRun({ arch: 'conv', vectorized: false, rule: 'dfa', sign: 'mixed', seed: 2, frozen: true }, 13, 0),
 ];
 
-test('errorRows: median (range) over seeds per configuration, frozen runs left out', () => {
+test('errorRows: median (range) over seeds per configuration with epochs and the end change, frozen runs left out', () => {
   const rows = errorRows(RUNS);
   assert.deepEqual(rows, [
-    { configuration: 'FC-Vec GEVB+', 'test error % median (range)': '4.00 (3.00-5.00)', seeds: '3' },
-    { configuration: 'Conv DFA', 'test error % median (range)': '11.00 (10.00-12.00)', seeds: '2' },
+    {
+      configuration: 'FC-Vec GEVB+', 'test error % median (range)': '4.00 (3.00-5.00)', seeds: '3', epochs: '5 (4-6)', 'train accuracy %': '90.0 (90.0-90.0)',
+      // 3 - 10, 5 - 8, 4 - 25
+      'error change over the last 3 epochs (points)': '-7.00 (-21.00--3.00)',
+    },
+    { configuration: 'Conv DFA', 'test error % median (range)': '11.00 (10.00-12.00)', seeds: '2', epochs: '1 (1-1)', 'train accuracy %': '90.0 (90.0-90.0)', 'error change over the last 3 epochs (points)': 'n/a (3 epochs or fewer)' },
   ]);
+  assert.ok(Math.abs((endChange(RUNS[1], 1) as number) + 0.5) < 1e-9);
+  assert.equal(endChange(RUNS[0], 5), null);
+});
+
+test('learningCurveFigure: per configuration, the median over the seeds that reached each epoch, their range as a band', () => {
+  const fig = learningCurveFigure(RUNS, ['FC-Vec GEVB+']);
+  const traces = fig.data as { name?: string; x?: number[]; y?: number[] }[];
+  const t = traces.find((c) => c.name === 'FC-Vec GEVB+')!;
+  assert.deepEqual(t.x, [1, 2, 3, 4, 5, 6]);
+  assert.deepEqual(t.y!.map((v) => Math.round(v * 1e9) / 1e9), [25, 10, 6, 4, 4.25, 5]);
+  assert.throws(() => learningCurveFigure(RUNS, ['LC BP']), /runs/);
 });
 
 test('filterChangeRows: the first conv layer change of the trained runs beside the errors trained and frozen', () => {
@@ -104,6 +135,13 @@ test('estimatedRunSeconds: per-example cost x examples seen, summed over runs, p
   const two = estimatedRunSeconds({ runs: [{ arch: 'fc', vectorized: true }], trainLimit: 100, epochs: 2, secondsPerExample: { 'fc-vec': 0.001 }, alignmentSeconds: 5, workers: 2 });
   assert.ok(Math.abs(two - (5 + 0.1)) < 1e-12, 'two workers halve the training part only');
   assert.throws(() => estimatedRunSeconds({ runs: [{ arch: 'lc', vectorized: true }], trainLimit: 1, epochs: 1, secondsPerExample: {}, alignmentSeconds: 0 }), /secondsPerExample/);
+  const spatial = estimatedRunSeconds({
+    runs: [{ arch: 'fc', vectorized: false }, { arch: 'conv', vectorized: true }], trainLimit: 100, epochs: 10, spatialEpochs: 3,
+    secondsPerExample: { fc: 0.001, 'conv-vec': 0.01 }, alignmentSeconds: 0,
+  });
+  assert.ok(Math.abs(spatial - (1 + 3)) < 1e-12, 'conv nets train spatialEpochs');
+  assert.equal(epochsFor('lc', { epochs: 10 }), 10);
+  assert.equal(epochsFor('fc', { epochs: 10, spatialEpochs: 2 }), 10);
 });
 
 test('alignmentRun equals compareWithBackprop on the same network and images; GEVB never opposes BP in a nonnegative FC-Vec', async () => {
