@@ -180,6 +180,7 @@ function batchTensors(data: Required<ArrayDataset>, net: Network, indices: Array
 
 /** Mean loss and accuracy of `net` on `data` (batched forward passes, no updates). */
 export function evaluate(net: Network, data: DataInput, batchSize = 1000): { loss: number; accuracy: number } {
+  if (net instanceof Network && net.loss === 'poisson') throw new ArgumentError('net', 'a classifier (loss cross-entropy or mse): evaluate a Poisson network with Network.lossAndError', 'loss poisson');
   const d = toArrayDataset(data, net);
   checkInteger('batchSize', batchSize, 1);
   const all = Int32Array.from({ length: d.count }, (_, i) => i);
@@ -216,6 +217,8 @@ export function evaluate(net: Network, data: DataInput, batchSize = 1000): { los
  */
 export async function train(net: Network, data: DataInput, options: TrainOptions = {}): Promise<History> {
   if (!(net instanceof Network)) throw new ArgumentError('net', 'a Network', net);
+  // Labels and accuracy are a classifier's: a Poisson network (count targets) trains by Network.trainStep.
+  if (net.loss === 'poisson') throw new ArgumentError('net', 'a classifier (loss cross-entropy or mse); train a Poisson network with Network.trainStep on count targets', 'loss poisson');
   if (options === null || typeof options !== 'object') throw new ArgumentError('options', 'an options object', options);
   const epochs = checkInteger('epochs', options.epochs ?? 1, 0);
   const batchSize = checkInteger('batchSize', options.batchSize ?? 64, 1);

@@ -5,14 +5,14 @@
  * float64 central differences of that computation, and both at |z| up to
  * 200 where a naive log(softplus(z)) underflows in float32; a network with
  * the loss: the same error through Network.lossAndError, `correct` NaN, the
- * fused path refused, and a Poisson GLM fitted by trainStep recovers the
- * weights that generated its counts.
+ * fused path, train and evaluate (classifiers') refused, and a Poisson GLM
+ * fitted by trainStep recovers the weights that generated its counts.
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../../lib/core';
-import { Network, Optimizer, poissonLossAndError, softplus } from '../../lib/rules';
+import { evaluate, Network, Optimizer, poissonLossAndError, softplus, train } from '../../lib/rules';
 import { fusedTrainer } from '../../lib/rules/fused';
 import { testBackend } from './helpers';
 
@@ -94,6 +94,14 @@ test('bad arguments name the argument', () => {
   assert.throws(() => poissonLossAndError(tf.zeros([2, 3]), tf.zeros([2, 2])), /targets/);
   assert.throws(() => poissonLossAndError([1, 2] as unknown as tf.Tensor, tf.zeros([2])), /\bz\b/);
   assert.throws(() => new Network({ inputShape: [2], layers: [{ kind: 'dense', units: 1 }], loss: 'poison' as 'poisson' }), /loss/);
+});
+
+test('train and evaluate (class labels, accuracy) refuse a Poisson network by name', async () => {
+  const net = new Network({ inputShape: [2], layers: [{ kind: 'dense', units: 2 }], loss: 'poisson' });
+  const data = { x: new Float32Array([0, 1, 1, 0]), y: [1, 0], count: 2 };
+  await assert.rejects(() => train(net, data, { epochs: 1 }), /net.*trainStep/s);
+  assert.throws(() => evaluate(net, data), /net.*lossAndError/s);
+  net.dispose();
 });
 
 test('a Poisson network: the same error through Network, correct NaN, no fused path, and a fitted GLM recovers its weights', () => {
