@@ -380,8 +380,9 @@ export function nonstationaryDmft(options: NonstationaryDmftOptions): Nonstation
     // none fits), the start interpolated between steps (the period need not be a whole number of steps).
     // Without input, or when no period fits, the least-squares slope over the window.
     const first = Math.max(seedStep + 1, Math.floor((3 * steps) / 4));
-    const period = f > 0 ? 1 / (f * dt) : Infinity;
-    let periods = Math.floor((nEnd - first) / period);
+    const period = f > 0 && I1 > 0 ? 1 / (f * dt) : Infinity;
+    // (the window may start one step before `first`: a run of 4 whole periods then fits its last one; still >= seedStep)
+    let periods = Math.floor((nEnd - first + 1) / period);
     if (periods < 1 && period <= (nEnd - seedStep) / 2) periods = 1;
     if (periods >= 1) {
       const start = nEnd - periods * period, i0 = Math.floor(start), w = start - i0;

@@ -103,3 +103,17 @@ test('with input, lambda_1 is the growth of (1/2) log k over whole periods: the 
   for (const d of [short, long]) assert.ok(Math.abs(d.lyapunov - perPeriod[0]) < 5e-4, `lambda_1 ${d.lyapunov} vs per-period growth ${perPeriod[0]}`);
   assert.ok(perPeriod[0] > 0.05 && perPeriod[0] < 0.1, `${perPeriod[0]}`);
 });
+
+test('adiabatic limit: under slow common input that never silences the network, lambda_1 tends to the stationary one (ReLU: scale-free in the drive)', () => {
+  // With ReLU, h -> a h maps the balanced network at drive sqrt(K) I0 to the one at sqrt(K) a I0, so the stationary
+  // lambda_1 is the same at every frozen drive sqrt(K) I0 + I1 sin(phase) > 0, and a slow enough input's lambda_1 (the
+  // cycle average of the quasi-static exponent) equals the no-input one. A fast input lowers it.
+  const K = 100, base = { g: 2, K, dt: 0.1, band: 80 };
+  const still = nonstationaryDmft({ ...base, steps: 4000 });
+  const slow = nonstationaryDmft({ ...base, amplitude: 0.75 * Math.sqrt(K), frequency: 0.005, steps: 8000 });
+  assert.equal(slow.lyapunovFit, 'whole-periods');
+  assert.ok(Math.min(...slow.rate) < 0.35 && Math.max(...slow.rate) > 1.6, 'the input modulates the rate strongly');
+  assert.ok(Math.abs(slow.lyapunov - still.lyapunov) < 5e-4, `slow ${slow.lyapunov} vs stationary ${still.lyapunov}`);
+  const fast = nonstationaryDmft({ ...base, amplitude: 0.75 * Math.sqrt(K), frequency: 0.05, steps: 2000 });
+  assert.ok(fast.lyapunov < still.lyapunov - 0.005, `f = 0.05: ${fast.lyapunov} vs ${still.lyapunov}`);
+});
