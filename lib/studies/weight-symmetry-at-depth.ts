@@ -18,6 +18,9 @@
  *   hidden update angle  mean over the parametric layers below the output layer of
  *                        angle(dW_rule, dW_BP) on the trainer's probe batch at the
  *                        last epoch (the output layer gets the true error: 0 degrees)
+ *   feedback angle       mean over the parametric layers above the first of angle(B, W)
+ *                        at the last epoch (layer k's B carries the signal to layer k-1,
+ *                        so the first layer's B is unused): whether a learned B aligned
  *   grid                 coefficients (alpha, beta) = defaults x factors (log-spaced,
  *                        stated before running); the best setting is the one with the
  *                        highest median test accuracy (first listed wins a tie)
@@ -32,7 +35,7 @@
  * Every run is a lib/rules TrainingJob (runConfigurations runs them on the
  * worker pool); `runRecords` pairs each job's key with its result.
  * Exports: RULE_LABEL, CLAIMS, studyJob, depthRuns, gridCoefficients, gridRuns,
- * nonLocalRuns, runRecords, gapToBp, meanHiddenAngle, gridAccuracy, bestGridSetting,
+ * nonLocalRuns, runRecords, gapToBp, meanHiddenAngle, meanFeedbackAngle, gridAccuracy, bestGridSetting,
  * gridSpread, gapFigure, angleFigure, gridFigure, claimRows, variantLabel,
  * estimatedSeconds.
  *
@@ -168,6 +171,8 @@ export interface RunRecord {
   key: RunKey;
   error: number | null;
   angles: number[];
+  /** Per-layer angle (degrees) between the feedback kernel B and W at the last epoch; null for DFA (and BP's W itself: 0). */
+  feedbackAngles: (number | null)[];
   diverged: boolean;
   seconds: number;
 }
@@ -183,10 +188,17 @@ export function runRecords(keys: readonly RunKey[], results: readonly TrainingJo
       key,
       error: r.finalTestAccuracy === null ? null : 100 * (1 - r.finalTestAccuracy),
       angles: last ? last.alignment.map((a) => a.updateAngle) : [],
+      feedbackAngles: last ? last.alignment.map((a) => a.feedbackAngle) : [],
       diverged: r.diverged !== null,
       seconds: r.history.seconds,
     };
   });
+}
+
+/** Mean angle(B, W) (degrees) over the parametric layers above the first (whose B carries no signal); null without angles. */
+export function meanFeedbackAngle(record: RunRecord): number | null {
+  const a = record.feedbackAngles.slice(1).filter((x): x is number => x !== null);
+  return a.length ? a.reduce((x, y) => x + y, 0) / a.length : null;
 }
 
 const sameVariant = (a: Variant, b: Variant) => a.manhattan === b.manhattan && a.normConstraint === b.normConstraint;

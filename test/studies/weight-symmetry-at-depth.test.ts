@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { plainConvNet, type TrainingJobResult } from '../../lib/rules';
 import {
-  bestGridSetting, claimRows, depthRuns, estimatedSeconds, gapFigure, gapToBp, gridAccuracy, gridCoefficients, gridRuns, gridSpread, meanHiddenAngle, nonLocalRuns, runRecords,
+  bestGridSetting, claimRows, depthRuns, estimatedSeconds, gapFigure, gapToBp, gridAccuracy, gridCoefficients, gridRuns, gridSpread, meanFeedbackAngle, meanHiddenAngle, nonLocalRuns, runRecords,
   studyJob, type RunKey, type StudySettings, type Variant,
 } from '../../lib/studies/weight-symmetry-at-depth';
 
@@ -46,7 +46,7 @@ function fake(key: RunKey, accuracy: number | null, angles: number[]): TrainingJ
   return {
     label: studyJob(SETTINGS, key).label as string, rule: key.rule, seed: key.seed, finalTestAccuracy: accuracy,
     diverged: accuracy === null ? { epoch: 1, batch: 0, loss: 1e5, message: 'diverged' } : null,
-    history: { records: [{ epoch: 1, alignment: angles.map((a, layer) => ({ layer, kind: 'conv2d', updateAngle: a, deltaAngle: a, feedbackAngle: null, normRatio: null })) }], seconds: 1 },
+    history: { records: [{ epoch: 1, alignment: angles.map((a, layer) => ({ layer, kind: 'conv2d', updateAngle: a, deltaAngle: a, feedbackAngle: a / 2, normRatio: null })) }], seconds: 1 },
   } as unknown as TrainingJobResult;
 }
 
@@ -65,6 +65,8 @@ test('runRecords, gapToBp, meanHiddenAngle on fake runs: medians over seeds per 
   assert.ok(Math.abs((gapToBp(records, { depth: 4, rule: 'fa', variant: BM }) as number) - 3.5) < 1e-9);
   assert.equal(gapToBp(records, { depth: 8, rule: 'fa', variant: SGD }), null);
   assert.equal(meanHiddenAngle(records[0]), 70);
+  // Feedback angles a / 2 = 40, 30, 0: the first layer's B is left out, (30 + 0) / 2.
+  assert.equal(meanFeedbackAngle(records[0]), 15);
   assert.equal(records.filter((r) => r.diverged).length, 1);
   assert.throws(() => runRecords(keys, results.slice(1)), /results/);
   assert.throws(() => runRecords(keys.slice().reverse(), results), /label/);
