@@ -11,12 +11,23 @@
  *             coupling scaled by tau_m (J s with s the filtered spike trains in Hz), and the drive sqrt(K) I_a
  *             delivered as Poisson input (one train of rate nu_X per neuron, weight sqrt(K) I_a / nu_X)
  *
- * Target-based training [R, as full-FORCE]: the teacher is the untrained network J0 driven by u f(t) (u_i
- * uniform in [-a, a], seeded); its target currents are h(t) = J0 r(t) + u f(t) (r = phi(x), or the filtered
- * spike trains s). Over learning intervals of length Delta t_L the teacher's (r, h) are accumulated and the
- * recurrent weights solved by lib/circuits' SignConstrainedFit (Dale's signs per presynaptic column, ridge
- * lambda, exact batched NNLS after sign flips, warm-started), the readout w (free signs, ridge) by the same
- * solver on z = w . r ~ f. The trained network then runs alone (no u f input) from the teacher's last state.
+ * Target-based training [R, as full-FORCE]. Rate network: the teacher is the untrained network J0 driven by u f(t)
+ * (u_i uniform in [-a, a], seeded); its target currents are h(t) = J0 r(t) + u f(t), r = phi(x). Spiking network,
+ * two teachers:
+ *   'rate' (default; a rate network as teacher, as DePasquale, Churchland & Abbott 2016 train spiking networks):
+ *             a tanh network tau_T dx/dt = -x + q, q = J_T tanh(x) + u f(t), J_T ~ N(0, g_T^2 / N), driven into a
+ *             periodic orbit (rateTeacherCurrents); LIF neuron i is to produce the recurrent current
+ *             h_i(t) = m_i + A q_i(t) / rms(q), m_i its mean recurrent current in the untrained balanced network
+ *             (so the balanced operating point is kept) and A in threshold units. While teaching, the LIF network
+ *             has no recurrent weights and receives h(t) itself (teacher forcing), with the same Poisson drive.
+ *   'spiking' (full-FORCE with a spiking teacher): the untrained LIF network J0 driven by u f(t); h = J0 s + u f.
+ * Over learning intervals of length Delta t_L the (features, h) are accumulated and the recurrent weights solved by
+ * lib/circuits' SignConstrainedFit (Dale's signs per presynaptic column, ridge lambda, exact batched NNLS after sign
+ * flips, warm-started), the readout w (free signs, ridge) by the same solver on z = w . r ~ f. The trained network
+ * then runs alone (no teaching input) from the teacher's last state. Why the rate teacher works where the spiking
+ * one did not: its targets are smooth and exactly periodic, so what the network is asked to produce from its own
+ * spikes is reproducible; a spiking teacher's J0 s carries its own spike noise, which the trained network cannot
+ * regenerate.
  *
  *   output error      sqrt(mean (z - f)^2) / sqrt(mean (f - mean f)^2) over the test run
  *   currents          E = drive + positive part of J r, I = negative part, net = E + I (population means and
@@ -24,17 +35,20 @@
  *   variability       ISI CV per neuron, spike-count Fano factor per neuron (windows of `fanoWindow`)
  *   frequency         upward crossings of z - mean(z) per unit time after a transient
  *   linearisation     the fixed point x0 of dx/dt = -x + g J phi(x) + d (Newton), eigenvalues of g J phi'(x0);
- *                     the pair with the largest real part predicts the frequency |Im lambda| / 2 pi
+ *                     the pair with the largest real part predicts the frequency |Im lambda| / 2 pi; the same read
+ *                     off the cycle-averaged Jacobian g J diag(<phi'(x(t))>) over the simulated oscillation; and the
+ *                     fraction of units whose relu state along the cycle differs from x0's (how far the cycle is
+ *                     from where the fixed-point linearisation holds) (scanPoint)
  *
  * Jobs (`{ module: STUDY_MODULE, export, args }`): rateJob (build, train, test, currents, eigenvalues and the
  * frequency against g_test), spikingJob (build, train, test, raster, currents, CV and Fano against the untrained
  * network).
  * Exports: STUDY_MODULE, PAPER_SETTINGS, smoothSquare, sawtooth, normalizedRmse, crossingFrequency, scoreTest (TestRun), leadingPair,
- * balancedFixedPoint, rateJob, spikingJob, their args and results, estimatedRunSeconds, the figure builders
- * (trainingFigure, outputFigure, currentsFigure, eigenFigure, frequencyFigure, rasterFigure, variabilityFigure)
- * and reproductionRows.
+ * balancedFixedPoint, scanPoint, rateTeacherCurrents, rateJob, spikingJob, their args and results, estimatedRunSeconds,
+ * the figure builders (trainingFigure, outputFigure, currentsFigure, eigenFigure, frequencyFigure, rasterFigure,
+ * variabilityFigure), spread and reproductionRows.
  */
-import { ArgumentError, Rng, checkInteger, checkNumber, checkPositive, eig, lstsq, median } from '../core';
+import { ArgumentError, Rng, checkInteger, checkNumber, checkPositive, eig, gemm, lstsq, median } from '../core';
 import { BalancedNetwork, LifNetwork, SignConstrainedFit, isiCv, spikeCountFano, trainByTarget, type TargetTrainingRecord } from '../circuits';
 import { Figure, LineSeries, line, scatter } from '../plot';
 
@@ -208,6 +222,14 @@ export interface FrequencyPoint {
   /** |Im lambda| / 2 pi of the leading complex pair at the fixed point (null: no fixed point found or no pair). */
   predicted: number | null;
   leadingRe: number | null;
+  /**
+   * The same read off the cycle-averaged Jacobian -1 + g J diag(<phi'(x(t))>_t) (relu: each unit's fraction of
+   * time active over the simulated cycle), a linearisation about the oscillation itself rather than the fixed point.
+   */
+  predictedCycle: number | null;
+  leadingReCycle: number | null;
+  /** Mean over the cycle of the fraction of units whose relu state (active or not) differs from the fixed point's (null: no fixed point). */
+  stateChange: number | null;
   /** Relative amplitude of the output (its s.d. over the target's) during the scan. */
   amplitude: number;
 }
@@ -327,25 +349,9 @@ export function rateJob(args: RateJobArgs): RateJobResult {
   const spectra: RateJobResult['spectra'] = [];
   const frequency: FrequencyPoint[] = [];
   for (const g of args.gTests) {
-    const fp = balancedFixedPoint(W, N, g, drive, xEnd);
-    let predicted: number | null = null, leadingRe: number | null = null;
-    if (fp !== null) {
-      const A = Array.from({ length: N }, (_, i) => Array.from({ length: N }, (_, j) => (fp.x[j] > 0 ? g * W[i * N + j] : 0)));
-      const ev = eig(A);
-      const pair = leadingPair(ev.re, ev.im);
-      if (pair !== null) { predicted = pair.im / (2 * Math.PI); leadingRe = pair.re - 1; }
-      if (spectra.length < 2) spectra.push({ g, re: Array.from(ev.re), im: Array.from(ev.im) });
-    }
-    const Wg = Float64Array.from(W, (v) => g * v);
-    net.coupling.J.set(Wg);
-    const xs = Float64Array.from(xEnd);
-    const zs: number[] = [];
-    const scanSteps = Math.round((args.scanTransient + args.scanTime) / dt), skip = Math.round(args.scanTransient / dt);
-    for (let s = 0; s < scanSteps; s++) {
-      rn.step(xs, { dt, scheme: 'euler', current: drive });
-      if (s >= skip) { rn.rates(xs, r); let z = 0; for (let i = 0; i < N; i++) z += w[i] * r[i]; zs.push(z); }
-    }
-    frequency.push({ g, simulated: crossingFrequency(zs, dt), predicted, leadingRe, amplitude: std(zs) / zStd });
+    const p = scanPoint(W, N, g, drive, xEnd, w, { dt, time: args.scanTime, transient: args.scanTransient, targetStd: zStd });
+    frequency.push(p.point);
+    if (p.spectrum !== null && spectra.length < 2) spectra.push({ g, ...p.spectrum });
   }
   net.coupling.J.set(W);
   return {
@@ -354,6 +360,55 @@ export function rateJob(args: RateJobArgs): RateJobResult {
     weights: { zeroE: zE / nE, zeroI: zI / nI, meanE0: mE0 / nE, meanI0: mI0 / nI, meanE: mE / nE, meanI: mI / nI },
     signViolations: training.records[training.records.length - 1].signViolations,
     spectra, frequency, targetFrequency: f0,
+  };
+}
+
+/**
+ * One g_test point of item 3c for the relu network dx/dt = -x + g J relu(x) + d with readout z = w . relu(x):
+ * the fixed point from `x` (balancedFixedPoint) and the spectrum of g J phi'(x0) with its leading pair; then Euler
+ * steps (dt) from `x` for transient + time, the output's crossing frequency over `time`, each unit's fraction of time
+ * active, the cycle-averaged Jacobian's leading pair, and how often a unit's relu state differs from x0's.
+ */
+export function scanPoint(J: Float64Array, N: number, g: number, d: Float64Array, x: Float64Array, w: ArrayLike<number>,
+  o: { dt: number; time: number; transient: number; targetStd: number }): { point: FrequencyPoint; spectrum: { re: number[]; im: number[] } | null } {
+  const dt = checkPositive('dt', o?.dt), targetStd = checkPositive('targetStd', o.targetStd);
+  if (w.length !== N) throw new ArgumentError('w', `${N} readout weights`, w.length);
+  const fp = balancedFixedPoint(J, N, g, d, x);
+  let predicted: number | null = null, leadingRe: number | null = null, spectrum: { re: number[]; im: number[] } | null = null;
+  if (fp !== null) {
+    const ev = eig(Array.from({ length: N }, (_, i) => Array.from({ length: N }, (_, j) => (fp.x[j] > 0 ? g * J[i * N + j] : 0))));
+    const pair = leadingPair(ev.re, ev.im);
+    if (pair !== null) { predicted = pair.im / (2 * Math.PI); leadingRe = pair.re - 1; }
+    spectrum = { re: Array.from(ev.re), im: Array.from(ev.im) };
+  }
+  const Jg = Float64Array.from(J, (v) => g * v);
+  const xs = Float64Array.from(x), r = new Float64Array(N), h = new Float64Array(N), active = new Float64Array(N);
+  const zs: number[] = [];
+  let changed = 0;
+  const steps = Math.round((checkNumber('transient', o.transient, 0) + checkPositive('time', o.time)) / dt), skip = Math.round(o.transient / dt);
+  for (let s = 0; s < steps; s++) {
+    for (let j = 0; j < N; j++) r[j] = xs[j] > 0 ? xs[j] : 0;
+    gemm(1, N, N, r, Jg, h, { transB: true });
+    for (let i = 0; i < N; i++) xs[i] += dt * (h[i] + d[i] - xs[i]);
+    if (s >= skip) {
+      let z = 0;
+      for (let i = 0; i < N; i++) {
+        if (xs[i] > 0) { z += w[i] * xs[i]; active[i]++; }
+        if (fp !== null && (xs[i] > 0) !== (fp.x[i] > 0)) changed++;
+      }
+      zs.push(z);
+    }
+  }
+  const samples = steps - skip;
+  const cyc = eig(Array.from({ length: N }, (_, i) => Array.from({ length: N }, (_, j) => (Jg[i * N + j] * active[j]) / samples)));
+  const cpair = leadingPair(cyc.re, cyc.im);
+  return {
+    point: {
+      g, simulated: crossingFrequency(zs, dt), predicted, leadingRe,
+      predictedCycle: cpair === null ? null : cpair.im / (2 * Math.PI), leadingReCycle: cpair === null ? null : cpair.re - 1,
+      stateChange: fp === null ? null : changed / (samples * N), amplitude: std(zs) / targetStd,
+    },
+    spectrum,
   };
 }
 
@@ -375,8 +430,18 @@ export interface SpikingJobArgs {
   seed: number;
   /** Target: sawtooth at this frequency (Hz). */
   frequency: number;
-  /** Teacher input weights u_i uniform in [-amplitude, amplitude] (threshold units). */
+  /** Teacher input weights u_i uniform in [-amplitude, amplitude] (threshold units for 'spiking'; teacher units for 'rate'). */
   amplitude: number;
+  /**
+   * The teacher (see the file header): 'rate' (default), a tanh rate network driven by the target whose smooth,
+   * periodic currents the LIF neurons are trained to produce; 'spiking', the untrained LIF network driven by u f(t)
+   * (full-FORCE with a spiking teacher).
+   */
+  teacher?: 'rate' | 'spiking';
+  /** Rate teacher: gain g_T of its Gaussian coupling N(0, g_T^2 / N), time constant tau_T (s), target amplitude A (threshold units). */
+  teacherGain?: number;
+  teacherTau?: number;
+  targetAmplitude?: number;
   /** Synaptic time constant (s). */
   tauS: number;
   /** Mean balanced rate nu_0 (Hz): the drive is (1, 0.8) x nu_0 tau_m, BalancedNetwork's default weights. */
@@ -415,6 +480,8 @@ export interface SpikeStats {
 
 export interface SpikingJobResult {
   args: SpikingJobArgs;
+  /** Rate teacher: relative change of its currents between two consecutive target periods (0: exactly periodic); NaN for 'spiking'. */
+  teacherPeriodicity: number;
   records: TargetTrainingRecord[];
   trainSeconds: number;
   /** Relative error of the readout on the teacher's samples (open loop). */
@@ -438,27 +505,89 @@ function spikeStats(run: { spikeTimes: Float64Array; spikeNeurons: Int32Array; d
   return { cvMedian: cv.length ? median(cv) : NaN, cvNeurons: cv.length, cv, fanoMedian: fano.length ? median(fano) : NaN, fano, rateE: nE / NE / run.duration, rateI: nI / (N - NE) / run.duration };
 }
 
+/**
+ * The rate teacher's currents over one target period, sampled every `dT` (P = round(1 / (f0 dT)) rows of N): a tanh
+ * network tau_T dx/dt = -x + q, q = J_T tanh(x) + u f(t), J_T ~ N(0, g_T^2 / N) (seeded), Euler steps of dT from x = 0
+ * for 5 periods, then one recorded period (row k: q at time k dT of a period) and one more to measure periodicity.
+ */
+export function rateTeacherCurrents(N: number, o: { gain: number; tau: number; frequency: number; amplitude: number; seed: number; dT?: number }): { Q: Float64Array; P: number; dT: number; rms: number; periodicity: number } {
+  checkInteger('N', N, 1);
+  const gT = checkNumber('gain', o?.gain, 0), tauT = checkPositive('tau', o.tau), f0 = checkPositive('frequency', o.frequency);
+  const dT = checkPositive('dT', o.dT ?? 1e-3);
+  const P = Math.max(2, Math.round(1 / (f0 * dT)));
+  const rng = new Rng(checkInteger('seed', o.seed, 0));
+  const JT = Float64Array.from({ length: N * N }, () => (rng.normal() * gT) / Math.sqrt(N));
+  const u = Float64Array.from({ length: N }, () => o.amplitude * (2 * rng.uniform() - 1));
+  const x = new Float64Array(N), r = new Float64Array(N), q = new Float64Array(N);
+  const Q = new Float64Array(P * N), Q2 = new Float64Array(P * N);
+  const k0 = dT / tauT;
+  const step = (k: number, out: Float64Array | null) => {
+    // the phase from the integer step within the period, so rounding never moves a sample across the reset
+    const ft = sawtooth((k % P) * dT, f0);
+    for (let j = 0; j < N; j++) r[j] = Math.tanh(x[j]);
+    gemm(1, N, N, r, JT, q, { transB: true });
+    for (let i = 0; i < N; i++) { q[i] += u[i] * ft; x[i] += k0 * (q[i] - x[i]); }
+    if (out !== null) out.set(q, (k % P) * N);
+  };
+  let k = 0;
+  for (; k < 5 * P; k++) step(k, null);
+  for (; k < 6 * P; k++) step(k, Q);
+  for (; k < 7 * P; k++) step(k, Q2);
+  let d = 0, n = 0;
+  for (let m = 0; m < P * N; m++) { d += (Q2[m] - Q[m]) ** 2; n += Q2[m] ** 2; }
+  return { Q: Q2, P, dT, rms: Math.sqrt(n / (P * N)), periodicity: Math.sqrt(d / n) };
+}
+
 /** The balanced LIF network trained to a sawtooth; see the file header. */
 export function spikingJob(args: SpikingJobArgs): SpikingJobResult {
   const N = checkInteger('N', args?.N, 4), K = checkInteger('K', args.K, 1), seed = checkInteger('seed', args.seed, 0);
   const tauM = 0.02, nu = checkPositive('rate', args.rate), f0 = checkPositive('frequency', args.frequency);
+  const teacher = args.teacher ?? 'rate';
+  if (teacher !== 'rate' && teacher !== 'spiking') throw new ArgumentError('teacher', "'rate' or 'spiking'", teacher);
   // the balanced rate network's sparse Dale coupling and drive, in units where its rates are nu tau_m
   const bal = new BalancedNetwork({ N, K, model: 'dale', seed, drive: { E: nu * tauM, I: 0.8 * nu * tauM } });
   const NE = bal.excitatory, signs = bal.columnSigns;
   const J0 = Float64Array.from(bal.coupling.J, (v) => v * tauM);
   const wX = Float64Array.from(bal.drive, (d) => d / args.externalRate);
-  const make = (J: Float64Array, s: number) => {
+  const make = (J: Float64Array | undefined, s: number) => {
     const n = new LifNetwork({ N, NE, coupling: J, tauM, tauS: args.tauS, refractory: 0.002, dt: 1e-4, externalRate: args.externalRate, externalWeight: wX, seed: s });
     n.randomizeVoltages();
     return n;
   };
-  const net = make(J0, seed + 3);
-  const u = inputWeights(N, args.amplitude, seed + 1);
-  const dt = net.dt, every = checkInteger('recordEvery', args.recordEvery, 1);
+  const dt = 1e-4, every = checkInteger('recordEvery', args.recordEvery, 1);
+  const testSteps = Math.round(args.testTime / dt);
+  // the untrained network (J0), same Poisson input statistics, no teaching input: variability baseline, and (rate
+  // teacher) each neuron's mean recurrent current m_i in the balanced state
+  const before = make(J0, seed + 4);
+  before.run({ steps: Math.round(args.transient / dt) });
+  const runBefore = before.run({ steps: testSteps, recordEvery: every });
+  const mBal = new Float64Array(N);
+  for (let k = 0; k < runBefore.samples; k++) for (let i = 0; i < N; i++) mBal[i] += runBefore.recurrent[k * N + i] / runBefore.samples;
+  let teacherPeriodicity = NaN;
+  // target(t, out): the recurrent current each neuron is to produce at time t; the net is driven by it while teaching
+  let target: (t: number, out: Float64Array) => void;
+  let net: LifNetwork;
+  if (teacher === 'rate') {
+    const A = checkPositive('targetAmplitude', args.targetAmplitude ?? 1);
+    const T = rateTeacherCurrents(N, { gain: args.teacherGain ?? 1.2, tau: args.teacherTau ?? 0.05, frequency: f0, amplitude: args.amplitude, seed: seed + 5 });
+    teacherPeriodicity = T.periodicity;
+    const scale = A / T.rms;
+    target = (t, out) => {
+      const k = ((Math.floor(t / T.dT + 1e-9) % T.P) + T.P) % T.P;
+      for (let i = 0; i < N; i++) out[i] = mBal[i] + scale * T.Q[k * N + i];
+    };
+    // teacher forcing: no recurrent weights while teaching, the target currents instead
+    net = make(undefined, seed + 3);
+  } else {
+    const u = inputWeights(N, args.amplitude, seed + 1);
+    target = (t, out) => { const ft = sawtooth(t, f0); for (let i = 0; i < N; i++) out[i] = u[i] * ft; };
+    net = make(J0, seed + 3);
+  }
   let t = 0;
+  // rate teacher: the current is the whole target; spiking teacher: u f(t) on top of J0 s
   const teach = (steps: number, record: boolean) => {
     const t0 = t;
-    const run = net.run({ steps, recordEvery: record ? every : 0, current: (k, out) => { const ft = sawtooth(t0 + (k + 1) * dt, f0); for (let i = 0; i < N; i++) out[i] = u[i] * ft; } });
+    const run = net.run({ steps, recordEvery: record ? every : 0, current: (k, out) => target(t0 + k * dt, out) });
     t += steps * dt;
     return { run, t0 };
   };
@@ -467,16 +596,19 @@ export function spikingJob(args: SpikingJobArgs): SpikingJobResult {
   const readout = new SignConstrainedFit({ inputs: N, outputs: 1, signs: new Int8Array(N), ridge: args.readoutRidge });
   const steps = Math.round(args.intervalTime / dt);
   const started = performance.now();
+  const h = new Float64Array(N);
   const training = trainByTarget({
     fit, intervals: checkInteger('intervals', args.intervals, 1),
     collect: () => {
       const { run, t0 } = teach(steps, true);
       const T = run.samples, H = new Float64Array(T * N), F = new Float64Array(T);
       for (let k = 0; k < T; k++) {
-        // the sample is taken at the end of step (k + 1) every - 1, after that step's current was applied
-        const ft = sawtooth(t0 + (k + 1) * every * dt, f0);
-        for (let i = 0; i < N; i++) H[k * N + i] = run.recurrent[k * N + i] + u[i] * ft;
-        F[k] = ft;
+        // sample k is taken at the end of step (k + 1) every - 1, after that step's current was applied
+        const tk = t0 + ((k + 1) * every - 1) * dt;
+        target(tk, h);
+        if (teacher === 'rate') H.set(h, k * N);
+        else for (let i = 0; i < N; i++) H[k * N + i] = run.recurrent[k * N + i] + h[i];
+        F[k] = sawtooth(tk, f0);
       }
       readout.accumulate(run.traces, F, T);
       return { R: run.traces, H, T };
@@ -486,7 +618,6 @@ export function spikingJob(args: SpikingJobArgs): SpikingJobResult {
   const W = training.W, w = readout.solve();
   const readoutError = readout.relativeError(w);
   net.setCoupling(W);
-  const testSteps = Math.round(args.testTime / dt);
   const t0 = t;
   const run = net.run({ steps: testSteps, recordEvery: every, recordCurrents: true });
   const raw = { t: [] as number[], z: [] as number[], f: [] as number[] };
@@ -511,12 +642,8 @@ export function spikingJob(args: SpikingJobArgs): SpikingJobResult {
     const row = j < rowsE ? j : j >= NE && j < NE + rowsI ? rowsE + j - NE : -1;
     if (row >= 0) { raster.t.push(run.spikeTimes[k]); raster.row.push(row); }
   }
-  // the untrained network (J0), same Poisson input statistics, no teaching input
-  const before = make(J0, seed + 4);
-  before.run({ steps: Math.round(args.transient / dt) });
-  const runBefore = before.run({ steps: testSteps });
   return {
-    args, records: training.records, trainSeconds, readoutError, test, currents: cur,
+    args, teacherPeriodicity, records: training.records, trainSeconds, readoutError, test, currents: cur,
     balance: { E: sumE / run.samples, I: sumI / run.samples, net: sumNet / run.samples, index: sumNet / sumE },
     signViolations: training.records[training.records.length - 1].signViolations,
     raster,
@@ -529,19 +656,22 @@ export function spikingJob(args: SpikingJobArgs): SpikingJobResult {
 // Run time, figures and the table
 
 /**
- * Seconds both jobs take on one core each, from this machine's measurements at load 9-15 (2026-12-06): a rate Euler
- * step about 2e-9 N^2 s, a learning interval's solve about 1.5e-7 N^3 s (warm-started pivoting), a g_test point
- * about 1e-6 N^3 s (lib/core's eig, 17 s at N = 300, and up to 50 Newton steps by QR); a simulated second of the LIF
- * network about 4.3e-3 N s. The jobs run in parallel, so with two workers the estimate is the larger of the two.
+ * Seconds the jobs take, from this machine's measurements at load 9-15 (2026-12-06): a rate Euler step about
+ * 2e-9 N^2 s, a learning interval's solve about 1.5e-7 N^3 s (warm-started pivoting), a g_test point about 2e-6 N^3 s
+ * (two of lib/core's eig, 17 s each at N = 300, and up to 50 Newton steps by QR); a simulated second of the LIF
+ * network about 4.3e-3 N s. `counts` rate and spiking jobs (default one each) share `workers` cores: the estimate is
+ * their total over the workers, and never less than the longest single job.
  */
 export function estimatedRunSeconds(rate: Pick<RateJobArgs, 'N' | 'intervals' | 'intervalTime' | 'dt' | 'transient' | 'testTime' | 'gTests' | 'scanTime' | 'scanTransient'>,
-  spiking: Pick<SpikingJobArgs, 'N' | 'intervals' | 'intervalTime' | 'transient' | 'testTime'>, o: { workers: number }): number {
+  spiking: Pick<SpikingJobArgs, 'N' | 'intervals' | 'intervalTime' | 'transient' | 'testTime'>, o: { workers: number; counts?: { rate: number; spiking: number } }): number {
   const workers = checkInteger('workers', o?.workers, 1);
+  const cr = checkInteger('counts.rate', o.counts?.rate ?? 1, 0), cs = checkInteger('counts.spiking', o.counts?.spiking ?? 1, 0);
   const rSteps = (rate.transient + rate.intervals * rate.intervalTime + rate.testTime + rate.gTests.length * (rate.scanTime + rate.scanTransient)) / rate.dt;
-  const rs = rSteps * rate.N ** 2 * 2e-9 + rate.intervals * rate.N ** 3 * 1.5e-7 + rate.gTests.length * rate.N ** 3 * 1e-6;
+  const rs = rSteps * rate.N ** 2 * 2e-9 + rate.intervals * rate.N ** 3 * 1.5e-7 + rate.gTests.length * rate.N ** 3 * 2e-6;
   const simSeconds = 2 * spiking.transient + spiking.intervals * spiking.intervalTime + 2 * spiking.testTime;
   const ss = simSeconds * spiking.N * 4.3e-3 + spiking.intervals * spiking.N ** 3 * 1.5e-7;
-  return workers >= 2 ? Math.max(rs, ss) : rs + ss;
+  const longest = Math.max(cr > 0 ? rs : 0, cs > 0 ? ss : 0);
+  return Math.max((cr * rs + cs * ss) / workers, longest);
 }
 
 /** Relative training error (log scale) and the fraction of constrained weights at 0, per learning interval. */
@@ -579,12 +709,13 @@ export function eigenFigure(spectra: readonly { g: number; re: readonly number[]
 
 /** Output frequency against g_test: simulated beside the leading pair's |Im lambda| / 2 pi, and the target's. */
 export function frequencyFigure(points: readonly FrequencyPoint[], targetFrequency: number): Figure {
-  const withPred = points.filter((p) => p.predicted !== null);
+  const withPred = points.filter((p) => p.predicted !== null), withCycle = points.filter((p) => p.predictedCycle !== null);
   const series: LineSeries[] = [
     { x: points.map((p) => p.g), y: points.map((p) => p.simulated), name: 'simulated', mode: 'lines+markers' },
-    { x: withPred.map((p) => p.g), y: withPred.map((p) => p.predicted as number), name: '|Im lambda_1| / 2 pi', mode: 'lines+markers', dash: 'dash' },
+    { x: withPred.map((p) => p.g), y: withPred.map((p) => p.predicted as number), name: 'fixed point: |Im lambda_1| / 2 pi', mode: 'lines+markers', dash: 'dash' },
+    { x: withCycle.map((p) => p.g), y: withCycle.map((p) => p.predictedCycle as number), name: 'cycle-averaged Jacobian: |Im lambda_1| / 2 pi', mode: 'lines+markers', dash: 'dot' },
     { x: [points[0].g, points[points.length - 1].g], y: [targetFrequency, targetFrequency], name: 'target', color: '#888888', dash: 'dot' },
-  ];
+  ].filter((q) => q.x.length > 0) as LineSeries[];
   return line(series, { title: 'Output frequency when the trained coupling is scaled by g_test', xLabel: 'g_test', yLabel: 'frequency (1 / tau)' });
 }
 
@@ -614,19 +745,38 @@ export interface ReproductionRow {
   measured: string;
 }
 
-/** The closing table: the paper's claims beside this run's numbers. */
-export function reproductionRows(rate: RateJobResult, spiking: SpikingJobResult): ReproductionRow[] {
-  const f3 = (v: number | null) => (v === null || !Number.isFinite(v) ? '-' : v.toFixed(3));
-  const g1 = rate.frequency.find((p) => p.g === 1) ?? rate.frequency[rate.frequency.length - 1];
-  const viol = Math.max(...rate.records.map((r) => r.signViolations), ...spiking.records.map((r) => r.signViolations));
+/** "mean (min-max over n)" of finite values, to `digits` decimals; '-' when none. */
+export function spread(values: readonly (number | null)[], digits = 3): string {
+  const v = values.filter((x): x is number => x !== null && Number.isFinite(x));
+  if (v.length === 0) return '-';
+  const m = v.reduce((a, b) => a + b, 0) / v.length;
+  return v.length === 1 ? m.toFixed(digits) : `${m.toFixed(digits)} (${Math.min(...v).toFixed(digits)}-${Math.max(...v).toFixed(digits)} over ${v.length})`;
+}
+
+/**
+ * The closing table: the paper's claims beside this run's numbers, as mean (min-max) over the seeds of `rates`
+ * (rate networks) and `spikings` (spiking networks, rate teacher); `contrast`: spiking runs with other settings
+ * (their label and result), one row each.
+ */
+export function reproductionRows(rates: readonly RateJobResult[], spikings: readonly SpikingJobResult[], contrast: readonly { label: string; result: SpikingJobResult }[] = []): ReproductionRow[] {
+  if (rates.length === 0 || spikings.length === 0) throw new ArgumentError('rates', 'at least one rate and one spiking result', `${rates.length} and ${spikings.length}`);
+  const all = [...spikings, ...contrast.map((c) => c.result)];
+  const viol = Math.max(...rates.flatMap((r) => r.records.map((q) => q.signViolations)), ...all.flatMap((r) => r.records.map((q) => q.signViolations)));
+  const solves = rates.reduce((a, r) => a + r.records.length, 0) + all.reduce((a, r) => a + r.records.length, 0);
+  const gs = rates[0].frequency.map((p) => p.g);
+  const at = (g: number, key: 'simulated' | 'predicted' | 'predictedCycle' | 'stateChange') => spread(rates.map((r) => r.frequency.find((p) => p.g === g)?.[key] ?? null), key === 'stateChange' ? 2 : 4);
+  const spk = (r: SpikingJobResult) => `nrmse ${r.test.error.toFixed(3)} (first period ${r.test.firstPeriodError.toFixed(3)}), ${r.test.frequency.toFixed(3)} Hz`;
+  const seeds = (v: readonly { args: { seed: number } }[]) => v.map((r) => r.args.seed).join(', ');
   return [
-    { claim: "Dale's signs kept by training", paper: 'at every step [V: abstract]', measured: `${viol} wrong-signed weights after any of ${rate.records.length} (rate) and ${spiking.records.length} (spiking) interval solves` },
-    { claim: 'rate network (smoothed square wave) output error', paper: 'trained to complex patterns [V: Fig 5]', measured: `normalised rmse ${f3(rate.test.error)} over ${rate.args.testTime} tau, ${f3(rate.test.firstPeriodError)} over the first period; output frequency ${f3(rate.test.frequency)} vs ${f3(rate.targetFrequency)} (g_test = ${g1.g}: ${f3(g1.simulated)})` },
-    { claim: 'rate network balance: mean E, I, |net| input', paper: 'large E and I cancel [V: Fig 3]', measured: `${rate.balance.E.toFixed(2)}, ${rate.balance.I.toFixed(2)}, ${rate.balance.net.toFixed(2)} (|net| / E = ${rate.balance.index.toFixed(3)})` },
-    { claim: 'frequency vs g_test: simulated / predicted', paper: 'predicted by the leading pair [V: Fig 5B]', measured: rate.frequency.map((p) => `g ${p.g}: ${f3(p.simulated)} / ${f3(p.predicted)}`).join('; ') },
-    { claim: 'spiking network (1 Hz sawtooth) output error', paper: 'N = 300 produces a 1 Hz sawtooth [V: Fig 5A]', measured: `normalised rmse ${f3(spiking.test.error)} over ${spiking.args.testTime} s, ${f3(spiking.test.firstPeriodError)} over the first period; output frequency ${f3(spiking.test.frequency)} Hz vs ${spiking.args.frequency} Hz` },
-    { claim: 'spiking balance: mean E, I, |net| input', paper: 'large E and I cancel [V: Fig 3]', measured: `${spiking.balance.E.toFixed(2)}, ${spiking.balance.I.toFixed(2)}, ${spiking.balance.net.toFixed(2)} (|net| / E = ${spiking.balance.index.toFixed(3)})` },
-    { claim: 'ISI CV median: trained / untrained', paper: 'irregular firing kept, CV near 1 [V: Fig 3]', measured: `${f3(spiking.trained.cvMedian)} / ${f3(spiking.untrained.cvMedian)}` },
-    { claim: 'Fano factor median: trained / untrained', paper: 'variability kept [V: abstract]', measured: `${f3(spiking.trained.fanoMedian)} / ${f3(spiking.untrained.fanoMedian)} (windows ${spiking.args.fanoWindow} s)` },
+    { claim: "Dale's signs kept by training", paper: 'at every step [V: abstract]', measured: `${viol} wrong-signed weights after any of ${solves} interval solves (all networks)` },
+    { claim: `rate network (smoothed square wave), seeds ${seeds(rates)}`, paper: 'trained to complex patterns [V: Fig 5]', measured: `normalised rmse ${spread(rates.map((r) => r.test.error))} over ${rates[0].args.testTime} tau, ${spread(rates.map((r) => r.test.firstPeriodError))} over the first period; frequency ${spread(rates.map((r) => r.test.frequency), 4)} vs ${rates[0].targetFrequency}` },
+    { claim: 'rate network balance: mean E, I, |net| input', paper: 'large E and I cancel [V: Fig 3]', measured: `${spread(rates.map((r) => r.balance.E), 2)}; ${spread(rates.map((r) => r.balance.I), 2)}; ${spread(rates.map((r) => r.balance.net), 2)}` },
+    { claim: 'frequency vs g_test: simulated / fixed-point pair / cycle-averaged pair', paper: 'explained by the spectrum [V: Fig 5B]', measured: gs.map((g) => `g ${g}: ${at(g, 'simulated')} / ${at(g, 'predicted')} / ${at(g, 'predictedCycle')}`).join('; ') },
+    { claim: 'units whose relu state differs from the fixed point, along the cycle', paper: '-', measured: gs.map((g) => `g ${g}: ${at(g, 'stateChange')}`).join('; ') },
+    { claim: `spiking network (1 Hz sawtooth, rate teacher), seeds ${seeds(spikings)}`, paper: 'N = 300 produces a 1 Hz sawtooth [V: Fig 5A]', measured: `normalised rmse ${spread(spikings.map((r) => r.test.error))} over ${spikings[0].args.testTime} s, ${spread(spikings.map((r) => r.test.firstPeriodError))} over the first period; frequency ${spread(spikings.map((r) => r.test.frequency))} Hz vs ${spikings[0].args.frequency} Hz` },
+    ...contrast.map((c) => ({ claim: `spiking network, ${c.label}, seed ${c.result.args.seed}`, paper: '-', measured: spk(c.result) })),
+    { claim: 'spiking balance: mean E, I, |net| input', paper: 'large E and I cancel [V: Fig 3]', measured: `${spread(spikings.map((r) => r.balance.E), 2)}; ${spread(spikings.map((r) => r.balance.I), 2)}; ${spread(spikings.map((r) => r.balance.net), 2)}` },
+    { claim: 'ISI CV median: trained / untrained', paper: 'irregular firing kept, CV near 1 [V: Fig 3]', measured: `${spread(spikings.map((r) => r.trained.cvMedian), 2)} / ${spread(spikings.map((r) => r.untrained.cvMedian), 2)}` },
+    { claim: 'Fano factor median: trained / untrained', paper: 'variability kept [V: abstract]', measured: `${spread(spikings.map((r) => r.trained.fanoMedian), 2)} / ${spread(spikings.map((r) => r.untrained.fanoMedian), 2)} (windows ${spikings[0].args.fanoWindow} s)` },
   ];
 }
