@@ -20,7 +20,12 @@
  *           pass; the hidden attributions of one example are then the
  *           integrated-gradient path's share through each unit (Dhamdhere et
  *           al. 2018 call this conductance) and sum to F(x) - F(x0) however
- *           the layer is chosen. For layer 'input' it is plain IG.
+ *           the layer is chosen. For layer 'input' it is plain IG. The
+ *           authors' integrated_gradient (baccuslab/torch-deep-retina,
+ *           alpha_steps = 5 by default) integrates this path too, from a zero
+ *           stimulus, as a right-endpoint sum over alpha_steps - 1 intervals
+ *           with h's step across each interval in place of the jvp: an
+ *           O(1/m) rule at m = 4, hence the reference's completeness trap.
  *   'layer': h(alpha) = h0 + alpha (h(x) - h0) in the layer's own space (h0
  *           the baseline activations, default zeros): plain IG of the upper
  *           network; sums to F(x) - upper(h0).
