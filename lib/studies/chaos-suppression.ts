@@ -14,12 +14,15 @@
  *   theoryJob       lambda_1, mean rate and variance from the non-stationary DMFT at one input
  *   quasiStaticJob  the stationary (no-input) DMFT's lambda_1 at a frozen input sqrt(N) I0 + I1 sin(phase)
  *   mechanismJob    a slow common input: the population rate and the local exponent along the cycle
+ *   cycleStatisticsJob  a simulation's population mean and variance of h and mean rate, folded onto the input cycle
+ *                   (set beside the DMFT's m(t), c(t, t), nu(t): theoryJob with `bins`)
  *   criticalAmplitude   the zero crossing of lambda_1(I1) by linear interpolation between bracketing amplitudes
  *
  * Jobs: `{ module: STUDY_MODULE, export: 'simulationJob' | 'theoryJob' | 'quasiStaticJob' | 'mechanismJob', args }`.
  * Exports: STUDY_MODULE, PAPER_SETTINGS, stepFor, SimulationArgs, SimulationResult, simulationJob, TheoryArgs,
- * TheoryResult, theoryJob, quasiStaticJob, MechanismArgs, MechanismResult, mechanismJob, criticalAmplitude, averagedCrossing,
- * networkCrossings, estimatedRunSeconds, amplitudeFigure, criticalFigure, frequencyFigure, mechanismFigure, reproductionRows.
+ * TheoryResult, theoryJob, quasiStaticJob, MechanismArgs, MechanismResult, mechanismJob, CycleArgs, CycleStatistics,
+ * cycleStatisticsJob, criticalAmplitude, averagedCrossing, networkCrossings, meanAndError, estimatedRunSeconds, amplitudeFigure,
+ * criticalFigure, frequencyFigure, mechanismFigure, cycleFigure, reproductionRows.
  */
 import { ArgumentError, checkInteger, checkNumber } from '../core';
 import { BalancedNetwork, InputPhases } from '../circuits';
@@ -100,6 +103,16 @@ export interface TheoryArgs {
   dt?: number;
   /** Constant drive I0 (default 1). */
   I0?: number;
+  /** With f > 0: also fold the last input period's m(t) (phase 0), c(t, t) and nu(t) into this many phase bins. */
+  bins?: number;
+}
+
+/** Population statistics folded onto the input cycle: bin centres (radians) and the bin means. */
+export interface CycleFold {
+  phase: number[];
+  mean: number[];
+  variance: number[];
+  rate: number[];
 }
 
 export interface TheoryResult extends TheoryArgs {
@@ -108,7 +121,22 @@ export interface TheoryResult extends TheoryArgs {
   /** Mean population rate and mean variance c(t, t) over the last quarter. */
   meanRate: number;
   variance: number;
+  /** With `bins`: the last period folded (see CycleFold). */
+  cycle?: CycleFold;
   seconds: number;
+}
+
+/** Bin means of values at times `t` by the phase of period `period` (bins of equal width from phase 0). */
+function fold(t: ArrayLike<number>, series: ArrayLike<number>[], period: number, bins: number, from: number): { phase: number[]; values: number[][] } {
+  const sums = series.map(() => new Array(bins).fill(0)), count = new Array(bins).fill(0);
+  for (let k = 0; k < t.length; k++) {
+    if (t[k] < from - 1e-9) continue;
+    // (a sample on a bin edge goes to the later bin despite rounding)
+    const b = Math.floor(((((t[k] / period) % 1) + 1) % 1) * bins + 1e-9) % bins;
+    series.forEach((v, j) => { sums[j][b] += v[k]; });
+    count[b]++;
+  }
+  return { phase: Array.from({ length: bins }, (_, b) => (2 * Math.PI * (b + 0.5)) / bins), values: sums.map((v) => v.map((x, b) => (count[b] ? x / count[b] : NaN))) };
 }
 
 /** lambda_1 from the non-stationary DMFT at one input. */
@@ -122,7 +150,13 @@ export async function theoryJob(a: TheoryArgs): Promise<TheoryResult> {
   let rate = 0, variance = 0;
   for (let k = from; k < d.rate.length; k++) { rate += d.rate[k]; variance += d.variance[k]; }
   const n = d.rate.length - from;
-  return { ...a, dt, lambda1: d.lyapunov, meanRate: rate / n, variance: variance / n, seconds: (performance.now() - started) / 1000 };
+  let cycle: CycleFold | undefined;
+  if (a.bins !== undefined) {
+    const period = 1 / checkNumber('f', a.f, Number.MIN_VALUE), end = d.times[d.times.length - 1];
+    const r = fold(d.times, [d.mean, d.variance, d.rate], period, checkInteger('bins', a.bins, 1), end - period + dt / 2);   // one whole period of samples
+    cycle = { phase: r.phase, mean: r.values[0], variance: r.values[1], rate: r.values[2] };
+  }
+  return { ...a, dt, lambda1: d.lyapunov, meanRate: rate / n, variance: variance / n, ...(cycle ? { cycle } : {}), seconds: (performance.now() - started) / 1000 };
 }
 
 /** The quasi-static exponent: the no-input DMFT at the frozen drive sqrt(N) I0 + I1 sin(phase), i.e. I0' = I0 + I1 sin(phase) / sqrt(N). */
@@ -182,6 +216,56 @@ export async function mechanismJob(a: MechanismArgs): Promise<MechanismResult> {
   };
 }
 
+export interface CycleArgs {
+  N: number;
+  g: number;
+  I1: number;
+  f: number;
+  /** Seeds of the couplings and the initial state. */
+  seed: number;
+  stateSeed: number;
+  /** Whole input periods run first, then periods recorded (every half tau), and phase bins. */
+  transientCycles: number;
+  cycles: number;
+  bins: number;
+}
+
+export interface CycleStatistics extends CycleFold {
+  N: number;
+  I1: number;
+  f: number;
+  seed: number;
+  seconds: number;
+}
+
+/**
+ * A simulated network under common input: the population mean and variance (over neurons) of h and the mean rate,
+ * every half tau, folded onto the input cycle -- the quantities the DMFT calls m(t), c(t, t) and nu(t).
+ */
+export async function cycleStatisticsJob(a: CycleArgs): Promise<CycleStatistics> {
+  const started = performance.now();
+  const period = 1 / checkNumber('f', a.f, Number.MIN_VALUE), dt = stepFor(a.N);
+  const net = new BalancedNetwork({ N: a.N, g: a.g, seed: a.seed });
+  net.setInput({ amplitude: a.I1, frequency: a.f, phases: 'common' });
+  const h = net.initialState(a.stateSeed), N = a.N;
+  const from = checkNumber('transientCycles', a.transientCycles, 0) * period, end = from + checkNumber('cycles', a.cycles, Number.MIN_VALUE) * period;
+  const t: number[] = [], mean: number[] = [], variance: number[] = [], rate: number[] = [];
+  // steps of the half-tau chunks: whole Euler steps, so the clock is n dt exactly
+  const chunk = Math.max(1, Math.round(0.5 / dt));
+  for (let n = 0; n * dt < end - 1e-9; n += chunk) {
+    net.run(h, { dt, time: chunk * dt, t0: n * dt });
+    const time = (n + chunk) * dt;   // the clock at the chunk's end, without the run's summed rounding
+    if (time <= from + 1e-9) continue;
+    let m = 0, q = 0, v = 0;
+    for (let i = 0; i < N; i++) { m += h[i]; q += Math.max(h[i], 0); }
+    m /= N;
+    for (let i = 0; i < N; i++) v += (h[i] - m) ** 2;
+    t.push(time); mean.push(m); variance.push(v / N); rate.push(q / N);
+  }
+  const r = fold(t, [mean, variance, rate], period, checkInteger('bins', a.bins, 1), from);
+  return { N: a.N, I1: a.I1, f: a.f, seed: a.seed, phase: r.phase, mean: r.values[0], variance: r.values[1], rate: r.values[2], seconds: (performance.now() - started) / 1000 };
+}
+
 // ---------------------------------------------------------------------------
 // Analysis
 
@@ -209,6 +293,14 @@ export function networkCrossings(sims: readonly SimulationResult[], phases: Inpu
     const [N, seed] = k.split('/').map(Number);
     return { N, seed, I1c: criticalAmplitude(rows.filter((r) => r.N === N && r.seed === seed).map((r) => ({ I1: r.I1, lambda1: r.lambda1 }))) };
   }).sort((a, b) => a.N - b.N || a.seed - b.seed);
+}
+
+/** Mean, sample s.d. and standard error of the mean of `values` (s.d. and error NaN for one value). */
+export function meanAndError(values: readonly number[]): { mean: number; sd: number; error: number; n: number } {
+  if (!values.length) throw new ArgumentError('values', 'at least one value', values);
+  const n = values.length, mean = values.reduce((s, v) => s + v, 0) / n;
+  const sd = n > 1 ? Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1)) : NaN;
+  return { mean, sd, error: sd / Math.sqrt(n), n };
 }
 
 /** Rough idle run time: simulation steps at ~2 N^2 flops (one two-row GEMM) at `gflops`, plus DMFT seconds, over `workers`. */
@@ -281,6 +373,25 @@ export function mechanismFigure(m: MechanismResult, quasi: readonly { phase: num
     { x: q.map((v) => v.phase), y: q.map((v) => v.lambda1), name: 'quasi-static lambda (stationary DMFT at the frozen input)', mode: 'lines', dash: 'dash' },
     { x: m.phase, y: m.phase.map((p) => Math.sin(p)), name: 'sin(input phase)', mode: 'lines', dash: 'dot', color: '#888' },
   ], { title: `Slow common input (f = ${m.f}, I1 = ${fmt(m.I1, 1)}, N = ${m.N})`, xLabel: 'input phase (rad)', yLabel: 'rate / local lambda (1 / tau)' });
+}
+
+/** DMFT m(t), c(t, t) / 10 and nu(t) over the input cycle (lines) beside simulated networks' folded statistics (markers), per N. */
+export function cycleFigure(sims: readonly CycleStatistics[], theory: readonly TheoryResult[]): Figure {
+  const series: LineSeries[] = [];
+  const dash = ['dash', 'dot', 'dashdot'] as const;
+  theory.filter((r) => r.cycle).forEach((r, i) => {
+    const c = r.cycle!;
+    series.push({ x: c.phase, y: c.variance.map((v) => v / 10), name: `DMFT c(t,t) / 10, N = ${r.N}`, mode: 'lines', dash: dash[i % 3], color: '#1f77b4' });
+    series.push({ x: c.phase, y: c.mean, name: `DMFT m(t), N = ${r.N}`, mode: 'lines', dash: dash[i % 3], color: '#d62728' });
+    series.push({ x: c.phase, y: c.rate, name: `DMFT nu(t), N = ${r.N}`, mode: 'lines', dash: dash[i % 3], color: '#2a9d3f' });
+  });
+  for (const s of sims) {
+    series.push({ x: s.phase, y: s.variance.map((v) => v / 10), name: `network N = ${s.N} (seed ${s.seed}): variance / 10`, mode: 'markers', color: '#1f77b4' });
+    series.push({ x: s.phase, y: s.mean, name: `network N = ${s.N}: mean h`, mode: 'markers', color: '#d62728' });
+    series.push({ x: s.phase, y: s.rate, name: `network N = ${s.N}: mean rate`, mode: 'markers', color: '#2a9d3f' });
+  }
+  const f = sims[0]?.f ?? theory[0]?.f;
+  return line(series, { title: `Population statistics over the input cycle (common input, f = ${f})`, xLabel: 'input phase (rad)', yLabel: 'variance / 10, mean input, rate' });
 }
 
 /** Paper against measured. */

@@ -9,7 +9,8 @@ import { test } from 'node:test';
 import { BalancedNetwork } from '../../lib/circuits';
 import { nonstationaryDmft } from '../../lib/meanfield';
 import {
-  amplitudeFigure, averagedCrossing, criticalAmplitude, estimatedRunSeconds, networkCrossings, mechanismJob, quasiStaticJob, reproductionRows, simulationJob, stepFor, theoryJob, type SimulationResult, type TheoryResult,
+  amplitudeFigure, averagedCrossing, criticalAmplitude, cycleFigure, cycleStatisticsJob, estimatedRunSeconds, meanAndError, networkCrossings, mechanismJob, quasiStaticJob,
+  reproductionRows, simulationJob, stepFor, theoryJob, type SimulationResult, type TheoryResult,
 } from '../../lib/studies/chaos-suppression';
 
 type Trace = { x: number[]; y: number[]; name?: string; error_y?: { array: number[] } };
@@ -81,4 +82,39 @@ test('amplitudeFigure: DMFT lines and simulation means with 2 s.d., common ampli
   assert.match(rows[2].measured, /p = 0\.50 \[0\.40, 0\.60\]/);
   // 100 tau at N = 1000, dt 0.05: 2000 steps of 4 N^2 flops at 2 GFLOP/s, plus 10 s of DMFT, on 2 workers
   assert.ok(Math.abs(estimatedRunSeconds({ simulations: [{ N: 1000, time: 100 }], theorySeconds: 10, workers: 2 }) - (2000 * 4e6 / 2e9 + 10) / 2) < 1e-9);
+});
+
+test("cycleStatisticsJob folds a network's population mean, variance and rate by the input phase; theoryJob folds the DMFT alike", async () => {
+  const args = { N: 60, g: 2, I1: 8, f: 0.1, seed: 5, stateSeed: 6, transientCycles: 1, cycles: 2, bins: 4 };
+  const c = await cycleStatisticsJob(args);
+  // by hand: the same network, half-tau chunks (10 Euler steps), the samples after the first period binned by quarter periods
+  const net = new BalancedNetwork({ N: 60, g: 2, seed: 5 });
+  net.setInput({ amplitude: 8, frequency: 0.1, phases: 'common' });
+  const h = net.initialState(6), sums = Array.from({ length: 4 }, () => [0, 0, 0, 0]);
+  for (let n = 0; n < 30 * 20; n += 10) {
+    net.run(h, { dt: 0.05, time: 0.5, t0: n * 0.05 });
+    const t = (n + 10) * 0.05;
+    if (t <= 10 + 1e-9) continue;
+    const m = h.reduce((a, v) => a + v, 0) / 60, v = h.reduce((a, x) => a + (x - m) ** 2, 0) / 60, r = h.reduce((a, x) => a + Math.max(x, 0), 0) / 60;
+    const b = Math.floor(((t % 10) / 10) * 4 + 1e-9) % 4;
+    sums[b][0] += m; sums[b][1] += v; sums[b][2] += r; sums[b][3]++;
+  }
+  for (let b = 0; b < 4; b++) {
+    assert.equal(sums[b][3], 10);
+    assert.ok(Math.abs(c.mean[b] - sums[b][0] / 10) < 1e-9 && Math.abs(c.variance[b] - sums[b][1] / 10) < 1e-9 && Math.abs(c.rate[b] - sums[b][2] / 10) < 1e-9, `bin ${b}`);
+  }
+  assert.deepEqual(c.phase, [0.25, 0.75, 1.25, 1.75].map((x) => x * Math.PI));
+  const t = await theoryJob({ N: 100, g: 2, I1: 5, f: 0.5, phases: 'common', steps: 200, band: 20, bins: 2 });
+  const d = nonstationaryDmft({ g: 2, K: 100, I0: 1, J0: 1, amplitude: 5, frequency: 0.5, dt: 0.05, steps: 200, band: 20, lyapunov: false });
+  // the last period (40 steps): t = 8.0 .. 9.95, steps 160..199; phase bin 0 holds (t mod 2) < 1
+  let s0 = 0, n0 = 0;
+  for (let k = 160; k < 200; k++) if ((k * 0.05) % 2 < 1 - 1e-9) { s0 += d.variance[k]; n0++; }
+  assert.ok(Math.abs(t.cycle!.variance[0] - s0 / n0) < 1e-9, `${t.cycle!.variance[0]} vs ${s0 / n0}`);
+  const fig = cycleFigure([c], [t]) as unknown as { data: Trace[] };
+  assert.deepEqual(fig.data[0].y, t.cycle!.variance.map((v) => v / 10));
+  assert.deepEqual(fig.data[3].y, c.variance.map((v) => v / 10));
+  const e = meanAndError([1, 2, 6]);
+  assert.deepEqual([e.mean, e.sd, e.n], [3, Math.sqrt(7), 3]);
+  assert.ok(Math.abs(e.error - Math.sqrt(7 / 3)) < 1e-12);
+  assert.throws(() => meanAndError([]), /values/);
 });
