@@ -100,7 +100,9 @@ const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 /**
  * [A, B, C, D] -> [A, C, B, D] (given as the 4-d view of x), by contiguous
  * block copies, with its own gradient (the inverse swap): tfjs' cpu
- * transpose indexes element by element.
+ * transpose indexes element by element. Short blocks (a conv layer's few
+ * channels) are copied in a plain loop: a subarray per block cost more than
+ * the copy.
  */
 function swapMiddle(x: tf.Tensor, dims: [number, number, number, number]): tf.Tensor {
   const swap = (v: tf.Tensor, [a, b, c, d]: number[]): tf.Tensor => {
@@ -110,7 +112,9 @@ function swapMiddle(x: tf.Tensor, dims: [number, number, number, number]): tf.Te
       for (let j = 0; j < b; j++) {
         for (let q = 0; q < c; q++) {
           const from = ((i * b + j) * c + q) * d;
-          out.set(src.subarray(from, from + d), ((i * c + q) * b + j) * d);
+          const to = ((i * c + q) * b + j) * d;
+          if (d >= 64) out.set(src.subarray(from, from + d), to);
+          else for (let t = 0; t < d; t++) out[to + t] = src[from + t];
         }
       }
     }
@@ -328,32 +332,65 @@ export class Gate implements VecLayer {
    * element by element.
    */
   mask(h: tf.Tensor): tf.Tensor {
+    return tf.tensor(Float32Array.from(this.gateValues(h)), h.shape);
+  }
+  /** The last forward pass's input (by tensor id: tfjs never reuses one) and its gate, one per unit and position [N, ...]: backward on a trace reuses it. */
+  private cached: { id: number; g: Uint8Array } | null = null;
+  /** g per unit and position, [N, m] (m = positions x channels), from t . h summed over the K components. */
+  private unitGates(h: tf.Tensor): Uint8Array {
+    if (this.cached && this.cached.id === h.id) return this.cached.g;
     const k = this.inputShape[0];
     const c = this.inputShape[this.inputShape.length - 1];
     const m = prod(this.inputShape.slice(1));
     const n = h.shape[0];
     const hv = h.dataSync();
     const tv = this.tValues;
-    const out = new Float32Array(hv.length);
+    const g = new Uint8Array(n * m);
     const s = new Float64Array(m);
     for (let e = 0; e < n; e++) {
       s.fill(0);
       for (let q = 0; q < k; q++) {
         const base = (e * k + q) * m;
-        for (let i = 0; i < m; i++) s[i] += tv[q * c + (i % c)] * hv[base + i];
+        const tq = q * c;
+        // Positions outer, channels inner: no index arithmetic per element.
+        for (let p = 0; p < m; p += c) for (let j = 0; j < c; j++) s[p + j] += tv[tq + j] * hv[base + p + j];
       }
+      for (let i = 0; i < m; i++) g[e * m + i] = s[i] >= 0 ? 1 : 0;
+    }
+    this.cached = { id: h.id, g };
+    return g;
+  }
+  /** The gate repeated over the K components, [N K m] values. */
+  private gateValues(h: tf.Tensor): Uint8Array {
+    const k = this.inputShape[0];
+    const m = prod(this.inputShape.slice(1));
+    const g = this.unitGates(h);
+    const out = new Uint8Array(h.size);
+    for (let e = 0; e < h.shape[0]; e++) for (let q = 0; q < k; q++) out.set(g.subarray(e * m, (e + 1) * m), (e * k + q) * m);
+    return out;
+  }
+  /** v * g elementwise with g repeated over the K components (v: h forward, dy backward). */
+  private gated(v: tf.Tensor, h: tf.Tensor): tf.Tensor {
+    const k = this.inputShape[0];
+    const m = prod(this.inputShape.slice(1));
+    const g = this.unitGates(h);
+    const vv = v.dataSync();
+    const out = new Float32Array(vv.length);
+    for (let e = 0; e < h.shape[0]; e++) {
       for (let q = 0; q < k; q++) {
         const base = (e * k + q) * m;
-        for (let i = 0; i < m; i++) out[base + i] = s[i] >= 0 ? 1 : 0;
+        const gb = e * m;
+        for (let i = 0; i < m; i++) if (g[gb + i]) out[base + i] = vv[base + i];
       }
     }
-    return tf.tensor(out, h.shape);
+    return tf.tensor(out, v.shape);
   }
+  /** h g as a tfjs product, so that autodiff sees the forward pass (g is a constant). */
   forward(h: tf.Tensor): tf.Tensor {
     return tf.tidy(() => h.mul(this.mask(h)));
   }
   backward(dy: tf.Tensor, input: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => dy.mul(this.mask(input)));
+    return this.gated(dy, input);
   }
   jvp(input: tf.Tensor, output: tf.Tensor, dx: tf.Tensor | null): tf.Tensor {
     return dx ? this.backward(dx, input) : tf.zerosLike(output);
