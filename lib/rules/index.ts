@@ -42,12 +42,13 @@
  *   `f'(a) dx`, pooling and flatten their linear maps (max pool: non-
  *   overlapping windows only). An R-operator forward pass is a loop of jvp
  *   calls over the trace.
- * - A parametric layer (`ParamLayer`: Dense, Conv2d) exposes three linear
+ * - A parametric layer (`ParamLayer`: Dense, Conv2d, LocallyConnected2d) exposes three linear
  *   maps: `linear(x, K)` (x K; conv2d(x, K)), `inputAdjoint(dy, K)` (dy K^T;
  *   conv2dTranspose(dy, K)) and `kernelGradient(x, dy)` (x^T dy; the filter
  *   gradient). Backward passes, feedback kernels and alignment losses use
  *   only these, so every rule works for dense and conv layers alike.
- *   Weights are `tf.Variable`s: dense W [in, out], conv K [kh, kw, cin, cout].
+ *   Weights are `tf.Variable`s: dense W [in, out], conv K [kh, kw, cin, cout],
+ *   locally connected (kind 'locally-connected': unshared kernels) [OH OW, kh kw cin, cout].
  *   `fanIn`/`fanOut` follow torch (conv: times the kernel area).
  * - Optional hooks (layers.ts `Layer`): a layer may hold a `body` of layers
  *   (a residual block, residual.ts: y = body(x) + S(x), S a parameter-free
