@@ -25,7 +25,8 @@
  *   differenceOfGaussians, gabor     planted fields (filters.ts)
  *   whiteNoiseMovie, naturalMovie,   seeded stimulus movies (contrast, ~10 ms frames): white noise, jittered
  *   flashTrain, movingBar,           windows on the photographs, flash trains with an omission, moving and
- *   contrastSteps, checkMovie        reversing bars, stepped-contrast noise (stimuli.ts)
+ *   contrastSteps, checkMovie,       reversing bars, stepped-contrast noise; concatMovies joins movies
+ *   concatMovies                     (stimuli.ts)
  *   simulateRetina,                  a simulated retina with a known circuit: ON/OFF x fast/slow biphasic
  *   defaultRetinaCircuit,            bipolar subunits, rectification, depression (adaptation), wide-field
  *   biphasicFilter                   amacrine inhibition, ganglion cells with Poisson spikes; returns the
@@ -57,7 +58,7 @@ export { heldOutSplit, linearSeparability, orientedness, ridgeLinearity } from '
 export type { RidgeFit, RidgeOptions, SeparabilityOptions } from './measures';
 export { differenceOfGaussians, gabor } from './filters';
 export type { GaborOptions } from './filters';
-export { checkMovie, contrastSteps, flashTrain, movingBar, naturalMovie, whiteNoiseMovie } from './stimuli';
+export { checkMovie, concatMovies, contrastSteps, flashTrain, movingBar, naturalMovie, whiteNoiseMovie } from './stimuli';
 export type {
   BarMovie, ContrastStepMovie, ContrastStepOptions, FlashTrain, FlashTrainOptions, Movie, MovieSize, MovingBarOptions, NaturalMovie, NaturalMovieOptions,
   WhiteNoiseOptions,

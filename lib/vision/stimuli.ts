@@ -21,6 +21,7 @@
  *                     bar turns at that frame (x(t) = start + speed min(t, R) - speed max(0, t - R)). Pixel c covers
  *                     [c - 1/2, c + 1/2]; its value is contrast times the overlap
  *                     with [x - w/2, x + w/2] (area-sampled, so sub-pixel motion is seen)
+ *   concatMovies      movies of one size and dt one after another
  *   contrastSteps     white noise whose std alternates between the given contrasts
  *                     every `stepEvery` frames (contrast adaptation)
  */
@@ -279,4 +280,18 @@ export function contrastSteps(options: ContrastStepOptions): ContrastStepMovie {
     fillNoiseFrame(m, t, contrast[t], checker, false, rng);
   }
   return Object.assign(m, { contrast });
+}
+
+/** Movies of one frame size and dt, one after another. */
+export function concatMovies(movies: readonly Movie[]): Movie {
+  if (!Array.isArray(movies) || movies.length === 0) throw new ArgumentError('movies', 'a non-empty array of Movie', movies);
+  movies.forEach((m, i) => checkMovie(`movies[${i}]`, m));
+  const { height, width, dt } = movies[0];
+  movies.forEach((m, i) => {
+    if (m.height !== height || m.width !== width || m.dt !== dt) throw new ArgumentError(`movies[${i}]`, `${height} x ${width} frames at dt ${dt} (movies[0]'s)`, `${m.height} x ${m.width} at ${m.dt}`);
+  });
+  const frames = movies.reduce((s, m) => s + m.frames, 0), data = new Float32Array(frames * height * width);
+  let o = 0;
+  for (const m of movies) { data.set(m.data, o); o += m.data.length; }
+  return { frames, height, width, dt, data };
 }

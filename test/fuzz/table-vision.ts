@@ -33,6 +33,7 @@ function retinaEntries(): FuzzEntry[] {
   const rate = () => Float64Array.from({ length: 30 }, (_, i) => 1 + Math.sin(i));
   return [
     { name: 'checkMovie', valid: () => ['movie', movie()], targets: movieTargets(1, 'movie') },
+    { name: 'concatMovies', valid: () => [[movie(), movie()]], targets: [{ path: [0, 1, 'data'], kind: 'numbers', sized: true, names: ['movies'] }, { path: [0, 0, 'frames'], kind: 'count', names: ['movies'] }] },
     { name: 'whiteNoiseMovie', valid: () => [{ ...size, contrast: 0.5, seed: 1 }], targets: [...sizeTargets, { path: [0, 'contrast'], kind: 'number', names: ['options'] }, { path: [0, 'seed'], kind: 'count', names: ['options'] }] },
     {
       name: 'naturalMovie', valid: () => [[img(10)], { ...size, seed: 1 }],

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ArgumentError } from '../../lib/core';
-import { contrastSteps, flashTrain, type GrayImage, movingBar, naturalMovie, whiteNoiseMovie } from '../../lib/vision';
+import { concatMovies, contrastSteps, flashTrain, type GrayImage, movingBar, naturalMovie, whiteNoiseMovie } from '../../lib/vision';
 
 test('flashTrain: flashes of the given duration every period frames, the omitted one dark', () => {
   const f = flashTrain({ frames: 40, height: 2, width: 3, period: 6, duration: 2, first: 4, count: 5, omit: 3, contrast: -0.5 });
@@ -96,4 +96,14 @@ test('naturalMovie: each frame is the standardized crop at the recorded corner; 
   }
   assert.ok(moved > 20, `the window drifts (${moved} moves in 57 steps)`);
   assert.throws(() => naturalMovie([second], { frames: 2, height: 21, width: 5, seed: 1 }), ArgumentError, 'photograph smaller than the window');
+});
+
+test('concatMovies: frames of each movie in turn; sizes and dt must agree', () => {
+  const a = whiteNoiseMovie({ frames: 3, height: 2, width: 2, seed: 1 }), b = flashTrain({ frames: 4, height: 2, width: 2, period: 2, count: 2 });
+  const m = concatMovies([a, b]);
+  assert.equal(m.frames, 7);
+  assert.deepEqual(Array.from(m.data.subarray(0, 12)), Array.from(a.data));
+  assert.deepEqual(Array.from(m.data.subarray(12)), Array.from(b.data));
+  assert.throws(() => concatMovies([a, whiteNoiseMovie({ frames: 3, height: 2, width: 3, seed: 1 })]), ArgumentError);
+  assert.throws(() => concatMovies([a, { ...b, dt: 0.02 }]), ArgumentError);
 });

@@ -1,0 +1,656 @@
+/**
+ * Study: does attribution plus model reduction recover a retina's circuit?
+ * A METHOD VALIDATION on a simulated retina whose circuit is known (lib/vision
+ * simulateRetina), not a replication: no retinal recording is used
+ * (notebooks/retina-mechanisms.ipynb; the method is Tanaka, Nayebi,
+ * Maheswaranathan, McIntosh, Baccus & Ganguli, NeurIPS 2019, arXiv 1912.06207;
+ * architecture and defaults from baccuslab/torch-deep-retina as summarised in
+ * ../shared/references/learning-theory.md section 5; issue 29).
+ *
+ * Data: one movie of `trainFrames` frames (10 ms) of size x size pixels made
+ * of segments (`trainingMovie`): jittered windows on the 23 photographs
+ * (saccade every 100 frames), Gaussian white noise (checker 2) and, a fraction
+ * `probeFraction`, instances of the probe families (flash trains with random
+ * period, polarity and omitted flash; bars with random speed and reversal;
+ * contrast steps) with seeds other than the probes'. The simulated retina
+ * (defaultRetinaCircuit: 8 ganglion cells) answers with Poisson counts; the
+ * CNN sees the last `window` frames folded into channels (lib/rules foldTime)
+ * and predicts every cell's count.
+ *
+ * CNN (`retinaCnn`, the authors' BN-CNN reduced): conv(channels, k1, valid)
+ * -> batch norm -> Gaussian noise (sigma 0.05) -> ReLU -> conv(channels, k2,
+ * valid) -> batch norm -> noise -> ReLU -> flatten -> dense(cells); rates
+ * softplus(z), Poisson loss (lib/rules 'poisson'), Adam. Authors': 50x50
+ * pixels, 40 frames, kernels 15 and 11, 8 channels, lr 1e-3, l2 1e-2, noise
+ * 0.05, BN momentum 0.01 [verify]. Layer indices: 3 is conv1's ReLU (the
+ * "bipolar-like" layer), 7 conv2's ReLU ("amacrine-like").
+ *
+ * Measures:
+ *   accuracy     Pearson r of the CNN's rate with the retina's true rate per cell on a held-out
+ *                movie (natural and white noise); beside it the LN model's r (STA + binned
+ *                nonlinearity fitted to the training white noise) and the single-trial ceiling
+ *                r(spikes, rate)
+ *   interneurons for each conv1 channel and bipolar type: the mean over central positions of
+ *                r(channel unit at (i, j), the subunit nearest the centre of its input window)
+ *                on the held-out movie; the best type per channel; likewise conv2 channels
+ *                against the amacrine cells
+ *
+ * Phenomena (`phenomena`, indices defined there): omitted-stimulus response, motion
+ * anticipation, contrast adaptation. For each (`analysePhenomenon`): integrated
+ * gradients of the cell's rate to conv1's channels (summed over space) on the
+ * analysed frames; the `keep` channels with the largest summed |attribution|
+ * kept, the others held at their mean activation; the phenomenon index of the
+ * retina, the CNN and the reduced CNN; the kept channels' best-matching bipolar
+ * types against the generating circuit's inputs of that cell.
+ *
+ * Exports: PAPER_CLAIMS, HIDDEN_LAYERS, defaultSettings, trainingMovie, heldOutMovie,
+ * retinaCnn, foldedExamples, trainCnn, predictRates, hiddenActivations, evaluateAccuracy,
+ * interneuronMatch, circuitInputs, phenomena, cnnRateTrace, withReducedChannels, analysePhenomenon, runStudy,
+ * accuracyFigure, matchFigure, attributionFigure, traceFigure, reproductionRows, measuredHeadlines.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ArgumentError, checkInteger, checkNumber, checkPositive, Progress, Rng } from '../core';
+import { type Figure, heatmap, line } from '../plot';
+import { foldTime, integratedGradients, Network, Optimizer } from '../rules';
+import type { NetworkOptions } from '../rules';
+import {
+  cellColumn, concatMovies, contrastSteps, defaultRetinaCircuit, fitLnModel, flashTrain, type GrayImage, type Movie, movingBar, naturalMovie, pearson, predictLn,
+  type RetinaCircuit, type RetinaResponse, simulateRetina, whiteNoiseMovie,
+} from '../vision';
+
+/** What Tanaka et al. report (from the references' summary, not checked against the paper [verify]). */
+export const PAPER_CLAIMS = {
+  accuracy: 'the 3-layer CNN predicts held-out ganglion-cell rates well (r ~ 0.7-0.8 on natural scenes)',
+  interneurons: "the CNN's hidden units correlate with intracellularly recorded bipolar and amacrine cells never used in training",
+  reduction: 'per phenomenon (OSR, latency coding, motion reversal, motion anticipation) a reduced circuit of 2-3 interneuron types reproduces it',
+} as const;
+
+/** Every setting of a run (defaultSettings gives the default mode's). */
+export interface StudySettings {
+  /** Field side in pixels (authors' 50). */
+  size: number;
+  /** Frames folded into channels (authors' 40). */
+  window: number;
+  channels: number;
+  kernels: [number, number];
+  trainFrames: number;
+  testFrames: number;
+  /** Fraction of the training movie made of probe-family segments. */
+  probeFraction: number;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  noise: number;
+  /** Batch-norm momentum (lib/rules' convention: the weight of the new batch). */
+  bnMomentum: number;
+  seed: number;
+}
+
+/** The default mode's settings (the notebook's parameters cell overrides them). */
+export function defaultSettings(): StudySettings {
+  return {
+    size: 20, window: 20, channels: 8, kernels: [9, 7], trainFrames: 24000, testFrames: 4000, probeFraction: 0.2, epochs: 6, batchSize: 128, lr: 1e-3,
+    noise: 0.05, bnMomentum: 0.1, seed: 1,
+  };
+}
+
+/** A training movie of segments (header): natural, white noise and probe families, shuffled by the seed. */
+export function trainingMovie(photos: readonly GrayImage[], frames: number, size: number, probeFraction: number, seed: number): Movie {
+  checkInteger('frames', frames, 100);
+  checkInteger('size', size, 4);
+  checkNumber('probeFraction', probeFraction, 0, 1);
+  const rng = new Rng(checkInteger('seed', seed, 0));
+  const seg = 200, parts: Movie[] = [];
+  const dims = { frames: seg, height: size, width: size };
+  for (let k = 0; k * seg < frames; k++) {
+    const u = rng.uniform(), s = rng.nextSeed();
+    if (u < probeFraction) {
+      const kind = rng.int(3);
+      if (kind === 0) {
+        const period = 4 + rng.int(5), count = Math.floor((seg - 20) / period);
+        parts.push(flashTrain({ ...dims, period, count, first: 10, omit: 4 + rng.int(count - 5), contrast: rng.uniform() < 0.5 ? -1 : 1, duration: 1 + rng.int(2) }));
+      } else if (kind === 1) {
+        const speed = (rng.uniform() < 0.5 ? -1 : 1) * (0.2 + 0.4 * rng.uniform());
+        parts.push(movingBar({ ...dims, speed, barWidth: 2 + rng.int(3), start: speed > 0 ? -2 : size + 1, reverseAt: rng.uniform() < 0.5 ? 40 + rng.int(100) : undefined, contrast: rng.uniform() < 0.5 ? -1 : 1 }));
+      } else {
+        parts.push(contrastSteps({ ...dims, contrasts: [0.2 + 0.3 * rng.uniform(), 1], stepEvery: 100, checker: 2, seed: s }));
+      }
+    } else if (u < probeFraction + (1 - probeFraction) * 0.5) {
+      parts.push(naturalMovie(photos, { ...dims, contrast: 0.35, saccadeEvery: 100, seed: s }));
+    } else {
+      parts.push(whiteNoiseMovie({ ...dims, checker: 2, seed: s }));
+    }
+  }
+  const all = concatMovies(parts);
+  return { ...all, frames, data: all.data.subarray(0, frames * size * size) };
+}
+
+/** A held-out movie: half natural, half white noise, seeds apart from training's. */
+export function heldOutMovie(photos: readonly GrayImage[], frames: number, size: number, seed: number): Movie {
+  checkInteger('frames', frames, 2);
+  const half = Math.floor(frames / 2);
+  return concatMovies([
+    naturalMovie(photos, { frames: half, height: size, width: size, contrast: 0.35, saccadeEvery: 100, seed: 7919 + seed }),
+    whiteNoiseMovie({ frames: frames - half, height: size, width: size, checker: 2, seed: 104729 + seed }),
+  ]);
+}
+
+/** The reduced BN-CNN (header). */
+export function retinaCnn(s: StudySettings, cells: number): NetworkOptions {
+  checkInteger('cells', cells, 1);
+  const [k1, k2] = s.kernels;
+  if (s.size - k1 - k2 + 2 < 1) throw new ArgumentError('kernels', `two kernels that fit a ${s.size}-pixel field`, s.kernels);
+  return {
+    inputShape: [s.size, s.size, checkInteger('window', s.window, 1)], loss: 'poisson', seed: s.seed,
+    layers: [
+      { kind: 'conv2d', filters: s.channels, kernelSize: k1 }, { kind: 'batchnorm', momentum: s.bnMomentum }, { kind: 'gaussian-noise', sigma: s.noise },
+      { kind: 'activation', activation: 'relu' },
+      { kind: 'conv2d', filters: s.channels, kernelSize: k2 }, { kind: 'batchnorm', momentum: s.bnMomentum }, { kind: 'gaussian-noise', sigma: s.noise },
+      { kind: 'activation', activation: 'relu' },
+      { kind: 'flatten' }, { kind: 'dense', units: cells },
+    ],
+  };
+}
+
+/** conv1's and conv2's ReLU (see the header). */
+export const HIDDEN_LAYERS = { conv1: 3, conv2: 7 } as const;
+
+/** A movie folded into examples and the targets of each example (the frame it ends at). */
+export interface Examples {
+  x: Float32Array;
+  shape: [number, number, number, number];
+  times: Int32Array;
+}
+
+/** The movie's windows as examples (lib/rules foldTime). */
+export function foldedExamples(movie: Movie, window: number): Examples {
+  const f = foldTime(movie.data, [movie.frames, movie.height, movie.width], window);
+  return { x: f.x, shape: f.shape, times: f.times };
+}
+
+/** Rows `times` of a [frames, cells] array as a [N, cells] float32 block. */
+function rowsAt(values: ArrayLike<number>, cells: number, times: Int32Array, scale = 1): Float32Array {
+  const out = new Float32Array(times.length * cells);
+  for (let n = 0; n < times.length; n++) for (let c = 0; c < cells; c++) out[n * cells + c] = values[times[n] * cells + c] * scale;
+  return out;
+}
+
+export interface TrainRecord {
+  epoch: number;
+  loss: number;
+  seconds: number;
+}
+
+/** Trains the CNN on the Poisson counts with Adam; shuffled minibatches from the seed. */
+export function trainCnn(net: Network, ex: Examples, response: RetinaResponse, s: StudySettings, progress = true): TrainRecord[] {
+  if (!response.spikes) throw new ArgumentError('response', 'a response with spikes (simulateRetina with a seed)', null);
+  const G = response.cells.length, [N, H, W, T] = ex.shape, d = H * W * T;
+  const y = rowsAt(response.spikes, G, ex.times);
+  const opt = new Optimizer({ type: 'adam', lr: checkPositive('lr', s.lr) }, 'optimizer');
+  const rng = new Rng(s.seed + 1), bs = checkInteger('batchSize', s.batchSize, 1);
+  const batches = Math.floor(N / bs), records: TrainRecord[] = [], t0 = performance.now();
+  const bar = progress ? new Progress({ total: s.epochs * batches, label: 'train CNN' }) : null;
+  const xb = new Float32Array(bs * d), yb = new Float32Array(bs * G);
+  for (let e = 0; e < checkInteger('epochs', s.epochs, 1); e++) {
+    const order = rng.permutation(N);
+    let sum = 0;
+    for (let b = 0; b < batches; b++) {
+      for (let i = 0; i < bs; i++) {
+        const n = order[b * bs + i];
+        xb.set(ex.x.subarray(n * d, (n + 1) * d), i * d);
+        yb.set(y.subarray(n * G, (n + 1) * G), i * G);
+      }
+      const xt = tf.tensor(xb, [bs, H, W, T]), yt = tf.tensor(yb, [bs, G]);
+      sum += net.trainStep(xt, yt, opt, { epoch: e }).loss;
+      tf.dispose([xt, yt]);
+      bar?.tick();
+    }
+    records.push({ epoch: e + 1, loss: sum / batches, seconds: (performance.now() - t0) / 1000 });
+  }
+  bar?.finish();
+  opt.dispose();
+  return records;
+}
+
+/** Runs examples through `layers` [0, upTo] in evaluation mode in batches; returns the output, flat. */
+function forwardTo(net: Network, ex: Examples, upTo: number, batch = 500): { values: Float32Array; perExample: number } {
+  const [N, H, W, T] = ex.shape, d = H * W * T;
+  const parts: Float32Array[] = [];
+  let per = 0;
+  for (let n0 = 0; n0 < N; n0 += batch) {
+    const m = Math.min(batch, N - n0);
+    const out = tf.tidy(() => {
+      net.layers.forEach((l) => l.setTraining?.(false));
+      return net.layers.slice(0, upTo + 1).reduce((h, l) => l.forward(h), tf.tensor(ex.x.subarray(n0 * d, (n0 + m) * d), [m, H, W, T]) as tf.Tensor);
+    });
+    per = out.size / m;
+    parts.push(out.dataSync() as Float32Array);
+    out.dispose();
+  }
+  const values = new Float32Array(N * per);
+  let o = 0;
+  for (const p of parts) { values.set(p, o); o += p.length; }
+  return { values, perExample: per };
+}
+
+/** The CNN's rate softplus(z) per example and cell, [N, cells], in counts per frame. */
+export function predictRates(net: Network, ex: Examples): Float64Array {
+  const { values } = forwardTo(net, ex, net.layers.length - 1);
+  return Float64Array.from(values, (z) => (z > 30 ? z : Math.log1p(Math.exp(z))));
+}
+
+/** A hidden layer's activations for every example, [N, h, w, channels] flat (evaluation mode). */
+export function hiddenActivations(net: Network, ex: Examples, layer: number): { values: Float32Array; shape: [number, number, number, number] } {
+  checkInteger('layer', layer, 0, net.layers.length - 1);
+  const { values } = forwardTo(net, ex, layer);
+  const [h, w, c] = net.layers[layer].outputShape;
+  return { values, shape: [ex.shape[0], h, w, c] };
+}
+
+export interface AccuracyRow {
+  cell: string;
+  /** r(CNN rate, true rate), r(LN rate, true rate) and the single-trial ceiling r(spikes, true rate). */
+  cnn: number;
+  ln: number | null;
+  ceiling: number;
+}
+
+/** Per-cell Pearson r on the held-out examples (header). */
+export function evaluateAccuracy(cnnRates: Float64Array, response: RetinaResponse, times: Int32Array, lnRates: Float64Array[] | null): AccuracyRow[] {
+  const G = response.cells.length;
+  return response.cells.map((cell, g) => {
+    const truth = Float64Array.from(times, (t) => response.rates[t * G + g]);
+    const cnn = pearson(cellColumn(cnnRates, G, g), truth);
+    const ln = lnRates ? pearson(Float64Array.from(times, (t) => lnRates[g][t]), truth) : null;
+    const ceiling = response.spikes ? pearson(Float64Array.from(times, (t) => response.spikes![t * G + g]), truth) : NaN;
+    return { cell, cnn, ln, ceiling };
+  });
+}
+
+export interface InterneuronMatch {
+  /** r[channel][type]: mean over central positions of r(channel unit, nearest interneuron). */
+  r: number[][];
+  types: string[];
+  /** Per channel: the type with the largest |r| and that r. */
+  best: { type: string; r: number }[];
+}
+
+/**
+ * Correlates each channel of a hidden layer with each interneuron signal
+ * (bipolar types on the subunit grid, or the amacrine cells): a unit at
+ * output position (i, j) sees the input window centred at pixel
+ * (i + offset, j + offset); it is compared with the interneuron nearest that
+ * pixel, over the held-out times, for the central `span` x `span` positions.
+ */
+export function interneuronMatch(
+  hidden: { values: Float32Array; shape: [number, number, number, number] }, offset: number, signals: Record<string, Float32Array>,
+  cellsAt: { row: number; col: number }[], times: Int32Array, span = 3,
+): InterneuronMatch {
+  const [N, h, w, C] = hidden.shape;
+  if (times.length !== N) throw new ArgumentError('times', `${N} times (one per example)`, times.length);
+  const types = Object.keys(signals), M = cellsAt.length;
+  const positions: [number, number][] = [];
+  const i0 = Math.floor((h - span) / 2), j0 = Math.floor((w - span) / 2);
+  for (let i = i0; i < i0 + span; i++) for (let j = j0; j < j0 + span; j++) positions.push([i, j]);
+  const nearest = positions.map(([i, j]) => {
+    let best = 0;
+    cellsAt.forEach((p, m) => { if ((p.row - i - offset) ** 2 + (p.col - j - offset) ** 2 < (cellsAt[best].row - i - offset) ** 2 + (cellsAt[best].col - j - offset) ** 2) best = m; });
+    return best;
+  });
+  const r = Array.from({ length: C }, () => new Array<number>(types.length).fill(0));
+  for (let c = 0; c < C; c++) {
+    types.forEach((type, b) => {
+      let sum = 0, count = 0;
+      positions.forEach(([i, j], q) => {
+        const unit = Float64Array.from({ length: N }, (_, n) => hidden.values[((n * h + i) * w + j) * C + c]);
+        const sig = Float64Array.from(times, (t) => signals[type][t * M + nearest[q]]);
+        const v = pearson(unit, sig);
+        if (Number.isFinite(v)) { sum += v; count++; }
+      });
+      r[c][b] = count > 0 ? sum / count : NaN;
+    });
+  }
+  const best = r.map((row) => {
+    let b = 0;
+    row.forEach((v, k) => { if (Math.abs(v) > Math.abs(row[b]) || !Number.isFinite(row[b])) b = k; });
+    return { type: types[b], r: row[b] };
+  });
+  return { r, types, best };
+}
+
+/** The generating circuit's bipolar inputs of each ganglion cell (types with nonzero weight). */
+export function circuitInputs(circuit: RetinaCircuit): Record<string, string[]> {
+  return Object.fromEntries(circuit.ganglion.map((g) => [g.name, Object.entries(g.weights).filter(([, w]) => w !== 0).map(([n]) => n)]));
+}
+
+
+/**
+ * A phenomenon probe: a movie (preceded by `window` grey frames so the CNN
+ * sees all of it), the ganglion cell it is read from, the frames analysed and
+ * its index computed from a rate trace (one value per movie frame).
+ *
+ *   omitted-stimulus     dark full-field flash train (period 5, 1-frame flashes), last flash omitted:
+ *                        index = peak rate in the 10 frames from the omitted onset / peak rate over
+ *                        the last 3 periods of the train; present when > 1.3
+ *   motion-anticipation  a bright bar (width 2) at 0.5 px/frame crossing the cell's column: index =
+ *                        the flash latency (peak after a bar flashed at the cell's column) minus the
+ *                        moving bar's lag (peak minus the frame the bar's centre crosses the column),
+ *                        frames; present when > 0 (the moving bar is seen ahead of its delay)
+ *   contrast-adaptation  white noise (checker 2) stepping 0.3 -> 1 every 150 frames: index = mean
+ *                        rate over the first 30 frames of a high-contrast epoch / over its last 30;
+ *                        present when > 1.2
+ */
+export interface Phenomenon {
+  name: 'omitted-stimulus' | 'motion-anticipation' | 'contrast-adaptation';
+  cell: string;
+  movie: Movie;
+  /** Frames of `movie` whose responses are attributed. */
+  frames: [number, number];
+  /** The index from a rate trace over every frame of `movie` (and, for anticipation, a second trace for the flashed bar). */
+  index(rate: Float64Array, flashRate?: Float64Array): number;
+  threshold: number;
+  /** The flashed-bar control movie (motion anticipation only). */
+  control?: Movie;
+}
+
+function padFront(m: Movie, frames: number): Movie {
+  return concatMovies([{ frames, height: m.height, width: m.width, dt: m.dt, data: new Float32Array(frames * m.height * m.width) }, m]);
+}
+
+const argmaxIn = (v: Float64Array, a: number, b: number) => {
+  let k = a;
+  for (let t = a; t < b; t++) if (v[t] > v[k]) k = t;
+  return k;
+};
+
+/** The three probes for a circuit (cells by name from its ganglion list). */
+export function phenomena(circuit: RetinaCircuit, window: number): Phenomenon[] {
+  const size = circuit.height, dims = { height: size, width: circuit.width, dt: circuit.dt };
+  const P = 5, first = 20, count = 16;
+  const flashes = padFront(flashTrain({ ...dims, frames: first + count * P + 40, period: P, count, first, contrast: -1 }), window);
+  const tOmit = window + first + (count - 1) * P;
+  const osr: Phenomenon = {
+    name: 'omitted-stimulus', cell: 'on-1', movie: flashes, frames: [tOmit - 3 * P, tOmit + 15], threshold: 1.3,
+    index: (r) => Math.max(...r.subarray(tOmit, tOmit + 10)) / Math.max(...r.subarray(tOmit - 3 * P, tOmit)),
+  };
+  const g = circuit.ganglion.find((c) => c.name === 'on-1');
+  if (!g) throw new ArgumentError('circuit', "a ganglion cell named 'on-1'", circuit.ganglion.map((c) => c.name));
+  const speed = 0.5, start = -2, bar = padFront(movingBar({ ...dims, frames: Math.ceil((circuit.width + 4) / speed), speed, start, barWidth: 2 }), window);
+  const cross = window + Math.round((g.col - start) / speed);
+  const flashBar = padFront(concatMovies([movingBar({ ...dims, frames: 4, speed: 0, start: g.col, barWidth: 2 }),
+    { frames: 40, ...dims, data: new Float32Array(40 * size * circuit.width) }]), window);
+  const anticipation: Phenomenon = {
+    name: 'motion-anticipation', cell: 'on-1', movie: bar, control: flashBar, frames: [cross - 15, cross + 10], threshold: 0,
+    index: (r, f) => {
+      if (!f) throw new ArgumentError('flashRate', 'the rate trace of the flashed bar', f);
+      const flashLatency = argmaxIn(f, window, window + 30) - window;
+      return flashLatency - (argmaxIn(r, window, r.length) - cross);
+    },
+  };
+  const steps = padFront(contrastSteps({ ...dims, frames: 600, contrasts: [0.3, 1], stepEvery: 150, checker: 2, seed: 424242 }), window);
+  const up = window + 150;
+  const adaptation: Phenomenon = {
+    name: 'contrast-adaptation', cell: 'off-1', movie: steps, frames: [up - 10, up + 30], threshold: 1.2,
+    index: (r) => {
+      let a = 0, b = 0;
+      for (const e of [0, 300]) for (let t = 0; t < 30; t++) { a += r[up + e + t]; b += r[up + e + 120 + t]; }
+      return a / b;
+    },
+  };
+  return [osr, anticipation, adaptation];
+}
+
+/** The CNN's rate (counts per frame) over every frame of a movie (frames before the window: NaN). */
+export function cnnRateTrace(net: Network, movie: Movie, window: number, cell: number): Float64Array {
+  const ex = foldedExamples(movie, window), rates = predictRates(net, ex), G = net.outputSize;
+  const out = new Float64Array(movie.frames).fill(NaN);
+  ex.times.forEach((t, n) => { out[t] = rates[n * G + cell]; });
+  return out;
+}
+
+/**
+ * Runs `fn` on the reduced network: conv1 channels not in `kept` held at
+ * their mean activation `channelMeans[c]` (their conv2 weights zeroed, their
+ * mean contribution sum_{kh,kw} K[kh, kw, c, :] mean_c added to conv2's bias:
+ * exact for 'valid' convolutions, where every output sees the whole kernel).
+ * The weights are restored afterwards, also when `fn` throws.
+ */
+export function withReducedChannels<R>(net: Network, kept: readonly number[], channelMeans: readonly number[], fn: () => R): R {
+  const conv2 = net.paramLayers[1];
+  if (!conv2 || conv2.kind !== 'conv2d') throw new ArgumentError('net', 'a retinaCnn network (its second parametric layer a conv2d)', conv2?.kind);
+  const C = conv2.weight.shape[2];
+  if (channelMeans.length !== C) throw new ArgumentError('channelMeans', `one mean per conv1 channel (${C})`, channelMeans.length);
+  kept.forEach((c, i) => checkInteger(`kept[${i}]`, c, 0, C - 1));
+  const saved = { w: conv2.weight.clone(), b: conv2.bias ? conv2.bias.clone() : null };
+  try {
+    tf.tidy(() => {
+      const mask = tf.tensor(Array.from({ length: C }, (_, c) => (kept.includes(c) ? 1 : 0)), [1, 1, C, 1]);
+      const held = tf.tensor(Array.from({ length: C }, (_, c) => (kept.includes(c) ? 0 : channelMeans[c])), [1, 1, C, 1]);
+      if (conv2.bias) conv2.bias.assign(conv2.bias.add(conv2.weight.mul(held).sum([0, 1, 2])));
+      conv2.weight.assign(conv2.weight.mul(mask));
+    });
+    return fn();
+  } finally {
+    conv2.weight.assign(saved.w);
+    if (conv2.bias && saved.b) conv2.bias.assign(saved.b);
+    saved.w.dispose();
+    saved.b?.dispose();
+  }
+}
+
+/** Attribution, reduction and the circuit match of one phenomenon (see analysePhenomenon). */
+export interface PhenomenonAnalysis {
+  name: Phenomenon['name'];
+  cell: string;
+  threshold: number;
+  /** The phenomenon index of the simulated retina's rate, the CNN's and the reduced CNN's. */
+  truth: number;
+  cnn: number;
+  reduced: number;
+  /** Movie frames attributed and, per frame, each conv1 channel's attribution (summed over space). */
+  frames: number[];
+  attribution: number[][];
+  /** Per channel: sum over the frames of |attribution|. */
+  importance: number[];
+  kept: number[];
+  /** The bipolar type each kept channel matches best (interneuronMatch), with its r. */
+  keptTypes: { type: string; r: number }[];
+  /** The generating circuit's bipolar inputs of the cell, and the amacrine cells' inputs. */
+  directInputs: string[];
+  amacrineInputs: string[];
+  /** Every kept channel's type among the cell's direct or amacrine-mediated inputs. */
+  matches: boolean;
+  /** The most important channel's type is one of the cell's direct bipolar inputs. */
+  topDirect: boolean;
+  /** The integrated gradients' completeness gap relative to the output differences (lib/rules relativeGap). */
+  relativeGap: number;
+  /** Rate traces over the movie (counts per frame): retina (rate dt), CNN, reduced CNN. */
+  traces: { truth: number[]; cnn: number[]; reduced: number[] };
+}
+
+/**
+ * Integrated gradients of the cell's rate softplus(z) to conv1's channels on
+ * every analysed frame (path from the grey movie, `steps` trapezoid steps,
+ * lib/rules integratedGradients), the channels ranked by summed |attribution|,
+ * the `keep` largest kept and the others replaced by their mean activation
+ * (`channelMeans`, folded into conv2's bias), and the phenomenon measured
+ * again on the reduced network. The weights are restored afterwards.
+ */
+export function analysePhenomenon(
+  net: Network, circuit: RetinaCircuit, p: Phenomenon, match: InterneuronMatch, channelMeans: number[], window: number, keep: number, steps: number,
+): PhenomenonAnalysis {
+  const G = circuit.ganglion.length, gi = circuit.ganglion.findIndex((g) => g.name === p.cell);
+  if (gi < 0) throw new ArgumentError('p.cell', `a ganglion cell of the circuit (${circuit.ganglion.map((g) => g.name).join(', ')})`, p.cell);
+  checkInteger('keep', keep, 1, channelMeans.length);
+  const truthOf = (m: Movie) => Float64Array.from(cellColumn(simulateRetina(m, circuit, { record: false }).rates, G, gi), (r) => r * circuit.dt);
+  const truth = truthOf(p.movie), truthControl = p.control ? truthOf(p.control) : undefined;
+  const cnn = cnnRateTrace(net, p.movie, window, gi), cnnControl = p.control ? cnnRateTrace(net, p.control, window, gi) : undefined;
+
+  const ex = foldedExamples(p.movie, window), [, H, W, T] = ex.shape, d = H * W * T;
+  const frames: number[] = [];
+  for (let t = p.frames[0]; t < p.frames[1]; t++) frames.push(t);
+  const n = frames.length, xs = new Float32Array(n * d);
+  frames.forEach((t, k) => xs.set(ex.x.subarray((t - window + 1) * d, (t - window + 2) * d), k * d));
+  const x = tf.tensor(xs, [n, H, W, T]);
+  const ig = integratedGradients(net, x, {
+    target: (z: tf.Tensor) => tf.softplus(z.slice([0, gi], [z.shape[0], 1]).reshape([z.shape[0]])), layer: HIDDEN_LAYERS.conv1, steps,
+  });
+  x.dispose();
+  ig.attributions.dispose();
+  const attribution = ig.channelSums;
+  const C = channelMeans.length;
+  const importance = Array.from({ length: C }, (_, c) => attribution.reduce((s, row) => s + Math.abs(row[c]), 0));
+  const kept = importance.map((v, c) => [v, c]).sort((a, b) => b[0] - a[0]).slice(0, keep).map(([, c]) => c);
+
+  const [reduced, reducedControl] = withReducedChannels(net, kept, channelMeans, () =>
+    [cnnRateTrace(net, p.movie, window, gi), p.control ? cnnRateTrace(net, p.control, window, gi) : undefined] as const);
+  const g = circuit.ganglion[gi];
+  const directInputs = Object.entries(g.weights).filter(([, w]) => w !== 0).map(([k]) => k);
+  const amacrineInputs = circuit.amacrine && g.amacrineWeight !== 0 ? circuit.amacrine.inputs.slice() : [];
+  const keptTypes = kept.map((c) => match.best[c]);
+  const nan = (v: Float64Array) => Array.from(v, (x) => (Number.isFinite(x) ? x : 0));
+  return {
+    name: p.name, cell: p.cell, threshold: p.threshold,
+    truth: p.index(truth, truthControl), cnn: p.index(cnn, cnnControl), reduced: p.index(reduced, reducedControl),
+    frames, attribution, importance, kept, keptTypes, directInputs, amacrineInputs,
+    matches: keptTypes.every((k) => directInputs.includes(k.type) || amacrineInputs.includes(k.type)),
+    topDirect: directInputs.includes(keptTypes[0].type),
+    relativeGap: ig.relativeGap,
+    traces: { truth: Array.from(truth), cnn: nan(cnn), reduced: nan(reduced) },
+  };
+}
+
+/** Everything a run measures (runStudy). */
+export interface StudyResult {
+  settings: StudySettings;
+  training: TrainRecord[];
+  accuracy: AccuracyRow[];
+  /** conv1 channels against the bipolar types, conv2 channels against the amacrine cells. */
+  conv1: InterneuronMatch;
+  conv2: InterneuronMatch;
+  phenomena: PhenomenonAnalysis[];
+  seconds: { data: number; train: number; analysis: number; total: number };
+}
+
+/**
+ * The whole study for one seed: movies, the simulated retina's spikes, the
+ * CNN trained on them, accuracy against the true rates (beside an LN model of
+ * each cell fitted to the training movie and its true rates: STA plus binned
+ * nonlinearity, lags = window), the hidden units against the interneurons,
+ * and every phenomenon's attribution and reduction.
+ */
+export function runStudy(photos: readonly GrayImage[], s: StudySettings, options: { keep?: number; igSteps?: number; progress?: boolean } = {}): StudyResult {
+  const t0 = performance.now();
+  const circuit = defaultRetinaCircuit({ height: s.size, width: s.size });
+  const G = circuit.ganglion.length;
+  const movie = trainingMovie(photos, s.trainFrames, s.size, s.probeFraction, s.seed);
+  const response = simulateRetina(movie, circuit, { seed: s.seed + 100, record: false });
+  const train = foldedExamples(movie, s.window);
+  const held = heldOutMovie(photos, s.testFrames, s.size, s.seed);
+  const heldResponse = simulateRetina(held, circuit, { seed: s.seed + 200 });
+  const test = foldedExamples(held, s.window);
+  const tData = performance.now();
+  const net = new Network(retinaCnn(s, G));
+  try {
+    const training = trainCnn(net, train, response, s, options.progress ?? true);
+    const tTrain = performance.now();
+    const lnRates = Array.from({ length: G }, (_, g) => predictLn(fitLnModel(movie, cellColumn(response.rates, G, g), { lags: s.window }), held));
+    const accuracy = evaluateAccuracy(predictRates(net, test), heldResponse, test.times, lnRates);
+    const h1 = hiddenActivations(net, test, HIDDEN_LAYERS.conv1), h2 = hiddenActivations(net, test, HIDDEN_LAYERS.conv2);
+    const [k1, k2] = s.kernels;
+    const conv1 = interneuronMatch(h1, (k1 - 1) / 2, heldResponse.bipolar, heldResponse.subunits, test.times);
+    const conv2 = interneuronMatch(h2, (k1 - 1) / 2 + (k2 - 1) / 2, { amacrine: heldResponse.amacrine! }, heldResponse.amacrineCells, test.times);
+    const [N, h, w, C] = h1.shape;
+    const means = Array.from({ length: C }, (_, c) => {
+      let sum = 0;
+      for (let q = c; q < h1.values.length; q += C) sum += h1.values[q];
+      return sum / (N * h * w);
+    });
+    const results = phenomena(circuit, s.window).map((p) => analysePhenomenon(net, circuit, p, conv1, means, s.window, options.keep ?? 2, options.igSteps ?? 16));
+    const tEnd = performance.now();
+    return {
+      settings: s, training, accuracy, conv1, conv2, phenomena: results,
+      seconds: { data: (tData - t0) / 1000, train: (tTrain - tData) / 1000, analysis: (tEnd - tTrain) / 1000, total: (tEnd - t0) / 1000 },
+    };
+  } finally {
+    net.dispose();
+  }
+}
+
+/** Per cell: r of the CNN, the LN model and single-trial spikes with the true rate (held out). */
+export function accuracyFigure(rows: AccuracyRow[]): Figure {
+  const x = rows.map((_, i) => i);
+  return line([
+    { x, y: rows.map((r) => r.cnn), name: 'CNN', mode: 'lines+markers' },
+    { x, y: rows.map((r) => r.ln ?? NaN), name: 'LN model', mode: 'lines+markers' },
+    { x, y: rows.map((r) => r.ceiling), name: 'one trial of spikes', mode: 'lines+markers', dash: 'dot' },
+  ], { title: `Held-out correlation with the true rate (cells ${rows.map((r) => r.cell).join(', ')})`, xLabel: 'cell', yLabel: 'Pearson r' });
+}
+
+/** Channels x interneuron types: mean r (interneuronMatch). */
+export function matchFigure(m: InterneuronMatch, title: string): Figure {
+  return heatmap(m.r, { x: m.types, y: m.r.map((_, c) => `ch ${c}`), colorscale: 'RdBu', zmid: 0, title, xLabel: 'interneuron type', yLabel: 'CNN channel' });
+}
+
+/** Attribution time course of every conv1 channel for one phenomenon (kept channels solid). */
+export function attributionFigure(a: PhenomenonAnalysis): Figure {
+  const C = a.importance.length;
+  return line(Array.from({ length: C }, (_, c) => ({
+    x: a.frames, y: a.attribution.map((row) => row[c]), name: `ch ${c}${a.kept.includes(c) ? ' (kept)' : ''}`, dash: a.kept.includes(c) ? 'solid' as const : 'dot' as const,
+  })), { title: `${a.name} (${a.cell}): integrated gradients to conv1 channels, summed over space`, xLabel: 'frame (10 ms)', yLabel: 'attribution (counts per frame)' });
+}
+
+/** Rate traces: retina, CNN, reduced CNN over the analysed frames (with a margin). */
+export function traceFigure(a: PhenomenonAnalysis): Figure {
+  const lo = Math.max(0, a.frames[0] - 20), hi = Math.min(a.traces.truth.length, a.frames[a.frames.length - 1] + 20);
+  const x = Array.from({ length: hi - lo }, (_, i) => lo + i);
+  return line([
+    { x, y: a.traces.truth.slice(lo, hi), name: 'simulated retina' },
+    { x, y: a.traces.cnn.slice(lo, hi), name: 'CNN' },
+    { x, y: a.traces.reduced.slice(lo, hi), name: `reduced CNN (channels ${a.kept.join(', ')})`, dash: 'dash' },
+  ], { title: `${a.name} (${a.cell}): index retina ${a.truth.toFixed(2)}, CNN ${a.cnn.toFixed(2)}, reduced ${a.reduced.toFixed(2)}`, xLabel: 'frame (10 ms)', yLabel: 'rate (counts per frame)' });
+}
+
+const fmt = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : 'n/a');
+const medianOf = (v: number[]) => { const s = v.filter(Number.isFinite).sort((a, b) => a - b); return s.length ? s[Math.floor((s.length - 1) / 2)] : NaN; };
+
+/** The claims table: the paper's claim, what this method validation measured, and whether it holds here. */
+export function reproductionRows(r: StudyResult): { claim: string; paper: string; measured: string; holds: string }[] {
+  const cnn = medianOf(r.accuracy.map((a) => a.cnn)), ln = medianOf(r.accuracy.map((a) => a.ln ?? NaN));
+  const bestBipolar = medianOf(r.conv1.best.map((b) => Math.abs(b.r))), bestAmacrine = medianOf(r.conv2.best.map((b) => Math.abs(b.r)));
+  const rows: { claim: string; paper: string; measured: string; holds: string }[] = [
+    { claim: 'CNN predicts held-out responses', paper: PAPER_CLAIMS.accuracy, measured: `median r over cells ${fmt(cnn)} (LN model ${fmt(ln)}) against the true rate`, holds: cnn > ln ? 'yes, better than LN' : 'no' },
+    {
+      claim: 'hidden units resemble interneurons', paper: PAPER_CLAIMS.interneurons,
+      measured: `conv1 vs bipolar types: median best |r| ${fmt(bestBipolar)}; conv2 vs amacrine: ${fmt(bestAmacrine)}`, holds: bestBipolar > 0.5 ? 'yes' : 'partly or no',
+    },
+  ];
+  for (const a of r.phenomena) {
+    const shown = (v: number) => v > a.threshold;
+    rows.push({
+      claim: `reduced circuit reproduces ${a.name}`, paper: PAPER_CLAIMS.reduction,
+      measured: `index retina ${fmt(a.truth)}, CNN ${fmt(a.cnn)}, ${a.kept.length} channels ${fmt(a.reduced)} (present above ${a.threshold}); kept ${a.keptTypes.map((k) => `${k.type} (r ${fmt(k.r)})`).join(', ')}; true inputs ${a.directInputs.join(', ')}${a.amacrineInputs.length ? ` + amacrine from ${a.amacrineInputs.join(', ')}` : ''}`,
+      holds: !shown(a.truth) ? 'retina lacks it' : !shown(a.cnn) ? 'CNN lacks it' : shown(a.reduced) ? (a.matches ? 'yes, types match' : 'reduced yes, types do not match') : 'no (reduced loses it)',
+    });
+  }
+  return rows;
+}
+
+/** Headline numbers for results.json (scalars, outside arrays). */
+export function measuredHeadlines(r: StudyResult): Record<string, number | boolean> {
+  const out: Record<string, number | boolean> = {
+    medianCnnR: medianOf(r.accuracy.map((a) => a.cnn)), medianLnR: medianOf(r.accuracy.map((a) => a.ln ?? NaN)),
+    medianSpikeCeilingR: medianOf(r.accuracy.map((a) => a.ceiling)),
+    medianConv1BipolarR: medianOf(r.conv1.best.map((b) => Math.abs(b.r))), medianConv2AmacrineR: medianOf(r.conv2.best.map((b) => Math.abs(b.r))),
+    finalTrainLoss: r.training[r.training.length - 1].loss, trainSeconds: r.seconds.train, analysisSeconds: r.seconds.analysis,
+  };
+  for (const a of r.phenomena) {
+    const k = a.name.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
+    out[`${k}Retina`] = a.truth;
+    out[`${k}Cnn`] = a.cnn;
+    out[`${k}Reduced`] = a.reduced;
+    out[`${k}TypesMatch`] = a.matches;
+    out[`${k}IgRelativeGap`] = a.relativeGap;
+  }
+  return out;
+}

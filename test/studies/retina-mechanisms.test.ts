@@ -1,0 +1,105 @@
+/**
+ * lib/studies/retina-mechanisms (issue 29): the CNN's layout by hand; interneuronMatch on hidden units built from
+ * known interneuron signals (r = 1 for the planted type, ~0 for an independent one); the reduction against the
+ * network run by hand with the dropped channels replaced by their means, and the weights restored; the phenomenon
+ * indices on the simulated retina; and one tiny QUICK run of the whole pipeline (its IG completeness gap small, its
+ * table and headline numbers complete).
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../lib/core';
+import { Network } from '../../lib/rules';
+import { cellColumn, defaultRetinaCircuit, loadPhotographs, simulateRetina, whiteNoiseMovie } from '../../lib/vision';
+import {
+  cnnRateTrace, defaultSettings, foldedExamples, HIDDEN_LAYERS, hiddenActivations, interneuronMatch, measuredHeadlines, phenomena, reproductionRows, retinaCnn, runStudy,
+  withReducedChannels,
+} from '../../lib/studies/retina-mechanisms';
+import { photoCacheDir } from '../../lib/studies/retinal-bottleneck';
+
+const small = { ...defaultSettings(), size: 12, window: 6, kernels: [5, 3] as [number, number], channels: 3 };
+
+test('retinaCnn: conv, batch norm, noise, relu twice (valid), flatten, dense(cells); Poisson loss', async () => {
+  await initBackend({ print: false });
+  const o = retinaCnn(small, 4);
+  assert.deepEqual(o.layers.map((l) => l.kind), ['conv2d', 'batchnorm', 'gaussian-noise', 'activation', 'conv2d', 'batchnorm', 'gaussian-noise', 'activation', 'flatten', 'dense']);
+  assert.equal(o.loss, 'poisson');
+  const net = new Network(o);
+  assert.deepEqual(net.layers[HIDDEN_LAYERS.conv1].outputShape, [8, 8, 3]);
+  assert.deepEqual(net.layers[HIDDEN_LAYERS.conv2].outputShape, [6, 6, 3]);
+  assert.equal(net.outputSize, 4);
+  net.dispose();
+  assert.throws(() => retinaCnn({ ...small, kernels: [9, 7] }, 4), /kernels/);
+});
+
+test('interneuronMatch: a channel that copies the nearest subunit of one type has r = 1 with it, ~0 with an independent type', () => {
+  const N = 400, h = 4, w = 4, C = 2, offset = 2;
+  const cellsAt: { row: number; col: number }[] = [];
+  for (let r = 0; r < 8; r++) for (let c = 0; c < 8; c++) cellsAt.push({ row: r, col: c });
+  const M = cellsAt.length, T = N + 5;
+  const a = Float32Array.from({ length: T * M }, (_, i) => Math.sin(0.37 * i) + Math.cos(1.91 * i * i));
+  const b = Float32Array.from({ length: T * M }, (_, i) => Math.sin(2.3 * i + 0.5 * Math.sin(0.13 * i * i)));
+  const times = Int32Array.from({ length: N }, (_, n) => n + 5);
+  const values = new Float32Array(N * h * w * C);
+  for (let n = 0; n < N; n++) for (let i = 0; i < h; i++) for (let j = 0; j < w; j++) {
+    const m = (i + offset) * 8 + (j + offset); // the subunit at the window centre
+    values[((n * h + i) * w + j) * C] = a[times[n] * M + m];
+    values[((n * h + i) * w + j) * C + 1] = -2 * b[times[n] * M + m] + 1;
+  }
+  const res = interneuronMatch({ values, shape: [N, h, w, C] }, offset, { a, b }, cellsAt, times, 2);
+  assert.ok(Math.abs(res.r[0][0] - 1) < 1e-6 && Math.abs(res.r[1][1] + 1) < 1e-6, `planted r ${res.r[0][0]}, ${res.r[1][1]}`);
+  assert.ok(Math.abs(res.r[0][1]) < 0.2 && Math.abs(res.r[1][0]) < 0.2, `independent r ${res.r[0][1]}, ${res.r[1][0]}`);
+  assert.deepEqual(res.best.map((x) => x.type), ['a', 'b']);
+});
+
+test('withReducedChannels: equals the network run by hand with the dropped channels at their means; weights restored', async () => {
+  await initBackend({ print: false });
+  const net = new Network(retinaCnn(small, 2));
+  const movie = whiteNoiseMovie({ frames: 40, height: 12, width: 12, seed: 3 });
+  const ex = foldedExamples(movie, small.window);
+  const means = [0.3, 0.7, 0.1], kept = [1];
+  const before = net.paramLayers[1].weight.dataSync().slice();
+  const reduced = withReducedChannels(net, kept, means, () => cnnRateTrace(net, movie, small.window, 1));
+  assert.deepEqual(net.paramLayers[1].weight.dataSync(), before, 'weights restored');
+  const h1 = hiddenActivations(net, ex, HIDDEN_LAYERS.conv1);
+  const [N, h, w, C] = h1.shape;
+  for (let q = 0; q < h1.values.length; q++) if ((q % C) !== 1) h1.values[q] = means[q % C];
+  const z = tf.tidy(() => net.layers.slice(HIDDEN_LAYERS.conv1 + 1).reduce((x, l) => l.forward(x), tf.tensor(h1.values, [N, h, w, C]) as tf.Tensor).dataSync());
+  ex.times.forEach((t, n) => {
+    const want = Math.log1p(Math.exp(z[n * 2 + 1]));
+    assert.ok(Math.abs(reduced[t] - want) < 1e-4 * (1 + want), `frame ${t}: ${reduced[t]} vs ${want}`);
+  });
+  const full = cnnRateTrace(net, movie, small.window, 1);
+  assert.ok(full.some((v, t) => Number.isFinite(v) && Math.abs(v - reduced[t]) > 1e-4), 'the reduction changes the output');
+  net.dispose();
+});
+
+test('phenomena: the simulated retina shows each (index above its threshold) on its cell', () => {
+  const circuit = defaultRetinaCircuit(), G = circuit.ganglion.length;
+  for (const p of phenomena(circuit, 20)) {
+    const gi = circuit.ganglion.findIndex((g) => g.name === p.cell);
+    const r = cellColumn(simulateRetina(p.movie, circuit, { record: false }).rates, G, gi);
+    const f = p.control ? cellColumn(simulateRetina(p.control, circuit, { record: false }).rates, G, gi) : undefined;
+    assert.ok(p.index(r, f) > p.threshold, `${p.name}: ${p.index(r, f)}`);
+    // a cell without the mechanism does not: the OFF cell has no omitted-stimulus response to dark flashes
+    if (p.name === 'omitted-stimulus') assert.ok(p.index(cellColumn(simulateRetina(p.movie, circuit, { record: false }).rates, G, 2), undefined) < p.threshold);
+  }
+});
+
+test('runStudy (QUICK-sized): every part runs; IG completeness holds; table and headlines complete', async () => {
+  await initBackend({ print: false });
+  const photos = loadPhotographs({ cacheDir: photoCacheDir() });
+  const r = runStudy(photos, { ...defaultSettings(), trainFrames: 600, testFrames: 300, epochs: 1 }, { igSteps: 4, progress: false });
+  assert.equal(r.accuracy.length, 8);
+  assert.equal(r.conv1.r.length, 8);
+  assert.deepEqual(r.conv1.types, ['on-fast', 'off-fast', 'on-slow', 'off-slow']);
+  assert.equal(r.phenomena.length, 3);
+  for (const a of r.phenomena) {
+    assert.ok(a.relativeGap < 0.5, `${a.name}: IG gap ${a.relativeGap}`);
+    assert.equal(a.kept.length, 2);
+    assert.ok(a.kept.every((c) => a.importance[c] >= Math.max(...a.importance.filter((_, k) => !a.kept.includes(k)))), 'kept the largest');
+  }
+  assert.equal(reproductionRows(r).length, 5);
+  const m = measuredHeadlines(r);
+  assert.ok(Number.isFinite(m.medianCnnR as number) && Number.isFinite(m.omittedStimulusRetina as number));
+});
