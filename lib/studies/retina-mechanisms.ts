@@ -10,9 +10,10 @@
  * Data: one movie of `trainFrames` frames (10 ms) of size x size pixels made
  * of segments (`trainingMovie`): jittered windows on the 23 photographs
  * (saccade every 100 frames), Gaussian white noise (checker 2) and, a fraction
- * `probeFraction`, instances of the probe families (flash trains with random
- * period, polarity and omitted flash; bars with random speed and reversal;
- * contrast steps) with seeds other than the probes'. The simulated retina
+ * `probeFraction`, instances of the probe families (four flash trains of 50
+ * frames per segment, each with its last flash omitted, random period 4-8,
+ * polarity and duration; bars with random speed, width, polarity and
+ * reversal; contrast steps) with seeds other than the probes'. The simulated retina
  * (defaultRetinaCircuit: 8 ganglion cells) answers with Poisson counts; the
  * CNN sees the last `window` frames folded into channels (lib/rules foldTime)
  * and predicts every cell's count.
@@ -107,8 +108,10 @@ export function trainingMovie(photos: readonly GrayImage[], frames: number, size
     if (u < probeFraction) {
       const kind = rng.int(3);
       if (kind === 0) {
-        const period = 4 + rng.int(5), count = Math.floor((seg - 20) / period);
-        parts.push(flashTrain({ ...dims, period, count, first: 10, omit: 4 + rng.int(count - 5), contrast: rng.uniform() < 0.5 ? -1 : 1, duration: 1 + rng.int(2) }));
+        // four short trains per segment, each ending in an omission (more omitted-flash events per frame)
+        const period = 4 + rng.int(5), contrast = rng.uniform() < 0.5 ? -1 : 1, duration = 1 + rng.int(2), sub = seg / 4;
+        const count = Math.floor((sub - 25) / period);
+        for (let q = 0; q < 4; q++) parts.push(flashTrain({ ...dims, frames: sub, period, count, first: 5, contrast, duration }));
       } else if (kind === 1) {
         const speed = (rng.uniform() < 0.5 ? -1 : 1) * (0.2 + 0.4 * rng.uniform());
         parts.push(movingBar({ ...dims, speed, barWidth: 2 + rng.int(3), start: speed > 0 ? -2 : size + 1, reverseAt: rng.uniform() < 0.5 ? 40 + rng.int(100) : undefined, contrast: rng.uniform() < 0.5 ? -1 : 1 }));
