@@ -58,10 +58,10 @@ export const KEPT_COLUMNS = 0.9;
 
 const activationName = (l: CurvatureLayer) => (l as { activation?: string }).activation;
 
-/** The fused plan for `net`, or null when the network or the add-on does not allow it. */
-export function densePlan(net: CurvatureNetwork): DensePlan | null {
+/** The fused plan for `net`, or why the network or the add-on does not allow it (then the products take the tensor path). */
+export function densePlan(net: CurvatureNetwork): DensePlan | string {
   const addon = nativeAddon();
-  if (!addon || typeof addon.hvpDense !== 'function' || typeof addon.hvpDenseWorkspace !== 'function') return null;
+  if (!addon || typeof addon.hvpDense !== 'function' || typeof addon.hvpDenseWorkspace !== 'function') return 'the native add-on has no hvpDense';
   const dense: number[] = [];
   const activation: number[] = [];
   const curved: boolean[] = [];
@@ -73,7 +73,7 @@ export function densePlan(net: CurvatureNetwork): DensePlan | null {
       if (dense.length > 0) {
         activation.push(pending);
         curved.push(pending >= 0 && ['tanh', 'sigmoid'].includes(activationName(net.layers[pending]) ?? ''));
-      } else if (pending >= 0) return null; // an activation on the input
+      } else if (pending >= 0) return `layers[${pending}]: an activation on the input`;
       dense.push(i);
       pending = -1;
       continue;
@@ -83,9 +83,9 @@ export function densePlan(net: CurvatureNetwork): DensePlan | null {
       pending = i;
       continue;
     }
-    return null;
+    return `layers[${i}] (${l.kind}${l.kind === 'activation' ? ` ${activationName(l)}` : ''}): the fused code takes [flatten] dense [activation] ... dense on flat rows, activations relu, tanh, sigmoid, linear`;
   }
-  if (dense.length === 0 || pending >= 0) return null;
+  if (dense.length === 0 || pending >= 0) return 'a last layer other than dense';
   const weights = dense.map((i) => net.layers[i].weight!);
   const sizes = Int32Array.from([weights[0].shape[0] as number, ...weights.map((w) => w.shape[1] as number)]);
   const bias = Int32Array.from(dense, (i) => (net.layers[i].bias ? 1 : 0));
