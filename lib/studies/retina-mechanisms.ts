@@ -90,7 +90,7 @@ export interface StudySettings {
 /** The default mode's settings (the notebook's parameters cell overrides them). */
 export function defaultSettings(): StudySettings {
   return {
-    size: 20, window: 20, channels: 8, kernels: [9, 7], trainFrames: 24000, testFrames: 4000, probeFraction: 0.2, epochs: 6, batchSize: 128, lr: 1e-3,
+    size: 20, window: 20, channels: 8, kernels: [9, 7], trainFrames: 30000, testFrames: 4000, probeFraction: 0.2, epochs: 5, batchSize: 128, lr: 1e-3,
     noise: 0.05, bnMomentum: 0.1, seed: 1,
   };
 }

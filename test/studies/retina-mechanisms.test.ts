@@ -12,7 +12,7 @@ import { initBackend } from '../../lib/core';
 import { Network } from '../../lib/rules';
 import { cellColumn, defaultRetinaCircuit, loadPhotographs, simulateRetina, whiteNoiseMovie } from '../../lib/vision';
 import {
-  cnnRateTrace, defaultSettings, foldedExamples, HIDDEN_LAYERS, hiddenActivations, interneuronMatch, measuredHeadlines, phenomena, reproductionRows, retinaCnn, runStudy,
+  cnnRateTrace, defaultSettings, foldedExamples, HIDDEN_LAYERS, hiddenActivations, interneuronMatch, measuredHeadlines, phenomena, reproductionRows, retinaCnn, runStudy, trainingMovie,
   withReducedChannels,
 } from '../../lib/studies/retina-mechanisms';
 import { photoCacheDir } from '../../lib/studies/retinal-bottleneck';
@@ -102,4 +102,22 @@ test('runStudy (QUICK-sized): every part runs; IG completeness holds; table and 
   assert.equal(reproductionRows(r).length, 5);
   const m = measuredHeadlines(r);
   assert.ok(Number.isFinite(m.medianCnnR as number) && Number.isFinite(m.omittedStimulusRetina as number));
+});
+
+test('trainingMovie: the requested frames, one seed one movie; full-field flashes only when probe segments are asked for', () => {
+  const photos = loadPhotographs({ cacheDir: photoCacheDir() });
+  const uniformNonzero = (m: { frames: number; data: Float32Array }, px: number) => {
+    let n = 0;
+    for (let t = 0; t < m.frames; t++) {
+      const f = m.data.subarray(t * px, (t + 1) * px);
+      if (f[0] !== 0 && f.every((v) => v === f[0])) n++;
+    }
+    return n;
+  };
+  const a = trainingMovie(photos, 1000, 10, 0, 4), b = trainingMovie(photos, 1000, 10, 0, 4), probes = trainingMovie(photos, 1000, 10, 1, 4);
+  assert.equal(a.frames, 1000);
+  assert.equal(a.data.length, 1000 * 100);
+  assert.deepEqual(a.data, b.data);
+  assert.equal(uniformNonzero(a, 100), 0, 'no flashes without probe segments');
+  assert.ok(uniformNonzero(probes, 100) > 0, 'flash-train segments among the probe segments');
 });
