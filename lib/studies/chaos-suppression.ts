@@ -391,7 +391,11 @@ export function cycleFigure(sims: readonly CycleStatistics[], theory: readonly T
     series.push({ x: s.phase, y: s.rate, name: `network N = ${s.N}: mean rate`, mode: 'markers', color: '#2a9d3f' });
   }
   const f = sims[0]?.f ?? theory[0]?.f;
-  return line(series, { title: `Population statistics over the input cycle (common input, f = ${f})`, xLabel: 'input phase (rad)', yLabel: 'variance / 10, mean input, rate' });
+  const fig = line(series, { title: `Population statistics over the input cycle (common input, f = ${f})`, xLabel: 'input phase (rad)', yLabel: 'variance / 10, mean input, rate' });
+  // one marker shape per network (its three series share it), the colour per quantity
+  const first = 3 * theory.filter((r) => r.cycle).length, symbols = ['circle', 'square', 'diamond', 'triangle-up'];
+  sims.forEach((_, j) => { for (let q = 0; q < 3; q++) fig.data[first + 3 * j + q].marker = { ...(fig.data[first + 3 * j + q].marker as object), symbol: symbols[j % symbols.length] }; });
+  return fig;
 }
 
 /** Paper against measured. */

@@ -113,6 +113,7 @@ test("cycleStatisticsJob folds a network's population mean, variance and rate by
   const fig = cycleFigure([c], [t]) as unknown as { data: Trace[] };
   assert.deepEqual(fig.data[0].y, t.cycle!.variance.map((v) => v / 10));
   assert.deepEqual(fig.data[3].y, c.variance.map((v) => v / 10));
+  assert.equal((fig.data[3] as unknown as { marker: { symbol: string } }).marker.symbol, 'circle');
   const e = meanAndError([1, 2, 6]);
   assert.deepEqual([e.mean, e.sd, e.n], [3, Math.sqrt(7), 3]);
   assert.ok(Math.abs(e.error - Math.sqrt(7 / 3)) < 1e-12);
