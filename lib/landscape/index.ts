@@ -1,12 +1,17 @@
 /**
  * lib/landscape: local geometry of loss landscapes.
  *
- * - Exact curvature-vector products for the networks of lib/rules (dense,
- *   conv2d, max/avg pool, flatten, tanh/relu/sigmoid/linear; softmax
- *   cross-entropy or MSE): Hessian `H v`, Gauss-Newton `G v` and `(H - G) v`
- *   by Pearlmutter's R-operator, over a fixed batch or a whole data set
- *   (batch-size-weighted chunks). Never by nesting tf.grad. The equations
- *   are at the top of products.ts.
+ * - Exact curvature-vector products for the networks of lib/rules (every
+ *   layer kind it builds: dense, conv2d, locally connected, max/avg pool,
+ *   flatten, activations, batch norm with batch or running statistics,
+ *   residual blocks, patch embedding, layer norm, GELU, attention, token
+ *   mean, Gaussian noise taken as the identity; softmax cross-entropy, MSE
+ *   or Poisson loss): Hessian `H v`, Gauss-Newton `G v` and `(H - G) v` by
+ *   Pearlmutter's R-operator, over a fixed batch or a whole data set
+ *   (batch-size-weighted chunks). Never by nesting tf.grad over the network.
+ *   The equations are at the top of products.ts; another layer kind is
+ *   refused by name. Dense chains take a fused native product; others the
+ *   tensor path (`Curvature.path` says which and why).
  * - Estimators on any symmetric `LinearOperator` ({ dim, apply(v) }):
  *   Lanczos with full reorthogonalisation (float64 recurrence, restart on
  *   breakdown), top/bottom eigenpairs with residual norms (the Lanczos run is
@@ -36,8 +41,12 @@
  * curvature.dispose();
  * ```
  *
- * Parameter vectors are flat float64 in the order of the network's
- * parametric layers, each weight (its tfjs shape, row-major) then bias.
+ * Parameter vectors are flat float64 in the order of Network.parameterPairs:
+ * the parametric layers in pre-order (residual bodies in place), each weight
+ * (its tfjs shape, row-major) then bias, then batch norm's and layer norm's
+ * scale and shift (Network.extraParameters). The probes' own training loops
+ * (trainInSubspace, projectedSgd) move the parameters only: batch norm's
+ * running statistics, which `accuracy` uses, stay where they were.
  * A `Curvature` caches the forward state (layer inputs, gradients, f', f''
  * g) while the weights are unchanged -- any `assign` to a weight rebuilds
  * it -- so the products of one Krylov run cost one R pass each.

@@ -15,7 +15,7 @@ import {
   batchesPerEpoch, disposeConverted, labelsOf, takeTensors, tensorBatches, toTensorDataset, type DataInput, type TensorDataset,
 } from '../data';
 import {
-  CurvatureNetwork, CurvatureLoss, curvatureOperator, flattenParameters, lossAndGradient, logitGradients, parameterCount, setParameters,
+  CurvatureNetwork, CurvatureLoss, curvatureOperator, flattenParameters, lossAndGradient, logitGradients, parameterCount, setModes, setParameters,
 } from './products';
 
 // ---------------------------------------------------------------- subspace overlap
@@ -303,9 +303,10 @@ export function restrictedHessian(op: LinearOperator, subspace: RandomSubspace |
 
 // ---------------------------------------------------------------- training helpers
 
-/** Fraction of rows whose argmax logit equals the label. */
+/** Fraction of rows whose argmax logit equals the label, in evaluation mode as Network.predict (batch norm's running statistics, no noise). */
 export function accuracy(net: CurvatureNetwork, data: DataInput, batchSize = 2000): number {
   checkInteger('batchSize', batchSize, 1);
+  setModes(net, false);
   const t = toTensorDataset(data, net);
   const n = t.x.shape[0];
   const labels = labelsOf(t.y);

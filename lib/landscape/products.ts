@@ -173,7 +173,7 @@ function checkNetwork(net: unknown): CurvatureNetwork {
 }
 
 /** Sets every layer's mode for the products: batch norm as asked, noise off (pre-order, so a body's layers override their block's setting). */
-function setModes(net: CurvatureNetwork, batchStatistics: boolean): void {
+export function setModes(net: CurvatureNetwork, batchStatistics: boolean): void {
   for (const l of nestedLayers(net.layers)) l.setTraining?.(l.kind === 'gaussian-noise' ? false : batchStatistics);
 }
 
