@@ -44,6 +44,7 @@
  * (false). Gaussian noise layers are always the identity here (evaluation
  * mode): the products are of the noise-free loss. The modes are set on the
  * layers before every pass (lib/rules' Network sets its own before each of its passes).
+ * logitGradients (one row at a time) and probes.ts' accuracy use the running statistics.
  *
  * Parameter vectors are flat float64 in the order of Network.parameterPairs:
  * every parametric layer in pre-order (a residual block's body in its
@@ -109,7 +110,10 @@ export interface ProductOptions {
    * false forces the tensor path, e.g. to compare the two. `Curvature.path` says which one ran and why.
    */
   fused?: boolean;
-  /** Batch norm with each chunk's batch statistics (true, default: the training loss) or its running statistics (false). */
+  /**
+   * Batch norm with each chunk's batch statistics (true, default: the training loss; set batchSize to the
+   * training batch size to differentiate that loss) or its running statistics (false). No effect without batch norm.
+   */
   batchStatistics?: boolean;
 }
 
