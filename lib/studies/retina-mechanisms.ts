@@ -39,10 +39,11 @@
  * Phenomena (`phenomena`, indices defined there): omitted-stimulus response, motion
  * anticipation, contrast adaptation. For each (`analysePhenomenon`): integrated
  * gradients of the cell's rate to conv1's channels (summed over space) on the
- * analysed frames; the `keep` channels with the largest summed |attribution|
- * kept, the others held at their mean activation; the phenomenon index of the
- * retina, the CNN and the reduced CNN; the kept channels' best-matching bipolar
- * types against the generating circuit's inputs of that cell.
+ * analysed frames; the k channels with the largest summed |attribution| kept,
+ * the others held at their mean activation, for k = 1..8; the reduced circuit
+ * is the smallest k that still shows the phenomenon; the phenomenon index of
+ * the retina, the CNN and the reduced CNN; the kept channels' best-matching
+ * bipolar types against the generating circuit's inputs of that cell.
  *
  * Exports: PAPER_CLAIMS, HIDDEN_LAYERS, defaultSettings, trainingMovie, heldOutMovie,
  * retinaCnn, foldedExamples, trainCnn, predictRates, hiddenActivations, evaluateAccuracy,
@@ -90,7 +91,7 @@ export interface StudySettings {
 /** The default mode's settings (the notebook's parameters cell overrides them). */
 export function defaultSettings(): StudySettings {
   return {
-    size: 20, window: 20, channels: 8, kernels: [9, 7], trainFrames: 30000, testFrames: 4000, probeFraction: 0.2, epochs: 5, batchSize: 128, lr: 1e-3,
+    size: 20, window: 20, channels: 8, kernels: [9, 7], trainFrames: 40000, testFrames: 4000, probeFraction: 0.2, epochs: 8, batchSize: 128, lr: 1e-3,
     noise: 0.05, bnMomentum: 0.1, seed: 1,
   };
 }
@@ -455,6 +456,11 @@ export interface PhenomenonAnalysis {
   attribution: number[][];
   /** Per channel: sum over the frames of |attribution|. */
   importance: number[];
+  /** byKept[k - 1]: the index with the k most important channels kept (k = C: the full CNN). */
+  byKept: number[];
+  /** The fewest channels whose reduced network shows the phenomenon (null: none, not even all of them). */
+  smallest: number | null;
+  /** The channels of the reduced circuit: the `smallest` most important (or `keep` when smallest is null or all). */
   kept: number[];
   /** The bipolar type each kept channel matches best (interneuronMatch), with its r. */
   keptTypes: { type: string; r: number }[];
@@ -474,10 +480,12 @@ export interface PhenomenonAnalysis {
 /**
  * Integrated gradients of the cell's rate softplus(z) to conv1's channels on
  * every analysed frame (path from the grey movie, `steps` trapezoid steps,
- * lib/rules integratedGradients), the channels ranked by summed |attribution|,
- * the `keep` largest kept and the others replaced by their mean activation
- * (`channelMeans`, folded into conv2's bias), and the phenomenon measured
- * again on the reduced network. The weights are restored afterwards.
+ * lib/rules integratedGradients), the channels ranked by summed |attribution|;
+ * the k most important kept, the others held at their mean activation
+ * (`channelMeans`, folded into conv2's bias: withReducedChannels), and the
+ * phenomenon measured again for k = 1..C. The reduced circuit is the smallest
+ * k that still shows it (the authors prune until the phenomenon breaks);
+ * `keep` channels when no k < C does. The weights are restored afterwards.
  */
 export function analysePhenomenon(
   net: Network, circuit: RetinaCircuit, p: Phenomenon, match: InterneuronMatch, channelMeans: number[], window: number, keep: number, steps: number,
@@ -503,10 +511,16 @@ export function analysePhenomenon(
   const attribution = ig.channelSums;
   const C = channelMeans.length;
   const importance = Array.from({ length: C }, (_, c) => attribution.reduce((s, row) => s + Math.abs(row[c]), 0));
-  const kept = importance.map((v, c) => [v, c]).sort((a, b) => b[0] - a[0]).slice(0, keep).map(([, c]) => c);
-
-  const [reduced, reducedControl] = withReducedChannels(net, kept, channelMeans, () =>
+  const ranked = importance.map((v, c) => [v, c]).sort((a, b) => b[0] - a[0]).map(([, c]) => c);
+  // the index with the top k channels, k = 1..C (k = C is the full network)
+  const reducedRun = (k: number) => withReducedChannels(net, ranked.slice(0, k), channelMeans, () =>
     [cnnRateTrace(net, p.movie, window, gi), p.control ? cnnRateTrace(net, p.control, window, gi) : undefined] as const);
+  const byKept: number[] = [];
+  for (let k = 1; k <= C; k++) { const [r, rc] = reducedRun(k); byKept.push(p.index(r, rc)); }
+  const smallest = byKept.findIndex((v) => v > p.threshold) + 1;
+  const chosen = smallest > 0 && smallest < C ? smallest : keep;
+  const kept = ranked.slice(0, chosen);
+  const [reduced, reducedControl] = reducedRun(chosen);
   const g = circuit.ganglion[gi];
   const directInputs = Object.entries(g.weights).filter(([, w]) => w !== 0).map(([k]) => k);
   const amacrineInputs = circuit.amacrine && g.amacrineWeight !== 0 ? circuit.amacrine.inputs.slice() : [];
@@ -515,7 +529,7 @@ export function analysePhenomenon(
   return {
     name: p.name, cell: p.cell, threshold: p.threshold,
     truth: p.index(truth, truthControl), cnn: p.index(cnn, cnnControl), reduced: p.index(reduced, reducedControl),
-    frames, attribution, importance, kept, keptTypes, directInputs, amacrineInputs,
+    frames, attribution, importance, kept, keptTypes, directInputs, amacrineInputs, byKept, smallest: smallest > 0 ? smallest : null,
     matches: keptTypes.every((k) => directInputs.includes(k.type) || amacrineInputs.includes(k.type)),
     topDirect: directInputs.includes(keptTypes[0].type),
     relativeGap: ig.relativeGap,
@@ -632,7 +646,7 @@ export function reproductionRows(r: StudyResult): { claim: string; paper: string
     const shown = (v: number) => v > a.threshold;
     rows.push({
       claim: `reduced circuit reproduces ${a.name}`, paper: PAPER_CLAIMS.reduction,
-      measured: `index retina ${fmt(a.truth)}, CNN ${fmt(a.cnn)}, ${a.kept.length} channels ${fmt(a.reduced)} (present above ${a.threshold}); kept ${a.keptTypes.map((k) => `${k.type} (r ${fmt(k.r)})`).join(', ')}; true inputs ${a.directInputs.join(', ')}${a.amacrineInputs.length ? ` + amacrine from ${a.amacrineInputs.join(', ')}` : ''}`,
+      measured: `index retina ${fmt(a.truth)}, CNN ${fmt(a.cnn)}, ${a.kept.length} channels ${fmt(a.reduced)} (present above ${a.threshold}; fewest channels showing it: ${a.smallest ?? 'none'}); kept ${a.keptTypes.map((k) => `${k.type} (r ${fmt(k.r)})`).join(', ')}; true inputs ${a.directInputs.join(', ')}${a.amacrineInputs.length ? ` + amacrine from ${a.amacrineInputs.join(', ')}` : ''}`,
       holds: !shown(a.truth) ? 'retina lacks it' : !shown(a.cnn) ? 'CNN lacks it' : shown(a.reduced) ? (a.matches ? 'yes, types match' : 'reduced yes, types do not match') : 'no (reduced loses it)',
     });
   }
@@ -653,6 +667,7 @@ export function measuredHeadlines(r: StudyResult): Record<string, number | boole
     out[`${k}Cnn`] = a.cnn;
     out[`${k}Reduced`] = a.reduced;
     out[`${k}TypesMatch`] = a.matches;
+    if (a.smallest !== null) out[`${k}SmallestCircuit`] = a.smallest;
     out[`${k}IgRelativeGap`] = a.relativeGap;
   }
   return out;

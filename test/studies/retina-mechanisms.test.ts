@@ -96,7 +96,9 @@ test('runStudy (QUICK-sized): every part runs; IG completeness holds; table and 
   assert.equal(r.phenomena.length, 3);
   for (const a of r.phenomena) {
     assert.ok(a.relativeGap < 0.5, `${a.name}: IG gap ${a.relativeGap}`);
-    assert.equal(a.kept.length, 2);
+    assert.equal(a.kept.length, a.smallest !== null && a.smallest < 8 ? a.smallest : 2);
+    assert.ok(Math.abs(a.byKept[7] - a.cnn) < 1e-6 * (1 + Math.abs(a.cnn)), `${a.name}: all 8 channels kept is the full CNN (${a.byKept[7]} vs ${a.cnn})`);
+    assert.equal(a.byKept[a.kept.length - 1], a.reduced);
     assert.ok(a.kept.every((c) => a.importance[c] >= Math.max(...a.importance.filter((_, k) => !a.kept.includes(k)))), 'kept the largest');
   }
   assert.equal(reproductionRows(r).length, 5);
