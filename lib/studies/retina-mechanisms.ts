@@ -32,9 +32,10 @@
  *                nonlinearity fitted to the training white noise) and the single-trial ceiling
  *                r(spikes, rate)
  *   interneurons for each conv1 channel and bipolar type: the mean over central positions of
- *                r(channel unit at (i, j), the subunit nearest the centre of its input window)
- *                on the held-out movie; the best type per channel; likewise conv2 channels
- *                against the amacrine cells
+ *                r(channel unit at (i, j), the type's subunits pooled by a Gaussian of width
+ *                POOL_SIGMA = 2 pixels around the centre of its input window) on the held-out
+ *                movie; the best type per channel; likewise conv2 channels against the
+ *                nearest amacrine cell
  *
  * Phenomena (`phenomena`, indices defined there): omitted-stimulus response, motion
  * anticipation, contrast adaptation. For each (`analysePhenomenon`): integrated
@@ -155,6 +156,9 @@ export function retinaCnn(s: StudySettings, cells: number): NetworkOptions {
     ],
   };
 }
+
+/** Width (pixels) of the Gaussian pooling of bipolar subunits a conv1 unit is compared with (interneuronMatch). */
+export const POOL_SIGMA = 2;
 
 /** conv1's and conv2's ReLU (see the header). */
 export const HIDDEN_LAYERS = { conv1: 3, conv2: 7 } as const;
@@ -283,23 +287,41 @@ export interface InterneuronMatch {
  * Correlates each channel of a hidden layer with each interneuron signal
  * (bipolar types on the subunit grid, or the amacrine cells): a unit at
  * output position (i, j) sees the input window centred at pixel
- * (i + offset, j + offset); it is compared with the interneuron nearest that
- * pixel, over the held-out times, for the central `span` x `span` positions.
+ * (i + offset, j + offset); it is compared, over the held-out times, for the
+ * central `span` x `span` positions, with the interneuron nearest that pixel
+ * (poolSigma 0) or with the interneurons' Gaussian-weighted mean around it
+ * (weights exp(-d^2 / 2 poolSigma^2), summing to 1: a unit whose window covers
+ * several subunits is compared with their pooled signal).
  */
 export function interneuronMatch(
   hidden: { values: Float32Array; shape: [number, number, number, number] }, offset: number, signals: Record<string, Float32Array>,
-  cellsAt: { row: number; col: number }[], times: Int32Array, span = 3,
+  cellsAt: { row: number; col: number }[], times: Int32Array, span = 3, poolSigma = 0,
 ): InterneuronMatch {
   const [N, h, w, C] = hidden.shape;
   if (times.length !== N) throw new ArgumentError('times', `${N} times (one per example)`, times.length);
+  checkNumber('poolSigma', poolSigma, 0);
   const types = Object.keys(signals), M = cellsAt.length;
   const positions: [number, number][] = [];
   const i0 = Math.floor((h - span) / 2), j0 = Math.floor((w - span) / 2);
   for (let i = i0; i < i0 + span; i++) for (let j = j0; j < j0 + span; j++) positions.push([i, j]);
-  const nearest = positions.map(([i, j]) => {
-    let best = 0;
-    cellsAt.forEach((p, m) => { if ((p.row - i - offset) ** 2 + (p.col - j - offset) ** 2 < (cellsAt[best].row - i - offset) ** 2 + (cellsAt[best].col - j - offset) ** 2) best = m; });
-    return best;
+  const d2 = (p: { row: number; col: number }, i: number, j: number) => (p.row - i - offset) ** 2 + (p.col - j - offset) ** 2;
+  const weights = positions.map(([i, j]) => {
+    const wts = new Float64Array(M);
+    if (poolSigma === 0) {
+      let best = 0;
+      cellsAt.forEach((p, m) => { if (d2(p, i, j) < d2(cellsAt[best], i, j)) best = m; });
+      wts[best] = 1;
+    } else {
+      let sum = 0;
+      cellsAt.forEach((p, m) => { wts[m] = Math.exp(-d2(p, i, j) / (2 * poolSigma * poolSigma)); sum += wts[m]; });
+      for (let m = 0; m < M; m++) wts[m] /= sum;
+    }
+    return wts;
+  });
+  const pooled = (sig: Float32Array, q: number) => Float64Array.from(times, (t) => {
+    let v = 0;
+    for (let m = 0; m < M; m++) if (weights[q][m] > 1e-9) v += weights[q][m] * sig[t * M + m];
+    return v;
   });
   const r = Array.from({ length: C }, () => new Array<number>(types.length).fill(0));
   for (let c = 0; c < C; c++) {
@@ -307,7 +329,7 @@ export function interneuronMatch(
       let sum = 0, count = 0;
       positions.forEach(([i, j], q) => {
         const unit = Float64Array.from({ length: N }, (_, n) => hidden.values[((n * h + i) * w + j) * C + c]);
-        const sig = Float64Array.from(times, (t) => signals[type][t * M + nearest[q]]);
+        const sig = pooled(signals[type], q);
         const v = pearson(unit, sig);
         if (Number.isFinite(v)) { sum += v; count++; }
       });
@@ -575,7 +597,7 @@ export function runStudy(photos: readonly GrayImage[], s: StudySettings, options
     const accuracy = evaluateAccuracy(predictRates(net, test), heldResponse, test.times, lnRates);
     const h1 = hiddenActivations(net, test, HIDDEN_LAYERS.conv1), h2 = hiddenActivations(net, test, HIDDEN_LAYERS.conv2);
     const [k1, k2] = s.kernels;
-    const conv1 = interneuronMatch(h1, (k1 - 1) / 2, heldResponse.bipolar, heldResponse.subunits, test.times);
+    const conv1 = interneuronMatch(h1, (k1 - 1) / 2, heldResponse.bipolar, heldResponse.subunits, test.times, 3, POOL_SIGMA);
     const conv2 = interneuronMatch(h2, (k1 - 1) / 2 + (k2 - 1) / 2, { amacrine: heldResponse.amacrine! }, heldResponse.amacrineCells, test.times);
     const [N, h, w, C] = h1.shape;
     const means = Array.from({ length: C }, (_, c) => {

@@ -50,6 +50,17 @@ test('interneuronMatch: a channel that copies the nearest subunit of one type ha
   assert.ok(Math.abs(res.r[0][0] - 1) < 1e-6 && Math.abs(res.r[1][1] + 1) < 1e-6, `planted r ${res.r[0][0]}, ${res.r[1][1]}`);
   assert.ok(Math.abs(res.r[0][1]) < 0.2 && Math.abs(res.r[1][0]) < 0.2, `independent r ${res.r[0][1]}, ${res.r[1][0]}`);
   assert.deepEqual(res.best.map((x) => x.type), ['a', 'b']);
+  // pooled: a channel that is the Gaussian-weighted mean of type a around its window centre has r = 1 with the pooled signal
+  const sigma = 1.5, pooledValues = new Float32Array(N * h * w * C);
+  for (let n = 0; n < N; n++) for (let i = 0; i < h; i++) for (let j = 0; j < w; j++) {
+    let num = 0, den = 0;
+    cellsAt.forEach((p, m) => { const g = Math.exp(-((p.row - i - offset) ** 2 + (p.col - j - offset) ** 2) / (2 * sigma * sigma)); num += g * a[times[n] * M + m]; den += g; });
+    pooledValues[((n * h + i) * w + j) * C] = num / den;
+    pooledValues[((n * h + i) * w + j) * C + 1] = b[times[n] * M + (i + offset) * 8 + j + offset];
+  }
+  const pooled = interneuronMatch({ values: pooledValues, shape: [N, h, w, C] }, offset, { a, b }, cellsAt, times, 2, sigma);
+  assert.ok(Math.abs(pooled.r[0][0] - 1) < 1e-5, `pooled r ${pooled.r[0][0]}`);
+  assert.ok(interneuronMatch({ values: pooledValues, shape: [N, h, w, C] }, offset, { a, b }, cellsAt, times, 2).r[0][0] < 0.9, 'the nearest subunit alone is not the pooled signal');
 });
 
 test('withReducedChannels: equals the network run by hand with the dropped channels at their means; weights restored', async () => {
