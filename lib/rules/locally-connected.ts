@@ -40,7 +40,7 @@ export function patchKernel(kernelSize: number, channels: number): tf.Tensor4D {
  * A parametric layer of the network (kind 'locally-connected'): every rule's
  * pathway uses only the three linear maps below (BP: inputAdjoint with W;
  * DFA: the output error projected onto the input), so BP, FA and DFA train
- * it; the fused path and lib/landscape do not cover it (the reference path).
+ * it; the fused path does not cover it (such networks train on the reference path).
  */
 export class LocallyConnected2d implements ParamLayer {
   readonly kind = 'locally-connected' as const;
