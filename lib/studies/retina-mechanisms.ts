@@ -52,7 +52,7 @@
  * accuracyFigure, matchFigure, attributionFigure, traceFigure, reproductionRows, measuredHeadlines.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError, checkInteger, checkNumber, checkPositive, Progress, Rng } from '../core';
+import { ArgumentError, checkInteger, checkNumber, checkPositive, EventLoopYield, Progress, Rng, throwIfInterrupted, yieldToEventLoop } from '../core';
 import { type Figure, heatmap, line } from '../plot';
 import { foldTime, integratedGradients, Network, Optimizer } from '../rules';
 import type { NetworkOptions } from '../rules';
@@ -189,8 +189,14 @@ export interface TrainRecord {
   seconds: number;
 }
 
-/** Trains the CNN on the Poisson counts with Adam; shuffled minibatches from the seed. */
-export function trainCnn(net: Network, ex: Examples, response: RetinaResponse, s: StudySettings, progress = true): TrainRecord[] {
+/**
+ * Trains the CNN on the Poisson counts with Adam; shuffled minibatches from
+ * the seed. Asynchronous: it yields to the event loop every 100 ms, so a
+ * notebook kernel keeps answering (a kernel blocked for minutes is taken for
+ * dead: two default runs died 3.5-4 min into the synchronous loop) and an
+ * interrupt stops it.
+ */
+export async function trainCnn(net: Network, ex: Examples, response: RetinaResponse, s: StudySettings, progress = true): Promise<TrainRecord[]> {
   if (!response.spikes) throw new ArgumentError('response', 'a response with spikes (simulateRetina with a seed)', null);
   const G = response.cells.length, [N, H, W, T] = ex.shape, d = H * W * T;
   const y = rowsAt(response.spikes, G, ex.times);
@@ -198,7 +204,7 @@ export function trainCnn(net: Network, ex: Examples, response: RetinaResponse, s
   const rng = new Rng(s.seed + 1), bs = checkInteger('batchSize', s.batchSize, 1);
   const batches = Math.floor(N / bs), records: TrainRecord[] = [], t0 = performance.now();
   const bar = progress ? new Progress({ total: s.epochs * batches, label: 'train CNN' }) : null;
-  const xb = new Float32Array(bs * d), yb = new Float32Array(bs * G);
+  const xb = new Float32Array(bs * d), yb = new Float32Array(bs * G), pace = new EventLoopYield(100);
   for (let e = 0; e < checkInteger('epochs', s.epochs, 1); e++) {
     const order = rng.permutation(N);
     let sum = 0;
@@ -212,6 +218,8 @@ export function trainCnn(net: Network, ex: Examples, response: RetinaResponse, s
       sum += net.trainStep(xt, yt, opt, { epoch: e }).loss;
       tf.dispose([xt, yt]);
       bar?.tick();
+      const due = pace.due();
+      if (due) { await due; throwIfInterrupted('trainCnn', () => `epoch ${e + 1}, batch ${b + 1}`, () => records); }
     }
     records.push({ epoch: e + 1, loss: sum / batches, seconds: (performance.now() - t0) / 1000 });
   }
@@ -578,7 +586,7 @@ export interface StudyResult {
  * nonlinearity, lags = window), the hidden units against the interneurons,
  * and every phenomenon's attribution and reduction.
  */
-export function runStudy(photos: readonly GrayImage[], s: StudySettings, options: { keep?: number; igSteps?: number; progress?: boolean } = {}): StudyResult {
+export async function runStudy(photos: readonly GrayImage[], s: StudySettings, options: { keep?: number; igSteps?: number; progress?: boolean } = {}): Promise<StudyResult> {
   const t0 = performance.now();
   const circuit = defaultRetinaCircuit({ height: s.size, width: s.size });
   const G = circuit.ganglion.length;
@@ -591,9 +599,13 @@ export function runStudy(photos: readonly GrayImage[], s: StudySettings, options
   const tData = performance.now();
   const net = new Network(retinaCnn(s, G));
   try {
-    const training = trainCnn(net, train, response, s, options.progress ?? true);
+    const training = await trainCnn(net, train, response, s, options.progress ?? true);
     const tTrain = performance.now();
-    const lnRates = Array.from({ length: G }, (_, g) => predictLn(fitLnModel(movie, cellColumn(response.rates, G, g), { lags: s.window }), held));
+    const lnRates: Float64Array[] = [];
+    for (let g = 0; g < G; g++) {
+      lnRates.push(predictLn(fitLnModel(movie, cellColumn(response.rates, G, g), { lags: s.window }), held));
+      await yieldToEventLoop(); // seconds per cell: let the kernel answer between them
+    }
     const accuracy = evaluateAccuracy(predictRates(net, test), heldResponse, test.times, lnRates);
     const h1 = hiddenActivations(net, test, HIDDEN_LAYERS.conv1), h2 = hiddenActivations(net, test, HIDDEN_LAYERS.conv2);
     const [k1, k2] = s.kernels;
@@ -605,7 +617,11 @@ export function runStudy(photos: readonly GrayImage[], s: StudySettings, options
       for (let q = c; q < h1.values.length; q += C) sum += h1.values[q];
       return sum / (N * h * w);
     });
-    const results = phenomena(circuit, s.window).map((p) => analysePhenomenon(net, circuit, p, conv1, means, s.window, options.keep ?? 2, options.igSteps ?? 16));
+    const results: PhenomenonAnalysis[] = [];
+    for (const p of phenomena(circuit, s.window)) {
+      results.push(analysePhenomenon(net, circuit, p, conv1, means, s.window, options.keep ?? 2, options.igSteps ?? 16));
+      await yieldToEventLoop();
+    }
     const tEnd = performance.now();
     return {
       settings: s, training, accuracy, conv1, conv2, phenomena: results,

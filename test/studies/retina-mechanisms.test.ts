@@ -100,7 +100,7 @@ test('phenomena: the simulated retina shows each (index above its threshold) on 
 test('runStudy (QUICK-sized): every part runs; IG completeness holds; table and headlines complete', async () => {
   await initBackend({ print: false });
   const photos = loadPhotographs({ cacheDir: photoCacheDir() });
-  const r = runStudy(photos, { ...defaultSettings(), trainFrames: 600, testFrames: 300, epochs: 1 }, { igSteps: 4, progress: false });
+  const r = await runStudy(photos, { ...defaultSettings(), trainFrames: 600, testFrames: 300, epochs: 1 }, { igSteps: 4, progress: false });
   assert.equal(r.accuracy.length, 8);
   assert.equal(r.conv1.r.length, 8);
   assert.deepEqual(r.conv1.types, ['on-fast', 'off-fast', 'on-slow', 'off-slow']);
