@@ -19,6 +19,7 @@
  *   spikeTriggeredAverage(s)         response-weighted mean of white Gaussian images (several units at once)
  *   orientedness                     coherence of the gradient structure tensor
  *                                    (0 isotropic, -> 1 oriented) (measures.ts)
+ *   barOrientedness                  the authors' measure: covariance with a bank of bars, 1 - orthogonal / preferred
  *   ridgeLinearity                   held-out variance explained by ridge regression (float64, Cholesky)
  *   linearSeparability               held-out accuracy of one-vs-rest logistic regression
  *   heldOutSplit                     the seeded split both use
@@ -54,8 +55,8 @@ export { pixelStatistics, radialPowerSpectrum, samplePatches, spectralSlope, sta
 export type { PatchOptions, WhitenOptions } from './patches';
 export { gradientReceptiveField, networkUnit, networkUnits, spikeTriggeredAverage, spikeTriggeredAverages } from './receptive-fields';
 export type { ReceptiveField, ReceptiveFieldOptions, UnitFunction } from './receptive-fields';
-export { heldOutSplit, linearSeparability, orientedness, ridgeLinearity } from './measures';
-export type { RidgeFit, RidgeOptions, SeparabilityOptions } from './measures';
+export { barOrientedness, heldOutSplit, linearSeparability, orientedness, ridgeLinearity } from './measures';
+export type { BarOrientedness, BarOrientednessOptions, RidgeFit, RidgeOptions, SeparabilityOptions } from './measures';
 export { differenceOfGaussians, gabor } from './filters';
 export type { GaborOptions } from './filters';
 export { checkMovie, concatMovies, contrastSteps, flashTrain, movingBar, naturalMovie, whiteNoiseMovie } from './stimuli';

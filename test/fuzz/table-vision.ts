@@ -127,6 +127,10 @@ const entries: FuzzEntry[] = [
     targets: [{ path: [0], kind: 'numbers', sized: true, names: ['field'] }, { path: [1], kind: 'count', names: ['height'] }, { path: [2], kind: 'count', names: ['width'] }],
   },
   {
+    name: 'barOrientedness', valid: () => [img(4).pixels, 4, 4, { orientations: 4, smoothing: 1 }],
+    targets: [{ path: [0], kind: 'numbers', sized: true, names: ['field'] }, { path: [1], kind: 'count', names: ['height'] }, { path: [2], kind: 'count', names: ['width'] }],
+  },
+  {
     name: 'heldOutSplit', valid: () => [10, 0.2, 1],
     targets: [{ path: [0], kind: 'count', names: ['rows'] }, { path: [1], kind: 'number', names: ['testFraction'] }, { path: [2], kind: 'count', names: ['seed'] }],
   },

@@ -2,7 +2,8 @@
  * lib/vision receptive fields and measures, against planted answers: a rectified unit relu(w.x - theta) silent at
  * the blank image whose gradient average and spike-triggered average recover a planted difference of Gaussians and
  * Gabor; the exact kernel of a one-layer linear conv net at its centre unit; the orientedness index on isotropic and
- * elongated fields; Fourier whitening of synthetic 1/f images to a flat spectrum; ridge R^2 against its closed form
+ * elongated fields, and the authors' bar measure (barOrientedness) against the same planted fields and a brute-force
+ * bar bank; Fourier whitening of synthetic 1/f images to a flat spectrum; ridge R^2 against its closed form
  * for Gaussian data; separability of separable and of random labels.
  */
 import assert from 'node:assert/strict';
@@ -12,7 +13,7 @@ import { cosine, initBackend, Rng } from '../../lib/core';
 import { fft } from '../../lib/meanfield';
 import { Network } from '../../lib/rules';
 import {
-  differenceOfGaussians, gabor, gradientReceptiveField, linearSeparability, networkUnit, orientedness, radialPowerSpectrum, ridgeLinearity,
+  barOrientedness, differenceOfGaussians, gabor, gradientReceptiveField, linearSeparability, networkUnit, orientedness, radialPowerSpectrum, ridgeLinearity,
   networkUnits, spectralSlope, spikeTriggeredAverage, spikeTriggeredAverages, whitenImage,
 } from '../../lib/vision';
 
@@ -85,6 +86,70 @@ test('orientedness: near 0 for isotropic fields, near 1 for elongated ones and G
   // in the 32 window the 10:1 bar is cut at 1.3 widths along its length: 0.88, still the most oriented
   const cut = [5, 10].map((ratio) => orientedness(gabor(32, { sigma: 1.2, wavelength: 1e9, theta: 0.3, aspect: 1 / ratio }), 32, 32));
   assert.ok(cut[0] > 0.9 && cut[1] > 0.85, `bars cut by a 32 window: ${cut}`);
+});
+
+/** Brute force: max over half-pixel offsets p of |sum_x (f - mean f) overlap([n_x - 1/2, n_x + 1/2], [p, p + w])| / (H W). */
+function bruteBarProfile(f: Float64Array, n: number, w: number, orientations: number): number[] {
+  const mean = f.reduce((a, b) => a + b, 0) / f.length, c = (n - 1) / 2;
+  return Array.from({ length: orientations }, (_, j) => {
+    const th = (Math.PI * j) / orientations;
+    let best = 0;
+    for (let p = -2 * n; p <= 2 * n; p += 0.5) {
+      let s = 0;
+      for (let r = 0; r < n; r++) {
+        for (let q = 0; q < n; q++) {
+          const nx = (q - c) * Math.cos(th) + (r - c) * Math.sin(th);
+          s += (f[r * n + q] - mean) * Math.max(0, Math.min(nx + 0.5, p + w) - Math.max(nx - 0.5, p));
+        }
+      }
+      best = Math.max(best, Math.abs(s));
+    }
+    return best / (n * n);
+  });
+}
+
+test('barOrientedness (the authors\' bar bank): 0 for centre-surround fields, > 0.9 for Gabors at any angle, which it finds; rises with elongation', () => {
+  const N = 32;
+  // isotropic: centred (exactly 0 by the grid's 90-degree symmetry), off-centre crops, a round Gaussian, a noisy DoG
+  const big = differenceOfGaussians(48, 1.5, 3);
+  const crop = (r0: number, c0: number) => Float64Array.from({ length: N * N }, (_, i) => big[(r0 + Math.floor(i / N)) * 48 + c0 + (i % N)]);
+  const rng = new Rng(3);
+  const iso = [differenceOfGaussians(N, 1.5, 3), differenceOfGaussians(N, 3, 6), crop(5, 11), crop(12, 3), crop(10, 7), differenceOfGaussians(N, 2, 2.0001, 0),
+    differenceOfGaussians(N, 1.5, 3).map((v) => v + 0.02 * rng.normal())];
+  for (const f of iso) {
+    const b = barOrientedness(f, N, N);
+    assert.ok(b.index < 0.05 && b.index >= 0, `isotropic: ${b.index}`);
+    assert.ok(b.spread < 0.05, `isotropic spread ${b.spread}`);
+  }
+  // oriented: Gabors (cosine and sine phase), preferred angle = the carrier direction (bank step pi/24)
+  for (const theta of [0, 0.4, Math.PI / 4, 1.1, 2, 2.4]) {
+    for (const phase of [0, Math.PI / 2]) {
+      const b = barOrientedness(gabor(N, { sigma: 2.5, wavelength: 5, theta, phase }), N, N);
+      assert.ok(b.index > 0.9, `Gabor theta ${theta} phase ${phase}: ${b.index}`);
+      assert.ok(Math.abs(b.ratio - 1 / (1 - b.index)) < 1e-9 * b.ratio);
+      const miss = Math.abs(b.angle - theta) % Math.PI;
+      assert.ok(Math.min(miss, Math.PI - miss) < 0.14, `Gabor theta ${theta}: angle ${b.angle}`);
+    }
+  }
+  // elongated Gaussian blobs: the index rises with the aspect ratio, a 10:1 bar above 0.9; sign and scale do not matter
+  const bars = [1, 2, 3, 5, 10].map((r) => barOrientedness(gabor(N, { sigma: 1.5, wavelength: 1e9, theta: 0.3, aspect: 1 / r }), N, N).index);
+  assert.ok(bars[0] < 0.05 && bars[4] > 0.9, `bars ${bars}`);
+  for (let i = 1; i < bars.length; i++) assert.ok(bars[i] > bars[i - 1] + 0.1, `bars ${bars}`);
+  const g = gabor(N, { sigma: 3, wavelength: 8, theta: 0.7 });
+  assert.ok(Math.abs(barOrientedness(g.map((v) => -3 * v), N, N).index - barOrientedness(g, N, N).index) < 1e-12);
+  // a constant field: 0
+  assert.equal(barOrientedness(new Float64Array(N * N).fill(2), N, N).index, 0);
+  // the profile against a brute-force bar bank (interval overlaps, every half-pixel offset), no smoothing, 9x9 and 12x12
+  for (const [n, f] of [[9, gabor(9, { sigma: 2, wavelength: 4, theta: 0.5 })], [12, differenceOfGaussians(12, 1, 2).map((v, i) => v + 0.1 * Math.cos(i))]] as const) {
+    const b = barOrientedness(f, n, n, { orientations: 8, smoothing: 1 });
+    const brute = bruteBarProfile(f, n, b.width, 8), top = Math.max(...brute);
+    brute.forEach((v, j) => assert.ok(Math.abs(v / top - b.profile[j]) < 1e-9, `${n}x${n} orientation ${j}: ${b.profile[j]} vs ${v / top}`));
+    const j = brute.indexOf(top);
+    assert.ok(Math.abs(b.index - (1 - brute[(j + 4) % 8] / top)) < 1e-9);
+  }
+  assert.throws(() => barOrientedness(g, N, N, { orientations: 7 }), /orientations/);
+  assert.throws(() => barOrientedness(g, N, N, { widths: [2.3] }), /widths\[0\]/);
+  assert.throws(() => barOrientedness(g, N, N, { smoothing: 2 }), /smoothing/);
 });
 
 /** A 1/f-amplitude random image (power 1/f^2), periodic, n x n. */
