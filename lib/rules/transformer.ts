@@ -43,13 +43,21 @@
  *   backward  dA = dO v^T,  dv = A^T dO,  dS = A * (dA - rowsum(dA * A)),
  *             dq = c dS k,  dk = c dS^T q
  *   jvp       dS = c (dq k^T + q dk^T),  dA = A * (dS - rowsum(A * dS)),  dO = dA v + A dv
- * The output projection is the dense layer after it.
+ * The output projection is the dense layer after it. forward and backward
+ * run per (example, head) on the float32 buffers: the four T x T x dh
+ * products through lib/core's gemm (the native BLAS), q, k, v, dq, dk, dv
+ * read and written in place by leading dimension 3d, the softmax rows in a
+ * loop; the tfjs-op versions (`forwardOps`, used by jvp and `weights`) are
+ * the same equations, differentiable by tfjs, and the tests compare the two.
+ * forward carries backward as its tfjs gradient (tf.customGrad), so tf.grad
+ * through a network still works. Measured on the 28x28 ViT (batch 64, 49
+ * tokens, 4 heads): see bench/transformer.bench.ts.
  *
  * Mean over tokens ('token-mean'): [N, T, d] -> [N, d], y = (1/T) sum_t x_t
  * (the readout before the head; no class token).
  */
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError, checkInteger, checkPositive, Rng } from '../core';
+import { ArgumentError, checkInteger, checkPositive, gemm, Rng } from '../core';
 import { affineJvp, Dense, LayerSpec, ParamLayer, ParamTangent, variableFrom, type Layer } from './layers';
 
 type Spec<K extends LayerSpec['kind']> = Extract<LayerSpec, { kind: K }>;
@@ -238,6 +246,16 @@ export class LayerNorm implements Layer {
 const INV_SQRT2 = Math.SQRT1_2;
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
+/**
+ * erf(x) by Abramowitz and Stegun 7.1.26 (|error| <= 1.5e-7), the formula of
+ * tfjs's erf kernel, given e = exp(-x^2) (GELU's derivative shares it).
+ */
+function erfAS(x: number, e: number): number {
+  const t = 1 / (1 + 0.3275911 * Math.abs(x));
+  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * e;
+  return x < 0 ? -y : y;
+}
+
 /** Exact GELU as an elementwise layer; `derivative` and `secondDerivative` as an activation layer's (R-operator passes). */
 export class Gelu implements Layer {
   readonly kind = 'gelu' as const;
@@ -248,8 +266,20 @@ export class Gelu implements Layer {
     this.inputShape = inputShape.slice();
     this.outputShape = inputShape.slice();
   }
-  forward(a: tf.Tensor): tf.Tensor {
+  /** The forward pass in tfjs ops (differentiable by tfjs; the reference for `forward`). */
+  forwardOps(a: tf.Tensor): tf.Tensor {
     return tf.tidy(() => a.mul(tf.erf(a.mul(INV_SQRT2)).add(1)).mul(0.5));
+  }
+  /** f(a) in one loop (tfjs's erf, Abramowitz-Stegun 7.1.26, as `forwardOps`); its tfjs gradient is `backward`. */
+  forward(a: tf.Tensor): tf.Tensor {
+    const run = tf.customGrad(((x: tf.Tensor, save: (t: tf.Tensor[]) => void) => {
+      save([x]);
+      const v = float32Data(x);
+      const y = new Float32Array(v.length);
+      for (let i = 0; i < v.length; i++) y[i] = 0.5 * v[i] * (1 + erfAS(v[i] * INV_SQRT2, Math.exp(-0.5 * v[i] * v[i])));
+      return { value: tf.tensor(y, x.shape), gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => this.backward(dy, saved[0]) };
+    }) as unknown as Parameters<typeof tf.customGrad>[0]);
+    return run(a);
   }
   /** f'(a) = Phi(a) + a phi(a). */
   derivative(a: tf.Tensor): tf.Tensor {
@@ -263,11 +293,20 @@ export class Gelu implements Layer {
   secondDerivative(a: tf.Tensor): tf.Tensor {
     return tf.tidy(() => tf.exp(a.square().mul(-0.5)).mul(INV_SQRT_2PI).mul(tf.sub(2, a.square())));
   }
+  /** dy f'(a) in one loop. */
   backward(dy: tf.Tensor, input: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => dy.mul(this.derivative(input)));
+    const g = float32Data(dy), a = float32Data(input);
+    const out = new Float32Array(a.length);
+    for (let i = 0; i < a.length; i++) {
+      const x = a[i];
+      const e = Math.exp(-0.5 * x * x);
+      out[i] = g[i] * (0.5 * (1 + erfAS(x * INV_SQRT2, e)) + x * INV_SQRT_2PI * e);
+    }
+    return tf.tensor(out, input.shape);
   }
+  /** dx f'(a) in tfjs ops (differentiable by tfjs: the R-operator passes differentiate jvp). */
   jvp(input: tf.Tensor, output: tf.Tensor, dx: tf.Tensor | null): tf.Tensor {
-    return dx ? this.backward(dx, input) : tf.zerosLike(output);
+    return dx ? tf.tidy(() => dx.mul(this.derivative(input))) : tf.zerosLike(output);
   }
 }
 
@@ -285,6 +324,12 @@ function columnSelector(width: number, offset: number, size: number): tf.Tensor2
   const e = new Float32Array(width * size);
   for (let c = 0; c < size; c++) e[(offset + c) * size + c] = 1;
   return tf.tensor2d(e, [width, size]);
+}
+
+/** A tensor's values as a Float32Array (a copy only when it is not float32). */
+function float32Data(z: tf.Tensor): Float32Array {
+  const v = z.dataSync();
+  return v instanceof Float32Array ? v : Float32Array.from(v as ArrayLike<number>);
 }
 
 export class Attention implements Layer {
@@ -345,7 +390,8 @@ export class Attention implements Layer {
   weights(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => tf.stack(Array.from({ length: this.heads }, (_, h) => this.head(x, h).A), 1));
   }
-  forward(x: tf.Tensor): tf.Tensor {
+  /** The forward pass in tfjs ops (differentiable by tfjs; the reference for `forward`). */
+  forwardOps(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
       const o = Array.from({ length: this.heads }, (_, h) => {
         const { v, A } = this.head(x, h);
@@ -354,11 +400,96 @@ export class Attention implements Layer {
       return this.place(o, this.outputs, this.width);
     });
   }
+  /**
+   * Softmax of row block S [T, T] in place, each row shifted by its maximum
+   * (the sums in double precision).
+   */
+  private static softmaxInPlace(S: Float32Array, t: number): void {
+    for (let i = 0; i < t; i++) {
+      const o = i * t;
+      let m = -Infinity;
+      for (let j = 0; j < t; j++) if (S[o + j] > m) m = S[o + j];
+      let z = 0;
+      for (let j = 0; j < t; j++) {
+        const e = Math.exp(S[o + j] - m);
+        S[o + j] = e;
+        z += e;
+      }
+      const inv = 1 / z;
+      for (let j = 0; j < t; j++) S[o + j] *= inv;
+    }
+  }
+  /** A = softmax(c q k^T) of example n, head h into `A` [T, T] (x the qkv buffer [N, T, 3d]). */
+  private weightsInto(xs: Float32Array, n: number, h: number, t: number, A: Float32Array): void {
+    const [d, dh] = [this.width, this.headWidth];
+    const base = n * t * 3 * d + h * dh;
+    gemm(t, t, dh, xs.subarray(base), xs.subarray(base + d), A, { transB: true, lda: 3 * d, ldb: 3 * d, alpha: this.scale });
+    Attention.softmaxInPlace(A, t);
+  }
+  /** The float32 forward: concat_h softmax(c q_h k_h^T) v_h, [N, T, 3d] -> [N, T, d]. */
+  private forwardBuffer(xs: Float32Array, n: number, t: number): Float32Array {
+    const [d, dh] = [this.width, this.headWidth];
+    const out = new Float32Array(n * t * d);
+    const A = new Float32Array(t * t);
+    for (let e = 0; e < n; e++) {
+      for (let h = 0; h < this.heads; h++) {
+        this.weightsInto(xs, e, h, t, A);
+        gemm(t, dh, t, A, xs.subarray(e * t * 3 * d + 2 * d + h * dh), out.subarray(e * t * d + h * dh), { ldb: 3 * d, ldc: d });
+      }
+    }
+    return out;
+  }
+  /** The float32 backward: dq, dk, dv of every head written into their columns of dx [N, T, 3d]. */
+  private backwardBuffer(dys: Float32Array, xs: Float32Array, n: number, t: number): Float32Array {
+    const [d, dh] = [this.width, this.headWidth];
+    const dx = new Float32Array(n * t * 3 * d);
+    const A = new Float32Array(t * t);
+    const G = new Float32Array(t * t);
+    const c = this.scale;
+    for (let e = 0; e < n; e++) {
+      const base = e * t * 3 * d;
+      for (let h = 0; h < this.heads; h++) {
+        this.weightsInto(xs, e, h, t, A);
+        const dO = dys.subarray(e * t * d + h * dh);
+        const [q, k, v] = [0, 1, 2].map((j) => xs.subarray(base + j * d + h * dh));
+        // dA = dO v^T; dv = A^T dO
+        gemm(t, t, dh, dO, v, G, { transB: true, lda: d, ldb: 3 * d });
+        gemm(t, dh, t, A, dO, dx.subarray(base + 2 * d + h * dh), { transA: true, ldb: d, ldc: 3 * d });
+        // dS = c A * (dA - rowsum(dA * A)), in place in G
+        for (let i = 0; i < t; i++) {
+          const o = i * t;
+          let s = 0;
+          for (let j = 0; j < t; j++) s += G[o + j] * A[o + j];
+          for (let j = 0; j < t; j++) G[o + j] = c * A[o + j] * (G[o + j] - s);
+        }
+        // dq = dS k; dk = dS^T q
+        gemm(t, dh, t, G, k, dx.subarray(base + h * dh), { ldb: 3 * d, ldc: 3 * d });
+        gemm(t, dh, t, G, q, dx.subarray(base + d + h * dh), { transA: true, ldb: 3 * d, ldc: 3 * d });
+      }
+    }
+    return dx;
+  }
+  forward(x: tf.Tensor): tf.Tensor {
+    const [n, t] = x.shape;
+    const run = tf.customGrad(((input: tf.Tensor, save: (t: tf.Tensor[]) => void) => {
+      save([input]);
+      return {
+        value: tf.tensor3d(this.forwardBuffer(float32Data(input), n, t), [n, t, this.width]),
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => this.backward(dy, saved[0]),
+      };
+    }) as unknown as Parameters<typeof tf.customGrad>[0]);
+    return run(x);
+  }
   /** dS from dA through the softmax rows: A * (dA - rowsum(dA * A)). */
   private softmaxAdjoint(A: tf.Tensor, dA: tf.Tensor): tf.Tensor {
     return A.mul(dA.sub(spread(dA.mul(A).sum(-1, true), A.shape[A.rank - 1])));
   }
   backward(dy: tf.Tensor, input: tf.Tensor): tf.Tensor {
+    const [n, t] = dy.shape;
+    return tf.tensor3d(this.backwardBuffer(float32Data(dy), float32Data(input), n, t), [n, t, 3 * this.width]);
+  }
+  /** The backward pass in tfjs ops (the reference for `backward`). */
+  backwardOps(dy: tf.Tensor, input: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
       const [n, t] = dy.shape;
       const grads: tf.Tensor[] = [];
