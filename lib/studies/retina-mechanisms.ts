@@ -38,7 +38,7 @@
  *                nearest amacrine cell
  *
  * Phenomena (`phenomena`, indices defined there): omitted-stimulus response, motion
- * anticipation, contrast adaptation. For each (`analysePhenomenon`): integrated
+ * anticipation, contrast adaptation, latency coding, motion reversal. For each (`analysePhenomenon`): integrated
  * gradients of the cell's rate to conv1's channels (summed over space) on the
  * analysed frames; the k channels with the largest summed |attribution| kept,
  * the others held at their mean activation, for k = 1..8; the reduced circuit
@@ -48,11 +48,13 @@
  *
  * Exports: PAPER_CLAIMS, HIDDEN_LAYERS, defaultSettings, trainingMovie, heldOutMovie,
  * retinaCnn, foldedExamples, trainCnn, predictRates, hiddenActivations, evaluateAccuracy,
- * interneuronMatch, circuitInputs, phenomena, cnnRateTrace, withReducedChannels, analysePhenomenon, runStudy,
+ * interneuronMatch, circuitInputs, phenomena, responseLatency, alignedMean, LATENCY_CONTRASTS, REVERSAL_OFFSETS, cnnRateTrace, withReducedChannels, analysePhenomenon, runStudy,
  * accuracyFigure, matchFigure, attributionFigure, traceFigure, reproductionRows, measuredHeadlines.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError, checkInteger, checkNumber, checkPositive, EventLoopYield, Progress, Rng, throwIfInterrupted, yieldToEventLoop } from '../core';
+import {
+  ArgumentError, checkInteger, checkNumber, checkPositive, EventLoopYield, formatMedianRange, median, Progress, Rng, throwIfInterrupted, yieldToEventLoop,
+} from '../core';
 import { type Figure, heatmap, line } from '../plot';
 import { foldTime, integratedGradients, Network, Optimizer } from '../rules';
 import type { NetworkOptions } from '../rules';
@@ -111,7 +113,8 @@ export function trainingMovie(photos: readonly GrayImage[], frames: number, size
       const kind = rng.int(3);
       if (kind === 0) {
         // four short trains per segment, each ending in an omission (more omitted-flash events per frame)
-        const period = 4 + rng.int(5), contrast = rng.uniform() < 0.5 ? -1 : 1, duration = 1 + rng.int(2), sub = seg / 4;
+        // contrast magnitude 0.3-3: the latency probe flashes 0.25-3 (the authors' intensities 0-3)
+        const period = 4 + rng.int(5), contrast = (rng.uniform() < 0.5 ? -1 : 1) * (0.3 + 2.7 * rng.uniform()), duration = 1 + rng.int(2), sub = seg / 4;
         const count = Math.floor((sub - 25) / period);
         for (let q = 0; q < 4; q++) parts.push(flashTrain({ ...dims, frames: sub, period, count, first: 5, contrast, duration }));
       } else if (kind === 1) {
@@ -373,9 +376,19 @@ export function circuitInputs(circuit: RetinaCircuit): Record<string, string[]> 
  *   contrast-adaptation  white noise (checker 2) stepping 0.3 -> 1 every 150 frames: index = mean
  *                        rate over the first 30 frames of a high-contrast epoch / over its last 30;
  *                        present when > 1.2
+ *   latency-coding       single dark 2-frame full-field flashes of contrast LATENCY_CONTRASTS (0.25-3), 30 grey
+ *                        frames apart (the authors': 20 ms flashes of intensity 0 to 3): latency = centre of
+ *                        mass of the OFF cell's rate above its pre-flash baseline over 25 frames
+ *                        (responseLatency); index = latency at the weakest minus at the strongest flash,
+ *                        frames; present when > 0.5 (5 ms earlier at high contrast)
+ *   motion-reversal      a dark bar (width 2, 0.25 px/frame) reversing at REVERSAL_OFFSETS pixels from the ON
+ *                        cell's centre, one trial each; control: the same bar sweeping on (the authors' motion
+ *                        sweep, motion_reversal.py): index = peak over the 40 frames after the reversal of the
+ *                        trial-aligned mean rate (alignedMean) / the same for the sweep; present when > 1.2
+ *                        (a burst locked to the reversal, Schwartz et al. 2007)
  */
 export interface Phenomenon {
-  name: 'omitted-stimulus' | 'motion-anticipation' | 'contrast-adaptation';
+  name: 'omitted-stimulus' | 'motion-anticipation' | 'contrast-adaptation' | 'latency-coding' | 'motion-reversal';
   cell: string;
   movie: Movie;
   /** Frames of `movie` whose responses are attributed. */
@@ -383,9 +396,43 @@ export interface Phenomenon {
   /** The index from a rate trace over every frame of `movie` (and, for anticipation, a second trace for the flashed bar). */
   index(rate: Float64Array, flashRate?: Float64Array): number;
   threshold: number;
-  /** The flashed-bar control movie (motion anticipation only). */
+  /** The control movie: the flashed bar (motion anticipation), the bar sweeping on without reversing (motion reversal). */
   control?: Movie;
 }
+
+/**
+ * Response latency (frames after `onset`): the centre of mass of the rate's
+ * excess over `baseline`, sum_t (t - onset) max(0, r_t - b) / sum_t max(0, r_t - b)
+ * over t in [onset, onset + length) (the authors' reading: the centre of mass
+ * of the response above a threshold); NaN when nothing exceeds the baseline.
+ */
+export function responseLatency(rate: ArrayLike<number>, onset: number, length: number, baseline: number): number {
+  checkInteger('onset', onset, 0);
+  checkInteger('length', length, 1);
+  if (!rate || onset + length > rate.length) throw new ArgumentError('rate', `at least onset + length = ${onset + length} values`, rate?.length);
+  checkNumber('baseline', baseline);
+  let num = 0, den = 0;
+  for (let t = onset; t < onset + length; t++) {
+    const e = rate[t] - baseline;
+    if (e > 0) { num += e * (t - onset); den += e; }
+  }
+  return den > 0 ? num / den : NaN;
+}
+
+/** The mean over trials of rate[at_k + tau], tau = 0..length-1 (trial-aligned average). */
+export function alignedMean(rate: ArrayLike<number>, at: readonly number[], length: number): Float64Array {
+  checkInteger('length', length, 1);
+  if (!Array.isArray(at) || at.length === 0) throw new ArgumentError('at', 'a non-empty array of frames', at);
+  at.forEach((a, k) => checkInteger(`at[${k}]`, a, 0, rate.length - length));
+  const out = new Float64Array(length);
+  for (const a of at) for (let tau = 0; tau < length; tau++) out[tau] += rate[a + tau] / at.length;
+  return out;
+}
+
+/** Flash contrasts (dark) of the latency probe: the authors' intensities ran 0 to 3 (latency_encoding.py). */
+export const LATENCY_CONTRASTS = [0.25, 0.5, 1, 2, 3] as const;
+/** Reversal points of the motion-reversal probe, pixels from the cell's centre (the authors' -9..2 on a 50-pixel field). */
+export const REVERSAL_OFFSETS = [-4, -3, -2, -1, 0, 1] as const;
 
 function padFront(m: Movie, frames: number): Movie {
   return concatMovies([{ frames, height: m.height, width: m.width, dt: m.dt, data: new Float32Array(frames * m.height * m.width) }, m]);
@@ -431,7 +478,38 @@ export function phenomena(circuit: RetinaCircuit, window: number): Phenomenon[] 
       return a / b;
     },
   };
-  return [osr, anticipation, adaptation];
+  // latency coding: single dark 2-frame flashes of rising contrast, 30 grey frames before each, 30 after
+  const lead = 30, tail = 30, onsets: number[] = [];
+  const flashesUp = padFront(concatMovies(LATENCY_CONTRASTS.map((c, k) => {
+    onsets.push(window + k * (lead + tail) + lead);
+    return flashTrain({ ...dims, frames: lead + tail, period: lead + tail, count: 1, omit: -1, first: lead, duration: 2, contrast: -c });
+  })), window);
+  const latencies = (r: Float64Array) => onsets.map((o) => responseLatency(r, o, 25, r.subarray(o - 5, o).reduce((a, b) => a + b, 0) / 5));
+  const latency: Phenomenon = {
+    name: 'latency-coding', cell: 'off-1', movie: flashesUp, frames: [onsets[0] - 5, onsets[onsets.length - 1] + 25], threshold: 0.5,
+    index: (r) => { const l = latencies(r); return l[0] - l[l.length - 1]; },
+  };
+  // motion reversal: a dark bar (width 2, 0.25 px/frame) reversing at REVERSAL_OFFSETS from the cell's centre, one
+  // trial each after window + 5 grey frames; the control sweeps on without reversing (the authors' motion sweep)
+  const speedR = 0.25, grey = (n: number): Movie => ({ frames: n, ...dims, data: new Float32Array(n * size * circuit.width) });
+  const reversals: number[] = [], revParts: Movie[] = [], sweepParts: Movie[] = [];
+  let offset = 0;
+  for (const dx of REVERSAL_OFFSETS) {
+    const rev = Math.round((g.col + dx - start) / speedR), frames = rev + 45, pad = window + 5;
+    revParts.push(grey(pad), movingBar({ ...dims, frames, speed: speedR, start, barWidth: 2, reverseAt: rev, contrast: -1 }));
+    sweepParts.push(grey(pad), movingBar({ ...dims, frames, speed: speedR, start, barWidth: 2, contrast: -1 }));
+    reversals.push(offset + pad + rev);
+    offset += pad + frames;
+  }
+  const mid = reversals[Math.floor(reversals.length / 2)];
+  const reversal: Phenomenon = {
+    name: 'motion-reversal', cell: 'on-1', movie: concatMovies(revParts), control: concatMovies(sweepParts), frames: [mid - 10, mid + 35], threshold: 1.2,
+    index: (r, sweep) => {
+      if (!sweep) throw new ArgumentError('flashRate', 'the rate trace of the sweeping bar', sweep);
+      return Math.max(...alignedMean(r, reversals, 40)) / Math.max(...alignedMean(sweep, reversals, 40));
+    },
+  };
+  return [osr, anticipation, adaptation, latency, reversal];
 }
 
 /** The CNN's rate (counts per frame) over every frame of a movie (frames before the window: NaN). */
@@ -575,6 +653,10 @@ export interface StudyResult {
   /** conv1 channels against the bipolar types, conv2 channels against the amacrine cells. */
   conv1: InterneuronMatch;
   conv2: InterneuronMatch;
+  /** Probe of why conv2 need not match the amacrine cells: conv2 channels against the nearest ganglion cell's true rate. */
+  conv2Ganglion: InterneuronMatch;
+  /** Per ganglion cell, r(true rate, the rate with the amacrine inhibition removed) on the held-out movie: how much the amacrine term shapes what the CNN is fitted to. */
+  amacrineFreeR: number[];
   phenomena: PhenomenonAnalysis[];
   seconds: { data: number; train: number; analysis: number; total: number };
 }
@@ -611,6 +693,9 @@ export async function runStudy(photos: readonly GrayImage[], s: StudySettings, o
     const [k1, k2] = s.kernels;
     const conv1 = interneuronMatch(h1, (k1 - 1) / 2, heldResponse.bipolar, heldResponse.subunits, test.times, 3, POOL_SIGMA);
     const conv2 = interneuronMatch(h2, (k1 - 1) / 2 + (k2 - 1) / 2, { amacrine: heldResponse.amacrine! }, heldResponse.amacrineCells, test.times);
+    const conv2Ganglion = interneuronMatch(h2, (k1 - 1) / 2 + (k2 - 1) / 2, { ganglion: Float32Array.from(heldResponse.rates) }, circuit.ganglion, test.times);
+    const noAmacrine = simulateRetina(held, { ...circuit, ganglion: circuit.ganglion.map((g) => ({ ...g, amacrineWeight: 0 })) }, { record: false });
+    const amacrineFreeR = circuit.ganglion.map((_, g) => pearson(cellColumn(noAmacrine.rates, G, g), cellColumn(heldResponse.rates, G, g)));
     const [N, h, w, C] = h1.shape;
     const means = Array.from({ length: C }, (_, c) => {
       let sum = 0;
@@ -624,7 +709,7 @@ export async function runStudy(photos: readonly GrayImage[], s: StudySettings, o
     }
     const tEnd = performance.now();
     return {
-      settings: s, training, accuracy, conv1, conv2, phenomena: results,
+      settings: s, training, accuracy, conv1, conv2, conv2Ganglion, amacrineFreeR, phenomena: results,
       seconds: { data: (tData - t0) / 1000, train: (tTrain - tData) / 1000, analysis: (tEnd - tTrain) / 1000, total: (tEnd - t0) / 1000 },
     };
   } finally {
@@ -669,34 +754,54 @@ export function traceFigure(a: PhenomenonAnalysis): Figure {
 const fmt = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : 'n/a');
 const medianOf = (v: number[]) => { const s = v.filter(Number.isFinite).sort((a, b) => a - b); return s.length ? s[Math.floor((s.length - 1) / 2)] : NaN; };
 
-/** The claims table: the paper's claim, what this method validation measured, and whether it holds here. */
-export function reproductionRows(r: StudyResult): { claim: string; paper: string; measured: string; holds: string }[] {
-  const cnn = medianOf(r.accuracy.map((a) => a.cnn)), ln = medianOf(r.accuracy.map((a) => a.ln ?? NaN));
-  const bestBipolar = medianOf(r.conv1.best.map((b) => Math.abs(b.r))), bestAmacrine = medianOf(r.conv2.best.map((b) => Math.abs(b.r)));
+/** Median (range) over seeds, or the one value. */
+const overSeeds = (v: number[], d = 2) => { const f = v.filter(Number.isFinite); return f.length ? formatMedianRange(f, d) : 'n/a'; };
+
+/** How often each verdict occurred over seeds: "yes (2/3); no (1/3)". */
+const tally = (verdicts: string[]) => [...new Set(verdicts)].map((v) => `${v} (${verdicts.filter((x) => x === v).length}/${verdicts.length})`).join('; ');
+
+/**
+ * The claims table over seeds: the paper's claim, what this method validation
+ * measured (median (range) over the runs' seeds) and how often it held.
+ */
+export function reproductionRows(runs: readonly StudyResult[]): { claim: string; paper: string; measured: string; holds: string }[] {
+  if (!Array.isArray(runs as unknown) || runs.length === 0) throw new ArgumentError('runs', 'a non-empty array of StudyResult (one per seed)', runs);
+  const per = (f: (r: StudyResult) => number) => runs.map(f);
+  const cnn = per((r) => medianOf(r.accuracy.map((a) => a.cnn))), ln = per((r) => medianOf(r.accuracy.map((a) => a.ln ?? NaN)));
+  const bip = per((r) => medianOf(r.conv1.best.map((b) => Math.abs(b.r)))), ama = per((r) => medianOf(r.conv2.best.map((b) => Math.abs(b.r))));
+  const gan = per((r) => medianOf(r.conv2Ganglion.best.map((b) => Math.abs(b.r))));
+  const seeds = `${runs.length} seed${runs.length > 1 ? 's' : ''}`;
   const rows: { claim: string; paper: string; measured: string; holds: string }[] = [
-    { claim: 'CNN predicts held-out responses', paper: PAPER_CLAIMS.accuracy, measured: `median r over cells ${fmt(cnn)} (LN model ${fmt(ln)}) against the true rate`, holds: cnn > ln ? 'yes, better than LN' : 'no' },
+    {
+      claim: 'CNN predicts held-out responses', paper: PAPER_CLAIMS.accuracy,
+      measured: `median r over cells ${overSeeds(cnn)} (LN model ${overSeeds(ln)}) against the true rate, ${seeds}`, holds: tally(runs.map((_, i) => (cnn[i] > ln[i] ? 'yes, better than LN' : 'no'))),
+    },
     {
       claim: 'hidden units resemble interneurons', paper: PAPER_CLAIMS.interneurons,
-      measured: `conv1 vs bipolar types: median best |r| ${fmt(bestBipolar)}; conv2 vs amacrine: ${fmt(bestAmacrine)}`, holds: bestBipolar > 0.5 ? 'yes' : 'partly or no',
+      measured: `conv1 vs bipolar types: median best |r| ${overSeeds(bip)}; conv2 vs amacrine: ${overSeeds(ama)} (conv2 vs the nearest ganglion cell's rate: ${overSeeds(gan)}), ${seeds}`,
+      holds: tally(runs.map((_, i) => (bip[i] > 0.5 ? 'yes' : 'partly or no'))),
     },
   ];
-  for (const a of r.phenomena) {
-    const shown = (v: number) => v > a.threshold;
+  runs[0].phenomena.forEach((a0, q) => {
+    const all = runs.map((r) => r.phenomena[q]);
+    const shown = (a: PhenomenonAnalysis, v: number) => v > a.threshold;
+    const verdict = (a: PhenomenonAnalysis) => !shown(a, a.truth) ? 'retina lacks it' : !shown(a, a.cnn) ? 'CNN lacks it' : shown(a, a.reduced) ? (a.matches ? 'yes, types match' : 'reduced yes, types do not match') : 'no (reduced loses it)';
     rows.push({
-      claim: `reduced circuit reproduces ${a.name}`, paper: PAPER_CLAIMS.reduction,
-      measured: `index retina ${fmt(a.truth)}, CNN ${fmt(a.cnn)}, ${a.kept.length} channels ${fmt(a.reduced)} (present above ${a.threshold}; fewest channels showing it: ${a.smallest ?? 'none'}); kept ${a.keptTypes.map((k) => `${k.type} (r ${fmt(k.r)})`).join(', ')}; true inputs ${a.directInputs.join(', ')}${a.amacrineInputs.length ? ` + amacrine from ${a.amacrineInputs.join(', ')}` : ''}`,
-      holds: !shown(a.truth) ? 'retina lacks it' : !shown(a.cnn) ? 'CNN lacks it' : shown(a.reduced) ? (a.matches ? 'yes, types match' : 'reduced yes, types do not match') : 'no (reduced loses it)',
+      claim: `reduced circuit reproduces ${a0.name}`, paper: PAPER_CLAIMS.reduction,
+      measured: `index retina ${fmt(a0.truth)}, CNN ${overSeeds(all.map((a) => a.cnn))}, reduced ${overSeeds(all.map((a) => a.reduced))} with ${overSeeds(all.map((a) => a.kept.length), 0)} channels (present above ${a0.threshold}); kept types ${all.map((a) => a.keptTypes.map((k) => k.type).join('+')).join(' | ')}; true inputs ${a0.directInputs.join(', ')}${a0.amacrineInputs.length ? ` + amacrine from ${a0.amacrineInputs.join(', ')}` : ''}`,
+      holds: tally(all.map(verdict)),
     });
-  }
+  });
   return rows;
 }
 
-/** Headline numbers for results.json (scalars, outside arrays). */
-export function measuredHeadlines(r: StudyResult): Record<string, number | boolean> {
+/** One run's headline numbers (scalars). */
+function runHeadlines(r: StudyResult): Record<string, number | boolean> {
   const out: Record<string, number | boolean> = {
     medianCnnR: medianOf(r.accuracy.map((a) => a.cnn)), medianLnR: medianOf(r.accuracy.map((a) => a.ln ?? NaN)),
     medianSpikeCeilingR: medianOf(r.accuracy.map((a) => a.ceiling)),
     medianConv1BipolarR: medianOf(r.conv1.best.map((b) => Math.abs(b.r))), medianConv2AmacrineR: medianOf(r.conv2.best.map((b) => Math.abs(b.r))),
+    medianConv2GanglionR: medianOf(r.conv2Ganglion.best.map((b) => Math.abs(b.r))), medianAmacrineFreeR: medianOf(r.amacrineFreeR),
     finalTrainLoss: r.training[r.training.length - 1].loss, trainSeconds: r.seconds.train, analysisSeconds: r.seconds.analysis,
   };
   for (const a of r.phenomena) {
@@ -704,9 +809,29 @@ export function measuredHeadlines(r: StudyResult): Record<string, number | boole
     out[`${k}Retina`] = a.truth;
     out[`${k}Cnn`] = a.cnn;
     out[`${k}Reduced`] = a.reduced;
+    out[`${k}Kept`] = a.kept.length;
     out[`${k}TypesMatch`] = a.matches;
-    if (a.smallest !== null) out[`${k}SmallestCircuit`] = a.smallest;
+    out[`${k}TopDirect`] = a.topDirect;
     out[`${k}IgRelativeGap`] = a.relativeGap;
+  }
+  return out;
+}
+
+/**
+ * Headline numbers for results.json (scalars, outside arrays): each number's
+ * median over the runs' seeds (and, with several seeds, its Min and Max);
+ * each flag as the count of seeds where it held (`...Seeds`).
+ */
+export function measuredHeadlines(runs: readonly StudyResult[]): Record<string, number> {
+  if (!Array.isArray(runs as unknown) || runs.length === 0) throw new ArgumentError('runs', 'a non-empty array of StudyResult (one per seed)', runs);
+  const each = runs.map(runHeadlines), out: Record<string, number> = { seeds: runs.length };
+  for (const key of Object.keys(each[0])) {
+    const vals = each.map((h) => h[key]);
+    if (typeof vals[0] === 'boolean') { out[`${key}Seeds`] = vals.filter((v) => v === true).length; continue; }
+    const nums = (vals as number[]).filter(Number.isFinite);
+    if (nums.length === 0) continue;
+    out[key] = median(nums);
+    if (runs.length > 1) { out[`${key}Min`] = Math.min(...nums); out[`${key}Max`] = Math.max(...nums); }
   }
   return out;
 }

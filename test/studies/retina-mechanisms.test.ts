@@ -12,7 +12,7 @@ import { initBackend } from '../../lib/core';
 import { Network } from '../../lib/rules';
 import { cellColumn, defaultRetinaCircuit, loadPhotographs, simulateRetina, whiteNoiseMovie } from '../../lib/vision';
 import {
-  cnnRateTrace, defaultSettings, foldedExamples, HIDDEN_LAYERS, hiddenActivations, interneuronMatch, measuredHeadlines, phenomena, reproductionRows, retinaCnn, runStudy, trainingMovie,
+  alignedMean, cnnRateTrace, defaultSettings, LATENCY_CONTRASTS, responseLatency, foldedExamples, HIDDEN_LAYERS, hiddenActivations, interneuronMatch, measuredHeadlines, phenomena, reproductionRows, retinaCnn, runStudy, trainingMovie,
   withReducedChannels,
 } from '../../lib/studies/retina-mechanisms';
 import { photoCacheDir } from '../../lib/studies/retinal-bottleneck';
@@ -85,6 +85,36 @@ test('withReducedChannels: equals the network run by hand with the dropped chann
   net.dispose();
 });
 
+test('responseLatency: centre of mass of the excess over the baseline, by hand; NaN when nothing exceeds it', () => {
+  // excess 0, 1, 3, 0 at onset + 0..3 (baseline 2): (1 x 1 + 3 x 2) / 4 = 1.75; a symmetric bump centred 4 frames on gives 4
+  const r = [9, 9, 2, 3, 5, 1, 9];
+  assert.equal(responseLatency(r, 2, 4, 2), 1.75);
+  const bump = Array.from({ length: 20 }, (_, t) => Math.max(0, 3 - Math.abs(t - 9)) + 0.5);
+  assert.ok(Math.abs(responseLatency(bump, 5, 10, 0.5) - 4) < 1e-12);
+  assert.ok(Number.isNaN(responseLatency(bump, 5, 10, 10)));
+  assert.throws(() => responseLatency(bump, 15, 10, 0), /rate/);
+});
+
+test('alignedMean: the trial-aligned average by hand', () => {
+  const r = [0, 1, 2, 3, 4, 5, 6, 7];
+  assert.deepEqual(Array.from(alignedMean(r, [1, 4], 3)), [2.5, 3.5, 4.5]);
+  assert.throws(() => alignedMean(r, [6], 3), /at\[0\]/);
+});
+
+test('latency coding on a stripped-down circuit: a rectified linear cell keeps its latency, depression shortens it', () => {
+  // one OFF bipolar type, no amacrine, a relu ganglion cell without threshold: the rate is the rectified filter
+  // response times the contrast, whose centre of mass does not depend on the contrast (index 0); depression
+  // cuts the late part of a strong response more, so the strong flash's latency is shorter (index > 0)
+  const base = defaultRetinaCircuit();
+  const lin = { ...base, depression: null, amacrine: null, bipolarTypes: [base.bipolarTypes[1]], ganglion: [{ ...base.ganglion[2], weights: { 'off-fast': 1 }, threshold: 0, output: 'relu' as const, amacrineWeight: 0 }] };
+  const p = phenomena(base, 20).find((q) => q.name === 'latency-coding')!;
+  assert.equal(LATENCY_CONTRASTS.length, 5);
+  const idx = (c: typeof base) => p.index(cellColumn(simulateRetina(p.movie, c, { record: false }).rates, 1, 0));
+  assert.ok(Math.abs(idx(lin)) < 1e-6, // bipolar outputs are float32
+    `linear-rectified cell: ${idx(lin)}`);
+  assert.ok(idx({ ...lin, depression: base.depression }) > 0.3, `with depression: ${idx({ ...lin, depression: base.depression })}`);
+});
+
 test('phenomena: the simulated retina shows each (index above its threshold) on its cell', () => {
   const circuit = defaultRetinaCircuit(), G = circuit.ganglion.length;
   for (const p of phenomena(circuit, 20)) {
@@ -104,7 +134,7 @@ test('runStudy (QUICK-sized): every part runs; IG completeness holds; table and 
   assert.equal(r.accuracy.length, 8);
   assert.equal(r.conv1.r.length, 8);
   assert.deepEqual(r.conv1.types, ['on-fast', 'off-fast', 'on-slow', 'off-slow']);
-  assert.equal(r.phenomena.length, 3);
+  assert.equal(r.phenomena.length, 5);
   for (const a of r.phenomena) {
     assert.ok(a.relativeGap < 0.5, `${a.name}: IG gap ${a.relativeGap}`);
     assert.equal(a.kept.length, a.smallest !== null && a.smallest < 8 ? a.smallest : 2);
@@ -112,9 +142,18 @@ test('runStudy (QUICK-sized): every part runs; IG completeness holds; table and 
     assert.equal(a.byKept[a.kept.length - 1], a.reduced);
     assert.ok(a.kept.every((c) => a.importance[c] >= Math.max(...a.importance.filter((_, k) => !a.kept.includes(k)))), 'kept the largest');
   }
-  assert.equal(reproductionRows(r).length, 5);
-  const m = measuredHeadlines(r);
-  assert.ok(Number.isFinite(m.medianCnnR as number) && Number.isFinite(m.omittedStimulusRetina as number));
+  assert.equal(reproductionRows([r]).length, 7);
+  const m = measuredHeadlines([r]);
+  assert.ok(Number.isFinite(m.medianCnnR) && Number.isFinite(m.omittedStimulusRetina) && Number.isFinite(m.latencyCodingRetina) && Number.isFinite(m.motionReversalRetina));
+  assert.equal(r.amacrineFreeR.length, 8);
+  assert.deepEqual(r.conv2Ganglion.types, ['ganglion']);
+  // over seeds: the median of the per-seed medians, their range, and flags counted
+  const shifted = { ...r, accuracy: r.accuracy.map((a) => ({ ...a, cnn: a.cnn + 1 })), phenomena: r.phenomena.map((a) => ({ ...a, matches: !a.matches })) };
+  const two = measuredHeadlines([r, shifted]);
+  assert.ok(Math.abs(two.medianCnnR - (m.medianCnnR + 0.5)) < 1e-12 && two.medianCnnRMin === m.medianCnnR && Math.abs(two.medianCnnRMax - (m.medianCnnR + 1)) < 1e-12);
+  assert.equal(two.omittedStimulusTypesMatchSeeds, 1);
+  assert.equal(two.seeds, 2);
+  assert.match(reproductionRows([r, shifted])[0].measured, /\(/, 'median (range) over two seeds');
 });
 
 test('trainingMovie: the requested frames, one seed one movie; full-field flashes only when probe segments are asked for', () => {
