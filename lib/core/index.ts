@@ -30,7 +30,7 @@ export { notebookDisplay, Progress, Budget } from './progress';
 export type { ProgressOutput, ProgressOptions, BudgetOptions } from './progress';
 export { runMode, projectRoot, resultsDir, writeResults, writeJsonFile, readJsonFile } from './results';
 export type { RunMode, ResultsInput, ResultsRecord } from './results';
-export { median, quantile, valueRange, summarize, formatMedianRange, passRate } from './stats';
+export { median, quantile, valueRange, summarize, formatMedianRange, passRate, blockStandardError } from './stats';
 export type { Values, Summary, FormatOptions } from './stats';
 export { InterruptedError, interruptRequested, throwIfInterrupted, requestInterrupt, clearInterrupt, lastInterruption, onInterrupt, listening, yieldToEventLoop, EventLoopYield, installInterruptHandler } from './interrupt';
 export { JobFailedError, jobValues, POOL_WORKER_ENTRY, PROJECT_ROOT, WorkerPool, defaultPool, runJobs, closeDefaultPool, describeResults } from './pool';

@@ -11,6 +11,8 @@
  *   summarize(v)       { n, median, min, max, mean }
  *   formatMedianRange  "median (min-max)", one value alone, a placeholder for none
  *   passRate(flags)    "k/n"
+ *   blockStandardError the standard error of a time average from its B block (batch) estimates e_b:
+ *                      sqrt(sum_b (e_b - mean e)^2 / (B (B - 1))), NaN for B < 2 (Lyapunov exponents, chaos-suppression)
  *
  * Empty input: `median`, `quantile`, `valueRange` throw (a median of nothing
  * would be a silent NaN); `formatMedianRange` prints its placeholder, because
@@ -18,6 +20,7 @@
  * +-Infinity is a value like any other (a diverged loss), so an order
  * statistic or mean that reaches it is infinite, never NaN: `summarize`
  * throws for a sample holding both -Infinity and Infinity (no mean).
+ * `blockStandardError` computes with IEEE semantics instead: a NaN estimate (a block with no samples) gives NaN.
  */
 import { ArgumentError, checkInteger, checkNumber, describe } from './validate';
 
@@ -119,4 +122,20 @@ export function passRate(flags: ArrayLike<boolean>): string {
     if (flags[i]) k++;
   }
   return `${k}/${flags.length}`;
+}
+
+/**
+ * Standard error of a mean over a run from its B block estimates (batch means: the run cut into B parts,
+ * each part's estimate, their sample s.d. / sqrt(B)); NaN for fewer than two blocks. Accumulates in float64.
+ */
+export function blockStandardError(estimates: Values): number {
+  if (estimates === null || typeof estimates !== 'object' || typeof estimates.length !== 'number') throw new ArgumentError('estimates', 'an array of numbers', estimates);
+  const B = estimates.length;
+  if (B < 2) return NaN;
+  let m = 0;
+  for (let b = 0; b < B; b++) m += estimates[b];
+  m /= B;
+  let v = 0;
+  for (let b = 0; b < B; b++) v += (estimates[b] - m) ** 2;
+  return Math.sqrt(v / (B - 1) / B);
 }

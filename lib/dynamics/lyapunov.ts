@@ -45,7 +45,7 @@
  * kaplanYorkeDimension, entropyRate, tangentSystemFromMap,
  * TrajectoryOptions, Trajectory, trajectory (the state alone, sampled).
  */
-import { ArgumentError, Progress, Rng, orthonormalizeRows, qrWorkspace, checkFinite, checkInteger, checkNumber, checkOneOf, checkPositive, gemm, throwIfInterrupted } from '../core';
+import { ArgumentError, Progress, blockStandardError, Rng, orthonormalizeRows, qrWorkspace, checkFinite, checkInteger, checkNumber, checkOneOf, checkPositive, gemm, throwIfInterrupted } from '../core';
 import type { DynamicalSystem } from './system';
 
 /** What the Lyapunov code needs of a system: its update and its tangent map. */
@@ -336,16 +336,11 @@ export function lyapunovSpectrum(system: TangentSystem, x0: ArrayLike<number>, o
   const blockEstimates = new Float64Array(blocks * k);
   const standardErrors = new Float64Array(k);
   for (let b = 0; b < blocks; b++) for (let i = 0; i < k; i++) blockEstimates[b * k + i] = blockSums[b * k + i] / (blockSteps[b] * h);
-  if (blocks > 1) {
-    for (let i = 0; i < k; i++) {
-      let m = 0;
-      for (let b = 0; b < blocks; b++) m += blockEstimates[b * k + i];
-      m /= blocks;
-      let v = 0;
-      for (let b = 0; b < blocks; b++) v += (blockEstimates[b * k + i] - m) ** 2;
-      standardErrors[i] = Math.sqrt(v / (blocks - 1) / blocks);
-    }
-  } else standardErrors.fill(NaN);
+  const column = new Float64Array(blocks);
+  for (let i = 0; i < k; i++) {
+    for (let b = 0; b < blocks; b++) column[b] = blockEstimates[b * k + i];
+    standardErrors[i] = blockStandardError(column);
+  }
   progress?.finish(`lambda_1 ${exponents[0].toFixed(4)}`);
   return {
     exponents, standardErrors, blockEstimates, running,
@@ -432,11 +427,7 @@ export function largestExponentByTwoTrajectories(system: TangentSystem, x0: Arra
     }
   }
   const lambda1 = sum / (steps * h);
-  let m = 0, v = 0;
-  const est = Array.from(blockSums, (b, i) => b / (blockSteps[i] * h));
-  for (const e of est) m += e / blocks;
-  for (const e of est) v += (e - m) ** 2;
-  return { lambda1, standardError: blocks > 1 ? Math.sqrt(v / (blocks - 1) / blocks) : NaN, steps };
+  return { lambda1, standardError: blockStandardError(Array.from(blockSums, (b, i) => b / (blockSteps[i] * h))), steps };
 }
 
 export interface TrajectoryOptions {

@@ -24,7 +24,7 @@
  * cycleStatisticsJob, criticalAmplitude, averagedCrossing, networkCrossings, meanAndError, estimatedRunSeconds, amplitudeFigure,
  * criticalFigure, frequencyFigure, mechanismFigure, cycleFigure, reproductionRows.
  */
-import { ArgumentError, checkInteger, checkNumber } from '../core';
+import { ArgumentError, blockStandardError, checkInteger, checkNumber } from '../core';
 import { BalancedNetwork, InputPhases } from '../circuits';
 import { nonstationaryDmft } from '../meanfield';
 import { Figure, LineSeries, line } from '../plot';
@@ -77,13 +77,12 @@ export async function simulationJob(a: SimulationArgs): Promise<SimulationResult
   const net = new BalancedNetwork({ N: a.N, g: a.g, seed: a.seed });
   net.setInput({ amplitude: a.I1, frequency: a.f, phases: a.phases, seed: a.stateSeed + 1000 });
   const r = net.largestLyapunov(net.initialState(a.stateSeed), { dt, time: a.time, transient: a.transient, tangentTransient: a.tangentTransient, seed: a.stateSeed + 2000 });
+  // 10 blocks of whole 1-tau intervals (the last length mod 10 left out of the error, not of lambda_1).
   const blocks = 10, per = Math.floor(r.localExponents.length / blocks);
   const means: number[] = [];
   for (let b = 0; b < blocks && per > 0; b++) { let s = 0; for (let k = b * per; k < (b + 1) * per; k++) s += r.localExponents[k]; means.push(s / per); }
-  const m = means.reduce((s, v) => s + v, 0) / Math.max(1, means.length);
-  const sd = Math.sqrt(means.reduce((s, v) => s + (v - m) ** 2, 0) / Math.max(1, means.length - 1));
   return {
-    ...a, dt, lambda1: r.exponent, lambda1Error: means.length > 1 ? sd / Math.sqrt(means.length) : NaN,
+    ...a, dt, lambda1: r.exponent, lambda1Error: blockStandardError(means),
     meanRate: r.meanRate.reduce((s, v) => s + v, 0) / r.meanRate.length, seconds: (performance.now() - started) / 1000,
   };
 }
@@ -168,14 +167,16 @@ export async function quasiStaticJob(a: { N: number; g: number; I1: number; phas
   return { phase: a.phase, lambda1: r.lambda1, meanRate: r.meanRate, seconds: (performance.now() - started) / 1000 };
 }
 
+/** A network under common sinusoidal input, run over whole input periods folded onto phase bins (mechanismJob: after one period of transient). */
 export interface MechanismArgs {
   N: number;
   g: number;
   I1: number;
   f: number;
+  /** Seeds of the couplings and the initial state. */
   seed: number;
   stateSeed: number;
-  /** Cycles averaged (after one cycle of transient) and points per cycle kept. */
+  /** Input periods recorded and phase bins per period. */
   cycles: number;
   bins: number;
 }
@@ -216,18 +217,9 @@ export async function mechanismJob(a: MechanismArgs): Promise<MechanismResult> {
   };
 }
 
-export interface CycleArgs {
-  N: number;
-  g: number;
-  I1: number;
-  f: number;
-  /** Seeds of the couplings and the initial state. */
-  seed: number;
-  stateSeed: number;
-  /** Whole input periods run first, then periods recorded (every half tau), and phase bins. */
+export interface CycleArgs extends MechanismArgs {
+  /** Whole input periods run first (the `cycles` after them recorded every half tau). */
   transientCycles: number;
-  cycles: number;
-  bins: number;
 }
 
 export interface CycleStatistics extends CycleFold {

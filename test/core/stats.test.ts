@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ArgumentError, Rng, formatMedianRange, median, passRate, quantile, summarize, valueRange } from '../../lib/core';
+import { ArgumentError, Rng, blockStandardError, formatMedianRange, median, passRate, quantile, summarize, valueRange } from '../../lib/core';
 
 test('the median splits random samples in halves, whatever their order; quantile(0.5) is the median', () => {
   const r = new Rng(3);
@@ -43,4 +43,18 @@ test('empty input, NaN and non-arrays are errors that name the argument', () => 
   assert.throws(() => quantile([1], 1.5), (e: unknown) => e instanceof ArgumentError && e.argument === 'q');
   assert.throws(() => median(3 as unknown as number[]), (e: unknown) => e instanceof ArgumentError && e.argument === 'values');
   assert.throws(() => passRate([1] as unknown as boolean[]), (e: unknown) => e instanceof ArgumentError && e.argument === 'flags');
+});
+
+test('blockStandardError: sd of the block estimates / sqrt(B) by hand, and its square averages sigma^2 / B over independent runs', () => {
+  // [1, 2, 3, 4]: mean 2.5, squared deviations 5, sample variance 5/3, standard error sqrt(5/3 / 4)
+  assert.ok(Math.abs(blockStandardError([4, 1, 3, 2]) - Math.sqrt(5 / 12)) < 1e-15);
+  assert.equal(blockStandardError(Float64Array.of(7, 7, 7)), 0);
+  assert.ok(Number.isNaN(blockStandardError([3])) && Number.isNaN(blockStandardError([])));
+  assert.ok(Number.isNaN(blockStandardError([1, NaN, 2])));
+  // i.i.d. N(0, sigma^2) block means: E[se^2] = sigma^2 / B exactly; relative s.d. of the mean of 4000 se^2: sqrt(2 / 9) / sqrt(4000) = 0.75%
+  const r = new Rng(11), B = 10, sigma = 3, runs = 4000;
+  let mean = 0;
+  for (let t = 0; t < runs; t++) mean += blockStandardError(r.normalArray(B, 5, sigma, 'float64')) ** 2 / runs;
+  assert.ok(Math.abs(mean / (sigma * sigma / B) - 1) < 0.03, `mean se^2 ${mean} vs ${sigma * sigma / B}`);
+  assert.throws(() => blockStandardError(null as unknown as number[]), ArgumentError);
 });

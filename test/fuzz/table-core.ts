@@ -102,6 +102,8 @@ const entries: FuzzEntry[] = [
   { name: 'summarize', documented: infinityPassesThrough, valid: () => [[3, 1, 2]], targets: [{ path: [0], kind: 'numbers', nonEmpty: true, names: ['values'] }] },
   { name: 'formatMedianRange', valid: () => [[0.3, 0.1, 0.2], { digits: 2 }], targets: [{ path: [0], kind: 'numbers', names: ['values'] }, { path: [1, 'digits'], kind: 'count' }] },
   { name: 'passRate', valid: () => [[true, false, true]], targets: [] },
+  // IEEE semantics (header of stats.ts): a NaN or infinite block estimate gives a NaN error, as an empty block does.
+  { name: 'blockStandardError', documented: (_r, c) => /NaN|Infinity/.test(c.what), valid: () => [[0.3, 0.1, 0.2]], targets: [{ path: [0], kind: 'numbers', names: ['estimates'] }] },
   { name: 'runMode', valid: () => [{ QUICK: '1' }], targets: [] },
   // Any string of letters, digits, '.', '-', '_' is a valid name, so an unknown-name draw may be valid: no enum case (test/core/results.test.ts checks bad names).
   { name: 'resultsDir', valid: () => ['fuzz-notebook', { LDL_OUT_DIR: path.join(os.tmpdir(), 'ldl-fuzz') }], targets: [] },
