@@ -7,8 +7,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { initBackend } from '../../lib/core';
 import { Network } from '../../lib/rules';
+import { barOrientedness } from '../../lib/vision';
 import {
-  accuracyFigure, estimatedRunSeconds, fieldImages, linearityFigure, measuredHeadlines, orientednessFigure, reproductionRows, retinaJobs, retinaNetwork, retinaRun,
+  accuracyFigure, compactFields, estimatedRunSeconds, fieldImages, linearityFigure, measuredHeadlines, orientednessFigure, reproductionRows, retinaJobs, retinaNetwork, retinaRun,
   photoCacheDir, RetinaRunResult, rfFigure, STUDY_MODULE, studyOptimizer, summarizeRuns,
 } from '../../lib/studies/retinal-bottleneck';
 import { projectRoot } from '../../lib/core';
@@ -63,6 +64,31 @@ test('retinaRun on a tiny Fashion-MNIST network: one field per channel, measures
   const f = r.retina.fields[0];
   for (let i = 0; i < 28; i++) for (let j = 0; j < 28; j++) if (Math.abs(i - 14) > 2 || Math.abs(j - 14) > 2) assert.equal(f[i * 28 + j], 0);
   for (const o of [...r.retina.orientedness, ...r.cortex!.orientedness]) assert.ok(o === null || (o >= 0 && o <= 1));
+  // the bar index of each live field is lib/vision's, on that field (gradient and STA at the retina, gradient at the cortex)
+  const bars = [[r.retina.fields, r.retina.barOrientedness], [r.retina.sta, r.retina.staBarOrientedness], [r.cortex!.fields, r.cortex!.barOrientedness]] as const;
+  for (const [fields, b] of bars) {
+    assert.equal(b.length, fields.length);
+    fields.forEach((fld, c) => { if (b[c] !== null) assert.equal(b[c], barOrientedness(fld, 28, 28).index); });
+  }
+  assert.ok(r.retina.barOrientedness.some((v) => v !== null));
+  // compact fields: 4 significant digits, within 5e-4 of each value relatively, the same counts and layout
+  const cf = compactFields(r);
+  assert.deepEqual(cf.shape, [28, 28]);
+  assert.equal(cf.retina.length, 1);
+  assert.equal(cf.retinaSta.length, 1);
+  assert.equal(cf.cortex!.length, 2);
+  const pairs = [[cf.retina, r.retina.fields], [cf.retinaSta, r.retina.sta], [cf.cortex!, r.cortex!.fields]] as const;
+  for (const [kept, full] of pairs) {
+    kept.forEach((k, c) => {
+      assert.equal(k.length, 28 * 28);
+      k.forEach((v, i) => {
+        assert.ok(Math.abs(v - full[c][i]) <= 5e-4 * Math.abs(full[c][i]), `${v} vs ${full[c][i]}`);
+        assert.equal(Number(v.toPrecision(4)), v);
+      });
+    });
+  }
+  assert.ok(cf.retina[0].some((v, i) => v !== r.retina.fields[0][i]), 'rounded, not copied');
+  assert.equal(JSON.stringify(compactFields(r, 2).retina[0]).length < JSON.stringify(cf.retina[0]).length, true);
   assert.ok(r.testAccuracy > 0.25, `accuracy ${r.testAccuracy} (chance 0.1)`);
   assert.equal(r.separability.chance, 0.1);
   assert.ok(r.separability.pixels > 0.4);
@@ -70,12 +96,20 @@ test('retinaRun on a tiny Fashion-MNIST network: one field per channel, measures
 });
 
 /** A hand-made run whose retinal channels have the given orientedness and linearity. */
-function fakeRun(o: Partial<RetinaRunResult> & { dataset: 'photos' | 'fashion-mnist'; bottleneck: number; depth: number; seed: number; ro: (number | null)[]; co: (number | null)[] | null; lin: (number | null)[]; acc: number }): RetinaRunResult {
+function fakeRun(o: Partial<RetinaRunResult> & {
+  dataset: 'photos' | 'fashion-mnist'; bottleneck: number; depth: number; seed: number; ro: (number | null)[]; co: (number | null)[] | null; lin: (number | null)[]; acc: number;
+  rb?: (number | null)[]; cb?: (number | null)[];
+}): RetinaRunResult {
   const zeros = () => new Float64Array(4);
+  // bar indices: given, or 0.05 below the structure-tensor ones (so that a test can tell which index a row read)
+  const lower = (v: (number | null)[]) => v.map((x) => (x === null ? null : x - 0.05));
   return {
     dataset: o.dataset, width: 4, bottleneck: o.bottleneck, depth: o.depth, seed: o.seed, testAccuracy: o.acc, trainAccuracy: o.acc, trainLoss: 1,
-    retina: { fields: o.ro.map(zeros), sta: o.ro.map(zeros), orientedness: o.ro, staOrientedness: o.ro, silent: o.ro.filter((v) => v === null).length, linearity: o.lin },
-    cortex: o.co ? { fields: o.co.map(zeros), orientedness: o.co, silent: 0 } : null,
+    retina: {
+      fields: o.ro.map(zeros), sta: o.ro.map(zeros), orientedness: o.ro, barOrientedness: o.rb ?? lower(o.ro), staOrientedness: o.ro, staBarOrientedness: o.rb ?? lower(o.ro),
+      silent: o.ro.filter((v) => v === null).length, linearity: o.lin,
+    },
+    cortex: o.co ? { fields: o.co.map(zeros), orientedness: o.co, barOrientedness: o.cb ?? lower(o.co), silent: 0 } : null,
     separability: { retina: o.bottleneck === 1 ? 0.5 : null, pixels: 0.4, chance: 0.1 }, shape: [2, 2], trainSeconds: 1, seconds: 2,
   };
 }
@@ -107,12 +141,14 @@ test('summarizeRuns: per configuration and seed, medians over live channels (nul
   assert.deepEqual(nan[0].retinaLinearity, [0.4, null]);
   const h = measuredHeadlines(s);
   assert.equal(h.photos_bn4_vvs2_retinaOrientedness, 0.75);
+  assert.ok(Math.abs(h.photos_bn4_vvs2_retinaBarOrientedness! - 0.7) < 1e-12);
+  assert.deepEqual(narrow.cortexBarOrientedness.map((v) => Math.round(v! * 100)), [75, 65]);
   assert.equal(h.photos_bn1_vvs2_testAccuracy, 0.55);
 });
 
 test('reproductionRows: the thresholds stated (isotropic < 0.3, oriented > 0.5 in every seed; rises = larger median)', () => {
   const rows = reproductionRows(summarizeRuns(RUNS), { narrow: 1, wide: 4, depth: 2 });
-  assert.equal(rows.length, 6);
+  assert.equal(rows.length, 10);
   const holds = Object.fromEntries(rows.map((r) => [r.claim, r.holds]));
   assert.equal(holds['narrow: retinal output isotropic'], 'yes');
   assert.equal(holds['narrow: first cortical layer oriented'], 'yes');
@@ -122,6 +158,15 @@ test('reproductionRows: the thresholds stated (isotropic < 0.3, oriented > 0.5 i
   assert.equal(holds['the bottleneck costs accuracy'], 'yes');
   const flipped = RUNS.map((r) => (r.bottleneck === 1 && r.depth === 2 ? { ...r, retina: { ...r.retina, orientedness: [0.35] } } : r));
   assert.equal(reproductionRows(summarizeRuns(flipped), { narrow: 1, wide: 4, depth: 2 }).find((r) => r.claim === 'narrow: retinal output isotropic')!.holds, 'no');
+  // the bar-index rows read the bar index: 0.05 below, the same verdicts here; a narrow retina oriented on the bar index only flips its own row
+  for (const claim of ['narrow: retinal output isotropic', 'narrow: first cortical layer oriented', 'wide: retinal output oriented', 'orientedness rises with the bottleneck']) {
+    assert.equal(holds[`${claim} (bar index)`], 'yes', claim);
+  }
+  assert.match(rows.find((r) => r.claim === 'wide: retinal output oriented (bar index)')!.measured, /^B = 0\.70/);
+  const barOnly = RUNS.map((r) => (r.bottleneck === 1 && r.depth === 2 ? { ...r, retina: { ...r.retina, barOrientedness: [0.6] } } : r));
+  const after = Object.fromEntries(reproductionRows(summarizeRuns(barOnly), { narrow: 1, wide: 4, depth: 2 }).map((r) => [r.claim, r.holds]));
+  assert.equal(after['narrow: retinal output isotropic (bar index)'], 'no');
+  assert.equal(after['narrow: retinal output isotropic'], 'yes');
 });
 
 test('fieldImages scales each field to max |value| 1; figures carry the per-seed points and medians', () => {
@@ -133,6 +178,9 @@ test('fieldImages scales each field to max |value| 1; figures carry the per-seed
   const of = orientednessFigure(s, 'photos', 2);
   const retina = of.data.find((d) => d.name === 'retinal output (gradient)') as { y: number[] };
   assert.deepEqual(retina.y, [0.1, 0.2, 0.7, 0.8]);
+  const barFig = orientednessFigure(s, 'photos', 2, 'bar').data.find((d) => d.name === 'retinal output (gradient)') as { y: number[] };
+  assert.deepEqual(barFig.y.map((v) => Math.round(v * 100)), [5, 15, 65, 75]);
+  assert.throws(() => orientednessFigure(s, 'photos', 2, 'other' as 'bar'), /index/);
   const lf = linearityFigure(s);
   const narrow = lf.data.find((d) => d.name === 'photos, N_BN = 1') as { x: number[]; y: number[] };
   assert.deepEqual(narrow.x, [0, 2]);
