@@ -115,3 +115,40 @@ export function weightGap(a: Network, b: Network): number {
   });
   return gap;
 }
+
+/** A locally connected layer's geometry as the reference loops read it (a LocallyConnected2d has these fields). */
+export interface LcGeometry {
+  inputShape: number[];
+  outputShape: number[];
+  spec: { kernelSize: number };
+  stride: number;
+  padding: number;
+}
+
+/**
+ * Every tap of a locally connected layer's windows, written here from the
+ * definition (no lib code): output position p (row-major over [OH, OW]), patch
+ * feature f = (i k + j) C + channel, and the flat index of the input value it
+ * reads ((r W + q) C + channel), for the taps inside the image (zero padding
+ * contributes nothing). Float64 reference loops (forward, patches, the layer's
+ * explicit matrix) are sums over these.
+ */
+export function lcTaps(lc: LcGeometry): { p: number; f: number; input: number }[] {
+  const [h, wd, c] = lc.inputShape;
+  const [oh, ow] = lc.outputShape;
+  const k = lc.spec.kernelSize;
+  const taps: { p: number; f: number; input: number }[] = [];
+  for (let p = 0; p < oh * ow; p++) {
+    const r0 = Math.floor(p / ow) * lc.stride - lc.padding;
+    const c0 = (p % ow) * lc.stride - lc.padding;
+    for (let i = 0; i < k; i++) {
+      for (let j = 0; j < k; j++) {
+        const r = r0 + i;
+        const q = c0 + j;
+        if (r < 0 || r >= h || q < 0 || q >= wd) continue;
+        for (let ch = 0; ch < c; ch++) taps.push({ p, f: (i * k + j) * c + ch, input: (r * wd + q) * c + ch });
+      }
+    }
+  }
+  return taps;
+}

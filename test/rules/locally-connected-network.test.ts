@@ -11,7 +11,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { isParamLayer, LocallyConnected2d, Network, NetworkOptions } from '../../lib/rules';
-import { autodiffGradients, randomLabels, randomTensor, relErr, ruleGradients, testBackend } from './helpers';
+import { autodiffGradients, lcTaps, randomLabels, randomTensor, relErr, ruleGradients, testBackend } from './helpers';
 
 before(async () => {
   await testBackend();
@@ -32,46 +32,16 @@ const OPTIONS: NetworkOptions = {
 
 /** Float64 forward of one LC layer: y[p, o] = sum_f patch(x)[p, f] W[p, f, o] + b[p, o] (zero padding), one example. */
 function lcForward64(lc: LocallyConnected2d, x: Float64Array, w: Float64Array, b: Float64Array): Float64Array {
-  const [h, wd, c] = lc.inputShape;
-  const [oh, ow, o] = lc.outputShape;
-  const k = lc.spec.kernelSize;
-  const y = new Float64Array(oh * ow * o);
-  for (let p = 0; p < oh * ow; p++) {
-    const r0 = Math.floor(p / ow) * lc.stride - lc.padding;
-    const c0 = (p % ow) * lc.stride - lc.padding;
-    for (let u = 0; u < o; u++) y[p * o + u] = b[p * o + u];
-    for (let i = 0; i < k; i++) {
-      for (let j = 0; j < k; j++) {
-        const r = r0 + i;
-        const q = c0 + j;
-        if (r < 0 || r >= h || q < 0 || q >= wd) continue;
-        for (let ch = 0; ch < c; ch++) {
-          const v = x[(r * wd + q) * c + ch];
-          const f = (i * k + j) * c + ch;
-          for (let u = 0; u < o; u++) y[p * o + u] += v * w[(p * lc.fanIn + f) * o + u];
-        }
-      }
-    }
-  }
+  const o = lc.outputShape[2];
+  const y = Float64Array.from(b);
+  for (const { p, f, input } of lcTaps(lc)) for (let u = 0; u < o; u++) y[p * o + u] += x[input] * w[(p * lc.fanIn + f) * o + u];
   return y;
 }
 
 /** The patch vector of example x at position p of layer lc (float64, zero padding). */
 function patch64(lc: LocallyConnected2d, x: ArrayLike<number>, p: number): Float64Array {
-  const [h, wd, c] = lc.inputShape;
-  const ow = lc.outputShape[1];
-  const k = lc.spec.kernelSize;
   const out = new Float64Array(lc.fanIn);
-  const r0 = Math.floor(p / ow) * lc.stride - lc.padding;
-  const c0 = (p % ow) * lc.stride - lc.padding;
-  for (let i = 0; i < k; i++) {
-    for (let j = 0; j < k; j++) {
-      const r = r0 + i;
-      const q = c0 + j;
-      if (r < 0 || r >= h || q < 0 || q >= wd) continue;
-      for (let ch = 0; ch < c; ch++) out[(i * k + j) * c + ch] = x[(r * wd + q) * c + ch];
-    }
-  }
+  for (const t of lcTaps(lc)) if (t.p === p) out[t.f] = x[t.input];
   return out;
 }
 

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../../lib/core';
 import { compareWithBackprop, fcVec, LocallyConnected2d, Optimizer, spatialVec, VecParamLayer, VectorizedNetwork } from '../../lib/rules';
-import { randomLabels, randomTensor, relErr, testBackend } from './helpers';
+import { lcTaps, randomLabels, randomTensor, relErr, testBackend } from './helpers';
 
 before(async () => {
   await testBackend();
@@ -19,25 +19,10 @@ before(async () => {
 /** The explicit matrix M [H W C, OH OW O] of a locally connected layer with weights W [P, k k C, O]: y = x M. */
 function lcMatrix(lc: LocallyConnected2d, w: Float32Array | Float64Array): Float64Array {
   const [h, wd, c] = lc.inputShape;
-  const [oh, ow, o] = lc.outputShape;
-  const k = lc.spec.kernelSize;
-  const s = lc.stride;
-  const pad = lc.padding;
-  const m = new Float64Array(h * wd * c * oh * ow * o);
-  for (let p = 0; p < oh * ow; p++) {
-    const [r0, c0] = [Math.floor(p / ow) * s - pad, (p % ow) * s - pad];
-    for (let i = 0; i < k; i++) {
-      for (let j = 0; j < k; j++) {
-        const r = r0 + i;
-        const q = c0 + j;
-        if (r < 0 || r >= h || q < 0 || q >= wd) continue;
-        for (let ch = 0; ch < c; ch++) {
-          const f = (i * k + j) * c + ch;
-          for (let u = 0; u < o; u++) m[((r * wd + q) * c + ch) * (oh * ow * o) + p * o + u] = w[(p * lc.fanIn + f) * o + u];
-        }
-      }
-    }
-  }
+  const cols = lc.outputShape.reduce((a, b) => a * b, 1);
+  const o = lc.outputShape[2];
+  const m = new Float64Array(h * wd * c * cols);
+  for (const { p, f, input } of lcTaps(lc)) for (let u = 0; u < o; u++) m[input * cols + p * o + u] = w[(p * lc.fanIn + f) * o + u];
   return m;
 }
 
