@@ -426,30 +426,37 @@ export class Attention implements Layer {
     gemm(t, t, dh, xs.subarray(base), xs.subarray(base + d), A, { transB: true, lda: 3 * d, ldb: 3 * d, alpha: this.scale });
     Attention.softmaxInPlace(A, t);
   }
-  /** The float32 forward: concat_h softmax(c q_h k_h^T) v_h, [N, T, 3d] -> [N, T, d]. */
-  private forwardBuffer(xs: Float32Array, n: number, t: number): Float32Array {
+  /**
+   * The last forward pass's input tensor and its attention weights [N, H, T, T]:
+   * backward on that same (immutable) tensor reuses them instead of
+   * recomputing the scores and softmax.
+   */
+  private cached: { input: tf.Tensor; A: Float32Array } | null = null;
+  /** The float32 forward: concat_h softmax(c q_h k_h^T) v_h, [N, T, 3d] -> [N, T, d]; the weights into `A` [N, H, T, T]. */
+  private forwardBuffer(xs: Float32Array, n: number, t: number, A: Float32Array): Float32Array {
     const [d, dh] = [this.width, this.headWidth];
     const out = new Float32Array(n * t * d);
-    const A = new Float32Array(t * t);
     for (let e = 0; e < n; e++) {
       for (let h = 0; h < this.heads; h++) {
-        this.weightsInto(xs, e, h, t, A);
-        gemm(t, dh, t, A, xs.subarray(e * t * 3 * d + 2 * d + h * dh), out.subarray(e * t * d + h * dh), { ldb: 3 * d, ldc: d });
+        const Ah = A.subarray((e * this.heads + h) * t * t, (e * this.heads + h + 1) * t * t);
+        this.weightsInto(xs, e, h, t, Ah);
+        gemm(t, dh, t, Ah, xs.subarray(e * t * 3 * d + 2 * d + h * dh), out.subarray(e * t * d + h * dh), { ldb: 3 * d, ldc: d });
       }
     }
     return out;
   }
   /** The float32 backward: dq, dk, dv of every head written into their columns of dx [N, T, 3d]. */
-  private backwardBuffer(dys: Float32Array, xs: Float32Array, n: number, t: number): Float32Array {
+  private backwardBuffer(dys: Float32Array, xs: Float32Array, n: number, t: number, weights: Float32Array | null): Float32Array {
     const [d, dh] = [this.width, this.headWidth];
     const dx = new Float32Array(n * t * 3 * d);
-    const A = new Float32Array(t * t);
+    let A: Float32Array = new Float32Array(t * t);
     const G = new Float32Array(t * t);
     const c = this.scale;
     for (let e = 0; e < n; e++) {
       const base = e * t * 3 * d;
       for (let h = 0; h < this.heads; h++) {
-        this.weightsInto(xs, e, h, t, A);
+        if (weights) A = weights.subarray((e * this.heads + h) * t * t, (e * this.heads + h + 1) * t * t);
+        else this.weightsInto(xs, e, h, t, A);
         const dO = dys.subarray(e * t * d + h * dh);
         const [q, k, v] = [0, 1, 2].map((j) => xs.subarray(base + j * d + h * dh));
         // dA = dO v^T; dv = A^T dO
@@ -473,8 +480,11 @@ export class Attention implements Layer {
     const [n, t] = x.shape;
     const run = tf.customGrad(((input: tf.Tensor, save: (t: tf.Tensor[]) => void) => {
       save([input]);
+      const A = new Float32Array(n * this.heads * t * t);
+      const value = tf.tensor3d(this.forwardBuffer(float32Data(input), n, t, A), [n, t, this.width]);
+      this.cached = { input: x, A };
       return {
-        value: tf.tensor3d(this.forwardBuffer(float32Data(input), n, t), [n, t, this.width]),
+        value,
         gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => this.backward(dy, saved[0]),
       };
     }) as unknown as Parameters<typeof tf.customGrad>[0]);
@@ -486,7 +496,8 @@ export class Attention implements Layer {
   }
   backward(dy: tf.Tensor, input: tf.Tensor): tf.Tensor {
     const [n, t] = dy.shape;
-    return tf.tensor3d(this.backwardBuffer(float32Data(dy), float32Data(input), n, t), [n, t, 3 * this.width]);
+    const weights = this.cached && this.cached.input === input && !input.isDisposed ? this.cached.A : null;
+    return tf.tensor3d(this.backwardBuffer(float32Data(dy), float32Data(input), n, t, weights), [n, t, 3 * this.width]);
   }
   /** The backward pass in tfjs ops (the reference for `backward`). */
   backwardOps(dy: tf.Tensor, input: tf.Tensor): tf.Tensor {
@@ -518,6 +529,7 @@ export class Attention implements Layer {
     });
   }
   dispose(): void {
+    this.cached = null;
     tf.dispose([...this.parts, ...this.outputs]);
     this.parts = [];
     this.outputs = [];

@@ -49,6 +49,13 @@ test('attention kernels: forward against float64 loops and the tfjs ops; backwar
   const dx = att.backward(R, x);
   const auto = tf.grad((z: tf.Tensor) => att.forwardOps(z).mul(R).sum())(x);
   assert.ok(relErr(dx, auto) < 1e-5, `backward vs autodiff of the tfjs ops ${relErr(dx, auto)}`);
+  // backward after forward on the same tensor reuses its attention weights; a fresh layer recomputes them
+  const fresh = new Attention({ kind: 'attention', heads });
+  fresh.build([t, 3 * d]);
+  const dxFresh = fresh.backward(R, x);
+  assert.ok(relErr(dxFresh, dx) < 1e-7, `recomputed vs cached weights ${relErr(dxFresh, dx)}`);
+  fresh.dispose();
+  dxFresh.dispose();
   const ops = att.backwardOps(R, x);
   assert.ok(relErr(dx, ops) < 1e-5, `backward vs backwardOps ${relErr(dx, ops)}`);
   // tf.grad through forward (its custom gradient) is backward
