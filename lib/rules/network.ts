@@ -345,12 +345,15 @@ export class Network {
     this.initialNorms = this.paramLayers.map((l) => tf.tidy(() => l.weight.norm().dataSync()[0]));
   }
 
-  /** W <- W ||W_0||_F / ||W||_F for every weight kernel (Moskovitz et al. 2018). */
+  /** W <- W ||W_0||_F / ||W||_F for every weight kernel (Moskovitz et al. 2018); the layer's pathway hears of the factor first (weightRescaled). */
   constrainWeightNorms(): void {
     this.paramLayers.forEach((l, k) =>
       tf.tidy(() => {
         const n = l.weight.norm().dataSync()[0];
-        if (n > 0) l.weight.assign(l.weight.mul(this.initialNorms[k] / n));
+        if (n <= 0) return;
+        const factor = this.initialNorms[k] / n;
+        this.pathways[k]?.weightRescaled?.(factor);
+        l.weight.assign(l.weight.mul(factor));
       }),
     );
   }

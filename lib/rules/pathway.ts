@@ -64,6 +64,12 @@ export interface FeedbackPathway {
   trainables(): tf.Variable[];
   /** Updates the trainable parameters from the batch (no-op for fixed pathways). */
   learn(ctx: LearnContext): void;
+  /**
+   * Optional: the weight-norm constraint is about to multiply W by `factor`
+   * outside the optimiser (Kolen-Pollack scales its B alike, so B - W keeps
+   * contracting).
+   */
+  weightRescaled?(factor: number): void;
   /** The rule's layer-local alignment loss on inputs x (Kunin family), else null. */
   alignmentLoss(x: tf.Tensor): number | null;
   /** The pathway's optimiser once created (null for fixed pathways). */
