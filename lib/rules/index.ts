@@ -200,7 +200,7 @@ export {
   reluReadoutMaxMargin, trainGln, trainRelu,
 } from './gated-linear';
 export type { GatedLinearNetwork, Gates, GlnMaxMargin, GlnNorm, MaxMarginSolution, ReluNetwork } from './gated-linear';
-export { learningRateAt, Optimizer, resolveOptimizerOptions } from './optim';
+export { copiedOptimizerOptions, learningRateAt, Optimizer, resolveOptimizerOptions } from './optim';
 export type { OptimizerOptions, ResolvedOptimizerOptions, Schedule } from './optim';
 export { Network } from './network';
 export { poissonLossAndError, softplus } from './poisson';

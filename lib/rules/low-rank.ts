@@ -55,14 +55,16 @@
  *
  * Optimisers: Q's and P's own Optimizer instances. Default 'same': the
  * network optimiser's settings; Q with weight decay (the network's, or 1e-3
- * if that is 0; none for 'normative'), P without. Gradients of P and Q are
+ * if that is 0; none for 'normative'), P without. Each draws any update
+ * noise from its own stream (copiedOptimizerOptions: streams 2k and 2k + 1
+ * of the settings' noiseSeed for parametric layer k), not the network's. Gradients of P and Q are
  * clamped to +-`clip` when set (the later version's code: 10 dense, 0.1 conv).
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError, checkFinite, checkInteger, checkNumber, checkOneOf, checkPositive, checkShape, gemm, Matrix, Rng, symEig } from '../core';
 import { principalAngles, topEigenvectors } from './alignment';
 import { ParamLayer, variableFrom } from './layers';
-import { Optimizer, OptimizerOptions } from './optim';
+import { copiedOptimizerOptions, Optimizer, OptimizerOptions } from './optim';
 import { feedbackDecay, FeedbackPathway, LearnContext, ownOptimizerOptions, PathwayContext, PropagateContext, RuleDefinition, withDefaults } from './pathway';
 
 export type LowRankRule = 'fixed' | 'fixed-p' | 'raf' | 'normative' | 'local';
@@ -172,6 +174,8 @@ export class LowRankPathway implements FeedbackPathway {
   /** True when Oja's rule of this pathway sees the batch's targets rather than an error (raf, output error, 'labels'). */
   readonly ojaOnLabels: boolean;
   private readonly options: LowRankOptions;
+  /** This layer's index among the parametric layers (its optimisers' noise streams). */
+  private readonly paramIndex: number;
   private needsSvdInit = false;
   /** The first layer's pathway until a signal reaches it (see the header): zero-size P and Q, nothing learned. */
   private dormantSince: { rng: Rng; qShape: number[]; direct: boolean } | null = null;
@@ -199,6 +203,7 @@ export class LowRankPathway implements FeedbackPathway {
     this.ojaOnLabels = this.ldfaRule === 'raf' && ojaSignal === 'labels' && compressesOutputError;
     const qShape = options.direct ? [this.expandWidth, this.rank] : [...wShape.slice(0, -1), this.rank];
     this.options = fb;
+    this.paramIndex = options.paramIndex;
     if (options.paramIndex === 0) {
       this.dormantSince = { rng: options.rng, qShape, direct: options.direct };
       this.Q = variableFrom(tf.zeros([...qShape.slice(0, -1), 0]), false);
@@ -290,8 +295,9 @@ export class LowRankPathway implements FeedbackPathway {
       const base = ownOptimizerOptions(this.options.optimizer, ctx.mainOptimizer);
       const decay = this.ldfaRule === 'normative' ? 0 : feedbackDecay(this.options.decay, ctx.mainOptimizer);
       checkNumber('feedback.decay', decay, 0);
-      this.optimizer = new Optimizer({ ...base, weightDecay: decay }, `${this.rule}.optimizer (Q)`);
-      this.pOptimizer = new Optimizer({ ...base, weightDecay: this.ldfaRule === 'local' ? decay : 0 }, `${this.rule}.optimizer (P)`);
+      const k = this.paramIndex;
+      this.optimizer = new Optimizer(copiedOptimizerOptions(base, 2 * k, { weightDecay: decay }), `${this.rule}.optimizer (Q)`);
+      this.pOptimizer = new Optimizer(copiedOptimizerOptions(base, 2 * k + 1, { weightDecay: this.ldfaRule === 'local' ? decay : 0 }), `${this.rule}.optimizer (P)`);
     }
     return [this.optimizer, this.pOptimizer];
   }

@@ -52,7 +52,7 @@ export interface OptimizerOptions {
    * bit-identical to one without the option.
    */
   updateNoise?: number;
-  /** Seed of the update noise's stream (default 0); an optimiser copied from another's settings shares it. */
+  /** Seed of the update noise's stream (default 0). An optimiser made from another's settings by `copiedOptimizerOptions` gets its own stream. */
   noiseSeed?: number;
 }
 
@@ -78,6 +78,24 @@ export function resolveOptimizerOptions(o: OptimizerOptions = {}, name = 'optimi
   if (r.type === 'rmsprop' && r.momentum > 0) throw new ArgumentError(`${name}.momentum`, '0 with RMSprop (not implemented)', r.momentum);
   learningRateAt(r, 0); // validates the schedule
   return r;
+}
+
+/**
+ * The settings of an optimiser copied from `parent`'s (e.g. a learned feedback
+ * matrix's optimiser made from the network's), with `overrides` applied, and
+ * its own update-noise stream: noiseSeed = the seed of child `stream` of
+ * Rng(parent's noiseSeed) (Rng.child), unless `overrides` sets one. Copies
+ * with distinct streams draw distinct noise, unrelated to the parent's own
+ * stream, each reproducible from the parent's seed; spreading the parent's
+ * settings instead would make every copy repeat the parent's draws.
+ */
+export function copiedOptimizerOptions(parent: OptimizerOptions, stream: number, overrides: OptimizerOptions = {}): OptimizerOptions {
+  if (parent === null || typeof parent !== 'object') throw new ArgumentError('parent', 'an options object', parent);
+  checkInteger('stream', stream, 0);
+  if (overrides === null || typeof overrides !== 'object') throw new ArgumentError('overrides', 'an options object', overrides);
+  const seed = checkInteger('parent.noiseSeed', parent.noiseSeed ?? 0, 0, 0xffffffff);
+  const own = overrides.noiseSeed === undefined ? new Rng(seed).child(stream).seed : checkInteger('overrides.noiseSeed', overrides.noiseSeed, 0, 0xffffffff);
+  return { ...parent, ...overrides, noiseSeed: own };
 }
 
 /** The learning rate of `options` at (0-based) `epoch`. */

@@ -117,6 +117,7 @@ const entries: FuzzEntry[] = [
     name: 'resolveOptimizerOptions', valid: () => [{ type: 'sgd', lr: 0.1, momentum: 0.9, weightDecay: 1e-4 }],
     targets: [{ path: [0, 'type'], kind: 'enum', names: ['optimizer'] }, { path: [0, 'lr'], kind: 'number', names: ['optimizer'] }, { path: [0, 'momentum'], kind: 'number', names: ['optimizer'] }, { path: [0, 'weightDecay'], kind: 'number', names: ['optimizer'] }],
   },
+  { name: 'copiedOptimizerOptions', valid: () => [{ type: 'sgd', lr: 0.1, updateNoise: 0.01, noiseSeed: 3 }, 2, { weightDecay: 1e-3 }], targets: [{ path: [1], kind: 'count', names: ['stream'] }, { path: [0, 'noiseSeed'], kind: 'count', names: ['parent'] }, { path: [2, 'noiseSeed'], kind: 'count', names: ['overrides', 'optimizer'] }] },
   { name: 'ruleDefinition', valid: () => ['usf'], targets: [{ path: [0], kind: 'enum', names: ['rule'] }] },
   { name: 'truncatedSvdFactors', valid: () => [tf.tensor2d([[1, 2, 3], [4, 5, 6]]), 1], targets: [{ path: [0], kind: 'tensor', names: ['W'] }, { path: [1], kind: 'count', names: ['r', 'rank'] }] },
   {

@@ -6,13 +6,14 @@
  * equal 0 and sigma^2 within their sampling error (4 standard errors), zero
  * noise is bit-identical to no option, the noise is seeded, and on a network
  * the first step's noise reaches B only (W identical), on the reference and
- * the fused path alike.
+ * the fused path alike. Optimisers copied from another's settings
+ * (copiedOptimizerOptions; LDFA's Q and P) draw their own seeded streams.
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { nativeAddon, Rng } from '../../lib/core';
-import { KernelPathway, Network, Optimizer, type OptimizerOptions } from '../../lib/rules';
+import { copiedOptimizerOptions, KernelPathway, Network, Optimizer, type OptimizerOptions } from '../../lib/rules';
 import { fusedTrainer } from '../../lib/rules/fused';
 import { fusedOf, testBackend } from './helpers';
 
@@ -140,4 +141,47 @@ test('a network optimiser with updateNoise takes the reference path (the fused o
   assert.equal(typeof why, 'string');
   assert.match(why as string, /updateNoise/);
   net.dispose();
+});
+
+const NOISY: OptimizerOptions = { type: 'sgd', lr: 0.05, updateNoise: 0.01, noiseSeed: 3 };
+
+/** The noise seeds of every LDFA pathway's Q and P optimisers after one training step under `NOISY` (layer 0 stays dormant: no optimiser). */
+function ldfaNoiseSeeds(): number[] {
+  const net = new Network({ ...spec('ldfa'), feedback: { ldfaRule: 'local' } });
+  const opt = new Optimizer(NOISY);
+  const rng = new Rng(8);
+  const xt = tf.tensor(rng.normalArray(8 * SIZES[0], 0, 1) as Float32Array, [8, SIZES[0]]);
+  const tt = net.oneHot(Int32Array.from({ length: 8 }, () => rng.int(SIZES[3])));
+  net.trainStep(xt, tt, opt, { epoch: 0 });
+  const seeds = net.pathways.slice(1).flatMap((p) => {
+    const q = p as unknown as { optimizer: Optimizer; pOptimizer: Optimizer };
+    return [q.optimizer.options.noiseSeed, q.pOptimizer.options.noiseSeed];
+  });
+  tf.dispose([xt, tt]);
+  net.dispose();
+  opt.dispose();
+  return seeds;
+}
+
+test("LDFA's Q and P optimisers, made from the network optimiser's settings, each draw their own noise stream, the same on a rebuilt network", () => {
+  const seeds = ldfaNoiseSeeds();
+  assert.equal(seeds.length, 4);
+  // Four streams, none the network optimiser's (seed 3): spreading its settings gave all four seed 3, i.e. its draws.
+  assert.equal(new Set([...seeds, NOISY.noiseSeed]).size, 5, `seeds ${seeds}`);
+  assert.deepEqual(ldfaNoiseSeeds(), seeds);
+});
+
+test('copiedOptimizerOptions: copies on distinct streams draw distinct noise, each reproducible and derived from the parent seed (Rng.child)', () => {
+  const draw = (o: OptimizerOptions) => Array.from(new Optimizer(o).updateNoiseDraw(50)!);
+  const a = draw(copiedOptimizerOptions(NOISY, 0));
+  assert.deepEqual(draw(copiedOptimizerOptions(NOISY, 0)), a);
+  assert.notDeepEqual(draw(copiedOptimizerOptions(NOISY, 1)), a);
+  assert.notDeepEqual(draw(NOISY), a);
+  assert.equal(copiedOptimizerOptions(NOISY, 1).noiseSeed, new Rng(3).child(1).seed);
+  assert.notEqual(copiedOptimizerOptions({ ...NOISY, noiseSeed: 4 }, 1).noiseSeed, copiedOptimizerOptions(NOISY, 1).noiseSeed);
+  // Every other setting is copied, overrides applied, an explicit seed kept.
+  const c = copiedOptimizerOptions(NOISY, 2, { weightDecay: 1e-3 });
+  assert.deepEqual({ ...c, noiseSeed: 3 }, { ...NOISY, weightDecay: 1e-3 });
+  assert.equal(copiedOptimizerOptions(NOISY, 2, { noiseSeed: 8 }).noiseSeed, 8);
+  assert.throws(() => copiedOptimizerOptions(NOISY, -1), /stream/);
 });
