@@ -15,7 +15,8 @@ import {
   batchesPerEpoch, disposeConverted, labelsOf, takeTensors, tensorBatches, toTensorDataset, type DataInput, type TensorDataset,
 } from '../data';
 import {
-  CurvatureNetwork, CurvatureLoss, curvatureOperator, flattenParameters, lossAndGradient, logitGradients, parameterCount, setModes, setParameters,
+  CurvatureNetwork, CurvatureLoss, curvatureOperator, flattenParameters, lossAndGradient, logitGradients, parameterCount, saveRunningStatistics, setModes, setParameters,
+  updateRunningStatistics,
 } from './products';
 
 // ---------------------------------------------------------------- subspace overlap
@@ -418,8 +419,10 @@ export interface SubspaceTrainingResult {
 
 /**
  * Trains only theta_d in theta = theta0 + P theta_d (Li et al. 2018);
- * theta0 is the network's parameters on entry. The network is restored to
- * theta0 before returning.
+ * theta0 is the network's parameters on entry. Batch norm's running
+ * statistics follow the training batches (as Network.trainStep), so the
+ * accuracy is evaluation mode's after this training. The network is
+ * restored to theta0 and its running statistics on entry before returning.
  */
 export function trainInSubspace(
   net: CurvatureNetwork,
@@ -439,10 +442,12 @@ export function trainInSubspace(
     setParameters(net, p);
   };
   let lastLoss = NaN;
+  const restoreStatistics = saveRunningStatistics(net);
   try {
     const run = minibatchLoop(d, trainTensors, { label: `subspace d=${d}`, ...options }, thetaD, (batch) => {
       place();
       const lg = lossAndGradient(net, batch, { loss: options.loss, batchSize: batch.x.shape[0] });
+      updateRunningStatistics(net, batch.x);
       lastLoss = lg.loss;
       return { gradient: P.projectTranspose(lg.gradient), loss: lg.loss };
     });
@@ -451,6 +456,7 @@ export function trainInSubspace(
     return { d, accuracy: acc, trainLoss: lastLoss, steps: run.steps, thetaD };
   } finally {
     setParameters(net, theta0);
+    restoreStatistics();
     disposeConverted(trainTensors, train);
   }
 }
@@ -582,7 +588,8 @@ export interface ProjectedSgdResult {
 /**
  * SGD with each step projected onto the top-k Hessian subspace, away from
  * it, or not at all (Song, Ahn & Yun, ICLR 2025). The network's parameters
- * are updated in place (train a fresh copy per mode).
+ * and batch norm's running statistics (from each training batch, as
+ * Network.trainStep) are updated in place (train a fresh copy per mode).
  */
 export function projectedSgd(net: CurvatureNetwork, train: DataInput, options: ProjectedSgdOptions): ProjectedSgdResult {
   const mode = checkOneOf('mode', options?.mode, ['full', 'dominant', 'bulk']);
@@ -621,6 +628,7 @@ export function projectedSgd(net: CurvatureNetwork, train: DataInput, options: P
       }
       if (step % evalEvery === 0) curve.push({ step, accuracy: accuracy(net, evalSet), loss: lastLoss });
       const lg = lossAndGradient(net, batch, { loss: options.loss, batchSize: batch.x.shape[0] });
+      updateRunningStatistics(net, batch.x);
       lastLoss = lg.loss;
       const g = lg.gradient;
       if (mode === 'full') return { gradient: g, loss: lg.loss };

@@ -83,6 +83,8 @@ export interface CurvatureLayer {
   mergeBody?(bodyOutput: tf.Tensor, input: tf.Tensor): tf.Tensor;
   bypass?(dy: tf.Tensor): tf.Tensor;
   setTraining?(training: boolean): void;
+  /** Batch norm: running statistics <- their moving average with a training batch's (the layer's input). */
+  updateStatistics?(input: tf.Tensor): void;
   parameters?(): tf.Variable[];
   parameterGradients?(dy: tf.Tensor, input: tf.Tensor): tf.Tensor[];
   stateVariables?(): Record<string, tf.Variable>;
@@ -358,6 +360,37 @@ function forwardState(layers: readonly CurvatureLayer[], x: tf.Tensor): Sequence
   }
   const n = layers.length;
   return { layers, xs, inner, gOut: new Array(n).fill(null), d1: new Array(n).fill(null), d2g: new Array(n).fill(null) };
+}
+
+/**
+ * Batch norm's running statistics moved by one training batch x as Network.trainStep moves them: every layer
+ * that keeps them is given its input of a forward pass with batch statistics. No pass (false) when none does.
+ * For training loops outside Network (probes.ts), so that evaluation mode sees the statistics training made.
+ */
+export function updateRunningStatistics(net: CurvatureNetwork, x: tf.Tensor): boolean {
+  if (!nestedLayers(net.layers).some((l) => typeof l.updateStatistics === 'function')) return false;
+  setModes(net, true);
+  const visit = (s: SequenceState): void => s.layers.forEach((l, i) => {
+    const inner = s.inner[i];
+    if (inner) visit(inner);
+    else l.updateStatistics?.(s.xs[i]);
+  });
+  tf.tidy(() => visit(forwardState(net.layers, x)));
+  return true;
+}
+
+/** Copies of every running statistic (a layer's state variables that are not its parameters) and a function that writes them back and frees the copies. */
+export function saveRunningStatistics(net: CurvatureNetwork): () => void {
+  const saved: [tf.Variable, tf.Tensor][] = [];
+  for (const l of nestedLayers(net.layers)) {
+    if (typeof l.updateStatistics !== 'function' || !l.stateVariables) continue;
+    const params = new Set(l.parameters?.() ?? []);
+    for (const v of Object.values(l.stateVariables())) if (!params.has(v)) saved.push([v, tf.clone(v)]);
+  }
+  return () => {
+    for (const [v, t] of saved) v.assign(t);
+    tf.dispose(saved.map(([, t]) => t));
+  };
 }
 
 /** Whether a layer or its body holds parameters. */

@@ -235,3 +235,58 @@ test('an interrupt stops subspace training after the step in progress, with its 
   tf.dispose([data.x, data.y]);
   net.dispose();
 });
+
+test("batch norm under the probes' own training: running statistics follow each batch as Network.trainStep's, accuracy in evaluation mode with them; trainInSubspace puts them back", () => {
+  // dense 3 -> 4, batch norm, dense 4 -> 3, inputs far from zero mean and unit scale so that stale statistics (0, 1) mislead.
+  const net = new Network({ inputShape: [3], layers: [{ kind: 'dense', units: 4 }, { kind: 'batchnorm' }, { kind: 'dense', units: 3 }], seed: 4 });
+  const n = 40, steps = 5, rng = new Rng(6);
+  const x = Float64Array.from({ length: n * 3 }, () => 5 + 3 * rng.normal());
+  const [W1, b1, W2, b2] = [net.paramLayers[0].weight, net.paramLayers[0].bias!, net.paramLayers[1].weight, net.paramLayers[1].bias!].map((t) => Float64Array.from(t.dataSync()));
+  // Float64 by hand: a = x W1 + b1 (the batch norm's input); the parameters do not move at learning rate 1e-10 (below float32's step).
+  const a = new Float64Array(n * 4);
+  for (let i = 0; i < n; i++) for (let j = 0; j < 4; j++) { let s = b1[j]; for (let c = 0; c < 3; c++) s += x[i * 3 + c] * W1[c * 4 + j]; a[i * 4 + j] = s; }
+  // Every step's batch is the whole set (batchSize n): after S steps of momentum 0.1 from (0, 1),
+  // rm = (1 - 0.9^S) mean(a), rv = 0.9^S + (1 - 0.9^S) var(a) (unbiased).
+  const keep = 0.9 ** steps;
+  const rm = [0, 1, 2, 3].map((j) => { let s = 0; for (let i = 0; i < n; i++) s += a[i * 4 + j]; return (1 - keep) * (s / n); });
+  const rv = [0, 1, 2, 3].map((j) => {
+    const m = rm[j] / (1 - keep);
+    let s = 0;
+    for (let i = 0; i < n; i++) s += (a[i * 4 + j] - m) ** 2;
+    return keep + (1 - keep) * (s / (n - 1));
+  });
+  const predict = (mean: number[], variance: number[]) => Array.from({ length: n }, (_, i) => {
+    const z = Array.from(b2);
+    for (let j = 0; j < 4; j++) {
+      const h = (a[i * 4 + j] - mean[j]) / Math.sqrt(variance[j] + 1e-5);
+      for (let c = 0; c < 3; c++) z[c] += h * W2[j * 3 + c];
+    }
+    return z.indexOf(Math.max(...z));
+  });
+  // Labels: evaluation mode's prediction with the statistics training makes; the stale ones get most of them wrong.
+  const labels = predict(rm, rv);
+  const stale = predict([0, 0, 0, 0], [1, 1, 1, 1]).filter((p, i) => p === labels[i]).length / n;
+  assert.ok(stale < 0.8, `stale statistics agree on ${stale}`);
+  const data = { x: tf.tensor2d(Float32Array.from(x), [n, 3]), y: tf.tensor1d(labels, 'int32') };
+  const bn = net.layers[1] as unknown as { runningMean: tf.Variable; runningVar: tf.Variable };
+  const opts = { epochs: steps, batchSize: n, learningRate: 1e-10, seed: 1, progress: 'silent' as const };
+  const tensors = tf.memory().numTensors;
+  const sub = trainInSubspace(net, data, 2, opts);
+  assert.equal(sub.steps, steps);
+  assert.equal(sub.accuracy, 1, `subspace training's accuracy ${sub.accuracy} (stale statistics: ${stale})`);
+  assert.deepEqual([Array.from(bn.runningMean.dataSync()), Array.from(bn.runningVar.dataSync())], [[0, 0, 0, 0], [1, 1, 1, 1]], 'statistics on entry restored');
+  assert.equal(tf.memory().numTensors, tensors, 'subspace training leaked tensors');
+  const r = projectedSgd(net, data, { mode: 'full', ...opts, maxSteps: steps });
+  assert.equal(r.accuracy, 1, `projected SGD's accuracy ${r.accuracy}`);
+  assert.ok(relative(bn.runningMean.dataSync(), rm) < 1e-5 && relative(bn.runningVar.dataSync(), rv) < 1e-5,
+    `running statistics ${bn.runningMean.dataSync()} / ${bn.runningVar.dataSync()} vs ${rm} / ${rv}`);
+  tf.dispose([data.x, data.y]);
+  net.dispose();
+});
+
+/** Largest |a - b| relative to the largest |b|. */
+function relative(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let d = 0, s = 0;
+  for (let i = 0; i < b.length; i++) { d = Math.max(d, Math.abs(a[i] - b[i])); s = Math.max(s, Math.abs(b[i])); }
+  return d / s;
+}
