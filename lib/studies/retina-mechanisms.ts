@@ -49,13 +49,13 @@
  * Exports: PAPER_CLAIMS, HIDDEN_LAYERS, defaultSettings, trainingMovie, heldOutMovie,
  * retinaCnn, foldedExamples, trainCnn, predictRates, hiddenActivations, evaluateAccuracy,
  * interneuronMatch, circuitInputs, phenomena, responseLatency, alignedMean, LATENCY_CONTRASTS, REVERSAL_OFFSETS, cnnRateTrace, withReducedChannels, analysePhenomenon, runStudy,
- * accuracyFigure, matchFigure, attributionFigure, traceFigure, reproductionRows, measuredHeadlines.
+ * accuracyFigure, matchFigure, attributionFigure, traceFigure, curveFigure, reproductionRows, measuredHeadlines.
  */
 import * as tf from '@tensorflow/tfjs';
 import {
   ArgumentError, checkInteger, checkNumber, checkPositive, EventLoopYield, formatMedianRange, median, Progress, Rng, throwIfInterrupted, yieldToEventLoop,
 } from '../core';
-import { type Figure, heatmap, line } from '../plot';
+import { type Figure, heatmap, line, type LineSeries } from '../plot';
 import { foldTime, integratedGradients, Network, Optimizer } from '../rules';
 import type { NetworkOptions } from '../rules';
 import {
@@ -398,6 +398,8 @@ export interface Phenomenon {
   threshold: number;
   /** The control movie: the flashed bar (motion anticipation), the bar sweeping on without reversing (motion reversal). */
   control?: Movie;
+  /** The phenomenon's curve read from a rate trace: latency per flash contrast, or the trial-aligned mean rate after the reversal. */
+  curve?: { x: number[]; xLabel: string; yLabel: string; of(rate: Float64Array): number[] };
 }
 
 /**
@@ -488,6 +490,7 @@ export function phenomena(circuit: RetinaCircuit, window: number): Phenomenon[] 
   const latency: Phenomenon = {
     name: 'latency-coding', cell: 'off-1', movie: flashesUp, frames: [onsets[0] - 5, onsets[onsets.length - 1] + 25], threshold: 0.5,
     index: (r) => { const l = latencies(r); return l[0] - l[l.length - 1]; },
+    curve: { x: [...LATENCY_CONTRASTS], xLabel: 'dark flash contrast', yLabel: 'latency (frames of 10 ms)', of: latencies },
   };
   // motion reversal: a dark bar (width 2, 0.25 px/frame) reversing at REVERSAL_OFFSETS from the cell's centre, one
   // trial each after window + 5 grey frames; the control sweeps on without reversing (the authors' motion sweep)
@@ -508,6 +511,7 @@ export function phenomena(circuit: RetinaCircuit, window: number): Phenomenon[] 
       if (!sweep) throw new ArgumentError('flashRate', 'the rate trace of the sweeping bar', sweep);
       return Math.max(...alignedMean(r, reversals, 40)) / Math.max(...alignedMean(sweep, reversals, 40));
     },
+    curve: { x: Array.from({ length: 50 }, (_, k) => k - 10), xLabel: 'frames after the reversal', yLabel: 'trial-aligned mean rate (counts per frame)', of: (r) => Array.from(alignedMean(r, reversals.map((t) => t - 10), 50)) },
   };
   return [osr, anticipation, adaptation, latency, reversal];
 }
@@ -583,6 +587,8 @@ export interface PhenomenonAnalysis {
   relativeGap: number;
   /** Rate traces over the movie (counts per frame): retina (rate dt), CNN, reduced CNN. */
   traces: { truth: number[]; cnn: number[]; reduced: number[] };
+  /** The phenomenon's curve (Phenomenon.curve) of each trace, and of the control movie's traces (the sweep) where there is one. */
+  curve: { x: number[]; xLabel: string; yLabel: string; truth: number[]; cnn: number[]; reduced: number[]; control?: { truth: number[]; cnn: number[]; reduced: number[] } } | null;
 }
 
 /**
@@ -642,6 +648,11 @@ export function analysePhenomenon(
     topDirect: directInputs.includes(keptTypes[0].type),
     relativeGap: ig.relativeGap,
     traces: { truth: Array.from(truth), cnn: nan(cnn), reduced: nan(reduced) },
+    curve: p.curve ? {
+      x: p.curve.x, xLabel: p.curve.xLabel, yLabel: p.curve.yLabel, truth: p.curve.of(truth), cnn: p.curve.of(cnn), reduced: p.curve.of(reduced),
+      control: truthControl && cnnControl && reducedControl && p.name === 'motion-reversal'
+        ? { truth: p.curve.of(truthControl), cnn: p.curve.of(cnnControl), reduced: p.curve.of(reducedControl) } : undefined,
+    } : null,
   };
 }
 
@@ -749,6 +760,18 @@ export function traceFigure(a: PhenomenonAnalysis): Figure {
     { x, y: a.traces.cnn.slice(lo, hi), name: 'CNN' },
     { x, y: a.traces.reduced.slice(lo, hi), name: `reduced CNN (channels ${a.kept.join(', ')})`, dash: 'dash' },
   ], { title: `${a.name} (${a.cell}): index retina ${a.truth.toFixed(2)}, CNN ${a.cnn.toFixed(2)}, reduced ${a.reduced.toFixed(2)}`, xLabel: 'frame (10 ms)', yLabel: 'rate (counts per frame)' });
+}
+
+/** The phenomenon's curve (latency per contrast; the reversal-aligned rate beside the sweep's): retina, CNN, reduced CNN. */
+export function curveFigure(a: PhenomenonAnalysis): Figure {
+  if (!a.curve) throw new ArgumentError('a', 'a PhenomenonAnalysis with a curve (latency-coding, motion-reversal)', a.name);
+  const { x, control } = a.curve, mode = a.name === 'latency-coding' ? 'lines+markers' as const : 'lines' as const;
+  const series: LineSeries[] = [
+    { x, y: a.curve.truth, name: 'simulated retina', mode }, { x, y: a.curve.cnn, name: 'CNN', mode },
+    { x, y: a.curve.reduced, name: `reduced CNN (channels ${a.kept.join(', ')})`, dash: 'dash' as const, mode },
+  ];
+  if (control) series.push({ x, y: control.truth, name: 'simulated retina, sweep (no reversal)', dash: 'dot' as const, mode }, { x, y: control.cnn, name: 'CNN, sweep', dash: 'dot' as const, mode });
+  return line(series, { title: `${a.name} (${a.cell})`, xLabel: a.curve.xLabel, yLabel: a.curve.yLabel });
 }
 
 const fmt = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : 'n/a');

@@ -146,6 +146,11 @@ test('runStudy (QUICK-sized): every part runs; IG completeness holds; table and 
   const m = measuredHeadlines([r]);
   assert.ok(Number.isFinite(m.medianCnnR) && Number.isFinite(m.omittedStimulusRetina) && Number.isFinite(m.latencyCodingRetina) && Number.isFinite(m.motionReversalRetina));
   assert.equal(r.amacrineFreeR.length, 8);
+  // the curves agree with the indices: latency at the weakest minus the strongest flash; peak after the reversal over the sweep's
+  const lat = r.phenomena.find((a) => a.name === 'latency-coding')!, rev = r.phenomena.find((a) => a.name === 'motion-reversal')!;
+  assert.ok(Math.abs(lat.curve!.truth[0] - lat.curve!.truth[4] - lat.truth) < 1e-12);
+  const after = (v: number[]) => Math.max(...v.filter((_, k) => rev.curve!.x[k] >= 0 && rev.curve!.x[k] < 40));
+  assert.ok(Math.abs(after(rev.curve!.truth) / after(rev.curve!.control!.truth) - rev.truth) < 1e-12);
   assert.deepEqual(r.conv2Ganglion.types, ['ganglion']);
   // over seeds: the median of the per-seed medians, their range, and flags counted
   const shifted = { ...r, accuracy: r.accuracy.map((a) => ({ ...a, cnn: a.cnn + 1 })), phenomena: r.phenomena.map((a) => ({ ...a, matches: !a.matches })) };
