@@ -39,10 +39,15 @@
  * gridSpread, gapFigure, angleFigure, gridFigure, claimRows, variantLabel,
  * estimatedSeconds.
  *
+ *   Kolen-Pollack        the network optimiser of its runs has weight decay 1e-3
+ *                        (kolenPollackDecay), which B's decay follows, so W and B get
+ *                        the same update (Akrout et al. 2019); B follows the norm
+ *                        constraint's rescaling of W (lib/rules kolen-pollack.ts)
+ *
  *   run-time estimate    1.25 sum over runs of epochs x batches per epoch x the step time
  *                        of the run's network, / workers (the 1.25: evaluation and probes)
  */
-import { ArgumentError, checkInteger, checkPositive, median } from '../core';
+import { ArgumentError, checkInteger, checkNumber, checkPositive, median } from '../core';
 import { Figure, heatmap, line, LineSeries, PALETTE } from '../plot';
 import { plainConvNet, resnet, ruleDefinition, RuleName, TrainingJob, TrainingJobResult } from '../rules';
 
@@ -79,6 +84,12 @@ export interface StudySettings {
   lr: number;
   manhattanLr: number;
   probeSize: number;
+  /**
+   * Weight decay of the network optimiser in Kolen-Pollack runs (default 1e-3,
+   * the authors' KP coefficient): B's decay defaults to the network's, so W and
+   * B decay alike, as Akrout et al. 2019 specify; the other rules run without.
+   */
+  kolenPollackDecay?: number;
 }
 
 /** The optimiser variant of a run. */
@@ -121,7 +132,10 @@ export function studyJob(s: StudySettings, key: RunKey): TrainingJob {
     data: { dataset: s.dataset, trainLimit: s.trainLimit, testLimit: s.testLimit, subsetSeed: s.subsetSeed, normalize: 'standard' },
     train: {
       epochs: s.epochs, batchSize: s.batchSize, seed: key.seed, probeSize: s.probeSize, weightNormConstraint: v.normConstraint,
-      optimizer: { type: 'sgd', lr: checkPositive(v.manhattan ? 'manhattanLr' : 'lr', v.manhattan ? s.manhattanLr : s.lr), momentum: s.momentum, manhattan: v.manhattan },
+      optimizer: {
+        type: 'sgd', lr: checkPositive(v.manhattan ? 'manhattanLr' : 'lr', v.manhattan ? s.manhattanLr : s.lr), momentum: s.momentum, manhattan: v.manhattan,
+        ...(key.rule === 'kolen-pollack' ? { weightDecay: checkNumber('kolenPollackDecay', s.kolenPollackDecay ?? 1e-3, 0) } : {}),
+      },
     },
   };
 }

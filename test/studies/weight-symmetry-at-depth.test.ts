@@ -39,6 +39,11 @@ test('studyJob: the plain conv net of the settings, SGD or Batch Manhattan at it
   assert.equal(studyJob(SETTINGS, bm).train?.optimizer?.manhattan, true);
   const [g] = gridRuns({ rules: ['information-alignment'], factors: [10], depth: 2, variant: SGD, seed: 0 });
   assert.deepEqual(studyJob(SETTINGS, g).network.feedback, { alpha: 0.02, beta: 0.01 });
+  // Kolen-Pollack: the network optimiser decays W at 1e-3 (B's decay follows it), the others not at all.
+  const [kp] = nonLocalRuns({ rules: ['kolen-pollack'], depth: 4, variant: SGD, seeds: [0], noises: [] });
+  assert.equal(studyJob(SETTINGS, kp).train?.optimizer?.weightDecay, 1e-3);
+  assert.equal(studyJob({ ...SETTINGS, kolenPollackDecay: 5e-4 }, kp).train?.optimizer?.weightDecay, 5e-4);
+  assert.throws(() => studyJob({ ...SETTINGS, kolenPollackDecay: -1 }, kp), /kolenPollackDecay/);
 });
 
 /** A fake result of `key`: final accuracy (null: diverged) and final per-layer update angles. */
