@@ -83,11 +83,11 @@ export interface CurvatureLayer {
   mergeBody?(bodyOutput: tf.Tensor, input: tf.Tensor): tf.Tensor;
   bypass?(dy: tf.Tensor): tf.Tensor;
   setTraining?(training: boolean): void;
-  /** Batch norm: running statistics <- their moving average with a training batch's (the layer's input). */
-  updateStatistics?(input: tf.Tensor): void;
   parameters?(): tf.Variable[];
   parameterGradients?(dy: tf.Tensor, input: tf.Tensor): tf.Tensor[];
   stateVariables?(): Record<string, tf.Variable>;
+  // not read by the products: probes.ts' training loops move batch norm's running statistics with it
+  updateStatistics?(input: tf.Tensor): void;
 }
 
 /** A lib/rules Network (or anything with the same sequential layers and loss). */
