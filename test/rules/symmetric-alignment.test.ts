@@ -8,7 +8,8 @@
  * heavy-ball recursion m <- mu m + 2 alpha r, r <- r - lr m, computed here in
  * float64. At the authors' code defaults (alpha 1e-3, beta 2e-3, lr 1e-3,
  * momentum 0.9) the distance to W shrinks by about 2e-5 per step: 1.1% over
- * the 563 steps of issue 17's default run, time constant about 50,000 steps.
+ * the 563 steps of issue 17's session-7 default run, time constant about
+ * 50,000 steps.
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
