@@ -90,6 +90,9 @@ const entries: FuzzEntry[] = [
       { path: [0, 'depth'], kind: 'count', names: ['options'] }, { path: [0, 'inputShape'], kind: 'numbers', names: ['options'] }, { path: [0, 'rule'], kind: 'enum', names: ['options'] }],
   },
   { name: 'transformerBlock', valid: () => [8, 2, 16], targets: [{ path: [0], kind: 'count', names: ['width'] }, { path: [1], kind: 'count', names: ['heads'] }, { path: [2], kind: 'count', names: ['mlpWidth'] }] },
+  { name: 'trainingFlops', valid: () => [netOptions(), { rule: 'ldfa', rank: 2, ldfaRule: 'raf', batchSize: 4 }],
+    targets: [{ path: [1, 'rule'], kind: 'enum', names: ['rule'] }, { path: [1, 'ldfaRule'], kind: 'enum', names: ['ldfaRule'] }, { path: [1, 'batchSize'], kind: 'count', names: ['batchSize'] }, { path: [1, 'rank'], kind: 'count', names: ['rank'] }] },
+  { name: 'epochsToFraction', valid: () => [[0.1, 0.5, 0.8, 0.9], 0.9], targets: [{ path: [0], kind: 'numbers', names: ['curve'] }, { path: [1], kind: 'number', names: ['fraction'] }] },
   { name: 'attentionRanks', valid: () => [netOptions(), 2], targets: [{ path: [1], kind: 'count', names: ['r'] }] },
   { name: 'listRules', valid: () => [], targets: [] },
   {

@@ -6,8 +6,7 @@
  */
 import { test, before } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { mlp, type NetworkOptions } from '../../lib/rules';
-import { epochsToFraction, trainingFlops } from '../../lib/rules/flops';
+import { epochsToFraction, mlp, trainingFlops, type NetworkOptions } from '../../lib/rules';
 import { testBackend } from './helpers';
 
 before(async () => {
