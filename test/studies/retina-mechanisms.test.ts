@@ -152,6 +152,7 @@ test('runStudy (QUICK-sized): every part runs; IG completeness holds; table and 
   const after = (v: number[]) => Math.max(...v.filter((_, k) => rev.curve!.x[k] >= 0 && rev.curve!.x[k] < 40));
   assert.ok(Math.abs(after(rev.curve!.truth) / after(rev.curve!.control!.truth) - rev.truth) < 1e-12);
   assert.deepEqual(r.conv2Ganglion.types, ['ganglion']);
+  assert.ok(Number.isFinite(m.medianConv2AmacrineNaturalR) && Number.isFinite(m.medianConv2AmacrineNoiseR));
   // over seeds: the median of the per-seed medians, their range, and flags counted
   const shifted = { ...r, accuracy: r.accuracy.map((a) => ({ ...a, cnn: a.cnn + 1 })), phenomena: r.phenomena.map((a) => ({ ...a, matches: !a.matches })) };
   const two = measuredHeadlines([r, shifted]);
