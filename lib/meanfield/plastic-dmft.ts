@@ -58,6 +58,13 @@
  * near an N = 400 simulation's 4.09 and 0.86 / 0.49 / 0.23 / -0.06 (unit means kept; an N = 200 network is much
  * slower, 4.55 and 0.91 / 0.69 / 0.54 / 0.42, so N = 200 is not yet large here). The study reports the spread over seeds and starts.
  *
+ * Continuation: `initial` starts the iteration from a given C_phi (a neighbouring parameter's solution), which the
+ * study's phase diagram uses along each row of k (the one-point fast start left 16 of 60 grid points unconverged in
+ * session 6; the notebook's (b) says how many converge by continuation). The slow mode's gain is ~1 - 1/tau_c^2 (at k = 0
+ * the large-lag decay of C obeys C'' = (1 - g^2 <phi'>^2) C, and the iteration's zero-frequency gain is g^2 <phi'>^2), so a
+ * short-lag, few-path solve carries a large error in C's tail: at g = 2, k = 0 with 150 paths x 80 tau and lags to 20 the
+ * converged C_x(20) is -0.2 C_x(0) where the exact solution is ~0 (the variance is within 2.3%).
+ *
  * `memory: false` drops the self-coupling: the Gaussian DMFT of the plain network
  * (lib/meanfield's stationaryDmft solves that one by Newton on the lag equation).
  *
@@ -109,6 +116,9 @@ export interface PlasticDmftOptions {
   initialCphi?: number;
   initialStatic?: number;
   initialDecay?: number;
+  /** Start from this C_phi instead (e.g. a neighbouring parameter's solution: continuation), given at `lags` and interpolated
+   *  linearly onto this solve's lag grid; beyond its last lag it is continued by the tail model. Overrides initialCphi/Static/Decay. */
+  initial?: { lags: ArrayLike<number>; phiAutocovariance: ArrayLike<number> };
 }
 
 export interface PlasticDmft {
@@ -156,6 +166,24 @@ function extendTail(c: Float64Array, ext: Float64Array): number {
   const rate = r > 0 ? -Math.log(r) / Math.max(1, lEnd - lMid) : Infinity;
   for (let l = 0; l < ext.length; l++) ext[l] = l <= M ? c[l] : ramp > 0 && r > 0 ? ramp * cEnd * Math.exp(-rate * (l - lEnd)) : 0;
   return cEnd / c0;
+}
+
+/** A given C_phi (at its own lags) on this solve's lags: linear interpolation, the tail model beyond its last lag. */
+function startFrom(init: { lags: ArrayLike<number>; phiAutocovariance: ArrayLike<number> }, lags: Float64Array): Float64Array {
+  const u = init.lags, c = init.phiAutocovariance, n = u.length;
+  if (n < 2 || c.length !== n || u[0] !== 0) throw new ArgumentError('initial', 'lags from 0 (at least 2) with a C_phi value at each', `${n} lags, ${c.length} values`);
+  for (let i = 0; i < n; i++) {
+    if (!Number.isFinite(c[i]) || !(i === 0 || u[i] > u[i - 1])) throw new ArgumentError('initial', 'increasing lags and finite C_phi', `lag ${u[i]}, C_phi ${c[i]}`);
+  }
+  const ext = new Float64Array(2 * n + Math.ceil(lags[lags.length - 1] / (u[n - 1] - u[n - 2])) + 1);
+  extendTail(Float64Array.from(c), ext); // on the given grid, continued past its end at its spacing (near-uniform grids)
+  const h = u[n - 1] - u[n - 2];
+  return Float64Array.from(lags, (t) => {
+    if (t >= u[n - 1]) return ext[Math.min(ext.length - 1, n - 1 + Math.round((t - u[n - 1]) / h))];
+    let i = 0;
+    while (u[i + 1] < t) i++;
+    return c[i] + (c[i + 1] - c[i]) * (t - u[i]) / (u[i + 1] - u[i]);
+  });
 }
 
 /**
@@ -235,7 +263,7 @@ export function plasticDmft(options: PlasticDmftOptions): PlasticDmft {
   let L2 = 1; // zero-padded length of the lag products: lags up to M do not wrap
   while (L2 < R + M + 1) L2 <<= 1;
   const lags = Float64Array.from({ length: M + 1 }, (_, l) => l * dt);
-  let cphi: Float64Array = Float64Array.from(lags, (u) => c0 * ((1 - s0) * Math.exp(-u / d0) + s0));
+  let cphi: Float64Array = options.initial ? startFrom(options.initial, lags) : Float64Array.from(lags, (u) => c0 * ((1 - s0) * Math.exp(-u / d0) + s0));
   let cx: Float64Array = new Float64Array(M + 1);
 
   const e = Math.exp(-dt), a1 = 1 - e, a2 = 1 - (1 - e) / dt;

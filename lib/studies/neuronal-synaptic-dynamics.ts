@@ -11,6 +11,8 @@
  *
  *   autocorrelationJob  one simulation: unit-averaged autocovariance of x (each unit's mean removed)
  *   dmftJob             plasticDmft at one (g, k): C_x(tau), C_phi(tau), its phase and per-evaluation standard errors
+ *   dmftRowJob          the phase diagram's DMFT along a row of k by continuation (each k from its neighbour's solution;
+ *                       g > 1 from k = 0's Gaussian solution, g <= 1 from the largest k down); pickDmftSolution: one per point
  *   dmftSeedSpread      converged solves at one (g, k) over seeds / starts: mean and s.d. of C_x (the DMFT's error bar)
  *   autocorrelationGap  simulation against DMFT: largest gap of C_x/C_x(0) over lags, relative variance gap
  *   phaseJob            one (g, k) grid point: lambda_1 of the joint system (one tangent vector)
@@ -23,13 +25,13 @@
  * Jobs: `{ module: STUDY_MODULE, export: '<name>Job', args }`. Every draw is seeded (network seed,
  * initial-state seed, frame seed, halt-time seed) and the seeds are in each result.
  *
- * Exports: STUDY_MODULE, the jobs with their argument and result types, dmftSeedSpread, autocorrelationGap, classifyPhase, unstableAngle,
+ * Exports: STUDY_MODULE, the jobs with their argument and result types, pickDmftSolution, averageSimulations, dmftSeedSpread, autocorrelationGap, classifyPhase, unstableAngle,
  * halfDecayTime, minimumNormalized, phaseBoundaries, estimatedRunSeconds, the figure builders and reproductionRows.
  */
-import { JobContext, Rng, checkInteger, checkNumber, median } from '../core';
+import { ArgumentError, JobContext, Rng, checkInteger, checkNumber, median } from '../core';
 import { PlasticRateNetwork } from '../circuits';
 import { kaplanYorkeDimension, lyapunovSpectrum } from '../dynamics';
-import { PlasticDmftPhase, plasticDmft } from '../meanfield';
+import { PlasticDmft, PlasticDmftOptions, PlasticDmftPhase, plasticDmft, stationaryDmft } from '../meanfield';
 import { Figure, LineSeries, PALETTE, line, scatter } from '../plot';
 import { populationAutocovariance } from './chaos-and-dimension';
 
@@ -127,6 +129,113 @@ export async function dmftJob(a: DmftJobArgs): Promise<DmftJobResult> {
   };
 }
 
+/**
+ * The phase diagram's DMFT along one row of k at fixed g (and tau_s) by continuation: each k starts from the converged
+ * C_phi of its neighbour in k, so the solve begins near its own fixed point (the fast default start at one point at a time
+ * left 16 of 60 grid points unconverged in session 6: the map is nearly marginal in its slow mode, gain ~1 - 1/tau_c^2,
+ * and from far away the Anderson iterates wander).
+ *
+ *   from 'zero': the row starts at the k nearest 0 and sweeps outward both ways. At k = 0 the start is the Gaussian DMFT
+ *                that lib/meanfield's stationaryDmft solves by Newton (g > 1; below g = 1 the quiescent C = 0, an exact
+ *                solution for every k: the memory term is O(C^2)).
+ *   from 'top':  the row starts at its largest k from a large, slow guess (initialCphi, initialDecay) and sweeps down,
+ *                looking for a non-quiescent solution that coexists with the quiescent one (Hebbian-induced chaos at g < 1).
+ *
+ * A step that does not converge within maxIterations is retried from the next start in its list: the neighbour's solution,
+ * then the row's own first start (the Gaussian solution, or the large guess for 'top'), then the fast default start
+ * C_phi = 0.5 e^{-u} (the old one-point-at-a-time solve); the result says which start converged and how many were tried.
+ * A step whose neighbour collapsed to the quiescent solution starts from the large guess again (so 'top' keeps looking
+ * below a collapse).
+ */
+export interface DmftRowJobArgs {
+  g: number; tauS: number; ks: number[]; paths: number; record: number; maxLag: number; dt: number; seed: number;
+  maxIterations?: number; burnIn?: number; tolerance?: number;
+  from: 'zero' | 'top';
+  /** The large guess of 'top' (defaults 0.6, 0 and 5): C_phi(u) = initialCphi ((1 - s) e^{-u/initialDecay} + s), s = initialStatic. */
+  initialCphi?: number; initialStatic?: number; initialDecay?: number;
+}
+
+export interface DmftRowPoint extends DmftJobResult {
+  from: 'zero' | 'top';
+  /** The start that converged (the last one tried when none did): 'gaussian' (stationaryDmft), 'quiescent', 'guess' (the
+   *  large slow guess), 'fast' (C_phi = 0.5 e^{-u}) or 'k = <neighbour>'; the number of starts tried. */
+  start: string;
+  attempts: number;
+}
+
+function dmftPoint(r: PlasticDmft, a: DmftRowJobArgs, start: string, attempts: number, seconds: number): DmftRowPoint {
+  return {
+    g: a.g, k: r.k, tauS: a.tauS, seed: a.seed, paths: a.paths, initialDecay: a.initialDecay ?? 5, from: a.from, start, attempts,
+    lags: Array.from(r.lags), autocovariance: Array.from(r.autocovariance), phiAutocovariance: Array.from(r.phiAutocovariance),
+    standardError: Array.from(r.standardError), tailFraction: r.tailFraction,
+    phase: r.phase, converged: r.converged, iterations: r.iterations, change: r.change, seconds,
+  };
+}
+
+export async function dmftRowJob(a: DmftRowJobArgs, ctx?: Pick<JobContext, 'progress'>): Promise<DmftRowPoint[]> {
+  const ks = [...a.ks].sort((p, q) => p - q);
+  const base: PlasticDmftOptions = {
+    g: a.g, k: 0, tauS: a.tauS, paths: a.paths, record: a.record, maxLag: a.maxLag, dt: a.dt, seed: a.seed, burnIn: a.burnIn,
+    tolerance: a.tolerance, maxIterations: a.maxIterations ?? 60,
+  };
+  const guess = { initialCphi: a.initialCphi ?? 0.6, initialStatic: a.initialStatic ?? 0, initialDecay: a.initialDecay ?? 5 };
+  type Start = [Partial<PlasticDmftOptions>, string];
+  const fast: Start = [{}, 'fast'], large: Start = [guess, 'guess'];
+  const solve = (k: number, starts: Start[]): DmftRowPoint => {
+    const t0 = performance.now();
+    const tried = starts.filter(([, label], i) => starts.findIndex(([, l]) => l === label) === i); // each start once
+    let r: PlasticDmft | null = null, label = '', attempts = 0;
+    for (const [start, name] of tried) {
+      r = plasticDmft({ ...base, ...start, k });
+      label = name; attempts++;
+      if (r.converged) break;
+    }
+    return dmftPoint(r!, a, label, attempts, (performance.now() - t0) / 1000);
+  };
+  const neighbour = (p: DmftRowPoint): Start => (p.phase === 'quiescent' && a.from === 'top'
+    ? large : [{ initial: { lags: p.lags, phiAutocovariance: p.phiAutocovariance } }, `k = ${p.k}`]);
+  const out: DmftRowPoint[] = [];
+  if (a.from === 'top') {
+    let prev: DmftRowPoint | null = null;
+    for (let i = ks.length - 1; i >= 0; i--) {
+      ctx?.progress((ks.length - 1 - i) / ks.length, `g ${a.g}, k ${ks[i]} (from the top)`);
+      prev = solve(ks[i], prev ? [neighbour(prev), large, fast] : [large, fast]);
+      out.unshift(prev);
+    }
+    return out;
+  }
+  const i0 = ks.reduce((b, k, i) => (Math.abs(k) < Math.abs(ks[b]) ? i : b), 0);
+  const own: Start = a.g > 1 && ks[i0] === 0
+    ? (() => { const e = stationaryDmft({ g: a.g, tableNodes: 65, quadrature: { dz: 0.06 } }); return [{ initial: { lags: e.lags, phiAutocovariance: e.phiAutocovariance } }, 'gaussian'] as Start; })()
+    : a.g <= 1 ? [{ initialCphi: 0 }, 'quiescent'] : fast;
+  const first = solve(ks[i0], [own, fast]);
+  out[i0] = first;
+  for (const dir of [1, -1]) {
+    let prev = first;
+    for (let i = i0 + dir; i >= 0 && i < ks.length; i += dir) {
+      ctx?.progress(out.filter(Boolean).length / ks.length, `g ${a.g}, k ${ks[i]}`);
+      prev = solve(ks[i], [neighbour(prev), own, fast]);
+      out[i] = prev;
+    }
+  }
+  return out;
+}
+
+const PHASE_RANK: Record<PlasticDmftPhase, number> = { chaotic: 2, static: 1, quiescent: 0 };
+
+/**
+ * One DMFT answer per grid point from the solutions of several sweeps there (coexisting solutions: the quiescent one
+ * below g = 1, fixed-point-like static ones at strong Hebbian k, chaotic ones): among the converged solutions the chaotic
+ * one if any, else a static one, else the quiescent one -- the DMFT counterpart of a simulation started from a large,
+ * chaotic-looking state. With no converged solution, the first one (its `converged` false says so).
+ */
+export function pickDmftSolution<T extends { phase: PlasticDmftPhase; converged: boolean }>(solutions: readonly T[]): T {
+  if (!solutions.length) throw new ArgumentError('solutions', 'at least one solution', 0);
+  const ok = solutions.filter((s) => s.converged);
+  if (!ok.length) return solutions[0];
+  return ok.reduce((b, s) => (PHASE_RANK[s.phase] > PHASE_RANK[b.phase] ? s : b));
+}
+
 export interface DmftSpread {
   g: number; k: number; solves: number; converged: number;
   lags: number[];
@@ -155,6 +264,30 @@ export function dmftSeedSpread(solves: readonly DmftJobResult[]): DmftSpread {
   return {
     g: first?.g ?? NaN, k: first?.k ?? NaN, solves: solves.length, converged: ok.length, lags: ok.length ? first.lags.slice(0, M) : [],
     mean: per.map((q) => q.m), sd: per.map((q) => q.sd), variance: ok.length ? vs.m : NaN, varianceSd: vs.sd,
+  };
+}
+
+export interface SimulationAverage {
+  k: number; N: number; networks: number; seeds: number[];
+  lags: number[];
+  /** The networks' mean raw autocovariance (unit means kept) and its standard error over networks at each lag. */
+  rawAutocovariance: number[]; standardError: number[];
+  variance: number; varianceStandardError: number;
+}
+
+/**
+ * Several simulated networks at one (N, k): the mean of their raw autocovariances and the standard error over networks
+ * (s.d. / sqrt(networks); NaN for one network). Single networks at g = 2 differ from each other by more than the DMFT's
+ * error bar (slow, partly frozen states), so the comparison needs the average over networks with its own error bar.
+ */
+export function averageSimulations(sims: readonly AutocorrelationJobResult[]): SimulationAverage {
+  if (!sims.length) throw new ArgumentError('sims', 'at least one simulation', 0);
+  const L = Math.min(...sims.map((s) => s.rawAutocovariance.length)), n = sims.length;
+  const mean = Array.from({ length: L }, (_, l) => sims.reduce((a, s) => a + s.rawAutocovariance[l], 0) / n);
+  const se = mean.map((m, l) => (n > 1 ? Math.sqrt(sims.reduce((a, s) => a + (s.rawAutocovariance[l] - m) ** 2, 0) / (n - 1) / n) : NaN));
+  return {
+    k: sims[0].k, N: sims[0].N, networks: n, seeds: sims.map((s) => s.seed), lags: sims[0].lags.slice(0, L),
+    rawAutocovariance: mean, standardError: se, variance: mean[0], varianceStandardError: se[0],
   };
 }
 

@@ -11,8 +11,10 @@ import { lyapunovSpectrum } from '../../lib/dynamics';
 import { populationAutocovariance } from '../../lib/studies/chaos-and-dimension';
 import {
   AutocorrelationJobResult, DmftJobResult, FreezeJobResult, JacobianJobResult, PhaseJobResult, SpectrumJobResult, autocorrelationFigure, autocorrelationGap, autocorrelationJob, dmftSeedSpread,
-  classifyPhase, estimatedRunSeconds, fixedPointJob, freezeJob, halfDecayTime, jacobianJob, minimumNormalized, phaseBoundaries, phaseDiagramFigure, reproductionRows, spectrumJob, unstableAngle,
+  averageSimulations, classifyPhase, dmftRowJob, estimatedRunSeconds, fixedPointJob, freezeJob, halfDecayTime, jacobianJob, minimumNormalized, phaseBoundaries, phaseDiagramFigure, pickDmftSolution,
+  reproductionRows, spectrumJob, unstableAngle,
 } from '../../lib/studies/neuronal-synaptic-dynamics';
+import { plasticDmft, stationaryDmft } from '../../lib/meanfield';
 
 test('autocorrelationJob and spectrumJob give the domain functions\' numbers for the same network and seeds', async () => {
   const a = await autocorrelationJob({ N: 20, g: 2, k: 1, tauS: 5, seed: 3, stateSeed: 4, transient: 10, time: 20, sampleEvery: 0.5, maxLag: 3 });
@@ -132,4 +134,52 @@ test('fixedPointJob finds the 2^N + 1 stable fixed points of an uncoupled networ
   const r = await fixedPointJob({ N: 3, g: 0, k: 3, tauS: 10, seed: 1, starts: 60, startSeed: 5, time: 400 });
   assert.equal(r.converged, 60);
   assert.equal(r.distinct, 9);
+});
+
+// The phase diagram's DMFT settings (default mode): 150 paths x 80 tau, lags to 20, dt 0.2, seed 1, 40 iterations.
+const GRID = { paths: 150, record: 80, maxLag: 20, dt: 0.2, seed: 1, maxIterations: 40 };
+
+test('dmftRowJob: continuation in k from the Gaussian solution converges where the one-point fast start did not (g = 1.3)', async () => {
+  // Session 6's grid solved each point alone from C_phi = 0.5 e^{-u}: at g = 1.3, k = 0 it ran out of its 40 iterations
+  // (change still 4e-3, variance 0.359). The row starts k = 0 from stationaryDmft's Newton solution and k = 1 from k = 0's.
+  const old = plasticDmft({ g: 1.3, k: 0, tauS: 10, ...GRID });
+  assert.equal(old.converged, false, 'the old one-point solve converges here now: pick another point for this test');
+  const row = await dmftRowJob({ g: 1.3, tauS: 10, ks: [1, 0], from: 'zero', ...GRID });
+  assert.deepEqual(row.map((p) => p.k), [0, 1]);
+  assert.deepEqual(row.map((p) => p.start), ['gaussian', 'k = 0']);
+  for (const p of row) assert.ok(p.converged, `k ${p.k}: not converged (${p.iterations} iterations, change ${p.change})`);
+  // k = 0 against the closed-form (Newton) Gaussian DMFT: measured 0.370 vs 0.393 (-6%; 150 paths, a nearly marginal map)
+  const exact = stationaryDmft({ g: 1.3, tableNodes: 65, quadrature: { dz: 0.06 } }).autocovariance[0];
+  assert.ok(Math.abs(row[0].autocovariance[0] - exact) < 0.1 * exact, `variance ${row[0].autocovariance[0]} vs ${exact}`);
+  // Hebbian k = 1 at g = 1.3 freezes (C_x(20) / C_x(0) measured 0.96) and is much larger than k = 0
+  assert.equal(row[1].phase, 'static');
+  assert.ok(row[1].autocovariance[0] > 3 * row[0].autocovariance[0]);
+});
+
+test('dmftRowJob from the top finds the static branch at strong k below g = 1 and collapses to quiescence at k = 0', async () => {
+  const row = await dmftRowJob({ g: 0.6, tauS: 10, ks: [0, 4], from: 'top', initialCphi: 0.8, initialStatic: 0.5, ...GRID });
+  assert.deepEqual(row.map((p) => [p.k, p.phase, p.converged, p.start]), [[0, 'quiescent', true, 'k = 4'], [4, 'static', true, 'guess']]);
+  // a frozen unit at k = 4 sits near x = +-k q tanh x with q ~ 1: |x| ~ 4 (measured variance 20.3)
+  assert.ok(row[1].autocovariance[0] > 9 && row[1].autocovariance[0] < 30, `variance ${row[1].autocovariance[0]}`);
+});
+
+test('pickDmftSolution: chaotic over static over quiescent among the converged; the first when none converged', () => {
+  const s = (phase: 'quiescent' | 'static' | 'chaotic', converged: boolean, id: number) => ({ phase, converged, id });
+  assert.equal(pickDmftSolution([s('quiescent', true, 1), s('static', true, 2), s('chaotic', false, 3)]).id, 2);
+  assert.equal(pickDmftSolution([s('static', true, 1), s('chaotic', true, 2), s('quiescent', true, 3)]).id, 2);
+  assert.equal(pickDmftSolution([s('quiescent', true, 1), s('quiescent', true, 2)]).id, 1);
+  assert.equal(pickDmftSolution([s('chaotic', false, 1), s('static', false, 2)]).id, 1);
+  assert.throws(() => pickDmftSolution([]), /solutions/);
+});
+
+test('averageSimulations: mean raw autocovariance and its standard error over networks, by hand', () => {
+  const sim = (seed: number, raw: number[]) => ({ seed, k: 1, N: 10, rawAutocovariance: raw, lags: raw.map((_, i) => i) }) as unknown as AutocorrelationJobResult;
+  const a = averageSimulations([sim(1, [4, 2, 1]), sim(2, [2, 1]), sim(3, [3, 3, 5])]);
+  assert.deepEqual(a.rawAutocovariance, [3, 2]); // the shortest run's lags
+  assert.deepEqual(a.seeds, [1, 2, 3]);
+  // variance: values 4, 2, 3 -> s.d. 1, s.e. 1 / sqrt 3
+  assert.ok(Math.abs(a.varianceStandardError - 1 / Math.sqrt(3)) < 1e-12);
+  assert.equal(a.variance, 3);
+  assert.ok(Number.isNaN(averageSimulations([sim(1, [1, 0])]).varianceStandardError));
+  assert.throws(() => averageSimulations([]), /sims/);
 });
