@@ -11,7 +11,7 @@
  * of segments (`trainingMovie`): jittered windows on the 23 photographs
  * (saccade every 100 frames), Gaussian white noise (checker 2) and, a fraction
  * `probeFraction`, instances of the probe families (four flash trains of 50
- * frames per segment, each with its last flash omitted, random period 4-8,
+ * frames per segment, each with its last flash omitted, random period 4-8, contrast 0.3-3,
  * polarity and duration; bars with random speed, width, polarity and
  * reversal; contrast steps) with seeds other than the probes'. The simulated retina
  * (defaultRetinaCircuit: 8 ganglion cells) answers with Poisson counts; the
