@@ -17,6 +17,13 @@
  * acc_k >= 0.9 acc_final;
  * (e) the reproduction table: "matches BP" = |median - BP's median| <= 1
  * point; "falls behind" = BP's median - FA's median > 1 point.
+ * (f) beyond LeNet (issue 31, item 2): the VGG-like net with batch norm
+ * (vggBatchNorm) with BP, FA and LDFA at conv rank channels / f; a ViT (vit)
+ * with BP and LDFA at the authors' ranks {16, ..., 64} of width 384 scaled
+ * to its width (3r at the qkv layers); compute to convergence = epochs to
+ * 90% of the final accuracy x FLOPs per epoch (lib/rules trainingFlops:
+ * forward, backward and P, Q learning) against BP's, for the MLP, the
+ * VGG-like net and the ViT.
  *
  * Exports: linearTheoryRun (pool job), linearTheoryJobs, pairLinearTheory,
  * findLinearTheoryRun, maxModeStrengthGap, modeStrengthFigure, pAngleFigure,
@@ -25,12 +32,13 @@
  * pairRuns, accuracies, mlpConfigs, convConfigs, rankSweepFigure,
  * finalUpdateAngle, updateAngleFigure, subspaceRows, rankComparisonRows,
  * convRows, estimatedRunSeconds, backwardMacs, epochsTo90, computeTable, reproductionRows,
- * perRunRecords, medianAccuracies.
+ * perRunRecords, medianAccuracies; VGG_BN_CHANNELS, AUTHORS_VIT, beyondLenetJob, vggConfigs,
+ * scaledVitRanks, vitConfigs, beyondLenetSeconds, vitRankFigure, computeToConvergence.
  */
 import { ArgumentError, checkPositive, formatMedianRange, median } from '../core';
 import { Figure, line, LineSeries } from '../plot';
 import {
-  FeedbackOptions, integrateSvdBasis, LinearTheoryOptions, LinearTheoryResult, LinearTheoryRule, LowRankRule, OptimizerOptions, RankSetting, RuleName,
+  attentionRanks, epochsToFraction, FeedbackOptions, FlopsOptions, integrateSvdBasis, NetworkOptions, trainingFlops, vggBatchNorm, vit, LinearTheoryOptions, LinearTheoryResult, LinearTheoryRule, LowRankRule, OptimizerOptions, RankSetting, RuleName,
   simulateLinearTheory, TrainingJob, TrainingJobResult,
 } from '../rules';
 import { DatasetName, modelJob } from './feedback-alignment';
@@ -213,7 +221,10 @@ export function rankLabel(r: RankSetting): string {
 /** One network configuration, run once per seed; `key` names it in tables and results. */
 export interface LdfaConfig {
   key: string;
-  model: 'mlp' | 'lenet';
+  /** 'vgg-bn' and 'vit' are (f)'s vggBatchNorm() and vit() (lib/rules). */
+  model: 'mlp' | 'lenet' | 'vgg-bn' | 'vit';
+  /** The ViT's token width (default vit()'s 64). */
+  vitWidth?: number;
   /** MLP hidden widths (default the settings' `hidden`). */
   hidden?: number[];
   dataset: DatasetName;
@@ -238,6 +249,7 @@ export interface LdfaSettings {
 
 /** The TrainingJob of a configuration and seed, labelled 'key|seed'; alignment with BP measured each epoch on 256 examples. */
 export function configJob(c: LdfaConfig, seed: number, s: LdfaSettings): TrainingJob {
+  if (c.model === 'vgg-bn' || c.model === 'vit') return beyondLenetJob(c, seed, s);
   return modelJob({
     label: `${c.key}|${seed}`, model: c.model, hidden: c.hidden ?? s.hidden, rule: c.rule, feedback: c.feedback, seed,
     data: { dataset: c.dataset, trainLimit: s.trainLimit, testLimit: s.testLimit, subsetSeed: s.subsetSeed },
@@ -433,10 +445,7 @@ export function backwardMacs(widths: readonly number[], rule: 'bp' | 'fa' | 'dfa
 
 /** The first epoch k >= 1 whose test accuracy reaches 90% of the final one, or null. */
 export function epochsTo90(result: TrainingJobResult): number | null {
-  const acc = result.history.records.map((e) => e.testAccuracy as number);
-  const final = acc[acc.length - 1];
-  const i = acc.findIndex((a, k) => k > 0 && a >= 0.9 * final);
-  return i < 0 ? null : i;
+  return epochsToFraction(result.history.records.map((e) => e.testAccuracy as number), 0.9);
 }
 
 /**
@@ -532,4 +541,144 @@ export function medianAccuracies(runs: readonly ConfigRun[], configs: readonly L
   const out: Record<string, number | null> = {};
   for (const c of configs) out[c.key] = medianOr(accuracies(runs, c.key), null);
   return out;
+}
+
+// ------------------------------------------------------------------ (f) beyond LeNet (issue 31, item 2)
+
+/** Output channels of vggBatchNorm()'s six convolutions. */
+export const VGG_BN_CHANNELS: readonly number[] = [32, 32, 64, 64, 128, 128];
+/** The authors' ViT (width 384) feedback ranks and CIFAR-10 top-1 accuracy (training-rules.md). */
+export const AUTHORS_VIT = { width: 384, bp: 0.9134, ranks: [16, 24, 32, 48, 64], accuracy: [0.894, 0.9023, 0.9077, 0.9126, 0.9108] } as const;
+
+/**
+ * The TrainingJob of a VGG-BN or ViT configuration and seed: vggBatchNorm()
+ * or vit() with the configuration's rule and feedback, no alignment probe
+ * (it would cost about four training steps per epoch).
+ */
+export function beyondLenetJob(c: LdfaConfig, seed: number, s: LdfaSettings): TrainingJob {
+  const common = { seed, rule: c.rule, feedback: c.feedback };
+  const network = c.model === 'vgg-bn' ? vggBatchNorm(common) : vit({ ...common, ...(c.vitWidth ? { width: c.vitWidth } : {}) });
+  return {
+    label: `${c.key}|${seed}`, network,
+    data: { dataset: c.dataset, trainLimit: s.trainLimit, testLimit: s.testLimit, subsetSeed: s.subsetSeed },
+    train: { epochs: s.epochs, batchSize: s.batchSize, seed, optimizer: s.optimizer, alignment: false },
+  };
+}
+
+/**
+ * (f a) The VGG-like net with batch norm on Fashion-MNIST: BP, FA, then LDFA
+ * with conv feedback rank max(1, floor(channels / f)) per conv layer and 10 at
+ * the dense layer, one per fraction f.
+ */
+export function vggConfigs(fractions: readonly number[], ldfaRule: LowRankRule): LdfaConfig[] {
+  const base = { model: 'vgg-bn' as const, dataset: 'fashion-mnist' as const };
+  const out: LdfaConfig[] = [
+    { key: 'vgg-bn/fashion-mnist/bp', ...base, rule: 'bp', feedback: {}, variant: 'bp', rank: '-' },
+    { key: 'vgg-bn/fashion-mnist/fa', ...base, rule: 'fa', feedback: {}, variant: 'fa', rank: '-' },
+  ];
+  for (const f of fractions) {
+    const rank = [...VGG_BN_CHANNELS.map((c) => Math.max(1, Math.floor(c / f))), 10];
+    out.push({ key: `vgg-bn/fashion-mnist/ldfa/1-${f}`, ...base, rule: 'ldfa', feedback: { rank, ldfaRule }, variant: `ldfa-${ldfaRule}`, rank: `conv 1/${f}, dense 10` });
+  }
+  return out;
+}
+
+/** The authors' ranks {16, ..., 64} of width 384 scaled to `width` (rounded, at least 1, duplicates dropped). */
+export function scaledVitRanks(width: number): number[] {
+  checkPositive('width', width);
+  return [...new Set(AUTHORS_VIT.ranks.map((r) => Math.max(1, Math.round((r * width) / AUTHORS_VIT.width))))];
+}
+
+/** (f b) The ViT on Fashion-MNIST: BP, then LDFA at each rank r (3r at the qkv layers, attentionRanks). */
+export function vitConfigs(ranks: readonly number[], ldfaRule: LowRankRule, width = 64): LdfaConfig[] {
+  const base = { model: 'vit' as const, dataset: 'fashion-mnist' as const, vitWidth: width };
+  const spec = vit({ width });
+  return [
+    { key: 'vit/fashion-mnist/bp', ...base, rule: 'bp', feedback: {}, variant: 'bp', rank: '-' },
+    ...ranks.map((r): LdfaConfig => ({ key: `vit/fashion-mnist/ldfa/${r}`, ...base, rule: 'ldfa', feedback: { rank: attentionRanks(spec, r), ldfaRule }, variant: `ldfa-${ldfaRule}`, rank: `${r} (qkv ${3 * r})` })),
+  ];
+}
+
+/**
+ * Estimated wall time (s) of (f): per run, epochs x (training steps + the
+ * evaluation's forward passes, a third of a step per batch of test images) x
+ * the measured seconds per step of its model, summed over the runs and
+ * spread over the workers, times 1.15 for data loading and set-up.
+ */
+export function beyondLenetSeconds(o: {
+  runs: { model: 'vgg-bn' | 'vit'; count: number }[]; epochs: number; trainLimit: number; testLimit: number; batchSize: number; workers: number;
+  secondsPerStep: { 'vgg-bn': number; vit: number };
+}): number {
+  checkPositive('workers', o.workers);
+  checkPositive('batchSize', o.batchSize);
+  const perRunSteps = o.epochs * (Math.ceil(o.trainLimit / o.batchSize) + o.testLimit / (3 * o.batchSize));
+  return 1.15 * o.runs.reduce((a, r) => a + r.count * perRunSteps * checkPositive(`secondsPerStep.${r.model}`, o.secondsPerStep[r.model]), 0) / o.workers;
+}
+
+/**
+ * Test accuracy of the ViT against r / width (log x) beside the authors'
+ * CIFAR-10 curve (width 384): LDFA's median with its range, BP as flat lines.
+ */
+export function vitRankFigure(runs: readonly ConfigRun[], ranks: readonly number[], width: number): Figure {
+  const med = (key: string) => medianOr(accuracies(runs, key), NaN);
+  const x = ranks.map((r) => r / width);
+  const ax = AUTHORS_VIT.ranks.map((r) => r / AUTHORS_VIT.width);
+  const keys = ranks.map((r) => `vit/fashion-mnist/ldfa/${r}`);
+  const ends = [Math.min(x[0], ax[0]), Math.max(x[x.length - 1], ax[ax.length - 1])];
+  const series: LineSeries[] = [
+    { x, y: keys.map(med), name: `LDFA, Fashion-MNIST (width ${width}, measured)`, mode: 'lines+markers',
+      band: { lower: keys.map((k) => Math.min(...accuracies(runs, k))), upper: keys.map((k) => Math.max(...accuracies(runs, k))) } },
+    { x: ends, y: [med('vit/fashion-mnist/bp'), med('vit/fashion-mnist/bp')], name: 'BP, Fashion-MNIST (measured)', dash: 'dash' },
+    { x: ax, y: AUTHORS_VIT.accuracy.map((a) => 100 * a), name: 'LDFA, CIFAR-10 (width 384, the authors)', mode: 'lines+markers' },
+    { x: ends, y: [100 * AUTHORS_VIT.bp, 100 * AUTHORS_VIT.bp], name: 'BP, CIFAR-10 (the authors)', dash: 'dot' },
+  ];
+  return line(series, { title: 'ViT: test accuracy vs feedback rank / width', xLabel: 'r / width', yLabel: 'test accuracy (%)', logX: true, height: 360 });
+}
+
+/** One model's entries of the compute table: the network, its FLOP options per configuration key. */
+export interface ComputeModel {
+  model: string;
+  network: NetworkOptions;
+  /** Training examples per epoch. */
+  examples: number;
+  /** The BP configuration's key first, then the others with their rule options for trainingFlops. */
+  configs: { key: string; label: string; flops: FlopsOptions }[];
+}
+
+/**
+ * (f c) Compute to convergence per model and configuration: FLOPs per
+ * example (forward, backward, P and Q learning; trainingFlops), per epoch,
+ * epochs to 90% of the final test accuracy (median, range over seeds; a
+ * seed that never gets there is left out) and their product against BP's
+ * (the model's first configuration). Rows for the table, records for
+ * results.json.
+ */
+export function computeToConvergence(runs: readonly ConfigRun[], models: readonly ComputeModel[]): { rows: Record<string, unknown>[]; records: Record<string, unknown>[] } {
+  const rows: Record<string, unknown>[] = [];
+  const records: Record<string, unknown>[] = [];
+  for (const m of models) {
+    checkPositive(`${m.model}.examples`, m.examples);
+    let bpCompute: number | null = null;
+    let bpFlops: number | null = null;
+    m.configs.forEach((c, i) => {
+      const f = trainingFlops(m.network, c.flops);
+      const e90 = runs.filter((x) => x.config.key === c.key).map((x) => epochsTo90(x.result)).filter((v) => v !== null) as number[];
+      const perEpoch = f.total * m.examples;
+      const compute = e90.length ? median(e90) * perEpoch : null;
+      if (i === 0) {
+        bpCompute = compute;
+        bpFlops = f.total;
+      }
+      records.push({ model: m.model, key: c.key, flopsPerExample: { forward: f.forward, backward: f.backward, feedbackLearning: f.feedbackLearning, total: f.total }, flopsPerEpoch: perEpoch, epochsTo90: e90, computeTo90: compute });
+      rows.push({
+        model: m.model, configuration: c.label,
+        'MFLOP / example (fwd / bwd / P,Q)': `${(f.forward / 1e6).toFixed(2)} / ${(f.backward / 1e6).toFixed(2)} / ${(f.feedbackLearning / 1e6).toFixed(3)}`,
+        'FLOPs vs BP': bpFlops ? (f.total / bpFlops).toFixed(3) : '',
+        'epochs to 90% of final': formatMedianRange(e90, 1),
+        'TFLOP to 90%': compute === null ? 'n/a' : (compute / 1e12).toFixed(3),
+        'compute vs BP': compute !== null && bpCompute ? (compute / bpCompute).toFixed(2) : 'n/a',
+      });
+    });
+  }
+  return { rows, records };
 }

@@ -8,12 +8,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Figure } from '../../lib/plot';
-import { EpochRecord, integrateSvdBasis, lenet, LinearTheoryResult, mlp, simulateLinearTheory, TrainingJobResult } from '../../lib/rules';
+import { EpochRecord, integrateSvdBasis, lenet, LinearTheoryResult, mlp, simulateLinearTheory, TrainingJobResult, vggBatchNorm } from '../../lib/rules';
 import {
   accuracies, backwardMacs, computeTable, ConfigRun, estimatedRunSeconds, configJob, configJobs, convConfigs, convRows, Criterion, epochsTo90, finalRecords, finalUpdateAngle,
   findLinearTheoryRun, LdfaConfig, LdfaSettings, linearTheoryCriteria, linearTheoryFinal, linearTheoryJobs, linearTheoryRun, LinearTheoryRun,
   maxModeStrengthGap, medianAccuracies, mlpConfigs, modeStrengthFigure, pairLinearTheory, pairRuns, pAngleFigure, perRunRecords, rankComparisonRows,
   rankLabel, rankSweepFigure, rankTwoTeacherRows, reproductionRows, subspaceRows, topModeStrengths, updateAngleFigure,
+  AUTHORS_VIT, beyondLenetJob, beyondLenetSeconds, computeToConvergence, scaledVitRanks, vggConfigs, vitConfigs, vitRankFigure,
 } from '../../lib/studies/low-dimensional-feedback';
 
 const near = (a: number, b: number, tol = 1e-9) => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
@@ -384,4 +385,69 @@ test('perRunRecords: configuration, seed, accuracies and per-layer update angles
   assert.equal(r.seed, 0);
   assert.equal(r.model, 'mlp');
   assert.equal(r.seconds, 10);
+});
+
+// ------------------------------------------------------------------ (f) beyond LeNet
+
+test('vggConfigs and beyondLenetJob: conv rank floor(channels / f) over 32-32-64-64-128-128, 10 at the dense layer; the job is vggBatchNorm with the rule', () => {
+  const cs = vggConfigs([1, 8], 'normative');
+  assert.deepEqual(cs.map((c) => c.key), ['vgg-bn/fashion-mnist/bp', 'vgg-bn/fashion-mnist/fa', 'vgg-bn/fashion-mnist/ldfa/1-1', 'vgg-bn/fashion-mnist/ldfa/1-8']);
+  assert.deepEqual(cs[2].feedback, { rank: [32, 32, 64, 64, 128, 128, 10], ldfaRule: 'normative' });
+  assert.deepEqual(cs[3].feedback, { rank: [4, 4, 8, 8, 16, 16, 10], ldfaRule: 'normative' });
+  const job = configJob(cs[3], 2, S);
+  assert.deepEqual(job.network, vggBatchNorm({ seed: 2, rule: 'ldfa', feedback: { rank: [4, 4, 8, 8, 16, 16, 10], ldfaRule: 'normative' } }));
+  assert.deepEqual(job.data, { dataset: 'fashion-mnist', trainLimit: 400, testLimit: 200, subsetSeed: 1 });
+  assert.deepEqual(job.train, { epochs: 3, batchSize: 32, seed: 2, optimizer: { type: 'adam', lr: 6e-4 }, alignment: false });
+  assert.deepEqual(beyondLenetJob(cs[3], 2, S), job);
+});
+
+test('scaledVitRanks and vitConfigs: the authors\' {16..64} of 384 scaled to the width; 3r at the four qkv layers', () => {
+  assert.deepEqual(scaledVitRanks(64), [3, 4, 5, 8, 11]); // 2.67, 4, 5.33, 8, 10.67 rounded
+  assert.deepEqual(scaledVitRanks(384), [...AUTHORS_VIT.ranks]);
+  assert.deepEqual(scaledVitRanks(8), [1]); // 0.33 ... 1.33 round to 0 or 1: at least 1, once
+  const cs = vitConfigs([3], 'normative');
+  assert.deepEqual(cs.map((c) => c.key), ['vit/fashion-mnist/bp', 'vit/fashion-mnist/ldfa/3']);
+  // patch embedding, then per block qkv, proj, fc1, fc2, then the head: 18 parametric layers, qkv at 1, 5, 9, 13
+  const rank = (cs[1].feedback as { rank: number[] }).rank;
+  assert.equal(rank.length, 18);
+  assert.deepEqual(rank.map((r, i) => (r === 9 ? i : -1)).filter((i) => i >= 0), [1, 5, 9, 13]);
+  assert.ok(rank.every((r, i) => [1, 5, 9, 13].includes(i) || r === 3));
+  const job = configJob(cs[1], 0, S);
+  assert.equal(job.network.layers[0].kind, 'patch-embedding');
+  assert.equal(job.network.rule, 'ldfa');
+});
+
+test('beyondLenetSeconds: epochs x (steps + test batches / 3) x seconds per step, summed, / workers, x 1.15', () => {
+  const t = beyondLenetSeconds({ runs: [{ model: 'vgg-bn', count: 2 }, { model: 'vit', count: 1 }], epochs: 2, trainLimit: 640, testLimit: 192, batchSize: 64, workers: 2, secondsPerStep: { 'vgg-bn': 0.5, vit: 1 } });
+  // per run 2 (10 + 1) = 22 steps; (2 x 22 x 0.5 + 22 x 1) / 2 x 1.15
+  near(t, 25.3, 1e-12);
+  assert.throws(() => beyondLenetSeconds({ runs: [{ model: 'vit', count: 1 }], epochs: 1, trainLimit: 1, testLimit: 1, batchSize: 1, workers: 1, secondsPerStep: { 'vgg-bn': 1, vit: 0 } }), /secondsPerStep.vit/);
+});
+
+test('computeToConvergence: FLOPs per example and epoch from trainingFlops, epochs to 90%, their product against BP', () => {
+  const runs = [crun('m/bp', 0, [0.1, 0.5, 0.9]), crun('m/bp', 1, [0.1, 0.85, 0.9]), crun('m/ldfa', 0, [0.1, 0.2, 0.8])];
+  const network = mlp({ inputSize: 6, hidden: [5], classes: 3 });
+  const t = computeToConvergence(runs, [{ model: 'mlp', network, examples: 100, configs: [
+    { key: 'm/bp', label: 'BP', flops: {} }, { key: 'm/ldfa', label: 'LDFA r=2', flops: { rule: 'ldfa', rank: 2, batchSize: 4 } },
+  ] }]);
+  // BP: forward 103, backward 133 (test/rules/flops.test.ts's hand count) -> 236 per example, 23,600 per epoch, 1.5 epochs
+  assert.deepEqual(t.records[0].flopsPerExample, { forward: 103, backward: 133, feedbackLearning: 0, total: 236 });
+  assert.equal(t.records[0].computeTo90, 1.5 * 23600);
+  // LDFA r = 2: backward 65 + 5 + 33 + 32 = 135, P, Q 48.75 -> 286.75; 2 epochs
+  assert.equal(t.records[1].computeTo90, 2 * 28675);
+  assert.equal(t.rows[1]['compute vs BP'], (57350 / 35400).toFixed(2));
+  assert.equal(t.rows[1]['FLOPs vs BP'], (286.75 / 236).toFixed(3));
+  assert.equal(t.rows[0]['epochs to 90% of final'], '1.5 (1.0-2.0)');
+});
+
+test('vitRankFigure: measured LDFA at r / width with its range, the authors\' CIFAR-10 curve at r / 384, both BP lines', () => {
+  const runs = [crun('vit/fashion-mnist/bp', 0, [0.1, 0.8]), crun('vit/fashion-mnist/ldfa/3', 0, [0.1, 0.7]), crun('vit/fashion-mnist/ldfa/3', 1, [0.1, 0.74]), crun('vit/fashion-mnist/ldfa/11', 0, [0.1, 0.78])];
+  const fig = vitRankFigure(runs, [3, 11], 64);
+  const ours = trace(fig, 'LDFA, Fashion-MNIST (width 64, measured)');
+  assert.deepEqual(ours.x, [3 / 64, 11 / 64]);
+  assert.deepEqual(ours.y.map((v) => Math.round(v * 100) / 100), [72, 78]);
+  const theirs = trace(fig, 'LDFA, CIFAR-10 (width 384, the authors)');
+  assert.deepEqual(theirs.x, [16 / 384, 24 / 384, 32 / 384, 48 / 384, 64 / 384]);
+  assert.equal(theirs.y[0], 89.4);
+  assert.deepEqual(trace(fig, 'BP, Fashion-MNIST (measured)').y, [80, 80]);
 });
