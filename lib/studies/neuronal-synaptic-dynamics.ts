@@ -141,8 +141,9 @@ export async function dmftJob(a: DmftJobArgs): Promise<DmftJobResult> {
  *   from 'top':  the row starts at its largest k from a large, slow guess (initialCphi, initialDecay) and sweeps down,
  *                looking for a non-quiescent solution that coexists with the quiescent one (Hebbian-induced chaos at g < 1).
  *
- * A step that does not converge within maxIterations is retried from the next start in its list: the neighbour's solution,
- * then the row's own first start (the Gaussian solution, or the large guess for 'top'), then the fast default start
+ * Each k continues from the last converged solution of the sweep. A step that does not converge within maxIterations is
+ * retried from the same start with smaller, deeper-history steps (damping 0.25, Anderson depth 10, twice the iterations),
+ * then from the next start in its list: the row's own first start (the Gaussian solution, or the large guess for 'top'), then the fast default start
  * C_phi = 0.5 e^{-u} (the old one-point-at-a-time solve); the result says which start converged and how many were tried.
  * A step whose neighbour collapsed to the quiescent solution starts from the large guess again (so 'top' keeps looking
  * below a collapse).
@@ -158,7 +159,7 @@ export interface DmftRowJobArgs {
 export interface DmftRowPoint extends DmftJobResult {
   from: 'zero' | 'top';
   /** The start that converged (the last one tried when none did): 'gaussian' (stationaryDmft), 'quiescent', 'guess' (the
-   *  large slow guess), 'fast' (C_phi = 0.5 e^{-u}) or 'k = <neighbour>'; the number of starts tried. */
+   *  large slow guess), 'fast' (C_phi = 0.5 e^{-u}) or 'k = <neighbour>', with ' (patient)' for the smaller steps; the solves tried. */
   start: string;
   attempts: number;
 }
@@ -181,11 +182,14 @@ export async function dmftRowJob(a: DmftRowJobArgs, ctx?: Pick<JobContext, 'prog
   const guess = { initialCphi: a.initialCphi ?? 0.6, initialStatic: a.initialStatic ?? 0, initialDecay: a.initialDecay ?? 5 };
   type Start = [Partial<PlasticDmftOptions>, string];
   const fast: Start = [{}, 'fast'], large: Start = [guess, 'guess'];
+  const patient = { damping: 0.25, andersonDepth: 10, maxIterations: 2 * (base.maxIterations ?? 60) };
   const solve = (k: number, starts: Start[]): DmftRowPoint => {
     const t0 = performance.now();
     const tried = starts.filter(([, label], i) => starts.findIndex(([, l]) => l === label) === i); // each start once
+    // the first (the neighbour's solution, near the fixed point) also with smaller, deeper-history steps before moving on
+    const plan: Start[] = tried.flatMap(([start, name], i) => (i === 0 && tried.length > 1 ? [[start, name], [{ ...start, ...patient }, `${name} (patient)`]] : [[start, name]]) as Start[]);
     let r: PlasticDmft | null = null, label = '', attempts = 0;
-    for (const [start, name] of tried) {
+    for (const [start, name] of plan) {
       r = plasticDmft({ ...base, ...start, k });
       label = name; attempts++;
       if (r.converged) break;
@@ -199,8 +203,9 @@ export async function dmftRowJob(a: DmftRowJobArgs, ctx?: Pick<JobContext, 'prog
     let prev: DmftRowPoint | null = null;
     for (let i = ks.length - 1; i >= 0; i--) {
       ctx?.progress((ks.length - 1 - i) / ks.length, `g ${a.g}, k ${ks[i]} (from the top)`);
-      prev = solve(ks[i], prev ? [neighbour(prev), large, fast] : [large, fast]);
-      out.unshift(prev);
+      const p = solve(ks[i], prev ? [neighbour(prev), large, fast] : [large, fast]);
+      if (p.converged) prev = p; // continue from the last converged solution
+      out.unshift(p);
     }
     return out;
   }
@@ -214,8 +219,9 @@ export async function dmftRowJob(a: DmftRowJobArgs, ctx?: Pick<JobContext, 'prog
     let prev = first;
     for (let i = i0 + dir; i >= 0 && i < ks.length; i += dir) {
       ctx?.progress(out.filter(Boolean).length / ks.length, `g ${a.g}, k ${ks[i]}`);
-      prev = solve(ks[i], [neighbour(prev), own, fast]);
-      out[i] = prev;
+      const p = solve(ks[i], [neighbour(prev), own, fast]);
+      if (p.converged) prev = p; // continue from the last converged solution
+      out[i] = p;
     }
   }
   return out;
