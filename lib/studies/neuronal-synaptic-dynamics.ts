@@ -641,6 +641,8 @@ export function reproductionRows(o: {
   freezes: readonly FreezeJobResult[]; jacobians: readonly JacobianJobResult[]; settings: Record<string, string>;
   /** Hebbian DMFT (seed spread) against the largest-N simulation at each k, with the tolerance the row is read at. */
   dmftChecks?: readonly { k: number; N: number; spread: DmftSpread; gap: ReturnType<typeof autocorrelationGap>; upTo: number; tolerance: number }[];
+  /** The phase diagram's DMFT, one answer per grid point (pickDmftSolution): its chaotic points at g < 1, k > 0 join that row. */
+  dmftPhases?: readonly { g: number; k: number; tauS: number; phase: PlasticDmftPhase; converged: boolean }[];
 }): ReproductionRow[] {
   const rows: ReproductionRow[] = [];
   for (const c of o.dmftChecks ?? []) {
@@ -672,8 +674,10 @@ export function reproductionRows(o: {
   }
   const induced = o.phases.filter((p) => p.g < 1 && p.k > 0 && p.phase === 'chaotic');
   const quiet = o.phases.filter((p) => p.g < 1 && p.k === 0);
+  const dmftInduced = (o.dmftPhases ?? []).filter((p) => p.g < 1 && p.k > 0 && p.phase === 'chaotic' && p.converged);
+  const dmftNote = o.dmftPhases ? `; DMFT (converged) chaotic at ${dmftInduced.map((p) => `g ${p.g}, k ${p.k}, tau_s ${p.tauS}`).join('; ') || 'no g < 1 point'}` : '';
   rows.push({ effect: 'Hebbian plasticity makes a g < 1 network chaotic', paper: 'a chaotic region at g < 1, k > k_c(g)',
-    measured: `${induced.length} of ${o.phases.filter((p) => p.g < 1 && p.k > 0).length} grid points with g < 1, k > 0 chaotic (${induced.map((p) => `g ${p.g}, k ${p.k}, tau_s ${p.tauS}: lambda_1 ${p.lambda1.toFixed(3)} +- ${p.lambda1Error.toFixed(3)}`).join('; ') || 'none'}); k = 0 at g < 1: ${quiet.map((p) => p.phase).join(', ') || '-'}`,
+    measured: `${induced.length} of ${o.phases.filter((p) => p.g < 1 && p.k > 0).length} grid points with g < 1, k > 0 chaotic (${induced.map((p) => `g ${p.g}, k ${p.k}, tau_s ${p.tauS}: lambda_1 ${p.lambda1.toFixed(3)} +- ${p.lambda1Error.toFixed(3)}`).join('; ') || 'none'}); k = 0 at g < 1: ${quiet.map((p) => p.phase).join(', ') || '-'}${dmftNote}`,
     present: induced.length > 0 ? 'yes' : 'no', settings: o.settings.b });
   const fixed = o.phases.filter((p) => p.phase === 'fixed point' && p.k > 0);
   rows.push({ effect: 'strong Hebbian plasticity gives stable fixed points', paper: 'exponentially many stable fixed points at large k',

@@ -107,6 +107,11 @@ test('figures carry the values given; the table reads direction and presence of 
   const flipped = reproductionRows({ sims: [ac(0, [1, 0.9, 0.8, 0.6]), ac(1, [2, 1.2, 0.4, 0.1])], theory: [], phases: [ph(0.8, 1, 'quiescent', -0.1)], lambdaByK: [], spectra: [], freezes: [], jacobians: [jac(-1, 10), jac(1, 70)], settings: {} });
   assert.equal(flipped.find((r) => r.effect === 'Hebbian plasticity slows chaotic activity')!.present, 'no');
   assert.equal(flipped.find((r) => r.effect === 'Hebbian plasticity makes a g < 1 network chaotic')!.present, 'no');
+  // the DMFT's converged chaotic points at g < 1, k > 0 are named in that row; unconverged and g >= 1 points are not
+  const withDmft = reproductionRows({ sims: [], theory: [], phases: [], lambdaByK: [], spectra: [], freezes: [], jacobians: [], settings: {}, dmftPhases: [
+    { g: 0.9, k: 2, tauS: 2, phase: 'chaotic', converged: true }, { g: 0.95, k: 2, tauS: 2, phase: 'chaotic', converged: false }, { g: 2, k: 1, tauS: 10, phase: 'chaotic', converged: true },
+  ] }).find((r) => r.effect === 'Hebbian plasticity makes a g < 1 network chaotic')!;
+  assert.ok(withDmft.measured.endsWith('; DMFT (converged) chaotic at g 0.9, k 2, tau_s 2'), withDmft.measured);
   assert.equal(flipped.find((r) => r.effect.startsWith('Hebbian pushes'))!.present, 'no');
 });
 
