@@ -60,7 +60,7 @@
  *
  * Continuation: `initial` starts the iteration from a given C_phi (a neighbouring parameter's solution), which the
  * study's phase diagram uses along each row of k (the one-point fast start left 16 of 60 grid points unconverged in
- * session 6; the notebook's (b) says how many converge by continuation). The slow mode's gain is ~1 - 1/tau_c^2 (at k = 0
+ * session 6; by continuation all 60 converge, session 8). The slow mode's gain is ~1 - 1/tau_c^2 (at k = 0
  * the large-lag decay of C obeys C'' = (1 - g^2 <phi'>^2) C, and the iteration's zero-frequency gain is g^2 <phi'>^2), so a
  * short-lag, few-path solve carries a large error in C's tail: at g = 2, k = 0 with 150 paths x 80 tau and lags to 20 the
  * converged C_x(20) is -0.2 C_x(0) where the exact solution is ~0 (the variance is within 2.3%).
