@@ -260,6 +260,35 @@ for (const c of [
   });
 }
 
+test("the last hidden layer's GEVB-BP angle per example is arccos(sum g c / sqrt(sum g sum g c^2)), c the output weights (so it cannot fall with width)", () => {
+  // Per example, GEVB's update of that layer is g_i a_j and BP's c_i g_i a_j (a_j = sum_k e_k h_jk): the a_j cancel.
+  const net = new VectorizedNetwork({ ...fcVec({ inputSize: 20, hidden: [16, 12], classes: 5 }), seed: 6 });
+  const x = randomTensor([8, 20], 23);
+  const labels = randomLabels(8, 5, 24);
+  const cmp = compareWithBackprop(net, x, labels);
+  const c = net.paramLayers[2].weight.dataSync(); // [12, 1], half of them 0 (ON/OFF init, first block row)
+  assert.ok(c.some((v) => v === 0) && c.some((v) => v > 0));
+  const trace = net.forward(x);
+  const gate = net.layers[3] as unknown as { mask(h: tf.Tensor): tf.Tensor };
+  const mask = gate.mask(trace.inputs[3]).dataSync(); // [N, K, 12], the same for every component
+  for (let n = 0; n < 8; n++) {
+    let sg = 0;
+    let sgc = 0;
+    let sgc2 = 0;
+    for (let i = 0; i < 12; i++) {
+      const g = mask[n * 5 * 12 + i];
+      sg += g;
+      sgc += g * c[i];
+      sgc2 += g * c[i] * c[i];
+    }
+    const expected = sg > 0 && sgc2 > 0 ? (Math.acos(Math.min(1, sgc / Math.sqrt(sg * sgc2))) * 180) / Math.PI : 90;
+    assert.ok(Math.abs(cmp.angle[n][1] - expected) < 0.05, `example ${n}: angle ${cmp.angle[n][1]} vs closed form ${expected}`);
+  }
+  net.disposeTrace(trace);
+  x.dispose();
+  net.dispose();
+});
+
 test('GEVB delivers g_i e_k to each hidden layer: its update equals the hand-built sum_n g_ni sum_k e_nk x_nkj', () => {
   const net = new VectorizedNetwork({ ...fcVec({ inputSize: 6, hidden: [6, 4], classes: 3 }), seed: 2 });
   const x = randomTensor([5, 6], 3);
