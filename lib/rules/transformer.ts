@@ -51,7 +51,7 @@
  * the same equations, differentiable by tfjs, and the tests compare the two.
  * forward carries backward as its tfjs gradient (tf.customGrad), so tf.grad
  * through a network still works. Measured on the 28x28 ViT (batch 64, 49
- * tokens, 4 heads): see bench/transformer.bench.ts.
+ * tokens, 4 heads): see bench/vit.bench.ts (`npm run bench -- vit`).
  *
  * Mean over tokens ('token-mean'): [N, T, d] -> [N, d], y = (1/T) sum_t x_t
  * (the readout before the head; no class token).
