@@ -1,6 +1,7 @@
 /**
- * Pieces the benches share: their --quick / --reps options, and running a
- * reference script (PyTorch, NumPy) in a child process on one core.
+ * Pieces the benches share: their --quick / --reps and other --name value
+ * options, per-step wall and CPU timing, and running a reference script
+ * (PyTorch, NumPy) in a child process on one core.
  */
 import { spawnSync } from 'child_process';
 import * as path from 'path';
@@ -14,6 +15,28 @@ export function quickAndReps(argv: string[]): { quick: boolean; reps: number } {
   const reps = repsArg >= 0 ? Number(argv[repsArg + 1]) : quick ? 2 : 5;
   if (!Number.isInteger(reps) || reps < 1) throw new Error(`--reps: expected a positive integer, got ${argv[repsArg + 1]}`);
   return { quick, reps };
+}
+
+/** The value after `--name` in argv, else `fallback`. */
+export function option(argv: string[], name: string, fallback: string): string {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : fallback;
+}
+
+/** Per-step seconds of repeated timings: wall clock and process CPU (user + system). */
+export interface StepSamples {
+  wall: number[];
+  cpu: number[];
+}
+
+/** Per-step wall and CPU seconds of one call of `run` (which takes `steps` steps), appended to `into`. */
+export function timeInto(into: StepSamples, steps: number, run: () => void): void {
+  const c0 = process.cpuUsage();
+  const w0 = performance.now();
+  run();
+  into.wall.push((performance.now() - w0) / 1e3 / steps);
+  const c = process.cpuUsage(c0);
+  into.cpu.push((c.user + c.system) / 1e6 / steps);
 }
 
 /**

@@ -31,7 +31,7 @@ import { median } from '../lib/core/stats';
 import { loadMnist } from '../lib/data';
 import { lenet, Network, Optimizer, vgg, type RuleName } from '../lib/rules';
 import { FusedTrainer, fusedTrainer } from '../lib/rules/fused';
-import { quickAndReps } from './common';
+import { quickAndReps, option, timeInto, type StepSamples as Samples } from './common';
 
 const ROOT = path.resolve(__dirname, '..');
 const PYTHON = process.env.LDL_PYTHON ?? '/usr/bin/python3';
@@ -43,26 +43,6 @@ interface Model {
   name: 'lenet' | 'vgg';
   pad: number;
   steps: number;
-}
-
-interface Samples {
-  wall: number[];
-  cpu: number[];
-}
-
-function option(argv: string[], name: string, fallback: string): string {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : fallback;
-}
-
-/** Per-step wall and CPU seconds of one call of `run` (which takes `steps` steps), appended to `into`. */
-function timeInto(into: Samples, steps: number, run: () => void): void {
-  const c0 = process.cpuUsage();
-  const w0 = performance.now();
-  run();
-  into.wall.push((performance.now() - w0) / 1e3 / steps);
-  const c = process.cpuUsage(c0);
-  into.cpu.push((c.user + c.system) / 1e6 / steps);
 }
 
 async function main(): Promise<void> {

@@ -20,17 +20,12 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { median } from '../lib/core/stats';
-import { quickAndReps } from './common';
+import { quickAndReps, option } from './common';
 
 const ROOT = path.resolve(__dirname, '..');
 const PYTHON = process.env.LDL_PYTHON ?? '/usr/bin/python3';
 const BATCH = 128;
 const NETS = { 'fc-vec': { hidden: [256, 128] }, 'conv-vec': { channels: [8, 8], hidden: 64 } } as const;
-
-function option(argv: string[], name: string, fallback: string): string {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : fallback;
-}
 
 const argv = process.argv.slice(2);
 const { quick, reps } = quickAndReps(argv);

@@ -23,6 +23,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { median } from '../lib/core/stats';
+import { option } from './common';
 
 const ROOT = path.resolve(__dirname, '..');
 const FASHION_DIR = '/usr/share/datasets/fashion-mnist';
@@ -35,11 +36,6 @@ const BATCH = 128;
 /** The two-thread row's batch and steps per repetition. */
 const THREADS_BATCH = 256;
 const THREADS_STEPS = 40;
-
-function option(argv: string[], name: string, fallback: string): string {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : fallback;
-}
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick') || process.env.LDL_BENCH_QUICK === '1';

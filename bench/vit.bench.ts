@@ -28,31 +28,11 @@ import { median } from '../lib/core/stats';
 import { loadMnist } from '../lib/data';
 import { attentionRanks, Network, Optimizer, vit } from '../lib/rules';
 import { Attention, Gelu } from '../lib/rules/transformer';
-import { quickAndReps } from './common';
+import { option, quickAndReps, timeInto, type StepSamples as Samples } from './common';
 
 const ROOT = path.resolve(__dirname, '..');
 const PYTHON = process.env.LDL_PYTHON ?? '/usr/bin/python3';
 const BATCH = 64;
-
-interface Samples {
-  wall: number[];
-  cpu: number[];
-}
-
-function option(argv: string[], name: string, fallback: string): string {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : fallback;
-}
-
-/** Per-step wall and CPU seconds of one call of `run` (which takes `steps` steps), appended to `into`. */
-function timeInto(into: Samples, steps: number, run: () => void): void {
-  const c0 = process.cpuUsage();
-  const w0 = performance.now();
-  run();
-  into.wall.push((performance.now() - w0) / 1e3 / steps);
-  const c = process.cpuUsage(c0);
-  into.cpu.push((c.user + c.system) / 1e6 / steps);
-}
 
 type Proto = Record<string, unknown>;
 const ATT = Attention.prototype as unknown as Proto;
