@@ -18,7 +18,6 @@
  *
  * Writes out/bench/vit.json.
  */
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -28,10 +27,9 @@ import { median } from '../lib/core/stats';
 import { loadMnist } from '../lib/data';
 import { attentionRanks, Network, Optimizer, vit } from '../lib/rules';
 import { Attention, Gelu } from '../lib/rules/transformer';
-import { option, quickAndReps, timeInto, type StepSamples as Samples } from './common';
+import { option, quickAndReps, runReference, timeInto, type StepSamples as Samples } from './common';
 
 const ROOT = path.resolve(__dirname, '..');
-const PYTHON = process.env.LDL_PYTHON ?? '/usr/bin/python3';
 const BATCH = 64;
 
 type Proto = Record<string, unknown>;
@@ -93,18 +91,15 @@ async function main(): Promise<void> {
   for (let round = 0; round < rounds; round++) {
     for (let k = 0; k < reps; k++) for (const s of sides) timeInto(ours[s.key], steps, s.run);
     process.stderr.write(`  round ${round + 1}: ours done, PyTorch ... `);
-    const py = spawnSync(PYTHON, [path.join(__dirname, 'vit_torch.py'), '--dir', dir, '--reps', String(reps), '--threads', '1'], {
-      encoding: 'utf8',
-      env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' },
-    });
+    const ref = runReference('vit_torch.py', ['--dir', dir, '--reps', String(reps), '--threads', '1']);
     loads.push(os.loadavg()[0]);
-    if (py.status !== 0) {
-      torchError = (py.stderr || py.error?.message || 'failed').trim().split('\n').slice(-3).join(' | ');
+    if (!ref.result) {
+      torchError = ref.error;
       process.stderr.write(`failed: ${torchError}\n`);
       continue;
     }
     process.stderr.write('done\n');
-    const o = JSON.parse(py.stdout.trim().split('\n').pop() as string) as { torch: string; vit: Samples; parameters: number };
+    const o = ref.result as unknown as { torch: string; vit: Samples; parameters: number };
     torchVersion = o.torch;
     torchParameters = o.parameters;
     torch.wall.push(...o.vit.wall);
