@@ -16,7 +16,6 @@ import {
 } from '../data';
 import {
   CurvatureNetwork, CurvatureLoss, curvatureOperator, flattenParameters, lossAndGradient, logitGradients, parameterCount, saveRunningStatistics, setModes, setParameters,
-  updateRunningStatistics,
 } from './products';
 
 // ---------------------------------------------------------------- subspace overlap
@@ -446,8 +445,7 @@ export function trainInSubspace(
   try {
     const run = minibatchLoop(d, trainTensors, { label: `subspace d=${d}`, ...options }, thetaD, (batch) => {
       place();
-      const lg = lossAndGradient(net, batch, { loss: options.loss, batchSize: batch.x.shape[0] });
-      updateRunningStatistics(net, batch.x);
+      const lg = lossAndGradient(net, batch, { loss: options.loss, batchSize: batch.x.shape[0], updateStatistics: true });
       lastLoss = lg.loss;
       return { gradient: P.projectTranspose(lg.gradient), loss: lg.loss };
     });
@@ -627,8 +625,7 @@ export function projectedSgd(net: CurvatureNetwork, train: DataInput, options: P
         recomputations++;
       }
       if (step % evalEvery === 0) curve.push({ step, accuracy: accuracy(net, evalSet), loss: lastLoss });
-      const lg = lossAndGradient(net, batch, { loss: options.loss, batchSize: batch.x.shape[0] });
-      updateRunningStatistics(net, batch.x);
+      const lg = lossAndGradient(net, batch, { loss: options.loss, batchSize: batch.x.shape[0], updateStatistics: true });
       lastLoss = lg.loss;
       const g = lg.gradient;
       if (mode === 'full') return { gradient: g, loss: lg.loss };

@@ -362,21 +362,18 @@ function forwardState(layers: readonly CurvatureLayer[], x: tf.Tensor): Sequence
   return { layers, xs, inner, gOut: new Array(n).fill(null), d1: new Array(n).fill(null), d2g: new Array(n).fill(null) };
 }
 
-/**
- * Batch norm's running statistics moved by one training batch x as Network.trainStep moves them: every layer
- * that keeps them is given its input of a forward pass with batch statistics. No pass (false) when none does.
- * For training loops outside Network (probes.ts), so that evaluation mode sees the statistics training made.
- */
-export function updateRunningStatistics(net: CurvatureNetwork, x: tf.Tensor): boolean {
-  if (!nestedLayers(net.layers).some((l) => typeof l.updateStatistics === 'function')) return false;
-  setModes(net, true);
-  const visit = (s: SequenceState): void => s.layers.forEach((l, i) => {
+/** Whether any layer of the network (or of a residual body) keeps running statistics. */
+function keepsRunningStatistics(net: CurvatureNetwork): boolean {
+  return nestedLayers(net.layers).some((l) => typeof l.updateStatistics === 'function');
+}
+
+/** Gives every layer that keeps running statistics its input of the forward pass `s` (made with batch statistics). */
+function moveRunningStatistics(s: SequenceState): void {
+  s.layers.forEach((l, i) => {
     const inner = s.inner[i];
-    if (inner) visit(inner);
+    if (inner) moveRunningStatistics(inner);
     else l.updateStatistics?.(s.xs[i]);
   });
-  tf.tidy(() => visit(forwardState(net.layers, x)));
-  return true;
 }
 
 /** Copies of every running statistic (a layer's state variables that are not its parameters) and a function that writes them back and frees the copies. */
@@ -729,11 +726,23 @@ export class Curvature {
     this.states = null;
   }
 
-  /** Mean loss and gradient over the data. */
-  lossAndGradient(): { loss: number; gradient: Float64Array } {
+  /**
+   * Mean loss and gradient over the data. With `updateStatistics`, batch norm's running statistics then move as
+   * Network.trainStep moves them for a training batch equal to the data, from this pass's layer inputs (no second
+   * forward pass): for training loops outside Network (probes.ts). It needs batch statistics and a single chunk.
+   */
+  lossAndGradient(options: { updateStatistics?: boolean } = {}): { loss: number; gradient: Float64Array } {
+    const update = options.updateStatistics ?? false;
+    if (typeof update !== 'boolean') throw new ArgumentError('updateStatistics', 'true or false', describe(update));
+    const states = this.state();
+    if (update && keepsRunningStatistics(this.net)) {
+      if (!this.batchStatistics) throw new ArgumentError('updateStatistics', 'batchStatistics: true (running statistics move from batch statistics)', 'batchStatistics: false');
+      if (states.length !== 1) throw new ArgumentError('updateStatistics', `the data in one chunk (batchSize >= ${this.rows} rows)`, `batchSize ${this.batchSize}`);
+      tf.tidy(() => moveRunningStatistics(states[0]));
+    }
     const grad = new Float64Array(this.dim);
     let lossSum = 0;
-    for (const s of this.state()) {
+    for (const s of states) {
       lossSum += s.lossSum.dataSync()[0];
       const gd = s.gradient.dataSync();
       for (let i = 0; i < grad.length; i++) grad[i] += gd[i];
@@ -836,10 +845,10 @@ export class Curvature {
 // ---------------------------------------------------------------- public products
 
 /** Mean loss and its gradient over the data set (batch-size-weighted over chunks). */
-export function lossAndGradient(net: CurvatureNetwork, data: DataInput, options: ProductOptions = {}): { loss: number; gradient: Float64Array } {
+export function lossAndGradient(net: CurvatureNetwork, data: DataInput, options: ProductOptions & { updateStatistics?: boolean } = {}): { loss: number; gradient: Float64Array } {
   const c = new Curvature(net, data, options);
   try {
-    return c.lossAndGradient();
+    return c.lossAndGradient({ updateStatistics: options.updateStatistics });
   } finally {
     c.dispose();
   }

@@ -290,3 +290,15 @@ function relative(a: ArrayLike<number>, b: ArrayLike<number>): number {
   for (let i = 0; i < b.length; i++) { d = Math.max(d, Math.abs(a[i] - b[i])); s = Math.max(s, Math.abs(b[i])); }
   return d / s;
 }
+
+test('lossAndGradient({ updateStatistics }) names the argument when running statistics cannot move: running-statistics mode, several chunks, not a boolean', () => {
+  const net = new Network({ inputShape: [3], layers: [{ kind: 'dense', units: 4 }, { kind: 'batchnorm' }, { kind: 'dense', units: 3 }], seed: 4 });
+  const data = { x: tf.randomNormal([8, 3], 0, 1, 'float32', 1), y: tf.tensor1d([0, 1, 2, 0, 1, 2, 0, 1], 'int32') };
+  assert.throws(() => lossAndGradient(net, data, { batchStatistics: false, updateStatistics: true }), /updateStatistics.*batchStatistics: true/s);
+  assert.throws(() => lossAndGradient(net, data, { batchSize: 4, updateStatistics: true }), /updateStatistics.*one chunk/s);
+  assert.throws(() => lossAndGradient(net, data, { updateStatistics: 1 as unknown as boolean }), /updateStatistics.*true or false/s);
+  const bn = net.layers[1] as unknown as { runningMean: tf.Variable };
+  assert.deepEqual(Array.from(bn.runningMean.dataSync()), [0, 0, 0, 0], 'a rejected call moved the statistics');
+  tf.dispose([data.x, data.y]);
+  net.dispose();
+});
