@@ -32,6 +32,7 @@
  *   defaultRetinaCircuit,            bipolar subunits, rectification, depression (adaptation), wide-field
  *   biphasicFilter                   amacrine inhibition, ganglion cells with Poisson spikes; returns the
  *                                    interneurons' signals too (simulated-retina.ts, issue 29)
+ *   RetinaStream                     the same retina fed chunk by chunk, its state carried (a movie too long to hold)
  *   fitLnModel, predictLn            an LN model (STA filter, binned nonlinearity) to measure how far the
  *   varianceExplained, pearson,      retina is from one; R^2 and correlation of response traces
  *   cellColumn
@@ -65,6 +66,6 @@ export type {
   WhiteNoiseOptions,
 } from './stimuli';
 export {
-  biphasicFilter, cellColumn, defaultRetinaCircuit, FAST_FILTER, fitLnModel, pearson, predictLn, simulateRetina, SLOW_FILTER, varianceExplained,
+  biphasicFilter, cellColumn, defaultRetinaCircuit, FAST_FILTER, fitLnModel, pearson, predictLn, RetinaStream, simulateRetina, SLOW_FILTER, varianceExplained,
 } from './simulated-retina';
 export type { AmacrineSpec, BipolarType, GanglionSpec, LnModel, RetinaCircuit, RetinaResponse, SimulateOptions, TemporalFilter } from './simulated-retina';

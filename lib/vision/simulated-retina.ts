@@ -257,125 +257,208 @@ function checkCircuit(c: RetinaCircuit): void {
   });
 }
 
-/** Runs the circuit on a movie (see the header); spikes when a seed is given. */
+/** Checks a movie (or chunk) against the circuit's field and dt. */
+function checkMovieForCircuit(name: string, movie: Movie, circuit: RetinaCircuit): void {
+  checkMovie(name, movie);
+  if (movie.height !== circuit.height || movie.width !== circuit.width) {
+    throw new ArgumentError(name, `${circuit.height} x ${circuit.width} frames (the circuit's field)`, `${movie.height} x ${movie.width}`);
+  }
+  if (Math.abs(movie.dt - circuit.dt) > 1e-12) throw new ArgumentError(`${name}.dt`, `the circuit's dt ${circuit.dt}`, movie.dt);
+}
+
+/** Runs the circuit on a movie (see the header); spikes when a seed is given. simulateRetina is one RetinaStream push. */
 export function simulateRetina(movie: Movie, circuit: RetinaCircuit, options: SimulateOptions = {}): RetinaResponse {
   checkMovie('movie', movie);
   checkCircuit(circuit);
-  if (movie.height !== circuit.height || movie.width !== circuit.width) {
-    throw new ArgumentError('movie', `${circuit.height} x ${circuit.width} frames (the circuit's field)`, `${movie.height} x ${movie.width}`);
-  }
-  if (Math.abs(movie.dt - circuit.dt) > 1e-12) throw new ArgumentError('movie.dt', `the circuit's dt ${circuit.dt}`, movie.dt);
-  const record = options.record ?? true;
-  const rng = options.seed === undefined ? null : new Rng(checkInteger('seed', options.seed, 0));
-  const { frames: T, height: H, width: W } = movie, HW = H * W, dt = circuit.dt, L = circuit.filterLength;
+  checkMovieForCircuit('movie', movie, circuit);
+  return new RetinaStream(circuit, options).run(movie);
+}
 
-  // subunits and their spatial weights (truncated at 3 sigma: the far pixels add nothing but time)
-  const subunits: { row: number; col: number }[] = [];
-  for (const r of grid(H, circuit.subunitStride)) for (const c of grid(W, circuit.subunitStride)) subunits.push({ row: r, col: c });
-  const pixels: { row: number; col: number }[] = [];
-  for (let r = 0; r < H; r++) for (let c = 0; c < W; c++) pixels.push({ row: r, col: c });
-  const S = subunits.length;
-  const spatial = subunits.map((s) => {
-    const w = gaussianWeights(pixels, s.row, s.col, circuit.subunitSigma, 3);
-    const idx: number[] = [], val: number[] = [];
-    let norm = 0;
-    w.forEach((v, i) => { if (v > 0) { idx.push(i); val.push(v); norm += v * v; } });
-    return { idx, val, norm: Math.sqrt(norm) };
-  });
-  const s = new Float64Array(T * S);
-  for (let t = 0; t < T; t++) {
-    for (let j = 0; j < S; j++) {
-      const { idx, val } = spatial[j];
-      let acc = 0;
-      for (let q = 0; q < idx.length; q++) acc += val[q] * movie.data[t * HW + idx[q]];
-      s[t * S + j] = acc;
+/**
+ * The simulated retina run chunk by chunk, for a movie too long to hold
+ * (issue 29's PAPER=1 training movie): `push` takes the next frames and
+ * returns the response over those frames alone (RetinaResponse with `frames`
+ * the chunk's). Between pushes it keeps the state the equations carry -- the
+ * last filterLength - 1 frames of each subunit's input s_j, each release pool
+ * R_bj, the amacrine low-pass z_m and the Poisson generator -- and nothing
+ * that grows with the frames pushed (`heldFrames` says how many frames of s
+ * it keeps: at most filterLength - 1). The chunks' responses put end to end
+ * equal simulateRetina on the whole movie bit for bit (the same operations in
+ * the same order; simulateRetina is one push).
+ */
+export class RetinaStream {
+  readonly subunits: { row: number; col: number }[] = [];
+  readonly amacrineCells: { row: number; col: number }[] = [];
+  private readonly circuit: RetinaCircuit;
+  private readonly record: boolean;
+  private readonly rng: Rng | null;
+  private readonly spatial: { idx: number[]; val: number[]; norm: number }[];
+  private readonly filters: { k: Float64Array; kn: number }[];
+  private readonly R: Float64Array[];
+  private readonly pools: Float64Array[] = [];
+  private readonly z: Float64Array | null;
+  private readonly ganglionWeights: { C: Float64Array; D: Float64Array }[];
+  /** s_j over the last min(filterLength - 1, framesDone) frames, [heldFrames, subunits]. */
+  private history: Float64Array;
+  private held = 0;
+  private done = 0;
+
+  constructor(circuit: RetinaCircuit, options: SimulateOptions = {}) {
+    checkCircuit(circuit);
+    this.circuit = circuit;
+    this.record = options.record ?? true;
+    this.rng = options.seed === undefined ? null : new Rng(checkInteger('seed', options.seed, 0));
+    const { height: H, width: W, dt, filterLength: L } = circuit;
+    // subunits and their spatial weights (truncated at 3 sigma: the far pixels add nothing but time)
+    for (const r of grid(H, circuit.subunitStride)) for (const c of grid(W, circuit.subunitStride)) this.subunits.push({ row: r, col: c });
+    const pixels: { row: number; col: number }[] = [];
+    for (let r = 0; r < H; r++) for (let c = 0; c < W; c++) pixels.push({ row: r, col: c });
+    const S = this.subunits.length;
+    this.spatial = this.subunits.map((s) => {
+      const w = gaussianWeights(pixels, s.row, s.col, circuit.subunitSigma, 3);
+      const idx: number[] = [], val: number[] = [];
+      let norm = 0;
+      w.forEach((v, i) => { if (v > 0) { idx.push(i); val.push(v); norm += v * v; } });
+      return { idx, val, norm: Math.sqrt(norm) };
+    });
+    this.filters = circuit.bipolarTypes.map((type) => {
+      const k = biphasicFilter(type.filter, dt, L);
+      let kn = 0;
+      for (const v of k) kn += v * v;
+      return { k, kn: Math.sqrt(kn) };
+    });
+    this.R = circuit.bipolarTypes.map(() => new Float64Array(S).fill(1));
+    const am = circuit.amacrine;
+    if (am) {
+      for (const r of grid(H, am.stride)) for (const c of grid(W, am.stride)) this.amacrineCells.push({ row: r, col: c });
+      this.pools = this.amacrineCells.map((m) => gaussianWeights(this.subunits, m.row, m.col, am.sigma));
     }
+    this.z = am ? new Float64Array(this.amacrineCells.length) : null;
+    const M = this.amacrineCells.length;
+    this.ganglionWeights = circuit.ganglion.map((g) => ({
+      C: gaussianWeights(this.subunits, g.row, g.col, g.sigma),
+      D: M > 0 ? gaussianWeights(this.amacrineCells, g.row, g.col, g.amacrineSigma) : new Float64Array(0),
+    }));
+    this.history = new Float64Array(0);
   }
 
-  const outs: Float32Array[] = [];
-  const theta = circuit.bipolarThreshold, dep = circuit.depression;
-  for (const type of circuit.bipolarTypes) {
-    const k = biphasicFilter(type.filter, dt, L);
-    let kn = 0;
-    for (const v of k) kn += v * v;
-    kn = Math.sqrt(kn);
-    const out = new Float32Array(T * S);
-    const R = new Float64Array(S).fill(1);
-    for (let j = 0; j < S; j++) {
-      const scale = (type.polarity * circuit.bipolarGain) / (kn * spatial[j].norm);
-      for (let t = 0; t < T; t++) {
-        let v = 0;
-        for (let i = 0; i < L && i <= t; i++) v += k[i] * s[(t - i) * S + j];
-        v *= scale;
-        let y = theta === null ? v : Math.max(0, v - theta);
-        if (dep) {
-          const released = y * R[j];
-          R[j] += dt * ((1 - R[j]) / dep.tau - dep.rate * y * R[j]);
-          R[j] = Math.min(1, Math.max(0, R[j]));
-          y = released;
+  /** Frames pushed so far. */
+  get framesDone(): number {
+    return this.done;
+  }
+
+  /** Frames of subunit input kept between pushes (at most filterLength - 1, whatever was pushed). */
+  get heldFrames(): number {
+    return this.held;
+  }
+
+  /** The response over the next `chunk` of the movie (its frames only; state carried from the previous pushes). */
+  push(chunk: Movie): RetinaResponse {
+    checkMovieForCircuit('chunk', chunk, this.circuit);
+    return this.run(chunk);
+  }
+
+  /** push without the checks (simulateRetina has made them). */
+  run(movie: Movie): RetinaResponse {
+    const circuit = this.circuit, record = this.record, rng = this.rng, subunits = this.subunits, amacrineCells = this.amacrineCells, spatial = this.spatial;
+    const { frames: T, height: H, width: W } = movie, HW = H * W, dt = circuit.dt, L = circuit.filterLength;
+    const S = subunits.length, h = this.held, t0 = this.done;
+    // s over the held frames, then this chunk's: s[(h + t) S + j] is frame t0 + t
+    const s = new Float64Array((h + T) * S);
+    s.set(this.history.subarray(0, h * S));
+    for (let t = 0; t < T; t++) {
+      for (let j = 0; j < S; j++) {
+        const { idx, val } = spatial[j];
+        let acc = 0;
+        for (let q = 0; q < idx.length; q++) acc += val[q] * movie.data[t * HW + idx[q]];
+        s[(h + t) * S + j] = acc;
+      }
+    }
+
+    const outs: Float32Array[] = [];
+    const theta = circuit.bipolarThreshold, dep = circuit.depression;
+    circuit.bipolarTypes.forEach((type, b) => {
+      const { k, kn } = this.filters[b];
+      const out = new Float32Array(T * S);
+      const R = this.R[b];
+      for (let j = 0; j < S; j++) {
+        const scale = (type.polarity * circuit.bipolarGain) / (kn * spatial[j].norm);
+        for (let t = 0; t < T; t++) {
+          let v = 0;
+          for (let i = 0; i < L && i <= t0 + t; i++) v += k[i] * s[(h + t - i) * S + j];
+          v *= scale;
+          let y = theta === null ? v : Math.max(0, v - theta);
+          if (dep) {
+            const released = y * R[j];
+            R[j] += dt * ((1 - R[j]) / dep.tau - dep.rate * y * R[j]);
+            R[j] = Math.min(1, Math.max(0, R[j]));
+            y = released;
+          }
+          out[t * S + j] = y;
         }
-        out[t * S + j] = y;
       }
-    }
-    outs.push(out);
-  }
-  const byName = new Map(circuit.bipolarTypes.map((b, i) => [b.name, outs[i]] as const));
+      outs.push(out);
+    });
+    const byName = new Map(circuit.bipolarTypes.map((b, i) => [b.name, outs[i]] as const));
 
-  // amacrine cells
-  const am = circuit.amacrine;
-  const amacrineCells: { row: number; col: number }[] = [];
-  let a: Float32Array | null = null;
-  if (am) {
-    for (const r of grid(H, am.stride)) for (const c of grid(W, am.stride)) amacrineCells.push({ row: r, col: c });
-    const M = amacrineCells.length, pools = amacrineCells.map((m) => gaussianWeights(subunits, m.row, m.col, am.sigma));
-    const inputs = am.inputs.map((n) => byName.get(n)!);
-    a = new Float32Array(T * M);
-    const z = new Float64Array(M), alpha = dt / am.tau;
-    for (let t = 0; t < T; t++) {
-      for (let m = 0; m < M; m++) {
-        let u = 0;
-        for (const inp of inputs) for (let j = 0; j < S; j++) u += pools[m][j] * inp[t * S + j];
-        z[m] += alpha * (u - z[m]);
-        a[t * M + m] = Math.max(0, z[m] - am.threshold);
+    // amacrine cells
+    const am = circuit.amacrine;
+    let a: Float32Array | null = null;
+    if (am && this.z) {
+      const M = amacrineCells.length, pools = this.pools, z = this.z;
+      const inputs = am.inputs.map((n) => byName.get(n)!);
+      a = new Float32Array(T * M);
+      const alpha = dt / am.tau;
+      for (let t = 0; t < T; t++) {
+        for (let m = 0; m < M; m++) {
+          let u = 0;
+          for (const inp of inputs) for (let j = 0; j < S; j++) u += pools[m][j] * inp[t * S + j];
+          z[m] += alpha * (u - z[m]);
+          a[t * M + m] = Math.max(0, z[m] - am.threshold);
+        }
       }
     }
-  }
 
-  // ganglion cells
-  const G = circuit.ganglion.length, M = amacrineCells.length;
-  const rates = new Float64Array(T * G);
-  const spikes = rng ? new Float32Array(T * G) : null;
-  circuit.ganglion.forEach((g, gi) => {
-    const C = gaussianWeights(subunits, g.row, g.col, g.sigma);
-    const D = M > 0 ? gaussianWeights(amacrineCells, g.row, g.col, g.amacrineSigma) : new Float64Array(0);
-    const terms = Object.entries(g.weights).filter(([, w]) => w !== 0).map(([n, w]) => ({ out: byName.get(n)!, w }));
-    for (let t = 0; t < T; t++) {
-      let d = 0;
-      for (const { out, w } of terms) {
-        let acc = 0;
-        for (let j = 0; j < S; j++) if (C[j] !== 0) acc += C[j] * out[t * S + j];
-        d += w * acc;
+    // ganglion cells
+    const G = circuit.ganglion.length, M = amacrineCells.length;
+    const rates = new Float64Array(T * G);
+    const spikes = rng ? new Float32Array(T * G) : null;
+    circuit.ganglion.forEach((g, gi) => {
+      const { C, D } = this.ganglionWeights[gi];
+      const terms = Object.entries(g.weights).filter(([, w]) => w !== 0).map(([n, w]) => ({ out: byName.get(n)!, w }));
+      for (let t = 0; t < T; t++) {
+        let d = 0;
+        for (const { out, w } of terms) {
+          let acc = 0;
+          for (let j = 0; j < S; j++) if (C[j] !== 0) acc += C[j] * out[t * S + j];
+          d += w * acc;
+        }
+        if (a && g.amacrineWeight !== 0) {
+          let acc = 0;
+          for (let m = 0; m < M; m++) acc += D[m] * a[t * M + m];
+          d -= g.amacrineWeight * acc;
+        }
+        const x = d - g.threshold;
+        const f = g.output === 'relu' ? Math.max(0, x) : x > 30 ? x : Math.log1p(Math.exp(x));
+        rates[t * G + gi] = g.gain * f;
       }
-      if (a && g.amacrineWeight !== 0) {
-        let acc = 0;
-        for (let m = 0; m < M; m++) acc += D[m] * a[t * M + m];
-        d -= g.amacrineWeight * acc;
-      }
-      const x = d - g.threshold;
-      const f = g.output === 'relu' ? Math.max(0, x) : x > 30 ? x : Math.log1p(Math.exp(x));
-      rates[t * G + gi] = g.gain * f;
+    });
+    for (let i = 0; i < rates.length; i++) {
+      // huge gains or weights overflow: say so rather than return Infinity
+      if (!Number.isFinite(rates[i])) throw new ArgumentError('circuit', 'gains and weights that keep the rates finite', `rate ${rates[i]} at frame ${t0 + Math.floor(i / G)}`);
     }
-  });
-  for (let i = 0; i < rates.length; i++) {
-    // huge gains or weights overflow: say so rather than return Infinity
-    if (!Number.isFinite(rates[i])) throw new ArgumentError('circuit', 'gains and weights that keep the rates finite', `rate ${rates[i]} at frame ${Math.floor(i / G)}`);
+    if (rng && spikes) for (let i = 0; i < rates.length; i++) spikes[i] = poissonDraw(rng, rates[i] * dt);
+    // keep the last min(L - 1, frames so far) frames of s for the next push
+    const keep = Math.min(L - 1, h + T);
+    this.history = s.slice((h + T - keep) * S, (h + T) * S);
+    this.held = keep;
+    this.done = t0 + T;
+    return {
+      frames: T, dt, cells: circuit.ganglion.map((g) => g.name), rates, spikes,
+      bipolar: record ? Object.fromEntries(circuit.bipolarTypes.map((b, i) => [b.name, outs[i]])) : {},
+      amacrine: record ? a : null, subunits, amacrineCells,
+    };
   }
-  if (rng && spikes) for (let i = 0; i < rates.length; i++) spikes[i] = poissonDraw(rng, rates[i] * dt);
-  return {
-    frames: T, dt, cells: circuit.ganglion.map((g) => g.name), rates, spikes,
-    bipolar: record ? Object.fromEntries(circuit.bipolarTypes.map((b, i) => [b.name, outs[i]])) : {},
-    amacrine: record ? a : null, subunits, amacrineCells,
-  };
 }
 
 /** Column `cell` of a [frames, cells] array. */

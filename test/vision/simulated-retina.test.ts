@@ -8,13 +8,15 @@
  *   latency is locked to the missing flash, not to the last one; the full default circuit shows the same;
  * - depression's steady state (1/tau) / (1/tau + u y) and the amacrine low-pass and subtraction, by hand;
  * - Poisson counts with mean sum(rate dt), one seed one train;
+ * - RetinaStream: a movie pushed in uneven chunks (some shorter than the filter) gives simulateRetina's response bit
+ *   for bit, holding at most filterLength - 1 frames of state between pushes;
  * - an LN cell is explained by fitLnModel (R^2 ~ 1 held out) while the default circuit's cells are not.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   biphasicFilter, cellColumn, defaultRetinaCircuit, FAST_FILTER, fitLnModel, flashTrain, type Movie, predictLn, type RetinaCircuit,
-  simulateRetina, type TemporalFilter, varianceExplained, whiteNoiseMovie,
+  RetinaStream, simulateRetina, type TemporalFilter, varianceExplained, whiteNoiseMovie,
 } from '../../lib/vision';
 
 const dt = 0.01;
@@ -128,4 +130,27 @@ test('fitLnModel: an LN cell is explained held out; the default circuit is not (
     const v = varianceExplained(predictLn(m, held), cellColumn(rTest.rates, G, g));
     assert.ok(v < (circuit.ganglion[g].name.startsWith('on-off') ? 0.2 : 0.75), `${circuit.ganglion[g].name}: LN explains ${v} of the held-out rate variance`);
   }
+});
+
+test('RetinaStream: uneven chunks put end to end equal simulateRetina on the whole movie, bit for bit; state bounded by the filter', () => {
+  const circuit = defaultRetinaCircuit({ height: 10, width: 10 }), G = circuit.ganglion.length, HW = 100;
+  const m = whiteNoiseMovie({ frames: 130, height: 10, width: 10, checker: 2, seed: 5 });
+  const whole = simulateRetina(m, circuit, { seed: 11 });
+  const stream = new RetinaStream(circuit, { seed: 11 });
+  const cuts = [0, 1, 8, 21, 61, 62, 130]; // chunks of 1, 7, 13, 40, 1, 68 frames: shorter and longer than filterLength 20
+  const rates: number[] = [], spikes: number[] = [], amacrine: number[] = [], onFast: number[] = [];
+  for (let q = 0; q + 1 < cuts.length; q++) {
+    const [a, b] = [cuts[q], cuts[q + 1]];
+    const r = stream.push({ ...m, frames: b - a, data: m.data.slice(a * HW, b * HW) });
+    assert.equal(r.frames, b - a);
+    rates.push(...r.rates); spikes.push(...r.spikes!); amacrine.push(...r.amacrine!); onFast.push(...r.bipolar['on-fast']);
+    assert.equal(stream.framesDone, b);
+    assert.equal(stream.heldFrames, Math.min(circuit.filterLength - 1, b), 'held state: the last filterLength - 1 frames at most');
+  }
+  assert.deepEqual(Float64Array.from(rates), whole.rates);
+  assert.deepEqual(Float32Array.from(spikes), whole.spikes);
+  assert.deepEqual(Float32Array.from(amacrine), whole.amacrine);
+  assert.deepEqual(Float32Array.from(onFast), whole.bipolar['on-fast']);
+  assert.equal(rates.length, 130 * G);
+  assert.throws(() => stream.push(whiteNoiseMovie({ frames: 5, height: 8, width: 8, seed: 1 })), /chunk/);
 });
