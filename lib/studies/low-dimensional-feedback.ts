@@ -24,6 +24,13 @@
  * 90% of the final accuracy x FLOPs per epoch (lib/rules trainingFlops:
  * forward, backward and P, Q learning) against BP's, for the MLP, the
  * VGG-like net and the ViT.
+ * (f d) the receptive-field model (issue 31, item 2d): the retinal-bottleneck
+ * study's network, data, training and field measures (retinaRun, one pool
+ * job per run) under BP and under LDFA with feedback rank r at the first
+ * ventral layer (ventralRankFeedback: r there, 'full' elsewhere); per rule
+ * the retinal-output and first-ventral-layer fields and both orientedness
+ * indices, judged with that study's thresholds (isotropic < 0.3, oriented
+ * > 0.5, in every seed, both indices).
  *
  * Exports: linearTheoryRun (pool job), linearTheoryJobs, pairLinearTheory,
  * findLinearTheoryRun, maxModeStrengthGap, modeStrengthFigure, pAngleFigure,
@@ -33,15 +40,18 @@
  * finalUpdateAngle, updateAngleFigure, subspaceRows, rankComparisonRows,
  * convRows, estimatedRunSeconds, backwardMacs, epochsTo90, computeTable, reproductionRows,
  * perRunRecords, medianAccuracies; VGG_BN_CHANNELS, AUTHORS_VIT, beyondLenetJob, vggConfigs,
- * scaledVitRanks, vitConfigs, beyondLenetSeconds, vitRankFigure, computeToConvergence.
+ * scaledVitRanks, vitConfigs, beyondLenetSeconds, vitRankFigure, computeToConvergence; RF_RANKS,
+ * FIRST_VENTRAL_PARAM, RF_THRESHOLDS, ventralRankFeedback, receptiveFieldJobs, pairRfRuns, rfSummaries,
+ * rfOrientednessRows, rfRuleFigure, rfRecords.
  */
-import { ArgumentError, checkPositive, formatMedianRange, median } from '../core';
-import { Figure, line, LineSeries } from '../plot';
+import { ArgumentError, checkPositive, formatMedianRange, Job, median } from '../core';
+import { Figure, imageGrid, line, LineSeries } from '../plot';
 import {
   attentionRanks, epochsToFraction, FeedbackOptions, FlopsOptions, integrateSvdBasis, NetworkOptions, trainingFlops, vggBatchNorm, vit, LinearTheoryOptions, LinearTheoryResult, LinearTheoryRule, LowRankRule, OptimizerOptions, RankSetting, RuleName,
   simulateLinearTheory, TrainingJob, TrainingJobResult,
 } from '../rules';
 import { DatasetName, modelJob } from './feedback-alignment';
+import { compactFields, ConfigSummary, fieldImages, RetinaRunArgs, RetinaRunResult, STUDY_MODULE as RETINA_MODULE, summarizeRuns } from './retinal-bottleneck';
 
 // ------------------------------------------------------------------ (a) linear theory
 
@@ -681,4 +691,151 @@ export function computeToConvergence(runs: readonly ConfigRun[], models: readonl
     });
   }
   return { rows, records };
+}
+
+// ------------------------------------------------------------------ (f d) the receptive-field model (issue 31, item 2d)
+
+/** The authors' feedback ranks at the first ventral layer of the receptive-field model (32 channels; training-rules.md). */
+export const RF_RANKS: readonly number[] = [1, 4, 32];
+/** Parametric-layer index of the first ventral (cortical) conv in retinaNetwork(): retina conv, bottleneck conv, then the cortex. */
+export const FIRST_VENTRAL_PARAM = 2;
+/** Thresholds of the retinal-bottleneck study's reproduction table (fixed there before running): isotropic below, oriented above. */
+export const RF_THRESHOLDS = { isotropic: 0.3, oriented: 0.5 } as const;
+
+/**
+ * LDFA's feedback options for retinaNetwork() of cortical depth `depth`:
+ * rank r at the first ventral layer (its B = Q P sends the error to the
+ * retinal output), 'full' at every other parametric layer (the reference
+ * states ranks only there; 'full' is this study's default).
+ */
+export function ventralRankFeedback(depth: number, rank: number, ldfaRule: LowRankRule): FeedbackOptions {
+  if (!Number.isInteger(depth) || depth < 1) throw new ArgumentError('depth', 'an integer >= 1 (a first ventral layer)', depth);
+  if (!Number.isInteger(rank) || rank < 1) throw new ArgumentError('rank', 'a positive integer', rank);
+  const ranks: RankSetting[] = Array.from({ length: 2 + depth + 2 }, () => 'full');
+  ranks[FIRST_VENTRAL_PARAM] = rank;
+  return { rank: ranks, ldfaRule };
+}
+
+/** The retinal-bottleneck study's run arguments without the rule (one dataset and architecture for every rule). */
+export type RfRunBase = Omit<RetinaRunArgs, 'seed' | 'rule' | 'feedback'>;
+
+/** One run of the receptive-field model: 'bp', or LDFA at `rank` at the first ventral layer. */
+export interface RfKey {
+  label: string;
+  rule: 'bp' | 'ldfa';
+  rank: number | null;
+  seed: number;
+}
+
+/** Pool jobs (the retinal-bottleneck study's retinaRun): BP, then LDFA at each rank; seeds inner. */
+export function receptiveFieldJobs(base: RfRunBase, ranks: readonly number[], seeds: readonly number[], ldfaRule: LowRankRule): { key: RfKey; job: Job }[] {
+  const rules: { label: string; rule: 'bp' | 'ldfa'; rank: number | null }[] = [{ label: 'BP', rule: 'bp', rank: null }, ...ranks.map((r) => ({ label: `LDFA r=${r}`, rule: 'ldfa' as const, rank: r }))];
+  const out: { key: RfKey; job: Job }[] = [];
+  for (const c of rules) for (const seed of seeds) {
+    const args: RetinaRunArgs = { ...base, seed, ...(c.rule === 'ldfa' ? { rule: 'ldfa', feedback: ventralRankFeedback(base.architecture.depth, c.rank as number, ldfaRule) } : {}) };
+    out.push({ key: { ...c, seed }, job: { module: RETINA_MODULE, export: 'retinaRun', args } });
+  }
+  return out;
+}
+
+export interface RfRun extends RfKey {
+  result: RetinaRunResult;
+}
+
+/** Each job's key beside its result. */
+export function pairRfRuns(jobs: readonly { key: RfKey }[], results: readonly RetinaRunResult[]): RfRun[] {
+  if (results.length !== jobs.length) throw new ArgumentError('results', `one result per job (${jobs.length})`, `${results.length} results`);
+  return results.map((result, i) => ({ ...jobs[i].key, result }));
+}
+
+/** Per rule label (in the runs' order): the retinal-bottleneck study's per-seed summary (medians over live channels). */
+export function rfSummaries(runs: readonly RfRun[]): { label: string; summary: ConfigSummary; runs: RfRun[] }[] {
+  const labels = [...new Set(runs.map((r) => r.label))];
+  return labels.map((label) => {
+    const group = runs.filter((r) => r.label === label);
+    const s = summarizeRuns(group.map((r) => r.result));
+    if (s.length !== 1) throw new ArgumentError('runs', `one architecture and dataset per rule (${label})`, `${s.length}`);
+    return { label, summary: s[0], runs: group };
+  });
+}
+
+const liveValues = (v: readonly (number | null)[]) => v.filter((x): x is number => x !== null && Number.isFinite(x));
+
+/**
+ * The orientedness table: per rule, both indices (O: structure tensor, B: the
+ * authors' bar index) at the retinal output (gradient and STA) and at the
+ * first ventral layer, median (range) over every live channel of every seed;
+ * test accuracy; silent channels; and the verdicts with the retinal-bottleneck
+ * study's thresholds, per seed on the median over channels: centre-surround
+ * retina = both indices below 0.3 in every seed, oriented ventral layer =
+ * both above 0.5 in every seed; "as BP" = the same two verdicts as BP's.
+ */
+export function rfOrientednessRows(groups: readonly { label: string; summary: ConfigSummary; runs: RfRun[] }[]): Record<string, string>[] {
+  const fmt = (v: number[], d = 2) => (v.length ? formatMedianRange(v, d) : 'n/a (silent)');
+  const pooled = (g: { runs: RfRun[] }, pick: (r: RetinaRunResult) => readonly (number | null)[]) => liveValues(g.runs.flatMap((r) => [...pick(r.result)]));
+  const every = (v: (number | null)[], ok: (x: number) => boolean) => v.length > 0 && v.every((x) => x !== null && ok(x));
+  const verdicts = (s: ConfigSummary) => ({
+    centre: every(s.retinaOrientedness, (x) => x < RF_THRESHOLDS.isotropic) && every(s.retinaBarOrientedness, (x) => x < RF_THRESHOLDS.isotropic),
+    oriented: every(s.cortexOrientedness, (x) => x > RF_THRESHOLDS.oriented) && every(s.cortexBarOrientedness, (x) => x > RF_THRESHOLDS.oriented),
+  });
+  const bp = groups.find((g) => g.label === 'BP');
+  const bpV = bp ? verdicts(bp.summary) : null;
+  const yes = (b: boolean) => (b ? 'yes' : 'no');
+  return groups.map((g) => {
+    const v = verdicts(g.summary);
+    return {
+      rule: g.label,
+      'retina O': fmt(pooled(g, (r) => r.retina.orientedness)), 'retina B': fmt(pooled(g, (r) => r.retina.barOrientedness)),
+      'retina STA O / B': `${fmt(pooled(g, (r) => r.retina.staOrientedness))} / ${fmt(pooled(g, (r) => r.retina.staBarOrientedness))}`,
+      'ventral O': fmt(pooled(g, (r) => (r.cortex ? r.cortex.orientedness : []))), 'ventral B': fmt(pooled(g, (r) => (r.cortex ? r.cortex.barOrientedness : []))),
+      'silent retina / ventral': g.runs.map((r) => `${r.result.retina.silent} / ${r.result.cortex ? r.result.cortex.silent : '-'}`).join(', '),
+      'test accuracy': fmt(g.summary.testAccuracy, 3),
+      'centre-surround retina': yes(v.centre), 'oriented ventral layer': yes(v.oriented),
+      'as BP': bpV === null ? 'no BP run' : g.label === 'BP' ? '-' : yes(v.centre === bpV.centre && v.oriented === bpV.oriented),
+    };
+  });
+}
+
+/**
+ * The fields of one seed, one row per rule: the retinal output's gradient
+ * fields, then the first ventral layer's first `ventral` fields, each scaled
+ * to max |value| 1 and labelled with its O and B.
+ */
+export function rfRuleFigure(runs: readonly RfRun[], seed: number, ventral = 7): Figure {
+  const rows = runs.filter((r) => r.seed === seed);
+  if (rows.length === 0) throw new ArgumentError('seed', 'a seed among the runs', seed);
+  const [H, W] = rows[0].result.shape;
+  const fields: ArrayLike<number>[] = [];
+  const labels: string[] = [];
+  const tag = (o: number | null, b: number | null) => (o === null ? 'silent' : `O=${o.toFixed(2)} B=${(b as number).toFixed(2)}`);
+  const retinaCount = Math.max(...rows.map((r) => r.result.retina.fields.length));
+  for (const r of rows) {
+    if (!r.result.cortex) throw new ArgumentError('runs', 'networks with a first ventral layer (depth >= 1)', 'depth 0');
+    const rf = r.result.retina, cx = r.result.cortex;
+    for (let c = 0; c < retinaCount; c++) {
+      fields.push(rf.fields[c] ?? new Float64Array(H * W));
+      labels.push(c < rf.fields.length ? `${r.label} retina: ${tag(rf.orientedness[c], rf.barOrientedness[c])}` : '');
+    }
+    for (let c = 0; c < Math.min(ventral, cx.fields.length); c++) {
+      fields.push(cx.fields[c]);
+      labels.push(`ventral ${c}: ${tag(cx.orientedness[c], cx.barOrientedness[c])}`);
+    }
+  }
+  const columns = retinaCount + Math.min(ventral, rows[0].result.cortex!.fields.length);
+  return imageGrid(fieldImages(fields), {
+    height: H, width: W, count: fields.length, columns, labels, scale: 3,
+    title: `Receptive fields per rule (seed ${seed}): retinal output, then the first ventral layer (gradient of each channel's centre unit)`,
+  });
+}
+
+/** What results.json keeps of each run: key, accuracy, orientedness per channel and the fields (compactFields, 4 significant digits). */
+export function rfRecords(runs: readonly RfRun[]): Record<string, unknown>[] {
+  return runs.map((r) => ({
+    label: r.label, rule: r.rule, rank: r.rank, seed: r.seed, testAccuracy: r.result.testAccuracy, trainLoss: r.result.trainLoss,
+    retinaOrientedness: r.result.retina.orientedness, retinaBarOrientedness: r.result.retina.barOrientedness,
+    retinaStaOrientedness: r.result.retina.staOrientedness, retinaStaBarOrientedness: r.result.retina.staBarOrientedness,
+    cortexOrientedness: r.result.cortex ? r.result.cortex.orientedness : null, cortexBarOrientedness: r.result.cortex ? r.result.cortex.barOrientedness : null,
+    silent: { retina: r.result.retina.silent, cortex: r.result.cortex ? r.result.cortex.silent : null },
+    trainSeconds: r.result.trainSeconds, seconds: r.result.seconds, fields: compactFields(r.result),
+  }));
 }

@@ -13,7 +13,8 @@
  * Layer indices: the retinal output is layer 3 (the ReLU after the bottleneck
  * conv), the first cortical layer's output layer 5.
  *
- * One pool job (`retinaRun`) trains one network (lib/rules' BP; RMSprop as the
+ * One pool job (`retinaRun`) trains one network (lib/rules' BP, or the rule
+ * and feedback options given: `rule`, `feedback`; RMSprop as the
  * authors' Keras code: rho 0.9, epsilon 1e-7, their lr 1e-4, without the
  * per-step decay 1e-6, which changes the rate by under 1% in 10,000 steps;
  * or Adam) and
@@ -57,7 +58,7 @@ import { ArgumentError, checkInteger, checkOneOf, checkPositive, formatMedianRan
 import { loadFashionMnist } from '../data';
 import type { ArrayDataset } from '../data';
 import { Figure, imageGrid, line, LineSeries, scatter, ScatterSeries } from '../plot';
-import { evaluate, LayerSpec, Network, NetworkOptions, OptimizerOptions, train } from '../rules';
+import { evaluate, FeedbackOptions, LayerSpec, Network, NetworkOptions, OptimizerOptions, RuleName, train } from '../rules';
 import {
   barOrientedness, gradientReceptiveField, linearSeparability, loadPhotographs, networkUnit, networkUnits, orientedness, ridgeLinearity, samplePatches, spikeTriggeredAverages, standardize,
 } from '../vision';
@@ -185,6 +186,12 @@ export interface RetinaRunArgs {
   staImages: number;
   /** Held-out images used for linearity and separability. */
   analysisImages: number;
+  /**
+   * The learning rule and its feedback options (lib/rules; default BP, the
+   * paper's): e.g. low-dimensional-feedback's LDFA with a rank per layer.
+   */
+  rule?: RuleName;
+  feedback?: FeedbackOptions;
 }
 
 export interface ChannelMeasures {
@@ -238,7 +245,10 @@ export async function retinaRun(args: RetinaRunArgs): Promise<RetinaRunResult> {
   const data = loadStudyData(args.dataset, args.data);
   const [H, W] = data.train.shape;
   const a = args.architecture;
-  const net = new Network(retinaNetwork({ ...a, inputShape: [H, W, 1], classes: data.classes, seed: checkInteger('seed', args.seed, 0) }));
+  const net = new Network({
+    ...retinaNetwork({ ...a, inputShape: [H, W, 1], classes: data.classes, seed: checkInteger('seed', args.seed, 0) }),
+    rule: args.rule ?? 'bp', feedback: args.feedback ?? {},
+  });
   try {
     const history = await train(net, data.train, {
       epochs: checkInteger('epochs', args.epochs, 1), batchSize: checkInteger('batchSize', args.batchSize, 1), seed: args.seed,

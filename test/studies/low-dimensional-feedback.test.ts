@@ -451,3 +451,172 @@ test('vitRankFigure: measured LDFA at r / width with its range, the authors\' CI
   assert.equal(theirs.y[0], 89.4);
   assert.deepEqual(trace(fig, 'BP, Fashion-MNIST (measured)').y, [80, 80]);
 });
+
+// ------------------------------------------------------------------ (f d) the receptive-field model
+
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../lib/core';
+import { Network } from '../../lib/rules';
+import { LowRankPathway } from '../../lib/rules/low-rank';
+import { retinaNetwork, RetinaRunResult, STUDY_MODULE as RETINA_MODULE } from '../../lib/studies/retinal-bottleneck';
+import {
+  FIRST_VENTRAL_PARAM, pairRfRuns, receptiveFieldJobs, RfRun, rfOrientednessRows, rfRecords, rfRuleFigure, rfSummaries, RF_RANKS, ventralRankFeedback,
+} from '../../lib/studies/low-dimensional-feedback';
+
+const RF_ARCH = { inputShape: [10, 10, 1] as [number, number, 1], width: 6, bottleneck: 1, depth: 2, kernel: 3, dense: 8, classes: 4, seed: 5 };
+
+test('ventralRankFeedback: rank r at the first ventral conv (parametric layer 2), full everywhere else; bad depth or rank refused', () => {
+  assert.deepEqual(ventralRankFeedback(2, 4, 'normative'), { rank: ['full', 'full', 4, 'full', 'full', 'full'], ldfaRule: 'normative' });
+  assert.deepEqual(ventralRankFeedback(1, 1, 'raf').rank, ['full', 'full', 1, 'full', 'full']);
+  assert.deepEqual(RF_RANKS, [1, 4, 32]);
+  for (const r of [1, 4, 6]) {
+    const net = new Network({ ...retinaNetwork(RF_ARCH), rule: 'ldfa', feedback: ventralRankFeedback(RF_ARCH.depth, r, 'normative') });
+    const ranks = net.pathways.map((p) => (p as LowRankPathway).rank);
+    const widths = net.pathways.map((p) => (p as LowRankPathway).errorWidth);
+    // the first ventral conv is the third parametric layer: conv(6), conv(1), conv(6) <- here, conv(6), dense, dense
+    assert.equal(net.paramLayers[FIRST_VENTRAL_PARAM].weight.shape.join(), '3,3,1,6');
+    assert.equal(ranks[FIRST_VENTRAL_PARAM], r);
+    ranks.forEach((k, i) => { if (i !== FIRST_VENTRAL_PARAM) assert.equal(k, widths[i], `layer ${i} full`); });
+    net.dispose();
+  }
+  assert.throws(() => ventralRankFeedback(0, 1, 'normative'), /depth/);
+  assert.throws(() => ventralRankFeedback(2, 0, 'normative'), /rank/);
+  assert.throws(() => ventralRankFeedback(2, 1.5, 'normative'), /rank/);
+});
+
+/** Top singular pair of M [rows, cols] (float64 power iteration on M^T M): the rank-1 approximation s u v^T. */
+function rankOne(m: Float64Array, rows: number, cols: number): Float64Array {
+  let v = Float64Array.from({ length: cols }, (_, i) => 1 + 0.1 * i);
+  for (let it = 0; it < 3000; it++) {
+    const u = new Float64Array(rows);
+    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) u[i] += m[i * cols + j] * v[j];
+    const w = new Float64Array(cols);
+    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) w[j] += m[i * cols + j] * u[i];
+    const n = Math.hypot(...w);
+    v = w.map((x) => x / n);
+  }
+  const out = new Float64Array(rows * cols);
+  for (let i = 0; i < rows; i++) {
+    let mv = 0;
+    for (let j = 0; j < cols; j++) mv += m[i * cols + j] * v[j];
+    for (let j = 0; j < cols; j++) out[i * cols + j] = mv * v[j];
+  }
+  return out;
+}
+
+test('LDFA in the retina net: at full rank (P, Q from the SVD) the retina\'s updates are BP\'s; at r = 1 they are BP\'s through the best rank-1 W of that layer', async () => {
+  await initBackend({ print: false });
+  const x = tf.randomNormal([5, 10, 10, 1], 0, 1, 'float32', 3);
+  const labels = [0, 1, 2, 3, 1];
+  // `beforeBackward` runs after the forward pass (the reference swaps a kernel for the backward pass only)
+  const grads = (net: Network, mode: 'rule' | 'bp', beforeBackward = () => {}) => {
+    const t = net.oneHot(labels);
+    const tr = net.forward(x);
+    const { error } = net.lossAndError(tr.output, t);
+    beforeBackward();
+    const g = net.backward(tr, error, mode);
+    const w = g.weights.map((a) => Float64Array.from(a.dataSync()));
+    net.disposeGradients(g);
+    net.disposeTrace(tr);
+    tf.dispose([t, error]);
+    return w;
+  };
+  const maxRel = (a: Float64Array, b: Float64Array) => {
+    let d = 0, s = 0;
+    for (let i = 0; i < a.length; i++) { d = Math.max(d, Math.abs(a[i] - b[i])); s = Math.max(s, Math.abs(b[i])); }
+    return d / s;
+  };
+  // full rank: every layer's weight gradient equals BP's on the same network (float32)
+  const full = new Network({ ...retinaNetwork(RF_ARCH), rule: 'ldfa', feedback: ventralRankFeedback(RF_ARCH.depth, RF_ARCH.width, 'normative') });
+  const gFull = grads(full, 'rule'), gBp = grads(full, 'bp');
+  for (const k of [0, 1]) assert.ok(maxRel(gFull[k], gBp[k]) < 1e-4, `layer ${k}: ${maxRel(gFull[k], gBp[k])}`);
+  full.dispose();
+  // r = 1: the retina's gradients are BP's with the first ventral kernel replaced by its rank-1 approximation (computed here)
+  const one = new Network({ ...retinaNetwork(RF_ARCH), rule: 'ldfa', feedback: ventralRankFeedback(RF_ARCH.depth, 1, 'normative') });
+  const gOne = grads(one, 'rule');
+  const gOneBp = grads(one, 'bp');
+  one.dispose();
+  const ref = new Network(retinaNetwork(RF_ARCH));
+  const w = ref.paramLayers[FIRST_VENTRAL_PARAM].weight;
+  const w1 = tf.tensor(Float32Array.from(rankOne(Float64Array.from(w.dataSync()), 9, 6)), w.shape);
+  const gRef = grads(ref, 'bp', () => w.assign(w1));
+  w1.dispose();
+  ref.dispose();
+  for (const k of [0, 1]) {
+    assert.ok(maxRel(gOne[k], gRef[k]) < 1e-3, `r = 1, layer ${k}: ${maxRel(gOne[k], gRef[k])}`);
+    assert.ok(maxRel(gOne[k], gOneBp[k]) > 1e-2, `r = 1 differs from BP at layer ${k}`);
+  }
+  // layers above the first ventral one are untouched by its rank
+  for (const k of [3, 4, 5]) assert.ok(maxRel(gOne[k], gOneBp[k]) < 1e-4, `layer ${k}`);
+  x.dispose();
+});
+
+test('receptiveFieldJobs and pairRfRuns: BP then each rank, seeds inner; retinaRun jobs with the rank at the first ventral layer', () => {
+  const base = {
+    dataset: 'photos' as const, data: { photoTrainPerImage: 2, photoTestPerImage: 1, photoShortSide: 64, fashionTrain: 10, fashionTest: 10 },
+    architecture: { width: 32, bottleneck: 1, depth: 2, kernel: 9, dense: 16 }, epochs: 1, batchSize: 8, optimizer: 'rmsprop' as const, lr: 1e-4, rfBaselines: 2, staImages: 0, analysisImages: 20,
+  };
+  const jobs = receptiveFieldJobs(base, [1, 4], [0, 1], 'normative');
+  assert.deepEqual(jobs.map((j) => `${j.key.label}|${j.key.seed}`), ['BP|0', 'BP|1', 'LDFA r=1|0', 'LDFA r=1|1', 'LDFA r=4|0', 'LDFA r=4|1']);
+  assert.ok(jobs.every((j) => j.job.module === RETINA_MODULE && j.job.export === 'retinaRun'));
+  const a0 = jobs[0].job.args as Record<string, unknown>, a3 = jobs[3].job.args as Record<string, unknown>;
+  assert.equal(a0.rule, undefined);
+  assert.equal(a0.feedback, undefined);
+  assert.deepEqual(a3, { ...base, seed: 1, rule: 'ldfa', feedback: { rank: ['full', 'full', 1, 'full', 'full', 'full'], ldfaRule: 'normative' } });
+  assert.equal(jobs[4].key.rank, 4);
+  assert.equal(jobs[0].key.rank, null);
+  const fake = jobs.map((_, i) => ({ testAccuracy: i } as unknown as RetinaRunResult));
+  assert.deepEqual(pairRfRuns(jobs, fake).map((r) => r.result.testAccuracy), [0, 1, 2, 3, 4, 5]);
+  assert.throws(() => pairRfRuns(jobs, fake.slice(1)), /results/);
+});
+
+/** A hand-made run: one retinal channel and three ventral ones with the given indices (O and B the same). */
+function rfFake(label: string, seed: number, retina: number | null, ventral: (number | null)[], acc: number): RfRun {
+  const f = (v: number) => Float64Array.from({ length: 4 }, (_, i) => (i === 0 ? v : 0));
+  const result = {
+    dataset: 'photos', width: 3, bottleneck: 1, depth: 2, seed, testAccuracy: acc, trainAccuracy: acc, trainLoss: 1,
+    retina: { fields: [f(1)], sta: [f(2)], orientedness: [retina], barOrientedness: [retina], staOrientedness: [retina], staBarOrientedness: [retina], silent: retina === null ? 1 : 0, linearity: [0.5] },
+    cortex: { fields: ventral.map((_, i) => f(i + 3)), orientedness: ventral, barOrientedness: ventral, silent: ventral.filter((v) => v === null).length },
+    separability: { retina: 0.5, pixels: 0.4, chance: 0.1 }, shape: [2, 2], trainSeconds: 1, seconds: 2,
+  } as RetinaRunResult;
+  return { label, rule: label === 'BP' ? 'bp' : 'ldfa', rank: label === 'BP' ? null : Number(label.split('=')[1]), seed, result };
+}
+
+test('rfSummaries and rfOrientednessRows: pooled channels per rule, verdicts by both indices in every seed, "as BP" when both verdicts match', () => {
+  const runs = [
+    rfFake('BP', 0, 0.1, [0.6, 0.8, 0.7], 0.5), rfFake('BP', 1, 0.2, [0.9, 0.55, null], 0.6),
+    rfFake('LDFA r=1', 0, 0.1, [0.2, 0.3, 0.4], 0.4), rfFake('LDFA r=1', 1, 0.35, [0.6, 0.7, 0.8], 0.45),
+    rfFake('LDFA r=32', 0, 0.25, [0.7, 0.6, 0.9], 0.5), rfFake('LDFA r=32', 1, 0.05, [0.6, 0.6, 0.6], 0.5),
+  ];
+  const groups = rfSummaries(runs);
+  assert.deepEqual(groups.map((g) => g.label), ['BP', 'LDFA r=1', 'LDFA r=32']);
+  assert.equal(groups[0].summary.cortexOrientedness[0], 0.7);
+  near(groups[0].summary.cortexOrientedness[1] as number, 0.725, 1e-12);
+  const rows = rfOrientednessRows(groups);
+  assert.equal(rows[0]['retina O'], '0.15 (0.10-0.20)');
+  assert.equal(rows[0]['ventral O'], '0.70 (0.55-0.90)');
+  assert.equal(rows[0]['silent retina / ventral'], '0 / 0, 0 / 1');
+  assert.deepEqual([rows[0]['centre-surround retina'], rows[0]['oriented ventral layer'], rows[0]['as BP']], ['yes', 'yes', '-']);
+  // r = 1: seed 1's retina 0.35 is not isotropic, seed 0's ventral median 0.3 not oriented
+  assert.deepEqual([rows[1]['centre-surround retina'], rows[1]['oriented ventral layer'], rows[1]['as BP']], ['no', 'no', 'no']);
+  assert.deepEqual([rows[2]['centre-surround retina'], rows[2]['oriented ventral layer'], rows[2]['as BP']], ['yes', 'yes', 'yes']);
+  assert.equal(rows[1]['test accuracy'], '0.425 (0.400-0.450)');
+  // a silent retina fails the verdict; no BP run says so
+  const silent = rfOrientednessRows(rfSummaries([rfFake('LDFA r=4', 0, null, [0.6, 0.6, 0.6], 0.3)]));
+  assert.deepEqual([silent[0]['retina O'], silent[0]['centre-surround retina'], silent[0]['as BP']], ['n/a (silent)', 'no', 'no BP run']);
+});
+
+test('rfRuleFigure and rfRecords: one row per rule (retina, then the first ventral fields), labelled; records keep the fields', () => {
+  const runs = [rfFake('BP', 0, 0.1, [0.6, null, 0.7], 0.5), rfFake('LDFA r=1', 0, 0.2, [0.3, 0.4, 0.5], 0.4), rfFake('BP', 1, 0.1, [0.65, 0.65, 0.65], 0.5)];
+  const fig = rfRuleFigure(runs, 0, 2);
+  const text = JSON.stringify(fig);
+  for (const s of ['BP retina: O=0.10 B=0.10', 'ventral 1: silent', 'LDFA r=1 retina: O=0.20 B=0.20', 'ventral 0: O=0.30 B=0.30']) assert.ok(text.includes(s), s);
+  assert.ok(!text.includes('ventral 2:'), 'at most 2 ventral fields');
+  assert.ok(!text.includes('O=0.65 B=0.65'), 'seed 1 not shown');
+  assert.throws(() => rfRuleFigure(runs, 7), /seed/);
+  const rec = rfRecords(runs);
+  assert.equal(rec.length, 3);
+  assert.deepEqual(rec[1].cortexOrientedness, [0.3, 0.4, 0.5]);
+  assert.deepEqual((rec[0].fields as { retina: number[][] }).retina, [[1, 0, 0, 0]]);
+  assert.deepEqual(rec[0].silent, { retina: 0, cortex: 1 });
+});

@@ -95,6 +95,23 @@ test('retinaRun on a tiny Fashion-MNIST network: one field per channel, measures
   assert.ok(r.retina.linearity.every((v) => v === null || v <= 1));
 });
 
+test('retinaRun: `rule` and `feedback` train by that rule (default and explicit BP identical; LDFA at rank 1 in the first cortical layer differs)', async () => {
+  await initBackend({ print: false });
+  const args = {
+    dataset: 'fashion-mnist' as const, data: { photoTrainPerImage: 1, photoTestPerImage: 1, photoShortSide: 64, fashionTrain: 200, fashionTest: 60 },
+    architecture: { width: 3, bottleneck: 1, depth: 1, kernel: 3, dense: 12 }, seed: 1, epochs: 1, batchSize: 20, optimizer: 'rmsprop' as const, lr: 3e-3, rfBaselines: 2, staImages: 0, analysisImages: 40,
+  };
+  const plain = await retinaRun(args);
+  const bp = await retinaRun({ ...args, rule: 'bp', feedback: {} });
+  const ldfa = await retinaRun({ ...args, rule: 'ldfa', feedback: { rank: ['full', 'full', 1, 'full', 'full'], ldfaRule: 'normative' } });
+  assert.deepEqual(Array.from(bp.retina.fields[0]), Array.from(plain.retina.fields[0]));
+  assert.equal(bp.trainLoss, plain.trainLoss);
+  // the retina learns only through the first cortical layer's feedback, rank 1 of 3 here
+  assert.notDeepEqual(Array.from(ldfa.retina.fields[0]), Array.from(plain.retina.fields[0]));
+  assert.notEqual(ldfa.trainLoss, plain.trainLoss);
+  await assert.rejects(() => retinaRun({ ...args, rule: 'ldfa', feedback: { rank: [0] } }), /rank/);
+});
+
 /** A hand-made run whose retinal channels have the given orientedness and linearity. */
 function fakeRun(o: Partial<RetinaRunResult> & {
   dataset: 'photos' | 'fashion-mnist'; bottleneck: number; depth: number; seed: number; ro: (number | null)[]; co: (number | null)[] | null; lin: (number | null)[]; acc: number;
