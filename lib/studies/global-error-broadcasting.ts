@@ -26,7 +26,7 @@
  * Jobs: `{ module: STUDY_MODULE, export: 'trainingRun' | 'alignmentRun', args }`.
  * Exports: STUDY_MODULE, PAPER_MNIST_ERRORS, RunSpec, runLabel, networkFor,
  * trainingRun, alignmentRun, layerSignSummary, widthSweepFigure,
- * learningCurveFigure, errorRows, filterChangeRows, reproductionRows,
+ * learningCurveFigure, errorRows, filterChangeRows, epochRows, reproductionRows,
  * estimatedRunSeconds.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -167,6 +167,8 @@ export interface TrainingRunResult {
   epochs: number;
   /** ||W_end - W_0||_F / ||W_0||_F of the first spatial layer (null for FC nets). */
   firstConvChange: number | null;
+  /** The same after each epoch (absent for FC nets). */
+  firstConvChangeByEpoch?: number[];
   seconds: number;
   records: { epoch: number; trainLoss: number; trainAccuracy: number; testAccuracy: number | null }[];
 }
@@ -199,9 +201,17 @@ export async function trainingRun(args: { spec: RunSpec; settings: TrainSettings
     },
   };
   const optimizer = new Optimizer({ type: 'adam', lr: s.lr });
-  const records = trainClassifier(classifier, train, { epochs: epochsFor(spec.arch, s), batchSize: s.batchSize, optimizer, seed: spec.seed, test });
+  const change = () => (w0 && firstSpatial ? tf.tidy(() => firstSpatial.weight.sub(w0).norm().div(w0.norm()).dataSync()[0]) : null);
+  const changeByEpoch: number[] = [];
+  const records = trainClassifier(classifier, train, {
+    epochs: epochsFor(spec.arch, s), batchSize: s.batchSize, optimizer, seed: spec.seed, test,
+    onEpoch: () => {
+      const c = change();
+      if (c !== null) changeByEpoch.push(c);
+    },
+  });
   const last = records[records.length - 1];
-  const firstConvChange = w0 && firstSpatial ? tf.tidy(() => firstSpatial.weight.sub(w0).norm().div(w0.norm()).dataSync()[0]) : null;
+  const firstConvChange = change();
   const kept: (tf.Tensor | null)[] = [w0, ...frozen.flatMap((f) => [f.w, f.b])];
   tf.dispose(kept.filter((t): t is tf.Tensor => t !== null));
   optimizer.dispose();
@@ -214,6 +224,7 @@ export async function trainingRun(args: { spec: RunSpec; settings: TrainSettings
     trainAccuracy: last.trainAccuracy,
     epochs: records.length,
     firstConvChange,
+    ...(firstConvChange !== null ? { firstConvChangeByEpoch: changeByEpoch } : {}),
     seconds: (performance.now() - t0) / 1000,
     records,
   };
@@ -330,11 +341,12 @@ export function errorRows(runs: readonly TrainingRunResult[]): Record<string, st
 /**
  * Test error (%) against epoch per configuration: the median over seeds of
  * the runs that reached that epoch, the seeds' range as a band (runs stop
- * after an epoch at 100% training accuracy). `labels` picks configurations
- * (default every trained one).
+ * after an epoch at 100% training accuracy). `labels` picks configurations,
+ * frozen-conv ones ('... (conv frozen)') included when named (default every
+ * trained one).
  */
 export function learningCurveFigure(runs: readonly TrainingRunResult[], labels?: readonly string[]): Figure {
-  const trained = runs.filter((r) => !r.spec.frozen && (!labels || labels.includes(r.label)));
+  const trained = runs.filter((r) => (labels ? labels.includes(r.label) : !r.spec.frozen));
   if (trained.length === 0) throw new ArgumentError('runs', `trained runs${labels ? ` labelled ${labels.join(', ')}` : ''}`, runs.length);
   const names = [...new Set(trained.map((r) => r.label))];
   const traces = names.map((name) => {
@@ -359,6 +371,30 @@ export function filterChangeRows(runs: readonly TrainingRunResult[]): Record<str
       'test error % trained': formatMedianRange(trained.map((r) => r.testError), 2),
       'test error % conv frozen': formatMedianRange(frozen.map((r) => r.testError), 2),
     };
+  });
+}
+
+/**
+ * (c) learning curves as a table: one row per epoch, per configuration (frozen
+ * ones included) the test error (%) and, for trained spatial nets, the first
+ * conv layer's relative change after that epoch; medians over the runs of a
+ * label that reached the epoch ('' where none did).
+ */
+export function epochRows(runs: readonly TrainingRunResult[]): Record<string, string>[] {
+  if (runs.length === 0) throw new ArgumentError('runs', 'at least one training run', 0);
+  const labels = [...new Set(runs.map((r) => r.label))];
+  const epochs = Math.max(...runs.map((r) => r.records.length));
+  return Array.from({ length: epochs }, (_, i) => {
+    const row: Record<string, string> = { epoch: String(i + 1) };
+    for (const label of labels) {
+      const mine = runs.filter((r) => r.label === label && r.records.length > i);
+      row[`${label} error %`] = mine.length ? median(mine.map((r) => errorCurve(r)[i])).toFixed(2) : '';
+      const changes = mine.map((r) => r.firstConvChangeByEpoch?.[i]).filter((c): c is number => c !== undefined);
+      if (!runs.some((r) => r.label === label && r.spec.frozen) && runs.some((r) => r.label === label && r.firstConvChangeByEpoch)) {
+        row[`${label} conv change`] = changes.length ? median(changes).toFixed(3) : '';
+      }
+    }
+    return row;
   });
 }
 
