@@ -46,21 +46,33 @@
  * the retina, the CNN and the reduced CNN; the kept channels' best-matching
  * bipolar types against the generating circuit's inputs of that cell.
  *
- * Exports: PAPER_CLAIMS, HIDDEN_LAYERS, defaultSettings, trainingMovie, heldOutMovie,
- * retinaCnn, foldedExamples, trainCnn, predictRates, hiddenActivations, evaluateAccuracy,
+ * PAPER=1 (the authors' sizes): the folded training movie (300,000 examples of
+ * 50 x 50 x 40 floats, ~120 GB) is never held. `streamedBatches` plays the
+ * training movie from its seed in chunks (trainingSegments through lib/vision
+ * movieChunks), lets the retina answer chunk by chunk (lib/vision
+ * RetinaStream, state carried), folds each batch's examples as it draws them
+ * and shuffles within a chunk's pool (order rule there); `trainStreamed`
+ * trains on that stream within a wall-time budget. QUICK and default keep the
+ * materialised path (trainingMovie, simulateRetina, foldedExamples,
+ * materializedBatches): their batches are the ones before streaming existed,
+ * and with one chunk the stream gives the same batches (tests). The
+ * held-out analysis is not streamed: PAPER=1 measures training only.
+ *
+ * Exports: PAPER_CLAIMS, HIDDEN_LAYERS, defaultSettings, trainingSegments, trainingMovie, heldOutMovie,
+ * retinaCnn, foldedExamples, materializedBatches, streamedBatches, trainOnBatches, trainCnn, trainStreamed, predictRates, hiddenActivations, evaluateAccuracy,
  * interneuronMatch, circuitInputs, phenomena, responseLatency, alignedMean, LATENCY_CONTRASTS, REVERSAL_OFFSETS, cnnRateTrace, withReducedChannels, analysePhenomenon, runStudy,
  * accuracyFigure, matchFigure, attributionFigure, traceFigure, curveFigure, reproductionRows, measuredHeadlines.
  */
 import * as tf from '@tensorflow/tfjs';
 import {
-  ArgumentError, checkInteger, checkNumber, checkPositive, EventLoopYield, formatMedianRange, median, Progress, Rng, throwIfInterrupted, yieldToEventLoop,
+  ArgumentError, Budget, checkInteger, checkNumber, checkPositive, EventLoopYield, formatMedianRange, median, Progress, Rng, throwIfInterrupted, yieldToEventLoop,
 } from '../core';
 import { type Figure, heatmap, line, type LineSeries } from '../plot';
 import { foldTime, integratedGradients, Network, Optimizer } from '../rules';
 import type { NetworkOptions } from '../rules';
 import {
-  cellColumn, concatMovies, contrastSteps, defaultRetinaCircuit, fitLnModel, flashTrain, type GrayImage, type Movie, movingBar, naturalMovie, pearson, predictLn,
-  type RetinaCircuit, type RetinaResponse, simulateRetina, whiteNoiseMovie,
+  cellColumn, concatMovies, contrastSteps, defaultRetinaCircuit, fitLnModel, flashTrain, type GrayImage, type Movie, movieChunks, movingBar, naturalMovie, pearson, predictLn,
+  type RetinaCircuit, type RetinaResponse, RetinaStream, simulateRetina, whiteNoiseMovie,
 } from '../vision';
 
 /** What Tanaka et al. report (from the references' summary, not checked against the paper [verify]). */
@@ -99,13 +111,18 @@ export function defaultSettings(): StudySettings {
   };
 }
 
-/** A training movie of segments (header): natural, white noise and probe families, shuffled by the seed. */
-export function trainingMovie(photos: readonly GrayImage[], frames: number, size: number, probeFraction: number, seed: number): Movie {
+/**
+ * The training movie's segments in order (header): natural, white noise and
+ * probe families, drawn from the seed as they are asked for, until `frames`
+ * frames are covered (the last segment may run past `frames`; trainingMovie
+ * and movieChunks cut it).
+ */
+export function* trainingSegments(photos: readonly GrayImage[], frames: number, size: number, probeFraction: number, seed: number): Generator<Movie> {
   checkInteger('frames', frames, 100);
   checkInteger('size', size, 4);
   checkNumber('probeFraction', probeFraction, 0, 1);
   const rng = new Rng(checkInteger('seed', seed, 0));
-  const seg = 200, parts: Movie[] = [];
+  const seg = 200;
   const dims = { frames: seg, height: size, width: size };
   for (let k = 0; k * seg < frames; k++) {
     const u = rng.uniform(), s = rng.nextSeed();
@@ -116,20 +133,24 @@ export function trainingMovie(photos: readonly GrayImage[], frames: number, size
         // contrast magnitude 0.3-3: the latency probe flashes 0.25-3 (the authors' intensities 0-3)
         const period = 4 + rng.int(5), contrast = (rng.uniform() < 0.5 ? -1 : 1) * (0.3 + 2.7 * rng.uniform()), duration = 1 + rng.int(2), sub = seg / 4;
         const count = Math.floor((sub - 25) / period);
-        for (let q = 0; q < 4; q++) parts.push(flashTrain({ ...dims, frames: sub, period, count, first: 5, contrast, duration }));
+        for (let q = 0; q < 4; q++) yield flashTrain({ ...dims, frames: sub, period, count, first: 5, contrast, duration });
       } else if (kind === 1) {
         const speed = (rng.uniform() < 0.5 ? -1 : 1) * (0.2 + 0.4 * rng.uniform());
-        parts.push(movingBar({ ...dims, speed, barWidth: 2 + rng.int(3), start: speed > 0 ? -2 : size + 1, reverseAt: rng.uniform() < 0.5 ? 40 + rng.int(100) : undefined, contrast: rng.uniform() < 0.5 ? -1 : 1 }));
+        yield movingBar({ ...dims, speed, barWidth: 2 + rng.int(3), start: speed > 0 ? -2 : size + 1, reverseAt: rng.uniform() < 0.5 ? 40 + rng.int(100) : undefined, contrast: rng.uniform() < 0.5 ? -1 : 1 });
       } else {
-        parts.push(contrastSteps({ ...dims, contrasts: [0.2 + 0.3 * rng.uniform(), 1], stepEvery: 100, checker: 2, seed: s }));
+        yield contrastSteps({ ...dims, contrasts: [0.2 + 0.3 * rng.uniform(), 1], stepEvery: 100, checker: 2, seed: s });
       }
     } else if (u < probeFraction + (1 - probeFraction) * 0.5) {
-      parts.push(naturalMovie(photos, { ...dims, contrast: 0.35, saccadeEvery: 100, seed: s }));
+      yield naturalMovie(photos, { ...dims, contrast: 0.35, saccadeEvery: 100, seed: s });
     } else {
-      parts.push(whiteNoiseMovie({ ...dims, checker: 2, seed: s }));
+      yield whiteNoiseMovie({ ...dims, checker: 2, seed: s });
     }
   }
-  const all = concatMovies(parts);
+}
+
+/** A training movie of segments (trainingSegments), held whole: QUICK and default mode. */
+export function trainingMovie(photos: readonly GrayImage[], frames: number, size: number, probeFraction: number, seed: number): Movie {
+  const all = concatMovies([...trainingSegments(photos, frames, size, probeFraction, seed)]);
   return { ...all, frames, data: all.data.subarray(0, frames * size * size) };
 }
 
@@ -190,45 +211,233 @@ export interface TrainRecord {
   epoch: number;
   loss: number;
   seconds: number;
+  /** Batches averaged in `loss` when the epoch was cut short (a time budget); absent for a whole epoch. */
+  batches?: number;
 }
 
 /**
- * Trains the CNN on the Poisson counts with Adam; shuffled minibatches from
- * the seed. Asynchronous: it yields to the event loop every 100 ms, so a
- * notebook kernel keeps answering (a kernel blocked for minutes is taken for
- * dead: two default runs died 3.5-4 min into the synchronous loop) and an
- * interrupt stops it.
+ * One training batch: `x` the examples folded [batchSize, size, size, window]
+ * and `y` their spike counts [batchSize, cells], flat. The arrays are reused:
+ * valid until the next batch is drawn.
  */
-export async function trainCnn(net: Network, ex: Examples, response: RetinaResponse, s: StudySettings, progress = true): Promise<TrainRecord[]> {
+export interface Batch {
+  epoch: number;
+  /** Index of the batch within its epoch. */
+  index: number;
+  x: Float32Array;
+  y: Float32Array;
+}
+
+/**
+ * The batches of a materialised training set (QUICK and default mode): per
+ * epoch a permutation of the N examples from Rng(seed + 1), floor(N /
+ * batchSize) batches in that order (the last N mod batchSize examples of the
+ * permutation unused).
+ */
+export function* materializedBatches(ex: Examples, response: RetinaResponse, s: StudySettings): Generator<Batch> {
   if (!response.spikes) throw new ArgumentError('response', 'a response with spikes (simulateRetina with a seed)', null);
   const G = response.cells.length, [N, H, W, T] = ex.shape, d = H * W * T;
   const y = rowsAt(response.spikes, G, ex.times);
-  const opt = new Optimizer({ type: 'adam', lr: checkPositive('lr', s.lr) }, 'optimizer');
   const rng = new Rng(s.seed + 1), bs = checkInteger('batchSize', s.batchSize, 1);
-  const batches = Math.floor(N / bs), records: TrainRecord[] = [], t0 = performance.now();
-  const bar = progress ? new Progress({ total: s.epochs * batches, label: 'train CNN' }) : null;
-  const xb = new Float32Array(bs * d), yb = new Float32Array(bs * G), pace = new EventLoopYield(100);
+  const batches = Math.floor(N / bs);
+  const xb = new Float32Array(bs * d), yb = new Float32Array(bs * G);
   for (let e = 0; e < checkInteger('epochs', s.epochs, 1); e++) {
     const order = rng.permutation(N);
-    let sum = 0;
     for (let b = 0; b < batches; b++) {
       for (let i = 0; i < bs; i++) {
         const n = order[b * bs + i];
         xb.set(ex.x.subarray(n * d, (n + 1) * d), i * d);
         yb.set(y.subarray(n * G, (n + 1) * G), i * G);
       }
-      const xt = tf.tensor(xb, [bs, H, W, T]), yt = tf.tensor(yb, [bs, G]);
-      sum += net.trainStep(xt, yt, opt, { epoch: e }).loss;
-      tf.dispose([xt, yt]);
-      bar?.tick();
-      const due = pace.due();
-      if (due) { await due; throwIfInterrupted('trainCnn', () => `epoch ${e + 1}, batch ${b + 1}`, () => records); }
+      yield { epoch: e, index: b, x: xb, y: yb };
     }
-    records.push({ epoch: e + 1, loss: sum / batches, seconds: (performance.now() - t0) / 1000 });
   }
-  bar?.finish();
-  opt.dispose();
-  return records;
+}
+
+/** The most a batch stream held at once (streamedBatches): checks of its memory bound. */
+export interface StreamStats {
+  /** Movie frames held for folding (the window's history plus one chunk): at most chunkFrames + window - 1. */
+  maxFramesHeld: number;
+  /** Frames of the largest chunk simulated at once (at most chunkFrames). */
+  maxChunkFrames: number;
+  /** Examples carried folded from one chunk to the next (at most batchSize - 1). */
+  maxCarried: number;
+  /** Frames of subunit input the retina kept between chunks (at most its filterLength - 1). */
+  maxRetinaHeld: number;
+  chunks: number;
+}
+
+/**
+ * The training batches made on the fly (PAPER=1; issue 29): per epoch the
+ * training movie is played again from its seed in chunks of `chunkFrames`
+ * frames (trainingSegments through lib/vision movieChunks), the simulated
+ * retina answers each chunk with Poisson spikes (lib/vision RetinaStream,
+ * seed + 100 as in runStudy), and the examples ending in the chunk (window
+ * folded into channels as foldTime does, target the spikes of its last frame)
+ * join the fewer than batchSize examples carried over from the previous chunk
+ * in a pool; a permutation of the pool from Rng(seed + 1) gives floor(pool /
+ * batchSize) batches, and the rest is carried on (folded). Every epoch sees
+ * the same movie and spikes; the carried examples are dropped at the end of an
+ * epoch, so an epoch has floor(N / batchSize) batches, N = trainFrames - window + 1.
+ * With one chunk (chunkFrames >= trainFrames) the batches are
+ * materializedBatches' bit for bit. It holds one chunk of movie and responses, the window's
+ * history, the carried examples and one batch: nothing grows with trainFrames
+ * (`stats` records the most it held).
+ */
+export function* streamedBatches(photos: readonly GrayImage[], s: StudySettings, chunkFrames: number, stats?: StreamStats): Generator<Batch> {
+  checkInteger('chunkFrames', chunkFrames, 1);
+  const circuit = defaultRetinaCircuit({ height: s.size, width: s.size }), G = circuit.ganglion.length;
+  const Tw = checkInteger('window', s.window, 1), HW = s.size * s.size, d = HW * Tw, bs = checkInteger('batchSize', s.batchSize, 1);
+  checkInteger('trainFrames', s.trainFrames, Tw);
+  const rng = new Rng(s.seed + 1);
+  const xb = new Float32Array(bs * d), yb = new Float32Array(bs * G);
+  // the carried examples, double-buffered (a batch may read the old ones while the new ones are written)
+  let carried = { x: new Float32Array((bs - 1) * d), y: new Float32Array((bs - 1) * G) }, spare = { x: new Float32Array((bs - 1) * d), y: new Float32Array((bs - 1) * G) };
+  const note = (k: keyof Omit<StreamStats, 'chunks'>, v: number) => { if (stats) stats[k] = Math.max(stats[k], v); };
+  if (stats) Object.assign(stats, { maxFramesHeld: 0, maxChunkFrames: 0, maxCarried: 0, maxRetinaHeld: 0, chunks: 0 });
+  for (let e = 0; e < checkInteger('epochs', s.epochs, 1); e++) {
+    const retina = new RetinaStream(circuit, { seed: s.seed + 100, record: false });
+    let held = new Float32Array(0), c0 = 0, nCarried = 0, b = 0;
+    for (const chunk of movieChunks(trainingSegments(photos, s.trainFrames, s.size, s.probeFraction, s.seed), chunkFrames, s.trainFrames)) {
+      const spikes = retina.push(chunk).spikes!;
+      // frames held: the window's history (the last Tw - 1 frames before the chunk), then the chunk; held[0] is frame start
+      const keep = Math.min(Tw - 1, c0), start = c0 - keep, frames = new Float32Array((keep + chunk.frames) * HW);
+      frames.set(held.subarray(held.length - keep * HW), 0);
+      frames.set(chunk.data, keep * HW);
+      held = frames;
+      if (stats) { stats.chunks++; note('maxFramesHeld', keep + chunk.frames); note('maxChunkFrames', chunk.frames); note('maxRetinaHeld', retina.heldFrames); }
+      // the examples ending in this chunk: frames t in [tLo, c0 + chunk.frames)
+      const from = c0, tLo = Math.max(from, Tw - 1), fresh = Math.max(0, from + chunk.frames - tLo);
+      const put = (q: number, x: Float32Array, y: Float32Array, i: number) => {
+        if (q < nCarried) {
+          x.set(carried.x.subarray(q * d, (q + 1) * d), i * d);
+          y.set(carried.y.subarray(q * G, (q + 1) * G), i * G);
+          return;
+        }
+        const t = tLo + q - nCarried, f0 = t - Tw + 1 - start;
+        for (let k = 0; k < Tw; k++) {
+          const src = (f0 + k) * HW, dst = i * d + k;
+          // pixel p of frame t - Tw + 1 + k goes to channel k of pixel p (foldTime's layout)
+          for (let p = 0; p < HW; p++) x[dst + p * Tw] = held[src + p];
+        }
+        y.set(spikes.subarray((t - from) * G, (t - from + 1) * G), i * G);
+      };
+      c0 += chunk.frames;
+      if (fresh === 0) continue;
+      const pool = nCarried + fresh, order = rng.permutation(pool), batches = Math.floor(pool / bs);
+      for (let q = 0; q < batches; q++) {
+        for (let i = 0; i < bs; i++) put(order[q * bs + i], xb, yb, i);
+        yield { epoch: e, index: b++, x: xb, y: yb };
+      }
+      const rest = pool - batches * bs;
+      for (let i = 0; i < rest; i++) put(order[batches * bs + i], spare.x, spare.y, i);
+      [carried, spare] = [spare, carried];
+      nCarried = rest;
+      note('maxCarried', rest);
+    }
+  }
+}
+
+/** What a training run did (trainOnBatches). */
+export interface TrainRun {
+  records: TrainRecord[];
+  /** Optimizer steps taken, and planned (epochs x batches per epoch). */
+  steps: number;
+  planned: number;
+  /** Why it stopped before `planned` steps ('time': the budget), or null. */
+  stopped: 'time' | 'iterations' | null;
+  /** Wall seconds of the loop, drawing the batches included. */
+  seconds: number;
+}
+
+/**
+ * The training loop: Adam on the Poisson loss over the batches `source`
+ * yields (materializedBatches or streamedBatches), `perEpoch` batches an
+ * epoch, until the source ends or `budget` (lib/core Budget: steps, wall
+ * time) is spent. Asynchronous: it yields to the event loop every 100 ms, so
+ * a notebook kernel keeps answering (a kernel blocked for minutes is taken
+ * for dead: two default runs died 3.5-4 min into the synchronous loop) and an
+ * interrupt stops it (InterruptedError, the epochs so far its partial).
+ */
+export async function trainOnBatches(
+  net: Network, source: Iterable<Batch>, s: StudySettings, options: { perEpoch: number; progress?: boolean; label?: string; budget?: Budget },
+): Promise<TrainRun> {
+  const G = net.outputSize, bs = checkInteger('batchSize', s.batchSize, 1), perEpoch = checkInteger('perEpoch', options.perEpoch, 1);
+  const opt = new Optimizer({ type: 'adam', lr: checkPositive('lr', s.lr) }, 'optimizer');
+  const planned = checkInteger('epochs', s.epochs, 1) * perEpoch, records: TrainRecord[] = [], t0 = performance.now();
+  const bar = options.progress ?? true ? new Progress({ total: planned, label: options.label ?? 'train CNN' }) : null;
+  const pace = new EventLoopYield(100), seconds = () => (performance.now() - t0) / 1000;
+  let sum = 0, count = 0, steps = 0, epoch = 0, stopped: TrainRun['stopped'] = null;
+  try {
+    for (const b of source) {
+      const xt = tf.tensor(b.x, [bs, s.size, s.size, s.window]), yt = tf.tensor(b.y, [bs, G]);
+      sum += net.trainStep(xt, yt, opt, { epoch: b.epoch }).loss;
+      tf.dispose([xt, yt]);
+      count++; steps++; epoch = b.epoch;
+      if (count === perEpoch) { records.push({ epoch: b.epoch + 1, loss: sum / count, seconds: seconds() }); sum = 0; count = 0; }
+      bar?.tick(1, records.length ? `loss ${records[records.length - 1].loss.toFixed(4)}` : undefined);
+      stopped = options.budget?.exhausted(steps) ?? null;
+      if (stopped) break;
+      const due = pace.due();
+      if (due) { await due; throwIfInterrupted('trainCnn', () => `epoch ${b.epoch + 1}, batch ${b.index + 1}`, () => records); }
+    }
+    if (count > 0) records.push({ epoch: epoch + 1, loss: sum / count, seconds: seconds(), batches: count });
+  } finally {
+    bar?.finish(stopped ? `stopped by the ${stopped} budget after ${steps} of ${planned} steps` : undefined);
+    opt.dispose();
+  }
+  return { records, steps, planned, stopped, seconds: seconds() };
+}
+
+/**
+ * Trains the CNN on the Poisson counts of a materialised training set
+ * (materializedBatches through trainOnBatches; QUICK and default mode).
+ */
+export async function trainCnn(net: Network, ex: Examples, response: RetinaResponse, s: StudySettings, progress = true): Promise<TrainRecord[]> {
+  if (!response.spikes) throw new ArgumentError('response', 'a response with spikes (simulateRetina with a seed)', null);
+  const perEpoch = Math.floor(ex.shape[0] / checkInteger('batchSize', s.batchSize, 1));
+  if (perEpoch < 1) throw new ArgumentError('batchSize', `at most the ${ex.shape[0]} examples`, s.batchSize);
+  return (await trainOnBatches(net, materializedBatches(ex, response, s), s, { perEpoch, progress })).records;
+}
+
+/** The streamed run's measurements (trainStreamed). */
+export interface StreamedTraining extends TrainRun {
+  settings: StudySettings;
+  chunkFrames: number;
+  /** Seconds per optimizer step (the batches drawn on the fly included), over the steps after the first. */
+  secondsPerStep: number;
+  stream: StreamStats;
+}
+
+/**
+ * PAPER=1's training (issue 29): the CNN trained on batches drawn from
+ * streamedBatches, within `timeLimitMs` of wall time (lib/core Budget), with
+ * progress; interruptible like trainOnBatches. The network is disposed
+ * afterwards: the held-out analysis of runStudy is not streamed (its folded
+ * held-out movie and the LN fit on the whole training movie do not fit at
+ * the authors' sizes), so this measures training alone.
+ */
+export async function trainStreamed(
+  photos: readonly GrayImage[], s: StudySettings, options: { chunkFrames?: number; timeLimitMs?: number; progress?: boolean } = {},
+): Promise<StreamedTraining> {
+  const chunkFrames = checkInteger('chunkFrames', options.chunkFrames ?? 2000, 1);
+  const circuitCells = defaultRetinaCircuit({ height: s.size, width: s.size }).ganglion.length;
+  const perEpoch = Math.floor((s.trainFrames - s.window + 1) / checkInteger('batchSize', s.batchSize, 1));
+  if (perEpoch < 1) throw new ArgumentError('batchSize', `at most the ${s.trainFrames - s.window + 1} examples`, s.batchSize);
+  const net = new Network(retinaCnn(s, circuitCells));
+  const stream = { maxFramesHeld: 0, maxChunkFrames: 0, maxCarried: 0, maxRetinaHeld: 0, chunks: 0 };
+  const budget = new Budget(options.timeLimitMs === undefined ? {} : { timeLimitMs: checkNumber('timeLimitMs', options.timeLimitMs, 0) });
+  let first = 0;
+  const timed = function* (src: Iterable<Batch>) {
+    const t = performance.now();
+    for (const b of src) { yield b; if (first === 0) first = (performance.now() - t) / 1000; }
+  };
+  try {
+    const run = await trainOnBatches(net, timed(streamedBatches(photos, s, chunkFrames, stream)), s, { perEpoch, progress: options.progress, label: 'train CNN (streamed)', budget });
+    return { ...run, settings: s, chunkFrames, secondsPerStep: run.steps > 1 ? (run.seconds - first) / (run.steps - 1) : NaN, stream };
+  } finally {
+    net.dispose();
+  }
 }
 
 /** Runs examples through `layers` [0, upTo] in evaluation mode in batches; returns the output, flat. */

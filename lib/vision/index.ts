@@ -26,8 +26,8 @@
  *   differenceOfGaussians, gabor     planted fields (filters.ts)
  *   whiteNoiseMovie, naturalMovie,   seeded stimulus movies (contrast, ~10 ms frames): white noise, jittered
  *   flashTrain, movingBar,           windows on the photographs, flash trains with an omission, moving and
- *   contrastSteps, checkMovie,       reversing bars, stepped-contrast noise; concatMovies joins movies
- *   concatMovies                     (stimuli.ts)
+ *   contrastSteps, checkMovie,       reversing bars, stepped-contrast noise; concatMovies joins movies,
+ *   concatMovies, movieChunks        movieChunks plays them lazily in fixed-size chunks (stimuli.ts)
  *   simulateRetina,                  a simulated retina with a known circuit: ON/OFF x fast/slow biphasic
  *   defaultRetinaCircuit,            bipolar subunits, rectification, depression (adaptation), wide-field
  *   biphasicFilter                   amacrine inhibition, ganglion cells with Poisson spikes; returns the
@@ -60,7 +60,7 @@ export { barOrientedness, heldOutSplit, linearSeparability, orientedness, ridgeL
 export type { BarOrientedness, BarOrientednessOptions, RidgeFit, RidgeOptions, SeparabilityOptions } from './measures';
 export { differenceOfGaussians, gabor } from './filters';
 export type { GaborOptions } from './filters';
-export { checkMovie, concatMovies, contrastSteps, flashTrain, movingBar, naturalMovie, whiteNoiseMovie } from './stimuli';
+export { checkMovie, concatMovies, contrastSteps, flashTrain, movieChunks, movingBar, naturalMovie, whiteNoiseMovie } from './stimuli';
 export type {
   BarMovie, ContrastStepMovie, ContrastStepOptions, FlashTrain, FlashTrainOptions, Movie, MovieSize, MovingBarOptions, NaturalMovie, NaturalMovieOptions,
   WhiteNoiseOptions,

@@ -24,6 +24,8 @@
  *   concatMovies      movies of one size and dt one after another
  *   contrastSteps     white noise whose std alternates between the given contrasts
  *                     every `stepEvery` frames (contrast adaptation)
+ *   movieChunks       movies played one after another, cut into chunks of a fixed number of
+ *                     frames (streaming a movie too long to hold)
  */
 import { ArgumentError, checkFinite, checkInteger, checkNumber, checkPositive, Rng } from '../core';
 import { checkImage, type GrayImage } from './images';
@@ -294,4 +296,35 @@ export function concatMovies(movies: readonly Movie[]): Movie {
   let o = 0;
   for (const m of movies) { data.set(m.data, o); o += m.data.length; }
   return { frames, height, width, dt, data };
+}
+
+/**
+ * Movies played one after another and cut into chunks of `chunkFrames`
+ * frames (the last one shorter), stopping after `totalFrames` frames (default:
+ * all of them): concatMovies(parts) cut at totalFrames, without ever holding
+ * more than one chunk and the part being read. The parts are drawn lazily
+ * from the iterable, so a generator of segments (PAPER=1's training movie)
+ * is made only as it is played. Each chunk is a fresh array.
+ */
+export function* movieChunks(parts: Iterable<Movie>, chunkFrames: number, totalFrames = Infinity): Generator<Movie> {
+  checkInteger('chunkFrames', chunkFrames, 1);
+  if (totalFrames !== Infinity) checkInteger('totalFrames', totalFrames, 1);
+  let chunk: Movie | null = null, filled = 0, played = 0, first: Movie | null = null;
+  for (const part of parts) {
+    checkMovie('parts[]', part);
+    first ??= part;
+    if (part.height !== first.height || part.width !== first.width || part.dt !== first.dt) {
+      throw new ArgumentError('parts[]', `${first.height} x ${first.width} frames at dt ${first.dt} (the first part's)`, `${part.height} x ${part.width} at ${part.dt}`);
+    }
+    const HW = part.height * part.width;
+    for (let t = 0; t < part.frames && played < totalFrames;) {
+      chunk ??= { frames: Math.min(chunkFrames, totalFrames - played), height: part.height, width: part.width, dt: part.dt, data: new Float32Array(Math.min(chunkFrames, totalFrames - played) * HW) };
+      const n = Math.min(part.frames - t, chunk.frames - filled);
+      chunk.data.set(part.data.subarray(t * HW, (t + n) * HW), filled * HW);
+      t += n; filled += n; played += n;
+      if (filled === chunk.frames) { yield chunk; chunk = null; filled = 0; }
+    }
+    if (played >= totalFrames) return;
+  }
+  if (chunk && filled > 0) yield { ...chunk, frames: filled, data: chunk.data.slice(0, filled * chunk.height * chunk.width) };
 }

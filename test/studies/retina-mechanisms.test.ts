@@ -3,17 +3,19 @@
  * known interneuron signals (r = 1 for the planted type, ~0 for an independent one); the reduction against the
  * network run by hand with the dropped channels replaced by their means, and the weights restored; the phenomenon
  * indices on the simulated retina; and one tiny QUICK run of the whole pipeline (its IG completeness gap small, its
- * table and headline numbers complete).
+ * table and headline numbers complete). PAPER=1's streamed batches: with one chunk they are the materialised path's
+ * batches bit for bit; in chunks they are the materialised movie's examples and spikes in the order the chunk rule
+ * gives, re-derived here from the materialised arrays; what the stream holds is bounded by the chunk, not the movie.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../lib/core';
+import { initBackend, Rng } from '../../lib/core';
 import { Network } from '../../lib/rules';
 import { cellColumn, defaultRetinaCircuit, loadPhotographs, simulateRetina, whiteNoiseMovie } from '../../lib/vision';
 import {
-  alignedMean, cnnRateTrace, defaultSettings, LATENCY_CONTRASTS, responseLatency, foldedExamples, HIDDEN_LAYERS, hiddenActivations, interneuronMatch, measuredHeadlines, phenomena, reproductionRows, retinaCnn, runStudy, trainingMovie,
-  withReducedChannels,
+  alignedMean, type Batch, cnnRateTrace, defaultSettings, LATENCY_CONTRASTS, materializedBatches, responseLatency, foldedExamples, HIDDEN_LAYERS, hiddenActivations, interneuronMatch, measuredHeadlines, phenomena,
+  reproductionRows, retinaCnn, runStudy, type StreamStats, streamedBatches, trainingMovie, trainStreamed, withReducedChannels,
 } from '../../lib/studies/retina-mechanisms';
 import { photoCacheDir } from '../../lib/studies/retinal-bottleneck';
 
@@ -178,4 +180,89 @@ test('trainingMovie: the requested frames, one seed one movie; full-field flashe
   assert.deepEqual(a.data, b.data);
   assert.equal(uniformNonzero(a, 100), 0, 'no flashes without probe segments');
   assert.ok(uniformNonzero(probes, 100) > 0, 'flash-train segments among the probe segments');
+});
+
+/** Every batch of a generator, copied (the generator reuses its arrays). */
+const drain = (g: Iterable<Batch>) => Array.from(g, (b) => ({ epoch: b.epoch, index: b.index, x: b.x.slice(), y: b.y.slice() }));
+const tiny = { ...small, trainFrames: 700, batchSize: 16, epochs: 2, seed: 3 };
+
+test('streamedBatches with one chunk: materializedBatches (the default path) bit for bit', () => {
+  const photos = loadPhotographs({ cacheDir: photoCacheDir() });
+  const movie = trainingMovie(photos, tiny.trainFrames, tiny.size, tiny.probeFraction, tiny.seed);
+  const response = simulateRetina(movie, defaultRetinaCircuit({ height: tiny.size, width: tiny.size }), { seed: tiny.seed + 100, record: false });
+  const want = drain(materializedBatches(foldedExamples(movie, tiny.window), response, tiny));
+  const got = drain(streamedBatches(photos, tiny, tiny.trainFrames));
+  assert.equal(want.length, 2 * Math.floor((700 - 6 + 1) / 16));
+  assert.equal(got.length, want.length);
+  got.forEach((b, k) => {
+    assert.equal(b.epoch, want[k].epoch);
+    assert.deepEqual(b.x, want[k].x, `batch ${k}: x`);
+    assert.deepEqual(b.y, want[k].y, `batch ${k}: y`);
+  });
+});
+
+test("streamedBatches in chunks: the materialised movie's folded examples and spikes, in the chunk rule's order (re-derived by hand)", () => {
+  const photos = loadPhotographs({ cacheDir: photoCacheDir() });
+  const chunk = 150, Tw = tiny.window, F = tiny.trainFrames, bs = tiny.batchSize;
+  const movie = trainingMovie(photos, F, tiny.size, tiny.probeFraction, tiny.seed);
+  const circuit = defaultRetinaCircuit({ height: tiny.size, width: tiny.size }), G = circuit.ganglion.length;
+  const spikes = simulateRetina(movie, circuit, { seed: tiny.seed + 100, record: false }).spikes!;
+  const ex = foldedExamples(movie, Tw), d = ex.shape[1] * ex.shape[2] * Tw;
+  // the rule: per chunk, the examples ending in it join those carried over; a permutation of the pool; full batches; the rest carried
+  const rng = new Rng(tiny.seed + 1), want: number[][] = [];
+  for (let e = 0; e < tiny.epochs; e++) {
+    let carried: number[] = [];
+    for (let c0 = 0; c0 < F; c0 += chunk) {
+      const c1 = Math.min(F, c0 + chunk), tLo = Math.max(c0, Tw - 1);
+      if (c1 <= tLo) continue;
+      const pool = [...carried, ...Array.from({ length: c1 - tLo }, (_, i) => tLo + i - (Tw - 1))];
+      const order = Array.from(rng.permutation(pool.length), (i) => pool[i]), nb = Math.floor(pool.length / bs);
+      for (let q = 0; q < nb; q++) want.push(order.slice(q * bs, (q + 1) * bs));
+      carried = order.slice(nb * bs);
+    }
+  }
+  const got = drain(streamedBatches(photos, tiny, chunk));
+  assert.equal(got.length, want.length);
+  assert.equal(got.length, tiny.epochs * Math.floor((F - Tw + 1) / bs), 'floor(N / batchSize) batches an epoch');
+  got.forEach((b, k) => {
+    const x = new Float32Array(bs * d), y = new Float32Array(bs * G);
+    want[k].forEach((n, i) => { x.set(ex.x.subarray(n * d, (n + 1) * d), i * d); y.set(spikes.subarray(ex.times[n] * G, (ex.times[n] + 1) * G), i * G); });
+    assert.deepEqual(b.x, x, `batch ${k}: x`);
+    assert.deepEqual(b.y, y, `batch ${k}: y`);
+  });
+  assert.ok(got.some((b, k) => !want[k].every((n, i) => i === 0 || n > want[k][i - 1])), 'shuffled within the pool');
+});
+
+test("streamedBatches: what it holds is bounded by the chunk, whatever the movie's length", () => {
+  const photos = loadPhotographs({ cacheDir: photoCacheDir() });
+  const chunk = 150, held = (frames: number) => {
+    const st: StreamStats = { maxFramesHeld: 0, maxChunkFrames: 0, maxCarried: 0, maxRetinaHeld: 0, chunks: 0 };
+    let n = 0;
+    for (const b of streamedBatches(photos, { ...tiny, trainFrames: frames, epochs: 1 }, chunk, st)) { assert.equal(b.x.length, tiny.batchSize * 12 * 12 * tiny.window); n++; }
+    return { ...st, n };
+  };
+  const short = held(700), long = held(2800);
+  assert.equal(long.chunks, Math.ceil(2800 / chunk));
+  for (const st of [short, long]) {
+    assert.equal(st.maxChunkFrames, chunk);
+    assert.equal(st.maxFramesHeld, chunk + tiny.window - 1, "one chunk plus the window's history");
+    assert.ok(st.maxCarried <= tiny.batchSize - 1, `carried ${st.maxCarried}`);
+    assert.equal(st.maxRetinaHeld, defaultRetinaCircuit().filterLength - 1);
+  }
+  assert.ok(long.n > 3 * short.n, 'four times the movie, four times the batches, the same held sizes');
+});
+
+test('trainStreamed: a time budget stops it after a step or more, with the steps, the planned steps and the held sizes', async () => {
+  await initBackend({ print: false });
+  const photos = loadPhotographs({ cacheDir: photoCacheDir() });
+  const r = await trainStreamed(photos, { ...tiny, epochs: 50 }, { chunkFrames: 150, timeLimitMs: 300, progress: false });
+  assert.equal(r.stopped, 'time');
+  assert.ok(r.steps >= 1 && r.steps < r.planned, `${r.steps} of ${r.planned}`);
+  assert.equal(r.planned, 50 * Math.floor(695 / 16));
+  assert.equal(r.stream.maxChunkFrames, 150);
+  const all = await trainStreamed(photos, { ...tiny, epochs: 1 }, { chunkFrames: 150, progress: false });
+  assert.equal(all.stopped, null);
+  assert.equal(all.steps, all.planned);
+  assert.equal(all.records.length, 1);
+  assert.ok(Number.isFinite(all.records[0].loss) && all.records[0].batches === undefined, 'a whole epoch');
 });

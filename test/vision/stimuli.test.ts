@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ArgumentError } from '../../lib/core';
-import { concatMovies, contrastSteps, flashTrain, type GrayImage, movingBar, naturalMovie, whiteNoiseMovie } from '../../lib/vision';
+import { concatMovies, contrastSteps, flashTrain, type GrayImage, type Movie, movieChunks, movingBar, naturalMovie, whiteNoiseMovie } from '../../lib/vision';
 
 test('flashTrain: flashes of the given duration every period frames, the omitted one dark', () => {
   const f = flashTrain({ frames: 40, height: 2, width: 3, period: 6, duration: 2, first: 4, count: 5, omit: 3, contrast: -0.5 });
@@ -106,4 +106,22 @@ test('concatMovies: frames of each movie in turn; sizes and dt must agree', () =
   assert.deepEqual(Array.from(m.data.subarray(12)), Array.from(b.data));
   assert.throws(() => concatMovies([a, whiteNoiseMovie({ frames: 3, height: 2, width: 3, seed: 1 })]), ArgumentError);
   assert.throws(() => concatMovies([a, { ...b, dt: 0.02 }]), ArgumentError);
+});
+
+test('movieChunks: the concatenated movie cut at totalFrames, in chunks of chunkFrames; parts drawn only as the chunks need them', () => {
+  const parts = [3, 7, 5, 9].map((frames, k) => whiteNoiseMovie({ frames, height: 2, width: 3, seed: k }));
+  const whole = concatMovies(parts);
+  let drawn = 0;
+  const lazy = function* (): Generator<Movie> { for (const p of parts) { drawn++; yield p; } };
+  const it = movieChunks(lazy(), 4, 20);
+  const first = it.next().value as Movie;
+  assert.equal(drawn, 2, 'the first chunk of 4 frames needs the first two parts only');
+  const chunks = [first, ...it];
+  assert.deepEqual(chunks.map((c) => c.frames), [4, 4, 4, 4, 4]);
+  assert.deepEqual(Float32Array.from(chunks.flatMap((c) => [...c.data])), whole.data.subarray(0, 20 * 6));
+  const all = [...movieChunks(parts, 10)];
+  assert.deepEqual(all.map((c) => c.frames), [10, 10, 4], 'without totalFrames: every frame, the last chunk shorter');
+  assert.deepEqual(Float32Array.from(all.flatMap((c) => [...c.data])), whole.data);
+  assert.throws(() => [...movieChunks(parts, 0)], /chunkFrames/);
+  assert.throws(() => [...movieChunks([parts[0], whiteNoiseMovie({ frames: 2, height: 3, width: 3, seed: 1 })], 4)], /parts/);
 });
