@@ -2,7 +2,7 @@
  * Vectorized networks and GEVB (lib/rules/vectorized.ts), and the locally
  * connected layer (lib/rules/locally-connected.ts): every linear map against
  * an explicit float64 matrix, BP against tfjs autodiff and float64 finite
- * differences, GEVB's per-example sign match (and its failure in a mixed
+ * differences (FC-Vec; Conv-Vec and LC-Vec, every weight and bias), GEVB's per-example sign match (and its failure in a mixed
  * network), the ON/OFF block structure and the clamp.
  */
 import { test, before } from 'node:test';
@@ -234,6 +234,152 @@ test('BP through FC-Vec equals float64 central finite differences of a float64 f
   net.disposeTrace(trace);
   net.dispose();
 });
+
+/**
+ * The mean cross-entropy of a vectorized network in float64, written here in
+ * explicit loops over its layer list (no lib maps): the first parametric layer
+ * reads the input once per component k through kernel block k (output columns
+ * k units .. (k+1) units), later ones apply the one kernel to every component;
+ * conv kernels are [kh, kw, cin, cout], locally connected ones [position,
+ * (i kh + j) cin + c, cout] (stride 1, zero padding); biases [K, ..., units];
+ * the gate zeroes unit i at a position in every component where
+ * sum_k t[k, i] h[k, i] < 0; average pooling over non-overlapping windows.
+ */
+function float64Loss(net: VectorizedNetwork, x: ArrayLike<number>, n: number, labels: readonly number[], ws: Float64Array[], bs: Float64Array[]): number {
+  const K = net.classes;
+  const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+  const inSize = size(net.inputShape);
+  let total = 0;
+  for (let e = 0; e < n; e++) {
+    const image = Float64Array.from({ length: inSize }, (_, i) => x[e * inSize + i]);
+    let shape = net.inputShape.slice(); // the unit shape, without K
+    let h: Float64Array[] = []; // per component (the input has no K axis)
+    let p = 0;
+    for (const layer of net.layers) {
+      if (layer instanceof VecParamLayer) {
+        const first = p === 0;
+        const comps = first ? Array.from({ length: K }, () => image) : h;
+        const out = layer.outputShape.slice(1);
+        const units = out[out.length - 1];
+        const cols = first ? K * units : units;
+        const [w, b] = [ws[p], bs[p]];
+        h = comps.map((xk, k) => {
+          const off = first ? k * units : 0;
+          const y = new Float64Array(size(out));
+          if (layer.form === 'dense') {
+            for (let o = 0; o < units; o++) {
+              let a = b[k * units + o];
+              for (let j = 0; j < xk.length; j++) a += xk[j] * w[j * cols + off + o];
+              y[o] = a;
+            }
+            return y;
+          }
+          const spec = layer.vecSpec as { kernelSize: number; padding?: number };
+          const [kk, pad] = [spec.kernelSize, spec.padding ?? 0];
+          const [H, W, C] = shape;
+          const [OH, OW] = out;
+          for (let r = 0; r < OH; r++) for (let q = 0; q < OW; q++) for (let o = 0; o < units; o++) {
+            let a = b[k * units + o];
+            for (let i = 0; i < kk; i++) for (let j = 0; j < kk; j++) {
+              const [rr, qq] = [r + i - pad, q + j - pad];
+              if (rr < 0 || rr >= H || qq < 0 || qq >= W) continue;
+              for (let c = 0; c < C; c++) {
+                const f = (i * kk + j) * C + c;
+                const wi = layer.form === 'conv2d' ? f * cols + off + o : ((r * OW + q) * kk * kk * C + f) * cols + off + o;
+                a += xk[(rr * W + qq) * C + c] * w[wi];
+              }
+            }
+            y[(r * OW + q) * units + o] = a;
+          }
+          return y;
+        });
+        shape = out;
+        p++;
+      } else if (layer.kind === 'gate') {
+        const t = (layer as unknown as { t: tf.Tensor }).t.dataSync(); // [K, (1, 1,) C]
+        const C = shape[shape.length - 1];
+        const cur = h;
+        for (let idx = 0; idx < size(shape); idx++) {
+          let s = 0;
+          for (let k = 0; k < K; k++) s += t[k * C + (idx % C)] * cur[k][idx];
+          if (s < 0) for (let k = 0; k < K; k++) cur[k][idx] = 0;
+        }
+      } else if (layer.kind === 'vec-avgpool') {
+        const [H, W, C] = shape;
+        const [OH, OW] = layer.outputShape.slice(1);
+        const sz = H / OH;
+        h = h.map((comp) => {
+          const y = new Float64Array(OH * OW * C);
+          for (let r = 0; r < OH; r++) for (let q = 0; q < OW; q++) for (let c = 0; c < C; c++) {
+            let a = 0;
+            for (let i = 0; i < sz; i++) for (let j = 0; j < sz; j++) a += comp[((r * sz + i) * W + q * sz + j) * C + c];
+            y[(r * OW + q) * C + c] = a / (sz * sz);
+          }
+          return y;
+        });
+        shape = [OH, OW, C];
+      } else {
+        shape = [size(shape)]; // flatten: row-major [H, W, C]
+      }
+    }
+    const z = h.map((comp) => comp[0]);
+    const mx = Math.max(...z);
+    total += mx + Math.log(z.reduce((a, v) => a + Math.exp(v - mx), 0)) - z[labels[e]];
+  }
+  return total / n;
+}
+
+for (const form of ['conv2d', 'locally-connected'] as const) {
+  for (const sign of ['mixed', 'nonnegative'] as const) {
+    const name = form === 'conv2d' ? 'Conv-Vec' : 'LC-Vec';
+    test(`BP through ${name} (${sign}) equals float64 central finite differences of a float64 forward pass, every weight and bias`, () => {
+      const K = 3;
+      const net = new VectorizedNetwork({ ...spatialVec({ form, channels: [2, 4], hidden: 4, classes: K, inputShape: [8, 8, 1] }), sign, rule: 'bp', seed: 9 });
+      // Nonzero biases so every term of the per-category bias enters.
+      net.paramLayers.forEach((l, k) => tf.tidy(() => l.bias.assign(randomTensor(l.bias.shape, 60 + k, 0.1))));
+      const n = 2;
+      const xs = randomTensor([n, 8, 8, 1], 14);
+      const labels = [2, 0];
+      const x = xs.dataSync();
+      const ws = net.paramLayers.map((l) => Float64Array.from(l.weight.dataSync()));
+      const bs = net.paramLayers.map((l) => Float64Array.from(l.bias.dataSync()));
+      const t = net.oneHot(labels);
+      const trace = net.forward(xs);
+      const { loss, error } = net.lossAndError(trace.output, t);
+      const g = net.backward(trace, error, 'bp');
+      const loss64 = () => float64Loss(net, x, n, labels, ws, bs);
+      assert.ok(Math.abs(loss.dataSync()[0] - loss64()) < 1e-5, 'the float64 forward is the network');
+      const eps = 1e-6;
+      const fdOf = (v: Float64Array): Float64Array => {
+        const fd = new Float64Array(v.length);
+        for (let i = 0; i < v.length; i++) {
+          const keep = v[i];
+          v[i] = keep + eps;
+          const up = loss64();
+          v[i] = keep - eps;
+          const down = loss64();
+          v[i] = keep;
+          fd[i] = (up - down) / (2 * eps);
+        }
+        return fd;
+      };
+      const errs: string[] = [];
+      let worst = 0;
+      net.paramLayers.forEach((l, k) => {
+        for (const [what, analytic, v] of [['weight', g.weights[k], ws[k]], ['bias', g.biases[k], bs[k]]] as const) {
+          const err = relErr(analytic, fdOf(v));
+          errs.push(`layer ${k} ${what} ${err.toExponential(1)}`);
+          worst = Math.max(worst, err);
+        }
+      });
+      assert.ok(worst < 1e-5, `relative errors: ${errs.join(', ')}`);
+      tf.dispose([xs, t, loss, error]);
+      net.disposeGradients(g);
+      net.disposeTrace(trace);
+      net.dispose();
+    });
+  }
+}
 
 for (const c of [
   { name: 'FC-Vec', options: fcVec({ inputSize: 20, hidden: [16, 12], classes: 5 }), input: [20] },
