@@ -65,7 +65,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import {
-  ArgumentError, Budget, checkInteger, checkNumber, checkPositive, EventLoopYield, formatMedianRange, median, Progress, Rng, throwIfInterrupted, yieldToEventLoop,
+  ArgumentError, Budget, checkInteger, checkNumber, checkPositive, EventLoopYield, formatMedianRange, listening, median, Progress, Rng, throwIfInterrupted, yieldToEventLoop,
 } from '../core';
 import { type Figure, heatmap, line, type LineSeries } from '../plot';
 import { foldTime, integratedGradients, Network, Optimizer } from '../rules';
@@ -368,6 +368,7 @@ export async function trainOnBatches(
   const bar = options.progress ?? true ? new Progress({ total: planned, label: options.label ?? 'train CNN' }) : null;
   const pace = new EventLoopYield(100), seconds = () => (performance.now() - t0) / 1000;
   let sum = 0, count = 0, steps = 0, epoch = 0, stopped: TrainRun['stopped'] = null;
+  const stopListening = listening(); // a SIGINT (installInterruptHandler, the kernel) stops it at its next yield
   try {
     for (const b of source) {
       const xt = tf.tensor(b.x, [bs, s.size, s.size, s.window]), yt = tf.tensor(b.y, [bs, G]);
@@ -379,10 +380,11 @@ export async function trainOnBatches(
       stopped = options.budget?.exhausted(steps) ?? null;
       if (stopped) break;
       const due = pace.due();
-      if (due) { await due; throwIfInterrupted('trainCnn', () => `epoch ${b.epoch + 1}, batch ${b.index + 1}`, () => records); }
+      if (due) { await due; throwIfInterrupted('trainCnn', () => `in epoch ${b.epoch + 1} after batch ${b.index + 1} (step ${steps} of ${planned})`, () => records); }
     }
     if (count > 0) records.push({ epoch: epoch + 1, loss: sum / count, seconds: seconds(), batches: count });
   } finally {
+    stopListening();
     bar?.finish(stopped ? `stopped by the ${stopped} budget after ${steps} of ${planned} steps` : undefined);
     opt.dispose();
   }

@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend, Rng } from '../../lib/core';
+import { clearInterrupt, initBackend, InterruptedError, requestInterrupt, Rng } from '../../lib/core';
 import { Network } from '../../lib/rules';
 import { cellColumn, defaultRetinaCircuit, loadPhotographs, simulateRetina, whiteNoiseMovie } from '../../lib/vision';
 import {
@@ -265,4 +265,11 @@ test('trainStreamed: a time budget stops it after a step or more, with the steps
   assert.equal(all.steps, all.planned);
   assert.equal(all.records.length, 1);
   assert.ok(Number.isFinite(all.records[0].loss) && all.records[0].batches === undefined, 'a whole epoch');
+  // an interrupt stops it at its next yield to the event loop (every 100 ms) with an InterruptedError
+  requestInterrupt();
+  try {
+    await assert.rejects(trainStreamed(photos, { ...tiny, epochs: 50 }, { chunkFrames: 150, progress: false }), (e: unknown) => e instanceof InterruptedError && /step \d+ of 2150/.test(e.message));
+  } finally {
+    clearInterrupt();
+  }
 });
