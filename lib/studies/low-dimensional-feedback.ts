@@ -42,7 +42,7 @@
  * perRunRecords, medianAccuracies; VGG_BN_CHANNELS, AUTHORS_VIT, beyondLenetJob, vggConfigs,
  * scaledVitRanks, vitConfigs, beyondLenetSeconds, vitRankFigure, computeToConvergence; RF_RANKS,
  * FIRST_VENTRAL_PARAM, RF_THRESHOLDS, ventralRankFeedback, receptiveFieldJobs, pairRfRuns, rfSummaries,
- * rfOrientednessRows, rfRuleFigure, rfRecords.
+ * rfOrientednessRows, rfRuleFigure, rfRecords, rfMode, rfStepsPerRun.
  */
 import { ArgumentError, checkPositive, formatMedianRange, Job, median } from '../core';
 import { Figure, imageGrid, line, LineSeries } from '../plot';
@@ -838,4 +838,54 @@ export function rfRecords(runs: readonly RfRun[]): Record<string, unknown>[] {
     silent: { retina: r.result.retina.silent, cortex: r.result.cortex ? r.result.cortex.silent : null },
     trainSeconds: r.result.trainSeconds, seconds: r.result.seconds, fields: compactFields(r.result),
   }));
+}
+
+/** One mode of (f d): the retinaRun arguments shared by every rule, the ranks and the seeds. */
+export interface RfMode {
+  base: RfRunBase;
+  ranks: number[];
+  seeds: number[];
+}
+
+/**
+ * (f d)'s settings per BEYOND_LENET mode. Every mode: the authors' RMSprop
+ * (rho 0.9, epsilon 1e-7) at lr 1e-4 except QUICK, batch 32, 9x9 kernels,
+ * bottleneck 1, dense 128; the 23 photographs (natural-image statistics) in
+ * 'reduced' and 'full', Fashion-MNIST in 'quick'.
+ *   quick    a pipeline check: width 4, depth 1, 5x5 kernels, dense 16,
+ *            128 / 64 Fashion-MNIST images, 1 epoch, lr 1e-3, ranks {1, 4}
+ *            (4 = full), seed 0
+ *   reduced  width 32, depth 2 (the retinal-bottleneck study's key depth),
+ *            240 / 50 patches per photograph (5,520 / 1,150), 1 epoch
+ *            (173 steps), ranks {1, 4, 32}, seed 0 (sized to about 25 min
+ *            on one core)
+ *   full     as reduced with 520 / 50 patches per photograph (that study's
+ *            default), 2 epochs (750 steps), seeds 0, 1, 2
+ */
+export function rfMode(mode: 'quick' | 'reduced' | 'full'): RfMode {
+  if (mode === 'quick') {
+    return {
+      base: {
+        dataset: 'fashion-mnist', data: { photoTrainPerImage: 1, photoTestPerImage: 1, photoShortSide: 256, fashionTrain: 128, fashionTest: 64 },
+        architecture: { width: 4, bottleneck: 1, depth: 1, kernel: 5, dense: 16 }, epochs: 1, batchSize: 32, optimizer: 'rmsprop', lr: 1e-3, rfBaselines: 2, staImages: 32, analysisImages: 60,
+      },
+      ranks: [1, 4], seeds: [0],
+    };
+  }
+  if (mode !== 'reduced' && mode !== 'full') throw new ArgumentError('mode', "'quick', 'reduced' or 'full'", mode);
+  const full = mode === 'full';
+  return {
+    base: {
+      dataset: 'photos', data: { photoTrainPerImage: full ? 520 : 240, photoTestPerImage: 50, photoShortSide: 256, fashionTrain: 12000, fashionTest: 2000 },
+      architecture: { width: 32, bottleneck: 1, depth: 2, kernel: 9, dense: 128 }, epochs: full ? 2 : 1, batchSize: 32, optimizer: 'rmsprop', lr: 1e-4,
+      rfBaselines: 32, staImages: 1024, analysisImages: 1000,
+    },
+    ranks: [...RF_RANKS], seeds: full ? [0, 1, 2] : [0],
+  };
+}
+
+/** Training steps of one run of a mode (photographs: 23 photographs x patches per photograph; Fashion-MNIST: its training images). */
+export function rfStepsPerRun(m: RfMode): number {
+  const images = m.base.dataset === 'photos' ? 23 * m.base.data.photoTrainPerImage : m.base.data.fashionTrain;
+  return m.base.epochs * Math.ceil(images / m.base.batchSize);
 }

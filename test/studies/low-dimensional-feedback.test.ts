@@ -460,7 +460,7 @@ import { Network } from '../../lib/rules';
 import { LowRankPathway } from '../../lib/rules/low-rank';
 import { retinaNetwork, RetinaRunResult, STUDY_MODULE as RETINA_MODULE } from '../../lib/studies/retinal-bottleneck';
 import {
-  FIRST_VENTRAL_PARAM, pairRfRuns, receptiveFieldJobs, RfRun, rfOrientednessRows, rfRecords, rfRuleFigure, rfSummaries, RF_RANKS, ventralRankFeedback,
+  FIRST_VENTRAL_PARAM, pairRfRuns, receptiveFieldJobs, RfRun, rfMode, rfOrientednessRows, rfRecords, rfRuleFigure, rfStepsPerRun, rfSummaries, RF_RANKS, ventralRankFeedback,
 } from '../../lib/studies/low-dimensional-feedback';
 
 const RF_ARCH = { inputShape: [10, 10, 1] as [number, number, 1], width: 6, bottleneck: 1, depth: 2, kernel: 3, dense: 8, classes: 4, seed: 5 };
@@ -619,4 +619,16 @@ test('rfRuleFigure and rfRecords: one row per rule (retina, then the first ventr
   assert.deepEqual(rec[1].cortexOrientedness, [0.3, 0.4, 0.5]);
   assert.deepEqual((rec[0].fields as { retina: number[][] }).retina, [[1, 0, 0, 0]]);
   assert.deepEqual(rec[0].silent, { retina: 0, cortex: 1 });
+});
+
+test('rfMode and rfStepsPerRun: the three modes\' sizes; steps = epochs x ceil(images / batch)', () => {
+  const q = rfMode('quick'), r = rfMode('reduced'), f = rfMode('full');
+  assert.deepEqual([q.ranks, r.ranks, f.ranks], [[1, 4], [1, 4, 32], [1, 4, 32]]);
+  assert.equal(q.base.architecture.width, 4);
+  assert.deepEqual(r.base.architecture, { width: 32, bottleneck: 1, depth: 2, kernel: 9, dense: 128 });
+  assert.deepEqual([r.seeds, f.seeds], [[0], [0, 1, 2]]);
+  assert.equal(rfStepsPerRun(q), 4);
+  assert.equal(rfStepsPerRun(r), 173);  // ceil(23 x 240 / 32)
+  assert.equal(rfStepsPerRun(f), 2 * Math.ceil(23 * 520 / 32));
+  assert.throws(() => rfMode('paper' as 'full'), /mode/);
 });
