@@ -306,9 +306,9 @@ export function concatMovies(movies: readonly Movie[]): Movie {
  * from the iterable, so a generator of segments (PAPER=1's training movie)
  * is made only as it is played. Each chunk is a fresh array.
  */
-export function* movieChunks(parts: Iterable<Movie>, chunkFrames: number, totalFrames = Infinity): Generator<Movie> {
+export function* movieChunks(parts: Iterable<Movie>, chunkFrames: number, total?: number): Generator<Movie> {
   checkInteger('chunkFrames', chunkFrames, 1);
-  if (totalFrames !== Infinity) checkInteger('totalFrames', totalFrames, 1);
+  const totalFrames = total === undefined ? Infinity : checkInteger('totalFrames', total, 1);
   let chunk: Movie | null = null, filled = 0, played = 0, first: Movie | null = null;
   for (const part of parts) {
     checkMovie('parts[]', part);

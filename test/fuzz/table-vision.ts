@@ -62,6 +62,16 @@ function retinaEntries(): FuzzEntry[] {
         { path: [1, 'ganglion', 0, 'gain'], kind: 'number', names: ['circuit'] }, { path: [2, 'seed'], kind: 'count', names: ['options'] }],
     },
     {
+      name: 'RetinaStream', valid: () => [circuit(), { seed: 1 }, movie()],
+      call: (C, a) => new (C as new (...x: unknown[]) => { push(m: unknown): unknown })(a[0], a[1]).push(a[2]),
+      targets: [...movieTargets(2, 'chunk'), { path: [0, 'filterLength'], kind: 'count', names: ['circuit'] }, { path: [0, 'ganglion', 0, 'gain'], kind: 'number', names: ['circuit'] },
+        { path: [1, 'seed'], kind: 'count', names: ['options'] }],
+    },
+    {
+      name: 'movieChunks', valid: () => [[movie(), movie()], 7, 50], call: (f, a) => [...(f(...a) as Iterable<unknown>)],
+      targets: [{ path: [0, 1, 'data'], kind: 'numbers', sized: true, names: ['parts[]'] }, { path: [1], kind: 'count', names: ['chunkFrames'] }, { path: [2], kind: 'count', names: ['totalFrames'] }],
+    },
+    {
       name: 'cellColumn', valid: () => [rate(), 3, 1],
       targets: [{ path: [0], kind: 'numbers', skip: ['long'], names: ['values'] }, { path: [1], kind: 'count', names: ['cells'] }, { path: [2], kind: 'count', names: ['cell'] }],
     },
