@@ -63,7 +63,7 @@ function retinaEntries(): FuzzEntry[] {
     },
     {
       name: 'RetinaStream', valid: () => [circuit(), { seed: 1 }, movie()],
-      call: (C, a) => new (C as new (...x: unknown[]) => { push(m: unknown): unknown })(a[0], a[1]).push(a[2]),
+      call: (C, a) => new (C as unknown as new (...x: unknown[]) => { push(m: unknown): unknown })(a[0], a[1]).push(a[2]),
       targets: [...movieTargets(2, 'chunk'), { path: [0, 'filterLength'], kind: 'count', names: ['circuit'] }, { path: [0, 'ganglion', 0, 'gain'], kind: 'number', names: ['circuit'] },
         { path: [1, 'seed'], kind: 'count', names: ['options'] }],
     },
