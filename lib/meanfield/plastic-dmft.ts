@@ -33,7 +33,16 @@
  *   3. C_x and C_phi over lags 0..maxLag from the recorded part of every path (time and path averages;
  *      the lag products by one zero-padded complex FFT per path, x in the real and phi in the imaginary
  *      part, so long lags cost O(T log T)); the paths fall in `batches` groups whose spread gives the
- *      standard errors of one map evaluation. The next C_phi by Anderson mixing (depth 5) of the damped
+ *      standard errors of one map evaluation.
+ *   3b. Gaussian control variate (`controlVariate`, default true; session 9): each path has a memory-free twin driven by the
+ *      same eta, xg' = e xg + (1 - e) eta_n + (eta_{n+1} - eta_n)(1 - (1 - e)/dt), a linear filter of the sampled Gaussian noise
+ *      whose C_x is known exactly (the circulant's eigenvalues times |H(e^{i theta})|^2 of that step, one more FFT) and whose C_phi
+ *      is the Gaussian pair average E[phi(x) phi(y)] at that C_x (a 129-node table in the covariance with Price's derivative,
+ *      cubic Hermite). The estimate is  sampled(paths) - sampled(twins) + exact(twins):  unbiased for any k (the twins' sampled
+ *      and exact averages have the same expectation), exact at k = 0 or `memory: false` (paths and twins coincide, so no
+ *      paths are sampled: the map is the discretized Gaussian DMFT's), and of much smaller variance at small k (the paths and
+ *      their twins differ only through the memory term). The batches' spread is that of the sampled differences.
+ *      The next C_phi by Anderson mixing (depth 5) of the damped
  *      update C_phi + damping (C_phi_new - C_phi) with the previous residuals (Walker & Ni 2011).
  *      When a residual grows threefold the mixing history is cleared.
  *   4. Repeat until max_l |C_phi_new - C_phi| <= tolerance * C_phi_new(0), or until C_phi(0) < 1e-3 has fallen
@@ -60,10 +69,22 @@
  *
  * Continuation: `initial` starts the iteration from a given C_phi (a neighbouring parameter's solution), which the
  * study's phase diagram uses along each row of k (the one-point fast start left 16 of 60 grid points unconverged in
- * session 6; by continuation all 60 converge, session 8). The slow mode's gain is ~1 - 1/tau_c^2 (at k = 0
- * the large-lag decay of C obeys C'' = (1 - g^2 <phi'>^2) C, and the iteration's zero-frequency gain is g^2 <phi'>^2), so a
- * short-lag, few-path solve carries a large error in C's tail: at g = 2, k = 0 with 150 paths x 80 tau and lags to 20 the
- * converged C_x(20) is -0.2 C_x(0) where the exact solution is ~0 (the variance is within 2.3%).
+ * session 6; by continuation all 60 converge, session 8).
+ *
+ * Why the control variate (session 9 probes at g = 2, k = 0 against stationaryDmft: C_x/C_x(0) = 0.883 / 0.537 / 0.182 /
+ * 0.059 / 0.019 at lags 2 / 5 / 10 / 15 / 20, variance 1.925). The map's slow (zero-frequency) mode has gain g^2 <phi'>^2
+ * (= 0.948 at g = 2: at k = 0 the large-lag decay obeys C'' = (1 - g^2 <phi'>^2) C), so with common random numbers the
+ * fixed point carries the sampling error of C's slow part amplified ~1 / (1 - 0.948) ~ 19x, and the tail model turns a
+ * positive excursion at the window's end into a held static field. The map itself is unbiased (one evaluation at the exact
+ * solution with 2,000 paths x 200 tau returns it within its standard error, 0.5% of C_x(0)), but the plain solves' fixed
+ * points were far off: 150 paths x 80 tau, lags to 20 (the study's phase diagram): C_x/C_x(0) at lag 15 -0.44 (seed 1) and
+ * +0.38 (seed 2, a spurious plateau); 400 x 200, lags to 30: -0.10 at 15, variance 1.86; 1,000 x 200, lags to 40: -0.19 at
+ * lag 30. Neither more paths within seconds nor a longer window fixes that (the error falls as 1/sqrt(paths x time)). With
+ * the control variate the k = 0 map is exact and 150 x 80, lags to 40 gives 0.884 / 0.539 / 0.184 / 0.059 / 0.019, variance
+ * 1.925, at tolerance 1e-4. Two smaller effects remain and are the caller's to set: the tolerance (the distance to the
+ * fixed point is ~ change / (1 - gain), so the default 2e-3 leaves ~0.01 C_x(0) at lags 15-20: 0.050 / 0.009 there) and a
+ * window that ends in the decay (lags to 20: the tail model drops C_phi below 0.02 C_phi(0), C_x(20)/C_x(0) 0.008). At g = 2,
+ * k = 0.5 and 1 from the Gaussian solution one evaluation's standard error of C_x falls ~10x and ~6x (400 paths x 300 tau).
  *
  * `memory: false` drops the self-coupling: the Gaussian DMFT of the plain network
  * (lib/meanfield's stationaryDmft solves that one by Newton on the lag equation).
@@ -76,6 +97,7 @@
 import { ArgumentError, Rng, checkInteger, checkNumber, checkPositive, solveRows, throwIfInterrupted } from '../core';
 import { NonlinearityName, nonlinearity } from '../circuits';
 import { fft } from './fft';
+import { normalGrid } from './gaussian';
 
 export type PlasticDmftPhase = 'quiescent' | 'static' | 'chaotic';
 
@@ -110,6 +132,9 @@ export interface PlasticDmftOptions {
   seed?: number;
   /** Include the plastic self-coupling (default true; false: the Gaussian DMFT). */
   memory?: boolean;
+  /** Gaussian control variate (default true; header, step 3b): each path's memory-free twin, driven by the same noise, has
+   *  its sampled lag products replaced by their exact expectation. false: the plain path averages. */
+  controlVariate?: boolean;
   /** Start from C_phi(u) = initialCphi ((1 - s) e^{-u/d} + s), s = initialStatic, d = initialDecay (defaults 0.5, 0 and 1:
    *  a chaotic guess, so a chaotic solution is found where one exists; s near 1 looks for a static one; a larger d
    *  starts near a slow Hebbian solution, but see the header: at g = 2, k = 1 the result then depends on d). */
@@ -187,6 +212,35 @@ function startFrom(init: { lags: ArrayLike<number>; phiAutocovariance: ArrayLike
 }
 
 /**
+ * E[phi(x) phi(y)] for (x, y) ~ N(0, [[q, c], [c, q]]) at every c in `cx` (q = cx[0]): a table on 129 nodes of c in [0, q]
+ * (trapezoid rule in standard-normal units, step 0.1 to 8 s.d.) with its derivative E[phi'(x) phi'(y)] (Price's theorem),
+ * read by cubic Hermite interpolation; odd in c (odd phi). Returns C_phi(0) = E[phi(x)^2] exactly at lag 0.
+ */
+function gaussianPhiCovariance(f: { phi: (x: number) => number; dphi: (x: number) => number }, cx: Float64Array, out: Float64Array): void {
+  const q = Math.max(cx[0], 0), K = 129, { z, w } = normalGrid({ dz: 0.1, zMax: 8 }), n = z.length, s = Math.sqrt(q);
+  if (q < 1e-300) { out.fill(0); return; }
+  const C = new Float64Array(K), D = new Float64Array(K), px = new Float64Array(n), dx = new Float64Array(n);
+  for (let i = 0; i < n; i++) { px[i] = f.phi(s * z[i]); dx[i] = f.dphi(s * z[i]); }
+  for (let j = 0; j < K; j++) {
+    const rho = j / (K - 1), a = rho * s, b = s * Math.sqrt(Math.max(0, 1 - rho * rho));
+    let cs = 0, ds = 0;
+    for (let i = 0; i < n; i++) {
+      const m = a * z[i];
+      let ip = 0, id = 0;
+      for (let l = 0; l < n; l++) { const y = m + b * z[l]; ip += w[l] * f.phi(y); id += w[l] * f.dphi(y); }
+      cs += w[i] * px[i] * ip; ds += w[i] * dx[i] * id;
+    }
+    C[j] = cs; D[j] = ds;
+  }
+  const h = q / (K - 1);
+  for (let l = 0; l < cx.length; l++) {
+    const c = Math.max(-q, Math.min(q, cx[l])), sgn = c < 0 ? -1 : 1, u = Math.abs(c) / h, j = Math.min(K - 2, Math.floor(u)), t = u - j;
+    const t2 = t * t, t3 = t2 * t;
+    out[l] = sgn * ((2 * t3 - 3 * t2 + 1) * C[j] + (t3 - 2 * t2 + t) * D[j] * h + (-2 * t3 + 3 * t2) * C[j + 1] + (t3 - t2) * D[j + 1] * h);
+  }
+}
+
+/**
  * Anderson mixing of a fixed-point map c -> F(c): from residuals r_i = F(c_i) - c_i, the next iterate
  * c + beta r - sum_j gamma_j (dC_j + beta dR_j), gamma the least-squares fit of r by the last `depth`
  * residual differences dR (normal equations with a small ridge, solved by lib/core's solveRows).
@@ -250,6 +304,7 @@ export function plasticDmft(options: PlasticDmftOptions): PlasticDmft {
   const maxIt = checkInteger('maxIterations', options.maxIterations ?? 100, 1);
   const seed = checkInteger('seed', options.seed ?? 0, 0, 0xffffffff);
   const memory = options.memory ?? true;
+  const controlVariate = options.controlVariate ?? true;
   const c0 = checkNumber('initialCphi', options.initialCphi ?? 0.5, 0);
   const s0 = checkNumber('initialStatic', options.initialStatic ?? 0, 0, 1);
   const d0 = checkPositive('initialDecay', options.initialDecay ?? 1);
@@ -271,14 +326,39 @@ export function plasticDmft(options: PlasticDmftOptions): PlasticDmft {
   const sqrtEig = new Float64Array(L), re = new Float64Array(L), im = new Float64Array(L), ext = new Float64Array(L / 2 + 1);
   const fr = new Float64Array(L2), fi = new Float64Array(L2);
   const K = new Float64Array(MK + 1);
-  const x = new Float64Array(T), p = new Float64Array(T);
+  const x = new Float64Array(T), p = new Float64Array(T), xg = new Float64Array(T), pg = new Float64Array(T);
   const bx = Array.from({ length: batches }, () => new Float64Array(M + 1)), bp = Array.from({ length: batches }, () => new Float64Array(M + 1));
   const perBatch = Array.from({ length: batches }, (_, b) => Math.floor(paths / batches) + (b < paths % batches ? 1 : 0));
+  // the control variate: twin paths sampled only with memory (k != 0); without it the paths are their own twins (exact map)
+  const twins = controlVariate && memory && k !== 0, exactOnly = controlVariate && !twins;
+  const cxG = new Float64Array(M + 1), cphiG = new Float64Array(M + 1);
+  // |H(e^{i theta})|^2 of the step x' = e x + (a1 - a2) eta_n + a2 eta_{n+1}: the memory-free path's filter of eta
+  const H2 = Float64Array.from({ length: L }, (_, j) => {
+    const cs = Math.cos((2 * Math.PI * j) / L);
+    return (a2 * a2 + (a1 - a2) ** 2 + 2 * a2 * (a1 - a2) * cs) / (1 + e * e - 2 * e * cs);
+  });
   let lastPhi: Float64Array = cphi;
   const changes: number[] = [];
   const anderson = new AndersonMixer(damping, depth);
   let converged = false, iterations = 0, change = Infinity, tailFraction = 0;
   let shrinking = 0, lastC0 = Infinity;
+
+  /** Adds sign x the lag products (lags 0..M, divided by R - l) of the recorded part of xs and ps to tx and tp: one zero-padded
+   *  complex FFT (xs real part, ps imaginary part); |X|^2 and |P|^2 from Z_j and conj(Z_{-j}), both real and even, so one more
+   *  forward FFT gives both sums. */
+  const addLagProducts = (xs: Float64Array, ps: Float64Array, sign: number, tx: Float64Array, tp: Float64Array) => {
+    fr.fill(0); fi.fill(0);
+    for (let n = 0; n < R; n++) { fr[n] = xs[n0 + n]; fi[n] = ps[n0 + n]; }
+    fft(fr, fi);
+    for (let j = 0; j <= L2 / 2; j++) {
+      const q = (L2 - j) & (L2 - 1);
+      const ar = fr[j], ai = fi[j], br = fr[q], bi = fi[q];
+      const xx = ((ar + br) ** 2 + (ai - bi) ** 2) / 4, pp = ((ai + bi) ** 2 + (ar - br) ** 2) / 4;
+      fr[j] = xx; fi[j] = pp; fr[q] = xx; fi[q] = pp;
+    }
+    fft(fr, fi);
+    for (let l = 0; l <= M; l++) { const c = sign / (L2 * (R - l)); tx[l] += fr[l] * c; tp[l] += fi[l] * c; }
+  };
 
   for (let it = 0; it < maxIt; it++) {
     iterations = it + 1;
@@ -287,18 +367,26 @@ export function plasticDmft(options: PlasticDmftOptions): PlasticDmft {
     for (let j = 0; j < L; j++) { re[j] = g * g * ext[Math.min(j, L - j)]; im[j] = 0; }
     fft(re, im);
     for (let j = 0; j < L; j++) sqrtEig[j] = Math.sqrt(Math.max(0, re[j]) / L);
+    // 3b. the memory-free path's exact C_x (the sampled eta's spectrum through the step's filter) and C_phi (Gaussian pair average)
+    if (controlVariate) {
+      for (let j = 0; j < L; j++) { re[j] = sqrtEig[j] * sqrtEig[j] * H2[j]; im[j] = 0; }
+      fft(re, im);
+      for (let l = 0; l <= M; l++) cxG[l] = re[l];
+      gaussianPhiCovariance(f, cxG, cphiG);
+    }
     // 2. memory kernel on lags 0..MK (trapezoid weight 1/2 at lag 0); beyond MK C_phi held at ext[MK], by recursion
     for (let l = 0; l <= MK; l++) K[l] = (memory ? (k / tauS) * Math.exp(-l * dt / tauS) * ext[l] : 0) * dt * (l === 0 ? 0.5 : 1);
     const tailWeight = memory ? (k / tauS) * ext[MK] * dt : 0;
     for (let b = 0; b < batches; b++) { bx[b].fill(0); bp[b].fill(0); }
     const rng = new Rng(seed); // the same draws every iteration: a deterministic map of C_phi
-    for (let pair = 0; pair < paths / 2; pair++) {
+    for (let pair = 0; pair < (exactOnly ? 0 : paths / 2); pair++) {
       if (pair % 50 === 0) throwIfInterrupted('plasticDmft', () => `iteration ${it + 1}, path ${2 * pair} of ${paths}`, () => ({ lags, phiAutocovariance: Float64Array.from(cphi) }));
       for (let j = 0; j < L; j++) { re[j] = sqrtEig[j] * rng.normal(); im[j] = sqrtEig[j] * rng.normal(); }
       fft(re, im);
       for (let half = 0; half < 2; half++) {
         const eta = half === 0 ? re : im;
         x[0] = eta[0];
+        xg[0] = eta[0];
         let tail = 0;
         for (let n = 0; n < T - 1; n++) {
           p[n] = f.phi(x[n]);
@@ -308,27 +396,22 @@ export function plasticDmft(options: PlasticDmftOptions): PlasticDmft {
           if (n > MK) tail = decay * tail + tailStart * p[n - MK - 1]; // sum over l > MK of e^{-l dt/tau_s} phi_{n-l}
           m += tailWeight * tail;
           x[n + 1] = e * x[n] + a1 * (eta[n] + m) + a2 * (eta[n + 1] - eta[n]);
+          if (twins) xg[n + 1] = e * xg[n] + a1 * eta[n] + a2 * (eta[n + 1] - eta[n]);
         }
         p[T - 1] = f.phi(x[T - 1]);
-        // 3. lag products of the recorded part by one zero-padded complex FFT (x real part, phi imaginary part):
-        // |X|^2 and |P|^2 from Z_j and conj(Z_{-j}), both real and even, so one more forward FFT gives both sums
-        fr.fill(0); fi.fill(0);
-        for (let n = 0; n < R; n++) { fr[n] = x[n0 + n]; fi[n] = p[n0 + n]; }
-        fft(fr, fi);
-        for (let j = 0; j <= L2 / 2; j++) {
-          const q = (L2 - j) & (L2 - 1);
-          const ar = fr[j], ai = fi[j], br = fr[q], bi = fi[q];
-          const xx = ((ar + br) ** 2 + (ai - bi) ** 2) / 4, pp = ((ai + bi) ** 2 + (ar - br) ** 2) / 4;
-          fr[j] = xx; fi[j] = pp; fr[q] = xx; fi[q] = pp;
+        // 3. lag products of the recorded part (minus the twin's, whose expectation is added back after the loop)
+        const b = (2 * pair + half) % batches;
+        addLagProducts(x, p, 1, bx[b], bp[b]);
+        if (twins) {
+          for (let n = n0; n < T; n++) pg[n] = f.phi(xg[n]);
+          addLagProducts(xg, pg, -1, bx[b], bp[b]);
         }
-        fft(fr, fi);
-        const b = (2 * pair + half) % batches, tx = bx[b], tp = bp[b];
-        for (let l = 0; l <= M; l++) { const c = L2 * (R - l); tx[l] += fr[l] / c; tp[l] += fi[l] / c; }
       }
     }
     const sx = new Float64Array(M + 1), sp = new Float64Array(M + 1);
     for (let b = 0; b < batches; b++) for (let l = 0; l <= M; l++) { sx[l] += bx[b][l]; sp[l] += bp[b][l]; }
     for (let l = 0; l <= M; l++) { sx[l] /= paths; sp[l] /= paths; }
+    if (controlVariate) for (let l = 0; l <= M; l++) { sx[l] += cxG[l]; sp[l] += cphiG[l]; }
     change = 0;
     for (let l = 0; l <= M; l++) change = Math.max(change, Math.abs(sp[l] - cphi[l]));
     change /= Math.max(sp[0], 1e-12);
@@ -345,12 +428,14 @@ export function plasticDmft(options: PlasticDmftOptions): PlasticDmft {
     cphi = anderson.next(cphi, sp);
   }
   // standard errors over the batches of the last map evaluation (its paths split into `batches` groups)
-  const se = (arr: Float64Array[], mean: Float64Array) => Float64Array.from(mean, (m, l) => {
+  // (with the control variate the batches hold the sampled differences from the twins: their mean is C minus the exact part)
+  const se = (arr: Float64Array[], mean: Float64Array, exactPart: Float64Array) => Float64Array.from(mean, (m, l) => {
     let s = 0;
-    arr.forEach((a, b) => { s += (a[l] / perBatch[b] - m) ** 2; });
+    arr.forEach((a, b) => { s += (a[l] / perBatch[b] - (m - exactPart[l])) ** 2; });
     return Math.sqrt(s / (batches - 1) / batches);
   });
-  const standardError = se(bx, cx), phiStandardError = se(bp, lastPhi);
+  const none = new Float64Array(M + 1);
+  const standardError = se(bx, cx, controlVariate ? cxG : none), phiStandardError = se(bp, lastPhi, controlVariate ? cphiG : none);
   // |k| or g so large that the paths overflow the lag products (x ~ k): say so rather than return Infinity
   if (![cx, cphi, standardError, phiStandardError].every((a) => a.every(Number.isFinite))) {
     throw new ArgumentError('options', 'g and k small enough for finite single-site autocovariances', `g ${g}, k ${k}`);

@@ -105,7 +105,7 @@ export async function autocorrelationJob(a: AutocorrelationJobArgs, ctx?: Pick<J
 export interface DmftJobArgs {
   g: number; k: number; tauS: number; paths: number; record: number; maxLag: number; dt: number; seed: number; maxIterations?: number;
   /** Passed to plasticDmft when given (its defaults otherwise). */
-  burnIn?: number; kernelLag?: number; tolerance?: number; initialCphi?: number; initialDecay?: number;
+  burnIn?: number; kernelLag?: number; tolerance?: number; initialCphi?: number; initialDecay?: number; controlVariate?: boolean;
 }
 export interface DmftJobResult {
   g: number; k: number; tauS: number; seed: number; paths: number; initialDecay: number;
@@ -119,7 +119,7 @@ export interface DmftJobResult {
 export async function dmftJob(a: DmftJobArgs): Promise<DmftJobResult> {
   const r = plasticDmft({
     g: a.g, k: a.k, tauS: a.tauS, paths: a.paths, record: a.record, maxLag: a.maxLag, dt: a.dt, seed: a.seed, maxIterations: a.maxIterations ?? 60,
-    burnIn: a.burnIn, kernelLag: a.kernelLag, tolerance: a.tolerance, initialCphi: a.initialCphi, initialDecay: a.initialDecay,
+    burnIn: a.burnIn, kernelLag: a.kernelLag, tolerance: a.tolerance, initialCphi: a.initialCphi, initialDecay: a.initialDecay, controlVariate: a.controlVariate,
   });
   return {
     g: a.g, k: a.k, tauS: a.tauS, seed: a.seed, paths: a.paths, initialDecay: a.initialDecay ?? 1,
@@ -151,6 +151,8 @@ export async function dmftJob(a: DmftJobArgs): Promise<DmftJobResult> {
 export interface DmftRowJobArgs {
   g: number; tauS: number; ks: number[]; paths: number; record: number; maxLag: number; dt: number; seed: number;
   maxIterations?: number; burnIn?: number; tolerance?: number;
+  /** plasticDmft's Gaussian control variate (default true; false: the plain path averages of sessions 6-8). */
+  controlVariate?: boolean;
   from: 'zero' | 'top';
   /** The large guess of 'top' (defaults 0.6, 0 and 5): C_phi(u) = initialCphi ((1 - s) e^{-u/initialDecay} + s), s = initialStatic. */
   initialCphi?: number; initialStatic?: number; initialDecay?: number;
@@ -177,7 +179,7 @@ export async function dmftRowJob(a: DmftRowJobArgs, ctx?: Pick<JobContext, 'prog
   const ks = [...a.ks].sort((p, q) => p - q);
   const base: PlasticDmftOptions = {
     g: a.g, k: 0, tauS: a.tauS, paths: a.paths, record: a.record, maxLag: a.maxLag, dt: a.dt, seed: a.seed, burnIn: a.burnIn,
-    tolerance: a.tolerance, maxIterations: a.maxIterations ?? 60,
+    tolerance: a.tolerance, maxIterations: a.maxIterations ?? 60, controlVariate: a.controlVariate,
   };
   const guess = { initialCphi: a.initialCphi ?? 0.6, initialStatic: a.initialStatic ?? 0, initialDecay: a.initialDecay ?? 5 };
   type Start = [Partial<PlasticDmftOptions>, string];
