@@ -233,6 +233,14 @@ test("streamedBatches in chunks: the materialised movie's folded examples and sp
   assert.ok(got.some((b, k) => !want[k].every((n, i) => i === 0 || n > want[k][i - 1])), 'shuffled within the pool');
 });
 
+test('streamedBatches: one seed, one stream of batches (movie, spikes and order all seeded); another seed, another', () => {
+  const photos = loadPhotographs({ cacheDir: photoCacheDir() });
+  const one = { ...tiny, epochs: 1 };
+  const a = drain(streamedBatches(photos, one, 150)), b = drain(streamedBatches(photos, one, 150)), c = drain(streamedBatches(photos, { ...one, seed: 4 }, 150));
+  assert.deepEqual(a, b);
+  assert.notDeepEqual(a[0].x, c[0].x);
+});
+
 test("streamedBatches: what it holds is bounded by the chunk, whatever the movie's length", () => {
   const photos = loadPhotographs({ cacheDir: photoCacheDir() });
   const chunk = 150, held = (frames: number) => {
