@@ -392,12 +392,15 @@ export class LowRankPathway implements FeedbackPathway {
  * eigendecomposition of the smaller Gram matrix (W^T W or W W^T; 2-3x faster
  * than a full SVD at 512 x 512 in ml-matrix); Q P is the best rank-r
  * approximation of W to float64 rounding of the squared spectrum, which is
- * far below the float32 of the kernels.
+ * far below the float32 of the kernels. r may reach out (the error's width: the
+ * pathway's 'full' rank) where W has fewer rows: the components beyond
+ * min(rows, out), whose singular values are 0, are zero rows of P and columns of
+ * Q (the normative rule's gradients leave them at zero), and Q P = W.
  */
 export function truncatedSvdFactors(W: tf.Tensor, r: number): [tf.Tensor, tf.Tensor] {
   const out = W.shape[W.shape.length - 1];
   const rows = W.size / out;
-  if (!Number.isInteger(r) || r < 1 || r > Math.min(rows, out)) throw new ArgumentError('rank', `an integer in [1, ${Math.min(rows, out)}] (min of the kernel's dimensions)`, r);
+  if (!Number.isInteger(r) || r < 1 || r > out) throw new ArgumentError('rank', `an integer in [1, ${out}] (the kernel's last dimension)`, r);
   const w = Float64Array.from(W.dataSync());
   checkFinite('W', w);
   const tall = rows >= out;
@@ -409,7 +412,7 @@ export function truncatedSvdFactors(W: tf.Tensor, r: number): [tf.Tensor, tf.Ten
   const { values, vectors } = symEig(gm);
   const q = new Float32Array(rows * r);
   const p = new Float32Array(r * out);
-  for (let j = 0; j < r; j++) {
+  for (let j = 0; j < Math.min(r, g); j++) {
     const sj = Math.sqrt(Math.max(values[j], 0));
     const h = Math.sqrt(sj);
     // The tall and wide branches mirror each other on purpose: each starts from the eigenvectors of the smaller Gram matrix.

@@ -241,6 +241,20 @@ test('the normative start is the truncated SVD of W (tall and wide kernels, agai
   net.dispose();
 });
 
+test("the normative start at rank 'full' where a layer widens (fewer inputs than outputs): Q P = W, the components past the inputs zero", () => {
+  // hidden 3 -> 5 and 5 -> 9: W [3, 5] has rank 3 < 5 = the error's width, so 'full' asks for more components than W has.
+  const net = new Network(mlp({ inputSize: 4, hidden: [3, 5], classes: 9, seed: 2, rule: 'ldfa', feedback: { rank: 'full', ldfaRule: 'normative' } }));
+  for (const k of [1, 2]) {
+    const W = net.paramLayers[k].weight;
+    const K = lowRank(net, k).feedbackKernel() as tf.Tensor;
+    assert.ok(relErr(K.dataSync(), W.dataSync()) < 1e-5, `layer ${k} [${W.shape}]: ||QP - W|| / ||W|| = ${relErr(K.dataSync(), W.dataSync())}`);
+    K.dispose();
+  }
+  const P = lowRank(net, 1).P.arraySync() as number[][];
+  assert.deepEqual([P.length, P.slice(3).flat().every((v) => v === 0)], [5, true], 'rows of P past min(3, 5) are zero');
+  net.dispose();
+});
+
 test("the first layer's pathway is dormant (nothing is sent below layer 0): zero-size P and Q, nothing to learn or save, training as with them", () => {
   for (const ldfaRule of ['raf', 'normative'] as const) {
     const spec = mlp({ inputSize: 9, hidden: [7], classes: 4, seed: 5, rule: 'ldfa', feedback: { rank: 'full', ldfaRule } });
