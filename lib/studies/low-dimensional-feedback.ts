@@ -97,10 +97,15 @@ export interface LinearTheoryRun extends LinearTheoryKey {
   result: LinearTheoryResult;
 }
 
-/** Each job's key beside its result. */
-export function pairLinearTheory(jobs: readonly { key: LinearTheoryKey }[], results: readonly LinearTheoryResult[]): LinearTheoryRun[] {
+/** Each job's key beside its result (the pool's results, one per job in order). */
+function keyedResults<K extends object, R>(jobs: readonly { key: K }[], results: readonly R[]): (K & { result: R })[] {
   if (results.length !== jobs.length) throw new ArgumentError('results', `one result per job (${jobs.length})`, `${results.length} results`);
   return results.map((result, i) => ({ ...jobs[i].key, result }));
+}
+
+/** Each job's key beside its result. */
+export function pairLinearTheory(jobs: readonly { key: LinearTheoryKey }[], results: readonly LinearTheoryResult[]): LinearTheoryRun[] {
+  return keyedResults(jobs, results);
 }
 
 /** The run of one rule, seed and method. */
@@ -744,8 +749,7 @@ export interface RfRun extends RfKey {
 
 /** Each job's key beside its result. */
 export function pairRfRuns(jobs: readonly { key: RfKey }[], results: readonly RetinaRunResult[]): RfRun[] {
-  if (results.length !== jobs.length) throw new ArgumentError('results', `one result per job (${jobs.length})`, `${results.length} results`);
-  return results.map((result, i) => ({ ...jobs[i].key, result }));
+  return keyedResults(jobs, results);
 }
 
 /** Per rule label (in the runs' order): the retinal-bottleneck study's per-seed summary (medians over live channels). */
