@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { loadMnist } from '../../lib/data';
 import { Activation, compareWithBackprop, Network, VectorizedNetwork } from '../../lib/rules';
 import {
-  alignmentRun, AlignmentResult, endChange, epochsFor, errorRows, estimatedRunSeconds, filterChangeRows, layerSignSummary, learningCurveFigure, networkFor,
+  alignmentRun, AlignmentResult, endChange, epochRows, epochsFor, errorRows, estimatedRunSeconds, filterChangeRows, layerSignSummary, learningCurveFigure, networkFor,
   PAPER_MNIST_ERRORS, reproductionRows, RunSpec, runLabel, trainingRun, TrainingRunResult, widthSweepFigure, Widths,
 } from '../../lib/studies/global-error-broadcasting';
 import { testBackend } from '../rules/helpers';
@@ -100,6 +100,26 @@ test('filterChangeRows: the first conv layer change of the trained runs beside t
   assert.deepEqual(filterChangeRows(RUNS), [
     { configuration: 'Conv DFA', 'first conv layer ||W - W0|| / ||W0||': '0.002 (0.001-0.003)', 'test error % trained': '11.00 (10.00-12.00)', 'test error % conv frozen': '12.00 (11.00-13.00)' },
   ]);
+});
+
+test('epochRows: per epoch the median error of every configuration (frozen included) and the trained conv runs\' first-layer change; blank past a label\'s last epoch', () => {
+  const conv = { arch: 'conv', vectorized: false, rule: 'dfa', sign: 'mixed' } as const;
+  const withChanges = (r: TrainingRunResult, changes: number[]): TrainingRunResult => ({ ...r, firstConvChangeByEpoch: changes });
+  const runs = [
+    withChanges(fakeRun({ ...conv, seed: 1 }, 10, 0.3, [30, 20, 10]), [0.1, 0.2, 0.3]),
+    withChanges(fakeRun({ ...conv, seed: 2 }, 14, 0.5, [40, 14]), [0.3, 0.5]),
+    withChanges(fakeRun({ ...conv, seed: 1, frozen: true }, 12, 0, [25, 12]), [0, 0]),
+  ];
+  assert.deepEqual(epochRows(runs), [
+    { epoch: '1', 'Conv DFA error %': '35.00', 'Conv DFA conv change': '0.200', 'Conv DFA (conv frozen) error %': '25.00' },
+    { epoch: '2', 'Conv DFA error %': '17.00', 'Conv DFA conv change': '0.350', 'Conv DFA (conv frozen) error %': '12.00' },
+    { epoch: '3', 'Conv DFA error %': '10.00', 'Conv DFA conv change': '0.300', 'Conv DFA (conv frozen) error %': '' },
+  ]);
+  assert.throws(() => epochRows([]), /runs/);
+  // a frozen configuration is drawn when named (and only then)
+  const names = (labels?: string[]) => (learningCurveFigure(runs, labels).data as { name?: string }[]).map((t) => t.name);
+  assert.ok(names(['Conv DFA (conv frozen)']).includes('Conv DFA (conv frozen)'));
+  assert.ok(!names().includes('Conv DFA (conv frozen)'));
 });
 
 test('reproductionRows: the paper numbers beside the measured cells, "not run" where absent', () => {
