@@ -152,3 +152,18 @@ export function lcTaps(lc: LcGeometry): { p: number; f: number; input: number }[
   }
   return taps;
 }
+
+/** Central finite differences (f(v + eps e_i) - f(v - eps e_i)) / 2 eps of a loss that reads v, for every entry of v (v restored). */
+export function centralDifferences(v: Float64Array, loss: () => number, eps: number): Float64Array {
+  const fd = new Float64Array(v.length);
+  for (let i = 0; i < v.length; i++) {
+    const keep = v[i];
+    v[i] = keep + eps;
+    const up = loss();
+    v[i] = keep - eps;
+    const down = loss();
+    v[i] = keep;
+    fd[i] = (up - down) / (2 * eps);
+  }
+  return fd;
+}

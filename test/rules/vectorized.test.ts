@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../../lib/core';
 import { compareWithBackprop, fcVec, LocallyConnected2d, Optimizer, spatialVec, VecParamLayer, VectorizedNetwork } from '../../lib/rules';
-import { lcTaps, randomLabels, randomTensor, relErr, testBackend } from './helpers';
+import { centralDifferences, lcTaps, randomLabels, randomTensor, relErr, testBackend } from './helpers';
 
 before(async () => {
   await testBackend();
@@ -215,16 +215,7 @@ test('BP through FC-Vec equals float64 central finite differences of a float64 f
   let worst = 0;
   ws.forEach((w, l) => {
     const analytic = g.weights[l].dataSync();
-    const fd = new Float64Array(w.length);
-    for (let i = 0; i < w.length; i++) {
-      const v = w[i];
-      w[i] = v + eps;
-      const up = loss64();
-      w[i] = v - eps;
-      const down = loss64();
-      w[i] = v;
-      fd[i] = (up - down) / (2 * eps);
-    }
+    const fd = centralDifferences(w, loss64, eps);
     worst = Math.max(worst, relErr(analytic, fd));
   });
   assert.ok(Math.abs(loss.dataSync()[0] - loss64()) < 1e-5, 'the float64 forward is the network');
@@ -350,19 +341,7 @@ for (const form of ['conv2d', 'locally-connected'] as const) {
       const loss64 = () => float64Loss(net, x, n, labels, ws, bs);
       assert.ok(Math.abs(loss.dataSync()[0] - loss64()) < 1e-5, 'the float64 forward is the network');
       const eps = 1e-6;
-      const fdOf = (v: Float64Array): Float64Array => {
-        const fd = new Float64Array(v.length);
-        for (let i = 0; i < v.length; i++) {
-          const keep = v[i];
-          v[i] = keep + eps;
-          const up = loss64();
-          v[i] = keep - eps;
-          const down = loss64();
-          v[i] = keep;
-          fd[i] = (up - down) / (2 * eps);
-        }
-        return fd;
-      };
+      const fdOf = (v: Float64Array): Float64Array => centralDifferences(v, loss64, eps);
       const errs: string[] = [];
       let worst = 0;
       net.paramLayers.forEach((l, k) => {
