@@ -260,6 +260,12 @@ export interface LdfaSettings {
   batchSize: number;
   optimizer: OptimizerOptions;
   hidden: number[];
+  /**
+   * (f) only: batches per recorded epoch (train()'s option; each epoch a fresh
+   * seeded permutation, its first batches), so that the test accuracy is
+   * measured several times per pass; unset = whole passes.
+   */
+  batchesPerEpoch?: number;
 }
 
 /** The TrainingJob of a configuration and seed, labelled 'key|seed'; alignment with BP measured each epoch on 256 examples. */
@@ -576,7 +582,7 @@ export function beyondLenetJob(c: LdfaConfig, seed: number, s: LdfaSettings): Tr
   return {
     label: `${c.key}|${seed}`, network,
     data: { dataset: c.dataset, trainLimit: s.trainLimit, testLimit: s.testLimit, subsetSeed: s.subsetSeed },
-    train: { epochs: s.epochs, batchSize: s.batchSize, seed, optimizer: s.optimizer, alignment: false },
+    train: { epochs: s.epochs, batchSize: s.batchSize, seed, optimizer: s.optimizer, alignment: false, ...(s.batchesPerEpoch !== undefined ? { batchesPerEpoch: s.batchesPerEpoch } : {}) },
   };
 }
 
@@ -615,18 +621,21 @@ export function vitConfigs(ranks: readonly number[], ldfaRule: LowRankRule, widt
 }
 
 /**
- * Estimated wall time (s) of (f): per run, epochs x (training steps + the
- * evaluation's forward passes, a third of a step per batch of test images) x
- * the measured seconds per step of its model, summed over the runs and
- * spread over the workers, times 1.15 for data loading and set-up.
+ * Estimated wall time (s) of (f): per run, epochs x (training steps per epoch
+ * (`batchesPerEpoch` where set, else a whole pass) + the evaluation's forward
+ * passes, a third of a step per batch of test images) x the measured seconds
+ * per step of its model, summed over the runs and spread over the workers,
+ * times 1.15 for data loading and set-up.
  */
 export function beyondLenetSeconds(o: {
   runs: { model: 'vgg-bn' | 'vit'; count: number }[]; epochs: number; trainLimit: number; testLimit: number; batchSize: number; workers: number;
-  secondsPerStep: { 'vgg-bn': number; vit: number };
+  secondsPerStep: { 'vgg-bn': number; vit: number }; batchesPerEpoch?: number;
 }): number {
   checkPositive('workers', o.workers);
   checkPositive('batchSize', o.batchSize);
-  const perRunSteps = o.epochs * (Math.ceil(o.trainLimit / o.batchSize) + o.testLimit / (3 * o.batchSize));
+  const pass = Math.ceil(o.trainLimit / o.batchSize);
+  const steps = o.batchesPerEpoch === undefined ? pass : Math.min(pass, checkPositive('batchesPerEpoch', o.batchesPerEpoch));
+  const perRunSteps = o.epochs * (steps + o.testLimit / (3 * o.batchSize));
   return 1.15 * o.runs.reduce((a, r) => a + r.count * perRunSteps * checkPositive(`secondsPerStep.${r.model}`, o.secondsPerStep[r.model]), 0) / o.workers;
 }
 

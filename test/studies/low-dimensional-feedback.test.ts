@@ -399,6 +399,8 @@ test('vggConfigs and beyondLenetJob: conv rank floor(channels / f) over 32-32-64
   assert.deepEqual(job.data, { dataset: 'fashion-mnist', trainLimit: 400, testLimit: 200, subsetSeed: 1 });
   assert.deepEqual(job.train, { epochs: 3, batchSize: 32, seed: 2, optimizer: { type: 'adam', lr: 6e-4 }, alignment: false });
   assert.deepEqual(beyondLenetJob(cs[3], 2, S), job);
+  // batchesPerEpoch goes to train() (an epoch of that many batches), and only when set
+  assert.deepEqual(beyondLenetJob(cs[0], 0, { ...S, batchesPerEpoch: 5 }).train, { epochs: 3, batchSize: 32, seed: 0, optimizer: { type: 'adam', lr: 6e-4 }, alignment: false, batchesPerEpoch: 5 });
 });
 
 test('scaledVitRanks and vitConfigs: the authors\' {16..64} of 384 scaled to the width; 3r at the four qkv layers', () => {
@@ -421,6 +423,9 @@ test('beyondLenetSeconds: epochs x (steps + test batches / 3) x seconds per step
   const t = beyondLenetSeconds({ runs: [{ model: 'vgg-bn', count: 2 }, { model: 'vit', count: 1 }], epochs: 2, trainLimit: 640, testLimit: 192, batchSize: 64, workers: 2, secondsPerStep: { 'vgg-bn': 0.5, vit: 1 } });
   // per run 2 (10 + 1) = 22 steps; (2 x 22 x 0.5 + 22 x 1) / 2 x 1.15
   near(t, 25.3, 1e-12);
+  // 4 batches per epoch: per run 2 (4 + 1) = 10 steps; (2 x 10 x 0.5 + 10) / 2 x 1.15; more than a pass counts a pass
+  near(beyondLenetSeconds({ runs: [{ model: 'vgg-bn', count: 2 }, { model: 'vit', count: 1 }], epochs: 2, trainLimit: 640, testLimit: 192, batchSize: 64, workers: 2, secondsPerStep: { 'vgg-bn': 0.5, vit: 1 }, batchesPerEpoch: 4 }), 11.5, 1e-12);
+  near(beyondLenetSeconds({ runs: [{ model: 'vgg-bn', count: 2 }, { model: 'vit', count: 1 }], epochs: 2, trainLimit: 640, testLimit: 192, batchSize: 64, workers: 2, secondsPerStep: { 'vgg-bn': 0.5, vit: 1 }, batchesPerEpoch: 99 }), 25.3, 1e-12);
   assert.throws(() => beyondLenetSeconds({ runs: [{ model: 'vit', count: 1 }], epochs: 1, trainLimit: 1, testLimit: 1, batchSize: 1, workers: 1, secondsPerStep: { 'vgg-bn': 1, vit: 0 } }), /secondsPerStep.vit/);
 });
 
