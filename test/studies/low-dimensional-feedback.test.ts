@@ -14,7 +14,7 @@ import {
   findLinearTheoryRun, LdfaConfig, LdfaSettings, linearTheoryCriteria, linearTheoryFinal, linearTheoryJobs, linearTheoryRun, LinearTheoryRun,
   maxModeStrengthGap, medianAccuracies, mlpConfigs, modeStrengthFigure, pairLinearTheory, pairRuns, pAngleFigure, perRunRecords, rankComparisonRows,
   rankLabel, rankSweepFigure, rankTwoTeacherRows, reproductionRows, subspaceRows, topModeStrengths, updateAngleFigure,
-  AUTHORS_VIT, beyondLenetJob, beyondLenetSeconds, computeToConvergence, scaledVitRanks, vggConfigs, vitConfigs, vitRankFigure,
+  AUTHORS_VIT, beyondLenetJob, beyondLenetRows, beyondLenetSeconds, computeToConvergence, scaledVitRanks, vggConfigs, vitConfigs, vitRankFigure,
 } from '../../lib/studies/low-dimensional-feedback';
 
 const near = (a: number, b: number, tol = 1e-9) => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
@@ -427,6 +427,35 @@ test('beyondLenetSeconds: epochs x (steps + test batches / 3) x seconds per step
   near(beyondLenetSeconds({ runs: [{ model: 'vgg-bn', count: 2 }, { model: 'vit', count: 1 }], epochs: 2, trainLimit: 640, testLimit: 192, batchSize: 64, workers: 2, secondsPerStep: { 'vgg-bn': 0.5, vit: 1 }, batchesPerEpoch: 4 }), 11.5, 1e-12);
   near(beyondLenetSeconds({ runs: [{ model: 'vgg-bn', count: 2 }, { model: 'vit', count: 1 }], epochs: 2, trainLimit: 640, testLimit: 192, batchSize: 64, workers: 2, secondsPerStep: { 'vgg-bn': 0.5, vit: 1 }, batchesPerEpoch: 99 }), 25.3, 1e-12);
   assert.throws(() => beyondLenetSeconds({ runs: [{ model: 'vit', count: 1 }], epochs: 1, trainLimit: 1, testLimit: 1, batchSize: 1, workers: 1, secondsPerStep: { 'vgg-bn': 1, vit: 0 } }), /secondsPerStep.vit/);
+});
+
+test('beyondLenetRows: VGG-BN against 90% and BP (1 point), the ViT\'s end ranks against BP at the authors\' gaps, compute ratios', () => {
+  const runs = [
+    crun('vgg-bn/fashion-mnist/bp', 0, [0.1, 0.905]), crun('vgg-bn/fashion-mnist/bp', 1, [0.1, 0.915]),
+    crun('vgg-bn/fashion-mnist/fa', 0, [0.1, 0.88]), crun('vgg-bn/fashion-mnist/fa', 1, [0.1, 0.90]),
+    crun('vgg-bn/fashion-mnist/ldfa/1-8', 0, [0.1, 0.90]), crun('vgg-bn/fashion-mnist/ldfa/1-8', 1, [0.1, 0.91]),
+    crun('vit/fashion-mnist/bp', 0, [0.1, 0.86]), crun('vit/fashion-mnist/ldfa/3', 0, [0.1, 0.845]), crun('vit/fashion-mnist/ldfa/11', 0, [0.1, 0.845]),
+  ];
+  const compute = [
+    { key: 'vgg-bn/fashion-mnist/bp', computeTo90: 10 }, { key: 'vgg-bn/fashion-mnist/ldfa/1-8', computeTo90: 7 },
+    { key: 'vit/fashion-mnist/bp', computeTo90: 4 }, { key: 'vit/fashion-mnist/ldfa/3', computeTo90: 3.6 }, { key: 'vit/fashion-mnist/ldfa/11', computeTo90: null },
+  ];
+  const rows = beyondLenetRows(runs, compute, { fractions: [8], vitRanks: [3, 11], vitWidth: 64, training: 'one pass' });
+  assert.deepEqual(rows.map((r) => r.agree), ['yes', 'yes', 'yes', 'yes', 'no', 'no']);
+  // BP's median 91.0 >= 90; FA's 89.0 is 2 points behind; LDFA's 90.5 within 1 of 91.0
+  assert.match(rows[0].measured, /^BP 91\.0/);
+  // r = 3 is the authors' 16 of 384 (1.94 below BP): within 2 points (1.5 here); r = 11 is their 64 (0.26 below): within 1 point, and 1.5 is not
+  assert.match(rows[3].claim, /r = 3 of width 64 within 2 point/);
+  assert.match(rows[3].paper, /r = 16 of 384: 89\.40 vs BP 91\.34/);
+  assert.match(rows[4].claim, /r = 11 of width 64 within 1 point/);
+  // compute: 0.70 and 0.90, one unknown -> 'no'; all known and <= 0.8 -> 'yes'; all < 1 but one above 0.8 -> 'partly'
+  assert.match(rows[5].measured, /VGG-BN conv 1\/8: 0\.70; ViT r = 3: 0\.90; ViT r = 11: n\/a/);
+  const only = (c: { key: string; computeTo90: number | null }[]) => beyondLenetRows(runs, c, { fractions: [8], vitRanks: [3], vitWidth: 64, training: '' }).at(-1)?.agree;
+  assert.equal(only([{ key: 'vgg-bn/fashion-mnist/bp', computeTo90: 10 }, { key: 'vgg-bn/fashion-mnist/ldfa/1-8', computeTo90: 8 }, { key: 'vit/fashion-mnist/bp', computeTo90: 4 }, { key: 'vit/fashion-mnist/ldfa/3', computeTo90: 3 }]), 'yes');
+  assert.equal(only([{ key: 'vgg-bn/fashion-mnist/bp', computeTo90: 10 }, { key: 'vgg-bn/fashion-mnist/ldfa/1-8', computeTo90: 9 }, { key: 'vit/fashion-mnist/bp', computeTo90: 4 }, { key: 'vit/fashion-mnist/ldfa/3', computeTo90: 3 }]), 'partly');
+  assert.equal(only([{ key: 'vgg-bn/fashion-mnist/bp', computeTo90: 10 }, { key: 'vgg-bn/fashion-mnist/ldfa/1-8', computeTo90: 11 }, { key: 'vit/fashion-mnist/bp', computeTo90: 4 }, { key: 'vit/fashion-mnist/ldfa/3', computeTo90: 3 }]), 'no');
+  // one ViT rank gives one ViT row
+  assert.equal(beyondLenetRows(runs, compute, { fractions: [8], vitRanks: [3], vitWidth: 64, training: '' }).length, 5);
 });
 
 test('computeToConvergence: FLOPs per example and epoch from trainingFlops, epochs to 90%, their product against BP', () => {
