@@ -55,12 +55,19 @@
  * trains on that stream within a wall-time budget. QUICK and default keep the
  * materialised path (trainingMovie, simulateRetina, foldedExamples,
  * materializedBatches): their batches are the ones before streaming existed,
- * and with one chunk the stream gives the same batches (tests). The
- * held-out analysis is not streamed: PAPER=1 measures training only.
+ * and with one chunk the stream gives the same batches (tests). The analysis
+ * is streamed too (runStudy with `stream`): the LN models are fitted on the
+ * training movie played twice in chunks (`streamedLnModels`, lib/vision
+ * LnFitter; bit for bit the materialised fit), and `streamedHeldOut` makes
+ * the held-out movie in parts (`heldOutSegments`), plays it in chunks with
+ * the retina answering per chunk, folds `evalBatch` examples at a time and
+ * accumulates every correlation in float64 (lib/vision StreamingPearson;
+ * equal to `heldOutMeasures`, the materialised path, to float rounding). The
+ * phenomena are short probe movies and are analysed as in the default path.
  *
- * Exports: PAPER_CLAIMS, HIDDEN_LAYERS, defaultSettings, trainingSegments, trainingMovie, heldOutMovie,
+ * Exports: PAPER_CLAIMS, HIDDEN_LAYERS, defaultSettings, trainingSegments, trainingMovie, heldOutMovie, heldOutSegments,
  * retinaCnn, foldedExamples, materializedBatches, streamedBatches, trainOnBatches, trainCnn, trainStreamed, predictRates, hiddenActivations, evaluateAccuracy,
- * interneuronMatch, circuitInputs, phenomena, responseLatency, alignedMean, LATENCY_CONTRASTS, REVERSAL_OFFSETS, cnnRateTrace, withReducedChannels, analysePhenomenon, runStudy,
+ * interneuronMatch, heldOutMeasures, streamedHeldOut, streamedLnModels, circuitInputs, phenomena, responseLatency, alignedMean, LATENCY_CONTRASTS, REVERSAL_OFFSETS, cnnRateTrace, withReducedChannels, analysePhenomenon, runStudy,
  * accuracyFigure, matchFigure, attributionFigure, traceFigure, curveFigure, reproductionRows, measuredHeadlines.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -71,8 +78,8 @@ import { type Figure, heatmap, line, type LineSeries } from '../plot';
 import { foldTime, integratedGradients, Network, Optimizer } from '../rules';
 import type { NetworkOptions } from '../rules';
 import {
-  cellColumn, concatMovies, contrastSteps, defaultRetinaCircuit, fitLnModel, flashTrain, type GrayImage, type Movie, movieChunks, movingBar, naturalMovie, pearson, predictLn,
-  type RetinaCircuit, type RetinaResponse, RetinaStream, simulateRetina, whiteNoiseMovie,
+  cellColumn, chunksWithHistory, concatMovies, contrastSteps, defaultRetinaCircuit, fitLnModel, flashTrain, type GrayImage, LnFitter, type LnModel, lnRates, type Movie, movieChunks, movingBar,
+  naturalMovie, naturalMovieParts, pearson, predictLn, type RetinaCircuit, type RetinaResponse, RetinaStream, simulateRetina, StreamingPearson, whiteNoiseMovie, whiteNoiseParts,
 } from '../vision';
 
 /** What Tanaka et al. report (from the references' summary, not checked against the paper [verify]). */
@@ -154,14 +161,25 @@ export function trainingMovie(photos: readonly GrayImage[], frames: number, size
   return { ...all, frames, data: all.data.subarray(0, frames * size * size) };
 }
 
-/** A held-out movie: half natural, half white noise, seeds apart from training's. */
+/** A held-out movie: half natural, half white noise, seeds apart from training's (heldOutSegments held whole). */
 export function heldOutMovie(photos: readonly GrayImage[], frames: number, size: number, seed: number): Movie {
   checkInteger('frames', frames, 2);
+  return concatMovies([...heldOutSegments(photos, frames, size, seed, frames)]);
+}
+
+/**
+ * The held-out movie's parts, lazily: its natural half, then its white-noise
+ * half, each made in parts of at most `partFrames` frames (lib/vision
+ * naturalMovieParts, whiteNoiseParts); put end to end they are heldOutMovie
+ * bit for bit, whatever `partFrames` (PAPER=1's analysis plays them through
+ * movieChunks without holding the movie).
+ */
+export function* heldOutSegments(photos: readonly GrayImage[], frames: number, size: number, seed: number, partFrames: number): Generator<Movie> {
+  checkInteger('frames', frames, 2);
+  checkInteger('partFrames', partFrames, 1);
   const half = Math.floor(frames / 2);
-  return concatMovies([
-    naturalMovie(photos, { frames: half, height: size, width: size, contrast: 0.35, saccadeEvery: 100, seed: 7919 + seed }),
-    whiteNoiseMovie({ frames: frames - half, height: size, width: size, checker: 2, seed: 104729 + seed }),
-  ]);
+  yield* naturalMovieParts(photos, { frames: half, height: size, width: size, contrast: 0.35, saccadeEvery: 100, seed: 7919 + seed }, partFrames);
+  yield* whiteNoiseParts({ frames: frames - half, height: size, width: size, checker: 2, seed: 104729 + seed }, partFrames);
 }
 
 /** The reduced BN-CNN (header). */
@@ -297,14 +315,11 @@ export function* streamedBatches(photos: readonly GrayImage[], s: StudySettings,
   if (stats) Object.assign(stats, { maxFramesHeld: 0, maxChunkFrames: 0, maxCarried: 0, maxRetinaHeld: 0, chunks: 0 });
   for (let e = 0; e < checkInteger('epochs', s.epochs, 1); e++) {
     const retina = new RetinaStream(circuit, { seed: s.seed + 100, record: false });
-    let held = new Float32Array(0), c0 = 0, nCarried = 0, b = 0;
-    for (const chunk of movieChunks(trainingSegments(photos, s.trainFrames, s.size, s.probeFraction, s.seed), chunkFrames, s.trainFrames)) {
+    let nCarried = 0, b = 0;
+    // frames held: the window's history (the last Tw - 1 frames before the chunk), then the chunk; held[0] is frame start
+    for (const { chunk, start: c0, held: keep, data: held } of chunksWithHistory(movieChunks(trainingSegments(photos, s.trainFrames, s.size, s.probeFraction, s.seed), chunkFrames, s.trainFrames), Tw - 1)) {
       const spikes = retina.push(chunk).spikes!;
-      // frames held: the window's history (the last Tw - 1 frames before the chunk), then the chunk; held[0] is frame start
-      const keep = Math.min(Tw - 1, c0), start = c0 - keep, frames = new Float32Array((keep + chunk.frames) * HW);
-      frames.set(held.subarray(held.length - keep * HW), 0);
-      frames.set(chunk.data, keep * HW);
-      held = frames;
+      const start = c0 - keep;
       if (stats) { stats.chunks++; note('maxFramesHeld', keep + chunk.frames); note('maxChunkFrames', chunk.frames); note('maxRetinaHeld', retina.heldFrames); }
       // the examples ending in this chunk: frames t in [tLo, c0 + chunk.frames)
       const from = c0, tLo = Math.max(from, Tw - 1), fresh = Math.max(0, from + chunk.frames - tLo);
@@ -322,7 +337,6 @@ export function* streamedBatches(photos: readonly GrayImage[], s: StudySettings,
         }
         y.set(spikes.subarray((t - from) * G, (t - from + 1) * G), i * G);
       };
-      c0 += chunk.frames;
       if (fresh === 0) continue;
       const pool = nCarried + fresh, order = rng.permutation(pool), batches = Math.floor(pool / bs);
       for (let q = 0; q < batches; q++) {
@@ -412,21 +426,32 @@ export interface StreamedTraining extends TrainRun {
 }
 
 /**
- * PAPER=1's training (issue 29): the CNN trained on batches drawn from
- * streamedBatches, within `timeLimitMs` of wall time (lib/core Budget), with
- * progress; interruptible like trainOnBatches. The network is disposed
- * afterwards: the held-out analysis of runStudy is not streamed (its folded
- * held-out movie and the LN fit on the whole training movie do not fit at
- * the authors' sizes), so this measures training alone.
+ * PAPER=1's training alone (issue 29): a new CNN trained on batches drawn
+ * from streamedBatches (trainStreamedOn), then disposed; runStudy with
+ * `stream` trains the same way and goes on to the streamed analysis.
  */
 export async function trainStreamed(
   photos: readonly GrayImage[], s: StudySettings, options: { chunkFrames?: number; timeLimitMs?: number; progress?: boolean } = {},
 ): Promise<StreamedTraining> {
+  const net = new Network(retinaCnn(s, defaultRetinaCircuit({ height: s.size, width: s.size }).ganglion.length));
+  try {
+    return await trainStreamedOn(net, photos, s, options);
+  } finally {
+    net.dispose();
+  }
+}
+
+/**
+ * Trains `net` on batches drawn from streamedBatches, within `timeLimitMs`
+ * of wall time (lib/core Budget), with progress; interruptible like
+ * trainOnBatches. The network stays the caller's.
+ */
+async function trainStreamedOn(
+  net: Network, photos: readonly GrayImage[], s: StudySettings, options: { chunkFrames?: number; timeLimitMs?: number; progress?: boolean } = {},
+): Promise<StreamedTraining> {
   const chunkFrames = checkInteger('chunkFrames', options.chunkFrames ?? 2000, 1);
-  const circuitCells = defaultRetinaCircuit({ height: s.size, width: s.size }).ganglion.length;
   const perEpoch = Math.floor((s.trainFrames - s.window + 1) / checkInteger('batchSize', s.batchSize, 1));
   if (perEpoch < 1) throw new ArgumentError('batchSize', `at most the ${s.trainFrames - s.window + 1} examples`, s.batchSize);
-  const net = new Network(retinaCnn(s, circuitCells));
   const stream = { maxFramesHeld: 0, maxChunkFrames: 0, maxCarried: 0, maxRetinaHeld: 0, chunks: 0 };
   const budget = new Budget(options.timeLimitMs === undefined ? {} : { timeLimitMs: checkNumber('timeLimitMs', options.timeLimitMs, 0) });
   let first = 0;
@@ -434,12 +459,8 @@ export async function trainStreamed(
     const t = performance.now();
     for (const b of src) { yield b; if (first === 0) first = (performance.now() - t) / 1000; }
   };
-  try {
-    const run = await trainOnBatches(net, timed(streamedBatches(photos, s, chunkFrames, stream)), s, { perEpoch, progress: options.progress, label: 'train CNN (streamed)', budget });
-    return { ...run, settings: s, chunkFrames, secondsPerStep: run.steps > 1 ? (run.seconds - first) / (run.steps - 1) : NaN, stream };
-  } finally {
-    net.dispose();
-  }
+  const run = await trainOnBatches(net, timed(streamedBatches(photos, s, chunkFrames, stream)), s, { perEpoch, progress: options.progress, label: 'train CNN (streamed)', budget });
+  return { ...run, settings: s, chunkFrames, secondsPerStep: run.steps > 1 ? (run.seconds - first) / (run.steps - 1) : NaN, stream };
 }
 
 /** Runs examples through `layers` [0, upTo] in evaluation mode in batches; returns the output, flat. */
@@ -521,9 +542,28 @@ export function interneuronMatch(
 ): InterneuronMatch {
   const [N, h, w, C] = hidden.shape;
   if (times.length !== N) throw new ArgumentError('times', `${N} times (one per example)`, times.length);
+  const types = Object.keys(signals), { positions, weights } = matchLayout(h, w, offset, cellsAt, span, poolSigma), M = cellsAt.length;
+  const pooled = (sig: Float32Array, q: number) => Float64Array.from(times, (t) => pooledAt(weights[q], sig, t, M));
+  const r = Array.from({ length: C }, () => new Array<number>(types.length).fill(0));
+  for (let c = 0; c < C; c++) {
+    types.forEach((type, b) => {
+      let sum = 0, count = 0;
+      positions.forEach(([i, j], q) => {
+        const unit = Float64Array.from({ length: N }, (_, n) => hidden.values[((n * h + i) * w + j) * C + c]);
+        const sig = pooled(signals[type], q);
+        const v = pearson(unit, sig);
+        if (Number.isFinite(v)) { sum += v; count++; }
+      });
+      r[c][b] = count > 0 ? sum / count : NaN;
+    });
+  }
+  return { r, types, best: bestTypes(r, types) };
+}
+
+/** The central span x span positions of an h x w layer and, per position, the interneurons' weights (interneuronMatch). */
+function matchLayout(h: number, w: number, offset: number, cellsAt: { row: number; col: number }[], span: number, poolSigma: number): { positions: [number, number][]; weights: Float64Array[] } {
   checkNumber('poolSigma', poolSigma, 0);
-  const types = Object.keys(signals), M = cellsAt.length;
-  const positions: [number, number][] = [];
+  const M = cellsAt.length, positions: [number, number][] = [];
   const i0 = Math.floor((h - span) / 2), j0 = Math.floor((w - span) / 2);
   for (let i = i0; i < i0 + span; i++) for (let j = j0; j < j0 + span; j++) positions.push([i, j]);
   const d2 = (p: { row: number; col: number }, i: number, j: number) => (p.row - i - offset) ** 2 + (p.col - j - offset) ** 2;
@@ -540,30 +580,60 @@ export function interneuronMatch(
     }
     return wts;
   });
-  const pooled = (sig: Float32Array, q: number) => Float64Array.from(times, (t) => {
-    let v = 0;
-    for (let m = 0; m < M; m++) if (weights[q][m] > 1e-9) v += weights[q][m] * sig[t * M + m];
-    return v;
-  });
-  const r = Array.from({ length: C }, () => new Array<number>(types.length).fill(0));
-  for (let c = 0; c < C; c++) {
-    types.forEach((type, b) => {
-      let sum = 0, count = 0;
-      positions.forEach(([i, j], q) => {
-        const unit = Float64Array.from({ length: N }, (_, n) => hidden.values[((n * h + i) * w + j) * C + c]);
-        const sig = pooled(signals[type], q);
-        const v = pearson(unit, sig);
-        if (Number.isFinite(v)) { sum += v; count++; }
-      });
-      r[c][b] = count > 0 ? sum / count : NaN;
-    });
-  }
-  const best = r.map((row) => {
+  return { positions, weights };
+}
+
+/** The pooled interneuron signal at row t of a [rows, M] signal (weights from matchLayout). */
+function pooledAt(wts: Float64Array, sig: Float32Array, t: number, M: number): number {
+  let v = 0;
+  for (let m = 0; m < M; m++) if (wts[m] > 1e-9) v += wts[m] * sig[t * M + m];
+  return v;
+}
+
+/** Per channel: the type with the largest |r| and that r. */
+function bestTypes(r: number[][], types: string[]): { type: string; r: number }[] {
+  return r.map((row) => {
     let b = 0;
     row.forEach((v, k) => { if (Math.abs(v) > Math.abs(row[b]) || !Number.isFinite(row[b])) b = k; });
     return { type: types[b], r: row[b] };
   });
-  return { r, types, best };
+}
+
+/**
+ * interneuronMatch accumulated example by example (streamedHeldOut): one
+ * StreamingPearson per channel, type and position; `add` takes one
+ * example's activations [h, w, C] and the signals' rows, `result` the
+ * match. Equal to interneuronMatch on the whole series to rounding.
+ */
+class MatchStream {
+  private readonly layout: { positions: [number, number][]; weights: Float64Array[] };
+  private readonly acc: StreamingPearson[][][];
+  private readonly M: number;
+
+  constructor(private readonly shape: readonly number[], offset: number, private readonly types: string[], cellsAt: { row: number; col: number }[], span = 3, poolSigma = 0) {
+    this.layout = matchLayout(shape[0], shape[1], offset, cellsAt, span, poolSigma);
+    this.M = cellsAt.length;
+    this.acc = Array.from({ length: shape[2] }, () => types.map(() => this.layout.positions.map(() => new StreamingPearson())));
+  }
+
+  add(unit: Float32Array, at: number, signals: Record<string, Float32Array>, row: number): void {
+    const [, w, C] = this.shape;
+    this.types.forEach((type, b) => {
+      this.layout.positions.forEach(([i, j], q) => {
+        const sig = pooledAt(this.layout.weights[q], signals[type], row, this.M), base = at + (i * w + j) * C;
+        for (let c = 0; c < C; c++) this.acc[c][b][q].add(unit[base + c], sig);
+      });
+    });
+  }
+
+  result(): InterneuronMatch {
+    const r = this.acc.map((byType) => byType.map((byPos) => {
+      let sum = 0, count = 0;
+      for (const a of byPos) { const v = a.r; if (Number.isFinite(v)) { sum += v; count++; } }
+      return count > 0 ? sum / count : NaN;
+    }));
+    return { r, types: this.types, best: bestTypes(r, this.types) };
+  }
 }
 
 /** The generating circuit's bipolar inputs of each ganglion cell (types with nonzero weight). */
@@ -867,10 +937,8 @@ export function analysePhenomenon(
   };
 }
 
-/** Everything a run measures (runStudy). */
-export interface StudyResult {
-  settings: StudySettings;
-  training: TrainRecord[];
+/** What the held-out analysis measures of a trained CNN (heldOutMeasures on the held movie; streamedHeldOut chunk by chunk). */
+export interface HeldOutMeasures {
   accuracy: AccuracyRow[];
   /** conv1 channels against the bipolar types, conv2 channels against the amacrine cells. */
   conv1: InterneuronMatch;
@@ -881,8 +949,213 @@ export interface StudyResult {
   conv2Within: { natural: InterneuronMatch; noise: InterneuronMatch };
   /** Per ganglion cell, r(true rate, the rate with the amacrine inhibition removed) on the held-out movie: how much the amacrine term shapes what the CNN is fitted to. */
   amacrineFreeR: number[];
+  /** conv1's mean activation per channel over the held-out examples and positions (where the reduction holds the dropped channels). */
+  channelMeans: number[];
+}
+
+/** Everything a run measures (runStudy). */
+export interface StudyResult extends Omit<HeldOutMeasures, 'channelMeans'> {
+  settings: StudySettings;
+  training: TrainRecord[];
   phenomena: PhenomenonAnalysis[];
+  /** Streamed runs (PAPER=1): data is 0 (the movies are made inside training and analysis), analysis includes the streamed LN fit. */
   seconds: { data: number; train: number; analysis: number; total: number };
+  /** Streamed runs only (runStudy with `stream`): the training's steps and budget and what the streams held. */
+  streamed?: StreamedRun;
+}
+
+/** A streamed run's training and the most its streams held (runStudy with `stream`). */
+export interface StreamedRun extends Omit<StreamedTraining, 'settings' | 'records'> {
+  /** The held-out stream (streamedHeldOut). */
+  heldOut: HeldOutStreamStats;
+  /** Seconds of the streamed LN fit (two passes over the training movie) and of the held-out pass. */
+  lnSeconds: number;
+  heldOutSeconds: number;
+}
+
+/**
+ * The held-out measures on a materialised held-out movie (QUICK and default
+ * mode): the CNN's and LN models' accuracy (evaluateAccuracy), conv1 and
+ * conv2 against the interneurons (interneuronMatch), conv2 within each half
+ * and against the ganglion cells, the amacrine-free retina's r, and conv1's
+ * channel means. `lnRates`: each cell's LN rate over every held-out frame.
+ */
+export function heldOutMeasures(
+  net: Network, s: StudySettings, circuit: RetinaCircuit, held: Movie, heldResponse: RetinaResponse, test: Examples, lnRates: Float64Array[] | null,
+): HeldOutMeasures {
+  const G = circuit.ganglion.length;
+  const accuracy = evaluateAccuracy(predictRates(net, test), heldResponse, test.times, lnRates);
+  const h1 = hiddenActivations(net, test, HIDDEN_LAYERS.conv1), h2 = hiddenActivations(net, test, HIDDEN_LAYERS.conv2);
+  const [k1, k2] = s.kernels;
+  const conv1 = interneuronMatch(h1, (k1 - 1) / 2, heldResponse.bipolar, heldResponse.subunits, test.times, 3, POOL_SIGMA);
+  const conv2 = interneuronMatch(h2, (k1 - 1) / 2 + (k2 - 1) / 2, { amacrine: heldResponse.amacrine! }, heldResponse.amacrineCells, test.times);
+  // the held-out movie's halves apart: the amacrine signal steps with the contrast between them (0.35 vs 1)
+  const half = test.times.findIndex((t) => t >= Math.floor(s.testFrames / 2)), per = h2.values.length / h2.shape[0];
+  const part = (lo: number, hi: number) => interneuronMatch({ values: h2.values.subarray(lo * per, hi * per), shape: [hi - lo, h2.shape[1], h2.shape[2], h2.shape[3]] },
+    (k1 - 1) / 2 + (k2 - 1) / 2, { amacrine: heldResponse.amacrine! }, heldResponse.amacrineCells, test.times.subarray(lo, hi));
+  const conv2Within = { natural: part(0, half), noise: part(half, test.times.length) };
+  const conv2Ganglion = interneuronMatch(h2, (k1 - 1) / 2 + (k2 - 1) / 2, { ganglion: Float32Array.from(heldResponse.rates) }, circuit.ganglion, test.times);
+  const noAmacrine = simulateRetina(held, amacrineFree(circuit), { record: false });
+  const amacrineFreeR = circuit.ganglion.map((_, g) => pearson(cellColumn(noAmacrine.rates, G, g), cellColumn(heldResponse.rates, G, g)));
+  const [N, h, w, C] = h1.shape;
+  const channelMeans = Array.from({ length: C }, (_, c) => {
+    let sum = 0;
+    for (let q = c; q < h1.values.length; q += C) sum += h1.values[q];
+    return sum / (N * h * w);
+  });
+  return { accuracy, conv1, conv2, conv2Ganglion, conv2Within, amacrineFreeR, channelMeans };
+}
+
+/** The circuit without its amacrine inhibition of the ganglion cells. */
+const amacrineFree = (circuit: RetinaCircuit): RetinaCircuit => ({ ...circuit, ganglion: circuit.ganglion.map((g) => ({ ...g, amacrineWeight: 0 })) });
+
+/** The most the held-out stream held at once (streamedHeldOut): checks of its memory bound. */
+export interface HeldOutStreamStats {
+  /** Movie frames held: the window's history plus one chunk (at most chunkFrames + window - 1). */
+  maxFramesHeld: number;
+  /** Frames of the largest chunk (at most chunkFrames) and of the largest part the movie was made in (at most chunkFrames). */
+  maxChunkFrames: number;
+  maxPartFrames: number;
+  /** Examples folded at once (at most evalBatch). */
+  maxExamplesHeld: number;
+  /** Frames of subunit input each retina kept between chunks (at most its filterLength - 1). */
+  maxRetinaHeld: number;
+  chunks: number;
+}
+
+/** Runs m examples through the layers up to the last of `layers` (ascending) in evaluation mode; each named layer's output, flat. */
+function forwardLayers(net: Network, x: Float32Array, shape: [number, number, number, number], layers: readonly number[]): Float32Array[] {
+  const outs = tf.tidy(() => {
+    net.layers.forEach((l) => l.setTraining?.(false));
+    const kept: tf.Tensor[] = [];
+    let h = tf.tensor(x, shape) as tf.Tensor;
+    for (let l = 0; l <= layers[layers.length - 1]; l++) {
+      h = net.layers[l].forward(h);
+      if (layers.includes(l)) kept.push(h);
+    }
+    return kept;
+  });
+  const data = outs.map((o) => o.dataSync() as Float32Array);
+  tf.dispose(outs);
+  return data;
+}
+
+/**
+ * heldOutMeasures without holding the held-out movie (PAPER=1; issue 29):
+ * the movie is made in parts and played in chunks of `chunkFrames` frames
+ * (heldOutSegments through lib/vision movieChunks and chunksWithHistory,
+ * the window's history carried), the simulated retina answers each chunk
+ * (lib/vision RetinaStream, seed + 200 as in runStudy; a second one without
+ * the amacrine inhibition), the LN models' rates come chunk by chunk
+ * (lnRates), and the examples ending in the chunk are folded `evalBatch` at
+ * a time and run through the CNN once (conv1, conv2 and the output). Every
+ * correlation is accumulated pair by pair in float64 (StreamingPearson; the
+ * interneuron matches per channel, type and position as interneuronMatch
+ * pools them) and conv1's channel sums in the order heldOutMeasures adds
+ * them; nothing held grows with testFrames (`stats`). Equal to
+ * heldOutMeasures on the materialised movie to rounding (test). Asynchronous:
+ * it yields to the event loop every 100 ms and stops on an interrupt.
+ */
+export async function streamedHeldOut(
+  net: Network, photos: readonly GrayImage[], s: StudySettings, lnModels: LnModel[] | null, chunkFrames: number, options: { evalBatch?: number; stats?: HeldOutStreamStats } = {},
+): Promise<HeldOutMeasures> {
+  checkInteger('chunkFrames', chunkFrames, 1);
+  const evalBatch = checkInteger('evalBatch', options.evalBatch ?? 500, 1), stats = options.stats;
+  const circuit = defaultRetinaCircuit({ height: s.size, width: s.size }), G = circuit.ganglion.length;
+  const Tw = checkInteger('window', s.window, 1), HW = s.size * s.size, d = HW * Tw;
+  checkInteger('testFrames', s.testFrames, Math.max(2, Tw));
+  if (lnModels !== null && (!Array.isArray(lnModels) || lnModels.length !== G)) throw new ArgumentError('lnModels', `null or one LnModel per ganglion cell (${G})`, lnModels);
+  if (lnModels && lnModels.some((m) => m.lags > Tw)) throw new ArgumentError('lnModels', `models of at most ${Tw} lags (the window's history is what is carried)`, lnModels.map((m) => m.lags));
+  const retina = new RetinaStream(circuit, { seed: s.seed + 200 }), free = new RetinaStream(amacrineFree(circuit), { record: false });
+  const [k1, k2] = s.kernels, off1 = (k1 - 1) / 2, off2 = off1 + (k2 - 1) / 2;
+  const L1 = HIDDEN_LAYERS.conv1, L2 = HIDDEN_LAYERS.conv2, last = net.layers.length - 1;
+  const shape1 = net.layers[L1].outputShape, shape2 = net.layers[L2].outputShape;
+  const per1 = shape1.reduce((a, b) => a * b, 1), per2 = shape2.reduce((a, b) => a * b, 1), C1 = shape1[2];
+  const m1 = new MatchStream(shape1, off1, circuit.bipolarTypes.map((b) => b.name), retina.subunits, 3, POOL_SIGMA);
+  const m2 = new MatchStream(shape2, off2, ['amacrine'], retina.amacrineCells);
+  const m2natural = new MatchStream(shape2, off2, ['amacrine'], retina.amacrineCells), m2noise = new MatchStream(shape2, off2, ['amacrine'], retina.amacrineCells);
+  const m2ganglion = new MatchStream(shape2, off2, ['ganglion'], circuit.ganglion);
+  const acc = circuit.ganglion.map(() => ({ cnn: new StreamingPearson(), ln: new StreamingPearson(), ceiling: new StreamingPearson() }));
+  const freeR = circuit.ganglion.map(() => new StreamingPearson());
+  const sums = new Float64Array(C1), half = Math.floor(s.testFrames / 2);
+  let examples = 0;
+  const note = (k: keyof Omit<HeldOutStreamStats, 'chunks'>, v: number) => { if (stats) stats[k] = Math.max(stats[k], v); };
+  if (stats) Object.assign(stats, { maxFramesHeld: 0, maxChunkFrames: 0, maxPartFrames: 0, maxExamplesHeld: 0, maxRetinaHeld: 0, chunks: 0 });
+  const parts = function* () {
+    for (const p of heldOutSegments(photos, s.testFrames, s.size, s.seed, chunkFrames)) { note('maxPartFrames', p.frames); yield p; }
+  };
+  const x = new Float32Array(Math.min(evalBatch, s.testFrames) * d), pace = new EventLoopYield(100), stopListening = listening();
+  try {
+    for (const c of chunksWithHistory(movieChunks(parts(), chunkFrames, s.testFrames), Tw - 1)) {
+      const { chunk, start, held } = c, T = chunk.frames;
+      const resp = retina.push(chunk), noAm = free.push(chunk), ln = lnModels ? lnRates(lnModels, c) : null;
+      if (stats) { stats.chunks++; note('maxFramesHeld', held + T); note('maxChunkFrames', T); note('maxRetinaHeld', Math.max(retina.heldFrames, free.heldFrames)); }
+      for (let tl = 0; tl < T; tl++) for (let g = 0; g < G; g++) freeR[g].add(noAm.rates[tl * G + g], resp.rates[tl * G + g]);
+      const amacrine = { amacrine: resp.amacrine! }, ganglion = { ganglion: Float32Array.from(resp.rates) };
+      for (let t0 = Math.max(start, Tw - 1); t0 < start + T; t0 += evalBatch) {
+        const m = Math.min(evalBatch, start + T - t0);
+        note('maxExamplesHeld', m);
+        for (let n = 0; n < m; n++) {
+          // the window ending at frame t0 + n, folded as foldTime does: pixel p of frame t - Tw + 1 + k to channel k of pixel p
+          const f0 = t0 + n - Tw + 1 - (start - held);
+          for (let k = 0; k < Tw; k++) {
+            const src = (f0 + k) * HW, dst = n * d + k;
+            for (let p = 0; p < HW; p++) x[dst + p * Tw] = c.data[src + p];
+          }
+        }
+        const [h1, h2, z] = forwardLayers(net, x.subarray(0, m * d), [m, s.size, s.size, Tw], [L1, L2, last]);
+        for (let n = 0; n < m; n++) {
+          const t = t0 + n, tl = t - start;
+          for (let g = 0; g < G; g++) {
+            const v = z[n * G + g], rate = v > 30 ? v : Math.log1p(Math.exp(v)), truth = resp.rates[tl * G + g];
+            acc[g].cnn.add(rate, truth);
+            if (ln) acc[g].ln.add(ln[g][tl], truth);
+            acc[g].ceiling.add(resp.spikes![tl * G + g], truth);
+          }
+          m1.add(h1, n * per1, resp.bipolar, tl);
+          m2.add(h2, n * per2, amacrine, tl);
+          (t < half ? m2natural : m2noise).add(h2, n * per2, amacrine, tl);
+          m2ganglion.add(h2, n * per2, ganglion, tl);
+          for (let q = 0; q < per1; q++) sums[q % C1] += h1[n * per1 + q];
+        }
+        examples += m;
+        const due = pace.due();
+        if (due) { await due; throwIfInterrupted('streamedHeldOut', () => `at held-out frame ${t0 + m} of ${s.testFrames}`, () => null); }
+      }
+    }
+  } finally {
+    stopListening();
+  }
+  const accuracy = circuit.ganglion.map((g, i) => ({ cell: g.name, cnn: acc[i].cnn.r, ln: lnModels ? acc[i].ln.r : null, ceiling: acc[i].ceiling.r }));
+  return {
+    accuracy, conv1: m1.result(), conv2: m2.result(), conv2Ganglion: m2ganglion.result(), conv2Within: { natural: m2natural.result(), noise: m2noise.result() },
+    amacrineFreeR: freeR.map((a) => a.r), channelMeans: Array.from(sums, (v) => v / (examples * shape1[0] * shape1[1])),
+  };
+}
+
+/**
+ * Each ganglion cell's LN model fitted to the training movie and its true
+ * rates without holding the movie (PAPER=1): the movie played twice in
+ * chunks from its seed (trainingSegments through movieChunks and
+ * chunksWithHistory), the retina's rates streamed (RetinaStream) in the
+ * first pass, lib/vision LnFitter's two passes. Bit for bit runStudy's
+ * fitLnModel per cell on the materialised movie (test); yields to the event
+ * loop after each chunk and stops on an interrupt.
+ */
+export async function streamedLnModels(photos: readonly GrayImage[], s: StudySettings, chunkFrames: number): Promise<LnModel[]> {
+  checkInteger('chunkFrames', chunkFrames, 1);
+  const circuit = defaultRetinaCircuit({ height: s.size, width: s.size }), G = circuit.ganglion.length;
+  const fit = new LnFitter(G, s.trainFrames, { lags: s.window });
+  const play = () => chunksWithHistory(movieChunks(trainingSegments(photos, s.trainFrames, s.size, s.probeFraction, s.seed), chunkFrames, s.trainFrames), s.window - 1);
+  const retina = new RetinaStream(circuit, { record: false }), stopListening = listening();
+  try {
+    const step = async (pass: string, c: { start: number }) => { await yieldToEventLoop(); throwIfInterrupted('streamedLnModels', () => `${pass} pass at training frame ${c.start} of ${s.trainFrames}`, () => null); };
+    for (const c of play()) { fit.addStaChunk(c, retina.push(c.chunk).rates); await step('first', c); }
+    for (const c of play()) { fit.addGeneratorChunk(c); await step('second', c); }
+  } finally {
+    stopListening();
+  }
+  return fit.models();
 }
 
 /**
@@ -890,56 +1163,61 @@ export interface StudyResult {
  * CNN trained on them, accuracy against the true rates (beside an LN model of
  * each cell fitted to the training movie and its true rates: STA plus binned
  * nonlinearity, lags = window), the hidden units against the interneurons,
- * and every phenomenon's attribution and reduction.
+ * and every phenomenon's attribution and reduction. With `stream` (PAPER=1)
+ * nothing that grows with the movies is held: the CNN trains on
+ * streamedBatches within `timeLimitMs` (trainStreamed's loop), the LN models
+ * are fitted by streamedLnModels and the held-out measures made by
+ * streamedHeldOut, all in chunks of `chunkFrames` frames; the phenomena are
+ * short probe movies and run as in the default path.
  */
-export async function runStudy(photos: readonly GrayImage[], s: StudySettings, options: { keep?: number; igSteps?: number; progress?: boolean } = {}): Promise<StudyResult> {
+export async function runStudy(
+  photos: readonly GrayImage[], s: StudySettings, options: { keep?: number; igSteps?: number; progress?: boolean; stream?: { chunkFrames: number; timeLimitMs?: number; evalBatch?: number } } = {},
+): Promise<StudyResult> {
   const t0 = performance.now();
   const circuit = defaultRetinaCircuit({ height: s.size, width: s.size });
   const G = circuit.ganglion.length;
-  const movie = trainingMovie(photos, s.trainFrames, s.size, s.probeFraction, s.seed);
-  const response = simulateRetina(movie, circuit, { seed: s.seed + 100, record: false });
-  const train = foldedExamples(movie, s.window);
-  const held = heldOutMovie(photos, s.testFrames, s.size, s.seed);
-  const heldResponse = simulateRetina(held, circuit, { seed: s.seed + 200 });
-  const test = foldedExamples(held, s.window);
-  const tData = performance.now();
   const net = new Network(retinaCnn(s, G));
   try {
-    const training = await trainCnn(net, train, response, s, options.progress ?? true);
-    const tTrain = performance.now();
-    const lnRates: Float64Array[] = [];
-    for (let g = 0; g < G; g++) {
-      lnRates.push(predictLn(fitLnModel(movie, cellColumn(response.rates, G, g), { lags: s.window }), held));
-      await yieldToEventLoop(); // seconds per cell: let the kernel answer between them
+    let measures: HeldOutMeasures, training: TrainRecord[], tData: number, tTrain: number, streamed: StreamedRun | undefined;
+    if (options.stream) {
+      const chunkFrames = checkInteger('stream.chunkFrames', options.stream.chunkFrames, 1);
+      tData = performance.now();
+      const run = await trainStreamedOn(net, photos, s, { chunkFrames, timeLimitMs: options.stream.timeLimitMs, progress: options.progress });
+      tTrain = performance.now();
+      training = run.records;
+      const lnModels = await streamedLnModels(photos, s, chunkFrames), tLn = performance.now();
+      const heldOut: HeldOutStreamStats = { maxFramesHeld: 0, maxChunkFrames: 0, maxPartFrames: 0, maxExamplesHeld: 0, maxRetinaHeld: 0, chunks: 0 };
+      measures = await streamedHeldOut(net, photos, s, lnModels, chunkFrames, { evalBatch: options.stream.evalBatch, stats: heldOut });
+      const { settings: _s, records: _r, ...rest } = run;
+      streamed = { ...rest, heldOut, lnSeconds: (tLn - tTrain) / 1000, heldOutSeconds: (performance.now() - tLn) / 1000 };
+    } else {
+      const movie = trainingMovie(photos, s.trainFrames, s.size, s.probeFraction, s.seed);
+      const response = simulateRetina(movie, circuit, { seed: s.seed + 100, record: false });
+      const train = foldedExamples(movie, s.window);
+      const held = heldOutMovie(photos, s.testFrames, s.size, s.seed);
+      const heldResponse = simulateRetina(held, circuit, { seed: s.seed + 200 });
+      const test = foldedExamples(held, s.window);
+      tData = performance.now();
+      training = await trainCnn(net, train, response, s, options.progress ?? true);
+      tTrain = performance.now();
+      const lnRates: Float64Array[] = [];
+      for (let g = 0; g < G; g++) {
+        lnRates.push(predictLn(fitLnModel(movie, cellColumn(response.rates, G, g), { lags: s.window }), held));
+        await yieldToEventLoop(); // seconds per cell: let the kernel answer between them
+      }
+      measures = heldOutMeasures(net, s, circuit, held, heldResponse, test, lnRates);
     }
-    const accuracy = evaluateAccuracy(predictRates(net, test), heldResponse, test.times, lnRates);
-    const h1 = hiddenActivations(net, test, HIDDEN_LAYERS.conv1), h2 = hiddenActivations(net, test, HIDDEN_LAYERS.conv2);
-    const [k1, k2] = s.kernels;
-    const conv1 = interneuronMatch(h1, (k1 - 1) / 2, heldResponse.bipolar, heldResponse.subunits, test.times, 3, POOL_SIGMA);
-    const conv2 = interneuronMatch(h2, (k1 - 1) / 2 + (k2 - 1) / 2, { amacrine: heldResponse.amacrine! }, heldResponse.amacrineCells, test.times);
-    // the held-out movie's halves apart: the amacrine signal steps with the contrast between them (0.35 vs 1)
-    const half = test.times.findIndex((t) => t >= Math.floor(s.testFrames / 2)), per = h2.values.length / h2.shape[0];
-    const part = (lo: number, hi: number) => interneuronMatch({ values: h2.values.subarray(lo * per, hi * per), shape: [hi - lo, h2.shape[1], h2.shape[2], h2.shape[3]] },
-      (k1 - 1) / 2 + (k2 - 1) / 2, { amacrine: heldResponse.amacrine! }, heldResponse.amacrineCells, test.times.subarray(lo, hi));
-    const conv2Within = { natural: part(0, half), noise: part(half, test.times.length) };
-    const conv2Ganglion = interneuronMatch(h2, (k1 - 1) / 2 + (k2 - 1) / 2, { ganglion: Float32Array.from(heldResponse.rates) }, circuit.ganglion, test.times);
-    const noAmacrine = simulateRetina(held, { ...circuit, ganglion: circuit.ganglion.map((g) => ({ ...g, amacrineWeight: 0 })) }, { record: false });
-    const amacrineFreeR = circuit.ganglion.map((_, g) => pearson(cellColumn(noAmacrine.rates, G, g), cellColumn(heldResponse.rates, G, g)));
-    const [N, h, w, C] = h1.shape;
-    const means = Array.from({ length: C }, (_, c) => {
-      let sum = 0;
-      for (let q = c; q < h1.values.length; q += C) sum += h1.values[q];
-      return sum / (N * h * w);
-    });
+    const { channelMeans, ...held } = measures;
     const results: PhenomenonAnalysis[] = [];
     for (const p of phenomena(circuit, s.window)) {
-      results.push(analysePhenomenon(net, circuit, p, conv1, means, s.window, options.keep ?? 2, options.igSteps ?? 16));
+      results.push(analysePhenomenon(net, circuit, p, held.conv1, channelMeans, s.window, options.keep ?? 2, options.igSteps ?? 16));
       await yieldToEventLoop();
     }
     const tEnd = performance.now();
     return {
-      settings: s, training, accuracy, conv1, conv2, conv2Ganglion, conv2Within, amacrineFreeR, phenomena: results,
+      settings: s, training, ...held, phenomena: results,
       seconds: { data: (tData - t0) / 1000, train: (tTrain - tData) / 1000, analysis: (tEnd - tTrain) / 1000, total: (tEnd - t0) / 1000 },
+      ...(streamed ? { streamed } : {}),
     };
   } finally {
     net.dispose();

@@ -27,7 +27,10 @@
  *   whiteNoiseMovie, naturalMovie,   seeded stimulus movies (contrast, ~10 ms frames): white noise, jittered
  *   flashTrain, movingBar,           windows on the photographs, flash trains with an omission, moving and
  *   contrastSteps, checkMovie,       reversing bars, stepped-contrast noise; concatMovies joins movies,
- *   concatMovies, movieChunks        movieChunks plays them lazily in fixed-size chunks (stimuli.ts)
+ *   concatMovies, movieChunks        movieChunks plays them lazily in fixed-size chunks, chunksWithHistory
+ *   chunksWithHistory,               with the frames before each; whiteNoiseParts / naturalMovieParts make
+ *   whiteNoiseParts,                 those movies in parts (stimuli.ts)
+ *   naturalMovieParts
  *   simulateRetina,                  a simulated retina with a known circuit: ON/OFF x fast/slow biphasic
  *   defaultRetinaCircuit,            bipolar subunits, rectification, depression (adaptation), wide-field
  *   biphasicFilter                   amacrine inhibition, ganglion cells with Poisson spikes; returns the
@@ -35,7 +38,8 @@
  *   RetinaStream                     the same retina fed chunk by chunk, its state carried (a movie too long to hold)
  *   fitLnModel, predictLn            an LN model (STA filter, binned nonlinearity) to measure how far the
  *   varianceExplained, pearson,      retina is from one; R^2 and correlation of response traces
- *   cellColumn
+ *   cellColumn, StreamingPearson     (the latter accumulated pair by pair, float64)
+ *   fitLnModels, LnFitter, lnRates   the same fitted and run on a movie played in chunks (several cells at once)
  *
  * Conventions: images are row-major Float32Array pixels; batches for networks
  * are NHWC [N, H, W, 1]; fields are row-major [H, W, C] Float64Array.
@@ -60,12 +64,12 @@ export { barOrientedness, heldOutSplit, linearSeparability, orientedness, ridgeL
 export type { BarOrientedness, BarOrientednessOptions, RidgeFit, RidgeOptions, SeparabilityOptions } from './measures';
 export { differenceOfGaussians, gabor } from './filters';
 export type { GaborOptions } from './filters';
-export { checkMovie, concatMovies, contrastSteps, flashTrain, movieChunks, movingBar, naturalMovie, whiteNoiseMovie } from './stimuli';
+export { checkMovie, chunksWithHistory, concatMovies, contrastSteps, flashTrain, movieChunks, movingBar, naturalMovie, naturalMovieParts, whiteNoiseMovie, whiteNoiseParts } from './stimuli';
 export type {
-  BarMovie, ContrastStepMovie, ContrastStepOptions, FlashTrain, FlashTrainOptions, Movie, MovieSize, MovingBarOptions, NaturalMovie, NaturalMovieOptions,
+  BarMovie, ChunkWithHistory, ContrastStepMovie, ContrastStepOptions, FlashTrain, FlashTrainOptions, Movie, MovieSize, MovingBarOptions, NaturalMovie, NaturalMovieOptions,
   WhiteNoiseOptions,
 } from './stimuli';
 export {
-  biphasicFilter, cellColumn, defaultRetinaCircuit, FAST_FILTER, fitLnModel, pearson, predictLn, RetinaStream, simulateRetina, SLOW_FILTER, varianceExplained,
+  biphasicFilter, cellColumn, defaultRetinaCircuit, FAST_FILTER, fitLnModel, fitLnModels, lnRates, LnFitter, pearson, predictLn, RetinaStream, simulateRetina, SLOW_FILTER, StreamingPearson, varianceExplained,
 } from './simulated-retina';
 export type { AmacrineSpec, BipolarType, GanglionSpec, LnModel, RetinaCircuit, RetinaResponse, SimulateOptions, TemporalFilter } from './simulated-retina';

@@ -37,7 +37,7 @@
  * between bin means (flat beyond the extreme bins).
  */
 import { ArgumentError, checkFinite, checkInteger, checkNumber, checkOneOf, checkPositive, cosine, Rng } from '../core';
-import { checkMovie, type Movie } from './stimuli';
+import { checkMovie, type ChunkWithHistory, chunksWithHistory, type Movie } from './stimuli';
 
 /** A biphasic temporal filter (seconds). */
 export interface TemporalFilter {
@@ -484,69 +484,211 @@ export interface LnModel {
   rate: Float64Array;
 }
 
-/** g(t) = sum_i filter[i] . frame(t - i) (zero before the first frame). */
-function generatorSignal(filter: Float64Array, lags: number, movie: Movie): Float64Array {
-  const HW = movie.height * movie.width, g = new Float64Array(movie.frames);
-  for (let t = 0; t < movie.frames; t++) {
-    let acc = 0;
-    for (let i = 0; i < lags && i <= t; i++) {
-      const base = (t - i) * HW, fb = i * HW;
-      for (let p = 0; p < HW; p++) acc += filter[fb + p] * movie.data[base + p];
+/**
+ * g_m(t) = sum_i filters[m][i] . frame(t - i) (zero before the movie's first
+ * frame) for the chunk's frames t, from its data with history (chunksWithHistory;
+ * lags - 1 held frames suffice). The sums run over i, then pixels, in order:
+ * one chunk with no history and several chunks give the same numbers bit for bit.
+ */
+function generatorSignals(filters: readonly Float64Array[], lags: number, c: ChunkWithHistory): Float64Array[] {
+  const { chunk, start, held, data } = c, HW = chunk.height * chunk.width, M = filters.length;
+  if (held < Math.min(lags - 1, start)) throw new ArgumentError('c.held', `at least min(lags - 1, start) = ${Math.min(lags - 1, start)} frames of history`, held);
+  const out = filters.map(() => new Float64Array(chunk.frames)), acc = new Float64Array(M);
+  for (let t = 0; t < chunk.frames; t++) {
+    acc.fill(0);
+    for (let i = 0; i < lags && i <= start + t; i++) {
+      const base = (held + t - i) * HW, fb = i * HW;
+      for (let m = 0; m < M; m++) {
+        const f = filters[m];
+        let a = acc[m];
+        for (let p = 0; p < HW; p++) a += f[fb + p] * data[base + p];
+        acc[m] = a;
+      }
     }
-    g[t] = acc;
+    for (let m = 0; m < M; m++) out[m][t] = acc[m];
   }
-  return g;
+  return out;
 }
 
-/** Fits an LN model of one cell's rate to a (white-noise) movie: STA filter, binned nonlinearity. */
+/** A whole movie as one chunk with no history. */
+const wholeChunk = (movie: Movie): ChunkWithHistory => ({ chunk: movie, start: 0, held: 0, data: movie.data });
+
+/** Fits an LN model of one cell's rate to a (white-noise) movie: STA filter, binned nonlinearity (fitLnModels with one chunk and one cell). */
 export function fitLnModel(movie: Movie, rate: ArrayLike<number>, options: { lags?: number; bins?: number } = {}): LnModel {
   checkMovie('movie', movie);
   if (!rate || rate.length !== movie.frames) throw new ArgumentError('rate', `${movie.frames} values (one per frame)`, rate?.length);
   checkFinite('rate', rate);
-  const lags = checkInteger('lags', options.lags ?? 20, 1, movie.frames - 1);
-  const bins = checkInteger('bins', options.bins ?? 20, 2);
-  const HW = movie.height * movie.width, T = movie.frames;
-  const sta = new Float64Array(lags * HW), mean = new Float64Array(lags * HW);
-  let total = 0;
-  for (let t = lags - 1; t < T; t++) {
-    const r = rate[t];
-    total += r;
-    for (let i = 0; i < lags; i++) {
-      const base = (t - i) * HW, fb = i * HW;
-      for (let p = 0; p < HW; p++) { const x = movie.data[base + p]; sta[fb + p] += r * x; mean[fb + p] += x; }
-    }
-  }
-  if (!(total > 0)) throw new ArgumentError('rate', 'a rate above zero somewhere (no spike-triggered average otherwise)', total);
-  const n = T - lags + 1;
-  for (let q = 0; q < sta.length; q++) sta[q] = sta[q] / total - mean[q] / n;
-  const g = generatorSignal(sta, lags, movie);
-  const order = Array.from({ length: n }, (_, i) => i + lags - 1).sort((x, y) => g[x] - g[y]);
-  const gen = new Float64Array(bins), rt = new Float64Array(bins);
-  for (let b = 0; b < bins; b++) {
-    const lo = Math.floor((b * n) / bins), hi = Math.floor(((b + 1) * n) / bins);
-    for (let q = lo; q < hi; q++) { gen[b] += g[order[q]]; rt[b] += rate[order[q]]; }
-    gen[b] /= Math.max(1, hi - lo);
-    rt[b] /= Math.max(1, hi - lo);
-  }
-  return { lags, height: movie.height, width: movie.width, filter: sta, generator: gen, rate: rt };
+  return fitLnModels(() => [movie], rate, 1, options)[0];
 }
 
-/** The LN model's rate on a movie (frames before `lags - 1` see zeros beyond the movie's start). */
+/**
+ * LN models of several cells fitted to one movie played in chunks (a movie
+ * too long to hold; `play` gives the chunks afresh each time it is called,
+ * twice; LnFitter's two passes). `rates` is [frames, cells]. Any chunking
+ * gives the same models bit for bit, and one chunk with one cell is fitLnModel.
+ */
+export function fitLnModels(play: () => Iterable<Movie>, rates: ArrayLike<number>, cells: number, options: { lags?: number; bins?: number } = {}): LnModel[] {
+  if (typeof play !== 'function') throw new ArgumentError('play', 'a function giving the movie\'s chunks (called twice)', play);
+  checkInteger('cells', cells, 1);
+  if (!rates || rates.length % cells !== 0 || rates.length < 2 * cells) throw new ArgumentError('rates', `[frames, ${cells}] values, at least 2 frames`, rates?.length);
+  const T = rates.length / cells, fit = new LnFitter(cells, T, options);
+  const pass = (each: (c: ChunkWithHistory) => void) => {
+    let frames = 0;
+    for (const c of chunksWithHistory(play(), fit.lags - 1)) {
+      if (c.start + c.chunk.frames > T) throw new ArgumentError('play', `chunks of ${T} frames in all (one per row of rates)`, `more than ${c.start}`);
+      each(c);
+      frames = c.start + c.chunk.frames;
+    }
+    if (frames !== T) throw new ArgumentError('play', `chunks of ${T} frames in all (one per row of rates)`, frames);
+  };
+  pass((c) => fit.addStaChunk(c, Float64Array.from({ length: c.chunk.frames * cells }, (_, q) => rates[c.start * cells + q])));
+  pass((c) => fit.addGeneratorChunk(c));
+  return fit.models();
+}
+
+/**
+ * The LN fit in two passes over a movie played in chunks (chunksWithHistory,
+ * lags - 1 frames of history; the study drives it between yields to the
+ * event loop): addStaChunk with each chunk and its rates accumulates every
+ * cell's spike-triggered average and the mean frame over t >= lags - 1 in
+ * float64 (the same sums in the same order as one pass over the whole movie),
+ * addGeneratorChunk with each chunk again computes the fitted filters'
+ * generator signals, and models() bins them (bins of equal count of the
+ * sorted generator signal, the rates' mean in each). It holds the filters,
+ * the rates and the generator signals (2 x frames x cells numbers), never the movie.
+ */
+export class LnFitter {
+  readonly lags: number;
+  private readonly bins: number;
+  private readonly cells: number;
+  private readonly frames: number;
+  private readonly rates: Float64Array;
+  private readonly total: Float64Array;
+  private sta: Float64Array[] = [];
+  private mean = new Float64Array(0);
+  private gs: Float64Array[] = [];
+  private height = 0;
+  private width = 0;
+  private staFrames = 0;
+  private genFrames = 0;
+
+  constructor(cells: number, frames: number, options: { lags?: number; bins?: number } = {}) {
+    this.cells = checkInteger('cells', cells, 1);
+    this.frames = checkInteger('frames', frames, 2);
+    this.lags = checkInteger('lags', options.lags ?? 20, 1, frames - 1);
+    this.bins = checkInteger('bins', options.bins ?? 20, 2);
+    this.rates = new Float64Array(frames * cells);
+    this.total = new Float64Array(cells);
+  }
+
+  private checkChunk(c: ChunkWithHistory, done: number, pass: string): void {
+    if (!c || !c.chunk) throw new ArgumentError('c', 'a ChunkWithHistory (chunksWithHistory)', c);
+    if (c.start !== done) throw new ArgumentError('c.start', `${done} (the ${pass} pass's chunks in order)`, c.start);
+    if (c.start + c.chunk.frames > this.frames) throw new ArgumentError('c', `chunks of ${this.frames} frames in all`, c.start + c.chunk.frames);
+    if (c.held < Math.min(this.lags - 1, c.start)) throw new ArgumentError('c.held', `at least min(lags - 1, start) = ${Math.min(this.lags - 1, c.start)} frames of history`, c.held);
+    if (this.height === 0) { this.height = c.chunk.height; this.width = c.chunk.width; }
+    if (c.chunk.height !== this.height || c.chunk.width !== this.width) throw new ArgumentError('c.chunk', `${this.height} x ${this.width} frames`, `${c.chunk.height} x ${c.chunk.width}`);
+  }
+
+  /** First pass: the next chunk and its rates, [chunk frames, cells]. */
+  addStaChunk(c: ChunkWithHistory, rates: ArrayLike<number>): void {
+    this.checkChunk(c, this.staFrames, 'first');
+    const { cells, lags } = this, HW = this.height * this.width, T = c.chunk.frames;
+    if (!rates || rates.length !== T * cells) throw new ArgumentError('rates', `${T} x ${cells} values (the chunk's frames x cells)`, rates?.length);
+    checkFinite('rates', rates);
+    if (this.sta.length === 0) { this.sta = Array.from({ length: cells }, () => new Float64Array(lags * HW)); this.mean = new Float64Array(lags * HW); }
+    const { sta, mean, total } = this;
+    for (let tl = 0; tl < T; tl++) {
+      const t = c.start + tl;
+      for (let g = 0; g < cells; g++) this.rates[t * cells + g] = rates[tl * cells + g];
+      if (t < lags - 1) continue;
+      for (let g = 0; g < cells; g++) total[g] += rates[tl * cells + g];
+      for (let i = 0; i < lags; i++) {
+        const base = (c.held + tl - i) * HW, fb = i * HW;
+        for (let p = 0; p < HW; p++) mean[fb + p] += c.data[base + p];
+        for (let g = 0; g < cells; g++) {
+          const r = rates[tl * cells + g], st = sta[g];
+          for (let p = 0; p < HW; p++) st[fb + p] += r * c.data[base + p];
+        }
+      }
+    }
+    this.staFrames += T;
+  }
+
+  /** Second pass (after every frame went through addStaChunk): the next chunk again. */
+  addGeneratorChunk(c: ChunkWithHistory): void {
+    if (this.staFrames !== this.frames) throw new ArgumentError('c', `the second pass after the first's ${this.frames} frames`, `${this.staFrames} frames in the first`);
+    const { cells, lags } = this, n = this.frames - lags + 1;
+    if (this.gs.length === 0) {
+      for (let g = 0; g < cells; g++) {
+        if (!(this.total[g] > 0)) throw new ArgumentError(cells === 1 ? 'rate' : `rates (cell ${g})`, 'a rate above zero somewhere (no spike-triggered average otherwise)', this.total[g]);
+        const st = this.sta[g];
+        for (let q = 0; q < st.length; q++) st[q] = st[q] / this.total[g] - this.mean[q] / n;
+      }
+      this.gs = Array.from({ length: cells }, () => new Float64Array(n));
+    }
+    this.checkChunk(c, this.genFrames, 'second');
+    const out = generatorSignals(this.sta, lags, c);
+    for (let tl = 0; tl < c.chunk.frames; tl++) {
+      const t = c.start + tl;
+      if (t >= lags - 1) for (let g = 0; g < cells; g++) this.gs[g][t - lags + 1] = out[g][tl];
+    }
+    this.genFrames += c.chunk.frames;
+  }
+
+  /** The fitted models (after both passes). */
+  models(): LnModel[] {
+    if (this.genFrames !== this.frames) throw new ArgumentError('LnFitter', `both passes over ${this.frames} frames`, `${this.staFrames} and ${this.genFrames}`);
+    const { cells, lags, bins } = this, n = this.frames - lags + 1;
+    return this.sta.map((filter, g) => {
+      const gv = this.gs[g];
+      const order = Array.from({ length: n }, (_, i) => i).sort((x, y) => gv[x] - gv[y]);
+      const gen = new Float64Array(bins), rt = new Float64Array(bins);
+      for (let b = 0; b < bins; b++) {
+        const lo = Math.floor((b * n) / bins), hi = Math.floor(((b + 1) * n) / bins);
+        for (let q = lo; q < hi; q++) { gen[b] += gv[order[q]]; rt[b] += this.rates[(order[q] + lags - 1) * cells + g]; }
+        gen[b] /= Math.max(1, hi - lo);
+        rt[b] /= Math.max(1, hi - lo);
+      }
+      return { lags, height: this.height, width: this.width, filter, generator: gen, rate: rt };
+    });
+  }
+}
+
+/** The LN model's rate on a movie (frames before `lags - 1` see zeros beyond the movie's start; lnRates with one chunk). */
 export function predictLn(model: LnModel, movie: Movie): Float64Array {
   checkMovie('movie', movie);
-  if (movie.height !== model.height || movie.width !== model.width) throw new ArgumentError('movie', `${model.height} x ${model.width} frames`, `${movie.height} x ${movie.width}`);
-  const g = generatorSignal(model.filter, model.lags, movie), { generator: x, rate: y } = model, nb = x.length;
-  const out = new Float64Array(g.length);
-  for (let t = 0; t < g.length; t++) {
-    const v = g[t];
-    if (v <= x[0]) { out[t] = y[0]; continue; }
-    if (v >= x[nb - 1]) { out[t] = y[nb - 1]; continue; }
-    let b = 0;
-    while (x[b + 1] < v) b++;
-    const f = x[b + 1] > x[b] ? (v - x[b]) / (x[b + 1] - x[b]) : 0;
-    out[t] = y[b] + f * (y[b + 1] - y[b]);
-  }
-  return out;
+  return lnRates([model], wholeChunk(movie))[0];
+}
+
+/**
+ * Each LN model's rate over one chunk of a movie played in chunks
+ * (chunksWithHistory with at least lags - 1 frames of history): chunk by
+ * chunk, predictLn on the whole movie bit for bit.
+ */
+export function lnRates(models: readonly LnModel[], c: ChunkWithHistory): Float64Array[] {
+  if (!Array.isArray(models) || models.length === 0) throw new ArgumentError('models', 'a non-empty array of LnModel', models);
+  const { height, width } = c.chunk;
+  models.forEach((m, i) => {
+    if (height !== m.height || width !== m.width) throw new ArgumentError(i === 0 && models.length === 1 ? 'movie' : `models[${i}]`, `${m.height} x ${m.width} frames`, `${height} x ${width}`);
+  });
+  const lags = models[0].lags;
+  models.forEach((m, i) => { if (m.lags !== lags) throw new ArgumentError(`models[${i}].lags`, `${lags} (models[0]'s)`, m.lags); });
+  const gens = generatorSignals(models.map((m) => m.filter), lags, c);
+  return models.map((model, k) => {
+    const g = gens[k], { generator: x, rate: y } = model, nb = x.length;
+    const out = new Float64Array(g.length);
+    for (let t = 0; t < g.length; t++) {
+      const v = g[t];
+      if (v <= x[0]) { out[t] = y[0]; continue; }
+      if (v >= x[nb - 1]) { out[t] = y[nb - 1]; continue; }
+      let b = 0;
+      while (x[b + 1] < v) b++;
+      const f = x[b + 1] > x[b] ? (v - x[b]) / (x[b + 1] - x[b]) : 0;
+      out[t] = y[b] + f * (y[b + 1] - y[b]);
+    }
+    return out;
+  });
 }
 
 /** 1 - sum (target - prediction)^2 / sum (target - mean target)^2 (float64). */
@@ -574,4 +716,33 @@ export function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
     return Float64Array.from(x, (v) => v - m);
   };
   return cosine(centre(a), centre(b));
+}
+
+/**
+ * Pearson correlation accumulated pair by pair (series too long to hold):
+ * count, means and centred second moments updated in float64 (Welford), so
+ * the result equals pearson on the whole series to rounding; NaN while either
+ * series is constant.
+ */
+export class StreamingPearson {
+  n = 0;
+  private ma = 0;
+  private mb = 0;
+  private caa = 0;
+  private cbb = 0;
+  private cab = 0;
+
+  add(a: number, b: number): void {
+    this.n++;
+    const da = a - this.ma, db = b - this.mb;
+    this.ma += da / this.n;
+    this.mb += db / this.n;
+    this.caa += da * (a - this.ma);
+    this.cbb += db * (b - this.mb);
+    this.cab += da * (b - this.mb);
+  }
+
+  get r(): number {
+    return this.caa > 0 && this.cbb > 0 ? this.cab / Math.sqrt(this.caa * this.cbb) : NaN;
+  }
 }

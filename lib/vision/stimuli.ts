@@ -25,7 +25,10 @@
  *   contrastSteps     white noise whose std alternates between the given contrasts
  *                     every `stepEvery` frames (contrast adaptation)
  *   movieChunks       movies played one after another, cut into chunks of a fixed number of
- *                     frames (streaming a movie too long to hold)
+ *                     frames (streaming a movie too long to hold); chunksWithHistory adds the
+ *                     frames before each chunk that a look-back consumer needs
+ *   whiteNoiseParts,  the white-noise and natural movies made lazily in parts (equal, end to
+ *   naturalMovieParts end, to the whole movie bit for bit)
  */
 import { ArgumentError, checkFinite, checkInteger, checkNumber, checkPositive, Rng } from '../core';
 import { checkImage, type GrayImage } from './images';
@@ -52,12 +55,23 @@ export interface MovieSize {
   dt?: number;
 }
 
-function emptyMovie(o: MovieSize): Movie {
+/** The checked sizes (dt defaulted). */
+function movieSize(o: MovieSize): Required<MovieSize> {
   const frames = checkInteger('frames', o.frames, 1);
   const height = checkInteger('height', o.height, 1);
   const width = checkInteger('width', o.width, 1);
   const dt = o.dt === undefined ? 0.01 : checkPositive('dt', o.dt);
+  return { frames, height, width, dt };
+}
+
+function emptyMovie(o: MovieSize): Movie {
+  const { frames, height, width, dt } = movieSize(o);
   return { frames, height, width, dt, data: new Float32Array(frames * height * width) };
+}
+
+/** The one part of a generator asked for whole (its first; parts of the whole length give one). */
+function onlyPart<M>(parts: Generator<M>): M {
+  return parts.next().value as M;
 }
 
 /** Checks a Movie's sizes against its data, and that its values are finite. */
@@ -97,14 +111,26 @@ function fillNoiseFrame(m: Movie, t: number, contrast: number, checker: number, 
   }
 }
 
-/** Spatiotemporal white noise. */
+/** Spatiotemporal white noise (whiteNoiseParts' one part). */
 export function whiteNoiseMovie(options: WhiteNoiseOptions): Movie {
-  const m = emptyMovie(options);
+  return onlyPart(whiteNoiseParts(options, movieSize(options).frames));
+}
+
+/**
+ * whiteNoiseMovie made in parts of at most `partFrames` frames, lazily (a
+ * movie too long to hold): the parts put end to end are whiteNoiseMovie(options)
+ * bit for bit (one Rng drawn in the same order; whiteNoiseMovie is the one part).
+ */
+export function* whiteNoiseParts(options: WhiteNoiseOptions, partFrames: number): Generator<Movie> {
+  const size = movieSize(options), part = checkInteger('partFrames', partFrames, 1);
   const contrast = options.contrast === undefined ? 1 : checkNumber('contrast', options.contrast, 0, MAX_CONTRAST);
   const checker = checkInteger('checker', options.checker ?? 1, 1);
   const rng = new Rng(checkInteger('seed', options.seed, 0));
-  for (let t = 0; t < m.frames; t++) fillNoiseFrame(m, t, contrast, checker, options.binary === true, rng);
-  return m;
+  for (let t0 = 0; t0 < size.frames; t0 += part) {
+    const m = emptyMovie({ ...size, frames: Math.min(part, size.frames - t0) });
+    for (let t = 0; t < m.frames; t++) fillNoiseFrame(m, t, contrast, checker, options.binary === true, rng);
+    yield m;
+  }
 }
 
 export interface NaturalMovieOptions extends MovieSize {
@@ -126,11 +152,21 @@ export interface NaturalMovie extends Movie {
   col: Int32Array;
 }
 
-/** Jittered windows on photographs (fixational drift plus saccades). */
+/** Jittered windows on photographs (fixational drift plus saccades; naturalMovieParts' one part). */
 export function naturalMovie(photos: readonly GrayImage[], options: NaturalMovieOptions): NaturalMovie {
+  return onlyPart(naturalMovieParts(photos, options, movieSize(options).frames));
+}
+
+/**
+ * naturalMovie made in parts of at most `partFrames` frames, lazily (a movie
+ * too long to hold; each part's photo, row and col its own frames'): the parts
+ * put end to end are naturalMovie(photos, options) bit for bit (one Rng drawn
+ * in the same order, the window's walk carried; naturalMovie is the one part).
+ */
+export function* naturalMovieParts(photos: readonly GrayImage[], options: NaturalMovieOptions, partFrames: number): Generator<NaturalMovie> {
   if (!Array.isArray(photos) || photos.length === 0) throw new ArgumentError('photos', 'a non-empty array of GrayImage', photos);
-  const m = emptyMovie(options);
-  const { height: H, width: W } = m;
+  const size = movieSize(options), part = checkInteger('partFrames', partFrames, 1);
+  const { height: H, width: W } = size;
   photos.forEach((p, i) => {
     checkImage(`photos[${i}]`, p);
     if (p.width < W || p.height < H) throw new ArgumentError(`photos[${i}]`, `at least ${W} x ${H} pixels`, `${p.width} x ${p.height}`);
@@ -146,26 +182,29 @@ export function naturalMovie(photos: readonly GrayImage[], options: NaturalMovie
     const mean = s / p.pixels.length;
     return { mean, scale: contrast / Math.sqrt(Math.max(s2 / p.pixels.length - mean * mean, 1e-12)) };
   });
-  const photo = new Int32Array(m.frames), row = new Int32Array(m.frames), col = new Int32Array(m.frames);
   let k = 0, r0 = 0, c0 = 0;
-  for (let t = 0; t < m.frames; t++) {
-    const p0 = photos[k];
-    if (t === 0 || (every > 0 && t % every === 0)) {
-      k = rng.int(photos.length);
-      r0 = rng.int(photos[k].height - H + 1);
-      c0 = rng.int(photos[k].width - W + 1);
-    } else {
-      r0 = Math.min(Math.max(r0 + Math.round(rng.normal(0, jitter)), 0), p0.height - H);
-      c0 = Math.min(Math.max(c0 + Math.round(rng.normal(0, jitter)), 0), p0.width - W);
+  for (let t0 = 0; t0 < size.frames; t0 += part) {
+    const m = emptyMovie({ ...size, frames: Math.min(part, size.frames - t0) });
+    const photo = new Int32Array(m.frames), row = new Int32Array(m.frames), col = new Int32Array(m.frames);
+    for (let tl = 0; tl < m.frames; tl++) {
+      const t = t0 + tl, p0 = photos[k];
+      if (t === 0 || (every > 0 && t % every === 0)) {
+        k = rng.int(photos.length);
+        r0 = rng.int(photos[k].height - H + 1);
+        c0 = rng.int(photos[k].width - W + 1);
+      } else {
+        r0 = Math.min(Math.max(r0 + Math.round(rng.normal(0, jitter)), 0), p0.height - H);
+        c0 = Math.min(Math.max(c0 + Math.round(rng.normal(0, jitter)), 0), p0.width - W);
+      }
+      const p = photos[k], { mean, scale } = stats[k];
+      photo[tl] = k; row[tl] = r0; col[tl] = c0;
+      for (let r = 0; r < H; r++) {
+        const src = (r0 + r) * p.width + c0, dst = (tl * H + r) * W;
+        for (let c = 0; c < W; c++) m.data[dst + c] = (p.pixels[src + c] - mean) * scale;
+      }
     }
-    const p = photos[k], { mean, scale } = stats[k];
-    photo[t] = k; row[t] = r0; col[t] = c0;
-    for (let r = 0; r < H; r++) {
-      const src = (r0 + r) * p.width + c0, dst = (t * H + r) * W;
-      for (let c = 0; c < W; c++) m.data[dst + c] = (p.pixels[src + c] - mean) * scale;
-    }
+    yield Object.assign(m, { photo, row, col });
   }
-  return Object.assign(m, { photo, row, col });
 }
 
 export interface FlashTrainOptions extends MovieSize {
@@ -327,4 +366,34 @@ export function* movieChunks(parts: Iterable<Movie>, chunkFrames: number, total?
     if (played >= totalFrames) return;
   }
   if (chunk && filled > 0) yield { ...chunk, frames: filled, data: chunk.data.slice(0, filled * chunk.height * chunk.width) };
+}
+
+/** A chunk of a movie played in chunks, with the frames before it that a consumer of `history` frames keeps (chunksWithHistory). */
+export interface ChunkWithHistory {
+  chunk: Movie;
+  /** Index of the chunk's first frame in the whole movie. */
+  start: number;
+  /** Frames of history before the chunk: min(history, start). */
+  held: number;
+  /** The held frames then the chunk's, [held + chunk.frames, height, width]: frame start - held + k at k H W. */
+  data: Float32Array;
+}
+
+/**
+ * Chunks (movieChunks) each with up to `history` frames before it carried
+ * over, for consumers that look back in time (a window folded into channels,
+ * a temporal filter): nothing held grows with the movie (history + one chunk).
+ */
+export function* chunksWithHistory(chunks: Iterable<Movie>, history: number): Generator<ChunkWithHistory> {
+  checkInteger('history', history, 0);
+  let held = new Float32Array(0), start = 0;
+  for (const chunk of chunks) {
+    checkMovie('chunks[]', chunk);
+    const HW = chunk.height * chunk.width, keep = Math.min(history, start), data = new Float32Array((keep + chunk.frames) * HW);
+    data.set(held.subarray(held.length - keep * HW), 0);
+    data.set(chunk.data, keep * HW);
+    yield { chunk, start, held: keep, data };
+    held = data;
+    start += chunk.frames;
+  }
 }

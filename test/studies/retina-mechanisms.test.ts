@@ -6,16 +6,20 @@
  * table and headline numbers complete). PAPER=1's streamed batches: with one chunk they are the materialised path's
  * batches bit for bit; in chunks they are the materialised movie's examples and spikes in the order the chunk rule
  * gives, re-derived here from the materialised arrays; what the stream holds is bounded by the chunk, not the movie.
+ * PAPER=1's streamed analysis: the held-out movie made in parts is heldOutMovie bit for bit, the streamed LN fit is
+ * fitLnModel's per cell bit for bit, and the streamed held-out measures (accuracy, interneuron matches, amacrine-free
+ * r, channel means) equal the materialised ones to float rounding, holding one chunk whatever the movie's length.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { clearInterrupt, initBackend, InterruptedError, requestInterrupt, Rng } from '../../lib/core';
 import { Network } from '../../lib/rules';
-import { cellColumn, defaultRetinaCircuit, loadPhotographs, simulateRetina, whiteNoiseMovie } from '../../lib/vision';
+import { cellColumn, concatMovies, defaultRetinaCircuit, fitLnModel, loadPhotographs, predictLn, simulateRetina, whiteNoiseMovie } from '../../lib/vision';
 import {
-  alignedMean, type Batch, cnnRateTrace, defaultSettings, LATENCY_CONTRASTS, materializedBatches, responseLatency, foldedExamples, HIDDEN_LAYERS, hiddenActivations, interneuronMatch, measuredHeadlines, phenomena,
-  reproductionRows, retinaCnn, runStudy, type StreamStats, streamedBatches, trainingMovie, trainStreamed, withReducedChannels,
+  alignedMean, type Batch, cnnRateTrace, defaultSettings, type HeldOutMeasures, type HeldOutStreamStats, heldOutMeasures, heldOutMovie, heldOutSegments, LATENCY_CONTRASTS, materializedBatches,
+  responseLatency, foldedExamples, HIDDEN_LAYERS, hiddenActivations, interneuronMatch, measuredHeadlines, phenomena, reproductionRows, retinaCnn, runStudy, type StreamStats, streamedBatches,
+  streamedHeldOut, streamedLnModels, trainingMovie, trainStreamed, withReducedChannels,
 } from '../../lib/studies/retina-mechanisms';
 import { photoCacheDir } from '../../lib/studies/retinal-bottleneck';
 
@@ -280,4 +284,90 @@ test('trainStreamed: a time budget stops it after a step or more, with the steps
   } finally {
     clearInterrupt();
   }
+});
+
+test('heldOutSegments: the held-out movie made in parts of any size is heldOutMovie bit for bit', () => {
+  const photos = loadPhotographs({ cacheDir: photoCacheDir() });
+  const whole = heldOutMovie(photos, 301, 12, 4);
+  for (const part of [1, 70, 150, 301]) {
+    const parts = [...heldOutSegments(photos, 301, 12, 4, part)];
+    assert.ok(parts.every((m) => m.frames <= part));
+    assert.deepEqual(concatMovies(parts).data, whole.data, `parts of ${part}`);
+  }
+  assert.notDeepEqual(heldOutMovie(photos, 301, 12, 5).data, whole.data, 'another seed, another movie');
+});
+
+test("streamedLnModels: the LN fit on the training movie played in chunks is runStudy's fitLnModel per cell bit for bit", async () => {
+  const photos = loadPhotographs({ cacheDir: photoCacheDir() });
+  const circuit = defaultRetinaCircuit({ height: 12, width: 12 }), G = circuit.ganglion.length;
+  const movie = trainingMovie(photos, tiny.trainFrames, 12, tiny.probeFraction, tiny.seed);
+  const rates = simulateRetina(movie, circuit, { seed: tiny.seed + 100, record: false }).rates;
+  const models = await streamedLnModels(photos, tiny, 97);
+  assert.equal(models.length, G);
+  models.forEach((m, g) => {
+    const one = fitLnModel(movie, cellColumn(rates, G, g), { lags: tiny.window });
+    assert.deepEqual([m.filter, m.generator, m.rate], [one.filter, one.generator, one.rate], `cell ${g}`);
+  });
+});
+
+test('streamedHeldOut: the materialised held-out measures to float rounding (chunks of 70 frames, 23 examples at a time); bounded by the chunk', async () => {
+  await initBackend({ print: false });
+  const photos = loadPhotographs({ cacheDir: photoCacheDir() });
+  const s = { ...tiny, testFrames: 300 }, circuit = defaultRetinaCircuit({ height: 12, width: 12 }), G = circuit.ganglion.length;
+  const movie = trainingMovie(photos, s.trainFrames, 12, s.probeFraction, s.seed);
+  const rates = simulateRetina(movie, circuit, { seed: s.seed + 100, record: false }).rates;
+  const fits = circuit.ganglion.map((_, g) => fitLnModel(movie, cellColumn(rates, G, g), { lags: s.window }));
+  const held = heldOutMovie(photos, s.testFrames, 12, s.seed), heldResponse = simulateRetina(held, circuit, { seed: s.seed + 200 });
+  const net = new Network(retinaCnn(s, G));
+  try {
+    const want = heldOutMeasures(net, s, circuit, held, heldResponse, foldedExamples(held, s.window), fits.map((f) => predictLn(f, held)));
+    const stats: HeldOutStreamStats = { maxFramesHeld: 0, maxChunkFrames: 0, maxPartFrames: 0, maxExamplesHeld: 0, maxRetinaHeld: 0, chunks: 0 };
+    const got = await streamedHeldOut(net, photos, s, fits, 70, { evalBatch: 23, stats });
+    // the CNN's activations are float32 (tfjs) and may round differently in batches of 23 than of 500: 1e-6 on
+    // everything, 1e-12 on what involves no network (LN, spikes and the amacrine-free retina against the true rate)
+    const close = (a: unknown, b: unknown, tol: number, path: string): void => {
+      if (typeof a === 'number' && typeof b === 'number') {
+        assert.ok(Number.isNaN(a) ? Number.isNaN(b) : Math.abs(a - b) <= tol, `${path}: streamed ${b}, materialised ${a}`);
+      } else if (a !== null && typeof a === 'object') {
+        assert.deepEqual(Object.keys(b as object), Object.keys(a));
+        for (const k of Object.keys(a)) close((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], tol, `${path}.${k}`);
+      } else assert.equal(b, a, path);
+    };
+    close(want, got, 1e-6, 'measures');
+    want.accuracy.forEach((a, g) => { close(a.ln, got.accuracy[g].ln, 1e-12, `ln ${g}`); close(a.ceiling, got.accuracy[g].ceiling, 1e-12, `ceiling ${g}`); });
+    close(want.amacrineFreeR, got.amacrineFreeR, 1e-12, 'amacrineFreeR');
+    assert.ok(want.accuracy.every((a) => Number.isFinite(a.cnn) && Number.isFinite(a.ln!)) && want.conv1.r.flat().every(Number.isFinite), 'the numbers compared are numbers');
+    assert.deepEqual(got.conv1.best.map((b) => b.type), want.conv1.best.map((b) => b.type));
+    assert.equal(stats.chunks, Math.ceil(300 / 70));
+    assert.equal(stats.maxFramesHeld, 70 + s.window - 1, "one chunk plus the window's history");
+    // longer movie, same held sizes
+    const longer: HeldOutStreamStats = { maxFramesHeld: 0, maxChunkFrames: 0, maxPartFrames: 0, maxExamplesHeld: 0, maxRetinaHeld: 0, chunks: 0 };
+    const m: HeldOutMeasures = await streamedHeldOut(net, photos, { ...s, testFrames: 1200 }, null, 70, { evalBatch: 23, stats: longer });
+    assert.ok(m.accuracy.every((a) => a.ln === null && Number.isFinite(a.cnn)));
+    assert.equal(longer.chunks, Math.ceil(1200 / 70));
+    for (const st of [stats, longer]) {
+      assert.equal(st.maxChunkFrames, 70);
+      assert.equal(st.maxPartFrames, 70, 'the movie made in parts no longer than a chunk');
+      assert.equal(st.maxFramesHeld, 70 + s.window - 1);
+      assert.equal(st.maxExamplesHeld, 23);
+      assert.equal(st.maxRetinaHeld, circuit.filterLength - 1);
+    }
+  } finally {
+    net.dispose();
+  }
+});
+
+test('runStudy with stream (PAPER=1 at a tiny size): trains, fits, measures and analyses every phenomenon streamed', async () => {
+  await initBackend({ print: false });
+  const photos = loadPhotographs({ cacheDir: photoCacheDir() });
+  const r = await runStudy(photos, { ...tiny, epochs: 1, testFrames: 300 }, { keep: 2, igSteps: 2, progress: false, stream: { chunkFrames: 150, evalBatch: 50 } });
+  assert.ok(r.streamed, 'the streamed run says what it held');
+  assert.equal(r.streamed!.steps, r.streamed!.planned);
+  assert.equal(r.streamed!.heldOut.maxFramesHeld, 150 + tiny.window - 1);
+  assert.equal(r.streamed!.stream.maxFramesHeld, 150 + tiny.window - 1);
+  assert.equal(r.accuracy.length, 8);
+  assert.ok(r.accuracy.every((a) => Number.isFinite(a.cnn) && Number.isFinite(a.ln!)));
+  assert.equal(r.phenomena.length, 5);
+  assert.ok(r.phenomena.every((a) => Number.isFinite(a.truth) && a.kept.length >= 1));
+  assert.ok(reproductionRows([r]).length >= 7 && Number.isFinite(measuredHeadlines([r]).medianCnnR));
 });

@@ -10,13 +10,16 @@
  * - Poisson counts with mean sum(rate dt), one seed one train;
  * - RetinaStream: a movie pushed in uneven chunks (some shorter than the filter) gives simulateRetina's response bit
  *   for bit, holding at most filterLength - 1 frames of state between pushes;
- * - an LN cell is explained by fitLnModel (R^2 ~ 1 held out) while the default circuit's cells are not.
+ * - an LN cell is explained by fitLnModel (R^2 ~ 1 held out) while the default circuit's cells are not;
+ * - the LN fit and prediction on a movie in uneven chunks (fitLnModels, LnFitter, lnRates) equal fitLnModel and
+ *   predictLn on the whole movie bit for bit; StreamingPearson equals pearson to rounding.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { Rng } from '../../lib/core';
 import {
-  biphasicFilter, cellColumn, defaultRetinaCircuit, FAST_FILTER, fitLnModel, flashTrain, type Movie, predictLn, type RetinaCircuit,
-  RetinaStream, simulateRetina, type TemporalFilter, varianceExplained, whiteNoiseMovie,
+  biphasicFilter, cellColumn, chunksWithHistory, defaultRetinaCircuit, FAST_FILTER, fitLnModel, fitLnModels, flashTrain, LnFitter, lnRates, type Movie, pearson, predictLn, type RetinaCircuit,
+  RetinaStream, simulateRetina, StreamingPearson, type TemporalFilter, varianceExplained, whiteNoiseMovie,
 } from '../../lib/vision';
 
 const dt = 0.01;
@@ -153,4 +156,45 @@ test('RetinaStream: uneven chunks put end to end equal simulateRetina on the who
   assert.deepEqual(Float32Array.from(onFast), whole.bipolar['on-fast']);
   assert.equal(rates.length, 130 * G);
   assert.throws(() => stream.push(whiteNoiseMovie({ frames: 5, height: 8, width: 8, seed: 1 })), /chunk/);
+});
+
+test('fitLnModels / LnFitter: uneven chunks give fitLnModel per cell bit for bit; lnRates chunk by chunk is predictLn; order and history checked', () => {
+  const circuit = defaultRetinaCircuit({ height: 8, width: 8 }), G = circuit.ganglion.length, HW = 64;
+  const train = whiteNoiseMovie({ frames: 160, height: 8, width: 8, checker: 2, seed: 3 }), held = whiteNoiseMovie({ frames: 90, height: 8, width: 8, checker: 2, seed: 4 });
+  const rates = simulateRetina(train, circuit, { record: false }).rates;
+  const cut = (m: Movie, cuts: number[]) => cuts.slice(0, -1).map((a, q) => ({ ...m, frames: cuts[q + 1] - a, data: m.data.slice(a * HW, cuts[q + 1] * HW) }));
+  // chunks of 1, 6, 33, 2, 118 frames: shorter and longer than the 12 lags
+  const models = fitLnModels(() => cut(train, [0, 1, 7, 40, 42, 160]), rates, G, { lags: 12, bins: 9 });
+  assert.equal(models.length, G);
+  models.forEach((m, g) => {
+    const one = fitLnModel(train, cellColumn(rates, G, g), { lags: 12, bins: 9 });
+    assert.deepEqual(m.filter, one.filter, `cell ${g}: filter`);
+    assert.deepEqual(m.generator, one.generator, `cell ${g}: generator bins`);
+    assert.deepEqual(m.rate, one.rate, `cell ${g}: rate bins`);
+  });
+  const streamed: number[][] = models.map(() => []);
+  for (const c of chunksWithHistory(cut(held, [0, 5, 6, 50, 90]), 11)) lnRates(models, c).forEach((r, g) => streamed[g].push(...r));
+  models.forEach((m, g) => assert.deepEqual(Float64Array.from(streamed[g]), predictLn(m, held), `cell ${g}: LN rates chunk by chunk`));
+  // misuse: a chunk out of order, too little history, the second pass before the first is complete
+  const fit = new LnFitter(G, 160, { lags: 12 });
+  const chunks = [...chunksWithHistory(cut(train, [0, 20, 160]), 11)];
+  assert.throws(() => fit.addStaChunk(chunks[1], rates.subarray(20 * G)), /c\.start/);
+  fit.addStaChunk(chunks[0], rates.subarray(0, 20 * G));
+  assert.throws(() => fit.addGeneratorChunk(chunks[0]), /second pass/);
+  assert.throws(() => fit.addStaChunk({ ...chunks[1], held: 3, data: chunks[1].data.subarray(8 * HW) }, rates.subarray(20 * G)), /held/);
+  assert.throws(() => lnRates(models, { ...chunks[1], held: 3, data: chunks[1].data.subarray(8 * HW) }), /held/);
+  assert.throws(() => fitLnModels(() => cut(train, [0, 100]), rates, G, { lags: 12 }), /play/);
+});
+
+test('StreamingPearson: pearson to rounding pair by pair, also far from zero mean; NaN for a constant series', () => {
+  const rng = new Rng(8), a = Float64Array.from({ length: 5000 }, () => rng.normal()), b = Float64Array.from(a, (v) => 1e4 + 0.3 * v + rng.normal());
+  const acc = new StreamingPearson();
+  for (let i = 0; i < a.length; i++) acc.add(a[i], b[i]);
+  assert.equal(acc.n, 5000);
+  assert.ok(Math.abs(acc.r - pearson(a, b)) < 1e-12, `${acc.r} vs ${pearson(a, b)}`);
+  assert.ok(acc.r > 0.2 && acc.r < 0.4);
+  const flat = new StreamingPearson();
+  for (let i = 0; i < 10; i++) flat.add(2, i);
+  assert.ok(Number.isNaN(flat.r));
+  assert.ok(Number.isNaN(new StreamingPearson().r));
 });

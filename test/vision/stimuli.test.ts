@@ -2,12 +2,15 @@
  * lib/vision stimuli: each generator against its definition worked by hand -- flash onsets and the omitted one,
  * a bar's area-sampled pixels (its row sums are contrast x width while inside the field; the reversal retraces the
  * path), white noise's moments and checker blocks, stepped contrast per epoch, and natural-movie windows that are
- * exact standardized crops of the photograph moving by the recorded steps. One seed gives one movie.
+ * exact standardized crops of the photograph moving by the recorded steps. One seed gives one movie. The movies made
+ * in parts equal the whole movie bit for bit; chunksWithHistory's history frames are the whole movie's.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ArgumentError } from '../../lib/core';
-import { concatMovies, contrastSteps, flashTrain, type GrayImage, type Movie, movieChunks, movingBar, naturalMovie, whiteNoiseMovie } from '../../lib/vision';
+import {
+  chunksWithHistory, concatMovies, contrastSteps, flashTrain, type GrayImage, type Movie, movieChunks, movingBar, naturalMovie, naturalMovieParts, whiteNoiseMovie, whiteNoiseParts,
+} from '../../lib/vision';
 
 test('flashTrain: flashes of the given duration every period frames, the omitted one dark', () => {
   const f = flashTrain({ frames: 40, height: 2, width: 3, period: 6, duration: 2, first: 4, count: 5, omit: 3, contrast: -0.5 });
@@ -124,4 +127,38 @@ test('movieChunks: the concatenated movie cut at totalFrames, in chunks of chunk
   assert.deepEqual(Float32Array.from(all.flatMap((c) => [...c.data])), whole.data);
   assert.throws(() => [...movieChunks(parts, 0)], /chunkFrames/);
   assert.throws(() => [...movieChunks([parts[0], whiteNoiseMovie({ frames: 2, height: 3, width: 3, seed: 1 })], 4)], /parts/);
+});
+
+test('whiteNoiseParts, naturalMovieParts: parts of any size end to end are the whole movie bit for bit, made as they are asked for', () => {
+  const photos: GrayImage[] = [0, 1].map((k) => ({ width: 40, height: 30, pixels: Float32Array.from({ length: 1200 }, (_, i) => Math.sin(i * (0.37 + k)) + (i % 7)), source: 'synthetic' }));
+  const wn = { frames: 23, height: 4, width: 6, checker: 2, seed: 9 }, nat = { frames: 23, height: 5, width: 7, jitter: 2, saccadeEvery: 6, seed: 4 };
+  const wholeNoise = whiteNoiseMovie(wn), wholeNat = naturalMovie(photos, nat);
+  for (const part of [1, 5, 23, 100]) {
+    const noise = [...whiteNoiseParts(wn, part)], natural = [...naturalMovieParts(photos, nat, part)];
+    assert.deepEqual(noise.map((m) => m.frames), natural.map((m) => m.frames));
+    assert.equal(noise.length, Math.ceil(23 / part));
+    assert.ok(noise.every((m) => m.frames <= part));
+    assert.deepEqual(concatMovies(noise).data, wholeNoise.data, `white noise in parts of ${part}`);
+    assert.deepEqual(concatMovies(natural).data, wholeNat.data, `natural movie in parts of ${part}`);
+    assert.deepEqual(Int32Array.from(natural.flatMap((m) => [...m.row])), wholeNat.row);
+    assert.deepEqual(Int32Array.from(natural.flatMap((m) => [...m.photo])), wholeNat.photo);
+  }
+  assert.throws(() => [...whiteNoiseParts(wn, 0)], /partFrames/);
+  assert.throws(() => [...naturalMovieParts(photos, { ...nat, frames: 0 }, 4)], /frames/);
+});
+
+test("chunksWithHistory: each chunk with the up to `history` frames before it, the whole movie's; nothing more held", () => {
+  const m = whiteNoiseMovie({ frames: 30, height: 2, width: 3, seed: 2 }), HW = 6;
+  for (const [chunk, history] of [[4, 6], [7, 3], [30, 5], [5, 0]]) {
+    let next = 0;
+    for (const c of chunksWithHistory(movieChunks([m], chunk), history)) {
+      assert.equal(c.start, next);
+      assert.equal(c.held, Math.min(history, c.start));
+      assert.equal(c.data.length, (c.held + c.chunk.frames) * HW);
+      assert.deepEqual(c.data, m.data.subarray((c.start - c.held) * HW, (c.start + c.chunk.frames) * HW), `chunk at ${c.start} (chunks of ${chunk}, history ${history})`);
+      next += c.chunk.frames;
+    }
+    assert.equal(next, 30);
+  }
+  assert.throws(() => [...chunksWithHistory([m], -1)], /history/);
 });
