@@ -21,7 +21,8 @@
  * CNN (`retinaCnn`, the authors' BN-CNN reduced): conv(channels, k1, valid)
  * -> batch norm -> Gaussian noise (sigma 0.05) -> ReLU -> conv(channels, k2,
  * valid) -> batch norm -> noise -> ReLU -> flatten -> dense(cells); rates
- * softplus(z), Poisson loss (lib/rules 'poisson'), Adam. Authors': 50x50
+ * softplus(z), Poisson loss (lib/rules 'poisson'), Adam (with `l2`, the authors' weight decay:
+ * retinaOptimizerOptions). Authors': 50x50
  * pixels, 40 frames, kernels 15 and 11, 8 channels, lr 1e-3, l2 1e-2, noise
  * 0.05, BN momentum 0.01 [verify]. Layer indices: 3 is conv1's ReLU (the
  * "bipolar-like" layer), 7 conv2's ReLU ("amacrine-like").
@@ -66,7 +67,7 @@
  * phenomena are short probe movies and are analysed as in the default path.
  *
  * Exports: PAPER_CLAIMS, HIDDEN_LAYERS, defaultSettings, trainingSegments, trainingMovie, heldOutMovie, heldOutSegments,
- * retinaCnn, foldedExamples, materializedBatches, streamedBatches, trainOnBatches, trainCnn, trainStreamed, predictRates, hiddenActivations, evaluateAccuracy,
+ * retinaCnn, foldedExamples, materializedBatches, streamedBatches, retinaOptimizerOptions, trainOnBatches, trainCnn, trainStreamed, predictRates, hiddenActivations, evaluateAccuracy,
  * interneuronMatch, heldOutMeasures, streamedHeldOut, streamedLnModels, circuitInputs, phenomena, responseLatency, alignedMean, LATENCY_CONTRASTS, REVERSAL_OFFSETS, cnnRateTrace, withReducedChannels, analysePhenomenon, runStudy,
  * accuracyFigure, matchFigure, attributionFigure, traceFigure, curveFigure, reproductionRows, measuredHeadlines.
  */
@@ -76,7 +77,7 @@ import {
 } from '../core';
 import { type Figure, heatmap, line, type LineSeries } from '../plot';
 import { foldTime, integratedGradients, Network, Optimizer } from '../rules';
-import type { NetworkOptions } from '../rules';
+import type { NetworkOptions, OptimizerOptions } from '../rules';
 import {
   cellColumn, chunksWithHistory, concatMovies, contrastSteps, defaultRetinaCircuit, fitLnModel, flashTrain, type GrayImage, LnFitter, type LnModel, lnRates, type Movie, movieChunks, movingBar,
   naturalMovie, naturalMovieParts, pearson, predictLn, type RetinaCircuit, type RetinaResponse, RetinaStream, simulateRetina, StreamingPearson, whiteNoiseMovie, whiteNoiseParts,
@@ -108,6 +109,13 @@ export interface StudySettings {
   /** Batch-norm momentum (lib/rules' convention: the weight of the new batch). */
   bnMomentum: number;
   seed: number;
+  /**
+   * The authors' l2 penalty (absent or 0: none; the default and QUICK modes have none; PAPER=1 the authors' 1e-2):
+   * baccuslab/torch-deep-retina trains with torch.optim.Adam(model.parameters(), weight_decay=l2), so
+   * l2 p is added to the gradient of every parameter (conv and dense weights and biases, batch-norm scale and shift)
+   * of its PoissonNLLLoss, a mean over the batch AND the cells (retinaOptimizerOptions).
+   */
+  l2?: number;
 }
 
 /** The default mode's settings (the notebook's parameters cell overrides them). */
@@ -377,7 +385,7 @@ export async function trainOnBatches(
   net: Network, source: Iterable<Batch>, s: StudySettings, options: { perEpoch: number; progress?: boolean; label?: string; budget?: Budget },
 ): Promise<TrainRun> {
   const G = net.outputSize, bs = checkInteger('batchSize', s.batchSize, 1), perEpoch = checkInteger('perEpoch', options.perEpoch, 1);
-  const opt = new Optimizer({ type: 'adam', lr: checkPositive('lr', s.lr) }, 'optimizer');
+  const opt = new Optimizer(retinaOptimizerOptions(s, G), 'optimizer');
   const planned = checkInteger('epochs', s.epochs, 1) * perEpoch, records: TrainRecord[] = [], t0 = performance.now();
   const bar = options.progress ?? true ? new Progress({ total: planned, label: options.label ?? 'train CNN' }) : null;
   const pace = new EventLoopYield(100), seconds = () => (performance.now() - t0) / 1000;
@@ -403,6 +411,22 @@ export async function trainOnBatches(
     opt.dispose();
   }
   return { records, steps, planned, stopped, seconds: seconds() };
+}
+
+/**
+ * The CNN's optimiser: Adam at `s.lr` and, with `s.l2` > 0, the authors' l2
+ * as weight decay on every parameter the network trains (lib/rules Optimizer:
+ * Adam with L2 in the gradient, torch's semantics). The authors' loss is a
+ * mean over the batch and the cells; lib/rules' 'poisson' is a mean over the
+ * batch of the sum over cells, `cells` times theirs, so the decay is
+ * l2 x cells: the gradient is then `cells` times theirs, g + l2 cells p =
+ * cells (g_theirs + l2 p), which Adam's steps do not see (they are invariant to
+ * the gradient's scale, up to epsilon). The penalised objective is
+ * cells x (their loss + l2 / 2 |p|^2) (test: finite differences).
+ */
+export function retinaOptimizerOptions(s: StudySettings, cells: number): OptimizerOptions {
+  const l2 = s.l2 === undefined ? 0 : checkNumber('l2', s.l2, 0);
+  return { type: 'adam', lr: checkPositive('lr', s.lr), ...(l2 > 0 ? { weightDecay: l2 * checkInteger('cells', cells, 1) } : {}) };
 }
 
 /**
@@ -1057,10 +1081,11 @@ function forwardLayers(net: Network, x: Float32Array, shape: [number, number, nu
  * it yields to the event loop every 100 ms and stops on an interrupt.
  */
 export async function streamedHeldOut(
-  net: Network, photos: readonly GrayImage[], s: StudySettings, lnModels: LnModel[] | null, chunkFrames: number, options: { evalBatch?: number; stats?: HeldOutStreamStats } = {},
+  net: Network, photos: readonly GrayImage[], s: StudySettings, lnModels: LnModel[] | null, chunkFrames: number, options: { evalBatch?: number; stats?: HeldOutStreamStats; progress?: boolean } = {},
 ): Promise<HeldOutMeasures> {
   checkInteger('chunkFrames', chunkFrames, 1);
   const evalBatch = checkInteger('evalBatch', options.evalBatch ?? 500, 1), stats = options.stats;
+  const bar = options.progress ? new Progress({ total: s.testFrames, label: 'held-out analysis (streamed)' }) : null;
   const circuit = defaultRetinaCircuit({ height: s.size, width: s.size }), G = circuit.ganglion.length;
   const Tw = checkInteger('window', s.window, 1), HW = s.size * s.size, d = HW * Tw;
   checkInteger('testFrames', s.testFrames, Math.max(2, Tw));
@@ -1119,12 +1144,14 @@ export async function streamedHeldOut(
           for (let q = 0; q < per1; q++) sums[q % C1] += h1[n * per1 + q];
         }
         examples += m;
+        bar?.update(t0 + m);
         const due = pace.due();
         if (due) { await due; throwIfInterrupted('streamedHeldOut', () => `at held-out frame ${t0 + m} of ${s.testFrames}`, () => null); }
       }
     }
   } finally {
     stopListening();
+    bar?.finish();
   }
   const accuracy = circuit.ganglion.map((g, i) => ({ cell: g.name, cnn: acc[i].cnn.r, ln: lnModels ? acc[i].ln.r : null, ceiling: acc[i].ceiling.r }));
   return {
@@ -1142,18 +1169,24 @@ export async function streamedHeldOut(
  * fitLnModel per cell on the materialised movie (test); yields to the event
  * loop after each chunk and stops on an interrupt.
  */
-export async function streamedLnModels(photos: readonly GrayImage[], s: StudySettings, chunkFrames: number): Promise<LnModel[]> {
+export async function streamedLnModels(photos: readonly GrayImage[], s: StudySettings, chunkFrames: number, progress = false): Promise<LnModel[]> {
   checkInteger('chunkFrames', chunkFrames, 1);
+  const bar = progress ? new Progress({ total: 2 * s.trainFrames, label: 'LN fit (streamed, two passes)' }) : null;
   const circuit = defaultRetinaCircuit({ height: s.size, width: s.size }), G = circuit.ganglion.length;
   const fit = new LnFitter(G, s.trainFrames, { lags: s.window });
   const play = () => chunksWithHistory(movieChunks(trainingSegments(photos, s.trainFrames, s.size, s.probeFraction, s.seed), chunkFrames, s.trainFrames), s.window - 1);
   const retina = new RetinaStream(circuit, { record: false }), stopListening = listening();
   try {
-    const step = async (pass: string, c: { start: number }) => { await yieldToEventLoop(); throwIfInterrupted('streamedLnModels', () => `${pass} pass at training frame ${c.start} of ${s.trainFrames}`, () => null); };
+    const step = async (pass: string, c: { start: number; chunk: Movie }) => {
+      bar?.tick(c.chunk.frames);
+      await yieldToEventLoop();
+      throwIfInterrupted('streamedLnModels', () => `${pass} pass at training frame ${c.start} of ${s.trainFrames}`, () => null);
+    };
     for (const c of play()) { fit.addStaChunk(c, retina.push(c.chunk).rates); await step('first', c); }
     for (const c of play()) { fit.addGeneratorChunk(c); await step('second', c); }
   } finally {
     stopListening();
+    bar?.finish();
   }
   return fit.models();
 }
@@ -1185,9 +1218,9 @@ export async function runStudy(
       const run = await trainStreamedOn(net, photos, s, { chunkFrames, timeLimitMs: options.stream.timeLimitMs, progress: options.progress });
       tTrain = performance.now();
       training = run.records;
-      const lnModels = await streamedLnModels(photos, s, chunkFrames), tLn = performance.now();
+      const lnModels = await streamedLnModels(photos, s, chunkFrames, options.progress ?? true), tLn = performance.now();
       const heldOut: HeldOutStreamStats = { maxFramesHeld: 0, maxChunkFrames: 0, maxPartFrames: 0, maxExamplesHeld: 0, maxRetinaHeld: 0, chunks: 0 };
-      measures = await streamedHeldOut(net, photos, s, lnModels, chunkFrames, { evalBatch: options.stream.evalBatch, stats: heldOut });
+      measures = await streamedHeldOut(net, photos, s, lnModels, chunkFrames, { evalBatch: options.stream.evalBatch, stats: heldOut, progress: options.progress ?? true });
       const { settings: _s, records: _r, ...rest } = run;
       streamed = { ...rest, heldOut, lnSeconds: (tLn - tTrain) / 1000, heldOutSeconds: (performance.now() - tLn) / 1000 };
     } else {

@@ -9,16 +9,18 @@
  * PAPER=1's streamed analysis: the held-out movie made in parts is heldOutMovie bit for bit, the streamed LN fit is
  * fitLnModel's per cell bit for bit, and the streamed held-out measures (accuracy, interneuron matches, amacrine-free
  * r, channel means) equal the materialised ones to float rounding, holding one chunk whatever the movie's length.
+ * The l2 option: the step's gradient is cells x the finite-difference gradient of the authors' objective (Poisson loss
+ * averaged over batch and cells, written out here, plus l2 / 2 |p|^2 over every trained parameter).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { clearInterrupt, initBackend, InterruptedError, requestInterrupt, Rng } from '../../lib/core';
-import { Network } from '../../lib/rules';
+import { Network, Optimizer } from '../../lib/rules';
 import { cellColumn, concatMovies, defaultRetinaCircuit, fitLnModel, loadPhotographs, predictLn, simulateRetina, whiteNoiseMovie } from '../../lib/vision';
 import {
   alignedMean, type Batch, cnnRateTrace, defaultSettings, type HeldOutMeasures, type HeldOutStreamStats, heldOutMeasures, heldOutMovie, heldOutSegments, LATENCY_CONTRASTS, materializedBatches,
-  responseLatency, foldedExamples, HIDDEN_LAYERS, hiddenActivations, interneuronMatch, measuredHeadlines, phenomena, reproductionRows, retinaCnn, runStudy, type StreamStats, streamedBatches,
+  responseLatency, retinaOptimizerOptions, foldedExamples, HIDDEN_LAYERS, hiddenActivations, interneuronMatch, measuredHeadlines, phenomena, reproductionRows, retinaCnn, runStudy, type StreamStats, streamedBatches,
   streamedHeldOut, streamedLnModels, trainingMovie, trainStreamed, withReducedChannels,
 } from '../../lib/studies/retina-mechanisms';
 import { photoCacheDir } from '../../lib/studies/retinal-bottleneck';
@@ -370,4 +372,52 @@ test('runStudy with stream (PAPER=1 at a tiny size): trains, fits, measures and 
   assert.equal(r.phenomena.length, 5);
   assert.ok(r.phenomena.every((a) => Number.isFinite(a.truth) && a.kept.length >= 1));
   assert.ok(reproductionRows([r]).length >= 7 && Number.isFinite(measuredHeadlines([r]).medianCnnR));
+});
+
+test("l2 (retinaOptimizerOptions): the gradient a step uses is cells x the finite differences of the authors' penalised objective", async () => {
+  await initBackend({ print: false });
+  const s = { ...small, noise: 0, l2: 0.05 }, G = 8, N = 6;
+  const net = new Network(retinaCnn(s, G));
+  try {
+    const rng = new Rng(12), x = tf.tensor(rng.normalArray(N * 12 * 12 * s.window), [N, 12, 12, s.window]);
+    const y = tf.tensor(Float32Array.from({ length: N * G }, () => rng.int(3)), [N, G]), yv = y.dataSync();
+    const params = [...net.paramLayers.flatMap((l) => (l.bias ? [l.weight, l.bias] : [l.weight])), ...net.extraParameters];
+    assert.ok(params.length >= 8, 'conv, dense and batch-norm parameters');
+    // the authors' objective: PoissonNLLLoss(log_input=False) with mean reduction over batch and cells, + l2 / 2 |p|^2
+    const objective = () => {
+      const trace = net.forward(x), z = trace.output.dataSync();
+      net.disposeTrace(trace);
+      let loss = 0;
+      for (let q = 0; q < N * G; q++) { const r = z[q] > 30 ? z[q] : Math.log1p(Math.exp(z[q])); loss += r - yv[q] * Math.log(r); }
+      let sq = 0;
+      for (const p of params) for (const v of p.dataSync()) sq += v * v;
+      return loss / (N * G) + (s.l2 / 2) * sq;
+    };
+    const h = 1e-3, picks: { k: number; i: number; fd: number }[] = [];
+    params.forEach((p, k) => {
+      for (const i of [0, Math.floor(p.size / 2)]) {
+        const v = p.dataSync().slice(), at = (d: number) => { const w = v.slice(); w[i] += d; p.assign(tf.tensor(w, p.shape)); return objective(); };
+        const fd = (at(h) - at(-h)) / (2 * h);
+        p.assign(tf.tensor(v, p.shape));
+        picks.push({ k, i, fd });
+      }
+    });
+    const before = params.map((p) => p.dataSync().slice()), lr = 1e-4;
+    const opt = new Optimizer({ ...retinaOptimizerOptions(s, G), type: 'sgd', lr });
+    assert.equal(retinaOptimizerOptions(s, G).type, 'adam');
+    net.trainStep(x, y, opt);
+    let worst = 0;
+    for (const { k, i, fd } of picks) {
+      const used = (before[k][i] - params[k].dataSync()[i]) / lr;
+      worst = Math.max(worst, Math.abs(used - G * fd) / (1e-2 + Math.abs(G * fd)));
+    }
+    assert.ok(worst < 0.02, `worst relative gap ${worst}`);
+    assert.ok(picks.some((q) => Math.abs(s.l2 * G * before[q.k][q.i]) > 0.2 * Math.abs(G * q.fd)), 'the penalty is a visible part of the gradients compared');
+    opt.dispose();
+    tf.dispose([x, y]);
+  } finally {
+    net.dispose();
+  }
+  assert.deepEqual(retinaOptimizerOptions(small, 8), { type: 'adam', lr: small.lr }, 'no l2: the optimiser of the default mode as before');
+  assert.throws(() => retinaOptimizerOptions({ ...small, l2: -1 }, 8), /l2/);
 });
