@@ -37,7 +37,7 @@
  * between bin means (flat beyond the extreme bins).
  */
 import { ArgumentError, checkFinite, checkInteger, checkNumber, checkOneOf, checkPositive, cosine, Rng } from '../core';
-import { checkMovie, type ChunkWithHistory, chunksWithHistory, type Movie } from './stimuli';
+import { checkChunkWithHistory, checkMovie, type ChunkWithHistory, chunksWithHistory, type Movie } from './stimuli';
 
 /** A biphasic temporal filter (seconds). */
 export interface TemporalFilter {
@@ -582,7 +582,7 @@ export class LnFitter {
   }
 
   private checkChunk(c: ChunkWithHistory, done: number, pass: string): void {
-    if (!c || !c.chunk) throw new ArgumentError('c', 'a ChunkWithHistory (chunksWithHistory)', c);
+    checkChunkWithHistory('c', c);
     if (c.start !== done) throw new ArgumentError('c.start', `${done} (the ${pass} pass's chunks in order)`, c.start);
     if (c.start + c.chunk.frames > this.frames) throw new ArgumentError('c', `chunks of ${this.frames} frames in all`, c.start + c.chunk.frames);
     if (c.held < Math.min(this.lags - 1, c.start)) throw new ArgumentError('c.held', `at least min(lags - 1, start) = ${Math.min(this.lags - 1, c.start)} frames of history`, c.held);
@@ -668,12 +668,21 @@ export function predictLn(model: LnModel, movie: Movie): Float64Array {
  */
 export function lnRates(models: readonly LnModel[], c: ChunkWithHistory): Float64Array[] {
   if (!Array.isArray(models) || models.length === 0) throw new ArgumentError('models', 'a non-empty array of LnModel', models);
+  checkChunkWithHistory('c', c);
   const { height, width } = c.chunk;
   models.forEach((m, i) => {
+    if (!m || typeof m !== 'object') throw new ArgumentError(`models[${i}]`, 'an LnModel (fitLnModel)', m);
     if (height !== m.height || width !== m.width) throw new ArgumentError(i === 0 && models.length === 1 ? 'movie' : `models[${i}]`, `${m.height} x ${m.width} frames`, `${height} x ${width}`);
   });
-  const lags = models[0].lags;
-  models.forEach((m, i) => { if (m.lags !== lags) throw new ArgumentError(`models[${i}].lags`, `${lags} (models[0]'s)`, m.lags); });
+  const lags = checkInteger('models[0].lags', models[0].lags, 1);
+  models.forEach((m, i) => {
+    if (m.lags !== lags) throw new ArgumentError(`models[${i}].lags`, `${lags} (models[0]'s)`, m.lags);
+    if (!(m.filter instanceof Float64Array) || m.filter.length !== lags * height * width) throw new ArgumentError(`models[${i}].filter`, `lags x height x width = ${lags * height * width} values`, m.filter?.length);
+    if (!m.generator || !m.rate || m.generator.length !== m.rate.length || m.rate.length < 2) throw new ArgumentError(`models[${i}].rate`, 'as many bins (at least 2) as generator', m.rate?.length);
+    checkFinite(`models[${i}].filter`, m.filter);
+    checkFinite(`models[${i}].generator`, m.generator);
+    checkFinite(`models[${i}].rate`, m.rate);
+  });
   const gens = generatorSignals(models.map((m) => m.filter), lags, c);
   return models.map((model, k) => {
     const g = gens[k], { generator: x, rate: y } = model, nb = x.length;
@@ -733,6 +742,8 @@ export class StreamingPearson {
   private cab = 0;
 
   add(a: number, b: number): void {
+    if (!Number.isFinite(a)) throw new ArgumentError('a', 'a finite number', a);
+    if (!Number.isFinite(b)) throw new ArgumentError('b', 'a finite number', b);
     this.n++;
     const da = a - this.ma, db = b - this.mb;
     this.ma += da / this.n;

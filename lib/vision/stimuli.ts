@@ -379,6 +379,18 @@ export interface ChunkWithHistory {
   data: Float32Array;
 }
 
+/** Checks a ChunkWithHistory: a valid chunk, whole counts, held <= start, and data of held + chunk frames (finite). */
+export function checkChunkWithHistory(name: string, c: ChunkWithHistory): ChunkWithHistory {
+  if (!c || typeof c !== 'object') throw new ArgumentError(name, 'a ChunkWithHistory (chunksWithHistory)', c);
+  checkMovie(`${name}.chunk`, c.chunk);
+  checkInteger(`${name}.start`, c.start, 0);
+  checkInteger(`${name}.held`, c.held, 0, c.start);
+  const n = (c.held + c.chunk.frames) * c.chunk.height * c.chunk.width;
+  if (!(c.data instanceof Float32Array) || c.data.length !== n) throw new ArgumentError(`${name}.data`, `a Float32Array of (held + chunk frames) x height x width = ${n} values`, c.data?.length);
+  checkFinite(`${name}.data`, c.data, 'float32');
+  return c;
+}
+
 /**
  * Chunks (movieChunks) each with up to `history` frames before it carried
  * over, for consumers that look back in time (a window folded into channels,

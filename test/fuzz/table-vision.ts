@@ -5,7 +5,7 @@ import { PNG } from 'pngjs';
 import type { FuzzEntry, Table } from './harness';
 import { initBackend } from '../../lib/core';
 import { Network } from '../../lib/rules';
-import { defaultRetinaCircuit, fitLnModel, whiteNoiseMovie } from '../../lib/vision';
+import { chunksWithHistory, defaultRetinaCircuit, fitLnModel, whiteNoiseMovie } from '../../lib/vision';
 
 const DIR = '/tmp/ldl-fuzz';
 const img = (n = 8) => ({ width: n, height: n, pixels: Float32Array.from({ length: n * n }, (_, i) => Math.sin(0.7 * i) + (i % 3)), source: 'fuzz' });
@@ -70,6 +70,44 @@ function retinaEntries(): FuzzEntry[] {
     {
       name: 'movieChunks', valid: () => [[movie(), movie()], 7, 50], call: (f, a) => [...(f(...a) as Iterable<unknown>)],
       targets: [{ path: [0, 1, 'data'], kind: 'numbers', sized: true, names: ['parts[]'] }, { path: [1], kind: 'count', names: ['chunkFrames'] }, { path: [2], kind: 'count', names: ['totalFrames'] }],
+    },
+    {
+      name: 'whiteNoiseParts', valid: () => [{ ...size, contrast: 0.5, seed: 1 }, 7], call: (f, a) => [...(f(...a) as Iterable<unknown>)],
+      targets: [...sizeTargets, { path: [0, 'contrast'], kind: 'number', names: ['options'] }, { path: [0, 'seed'], kind: 'count', names: ['options'] }, { path: [1], kind: 'count', names: ['partFrames'] }],
+    },
+    {
+      name: 'naturalMovieParts', valid: () => [[img(10)], { ...size, seed: 1 }, 7], call: (f, a) => [...(f(...a) as Iterable<unknown>)],
+      targets: [{ path: [0, 0, 'pixels'], kind: 'numbers', sized: true, names: ['photos'] }, ...sizeTargets.map((t) => ({ ...t, path: [1, t.path[1]] })), { path: [1, 'jitter'], kind: 'number', names: ['options'] },
+        { path: [2], kind: 'count', names: ['partFrames'] }],
+    },
+    {
+      name: 'chunksWithHistory', valid: () => [[movie(), movie()], 5], call: (f, a) => [...(f(...a) as Iterable<unknown>)],
+      targets: [{ path: [0, 1, 'data'], kind: 'numbers', sized: true, names: ['chunks[]'] }, { path: [1], kind: 'count', names: ['history'] }],
+    },
+    {
+      name: 'fitLnModels', valid: () => [() => [movie()], Float64Array.from({ length: 60 }, (_, i) => 1 + Math.sin(i)), 2, { lags: 4, bins: 5 }],
+      targets: [{ path: [1], kind: 'numbers', sized: true, names: ['rates'] }, { path: [2], kind: 'count', names: ['cells'] }, { path: [3, 'lags'], kind: 'count', names: ['options'] },
+        { path: [3, 'bins'], kind: 'count', names: ['options'] }],
+    },
+    {
+      name: 'LnFitter', valid: () => [2, 30, { lags: 4, bins: 5 }],
+      call: (C, a) => {
+        const fit = new (C as unknown as new (...x: unknown[]) => { lags: number; addStaChunk(c: unknown, r: unknown): void; addGeneratorChunk(c: unknown): void; models(): unknown })(...a);
+        const r = Float64Array.from({ length: 60 }, (_, i) => 1 + Math.sin(i));
+        for (const c of chunksWithHistory([movie()], fit.lags - 1)) fit.addStaChunk(c, r);
+        for (const c of chunksWithHistory([movie()], fit.lags - 1)) fit.addGeneratorChunk(c);
+        return fit.models();
+      },
+      targets: [{ path: [0], kind: 'count', names: ['cells'] }, { path: [1], kind: 'count', names: ['frames'] }, { path: [2, 'lags'], kind: 'count', names: ['options'] }],
+    },
+    {
+      name: 'lnRates', valid: () => [[fitLnModel(movie(), rate(), { lags: 4, bins: 5 })], [...chunksWithHistory([{ ...movie(), frames: 10, data: movie().data.slice(0, 360) }, movie()], 3)][1]],
+      targets: [{ path: [0, 0, 'filter'], kind: 'numbers', sized: true, names: ['models'] }, { path: [1, 'data'], kind: 'numbers', sized: true, names: ['c'] }, { path: [1, 'held'], kind: 'count', names: ['c'] }],
+    },
+    {
+      name: 'StreamingPearson', valid: () => [0.5, 2],
+      call: (C, a) => { const acc = new (C as unknown as new () => { add(x: unknown, y: unknown): void; r: number })(); acc.add(a[0], a[1]); acc.add(1, 1); acc.add(-1, 0); return acc.r; },
+      targets: [{ path: [0], kind: 'number', names: ['a'] }, { path: [1], kind: 'number', names: ['b'] }],
     },
     {
       name: 'cellColumn', valid: () => [rate(), 3, 1],
