@@ -578,7 +578,7 @@ export function beyondLenetRows(
   ];
   const ends = [...new Set([Math.min(...o.vitRanks), Math.max(...o.vitRanks)])].filter(Number.isFinite);
   for (const r of ends) {
-    const i = AUTHORS_VIT.ranks.findIndex((a) => Math.max(1, Math.round((a * o.vitWidth) / AUTHORS_VIT.width)) === r);
+    const i = AUTHORS_VIT.ranks.findIndex((a) => scaledVitRank(a, o.vitWidth) === r);
     const gap = i < 0 ? null : 100 * (AUTHORS_VIT.bp - AUTHORS_VIT.accuracy[i]);
     const tol = gap === null ? 1 : Math.max(1, Math.ceil(gap));
     const a = acc(`vit/fashion-mnist/ldfa/${r}`);
@@ -666,8 +666,11 @@ export function vggConfigs(fractions: readonly number[], ldfaRule: LowRankRule):
 /** The authors' ranks {16, ..., 64} of width 384 scaled to `width` (rounded, at least 1, duplicates dropped). */
 export function scaledVitRanks(width: number): number[] {
   checkPositive('width', width);
-  return [...new Set(AUTHORS_VIT.ranks.map((r) => Math.max(1, Math.round((r * width) / AUTHORS_VIT.width))))];
+  return [...new Set(AUTHORS_VIT.ranks.map((r) => scaledVitRank(r, width)))];
 }
+
+/** One of the authors' ViT ranks (of width 384) scaled to `width`: rounded, at least 1. */
+const scaledVitRank = (rank: number, width: number): number => Math.max(1, Math.round((rank * width) / AUTHORS_VIT.width));
 
 /** (f b) The ViT on Fashion-MNIST: BP, then LDFA at each rank r (3r at the qkv layers, attentionRanks). */
 export function vitConfigs(ranks: readonly number[], ldfaRule: LowRankRule, width = 64): LdfaConfig[] {
