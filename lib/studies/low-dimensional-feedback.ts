@@ -682,6 +682,63 @@ export function vitConfigs(ranks: readonly number[], ldfaRule: LowRankRule, widt
   ];
 }
 
+/** The modes of (f): the notebook's BEYOND_LENET switch ('quick' under QUICK=1, 'full' under PAPER=1). */
+export type BeyondLenetMode = 'quick' | 'default' | 'reduced' | 'full';
+
+/** What (f) trains in one mode: seeds, images, epochs, VGG-BN conv fractions, ViT ranks. */
+export interface BeyondLenetSettings {
+  seeds: number[];
+  trainLimit: number;
+  testLimit: number;
+  epochs: number;
+  /** Batches per recorded epoch; unset = whole passes. */
+  batchesPerEpoch?: number;
+  fractions: number[];
+  vitRanks: number[];
+}
+
+/**
+ * An "epoch" of (f) outside QUICK: 235 batches of 64 (15,040 images, a
+ * quarter pass; each a fresh seeded permutation's first batches), so that the
+ * test accuracy, and epochs to 90% of the final accuracy, come four times a pass.
+ */
+export const QUARTER_PASS_BATCHES = 235;
+
+/** (f)'s batch and optimisers in every mode: Adam 5e-4 for the VGG-BN (the authors' VGG setting, with 400 epochs), 1e-3 for the ViT. */
+export const BEYOND_LENET_TRAINING = {
+  batchSize: 64,
+  vggOptimizer: { type: 'adam', lr: 5e-4 } as OptimizerOptions,
+  vitOptimizer: { type: 'adam', lr: 1e-3 } as OptimizerOptions,
+} as const;
+
+/**
+ * (f)'s settings per mode; the ViT ranks of 'full' are the authors' scaled to
+ * `vitWidth`. The default is the ~30-40 minute cut (one seed, about one pass,
+ * the extreme conv fraction and ViT ranks); 'full' is the issue's setting.
+ */
+export function beyondLenetSettings(mode: BeyondLenetMode, vitWidth: number): BeyondLenetSettings {
+  const quarter = { trainLimit: 60000, batchesPerEpoch: QUARTER_PASS_BATCHES };
+  switch (mode) {
+    case 'quick': return { seeds: [0], trainLimit: 128, testLimit: 128, epochs: 1, fractions: [8], vitRanks: [3] };
+    case 'default': return { seeds: [0], ...quarter, testLimit: 5000, epochs: 4, fractions: [8], vitRanks: [3, 11] };
+    case 'reduced': return { seeds: [0], ...quarter, testLimit: 10000, epochs: 12, fractions: [1, 8], vitRanks: [3, 11] };
+    case 'full': return { seeds: [0, 1, 2], ...quarter, testLimit: 10000, epochs: 20, fractions: [1, 2, 4, 8], vitRanks: scaledVitRanks(vitWidth) };
+    default: throw new ArgumentError('mode', "'quick', 'default', 'reduced' or 'full'", mode);
+  }
+}
+
+/**
+ * (f)'s jobs at the given settings: the VGG-BN configurations (BP, FA, LDFA
+ * per fraction), then the ViT's (BP, LDFA per rank), each x seeds.
+ */
+export function beyondLenetJobs(s: BeyondLenetSettings, o: { ldfaRule: LowRankRule; vitWidth: number; subsetSeed: number }): { config: LdfaConfig; seed: number; job: TrainingJob }[] {
+  const base = { trainLimit: s.trainLimit, testLimit: s.testLimit, subsetSeed: o.subsetSeed, epochs: s.epochs, batchSize: BEYOND_LENET_TRAINING.batchSize,
+    hidden: [] /* MLP widths: unused by these nets */,
+    ...(s.batchesPerEpoch !== undefined ? { batchesPerEpoch: s.batchesPerEpoch } : {}) };
+  return [...configJobs(vggConfigs(s.fractions, o.ldfaRule), s.seeds, { ...base, optimizer: BEYOND_LENET_TRAINING.vggOptimizer }),
+    ...configJobs(vitConfigs(s.vitRanks, o.ldfaRule, o.vitWidth), s.seeds, { ...base, optimizer: BEYOND_LENET_TRAINING.vitOptimizer })];
+}
+
 /**
  * Estimated wall time (s) of (f): per run, epochs x (training steps per epoch
  * (`batchesPerEpoch` where set, else a whole pass) + the evaluation's forward

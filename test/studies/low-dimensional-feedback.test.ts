@@ -14,7 +14,7 @@ import {
   findLinearTheoryRun, LdfaConfig, LdfaSettings, linearTheoryCriteria, linearTheoryFinal, linearTheoryJobs, linearTheoryRun, LinearTheoryRun,
   maxModeStrengthGap, medianAccuracies, mlpConfigs, modeStrengthFigure, pairLinearTheory, pairRuns, pAngleFigure, perRunRecords, rankComparisonRows,
   rankLabel, rankSweepFigure, rankTwoTeacherRows, reproductionRows, subspaceRows, topModeStrengths, updateAngleFigure,
-  AUTHORS_VIT, beyondLenetJob, beyondLenetRows, beyondLenetSeconds, computeToConvergence, scaledVitRanks, vggConfigs, vitConfigs, vitRankFigure,
+  AUTHORS_VIT, beyondLenetJob, beyondLenetJobs, beyondLenetRows, beyondLenetSeconds, beyondLenetSettings, computeToConvergence, scaledVitRanks, vggConfigs, vitConfigs, vitRankFigure,
 } from '../../lib/studies/low-dimensional-feedback';
 
 const near = (a: number, b: number, tol = 1e-9) => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
@@ -417,6 +417,25 @@ test('scaledVitRanks and vitConfigs: the authors\' {16..64} of 384 scaled to the
   const job = configJob(cs[1], 0, S);
   assert.equal(job.network.layers[0].kind, 'patch-embedding');
   assert.equal(job.network.rule, 'ldfa');
+});
+
+test('beyondLenetSettings and beyondLenetJobs: each mode\'s runs, in the notebook\'s order, at (f)\'s batch and optimisers', () => {
+  const full = beyondLenetSettings('full', 64);
+  assert.deepEqual([full.seeds, full.fractions, full.vitRanks, full.epochs, full.batchesPerEpoch], [[0, 1, 2], [1, 2, 4, 8], [3, 4, 5, 8, 11], 20, 235]);
+  const jobs = beyondLenetJobs(full, { ldfaRule: 'normative', vitWidth: 64, subsetSeed: 0 });
+  assert.equal(jobs.length, (2 + 4) * 3 + (1 + 5) * 3); // VGG-BN: BP, FA, 4 fractions; ViT: BP, 5 ranks; x 3 seeds
+  assert.deepEqual(jobs.slice(0, 4).map((j) => `${j.config.key}@${j.seed}`), ['vgg-bn/fashion-mnist/bp@0', 'vgg-bn/fashion-mnist/bp@1', 'vgg-bn/fashion-mnist/bp@2', 'vgg-bn/fashion-mnist/fa@0']);
+  const vgg = jobs.find((j) => j.config.key === 'vgg-bn/fashion-mnist/ldfa/1-4' && j.seed === 2)!.job;
+  assert.deepEqual([vgg.train?.epochs, vgg.train?.batchSize, vgg.train?.batchesPerEpoch, vgg.train?.seed, (vgg.data as { testLimit?: number }).testLimit], [20, 64, 235, 2, 10000]);
+  assert.deepEqual(vgg.train?.optimizer, { type: 'adam', lr: 5e-4 });
+  const vitJob = jobs.find((j) => j.config.key === 'vit/fashion-mnist/ldfa/8')!.job;
+  assert.deepEqual(vitJob.train?.optimizer, { type: 'adam', lr: 1e-3 });
+  // the default cut: one seed, one pass in quarters, the extreme fraction and ranks
+  const d = beyondLenetSettings('default', 64);
+  assert.deepEqual(beyondLenetJobs(d, { ldfaRule: 'normative', vitWidth: 64, subsetSeed: 0 }).map((j) => j.config.key.replace('/fashion-mnist', '')),
+    ['vgg-bn/bp', 'vgg-bn/fa', 'vgg-bn/ldfa/1-8', 'vit/bp', 'vit/ldfa/3', 'vit/ldfa/11']);
+  assert.equal(beyondLenetJobs(beyondLenetSettings('quick', 64), { ldfaRule: 'normative', vitWidth: 64, subsetSeed: 0 })[0].job.train?.batchesPerEpoch, undefined);
+  assert.throws(() => beyondLenetSettings('paper' as never, 64), /mode/);
 });
 
 test('beyondLenetSeconds: epochs x (steps + test batches / 3) x seconds per step, summed, / workers, x 1.15', () => {

@@ -1,0 +1,76 @@
+/*
+ * Runs chosen jobs of the low-dimensional-feedback notebook's (f) (VGG-BN and
+ * ViT, lib/studies/low-dimensional-feedback.ts) outside the notebook, for
+ * lengths, seeds, fractions and ranks between its modes: a mode's settings with
+ * overrides, on the worker pool, each run's record written as it finishes
+ * (runs.jsonl), so that stopping the script keeps the finished runs.
+ *
+ *   node --import tsx scripts/beyond-lenet-runs.ts [--mode default] [--epochs 8] [--seeds 0,1]
+ *     [--fractions 1,2,4,8] [--vit-ranks 3,4,5,8,11] [--only vgg-bn/bp@0,vit/ldfa/4@0,...] --out DIR
+ *
+ * `--only` picks and orders the runs (config key without the data set, '@'
+ * seed); unset, every job of the settings in the notebook's order. The jobs
+ * are those the notebook would build at the same settings (beyondLenetJobs),
+ * so their records are comparable with its results.json's beyondLenet.perRun.
+ */
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { ArgumentError, initBackend, WorkerPool } from '../lib/core';
+import { TrainingJobResult } from '../lib/rules';
+import { BeyondLenetMode, beyondLenetJobs, beyondLenetSettings, perRunRecords } from '../lib/studies/low-dimensional-feedback';
+
+const VIT_WIDTH = 64;
+const LDFA_RULE = 'normative' as const;
+const SUBSET_SEED = 0;
+
+function flag(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return undefined;
+  const v = process.argv[i + 1];
+  if (v === undefined || v.startsWith('--')) throw new ArgumentError(`--${name}`, 'a value after the flag', v);
+  return v;
+}
+
+function numbers(name: string, v: string): number[] {
+  const out = v.split(',').map(Number);
+  if (out.some((x) => !Number.isInteger(x) || x < 0)) throw new ArgumentError(`--${name}`, 'a comma-separated list of non-negative integers', v);
+  return out;
+}
+
+async function main(): Promise<void> {
+  const out = flag('out');
+  if (!out) throw new ArgumentError('--out', 'the folder to write runs.jsonl and summary.json into', out);
+  const mode = (flag('mode') ?? 'default') as BeyondLenetMode;
+  const base = beyondLenetSettings(mode, VIT_WIDTH);
+  const pick = (name: string): number[] | undefined => { const v = flag(name); return v === undefined ? undefined : numbers(name, v); };
+  const settings = { ...base, epochs: pick('epochs')?.[0] ?? base.epochs, seeds: pick('seeds') ?? base.seeds,
+    fractions: pick('fractions') ?? base.fractions, vitRanks: pick('vit-ranks') ?? base.vitRanks };
+  const all = beyondLenetJobs(settings, { ldfaRule: LDFA_RULE, vitWidth: VIT_WIDTH, subsetSeed: SUBSET_SEED });
+  const name = (j: (typeof all)[number]) => `${j.config.key.replace('/fashion-mnist', '')}@${j.seed}`;
+  const only = flag('only');
+  const jobs = only === undefined ? all : only.split(',').map((n) => {
+    const j = all.find((x) => name(x) === n);
+    if (!j) throw new ArgumentError('--only', `runs among ${all.map(name).join(', ')}`, n);
+    return j;
+  });
+  mkdirSync(out, { recursive: true });
+  const backend = await initBackend();
+  const pool = new WorkerPool();
+  writeFileSync(`${out}/summary.json`, JSON.stringify({ mode, settings, vitWidth: VIT_WIDTH, ldfaRule: LDFA_RULE, subsetSeed: SUBSET_SEED, backend, workers: pool.size,
+    runs: jobs.map(name), startedAt: new Date().toISOString() }, null, 1) + '\n');
+  console.log(`${jobs.length} runs on ${pool.size} workers: ${jobs.map(name).join(', ')}`);
+  const t0 = Date.now();
+  // One pool.run per job: the pool's queue runs them in this order, and each record is written when its run ends.
+  const results = await Promise.all(jobs.map(async (j) => {
+    const [r] = await pool.run<TrainingJobResult>([{ module: 'lib/rules/trainer', export: 'runTrainingJob', args: j.job }], { progress: false });
+    if (!r.ok) { console.error(`${name(j)} failed: ${r.error.name}: ${r.error.message}`); return false; }
+    const [record] = perRunRecords([{ config: j.config, seed: j.seed, result: r.value }]);
+    appendFileSync(`${out}/runs.jsonl`, JSON.stringify({ run: name(j), finishedAt: new Date().toISOString(), ...record }) + '\n');
+    console.log(`${name(j)} (${((Date.now() - t0) / 60000).toFixed(1)} min): test accuracy per epoch ${r.value.history.records.slice(1).map((e) => (100 * (e.testAccuracy as number)).toFixed(1)).join(' ')}`);
+    return true;
+  }));
+  await pool.close();
+  console.log(`${results.filter(Boolean).length} of ${jobs.length} runs in ${((Date.now() - t0) / 60000).toFixed(1)} min; records in ${out}/runs.jsonl`);
+  if (!results.every(Boolean)) process.exitCode = 1;
+}
+
+main().catch((e) => { console.error(e instanceof Error ? e.message : e); process.exit(1); });
