@@ -150,6 +150,42 @@ const denseBn = (rule: 'bp' | 'fa' = 'bp', momentum?: number): NetworkOptions =>
   rule,
 });
 
+test('a training batch\'s statistics are computed once per input tensor: another batch, a disposed one or a new tensor of other values gets its own', () => {
+  const shape = [6, 3, 3, 4];
+  const bn = bnLayer(shape.slice(1), 11);
+  const fresh = bnLayer(shape.slice(1), 11); // the same gamma, beta, running statistics; no earlier batch
+  bn.setTraining(true);
+  fresh.setTraining(true);
+  const x1 = randomTensor(shape, 21, 1);
+  const x2 = randomTensor(shape, 22, 2).add(0.5);
+  const dy = randomTensor(shape, 23, 1);
+  tf.dispose(bn.forward(x1)); // x1's statistics now kept
+  const pairs: [tf.Tensor, tf.Tensor][] = [
+    [bn.forward(x2), fresh.forward(x2)],
+    [bn.backward(dy, x1), fresh.backward(dy, x1)],
+    [bn.backward(dy, x2), fresh.backward(dy, x2)],
+    ...bn.parameterGradients(dy, x1).map((g, i): [tf.Tensor, tf.Tensor] => [g, fresh.parameterGradients(dy, x1)[i]]),
+  ];
+  for (const [a, b] of pairs) assert.deepEqual(Array.from(a.dataSync()), Array.from(b.dataSync()));
+  // x1 disposed, a tensor of other values in its place: never x1's statistics
+  const before = tf.memory().numTensors;
+  x1.dispose();
+  const x3 = randomTensor(shape, 24, 3);
+  assert.deepEqual(Array.from(bn.forward(x3).dataSync()), Array.from(fresh.forward(x3).dataSync()));
+  // one batch's statistics kept per layer (mean, variance, 1/s, xh): replacing them leaks nothing
+  for (let k = 0; k < 3; k++) tf.dispose(bn.forward(x2));
+  assert.ok(tf.memory().numTensors <= before + 8, `tensors ${tf.memory().numTensors} against ${before}`);
+  const count = tf.memory().numTensors;
+  bn.setTraining(false); // evaluation mode ends the training pass: the kept statistics go
+  assert.equal(tf.memory().numTensors, count - 4);
+  bn.setTraining(true);
+  tf.dispose(bn.forward(x2));
+  bn.dispose();
+  assert.equal(tf.memory().numTensors, count - 8); // gamma, beta, running mean and variance, and the kept statistics
+  tf.dispose([x2, x3, dy]);
+  fresh.dispose();
+});
+
 test('running statistics after two training steps equal a hand computation from the layer inputs (unbiased variance, momentum 0.2); predict uses them', () => {
   const net = new Network(denseBn('bp', 0.2));
   const bn = net.layers[1] as BatchNorm;
