@@ -1,6 +1,7 @@
 /**
  * Conv training steps of lib/rules (issue 14, item 4): BioTorch's LeNet on
- * MNIST padded to 32x32 and the VGG-like net of `vgg()` on 28x28 MNIST, one
+ * MNIST padded to 32x32, the VGG-like net of `vgg()` on 28x28 MNIST and its
+ * batch-norm version `vggBatchNorm()` (the LDFA study's (f) net), one
  * step at batch 64 (SGD, momentum 0.9, lr 0.01), beside PyTorch 1.13 eager on
  * the same architectures, batches and optimiser (bench/rules_conv_torch.py):
  *   per rule (BP, FA, DFA, uSF, LDFA r = 10 with its RAF learning): ours the
@@ -8,7 +9,8 @@
  *     custom autograd function carrying the rule's signal;
  *   BP beside PyTorch's own nn.Conv2d/nn.Linear autograd, ours the fused step
  *     and the tfjs tensor path (Network.trainStep, what ran before the fused
- *     conv kernels).
+ *     conv kernels); the batch-norm net BP only, on the tensor path (the
+ *     fused step has no batch norm), against nn with BatchNorm2d.
  * One BLAS thread each side, then two (--threads 1,2: our process's
  * setBlasThreads, which the fused step keeps for a step whose largest product
  * reaches 2^24 multiply-adds and lowers to one below, and the PyTorch child's
@@ -17,7 +19,7 @@
  * S steps) / S, as wall clock and as process CPU time (which a loaded
  * machine's time-slicing does not inflate).
  *
- *   node --import tsx bench/rules-conv.bench.ts [--reps 5] [--rounds 3] [--threads 1,2] [--models lenet,vgg] [--quick]
+ *   node --import tsx bench/rules-conv.bench.ts [--reps 5] [--rounds 3] [--threads 1,2] [--models lenet,vgg,vgg-bn] [--quick]
  *
  * Writes out/bench/rules-conv.json.
  */
@@ -29,7 +31,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend, setBlasThreads } from '../lib/core';
 import { median } from '../lib/core/stats';
 import { loadMnist } from '../lib/data';
-import { lenet, Network, Optimizer, vgg, type RuleName } from '../lib/rules';
+import { lenet, Network, Optimizer, vgg, vggBatchNorm, type RuleName } from '../lib/rules';
 import { FusedTrainer, fusedTrainer } from '../lib/rules/fused';
 import { quickAndReps, option, timeInto, type StepSamples as Samples } from './common';
 
@@ -40,9 +42,11 @@ const RULES = ['bp', 'fa', 'dfa', 'usf', 'ldfa'] as const;
 const RANK = 10;
 
 interface Model {
-  name: 'lenet' | 'vgg';
+  name: 'lenet' | 'vgg' | 'vgg-bn';
   pad: number;
   steps: number;
+  /** The rules timed on the fused path and as PyTorch custom functions (none for the batch-norm net: BP on the tensor path only). */
+  rules: readonly RuleName[];
 }
 
 async function main(): Promise<void> {
@@ -51,12 +55,13 @@ async function main(): Promise<void> {
   const rounds = Number(option(argv, 'rounds', quick ? '2' : '3'));
   const threadsList = option(argv, 'threads', '1,2').split(',').map(Number);
   const report = await initBackend();
-  const wanted = option(argv, 'models', 'lenet,vgg').split(',');
+  const wanted = option(argv, 'models', 'lenet,vgg,vgg-bn').split(',');
   const models: Model[] = ([
-    { name: 'lenet', pad: 2, steps: quick ? 5 : 20 },
-    { name: 'vgg', pad: 0, steps: quick ? 1 : 2 },
+    { name: 'lenet', pad: 2, steps: quick ? 5 : 20, rules: RULES },
+    { name: 'vgg', pad: 0, steps: quick ? 1 : 2, rules: RULES },
+    { name: 'vgg-bn', pad: 0, steps: quick ? 1 : 2, rules: [] },
   ] as Model[]).filter((m) => wanted.includes(m.name));
-  if (models.length === 0) throw new Error(`--models: expected a comma list of lenet, vgg; got ${wanted.join(',')}`);
+  if (models.length === 0) throw new Error(`--models: expected a comma list of lenet, vgg, vgg-bn; got ${wanted.join(',')}`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ldl-conv-'));
   // Sides: `${threads}:${model}:${kind}` with kind 'tensor' (BP on the tensor path) or `fused-${rule}`; PyTorch 'nn' or `rule-${rule}`.
   const ours: Record<string, Samples> = {};
@@ -67,10 +72,11 @@ async function main(): Promise<void> {
     const ds = loadMnist({ limit: BATCH * m.steps, seed: 0, pad: m.pad, normalize: 'standard' });
     fs.writeFileSync(path.join(dir, `${m.name}-x.f32`), Buffer.from(ds.images.buffer, ds.images.byteOffset, ds.images.byteLength));
     fs.writeFileSync(path.join(dir, `${m.name}-y.i32`), Buffer.from(ds.labels.buffer, ds.labels.byteOffset, ds.labels.byteLength));
-    const build = (rule: RuleName) => new Network(m.name === 'lenet' ? lenet({ seed: 0, rule, feedback: rule === 'ldfa' ? { rank: RANK } : {} } as Parameters<typeof lenet>[0]) : vgg({ seed: 0, rule, feedback: rule === 'ldfa' ? { rank: RANK } : {} } as Parameters<typeof vgg>[0]));
+    const options = (rule: RuleName) => ({ seed: 0, rule, feedback: rule === 'ldfa' ? { rank: RANK } : {} }) as Parameters<typeof vgg>[0];
+    const build = (rule: RuleName) => new Network(m.name === 'lenet' ? lenet(options(rule)) : m.name === 'vgg' ? vgg(options(rule)) : vggBatchNorm(options(rule)));
     const xs = Array.from({ length: m.steps }, (_, s) => ds.images.subarray(s * BATCH * side * side, (s + 1) * BATCH * side * side));
     const ys = Array.from({ length: m.steps }, (_, s) => ds.labels.subarray(s * BATCH, (s + 1) * BATCH));
-    const fused = RULES.map((rule) => {
+    const fused = m.rules.map((rule) => {
       const net = build(rule);
       const optimizer = new Optimizer({ type: 'sgd', lr: 0.01, momentum: 0.9 });
       const f = fusedTrainer(net, optimizer);
@@ -102,6 +108,7 @@ async function main(): Promise<void> {
         }
       }
       process.stderr.write(`  threads ${threads} round ${round + 1}: ours done, PyTorch ... `);
+      // The PyTorch side times the rules on every model but the batch-norm net (nn only there).
       const py = spawnSync(PYTHON, [path.join(__dirname, 'rules_conv_torch.py'), '--dir', dir, '--reps', String(reps), '--threads', String(threads), '--rules', RULES.join(','), '--rank', String(RANK)], {
         encoding: 'utf8',
         maxBuffer: 64 << 20,
@@ -120,7 +127,7 @@ async function main(): Promise<void> {
         const nnKey = add(torch, `${threads}:${m.name}:nn`);
         nnKey.wall.push(...o[m.name].wall);
         nnKey.cpu.push(...o[m.name].cpu);
-        for (const rule of RULES) {
+        for (const rule of m.rules) {
           const s = add(torch, `${threads}:${m.name}:rule-${rule}`);
           s.wall.push(...o.rules[m.name][rule].wall);
           s.cpu.push(...o.rules[m.name][rule].cpu);
@@ -132,15 +139,15 @@ async function main(): Promise<void> {
   fs.rmSync(dir, { recursive: true, force: true });
   const med = (s: Samples | undefined) => (s && s.wall.length ? { wall: median(s.wall), cpu: median(s.cpu) } : null);
   const ms = (s: number) => (1e3 * s).toFixed(1);
-  const label = (n: string) => (n === 'lenet' ? 'LeNet 32x32' : 'VGG-like 28x28');
+  const label = (n: string) => (n === 'lenet' ? 'LeNet 32x32' : n === 'vgg' ? 'VGG-like 28x28' : 'VGG-like with batch norm 28x28');
   const tables = threadsList.map((threads) => {
     const rows: string[][] = [];
     const summary: Record<string, unknown>[] = [];
     for (const r of runs) {
       const name = r.m.name;
       const pairs: [string, string, string][] = [
-        ...RULES.map((rule): [string, string, string] => [`${rule}${rule === 'ldfa' ? ` r=${RANK}` : ''} fused / custom autograd function`, `fused-${rule}`, `rule-${rule}`]),
-        ['bp fused / nn autograd', 'fused-bp', 'nn'],
+        ...r.m.rules.map((rule): [string, string, string] => [`${rule}${rule === 'ldfa' ? ` r=${RANK}` : ''} fused / custom autograd function`, `fused-${rule}`, `rule-${rule}`]),
+        ...(r.m.rules.includes('bp') ? [['bp fused / nn autograd', 'fused-bp', 'nn'] as [string, string, string]] : []),
         ['bp tensor path / nn autograd', 'tensor', 'nn'],
       ];
       for (const [what, ourKind, torchKind] of pairs) {

@@ -2,9 +2,11 @@
 (SGD, momentum 0.9, lr 0.01) of BioTorch's LeNet (32x32 inputs) and of the
 VGG-like net of lib/rules vgg() (28x28: 3x3 'same' convolutions in blocks of
 32, 32 | 64, 64 | 128, 128 | 256, 256 channels, ReLU, 2x2 max pool after each
-block while the map is at least 2x2, flatten, linear to 10), Xavier-uniform
-weights and zero biases as in lib/rules, on the batches the TypeScript bench
-wrote (NHWC float32 images, int32 labels):
+block while the map is at least 2x2, flatten, linear to 10), and of the
+batch-norm version of lib/rules vggBatchNorm() (blocks 32, 32 | 64, 64 | 128,
+128, each conv without bias followed by BatchNorm2d, then ReLU; nn only),
+Xavier-uniform weights and zero biases as in lib/rules, on the batches the
+TypeScript bench wrote (NHWC float32 images, int32 labels):
 
   nn      BP with nn.Conv2d / nn.Linear and autograd (PyTorch's own backward)
   rules   per feedback rule (--rules), each conv and linear layer a custom
@@ -48,7 +50,8 @@ def init(model):
     for mod in model.modules():
         if isinstance(mod, (nn.Conv2d, nn.Linear)):
             nn.init.xavier_uniform_(mod.weight)
-            nn.init.zeros_(mod.bias)
+            if mod.bias is not None:
+                nn.init.zeros_(mod.bias)
     return model
 
 
@@ -67,12 +70,15 @@ def vgg_spec(side=28, blocks=((32, 32), (64, 64), (128, 128), (256, 256))):
     return spec + [('flatten',), ('linear', 10)]
 
 
-def nn_model(spec):
-    """BP with PyTorch's own layers (ReLU after every conv and every linear layer but the last)."""
+def nn_model(spec, batch_norm=False):
+    """BP with PyTorch's own layers (ReLU after every conv and every linear layer but the last; with batch_norm, conv without bias, BatchNorm2d, ReLU)."""
     layers, c, last = [], 1, len(spec) - 1
     for i, s in enumerate(spec):
         if s[0] == 'conv':
-            layers += [nn.Conv2d(c, s[1], s[2], padding=s[3]), nn.ReLU()]
+            if batch_norm:
+                layers += [nn.Conv2d(c, s[1], s[2], padding=s[3], bias=False), nn.BatchNorm2d(s[1]), nn.ReLU()]
+            else:
+                layers += [nn.Conv2d(c, s[1], s[2], padding=s[3]), nn.ReLU()]
             c = s[1]
         elif s[0] == 'pool':
             layers.append(nn.MaxPool2d(2))
@@ -214,10 +220,11 @@ def main():
         xs = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))
         ys = torch.from_numpy(y)
         onehot = torch.nn.functional.one_hot(ys, 10).float()
-        spec = lenet_spec() if name == 'lenet' else vgg_spec(side)
+        batch_norm = name == 'vgg-bn'
+        spec = lenet_spec() if name == 'lenet' else vgg_spec(side, ((32, 32), (64, 64), (128, 128))) if batch_norm else vgg_spec(side)
         batches = [(xs[s * batch:(s + 1) * batch], ys[s * batch:(s + 1) * batch], onehot[s * batch:(s + 1) * batch]) for s in range(steps)]
 
-        model = nn.Sequential(*nn_model(spec))
+        model = nn.Sequential(*nn_model(spec, batch_norm))
         model(batches[0][0])  # sizes the lazy linear layers
         init(model)
         opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
@@ -231,7 +238,7 @@ def main():
 
         out[name] = bench(run_nn, steps, args.reps)
         out.setdefault('rules', {})[name] = {}
-        for rule in [r for r in args.rules.split(',') if r]:
+        for rule in [r for r in args.rules.split(',') if r and not batch_norm]:
             layers = rule_model(rule, spec, side, args.rank, torch.Generator().manual_seed(7))
             learned = [l for l in layers if isinstance(l, (ConvLayer, LinearLayer))]
             params = [p for l in learned for p in (l.W, l.b)]
