@@ -27,7 +27,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError, checkNumber, checkPositive } from '../core';
-import { LayerSpec, ParamTangent, variableFrom, type Layer } from './layers';
+import { LayerSpec, ParamTangent, recordingGradients, variableFrom, type Layer } from './layers';
 
 type BatchNormSpec = Extract<LayerSpec, { kind: 'batchnorm' }>;
 type BatchStatistics = { mean: tf.Tensor; variance: tf.Tensor; xh: tf.Tensor; inv: tf.Tensor };
@@ -77,20 +77,24 @@ export class BatchNorm implements Layer {
    * of one step all need them for the same x, so the last batch's are kept,
    * keyed on the tensor object (tfjs tensors are immutable: the same live
    * object holds the same values) until the next batch, evaluation mode or
-   * dispose(), and computed once per step instead of four times. d * d, not square(): the same float32 products, on the
+   * dispose(), and computed once per step instead of four times; never
+   * while a gradient is being recorded (recordingGradients). d * d, not square(): the same float32 products, on the
    * backend's native multiply instead of the cpu backend's generic kernel.
    */
   private batchStatistics(x: tf.Tensor): BatchStatistics {
     const c = this.cached;
-    if (c && c.x === x && !x.isDisposed) return c;
-    this.dropCache();
-    const computed = tf.tidy(() => {
+    const recording = recordingGradients();
+    if (c && c.x === x && !x.isDisposed && !recording) return c;
+    const compute = (): BatchStatistics => {
       const mean = this.channelMean(x);
       const d = x.sub(mean);
       const variance = this.channelMean(d.mul(d));
       const inv = tf.rsqrt(variance.add(this.epsilon));
       return { mean, variance, inv, xh: d.mul(inv) };
-    });
+    };
+    if (recording) return compute();
+    this.dropCache();
+    const computed = tf.tidy(compute);
     tf.keep(computed.mean);
     tf.keep(computed.variance);
     tf.keep(computed.inv);

@@ -115,6 +115,19 @@ export function xavierUniform(shape: number[], fanIn: number, fanOut: number, rn
   return tf.tensor(rng.uniformArray(size, -limit, limit) as Float32Array, shape, 'float32');
 }
 
+/**
+ * Whether tfjs is recording operations for a gradient (inside tf.grad,
+ * tf.variableGrads and the like). Statistics a layer keeps from an earlier
+ * call were computed off this tape, so autodiff through them would miss
+ * their dependence on the input: layers that keep such statistics (batch
+ * norm, layer norm) recompute them while this holds. Reads the engine's
+ * gradient depth (tfjs-core's own isTapeOn test; tfjs is pinned at 4.22).
+ */
+export function recordingGradients(): boolean {
+  const state = (tf.engine() as unknown as { state: { gradientDepth: number } }).state;
+  return state.gradientDepth > 0;
+}
+
 /** A variable holding `initial`'s values; `initial` is disposed (tf.variable copies it). */
 export function variableFrom(initial: tf.Tensor, trainable: boolean): tf.Variable {
   const v = tf.variable(initial, trainable);

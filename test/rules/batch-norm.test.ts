@@ -167,6 +167,11 @@ test('a training batch\'s statistics are computed once per input tensor: another
     ...bn.parameterGradients(dy, x1).map((g, i): [tf.Tensor, tf.Tensor] => [g, fresh.parameterGradients(dy, x1)[i]]),
   ];
   for (const [a, b] of pairs) assert.deepEqual(Array.from(a.dataSync()), Array.from(b.dataSync()));
+  // autodiff through a batch whose statistics are kept: recomputed on the tape, so the gradient sees their dependence on x
+  tf.dispose(bn.forward(x1));
+  const auto = tf.grad((z: tf.Tensor) => bn.forward(z).mul(dy).sum())(x1);
+  assert.ok(relErr(auto, pairs[1][1]) < 1e-5, `autodiff through kept statistics: ${relErr(auto, pairs[1][1])}`);
+  tf.dispose(auto);
   // x1 disposed, a tensor of other values in its place: never x1's statistics
   const before = tf.memory().numTensors;
   x1.dispose();

@@ -120,6 +120,8 @@ function checkLayer(name: string, o: {
   jvp: (x: tf.Tensor, y: tf.Tensor, dx: tf.Tensor, tangents: tf.Tensor[]) => tf.Tensor;
   f64: (x: F64, params: F64[]) => F64;
   seed: number;
+  /** Ends a training pass before the leak check (a layer may keep its last input's statistics until then). */
+  endPass?: () => void;
 }): void {
   const before = tf.memory().numTensors;
   const y = o.forward(o.x);
@@ -158,12 +160,18 @@ function checkLayer(name: string, o: {
   assert.ok(relErr(jv, want) < 1e-4, `${name}: jvp against float64 differences: ${relErr(jv, want)}`);
   tf.dispose([y, R, ...mine, auto, dx, ...tangents, jv]);
   if (varGrads) tf.dispose([varGrads.value, ...Object.values(varGrads.grads)]);
+  o.endPass?.();
   assert.equal(tf.memory().numTensors, before, `${name}: tensors leaked`);
 }
 
-test('layer norm: backward and gain/shift gradients against autodiff and float64 differences; jvp against differences', () => {
+test('layer norm: backward and gain/shift gradients against autodiff and float64 differences; jvp against differences (evaluation and training pass)', () => {
+  for (const training of [false, true]) layerNormCheck(training);
+});
+
+function layerNormCheck(training: boolean): void {
   const ln = new LayerNorm({ kind: 'layer-norm' });
   ln.build([5, 8]);
+  ln.setTraining(training); // a training pass keeps each input's statistics for the next calls on it
   // a non-trivial gain and shift
   ln.gain.assign(tf.tidy(() => randomTensor([8], 3).mul(0.5).add(1)));
   ln.shift.assign(tf.tidy(() => randomTensor([8], 4)));
@@ -176,9 +184,45 @@ test('layer norm: backward and gain/shift gradients against autodiff and float64
     jvp: (z, y, dz, [tg, tb]) => ln.jvp(z, y, dz, { weight: tg, bias: tb }),
     f64: (z, [g, b]) => layerNorm64(z, 8, g, b, 1e-5),
     seed: 10,
+    endPass: () => ln.setTraining(false),
   });
   x.dispose();
   ln.dispose();
+}
+
+test('layer norm in a training pass: statistics computed once per input tensor, another input gets its own, evaluation mode and dispose free them', () => {
+  const make = () => {
+    const ln = new LayerNorm({ kind: 'layer-norm' });
+    ln.build([5, 8]);
+    ln.gain.assign(tf.tidy(() => randomTensor([8], 3).mul(0.5).add(1)));
+    ln.setTraining(true);
+    return ln;
+  };
+  const ln = make();
+  const fresh = make();
+  const x1 = tf.tidy(() => randomTensor([2, 5, 8], 5).mul(2).add(0.7));
+  const x2 = tf.tidy(() => randomTensor([2, 5, 8], 6));
+  const dy = tf.tidy(() => randomTensor([2, 5, 8], 7));
+  tf.dispose(ln.forward(x1));
+  const pairs: [tf.Tensor, tf.Tensor][] = [
+    [ln.backward(dy, x2), fresh.backward(dy, x2)],
+    [ln.forward(x1), fresh.forward(x1)],
+    ...ln.parameterGradients(dy, x2).map((g, i): [tf.Tensor, tf.Tensor] => [g, fresh.parameterGradients(dy, x2)[i]]),
+  ];
+  for (const [a, b] of pairs) assert.deepEqual(Array.from(a.dataSync()), Array.from(b.dataSync()));
+  tf.dispose(pairs.flat());
+  const count = tf.memory().numTensors;
+  ln.setTraining(false); // xh and 1/s of the last input go
+  assert.equal(tf.memory().numTensors, count - 2);
+  tf.dispose(ln.forward(x2)); // an evaluation pass keeps nothing
+  assert.equal(tf.memory().numTensors, count - 2);
+  ln.setTraining(true);
+  tf.dispose(ln.forward(x2));
+  assert.equal(tf.memory().numTensors, count);
+  ln.dispose();
+  assert.equal(tf.memory().numTensors, count - 4); // gain, shift and the kept statistics
+  tf.dispose([x1, x2, dy]);
+  fresh.dispose();
 });
 
 test('GELU: backward against autodiff and float64 differences; jvp, f\' and f\'\' against differences', () => {
