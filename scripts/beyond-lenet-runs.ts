@@ -12,11 +12,19 @@
  * seed); unset, every job of the settings in the notebook's order. The jobs
  * are those the notebook would build at the same settings (beyondLenetJobs),
  * so their records are comparable with its results.json's beyondLenet.perRun.
+ *
+ *   node --import tsx scripts/beyond-lenet-runs.ts --report DIR
+ *
+ * reads a finished (or stopped) run's folder and prints what the notebook's
+ * (f) prints of it: each run's test accuracy per epoch, median (range) per
+ * configuration over seeds, and compute to convergence (computeToConvergence).
  */
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { ArgumentError, initBackend, WorkerPool } from '../lib/core';
 import { TrainingJobResult } from '../lib/rules';
-import { BeyondLenetMode, beyondLenetJobs, beyondLenetSettings, perRunRecords } from '../lib/studies/low-dimensional-feedback';
+import {
+  BeyondLenetMode, beyondLenetComputeModels, beyondLenetJobs, beyondLenetSettings, BeyondLenetSettings, ConfigRun, computeToConvergence, convRows, perRunRecords, vggConfigs, vitConfigs,
+} from '../lib/studies/low-dimensional-feedback';
 
 const VIT_WIDTH = 64;
 const LDFA_RULE = 'normative' as const;
@@ -36,7 +44,35 @@ function numbers(name: string, v: string): number[] {
   return out;
 }
 
+/** The runs of a folder written by this script, as the study's functions take them (a record's accuracy curve as the run's history). */
+async function report(dir: string): Promise<void> {
+  if (!existsSync(`${dir}/summary.json`)) throw new ArgumentError('--report', 'a folder this script wrote (summary.json, runs.jsonl)', dir);
+  const summary = JSON.parse(readFileSync(`${dir}/summary.json`, 'utf8')) as { settings: BeyondLenetSettings; ldfaRule: typeof LDFA_RULE; vitWidth: number };
+  const { settings } = summary;
+  const configs = [...vggConfigs(settings.fractions, summary.ldfaRule), ...vitConfigs(settings.vitRanks, summary.ldfaRule, summary.vitWidth)];
+  const lines = existsSync(`${dir}/runs.jsonl`) ? readFileSync(`${dir}/runs.jsonl`, 'utf8').split('\n').filter(Boolean) : [];
+  const runs: ConfigRun[] = lines.map((l) => {
+    const r = JSON.parse(l) as { run: string; seed: number; testAccuracy: number | null; testAccuracyByEpoch: number[] };
+    const key = r.run.replace(/@\d+$/, '').replace(/^(vgg-bn|vit)\//, '$1/fashion-mnist/');
+    const config = configs.find((c) => c.key === key);
+    if (!config) throw new ArgumentError('runs.jsonl', `runs of the summary's settings (${configs.map((c) => c.key).join(', ')})`, r.run);
+    const result = { finalTestAccuracy: r.testAccuracy, history: { records: r.testAccuracyByEpoch.map((testAccuracy) => ({ testAccuracy })) } } as unknown as TrainingJobResult;
+    return { config, seed: r.seed, result };
+  });
+  console.log(`${runs.length} runs in ${dir}: ${settings.epochs} epochs${settings.batchesPerEpoch ? ` of ${settings.batchesPerEpoch} batches` : ''}, ${settings.testLimit} test images`);
+  for (const r of runs) console.log(`  ${r.config.key} seed ${r.seed}: ${r.result.history.records.slice(1).map((e) => (100 * (e.testAccuracy as number)).toFixed(1)).join(' ')}`);
+  await initBackend();
+  const present = configs.filter((c) => runs.some((r) => r.config.key === c.key));
+  console.table(convRows(runs, present));
+  const models = beyondLenetComputeModels(settings, { ldfaRule: summary.ldfaRule, vitWidth: summary.vitWidth })
+    .map((m) => ({ ...m, configs: m.configs.filter((c, i) => i === 0 || present.some((p) => p.key === c.key)) })) // BP first, run or not: the reference
+    .filter((m) => m.configs.some((c) => present.some((p) => p.key === c.key)));
+  console.table(computeToConvergence(runs, models).rows);
+}
+
 async function main(): Promise<void> {
+  const reportDir = flag('report');
+  if (reportDir !== undefined) return report(reportDir);
   const out = flag('out');
   if (!out) throw new ArgumentError('--out', 'the folder to write runs.jsonl and summary.json into', out);
   const mode = (flag('mode') ?? 'default') as BeyondLenetMode;

@@ -826,6 +826,28 @@ export function computeToConvergence(runs: readonly ConfigRun[], models: readonl
   return { rows, records };
 }
 
+/** trainingFlops' options for an (f) configuration: LDFA with its per-layer ranks and rule, FA, or BP. */
+export function beyondLenetFlops(c: LdfaConfig, batchSize: number, ldfaRule: LowRankRule): FlopsOptions {
+  if (c.rule === 'ldfa') return { rule: 'ldfa', rank: (c.feedback as { rank: number[] }).rank, ldfaRule, batchSize };
+  return { rule: c.rule === 'fa' ? 'fa' : 'bp', batchSize };
+}
+
+/**
+ * (f)'s nets for computeToConvergence at the given settings: the VGG-BN and
+ * the ViT, each with its configurations (BP first); an epoch is
+ * `batchesPerEpoch` batches where set, else the training set.
+ */
+export function beyondLenetComputeModels(s: BeyondLenetSettings, o: { ldfaRule: LowRankRule; vitWidth: number }): ComputeModel[] {
+  const batch = BEYOND_LENET_TRAINING.batchSize;
+  const examples = s.batchesPerEpoch ? Math.min(s.trainLimit, s.batchesPerEpoch * batch) : s.trainLimit;
+  const epoch = s.batchesPerEpoch ? ` (epoch = ${examples} images)` : '';
+  const entries = (configs: LdfaConfig[]) => configs.map((c) => ({ key: c.key, label: `${c.variant} ${c.rank}`, flops: beyondLenetFlops(c, batch, o.ldfaRule) }));
+  return [
+    { model: `VGG-BN${epoch}`, network: vggBatchNorm({}), examples, configs: entries(vggConfigs(s.fractions, o.ldfaRule)) },
+    { model: `ViT width ${o.vitWidth}${epoch}`, network: vit({ width: o.vitWidth }), examples, configs: entries(vitConfigs(s.vitRanks, o.ldfaRule, o.vitWidth)) },
+  ];
+}
+
 // ------------------------------------------------------------------ (f d) the receptive-field model (issue 31, item 2d)
 
 /** The authors' feedback ranks at the first ventral layer of the receptive-field model (32 channels; training-rules.md). */

@@ -14,7 +14,7 @@ import {
   findLinearTheoryRun, LdfaConfig, LdfaSettings, linearTheoryCriteria, linearTheoryFinal, linearTheoryJobs, linearTheoryRun, LinearTheoryRun,
   maxModeStrengthGap, medianAccuracies, mlpConfigs, modeStrengthFigure, pairLinearTheory, pairRuns, pAngleFigure, perRunRecords, rankComparisonRows,
   rankLabel, rankSweepFigure, rankTwoTeacherRows, reproductionRows, subspaceRows, topModeStrengths, updateAngleFigure,
-  AUTHORS_VIT, beyondLenetJob, beyondLenetJobs, beyondLenetRows, beyondLenetSeconds, beyondLenetSettings, computeToConvergence, scaledVitRanks, vggConfigs, vitConfigs, vitRankFigure,
+  AUTHORS_VIT, beyondLenetComputeModels, beyondLenetJob, beyondLenetJobs, beyondLenetRows, beyondLenetSeconds, beyondLenetSettings, computeToConvergence, scaledVitRanks, vggConfigs, vitConfigs, vitRankFigure,
 } from '../../lib/studies/low-dimensional-feedback';
 
 const near = (a: number, b: number, tol = 1e-9) => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
@@ -436,6 +436,13 @@ test('beyondLenetSettings and beyondLenetJobs: each mode\'s runs, in the noteboo
     ['vgg-bn/bp', 'vgg-bn/fa', 'vgg-bn/ldfa/1-8', 'vit/bp', 'vit/ldfa/3', 'vit/ldfa/11']);
   assert.equal(beyondLenetJobs(beyondLenetSettings('quick', 64), { ldfaRule: 'normative', vitWidth: 64, subsetSeed: 0 })[0].job.train?.batchesPerEpoch, undefined);
   assert.throws(() => beyondLenetSettings('paper' as never, 64), /mode/);
+  // compute models: an epoch of 235 batches of 64; BP first (computeToConvergence's reference), each rule's FLOP options
+  const [vggModel, vitModel] = beyondLenetComputeModels(d, { ldfaRule: 'normative', vitWidth: 64 });
+  assert.equal(vggModel.examples, 235 * 64);
+  assert.deepEqual(vggModel.configs.map((c) => [c.key, c.flops.rule ?? 'bp']), [['vgg-bn/fashion-mnist/bp', 'bp'], ['vgg-bn/fashion-mnist/fa', 'fa'], ['vgg-bn/fashion-mnist/ldfa/1-8', 'ldfa']]);
+  assert.deepEqual(vggModel.configs[2].flops, { rule: 'ldfa', rank: [4, 4, 8, 8, 16, 16, 10], ldfaRule: 'normative', batchSize: 64 });
+  assert.deepEqual(vitModel.configs.map((c) => c.key), ['vit/fashion-mnist/bp', 'vit/fashion-mnist/ldfa/3', 'vit/fashion-mnist/ldfa/11']);
+  assert.equal(beyondLenetComputeModels(beyondLenetSettings('quick', 64), { ldfaRule: 'normative', vitWidth: 64 })[0].examples, 128); // whole passes of the 128 images
 });
 
 test('beyondLenetSeconds: epochs x (steps + test batches / 3) x seconds per step, summed, / workers, x 1.15', () => {
