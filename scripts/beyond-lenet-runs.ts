@@ -6,7 +6,7 @@
  * (runs.jsonl), so that stopping the script keeps the finished runs.
  *
  *   node --import tsx scripts/beyond-lenet-runs.ts [--mode default] [--epochs 8] [--seeds 0,1]
- *     [--fractions 1,2,4,8] [--vit-ranks 3,4,5,8,11] [--only vgg-bn/bp@0,vit/ldfa/4@0,...] --out DIR
+ *     [--fractions 1,2,4,8] [--vit-ranks 3,4,5,8,11] [--only vgg-bn/bp@0,vit/ldfa/4@0,...] [--workers N] --out DIR
  *
  * `--only` picks and orders the runs (config key without the data set, '@'
  * seed); unset, every job of the settings in the notebook's order. The jobs
@@ -90,7 +90,8 @@ async function main(): Promise<void> {
   });
   mkdirSync(out, { recursive: true });
   const backend = await initBackend();
-  const pool = new WorkerPool();
+  const workers = pick('workers')?.[0];
+  const pool = new WorkerPool(workers ? { size: workers } : {}); // default: one worker per core
   writeFileSync(`${out}/summary.json`, JSON.stringify({ mode, settings, vitWidth: VIT_WIDTH, ldfaRule: LDFA_RULE, subsetSeed: SUBSET_SEED, backend, workers: pool.size,
     runs: jobs.map(name), startedAt: new Date().toISOString() }, null, 1) + '\n');
   console.log(`${jobs.length} runs on ${pool.size} workers: ${jobs.map(name).join(', ')}`);
