@@ -96,15 +96,27 @@ async function main(): Promise<void> {
     runs: jobs.map(name), startedAt: new Date().toISOString() }, null, 1) + '\n');
   console.log(`${jobs.length} runs on ${pool.size} workers: ${jobs.map(name).join(', ')}`);
   const t0 = Date.now();
-  // One pool.run per job: the pool's queue runs them in this order, and each record is written when its run ends.
-  const results = await Promise.all(jobs.map(async (j) => {
-    const [r] = await pool.run<TrainingJobResult>([{ module: 'lib/rules/trainer', export: 'runTrainingJob', args: j.job }], { progress: false });
-    if (!r.ok) { console.error(`${name(j)} failed: ${r.error.name}: ${r.error.message}`); return false; }
-    const [record] = perRunRecords([{ config: j.config, seed: j.seed, result: r.value }]);
-    appendFileSync(`${out}/runs.jsonl`, JSON.stringify({ run: name(j), finishedAt: new Date().toISOString(), ...record }) + '\n');
-    console.log(`${name(j)} (${((Date.now() - t0) / 60000).toFixed(1)} min): test accuracy per epoch ${r.value.history.records.slice(1).map((e) => (100 * (e.testAccuracy as number)).toFixed(1)).join(' ')}`);
-    return true;
-  }));
+  // One pool.run per job, at most one per worker at a time, started in the given order (concurrent pool.run calls
+  // would reach the queue in whatever order their export checks finish); each record is written when its run ends.
+  const results: boolean[] = [];
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < jobs.length) {
+      const i = next++;
+      const j = jobs[i];
+      const [r] = await pool.run<TrainingJobResult>([{ module: 'lib/rules/trainer', export: 'runTrainingJob', args: j.job }], { progress: false });
+      if (!r.ok) {
+        console.error(`${name(j)} failed: ${r.error.name}: ${r.error.message}`);
+        results[i] = false;
+        continue;
+      }
+      const [record] = perRunRecords([{ config: j.config, seed: j.seed, result: r.value }]);
+      appendFileSync(`${out}/runs.jsonl`, JSON.stringify({ run: name(j), finishedAt: new Date().toISOString(), ...record }) + '\n');
+      console.log(`${name(j)} (${((Date.now() - t0) / 60000).toFixed(1)} min): test accuracy per epoch ${r.value.history.records.slice(1).map((e) => (100 * (e.testAccuracy as number)).toFixed(1)).join(' ')}`);
+      results[i] = true;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(pool.size, jobs.length) }, lane));
   await pool.close();
   console.log(`${results.filter(Boolean).length} of ${jobs.length} runs in ${((Date.now() - t0) / 60000).toFixed(1)} min; records in ${out}/runs.jsonl`);
   if (!results.every(Boolean)) process.exitCode = 1;
