@@ -13,9 +13,9 @@
  * are those the notebook would build at the same settings (beyondLenetJobs),
  * so their records are comparable with its results.json's beyondLenet.perRun.
  *
- *   node --import tsx scripts/beyond-lenet-runs.ts --report DIR
+ *   node --import tsx scripts/beyond-lenet-runs.ts --report DIR[,DIR...]
  *
- * reads a finished (or stopped) run's folder and prints what the notebook's
+ * reads finished (or stopped) runs' folders of the same settings and prints what the notebook's
  * (f) prints of it: each run's test accuracy per epoch, median (range) per
  * configuration over seeds, and compute to convergence (computeToConvergence).
  */
@@ -44,22 +44,31 @@ function numbers(name: string, v: string): number[] {
   return out;
 }
 
-/** The runs of a folder written by this script, as the study's functions take them (a record's accuracy curve as the run's history). */
-async function report(dir: string): Promise<void> {
-  if (!existsSync(`${dir}/summary.json`)) throw new ArgumentError('--report', 'a folder this script wrote (summary.json, runs.jsonl)', dir);
-  const summary = JSON.parse(readFileSync(`${dir}/summary.json`, 'utf8')) as { settings: BeyondLenetSettings; ldfaRule: typeof LDFA_RULE; vitWidth: number };
-  const { settings } = summary;
+/** The runs of folders written by this script with the same settings, as the study's functions take them (a record's accuracy curve as the run's history). */
+async function report(dirs: string[]): Promise<void> {
+  const summaries = dirs.map((dir) => {
+    if (!existsSync(`${dir}/summary.json`)) throw new ArgumentError('--report', 'folders this script wrote (summary.json, runs.jsonl)', dir);
+    return JSON.parse(readFileSync(`${dir}/summary.json`, 'utf8')) as { settings: BeyondLenetSettings; ldfaRule: typeof LDFA_RULE; vitWidth: number };
+  });
+  const same = (s: (typeof summaries)[number]) => JSON.stringify([s.settings.epochs, s.settings.batchesPerEpoch, s.settings.trainLimit, s.settings.testLimit, s.ldfaRule, s.vitWidth]);
+  if (summaries.some((s) => same(s) !== same(summaries[0]))) throw new ArgumentError('--report', 'folders of runs with the same epochs, images, LDFA rule and ViT width', dirs.join(','));
+  const summary = summaries[0];
+  // every fraction and rank any folder ran
+  const settings = { ...summary.settings, fractions: [...new Set(summaries.flatMap((s) => s.settings.fractions))], vitRanks: [...new Set(summaries.flatMap((s) => s.settings.vitRanks))] };
   const configs = [...vggConfigs(settings.fractions, summary.ldfaRule), ...vitConfigs(settings.vitRanks, summary.ldfaRule, summary.vitWidth)];
-  const lines = existsSync(`${dir}/runs.jsonl`) ? readFileSync(`${dir}/runs.jsonl`, 'utf8').split('\n').filter(Boolean) : [];
+  const lines = dirs.flatMap((dir) => (existsSync(`${dir}/runs.jsonl`) ? readFileSync(`${dir}/runs.jsonl`, 'utf8').split('\n').filter(Boolean) : []));
+  const seen = new Set<string>();
   const runs: ConfigRun[] = lines.map((l) => {
     const r = JSON.parse(l) as { run: string; seed: number; testAccuracy: number | null; testAccuracyByEpoch: number[] };
+    if (seen.has(r.run)) throw new ArgumentError('--report', 'folders with each run once', `${r.run} twice`);
+    seen.add(r.run);
     const key = r.run.replace(/@\d+$/, '').replace(/^(vgg-bn|vit)\//, '$1/fashion-mnist/');
     const config = configs.find((c) => c.key === key);
     if (!config) throw new ArgumentError('runs.jsonl', `runs of the summary's settings (${configs.map((c) => c.key).join(', ')})`, r.run);
     const result = { finalTestAccuracy: r.testAccuracy, history: { records: r.testAccuracyByEpoch.map((testAccuracy) => ({ testAccuracy })) } } as unknown as TrainingJobResult;
     return { config, seed: r.seed, result };
   });
-  console.log(`${runs.length} runs in ${dir}: ${settings.epochs} epochs${settings.batchesPerEpoch ? ` of ${settings.batchesPerEpoch} batches` : ''}, ${settings.testLimit} test images`);
+  console.log(`${runs.length} runs in ${dirs.join(', ')}: ${settings.epochs} epochs${settings.batchesPerEpoch ? ` of ${settings.batchesPerEpoch} batches` : ''}, ${settings.testLimit} test images`);
   for (const r of runs) console.log(`  ${r.config.key} seed ${r.seed}: ${r.result.history.records.slice(1).map((e) => (100 * (e.testAccuracy as number)).toFixed(1)).join(' ')}`);
   await initBackend();
   const present = configs.filter((c) => runs.some((r) => r.config.key === c.key));
@@ -72,7 +81,7 @@ async function report(dir: string): Promise<void> {
 
 async function main(): Promise<void> {
   const reportDir = flag('report');
-  if (reportDir !== undefined) return report(reportDir);
+  if (reportDir !== undefined) return report(reportDir.split(','));
   const out = flag('out');
   if (!out) throw new ArgumentError('--out', 'the folder to write runs.jsonl and summary.json into', out);
   const mode = (flag('mode') ?? 'default') as BeyondLenetMode;
