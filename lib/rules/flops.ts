@@ -188,6 +188,19 @@ export function trainingFlops(network: NetworkOptions, options: FlopsOptions = {
 }
 
 /**
+ * The first epoch k >= 1 whose accuracy reaches `target` (an absolute
+ * accuracy, as the curve's; curve[0]: before training), or null if none does.
+ * Time to a fixed accuracy compares runs whose final accuracies differ, where
+ * a fraction of each run's own final does not.
+ */
+export function epochsToAccuracy(curve: readonly number[], target: number): number | null {
+  if (!Array.isArray(curve)) throw new ArgumentError('curve', 'an array of accuracies, entry 0 before training', curve);
+  if (!Number.isFinite(target)) throw new ArgumentError('target', 'a finite accuracy', target);
+  for (let k = 1; k < curve.length; k++) if (curve[k] >= target) return k;
+  return null;
+}
+
+/**
  * The first epoch k >= 1 whose accuracy reaches `fraction` of the final
  * one (curve[0]: before training; the final is the last entry), or null
  * (fewer than two entries, or a final accuracy that is not positive).

@@ -212,7 +212,7 @@ export type { EpochRecord, History, JobData, TrainingJob, TrainingJobResult, Tra
 export { attentionRanks, lenet, mlp, plainConvNet, resnet, transformerBlock, vgg, vggBatchNorm, vit } from './models';
 export type { ModelOptions, VitOptions } from './models';
 export { Attention, Gelu, LayerNorm, PatchEmbedding, TokenMean } from './transformer';
-export { epochsToFraction, trainingFlops } from './flops';
+export { epochsToAccuracy, epochsToFraction, trainingFlops } from './flops';
 export type { FlopsOptions, LayerFlops, TrainingFlops } from './flops';
 export { LocallyConnected2d, patchKernel } from './locally-connected';
 export type { LocallyConnectedSpec } from './locally-connected';

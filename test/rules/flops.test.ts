@@ -6,7 +6,7 @@
  */
 import { test, before } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { epochsToFraction, mlp, trainingFlops, type NetworkOptions } from '../../lib/rules';
+import { epochsToAccuracy, epochsToFraction, mlp, trainingFlops, type NetworkOptions } from '../../lib/rules';
 import { testBackend } from './helpers';
 
 before(async () => {
@@ -90,6 +90,13 @@ test('attention layer (5 tokens, width 8, 2 heads) by hand; patch embedding as a
   // token mean: 32 in, 32 back
   assert.deepEqual([f.layers[3].forward, f.layers[3].backwardSignal], [32, 32]);
   assert.throws(() => trainingFlops(net, { rule: 'ldfa', rank: [1, 2] }), /one rank per parametric layer/);
+});
+
+test('epochs to a fixed accuracy on hand-built curves: the first epoch at or above it, never entry 0, null if never', () => {
+  assert.equal(epochsToAccuracy([0.1, 0.5, 0.8, 0.85, 0.9], 0.85), 3);
+  assert.equal(epochsToAccuracy([0.9, 0.5, 0.88, 0.86], 0.88), 2); // a dip after reaching it does not undo it
+  assert.equal(epochsToAccuracy([0.95, 0.5, 0.6], 0.9), null); // entry 0 is before training
+  assert.throws(() => epochsToAccuracy([0.1, 0.2], Number.NaN), /target/);
 });
 
 test('epochs to 90% of the final accuracy on a hand-built curve', () => {

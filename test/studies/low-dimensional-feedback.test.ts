@@ -498,6 +498,23 @@ test('computeToConvergence: FLOPs per example and epoch from trainingFlops, epoc
   assert.equal(t.rows[1]['compute vs BP'], (57350 / 35400).toFixed(2));
   assert.equal(t.rows[1]['FLOPs vs BP'], (286.75 / 236).toFixed(3));
   assert.equal(t.rows[0]['epochs to 90% of final'], '1.5 (1.0-2.0)');
+  // to a fixed accuracy, within 1 point of BP's median final (90%): 89%. BP reaches it at epoch 2 in both seeds;
+  // the LDFA run never does (no compute figure); an FA run at epoch 1, so half BP's epochs at FA's FLOPs per epoch
+  const withFa = computeToConvergence([...runs, crun('m/fa', 0, [0.1, 0.89, 0.95])], [{ model: 'mlp', network, examples: 100, configs: [
+    { key: 'm/bp', label: 'BP', flops: {} }, { key: 'm/ldfa', label: 'LDFA r=2', flops: { rule: 'ldfa', rank: 2, batchSize: 4 } }, { key: 'm/fa', label: 'FA', flops: { rule: 'fa' } },
+  ] }]);
+  assert.deepEqual(withFa.records.map((r) => r.epochsToBpTarget), [[2, 2], [null], [1]]);
+  assert.equal(withFa.records[0].bpTargetAccuracy, 0.89);
+  assert.equal(withFa.records[0].computeToBpTarget, 2 * 23600);
+  assert.equal(withFa.records[1].computeToBpTarget, null);
+  assert.equal(withFa.rows[1]['epochs to BP - 1 point'], '- (0 of 1 reach 89.0%)');
+  assert.equal(withFa.rows[2]['compute vs BP, to BP - 1 point'], ((withFa.records[2].flopsPerEpoch as number) / (2 * 23600)).toFixed(2));
+  // a seed that never reaches it leaves the configuration without a compute figure, though the other seed did
+  const half = computeToConvergence([...runs, crun('m/fa', 0, [0.1, 0.89, 0.95]), crun('m/fa', 1, [0.1, 0.5, 0.6])], [{ model: 'mlp', network, examples: 100, configs: [
+    { key: 'm/bp', label: 'BP', flops: {} }, { key: 'm/fa', label: 'FA', flops: { rule: 'fa' } },
+  ] }]);
+  assert.equal(half.rows[1]['epochs to BP - 1 point'], '1.0 (1 of 2 reach 89.0%)');
+  assert.equal(half.rows[1]['compute vs BP, to BP - 1 point'], 'n/a');
 });
 
 test('vitRankFigure: measured LDFA at r / width with its range, the authors\' CIFAR-10 curve at r / 384, both BP lines', () => {
