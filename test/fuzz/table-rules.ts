@@ -93,6 +93,7 @@ const entries: FuzzEntry[] = [
   { name: 'trainingFlops', valid: () => [netOptions(), { rule: 'ldfa', rank: 2, ldfaRule: 'raf', batchSize: 4 }],
     targets: [{ path: [1, 'rule'], kind: 'enum', names: ['rule'] }, { path: [1, 'ldfaRule'], kind: 'enum', names: ['ldfaRule'] }, { path: [1, 'batchSize'], kind: 'count', names: ['batchSize'] }, { path: [1, 'rank'], kind: 'count', names: ['rank'] }] },
   { name: 'epochsToFraction', valid: () => [[0.1, 0.5, 0.8, 0.9], 0.9], targets: [{ path: [0], kind: 'numbers', names: ['curve'] }, { path: [1], kind: 'number', names: ['fraction'] }] },
+  { name: 'epochsToAccuracy', valid: () => [[0.1, 0.5, 0.8, 0.9], 0.85], targets: [{ path: [0], kind: 'numbers', names: ['curve'] }, { path: [1], kind: 'number', names: ['target'] }] },
   { name: 'attentionRanks', valid: () => [netOptions(), 2], targets: [{ path: [1], kind: 'count', names: ['r'] }] },
   { name: 'listRules', valid: () => [], targets: [] },
   {
