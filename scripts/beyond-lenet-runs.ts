@@ -30,6 +30,8 @@ const VIT_WIDTH = 64;
 const LDFA_RULE = 'normative' as const;
 const SUBSET_SEED = 0;
 
+const FLAGS = ['mode', 'epochs', 'seeds', 'fractions', 'vit-ranks', 'only', 'workers', 'out', 'report'];
+
 function flag(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
   if (i < 0) return undefined;
@@ -80,6 +82,8 @@ async function report(dirs: string[]): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  // a mistyped flag would otherwise run the mode's settings unnoticed
+  for (const a of process.argv.slice(2)) if (a.startsWith('--') && !FLAGS.includes(a.slice(2))) throw new ArgumentError(a, `one of --${FLAGS.join(', --')}`, a);
   const reportDir = flag('report');
   if (reportDir !== undefined) return report(reportDir.split(','));
   const out = flag('out');
@@ -87,7 +91,9 @@ async function main(): Promise<void> {
   const mode = (flag('mode') ?? 'default') as BeyondLenetMode;
   const base = beyondLenetSettings(mode, VIT_WIDTH);
   const pick = (name: string): number[] | undefined => { const v = flag(name); return v === undefined ? undefined : numbers(name, v); };
-  const settings = { ...base, epochs: pick('epochs')?.[0] ?? base.epochs, seeds: pick('seeds') ?? base.seeds,
+  const epochs = pick('epochs');
+  if (epochs && (epochs.length !== 1 || epochs[0] < 1)) throw new ArgumentError('--epochs', 'one positive integer', epochs.join(','));
+  const settings = { ...base, epochs: epochs?.[0] ?? base.epochs, seeds: pick('seeds') ?? base.seeds,
     fractions: pick('fractions') ?? base.fractions, vitRanks: pick('vit-ranks') ?? base.vitRanks };
   const all = beyondLenetJobs(settings, { ldfaRule: LDFA_RULE, vitWidth: VIT_WIDTH, subsetSeed: SUBSET_SEED });
   const name = (j: (typeof all)[number]) => `${j.config.key.replace('/fashion-mnist', '')}@${j.seed}`;
