@@ -27,7 +27,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError, checkNumber, checkPositive } from '../core';
-import { LayerSpec, ParamTangent, recordingGradients, variableFrom, type Layer } from './layers';
+import { KeptStatistics, LayerSpec, ParamTangent, variableFrom, type Layer } from './layers';
 
 type BatchNormSpec = Extract<LayerSpec, { kind: 'batchnorm' }>;
 type BatchStatistics = { mean: tf.Tensor; variance: tf.Tensor; xh: tf.Tensor; inv: tf.Tensor };
@@ -44,7 +44,7 @@ export class BatchNorm implements Layer {
   readonly epsilon: number;
   /** Batch statistics (true) or running statistics (false); set by the network before each pass. */
   training = false;
-  private cached: (BatchStatistics & { x: tf.Tensor }) | null = null;
+  private readonly batch = new KeptStatistics<BatchStatistics>();
   constructor(readonly spec: BatchNormSpec) {
     this.momentum = checkNumber('batchnorm.momentum', spec.momentum ?? 0.1, 0, 1);
     this.epsilon = checkPositive('batchnorm.epsilon', spec.epsilon ?? 1e-5);
@@ -72,39 +72,20 @@ export class BatchNorm implements Layer {
     return x.sum(this.axes(x)).div(this.count(x));
   }
   /**
-   * Per-channel mean, biased variance, xh and 1/s of a training batch x.
-   * Forward, backward, parameter gradients and the running-statistics update
-   * of one step all need them for the same x, so the last batch's are kept,
-   * keyed on the tensor object (tfjs tensors are immutable: the same live
-   * object holds the same values) until the next batch, evaluation mode or
-   * dispose(), and computed once per step instead of four times; never
-   * while a gradient is being recorded (recordingGradients). d * d, not square(): the same float32 products, on the
-   * backend's native multiply instead of the cpu backend's generic kernel.
+   * Per-channel mean, biased variance, xh and 1/s of a training batch x,
+   * computed once per step (KeptStatistics) instead of in forward, backward,
+   * parameter gradients and the statistics update each. d * d, not square():
+   * the same float32 products, on the backend's native multiply instead of the
+   * cpu backend's generic kernel.
    */
   private batchStatistics(x: tf.Tensor): BatchStatistics {
-    const c = this.cached;
-    const recording = recordingGradients();
-    if (c && c.x === x && !x.isDisposed && !recording) return c;
-    const compute = (): BatchStatistics => {
+    return this.batch.of(x, () => {
       const mean = this.channelMean(x);
       const d = x.sub(mean);
       const variance = this.channelMean(d.mul(d));
       const inv = tf.rsqrt(variance.add(this.epsilon));
       return { mean, variance, inv, xh: d.mul(inv) };
-    };
-    if (recording) return compute();
-    this.dropCache();
-    const computed = tf.tidy(compute);
-    tf.keep(computed.mean);
-    tf.keep(computed.variance);
-    tf.keep(computed.inv);
-    tf.keep(computed.xh);
-    this.cached = { x, ...computed };
-    return this.cached;
-  }
-  private dropCache(): void {
-    if (this.cached) tf.dispose([this.cached.mean, this.cached.variance, this.cached.inv, this.cached.xh]);
-    this.cached = null;
+    });
   }
   /** xh and 1/s of the current mode. */
   private normalise(x: tf.Tensor): { xh: tf.Tensor; inv: tf.Tensor } {
@@ -114,7 +95,7 @@ export class BatchNorm implements Layer {
   }
   /** Evaluation mode also frees the last training batch's statistics: a training pass has ended. */
   setTraining(training: boolean): void {
-    if (!training) this.dropCache();
+    if (!training) this.batch.clear();
     this.training = training;
   }
   forward(x: tf.Tensor): tf.Tensor {
@@ -165,7 +146,7 @@ export class BatchNorm implements Layer {
     return { gamma: this.gamma, beta: this.beta, runningMean: this.runningMean, runningVar: this.runningVar };
   }
   dispose(): void {
-    this.dropCache();
+    this.batch.clear();
     tf.dispose([this.gamma, this.beta, this.runningMean, this.runningVar]);
   }
 }

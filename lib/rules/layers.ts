@@ -117,15 +117,41 @@ export function xavierUniform(shape: number[], fanIn: number, fanOut: number, rn
 
 /**
  * Whether tfjs is recording operations for a gradient (inside tf.grad,
- * tf.variableGrads and the like). Statistics a layer keeps from an earlier
- * call were computed off this tape, so autodiff through them would miss
- * their dependence on the input: layers that keep such statistics (batch
- * norm, layer norm) recompute them while this holds. Reads the engine's
- * gradient depth (tfjs-core's own isTapeOn test; tfjs is pinned at 4.22).
+ * tf.variableGrads and the like): reads the engine's gradient depth
+ * (tfjs-core's own isTapeOn test; tfjs is pinned at 4.22).
  */
-export function recordingGradients(): boolean {
+function recordingGradients(): boolean {
   const state = (tf.engine() as unknown as { state: { gradientDepth: number } }).state;
   return state.gradientDepth > 0;
+}
+
+/**
+ * Statistics a normalising layer (batch norm, layer norm) computes from its
+ * input, kept for the last input tensor: forward, backward and parameter
+ * gradients of one training step need them for the same x, so they are
+ * computed once. Keyed on the tensor object (tfjs tensors are immutable: the
+ * same live object holds the same values); the layer clears them when a
+ * training pass ends (evaluation mode) and on dispose. Never kept or reused
+ * while a gradient is recorded: tensors computed off the tape would hide
+ * their dependence on the input from autodiff.
+ */
+export class KeptStatistics<T extends Record<string, tf.Tensor>> {
+  private kept: { x: tf.Tensor; values: T } | null = null;
+  /** compute()'s tensors for x: the kept ones when x is the last input, else computed (and kept, outside a gradient). */
+  of(x: tf.Tensor, compute: () => T): T {
+    const recording = recordingGradients();
+    if (recording) return compute();
+    if (this.kept && this.kept.x === x && !x.isDisposed) return this.kept.values;
+    this.clear();
+    const values = tf.tidy(compute);
+    Object.values(values).forEach((t) => tf.keep(t));
+    this.kept = { x, values };
+    return values;
+  }
+  clear(): void {
+    if (this.kept) tf.dispose(Object.values(this.kept.values));
+    this.kept = null;
+  }
 }
 
 /** A variable holding `initial`'s values; `initial` is disposed (tf.variable copies it). */

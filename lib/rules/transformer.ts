@@ -58,7 +58,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError, checkInteger, checkPositive, gemm, Rng } from '../core';
-import { affineJvp, Dense, LayerSpec, ParamLayer, ParamTangent, recordingGradients, variableFrom, type Layer } from './layers';
+import { affineJvp, Dense, LayerSpec, ParamLayer, ParamTangent, KeptStatistics, variableFrom, type Layer } from './layers';
 
 type Spec<K extends LayerSpec['kind']> = Extract<LayerSpec, { kind: K }>;
 
@@ -195,39 +195,26 @@ export class LayerNorm implements Layer {
   }
   /**
    * xh and 1/s of each row (over the last axis; 1/s spread to the input's
-   * shape). Forward, backward and the parameter gradients of one step need
-   * them for the same x, so in a training pass the last input's are kept,
-   * keyed on the tensor object (tfjs tensors are immutable), until the next
-   * input, evaluation mode or dispose(); never while a gradient is being
-   * recorded (recordingGradients). xc * xc, not square(): the same float32
-   * products on the backend's native multiply.
+   * shape); in a training pass computed once per step (KeptStatistics) for
+   * forward, backward and the gain/shift gradients. xc * xc, not square():
+   * the same float32 products on the backend's native multiply.
    */
   private normalise(x: tf.Tensor): { xh: tf.Tensor; inv: tf.Tensor } {
-    const c = this.cached;
-    if (c && c.x === x && !x.isDisposed && !recordingGradients()) return c;
     const d = x.shape[x.rank - 1];
-    const computed = (): { xh: tf.Tensor; inv: tf.Tensor } => {
+    const compute = (): { xh: tf.Tensor; inv: tf.Tensor } => {
       const xc = x.sub(rowMean(x));
       const inv = spread(tf.rsqrt(xc.mul(xc).sum(-1, true).div(d).add(this.epsilon)), d);
       return { xh: xc.mul(inv), inv };
     };
-    if (!this.training || recordingGradients()) return computed();
-    this.dropCache();
-    const { xh, inv } = tf.tidy(computed);
-    this.cached = { x, xh: tf.keep(xh), inv: tf.keep(inv) };
-    return this.cached;
+    return this.training ? this.rows.of(x, compute) : compute();
   }
-  private cached: { x: tf.Tensor; xh: tf.Tensor; inv: tf.Tensor } | null = null;
-  /** Set by the network before each pass: a training pass keeps its inputs' statistics, an evaluation pass keeps nothing. */
+  private readonly rows = new KeptStatistics<{ xh: tf.Tensor; inv: tf.Tensor }>();
+  /** Set by the network before each pass: a training pass keeps its input's statistics, an evaluation pass nothing. */
   private training = false;
-  private dropCache(): void {
-    if (this.cached) tf.dispose([this.cached.xh, this.cached.inv]);
-    this.cached = null;
-  }
   /** Layer norm computes the same in both modes; the mode only says whether statistics are kept (see normalise). */
   setTraining(training: boolean): void {
     this.training = training;
-    if (!training) this.dropCache();
+    if (!training) this.rows.clear();
   }
   /** (v - mean v - xh mean(v xh)) / s: the Jacobian of xh (symmetric) applied to v. */
   private project(v: tf.Tensor, xh: tf.Tensor, inv: tf.Tensor): tf.Tensor {
@@ -267,7 +254,7 @@ export class LayerNorm implements Layer {
     return { gain: this.gain, shift: this.shift };
   }
   dispose(): void {
-    this.dropCache();
+    this.rows.clear();
     tf.dispose([this.gain, this.shift]);
   }
 }
