@@ -9,8 +9,8 @@
  *     custom autograd function carrying the rule's signal;
  *   BP beside PyTorch's own nn.Conv2d/nn.Linear autograd, ours the fused step
  *     and the tfjs tensor path (Network.trainStep, what ran before the fused
- *     conv kernels); the batch-norm net BP only, on the tensor path (the
- *     fused step has no batch norm), against nn with BatchNorm2d.
+ *     conv kernels); the batch-norm net BP only, fused and on the tensor
+ *     path, against nn with BatchNorm2d (no custom-function rules there).
  * One BLAS thread each side, then two (--threads 1,2: our process's
  * setBlasThreads, which the fused step keeps for a step whose largest product
  * reaches 2^24 multiply-adds and lowers to one below, and the PyTorch child's
@@ -45,8 +45,10 @@ interface Model {
   name: 'lenet' | 'vgg' | 'vgg-bn';
   pad: number;
   steps: number;
-  /** The rules timed on the fused path and as PyTorch custom functions (none for the batch-norm net: BP on the tensor path only). */
+  /** The rules timed on the fused path. */
   rules: readonly RuleName[];
+  /** Whether PyTorch times them as custom autograd functions too (not for the batch-norm net: BP against nn only). */
+  custom: boolean;
 }
 
 async function main(): Promise<void> {
@@ -57,9 +59,9 @@ async function main(): Promise<void> {
   const report = await initBackend();
   const wanted = option(argv, 'models', 'lenet,vgg,vgg-bn').split(',');
   const models: Model[] = ([
-    { name: 'lenet', pad: 2, steps: quick ? 5 : 20, rules: RULES },
-    { name: 'vgg', pad: 0, steps: quick ? 1 : 2, rules: RULES },
-    { name: 'vgg-bn', pad: 0, steps: quick ? 1 : 2, rules: [] },
+    { name: 'lenet', pad: 2, steps: quick ? 5 : 20, rules: RULES, custom: true },
+    { name: 'vgg', pad: 0, steps: quick ? 1 : 2, rules: RULES, custom: true },
+    { name: 'vgg-bn', pad: 0, steps: quick ? 1 : 2, rules: ['bp'], custom: false },
   ] as Model[]).filter((m) => wanted.includes(m.name));
   if (models.length === 0) throw new Error(`--models: expected a comma list of lenet, vgg, vgg-bn; got ${wanted.join(',')}`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ldl-conv-'));
@@ -127,7 +129,7 @@ async function main(): Promise<void> {
         const nnKey = add(torch, `${threads}:${m.name}:nn`);
         nnKey.wall.push(...o[m.name].wall);
         nnKey.cpu.push(...o[m.name].cpu);
-        for (const rule of m.rules) {
+        for (const rule of m.custom ? m.rules : []) {
           const s = add(torch, `${threads}:${m.name}:rule-${rule}`);
           s.wall.push(...o.rules[m.name][rule].wall);
           s.cpu.push(...o.rules[m.name][rule].cpu);
@@ -146,7 +148,7 @@ async function main(): Promise<void> {
     for (const r of runs) {
       const name = r.m.name;
       const pairs: [string, string, string][] = [
-        ...r.m.rules.map((rule): [string, string, string] => [`${rule}${rule === 'ldfa' ? ` r=${RANK}` : ''} fused / custom autograd function`, `fused-${rule}`, `rule-${rule}`]),
+        ...(r.m.custom ? r.m.rules : []).map((rule): [string, string, string] => [`${rule}${rule === 'ldfa' ? ` r=${RANK}` : ''} fused / custom autograd function`, `fused-${rule}`, `rule-${rule}`]),
         ...(r.m.rules.includes('bp') ? [['bp fused / nn autograd', 'fused-bp', 'nn'] as [string, string, string]] : []),
         ['bp tensor path / nn autograd', 'tensor', 'nn'],
       ];

@@ -33,7 +33,12 @@
  * images at a time into one scratch buffer shared by the conv layers. A
  * max-pooling layer keeps its windows' argmax from the forward pass (the
  * add-on's maxPool) and routes the signal back through it (maxPoolBackward);
- * a flatten layer is a no-op on contiguous NHWC rows.
+ * a flatten layer is a no-op on contiguous NHWC rows. A batch-norm layer
+ * (batch-norm.ts; native/src/fused_norm.cc) normalises by the batch's
+ * statistics, accumulated in double, keeps xh and 1/s for its backward pass
+ * (exact under every rule, as on the reference path), moves its running
+ * statistics as BatchNorm.updateStatistics does, and its gamma and beta take
+ * the network's optimiser step after its backward.
  * Layer k's pathway reads W_k before W_k moves and layer k-1's backward needs
  * nothing of layer k but d_{k-1}, so updating each layer right after its
  * backward gives the reference path's numbers (to float32 rounding: sums may
@@ -51,12 +56,13 @@
  * Where it applies (`fusedTrainer` says why not otherwise): the native
  * add-on with the fused kernels is loaded and the tfjs backend is `blas` or
  * `cpu`; the network is dense layers on flat inputs and conv2d layers (any
- * padding and stride), each followed by at most one activation (relu, tanh,
- * sigmoid, linear), max-pooling layers and flatten layers anywhere; every
- * pathway is a built-in rule listed above. So lenet() and vgg() train on it
- * with every built-in rule. Every other network (average pooling, an
- * activation not right after a parametric layer, vector-valued units,
- * layers other issues add) and every run-time registered rule runs on the
+ * padding and stride) and batch-norm layers after the first of them, each
+ * followed by at most one activation (relu, tanh, sigmoid, linear),
+ * max-pooling layers and flatten layers anywhere; every pathway is a built-in
+ * rule listed above. So lenet(), vgg() and vggBatchNorm() train on it with
+ * every built-in rule. Every other network (average pooling, an
+ * activation not right after a dense, conv2d or batch-norm layer,
+ * vector-valued units, residual blocks, layers other issues add) and every run-time registered rule runs on the
  * reference path, unchanged.
  *
  * Threads (issue 14, item 3). OpenBLAS's thread count is process-global and
@@ -101,6 +107,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError, nativeAddon, type NativeAddon } from '../core';
 import type { ArrayDataset } from '../data';
+import type { BatchNorm } from './batch-norm';
 import { Activation, type ActivationName, type Conv2d, type MaxPool, type ParamLayer } from './layers';
 import { LowRankPathway } from './low-rank';
 import type { Network } from './network';
@@ -185,7 +192,25 @@ interface FusedPool {
   stride: number;
 }
 
-type FusedNode = FusedLayer | FusedPool;
+/**
+ * A batch-norm layer (training-batch statistics) with the activation after it (or none): its per-channel
+ * statistics and normalised input xh kept from the forward pass for the backward pass.
+ */
+interface FusedNorm {
+  type: 'norm';
+  /** Index in net.layers. */
+  at: number;
+  layer: BatchNorm;
+  /** Floats per example (input and output). */
+  inSize: number;
+  outSize: number;
+  /** Channels (the last axis) and values per channel per example. */
+  C: number;
+  positions: number;
+  act: number;
+}
+
+type FusedNode = FusedLayer | FusedPool | FusedNorm;
 
 /** The conv and pooling kernels of native/src/fused_conv.cc (declared here: only this file calls them). */
 interface ConvKernels {
@@ -198,8 +223,16 @@ interface ConvKernels {
   maxPoolBackward(rows: number, inSize: number, outSize: number, dy: Float32Array, argmax: Int32Array, dx: Float32Array): void;
 }
 
+/** The batch-norm kernels of native/src/fused_norm.cc (declared here: only this file calls them). */
+interface NormKernels {
+  batchNormForward(act: number, m: number, C: number, x: Float32Array, gamma: Float32Array, beta: Float32Array, epsilon: number,
+    mean: Float32Array, variance: Float32Array, inv: Float32Array, xh: Float32Array, y: Float32Array): void;
+  batchNormBackward(act: number, m: number, C: number, y: Float32Array | null, dy: Float32Array, xh: Float32Array, inv: Float32Array,
+    gamma: Float32Array, dgamma: Float32Array, dbeta: Float32Array, dx: Float32Array | null): void;
+}
+
 /** Kernels and tfjs data access the fused path needs. */
-type FusedKernels = Required<Pick<NativeAddon, 'denseForward' | 'denseBackward' | 'lossAndError' | 'optimizerStep' | 'ldfaGradients' | 'setThreads' | 'getThreads' | 'maxPool'>> & ConvKernels;
+type FusedKernels = Required<Pick<NativeAddon, 'denseForward' | 'denseBackward' | 'lossAndError' | 'optimizerStep' | 'ldfaGradients' | 'setThreads' | 'getThreads' | 'maxPool'>> & ConvKernels & Partial<NormKernels>;
 
 /** A step's largest GEMM (m n k multiply-adds) from which it runs on the caller's BLAS threads rather than one (header: Threads). */
 export const TWO_THREAD_MIN_PRODUCT = 1 << 24;
@@ -278,8 +311,24 @@ function planLayers(net: Network): FusedNode[] | string {
       out.push({ type: 'pool', at: i, inSize: size(p.inputShape), outSize: size(p.outputShape), H, W, C, OH, OW, size: p.size, stride: p.stride });
       continue;
     }
-    if (l.kind === 'activation') return `layer ${i} (activation) does not follow a dense or conv2d layer`;
-    if (l.kind !== 'dense' && l.kind !== 'conv2d') return `layer ${i} is ${l.kind} (the fused path has dense, conv2d, maxpool and flatten layers)`;
+    if (l.kind === 'activation') return `layer ${i} (activation) does not follow a dense, conv2d or batchnorm layer`;
+    if (l.kind === 'batchnorm') {
+      // Below the first parametric layer its gradients would need that layer's signal, which the step does not send.
+      if (k === 0) return `layer ${i} (batchnorm) comes before the first dense or conv2d layer`;
+      const b = l as BatchNorm;
+      const next = net.layers[i + 1];
+      let act = 'linear' as ActivationName;
+      if (next && next.kind === 'activation') {
+        act = (next as Activation).activation;
+        const after = net.layers[i + 2];
+        if (after && after.kind === 'activation') return `layers ${i + 1} and ${i + 2} are two activations in a row`;
+      }
+      const C = b.inputShape[b.inputShape.length - 1];
+      out.push({ type: 'norm', at: i, layer: b, inSize: size(b.inputShape), outSize: size(b.outputShape), C, positions: size(b.inputShape) / C, act: ACT_CODE[act] });
+      if (next && next.kind === 'activation') i++;
+      continue;
+    }
+    if (l.kind !== 'dense' && l.kind !== 'conv2d') return `layer ${i} is ${l.kind} (the fused path has dense, conv2d, batchnorm, maxpool and flatten layers)`;
     const layer = l as ParamLayer;
     if (l.kind === 'dense' && layer.inputShape.length !== 1) return `layer ${i} (dense) has vector-valued units (input shape [${layer.inputShape.join(', ')}])`;
     const at = i;
@@ -362,7 +411,7 @@ function writableData(v: tf.Variable): Float32Array {
 
 /** Where in the network a node sits, for error messages: "parametric layer 1 (conv2d)" or "layer 2 (maxpool)". */
 function siteOf(node: FusedNode): string {
-  return node.type === 'param' ? `parametric layer ${node.index} (${node.kind})` : `layer ${node.at} (maxpool)`;
+  return node.type === 'param' ? `parametric layer ${node.index} (${node.kind})` : `layer ${node.at} (${node.type === 'pool' ? 'maxpool' : 'batchnorm'})`;
 }
 
 /** An error of a fused step, naming the layer (the parametric index; null for a pooling layer or none) and the step. */
@@ -402,6 +451,8 @@ export class FusedTrainer {
   private d: Float32Array[];
   /** Per pooling node: the argmax of every window maximum. */
   private argmax: Int32Array[];
+  /** Per batch-norm node: the batch's per-channel statistics, xh (rows-dependent) and the gradients of gamma and beta. */
+  private norm: ({ mean: Float32Array; variance: Float32Array; inv: Float32Array; xh: Float32Array; dgamma: Float32Array; dbeta: Float32Array } | null)[];
   /**
    * The conv kernels' im2col scratch, shared by every conv layer: a chunk of images' column matrix (forward,
    * and the weight gradient's), then the chunk's signal rows before col2im (backward). Sized by COLS_CHUNK_FLOATS.
@@ -437,6 +488,11 @@ export class FusedTrainer {
     this.d = nodes.map(() => empty);
     this.cols = new Float32Array(Math.max(0, ...params.map((l) => (l.conv && !l.conv.identity ? colsChunk(l) : 0))));
     this.argmax = nodes.map(() => new Int32Array(0));
+    this.norm = nodes.map((n) => {
+      if (n.type !== 'norm') return null;
+      const c = () => new Float32Array(n.C);
+      return { mean: c(), variance: c(), inv: c(), xh: empty, dgamma: c(), dbeta: c() };
+    });
     this.keptCols = nodes.map(() => empty);
     this.gW = perParam((l) => new Float32Array(l.taps * l.nOut), empty);
     this.gb = perParam((l) => new Float32Array(l.layer.bias ? l.nOut : 0), empty);
@@ -461,6 +517,11 @@ export class FusedTrainer {
       this.d[i] = ensure(this.d[i], rows * node.outSize);
       if (node.type === 'pool') {
         if (this.argmax[i].length < rows * node.outSize) this.argmax[i] = new Int32Array(rows * node.outSize);
+        return;
+      }
+      if (node.type === 'norm') {
+        const b = this.norm[i] as NonNullable<FusedTrainer['norm'][number]>;
+        b.xh = ensure(b.xh, rows * node.outSize);
         return;
       }
       const l = node;
@@ -537,6 +598,16 @@ export class FusedTrainer {
           k.maxPoolBackward(n, node.inSize, node.outSize, signal, this.argmax[i], this.d[i - 1]);
           continue;
         }
+        if (node.type === 'norm') {
+          // Batch norm's backward is exact under every rule (batch-norm.ts); a parametric node precedes it (planLayers).
+          const b = this.norm[i] as NonNullable<FusedTrainer['norm'][number]>;
+          const bn = node.layer;
+          (k.batchNormBackward as NormKernels['batchNormBackward'])(node.act, n * node.positions, node.C, node.act === ACT_CODE.linear ? null : this.h[i],
+            signal, b.xh, b.inv, dataOf(bn.gamma), b.dgamma, b.dbeta, this.d[i - 1]);
+          this.update(optimizer, bn.gamma, b.dgamma, lr);
+          this.update(optimizer, bn.beta, b.dbeta, lr);
+          continue;
+        }
         const l = node;
         this.backward(i, n, input, signal);
         // Native LDFA learning once the pathway's first learn (the reference code) has created its optimisers.
@@ -578,12 +649,36 @@ export class FusedTrainer {
       k.maxPool(input, this.h[i], this.argmax[i], n, p.H, p.W, p.C, p.OH, p.OW, p.size, p.size, p.stride, p.stride, 1, 1, 0, 0);
       return;
     }
+    if (node.type === 'norm') {
+      this.normForward(i, node, n, input);
+      return;
+    }
     const l = node;
     const w = dataOf(l.layer.weight);
     const b = l.layer.bias ? dataOf(l.layer.bias) : null;
     const g = l.conv;
     if (g) k.convForward(l.act, n, g.H, g.W, g.C, g.OH, g.OW, g.OC, g.k, g.stride, g.padTop, g.padLeft, input, w, b, this.colsOf(i, n), this.h[i]);
     else k.denseForward(l.act, n, l.taps, l.nOut, input, w, b, this.h[i]);
+  }
+
+  /**
+   * Batch norm's forward pass on the batch's statistics, and its running statistics moved as
+   * BatchNorm.updateStatistics moves them (the same float32 operations: (1 - a) r + a s, the variance unbiased).
+   */
+  private normForward(i: number, node: FusedNorm, n: number, input: Float32Array): void {
+    const b = this.norm[i] as NonNullable<FusedTrainer['norm'][number]>;
+    const bn = node.layer;
+    const m = n * node.positions;
+    (this.k.batchNormForward as NormKernels['batchNormForward'])(node.act, m, node.C, input, dataOf(bn.gamma), dataOf(bn.beta), bn.epsilon,
+      b.mean, b.variance, b.inv, b.xh, this.h[i]);
+    const f = Math.fround;
+    const a = f(bn.momentum), keep = f(1 - bn.momentum), unbias = f(m / (m - 1));
+    const rm = writableData(bn.runningMean), rv = writableData(bn.runningVar);
+    for (let c = 0; c < node.C; c++) {
+      rm[c] = f(f(rm[c] * keep) + f(b.mean[c] * a));
+      const v = m > 1 ? f(b.variance[c] * unbias) : b.variance[c];
+      rv[c] = f(f(rv[c] * keep) + f(v * a));
+    }
   }
 
   /** Whether conv layer `l` keeps a batch of n rows' im2col from its forward pass (a function of n only: a seeded run repeats). */
@@ -735,5 +830,8 @@ export function fusedTrainer(net: Network, optimizer: Optimizer): FusedTrainer |
   if (net.loss === 'poisson') return 'the loss is poisson (the fused path has cross-entropy and MSE)';
   const layers = planLayers(net);
   if (typeof layers === 'string') return layers;
+  if (layers.some((n) => n.type === 'norm') && (!k.batchNormForward || !k.batchNormBackward)) {
+    return 'the native add-on predates the batch-norm kernels (rebuild: node scripts/build-native.mjs)';
+  }
   return new FusedTrainer(net, optimizer, layers, k);
 }

@@ -46,6 +46,8 @@ void RegisterRnnElementwise(Napi::Env env, Napi::Object exports);
 void RegisterFusedDense(Napi::Env env, Napi::Object exports);
 // Fused conv2d and max-pooling training kernels (fused_conv.cc).
 void RegisterFusedConv(Napi::Env env, Napi::Object exports);
+// Fused batch-normalisation training kernels (fused_norm.cc).
+void RegisterFusedNorm(Napi::Env env, Napi::Object exports);
 // Fused curvature-vector products of dense networks (fused_landscape.cc).
 void RegisterFusedLandscape(Napi::Env env, Napi::Object exports);
 
@@ -627,6 +629,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterRnnElementwise(env, exports);
   RegisterFusedDense(env, exports);
   RegisterFusedConv(env, exports);
+  RegisterFusedNorm(env, exports);
   RegisterFusedLandscape(env, exports);
   exports.Set("gemm", Napi::Function::New(env, Gemm));
   exports.Set("sgemmBatched", Napi::Function::New(env, SgemmBatched));

@@ -7,14 +7,13 @@
  * hand computation from the layer's inputs; its jvp against finite
  * differences; a network with batch norm: BP gradients (weights, biases,
  * gamma, beta) equal autodiff, the backward pass through batch norm is exact
- * under FA, saving keeps the statistics, and training falls back from the
- * fused path to the reference path with the same numbers.
+ * under FA, saving keeps the statistics. The fused path's batch norm:
+ * fused-norm.test.ts.
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { BatchNorm, layerFromSpec, Network, Optimizer, train, vggBatchNorm, type NetworkOptions } from '../../lib/rules';
-import { fusedTrainer } from '../../lib/rules/fused';
+import { BatchNorm, layerFromSpec, Network, Optimizer, vggBatchNorm, type NetworkOptions } from '../../lib/rules';
 import { randomLabels, randomTensor, relErr, testBackend } from './helpers';
 
 before(async () => {
@@ -319,21 +318,3 @@ test('saving and loading a network keeps gamma, beta and the running statistics'
   copy.dispose();
 });
 
-test('a network with batch norm does not take the fused path (the reason names the layer) and trains on the reference path with the same numbers either way', async () => {
-  const net = new Network(denseBn());
-  const opt = new Optimizer({ lr: 0.05 });
-  const why = fusedTrainer(net, opt);
-  assert.equal(typeof why, 'string');
-  assert.match(why as string, /layer 1 is batchnorm/);
-  const data = { x: Float32Array.from(randomTensor([24, 4], 120).dataSync()), y: Array.from(randomLabels(24, 3, 121)), count: 24 };
-  const runs = [];
-  for (const fused of [undefined, false]) {
-    const n = new Network(denseBn());
-    await train(n, data, { epochs: 2, batchSize: 8, seed: 1, progress: false, alignment: false, fused, optimizer: { lr: 0.05, momentum: 0.9 } });
-    runs.push([...n.paramLayers.map((l) => Array.from(l.weight.dataSync())), ...n.extraParameters.map((p) => Array.from(p.dataSync()))]);
-    n.dispose();
-  }
-  assert.deepEqual(runs[0], runs[1]);
-  opt.dispose();
-  net.dispose();
-});
