@@ -44,10 +44,11 @@
  *             dq = c dS k,  dk = c dS^T q
  *   jvp       dS = c (dq k^T + q dk^T),  dA = A * (dS - rowsum(A * dS)),  dO = dA v + A dv
  * The output projection is the dense layer after it. forward and backward
- * run per (example, head) on the float32 buffers: the four T x T x dh
- * products through lib/core's gemm (the native BLAS), q, k, v, dq, dk, dv
- * read and written in place by leading dimension 3d, the softmax rows in a
- * loop; the tfjs-op versions (`forwardOps`, used by jvp and `weights`) are
+ * run per (example, head) on the float32 buffers (`transformerKernels`: the
+ * native add-on's loops, native/src/fused_transformer.cc, else the same in
+ * JavaScript through lib/core's gemm): the T x T x dh products by sgemm, q, k,
+ * v, dq, dk, dv read and written in place by leading dimension 3d, the
+ * softmax rows in a loop, GELU likewise; the tfjs-op versions (`forwardOps`, used by jvp and `weights`) are
  * the same equations, differentiable by tfjs, and the tests compare the two.
  * forward carries backward as its tfjs gradient (tf.customGrad), so tf.grad
  * through a network still works. Measured on the 28x28 ViT (batch 64, 49
@@ -57,7 +58,7 @@
  * (the readout before the head; no class token).
  */
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError, checkInteger, checkPositive, gemm, Rng } from '../core';
+import { ArgumentError, checkInteger, checkPositive, gemm, nativeAddon, Rng } from '../core';
 import { affineJvp, Dense, LayerSpec, ParamLayer, ParamTangent, KeptStatistics, variableFrom, type Layer } from './layers';
 
 type Spec<K extends LayerSpec['kind']> = Extract<LayerSpec, { kind: K }>;
@@ -137,19 +138,47 @@ export class PatchEmbedding implements ParamLayer {
     // The ViT position embedding's usual start: N(0, 0.02^2).
     this.bias = variableFrom(tf.tensor(rng.normalArray(t * this.spec.units, 0, 0.02) as Float32Array, this.outputShape), true);
   }
-  /** [N, H, W, C] -> [N, T, p p C]. */
-  patches(x: tf.Tensor): tf.Tensor {
+  /**
+   * Where each value of a patch row comes from: order[j] is the offset in an image [H, W, C] of element j of the
+   * image's [T, p p C] patch rows (token-major, then the patch's rows, columns and channels).
+   */
+  private order: Int32Array | null = null;
+  private patchOrder(): Int32Array {
+    if (this.order) return this.order;
     const [h, w, c] = this.inputShape;
     const p = this.patchSize;
-    return tf.tidy(() =>
-      x.reshape([x.shape[0], h / p, p, w / p, p, c]).transpose([0, 1, 3, 2, 4, 5]).reshape([x.shape[0], this.tokens, this.fanIn]),
-    );
+    const order = new Int32Array(h * w * c);
+    let j = 0;
+    for (let ti = 0; ti < h / p; ti++)
+      for (let tj = 0; tj < w / p; tj++)
+        for (let a = 0; a < p; a++) for (let b = 0; b < p; b++) for (let k = 0; k < c; k++) order[j++] = ((ti * p + a) * w + tj * p + b) * c + k;
+    return (this.order = order);
+  }
+  /**
+   * y[n, j] = x[n, order[j]] (inverse: y[n, order[j]] = x[n, j]) per example, differentiable by tfjs (its gradient
+   * is the other direction). A loop over one index table: tfjs-cpu's rank-6 transpose took 3% of a ViT step.
+   */
+  private permute(x: tf.Tensor, inverse: boolean, shape: number[]): tf.Tensor {
+    const order = this.patchOrder();
+    const run = tf.customGrad(((v: tf.Tensor) => {
+      const src = float32Data(v);
+      const out = new Float32Array(src.length);
+      const m = order.length;
+      for (let base = 0; base < src.length; base += m) {
+        if (inverse) for (let j = 0; j < m; j++) out[base + order[j]] = src[base + j];
+        else for (let j = 0; j < m; j++) out[base + j] = src[base + order[j]];
+      }
+      return { value: tf.tensor(out, [v.shape[0], ...shape]), gradFunc: (dy: tf.Tensor) => this.permute(dy, !inverse, v.shape.slice(1)) };
+    }) as unknown as Parameters<typeof tf.customGrad>[0]);
+    return run(x);
+  }
+  /** [N, H, W, C] -> [N, T, p p C]. */
+  patches(x: tf.Tensor): tf.Tensor {
+    return this.permute(x, false, [this.tokens, this.fanIn]);
   }
   /** The inverse (and adjoint) of `patches`: [N, T, p p C] -> [N, H, W, C]. */
   unpatch(t: tf.Tensor): tf.Tensor {
-    const [h, w, c] = this.inputShape;
-    const p = this.patchSize;
-    return tf.tidy(() => t.reshape([t.shape[0], h / p, w / p, p, p, c]).transpose([0, 1, 3, 2, 4, 5]).reshape([t.shape[0], h, w, c]));
+    return this.permute(t, true, this.inputShape);
   }
   linear(x: tf.Tensor, kernel: tf.Tensor): tf.Tensor {
     return tf.tidy(() => this.patchMap.linear(this.patches(x), kernel));
@@ -273,6 +302,105 @@ function erfAS(x: number, e: number): number {
   return x < 0 ? -y : y;
 }
 
+/**
+ * The loops of attention and GELU on float32 buffers: the native add-on's
+ * (native/src/fused_transformer.cc) when it is loaded, else these, which are
+ * the reference the native ones are tested against (they agree to float32
+ * rounding). Shapes as Attention's: x [N, T, 3d] (q | k | v, head h's columns
+ * h dh .. (h + 1) dh - 1 of each), weights A [N, H, T, T], out [N, T, d].
+ */
+export interface TransformerKernels {
+  /** A = softmax(scale q_h k_h^T) per example and head, out[:, h] = A v_h. */
+  attentionForward(n: number, t: number, heads: number, d: number, scale: number, x: Float32Array, A: Float32Array, out: Float32Array): void;
+  /** dq, dk, dv of every head into their columns of dx, from dy [N, T, d] (A: the forward's weights, or null to recompute them). */
+  attentionBackward(n: number, t: number, heads: number, d: number, scale: number, dy: Float32Array, x: Float32Array, A: Float32Array | null, dx: Float32Array): void;
+  /** y = x Phi(x). */
+  geluForward(n: number, x: Float32Array, y: Float32Array): void;
+  /** out = dy (Phi(x) + x phi(x)). */
+  geluBackward(n: number, x: Float32Array, dy: Float32Array, out: Float32Array): void;
+}
+
+/** Softmax of each row of S [t, t] in place, each row shifted by its maximum (the sums in double precision). */
+function softmaxRowsInPlace(S: Float32Array, t: number): void {
+  for (let i = 0; i < t; i++) {
+    const o = i * t;
+    let m = -Infinity;
+    for (let j = 0; j < t; j++) if (S[o + j] > m) m = S[o + j];
+    let z = 0;
+    for (let j = 0; j < t; j++) {
+      const e = Math.exp(S[o + j] - m);
+      S[o + j] = e;
+      z += e;
+    }
+    const inv = 1 / z;
+    for (let j = 0; j < t; j++) S[o + j] *= inv;
+  }
+}
+
+/** A = softmax(scale q k^T) of example e, head h into `A` [T, T]. */
+function attentionWeightsInto(t: number, d: number, dh: number, scale: number, x: Float32Array, e: number, h: number, A: Float32Array): void {
+  const base = e * t * 3 * d + h * dh;
+  gemm(t, t, dh, x.subarray(base), x.subarray(base + d), A, { transB: true, lda: 3 * d, ldb: 3 * d, alpha: scale });
+  softmaxRowsInPlace(A, t);
+}
+
+/** The JavaScript kernels (lib/core's gemm per example and head). */
+export const transformerKernelsJs: TransformerKernels = {
+  attentionForward(n, t, heads, d, scale, x, A, out) {
+    const dh = d / heads;
+    for (let e = 0; e < n; e++) {
+      for (let h = 0; h < heads; h++) {
+        const Ah = A.subarray((e * heads + h) * t * t, (e * heads + h + 1) * t * t);
+        attentionWeightsInto(t, d, dh, scale, x, e, h, Ah);
+        gemm(t, dh, t, Ah, x.subarray(e * t * 3 * d + 2 * d + h * dh), out.subarray(e * t * d + h * dh), { ldb: 3 * d, ldc: d });
+      }
+    }
+  },
+  attentionBackward(n, t, heads, d, scale, dy, x, weights, dx) {
+    const dh = d / heads;
+    let A: Float32Array = new Float32Array(t * t);
+    const G = new Float32Array(t * t);
+    for (let e = 0; e < n; e++) {
+      const base = e * t * 3 * d;
+      for (let h = 0; h < heads; h++) {
+        if (weights) A = weights.subarray((e * heads + h) * t * t, (e * heads + h + 1) * t * t);
+        else attentionWeightsInto(t, d, dh, scale, x, e, h, A);
+        const dO = dy.subarray(e * t * d + h * dh);
+        const [q, k, v] = [0, 1, 2].map((j) => x.subarray(base + j * d + h * dh));
+        // G = dO v^T; dv = A^T dO
+        gemm(t, t, dh, dO, v, G, { transB: true, lda: d, ldb: 3 * d });
+        gemm(t, dh, t, A, dO, dx.subarray(base + 2 * d + h * dh), { transA: true, ldb: d, ldc: 3 * d });
+        // dS = scale A * (G - rowsum(G * A)), in place in G
+        for (let i = 0; i < t; i++) {
+          const o = i * t;
+          let s = 0;
+          for (let j = 0; j < t; j++) s += G[o + j] * A[o + j];
+          for (let j = 0; j < t; j++) G[o + j] = scale * A[o + j] * (G[o + j] - s);
+        }
+        // dq = dS k; dk = dS^T q
+        gemm(t, dh, t, G, k, dx.subarray(base + h * dh), { ldb: 3 * d, ldc: 3 * d });
+        gemm(t, dh, t, G, q, dx.subarray(base + d + h * dh), { transA: true, ldb: 3 * d, ldc: 3 * d });
+      }
+    }
+  },
+  geluForward(n, x, y) {
+    for (let i = 0; i < n; i++) y[i] = 0.5 * x[i] * (1 + erfAS(x[i] * INV_SQRT2, Math.exp(-0.5 * x[i] * x[i])));
+  },
+  geluBackward(n, x, dy, out) {
+    for (let i = 0; i < n; i++) {
+      const a = x[i];
+      const e = Math.exp(-0.5 * a * a);
+      out[i] = dy[i] * (0.5 * (1 + erfAS(a * INV_SQRT2, e)) + a * INV_SQRT_2PI * e);
+    }
+  },
+};
+
+/** The kernels in use: the add-on's when it has them, else transformerKernelsJs. */
+export function transformerKernels(): TransformerKernels {
+  const a = nativeAddon() as (Partial<TransformerKernels> & object) | null;
+  return a && a.attentionForward && a.attentionBackward && a.geluForward && a.geluBackward ? (a as TransformerKernels) : transformerKernelsJs;
+}
+
 /** Exact GELU as an elementwise layer; `derivative` and `secondDerivative` as an activation layer's (R-operator passes). */
 export class Gelu implements Layer {
   readonly kind = 'gelu' as const;
@@ -287,13 +415,13 @@ export class Gelu implements Layer {
   forwardOps(a: tf.Tensor): tf.Tensor {
     return tf.tidy(() => a.mul(tf.erf(a.mul(INV_SQRT2)).add(1)).mul(0.5));
   }
-  /** f(a) in one loop (tfjs's erf, Abramowitz-Stegun 7.1.26, as `forwardOps`); its tfjs gradient is `backward`. */
+  /** f(a) in one loop (transformerKernels; tfjs's erf, Abramowitz-Stegun 7.1.26, as `forwardOps`); its tfjs gradient is `backward`. */
   forward(a: tf.Tensor): tf.Tensor {
     const run = tf.customGrad(((x: tf.Tensor, save: (t: tf.Tensor[]) => void) => {
       save([x]);
       const v = float32Data(x);
       const y = new Float32Array(v.length);
-      for (let i = 0; i < v.length; i++) y[i] = 0.5 * v[i] * (1 + erfAS(v[i] * INV_SQRT2, Math.exp(-0.5 * v[i] * v[i])));
+      transformerKernels().geluForward(v.length, v, y);
       return { value: tf.tensor(y, x.shape), gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => this.backward(dy, saved[0]) };
     }) as unknown as Parameters<typeof tf.customGrad>[0]);
     return run(a);
@@ -310,15 +438,11 @@ export class Gelu implements Layer {
   secondDerivative(a: tf.Tensor): tf.Tensor {
     return tf.tidy(() => tf.exp(a.square().mul(-0.5)).mul(INV_SQRT_2PI).mul(tf.sub(2, a.square())));
   }
-  /** dy f'(a) in one loop. */
+  /** dy f'(a) in one loop (transformerKernels). */
   backward(dy: tf.Tensor, input: tf.Tensor): tf.Tensor {
     const g = float32Data(dy), a = float32Data(input);
     const out = new Float32Array(a.length);
-    for (let i = 0; i < a.length; i++) {
-      const x = a[i];
-      const e = Math.exp(-0.5 * x * x);
-      out[i] = g[i] * (0.5 * (1 + erfAS(x * INV_SQRT2, e)) + x * INV_SQRT_2PI * e);
-    }
+    transformerKernels().geluBackward(a.length, a, g, out);
     return tf.tensor(out, input.shape);
   }
   /** dx f'(a) in tfjs ops (differentiable by tfjs: the R-operator passes differentiate jvp). */
@@ -418,87 +542,19 @@ export class Attention implements Layer {
     });
   }
   /**
-   * Softmax of row block S [T, T] in place, each row shifted by its maximum
-   * (the sums in double precision).
-   */
-  private static softmaxInPlace(S: Float32Array, t: number): void {
-    for (let i = 0; i < t; i++) {
-      const o = i * t;
-      let m = -Infinity;
-      for (let j = 0; j < t; j++) if (S[o + j] > m) m = S[o + j];
-      let z = 0;
-      for (let j = 0; j < t; j++) {
-        const e = Math.exp(S[o + j] - m);
-        S[o + j] = e;
-        z += e;
-      }
-      const inv = 1 / z;
-      for (let j = 0; j < t; j++) S[o + j] *= inv;
-    }
-  }
-  /** A = softmax(c q k^T) of example n, head h into `A` [T, T] (x the qkv buffer [N, T, 3d]). */
-  private weightsInto(xs: Float32Array, n: number, h: number, t: number, A: Float32Array): void {
-    const [d, dh] = [this.width, this.headWidth];
-    const base = n * t * 3 * d + h * dh;
-    gemm(t, t, dh, xs.subarray(base), xs.subarray(base + d), A, { transB: true, lda: 3 * d, ldb: 3 * d, alpha: this.scale });
-    Attention.softmaxInPlace(A, t);
-  }
-  /**
    * The last forward pass's input tensor and its attention weights [N, H, T, T]:
    * backward on that same (immutable) tensor reuses them instead of
    * recomputing the scores and softmax.
    */
   private cached: { input: tf.Tensor; A: Float32Array } | null = null;
-  /** The float32 forward: concat_h softmax(c q_h k_h^T) v_h, [N, T, 3d] -> [N, T, d]; the weights into `A` [N, H, T, T]. */
-  private forwardBuffer(xs: Float32Array, n: number, t: number, A: Float32Array): Float32Array {
-    const [d, dh] = [this.width, this.headWidth];
-    const out = new Float32Array(n * t * d);
-    for (let e = 0; e < n; e++) {
-      for (let h = 0; h < this.heads; h++) {
-        const Ah = A.subarray((e * this.heads + h) * t * t, (e * this.heads + h + 1) * t * t);
-        this.weightsInto(xs, e, h, t, Ah);
-        gemm(t, dh, t, Ah, xs.subarray(e * t * 3 * d + 2 * d + h * dh), out.subarray(e * t * d + h * dh), { ldb: 3 * d, ldc: d });
-      }
-    }
-    return out;
-  }
-  /** The float32 backward: dq, dk, dv of every head written into their columns of dx [N, T, 3d]. */
-  private backwardBuffer(dys: Float32Array, xs: Float32Array, n: number, t: number, weights: Float32Array | null): Float32Array {
-    const [d, dh] = [this.width, this.headWidth];
-    const dx = new Float32Array(n * t * 3 * d);
-    let A: Float32Array = new Float32Array(t * t);
-    const G = new Float32Array(t * t);
-    const c = this.scale;
-    for (let e = 0; e < n; e++) {
-      const base = e * t * 3 * d;
-      for (let h = 0; h < this.heads; h++) {
-        if (weights) A = weights.subarray((e * this.heads + h) * t * t, (e * this.heads + h + 1) * t * t);
-        else this.weightsInto(xs, e, h, t, A);
-        const dO = dys.subarray(e * t * d + h * dh);
-        const [q, k, v] = [0, 1, 2].map((j) => xs.subarray(base + j * d + h * dh));
-        // dA = dO v^T; dv = A^T dO
-        gemm(t, t, dh, dO, v, G, { transB: true, lda: d, ldb: 3 * d });
-        gemm(t, dh, t, A, dO, dx.subarray(base + 2 * d + h * dh), { transA: true, ldb: d, ldc: 3 * d });
-        // dS = c A * (dA - rowsum(dA * A)), in place in G
-        for (let i = 0; i < t; i++) {
-          const o = i * t;
-          let s = 0;
-          for (let j = 0; j < t; j++) s += G[o + j] * A[o + j];
-          for (let j = 0; j < t; j++) G[o + j] = c * A[o + j] * (G[o + j] - s);
-        }
-        // dq = dS k; dk = dS^T q
-        gemm(t, dh, t, G, k, dx.subarray(base + h * dh), { ldb: 3 * d, ldc: 3 * d });
-        gemm(t, dh, t, G, q, dx.subarray(base + d + h * dh), { transA: true, ldb: 3 * d, ldc: 3 * d });
-      }
-    }
-    return dx;
-  }
   forward(x: tf.Tensor): tf.Tensor {
     const [n, t] = x.shape;
     const run = tf.customGrad(((input: tf.Tensor, save: (t: tf.Tensor[]) => void) => {
       save([input]);
       const A = new Float32Array(n * this.heads * t * t);
-      const value = tf.tensor3d(this.forwardBuffer(float32Data(input), n, t, A), [n, t, this.width]);
+      const out = new Float32Array(n * t * this.width);
+      transformerKernels().attentionForward(n, t, this.heads, this.width, this.scale, float32Data(input), A, out);
+      const value = tf.tensor3d(out, [n, t, this.width]);
       this.cached = { input: x, A };
       return {
         value,
@@ -514,7 +570,9 @@ export class Attention implements Layer {
   backward(dy: tf.Tensor, input: tf.Tensor): tf.Tensor {
     const [n, t] = dy.shape;
     const weights = this.cached && this.cached.input === input && !input.isDisposed ? this.cached.A : null;
-    return tf.tensor3d(this.backwardBuffer(float32Data(dy), float32Data(input), n, t, weights), [n, t, 3 * this.width]);
+    const dx = new Float32Array(n * t * 3 * this.width);
+    transformerKernels().attentionBackward(n, t, this.heads, this.width, this.scale, float32Data(dy), float32Data(input), weights, dx);
+    return tf.tensor3d(dx, [n, t, 3 * this.width]);
   }
   /** The backward pass in tfjs ops (the reference for `backward`). */
   backwardOps(dy: tf.Tensor, input: tf.Tensor): tf.Tensor {
@@ -564,11 +622,28 @@ export class TokenMean implements Layer {
     this.inputShape = inputShape.slice();
     this.outputShape = [d];
   }
+  /**
+   * (1/T) sum_t x_t in a loop (tfjs-cpu's mean over the middle axis transposes first, and the backward's broadcast
+   * tiles: together 7% of a ViT step); its tfjs gradient is `backward`.
+   */
   forward(x: tf.Tensor): tf.Tensor {
-    return x.mean(1);
+    const run = tf.customGrad(((v: tf.Tensor, save: (t: tf.Tensor[]) => void) => {
+      save([v]);
+      const [n, t, d] = v.shape;
+      const src = float32Data(v);
+      const out = new Float64Array(n * d);
+      for (let e = 0; e < n; e++) for (let i = 0; i < t; i++) for (let c = 0; c < d; c++) out[e * d + c] += src[(e * t + i) * d + c];
+      const y = Float32Array.from(out, (s) => s / t);
+      return { value: tf.tensor2d(y, [n, d]), gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => this.backward(dy, saved[0]) };
+    }) as unknown as Parameters<typeof tf.customGrad>[0]);
+    return run(x);
   }
   backward(dy: tf.Tensor, input: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => tf.broadcastTo(dy.expandDims(1), input.shape).div(input.shape[1] as number));
+    const [n, t, d] = input.shape;
+    const g = float32Data(dy);
+    const out = new Float32Array(n * t * d);
+    for (let e = 0; e < n; e++) for (let i = 0; i < t; i++) for (let c = 0; c < d; c++) out[(e * t + i) * d + c] = g[e * d + c] / t;
+    return tf.tensor3d(out, [n, t, d]);
   }
   jvp(input: tf.Tensor, _output: tf.Tensor, dx: tf.Tensor | null): tf.Tensor {
     return dx ? this.forward(dx) : tf.zeros([input.shape[0], ...this.outputShape]);

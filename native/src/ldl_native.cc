@@ -48,6 +48,8 @@ void RegisterFusedDense(Napi::Env env, Napi::Object exports);
 void RegisterFusedConv(Napi::Env env, Napi::Object exports);
 // Fused batch-normalisation training kernels (fused_norm.cc).
 void RegisterFusedNorm(Napi::Env env, Napi::Object exports);
+// The ViT's attention and GELU loops (fused_transformer.cc).
+void RegisterFusedTransformer(Napi::Env env, Napi::Object exports);
 // Fused curvature-vector products of dense networks (fused_landscape.cc).
 void RegisterFusedLandscape(Napi::Env env, Napi::Object exports);
 
@@ -630,6 +632,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterFusedDense(env, exports);
   RegisterFusedConv(env, exports);
   RegisterFusedNorm(env, exports);
+  RegisterFusedTransformer(env, exports);
   RegisterFusedLandscape(env, exports);
   exports.Set("gemm", Napi::Function::New(env, Gemm));
   exports.Set("sgemmBatched", Napi::Function::New(env, SgemmBatched));

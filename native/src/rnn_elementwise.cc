@@ -4,14 +4,16 @@
 // Adam step of the search, on Float32Array in place.
 //
 // Why here: in JavaScript these loops cost one Math.exp call per activation
-// and dominated the search. exp is written out (range reduction to
-// [-ln2/2, ln2/2] and a degree-6 polynomial, ~1 ulp) so that GCC can
+// and dominated the search. exp is written out (vec_exp.h: range reduction
+// to [-ln2/2, ln2/2] and a degree-6 polynomial, ~1 ulp) so that GCC can
 // vectorise the loops; libm's expf is a call it cannot vectorise. Gate
 // complements (1 - sigmoid) and tanh' are formed from exp directly rather
 // than as 1 - s or 1 - t^2, which would lose relative accuracy when a unit
 // saturates; the residual of a gated cell is written (1 - z)(c - x) rather
 // than c + z (x - c) - x, which cancels near a fixed point.
 #include <napi.h>
+
+#include "vec_exp.h"
 
 #include <cmath>
 #include <cstdint>
@@ -20,26 +22,7 @@
 
 namespace {
 
-__attribute__((always_inline)) inline float ExpF(float x) {
-  // Clamped so that 2^n stays a normal float; NaN passes through the compares.
-  x = x > 88.3f ? 88.3f : x;
-  x = x < -87.3f ? -87.3f : x;
-  const float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;  // round(x / ln2)
-  // ln2 split in a part exact in float and a correction (Cody-Waite).
-  const float r = (x - n * 0.693359375f) - n * -2.12194440e-4f;
-  // Minimax coefficients of the Cephes library's expf.
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * r * r + r + 1.0f;
-  const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
-  float scale;
-  std::memcpy(&scale, &bits, sizeof scale);
-  return p * scale;
-}
+using ldl_vec::ExpF;
 
 // sigmoid(a) and 1 - sigmoid(a) = sigmoid(-a).
 struct Pair {

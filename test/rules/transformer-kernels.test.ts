@@ -5,13 +5,15 @@
  * tfjs autodiff of the layers' tfjs-op forward passes (`forwardOps`), at a
  * shape whose strides differ from the small layer test's (4 heads, q, k, v
  * read by leading dimension 3d) and with several examples, so that a wrong
- * offset of example or head shows.
+ * offset of example or head shows; the add-on's kernels
+ * (native/src/fused_transformer.cc) against the JavaScript ones.
  */
 import { test, before } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { erf } from '../../lib/circuits';
-import { Attention, Gelu } from '../../lib/rules/transformer';
+import { nativeAddon } from '../../lib/core';
+import { Attention, Gelu, transformerKernels, transformerKernelsJs } from '../../lib/rules/transformer';
 import { randomTensor, relErr, testBackend } from './helpers';
 
 before(async () => {
@@ -97,4 +99,57 @@ test('GELU kernels: forward against float64 a Phi(a) and the tfjs ops; backward 
   const through = tf.grad((z: tf.Tensor) => g.forward(z).mul(R).sum())(x);
   assert.ok(relErr(through, dx) < 1e-7);
   tf.dispose([x, y, yOps, R, dx, auto, through]);
+});
+
+const nativeSkip = (nativeAddon() as { attentionForward?: unknown } | null)?.attentionForward ? false : 'the native add-on with the transformer kernels is not built';
+
+test('the add-on\'s attention and GELU kernels equal the JavaScript ones to float32 rounding, and name a bad argument', { skip: nativeSkip }, () => {
+  const k = transformerKernels();
+  const js = transformerKernelsJs;
+  assert.notEqual(k, js, 'the layers use the add-on\'s kernels when it has them');
+  const rel = (a: Float32Array, b: Float32Array) => {
+    let num = 0, den = 0;
+    for (let i = 0; i < b.length; i++) {
+      num = Math.max(num, Math.abs(a[i] - b[i]));
+      den = Math.max(den, Math.abs(b[i]));
+    }
+    return num / den;
+  };
+  // 2 examples, 49 tokens, width 64 in 4 heads (the notebook's ViT), scores up to ~10 so the softmax is peaked
+  const [n, t, d, heads] = [2, 49, 64, 4];
+  const scale = 1 / Math.sqrt(d / heads);
+  const x = tf.tidy(() => randomTensor([n, t, 3 * d], 91, 2).dataSync() as Float32Array);
+  const dy = tf.tidy(() => randomTensor([n, t, d], 92).dataSync() as Float32Array);
+  const run = (kk: typeof k) => {
+    const A = new Float32Array(n * heads * t * t), out = new Float32Array(n * t * d);
+    kk.attentionForward(n, t, heads, d, scale, x, A, out);
+    const dx = new Float32Array(n * t * 3 * d), dxRecomputed = new Float32Array(n * t * 3 * d);
+    kk.attentionBackward(n, t, heads, d, scale, dy, x, A, dx);
+    kk.attentionBackward(n, t, heads, d, scale, dy, x, null, dxRecomputed);
+    return { A, out, dx, dxRecomputed };
+  };
+  const a = run(k), b = run(js);
+  assert.ok(rel(a.A, b.A) < 1e-6, `weights ${rel(a.A, b.A)}`);
+  assert.ok(rel(a.out, b.out) < 1e-6, `forward ${rel(a.out, b.out)}`);
+  assert.ok(rel(a.dx, b.dx) < 1e-5, `backward ${rel(a.dx, b.dx)}`);
+  assert.ok(rel(a.dxRecomputed, a.dx) < 1e-7, `backward, weights recomputed ${rel(a.dxRecomputed, a.dx)}`);
+  // GELU over [-12, 12], where Phi(a) spans 1e-33 to 1 (the JavaScript's double 1 + erf rounds to 0 below about -8.3)
+  const m = 4001;
+  const g = Float32Array.from({ length: m }, (_, i) => -12 + (24 * i) / (m - 1));
+  const w = Float32Array.from({ length: m }, (_, i) => Math.cos(i));
+  const [yk, yj, dk, dj] = [0, 1, 2, 3].map(() => new Float32Array(m));
+  k.geluForward(m, g, yk);
+  js.geluForward(m, g, yj);
+  k.geluBackward(m, g, w, dk);
+  js.geluBackward(m, g, w, dj);
+  for (let i = 0; i < m; i++) {
+    assert.ok(Math.abs(yk[i] - yj[i]) <= 2e-6 * Math.abs(yj[i]) + 1e-14, `gelu(${g[i]}): ${yk[i]} vs ${yj[i]}`);
+    assert.ok(Math.abs(dk[i] - dj[i]) <= 2e-6 * Math.abs(w[i]), `gelu'(${g[i]}): ${dk[i]} vs ${dj[i]}`);
+  }
+  const f = (len: number) => new Float32Array(len);
+  const native = k as unknown as Record<string, (...args: unknown[]) => void>;
+  assert.throws(() => native.attentionForward(1, 2, 3, 4, 0.5, f(24), f(12), f(8)), /ldl_native\.attentionForward: heads must be at least 1 and divide d \(4\)/);
+  assert.throws(() => native.attentionForward(1, 2, 2, 4, 0.5, f(23), f(8), f(8)), /ldl_native\.attentionForward: x has 23 elements, needs 24/);
+  assert.throws(() => native.attentionBackward(1, 2, 2, 4, 0.5, f(8), f(24), f(7), f(24)), /ldl_native\.attentionBackward: A has 7 elements, needs 8/);
+  assert.throws(() => native.geluBackward(3, f(3), f(2), f(3)), /ldl_native\.geluBackward: dy has 2 elements, needs 3/);
 });
