@@ -94,6 +94,7 @@ test('Batch Manhattan (momentum off) moves every weight, bias, gamma and beta by
   const lr = 2 ** -9;
   const cases: [string, NetworkOptions, number[]][] = [
     ['fused MLP', mlp({ inputSize: 6, hidden: [5, 4], classes: 10, activation: 'tanh', seed: 2 }), [6]],
+    ['fused plain conv net with batch norm', plainConvNet({ depth: 2, width: 2, batchNorm: true, inputShape: [8, 8, 1], activation: 'tanh', seed: 2 }), [8, 8, 1]],
     ['reference ResNet', resnet({ depth: 8, width: 2, inputShape: [8, 8, 1], activation: 'tanh', seed: 2 }), [8, 8, 1]],
   ];
   for (const [name, o, shape] of cases) {
