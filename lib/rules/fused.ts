@@ -60,10 +60,10 @@
  * followed by at most one activation (relu, tanh, sigmoid, linear),
  * max-pooling layers and flatten layers anywhere; every pathway is a built-in
  * rule listed above. So lenet(), vgg() and vggBatchNorm() train on it with
- * every built-in rule. Every other network (average pooling, an
- * activation not right after a dense, conv2d or batch-norm layer,
- * vector-valued units, residual blocks, layers other issues add) and every run-time registered rule runs on the
- * reference path, unchanged.
+ * every built-in rule. Every other network (average pooling, an activation
+ * not right after a dense, conv2d or batch-norm layer, vector-valued units,
+ * residual blocks, layers other issues add) and every run-time registered
+ * rule runs on the reference path, unchanged.
  *
  * Threads (issue 14, item 3). OpenBLAS's thread count is process-global and
  * two threads give different float32 sums than one, so the count of a step
