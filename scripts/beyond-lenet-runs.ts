@@ -15,7 +15,9 @@
  *
  *   node --import tsx scripts/beyond-lenet-runs.ts --report DIR[,DIR...]
  *
- * reads finished (or stopped) runs' folders of the same settings and prints what the notebook's
+ * reads finished (or stopped) runs' folders of the same settings (this
+ * script's, or the notebook's output folder, whose results.json keeps its (f)
+ * runs) and prints what the notebook's
  * (f) prints of it: each run's test accuracy per epoch, median (range) per
  * configuration over seeds, and compute to convergence (computeToConvergence).
  */
@@ -47,26 +49,45 @@ function numbers(name: string, v: string): number[] {
 }
 
 /** The runs of folders written by this script with the same settings, as the study's functions take them (a record's accuracy curve as the run's history). */
+/** A run's record as this script and the notebook's results.json (beyondLenet.perRun) keep it; `run` only in this script's. */
+type RunRecord = { run?: string; model: string; rule: string; rank: string; seed: number; testAccuracy: number | null; testAccuracyByEpoch: number[] };
+type FolderSummary = { settings: BeyondLenetSettings; ldfaRule: typeof LDFA_RULE; vitWidth: number };
+
+/** A folder of this script's (summary.json, runs.jsonl) or the notebook's output folder (results.json, its (f) runs). */
+function readFolder(dir: string): { summary: FolderSummary; records: RunRecord[] } {
+  if (existsSync(`${dir}/summary.json`)) {
+    const lines = existsSync(`${dir}/runs.jsonl`) ? readFileSync(`${dir}/runs.jsonl`, 'utf8').split('\n').filter(Boolean) : [];
+    return { summary: JSON.parse(readFileSync(`${dir}/summary.json`, 'utf8')), records: lines.map((l) => JSON.parse(l)) };
+  }
+  if (existsSync(`${dir}/results.json`)) {
+    const r = JSON.parse(readFileSync(`${dir}/results.json`, 'utf8'));
+    if (r.beyondLenet?.settings) {
+      return { summary: { settings: r.beyondLenet.settings, ldfaRule: r.settings.ldfaRule, vitWidth: r.beyondLenet.vitWidth }, records: r.beyondLenet.perRun };
+    }
+  }
+  throw new ArgumentError('--report', 'folders this script wrote (summary.json, runs.jsonl) or the notebook\'s output folder with (f) run (results.json)', dir);
+}
+
 async function report(dirs: string[]): Promise<void> {
-  const summaries = dirs.map((dir) => {
-    if (!existsSync(`${dir}/summary.json`)) throw new ArgumentError('--report', 'folders this script wrote (summary.json, runs.jsonl)', dir);
-    return JSON.parse(readFileSync(`${dir}/summary.json`, 'utf8')) as { settings: BeyondLenetSettings; ldfaRule: typeof LDFA_RULE; vitWidth: number };
-  });
+  const folders = dirs.map(readFolder);
+  const summaries = folders.map((f) => f.summary);
   const same = (s: (typeof summaries)[number]) => JSON.stringify([s.settings.epochs, s.settings.batchesPerEpoch, s.settings.trainLimit, s.settings.testLimit, s.ldfaRule, s.vitWidth]);
   if (summaries.some((s) => same(s) !== same(summaries[0]))) throw new ArgumentError('--report', 'folders of runs with the same epochs, images, LDFA rule and ViT width', dirs.join(','));
   const summary = summaries[0];
   // every fraction and rank any folder ran
   const settings = { ...summary.settings, fractions: [...new Set(summaries.flatMap((s) => s.settings.fractions))], vitRanks: [...new Set(summaries.flatMap((s) => s.settings.vitRanks))] };
   const configs = [...vggConfigs(settings.fractions, summary.ldfaRule), ...vitConfigs(settings.vitRanks, summary.ldfaRule, summary.vitWidth)];
-  const lines = dirs.flatMap((dir) => (existsSync(`${dir}/runs.jsonl`) ? readFileSync(`${dir}/runs.jsonl`, 'utf8').split('\n').filter(Boolean) : []));
   const seen = new Set<string>();
-  const runs: ConfigRun[] = lines.map((l) => {
-    const r = JSON.parse(l) as { run: string; seed: number; testAccuracy: number | null; testAccuracyByEpoch: number[] };
-    if (seen.has(r.run)) throw new ArgumentError('--report', 'folders with each run once', `${r.run} twice`);
-    seen.add(r.run);
-    const key = r.run.replace(/@\d+$/, '').replace(/^(vgg-bn|vit)\//, '$1/fashion-mnist/');
-    const config = configs.find((c) => c.key === key);
-    if (!config) throw new ArgumentError('runs.jsonl', `runs of the summary's settings (${configs.map((c) => c.key).join(', ')})`, r.run);
+  const runs: ConfigRun[] = folders.flatMap((f) => f.records).map((r) => {
+    // a notebook record names its configuration by model, rule and rank label, as perRunRecords writes them
+    const config = r.run !== undefined
+      ? configs.find((c) => c.key === r.run?.replace(/@\d+$/, '').replace(/^(vgg-bn|vit)\//, '$1/fashion-mnist/'))
+      : configs.find((c) => c.model === r.model && c.rule === r.rule && c.rank === r.rank);
+    const name = r.run ?? `${r.model}/${r.rule}/${r.rank}@${r.seed}`;
+    if (!config) throw new ArgumentError('--report', `runs of the folders' settings (${configs.map((c) => c.key).join(', ')})`, name);
+    const id = `${config.key}@${r.seed}`;
+    if (seen.has(id)) throw new ArgumentError('--report', 'folders with each run once', `${name} twice`);
+    seen.add(id);
     const result = { finalTestAccuracy: r.testAccuracy, history: { records: r.testAccuracyByEpoch.map((testAccuracy) => ({ testAccuracy })) } } as unknown as TrainingJobResult;
     return { config, seed: r.seed, result };
   });
