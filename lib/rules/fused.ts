@@ -297,6 +297,14 @@ function colsChunk(l: FusedLayer): number {
   return perImage * Math.max(1, Math.floor(COLS_CHUNK_FLOATS / perImage));
 }
 
+/** The code of the activation right after layer i (linear when none), or why the fused path cannot take it. */
+function activationAfter(net: Network, i: number): number | { why: string } {
+  const next = net.layers[i + 1];
+  if (!next || next.kind !== 'activation') return ACT_CODE.linear;
+  if (net.layers[i + 2]?.kind === 'activation') return { why: `layers ${i + 1} and ${i + 2} are two activations in a row` };
+  return ACT_CODE[(next as Activation).activation];
+}
+
 /** The layers of `net` as fused nodes (flatten layers dropped: a no-op on contiguous rows), or the reason the fused path does not apply. */
 function planLayers(net: Network): FusedNode[] | string {
   const out: FusedNode[] = [];
@@ -316,30 +324,20 @@ function planLayers(net: Network): FusedNode[] | string {
       // Below the first parametric layer its gradients would need that layer's signal, which the step does not send.
       if (k === 0) return `layer ${i} (batchnorm) comes before the first dense or conv2d layer`;
       const b = l as BatchNorm;
-      const next = net.layers[i + 1];
-      let act = 'linear' as ActivationName;
-      if (next && next.kind === 'activation') {
-        act = (next as Activation).activation;
-        const after = net.layers[i + 2];
-        if (after && after.kind === 'activation') return `layers ${i + 1} and ${i + 2} are two activations in a row`;
-      }
+      const act = activationAfter(net, i);
+      if (typeof act !== 'number') return act.why;
       const C = b.inputShape[b.inputShape.length - 1];
-      out.push({ type: 'norm', at: i, layer: b, inSize: size(b.inputShape), outSize: size(b.outputShape), C, positions: size(b.inputShape) / C, act: ACT_CODE[act] });
-      if (next && next.kind === 'activation') i++;
+      out.push({ type: 'norm', at: i, layer: b, inSize: size(b.inputShape), outSize: size(b.outputShape), C, positions: size(b.inputShape) / C, act });
+      if (net.layers[i + 1]?.kind === 'activation') i++;
       continue;
     }
     if (l.kind !== 'dense' && l.kind !== 'conv2d') return `layer ${i} is ${l.kind} (the fused path has dense, conv2d, batchnorm, maxpool and flatten layers)`;
     const layer = l as ParamLayer;
     if (l.kind === 'dense' && layer.inputShape.length !== 1) return `layer ${i} (dense) has vector-valued units (input shape [${layer.inputShape.join(', ')}])`;
     const at = i;
-    const next = net.layers[i + 1];
-    let act = 'linear' as ActivationName;
-    if (next && next.kind === 'activation') {
-      act = (next as Activation).activation;
-      const after = net.layers[i + 2];
-      if (after && after.kind === 'activation') return `layers ${i + 1} and ${i + 2} are two activations in a row`;
-      i++;
-    }
+    const act = activationAfter(net, i);
+    if (typeof act !== 'number') return act.why;
+    if (net.layers[i + 1]?.kind === 'activation') i++;
     const pathway = net.pathways[k];
     const mode = pathwayMode(pathway);
     if (mode === null) return `parametric layer ${k}'s rule ${pathway.rule} has no fused pathway`;
@@ -358,7 +356,7 @@ function planLayers(net: Network): FusedNode[] | string {
       nOut,
       positions: conv ? conv.OH * conv.OW : 1,
       conv,
-      act: ACT_CODE[act],
+      act,
       mode,
       learns: pathway.trainables().length > 0,
       scale: Math.sqrt(2 / (layer.fanIn + layer.fanOut)),
