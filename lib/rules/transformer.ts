@@ -48,8 +48,9 @@
  * native add-on's loops, native/src/fused_transformer.cc, else the same in
  * JavaScript through lib/core's gemm): the T x T x dh products by sgemm, q, k,
  * v, dq, dk, dv read and written in place by leading dimension 3d, the
- * softmax rows in a loop, GELU likewise; the tfjs-op versions (`forwardOps`, used by jvp and `weights`) are
- * the same equations, differentiable by tfjs, and the tests compare the two.
+ * softmax rows in a loop, GELU likewise; the tfjs-op versions (`forwardOps`,
+ * used by jvp and `weights`) are the same equations, differentiable by tfjs,
+ * and the tests compare the two.
  * forward carries backward as its tfjs gradient (tf.customGrad), so tf.grad
  * through a network still works. Measured on the 28x28 ViT (batch 64, 49
  * tokens, 4 heads): see bench/vit.bench.ts (`npm run bench -- vit`).
@@ -132,6 +133,7 @@ export class PatchEmbedding implements ParamLayer {
     }
     const [h, w, c] = inputShape;
     this.inputShape = inputShape.slice();
+    this.order = null; // patchOrder's table is of the input shape
     const t = (h / p) * (w / p);
     this.patchMap.build([t, p * p * c], rng);
     this.outputShape = this.patchMap.outputShape.slice();
