@@ -223,8 +223,8 @@ interface ConvKernels {
   maxPoolBackward(rows: number, inSize: number, outSize: number, dy: Float32Array, argmax: Int32Array, dx: Float32Array): void;
 }
 
-/** The batch-norm kernels of native/src/fused_norm.cc (declared here: only this file calls them). */
-interface NormKernels {
+/** The batch-norm kernels of native/src/fused_norm.cc (declared here: only this file and its tests call them). */
+export interface NormKernels {
   batchNormForward(act: number, m: number, C: number, x: Float32Array, gamma: Float32Array, beta: Float32Array, epsilon: number,
     mean: Float32Array, variance: Float32Array, inv: Float32Array, xh: Float32Array, y: Float32Array): void;
   batchNormBackward(act: number, m: number, C: number, y: Float32Array | null, dy: Float32Array, xh: Float32Array, inv: Float32Array,

@@ -13,16 +13,10 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { nativeAddon, Rng } from '../../lib/core';
 import { BatchNorm, Network, Optimizer, train, vgg, vggBatchNorm, type OptimizerOptions } from '../../lib/rules';
-import { fusedStepCount, FusedTrainer, fusedTrainer } from '../../lib/rules/fused';
+import { fusedStepCount, FusedTrainer, fusedTrainer, type NormKernels } from '../../lib/rules/fused';
 import type { ActivationName, LayerSpec } from '../../lib/rules/layers';
 import { fusedOf, testBackend, weightGap } from './helpers';
 
-type NormKernels = {
-  batchNormForward(act: number, m: number, C: number, x: Float32Array, gamma: Float32Array, beta: Float32Array, epsilon: number,
-    mean: Float32Array, variance: Float32Array, inv: Float32Array, xh: Float32Array, y: Float32Array): void;
-  batchNormBackward(act: number, m: number, C: number, y: Float32Array | null, dy: Float32Array, xh: Float32Array, inv: Float32Array,
-    gamma: Float32Array, dgamma: Float32Array, dbeta: Float32Array, dx: Float32Array | null): void;
-};
 const addon = nativeAddon() as (Partial<NormKernels> & object) | null;
 const skip = addon?.batchNormForward ? false : 'the native add-on with the batch-norm kernels is not built';
 const kernels = () => addon as NormKernels;
