@@ -23,8 +23,8 @@
  *              raf, local, normative: ldfaGradients) learn in place once their first
  *              `learn` has created their optimisers
  *   update     W_k, b_k in place by the Optimizer's settings and its slots
- *              (Optimizer.slotOf), so either path continues the other's run  optimizerStep
- *              (RMSprop: rmspropStep here, in JS)
+ *              (Optimizer.stepInPlace: optimizerStep, RMSprop in JS, on the slots
+ *              Optimizer.step keeps), so either path continues the other's run
  * A conv2d layer is the same with im2col rows (examples x output positions)
  * in place of examples: h_k = f_k(im2col(h_{k-1}) W_k + b_k) (convForward),
  * gW = im2col(h_{k-1})^T delta_k and d_{k-1} = col2im(delta_k K^T) for the
@@ -111,11 +111,10 @@ import type { BatchNorm } from './batch-norm';
 import { Activation, type ActivationName, type Conv2d, type MaxPool, type ParamLayer } from './layers';
 import { LowRankPathway } from './low-rank';
 import type { Network } from './network';
-import type { Optimizer, SlotState } from './optim';
+import { writableData, type Optimizer } from './optim';
 import { KernelPathway, type FeedbackPathway } from './pathway';
 
 const ACT_CODE: Record<ActivationName, number> = { linear: 0, relu: 1, tanh: 2, sigmoid: 3 };
-const OPT_CODE = { sgd: 0, adam: 1, adamw: 2 } as const;
 
 /** How a pathway carries the signal to its layer's input (the kernel's mode numbers). */
 const enum Mode {
@@ -376,35 +375,9 @@ function pathwayMode(p: FeedbackPathway): Mode | null {
   return null;
 }
 
-/**
- * RMSprop in place (optim.ts' recurrence), each operation rounded to float32
- * in the reference path's order so that both paths take the same steps.
- */
-function rmspropStep(w: Float32Array, grad: Float32Array, v: Float32Array, lr: number, alpha: number, epsilon: number, weightDecay: number, manhattan: boolean): void {
-  const f = Math.fround;
-  const a = f(alpha), b = f(1 - alpha), e = f(epsilon), l = f(lr), wd = f(weightDecay);
-  for (let i = 0; i < w.length; i++) {
-    let g = grad[i];
-    if (wd > 0) g = f(g + f(w[i] * wd));
-    if (manhattan) g = Math.sign(g);
-    const vi = f(f(v[i] * a) + f(f(g * g) * b));
-    v[i] = vi;
-    w[i] = f(w[i] - f(f(g / f(f(Math.sqrt(vi)) + e)) * l));
-  }
-}
-
 /** The typed array holding a float32 tensor's data on a CPU-memory backend (no copy). */
 function dataOf(t: tf.Tensor): Float32Array {
   return t.dataSync() as Float32Array;
-}
-
-/** The array of variable `v` for writing in place; `v` first gets a private copy when another tensor shares its data. */
-function writableData(v: tf.Variable): Float32Array {
-  const backend = tf.backend() as unknown as { refCount(id: tf.DataId): number };
-  if (backend.refCount(v.dataId) > 1) {
-    tf.tidy(() => v.assign(tf.tensor(Float32Array.from(dataOf(v)), v.shape, 'float32')));
-  }
-  return dataOf(v);
 }
 
 /** Where in the network a node sits, for error messages: "parametric layer 1 (conv2d)" or "layer 2 (maxpool)". */
@@ -602,8 +575,8 @@ export class FusedTrainer {
           const bn = node.layer;
           (k.batchNormBackward as NormKernels['batchNormBackward'])(node.act, n * node.positions, node.C, node.act === ACT_CODE.linear ? null : this.h[i],
             signal, b.xh, b.inv, dataOf(bn.gamma), b.dgamma, b.dbeta, this.d[i - 1]);
-          this.update(optimizer, bn.gamma, b.dgamma, lr);
-          this.update(optimizer, bn.beta, b.dbeta, lr);
+          optimizer.stepInPlace(bn.gamma, b.dgamma, lr);
+          optimizer.stepInPlace(bn.beta, b.dbeta, lr);
           continue;
         }
         const l = node;
@@ -615,7 +588,7 @@ export class FusedTrainer {
           // Kolen-Pollack's learn is B's own optimiser step on W's gradient x^T delta: in place, as for W.
           const o = l.pathway.optimizer;
           o.epoch = epoch;
-          this.update(o, (l.pathway as KernelPathway).B, this.gW[i], o.learningRate);
+          o.stepInPlace((l.pathway as KernelPathway).B, this.gW[i], o.learningRate);
         } else if (l.learns) {
           if (!outputError) {
             outputError = tf.tensor(this.e.subarray(0, n * this.classes), [n, this.classes], 'float32');
@@ -623,8 +596,8 @@ export class FusedTrainer {
           }
           this.learn(l, n, input, signal, i, outputError, targets as tf.Tensor, epoch);
         }
-        this.update(optimizer, l.layer.weight, this.gW[i], lr);
-        if (l.layer.bias) this.update(optimizer, l.layer.bias, this.gb[i], lr);
+        optimizer.stepInPlace(l.layer.weight, this.gW[i], lr);
+        if (l.layer.bias) optimizer.stepInPlace(l.layer.bias, this.gb[i], lr);
       }
     } catch (e) {
       if (e instanceof FusedStepError) throw e;
@@ -775,22 +748,8 @@ export class FusedTrainer {
       raf || normative ? this.ldfaScratch[i] : null, clip, normative ? dataOf(l.layer.weight) : null);
     qOpt.epoch = epoch;
     pOpt.epoch = epoch;
-    this.update(qOpt, p.Q, this.gQ[i], qOpt.learningRate);
-    if (withP) this.update(pOpt, p.P, this.gP[i], pOpt.learningRate);
-  }
-
-  private update(opt: Optimizer, p: tf.Variable, g: Float32Array, lr: number): void {
-    const o = opt.options;
-    const s: SlotState = opt.slotOf(p);
-    s.t += 1;
-    if (o.type === 'rmsprop') rmspropStep(writableData(p), g, writableData(s.v!), lr, o.alpha, o.epsilon, o.weightDecay, o.manhattan);
-    else this.k.optimizerStep(OPT_CODE[o.type], p.size, writableData(p), g, s.m ? writableData(s.m) : null, s.v ? writableData(s.v) : null, lr, o.momentum, o.nesterov, o.beta1, o.beta2, o.epsilon, o.weightDecay, o.manhattan, s.t);
-    // Update noise (Optimizer.updateNoiseDraw), added as Optimizer.step adds it: one float32 rounding per element.
-    const noise = opt.updateNoiseDraw(p.size);
-    if (noise) {
-      const w = writableData(p);
-      for (let j = 0; j < w.length; j++) w[j] += noise[j];
-    }
+    qOpt.stepInPlace(p.Q, this.gQ[i], qOpt.learningRate);
+    if (withP) pOpt.stepInPlace(p.P, this.gP[i], pOpt.learningRate);
   }
 
   private oneHot(n: number): Float32Array {

@@ -9,7 +9,7 @@
  * v starting at 0, no bias correction.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError, checkInteger, checkNumber, checkOneOf, checkPositive, Rng } from '../core';
+import { ArgumentError, checkInteger, checkNumber, checkOneOf, checkPositive, nativeAddon, Rng } from '../core';
 
 export type Schedule =
   | { type: 'constant' }
@@ -171,7 +171,56 @@ export class Optimizer {
     return Float32Array.from(this.noiseRng.normalArray(size, 0, o.updateNoise, 'float64'));
   }
 
+  /**
+   * One update of each of `params` from its gradient in `grads`. On a
+   * CPU-memory backend (blas, cpu) the update runs in place on the
+   * variables' arrays (`stepInPlace`: the add-on's optimizerStep, RMSprop in
+   * JavaScript), otherwise by tfjs ops (`stepWithOps`); both round the same
+   * float32 operations in the same order, so they take the same steps, and
+   * the in-place one spares a dozen small tensors per parameter.
+   */
   step(params: tf.Variable[], grads: tf.Tensor[]): void {
+    if (params.length !== grads.length) throw new ArgumentError('grads', `${params.length} gradients`, grads.length);
+    if (!this.canStepInPlace() || params.some((p, i) => p.dtype !== 'float32' || grads[i].dtype !== 'float32')) {
+      this.stepWithOps(params, grads);
+      return;
+    }
+    const lr = this.learningRate;
+    for (let i = 0; i < params.length; i++) {
+      if (grads[i].size !== params[i].size) throw new ArgumentError(`grads[${i}]`, `${params[i].size} values (shape [${params[i].shape}])`, `shape [${grads[i].shape}]`);
+      this.stepInPlace(params[i], grads[i].dataSync() as Float32Array, lr);
+    }
+  }
+
+  /** Whether `stepInPlace` applies: a backend keeping tensors in CPU memory and, except for RMSprop, the native add-on's optimizerStep. */
+  canStepInPlace(): boolean {
+    const backend = tf.getBackend();
+    if (backend !== 'blas' && backend !== 'cpu') return false;
+    return this.options.type === 'rmsprop' || typeof nativeAddon()?.optimizerStep === 'function';
+  }
+
+  /**
+   * One update of `p` from gradient `g` (float32, p's size) at learning rate
+   * `lr`, in place on p's array (only where `canStepInPlace()`): the
+   * recurrences of `stepWithOps`, each operation rounded to float32 in its
+   * order; then the update noise, one float32 rounding per element as there.
+   */
+  stepInPlace(p: tf.Variable, g: Float32Array, lr: number = this.learningRate): void {
+    const o = this.options;
+    const s = this.slotOf(p);
+    s.t += 1;
+    const w = writableData(p);
+    if (o.type === 'rmsprop') rmspropStep(w, g, writableData(s.v!), lr, o.alpha, o.epsilon, o.weightDecay, o.manhattan);
+    else {
+      nativeAddon()!.optimizerStep!(NATIVE_OPTIMIZER[o.type], p.size, w, g, s.m ? writableData(s.m) : null, s.v ? writableData(s.v) : null, lr, o.momentum, o.nesterov,
+        o.beta1, o.beta2, o.epsilon, o.weightDecay, o.manhattan, s.t);
+    }
+    const noise = this.updateNoiseDraw(p.size);
+    if (noise) for (let j = 0; j < w.length; j++) w[j] += noise[j];
+  }
+
+  /** `step` by tfjs ops, on any backend. */
+  stepWithOps(params: tf.Variable[], grads: tf.Tensor[]): void {
     if (params.length !== grads.length) throw new ArgumentError('grads', `${params.length} gradients`, grads.length);
     const o = this.options;
     const lr = this.learningRate;
@@ -229,4 +278,37 @@ export class Optimizer {
     }
     this.slots.clear();
   }
+}
+
+/** The add-on's optimizerStep codes (native/src/fused_dense.cc). */
+const NATIVE_OPTIMIZER = { sgd: 0, adam: 1, adamw: 2 } as const;
+
+/**
+ * RMSprop in place (`stepWithOps`' recurrence), each operation rounded to
+ * float32 in that order so that both take the same steps.
+ */
+function rmspropStep(w: Float32Array, grad: Float32Array, v: Float32Array, lr: number, alpha: number, epsilon: number, weightDecay: number, manhattan: boolean): void {
+  const f = Math.fround;
+  const a = f(alpha), b = f(1 - alpha), e = f(epsilon), l = f(lr), wd = f(weightDecay);
+  for (let i = 0; i < w.length; i++) {
+    let g = grad[i];
+    if (wd > 0) g = f(g + f(w[i] * wd));
+    if (manhattan) g = Math.sign(g);
+    const vi = f(f(v[i] * a) + f(f(g * g) * b));
+    v[i] = vi;
+    w[i] = f(w[i] - f(f(g / f(f(Math.sqrt(vi)) + e)) * l));
+  }
+}
+
+/**
+ * The array of variable `v` (on a CPU-memory backend) for writing in place;
+ * `v` first gets a private copy when another tensor shares its data, so that
+ * the other keeps the old values, as after `assign`.
+ */
+export function writableData(v: tf.Variable): Float32Array {
+  const backend = tf.backend() as unknown as { refCount(id: tf.DataId): number };
+  if (backend.refCount(v.dataId) > 1) {
+    tf.tidy(() => v.assign(tf.tensor(Float32Array.from(v.dataSync() as Float32Array), v.shape, 'float32')));
+  }
+  return v.dataSync() as Float32Array;
 }
