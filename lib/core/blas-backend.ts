@@ -23,6 +23,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { blasInfo, nativeAddon, nativeLoadError, type NativeAddon } from './native';
+import { ArgumentError } from './validate';
 
 export interface BlasBackendStatus {
   ok: boolean;
@@ -71,6 +72,8 @@ class BlasBackend extends MathBackendCPU {
   private readonly owned = new WeakSet<Float32Array>();
   private readonly live = new WeakSet<object>();
   private readonly escaped = new WeakSet<ArrayBufferLike>();
+  /** Buffers that more than one tensor's data use (a second tensor on an array, a view into one): never written in place. */
+  private readonly shared = new WeakSet<ArrayBufferLike>();
 
   constructor() {
     super();
@@ -97,9 +100,26 @@ class BlasBackend extends MathBackendCPU {
   private noteRegistered(values: unknown): void {
     if (!ArrayBuffer.isView(values)) return;
     const view = values as ArrayBufferView;
-    if (view.byteOffset !== 0 || view.byteLength !== view.buffer.byteLength) this.escaped.add(view.buffer);
-    else if (this.live.has(view)) this.escaped.add(view.buffer); // a second tensor on the same array
-    else this.live.add(view);
+    if (view.byteOffset !== 0 || view.byteLength !== view.buffer.byteLength || this.live.has(view)) {
+      // a view into an array, or a second tensor on the same one
+      this.escaped.add(view.buffer);
+      this.shared.add(view.buffer);
+    } else this.live.add(view);
+  }
+  /**
+   * A float32 tensor's array as `readSync` returns it, but lent rather than
+   * given: it stays recyclable once its tensor data are released, so the
+   * borrower must use it only while the tensor is alive and keep no
+   * reference (borrowedFloat32).
+   */
+  borrowSync(dataId: tf.DataId): ReturnType<MathBackendCPU['readSync']> {
+    return super.readSync(dataId);
+  }
+  /** Whether another tensor's data may use this data id's memory: its reference count above 1, or its buffer shared (noteRegistered). */
+  mayShare(dataId: tf.DataId): boolean {
+    if (this.refCount(dataId) > 1) return true;
+    const v = this.data.get(dataId)?.values;
+    return ArrayBuffer.isView(v) && this.shared.has((v as ArrayBufferView).buffer);
   }
 
   override write(values: Parameters<MathBackendCPU['write']>[0], shape: number[], dtype: tf.DataType): ReturnType<MathBackendCPU['write']> {
@@ -136,6 +156,49 @@ class BlasBackend extends MathBackendCPU {
     this.pooledBytes = 0;
     super.dispose();
   }
+}
+
+/**
+ * The values of float32 tensor `t` without a copy, for code that reads them
+ * synchronously while `t` is alive and keeps no reference to the array (a
+ * native kernel's input, a loop). On the blas backend the array stays
+ * recyclable after `t` is disposed, where `dataSync` would hand it to the
+ * caller for good; on other backends it is `dataSync`'s array (a copy where
+ * that copies). Refused for other dtypes.
+ */
+export function borrowedFloat32(t: tf.Tensor, name = 'tensor'): Float32Array {
+  if (t.dtype !== 'float32') throw new ArgumentError(name, 'a float32 tensor', `dtype ${t.dtype}`);
+  const backend = tf.backend();
+  const v = backend instanceof BlasBackend ? backend.borrowSync(t.dataId) : t.dataSync();
+  return v as Float32Array;
+}
+
+/**
+ * The array of float32 variable `v` for writing in place, on a backend that
+ * keeps tensor data in CPU memory (blas, cpu): `v` first gets a private copy
+ * when another tensor may see its memory (its data id counted twice, e.g. a
+ * reshape; on blas also a tensor on a view of its buffer, e.g. a slice), so
+ * that the other keeps the old values, as after `assign`. Lent as by
+ * `borrowedFloat32`.
+ */
+export function writableFloat32(v: tf.Variable, name = 'variable'): Float32Array {
+  const backend = tf.backend();
+  if (!(backend instanceof MathBackendCPU)) throw new ArgumentError(name, 'a variable on the blas or cpu backend (in-place writes need CPU memory)', `backend ${tf.getBackend()}`);
+  const shared = backend instanceof BlasBackend ? backend.mayShare(v.dataId) : backend.refCount(v.dataId) > 1;
+  if (shared) tf.tidy(() => v.assign(tf.tensor(Float32Array.from(borrowedFloat32(v, name)), v.shape, 'float32')));
+  return borrowedFloat32(v, name);
+}
+
+/**
+ * An array of n floats for the values of one new tensor made by the caller
+ * (tf.tensor(array, shape)): on the blas backend a recycled kernel output
+ * where one of that length is free, which returns to the pool when that
+ * tensor is disposed; else a new array. Its contents are arbitrary: write
+ * every element, and keep no reference once the tensor is made.
+ */
+export function tensorOutputFloat32(n: number): Float32Array {
+  const backend = tf.backend();
+  return backend instanceof BlasBackend ? backend.allocFloat32(n) : new Float32Array(n);
 }
 
 /** Output array for a kernel on this backend (recycled when possible). */

@@ -10,6 +10,7 @@ export { ArgumentError, FLOAT32_MAX, describe, checkInteger, checkNumber, checkP
 export { Rng, rng } from './rng';
 export { BACKEND_ORDER, initBackend, backendReport } from './backend';
 export type { BackendName, BackendReport, BackendOptions } from './backend';
+export { borrowedFloat32, tensorOutputFloat32, writableFloat32 } from './blas-backend';
 export { setGemmImpl, gemmIsNative, gemm, gemmJs } from './gemm';
 export type { FloatArray, GemmOptions, GemmImpl } from './gemm';
 export { Matrix, toMatrix, cosine, choleskyInPlace, solveRows, symEig, SYM_EIG_NATIVE_MIN, eig, svd, lstsq } from './linalg';

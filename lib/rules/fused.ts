@@ -105,13 +105,13 @@
  * the reference path (test/rules/fused.test.ts, fused-conv.test.ts) to it.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError, nativeAddon, type NativeAddon } from '../core';
+import { ArgumentError, nativeAddon, writableFloat32, type NativeAddon } from '../core';
 import type { ArrayDataset } from '../data';
 import type { BatchNorm } from './batch-norm';
 import { Activation, type ActivationName, type Conv2d, type MaxPool, type ParamLayer } from './layers';
 import { LowRankPathway } from './low-rank';
 import type { Network } from './network';
-import { writableData, type Optimizer } from './optim';
+import type { Optimizer } from './optim';
 import { KernelPathway, type FeedbackPathway } from './pathway';
 
 const ACT_CODE: Record<ActivationName, number> = { linear: 0, relu: 1, tanh: 2, sigmoid: 3 };
@@ -644,7 +644,7 @@ export class FusedTrainer {
       b.mean, b.variance, b.inv, b.xh, this.h[i]);
     const f = Math.fround;
     const a = f(bn.momentum), keep = f(1 - bn.momentum), unbias = f(m / (m - 1));
-    const rm = writableData(bn.runningMean), rv = writableData(bn.runningVar);
+    const rm = writableFloat32(bn.runningMean), rv = writableFloat32(bn.runningVar);
     for (let c = 0; c < node.C; c++) {
       rm[c] = f(f(rm[c] * keep) + f(b.mean[c] * a));
       const v = m > 1 ? f(b.variance[c] * unbias) : b.variance[c];

@@ -9,7 +9,7 @@
  * v starting at 0, no bias correction.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError, checkInteger, checkNumber, checkOneOf, checkPositive, nativeAddon, Rng } from '../core';
+import { ArgumentError, borrowedFloat32, checkInteger, checkNumber, checkOneOf, checkPositive, nativeAddon, Rng, writableFloat32 } from '../core';
 
 export type Schedule =
   | { type: 'constant' }
@@ -188,7 +188,7 @@ export class Optimizer {
     const lr = this.learningRate;
     for (let i = 0; i < params.length; i++) {
       if (grads[i].size !== params[i].size) throw new ArgumentError(`grads[${i}]`, `${params[i].size} values (shape [${params[i].shape}])`, `shape [${grads[i].shape}]`);
-      this.stepInPlace(params[i], grads[i].dataSync() as Float32Array, lr);
+      this.stepInPlace(params[i], borrowedFloat32(grads[i], `grads[${i}]`), lr);
     }
   }
 
@@ -209,10 +209,10 @@ export class Optimizer {
     const o = this.options;
     const s = this.slotOf(p);
     s.t += 1;
-    const w = writableData(p);
-    if (o.type === 'rmsprop') rmspropStep(w, g, writableData(s.v!), lr, o.alpha, o.epsilon, o.weightDecay, o.manhattan);
+    const w = writableFloat32(p);
+    if (o.type === 'rmsprop') rmspropStep(w, g, writableFloat32(s.v!), lr, o.alpha, o.epsilon, o.weightDecay, o.manhattan);
     else {
-      nativeAddon()!.optimizerStep!(NATIVE_OPTIMIZER[o.type], p.size, w, g, s.m ? writableData(s.m) : null, s.v ? writableData(s.v) : null, lr, o.momentum, o.nesterov,
+      nativeAddon()!.optimizerStep!(NATIVE_OPTIMIZER[o.type], p.size, w, g, s.m ? writableFloat32(s.m) : null, s.v ? writableFloat32(s.v) : null, lr, o.momentum, o.nesterov,
         o.beta1, o.beta2, o.epsilon, o.weightDecay, o.manhattan, s.t);
     }
     const noise = this.updateNoiseDraw(p.size);
@@ -298,17 +298,4 @@ function rmspropStep(w: Float32Array, grad: Float32Array, v: Float32Array, lr: n
     v[i] = vi;
     w[i] = f(w[i] - f(f(g / f(f(Math.sqrt(vi)) + e)) * l));
   }
-}
-
-/**
- * The array of variable `v` (on a CPU-memory backend) for writing in place;
- * `v` first gets a private copy when another tensor shares its data, so that
- * the other keeps the old values, as after `assign`.
- */
-export function writableData(v: tf.Variable): Float32Array {
-  const backend = tf.backend() as unknown as { refCount(id: tf.DataId): number };
-  if (backend.refCount(v.dataId) > 1) {
-    tf.tidy(() => v.assign(tf.tensor(Float32Array.from(v.dataSync() as Float32Array), v.shape, 'float32')));
-  }
-  return v.dataSync() as Float32Array;
 }

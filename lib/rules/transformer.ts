@@ -59,7 +59,7 @@
  * (the readout before the head; no class token).
  */
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError, checkInteger, checkPositive, gemm, nativeAddon, Rng } from '../core';
+import { ArgumentError, borrowedFloat32, checkInteger, checkPositive, gemm, nativeAddon, Rng, tensorOutputFloat32 } from '../core';
 import { affineJvp, Dense, LayerSpec, ParamLayer, ParamTangent, KeptStatistics, variableFrom, type Layer } from './layers';
 
 type Spec<K extends LayerSpec['kind']> = Extract<LayerSpec, { kind: K }>;
@@ -164,7 +164,7 @@ export class PatchEmbedding implements ParamLayer {
     const order = this.patchOrder();
     const run = tf.customGrad(((v: tf.Tensor) => {
       const src = float32Data(v);
-      const out = new Float32Array(src.length);
+      const out = tensorOutputFloat32(src.length);
       const m = order.length;
       for (let base = 0; base < src.length; base += m) {
         if (inverse) for (let j = 0; j < m; j++) out[base + order[j]] = src[base + j];
@@ -422,7 +422,7 @@ export class Gelu implements Layer {
     const run = tf.customGrad(((x: tf.Tensor, save: (t: tf.Tensor[]) => void) => {
       save([x]);
       const v = float32Data(x);
-      const y = new Float32Array(v.length);
+      const y = tensorOutputFloat32(v.length);
       transformerKernels().geluForward(v.length, v, y);
       return { value: tf.tensor(y, x.shape), gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => this.backward(dy, saved[0]) };
     }) as unknown as Parameters<typeof tf.customGrad>[0]);
@@ -443,7 +443,7 @@ export class Gelu implements Layer {
   /** dy f'(a) in one loop (transformerKernels). */
   backward(dy: tf.Tensor, input: tf.Tensor): tf.Tensor {
     const g = float32Data(dy), a = float32Data(input);
-    const out = new Float32Array(a.length);
+    const out = tensorOutputFloat32(a.length);
     transformerKernels().geluBackward(a.length, a, g, out);
     return tf.tensor(out, input.shape);
   }
@@ -469,10 +469,9 @@ function columnSelector(width: number, offset: number, size: number): tf.Tensor2
   return tf.tensor2d(e, [width, size]);
 }
 
-/** A tensor's values as a Float32Array (a copy only when it is not float32). */
+/** A tensor's values as a Float32Array for reading now (borrowedFloat32; a copy only when it is not float32). */
 function float32Data(z: tf.Tensor): Float32Array {
-  const v = z.dataSync();
-  return v instanceof Float32Array ? v : Float32Array.from(v as ArrayLike<number>);
+  return z.dtype === 'float32' ? borrowedFloat32(z) : Float32Array.from(z.dataSync() as ArrayLike<number>);
 }
 
 export class Attention implements Layer {
@@ -554,7 +553,7 @@ export class Attention implements Layer {
     const run = tf.customGrad(((input: tf.Tensor, save: (t: tf.Tensor[]) => void) => {
       save([input]);
       const A = new Float32Array(n * this.heads * t * t);
-      const out = new Float32Array(n * t * this.width);
+      const out = tensorOutputFloat32(n * t * this.width);
       transformerKernels().attentionForward(n, t, this.heads, this.width, this.scale, float32Data(input), A, out);
       const value = tf.tensor3d(out, [n, t, this.width]);
       this.cached = { input: x, A };
@@ -572,7 +571,7 @@ export class Attention implements Layer {
   backward(dy: tf.Tensor, input: tf.Tensor): tf.Tensor {
     const [n, t] = dy.shape;
     const weights = this.cached && this.cached.input === input && !input.isDisposed ? this.cached.A : null;
-    const dx = new Float32Array(n * t * 3 * this.width);
+    const dx = tensorOutputFloat32(n * t * 3 * this.width);
     transformerKernels().attentionBackward(n, t, this.heads, this.width, this.scale, float32Data(dy), float32Data(input), weights, dx);
     return tf.tensor3d(dx, [n, t, 3 * this.width]);
   }
@@ -643,7 +642,7 @@ export class TokenMean implements Layer {
   backward(dy: tf.Tensor, input: tf.Tensor): tf.Tensor {
     const [n, t, d] = input.shape;
     const g = float32Data(dy);
-    const out = new Float32Array(n * t * d);
+    const out = tensorOutputFloat32(n * t * d);
     for (let e = 0; e < n; e++) for (let i = 0; i < t; i++) for (let c = 0; c < d; c++) out[(e * t + i) * d + c] = g[e * d + c] / t;
     return tf.tensor3d(out, [n, t, d]);
   }

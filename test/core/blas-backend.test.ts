@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { Rng, nativeAvailable, nativeLoadError } from '../../lib/core';
+import { ArgumentError, borrowedFloat32, Rng, nativeAvailable, nativeLoadError, tensorOutputFloat32, writableFloat32 } from '../../lib/core';
 import { registerBlasBackend, BLAS_NATIVE_KERNELS } from '../../lib/core/blas-backend';
 
 const status = registerBlasBackend();
@@ -293,6 +293,55 @@ test('recycled output arrays: reused after dispose, never when read, viewed, sha
   const empty = tf.tidy(() => tf.matMul(tf.zeros([128, 0]), tf.zeros([0, 64])));
   assert.ok(empty.dataSync().every((v) => v === 0));
   tf.dispose([x, y, empty]);
+});
+
+test('lent arrays: a borrowed array stays recyclable, a tensor made on a pooled array returns it, in-place writes spare other tensors', { skip }, () => {
+  tf.setBackend('blas');
+  const backend = tf.backend() as unknown as { data: { get(id: object): { values: Float32Array } } };
+  const internal = (t: tf.Tensor) => backend.data.get(t.dataId).values;
+  const rng = new Rng(11);
+  const n = 8192;
+  const x = tf.tensor(randn(rng, [n]).values, [n]);
+  const y = tf.tensor(randn(rng, [n]).values, [n]);
+  // Borrowed (not read): the same array, and after dispose the next output of that length takes it.
+  const t1 = tf.add(x, y);
+  const lent = borrowedFloat32(t1);
+  assert.equal(lent, internal(t1));
+  t1.dispose();
+  const t2 = tf.add(x, y);
+  assert.equal(internal(t2), lent, 'a borrowed array was not recycled');
+  t2.dispose();
+  // A tensor made on tensorOutputFloat32's array: that array goes back to the pool when the tensor is disposed.
+  const out = tensorOutputFloat32(n);
+  out.fill(2);
+  const t3 = tf.tensor(out, [n]);
+  assert.equal(internal(t3), out);
+  t3.dispose();
+  const t4 = tf.mul(x, y);
+  assert.equal(internal(t4), out, 'the output array was not recycled');
+  t4.dispose();
+  // writableFloat32: its own array when no other tensor sees it ...
+  const v = tf.tidy(() => tf.variable(tf.add(x, y))); // the tidy releases the initial tensor, which would share the data id
+  const own = internal(v);
+  const w = writableFloat32(v);
+  assert.equal(w, own, 'a variable no other tensor sees was copied');
+  w[0] = 7;
+  assert.equal(v.dataSync()[0], 7);
+  // ... a private copy first when a slice views its memory (another data id), so the slice keeps its values.
+  const u = tf.tidy(() => tf.variable(tf.tensor(randn(rng, [n]).values, [n])));
+  const before = Float32Array.from(u.dataSync());
+  const view = tf.slice(u, [0], [100]);
+  const uw = writableFloat32(u);
+  assert.notEqual(uw.buffer, internal(view).buffer, 'the variable still writes into the viewed buffer');
+  uw.fill(-1);
+  assert.deepEqual(Array.from(view.dataSync()), Array.from(before.subarray(0, 100)), 'a slice of the variable saw the in-place write');
+  assert.equal(u.dataSync()[5], -1);
+  // ... and when a reshape shares its data id.
+  const r = u.reshape([n / 2, 2]);
+  writableFloat32(u).fill(3);
+  assert.equal(r.dataSync()[0], -1, 'a reshape of the variable saw the in-place write');
+  assert.throws(() => borrowedFloat32(tf.tensor([1, 2], [2], 'int32'), 'labels'), (e: unknown) => e instanceof ArgumentError && /labels/.test(e.message) && /int32/.test(e.message));
+  tf.dispose([x, y, v, u, view, r]);
 });
 
 test('10,000 kernel calls leak no tensors and no unbounded memory', { skip }, () => {
