@@ -40,6 +40,18 @@ interface KernelArgs {
 }
 type KernelFunc = (args: KernelArgs) => TensorInfo | TensorInfo[];
 
+/** Tests: fill each recycled array with NaN before handing it out (poisonRecycledArrays). */
+let poisonRecycled = false;
+
+/**
+ * For tests: while on, every recycled array the backend hands out is filled
+ * with NaN first, so that a kernel or loop that leaves part of its output
+ * unwritten (reading what an earlier tensor left there) shows it.
+ */
+export function poisonRecycledArrays(on: boolean): void {
+  poisonRecycled = on;
+}
+
 /** Outputs smaller than this many floats are not recycled (V8 allocates those cheaply). */
 const POOL_MIN_FLOATS = 4096;
 /**
@@ -89,6 +101,7 @@ class BlasBackend extends MathBackendCPU {
       const a = parked?.pop();
       if (a) {
         this.pooledBytes -= a.byteLength;
+        if (poisonRecycled) a.fill(NaN);
         return a;
       }
     }

@@ -54,7 +54,7 @@
  * trainClassifier, evaluateClassifier.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError, checkFinite, checkInteger, checkOneOf, Rng } from '../core';
+import { ArgumentError, borrowedFloat32, checkFinite, checkInteger, checkOneOf, Rng, tensorOutputFloat32 } from '../core';
 import { AvgPool, Conv2d, Dense, LayerSpec, ParamLayer, ParamTangent } from './layers';
 import { LocallyConnected2d } from './locally-connected';
 import { NoOptions, Pathway, PropagateContext, RuleDefinition, type FeedbackPathway } from './pathway';
@@ -106,8 +106,8 @@ const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
  */
 function swapMiddle(x: tf.Tensor, dims: [number, number, number, number]): tf.Tensor {
   const swap = (v: tf.Tensor, [a, b, c, d]: number[]): tf.Tensor => {
-    const src = v.dataSync();
-    const out = new Float32Array(src.length);
+    const src = borrowedFloat32(v);
+    const out = tensorOutputFloat32(src.length); // a permutation: every element written
     for (let i = 0; i < a; i++) {
       for (let j = 0; j < b; j++) {
         for (let q = 0; q < c; q++) {
@@ -343,7 +343,7 @@ export class Gate implements VecLayer {
     const c = this.inputShape[this.inputShape.length - 1];
     const m = prod(this.inputShape.slice(1));
     const n = h.shape[0];
-    const hv = h.dataSync();
+    const hv = borrowedFloat32(h);
     const tv = this.tValues;
     const g = new Uint8Array(n * m);
     const s = new Float64Array(m);
@@ -374,13 +374,13 @@ export class Gate implements VecLayer {
     const k = this.inputShape[0];
     const m = prod(this.inputShape.slice(1));
     const g = this.unitGates(h);
-    const vv = v.dataSync();
-    const out = new Float32Array(vv.length);
+    const vv = borrowedFloat32(v);
+    const out = tensorOutputFloat32(vv.length); // arbitrary contents: the closed gates' zeros are written too
     for (let e = 0; e < h.shape[0]; e++) {
       for (let q = 0; q < k; q++) {
         const base = (e * k + q) * m;
         const gb = e * m;
-        for (let i = 0; i < m; i++) if (g[gb + i]) out[base + i] = vv[base + i];
+        for (let i = 0; i < m; i++) out[base + i] = g[gb + i] ? vv[base + i] : 0;
       }
     }
     return tf.tensor(out, v.shape);
@@ -423,8 +423,9 @@ class VecAvgPool implements VecLayer {
     const [oh, ow] = this.outputShape.slice(1);
     const s = this.pool.size;
     const rows = input.size / (h * w * c);
-    const d = dy.dataSync();
-    const out = new Float32Array(input.size);
+    const d = borrowedFloat32(dy);
+    const out = tensorOutputFloat32(input.size);
+    if (oh * s !== h || ow * s !== w) out.fill(0); // rows and columns no window covers get no gradient
     const scale = 1 / (s * s);
     for (let r = 0; r < rows; r++) {
       for (let i = 0; i < oh; i++) {
@@ -479,8 +480,8 @@ class GevbPathway extends Pathway {
     }
     // e[n, k] repeated over the m units (a plain loop: tfjs' cpu broadcast is element by element).
     const m = prod(shape.slice(2));
-    const e = ctx.outputError.dataSync();
-    const out = new Float32Array(n * k * m);
+    const e = borrowedFloat32(ctx.outputError);
+    const out = tensorOutputFloat32(n * k * m);
     for (let i = 0; i < n * k; i++) out.fill(e[i], i * m, (i + 1) * m);
     return tf.tensor(out, shape);
   }
