@@ -249,14 +249,18 @@ test('elementwise Add/Sub/Multiply/RealDiv, Relu, Step (ReLU gradient) and Sum e
   sameAsCpu('sum precision', [{ shape: [3], values: new Float32Array([1e8, 1, -1e8]) }], (t) => tf.sum(t), 0);
 });
 
-test('recycled output arrays: reused after dispose, never when read, viewed, shared or owned by the user', { skip }, () => {
+/** On blas: a tensor's array as the backend holds it, a seeded Rng and two random tensors of a recyclable length. */
+function poolSetup(seed: number) {
   tf.setBackend('blas');
   const backend = tf.backend() as unknown as { data: { get(id: object): { values: Float32Array } } };
   const internal = (t: tf.Tensor) => backend.data.get(t.dataId).values;
-  const rng = new Rng(10);
+  const rng = new Rng(seed);
   const n = 8192;
-  const x = tf.tensor(randn(rng, [n]).values, [n]);
-  const y = tf.tensor(randn(rng, [n]).values, [n]);
+  return { internal, rng, n, x: tf.tensor(randn(rng, [n]).values, [n]), y: tf.tensor(randn(rng, [n]).values, [n]) };
+}
+
+test('recycled output arrays: reused after dispose, never when read, viewed, shared or owned by the user', { skip }, () => {
+  const { internal, rng, n, x, y } = poolSetup(10);
   const expected = on('cpu', () => tf.add(tf.tensor(x.dataSync().slice()), tf.tensor(y.dataSync().slice())))[0];
   tf.setBackend('blas');
   // Released and unseen: the next output of that length takes the same array.
@@ -296,13 +300,7 @@ test('recycled output arrays: reused after dispose, never when read, viewed, sha
 });
 
 test('lent arrays: a borrowed array stays recyclable, a tensor made on a pooled array returns it, in-place writes spare other tensors', { skip }, () => {
-  tf.setBackend('blas');
-  const backend = tf.backend() as unknown as { data: { get(id: object): { values: Float32Array } } };
-  const internal = (t: tf.Tensor) => backend.data.get(t.dataId).values;
-  const rng = new Rng(11);
-  const n = 8192;
-  const x = tf.tensor(randn(rng, [n]).values, [n]);
-  const y = tf.tensor(randn(rng, [n]).values, [n]);
+  const { internal, rng, n, x, y } = poolSetup(11);
   // Borrowed (not read): the same array, and after dispose the next output of that length takes it.
   const t1 = tf.add(x, y);
   const lent = borrowedFloat32(t1);
