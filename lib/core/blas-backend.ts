@@ -183,7 +183,8 @@ export function borrowedFloat32(t: tf.Tensor, name = 'tensor'): Float32Array {
   if (t.dtype !== 'float32') throw new ArgumentError(name, 'a float32 tensor', `dtype ${t.dtype}`);
   const backend = tf.backend();
   const v = backend instanceof BlasBackend ? backend.borrowSync(t.dataId) : t.dataSync();
-  return v as Float32Array;
+  // cpu keeps float32 tensors in Float32Array; anything else (a rare cast leftover) is converted, as f32 does
+  return v instanceof Float32Array ? v : Float32Array.from(v as ArrayLike<number>);
 }
 
 /**
