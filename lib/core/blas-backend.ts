@@ -198,7 +198,9 @@ export function borrowedFloat32(t: tf.Tensor, name = 'tensor'): Float32Array {
 export function writableFloat32(v: tf.Variable, name = 'variable'): Float32Array {
   const backend = tf.backend();
   if (!(backend instanceof MathBackendCPU)) throw new ArgumentError(name, 'a variable on the blas or cpu backend (in-place writes need CPU memory)', `backend ${tf.getBackend()}`);
-  const shared = backend instanceof BlasBackend ? backend.mayShare(v.dataId) : backend.refCount(v.dataId) > 1;
+  // a float32 variable held in another array type would take the writes in a converted copy: give it its own array too
+  const own = backend.data.get(v.dataId)?.values instanceof Float32Array;
+  const shared = !own || (backend instanceof BlasBackend ? backend.mayShare(v.dataId) : backend.refCount(v.dataId) > 1);
   if (shared) tf.tidy(() => v.assign(tf.tensor(Float32Array.from(borrowedFloat32(v, name)), v.shape, 'float32')));
   return borrowedFloat32(v, name);
 }
