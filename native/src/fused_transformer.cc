@@ -25,12 +25,10 @@ __attribute__((noinline, target_clones("arch=x86-64-v3", "default"))) void Softm
     float* row = S + i * t;
     float m = row[0];
     for (int64_t j = 1; j < t; j++) m = row[j] > m ? row[j] : m;
+    // exp in a loop of its own so that it vectorises (the double sum beside it kept it scalar)
+    for (int64_t j = 0; j < t; j++) row[j] = ExpF(row[j] - m);
     double z = 0;
-    for (int64_t j = 0; j < t; j++) {
-      const float e = ExpF(row[j] - m);
-      row[j] = e;
-      z += e;
-    }
+    for (int64_t j = 0; j < t; j++) z += row[j];
     const float inv = static_cast<float>(1.0 / z);
     for (int64_t j = 0; j < t; j++) row[j] *= inv;
   }
