@@ -4,6 +4,7 @@
  * (PyTorch, NumPy) in a child process on one core.
  */
 import { spawnSync } from 'child_process';
+import * as os from 'os';
 import * as path from 'path';
 
 const PYTHON = process.env.LDL_PYTHON ?? '/usr/bin/python3';
@@ -50,4 +51,25 @@ export function runReference(script: string, args: string[]): { result: Record<s
   });
   if (py.status !== 0) return { result: null, error: (py.stderr || py.error?.message || 'failed').trim().split('\n').slice(-3).join(' | ') };
   return { result: JSON.parse(py.stdout.trim().split('\n').pop() as string), error: null };
+}
+
+/**
+ * `rounds` rounds alternating between our side (`ours`, which times itself) and the reference script run by
+ * runReference with `args`, printing progress to stderr: the results of the rounds whose reference came back, the
+ * last failure's reason, and the 1-minute load average before the first round and after each.
+ */
+export function alternatingRounds(rounds: number, ours: () => void, script: string, args: string[]): { results: Record<string, unknown>[]; error: string | null; loads: number[] } {
+  const results: Record<string, unknown>[] = [];
+  const loads = [os.loadavg()[0]];
+  let error: string | null = null;
+  for (let round = 0; round < rounds; round++) {
+    ours();
+    process.stderr.write(`  round ${round + 1}: ours done, reference ... `);
+    const ref = runReference(script, args);
+    loads.push(os.loadavg()[0]);
+    if (ref.result) results.push(ref.result);
+    else error = ref.error;
+    process.stderr.write(ref.result ? 'done\n' : `failed: ${ref.error}\n`);
+  }
+  return { results, error, loads };
 }

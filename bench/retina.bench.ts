@@ -17,14 +17,13 @@
  * Writes out/bench/retina.json.
  */
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { initBackend, setBlasThreads } from '../lib/core';
 import { median } from '../lib/core/stats';
 import { Network, Optimizer } from '../lib/rules';
 import { fusedTrainer } from '../lib/rules/fused';
 import { retinaNetwork } from '../lib/studies/retinal-bottleneck';
-import { option, quickAndReps, runReference, timeInto, type StepSamples as Samples } from './common';
+import { alternatingRounds, option, quickAndReps, timeInto, type StepSamples as Samples } from './common';
 
 const ROOT = path.resolve(__dirname, '..');
 const BATCH = 32;
@@ -51,23 +50,12 @@ async function main(): Promise<void> {
   });
   const ours: Record<string, Samples> = Object.fromEntries(sides.map((s) => [s.key, { wall: [], cpu: [] }]));
   const torch: Record<string, Samples> = Object.fromEntries(sides.map((s) => [s.key, { wall: [], cpu: [] }]));
-  let torchVersion: string | null = null;
-  let torchError: string | null = null;
-  const loads: number[] = [os.loadavg()[0]];
   sides.forEach((s) => s.run()); // warm-up: first-use allocation, RMSprop state
-  for (let round = 0; round < rounds; round++) {
+  const { results, error: torchError, loads } = alternatingRounds(rounds, () => {
     for (let k = 0; k < reps; k++) for (const s of sides) timeInto(ours[s.key], steps, s.run);
-    process.stderr.write(`  round ${round + 1}: ours done, PyTorch ... `);
-    const ref = runReference('retina_torch.py', ['--width', String(width), '--dense', String(dense), '--batch', String(BATCH), '--steps', String(steps), '--reps', String(reps)]);
-    loads.push(os.loadavg()[0]);
-    if (!ref.result) {
-      torchError = ref.error;
-      process.stderr.write(`failed: ${torchError}\n`);
-      continue;
-    }
-    process.stderr.write('done\n');
-    const o = ref.result as unknown as { torch: string; runs: Record<string, Samples> };
-    torchVersion = o.torch;
+  }, 'retina_torch.py', ['--width', String(width), '--dense', String(dense), '--batch', String(BATCH), '--steps', String(steps), '--reps', String(reps)]);
+  const torchVersion = (results[results.length - 1] as { torch: string } | undefined)?.torch ?? null;
+  for (const o of results as unknown as { runs: Record<string, Samples> }[]) {
     for (const s of sides) {
       torch[s.key].wall.push(...o.runs[String(s.bottleneck)].wall);
       torch[s.key].cpu.push(...o.runs[String(s.bottleneck)].cpu);

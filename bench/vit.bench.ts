@@ -27,7 +27,7 @@ import { median } from '../lib/core/stats';
 import { loadMnist } from '../lib/data';
 import { attentionRanks, Network, Optimizer, vit } from '../lib/rules';
 import { Attention, Gelu } from '../lib/rules/transformer';
-import { option, quickAndReps, runReference, timeInto, type StepSamples as Samples } from './common';
+import { alternatingRounds, option, quickAndReps, timeInto, type StepSamples as Samples } from './common';
 
 const ROOT = path.resolve(__dirname, '..');
 const BATCH = 64;
@@ -83,25 +83,13 @@ async function main(): Promise<void> {
   });
   const ours: Record<string, Samples> = Object.fromEntries(sides.map((s) => [s.key, { wall: [], cpu: [] }]));
   const torch: Samples = { wall: [], cpu: [] };
-  let torchVersion: string | null = null;
-  let torchParameters: number | null = null;
-  let torchError: string | null = null;
-  const loads: number[] = [os.loadavg()[0]];
   sides.forEach((s) => s.run()); // warm-up: first-use allocation, Adam state, LDFA's P, Q optimisers
-  for (let round = 0; round < rounds; round++) {
+  const { results, error: torchError, loads } = alternatingRounds(rounds, () => {
     for (let k = 0; k < reps; k++) for (const s of sides) timeInto(ours[s.key], steps, s.run);
-    process.stderr.write(`  round ${round + 1}: ours done, PyTorch ... `);
-    const ref = runReference('vit_torch.py', ['--dir', dir, '--reps', String(reps), '--threads', '1']);
-    loads.push(os.loadavg()[0]);
-    if (!ref.result) {
-      torchError = ref.error;
-      process.stderr.write(`failed: ${torchError}\n`);
-      continue;
-    }
-    process.stderr.write('done\n');
-    const o = ref.result as unknown as { torch: string; vit: Samples; parameters: number };
-    torchVersion = o.torch;
-    torchParameters = o.parameters;
+  }, 'vit_torch.py', ['--dir', dir, '--reps', String(reps), '--threads', '1']);
+  const last = results[results.length - 1] as { torch: string; parameters: number } | undefined;
+  const torchVersion = last?.torch ?? null, torchParameters = last?.parameters ?? null;
+  for (const o of results as unknown as { vit: Samples }[]) {
     torch.wall.push(...o.vit.wall);
     torch.cpu.push(...o.vit.cpu);
   }
