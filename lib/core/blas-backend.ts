@@ -23,7 +23,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { blasInfo, nativeAddon, nativeLoadError, type NativeAddon } from './native';
-import { ArgumentError } from './validate';
+import { ArgumentError, checkInteger } from './validate';
 
 export interface BlasBackendStatus {
   ok: boolean;
@@ -180,6 +180,7 @@ class BlasBackend extends MathBackendCPU {
  * that copies). Refused for other dtypes.
  */
 export function borrowedFloat32(t: tf.Tensor, name = 'tensor'): Float32Array {
+  if (!(t instanceof tf.Tensor)) throw new ArgumentError(name, 'a float32 tensor', t);
   if (t.dtype !== 'float32') throw new ArgumentError(name, 'a float32 tensor', `dtype ${t.dtype}`);
   const backend = tf.backend();
   const v = backend instanceof BlasBackend ? backend.borrowSync(t.dataId) : t.dataSync();
@@ -196,6 +197,7 @@ export function borrowedFloat32(t: tf.Tensor, name = 'tensor'): Float32Array {
  * `borrowedFloat32`.
  */
 export function writableFloat32(v: tf.Variable, name = 'variable'): Float32Array {
+  if (!(v instanceof tf.Variable)) throw new ArgumentError(name, 'a tf.Variable (in-place writes go to a variable)', v);
   const backend = tf.backend();
   if (!(backend instanceof MathBackendCPU)) throw new ArgumentError(name, 'a variable on the blas or cpu backend (in-place writes need CPU memory)', `backend ${tf.getBackend()}`);
   // a float32 variable held in another array type would take the writes in a converted copy: give it its own array too
@@ -213,6 +215,7 @@ export function writableFloat32(v: tf.Variable, name = 'variable'): Float32Array
  * every element, and keep no reference once the tensor is made.
  */
 export function tensorOutputFloat32(n: number): Float32Array {
+  checkInteger('n', n, 0);
   const backend = tf.backend();
   return backend instanceof BlasBackend ? backend.allocFloat32(n) : new Float32Array(n);
 }

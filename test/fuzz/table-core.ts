@@ -1,5 +1,6 @@
 /** Fuzz table of lib/core (see harness.ts for the kinds of bad input and what passes). */
 import * as os from 'node:os';
+import * as tf from '@tensorflow/tfjs';
 import * as path from 'node:path';
 import { infinityPassesThrough, type FuzzEntry, type Table } from './harness';
 import { clearInterrupt } from '../../lib/core';
@@ -35,6 +36,10 @@ const entries: FuzzEntry[] = [
   { name: 'installInterruptHandler', valid: () => [], call: (fn) => (fn() as () => void)(), targets: [] },
   { name: 'onInterrupt', valid: () => [() => undefined], call: (fn, a) => (fn(...a) as () => void)(), targets: [] },
   { name: 'throwIfInterrupted', valid: () => ['training', () => 'at step 3', () => null], targets: [] },
+  // tensors' arrays without a copy (blas backend: lent, not given): NaN in a tensor reads as NaN
+  { name: 'borrowedFloat32', valid: () => [tf.tensor1d([1, 2, 3]), 'x'], call: (fn, a) => Array.from(fn(...a) as Float32Array), documented: kernelValue, targets: [{ path: [0], kind: 'tensor', names: ['x'] }] },
+  { name: 'writableFloat32', valid: () => [tf.variable(tf.tensor1d([1, 2, 3])), 'w'], call: (fn, a) => Array.from(fn(...a) as Float32Array), targets: [] },
+  { name: 'tensorOutputFloat32', valid: () => [8], call: (fn, a) => (fn(...a) as Float32Array).length, targets: [{ path: [0], kind: 'count', names: ['n'] }] },
   { name: 'setBlasThreads', valid: () => [1], targets: [{ path: [0], kind: 'count', names: ['n'] }] },
   { name: 'setGemmImpl', valid: () => [null], targets: [{ path: [0], kind: 'enum', names: ['impl'] }] },
   {
