@@ -40,13 +40,14 @@ interface KernelArgs {
 }
 type KernelFunc = (args: KernelArgs) => TensorInfo | TensorInfo[];
 
-/** Tests: fill each recycled array with NaN before handing it out (poisonRecycledArrays). */
+/** Tests: fill each recycled array with NaN when parked and again when handed out (poisonRecycledArrays). */
 let poisonRecycled = false;
 
 /**
- * For tests: while on, every recycled array the backend hands out is filled
- * with NaN first, so that a kernel or loop that leaves part of its output
- * unwritten (reading what an earlier tensor left there) shows it.
+ * For tests: while on, every array the pool takes back is filled with NaN, and
+ * again when it is handed out, so that a kernel or loop that leaves part of its
+ * output unwritten (reading what an earlier tensor left there), or that reads a
+ * lent array (borrowedFloat32) after its tensor was disposed, shows it.
  */
 export function poisonRecycledArrays(on: boolean): void {
   poisonRecycled = on;
@@ -160,6 +161,7 @@ class BlasBackend extends MathBackendCPU {
     let parked = this.pool.get(a.length);
     if (!parked) this.pool.set(a.length, (parked = []));
     if (parked.length >= POOL_MAX_PER_LENGTH) return;
+    if (poisonRecycled) a.fill(NaN);
     parked.push(a);
     this.pooledBytes += a.byteLength;
   }
