@@ -105,7 +105,7 @@
  * the reference path (test/rules/fused.test.ts, fused-conv.test.ts) to it.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError, nativeAddon, writableFloat32, type NativeAddon } from '../core';
+import { ArgumentError, borrowedFloat32, nativeAddon, writableFloat32, type NativeAddon } from '../core';
 import type { ArrayDataset } from '../data';
 import type { BatchNorm } from './batch-norm';
 import { Activation, type ActivationName, type Conv2d, type MaxPool, type ParamLayer } from './layers';
@@ -375,11 +375,6 @@ function pathwayMode(p: FeedbackPathway): Mode | null {
   return null;
 }
 
-/** The typed array holding a float32 tensor's data on a CPU-memory backend (no copy). */
-function dataOf(t: tf.Tensor): Float32Array {
-  return t.dataSync() as Float32Array;
-}
-
 /** Where in the network a node sits, for error messages: "parametric layer 1 (conv2d)" or "layer 2 (maxpool)". */
 function siteOf(node: FusedNode): string {
   return node.type === 'param' ? `parametric layer ${node.index} (${node.kind})` : `layer ${node.at} (${node.type === 'pool' ? 'maxpool' : 'batchnorm'})`;
@@ -574,7 +569,7 @@ export class FusedTrainer {
           const b = this.norm[i] as NonNullable<FusedTrainer['norm'][number]>;
           const bn = node.layer;
           (k.batchNormBackward as NormKernels['batchNormBackward'])(node.act, n * node.positions, node.C, node.act === ACT_CODE.linear ? null : this.h[i],
-            signal, b.xh, b.inv, dataOf(bn.gamma), b.dgamma, b.dbeta, this.d[i - 1]);
+            signal, b.xh, b.inv, borrowedFloat32(bn.gamma), b.dgamma, b.dbeta, this.d[i - 1]);
           optimizer.stepInPlace(bn.gamma, b.dgamma, lr);
           optimizer.stepInPlace(bn.beta, b.dbeta, lr);
           continue;
@@ -625,8 +620,8 @@ export class FusedTrainer {
       return;
     }
     const l = node;
-    const w = dataOf(l.layer.weight);
-    const b = l.layer.bias ? dataOf(l.layer.bias) : null;
+    const w = borrowedFloat32(l.layer.weight);
+    const b = l.layer.bias ? borrowedFloat32(l.layer.bias) : null;
     const g = l.conv;
     if (g) k.convForward(l.act, n, g.H, g.W, g.C, g.OH, g.OW, g.OC, g.k, g.stride, g.padTop, g.padLeft, input, w, b, this.colsOf(i, n), this.h[i]);
     else k.denseForward(l.act, n, l.taps, l.nOut, input, w, b, this.h[i]);
@@ -640,7 +635,7 @@ export class FusedTrainer {
     const b = this.norm[i] as NonNullable<FusedTrainer['norm'][number]>;
     const bn = node.layer;
     const m = n * node.positions;
-    (this.k.batchNormForward as NormKernels['batchNormForward'])(node.act, m, node.C, input, dataOf(bn.gamma), dataOf(bn.beta), bn.epsilon,
+    (this.k.batchNormForward as NormKernels['batchNormForward'])(node.act, m, node.C, input, borrowedFloat32(bn.gamma), borrowedFloat32(bn.beta), bn.epsilon,
       b.mean, b.variance, b.inv, b.xh, this.h[i]);
     const f = Math.fround;
     const a = f(bn.momentum), keep = f(1 - bn.momentum), unbias = f(m / (m - 1));
@@ -693,23 +688,23 @@ export class FusedTrainer {
     const p = l.pathway;
     switch (mode) {
       case Mode.Kernel:
-        k1 = dataOf(p.rule === 'bp' ? l.layer.weight : (p as KernelPathway).B);
+        k1 = borrowedFloat32(p.rule === 'bp' ? l.layer.weight : (p as KernelPathway).B);
         break;
       case Mode.Sign: {
-        k1 = dataOf(l.layer.weight);
+        k1 = borrowedFloat32(l.layer.weight);
         const M = (p as FeedbackPathway & { M: tf.Tensor | null }).M;
-        k2 = M ? dataOf(M) : null;
+        k2 = M ? borrowedFloat32(M) : null;
         break;
       }
       case Mode.Direct:
-        k1 = dataOf((p as KernelPathway).B);
+        k1 = borrowedFloat32((p as KernelPathway).B);
         e = this.e;
         break;
       case Mode.LowRank:
       case Mode.DirectLowRank: {
         const lr = p as LowRankPathway;
-        k1 = dataOf(lr.Q);
-        k2 = dataOf(lr.P);
+        k1 = borrowedFloat32(lr.Q);
+        k2 = borrowedFloat32(lr.P);
         rank = lr.rank;
         clip = lr.backwardClip ?? 0;
         if (mode === Mode.DirectLowRank) e = this.e;
@@ -744,8 +739,8 @@ export class FusedTrainer {
     const withP = l.ldfaRule !== 0;
     const rows = p.ojaOnLabels ? n : n * l.positions;
     const normative = l.ldfaRule === 3;
-    this.k.ldfaGradients(l.ldfaRule, l.taps, l.nOut, p.rank, rows, this.gW[i], dataOf(p.P), dataOf(p.Q), E, this.gQ[i], withP ? this.gP[i] : null,
-      raf || normative ? this.ldfaScratch[i] : null, clip, normative ? dataOf(l.layer.weight) : null);
+    this.k.ldfaGradients(l.ldfaRule, l.taps, l.nOut, p.rank, rows, this.gW[i], borrowedFloat32(p.P), borrowedFloat32(p.Q), E, this.gQ[i], withP ? this.gP[i] : null,
+      raf || normative ? this.ldfaScratch[i] : null, clip, normative ? borrowedFloat32(l.layer.weight) : null);
     qOpt.epoch = epoch;
     pOpt.epoch = epoch;
     qOpt.stepInPlace(p.Q, this.gQ[i], qOpt.learningRate);
