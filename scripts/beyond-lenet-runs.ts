@@ -22,7 +22,7 @@
  * configuration over seeds, and compute to convergence (computeToConvergence).
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { ArgumentError, initBackend, WorkerPool } from '../lib/core';
+import { ArgumentError, initBackend, WorkerPool, type PoolProgressReport } from '../lib/core';
 import { TrainingJobResult } from '../lib/rules';
 import {
   BeyondLenetMode, beyondLenetComputeModels, beyondLenetJobs, beyondLenetSettings, BeyondLenetSettings, ConfigRun, computeToConvergence, convRows, perRunRecords, vggConfigs, vitConfigs,
@@ -140,7 +140,15 @@ async function main(): Promise<void> {
     while (next < jobs.length) {
       const i = next++;
       const j = jobs[i];
-      const [r] = await pool.run<TrainingJobResult>([{ module: 'lib/rules/trainer', export: 'runTrainingJob', args: j.job }], { progress: false });
+      // a line per epoch begun (runTrainingJob reports 'epoch N loss L'): a 12-epoch run is 15-30 minutes of silence otherwise
+      let shown = 0;
+      const onProgress = (p: PoolProgressReport): void => {
+        const epoch = Number(/^epoch (\d+)/.exec(p.message ?? '')?.[1]);
+        if (!(epoch > shown)) return;
+        shown = epoch;
+        console.log(`${name(j)}: epoch ${epoch} of ${settings.epochs} begun (${((Date.now() - t0) / 60000).toFixed(1)} min)`);
+      };
+      const [r] = await pool.run<TrainingJobResult>([{ module: 'lib/rules/trainer', export: 'runTrainingJob', args: j.job }], { progress: false, onProgress });
       if (!r.ok) {
         console.error(`${name(j)} failed: ${r.error.name}: ${r.error.message}`);
         results[i] = false;
