@@ -180,14 +180,13 @@ export class Optimizer {
    * the in-place one spares a dozen small tensors per parameter.
    */
   step(params: tf.Variable[], grads: tf.Tensor[]): void {
-    if (params.length !== grads.length) throw new ArgumentError('grads', `${params.length} gradients`, grads.length);
+    checkGradients(params, grads);
     if (!this.canStepInPlace() || params.some((p, i) => p.dtype !== 'float32' || grads[i].dtype !== 'float32')) {
       this.stepWithOps(params, grads);
       return;
     }
     const lr = this.learningRate;
     for (let i = 0; i < params.length; i++) {
-      if (grads[i].size !== params[i].size) throw new ArgumentError(`grads[${i}]`, `${params[i].size} values (shape [${params[i].shape}])`, `shape [${grads[i].shape}]`);
       this.stepInPlace(params[i], borrowedFloat32(grads[i], `grads[${i}]`), lr);
     }
   }
@@ -221,7 +220,7 @@ export class Optimizer {
 
   /** `step` by tfjs ops, on any backend. */
   stepWithOps(params: tf.Variable[], grads: tf.Tensor[]): void {
-    if (params.length !== grads.length) throw new ArgumentError('grads', `${params.length} gradients`, grads.length);
+    checkGradients(params, grads);
     const o = this.options;
     const lr = this.learningRate;
     for (let i = 0; i < params.length; i++) {
@@ -281,6 +280,16 @@ export class Optimizer {
 }
 
 /** The add-on's optimizerStep codes (native/src/fused_dense.cc). */
+/** One gradient per parameter, of its shape: tfjs ops would broadcast a smaller one silently. */
+function checkGradients(params: tf.Variable[], grads: tf.Tensor[]): void {
+  if (params.length !== grads.length) throw new ArgumentError('grads', `${params.length} gradients`, grads.length);
+  for (let i = 0; i < params.length; i++) {
+    const [p, g] = [params[i], grads[i]];
+    if (!(g instanceof tf.Tensor)) throw new ArgumentError(`grads[${i}]`, `a tensor of shape [${p.shape}]`, g);
+    if (g.rank !== p.rank || g.shape.some((d, k) => d !== p.shape[k])) throw new ArgumentError(`grads[${i}]`, `shape [${p.shape}] (the parameter's)`, `shape [${g.shape}]`);
+  }
+}
+
 const NATIVE_OPTIMIZER = { sgd: 0, adam: 1, adamw: 2 } as const;
 
 /**

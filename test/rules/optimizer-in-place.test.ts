@@ -82,11 +82,19 @@ test('a tensor sharing a parameter\'s data keeps the old values after an in-plac
   tf.dispose([p, view, g]);
 });
 
-test('a gradient of another size than its parameter is refused, naming its index', () => {
-  const opt = new Optimizer({ type: 'sgd' });
-  const p = tf.variable(tf.zeros([3])), q = tf.variable(tf.zeros([2]));
-  const g = tf.ones([3]);
-  assert.throws(() => opt.step([p, q], [g, g]), (e: unknown) => e instanceof ArgumentError && /grads\[1\]/.test(e.message) && /2 values/.test(e.message));
-  assert.throws(() => opt.step([p], [g, g]), (e: unknown) => e instanceof ArgumentError && /grads/.test(e.message));
-  tf.dispose([p, q, g]);
+test('a gradient of another shape than its parameter is refused, naming its index, on both paths', () => {
+  const opt = new Optimizer({ type: 'adam' });
+  const p = tf.variable(tf.zeros([3])), q = tf.variable(tf.zeros([2])), r = tf.variable(tf.zeros([2, 3]));
+  const g = tf.ones([3]), one = tf.ones([1]), flat = tf.ones([6]);
+  const named = (index: number, shape: string) => (e: unknown) => e instanceof ArgumentError && e.message.includes(`grads[${index}]`) && e.message.includes(shape);
+  for (const step of [(ps: tf.Variable[], gs: tf.Tensor[]) => opt.step(ps, gs), (ps: tf.Variable[], gs: tf.Tensor[]) => opt.stepWithOps(ps, gs)]) {
+    assert.throws(() => step([p, q], [g, g]), named(1, 'shape [2]'));
+    // tfjs ops would broadcast these two silently: a [1] gradient over [3], a [6] one of the same size as [2, 3]
+    assert.throws(() => step([p], [one]), named(0, 'shape [3]'));
+    assert.throws(() => step([r], [flat]), named(0, 'shape [2,3]'));
+    assert.throws(() => step([p], [g, g]), (e: unknown) => e instanceof ArgumentError && /grads/.test(e.message));
+  }
+  assert.deepEqual(Array.from(p.dataSync()), [0, 0, 0], 'a refused step changes nothing');
+  opt.dispose();
+  tf.dispose([p, q, r, g, one, flat]);
 });
