@@ -279,7 +279,6 @@ export class Optimizer {
   }
 }
 
-/** The add-on's optimizerStep codes (native/src/fused_dense.cc). */
 /** One gradient per parameter, of its shape: tfjs ops would broadcast a smaller one silently. */
 function checkGradients(params: tf.Variable[], grads: tf.Tensor[]): void {
   if (params.length !== grads.length) throw new ArgumentError('grads', `${params.length} gradients`, grads.length);
@@ -290,6 +289,7 @@ function checkGradients(params: tf.Variable[], grads: tf.Tensor[]): void {
   }
 }
 
+/** The add-on's optimizerStep codes (native/src/fused_dense.cc). */
 const NATIVE_OPTIMIZER = { sgd: 0, adam: 1, adamw: 2 } as const;
 
 /**
