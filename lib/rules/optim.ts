@@ -182,7 +182,7 @@ export class Optimizer {
   step(params: tf.Variable[], grads: tf.Tensor[]): void {
     checkGradients(params, grads);
     if (!this.canStepInPlace() || params.some((p, i) => p.dtype !== 'float32' || grads[i].dtype !== 'float32')) {
-      this.stepWithOps(params, grads);
+      this.updateWithOps(params, grads);
       return;
     }
     const lr = this.learningRate;
@@ -221,16 +221,16 @@ export class Optimizer {
   /** `step` by tfjs ops, on any backend. */
   stepWithOps(params: tf.Variable[], grads: tf.Tensor[]): void {
     checkGradients(params, grads);
+    this.updateWithOps(params, grads);
+  }
+
+  /** `stepWithOps` on gradients already checked (`step` checks them once). */
+  private updateWithOps(params: tf.Variable[], grads: tf.Tensor[]): void {
     const o = this.options;
     const lr = this.learningRate;
     for (let i = 0; i < params.length; i++) {
       const p = params[i];
-      let slot = this.slots.get(p);
-      if (!slot) {
-        slot = { m: null, v: null, t: 0 };
-        this.slots.set(p, slot);
-      }
-      const s = slot;
+      const s = this.slotOf(p);
       s.t += 1;
       tf.tidy(() => {
         let g = grads[i];
@@ -238,25 +238,21 @@ export class Optimizer {
         if (o.manhattan) g = tf.sign(g);
         if (o.type === 'sgd') {
           if (o.momentum > 0) {
-            if (!s.m) s.m = tf.variable(tf.zerosLike(g), false);
             // torch: buf = momentum*buf + g (the first step sets buf = g)
-            const buf = s.t === 1 ? g : s.m.mul(o.momentum).add(g);
-            s.m.assign(buf);
+            const buf = s.t === 1 ? g : s.m!.mul(o.momentum).add(g);
+            s.m!.assign(buf);
             g = o.nesterov ? g.add(buf.mul(o.momentum)) : buf;
           }
           p.assign(p.sub(g.mul(lr)));
         } else if (o.type === 'rmsprop') {
-          if (!s.v) s.v = tf.variable(tf.zerosLike(g), false);
-          const v = s.v.mul(o.alpha).add(g.square().mul(1 - o.alpha));
-          s.v.assign(v);
+          const v = s.v!.mul(o.alpha).add(g.square().mul(1 - o.alpha));
+          s.v!.assign(v);
           p.assign(p.sub(g.div(v.sqrt().add(o.epsilon)).mul(lr)));
         } else {
-          if (!s.m) s.m = tf.variable(tf.zerosLike(g), false);
-          if (!s.v) s.v = tf.variable(tf.zerosLike(g), false);
-          const m = s.m.mul(o.beta1).add(g.mul(1 - o.beta1));
-          const v = s.v.mul(o.beta2).add(g.square().mul(1 - o.beta2));
-          s.m.assign(m);
-          s.v.assign(v);
+          const m = s.m!.mul(o.beta1).add(g.mul(1 - o.beta1));
+          const v = s.v!.mul(o.beta2).add(g.square().mul(1 - o.beta2));
+          s.m!.assign(m);
+          s.v!.assign(v);
           const mHat = m.div(1 - Math.pow(o.beta1, s.t));
           const vHat = v.div(1 - Math.pow(o.beta2, s.t));
           let next = p.sub(mHat.div(vHat.sqrt().add(o.epsilon)).mul(lr));
