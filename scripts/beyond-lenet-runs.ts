@@ -140,10 +140,10 @@ async function main(): Promise<void> {
     while (next < jobs.length) {
       const i = next++;
       const j = jobs[i];
-      // a line per epoch begun (runTrainingJob reports 'epoch N loss L'): a 12-epoch run is 15-30 minutes of silence otherwise
+      // a line per epoch begun, read off the job's fraction done: a 12-epoch run is 15-30 minutes of silence otherwise
       let shown = 0;
       const onProgress = (p: PoolProgressReport): void => {
-        const epoch = Number(/^epoch (\d+)/.exec(p.message ?? '')?.[1]);
+        const epoch = Math.min(settings.epochs, Math.floor(p.jobFraction * settings.epochs) + 1);
         if (!(epoch > shown)) return;
         shown = epoch;
         console.log(`${name(j)}: epoch ${epoch} of ${settings.epochs} begun (${((Date.now() - t0) / 60000).toFixed(1)} min)`);
