@@ -25,10 +25,10 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } fr
 import { ArgumentError, initBackend, WorkerPool, type PoolProgressReport } from '../lib/core';
 import { TrainingJobResult } from '../lib/rules';
 import {
-  BeyondLenetMode, beyondLenetComputeModels, beyondLenetJobs, beyondLenetSettings, BeyondLenetSettings, ConfigRun, computeToConvergence, convRows, perRunRecords, vggConfigs, vitConfigs,
+  BeyondLenetMode, beyondLenetComputeModels, beyondLenetJobs, beyondLenetSettings, BeyondLenetSettings, ConfigRun, computeToConvergence, convRows, perRunRecords, SMALL_VIT, vggConfigs,
+  vitConfigs,
 } from '../lib/studies/low-dimensional-feedback';
 
-const VIT_WIDTH = 64;
 const LDFA_RULE = 'normative' as const;
 const SUBSET_SEED = 0;
 
@@ -51,32 +51,36 @@ function numbers(name: string, v: string): number[] {
 /** The runs of folders written by this script with the same settings, as the study's functions take them (a record's accuracy curve as the run's history). */
 /** A run's record as this script and the notebook's results.json (beyondLenet.perRun) keep it; `run` only in this script's. */
 type RunRecord = { run?: string; model: string; rule: string; rank: string; seed: number; testAccuracy: number | null; testAccuracyByEpoch: number[] };
-type FolderSummary = { settings: BeyondLenetSettings; ldfaRule: typeof LDFA_RULE; vitWidth: number };
+type FolderSummary = { settings: BeyondLenetSettings; ldfaRule: typeof LDFA_RULE };
 
 /** A folder of this script's (summary.json, runs.jsonl) or the notebook's output folder (results.json, its (f) runs). */
 function readFolder(dir: string): { summary: FolderSummary; records: RunRecord[] } {
   if (existsSync(`${dir}/summary.json`)) {
     const lines = existsSync(`${dir}/runs.jsonl`) ? readFileSync(`${dir}/runs.jsonl`, 'utf8').split('\n').filter(Boolean) : [];
-    return { summary: JSON.parse(readFileSync(`${dir}/summary.json`, 'utf8')), records: lines.map((l) => JSON.parse(l)) };
+    const summary = JSON.parse(readFileSync(`${dir}/summary.json`, 'utf8'));
+    return { summary: { settings: withVitSize(summary.settings), ldfaRule: summary.ldfaRule }, records: lines.map((l) => JSON.parse(l)) };
   }
   if (existsSync(`${dir}/results.json`)) {
     const r = JSON.parse(readFileSync(`${dir}/results.json`, 'utf8'));
-    if (r.beyondLenet?.settings) {
-      return { summary: { settings: r.beyondLenet.settings, ldfaRule: r.settings.ldfaRule, vitWidth: r.beyondLenet.vitWidth }, records: r.beyondLenet.perRun };
-    }
+    if (r.beyondLenet?.settings) return { summary: { settings: withVitSize(r.beyondLenet.settings), ldfaRule: r.settings.ldfaRule }, records: r.beyondLenet.perRun };
   }
   throw new ArgumentError('--report', 'folders this script wrote (summary.json, runs.jsonl) or the notebook\'s output folder with (f) run (results.json)', dir);
+}
+
+/** Settings as written; folders from before the ViT's size was a setting (2026-12-08) all ran SMALL_VIT. */
+function withVitSize(settings: BeyondLenetSettings): BeyondLenetSettings {
+  return { ...settings, vit: settings.vit ?? { ...SMALL_VIT } };
 }
 
 async function report(dirs: string[]): Promise<void> {
   const folders = dirs.map(readFolder);
   const summaries = folders.map((f) => f.summary);
-  const same = (s: (typeof summaries)[number]) => JSON.stringify([s.settings.epochs, s.settings.batchesPerEpoch, s.settings.trainLimit, s.settings.testLimit, s.ldfaRule, s.vitWidth]);
-  if (summaries.some((s) => same(s) !== same(summaries[0]))) throw new ArgumentError('--report', 'folders of runs with the same epochs, images, LDFA rule and ViT width', dirs.join(','));
+  const same = (s: (typeof summaries)[number]) => JSON.stringify([s.settings.epochs, s.settings.batchesPerEpoch, s.settings.trainLimit, s.settings.testLimit, s.ldfaRule, s.settings.vit]);
+  if (summaries.some((s) => same(s) !== same(summaries[0]))) throw new ArgumentError('--report', 'folders of runs with the same epochs, images, LDFA rule and ViT size', dirs.join(','));
   const summary = summaries[0];
   // every fraction and rank any folder ran
   const settings = { ...summary.settings, fractions: [...new Set(summaries.flatMap((s) => s.settings.fractions))], vitRanks: [...new Set(summaries.flatMap((s) => s.settings.vitRanks))] };
-  const configs = [...vggConfigs(settings.fractions, summary.ldfaRule), ...vitConfigs(settings.vitRanks, summary.ldfaRule, summary.vitWidth)];
+  const configs = [...vggConfigs(settings.fractions, summary.ldfaRule), ...vitConfigs(settings.vitRanks, summary.ldfaRule, settings.vit)];
   const seen = new Set<string>();
   const runs: ConfigRun[] = folders.flatMap((f) => f.records).map((r) => {
     // a notebook record names its configuration by model, rule and rank label, as perRunRecords writes them
@@ -96,7 +100,7 @@ async function report(dirs: string[]): Promise<void> {
   await initBackend();
   const present = configs.filter((c) => runs.some((r) => r.config.key === c.key));
   console.table(convRows(runs, present));
-  const models = beyondLenetComputeModels(settings, { ldfaRule: summary.ldfaRule, vitWidth: summary.vitWidth })
+  const models = beyondLenetComputeModels(settings, { ldfaRule: summary.ldfaRule })
     .map((m) => ({ ...m, configs: m.configs.filter((c, i) => i === 0 || present.some((p) => p.key === c.key)) })) // BP first, run or not: the reference
     .filter((m) => m.configs.some((c) => present.some((p) => p.key === c.key)));
   console.table(computeToConvergence(runs, models).rows);
@@ -110,13 +114,13 @@ async function main(): Promise<void> {
   const out = flag('out');
   if (!out) throw new ArgumentError('--out', 'the folder to write runs.jsonl and summary.json into', out);
   const mode = (flag('mode') ?? 'default') as BeyondLenetMode;
-  const base = beyondLenetSettings(mode, VIT_WIDTH);
+  const base = beyondLenetSettings(mode);
   const pick = (name: string): number[] | undefined => { const v = flag(name); return v === undefined ? undefined : numbers(name, v); };
   const epochs = pick('epochs');
   if (epochs && (epochs.length !== 1 || epochs[0] < 1)) throw new ArgumentError('--epochs', 'one positive integer', epochs.join(','));
   const settings = { ...base, epochs: epochs?.[0] ?? base.epochs, seeds: pick('seeds') ?? base.seeds,
     fractions: pick('fractions') ?? base.fractions, vitRanks: pick('vit-ranks') ?? base.vitRanks };
-  const all = beyondLenetJobs(settings, { ldfaRule: LDFA_RULE, vitWidth: VIT_WIDTH, subsetSeed: SUBSET_SEED });
+  const all = beyondLenetJobs(settings, { ldfaRule: LDFA_RULE, subsetSeed: SUBSET_SEED });
   const name = (j: (typeof all)[number]) => `${j.config.key.replace('/fashion-mnist', '')}@${j.seed}`;
   const only = flag('only');
   const jobs = only === undefined ? all : only.split(',').map((n) => {
@@ -128,7 +132,7 @@ async function main(): Promise<void> {
   const backend = await initBackend();
   const workers = pick('workers')?.[0];
   const pool = new WorkerPool(workers ? { size: workers } : {}); // default: one worker per core
-  writeFileSync(`${out}/summary.json`, JSON.stringify({ mode, settings, vitWidth: VIT_WIDTH, ldfaRule: LDFA_RULE, subsetSeed: SUBSET_SEED, backend, workers: pool.size,
+  writeFileSync(`${out}/summary.json`, JSON.stringify({ mode, settings, ldfaRule: LDFA_RULE, subsetSeed: SUBSET_SEED, backend, workers: pool.size,
     runs: jobs.map(name), startedAt: new Date().toISOString() }, null, 1) + '\n');
   console.log(`${jobs.length} runs on ${pool.size} workers: ${jobs.map(name).join(', ')}`);
   const t0 = Date.now();

@@ -39,7 +39,7 @@
  * pairRuns, accuracies, mlpConfigs, convConfigs, rankSweepFigure,
  * finalUpdateAngle, updateAngleFigure, subspaceRows, rankComparisonRows,
  * convRows, estimatedRunSeconds, backwardMacs, epochsTo90, computeTable, reproductionRows,
- * perRunRecords, medianAccuracies; VGG_BN_CHANNELS, AUTHORS_VIT, beyondLenetJob, vggConfigs,
+ * perRunRecords, medianAccuracies; VGG_BN_CHANNELS, AUTHORS_VIT, SMALL_VIT, beyondLenetJob, vggConfigs,
  * scaledVitRanks, vitConfigs, beyondLenetSeconds, vitRankFigure, computeToConvergence; RF_RANKS,
  * FIRST_VENTRAL_PARAM, RF_THRESHOLDS, ventralRankFeedback, receptiveFieldJobs, pairRfRuns, rfSummaries,
  * rfOrientednessRows, rfRuleFigure, rfRecords, rfMode, rfStepsPerRun.
@@ -238,8 +238,8 @@ export interface LdfaConfig {
   key: string;
   /** 'vgg-bn' and 'vit' are (f)'s vggBatchNorm() and vit() (lib/rules). */
   model: 'mlp' | 'lenet' | 'vgg-bn' | 'vit';
-  /** The ViT's token width (default vit()'s 64). */
-  vitWidth?: number;
+  /** The ViT's size (default vit()'s: width 64, depth 4, 4 heads). */
+  vit?: VitSize;
   /** MLP hidden widths (default the settings' `hidden`). */
   hidden?: number[];
   dataset: DatasetName;
@@ -561,7 +561,7 @@ export function reproductionRows(
 export function beyondLenetRows(
   runs: readonly ConfigRun[],
   compute: readonly Record<string, unknown>[],
-  o: { fractions: readonly number[]; vitRanks: readonly number[]; vitWidth: number; training: string },
+  o: { fractions: readonly number[]; vitRanks: readonly number[]; vit: VitSize; training: string },
 ): Record<string, string>[] {
   const acc = (key: string) => accuracies(runs, key);
   const fmt = (v: number[]) => formatMedianRange(v);
@@ -578,14 +578,14 @@ export function beyondLenetRows(
   ];
   const ends = [...new Set([Math.min(...o.vitRanks), Math.max(...o.vitRanks)])].filter(Number.isFinite);
   for (const r of ends) {
-    const i = AUTHORS_VIT.ranks.findIndex((a) => scaledVitRank(a, o.vitWidth) === r);
+    const i = AUTHORS_VIT.ranks.findIndex((a) => scaledVitRank(a, o.vit.width) === r);
     const gap = i < 0 ? null : 100 * (AUTHORS_VIT.bp - AUTHORS_VIT.accuracy[i]);
     const tol = gap === null ? 1 : Math.max(1, Math.ceil(gap));
     const a = acc(`vit/fashion-mnist/ldfa/${r}`);
     rows.push({
-      claim: `ViT: LDFA at r = ${r} of width ${o.vitWidth} within ${tol} point(s) of BP`,
+      claim: `ViT: LDFA at r = ${r} of width ${o.vit.width} within ${tol} point(s) of BP`,
       paper: i < 0 ? 'accuracy near BP at r ~ 1/6 of the width' : `r = ${AUTHORS_VIT.ranks[i]} of 384: ${(100 * AUTHORS_VIT.accuracy[i]).toFixed(2)} vs BP ${(100 * AUTHORS_VIT.bp).toFixed(2)} (CIFAR-10; ${(gap as number).toFixed(2)} below)`,
-      measured: `r = ${r} ${fmt(a)} vs BP ${fmt(vitBp)}`, agree: within(a, vitBp, tol) ? 'yes' : 'no', why: 'Fashion-MNIST, width 64 and depth 4 (not CIFAR-10, 384 and 8)',
+      measured: `r = ${r} ${fmt(a)} vs BP ${fmt(vitBp)}`, agree: within(a, vitBp, tol) ? 'yes' : 'no', why: `Fashion-MNIST, width ${o.vit.width} and depth ${o.vit.depth} (the authors: CIFAR-10, ${AUTHORS_VIT.width} and ${AUTHORS_VIT.depth})`,
     });
   }
   const c90 = (key: string) => {
@@ -627,8 +627,22 @@ export function medianAccuracies(runs: readonly ConfigRun[], configs: readonly L
 
 /** Output channels of vggBatchNorm()'s six convolutions. */
 export const VGG_BN_CHANNELS: readonly number[] = [32, 32, 64, 64, 128, 128];
-/** The authors' ViT (width 384) feedback ranks and CIFAR-10 top-1 accuracy (training-rules.md). */
-export const AUTHORS_VIT = { width: 384, bp: 0.9134, ranks: [16, 24, 32, 48, 64], accuracy: [0.894, 0.9023, 0.9077, 0.9126, 0.9108] } as const;
+/** A ViT's token width, number of transformer blocks and attention heads (patch 4, MLP width 2 x width: vit()'s). */
+export interface VitSize {
+  width: number;
+  depth: number;
+  heads: number;
+}
+
+/**
+ * The authors' CIFAR-10 ViT (patch 4, width 384, depth 8, 8 heads), its
+ * feedback ranks and top-1 accuracy (training-rules.md). Its MLP width is not
+ * in the references; vit()'s 2 x width stands in for it.
+ */
+export const AUTHORS_VIT = { width: 384, depth: 8, heads: 8, bp: 0.9134, ranks: [16, 24, 32, 48, 64], accuracy: [0.894, 0.9023, 0.9077, 0.9126, 0.9108] } as const;
+
+/** (f)'s ViT outside `PAPER=1`: vit()'s default, issue 31's scale of the authors' for a CPU. */
+export const SMALL_VIT: VitSize = { width: 64, depth: 4, heads: 4 };
 
 /**
  * The TrainingJob of a VGG-BN or ViT configuration and seed: vggBatchNorm()
@@ -637,7 +651,7 @@ export const AUTHORS_VIT = { width: 384, bp: 0.9134, ranks: [16, 24, 32, 48, 64]
  */
 export function beyondLenetJob(c: LdfaConfig, seed: number, s: LdfaSettings): TrainingJob {
   const common = { seed, rule: c.rule, feedback: c.feedback };
-  const network = c.model === 'vgg-bn' ? vggBatchNorm(common) : vit({ ...common, ...(c.vitWidth ? { width: c.vitWidth } : {}) });
+  const network = c.model === 'vgg-bn' ? vggBatchNorm(common) : vit({ ...common, ...c.vit });
   return {
     label: `${c.key}|${seed}`, network,
     data: { dataset: c.dataset, trainLimit: s.trainLimit, testLimit: s.testLimit, subsetSeed: s.subsetSeed },
@@ -672,20 +686,20 @@ export function scaledVitRanks(width: number): number[] {
 /** One of the authors' ViT ranks (of width 384) scaled to `width`: rounded, at least 1. */
 const scaledVitRank = (rank: number, width: number): number => Math.max(1, Math.round((rank * width) / AUTHORS_VIT.width));
 
-/** (f b) The ViT on Fashion-MNIST: BP, then LDFA at each rank r (3r at the qkv layers, attentionRanks). */
-export function vitConfigs(ranks: readonly number[], ldfaRule: LowRankRule, width = 64): LdfaConfig[] {
-  const base = { model: 'vit' as const, dataset: 'fashion-mnist' as const, vitWidth: width };
-  const spec = vit({ width });
+/** (f b) The ViT of `size` on Fashion-MNIST: BP, then LDFA at each rank r (3r at the qkv layers, attentionRanks). */
+export function vitConfigs(ranks: readonly number[], ldfaRule: LowRankRule, size: VitSize = SMALL_VIT): LdfaConfig[] {
+  const base = { model: 'vit' as const, dataset: 'fashion-mnist' as const, vit: { width: size.width, depth: size.depth, heads: size.heads } };
+  const spec = vit(base.vit);
   return [
     { key: 'vit/fashion-mnist/bp', ...base, rule: 'bp', feedback: {}, variant: 'bp', rank: '-' },
     ...ranks.map((r): LdfaConfig => ({ key: `vit/fashion-mnist/ldfa/${r}`, ...base, rule: 'ldfa', feedback: { rank: attentionRanks(spec, r), ldfaRule }, variant: `ldfa-${ldfaRule}`, rank: `${r} (qkv ${3 * r})` })),
   ];
 }
 
-/** The modes of (f): the notebook's BEYOND_LENET switch ('quick' under QUICK=1, 'full' under PAPER=1). */
-export type BeyondLenetMode = 'quick' | 'default' | 'reduced' | 'full';
+/** The modes of (f): the notebook's BEYOND_LENET switch ('quick' under QUICK=1, 'paper' under PAPER=1). */
+export type BeyondLenetMode = 'quick' | 'default' | 'reduced' | 'full' | 'paper';
 
-/** What (f) trains in one mode: seeds, images, epochs, VGG-BN conv fractions, ViT ranks. */
+/** What (f) trains in one mode: seeds, images, epochs, VGG-BN conv fractions, the ViT's size and ranks. */
 export interface BeyondLenetSettings {
   seeds: number[];
   trainLimit: number;
@@ -694,6 +708,7 @@ export interface BeyondLenetSettings {
   /** Batches per recorded epoch; unset = whole passes. */
   batchesPerEpoch?: number;
   fractions: number[];
+  vit: VitSize;
   vitRanks: number[];
 }
 
@@ -712,18 +727,24 @@ export const BEYOND_LENET_TRAINING = {
 } as const;
 
 /**
- * (f)'s settings per mode; the ViT ranks of 'full' are the authors' scaled to
- * `vitWidth`. The default is the ~30-40 minute cut (one seed, about one pass,
- * the extreme conv fraction and ViT ranks); 'full' is the issue's setting.
+ * (f)'s settings per mode. The default is the ~30-40 minute cut (one seed,
+ * about one pass, the extreme conv fraction and ViT ranks) on SMALL_VIT;
+ * 'full' is the issue's setting (every fraction, the authors' ViT ranks scaled
+ * to SMALL_VIT's width, three seeds, 20 quarter passes); 'paper' is 'full'
+ * with the authors' ViT (AUTHORS_VIT's size and ranks). The VGG-BN is
+ * vggBatchNorm() in every mode: the authors' widths are not in the references.
  */
-export function beyondLenetSettings(mode: BeyondLenetMode, vitWidth: number): BeyondLenetSettings {
+export function beyondLenetSettings(mode: BeyondLenetMode): BeyondLenetSettings {
   const quarter = { trainLimit: 60000, batchesPerEpoch: QUARTER_PASS_BATCHES };
+  const full = { seeds: [0, 1, 2], ...quarter, testLimit: 10000, epochs: 20, fractions: [1, 2, 4, 8] };
+  const small = { ...SMALL_VIT };
   switch (mode) {
-    case 'quick': return { seeds: [0], trainLimit: 128, testLimit: 128, epochs: 1, fractions: [8], vitRanks: [3] };
-    case 'default': return { seeds: [0], ...quarter, testLimit: 5000, epochs: 4, fractions: [8], vitRanks: [3, 11] };
-    case 'reduced': return { seeds: [0], ...quarter, testLimit: 10000, epochs: 12, fractions: [1, 8], vitRanks: [3, 11] };
-    case 'full': return { seeds: [0, 1, 2], ...quarter, testLimit: 10000, epochs: 20, fractions: [1, 2, 4, 8], vitRanks: scaledVitRanks(vitWidth) };
-    default: throw new ArgumentError('mode', "'quick', 'default', 'reduced' or 'full'", mode);
+    case 'quick': return { seeds: [0], trainLimit: 128, testLimit: 128, epochs: 1, fractions: [8], vit: small, vitRanks: [3] };
+    case 'default': return { seeds: [0], ...quarter, testLimit: 5000, epochs: 4, fractions: [8], vit: small, vitRanks: [3, 11] };
+    case 'reduced': return { seeds: [0], ...quarter, testLimit: 10000, epochs: 12, fractions: [1, 8], vit: small, vitRanks: [3, 11] };
+    case 'full': return { ...full, vit: small, vitRanks: scaledVitRanks(small.width) };
+    case 'paper': return { ...full, vit: { width: AUTHORS_VIT.width, depth: AUTHORS_VIT.depth, heads: AUTHORS_VIT.heads }, vitRanks: [...AUTHORS_VIT.ranks] };
+    default: throw new ArgumentError('mode', "'quick', 'default', 'reduced', 'full' or 'paper'", mode);
   }
 }
 
@@ -731,12 +752,12 @@ export function beyondLenetSettings(mode: BeyondLenetMode, vitWidth: number): Be
  * (f)'s jobs at the given settings: the VGG-BN configurations (BP, FA, LDFA
  * per fraction), then the ViT's (BP, LDFA per rank), each x seeds.
  */
-export function beyondLenetJobs(s: BeyondLenetSettings, o: { ldfaRule: LowRankRule; vitWidth: number; subsetSeed: number }): { config: LdfaConfig; seed: number; job: TrainingJob }[] {
+export function beyondLenetJobs(s: BeyondLenetSettings, o: { ldfaRule: LowRankRule; subsetSeed: number }): { config: LdfaConfig; seed: number; job: TrainingJob }[] {
   const base = { trainLimit: s.trainLimit, testLimit: s.testLimit, subsetSeed: o.subsetSeed, epochs: s.epochs, batchSize: BEYOND_LENET_TRAINING.batchSize,
     hidden: [] /* MLP widths: unused by these nets */,
     ...(s.batchesPerEpoch !== undefined ? { batchesPerEpoch: s.batchesPerEpoch } : {}) };
   return [...configJobs(vggConfigs(s.fractions, o.ldfaRule), s.seeds, { ...base, optimizer: BEYOND_LENET_TRAINING.vggOptimizer }),
-    ...configJobs(vitConfigs(s.vitRanks, o.ldfaRule, o.vitWidth), s.seeds, { ...base, optimizer: BEYOND_LENET_TRAINING.vitOptimizer })];
+    ...configJobs(vitConfigs(s.vitRanks, o.ldfaRule, s.vit), s.seeds, { ...base, optimizer: BEYOND_LENET_TRAINING.vitOptimizer })];
 }
 
 /**
@@ -853,14 +874,14 @@ export function beyondLenetFlops(c: LdfaConfig, batchSize: number, ldfaRule: Low
  * the ViT, each with its configurations (BP first); an epoch is
  * `batchesPerEpoch` batches where set, else the training set.
  */
-export function beyondLenetComputeModels(s: BeyondLenetSettings, o: { ldfaRule: LowRankRule; vitWidth: number }): ComputeModel[] {
+export function beyondLenetComputeModels(s: BeyondLenetSettings, o: { ldfaRule: LowRankRule }): ComputeModel[] {
   const batch = BEYOND_LENET_TRAINING.batchSize;
   const examples = s.batchesPerEpoch ? Math.min(s.trainLimit, s.batchesPerEpoch * batch) : s.trainLimit;
   const epoch = s.batchesPerEpoch ? ` (epoch = ${examples} images)` : '';
   const entries = (configs: LdfaConfig[]) => configs.map((c) => ({ key: c.key, label: `${c.variant} ${c.rank}`, flops: beyondLenetFlops(c, batch, o.ldfaRule) }));
   return [
     { model: `VGG-BN${epoch}`, network: vggBatchNorm({}), examples, configs: entries(vggConfigs(s.fractions, o.ldfaRule)) },
-    { model: `ViT width ${o.vitWidth}${epoch}`, network: vit({ width: o.vitWidth }), examples, configs: entries(vitConfigs(s.vitRanks, o.ldfaRule, o.vitWidth)) },
+    { model: `ViT width ${s.vit.width}${epoch}`, network: vit(s.vit), examples, configs: entries(vitConfigs(s.vitRanks, o.ldfaRule, s.vit)) },
   ];
 }
 

@@ -6,11 +6,13 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { beyondLenetSettings } from '../../lib/studies/low-dimensional-feedback';
+import { beyondLenetSettings, type VitSize } from '../../lib/studies/low-dimensional-feedback';
 
 const ROOT = path.join(__dirname, '..', '..');
 const SCRIPT = path.join(ROOT, 'scripts', 'beyond-lenet-runs.ts');
-const settings = beyondLenetSettings('default', 64);
+const settings = beyondLenetSettings('default');
+// folders written before the ViT's size was a setting name no `vit` (all ran vit()'s default, width 64)
+const { vit: _vit, ...olderSettings } = settings;
 
 /** Test accuracy after each epoch (index 0: before training), as both kinds of folder record it. */
 const record = (model: string, rule: string, rank: string, seed: number, curve: number[]) =>
@@ -19,16 +21,16 @@ const bp = record('vit', 'bp', '-', 0, [0.1, 0.5, 0.7, 0.8, 0.8]);
 const r3 = record('vit', 'ldfa', '3 (qkv 9)', 0, [0.1, 0.6, 0.78, 0.79, 0.8]);
 const r4 = record('vit', 'ldfa', '4 (qkv 12)', 0, [0.1, 0.4, 0.6, 0.75, 0.78]);
 
-function folders(o: { scriptEpochs?: number; duplicate?: boolean } = {}): { script: string; notebook: string; other: string } {
+function folders(o: { scriptEpochs?: number; scriptVit?: VitSize; duplicate?: boolean } = {}): { script: string; notebook: string; other: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'beyond-lenet-'));
   const script = path.join(dir, 'script');
   const notebook = path.join(dir, 'notebook');
   const other = path.join(dir, 'other');
   [script, notebook, other].forEach((d) => fs.mkdirSync(d));
-  fs.writeFileSync(path.join(script, 'summary.json'), JSON.stringify({ settings: { ...settings, epochs: o.scriptEpochs ?? settings.epochs, vitRanks: [4] }, ldfaRule: 'normative', vitWidth: 64 }));
+  fs.writeFileSync(path.join(script, 'summary.json'), JSON.stringify({ settings: { ...settings, epochs: o.scriptEpochs ?? settings.epochs, vit: o.scriptVit ?? settings.vit, vitRanks: [4] }, ldfaRule: 'normative' }));
   const runs = [{ run: 'vit/ldfa/4@0', ...r4 }, ...(o.duplicate ? [{ run: 'vit/ldfa/3@0', ...r3 }] : [])];
   fs.writeFileSync(path.join(script, 'runs.jsonl'), runs.map((r) => JSON.stringify(r)).join('\n') + '\n');
-  fs.writeFileSync(path.join(notebook, 'results.json'), JSON.stringify({ settings: { ldfaRule: 'normative' }, beyondLenet: { settings: { ...settings, vitRanks: [3, 11] }, vitWidth: 64, perRun: [bp, r3] } }));
+  fs.writeFileSync(path.join(notebook, 'results.json'), JSON.stringify({ settings: { ldfaRule: 'normative' }, beyondLenet: { settings: { ...olderSettings, vitRanks: [3, 11] }, vitWidth: 64, perRun: [bp, r3] } }));
   fs.writeFileSync(path.join(other, 'notes.txt'), 'not a run folder');
   return { script, notebook, other };
 }
@@ -57,7 +59,12 @@ test('--report refuses folders of other settings, a run twice and a folder of ne
   const f = folders({ scriptEpochs: 8 });
   const other = report([f.notebook, f.script]);
   assert.equal(other.status, 1);
-  assert.match(other.out, /--report: expected folders of runs with the same epochs, images, LDFA rule and ViT width/);
+  assert.match(other.out, /--report: expected folders of runs with the same epochs, images, LDFA rule and ViT size/);
+  const wide = folders({ scriptVit: { width: 384, depth: 8, heads: 8 } });
+  const otherVit = report([wide.notebook, wide.script]);
+  fs.rmSync(path.dirname(wide.script), { recursive: true, force: true });
+  assert.equal(otherVit.status, 1);
+  assert.match(otherVit.out, /same epochs, images, LDFA rule and ViT size/);
   const neither = report([f.other]);
   assert.equal(neither.status, 1);
   assert.match(neither.out, new RegExp(`--report: expected folders this script wrote .* got ${f.other.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));

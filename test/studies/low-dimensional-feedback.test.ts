@@ -14,7 +14,7 @@ import {
   findLinearTheoryRun, LdfaConfig, LdfaSettings, linearTheoryCriteria, linearTheoryFinal, linearTheoryJobs, linearTheoryRun, LinearTheoryRun,
   maxModeStrengthGap, medianAccuracies, mlpConfigs, modeStrengthFigure, pairLinearTheory, pairRuns, pAngleFigure, perRunRecords, rankComparisonRows,
   rankLabel, rankSweepFigure, rankTwoTeacherRows, reproductionRows, subspaceRows, topModeStrengths, updateAngleFigure,
-  AUTHORS_VIT, beyondLenetComputeModels, beyondLenetJob, beyondLenetJobs, beyondLenetRows, beyondLenetSeconds, beyondLenetSettings, computeToConvergence, scaledVitRanks, vggConfigs, vitConfigs, vitRankFigure,
+  AUTHORS_VIT, SMALL_VIT, beyondLenetComputeModels, beyondLenetJob, beyondLenetJobs, beyondLenetRows, beyondLenetSeconds, beyondLenetSettings, computeToConvergence, scaledVitRanks, vggConfigs, vitConfigs, vitRankFigure,
 } from '../../lib/studies/low-dimensional-feedback';
 
 const near = (a: number, b: number, tol = 1e-9) => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
@@ -420,9 +420,9 @@ test('scaledVitRanks and vitConfigs: the authors\' {16..64} of 384 scaled to the
 });
 
 test('beyondLenetSettings and beyondLenetJobs: each mode\'s runs, in the notebook\'s order, at (f)\'s batch and optimisers', () => {
-  const full = beyondLenetSettings('full', 64);
+  const full = beyondLenetSettings('full');
   assert.deepEqual([full.seeds, full.fractions, full.vitRanks, full.epochs, full.batchesPerEpoch], [[0, 1, 2], [1, 2, 4, 8], [3, 4, 5, 8, 11], 20, 235]);
-  const jobs = beyondLenetJobs(full, { ldfaRule: 'normative', vitWidth: 64, subsetSeed: 0 });
+  const jobs = beyondLenetJobs(full, { ldfaRule: 'normative', subsetSeed: 0 });
   assert.equal(jobs.length, (2 + 4) * 3 + (1 + 5) * 3); // VGG-BN: BP, FA, 4 fractions; ViT: BP, 5 ranks; x 3 seeds
   assert.deepEqual(jobs.slice(0, 4).map((j) => `${j.config.key}@${j.seed}`), ['vgg-bn/fashion-mnist/bp@0', 'vgg-bn/fashion-mnist/bp@1', 'vgg-bn/fashion-mnist/bp@2', 'vgg-bn/fashion-mnist/fa@0']);
   const vgg = jobs.find((j) => j.config.key === 'vgg-bn/fashion-mnist/ldfa/1-4' && j.seed === 2)!.job;
@@ -431,18 +431,31 @@ test('beyondLenetSettings and beyondLenetJobs: each mode\'s runs, in the noteboo
   const vitJob = jobs.find((j) => j.config.key === 'vit/fashion-mnist/ldfa/8')!.job;
   assert.deepEqual(vitJob.train?.optimizer, { type: 'adam', lr: 1e-3 });
   // the default cut: one seed, one pass in quarters, the extreme fraction and ranks
-  const d = beyondLenetSettings('default', 64);
-  assert.deepEqual(beyondLenetJobs(d, { ldfaRule: 'normative', vitWidth: 64, subsetSeed: 0 }).map((j) => j.config.key.replace('/fashion-mnist', '')),
+  const d = beyondLenetSettings('default');
+  assert.deepEqual(beyondLenetJobs(d, { ldfaRule: 'normative', subsetSeed: 0 }).map((j) => j.config.key.replace('/fashion-mnist', '')),
     ['vgg-bn/bp', 'vgg-bn/fa', 'vgg-bn/ldfa/1-8', 'vit/bp', 'vit/ldfa/3', 'vit/ldfa/11']);
-  assert.equal(beyondLenetJobs(beyondLenetSettings('quick', 64), { ldfaRule: 'normative', vitWidth: 64, subsetSeed: 0 })[0].job.train?.batchesPerEpoch, undefined);
-  assert.throws(() => beyondLenetSettings('paper' as never, 64), /mode/);
+  assert.equal(beyondLenetJobs(beyondLenetSettings('quick'), { ldfaRule: 'normative', subsetSeed: 0 })[0].job.train?.batchesPerEpoch, undefined);
+  assert.throws(() => beyondLenetSettings('huge' as never), /mode/);
+  // PAPER=1: 'full' with the authors' ViT (width 384, depth 8, 8 heads) at their ranks, unscaled
+  const paper = beyondLenetSettings('paper');
+  assert.deepEqual({ ...paper, vit: full.vit, vitRanks: full.vitRanks }, full);
+  assert.deepEqual([paper.vit, paper.vitRanks], [{ width: 384, depth: 8, heads: 8 }, [16, 24, 32, 48, 64]]);
+  const paperJobs = beyondLenetJobs(paper, { ldfaRule: 'normative', subsetSeed: 0 });
+  assert.deepEqual(paperJobs.filter((j) => j.config.model === 'vgg-bn'), jobs.filter((j) => j.config.model === 'vgg-bn'));
+  const wide = paperJobs.find((j) => j.config.key === 'vit/fashion-mnist/ldfa/16' && j.seed === 1)!.job.network;
+  const blocks = wide.layers.filter((l) => l.kind === 'residual').map((l) => (l as { body: { kind: string; units?: number; heads?: number }[] }).body);
+  assert.deepEqual([wide.layers[0].kind, (wide.layers[0] as { units?: number }).units, blocks.length / 2], ['patch-embedding', 384, 8]);
+  assert.deepEqual(blocks.filter((_, i) => i % 2 === 0).map((b) => [b[1].units, b[2].heads]), Array.from({ length: 8 }, () => [3 * 384, 8]));
+  // patch embedding, 4 per block, the head: 34 parametric layers; 3r = 48 at the eight qkv layers
+  const wideRank = (wide.feedback as { rank: number[] }).rank;
+  assert.deepEqual([wideRank.length, wideRank.filter((r) => r === 48).length, wideRank.filter((r) => r === 16).length], [34, 8, 26]);
   // compute models: an epoch of 235 batches of 64; BP first (computeToConvergence's reference), each rule's FLOP options
-  const [vggModel, vitModel] = beyondLenetComputeModels(d, { ldfaRule: 'normative', vitWidth: 64 });
+  const [vggModel, vitModel] = beyondLenetComputeModels(d, { ldfaRule: 'normative' });
   assert.equal(vggModel.examples, 235 * 64);
   assert.deepEqual(vggModel.configs.map((c) => [c.key, c.flops.rule ?? 'bp']), [['vgg-bn/fashion-mnist/bp', 'bp'], ['vgg-bn/fashion-mnist/fa', 'fa'], ['vgg-bn/fashion-mnist/ldfa/1-8', 'ldfa']]);
   assert.deepEqual(vggModel.configs[2].flops, { rule: 'ldfa', rank: [4, 4, 8, 8, 16, 16, 10], ldfaRule: 'normative', batchSize: 64 });
   assert.deepEqual(vitModel.configs.map((c) => c.key), ['vit/fashion-mnist/bp', 'vit/fashion-mnist/ldfa/3', 'vit/fashion-mnist/ldfa/11']);
-  assert.equal(beyondLenetComputeModels(beyondLenetSettings('quick', 64), { ldfaRule: 'normative', vitWidth: 64 })[0].examples, 128); // whole passes of the 128 images
+  assert.equal(beyondLenetComputeModels(beyondLenetSettings('quick'), { ldfaRule: 'normative' })[0].examples, 128); // whole passes of the 128 images
 });
 
 test('beyondLenetSeconds: epochs x (steps + test batches / 3) x seconds per step, summed, / workers, x 1.15', () => {
@@ -466,7 +479,7 @@ test('beyondLenetRows: VGG-BN against 90% and BP (1 point), the ViT\'s end ranks
     { key: 'vgg-bn/fashion-mnist/bp', computeTo90: 10 }, { key: 'vgg-bn/fashion-mnist/ldfa/1-8', computeTo90: 7 },
     { key: 'vit/fashion-mnist/bp', computeTo90: 4 }, { key: 'vit/fashion-mnist/ldfa/3', computeTo90: 3.6 }, { key: 'vit/fashion-mnist/ldfa/11', computeTo90: null },
   ];
-  const rows = beyondLenetRows(runs, compute, { fractions: [8], vitRanks: [3, 11], vitWidth: 64, training: 'one pass' });
+  const rows = beyondLenetRows(runs, compute, { fractions: [8], vitRanks: [3, 11], vit: SMALL_VIT, training: 'one pass' });
   assert.deepEqual(rows.map((r) => r.agree), ['yes', 'yes', 'yes', 'yes', 'no', 'no']);
   // BP's median 91.0 >= 90; FA's 89.0 is 2 points behind; LDFA's 90.5 within 1 of 91.0
   assert.match(rows[0].measured, /^BP 91\.0/);
@@ -476,12 +489,12 @@ test('beyondLenetRows: VGG-BN against 90% and BP (1 point), the ViT\'s end ranks
   assert.match(rows[4].claim, /r = 11 of width 64 within 1 point/);
   // compute: 0.70 and 0.90, one unknown -> 'no'; all known and <= 0.8 -> 'yes'; all < 1 but one above 0.8 -> 'partly'
   assert.match(rows[5].measured, /VGG-BN conv 1\/8: 0\.70; ViT r = 3: 0\.90; ViT r = 11: n\/a/);
-  const only = (c: { key: string; computeTo90: number | null }[]) => beyondLenetRows(runs, c, { fractions: [8], vitRanks: [3], vitWidth: 64, training: '' }).at(-1)?.agree;
+  const only = (c: { key: string; computeTo90: number | null }[]) => beyondLenetRows(runs, c, { fractions: [8], vitRanks: [3], vit: SMALL_VIT, training: '' }).at(-1)?.agree;
   assert.equal(only([{ key: 'vgg-bn/fashion-mnist/bp', computeTo90: 10 }, { key: 'vgg-bn/fashion-mnist/ldfa/1-8', computeTo90: 8 }, { key: 'vit/fashion-mnist/bp', computeTo90: 4 }, { key: 'vit/fashion-mnist/ldfa/3', computeTo90: 3 }]), 'yes');
   assert.equal(only([{ key: 'vgg-bn/fashion-mnist/bp', computeTo90: 10 }, { key: 'vgg-bn/fashion-mnist/ldfa/1-8', computeTo90: 9 }, { key: 'vit/fashion-mnist/bp', computeTo90: 4 }, { key: 'vit/fashion-mnist/ldfa/3', computeTo90: 3 }]), 'partly');
   assert.equal(only([{ key: 'vgg-bn/fashion-mnist/bp', computeTo90: 10 }, { key: 'vgg-bn/fashion-mnist/ldfa/1-8', computeTo90: 11 }, { key: 'vit/fashion-mnist/bp', computeTo90: 4 }, { key: 'vit/fashion-mnist/ldfa/3', computeTo90: 3 }]), 'no');
   // one ViT rank gives one ViT row
-  assert.equal(beyondLenetRows(runs, compute, { fractions: [8], vitRanks: [3], vitWidth: 64, training: '' }).length, 5);
+  assert.equal(beyondLenetRows(runs, compute, { fractions: [8], vitRanks: [3], vit: SMALL_VIT, training: '' }).length, 5);
 });
 
 test('computeToConvergence: FLOPs per example and epoch from trainingFlops, epochs to 90%, their product against BP', () => {
