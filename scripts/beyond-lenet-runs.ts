@@ -67,7 +67,7 @@ function readFolder(dir: string): { summary: FolderSummary; records: RunRecord[]
   throw new ArgumentError('--report', 'folders this script wrote (summary.json, runs.jsonl) or the notebook\'s output folder with (f) run (results.json)', dir);
 }
 
-/** Settings as written; folders from before the ViT's size was a setting (2026-12-08) all ran SMALL_VIT. */
+/** Settings as written; folders from before the ViT's size was a setting (commit 8394ef3) all ran SMALL_VIT. */
 function withVitSize(settings: BeyondLenetSettings): BeyondLenetSettings {
   return { ...settings, vit: settings.vit ?? { ...SMALL_VIT } };
 }

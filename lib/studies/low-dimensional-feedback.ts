@@ -642,7 +642,7 @@ export interface VitSize {
 export const AUTHORS_VIT = { width: 384, depth: 8, heads: 8, bp: 0.9134, ranks: [16, 24, 32, 48, 64], accuracy: [0.894, 0.9023, 0.9077, 0.9126, 0.9108] } as const;
 
 /** (f)'s ViT outside `PAPER=1`: vit()'s default, issue 31's scale of the authors' for a CPU. */
-export const SMALL_VIT: VitSize = { width: 64, depth: 4, heads: 4 };
+export const SMALL_VIT: Readonly<VitSize> = { width: 64, depth: 4, heads: 4 };
 
 /**
  * The TrainingJob of a VGG-BN or ViT configuration and seed: vggBatchNorm()
