@@ -727,7 +727,7 @@ export const BEYOND_LENET_TRAINING = {
 } as const;
 
 /**
- * (f)'s settings per mode. The default is the ~30-40 minute cut (one seed,
+ * (f)'s settings per mode. The default is the ~10-minute cut (one seed,
  * about one pass, the extreme conv fraction and ViT ranks) on SMALL_VIT;
  * 'full' is the issue's setting (every fraction, the authors' ViT ranks scaled
  * to SMALL_VIT's width, three seeds, 20 quarter passes); 'paper' is 'full'
