@@ -25,8 +25,8 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } fr
 import { ArgumentError, initBackend, WorkerPool, type PoolProgressReport } from '../lib/core';
 import { TrainingJobResult } from '../lib/rules';
 import {
-  BeyondLenetMode, beyondLenetComputeModels, beyondLenetJobs, beyondLenetSettings, BeyondLenetSettings, ConfigRun, computeToConvergence, convRows, perRunRecords, SMALL_VIT, vggConfigs,
-  vitConfigs,
+  BeyondLenetMode, beyondLenetComputeModels, beyondLenetJobs, beyondLenetSettings, BeyondLenetSettings, ConfigRun, computeToConvergence, convRows, perRunRecords, SMALL_VIT, VGG_BN_BLOCKS,
+  vggConfigs, vitConfigs,
 } from '../lib/studies/low-dimensional-feedback';
 
 const LDFA_RULE = 'normative' as const;
@@ -58,29 +58,29 @@ function readFolder(dir: string): { summary: FolderSummary; records: RunRecord[]
   if (existsSync(`${dir}/summary.json`)) {
     const lines = existsSync(`${dir}/runs.jsonl`) ? readFileSync(`${dir}/runs.jsonl`, 'utf8').split('\n').filter(Boolean) : [];
     const summary = JSON.parse(readFileSync(`${dir}/summary.json`, 'utf8'));
-    return { summary: { settings: withVitSize(summary.settings), ldfaRule: summary.ldfaRule }, records: lines.map((l) => JSON.parse(l)) };
+    return { summary: { settings: withSizes(summary.settings), ldfaRule: summary.ldfaRule }, records: lines.map((l) => JSON.parse(l)) };
   }
   if (existsSync(`${dir}/results.json`)) {
     const r = JSON.parse(readFileSync(`${dir}/results.json`, 'utf8'));
-    if (r.beyondLenet?.settings) return { summary: { settings: withVitSize(r.beyondLenet.settings), ldfaRule: r.settings.ldfaRule }, records: r.beyondLenet.perRun };
+    if (r.beyondLenet?.settings) return { summary: { settings: withSizes(r.beyondLenet.settings), ldfaRule: r.settings.ldfaRule }, records: r.beyondLenet.perRun };
   }
   throw new ArgumentError('--report', 'folders this script wrote (summary.json, runs.jsonl) or the notebook\'s output folder with (f) run (results.json)', dir);
 }
 
-/** Settings as written; folders from before the ViT's size was a setting (commit 8394ef3) all ran SMALL_VIT. */
-function withVitSize(settings: BeyondLenetSettings): BeyondLenetSettings {
-  return { ...settings, vit: settings.vit ?? { ...SMALL_VIT } };
+/** Settings as written; folders from before the nets' sizes were settings (commit 8394ef3) ran vggBatchNorm() and SMALL_VIT. */
+function withSizes(settings: BeyondLenetSettings): BeyondLenetSettings {
+  return { ...settings, vggBlocks: settings.vggBlocks ?? VGG_BN_BLOCKS.map((b) => [...b]), vit: settings.vit ?? { ...SMALL_VIT } };
 }
 
 async function report(dirs: string[]): Promise<void> {
   const folders = dirs.map(readFolder);
   const summaries = folders.map((f) => f.summary);
-  const same = (s: (typeof summaries)[number]) => JSON.stringify([s.settings.epochs, s.settings.batchesPerEpoch, s.settings.trainLimit, s.settings.testLimit, s.ldfaRule, s.settings.vit]);
-  if (summaries.some((s) => same(s) !== same(summaries[0]))) throw new ArgumentError('--report', 'folders of runs with the same epochs, images, LDFA rule and ViT size', dirs.join(','));
+  const same = (s: (typeof summaries)[number]) => JSON.stringify([s.settings.epochs, s.settings.batchesPerEpoch, s.settings.trainLimit, s.settings.testLimit, s.ldfaRule, s.settings.vggBlocks, s.settings.vit]);
+  if (summaries.some((s) => same(s) !== same(summaries[0]))) throw new ArgumentError('--report', 'folders of runs with the same epochs, images, LDFA rule and network sizes', dirs.join(','));
   const summary = summaries[0];
   // every fraction and rank any folder ran
   const settings = { ...summary.settings, fractions: [...new Set(summaries.flatMap((s) => s.settings.fractions))], vitRanks: [...new Set(summaries.flatMap((s) => s.settings.vitRanks))] };
-  const configs = [...vggConfigs(settings.fractions, summary.ldfaRule), ...vitConfigs(settings.vitRanks, summary.ldfaRule, settings.vit)];
+  const configs = [...vggConfigs(settings.fractions, summary.ldfaRule, settings.vggBlocks), ...vitConfigs(settings.vitRanks, summary.ldfaRule, settings.vit)];
   const seen = new Set<string>();
   const runs: ConfigRun[] = folders.flatMap((f) => f.records).map((r) => {
     // a notebook record names its configuration by model, rule and rank label, as perRunRecords writes them

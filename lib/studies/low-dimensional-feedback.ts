@@ -18,7 +18,8 @@
  * (e) the reproduction table: "matches BP" = |median - BP's median| <= 1
  * point; "falls behind" = BP's median - FA's median > 1 point.
  * (f) beyond LeNet (issue 31, item 2): the VGG-like net with batch norm
- * (vggBatchNorm) with BP, FA and LDFA at conv rank channels / f; a ViT (vit)
+ * (vggBatchNorm; under PAPER=1 VGG-11's eight convolutions) with BP, FA and
+ * LDFA at conv rank channels / f; a ViT (vit)
  * with BP and LDFA at the authors' ranks {16, ..., 64} of width 384 scaled
  * to its width (3r at the qkv layers); compute to convergence = epochs to
  * 90% of the final accuracy x FLOPs per epoch (lib/rules trainingFlops:
@@ -39,7 +40,7 @@
  * pairRuns, accuracies, mlpConfigs, convConfigs, rankSweepFigure,
  * finalUpdateAngle, updateAngleFigure, subspaceRows, rankComparisonRows,
  * convRows, estimatedRunSeconds, backwardMacs, epochsTo90, computeTable, reproductionRows,
- * perRunRecords, medianAccuracies; VGG_BN_CHANNELS, AUTHORS_VIT, SMALL_VIT, beyondLenetJob, vggConfigs,
+ * perRunRecords, medianAccuracies; VGG_BN_BLOCKS, VGG11_BLOCKS, AUTHORS_VIT, SMALL_VIT, beyondLenetJob, vggConfigs,
  * scaledVitRanks, vitConfigs, beyondLenetSeconds, vitRankFigure, computeToConvergence; RF_RANKS,
  * FIRST_VENTRAL_PARAM, RF_THRESHOLDS, ventralRankFeedback, receptiveFieldJobs, pairRfRuns, rfSummaries,
  * rfOrientednessRows, rfRuleFigure, rfRecords, rfMode, rfStepsPerRun.
@@ -47,7 +48,7 @@
 import { ArgumentError, checkPositive, formatMedianRange, Job, median } from '../core';
 import { Figure, imageGrid, line, LineSeries } from '../plot';
 import {
-  attentionRanks, epochsToAccuracy, epochsToFraction, FeedbackOptions, FlopsOptions, integrateSvdBasis, NetworkOptions, trainingFlops, vggBatchNorm, vit, LinearTheoryOptions, LinearTheoryResult, LinearTheoryRule, LowRankRule, OptimizerOptions, RankSetting, RuleName,
+  attentionRanks, epochsToAccuracy, epochsToFraction, FeedbackOptions, FlopsOptions, integrateSvdBasis, NetworkOptions, trainingFlops, vgg, vit, LinearTheoryOptions, LinearTheoryResult, LinearTheoryRule, LowRankRule, OptimizerOptions, RankSetting, RuleName,
   simulateLinearTheory, TrainingJob, TrainingJobResult,
 } from '../rules';
 import { DatasetName, modelJob } from './feedback-alignment';
@@ -236,8 +237,10 @@ export function rankLabel(r: RankSetting): string {
 /** One network configuration, run once per seed; `key` names it in tables and results. */
 export interface LdfaConfig {
   key: string;
-  /** 'vgg-bn' and 'vit' are (f)'s vggBatchNorm() and vit() (lib/rules). */
+  /** 'vgg-bn' and 'vit' are (f)'s VGG-like net with batch norm (vgg() of lib/rules) and vit(). */
   model: 'mlp' | 'lenet' | 'vgg-bn' | 'vit';
+  /** The VGG-BN's convolutions' output channels per block (default VGG_BN_BLOCKS, vggBatchNorm()'s). */
+  vggBlocks?: number[][];
   /** The ViT's size (default vit()'s: width 64, depth 4, 4 heads). */
   vit?: VitSize;
   /** MLP hidden widths (default the settings' `hidden`). */
@@ -625,8 +628,17 @@ export function medianAccuracies(runs: readonly ConfigRun[], configs: readonly L
 
 // ------------------------------------------------------------------ (f) beyond LeNet (issue 31, item 2)
 
-/** Output channels of vggBatchNorm()'s six convolutions. */
-export const VGG_BN_CHANNELS: readonly number[] = [32, 32, 64, 64, 128, 128];
+/** Output channels of vggBatchNorm()'s six convolutions, per block (a 2x2 max pool after each). */
+export const VGG_BN_BLOCKS: readonly (readonly number[])[] = [[32, 32], [64, 64], [128, 128]];
+
+/**
+ * VGG-11's eight convolutions (Simonyan & Zisserman 2015, configuration A),
+ * per block: (f)'s VGG-BN under PAPER=1, standing in for the authors' 8-conv
+ * VGG-like net, whose widths are not in the references. With batch norm at
+ * 32x32x3 it costs 0.92 GFLOP per image to train (trainingFlops), issue 31's
+ * "about 1 GFLOP" for the authors' widths.
+ */
+export const VGG11_BLOCKS: readonly (readonly number[])[] = [[64], [128], [256, 256], [512, 512], [512, 512]];
 /** A ViT's token width, number of transformer blocks and attention heads (patch 4, MLP width 2 x width: vit()'s). */
 export interface VitSize {
   width: number;
@@ -651,7 +663,7 @@ export const SMALL_VIT: Readonly<VitSize> = { width: 64, depth: 4, heads: 4 };
  */
 export function beyondLenetJob(c: LdfaConfig, seed: number, s: LdfaSettings): TrainingJob {
   const common = { seed, rule: c.rule, feedback: c.feedback };
-  const network = c.model === 'vgg-bn' ? vggBatchNorm(common) : vit({ ...common, ...c.vit });
+  const network = c.model === 'vgg-bn' ? vggNetwork(c.vggBlocks ?? VGG_BN_BLOCKS, common) : vit({ ...common, ...c.vit });
   return {
     label: `${c.key}|${seed}`, network,
     data: { dataset: c.dataset, trainLimit: s.trainLimit, testLimit: s.testLimit, subsetSeed: s.subsetSeed },
@@ -659,19 +671,24 @@ export function beyondLenetJob(c: LdfaConfig, seed: number, s: LdfaSettings): Tr
   };
 }
 
+/** The VGG-like net with batch norm of these blocks (vgg() of lib/rules; VGG_BN_BLOCKS give vggBatchNorm()). */
+function vggNetwork(blocks: readonly (readonly number[])[], o: Parameters<typeof vgg>[0] = {}): NetworkOptions {
+  return vgg({ ...o, blocks: blocks.map((b) => [...b]), batchNorm: true });
+}
+
 /**
- * (f a) The VGG-like net with batch norm on Fashion-MNIST: BP, FA, then LDFA
- * with conv feedback rank max(1, floor(channels / f)) per conv layer and 10 at
- * the dense layer, one per fraction f.
+ * (f a) The VGG-like net with batch norm of `blocks` on Fashion-MNIST: BP, FA,
+ * then LDFA with conv feedback rank max(1, floor(channels / f)) per conv layer
+ * and 10 at the dense layer, one per fraction f.
  */
-export function vggConfigs(fractions: readonly number[], ldfaRule: LowRankRule): LdfaConfig[] {
-  const base = { model: 'vgg-bn' as const, dataset: 'fashion-mnist' as const };
+export function vggConfigs(fractions: readonly number[], ldfaRule: LowRankRule, blocks: readonly (readonly number[])[] = VGG_BN_BLOCKS): LdfaConfig[] {
+  const base = { model: 'vgg-bn' as const, dataset: 'fashion-mnist' as const, vggBlocks: blocks.map((b) => [...b]) };
   const out: LdfaConfig[] = [
     { key: 'vgg-bn/fashion-mnist/bp', ...base, rule: 'bp', feedback: {}, variant: 'bp', rank: '-' },
     { key: 'vgg-bn/fashion-mnist/fa', ...base, rule: 'fa', feedback: {}, variant: 'fa', rank: '-' },
   ];
   for (const f of fractions) {
-    const rank = [...VGG_BN_CHANNELS.map((c) => Math.max(1, Math.floor(c / f))), 10];
+    const rank = [...blocks.flat().map((c) => Math.max(1, Math.floor(c / f))), 10];
     out.push({ key: `vgg-bn/fashion-mnist/ldfa/1-${f}`, ...base, rule: 'ldfa', feedback: { rank, ldfaRule }, variant: `ldfa-${ldfaRule}`, rank: `conv 1/${f}, dense 10` });
   }
   return out;
@@ -699,7 +716,7 @@ export function vitConfigs(ranks: readonly number[], ldfaRule: LowRankRule, size
 /** The modes of (f): the notebook's BEYOND_LENET switch ('quick' under QUICK=1, 'paper' under PAPER=1). */
 export type BeyondLenetMode = 'quick' | 'default' | 'reduced' | 'full' | 'paper';
 
-/** What (f) trains in one mode: seeds, images, epochs, VGG-BN conv fractions, the ViT's size and ranks. */
+/** What (f) trains in one mode: seeds, images, epochs, the VGG-BN's blocks and conv fractions, the ViT's size and ranks. */
 export interface BeyondLenetSettings {
   seeds: number[];
   trainLimit: number;
@@ -707,6 +724,7 @@ export interface BeyondLenetSettings {
   epochs: number;
   /** Batches per recorded epoch; unset = whole passes. */
   batchesPerEpoch?: number;
+  vggBlocks: number[][];
   fractions: number[];
   vit: VitSize;
   vitRanks: number[];
@@ -731,19 +749,21 @@ export const BEYOND_LENET_TRAINING = {
  * about one pass, the extreme conv fraction and ViT ranks) on SMALL_VIT;
  * 'full' is the issue's setting (every fraction, the authors' ViT ranks scaled
  * to SMALL_VIT's width, three seeds, 20 quarter passes); 'paper' is 'full'
- * with the authors' ViT (AUTHORS_VIT's size and ranks). The VGG-BN is
- * vggBatchNorm() in every mode: the authors' widths are not in the references.
+ * with the authors' ViT (AUTHORS_VIT's size and ranks) and VGG-11's
+ * convolutions (VGG11_BLOCKS) for the VGG-BN, vggBatchNorm()'s elsewhere.
  */
 export function beyondLenetSettings(mode: BeyondLenetMode): BeyondLenetSettings {
   const quarter = { trainLimit: 60000, batchesPerEpoch: QUARTER_PASS_BATCHES };
   const full = { seeds: [0, 1, 2], ...quarter, testLimit: 10000, epochs: 20, fractions: [1, 2, 4, 8] };
   const small = { ...SMALL_VIT };
+  const vggBlocks = VGG_BN_BLOCKS.map((b) => [...b]);
   switch (mode) {
-    case 'quick': return { seeds: [0], trainLimit: 128, testLimit: 128, epochs: 1, fractions: [8], vit: small, vitRanks: [3] };
-    case 'default': return { seeds: [0], ...quarter, testLimit: 5000, epochs: 4, fractions: [8], vit: small, vitRanks: [3, 11] };
-    case 'reduced': return { seeds: [0], ...quarter, testLimit: 10000, epochs: 12, fractions: [1, 8], vit: small, vitRanks: [3, 11] };
-    case 'full': return { ...full, vit: small, vitRanks: scaledVitRanks(small.width) };
-    case 'paper': return { ...full, vit: { width: AUTHORS_VIT.width, depth: AUTHORS_VIT.depth, heads: AUTHORS_VIT.heads }, vitRanks: [...AUTHORS_VIT.ranks] };
+    case 'quick': return { seeds: [0], trainLimit: 128, testLimit: 128, epochs: 1, vggBlocks, fractions: [8], vit: small, vitRanks: [3] };
+    case 'default': return { seeds: [0], ...quarter, testLimit: 5000, epochs: 4, vggBlocks, fractions: [8], vit: small, vitRanks: [3, 11] };
+    case 'reduced': return { seeds: [0], ...quarter, testLimit: 10000, epochs: 12, vggBlocks, fractions: [1, 8], vit: small, vitRanks: [3, 11] };
+    case 'full': return { ...full, vggBlocks, vit: small, vitRanks: scaledVitRanks(small.width) };
+    case 'paper': return { ...full, vggBlocks: VGG11_BLOCKS.map((b) => [...b]), vit: { width: AUTHORS_VIT.width, depth: AUTHORS_VIT.depth, heads: AUTHORS_VIT.heads },
+      vitRanks: [...AUTHORS_VIT.ranks] };
     default: throw new ArgumentError('mode', "'quick', 'default', 'reduced', 'full' or 'paper'", mode);
   }
 }
@@ -756,7 +776,7 @@ export function beyondLenetJobs(s: BeyondLenetSettings, o: { ldfaRule: LowRankRu
   const base = { trainLimit: s.trainLimit, testLimit: s.testLimit, subsetSeed: o.subsetSeed, epochs: s.epochs, batchSize: BEYOND_LENET_TRAINING.batchSize,
     hidden: [] /* MLP widths: unused by these nets */,
     ...(s.batchesPerEpoch !== undefined ? { batchesPerEpoch: s.batchesPerEpoch } : {}) };
-  return [...configJobs(vggConfigs(s.fractions, o.ldfaRule), s.seeds, { ...base, optimizer: BEYOND_LENET_TRAINING.vggOptimizer }),
+  return [...configJobs(vggConfigs(s.fractions, o.ldfaRule, s.vggBlocks), s.seeds, { ...base, optimizer: BEYOND_LENET_TRAINING.vggOptimizer }),
     ...configJobs(vitConfigs(s.vitRanks, o.ldfaRule, s.vit), s.seeds, { ...base, optimizer: BEYOND_LENET_TRAINING.vitOptimizer })];
 }
 
@@ -880,7 +900,7 @@ export function beyondLenetComputeModels(s: BeyondLenetSettings, o: { ldfaRule: 
   const epoch = s.batchesPerEpoch ? ` (epoch = ${examples} images)` : '';
   const entries = (configs: LdfaConfig[]) => configs.map((c) => ({ key: c.key, label: `${c.variant} ${c.rank}`, flops: beyondLenetFlops(c, batch, o.ldfaRule) }));
   return [
-    { model: `VGG-BN${epoch}`, network: vggBatchNorm({}), examples, configs: entries(vggConfigs(s.fractions, o.ldfaRule)) },
+    { model: `VGG-BN${epoch}`, network: vggNetwork(s.vggBlocks), examples, configs: entries(vggConfigs(s.fractions, o.ldfaRule, s.vggBlocks)) },
     { model: `ViT width ${s.vit.width}${epoch}`, network: vit(s.vit), examples, configs: entries(vitConfigs(s.vitRanks, o.ldfaRule, s.vit)) },
   ];
 }

@@ -11,8 +11,8 @@ import { beyondLenetSettings, type VitSize } from '../../lib/studies/low-dimensi
 const ROOT = path.join(__dirname, '..', '..');
 const SCRIPT = path.join(ROOT, 'scripts', 'beyond-lenet-runs.ts');
 const settings = beyondLenetSettings('default');
-// folders written before the ViT's size was a setting name no `vit` (all ran vit()'s default, width 64)
-const { vit: _vit, ...olderSettings } = settings;
+// folders written before the nets' sizes were settings name no `vggBlocks` or `vit` (all ran vggBatchNorm() and vit()'s default)
+const { vggBlocks: _vggBlocks, vit: _vit, ...olderSettings } = settings;
 
 /** Test accuracy after each epoch (index 0: before training), as both kinds of folder record it. */
 const record = (model: string, rule: string, rank: string, seed: number, curve: number[]) =>
@@ -59,12 +59,12 @@ test('--report refuses folders of other settings, a run twice and a folder of ne
   const f = folders({ scriptEpochs: 8 });
   const other = report([f.notebook, f.script]);
   assert.equal(other.status, 1);
-  assert.match(other.out, /--report: expected folders of runs with the same epochs, images, LDFA rule and ViT size/);
+  assert.match(other.out, /--report: expected folders of runs with the same epochs, images, LDFA rule and network sizes/);
   const wide = folders({ scriptVit: { width: 384, depth: 8, heads: 8 } });
   const otherVit = report([wide.notebook, wide.script]);
   fs.rmSync(path.dirname(wide.script), { recursive: true, force: true });
   assert.equal(otherVit.status, 1);
-  assert.match(otherVit.out, /same epochs, images, LDFA rule and ViT size/);
+  assert.match(otherVit.out, /same epochs, images, LDFA rule and network sizes/);
   const neither = report([f.other]);
   assert.equal(neither.status, 1);
   assert.match(neither.out, new RegExp(`--report: expected folders this script wrote .* got ${f.other.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));

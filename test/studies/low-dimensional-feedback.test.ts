@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Figure } from '../../lib/plot';
-import { EpochRecord, integrateSvdBasis, lenet, LinearTheoryResult, mlp, simulateLinearTheory, TrainingJobResult, vggBatchNorm } from '../../lib/rules';
+import { EpochRecord, integrateSvdBasis, lenet, LinearTheoryResult, mlp, simulateLinearTheory, TrainingJobResult, vgg, vggBatchNorm } from '../../lib/rules';
 import {
   accuracies, backwardMacs, computeTable, ConfigRun, estimatedRunSeconds, configJob, configJobs, convConfigs, convRows, Criterion, epochsTo90, finalRecords, finalUpdateAngle,
   findLinearTheoryRun, LdfaConfig, LdfaSettings, linearTheoryCriteria, linearTheoryFinal, linearTheoryJobs, linearTheoryRun, LinearTheoryRun,
@@ -425,9 +425,9 @@ test('beyondLenetSettings and beyondLenetJobs: each mode\'s runs, in the noteboo
   const jobs = beyondLenetJobs(full, { ldfaRule: 'normative', subsetSeed: 0 });
   assert.equal(jobs.length, (2 + 4) * 3 + (1 + 5) * 3); // VGG-BN: BP, FA, 4 fractions; ViT: BP, 5 ranks; x 3 seeds
   assert.deepEqual(jobs.slice(0, 4).map((j) => `${j.config.key}@${j.seed}`), ['vgg-bn/fashion-mnist/bp@0', 'vgg-bn/fashion-mnist/bp@1', 'vgg-bn/fashion-mnist/bp@2', 'vgg-bn/fashion-mnist/fa@0']);
-  const vgg = jobs.find((j) => j.config.key === 'vgg-bn/fashion-mnist/ldfa/1-4' && j.seed === 2)!.job;
-  assert.deepEqual([vgg.train?.epochs, vgg.train?.batchSize, vgg.train?.batchesPerEpoch, vgg.train?.seed, (vgg.data as { testLimit?: number }).testLimit], [20, 64, 235, 2, 10000]);
-  assert.deepEqual(vgg.train?.optimizer, { type: 'adam', lr: 5e-4 });
+  const vggJob = jobs.find((j) => j.config.key === 'vgg-bn/fashion-mnist/ldfa/1-4' && j.seed === 2)!.job;
+  assert.deepEqual([vggJob.train?.epochs, vggJob.train?.batchSize, vggJob.train?.batchesPerEpoch, vggJob.train?.seed, (vggJob.data as { testLimit?: number }).testLimit], [20, 64, 235, 2, 10000]);
+  assert.deepEqual(vggJob.train?.optimizer, { type: 'adam', lr: 5e-4 });
   const vitJob = jobs.find((j) => j.config.key === 'vit/fashion-mnist/ldfa/8')!.job;
   assert.deepEqual(vitJob.train?.optimizer, { type: 'adam', lr: 1e-3 });
   // the default cut: one seed, one pass in quarters, the extreme fraction and ranks
@@ -436,12 +436,20 @@ test('beyondLenetSettings and beyondLenetJobs: each mode\'s runs, in the noteboo
     ['vgg-bn/bp', 'vgg-bn/fa', 'vgg-bn/ldfa/1-8', 'vit/bp', 'vit/ldfa/3', 'vit/ldfa/11']);
   assert.equal(beyondLenetJobs(beyondLenetSettings('quick'), { ldfaRule: 'normative', subsetSeed: 0 })[0].job.train?.batchesPerEpoch, undefined);
   assert.throws(() => beyondLenetSettings('huge' as never), /mode/);
-  // PAPER=1: 'full' with the authors' ViT (width 384, depth 8, 8 heads) at their ranks, unscaled
+  // PAPER=1: 'full' with VGG-11's convolutions and the authors' ViT (width 384, depth 8, 8 heads) at their ranks, unscaled
   const paper = beyondLenetSettings('paper');
-  assert.deepEqual({ ...paper, vit: full.vit, vitRanks: full.vitRanks }, full);
+  assert.deepEqual({ ...paper, vggBlocks: full.vggBlocks, vit: full.vit, vitRanks: full.vitRanks }, full);
+  assert.deepEqual([full.vggBlocks, paper.vggBlocks], [[[32, 32], [64, 64], [128, 128]], [[64], [128], [256, 256], [512, 512], [512, 512]]]);
   assert.deepEqual([paper.vit, paper.vitRanks], [{ width: 384, depth: 8, heads: 8 }, [16, 24, 32, 48, 64]]);
   const paperJobs = beyondLenetJobs(paper, { ldfaRule: 'normative', subsetSeed: 0 });
-  assert.deepEqual(paperJobs.filter((j) => j.config.model === 'vgg-bn'), jobs.filter((j) => j.config.model === 'vgg-bn'));
+  assert.equal(paperJobs.length, jobs.length);
+  // VGG-11 at 28x28: eight convs with batch norm, pools to 14, 7, 3, 1 (none after the last block), dense 512 -> 10
+  const vgg11 = paperJobs.find((j) => j.config.key === 'vgg-bn/fashion-mnist/ldfa/1-4' && j.seed === 0)!.job.network;
+  assert.deepEqual(vgg11.layers.filter((l) => l.kind === 'conv2d').map((l) => (l as { filters: number }).filters), [64, 128, 256, 256, 512, 512, 512, 512]);
+  assert.deepEqual([vgg11.layers.filter((l) => l.kind === 'batchnorm').length, vgg11.layers.filter((l) => l.kind === 'maxpool').length], [8, 4]);
+  assert.deepEqual((vgg11.feedback as { rank: number[] }).rank, [16, 32, 64, 64, 128, 128, 128, 128, 10]);
+  const [paperVgg] = beyondLenetComputeModels(paper, { ldfaRule: 'normative' });
+  assert.deepEqual(paperVgg.network.layers, vgg({ blocks: [[64], [128], [256, 256], [512, 512], [512, 512]], batchNorm: true }).layers);
   const wide = paperJobs.find((j) => j.config.key === 'vit/fashion-mnist/ldfa/16' && j.seed === 1)!.job.network;
   const blocks = wide.layers.filter((l) => l.kind === 'residual').map((l) => (l as { body: { kind: string; units?: number; heads?: number }[] }).body);
   assert.deepEqual([wide.layers[0].kind, (wide.layers[0] as { units?: number }).units, blocks.length / 2], ['patch-embedding', 384, 8]);
