@@ -67,7 +67,7 @@ function readFolder(dir: string): { summary: FolderSummary; records: RunRecord[]
   throw new ArgumentError('--report', 'folders this script wrote (summary.json, runs.jsonl) or the notebook\'s output folder with (f) run (results.json)', dir);
 }
 
-/** Settings as written; folders from before the nets' sizes were settings (commit 8394ef3) ran vggBatchNorm() and SMALL_VIT. */
+/** Settings as written; folders from before the nets' sizes were settings (the ViT's from 8394ef3, the VGG-BN's from 24db02e) ran vggBatchNorm() and SMALL_VIT. */
 function withSizes(settings: BeyondLenetSettings): BeyondLenetSettings {
   return { ...settings, vggBlocks: settings.vggBlocks ?? VGG_BN_BLOCKS.map((b) => [...b]), vit: settings.vit ?? { ...SMALL_VIT } };
 }
