@@ -649,7 +649,9 @@ export interface VitSize {
 /**
  * The authors' CIFAR-10 ViT (patch 4, width 384, depth 8, 8 heads), its
  * feedback ranks and top-1 accuracy (training-rules.md). Its MLP width is not
- * in the references; vit()'s 2 x width stands in for it.
+ * in the references; vit()'s 2 x width stands in for it (training at 32x32x3
+ * then costs 3.8 GFLOP per image, trainingFlops: issue 31's "about 4 GFLOP";
+ * 4 x width would give 5.6).
  */
 export const AUTHORS_VIT = { width: 384, depth: 8, heads: 8, bp: 0.9134, ranks: [16, 24, 32, 48, 64], accuracy: [0.894, 0.9023, 0.9077, 0.9126, 0.9108] } as const;
 
